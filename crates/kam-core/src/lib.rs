@@ -1,0 +1,20 @@
+//! kam-core: the domain of key-account management — org tree, users and roles, customers, groups,
+//! key people, RM assignments, products, money — and the one rule of who may see what.
+//!
+//! Pure: no I/O, no async, no SQL. Everything that crosses in from outside is parsed into a type
+//! here (`CifNo::parse`, `Money::parse_yuan`, `IdNumber::parse`) and trusted afterwards.
+
+pub mod assignment;
+pub mod contact;
+pub mod customer;
+pub mod error;
+pub mod group;
+pub mod id;
+pub mod money;
+pub mod org;
+pub mod password;
+pub mod product;
+pub mod user;
+pub mod visibility;
+
+pub use error::ParseError;

@@ -1,0 +1,262 @@
+//! Who may see which customer: the one place this is decided.
+//!
+//! `scope_for` turns a user into a `Scope`; `Scope::admits` is the rule itself over a customer's
+//! placement. kam-store translates the same `Scope` into a WHERE clause inside every query that
+//! returns customer data, and its tests check the SQL against `admits` row by row, so the rule
+//! cannot drift between the two.
+
+use crate::{
+    id::UserId,
+    org::{Line, OrgPath},
+    user::{Role, User},
+};
+
+/// How far a user reaches into the customer base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// No customer data at all (administrators under separation of duties, tellers, the disabled).
+    Nothing,
+    /// Every customer of the bank (head-office roles, auditors).
+    Everything,
+    /// Customers owned by this unit or any unit below it.
+    Subtree(OrgPath),
+    /// An RM's book: customers the RM is on the team of today (lead or member), plus every member
+    /// of a group the RM leads.
+    Book(UserId),
+}
+
+/// Whether a user may change what they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+/// What a signed-in user may see and do; computed once per request by `scope_for`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub user_id: UserId,
+    pub reach: Reach,
+    /// `None`: every business line; `Some(line)`: only customers booked in that line.
+    pub line: Option<Line>,
+    pub access: Access,
+}
+
+/// Where a customer sits, as far as visibility cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    /// Path of the customer's owning org unit.
+    pub org_path: &'a OrgPath,
+    pub line: Line,
+    /// Users with an assignment (lead or member) active today.
+    pub team: &'a [UserId],
+    /// The lead RM of the customer's group, if the customer belongs to one.
+    pub group_lead_rm: Option<UserId>,
+}
+
+/// Decides a user's scope from their role, place in the org tree and line.
+///
+/// Separation of duties (等保 三权分立): the administrator manages users and the org tree but sees
+/// no customer data; the auditor sees everything and changes nothing.
+pub fn scope_for(user: &User, unit_path: &OrgPath) -> Scope {
+    let scope = |reach, line, access| Scope {
+        user_id: user.id,
+        reach,
+        line,
+        access,
+    };
+    if user.disabled {
+        return scope(Reach::Nothing, None, Access::Read);
+    }
+    match user.role {
+        Role::Administrator | Role::Teller => scope(Reach::Nothing, None, Access::Read),
+        Role::Auditor => scope(Reach::Everything, None, Access::Read),
+        Role::HeadOfficeKeyAccountManager => scope(Reach::Everything, user.line, Access::ReadWrite),
+        Role::RiskOfficer => scope(Reach::Subtree(unit_path.clone()), None, Access::Read),
+        Role::BranchManager | Role::SubBranchPresident => scope(
+            Reach::Subtree(unit_path.clone()),
+            user.line,
+            Access::ReadWrite,
+        ),
+        Role::RelationshipManager => scope(Reach::Book(user.id), user.line, Access::ReadWrite),
+    }
+}
+
+impl Scope {
+    /// The rule: may this scope see a customer placed like this?
+    pub fn admits(&self, placement: &Placement<'_>) -> bool {
+        if self.line.is_some_and(|line| line != placement.line) {
+            return false;
+        }
+        match &self.reach {
+            Reach::Nothing => false,
+            Reach::Everything => true,
+            Reach::Subtree(path) => path.contains(placement.org_path),
+            Reach::Book(rm) => placement.team.contains(rm) || placement.group_lead_rm == Some(*rm),
+        }
+    }
+
+    pub fn may_write(&self) -> bool {
+        self.access == Access::ReadWrite && self.reach != Reach::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::{OrgUnitId, UserId};
+    use crate::user::Username;
+
+    fn user(id: i64, role: Role, line: Option<Line>) -> User {
+        User {
+            id: UserId(id),
+            username: Username::parse("some.user").unwrap(),
+            display_name: "某用户".into(),
+            role,
+            org_unit_id: OrgUnitId(1),
+            line,
+            disabled: false,
+        }
+    }
+
+    fn path(text: &str) -> OrgPath {
+        OrgPath::parse(text).unwrap()
+    }
+
+    // Tree: /1/ head office, /1/2/ branch, /1/2/5/ sub-branch A, /1/2/6/ sub-branch B, /1/3/ other branch.
+    const SUB_A: &str = "/1/2/5/";
+
+    fn corporate_at<'a>(org_path: &'a OrgPath, team: &'a [UserId]) -> Placement<'a> {
+        Placement {
+            org_path,
+            line: Line::Corporate,
+            team,
+            group_lead_rm: None,
+        }
+    }
+
+    #[test]
+    fn an_rm_sees_their_own_book_only() {
+        let rm = scope_for(
+            &user(7, Role::RelationshipManager, Some(Line::Corporate)),
+            &path(SUB_A),
+        );
+        let here = path(SUB_A);
+        assert!(rm.admits(&corporate_at(&here, &[UserId(7)])));
+        assert!(
+            rm.admits(&corporate_at(&here, &[UserId(3), UserId(7)])),
+            "team member"
+        );
+        assert!(
+            !rm.admits(&corporate_at(&here, &[UserId(8)])),
+            "a colleague's customer in the same sub-branch"
+        );
+    }
+
+    #[test]
+    fn a_corporate_rm_does_not_see_retail_customers_even_when_assigned() {
+        let rm = scope_for(
+            &user(7, Role::RelationshipManager, Some(Line::Corporate)),
+            &path(SUB_A),
+        );
+        let here = path(SUB_A);
+        let retail = Placement {
+            org_path: &here,
+            line: Line::Retail,
+            team: &[UserId(7)],
+            group_lead_rm: None,
+        };
+        assert!(!rm.admits(&retail));
+    }
+
+    #[test]
+    fn a_sub_branch_president_sees_the_sub_branch_and_not_the_next_one() {
+        let president = scope_for(&user(9, Role::SubBranchPresident, None), &path(SUB_A));
+        assert!(president.admits(&corporate_at(&path(SUB_A), &[])));
+        assert!(!president.admits(&corporate_at(&path("/1/2/6/"), &[])));
+        assert!(
+            !president.admits(&corporate_at(&path("/1/2/"), &[])),
+            "the branch's own customers are above"
+        );
+    }
+
+    #[test]
+    fn a_branch_manager_sees_the_subtree_limited_by_line() {
+        let manager = scope_for(
+            &user(4, Role::BranchManager, Some(Line::Retail)),
+            &path("/1/2/"),
+        );
+        let deep = path("/1/2/6/");
+        let retail = Placement {
+            org_path: &deep,
+            line: Line::Retail,
+            team: &[],
+            group_lead_rm: None,
+        };
+        assert!(manager.admits(&retail));
+        assert!(!manager.admits(&corporate_at(&deep, &[])));
+        let elsewhere = path("/1/3/");
+        assert!(!manager.admits(&Placement {
+            org_path: &elsewhere,
+            ..retail
+        }));
+    }
+
+    #[test]
+    fn a_group_lead_rm_sees_every_member_wherever_it_is_booked() {
+        let rm = scope_for(
+            &user(7, Role::RelationshipManager, Some(Line::Corporate)),
+            &path(SUB_A),
+        );
+        let other_branch = path("/1/3/");
+        let member = Placement {
+            org_path: &other_branch,
+            line: Line::Corporate,
+            team: &[UserId(99)],
+            group_lead_rm: Some(UserId(7)),
+        };
+        assert!(rm.admits(&member));
+    }
+
+    #[test]
+    fn an_auditor_reads_everything_and_writes_nothing() {
+        let auditor = scope_for(&user(2, Role::Auditor, None), &path("/1/"));
+        assert!(auditor.admits(&corporate_at(&path("/1/3/"), &[])));
+        assert!(!auditor.may_write());
+    }
+
+    #[test]
+    fn administrators_tellers_and_disabled_users_see_no_customer() {
+        let mut disabled = user(5, Role::HeadOfficeKeyAccountManager, None);
+        disabled.disabled = true;
+        for someone in [
+            user(1, Role::Administrator, None),
+            user(6, Role::Teller, Some(Line::Retail)),
+            disabled,
+        ] {
+            let scope = scope_for(&someone, &path("/1/"));
+            assert!(
+                !scope.admits(&corporate_at(&path("/1/"), &[someone.id])),
+                "{:?}",
+                someone.role
+            );
+            assert!(!scope.may_write());
+        }
+    }
+
+    #[test]
+    fn a_risk_officer_reads_the_subtree_in_every_line() {
+        let risk = scope_for(
+            &user(3, Role::RiskOfficer, Some(Line::Corporate)),
+            &path("/1/2/"),
+        );
+        let deep = path(SUB_A);
+        assert!(risk.admits(&Placement {
+            org_path: &deep,
+            line: Line::Retail,
+            team: &[],
+            group_lead_rm: None
+        }));
+        assert!(!risk.may_write());
+    }
+}
