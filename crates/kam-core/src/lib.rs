@@ -14,6 +14,7 @@ pub mod money;
 pub mod org;
 pub mod password;
 pub mod product;
+pub mod reference;
 pub mod user;
 pub mod visibility;
 

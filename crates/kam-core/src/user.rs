@@ -48,6 +48,16 @@ impl Role {
         }
     }
 
+    /// Only the auditor reads the audit trail (separation of duties).
+    pub fn may_read_audit(self) -> bool {
+        self == Role::Auditor
+    }
+
+    /// Only the administrator manages users and the org tree.
+    pub fn may_administer(self) -> bool {
+        self == Role::Administrator
+    }
+
     /// An RM always works one line (对公 or 对私 客户经理); other roles may or may not be limited.
     pub fn requires_line(self) -> bool {
         self == Role::RelationshipManager

@@ -5,6 +5,8 @@
 //! returns customer data, and its tests check the SQL against `admits` row by row, so the rule
 //! cannot drift between the two.
 
+use chrono::NaiveDate;
+
 use crate::{
     id::UserId,
     org::{Line, OrgPath},
@@ -40,6 +42,8 @@ pub struct Scope {
     /// `None`: every business line; `Some(line)`: only customers booked in that line.
     pub line: Option<Line>,
     pub access: Access,
+    /// The day the scope applies to: RM assignments count when active on it.
+    pub on: NaiveDate,
 }
 
 /// Where a customer sits, as far as visibility cares.
@@ -58,12 +62,13 @@ pub struct Placement<'a> {
 ///
 /// Separation of duties (等保 三权分立): the administrator manages users and the org tree but sees
 /// no customer data; the auditor sees everything and changes nothing.
-pub fn scope_for(user: &User, unit_path: &OrgPath) -> Scope {
+pub fn scope_for(user: &User, unit_path: &OrgPath, on: NaiveDate) -> Scope {
     let scope = |reach, line, access| Scope {
         user_id: user.id,
         reach,
         line,
         access,
+        on,
     };
     if user.disabled {
         return scope(Reach::Nothing, None, Access::Read);
@@ -119,6 +124,10 @@ mod tests {
         }
     }
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
     fn path(text: &str) -> OrgPath {
         OrgPath::parse(text).unwrap()
     }
@@ -140,6 +149,7 @@ mod tests {
         let rm = scope_for(
             &user(7, Role::RelationshipManager, Some(Line::Corporate)),
             &path(SUB_A),
+            today(),
         );
         let here = path(SUB_A);
         assert!(rm.admits(&corporate_at(&here, &[UserId(7)])));
@@ -158,6 +168,7 @@ mod tests {
         let rm = scope_for(
             &user(7, Role::RelationshipManager, Some(Line::Corporate)),
             &path(SUB_A),
+            today(),
         );
         let here = path(SUB_A);
         let retail = Placement {
@@ -171,7 +182,11 @@ mod tests {
 
     #[test]
     fn a_sub_branch_president_sees_the_sub_branch_and_not_the_next_one() {
-        let president = scope_for(&user(9, Role::SubBranchPresident, None), &path(SUB_A));
+        let president = scope_for(
+            &user(9, Role::SubBranchPresident, None),
+            &path(SUB_A),
+            today(),
+        );
         assert!(president.admits(&corporate_at(&path(SUB_A), &[])));
         assert!(!president.admits(&corporate_at(&path("/1/2/6/"), &[])));
         assert!(
@@ -185,6 +200,7 @@ mod tests {
         let manager = scope_for(
             &user(4, Role::BranchManager, Some(Line::Retail)),
             &path("/1/2/"),
+            today(),
         );
         let deep = path("/1/2/6/");
         let retail = Placement {
@@ -207,6 +223,7 @@ mod tests {
         let rm = scope_for(
             &user(7, Role::RelationshipManager, Some(Line::Corporate)),
             &path(SUB_A),
+            today(),
         );
         let other_branch = path("/1/3/");
         let member = Placement {
@@ -220,7 +237,7 @@ mod tests {
 
     #[test]
     fn an_auditor_reads_everything_and_writes_nothing() {
-        let auditor = scope_for(&user(2, Role::Auditor, None), &path("/1/"));
+        let auditor = scope_for(&user(2, Role::Auditor, None), &path("/1/"), today());
         assert!(auditor.admits(&corporate_at(&path("/1/3/"), &[])));
         assert!(!auditor.may_write());
     }
@@ -234,7 +251,7 @@ mod tests {
             user(6, Role::Teller, Some(Line::Retail)),
             disabled,
         ] {
-            let scope = scope_for(&someone, &path("/1/"));
+            let scope = scope_for(&someone, &path("/1/"), today());
             assert!(
                 !scope.admits(&corporate_at(&path("/1/"), &[someone.id])),
                 "{:?}",
@@ -249,6 +266,7 @@ mod tests {
         let risk = scope_for(
             &user(3, Role::RiskOfficer, Some(Line::Corporate)),
             &path("/1/2/"),
+            today(),
         );
         let deep = path(SUB_A);
         assert!(risk.admits(&Placement {

@@ -1,1 +1,144 @@
-//! placeholder
+//! kam-store: the operational SQL store of kam, on a SQLite file or on PostgreSQL.
+//!
+//! One `Store` over sqlx's `Any` driver: the SQL is written once in the portable subset both
+//! dialects accept (`$1` placeholders, text dates, bigint money), and the few differences live in
+//! `dialect.rs`. Every query that returns customer data takes a `Scope` from kam-core and applies
+//! it as a WHERE clause (`visibility.rs`); every change writes the audit trail in its own
+//! transaction (`audit.rs`), so no caller can forget either.
+
+mod audit;
+mod bulk;
+mod customer;
+mod dialect;
+mod error;
+mod group;
+mod org;
+mod relationship;
+mod sql;
+mod url;
+mod user;
+mod visibility;
+
+#[cfg(feature = "test-harness")]
+pub mod testing;
+
+use std::str::FromStr;
+
+use sqlx::{
+    AnyPool,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+pub use audit::{Actor, AuditEvent};
+pub use bulk::{BulkAccount, BulkAssignment, BulkLoad, BulkMember, BulkPayroll, BulkUser, LoadCounts};
+pub use customer::{CustomerFilter, CustomerSummary};
+pub use dialect::Backend;
+pub use error::{Error, Result};
+pub use group::GroupView;
+pub use url::DatabaseUrl;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The operational store. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied_now: usize,
+    pub schema_version: i64,
+}
+
+impl Store {
+    /// Connects without touching the schema. Use `open` to also migrate.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let options = AnyConnectOptions::from_str(&url.to_connect_string())
+            .map_err(Error::Database)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // One writer at a time either way; a few readers under WAL.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    for pragma in backend.connection_pragmas() {
+                        sqlx::query(*pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(Error::Database)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Connects and brings the schema up to date (refusing a newer one).
+    pub async fn open(url: &DatabaseUrl) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// The newest schema version this binary knows.
+    pub fn known_schema_version(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// The schema version the database is at (0 when empty).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let exists: i64 = sqlx::query_scalar(self.backend.migrations_table_exists_sql())
+            .fetch_one(&self.pool)
+            .await?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        let version: Option<i64> =
+            sqlx::query_scalar("select max(version) from _sqlx_migrations where success = $1")
+                .bind(self.backend.true_value())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Applies pending migrations. Running it again is a no-op; a database written by a newer kam
+    /// is refused before anything is touched.
+    pub async fn migrate(&self) -> Result<MigrationReport> {
+        let before = self.schema_version().await?;
+        let known = self.known_schema_version();
+        if before > known {
+            return Err(Error::SchemaTooNew { database: before, binary: known });
+        }
+        let pending = self.migrator().iter().filter(|m| m.version > before).count();
+        self.migrator().run(&self.pool).await?;
+        Ok(MigrationReport { applied_now: pending, schema_version: self.schema_version().await? })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,189 @@
+//! Customers in SQL. Every read takes a `Scope`; an invisible customer is `NotFound`.
+
+use chrono::NaiveDate;
+use kam_core::{
+    ParseError,
+    customer::{AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
+    id::{CustomerId, OrgUnitId},
+    org::Line,
+    visibility::Scope,
+};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{Actor, Error, Result, Store, audit, org::corrupt, sql::Sql, visibility::push_visible};
+
+/// One line of a customer list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSummary {
+    pub id: CustomerId,
+    pub cif_no: CifNo,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub line: Line,
+    pub org_unit_code: String,
+    pub org_unit_name: String,
+    pub account_type: AccountType,
+}
+
+/// Filters for a customer list; empty means everything the scope sees.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Matches the start of the customer number or any part of the name.
+    pub text: Option<String>,
+    pub kind: Option<CustomerKind>,
+    pub account_type: Option<AccountType>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub(crate) fn parse_date(field: &'static str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        corrupt(ParseError::new(field, text, "not a YYYY-MM-DD date", "不是 YYYY-MM-DD 格式的日期"))
+    })
+}
+
+fn optional<T>(
+    row: &AnyRow,
+    column: &str,
+    parse: impl Fn(&str) -> Result<T, ParseError>,
+) -> Result<Option<T>> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|text| parse(&text))
+        .transpose()
+        .map_err(corrupt)
+}
+
+const CUSTOMER_COLUMNS: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since from customer c";
+
+fn customer_from_row(row: &AnyRow) -> Result<Customer> {
+    Ok(Customer {
+        id: CustomerId(row.try_get("id")?),
+        cif_no: CifNo::parse(&row.try_get::<String, _>("cif_no")?).map_err(corrupt)?,
+        kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+        name: row.try_get("name")?,
+        line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
+        org_unit_id: OrgUnitId(row.try_get("org_unit_id")?),
+        industry: optional(row, "industry", Industry::parse)?,
+        account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?).map_err(corrupt)?,
+        risk_tolerance: optional(row, "risk_tolerance", RiskTolerance::parse)?,
+        id_number: optional(row, "id_number", IdNumber::parse)?,
+        phone: optional(row, "phone", Phone::parse)?,
+        since: parse_date("since", &row.try_get::<String, _>("since")?)?,
+    })
+}
+
+impl Store {
+    /// Adds a customer (system jobs: import, demo). Visibility then follows from its unit and RMs.
+    pub async fn create_customer(&self, actor: &Actor, customer: &NewCustomer) -> Result<CustomerId> {
+        let unit = self.org_unit_by_code(&customer.org_unit_code).await?;
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at) values (")
+            .bind(customer.cif_no.as_str()).push(", ")
+            .bind(customer.kind.as_str()).push(", ")
+            .bind(customer.name.as_str()).push(", ")
+            .bind(customer.line.as_str()).push(", ")
+            .bind(unit.id.0).push(", ")
+            .bind(customer.industry.map(Industry::as_str)).push(", ")
+            .bind(customer.account_type.as_str()).push(", ")
+            .bind(customer.risk_tolerance.map(RiskTolerance::as_str)).push(", ")
+            .bind(customer.id_number.as_ref().map(IdNumber::reveal)).push(", ")
+            .bind(customer.phone.as_ref().map(Phone::reveal)).push(", ")
+            .bind(customer.since.to_string()).push(", ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "customer", customer.cif_no.to_string()))?
+            .try_get("id")?;
+        audit::record(&mut tx, actor, "create", "customer", customer.cif_no.as_str(), &customer.name).await?;
+        tx.commit().await?;
+        Ok(CustomerId(id))
+    }
+
+    /// The customers `scope` may see that match `filter`, by customer number.
+    pub async fn find_customers(&self, scope: &Scope, filter: &CustomerFilter) -> Result<Vec<CustomerSummary>> {
+        let mut sql = Sql::new(
+            "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, o.code as org_code, o.name as org_name \
+             from customer c join org_unit o on o.id = c.org_unit_id where ",
+        );
+        push_visible(&mut sql, scope);
+        push_filter(&mut sql, filter);
+        sql.push(" order by c.cif_no limit ")
+            .bind(if filter.limit > 0 { filter.limit } else { 50 })
+            .push(" offset ")
+            .bind(filter.offset.max(0));
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CustomerSummary {
+                    id: CustomerId(row.try_get("id")?),
+                    cif_no: CifNo::parse(&row.try_get::<String, _>("cif_no")?).map_err(corrupt)?,
+                    name: row.try_get("name")?,
+                    kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+                    line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
+                    org_unit_code: row.try_get("org_code")?,
+                    org_unit_name: row.try_get("org_name")?,
+                    account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?)
+                        .map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many customers `scope` sees that match `filter` (limit and offset ignored).
+    pub async fn count_customers(&self, scope: &Scope, filter: &CustomerFilter) -> Result<i64> {
+        let mut sql = Sql::new("select count(*) as n from customer c where ");
+        push_visible(&mut sql, scope);
+        push_filter(&mut sql, filter);
+        Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
+    }
+
+    /// One customer, or `NotFound` when it does not exist or `scope` may not see it.
+    pub async fn customer(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
+        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where c.id = "));
+        sql.bind(id.0).push(" and ");
+        push_visible(&mut sql, scope);
+        let row = sql
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound { entity: "customer", key: id.to_string() })?;
+        customer_from_row(&row)
+    }
+
+    pub async fn customer_by_cif(&self, scope: &Scope, cif_no: &str) -> Result<Customer> {
+        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where c.cif_no = "));
+        sql.bind(cif_no).push(" and ");
+        push_visible(&mut sql, scope);
+        let row = sql
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound { entity: "customer", key: cif_no.to_owned() })?;
+        customer_from_row(&row)
+    }
+
+    /// Checks that `scope` may change customer `id`: `NotFound` if invisible, `ReadOnly` if only
+    /// readable. Every write on customer data goes through this first.
+    pub(crate) async fn check_writable(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
+        let customer = self.customer(scope, id).await?;
+        if scope.may_write() { Ok(customer) } else { Err(Error::ReadOnly) }
+    }
+}
+
+fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        sql.push(" and (c.cif_no like ")
+            .bind(format!("{text}%"))
+            .push(" or c.name like ")
+            .bind(format!("%{text}%"))
+            .push(")");
+    }
+    if let Some(kind) = filter.kind {
+        sql.push(" and c.kind = ").bind(kind.as_str());
+    }
+    if let Some(account_type) = filter.account_type {
+        sql.push(" and c.account_type = ").bind(account_type.as_str());
+    }
+}

@@ -1,0 +1,49 @@
+//! The few places where SQLite and PostgreSQL differ, in one file.
+
+/// Which database a `Store` talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Run on every new connection. SQLite: WAL so readers never block the writer, foreign keys
+    /// on (off by default in SQLite), `synchronous=FULL` so a committed batch survives power loss,
+    /// and a busy timeout instead of an immediate "database is locked".
+    pub(crate) fn connection_pragmas(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &[
+                "pragma journal_mode = wal",
+                "pragma foreign_keys = on",
+                "pragma synchronous = full",
+                "pragma busy_timeout = 10000",
+            ],
+            Backend::Postgres => &["set time zone 'UTC'"],
+        }
+    }
+
+    pub(crate) fn migrations_table_exists_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "select count(*) from sqlite_master where type = 'table' and name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "select count(*) from information_schema.tables where table_name = '_sqlx_migrations' and table_schema = current_schema()"
+            }
+        }
+    }
+
+    /// sqlx records `success` as an integer in SQLite and a boolean in PostgreSQL.
+    pub(crate) fn true_value(self) -> bool {
+        true
+    }
+
+    /// The most bind parameters one statement may carry, with a margin (SQLite 32766, PG 65535).
+    pub(crate) fn max_binds(self) -> usize {
+        match self {
+            Backend::Sqlite => 30_000,
+            Backend::Postgres => 60_000,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The store's error type: caller-caused outcomes apart from internal failures.
+
+use kam_core::ParseError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The record does not exist *or the scope may not see it* — deliberately the same answer.
+    #[error("not found: {entity} {key}")]
+    NotFound { entity: &'static str, key: String },
+    /// A business key that already exists (unique constraint).
+    #[error("already exists: {entity} {key}")]
+    Conflict { entity: &'static str, key: String },
+    /// The scope may see the record but not change it (auditors, risk officers).
+    #[error("read-only access: this user may look but not change")]
+    ReadOnly,
+    #[error("{0}")]
+    Invalid(#[from] ParseError),
+    #[error(
+        "this database has schema version {database}, newer than this kam knows ({binary}); upgrade kam instead of using an older binary on it"
+    )]
+    SchemaTooNew { database: i64, binary: i64 },
+    #[error("stored data does not parse ({0}); the database was changed outside kam")]
+    Corrupt(ParseError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Error {
+    /// Maps a unique-constraint violation to `Conflict`, anything else to `Database`.
+    pub(crate) fn from_write(error: sqlx::Error, entity: &'static str, key: impl Into<String>) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict { entity, key: key.into() }
+            }
+            _ => Error::Database(error),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Group customers in SQL: the group, its co-units and its member tree, read through a scope.
+
+use kam_core::{
+    group::{Group, GroupMember, NewGroup, check_tree_edge},
+    id::{CustomerId, GroupId, OrgUnitId, UserId},
+    visibility::Scope,
+};
+use sqlx::Row;
+
+use crate::{Actor, Error, Result, Store, audit, sql::Sql, visibility::push_visible};
+
+/// A group as one scope sees it: the group itself and only the members it may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupView {
+    pub group: Group,
+    pub visible_members: Vec<GroupMember>,
+    /// All members, visible or not — the size of the group is not a secret, its members are.
+    pub member_count: i64,
+}
+
+impl Store {
+    pub async fn create_group(&self, actor: &Actor, group: &NewGroup) -> Result<Group> {
+        let lead_unit = self.org_unit_by_code(&group.lead_unit_code).await?;
+        let mut co_units = Vec::new();
+        for code in &group.co_unit_codes {
+            co_units.push(self.org_unit_by_code(code).await?.id);
+        }
+        let lead_rm = match &group.lead_rm_username {
+            Some(name) => Some(self.user_by_username(name).await?.id),
+            None => None,
+        };
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = Sql::new("insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at) values (")
+            .bind(group.code.as_str()).push(", ")
+            .bind(group.name.as_str()).push(", ")
+            .bind(lead_unit.id.0).push(", ")
+            .bind(lead_rm.map(|u| u.0)).push(", ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "group", group.code.clone()))?
+            .try_get("id")?;
+        for unit in &co_units {
+            Sql::new("insert into group_co_unit (group_id, org_unit_id) values (")
+                .bind(id).push(", ").bind(unit.0).push(")")
+                .query().execute(&mut *tx).await?;
+        }
+        audit::record(&mut tx, actor, "create", "group", &group.code, &group.name).await?;
+        tx.commit().await?;
+        Ok(Group {
+            id: GroupId(id),
+            code: group.code.clone(),
+            name: group.name.clone(),
+            lead_unit_id: lead_unit.id,
+            co_unit_ids: co_units,
+            lead_rm_id: lead_rm,
+        })
+    }
+
+    /// Adds a customer to a group under `parent` (`None` for the root), keeping it a tree.
+    pub async fn add_group_member(
+        &self,
+        actor: &Actor,
+        group_id: GroupId,
+        customer_id: CustomerId,
+        parent: Option<CustomerId>,
+    ) -> Result<()> {
+        let members = self.group_members_unscoped(group_id).await?;
+        let edges: Vec<_> = members.iter().map(|m| (m.customer_id, m.parent_customer_id)).collect();
+        check_tree_edge(&edges, customer_id, parent)?;
+        let mut tx = self.pool().begin().await?;
+        Sql::new("insert into group_member (customer_id, group_id, parent_customer_id) values (")
+            .bind(customer_id.0).push(", ")
+            .bind(group_id.0).push(", ")
+            .bind(parent.map(|p| p.0)).push(")")
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "group_member", customer_id.to_string()))?;
+        let detail = format!("group={group_id} parent={}", parent.map(|p| p.to_string()).unwrap_or_default());
+        audit::record(&mut tx, actor, "add", "group_member", &customer_id.to_string(), &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn group_members_unscoped(&self, group_id: GroupId) -> Result<Vec<GroupMember>> {
+        let rows = Sql::new("select customer_id, parent_customer_id from group_member where group_id = ")
+            .bind(group_id.0)
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GroupMember {
+                    group_id,
+                    customer_id: CustomerId(row.try_get("customer_id")?),
+                    parent_customer_id: row.try_get::<Option<i64>, _>("parent_customer_id")?.map(CustomerId),
+                })
+            })
+            .collect()
+    }
+
+    /// A group with the members `scope` may see; `NotFound` when it sees none of them.
+    pub async fn group(&self, scope: &Scope, id: GroupId) -> Result<GroupView> {
+        let not_found = || Error::NotFound { entity: "group", key: id.to_string() };
+        let row = Sql::new("select id, code, name, lead_unit_id, lead_rm_id from customer_group where id = ")
+            .bind(id.0)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(not_found)?;
+        let mut sql = Sql::new(
+            "select c.id as customer_id, gm.parent_customer_id from group_member gm join customer c on c.id = gm.customer_id where gm.group_id = ",
+        );
+        sql.bind(id.0).push(" and ");
+        push_visible(&mut sql, scope);
+        sql.push(" order by c.cif_no");
+        let visible_members = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(GroupMember {
+                    group_id: id,
+                    customer_id: CustomerId(r.try_get("customer_id")?),
+                    parent_customer_id: r.try_get::<Option<i64>, _>("parent_customer_id")?.map(CustomerId),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if visible_members.is_empty() {
+            return Err(not_found());
+        }
+        let co_unit_ids = Sql::new("select org_unit_id from group_co_unit where group_id = ")
+            .bind(id.0)
+            .push(" order by org_unit_id")
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok(OrgUnitId(r.try_get("org_unit_id")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let member_count: i64 = Sql::new("select count(*) as n from group_member where group_id = ")
+            .bind(id.0)
+            .query()
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
+        Ok(GroupView {
+            group: Group {
+                id,
+                code: row.try_get("code")?,
+                name: row.try_get("name")?,
+                lead_unit_id: OrgUnitId(row.try_get("lead_unit_id")?),
+                co_unit_ids,
+                lead_rm_id: row.try_get::<Option<i64>, _>("lead_rm_id")?.map(UserId),
+            },
+            visible_members,
+            member_count,
+        })
+    }
+
+    /// The group a visible customer belongs to, if any.
+    pub async fn group_of_customer(&self, scope: &Scope, customer_id: CustomerId) -> Result<Option<GroupView>> {
+        self.customer(scope, customer_id).await?;
+        let group_id: Option<i64> = Sql::new("select group_id from group_member where customer_id = ")
+            .bind(customer_id.0)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get("group_id"))
+            .transpose()?;
+        match group_id {
+            Some(id) => Ok(Some(self.group(scope, GroupId(id)).await?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! What hangs off a customer: key people, RM assignments, products and holdings, payroll links.
+//! Reads take a `Scope` and answer `NotFound` for a customer the scope may not see.
+
+use chrono::NaiveDate;
+use kam_core::{
+    assignment::{AssignmentRole, RmAssignment, lead_handover},
+    contact::{ContactRole, KeyPerson, NewKeyPerson, Rating, RelationshipStage},
+    id::{AssignmentId, CustomerId, KeyPersonId, ProductId, UserId},
+    money::{Currency, Money},
+    org::Line,
+    product::{Holding, NeedCategory, NewProduct, PayrollLink, Product, ProductRisk},
+    visibility::Scope,
+};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    Actor, Error, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql,
+    visibility::push_visible,
+};
+
+fn key_person_from_row(row: &AnyRow) -> Result<KeyPerson> {
+    let rating = |column: &'static str| -> Result<Rating> {
+        Rating::new(column, row.try_get(column)?).map_err(corrupt)
+    };
+    Ok(KeyPerson {
+        id: KeyPersonId(row.try_get("id")?),
+        customer_id: CustomerId(row.try_get("customer_id")?),
+        name: row.try_get("name")?,
+        role: ContactRole::parse(&row.try_get::<String, _>("role")?).map_err(corrupt)?,
+        title: row.try_get("title")?,
+        closeness: rating("closeness")?,
+        trust: rating("trust")?,
+        favour: rating("favour")?,
+        stage: RelationshipStage::parse(&row.try_get::<String, _>("stage")?).map_err(corrupt)?,
+    })
+}
+
+fn assignment_from_row(row: &AnyRow) -> Result<RmAssignment> {
+    Ok(RmAssignment {
+        id: AssignmentId(row.try_get("id")?),
+        customer_id: CustomerId(row.try_get("customer_id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        role: AssignmentRole::parse(&row.try_get::<String, _>("role")?).map_err(corrupt)?,
+        effective_from: parse_date("effective_from", &row.try_get::<String, _>("effective_from")?)?,
+        effective_to: row
+            .try_get::<Option<String>, _>("effective_to")?
+            .map(|d| parse_date("effective_to", &d))
+            .transpose()?,
+    })
+}
+
+fn product_from_row(row: &AnyRow) -> Result<Product> {
+    Ok(Product {
+        id: ProductId(row.try_get("id")?),
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
+        need_category: NeedCategory::parse(&row.try_get::<String, _>("need_category")?).map_err(corrupt)?,
+        risk_level: ProductRisk::parse(&row.try_get::<String, _>("risk_level")?).map_err(corrupt)?,
+    })
+}
+
+fn money(row: &AnyRow, amount: &str) -> Result<Money> {
+    let currency = Currency::parse(&row.try_get::<String, _>("currency")?).map_err(corrupt)?;
+    Ok(Money::from_minor(row.try_get(amount)?, currency))
+}
+
+impl Store {
+    pub async fn add_key_person(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        customer_id: CustomerId,
+        person: &NewKeyPerson,
+    ) -> Result<KeyPersonId> {
+        let customer = self.check_writable(scope, customer_id).await?;
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = Sql::new("insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at) values (")
+            .bind(customer_id.0).push(", ")
+            .bind(person.name.as_str()).push(", ")
+            .bind(person.role.as_str()).push(", ")
+            .bind(person.title.clone()).push(", ")
+            .bind(i64::from(person.closeness.get())).push(", ")
+            .bind(i64::from(person.trust.get())).push(", ")
+            .bind(i64::from(person.favour.get())).push(", ")
+            .bind(person.stage.as_str()).push(", ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        let detail = format!("{} ({})", person.name, person.role);
+        audit::record(&mut tx, actor, "add", "key_person", customer.cif_no.as_str(), &detail).await?;
+        tx.commit().await?;
+        Ok(KeyPersonId(id))
+    }
+
+    pub async fn key_people(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<KeyPerson>> {
+        self.customer(scope, customer_id).await?;
+        let rows = Sql::new("select id, customer_id, name, role, title, closeness, trust, favour, stage from key_person where customer_id = ")
+            .bind(customer_id.0)
+            .push(" order by id")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(key_person_from_row).collect()
+    }
+
+    /// Assigns an RM to a customer from `starts`. A new lead closes the current lead's row on
+    /// that date (history kept); a team member is simply added.
+    pub async fn assign_rm(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        customer_id: CustomerId,
+        username: &str,
+        role: AssignmentRole,
+        starts: NaiveDate,
+    ) -> Result<AssignmentId> {
+        let customer = self.check_writable(scope, customer_id).await?;
+        let rm = self.user_by_username(username).await?;
+        let history = self.assignment_history(scope, customer_id).await?;
+        let mut tx = self.pool().begin().await?;
+        if role == AssignmentRole::Lead
+            && let Some(closing) = lead_handover(&history, starts)?
+        {
+            Sql::new("update rm_assignment set effective_to = ")
+                .bind(starts.to_string())
+                .push(" where id = ")
+                .bind(closing.0)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id: i64 = Sql::new("insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at) values (")
+            .bind(customer_id.0).push(", ")
+            .bind(rm.id.0).push(", ")
+            .bind(role.as_str()).push(", ")
+            .bind(starts.to_string())
+            .push(", null, ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        let detail = format!("{} {} from {starts}", rm.username, role);
+        audit::record(&mut tx, actor, "assign", "rm_assignment", customer.cif_no.as_str(), &detail).await?;
+        tx.commit().await?;
+        Ok(AssignmentId(id))
+    }
+
+    /// Every assignment of a customer, oldest first, closed ones included.
+    pub async fn assignment_history(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<RmAssignment>> {
+        self.customer(scope, customer_id).await?;
+        let rows = Sql::new("select id, customer_id, user_id, role, effective_from, effective_to from rm_assignment where customer_id = ")
+            .bind(customer_id.0)
+            .push(" order by effective_from, id")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+
+    pub async fn create_product(&self, actor: &Actor, product: &NewProduct) -> Result<ProductId> {
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = Sql::new("insert into product (code, name, line, need_category, risk_level, created_at) values (")
+            .bind(product.code.as_str()).push(", ")
+            .bind(product.name.as_str()).push(", ")
+            .bind(product.line.as_str()).push(", ")
+            .bind(product.need_category.as_str()).push(", ")
+            .bind(product.risk_level.as_str()).push(", ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "product", product.code.clone()))?
+            .try_get("id")?;
+        audit::record(&mut tx, actor, "create", "product", &product.code, &product.name).await?;
+        tx.commit().await?;
+        Ok(ProductId(id))
+    }
+
+    pub async fn list_products(&self) -> Result<Vec<Product>> {
+        let rows = sqlx::query("select id, code, name, line, need_category, risk_level from product order by code")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(product_from_row).collect()
+    }
+
+    /// The latest holdings of a customer (one row per product and currency).
+    pub async fn holdings(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<Holding>> {
+        self.customer(scope, customer_id).await?;
+        let rows = Sql::new("select h.customer_id, h.product_id, h.amount_minor, h.currency, h.as_of from holding h where h.customer_id = ")
+            .bind(customer_id.0)
+            .push(" and h.as_of = (select max(as_of) from holding where customer_id = h.customer_id) order by h.product_id")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Holding {
+                    customer_id,
+                    product_id: ProductId(row.try_get("product_id")?),
+                    amount: money(row, "amount_minor")?,
+                    as_of: parse_date("as_of", &row.try_get::<String, _>("as_of")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Payroll links where the customer is employer or employee, limited to links whose other
+    /// party `scope` may also see (a corporate RM sees how many employees, not who, via
+    /// `payroll_totals`).
+    pub async fn payroll_links(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<PayrollLink>> {
+        self.customer(scope, customer_id).await?;
+        let mut sql = Sql::new(
+            "select p.employer_id, p.employee_id, p.monthly_amount_minor, p.currency, p.since from payroll_link p \
+             join customer c on c.id = case when p.employer_id = ",
+        );
+        sql.bind(customer_id.0)
+            .push(" then p.employee_id else p.employer_id end where (p.employer_id = ")
+            .bind(customer_id.0)
+            .push(" or p.employee_id = ")
+            .bind(customer_id.0)
+            .push(") and ");
+        push_visible(&mut sql, scope);
+        sql.push(" order by p.employer_id, p.employee_id");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PayrollLink {
+                    employer_id: CustomerId(row.try_get("employer_id")?),
+                    employee_id: CustomerId(row.try_get("employee_id")?),
+                    monthly_amount: money(row, "monthly_amount_minor")?,
+                    since: parse_date("since", &row.try_get::<String, _>("since")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of employees paid through the bank by a visible employer and the monthly total in
+    /// fen (CNY links only).
+    pub async fn payroll_totals(&self, scope: &Scope, employer_id: CustomerId) -> Result<(i64, i64)> {
+        self.customer(scope, employer_id).await?;
+        let row = Sql::new("select count(*) as n, cast(coalesce(sum(monthly_amount_minor), 0) as bigint) as total from payroll_link where currency = 'CNY' and employer_id = ")
+            .bind(employer_id.0)
+            .query()
+            .fetch_one(self.pool())
+            .await?;
+        // The cast matters: PostgreSQL sums bigint into numeric, which must not pass through a float.
+        Ok((row.try_get("n")?, row.try_get("total")?))
+    }
+}

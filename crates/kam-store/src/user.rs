@@ -1,0 +1,125 @@
+//! Users in SQL: creation (with the role ↔ unit rule), listing, disabling, and their scope.
+
+use chrono::NaiveDate;
+use kam_core::{
+    id::{OrgUnitId, UserId},
+    org::Line,
+    user::{NewUser, Role, User, Username},
+    visibility::{Scope, scope_for},
+};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{Actor, Error, Result, Store, audit, org::corrupt, sql::Sql};
+
+const USER_COLUMNS: &str = "select id, username, display_name, role, org_unit_id, line, disabled from app_user";
+
+fn user_from_row(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        username: Username::parse(&row.try_get::<String, _>("username")?).map_err(corrupt)?,
+        display_name: row.try_get("display_name")?,
+        role: Role::parse(&row.try_get::<String, _>("role")?).map_err(corrupt)?,
+        org_unit_id: OrgUnitId(row.try_get("org_unit_id")?),
+        line: row
+            .try_get::<Option<String>, _>("line")?
+            .map(|l| Line::parse(&l))
+            .transpose()
+            .map_err(corrupt)?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+    })
+}
+
+impl Store {
+    /// Creates a user with an already hashed password (hashing is kam-core's, salting the caller's).
+    pub async fn create_user(&self, actor: &Actor, user: &NewUser, password_hash: &str) -> Result<User> {
+        let unit = self.org_unit_by_code(&user.org_unit_code).await?;
+        user.check_unit(unit.kind)?;
+        let mut tx = self.pool().begin().await?;
+        let id: i64 = Sql::new("insert into app_user (username, display_name, role, org_unit_id, line, password_hash, disabled, created_at) values (")
+            .bind(user.username.as_str())
+            .push(", ")
+            .bind(user.display_name.as_str())
+            .push(", ")
+            .bind(user.role.as_str())
+            .push(", ")
+            .bind(unit.id.0)
+            .push(", ")
+            .bind(user.line.map(Line::as_str))
+            .push(", ")
+            .bind(password_hash)
+            .push(", 0, ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "user", user.username.to_string()))?
+            .try_get("id")?;
+        let detail = format!("role={} unit={}", user.role, unit.code);
+        audit::record(&mut tx, actor, "create", "user", user.username.as_str(), &detail).await?;
+        tx.commit().await?;
+        Ok(User {
+            id: UserId(id),
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role,
+            org_unit_id: unit.id,
+            line: user.line,
+            disabled: false,
+        })
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = Sql::new(&format!("{USER_COLUMNS} order by org_unit_id, role, username")).query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<User> {
+        let row = Sql::new(&format!("{USER_COLUMNS} where username = "))
+            .bind(username)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound { entity: "user", key: username.to_owned() })?;
+        user_from_row(&row)
+    }
+
+    /// The stored PHC hash, for the sign-in path only.
+    pub async fn password_hash(&self, user_id: UserId) -> Result<String> {
+        let hash: String = Sql::new("select password_hash from app_user where id = ")
+            .bind(user_id.0)
+            .query()
+            .fetch_one(self.pool())
+            .await?
+            .try_get("password_hash")?;
+        Ok(hash)
+    }
+
+    /// Disables (or re-enables) a user. Users are never deleted: the audit trail refers to them.
+    pub async fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<User> {
+        let mut tx = self.pool().begin().await?;
+        let changed = Sql::new("update app_user set disabled = ")
+            .bind(i64::from(disabled))
+            .push(" where username = ")
+            .bind(username)
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::NotFound { entity: "user", key: username.to_owned() });
+        }
+        let action = if disabled { "disable" } else { "enable" };
+        audit::record(&mut tx, actor, action, "user", username, "").await?;
+        tx.commit().await?;
+        self.user_by_username(username).await
+    }
+
+    /// The user's visibility scope on `on`, decided by kam-core.
+    pub async fn scope_for(&self, user: &User, on: NaiveDate) -> Result<Scope> {
+        let unit = self.org_unit(user.org_unit_id).await?;
+        Ok(scope_for(user, &unit.path, on))
+    }
+}

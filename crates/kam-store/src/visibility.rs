@@ -1,0 +1,43 @@
+//! Applies a kam-core `Scope` inside SQL: the WHERE clause every customer query carries.
+
+use kam_core::visibility::{Reach, Scope};
+
+use crate::sql::Sql;
+
+/// Appends `(…)` restricting the customer alias `c` to what `scope` admits.
+///
+/// It mirrors `Scope::admits` clause for clause; the conformance suite checks the two agree on
+/// every customer of a synthetic bank for every user.
+pub(crate) fn push_visible(sql: &mut Sql, scope: &Scope) {
+    sql.push("(");
+    match &scope.reach {
+        Reach::Nothing => {
+            sql.push("1 = 0");
+        }
+        Reach::Everything => {
+            sql.push("1 = 1");
+        }
+        Reach::Subtree(path) => {
+            // Paths are digits and slashes only, so LIKE needs no escaping.
+            sql.push("c.org_unit_id in (select id from org_unit where path like ")
+                .bind(format!("{}%", path.as_str()))
+                .push(")");
+        }
+        Reach::Book(rm) => {
+            let on = scope.on.to_string();
+            sql.push("c.id in (select customer_id from rm_assignment where user_id = ")
+                .bind(rm.0)
+                .push(" and effective_from <= ")
+                .bind(on.clone())
+                .push(" and (effective_to is null or effective_to > ")
+                .bind(on)
+                .push(")) or c.id in (select gm.customer_id from group_member gm join customer_group g on g.id = gm.group_id where g.lead_rm_id = ")
+                .bind(rm.0)
+                .push(")");
+        }
+    }
+    sql.push(")");
+    if let Some(line) = scope.line {
+        sql.push(" and c.line = ").bind(line.as_str());
+    }
+}
