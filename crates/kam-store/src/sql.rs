@@ -13,6 +13,8 @@ pub(crate) enum Arg {
     Text(String),
     NullText,
     NullInt,
+    Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 impl From<i64> for Arg {
@@ -82,6 +84,8 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::NullText => query.bind(None::<String>),
                 Arg::NullInt => query.bind(None::<i64>),
+                Arg::Bool(v) => query.bind(*v),
+                Arg::Bytes(v) => query.bind(v.clone()),
             };
         }
         query
