@@ -1,1 +1,13 @@
-//! placeholder
+//! kam-facts: the fact layer — daily balances, transactions, loan snapshots and fee income as
+//! Parquet, partitioned by business date. The only crate that imports Arrow (and, with the
+//! diagnosis batch, DataFusion).
+//!
+//! Layout: `<facts>/<kind>/date=YYYY-MM-DD/<batch_id>.parquet`. A file is written to a temp name
+//! beside its final place and renamed, so a reader (or a crash) never sees half a file; one file
+//! per (kind, date, batch) so a re-imported batch replaces exactly its own file.
+
+mod rows;
+mod writer;
+
+pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, LoanRow, TransactionRow};
+pub use writer::{FactError, FactWriter, partition_dir};
