@@ -1,1 +1,414 @@
-fn main() {}
+//! `kam`: the command line of the key-account management system. Parses arguments, loads the
+//! layered settings, and calls the libraries; no business logic lives here.
+
+mod build;
+mod settings;
+
+use std::{path::PathBuf, time::Instant};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use kam_core::{
+    org::Line,
+    password::{HashCost, check_policy, hash_password},
+    user::{NewUser, Role},
+};
+use kam_store::{Actor, Store};
+use kam_synth::{DEMO_PASSWORD, Scale, SynthConfig};
+use rand::RngCore;
+
+use crate::settings::{FlagOverrides, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kam",
+    version,
+    about = "kam — 银行大客户营销与管理系统 / key-account marketing and management for banks",
+    long_about = None
+)]
+struct Cli {
+    /// Settings file (default: ./kam.toml if present). 配置文件。
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory holding kam.db and facts/. 数据目录。
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://… (then also --facts). 数据库地址。
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// Directory of the Parquet facts. 事实数据目录。
+    #[arg(long, global = true, value_name = "DIR")]
+    facts: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new, empty kam data directory with its head office and an administrator. 初始化。
+    Init(InitArgs),
+    /// Bring the database schema up to date (a no-op when it is). 升级数据库结构。
+    Migrate,
+    /// Build the synthetic demo bank into the data directory and print how to sign in. 演示。
+    Demo(DemoArgs),
+    /// Write a synthetic bank as core-banking extract files. 生成合成银行的数据文件。
+    Synth(SynthArgs),
+    /// Manage users. 用户管理。
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The org tree. 机构。
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Settings. 配置。
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Benchmarks that print figures. 性能基准。
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// Name of the bank's head office. 总行名称。
+    #[arg(long, default_value = "总行")]
+    head_office_name: String,
+    /// Code of the head office (机构号). 总行机构号。
+    #[arg(long, default_value = "100000")]
+    head_office_code: String,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Size of the synthetic bank. 规模。
+    #[arg(long, value_enum)]
+    scale: Option<ScaleArg>,
+    /// Random seed: the same seed builds the same bank. 随机种子。
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct SynthArgs {
+    /// Output directory (created). 输出目录。
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "demo")]
+    scale: ScaleArg,
+    #[arg(long, default_value_t = 20_261_129)]
+    seed: u64,
+    /// Last business date of the facts (YYYY-MM-DD). 最后业务日期。
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    end: Option<NaiveDate>,
+    /// Also write the facts as Parquet under OUT/facts. 同时输出 Parquet。
+    #[arg(long)]
+    parquet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ScaleArg {
+    Tiny,
+    Small,
+    Demo,
+    Large,
+    Huge,
+}
+
+impl From<ScaleArg> for Scale {
+    fn from(value: ScaleArg) -> Self {
+        match value {
+            ScaleArg::Tiny => Scale::Tiny,
+            ScaleArg::Small => Scale::Small,
+            ScaleArg::Demo => Scale::Demo,
+            ScaleArg::Large => Scale::Large,
+            ScaleArg::Huge => Scale::Huge,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; prints a one-time password. 新增用户。
+    Add(UserAddArgs),
+    /// List users. 用户列表。
+    List,
+    /// Disable a user (users are never deleted). 停用用户。
+    Disable {
+        /// Login name. 用户名。
+        username: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    /// Login name: lower-case letters, digits, '.', '_', '-'. 用户名。
+    #[arg(long)]
+    username: String,
+    /// Display name. 姓名。
+    #[arg(long)]
+    name: String,
+    /// Role. 角色。
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// Code of the org unit (机构号). 所属机构。
+    #[arg(long)]
+    org: String,
+    /// Business line (required for relationship managers). 条线。
+    #[arg(long, value_parser = parse_line)]
+    line: Option<Line>,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Print the org tree. 显示机构树。
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example kam.toml. 输出带注释的示例配置。
+    Default,
+    /// Print the effective settings (secrets hidden). 显示生效的配置。
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Generation and Parquet-writing speed of the synthetic bank, with peak memory. 合成数据基准。
+    Synth {
+        #[arg(long, value_enum, default_value = "demo")]
+        scale: ScaleArg,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| format!("日期应为 YYYY-MM-DD（a date is YYYY-MM-DD）: {value}"))
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    Role::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_line(value: &str) -> Result<Line, String> {
+    Line::parse(value).map_err(|e| e.to_string())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Command::Config(ConfigCommand::Default) = cli.command {
+        print!("{}", settings::EXAMPLE);
+        return Ok(());
+    }
+    let flags = FlagOverrides { data_dir: cli.data_dir.clone(), database: cli.database.clone(), facts: cli.facts.clone() };
+    let settings = Settings::load(cli.config.as_deref(), &flags)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli.command, settings))
+}
+
+fn actor() -> Actor {
+    Actor::system("cli")
+}
+
+fn one_time_password() -> String {
+    // 12 random bytes in an alphabet without look-alikes, plus a symbol and digit to pass the policy.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    let body: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    format!("{body}-7a")
+}
+
+fn salt() -> [u8; 16] {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    salt
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database_url()?;
+    if let kam_store::DatabaseUrl::Sqlite(path) = &url
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Store::open(&url).await.with_context(|| format!("opening the store at {url}"))
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Config(ConfigCommand::Default) => unreachable!("handled before settings are loaded"),
+        Command::Config(ConfigCommand::Show) => println!("{settings:#?}"),
+        Command::Migrate => {
+            let url = settings.database_url()?;
+            let store = Store::connect(&url).await?;
+            let report = store.migrate().await?;
+            if report.applied_now == 0 {
+                println!("数据库结构已是最新（版本 {}），无需升级 / schema already up to date (version {})", report.schema_version, report.schema_version);
+            } else {
+                println!("已应用 {} 个迁移，当前版本 {} / applied {} migration(s), now at version {}", report.applied_now, report.schema_version, report.applied_now, report.schema_version);
+            }
+        }
+        Command::Init(args) => init(&settings, &args).await?,
+        Command::Demo(args) => demo(&settings, &args).await?,
+        Command::Synth(args) => {
+            let mut config = SynthConfig::new(args.scale.into(), args.seed);
+            if let Some(end) = args.end {
+                config = config.with_end(end);
+            }
+            let started = Instant::now();
+            let (files, rows, bytes) = build::write_extracts(&args.out, config, args.parquet)?;
+            println!(
+                "已生成 {} 个参考数据文件与 {} 天的每日文件：{} 行事实，{:.1} MB，用时 {:.1} 秒 → {}",
+                files,
+                config.scale.spec().days,
+                rows,
+                bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            );
+            println!("wrote {files} reference files and {} days of daily files: {rows} fact rows, {:.1} MB", config.scale.spec().days, bytes as f64 / 1e6);
+        }
+        Command::User(UserCommand::Add(args)) => {
+            let store = open_store(&settings).await?;
+            let new = NewUser::parse(&args.username, &args.name, args.role, &args.org, args.line)?;
+            let password = one_time_password();
+            check_policy(&password, settings.password_min_length)?;
+            let user = store.create_user(&actor(), &new, &hash_password(&password, &salt(), HashCost::Production)).await?;
+            println!("已创建用户 {}（{}），一次性密码：{password}", user.username, user.role.label_zh());
+            println!("created user {} ({}); one-time password: {password}", user.username, user.role);
+        }
+        Command::User(UserCommand::List) => {
+            let store = open_store(&settings).await?;
+            let units = store.list_org_units().await?;
+            println!("{:<24} {:<10} {:<14} {:<10} {:<8} 机构 / unit", "用户名 username", "姓名 name", "角色 role", "条线 line", "状态");
+            for user in store.list_users().await? {
+                let unit = units.iter().find(|u| u.id == user.org_unit_id).map(|u| format!("{} {}", u.code, u.name)).unwrap_or_default();
+                println!(
+                    "{:<24} {:<10} {:<14} {:<10} {:<8} {unit}",
+                    user.username.as_str(),
+                    user.display_name,
+                    user.role.label_zh(),
+                    user.line.map(Line::label_zh).unwrap_or("全部"),
+                    if user.disabled { "停用" } else { "启用" },
+                );
+            }
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            let store = open_store(&settings).await?;
+            let user = store.set_user_disabled(&actor(), &username, true).await?;
+            println!("已停用用户 {} / disabled {}", user.username, user.username);
+        }
+        Command::Org(OrgCommand::List) => {
+            let store = open_store(&settings).await?;
+            for unit in store.list_org_units().await? {
+                let indent = "  ".repeat(unit.path.depth().saturating_sub(1));
+                println!("{indent}{} {}（{}）", unit.code, unit.name, unit.kind.label_zh());
+            }
+        }
+        Command::Bench(BenchCommand::Synth { scale, seed }) => bench_synth(scale.into(), seed)?,
+    }
+    Ok(())
+}
+
+async fn init(settings: &Settings, args: &InitArgs) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    if !store.list_org_units().await?.is_empty() {
+        bail!("数据目录已初始化，未做任何修改 / this store is already initialised; nothing changed");
+    }
+    let head = kam_core::org::NewOrgUnit::parse(&args.head_office_code, &args.head_office_name, kam_core::org::OrgKind::HeadOffice, None)?;
+    store.create_org_unit(&actor(), &head).await?;
+    let admin = NewUser::parse("admin", "系统管理员", Role::Administrator, &args.head_office_code, None)?;
+    let password = one_time_password();
+    store.create_user(&actor(), &admin, &hash_password(&password, &salt(), HashCost::Production)).await?;
+    println!("已初始化：{}（{}），数据库 {}", args.head_office_name, args.head_office_code, settings.database_url()?);
+    println!("initialised; administrator 'admin', one-time password: {password}");
+    Ok(())
+}
+
+async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
+    let scale = match args.scale {
+        Some(scale) => scale.into(),
+        None => settings.demo_scale()?,
+    };
+    let config = SynthConfig::new(scale, args.seed.unwrap_or(settings.demo.seed));
+    let store = open_store(settings).await?;
+    let started = Instant::now();
+    if store.list_users().await?.is_empty() {
+        println!("正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…", config.seed);
+        let (counts, figures) = build::build_bank(&store, &settings.facts_dir(), config).await?;
+        println!(
+            "已生成：{} 个机构，{} 名用户，{} 个产品，{} 个客户（{} 个集团，{} 名成员），{} 位关键人，{} 条客户经理分配，{} 个账户，{} 条持有，{} 条代发工资关系",
+            counts.org_units, counts.users, counts.products, counts.customers, counts.groups, counts.group_members,
+            counts.key_people, counts.assignments, counts.accounts, counts.holdings, counts.payroll_links
+        );
+        println!(
+            "事实数据 facts: {} 行 rows, {:.1} MB Parquet, {} → {}",
+            figures.fact_rows,
+            figures.fact_bytes as f64 / 1e6,
+            config.start(),
+            config.end
+        );
+        println!("用时 took {:.1} s (reference {:.1} s, facts {:.1} s, store {:.1} s)", started.elapsed().as_secs_f64(), figures.generate_reference_secs, figures.facts_secs, figures.load_secs);
+    } else {
+        println!("数据目录中已有数据，直接使用 / the data directory already holds a bank; using it as it is");
+    }
+    println!("\n数据库 database: {}\n事实数据 facts: {}", settings.database_url()?, settings.facts_dir().display());
+    println!("\n登录账号（密码均为 {DEMO_PASSWORD}）/ sign-in for each role (password {DEMO_PASSWORD}):");
+    let users = store.list_users().await?;
+    for role in Role::ALL {
+        if let Some(user) = users.iter().find(|u| u.role == *role && !u.disabled) {
+            println!("  {:<16} {:<22} {}", role.label_zh(), user.username.as_str(), role.as_str());
+        }
+    }
+    println!("\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands.");
+    Ok(())
+}
+
+fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
+    let config = SynthConfig::new(scale, seed);
+    println!("kam bench synth — scale {scale}, seed {seed}, {} days", scale.spec().days);
+    let started = Instant::now();
+    let mut bank = kam_synth::Bank::generate(config);
+    let reference_secs = started.elapsed().as_secs_f64();
+    let customers = bank.reference.customers.len();
+    let started = Instant::now();
+    let mut rows = 0u64;
+    for day in bank.facts() {
+        rows += day.row_count() as u64;
+    }
+    let generate_secs = started.elapsed().as_secs_f64();
+    let rss_generate = build::peak_rss_mib();
+    let dir = tempfile_dir()?;
+    let writer = kam_facts::FactWriter::new(dir.join("facts"));
+    let mut bank = kam_synth::Bank::generate(config);
+    let bar = build::progress(scale.spec().days as u64, "parquet");
+    let started = Instant::now();
+    let (written_rows, bytes) = build::stream_facts(&mut bank, &bar, |day| build::write_parquet_day(&writer, day, "bench"))?;
+    bar.finish_and_clear();
+    let write_secs = started.elapsed().as_secs_f64();
+    std::fs::remove_dir_all(&dir).ok();
+    println!("reference data   {customers:>12} customers in {reference_secs:>7.2} s = {:>12.0} customers/s", customers as f64 / reference_secs);
+    println!("fact generation  {rows:>12} rows      in {generate_secs:>7.2} s = {:>12.0} rows/s", rows as f64 / generate_secs);
+    println!(
+        "generate + write {written_rows:>12} rows      in {write_secs:>7.2} s = {:>12.0} rows/s, {:.1} MB Parquet ({:.1} MB/s)",
+        written_rows as f64 / write_secs,
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / write_secs
+    );
+    if let (Some(generate), Some(total)) = (rss_generate, build::peak_rss_mib()) {
+        println!("peak RSS         {generate:>9.0} MiB after generation, {total:.0} MiB after writing");
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("kam-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

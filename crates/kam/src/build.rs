@@ -1,0 +1,140 @@
+//! Builds a synthetic bank into a data directory: Parquet facts streamed day by day on a writer
+//! thread, then the reference data and end-date holdings bulk-loaded into the store.
+
+use std::{path::Path, sync::mpsc, thread, time::Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use kam_core::password::{HashCost, hash_password};
+use kam_facts::FactWriter;
+use kam_store::{Actor, LoadCounts, Store};
+use kam_synth::{Bank, DEMO_PASSWORD, DayFacts, ExtractWriter, SynthConfig, write_reference_csv};
+use rand::RngCore;
+
+/// Figures of one build, for the summary and for `kam bench synth`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BuildFigures {
+    pub customers: usize,
+    pub fact_rows: u64,
+    pub fact_bytes: u64,
+    pub generate_reference_secs: f64,
+    pub facts_secs: f64,
+    pub load_secs: f64,
+}
+
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta})")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Streams the bank's facts into `sink` on a separate thread (bounded channel: memory stays
+/// flat however many days), returning rows and bytes written.
+pub fn stream_facts(
+    bank: &mut Bank,
+    bar: &ProgressBar,
+    mut sink: impl FnMut(&DayFacts) -> anyhow::Result<u64> + Send,
+) -> anyhow::Result<(u64, u64)> {
+    let (sender, receiver) = mpsc::sync_channel::<DayFacts>(4);
+    thread::scope(|scope| {
+        let writer = scope.spawn(move || -> anyhow::Result<(u64, u64)> {
+            let (mut rows, mut bytes) = (0u64, 0u64);
+            for day in receiver {
+                rows += day.row_count() as u64;
+                bytes += sink(&day)?;
+            }
+            Ok((rows, bytes))
+        });
+        for day in bank.facts() {
+            if sender.send(day).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+            bar.inc(1);
+        }
+        drop(sender);
+        writer.join().expect("fact writer thread panicked")
+    })
+}
+
+pub fn write_parquet_day(writer: &FactWriter, day: &DayFacts, batch: &str) -> anyhow::Result<u64> {
+    Ok(writer.write_day(day.date, batch, &day.balances)?
+        + writer.write_day(day.date, batch, &day.transactions)?
+        + writer.write_day(day.date, batch, &day.loans)?
+        + writer.write_day(day.date, batch, &day.fees)?)
+}
+
+/// Builds the whole demo bank: facts to `facts_dir`, reference data to `store`.
+pub async fn build_bank(store: &Store, facts_dir: &Path, config: SynthConfig) -> anyhow::Result<(LoadCounts, BuildFigures)> {
+    let mut figures = BuildFigures::default();
+    let started = Instant::now();
+    let mut bank = Bank::generate(config);
+    figures.customers = bank.reference.customers.len();
+    figures.generate_reference_secs = started.elapsed().as_secs_f64();
+
+    // Hash the users' passwords on another thread while the facts are generated.
+    let users = bank.reference.users.len();
+    let hasher = thread::spawn(move || {
+        let mut salt = [0u8; 16];
+        (0..users)
+            .map(|_| {
+                rand::rng().fill_bytes(&mut salt);
+                hash_password(DEMO_PASSWORD, &salt, HashCost::Production)
+            })
+            .collect::<Vec<_>>()
+    });
+
+    let started = Instant::now();
+    let writer = FactWriter::new(facts_dir);
+    let batch = format!("synth-{}", config.seed);
+    let bar = progress(config.scale.spec().days as u64, "facts 事实");
+    let (rows, bytes) = stream_facts(&mut bank, &bar, |day| write_parquet_day(&writer, day, &batch))?;
+    bar.finish();
+    figures.fact_rows = rows;
+    figures.fact_bytes = bytes;
+    figures.facts_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut data = bank.reference.clone();
+    data.holdings = bank.holdings(config.end);
+    let hashes = hasher.join().expect("password hashing thread panicked");
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message("loading the operational store 写入业务库…");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let counts = store
+        .bulk_load(&Actor::system("demo"), &data, &hashes)
+        .await
+        .context("loading the synthetic bank into the store")?;
+    spinner.finish_and_clear();
+    figures.load_secs = started.elapsed().as_secs_f64();
+    Ok((counts, figures))
+}
+
+/// Writes the bank as extract files (reference CSVs + daily CSVs), and optionally Parquet facts.
+pub fn write_extracts(out: &Path, config: SynthConfig, parquet: bool) -> anyhow::Result<(usize, u64, u64)> {
+    let mut bank = Bank::generate(config);
+    let files = write_reference_csv(out, &bank.reference).with_context(|| format!("writing {}", out.display()))?;
+    let mut extracts = ExtractWriter::new(out)?;
+    let facts = FactWriter::new(out.join("facts"));
+    let batch = format!("synth-{}", config.seed);
+    let bar = progress(config.scale.spec().days as u64, "extracts 文件");
+    let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
+        let before = extracts.bytes_written;
+        extracts.write_day(day)?;
+        let parquet_bytes = if parquet { write_parquet_day(&facts, day, &batch)? } else { 0 };
+        Ok(extracts.bytes_written - before + parquet_bytes)
+    })?;
+    bar.finish();
+    Ok((files.len(), rows, bytes))
+}
+
+/// Peak resident memory of this process in MiB (Linux `VmHWM`), if known.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

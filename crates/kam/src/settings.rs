@@ -1,0 +1,190 @@
+//! Layered settings: defaults → `kam.toml` → `KAM_…` environment (`__` for nesting) → flags.
+//! One typed struct, passed explicitly; the database URL's password never shows in `Debug`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use kam_store::DatabaseUrl;
+use kam_synth::Scale;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Holds `kam.db` (SQLite) and `facts/` unless `database` / `facts` say otherwise.
+    pub data_dir: PathBuf,
+    /// `postgres://…` for a server; empty for the SQLite file in `data_dir`.
+    pub database: Option<String>,
+    /// Where the Parquet facts live; defaults to `<data_dir>/facts`.
+    pub facts: Option<PathBuf>,
+    /// Minimum password length (the policy also wants three character classes).
+    pub password_min_length: usize,
+    pub demo: DemoSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub scale: String,
+    pub seed: u64,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database.as_deref().map(DatabaseUrl::parse).map(|u| u.map(|u| u.to_string())))
+            .field("facts", &self.facts)
+            .field("password_min_length", &self.password_min_length)
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("kam-data"),
+            database: None,
+            facts: None,
+            password_min_length: 10,
+            demo: DemoSettings { scale: "demo".into(), seed: 20_261_129 },
+        }
+    }
+}
+
+/// Flag values that override everything else (only those given on the command line).
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<PathBuf>,
+}
+
+/// Environment variables with the KAM_ prefix that belong to the test harness, not to settings.
+const NOT_SETTINGS: &[&str] = &["require_postgres", "require_browser", "pg_bin", "log"];
+
+impl Settings {
+    pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Self> {
+        let file = config_file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("kam.toml"));
+        if config_file.is_some() && !file.exists() {
+            bail!("配置文件不存在 / config file not found: {}", file.display());
+        }
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("KAM_").split("__").ignore(NOT_SETTINGS))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .with_context(|| format!("配置无效 / invalid settings (defaults → {} → KAM_* → flags)", file.display()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database {
+            DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("设置项 database：{e}"))?;
+        }
+        self.demo_scale()?;
+        if !(8..=128).contains(&self.password_min_length) {
+            bail!(
+                "设置项 password_min_length：取值 {} 无效，应为 8 到 128（password_min_length must be 8–128）",
+                self.password_min_length
+            );
+        }
+        if self.is_postgres() && self.facts.is_none() {
+            bail!("使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)");
+        }
+        Ok(())
+    }
+
+    pub fn demo_scale(&self) -> anyhow::Result<Scale> {
+        Scale::parse(&self.demo.scale).map_err(|e| anyhow::anyhow!("设置项 demo.scale：{e}"))
+    }
+
+    fn is_postgres(&self) -> bool {
+        self.database.as_deref().is_some_and(|u| u.starts_with("postgres"))
+    }
+
+    pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
+        match &self.database {
+            Some(url) => Ok(DatabaseUrl::parse(url)?),
+            None => Ok(DatabaseUrl::sqlite_file(self.data_dir.join("kam.db"))),
+        }
+    }
+
+    pub fn facts_dir(&self) -> PathBuf {
+        self.facts.clone().unwrap_or_else(|| self.data_dir.join("facts"))
+    }
+}
+
+/// The commented example printed by `kam config default`.
+pub const EXAMPLE: &str = r#"# kam.toml — kam 的配置文件 / kam's settings file.
+# Order of precedence: built-in defaults < this file < KAM_* environment variables < command-line flags.
+# Environment variables use "__" for nesting, e.g. KAM_DEMO__SCALE=small.
+
+# Data directory: holds the SQLite file kam.db and the Parquet facts (facts/).
+# 数据目录：包含 SQLite 数据库文件 kam.db 与 Parquet 事实数据 facts/。
+data_dir = "kam-data"
+
+# PostgreSQL for a multi-user deployment (then also set `facts`). Leave unset for SQLite.
+# 生产部署可使用 PostgreSQL（此时须同时设置 facts）。不设置则使用 SQLite。
+# database = "postgres://kam:password@db.example.internal:5432/kam"
+# facts = "/srv/kam/facts"
+
+# Password policy: minimum length (plus three of: upper, lower, digits, symbols).
+# 密码策略：最小长度（且须包含大写、小写、数字、符号中的三类）。
+password_min_length = 10
+
+[demo]
+# Size of the synthetic bank: tiny, small, demo, large, huge. 合成银行规模。
+scale = "demo"
+# Same seed, same bank, byte for byte. 相同种子生成完全相同的数据。
+seed = 20261129
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_example_is_a_valid_settings_file() {
+        let parsed: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(EXAMPLE))
+            .extract()
+            .unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.demo.scale, "demo");
+    }
+
+    #[test]
+    fn an_unknown_scale_names_the_key_and_the_accepted_values() {
+        let mut settings = Settings::default();
+        settings.demo.scale = "gigantic".into();
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("demo.scale") && message.contains("tiny, small, demo, large, huge"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_names_both_accepted_ones() {
+        let settings = Settings { database: Some("mysql://x".into()), ..Settings::default() };
+        let message = format!("{:#}", settings.validate().unwrap_err());
+        assert!(message.contains("sqlite://") && message.contains("postgres://"), "{message}");
+    }
+
+    #[test]
+    fn the_database_password_is_redacted_in_debug() {
+        let settings = Settings {
+            database: Some("postgres://kam:s3cret@db/kam".into()),
+            facts: Some("/srv/facts".into()),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
+}
