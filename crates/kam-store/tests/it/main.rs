@@ -3,6 +3,7 @@
 
 mod conformance;
 mod fixture;
+mod synthetic;
 mod visibility;
 
 /// Declares each listed `async fn(Store)` test twice: once on SQLite, once on PostgreSQL.

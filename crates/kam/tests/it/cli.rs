@@ -1,0 +1,114 @@
+//! The CLI as a user meets it: real process, real data directory, messages that say what is wrong.
+
+use std::process::{Command, Output};
+
+fn kam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(args)
+        .env_remove("KAM_DATA_DIR")
+        .env_remove("KAM_DATABASE")
+        .output()
+        .expect("run kam")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let first = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let out = text(&first);
+    for role in ["administrator", "head_office_kam", "branch_manager", "sub_branch_president", "relationship_manager", "teller", "risk_officer", "auditor"] {
+        assert!(out.contains(role), "login for {role} missing:\n{out}");
+    }
+    assert!(std::path::Path::new(data).join("kam.db").exists());
+    assert!(std::path::Path::new(data).join("facts/balance").is_dir());
+    let second = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    assert!(second.status.success());
+    assert!(text(&second).contains("already holds a bank"));
+    let users = kam(&["--data-dir", data, "user", "list"]);
+    assert!(text(&users).contains("pres.110101"));
+}
+
+#[test]
+fn migrate_twice_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    let again = kam(&["--data-dir", data, "migrate"]);
+    assert!(again.status.success());
+    assert!(text(&again).contains("already up to date"), "{}", text(&again));
+}
+
+#[test]
+fn init_then_add_and_disable_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let init = kam(&["--data-dir", data, "init"]);
+    assert!(init.status.success(), "{}", text(&init));
+    assert!(text(&init).contains("one-time password"));
+    assert!(!kam(&["--data-dir", data, "init"]).status.success(), "a second init changes nothing and says so");
+    let add = kam(&["--data-dir", data, "user", "add", "--username", "audit.one", "--name", "审计一", "--role", "auditor", "--org", "100000"]);
+    assert!(add.status.success(), "{}", text(&add));
+    let rm_without_line = kam(&["--data-dir", data, "user", "add", "--username", "rm.one", "--name", "经理", "--role", "relationship_manager", "--org", "100000"]);
+    assert!(!rm_without_line.status.success());
+    assert!(text(&rm_without_line).contains("line"), "{}", text(&rm_without_line));
+    assert!(kam(&["--data-dir", data, "user", "disable", "audit.one"]).status.success());
+    assert!(text(&kam(&["--data-dir", data, "user", "list"])).contains("停用"));
+}
+
+#[test]
+fn bad_arguments_name_the_flag_or_key_and_the_accepted_values() {
+    let scale = kam(&["demo", "--scale", "gigantic"]);
+    assert!(!scale.status.success());
+    assert!(text(&scale).contains("tiny") && text(&scale).contains("huge"), "{}", text(&scale));
+    let role = kam(&["user", "add", "--username", "x.y", "--name", "x", "--role", "boss", "--org", "1"]);
+    assert!(text(&role).contains("relationship_manager"), "{}", text(&role));
+    let url = kam(&["--database", "mysql://root@db/kam", "migrate"]);
+    assert!(!url.status.success());
+    assert!(text(&url).contains("sqlite://") && text(&url).contains("postgres://"), "{}", text(&url));
+    let pg_without_facts = kam(&["--database", "postgres://kam@127.0.0.1:1/kam", "migrate"]);
+    assert!(text(&pg_without_facts).contains("--facts"), "{}", text(&pg_without_facts));
+    let date = kam(&["synth", "--out", "/tmp/x", "--end", "2026-13-01"]);
+    assert!(text(&date).contains("YYYY-MM-DD"), "{}", text(&date));
+}
+
+#[test]
+fn a_settings_file_with_an_unknown_key_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kam.toml");
+    std::fs::write(&file, "data_dir = \"x\"\ndata_dri = \"typo\"\n").unwrap();
+    let out = kam(&["--config", file.to_str().unwrap(), "config", "show"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("data_dri"), "{}", text(&out));
+}
+
+#[test]
+fn the_default_config_is_commented_in_both_languages() {
+    let out = kam(&["config", "default"]);
+    assert!(out.status.success());
+    let text = text(&out);
+    assert!(text.contains("数据目录") && text.contains("Data directory"));
+}
+
+#[test]
+fn a_store_from_a_newer_kam_is_refused_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = kam_store::DatabaseUrl::sqlite_file(dir.path().join("kam.db"));
+        let store = kam_store::Store::connect(&url).await.unwrap();
+        kam_store::testing::pretend_newer_schema(&store).await;
+        store.close().await;
+    });
+    let out = kam(&["--data-dir", data, "migrate"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("newer"), "{}", text(&out));
+}
