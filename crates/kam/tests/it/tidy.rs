@@ -1,5 +1,5 @@
-//! Tidy rules over the whole workspace: every Rust file opens with a `//!` line; no `#[ignore]`,
-//! no `dbg!`, no `todo!` in the tree.
+//! Tidy rules over the whole workspace: every Rust file opens with a `//!` line; no ignored tests,
+//! no debug-print or todo macros in the tree.
 
 use std::path::{Path, PathBuf};
 
