@@ -17,7 +17,14 @@ fn main() -> ExitCode {
         "ci" => {
             let steps: [&[&str]; 3] = [
                 &["fmt", "--all", "--", "--check"],
-                &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
                 &["test", "--workspace", "--all-targets"],
             ];
             for step in steps {

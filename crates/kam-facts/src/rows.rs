@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use arrow::{
-    array::{ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray},
+    array::{
+        ArrayRef, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    },
     datatypes::{DataType, Field, Schema, SchemaRef},
 };
 use chrono::NaiveDate;
@@ -164,8 +166,12 @@ impl FactRows for TransactionRow {
             strings(rows.iter().map(|r| r.channel)),
             strings(rows.iter().map(|r| r.counterparty_name.as_str())),
             strings(rows.iter().map(|r| r.counterparty_bank)),
-            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.reversal)))),
-            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.reverses_txn_id.as_deref()))),
+            Arc::new(BooleanArray::from_iter(
+                rows.iter().map(|r| Some(r.reversal)),
+            )),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.reverses_txn_id.as_deref()),
+            )),
         ]
     }
 }
@@ -193,7 +199,9 @@ impl FactRows for LoanRow {
             strings(rows.iter().map(|r| r.currency)),
             int64(rows.iter().map(|r| r.outstanding_minor)),
             int64(rows.iter().map(|r| r.overdue_principal_minor)),
-            Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.overdue_days))),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.overdue_days),
+            )),
             strings(rows.iter().map(|r| r.loan_class)),
             int64(rows.iter().map(|r| r.credit_limit_minor)),
         ]

@@ -7,11 +7,7 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use parquet::{
-    arrow::ArrowWriter,
-    basic::Compression,
-    file::properties::WriterProperties,
-};
+use parquet::{arrow::ArrowWriter, basic::Compression, file::properties::WriterProperties};
 
 use crate::rows::{FactKind, FactRows};
 
@@ -20,7 +16,10 @@ pub enum FactError {
     #[error("fact file {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("fact file {path}: {source}")]
-    Parquet { path: PathBuf, source: parquet::errors::ParquetError },
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
 }
 
 /// `<root>/<kind>/date=YYYY-MM-DD`.
@@ -55,7 +54,12 @@ impl FactWriter {
 
     /// Writes a day's rows of one kind as `<batch_id>.parquet`, replacing an earlier file of the
     /// same batch. Returns the bytes written. An empty day writes no file.
-    pub fn write_day<R: FactRows>(&self, date: NaiveDate, batch_id: &str, rows: &[R]) -> Result<u64, FactError> {
+    pub fn write_day<R: FactRows>(
+        &self,
+        date: NaiveDate,
+        batch_id: &str,
+        rows: &[R],
+    ) -> Result<u64, FactError> {
         if rows.is_empty() {
             return Ok(0);
         }
@@ -69,7 +73,10 @@ impl FactWriter {
         let temp_path = dir.join(format!(".{batch_id}.parquet.tmp"));
         let file = File::create(&temp_path).map_err(io_error(&temp_path))?;
         let batch = R::record_batch(rows, date, batch_id);
-        let parquet_error = |source| FactError::Parquet { path: temp_path.clone(), source };
+        let parquet_error = |source| FactError::Parquet {
+            path: temp_path.clone(),
+            source,
+        };
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(self.properties.clone()))
             .map_err(parquet_error)?;
         writer.write(&batch).map_err(parquet_error)?;
@@ -93,8 +100,18 @@ mod tests {
         let writer = FactWriter::new(dir.path());
         let date = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let rows = vec![
-            BalanceRow { account_no: "A1".into(), cif_no: "C1".into(), currency: "CNY", balance_minor: 123_45 },
-            BalanceRow { account_no: "A2".into(), cif_no: "C2".into(), currency: "CNY", balance_minor: -1 },
+            BalanceRow {
+                account_no: "A1".into(),
+                cif_no: "C1".into(),
+                currency: "CNY",
+                balance_minor: 12_345,
+            },
+            BalanceRow {
+                account_no: "A2".into(),
+                cif_no: "C2".into(),
+                currency: "CNY",
+                balance_minor: -1,
+            },
         ];
         assert!(writer.write_day(date, "b1", &rows).unwrap() > 0);
         let path = dir.path().join("balance/date=2026-11-27/b1.parquet");

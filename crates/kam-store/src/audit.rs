@@ -14,11 +14,17 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: UserId, username: &str) -> Self {
-        Self { user_id: Some(id), name: username.to_owned() }
+        Self {
+            user_id: Some(id),
+            name: username.to_owned(),
+        }
     }
 
     pub fn system(job: &str) -> Self {
-        Self { user_id: None, name: format!("system:{job}") }
+        Self {
+            user_id: None,
+            name: format!("system:{job}"),
+        }
     }
 }
 
@@ -35,7 +41,9 @@ pub struct AuditEvent {
 }
 
 pub(crate) fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// Writes one audit row inside `tx`; the change and its record commit or vanish together.
@@ -88,7 +96,8 @@ impl Store {
     /// The newest audit events first, optionally only those whose actor, action, entity or key
     /// contains `search`. Callers gate this by `Role::may_read_audit`.
     pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
-        let mut sql = Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
+        let mut sql =
+            Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
         if let Some(text) = search {
             let pattern = format!("%{text}%");
             sql.push(" where actor like ")

@@ -9,7 +9,10 @@ use kam_core::{
 };
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Actor, Error, Result, Store, audit, sql::{Arg, Sql}};
+use crate::{
+    Actor, Error, Result, Store, audit,
+    sql::{Arg, Sql},
+};
 
 /// How many rows of each kind a bulk load wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,7 +44,9 @@ async fn insert_rows(
     head: &str,
     rows: Vec<Vec<Arg>>,
 ) -> Result<usize> {
-    let Some(width) = rows.first().map(Vec::len) else { return Ok(0) };
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(0);
+    };
     let count = rows.len();
     let per_statement = (max_binds / width).max(1);
     let mut rows = rows.into_iter().peekable();
@@ -64,7 +69,10 @@ async fn insert_rows(
     Ok(count)
 }
 
-async fn code_map(tx: &mut Transaction<'_, Any>, query: &'static str) -> Result<HashMap<String, i64>> {
+async fn code_map(
+    tx: &mut Transaction<'_, Any>,
+    query: &'static str,
+) -> Result<HashMap<String, i64>> {
     let rows = sqlx::query(query).fetch_all(&mut **tx).await?;
     rows.iter()
         .map(|row| Ok((row.try_get::<String, _>(1)?, row.try_get::<i64, _>(0)?)))
@@ -72,7 +80,10 @@ async fn code_map(tx: &mut Transaction<'_, Any>, query: &'static str) -> Result<
 }
 
 fn lookup(map: &HashMap<String, i64>, entity: &'static str, key: &str) -> Result<i64> {
-    map.get(key).copied().ok_or_else(|| Error::NotFound { entity, key: key.to_owned() })
+    map.get(key).copied().ok_or_else(|| Error::NotFound {
+        entity,
+        key: key.to_owned(),
+    })
 }
 
 impl Store {
@@ -85,7 +96,11 @@ impl Store {
         data: &ReferenceData,
         password_hashes: &[String],
     ) -> Result<LoadCounts> {
-        assert_eq!(data.users.len(), password_hashes.len(), "one password hash per user");
+        assert_eq!(
+            data.users.len(),
+            password_hashes.len(),
+            "one password hash per user"
+        );
         for unit in &data.org_units {
             self.create_org_unit(actor, unit).await?;
         }
@@ -109,7 +124,13 @@ impl Store {
                 now.clone().into(),
             ]);
         }
-        let products_written = insert_rows(&mut tx, max_binds, "insert into product (code, name, line, need_category, risk_level, created_at)", rows).await?;
+        let products_written = insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into product (code, name, line, need_category, risk_level, created_at)",
+            rows,
+        )
+        .await?;
         let products = code_map(&mut tx, "select id, code from product").await?;
 
         let mut rows = Vec::with_capacity(data.customers.len());
@@ -135,7 +156,11 @@ impl Store {
 
         let mut rows = Vec::new();
         for g in &data.groups {
-            let lead_rm = g.lead_rm_username.as_deref().map(|u| lookup(&users, "user", u)).transpose()?;
+            let lead_rm = g
+                .lead_rm_username
+                .as_deref()
+                .map(|u| lookup(&users, "user", u))
+                .transpose()?;
             rows.push(vec![
                 g.code.clone().into(),
                 g.name.clone().into(),
@@ -144,26 +169,51 @@ impl Store {
                 now.clone().into(),
             ]);
         }
-        let groups_written = insert_rows(&mut tx, max_binds, "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)", rows).await?;
+        let groups_written = insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)",
+            rows,
+        )
+        .await?;
         let groups = code_map(&mut tx, "select id, code from customer_group").await?;
         let mut rows = Vec::new();
         for g in &data.groups {
             for co in &g.co_unit_codes {
-                rows.push(vec![lookup(&groups, "group", &g.code)?.into(), lookup(&units, "org_unit", co)?.into()]);
+                rows.push(vec![
+                    lookup(&groups, "group", &g.code)?.into(),
+                    lookup(&units, "org_unit", co)?.into(),
+                ]);
             }
         }
-        insert_rows(&mut tx, max_binds, "insert into group_co_unit (group_id, org_unit_id)", rows).await?;
+        insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into group_co_unit (group_id, org_unit_id)",
+            rows,
+        )
+        .await?;
 
         let mut rows = Vec::new();
         for m in &data.group_members {
-            let parent = m.parent_cif_no.as_deref().map(|p| lookup(&customers, "customer", p)).transpose()?;
+            let parent = m
+                .parent_cif_no
+                .as_deref()
+                .map(|p| lookup(&customers, "customer", p))
+                .transpose()?;
             rows.push(vec![
                 lookup(&customers, "customer", &m.cif_no)?.into(),
                 lookup(&groups, "group", &m.group_code)?.into(),
                 parent.into(),
             ]);
         }
-        let members_written = insert_rows(&mut tx, max_binds, "insert into group_member (customer_id, group_id, parent_customer_id)", rows).await?;
+        let members_written = insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into group_member (customer_id, group_id, parent_customer_id)",
+            rows,
+        )
+        .await?;
 
         let mut rows = Vec::new();
         for k in &data.key_people {
@@ -218,7 +268,13 @@ impl Store {
                 h.as_of.to_string().into(),
             ]);
         }
-        let holdings_written = insert_rows(&mut tx, max_binds, "insert into holding (customer_id, product_id, amount_minor, currency, as_of)", rows).await?;
+        let holdings_written = insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into holding (customer_id, product_id, amount_minor, currency, as_of)",
+            rows,
+        )
+        .await?;
 
         let mut rows = Vec::new();
         for p in &data.payroll_links {
@@ -245,7 +301,15 @@ impl Store {
             holdings: holdings_written,
             payroll_links: payroll_written,
         };
-        audit::record(&mut tx, actor, "bulk_load", "reference_data", "", &format!("{counts:?}")).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "bulk_load",
+            "reference_data",
+            "",
+            &format!("{counts:?}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -3,7 +3,10 @@
 use chrono::NaiveDate;
 use kam_core::{
     ParseError,
-    customer::{AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
+    customer::{
+        AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
+        RiskTolerance,
+    },
     id::{CustomerId, OrgUnitId},
     org::Line,
     visibility::Scope,
@@ -38,7 +41,12 @@ pub struct CustomerFilter {
 
 pub(crate) fn parse_date(field: &'static str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        corrupt(ParseError::new(field, text, "not a YYYY-MM-DD date", "不是 YYYY-MM-DD 格式的日期"))
+        corrupt(ParseError::new(
+            field,
+            text,
+            "not a YYYY-MM-DD date",
+            "不是 YYYY-MM-DD 格式的日期",
+        ))
     })
 }
 
@@ -64,7 +72,8 @@ fn customer_from_row(row: &AnyRow) -> Result<Customer> {
         line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
         org_unit_id: OrgUnitId(row.try_get("org_unit_id")?),
         industry: optional(row, "industry", Industry::parse)?,
-        account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?).map_err(corrupt)?,
+        account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?)
+            .map_err(corrupt)?,
         risk_tolerance: optional(row, "risk_tolerance", RiskTolerance::parse)?,
         id_number: optional(row, "id_number", IdNumber::parse)?,
         phone: optional(row, "phone", Phone::parse)?,
@@ -74,7 +83,11 @@ fn customer_from_row(row: &AnyRow) -> Result<Customer> {
 
 impl Store {
     /// Adds a customer (system jobs: import, demo). Visibility then follows from its unit and RMs.
-    pub async fn create_customer(&self, actor: &Actor, customer: &NewCustomer) -> Result<CustomerId> {
+    pub async fn create_customer(
+        &self,
+        actor: &Actor,
+        customer: &NewCustomer,
+    ) -> Result<CustomerId> {
         let unit = self.org_unit_by_code(&customer.org_unit_code).await?;
         let mut tx = self.pool().begin().await?;
         let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at) values (")
@@ -96,13 +109,25 @@ impl Store {
             .await
             .map_err(|e| Error::from_write(e, "customer", customer.cif_no.to_string()))?
             .try_get("id")?;
-        audit::record(&mut tx, actor, "create", "customer", customer.cif_no.as_str(), &customer.name).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "customer",
+            customer.cif_no.as_str(),
+            &customer.name,
+        )
+        .await?;
         tx.commit().await?;
         Ok(CustomerId(id))
     }
 
     /// The customers `scope` may see that match `filter`, by customer number.
-    pub async fn find_customers(&self, scope: &Scope, filter: &CustomerFilter) -> Result<Vec<CustomerSummary>> {
+    pub async fn find_customers(
+        &self,
+        scope: &Scope,
+        filter: &CustomerFilter,
+    ) -> Result<Vec<CustomerSummary>> {
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, o.code as org_code, o.name as org_name \
              from customer c join org_unit o on o.id = c.org_unit_id where ",
@@ -120,7 +145,8 @@ impl Store {
                     id: CustomerId(row.try_get("id")?),
                     cif_no: CifNo::parse(&row.try_get::<String, _>("cif_no")?).map_err(corrupt)?,
                     name: row.try_get("name")?,
-                    kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+                    kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?)
+                        .map_err(corrupt)?,
                     line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
                     org_unit_code: row.try_get("org_code")?,
                     org_unit_name: row.try_get("org_name")?,
@@ -148,7 +174,10 @@ impl Store {
             .query()
             .fetch_optional(self.pool())
             .await?
-            .ok_or_else(|| Error::NotFound { entity: "customer", key: id.to_string() })?;
+            .ok_or_else(|| Error::NotFound {
+                entity: "customer",
+                key: id.to_string(),
+            })?;
         customer_from_row(&row)
     }
 
@@ -160,7 +189,10 @@ impl Store {
             .query()
             .fetch_optional(self.pool())
             .await?
-            .ok_or_else(|| Error::NotFound { entity: "customer", key: cif_no.to_owned() })?;
+            .ok_or_else(|| Error::NotFound {
+                entity: "customer",
+                key: cif_no.to_owned(),
+            })?;
         customer_from_row(&row)
     }
 
@@ -168,12 +200,21 @@ impl Store {
     /// readable. Every write on customer data goes through this first.
     pub(crate) async fn check_writable(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
         let customer = self.customer(scope, id).await?;
-        if scope.may_write() { Ok(customer) } else { Err(Error::ReadOnly) }
+        if scope.may_write() {
+            Ok(customer)
+        } else {
+            Err(Error::ReadOnly)
+        }
     }
 }
 
 fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         sql.push(" and (c.cif_no like ")
             .bind(format!("{text}%"))
             .push(" or c.name like ")
@@ -184,6 +225,7 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
         sql.push(" and c.kind = ").bind(kind.as_str());
     }
     if let Some(account_type) = filter.account_type {
-        sql.push(" and c.account_type = ").bind(account_type.as_str());
+        sql.push(" and c.account_type = ")
+            .bind(account_type.as_str());
     }
 }

@@ -31,11 +31,16 @@ pub enum Error {
 
 impl Error {
     /// Maps a unique-constraint violation to `Conflict`, anything else to `Database`.
-    pub(crate) fn from_write(error: sqlx::Error, entity: &'static str, key: impl Into<String>) -> Self {
+    pub(crate) fn from_write(
+        error: sqlx::Error,
+        entity: &'static str,
+        key: impl Into<String>,
+    ) -> Self {
         match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                Error::Conflict { entity, key: key.into() }
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict {
+                entity,
+                key: key.into(),
+            },
             _ => Error::Database(error),
         }
     }

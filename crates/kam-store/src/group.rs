@@ -44,8 +44,13 @@ impl Store {
             .try_get("id")?;
         for unit in &co_units {
             Sql::new("insert into group_co_unit (group_id, org_unit_id) values (")
-                .bind(id).push(", ").bind(unit.0).push(")")
-                .query().execute(&mut *tx).await?;
+                .bind(id)
+                .push(", ")
+                .bind(unit.0)
+                .push(")")
+                .query()
+                .execute(&mut *tx)
+                .await?;
         }
         audit::record(&mut tx, actor, "create", "group", &group.code, &group.name).await?;
         tx.commit().await?;
@@ -68,35 +73,55 @@ impl Store {
         parent: Option<CustomerId>,
     ) -> Result<()> {
         let members = self.group_members_unscoped(group_id).await?;
-        let edges: Vec<_> = members.iter().map(|m| (m.customer_id, m.parent_customer_id)).collect();
+        let edges: Vec<_> = members
+            .iter()
+            .map(|m| (m.customer_id, m.parent_customer_id))
+            .collect();
         check_tree_edge(&edges, customer_id, parent)?;
         let mut tx = self.pool().begin().await?;
         Sql::new("insert into group_member (customer_id, group_id, parent_customer_id) values (")
-            .bind(customer_id.0).push(", ")
-            .bind(group_id.0).push(", ")
-            .bind(parent.map(|p| p.0)).push(")")
+            .bind(customer_id.0)
+            .push(", ")
+            .bind(group_id.0)
+            .push(", ")
+            .bind(parent.map(|p| p.0))
+            .push(")")
             .query()
             .execute(&mut *tx)
             .await
             .map_err(|e| Error::from_write(e, "group_member", customer_id.to_string()))?;
-        let detail = format!("group={group_id} parent={}", parent.map(|p| p.to_string()).unwrap_or_default());
-        audit::record(&mut tx, actor, "add", "group_member", &customer_id.to_string(), &detail).await?;
+        let detail = format!(
+            "group={group_id} parent={}",
+            parent.map(|p| p.to_string()).unwrap_or_default()
+        );
+        audit::record(
+            &mut tx,
+            actor,
+            "add",
+            "group_member",
+            &customer_id.to_string(),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn group_members_unscoped(&self, group_id: GroupId) -> Result<Vec<GroupMember>> {
-        let rows = Sql::new("select customer_id, parent_customer_id from group_member where group_id = ")
-            .bind(group_id.0)
-            .query()
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            Sql::new("select customer_id, parent_customer_id from group_member where group_id = ")
+                .bind(group_id.0)
+                .query()
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(GroupMember {
                     group_id,
                     customer_id: CustomerId(row.try_get("customer_id")?),
-                    parent_customer_id: row.try_get::<Option<i64>, _>("parent_customer_id")?.map(CustomerId),
+                    parent_customer_id: row
+                        .try_get::<Option<i64>, _>("parent_customer_id")?
+                        .map(CustomerId),
                 })
             })
             .collect()
@@ -104,13 +129,18 @@ impl Store {
 
     /// A group with the members `scope` may see; `NotFound` when it sees none of them.
     pub async fn group(&self, scope: &Scope, id: GroupId) -> Result<GroupView> {
-        let not_found = || Error::NotFound { entity: "group", key: id.to_string() };
-        let row = Sql::new("select id, code, name, lead_unit_id, lead_rm_id from customer_group where id = ")
-            .bind(id.0)
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(not_found)?;
+        let not_found = || Error::NotFound {
+            entity: "group",
+            key: id.to_string(),
+        };
+        let row = Sql::new(
+            "select id, code, name, lead_unit_id, lead_rm_id from customer_group where id = ",
+        )
+        .bind(id.0)
+        .query()
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(not_found)?;
         let mut sql = Sql::new(
             "select c.id as customer_id, gm.parent_customer_id from group_member gm join customer c on c.id = gm.customer_id where gm.group_id = ",
         );
@@ -126,7 +156,9 @@ impl Store {
                 Ok(GroupMember {
                     group_id: id,
                     customer_id: CustomerId(r.try_get("customer_id")?),
-                    parent_customer_id: r.try_get::<Option<i64>, _>("parent_customer_id")?.map(CustomerId),
+                    parent_customer_id: r
+                        .try_get::<Option<i64>, _>("parent_customer_id")?
+                        .map(CustomerId),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -142,12 +174,13 @@ impl Store {
             .iter()
             .map(|r| Ok(OrgUnitId(r.try_get("org_unit_id")?)))
             .collect::<Result<Vec<_>>>()?;
-        let member_count: i64 = Sql::new("select count(*) as n from group_member where group_id = ")
-            .bind(id.0)
-            .query()
-            .fetch_one(self.pool())
-            .await?
-            .try_get("n")?;
+        let member_count: i64 =
+            Sql::new("select count(*) as n from group_member where group_id = ")
+                .bind(id.0)
+                .query()
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?;
         Ok(GroupView {
             group: Group {
                 id,
@@ -163,15 +196,20 @@ impl Store {
     }
 
     /// The group a visible customer belongs to, if any.
-    pub async fn group_of_customer(&self, scope: &Scope, customer_id: CustomerId) -> Result<Option<GroupView>> {
+    pub async fn group_of_customer(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+    ) -> Result<Option<GroupView>> {
         self.customer(scope, customer_id).await?;
-        let group_id: Option<i64> = Sql::new("select group_id from group_member where customer_id = ")
-            .bind(customer_id.0)
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .map(|r| r.try_get("group_id"))
-            .transpose()?;
+        let group_id: Option<i64> =
+            Sql::new("select group_id from group_member where customer_id = ")
+                .bind(customer_id.0)
+                .query()
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get("group_id"))
+                .transpose()?;
         match group_id {
             Some(id) => Ok(Some(self.group(scope, GroupId(id)).await?)),
             None => Ok(None),

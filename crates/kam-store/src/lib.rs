@@ -31,7 +31,9 @@ use sqlx::{
 };
 
 pub use audit::{Actor, AuditEvent};
-pub use bulk::{BulkAccount, BulkAssignment, BulkLoad, BulkMember, BulkPayroll, BulkUser, LoadCounts};
+pub use bulk::{
+    BulkAccount, BulkAssignment, BulkLoad, BulkMember, BulkPayroll, BulkUser, LoadCounts,
+};
 pub use customer::{CustomerFilter, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
@@ -60,8 +62,8 @@ impl Store {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
-        let options = AnyConnectOptions::from_str(&url.to_connect_string())
-            .map_err(Error::Database)?;
+        let options =
+            AnyConnectOptions::from_str(&url.to_connect_string()).map_err(Error::Database)?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 // One writer at a time either way; a few readers under WAL.
@@ -127,11 +129,21 @@ impl Store {
         let before = self.schema_version().await?;
         let known = self.known_schema_version();
         if before > known {
-            return Err(Error::SchemaTooNew { database: before, binary: known });
+            return Err(Error::SchemaTooNew {
+                database: before,
+                binary: known,
+            });
         }
-        let pending = self.migrator().iter().filter(|m| m.version > before).count();
+        let pending = self
+            .migrator()
+            .iter()
+            .filter(|m| m.version > before)
+            .count();
         self.migrator().run(&self.pool).await?;
-        Ok(MigrationReport { applied_now: pending, schema_version: self.schema_version().await? })
+        Ok(MigrationReport {
+            applied_now: pending,
+            schema_version: self.schema_version().await?,
+        })
     }
 
     pub async fn close(&self) {

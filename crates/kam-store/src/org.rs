@@ -42,33 +42,42 @@ impl Store {
                 format!(
                     "a {} sits under a {}, not under a {}",
                     unit.kind.as_str(),
-                    unit.kind.parent_kind().map(OrgKind::as_str).unwrap_or("nothing"),
+                    unit.kind
+                        .parent_kind()
+                        .map(OrgKind::as_str)
+                        .unwrap_or("nothing"),
                     parent.kind.as_str()
                 ),
-                format!("{}的上级不能是{}", unit.kind.label_zh(), parent.kind.label_zh()),
+                format!(
+                    "{}的上级不能是{}",
+                    unit.kind.label_zh(),
+                    parent.kind.label_zh()
+                ),
             )));
         }
         let mut tx = self.pool().begin().await?;
         // Insert with a provisional unique path, then set the real one once the id is known.
         let provisional = format!("/pending/{}/", unit.code);
-        let id: i64 = Sql::new("insert into org_unit (code, name, kind, parent_id, path, created_at) values (")
-            .bind(unit.code.as_str())
-            .push(", ")
-            .bind(unit.name.as_str())
-            .push(", ")
-            .bind(unit.kind.as_str())
-            .push(", ")
-            .bind(parent.as_ref().map(|p| p.id.0))
-            .push(", ")
-            .bind(provisional)
-            .push(", ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "org_unit", unit.code.clone()))?
-            .try_get("id")?;
+        let id: i64 = Sql::new(
+            "insert into org_unit (code, name, kind, parent_id, path, created_at) values (",
+        )
+        .bind(unit.code.as_str())
+        .push(", ")
+        .bind(unit.name.as_str())
+        .push(", ")
+        .bind(unit.kind.as_str())
+        .push(", ")
+        .bind(parent.as_ref().map(|p| p.id.0))
+        .push(", ")
+        .bind(provisional)
+        .push(", ")
+        .bind(audit::now())
+        .push(") returning id")
+        .query()
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::from_write(e, "org_unit", unit.code.clone()))?
+        .try_get("id")?;
         let id = OrgUnitId(id);
         let path = match &parent {
             Some(parent) => parent.path.child(id),
@@ -95,10 +104,14 @@ impl Store {
 
     /// Every unit, in tree order (a parent before its children).
     pub async fn list_org_units(&self) -> Result<Vec<OrgUnit>> {
-        let rows = Sql::new(&format!("{ORG_COLUMNS} order by path")).query()
+        let rows = Sql::new(&format!("{ORG_COLUMNS} order by path"))
+            .query()
             .fetch_all(self.pool())
             .await?;
-        let mut units = rows.iter().map(org_unit_from_row).collect::<Result<Vec<_>>>()?;
+        let mut units = rows
+            .iter()
+            .map(org_unit_from_row)
+            .collect::<Result<Vec<_>>>()?;
         // Text order of paths puts /1/10/ before /1/2/; order by depth-first numeric ids instead.
         units.sort_by_key(|u| {
             u.path
@@ -117,7 +130,10 @@ impl Store {
             .query()
             .fetch_optional(self.pool())
             .await?
-            .ok_or_else(|| Error::NotFound { entity: "org_unit", key: code.to_owned() })?;
+            .ok_or_else(|| Error::NotFound {
+                entity: "org_unit",
+                key: code.to_owned(),
+            })?;
         org_unit_from_row(&row)
     }
 
@@ -127,7 +143,10 @@ impl Store {
             .query()
             .fetch_optional(self.pool())
             .await?
-            .ok_or_else(|| Error::NotFound { entity: "org_unit", key: id.to_string() })?;
+            .ok_or_else(|| Error::NotFound {
+                entity: "org_unit",
+                key: id.to_string(),
+            })?;
         org_unit_from_row(&row)
     }
 }

@@ -41,7 +41,10 @@ fn assignment_from_row(row: &AnyRow) -> Result<RmAssignment> {
         customer_id: CustomerId(row.try_get("customer_id")?),
         user_id: UserId(row.try_get("user_id")?),
         role: AssignmentRole::parse(&row.try_get::<String, _>("role")?).map_err(corrupt)?,
-        effective_from: parse_date("effective_from", &row.try_get::<String, _>("effective_from")?)?,
+        effective_from: parse_date(
+            "effective_from",
+            &row.try_get::<String, _>("effective_from")?,
+        )?,
         effective_to: row
             .try_get::<Option<String>, _>("effective_to")?
             .map(|d| parse_date("effective_to", &d))
@@ -55,8 +58,10 @@ fn product_from_row(row: &AnyRow) -> Result<Product> {
         code: row.try_get("code")?,
         name: row.try_get("name")?,
         line: Line::parse(&row.try_get::<String, _>("line")?).map_err(corrupt)?,
-        need_category: NeedCategory::parse(&row.try_get::<String, _>("need_category")?).map_err(corrupt)?,
-        risk_level: ProductRisk::parse(&row.try_get::<String, _>("risk_level")?).map_err(corrupt)?,
+        need_category: NeedCategory::parse(&row.try_get::<String, _>("need_category")?)
+            .map_err(corrupt)?,
+        risk_level: ProductRisk::parse(&row.try_get::<String, _>("risk_level")?)
+            .map_err(corrupt)?,
     })
 }
 
@@ -91,12 +96,24 @@ impl Store {
             .await?
             .try_get("id")?;
         let detail = format!("{} ({})", person.name, person.role);
-        audit::record(&mut tx, actor, "add", "key_person", customer.cif_no.as_str(), &detail).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "add",
+            "key_person",
+            customer.cif_no.as_str(),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(KeyPersonId(id))
     }
 
-    pub async fn key_people(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<KeyPerson>> {
+    pub async fn key_people(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+    ) -> Result<Vec<KeyPerson>> {
         self.customer(scope, customer_id).await?;
         let rows = Sql::new("select id, customer_id, name, role, title, closeness, trust, favour, stage from key_person where customer_id = ")
             .bind(customer_id.0)
@@ -146,13 +163,25 @@ impl Store {
             .await?
             .try_get("id")?;
         let detail = format!("{} {} from {starts}", rm.username, role);
-        audit::record(&mut tx, actor, "assign", "rm_assignment", customer.cif_no.as_str(), &detail).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "assign",
+            "rm_assignment",
+            customer.cif_no.as_str(),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(AssignmentId(id))
     }
 
     /// Every assignment of a customer, oldest first, closed ones included.
-    pub async fn assignment_history(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<RmAssignment>> {
+    pub async fn assignment_history(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+    ) -> Result<Vec<RmAssignment>> {
         self.customer(scope, customer_id).await?;
         let rows = Sql::new("select id, customer_id, user_id, role, effective_from, effective_to from rm_assignment where customer_id = ")
             .bind(customer_id.0)
@@ -178,15 +207,25 @@ impl Store {
             .await
             .map_err(|e| Error::from_write(e, "product", product.code.clone()))?
             .try_get("id")?;
-        audit::record(&mut tx, actor, "create", "product", &product.code, &product.name).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "product",
+            &product.code,
+            &product.name,
+        )
+        .await?;
         tx.commit().await?;
         Ok(ProductId(id))
     }
 
     pub async fn list_products(&self) -> Result<Vec<Product>> {
-        let rows = sqlx::query("select id, code, name, line, need_category, risk_level from product order by code")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "select id, code, name, line, need_category, risk_level from product order by code",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(product_from_row).collect()
     }
 
@@ -214,7 +253,11 @@ impl Store {
     /// Payroll links where the customer is employer or employee, limited to links whose other
     /// party `scope` may also see (a corporate RM sees how many employees, not who, via
     /// `payroll_totals`).
-    pub async fn payroll_links(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<PayrollLink>> {
+    pub async fn payroll_links(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+    ) -> Result<Vec<PayrollLink>> {
         self.customer(scope, customer_id).await?;
         let mut sql = Sql::new(
             "select p.employer_id, p.employee_id, p.monthly_amount_minor, p.currency, p.since from payroll_link p \
@@ -243,7 +286,11 @@ impl Store {
 
     /// Number of employees paid through the bank by a visible employer and the monthly total in
     /// fen (CNY links only).
-    pub async fn payroll_totals(&self, scope: &Scope, employer_id: CustomerId) -> Result<(i64, i64)> {
+    pub async fn payroll_totals(
+        &self,
+        scope: &Scope,
+        employer_id: CustomerId,
+    ) -> Result<(i64, i64)> {
         self.customer(scope, employer_id).await?;
         let row = Sql::new("select count(*) as n, cast(coalesce(sum(monthly_amount_minor), 0) as bigint) as total from payroll_link where currency = 'CNY' and employer_id = ")
             .bind(employer_id.0)

@@ -33,7 +33,11 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = DatabaseUrl::sqlite_file(dir.path().join("kam.db"));
     let store = Store::open(&url).await.expect("open sqlite store");
-    TestDb { store, url, _dir: Some(dir) }
+    TestDb {
+        store,
+        url,
+        _dir: Some(dir),
+    }
 }
 
 /// A migrated store on a new database of the shared throwaway cluster, or `None` (loudly) when
@@ -41,16 +45,26 @@ pub async fn sqlite() -> TestDb {
 pub async fn postgres() -> Option<TestDb> {
     let url = postgres_database_url().await?;
     let store = Store::open(&url).await.expect("open postgres store");
-    Some(TestDb { store, url, _dir: None })
+    Some(TestDb {
+        store,
+        url,
+        _dir: None,
+    })
 }
 
 /// The URL of a new, empty database on the shared cluster (for tests that open the store themselves).
 pub async fn postgres_database_url() -> Option<DatabaseUrl> {
     let cluster = cluster()?;
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("kam_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "kam_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
     sqlx::any::install_default_drivers();
-    let mut admin = AnyConnection::connect(&cluster.url("postgres")).await.expect("connect to harness postgres");
+    let mut admin = AnyConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("connect to harness postgres");
     sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
         .execute(&mut admin)
         .await
@@ -131,7 +145,9 @@ fn as_postgres(program: &Path, root: bool) -> Command {
 }
 
 fn run(mut command: Command, what: &str) {
-    let output = command.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
     assert!(
         output.status.success(),
         "{what} failed: {}\n{}",
@@ -142,7 +158,11 @@ fn run(mut command: Command, what: &str) {
 
 fn start_cluster(bin: &Path) -> Cluster {
     let root = running_as_root();
-    let dir = tempfile::Builder::new().prefix("kam-pg-").tempdir().expect("temp dir").keep();
+    let dir = tempfile::Builder::new()
+        .prefix("kam-pg-")
+        .tempdir()
+        .expect("temp dir")
+        .keep();
     if root {
         run(
             {
@@ -155,15 +175,33 @@ fn start_cluster(bin: &Path) -> Cluster {
     }
     let data = dir.join("data");
     let mut initdb = as_postgres(&bin.join("initdb"), root);
-    initdb.arg("-D").arg(&data).args(["-A", "trust", "-U", "kam", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+    initdb.arg("-D").arg(&data).args([
+        "-A",
+        "trust",
+        "-U",
+        "kam",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+    ]);
     run(initdb, "initdb");
-    let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         dir.display()
     );
     let mut pg_ctl = as_postgres(&bin.join("pg_ctl"), root);
-    pg_ctl.arg("-D").arg(&data).args(["-o", &options, "-l"]).arg(dir.join("log")).args(["-w", "start"]);
+    pg_ctl
+        .arg("-D")
+        .arg(&data)
+        .args(["-o", &options, "-l"])
+        .arg(dir.join("log"))
+        .args(["-w", "start"]);
     run(pg_ctl, "pg_ctl start");
     // The reaper: when this test process is gone, stop the cluster and remove its files.
     let stop = format!(
@@ -177,6 +215,8 @@ fn start_cluster(bin: &Path) -> Cluster {
         pid = std::process::id(),
         dir = dir.display()
     );
+    // Deliberately never waited for: the reaper must outlive this process to clean up after it.
+    #[allow(clippy::zombie_processes)]
     Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
@@ -184,7 +224,10 @@ fn start_cluster(bin: &Path) -> Cluster {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the PostgreSQL reaper");
-    eprintln!("harness: PostgreSQL from {} on 127.0.0.1:{port}", bin.display());
+    eprintln!(
+        "harness: PostgreSQL from {} on 127.0.0.1:{port}",
+        bin.display()
+    );
     Cluster { port }
 }
 

@@ -17,7 +17,10 @@ impl DatabaseUrl {
     /// Accepts `sqlite:PATH` / `sqlite://PATH` and `postgres://…` / `postgresql://…`.
     pub fn parse(value: &str) -> Result<Self, ParseError> {
         let value = value.trim();
-        if let Some(path) = value.strip_prefix("sqlite://").or_else(|| value.strip_prefix("sqlite:")) {
+        if let Some(path) = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+        {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
                 return Err(ParseError::new(

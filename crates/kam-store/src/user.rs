@@ -11,7 +11,8 @@ use sqlx::{Row, any::AnyRow};
 
 use crate::{Actor, Error, Result, Store, audit, org::corrupt, sql::Sql};
 
-const USER_COLUMNS: &str = "select id, username, display_name, role, org_unit_id, line, disabled from app_user";
+const USER_COLUMNS: &str =
+    "select id, username, display_name, role, org_unit_id, line, disabled from app_user";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
@@ -31,7 +32,12 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
 
 impl Store {
     /// Creates a user with an already hashed password (hashing is kam-core's, salting the caller's).
-    pub async fn create_user(&self, actor: &Actor, user: &NewUser, password_hash: &str) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        user: &NewUser,
+        password_hash: &str,
+    ) -> Result<User> {
         let unit = self.org_unit_by_code(&user.org_unit_code).await?;
         user.check_unit(unit.kind)?;
         let mut tx = self.pool().begin().await?;
@@ -56,7 +62,15 @@ impl Store {
             .map_err(|e| Error::from_write(e, "user", user.username.to_string()))?
             .try_get("id")?;
         let detail = format!("role={} unit={}", user.role, unit.code);
-        audit::record(&mut tx, actor, "create", "user", user.username.as_str(), &detail).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "user",
+            user.username.as_str(),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(User {
             id: UserId(id),
@@ -70,9 +84,12 @@ impl Store {
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        let rows = Sql::new(&format!("{USER_COLUMNS} order by org_unit_id, role, username")).query()
-            .fetch_all(self.pool())
-            .await?;
+        let rows = Sql::new(&format!(
+            "{USER_COLUMNS} order by org_unit_id, role, username"
+        ))
+        .query()
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -82,7 +99,10 @@ impl Store {
             .query()
             .fetch_optional(self.pool())
             .await?
-            .ok_or_else(|| Error::NotFound { entity: "user", key: username.to_owned() })?;
+            .ok_or_else(|| Error::NotFound {
+                entity: "user",
+                key: username.to_owned(),
+            })?;
         user_from_row(&row)
     }
 
@@ -98,7 +118,12 @@ impl Store {
     }
 
     /// Disables (or re-enables) a user. Users are never deleted: the audit trail refers to them.
-    pub async fn set_user_disabled(&self, actor: &Actor, username: &str, disabled: bool) -> Result<User> {
+    pub async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        username: &str,
+        disabled: bool,
+    ) -> Result<User> {
         let mut tx = self.pool().begin().await?;
         let changed = Sql::new("update app_user set disabled = ")
             .bind(i64::from(disabled))
@@ -109,7 +134,10 @@ impl Store {
             .await?
             .rows_affected();
         if changed == 0 {
-            return Err(Error::NotFound { entity: "user", key: username.to_owned() });
+            return Err(Error::NotFound {
+                entity: "user",
+                key: username.to_owned(),
+            });
         }
         let action = if disabled { "disable" } else { "enable" };
         audit::record(&mut tx, actor, action, "user", username, "").await?;

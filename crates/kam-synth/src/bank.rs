@@ -6,12 +6,17 @@ use chrono::{Datelike, NaiveDate};
 use kam_core::{
     assignment::AssignmentRole,
     contact::{ContactRole, NewKeyPerson, RelationshipStage},
-    customer::{AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
+    customer::{
+        AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance,
+    },
     group::NewGroup,
     money::{Currency, Money},
     org::{Line, NewOrgUnit, OrgKind},
     product::{NeedCategory, NewProduct, ProductRisk},
-    reference::{AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord, PayrollRecord, ReferenceData},
+    reference::{
+        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
+        PayrollRecord, ReferenceData,
+    },
     user::{NewUser, Role},
 };
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
@@ -80,7 +85,11 @@ pub struct Bank {
 }
 
 fn person_name(rng: &mut ChaCha8Rng) -> String {
-    format!("{}{}", names::SURNAMES.choose(rng).expect("non-empty"), names::GIVEN.choose(rng).expect("non-empty"))
+    format!(
+        "{}{}",
+        names::SURNAMES.choose(rng).expect("non-empty"),
+        names::GIVEN.choose(rng).expect("non-empty")
+    )
 }
 
 fn pick_weighted<'a>(rng: &mut ChaCha8Rng, items: &'a [(&'a str, u32)]) -> &'a str {
@@ -106,14 +115,24 @@ fn id_number(rng: &mut ChaCha8Rng, area: &str) -> IdNumber {
         NaiveDate::from_ymd_opt(1950, 1, 1).expect("date"),
         NaiveDate::from_ymd_opt(2003, 12, 31).expect("date"),
     );
-    let first17 = format!("{area}{:04}{:02}{:02}{:03}", birth.year(), birth.month(), birth.day(), rng.random_range(0..1000));
+    let first17 = format!(
+        "{area}{:04}{:02}{:02}{:03}",
+        birth.year(),
+        birth.month(),
+        birth.day(),
+        rng.random_range(0..1000)
+    );
     let check = IdNumber::check_char(first17.as_bytes());
     IdNumber::parse(&format!("{first17}{check}")).expect("generated with a valid check digit")
 }
 
 fn phone(rng: &mut ChaCha8Rng) -> Phone {
     let prefix = names::MOBILE_PREFIXES.choose(rng).expect("non-empty");
-    Phone::parse(&format!("{prefix}{:08}", rng.random_range(0..100_000_000u32))).expect("11 digits")
+    Phone::parse(&format!(
+        "{prefix}{:08}",
+        rng.random_range(0..100_000_000u32)
+    ))
+    .expect("11 digits")
 }
 
 struct Unit {
@@ -126,22 +145,118 @@ struct Unit {
 }
 
 const PRODUCTS: &[(&str, &str, Line, NeedCategory, ProductRisk)] = &[
-    ("DEP-CUR-C", "单位活期存款", Line::Corporate, NeedCategory::Settlement, ProductRisk::R1),
-    ("DEP-TIME-C", "单位定期存款", Line::Corporate, NeedCategory::Investment, ProductRisk::R1),
-    ("DEP-AGR-C", "协定存款", Line::Corporate, NeedCategory::CashManagement, ProductRisk::R1),
-    ("LN-WC", "流动资金贷款", Line::Corporate, NeedCategory::Financing, ProductRisk::R2),
-    ("LN-PRJ", "项目贷款", Line::Corporate, NeedCategory::Financing, ProductRisk::R3),
-    ("BA-DRAFT", "银行承兑汇票", Line::Corporate, NeedCategory::Settlement, ProductRisk::R2),
-    ("CASH-MGMT", "现金管理", Line::Corporate, NeedCategory::CashManagement, ProductRisk::R1),
-    ("PAYROLL", "代发工资", Line::Corporate, NeedCategory::Settlement, ProductRisk::R1),
-    ("FX-FWD", "远期结售汇", Line::International, NeedCategory::RiskHedging, ProductRisk::R3),
-    ("DEP-CUR-P", "个人活期存款", Line::Retail, NeedCategory::Settlement, ProductRisk::R1),
-    ("DEP-TIME-P", "个人定期存款", Line::Retail, NeedCategory::Wealth, ProductRisk::R1),
-    ("WM-R2", "稳健理财", Line::Retail, NeedCategory::Wealth, ProductRisk::R2),
-    ("FUND-R4", "偏股基金", Line::Retail, NeedCategory::Investment, ProductRisk::R4),
-    ("INS-R1", "年金保险", Line::Retail, NeedCategory::RiskHedging, ProductRisk::R1),
-    ("CARD", "信用卡", Line::Retail, NeedCategory::Financing, ProductRisk::R2),
-    ("LN-MORT", "个人住房贷款", Line::Retail, NeedCategory::Financing, ProductRisk::R2),
+    (
+        "DEP-CUR-C",
+        "单位活期存款",
+        Line::Corporate,
+        NeedCategory::Settlement,
+        ProductRisk::R1,
+    ),
+    (
+        "DEP-TIME-C",
+        "单位定期存款",
+        Line::Corporate,
+        NeedCategory::Investment,
+        ProductRisk::R1,
+    ),
+    (
+        "DEP-AGR-C",
+        "协定存款",
+        Line::Corporate,
+        NeedCategory::CashManagement,
+        ProductRisk::R1,
+    ),
+    (
+        "LN-WC",
+        "流动资金贷款",
+        Line::Corporate,
+        NeedCategory::Financing,
+        ProductRisk::R2,
+    ),
+    (
+        "LN-PRJ",
+        "项目贷款",
+        Line::Corporate,
+        NeedCategory::Financing,
+        ProductRisk::R3,
+    ),
+    (
+        "BA-DRAFT",
+        "银行承兑汇票",
+        Line::Corporate,
+        NeedCategory::Settlement,
+        ProductRisk::R2,
+    ),
+    (
+        "CASH-MGMT",
+        "现金管理",
+        Line::Corporate,
+        NeedCategory::CashManagement,
+        ProductRisk::R1,
+    ),
+    (
+        "PAYROLL",
+        "代发工资",
+        Line::Corporate,
+        NeedCategory::Settlement,
+        ProductRisk::R1,
+    ),
+    (
+        "FX-FWD",
+        "远期结售汇",
+        Line::International,
+        NeedCategory::RiskHedging,
+        ProductRisk::R3,
+    ),
+    (
+        "DEP-CUR-P",
+        "个人活期存款",
+        Line::Retail,
+        NeedCategory::Settlement,
+        ProductRisk::R1,
+    ),
+    (
+        "DEP-TIME-P",
+        "个人定期存款",
+        Line::Retail,
+        NeedCategory::Wealth,
+        ProductRisk::R1,
+    ),
+    (
+        "WM-R2",
+        "稳健理财",
+        Line::Retail,
+        NeedCategory::Wealth,
+        ProductRisk::R2,
+    ),
+    (
+        "FUND-R4",
+        "偏股基金",
+        Line::Retail,
+        NeedCategory::Investment,
+        ProductRisk::R4,
+    ),
+    (
+        "INS-R1",
+        "年金保险",
+        Line::Retail,
+        NeedCategory::RiskHedging,
+        ProductRisk::R1,
+    ),
+    (
+        "CARD",
+        "信用卡",
+        Line::Retail,
+        NeedCategory::Financing,
+        ProductRisk::R2,
+    ),
+    (
+        "LN-MORT",
+        "个人住房贷款",
+        Line::Retail,
+        NeedCategory::Financing,
+        ProductRisk::R2,
+    ),
 ];
 
 impl Bank {
@@ -154,58 +269,200 @@ impl Bank {
         let mut units: Vec<Unit> = Vec::new();
 
         // Org tree and staff.
-        let user = |data: &mut ReferenceData, rng: &mut ChaCha8Rng, username: String, role, unit: &str, line| {
+        let user = |data: &mut ReferenceData,
+                    rng: &mut ChaCha8Rng,
+                    username: String,
+                    role,
+                    unit: &str,
+                    line| {
             let display = person_name(rng);
-            data.users.push(NewUser::parse(&username, &display, role, unit, line).expect("generated user is valid"));
+            data.users.push(
+                NewUser::parse(&username, &display, role, unit, line)
+                    .expect("generated user is valid"),
+            );
             username
         };
-        data.org_units.push(NewOrgUnit::parse("100000", "总行", OrgKind::HeadOffice, None).expect("valid"));
-        user(&mut data, &mut rng, "admin".into(), Role::Administrator, "100000", None);
-        user(&mut data, &mut rng, "auditor".into(), Role::Auditor, "100000", None);
-        user(&mut data, &mut rng, "ho.kam1".into(), Role::HeadOfficeKeyAccountManager, "100000", None);
-        user(&mut data, &mut rng, "ho.kam2".into(), Role::HeadOfficeKeyAccountManager, "100000", Some(Line::Corporate));
-        user(&mut data, &mut rng, "ho.risk".into(), Role::RiskOfficer, "100000", None);
+        data.org_units
+            .push(NewOrgUnit::parse("100000", "总行", OrgKind::HeadOffice, None).expect("valid"));
+        user(
+            &mut data,
+            &mut rng,
+            "admin".into(),
+            Role::Administrator,
+            "100000",
+            None,
+        );
+        user(
+            &mut data,
+            &mut rng,
+            "auditor".into(),
+            Role::Auditor,
+            "100000",
+            None,
+        );
+        user(
+            &mut data,
+            &mut rng,
+            "ho.kam1".into(),
+            Role::HeadOfficeKeyAccountManager,
+            "100000",
+            None,
+        );
+        user(
+            &mut data,
+            &mut rng,
+            "ho.kam2".into(),
+            Role::HeadOfficeKeyAccountManager,
+            "100000",
+            Some(Line::Corporate),
+        );
+        user(
+            &mut data,
+            &mut rng,
+            "ho.risk".into(),
+            Role::RiskOfficer,
+            "100000",
+            None,
+        );
         for t1 in 0..spec.tier1_branches {
             let region = t1 % names::REGIONS.len();
             let (province, _, cities) = names::REGIONS[region];
             let t1_code = format!("{:02}0000", 11 + t1);
             data.org_units.push(
-                NewOrgUnit::parse(&t1_code, &format!("{province}分行"), OrgKind::Tier1Branch, Some("100000")).expect("valid"),
+                NewOrgUnit::parse(
+                    &t1_code,
+                    &format!("{province}分行"),
+                    OrgKind::Tier1Branch,
+                    Some("100000"),
+                )
+                .expect("valid"),
             );
-            user(&mut data, &mut rng, format!("bm.{t1_code}"), Role::BranchManager, &t1_code, None);
-            user(&mut data, &mut rng, format!("risk.{t1_code}"), Role::RiskOfficer, &t1_code, None);
-            let branch_rm = user(&mut data, &mut rng, format!("rm.{t1_code}.c1"), Role::RelationshipManager, &t1_code, Some(Line::Corporate));
-            units.push(Unit { code: t1_code.clone(), kind: OrgKind::Tier1Branch, region, city: province, corporate_rms: vec![branch_rm], retail_rms: vec![] });
+            user(
+                &mut data,
+                &mut rng,
+                format!("bm.{t1_code}"),
+                Role::BranchManager,
+                &t1_code,
+                None,
+            );
+            user(
+                &mut data,
+                &mut rng,
+                format!("risk.{t1_code}"),
+                Role::RiskOfficer,
+                &t1_code,
+                None,
+            );
+            let branch_rm = user(
+                &mut data,
+                &mut rng,
+                format!("rm.{t1_code}.c1"),
+                Role::RelationshipManager,
+                &t1_code,
+                Some(Line::Corporate),
+            );
+            units.push(Unit {
+                code: t1_code.clone(),
+                kind: OrgKind::Tier1Branch,
+                region,
+                city: province,
+                corporate_rms: vec![branch_rm],
+                retail_rms: vec![],
+            });
             for t2 in 0..spec.tier2_per_tier1 {
                 let city = cities[t2 % cities.len()];
                 let t2_code = format!("{:02}{:02}00", 11 + t1, t2 + 1);
                 data.org_units.push(
-                    NewOrgUnit::parse(&t2_code, &format!("{city}分行"), OrgKind::Tier2Branch, Some(&t1_code)).expect("valid"),
+                    NewOrgUnit::parse(
+                        &t2_code,
+                        &format!("{city}分行"),
+                        OrgKind::Tier2Branch,
+                        Some(&t1_code),
+                    )
+                    .expect("valid"),
                 );
-                user(&mut data, &mut rng, format!("bm.{t2_code}"), Role::BranchManager, &t2_code, None);
+                user(
+                    &mut data,
+                    &mut rng,
+                    format!("bm.{t2_code}"),
+                    Role::BranchManager,
+                    &t2_code,
+                    None,
+                );
                 for s in 0..spec.subs_per_tier2 {
-                    let district = names::DISTRICTS[(t2 * spec.subs_per_tier2 + s) % names::DISTRICTS.len()];
+                    let district =
+                        names::DISTRICTS[(t2 * spec.subs_per_tier2 + s) % names::DISTRICTS.len()];
                     let code = format!("{:02}{:02}{:02}", 11 + t1, t2 + 1, s + 1);
                     data.org_units.push(
-                        NewOrgUnit::parse(&code, &format!("{city}{district}支行"), OrgKind::SubBranch, Some(&t2_code)).expect("valid"),
+                        NewOrgUnit::parse(
+                            &code,
+                            &format!("{city}{district}支行"),
+                            OrgKind::SubBranch,
+                            Some(&t2_code),
+                        )
+                        .expect("valid"),
                     );
-                    user(&mut data, &mut rng, format!("pres.{code}"), Role::SubBranchPresident, &code, None);
+                    user(
+                        &mut data,
+                        &mut rng,
+                        format!("pres.{code}"),
+                        Role::SubBranchPresident,
+                        &code,
+                        None,
+                    );
                     let corporate_rms = (1..=2)
-                        .map(|n| user(&mut data, &mut rng, format!("rm.{code}.c{n}"), Role::RelationshipManager, &code, Some(Line::Corporate)))
+                        .map(|n| {
+                            user(
+                                &mut data,
+                                &mut rng,
+                                format!("rm.{code}.c{n}"),
+                                Role::RelationshipManager,
+                                &code,
+                                Some(Line::Corporate),
+                            )
+                        })
                         .collect();
                     let retail_rms = (1..=2)
-                        .map(|n| user(&mut data, &mut rng, format!("rm.{code}.r{n}"), Role::RelationshipManager, &code, Some(Line::Retail)))
+                        .map(|n| {
+                            user(
+                                &mut data,
+                                &mut rng,
+                                format!("rm.{code}.r{n}"),
+                                Role::RelationshipManager,
+                                &code,
+                                Some(Line::Retail),
+                            )
+                        })
                         .collect();
-                    user(&mut data, &mut rng, format!("teller.{code}"), Role::Teller, &code, Some(Line::Retail));
-                    units.push(Unit { code, kind: OrgKind::SubBranch, region, city, corporate_rms, retail_rms });
+                    user(
+                        &mut data,
+                        &mut rng,
+                        format!("teller.{code}"),
+                        Role::Teller,
+                        &code,
+                        Some(Line::Retail),
+                    );
+                    units.push(Unit {
+                        code,
+                        kind: OrgKind::SubBranch,
+                        region,
+                        city,
+                        corporate_rms,
+                        retail_rms,
+                    });
                 }
             }
         }
-        let subs: Vec<usize> = (0..units.len()).filter(|i| units[*i].kind == OrgKind::SubBranch).collect();
-        let branches: Vec<usize> = (0..units.len()).filter(|i| units[*i].kind == OrgKind::Tier1Branch).collect();
+        let subs: Vec<usize> = (0..units.len())
+            .filter(|i| units[*i].kind == OrgKind::SubBranch)
+            .collect();
+        let branches: Vec<usize> = (0..units.len())
+            .filter(|i| units[*i].kind == OrgKind::Tier1Branch)
+            .collect();
 
         for (code, name, line, need, risk) in PRODUCTS {
-            data.products.push(NewProduct::parse(code, name, *line, *need, *risk).expect("valid product"));
+            data.products
+                .push(NewProduct::parse(code, name, *line, *need, *risk).expect("valid product"));
         }
 
         // Corporate customers: heavy-tailed target deposits (log-normal, σ = 1.7) so that the top
@@ -218,13 +475,30 @@ impl Bank {
         for n in 0..spec.corporates {
             let target = corporate_size.sample(&mut rng).clamp(10_000.0, 5.0e9);
             // The biggest customers tend to be booked at the tier-1 branch itself.
-            let unit_index = if target > 5.0e7 && rng.random_bool(0.5) { *branches.choose(&mut rng).expect("branches") } else { *subs.choose(&mut rng).expect("subs") };
+            let unit_index = if target > 5.0e7 && rng.random_bool(0.5) {
+                *branches.choose(&mut rng).expect("branches")
+            } else {
+                *subs.choose(&mut rng).expect("subs")
+            };
             let unit = &units[unit_index];
             let industry = pick_weighted(&mut rng, names::INDUSTRIES);
-            let legal = if target > 1.0e8 { "股份有限公司" } else { "有限公司" };
-            let name = format!("{}{}{}{legal}", unit.city, names::BRANDS.choose(&mut rng).expect("brands"), names::industry_word(industry));
+            let legal = if target > 1.0e8 {
+                "股份有限公司"
+            } else {
+                "有限公司"
+            };
+            let name = format!(
+                "{}{}{}{legal}",
+                unit.city,
+                names::BRANDS.choose(&mut rng).expect("brands"),
+                names::industry_word(industry)
+            );
             let cif = format!("20{:010}", n + 1);
-            let since = random_date(&mut rng, NaiveDate::from_ymd_opt(2005, 1, 1).expect("date"), start);
+            let since = random_date(
+                &mut rng,
+                NaiveDate::from_ymd_opt(2005, 1, 1).expect("date"),
+                start,
+            );
             data.customers.push(NewCustomer {
                 cif_no: CifNo::parse(&cif).expect("valid"),
                 kind: CustomerKind::Corporate,
@@ -239,27 +513,71 @@ impl Bank {
                 since,
             });
             corporate_units.push(unit_index);
-            let lead = unit.corporate_rms.choose(&mut rng).expect("every unit has a corporate RM").clone();
-            data.assignments.push(AssignmentRecord { cif_no: cif.clone(), username: lead.clone(), role: AssignmentRole::Lead, effective_from: since.max(start - chrono::Days::new(400)), effective_to: None });
+            let lead = unit
+                .corporate_rms
+                .choose(&mut rng)
+                .expect("every unit has a corporate RM")
+                .clone();
+            data.assignments.push(AssignmentRecord {
+                cif_no: cif.clone(),
+                username: lead.clone(),
+                role: AssignmentRole::Lead,
+                effective_from: since.max(start - chrono::Days::new(400)),
+                effective_to: None,
+            });
             if let Some(member) = unit.corporate_rms.iter().find(|rm| **rm != lead)
                 && rng.random_bool(0.2)
             {
-                data.assignments.push(AssignmentRecord { cif_no: cif.clone(), username: member.clone(), role: AssignmentRole::Member, effective_from: start, effective_to: None });
+                data.assignments.push(AssignmentRecord {
+                    cif_no: cif.clone(),
+                    username: member.clone(),
+                    role: AssignmentRole::Member,
+                    effective_from: start,
+                    effective_to: None,
+                });
             }
-            for (role, chance) in [(ContactRole::DecisionMaker, 0.9), (ContactRole::FinanceHead, 0.8), (ContactRole::Accountant, 0.6), (ContactRole::Cashier, 0.5)] {
+            for (role, chance) in [
+                (ContactRole::DecisionMaker, 0.9),
+                (ContactRole::FinanceHead, 0.8),
+                (ContactRole::Accountant, 0.6),
+                (ContactRole::Cashier, 0.5),
+            ] {
                 if rng.random_bool(chance) {
-                    let ratings = [rng.random_range(1..=5), rng.random_range(1..=5), rng.random_range(1..=5)];
+                    let ratings = [
+                        rng.random_range(1..=5),
+                        rng.random_range(1..=5),
+                        rng.random_range(1..=5),
+                    ];
                     let stage = *RelationshipStage::ALL.choose(&mut rng).expect("stages");
-                    let title = match role { ContactRole::DecisionMaker => "董事长", ContactRole::FinanceHead => "财务总监", ContactRole::Accountant => "会计", _ => "出纳" };
+                    let title = match role {
+                        ContactRole::DecisionMaker => "董事长",
+                        ContactRole::FinanceHead => "财务总监",
+                        ContactRole::Accountant => "会计",
+                        _ => "出纳",
+                    };
                     data.key_people.push(KeyPersonRecord {
                         cif_no: cif.clone(),
-                        person: NewKeyPerson::parse(&person_name(&mut rng), role, Some(title), ratings, stage).expect("valid"),
+                        person: NewKeyPerson::parse(
+                            &person_name(&mut rng),
+                            role,
+                            Some(title),
+                            ratings,
+                            stage,
+                        )
+                        .expect("valid"),
                     });
                 }
             }
             account_seq += 1;
             let account_no = format!("{}{:012}", &unit.code[..4], account_seq);
-            data.accounts.push(AccountRecord { account_no: account_no.clone(), cif_no: cif.clone(), product_code: "DEP-CUR-C".into(), currency: Currency::CNY, org_unit_code: unit.code.clone(), opened_on: since });
+            data.accounts.push(AccountRecord {
+                account_no: account_no.clone(),
+                cif_no: cif.clone(),
+                product_code: "DEP-CUR-C".into(),
+                currency: Currency::CNY,
+                org_unit_code: unit.code.clone(),
+                opened_on: since,
+            });
             let story = story(&mut rng, false);
             deposits.push(DepositState {
                 account_no,
@@ -272,10 +590,19 @@ impl Bank {
                 story_day: rng.random_range(spec.days / 2..spec.days.max(2)),
             });
             if rng.random_bool(0.35) {
-                let limit = ((target * rng.random_range(0.5..3.0)) as i64 / 10_000 * 10_000).max(100_000) * 100;
+                let limit = ((target * rng.random_range(0.5..3.0)) as i64 / 10_000 * 10_000)
+                    .max(100_000)
+                    * 100;
                 let outstanding = (limit as f64 * rng.random_range(0.3..0.9)) as i64;
                 let loan_no = format!("LN{:012}", loans.len() + 1);
-                data.accounts.push(AccountRecord { account_no: loan_no.clone(), cif_no: cif.clone(), product_code: "LN-WC".into(), currency: Currency::CNY, org_unit_code: units[unit_index].code.clone(), opened_on: since.max(start - chrono::Days::new(300)) });
+                data.accounts.push(AccountRecord {
+                    account_no: loan_no.clone(),
+                    cif_no: cif.clone(),
+                    product_code: "LN-WC".into(),
+                    currency: Currency::CNY,
+                    org_unit_code: units[unit_index].code.clone(),
+                    opened_on: since.max(start - chrono::Days::new(300)),
+                });
                 loans.push(LoanState {
                     loan_no,
                     cif_no: cif.clone(),
@@ -284,14 +611,20 @@ impl Bank {
                     installment_minor: outstanding / 36,
                     overdue_days: 0,
                     overdue_principal_minor: 0,
-                    default_day: rng.random_bool(0.08).then(|| rng.random_range(spec.days / 4..spec.days.max(2))),
+                    default_day: rng
+                        .random_bool(0.08)
+                        .then(|| rng.random_range(spec.days / 4..spec.days.max(2))),
                 });
             }
         }
 
         // Account types: strategic (top 1%), economic (next 10% by size), important (a few flagged).
         let mut by_size: Vec<usize> = (0..spec.corporates).collect();
-        by_size.sort_by(|a, b| deposits[*b].target_yuan.total_cmp(&deposits[*a].target_yuan));
+        by_size.sort_by(|a, b| {
+            deposits[*b]
+                .target_yuan
+                .total_cmp(&deposits[*a].target_yuan)
+        });
         let strategic = (spec.corporates / 100).max(1);
         let economic = spec.corporates / 10;
         for (rank, index) in by_size.iter().enumerate() {
@@ -317,10 +650,18 @@ impl Bank {
             }
             let code = format!("G{:05}", g + 1);
             let root_cif = data.customers[root].cif_no.to_string();
-            let group_name = format!("{}{}集团", units[corporate_units[root]].city, names::BRANDS.choose(&mut rng).expect("brands"));
+            let group_name = format!(
+                "{}{}集团",
+                units[corporate_units[root]].city,
+                names::BRANDS.choose(&mut rng).expect("brands")
+            );
             let mut members = vec![root];
             in_group[root] = true;
-            data.group_members.push(MemberRecord { group_code: code.clone(), cif_no: root_cif.clone(), parent_cif_no: None });
+            data.group_members.push(MemberRecord {
+                group_code: code.clone(),
+                cif_no: root_cif.clone(),
+                parent_cif_no: None,
+            });
             for _ in 1..size {
                 let candidate = rng.random_range(0..spec.corporates);
                 if in_group[candidate] {
@@ -336,11 +677,28 @@ impl Bank {
                 members.push(candidate);
             }
             let lead_unit = units[corporate_units[root]].code.clone();
-            let mut co_units: Vec<&str> = members.iter().map(|m| units[corporate_units[*m]].code.as_str()).filter(|c| *c != lead_unit).collect();
+            let mut co_units: Vec<&str> = members
+                .iter()
+                .map(|m| units[corporate_units[*m]].code.as_str())
+                .filter(|c| *c != lead_unit)
+                .collect();
             co_units.sort_unstable();
             co_units.dedup();
-            let lead_rm = data.assignments.iter().find(|a| a.cif_no == root_cif && a.role == AssignmentRole::Lead).map(|a| a.username.clone());
-            data.groups.push(NewGroup::parse(&code, &group_name, &lead_unit, &co_units, lead_rm.as_deref()).expect("valid group"));
+            let lead_rm = data
+                .assignments
+                .iter()
+                .find(|a| a.cif_no == root_cif && a.role == AssignmentRole::Lead)
+                .map(|a| a.username.clone());
+            data.groups.push(
+                NewGroup::parse(
+                    &code,
+                    &group_name,
+                    &lead_unit,
+                    &co_units,
+                    lead_rm.as_deref(),
+                )
+                .expect("valid group"),
+            );
             for member in &members {
                 if data.customers[*member].account_type != AccountType::Strategic {
                     data.customers[*member].account_type = AccountType::Group;
@@ -354,7 +712,11 @@ impl Bank {
         for n in 0..spec.individuals {
             let unit = &units[*subs.choose(&mut rng).expect("subs")];
             let cif = format!("10{:010}", n + 1);
-            let since = random_date(&mut rng, NaiveDate::from_ymd_opt(2000, 1, 1).expect("date"), start);
+            let since = random_date(
+                &mut rng,
+                NaiveDate::from_ymd_opt(2000, 1, 1).expect("date"),
+                start,
+            );
             let target = retail_size.sample(&mut rng).clamp(100.0, 3.0e8);
             data.customers.push(NewCustomer {
                 cif_no: CifNo::parse(&cif).expect("valid"),
@@ -363,19 +725,41 @@ impl Bank {
                 line: Line::Retail,
                 org_unit_code: unit.code.clone(),
                 industry: None,
-                account_type: if target > 5.0e6 { AccountType::Important } else { AccountType::Ordinary },
-                risk_tolerance: Some(RiskTolerance::parse(pick_weighted(&mut rng, &tolerance)).expect("valid")),
+                account_type: if target > 5.0e6 {
+                    AccountType::Important
+                } else {
+                    AccountType::Ordinary
+                },
+                risk_tolerance: Some(
+                    RiskTolerance::parse(pick_weighted(&mut rng, &tolerance)).expect("valid"),
+                ),
                 id_number: Some(id_number(&mut rng, names::REGIONS[unit.region].1)),
                 phone: Some(phone(&mut rng)),
                 since,
             });
             if rng.random_bool(0.6) {
-                let rm = unit.retail_rms.choose(&mut rng).expect("every sub-branch has retail RMs");
-                data.assignments.push(AssignmentRecord { cif_no: cif.clone(), username: rm.clone(), role: AssignmentRole::Lead, effective_from: since.max(start - chrono::Days::new(400)), effective_to: None });
+                let rm = unit
+                    .retail_rms
+                    .choose(&mut rng)
+                    .expect("every sub-branch has retail RMs");
+                data.assignments.push(AssignmentRecord {
+                    cif_no: cif.clone(),
+                    username: rm.clone(),
+                    role: AssignmentRole::Lead,
+                    effective_from: since.max(start - chrono::Days::new(400)),
+                    effective_to: None,
+                });
             }
             account_seq += 1;
             let account_no = format!("6222{:015}", account_seq);
-            data.accounts.push(AccountRecord { account_no: account_no.clone(), cif_no: cif.clone(), product_code: "DEP-CUR-P".into(), currency: Currency::CNY, org_unit_code: unit.code.clone(), opened_on: since });
+            data.accounts.push(AccountRecord {
+                account_no: account_no.clone(),
+                cif_no: cif.clone(),
+                product_code: "DEP-CUR-P".into(),
+                currency: Currency::CNY,
+                org_unit_code: unit.code.clone(),
+                opened_on: since,
+            });
             let story = story(&mut rng, true);
             deposits.push(DepositState {
                 account_no,
@@ -392,7 +776,12 @@ impl Bank {
         // Payroll: a tenth of the corporates pay salaries through the bank, each employee once.
         let mut payroll = Vec::new();
         let mut employed = vec![false; spec.individuals];
-        for (corporate, _) in by_size.iter().enumerate().filter(|(rank, _)| rank % 10 == 3).map(|(_, c)| (*c, ())) {
+        for (corporate, _) in by_size
+            .iter()
+            .enumerate()
+            .filter(|(rank, _)| rank % 10 == 3)
+            .map(|(_, c)| (*c, ()))
+        {
             if spec.individuals == 0 {
                 break;
             }
@@ -415,7 +804,10 @@ impl Bank {
                 });
             }
             if !employees.is_empty() {
-                payroll.push(PayrollState { employer_account: corporate, employee_accounts: employees });
+                payroll.push(PayrollState {
+                    employer_account: corporate,
+                    employee_accounts: employees,
+                });
             }
         }
 
@@ -425,12 +817,25 @@ impl Bank {
                     person_name(&mut rng)
                 } else {
                     let (_, _, cities) = names::REGIONS[i % names::REGIONS.len()];
-                    format!("{}{}{}有限公司", cities[i % cities.len()], names::BRANDS.choose(&mut rng).expect("brands"), names::industry_word(pick_weighted(&mut rng, names::INDUSTRIES)))
+                    format!(
+                        "{}{}{}有限公司",
+                        cities[i % cities.len()],
+                        names::BRANDS.choose(&mut rng).expect("brands"),
+                        names::industry_word(pick_weighted(&mut rng, names::INDUSTRIES))
+                    )
                 }
             })
             .collect();
 
-        Bank { config, reference: data, deposits, loans, payroll, rng, counterparties }
+        Bank {
+            config,
+            reference: data,
+            deposits,
+            loans,
+            payroll,
+            rng,
+            counterparties,
+        }
     }
 
     /// Holdings as of the last day the fact stream reached (deposit balances and loans).
@@ -441,14 +846,24 @@ impl Bank {
             .iter()
             .map(|a| (a.account_no.as_str(), a.product_code.as_str()))
             .collect();
-        let deposits = self.deposits.iter().map(|d| (&d.cif_no, &d.account_no, d.balance_minor));
-        let loans = self.loans.iter().map(|l| (&l.cif_no, &l.loan_no, l.outstanding_minor));
+        let deposits = self
+            .deposits
+            .iter()
+            .map(|d| (&d.cif_no, &d.account_no, d.balance_minor));
+        let loans = self
+            .loans
+            .iter()
+            .map(|l| (&l.cif_no, &l.loan_no, l.outstanding_minor));
         deposits
             .chain(loans)
             .filter(|(_, _, amount)| *amount != 0)
             .map(|(cif, account, amount)| HoldingRecord {
                 cif_no: cif.clone(),
-                product_code: products.get(account.as_str()).copied().unwrap_or("DEP-CUR-C").to_owned(),
+                product_code: products
+                    .get(account.as_str())
+                    .copied()
+                    .unwrap_or("DEP-CUR-C")
+                    .to_owned(),
                 amount: Money::cny(amount),
                 as_of,
             })

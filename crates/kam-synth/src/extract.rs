@@ -13,7 +13,10 @@ use kam_core::{money::Money, reference::ReferenceData};
 use crate::DayFacts;
 
 fn writer(path: &Path) -> io::Result<csv::Writer<BufWriter<File>>> {
-    Ok(csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, File::create(path)?)))
+    Ok(csv::Writer::from_writer(BufWriter::with_capacity(
+        1 << 20,
+        File::create(path)?,
+    )))
 }
 
 fn csv_error(error: csv::Error) -> io::Error {
@@ -40,7 +43,10 @@ pub fn write_reference_csv(dir: &Path, data: &ReferenceData) -> io::Result<Vec<P
     let dir = dir.join("reference");
     fs::create_dir_all(&dir)?;
     let mut written = Vec::new();
-    let mut file = |name: &str, header: &[&str], rows: &mut dyn Iterator<Item = Vec<String>>| -> io::Result<()> {
+    let mut file = |name: &str,
+                    header: &[&str],
+                    rows: &mut dyn Iterator<Item = Vec<String>>|
+     -> io::Result<()> {
         let path = dir.join(format!("{name}.csv"));
         let mut out = writer(&path)?;
         out.write_record(header).map_err(csv_error)?;
@@ -51,18 +57,65 @@ pub fn write_reference_csv(dir: &Path, data: &ReferenceData) -> io::Result<Vec<P
         written.push(path);
         Ok(())
     };
-    file("org_units", &["org_code", "name", "kind", "parent_code"], &mut data.org_units.iter().map(|u| {
-        vec![u.code.clone(), u.name.clone(), u.kind.to_string(), u.parent_code.clone().unwrap_or_default()]
-    }))?;
-    file("users", &["username", "display_name", "role", "org_code", "line"], &mut data.users.iter().map(|u| {
-        vec![u.username.to_string(), u.display_name.clone(), u.role.to_string(), u.org_unit_code.clone(), u.line.map(|l| l.to_string()).unwrap_or_default()]
-    }))?;
-    file("products", &["product_code", "name", "line", "need_category", "risk_level"], &mut data.products.iter().map(|p| {
-        vec![p.code.clone(), p.name.clone(), p.line.to_string(), p.need_category.to_string(), p.risk_level.to_string()]
-    }))?;
+    file(
+        "org_units",
+        &["org_code", "name", "kind", "parent_code"],
+        &mut data.org_units.iter().map(|u| {
+            vec![
+                u.code.clone(),
+                u.name.clone(),
+                u.kind.to_string(),
+                u.parent_code.clone().unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
+        "users",
+        &["username", "display_name", "role", "org_code", "line"],
+        &mut data.users.iter().map(|u| {
+            vec![
+                u.username.to_string(),
+                u.display_name.clone(),
+                u.role.to_string(),
+                u.org_unit_code.clone(),
+                u.line.map(|l| l.to_string()).unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
+        "products",
+        &[
+            "product_code",
+            "name",
+            "line",
+            "need_category",
+            "risk_level",
+        ],
+        &mut data.products.iter().map(|p| {
+            vec![
+                p.code.clone(),
+                p.name.clone(),
+                p.line.to_string(),
+                p.need_category.to_string(),
+                p.risk_level.to_string(),
+            ]
+        }),
+    )?;
     file(
         "customers",
-        &["cif_no", "kind", "name", "line", "org_code", "industry", "account_type", "risk_tolerance", "id_number", "phone", "since"],
+        &[
+            "cif_no",
+            "kind",
+            "name",
+            "line",
+            "org_code",
+            "industry",
+            "account_type",
+            "risk_tolerance",
+            "id_number",
+            "phone",
+            "since",
+        ],
         &mut data.customers.iter().map(|c| {
             vec![
                 c.cif_no.to_string(),
@@ -79,34 +132,121 @@ pub fn write_reference_csv(dir: &Path, data: &ReferenceData) -> io::Result<Vec<P
             ]
         }),
     )?;
-    file("groups", &["group_code", "name", "lead_org_code", "co_org_codes", "lead_rm"], &mut data.groups.iter().map(|g| {
-        vec![g.code.clone(), g.name.clone(), g.lead_unit_code.clone(), g.co_unit_codes.join(";"), g.lead_rm_username.clone().unwrap_or_default()]
-    }))?;
-    file("group_members", &["group_code", "cif_no", "parent_cif_no"], &mut data.group_members.iter().map(|m| {
-        vec![m.group_code.clone(), m.cif_no.clone(), m.parent_cif_no.clone().unwrap_or_default()]
-    }))?;
-    file("key_people", &["cif_no", "name", "contact_role", "title", "closeness", "trust", "favour", "stage"], &mut data.key_people.iter().map(|k| {
-        let p = &k.person;
-        vec![
-            k.cif_no.clone(),
-            p.name.clone(),
-            p.role.to_string(),
-            p.title.clone().unwrap_or_default(),
-            p.closeness.get().to_string(),
-            p.trust.get().to_string(),
-            p.favour.get().to_string(),
-            p.stage.to_string(),
-        ]
-    }))?;
-    file("rm_assignments", &["cif_no", "username", "role", "effective_from", "effective_to"], &mut data.assignments.iter().map(|a| {
-        vec![a.cif_no.clone(), a.username.clone(), a.role.to_string(), a.effective_from.to_string(), a.effective_to.map(|d| d.to_string()).unwrap_or_default()]
-    }))?;
-    file("accounts", &["account_no", "cif_no", "product_code", "currency", "org_code", "opened_on"], &mut data.accounts.iter().map(|a| {
-        vec![a.account_no.clone(), a.cif_no.clone(), a.product_code.clone(), a.currency.to_string(), a.org_unit_code.clone(), a.opened_on.to_string()]
-    }))?;
-    file("payroll_links", &["employer_cif_no", "employee_cif_no", "monthly_amount", "currency", "since"], &mut data.payroll_links.iter().map(|p| {
-        vec![p.employer_cif_no.clone(), p.employee_cif_no.clone(), money(&p.monthly_amount), p.monthly_amount.currency().to_string(), p.since.to_string()]
-    }))?;
+    file(
+        "groups",
+        &[
+            "group_code",
+            "name",
+            "lead_org_code",
+            "co_org_codes",
+            "lead_rm",
+        ],
+        &mut data.groups.iter().map(|g| {
+            vec![
+                g.code.clone(),
+                g.name.clone(),
+                g.lead_unit_code.clone(),
+                g.co_unit_codes.join(";"),
+                g.lead_rm_username.clone().unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
+        "group_members",
+        &["group_code", "cif_no", "parent_cif_no"],
+        &mut data.group_members.iter().map(|m| {
+            vec![
+                m.group_code.clone(),
+                m.cif_no.clone(),
+                m.parent_cif_no.clone().unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
+        "key_people",
+        &[
+            "cif_no",
+            "name",
+            "contact_role",
+            "title",
+            "closeness",
+            "trust",
+            "favour",
+            "stage",
+        ],
+        &mut data.key_people.iter().map(|k| {
+            let p = &k.person;
+            vec![
+                k.cif_no.clone(),
+                p.name.clone(),
+                p.role.to_string(),
+                p.title.clone().unwrap_or_default(),
+                p.closeness.get().to_string(),
+                p.trust.get().to_string(),
+                p.favour.get().to_string(),
+                p.stage.to_string(),
+            ]
+        }),
+    )?;
+    file(
+        "rm_assignments",
+        &[
+            "cif_no",
+            "username",
+            "role",
+            "effective_from",
+            "effective_to",
+        ],
+        &mut data.assignments.iter().map(|a| {
+            vec![
+                a.cif_no.clone(),
+                a.username.clone(),
+                a.role.to_string(),
+                a.effective_from.to_string(),
+                a.effective_to.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
+        "accounts",
+        &[
+            "account_no",
+            "cif_no",
+            "product_code",
+            "currency",
+            "org_code",
+            "opened_on",
+        ],
+        &mut data.accounts.iter().map(|a| {
+            vec![
+                a.account_no.clone(),
+                a.cif_no.clone(),
+                a.product_code.clone(),
+                a.currency.to_string(),
+                a.org_unit_code.clone(),
+                a.opened_on.to_string(),
+            ]
+        }),
+    )?;
+    file(
+        "payroll_links",
+        &[
+            "employer_cif_no",
+            "employee_cif_no",
+            "monthly_amount",
+            "currency",
+            "since",
+        ],
+        &mut data.payroll_links.iter().map(|p| {
+            vec![
+                p.employer_cif_no.clone(),
+                p.employee_cif_no.clone(),
+                money(&p.monthly_amount),
+                p.monthly_amount.currency().to_string(),
+                p.since.to_string(),
+            ]
+        }),
+    )?;
     Ok(written)
 }
 
@@ -122,28 +262,61 @@ impl ExtractWriter {
     pub fn new(dir: &Path) -> io::Result<Self> {
         let dir = dir.join("daily");
         fs::create_dir_all(&dir)?;
-        Ok(Self { dir, bytes_written: 0 })
+        Ok(Self {
+            dir,
+            bytes_written: 0,
+        })
     }
 
     pub fn write_day(&mut self, facts: &DayFacts) -> io::Result<()> {
         let stamp = facts.date.format("%Y%m%d").to_string();
         let date = facts.date.to_string();
-        let open = |kind: &str, header: &[&str]| -> io::Result<(PathBuf, csv::Writer<BufWriter<File>>)> {
-            let path = self.dir.join(format!("{kind}_{stamp}.csv"));
-            let mut out = writer(&path)?;
-            out.write_record(header).map_err(csv_error)?;
-            Ok((path, out))
-        };
+        let open =
+            |kind: &str, header: &[&str]| -> io::Result<(PathBuf, csv::Writer<BufWriter<File>>)> {
+                let path = self.dir.join(format!("{kind}_{stamp}.csv"));
+                let mut out = writer(&path)?;
+                out.write_record(header).map_err(csv_error)?;
+                Ok((path, out))
+            };
         let mut paths = Vec::with_capacity(4);
-        let (path, mut out) = open("balances", &["business_date", "account_no", "cif_no", "currency", "balance"])?;
+        let (path, mut out) = open(
+            "balances",
+            &[
+                "business_date",
+                "account_no",
+                "cif_no",
+                "currency",
+                "balance",
+            ],
+        )?;
         for r in &facts.balances {
-            out.write_record([date.as_str(), &r.account_no, &r.cif_no, r.currency, &yuan(r.balance_minor)]).map_err(csv_error)?;
+            out.write_record([
+                date.as_str(),
+                &r.account_no,
+                &r.cif_no,
+                r.currency,
+                &yuan(r.balance_minor),
+            ])
+            .map_err(csv_error)?;
         }
         out.flush()?;
         paths.push(path);
         let (path, mut out) = open(
             "transactions",
-            &["business_date", "txn_id", "account_no", "cif_no", "direction", "amount", "currency", "channel", "counterparty_name", "counterparty_bank", "reversal", "reverses_txn_id"],
+            &[
+                "business_date",
+                "txn_id",
+                "account_no",
+                "cif_no",
+                "direction",
+                "amount",
+                "currency",
+                "channel",
+                "counterparty_name",
+                "counterparty_bank",
+                "reversal",
+                "reverses_txn_id",
+            ],
         )?;
         for r in &facts.transactions {
             out.write_record([
@@ -166,7 +339,17 @@ impl ExtractWriter {
         paths.push(path);
         let (path, mut out) = open(
             "loans",
-            &["business_date", "loan_no", "cif_no", "currency", "outstanding", "overdue_principal", "overdue_days", "loan_class", "credit_limit"],
+            &[
+                "business_date",
+                "loan_no",
+                "cif_no",
+                "currency",
+                "outstanding",
+                "overdue_principal",
+                "overdue_days",
+                "loan_class",
+                "credit_limit",
+            ],
         )?;
         for r in &facts.loans {
             out.write_record([
@@ -184,9 +367,19 @@ impl ExtractWriter {
         }
         out.flush()?;
         paths.push(path);
-        let (path, mut out) = open("fees", &["business_date", "cif_no", "fee_code", "amount", "currency"])?;
+        let (path, mut out) = open(
+            "fees",
+            &["business_date", "cif_no", "fee_code", "amount", "currency"],
+        )?;
         for r in &facts.fees {
-            out.write_record([date.as_str(), &r.cif_no, r.fee_code, &yuan(r.amount_minor), r.currency]).map_err(csv_error)?;
+            out.write_record([
+                date.as_str(),
+                &r.cif_no,
+                r.fee_code,
+                &yuan(r.amount_minor),
+                r.currency,
+            ])
+            .map_err(csv_error)?;
         }
         out.flush()?;
         paths.push(path);

@@ -38,7 +38,11 @@ impl Bank {
     /// The fact stream; when it is exhausted, the bank's accounts hold their end-date state.
     pub fn facts(&mut self) -> FactStream<'_> {
         let days = self.config.scale.spec().days;
-        FactStream { bank: self, day: 0, days }
+        FactStream {
+            bank: self,
+            day: 0,
+            days,
+        }
     }
 }
 
@@ -68,7 +72,10 @@ impl Iterator for FactStream<'_> {
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
         let bank = &mut *self.bank;
         let rng = &mut bank.rng;
-        let mut facts = DayFacts { date, ..DayFacts::default() };
+        let mut facts = DayFacts {
+            date,
+            ..DayFacts::default()
+        };
         let mut txn_seq = 0u32;
         let mut next_txn_id = || {
             txn_seq += 1;
@@ -82,20 +89,44 @@ impl Iterator for FactStream<'_> {
             let target = account.target_yuan
                 * match account.story {
                     Story::Growing => 1.0 + 0.9 * progress,
-                    Story::Draining if after_story => (1.0 - (day - account.story_day) as f64 / 45.0).max(0.03),
+                    Story::Draining if after_story => {
+                        (1.0 - (day - account.story_day) as f64 / 45.0).max(0.03)
+                    }
                     _ => 1.0 + 0.08 * (progress * std::f64::consts::TAU * 2.0).sin(),
                 };
             let quiet = account.story == Story::Dormant && after_story;
-            let rate = if quiet { 0.0 } else if weekend && account.corporate { account.txn_rate * 0.2 } else { account.txn_rate };
-            let count = if rate > 0.0 { Poisson::new(rate).expect("positive rate").sample(rng) as usize } else { 0 };
+            let rate = if quiet {
+                0.0
+            } else if weekend && account.corporate {
+                account.txn_rate * 0.2
+            } else {
+                account.txn_rate
+            };
+            let count = if rate > 0.0 {
+                Poisson::new(rate).expect("positive rate").sample(rng) as usize
+            } else {
+                0
+            };
             for _ in 0..count {
                 let balance_yuan = account.balance_minor as f64 / 100.0;
                 // Mean reversion toward the (story-bent) target: below it, money tends to come in.
                 let gap = ((target - balance_yuan) / target.max(1.0)).clamp(-1.0, 1.0);
                 let draining = account.story == Story::Draining && after_story;
-                let p_credit = if draining { 0.15 } else { (0.5 + 0.45 * gap).clamp(0.05, 0.95) };
-                let direction = if rng.random_bool(p_credit) { Direction::Credit } else { Direction::Debit };
-                let share = if draining && direction == Direction::Debit { 0.25 } else { amount_share.sample(rng).min(0.8) };
+                let p_credit = if draining {
+                    0.15
+                } else {
+                    (0.5 + 0.45 * gap).clamp(0.05, 0.95)
+                };
+                let direction = if rng.random_bool(p_credit) {
+                    Direction::Credit
+                } else {
+                    Direction::Debit
+                };
+                let share = if draining && direction == Direction::Debit {
+                    0.25
+                } else {
+                    amount_share.sample(rng).min(0.8)
+                };
                 let mut amount = ((target * share) * 100.0).round() as i64;
                 if direction == Direction::Debit {
                     amount = amount.min(account.balance_minor);
@@ -103,19 +134,32 @@ impl Iterator for FactStream<'_> {
                 if amount < 100 {
                     continue;
                 }
-                let bank_name = if draining && direction == Direction::Debit || rng.random_bool(0.55) {
-                    *names::OTHER_BANKS.choose(rng).expect("banks")
-                } else {
-                    names::OWN_BANK
-                };
+                let bank_name =
+                    if draining && direction == Direction::Debit || rng.random_bool(0.55) {
+                        *names::OTHER_BANKS.choose(rng).expect("banks")
+                    } else {
+                        names::OWN_BANK
+                    };
                 let channel = if account.corporate {
-                    *["ebank", "host_to_host", "counter", "ebank"].choose(rng).expect("channels")
+                    *["ebank", "host_to_host", "counter", "ebank"]
+                        .choose(rng)
+                        .expect("channels")
                 } else {
-                    *["mobile", "mobile", "pos", "atm", "counter", "ebank"].choose(rng).expect("channels")
+                    *["mobile", "mobile", "pos", "atm", "counter", "ebank"]
+                        .choose(rng)
+                        .expect("channels")
                 };
                 let txn_id = next_txn_id();
-                let counterparty = bank.counterparties.choose(rng).expect("counterparties").clone();
-                account.balance_minor += if direction == Direction::Credit { amount } else { -amount };
+                let counterparty = bank
+                    .counterparties
+                    .choose(rng)
+                    .expect("counterparties")
+                    .clone();
+                account.balance_minor += if direction == Direction::Credit {
+                    amount
+                } else {
+                    -amount
+                };
                 let reversed = rng.random_bool(0.004);
                 facts.transactions.push(TransactionRow {
                     txn_id: txn_id.clone(),
@@ -132,8 +176,16 @@ impl Iterator for FactStream<'_> {
                 });
                 if reversed {
                     // The seed's 退货: the same amount back the other way, pointing at the original.
-                    let back = if direction == Direction::Credit { Direction::Debit } else { Direction::Credit };
-                    account.balance_minor += if back == Direction::Credit { amount } else { -amount };
+                    let back = if direction == Direction::Credit {
+                        Direction::Debit
+                    } else {
+                        Direction::Credit
+                    };
+                    account.balance_minor += if back == Direction::Credit {
+                        amount
+                    } else {
+                        -amount
+                    };
                     facts.transactions.push(TransactionRow {
                         txn_id: next_txn_id(),
                         account_no: account.account_no.clone(),
@@ -151,20 +203,38 @@ impl Iterator for FactStream<'_> {
             }
             let fee_chance = if account.corporate { 0.06 } else { 0.004 };
             if !quiet && rng.random_bool(fee_chance) {
-                let fee = ((target * 0.0004 * amount_share.sample(rng) * 25.0) * 100.0).round().clamp(100.0, 5.0e8) as i64;
+                let fee = ((target * 0.0004 * amount_share.sample(rng) * 25.0) * 100.0)
+                    .round()
+                    .clamp(100.0, 5.0e8) as i64;
                 let code = if account.corporate {
-                    *["settlement_fee", "cash_mgmt_fee", "advisory_fee", "guarantee_fee"].choose(rng).expect("codes")
+                    *[
+                        "settlement_fee",
+                        "cash_mgmt_fee",
+                        "advisory_fee",
+                        "guarantee_fee",
+                    ]
+                    .choose(rng)
+                    .expect("codes")
                 } else {
                     *["wealth_fee", "card_fee"].choose(rng).expect("codes")
                 };
-                facts.fees.push(FeeRow { cif_no: account.cif_no.clone(), fee_code: code, amount_minor: fee, currency: CNY });
+                facts.fees.push(FeeRow {
+                    cif_no: account.cif_no.clone(),
+                    fee_code: code,
+                    amount_minor: fee,
+                    currency: CNY,
+                });
             }
         }
 
         // Salaries on the 10th: one batch debit per employer, one credit per employee.
         if date.day() == 10 {
             for link in &bank.payroll {
-                let total: i64 = link.employee_accounts.iter().map(|(_, amount)| amount).sum();
+                let total: i64 = link
+                    .employee_accounts
+                    .iter()
+                    .map(|(_, amount)| amount)
+                    .sum();
                 let employer = &mut bank.deposits[link.employer_account];
                 let employer_cif = employer.cif_no.clone();
                 employer.balance_minor -= total;
@@ -205,7 +275,12 @@ impl Iterator for FactStream<'_> {
         facts.balances = bank
             .deposits
             .iter()
-            .map(|a| BalanceRow { account_no: a.account_no.clone(), cif_no: a.cif_no.clone(), currency: CNY, balance_minor: a.balance_minor })
+            .map(|a| BalanceRow {
+                account_no: a.account_no.clone(),
+                cif_no: a.cif_no.clone(),
+                currency: CNY,
+                balance_minor: a.balance_minor,
+            })
             .collect();
 
         for loan in &mut bank.loans {
@@ -213,7 +288,9 @@ impl Iterator for FactStream<'_> {
             if defaulted {
                 loan.overdue_days += 1;
                 if date.day() == 1 {
-                    loan.overdue_principal_minor = (loan.overdue_principal_minor + loan.installment_minor).min(loan.outstanding_minor);
+                    loan.overdue_principal_minor = (loan.overdue_principal_minor
+                        + loan.installment_minor)
+                        .min(loan.outstanding_minor);
                 }
             } else if date.day() == 1 {
                 loan.outstanding_minor = (loan.outstanding_minor - loan.installment_minor).max(0);

@@ -47,14 +47,30 @@ pub struct ScaleSpec {
 
 impl Scale {
     pub fn spec(self) -> ScaleSpec {
-        let (tier1_branches, tier2_per_tier1, subs_per_tier2, corporates, individuals, groups, days) = match self {
+        let (
+            tier1_branches,
+            tier2_per_tier1,
+            subs_per_tier2,
+            corporates,
+            individuals,
+            groups,
+            days,
+        ) = match self {
             Scale::Tiny => (2, 1, 2, 60, 400, 4, 60),
             Scale::Small => (3, 2, 2, 1_000, 10_000, 20, 365),
             Scale::Demo => (3, 2, 4, 5_000, 50_000, 80, 730),
             Scale::Large => (6, 3, 5, 50_000, 500_000, 600, 730),
             Scale::Huge => (10, 4, 8, 200_000, 2_000_000, 2_000, 730),
         };
-        ScaleSpec { tier1_branches, tier2_per_tier1, subs_per_tier2, corporates, individuals, groups, days }
+        ScaleSpec {
+            tier1_branches,
+            tier2_per_tier1,
+            subs_per_tier2,
+            corporates,
+            individuals,
+            groups,
+            days,
+        }
     }
 }
 
@@ -74,7 +90,11 @@ impl SynthConfig {
     }
 
     pub fn new(scale: Scale, seed: u64) -> Self {
-        Self { scale, seed, end: Self::default_end() }
+        Self {
+            scale,
+            seed,
+            end: Self::default_end(),
+        }
     }
 
     pub fn with_end(mut self, end: NaiveDate) -> Self {
@@ -110,7 +130,9 @@ mod tests {
         for day in bank.facts() {
             extracts.write_day(&day).unwrap();
             parquet.write_day(day.date, "synth", &day.balances).unwrap();
-            parquet.write_day(day.date, "synth", &day.transactions).unwrap();
+            parquet
+                .write_day(day.date, "synth", &day.transactions)
+                .unwrap();
         }
     }
 
@@ -124,7 +146,10 @@ mod tests {
                     stack.push(path);
                 } else {
                     let digest = Sha256::digest(fs::read(&path).unwrap());
-                    out.insert(path.strip_prefix(dir).unwrap().display().to_string(), format!("{digest:x}"));
+                    out.insert(
+                        path.strip_prefix(dir).unwrap().display().to_string(),
+                        format!("{digest:x}"),
+                    );
                 }
             }
         }
@@ -137,7 +162,11 @@ mod tests {
         write_everything(a.path(), SynthConfig::new(Scale::Tiny, 42));
         write_everything(b.path(), SynthConfig::new(Scale::Tiny, 42));
         let (first, second) = (digests(a.path()), digests(b.path()));
-        assert!(first.len() > 200, "reference, daily CSV and Parquet files: {}", first.len());
+        assert!(
+            first.len() > 200,
+            "reference, daily CSV and Parquet files: {}",
+            first.len()
+        );
         assert_eq!(first, second);
     }
 
@@ -145,7 +174,10 @@ mod tests {
     fn another_seed_gives_another_bank() {
         let one = Bank::generate(SynthConfig::new(Scale::Tiny, 1));
         let two = Bank::generate(SynthConfig::new(Scale::Tiny, 2));
-        assert_ne!(one.reference.customers[0].name, two.reference.customers[0].name);
+        assert_ne!(
+            one.reference.customers[0].name,
+            two.reference.customers[0].name
+        );
     }
 
     #[test]
@@ -153,19 +185,49 @@ mod tests {
         let bank = Bank::generate(SynthConfig::new(Scale::Demo, 7));
         let data = &bank.reference;
         assert_eq!(data.org_units.len(), 1 + 3 + 6 + 24);
-        assert!((140..=200).contains(&data.users.len()), "{}", data.users.len());
-        let corporates = data.customers.iter().filter(|c| c.kind == CustomerKind::Corporate).count();
+        assert!(
+            (140..=200).contains(&data.users.len()),
+            "{}",
+            data.users.len()
+        );
+        let corporates = data
+            .customers
+            .iter()
+            .filter(|c| c.kind == CustomerKind::Corporate)
+            .count();
         assert_eq!(corporates, 5_000);
         assert_eq!(data.customers.len() - corporates, 50_000);
-        assert!((60..=80).contains(&data.groups.len()), "{}", data.groups.len());
-        let spanning = data.groups.iter().filter(|g| !g.co_unit_codes.is_empty()).count();
-        assert!(spanning * 10 >= data.groups.len() * 7, "most groups bank in several branches: {spanning}");
-        let mut deposits: Vec<i64> = bank.deposits.iter().filter(|d| d.corporate).map(|d| d.balance_minor).collect();
+        assert!(
+            (60..=80).contains(&data.groups.len()),
+            "{}",
+            data.groups.len()
+        );
+        let spanning = data
+            .groups
+            .iter()
+            .filter(|g| !g.co_unit_codes.is_empty())
+            .count();
+        assert!(
+            spanning * 10 >= data.groups.len() * 7,
+            "most groups bank in several branches: {spanning}"
+        );
+        let mut deposits: Vec<i64> = bank
+            .deposits
+            .iter()
+            .filter(|d| d.corporate)
+            .map(|d| d.balance_minor)
+            .collect();
         deposits.sort_unstable_by(|a, b| b.cmp(a));
         let total: i128 = deposits.iter().map(|d| i128::from(*d)).sum();
-        let top: i128 = deposits[..deposits.len() / 5].iter().map(|d| i128::from(*d)).sum();
+        let top: i128 = deposits[..deposits.len() / 5]
+            .iter()
+            .map(|d| i128::from(*d))
+            .sum();
         let share = top as f64 / total as f64;
-        assert!(share > 0.65, "top 20% of corporates hold {share:.2} of deposits");
+        assert!(
+            share > 0.65,
+            "top 20% of corporates hold {share:.2} of deposits"
+        );
         assert!(!data.payroll_links.is_empty());
     }
 
@@ -180,10 +242,18 @@ mod tests {
             .iter()
             .flat_map(|d| d.transactions.iter().map(|t| t.account_no.as_str()))
             .collect();
-        let dormant = last.balances.iter().filter(|b| !recent.contains(b.account_no.as_str())).count();
+        let dormant = last
+            .balances
+            .iter()
+            .filter(|b| !recent.contains(b.account_no.as_str()))
+            .count();
         assert!(dormant > 100, "{dormant}");
         // Money moving away: debits to other banks exist, and reversals point at real transactions.
-        let reversals: Vec<_> = days.iter().flat_map(|d| &d.transactions).filter(|t| t.reversal).collect();
+        let reversals: Vec<_> = days
+            .iter()
+            .flat_map(|d| &d.transactions)
+            .filter(|t| t.reversal)
+            .collect();
         assert!(!reversals.is_empty());
         assert!(reversals.iter().all(|r| r.reverses_txn_id.is_some()));
         // Loans worsen through the five classes.

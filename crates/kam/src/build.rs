@@ -25,8 +25,10 @@ pub struct BuildFigures {
 pub fn progress(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg:12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta})")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{msg:12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta})",
+        )
+        .expect("valid template"),
     );
     bar.set_message(what.to_owned());
     bar
@@ -68,7 +70,11 @@ pub fn write_parquet_day(writer: &FactWriter, day: &DayFacts, batch: &str) -> an
 }
 
 /// Builds the whole demo bank: facts to `facts_dir`, reference data to `store`.
-pub async fn build_bank(store: &Store, facts_dir: &Path, config: SynthConfig) -> anyhow::Result<(LoadCounts, BuildFigures)> {
+pub async fn build_bank(
+    store: &Store,
+    facts_dir: &Path,
+    config: SynthConfig,
+) -> anyhow::Result<(LoadCounts, BuildFigures)> {
     let mut figures = BuildFigures::default();
     let started = Instant::now();
     let mut bank = Bank::generate(config);
@@ -91,7 +97,9 @@ pub async fn build_bank(store: &Store, facts_dir: &Path, config: SynthConfig) ->
     let writer = FactWriter::new(facts_dir);
     let batch = format!("synth-{}", config.seed);
     let bar = progress(config.scale.spec().days as u64, "facts 事实");
-    let (rows, bytes) = stream_facts(&mut bank, &bar, |day| write_parquet_day(&writer, day, &batch))?;
+    let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
+        write_parquet_day(&writer, day, &batch)
+    })?;
     bar.finish();
     figures.fact_rows = rows;
     figures.fact_bytes = bytes;
@@ -114,9 +122,14 @@ pub async fn build_bank(store: &Store, facts_dir: &Path, config: SynthConfig) ->
 }
 
 /// Writes the bank as extract files (reference CSVs + daily CSVs), and optionally Parquet facts.
-pub fn write_extracts(out: &Path, config: SynthConfig, parquet: bool) -> anyhow::Result<(usize, u64, u64)> {
+pub fn write_extracts(
+    out: &Path,
+    config: SynthConfig,
+    parquet: bool,
+) -> anyhow::Result<(usize, u64, u64)> {
     let mut bank = Bank::generate(config);
-    let files = write_reference_csv(out, &bank.reference).with_context(|| format!("writing {}", out.display()))?;
+    let files = write_reference_csv(out, &bank.reference)
+        .with_context(|| format!("writing {}", out.display()))?;
     let mut extracts = ExtractWriter::new(out)?;
     let facts = FactWriter::new(out.join("facts"));
     let batch = format!("synth-{}", config.seed);
@@ -124,7 +137,11 @@ pub fn write_extracts(out: &Path, config: SynthConfig, parquet: bool) -> anyhow:
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
         let before = extracts.bytes_written;
         extracts.write_day(day)?;
-        let parquet_bytes = if parquet { write_parquet_day(&facts, day, &batch)? } else { 0 };
+        let parquet_bytes = if parquet {
+            write_parquet_day(&facts, day, &batch)?
+        } else {
+            0
+        };
         Ok(extracts.bytes_written - before + parquet_bytes)
     })?;
     bar.finish();

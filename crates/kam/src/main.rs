@@ -184,7 +184,8 @@ enum BenchCommand {
 }
 
 fn parse_date(value: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| format!("日期应为 YYYY-MM-DD（a date is YYYY-MM-DD）: {value}"))
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("日期应为 YYYY-MM-DD（a date is YYYY-MM-DD）: {value}"))
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -198,16 +199,25 @@ fn parse_line(value: &str) -> Result<Line, String> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KAM_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KAM_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     if let Command::Config(ConfigCommand::Default) = cli.command {
         print!("{}", settings::EXAMPLE);
         return Ok(());
     }
-    let flags = FlagOverrides { data_dir: cli.data_dir.clone(), database: cli.database.clone(), facts: cli.facts.clone() };
+    let flags = FlagOverrides {
+        data_dir: cli.data_dir.clone(),
+        database: cli.database.clone(),
+        facts: cli.facts.clone(),
+    };
     let settings = Settings::load(cli.config.as_deref(), &flags)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run(cli.command, settings))
 }
 
@@ -220,7 +230,10 @@ fn one_time_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 12];
     rand::rng().fill_bytes(&mut bytes);
-    let body: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+    let body: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
     format!("{body}-7a")
 }
 
@@ -237,21 +250,34 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Store::open(&url).await.with_context(|| format!("opening the store at {url}"))
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening the store at {url}"))
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Config(ConfigCommand::Default) => unreachable!("handled before settings are loaded"),
+        Command::Config(ConfigCommand::Default) => {
+            unreachable!("handled before settings are loaded")
+        }
         Command::Config(ConfigCommand::Show) => println!("{settings:#?}"),
         Command::Migrate => {
             let url = settings.database_url()?;
             let store = Store::connect(&url).await?;
             let report = store.migrate().await?;
             if report.applied_now == 0 {
-                println!("数据库结构已是最新（版本 {}），无需升级 / schema already up to date (version {})", report.schema_version, report.schema_version);
+                println!(
+                    "数据库结构已是最新（版本 {}），无需升级 / schema already up to date (version {})",
+                    report.schema_version, report.schema_version
+                );
             } else {
-                println!("已应用 {} 个迁移，当前版本 {} / applied {} migration(s), now at version {}", report.applied_now, report.schema_version, report.applied_now, report.schema_version);
+                println!(
+                    "已应用 {} 个迁移，当前版本 {} / applied {} migration(s), now at version {}",
+                    report.applied_now,
+                    report.schema_version,
+                    report.applied_now,
+                    report.schema_version
+                );
             }
         }
         Command::Init(args) => init(&settings, &args).await?,
@@ -272,23 +298,47 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 args.out.display()
             );
-            println!("wrote {files} reference files and {} days of daily files: {rows} fact rows, {:.1} MB", config.scale.spec().days, bytes as f64 / 1e6);
+            println!(
+                "wrote {files} reference files and {} days of daily files: {rows} fact rows, {:.1} MB",
+                config.scale.spec().days,
+                bytes as f64 / 1e6
+            );
         }
         Command::User(UserCommand::Add(args)) => {
             let store = open_store(&settings).await?;
             let new = NewUser::parse(&args.username, &args.name, args.role, &args.org, args.line)?;
             let password = one_time_password();
             check_policy(&password, settings.password_min_length)?;
-            let user = store.create_user(&actor(), &new, &hash_password(&password, &salt(), HashCost::Production)).await?;
-            println!("已创建用户 {}（{}），一次性密码：{password}", user.username, user.role.label_zh());
-            println!("created user {} ({}); one-time password: {password}", user.username, user.role);
+            let user = store
+                .create_user(
+                    &actor(),
+                    &new,
+                    &hash_password(&password, &salt(), HashCost::Production),
+                )
+                .await?;
+            println!(
+                "已创建用户 {}（{}），一次性密码：{password}",
+                user.username,
+                user.role.label_zh()
+            );
+            println!(
+                "created user {} ({}); one-time password: {password}",
+                user.username, user.role
+            );
         }
         Command::User(UserCommand::List) => {
             let store = open_store(&settings).await?;
             let units = store.list_org_units().await?;
-            println!("{:<24} {:<10} {:<14} {:<10} {:<8} 机构 / unit", "用户名 username", "姓名 name", "角色 role", "条线 line", "状态");
+            println!(
+                "{:<24} {:<10} {:<14} {:<10} {:<8} 机构 / unit",
+                "用户名 username", "姓名 name", "角色 role", "条线 line", "状态"
+            );
             for user in store.list_users().await? {
-                let unit = units.iter().find(|u| u.id == user.org_unit_id).map(|u| format!("{} {}", u.code, u.name)).unwrap_or_default();
+                let unit = units
+                    .iter()
+                    .find(|u| u.id == user.org_unit_id)
+                    .map(|u| format!("{} {}", u.code, u.name))
+                    .unwrap_or_default();
                 println!(
                     "{:<24} {:<10} {:<14} {:<10} {:<8} {unit}",
                     user.username.as_str(),
@@ -308,7 +358,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             for unit in store.list_org_units().await? {
                 let indent = "  ".repeat(unit.path.depth().saturating_sub(1));
-                println!("{indent}{} {}（{}）", unit.code, unit.name, unit.kind.label_zh());
+                println!(
+                    "{indent}{} {}（{}）",
+                    unit.code,
+                    unit.name,
+                    unit.kind.label_zh()
+                );
             }
         }
         Command::Bench(BenchCommand::Synth { scale, seed }) => bench_synth(scale.into(), seed)?,
@@ -319,14 +374,38 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 async fn init(settings: &Settings, args: &InitArgs) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     if !store.list_org_units().await?.is_empty() {
-        bail!("数据目录已初始化，未做任何修改 / this store is already initialised; nothing changed");
+        bail!(
+            "数据目录已初始化，未做任何修改 / this store is already initialised; nothing changed"
+        );
     }
-    let head = kam_core::org::NewOrgUnit::parse(&args.head_office_code, &args.head_office_name, kam_core::org::OrgKind::HeadOffice, None)?;
+    let head = kam_core::org::NewOrgUnit::parse(
+        &args.head_office_code,
+        &args.head_office_name,
+        kam_core::org::OrgKind::HeadOffice,
+        None,
+    )?;
     store.create_org_unit(&actor(), &head).await?;
-    let admin = NewUser::parse("admin", "系统管理员", Role::Administrator, &args.head_office_code, None)?;
+    let admin = NewUser::parse(
+        "admin",
+        "系统管理员",
+        Role::Administrator,
+        &args.head_office_code,
+        None,
+    )?;
     let password = one_time_password();
-    store.create_user(&actor(), &admin, &hash_password(&password, &salt(), HashCost::Production)).await?;
-    println!("已初始化：{}（{}），数据库 {}", args.head_office_name, args.head_office_code, settings.database_url()?);
+    store
+        .create_user(
+            &actor(),
+            &admin,
+            &hash_password(&password, &salt(), HashCost::Production),
+        )
+        .await?;
+    println!(
+        "已初始化：{}（{}），数据库 {}",
+        args.head_office_name,
+        args.head_office_code,
+        settings.database_url()?
+    );
     println!("initialised; administrator 'admin', one-time password: {password}");
     Ok(())
 }
@@ -340,12 +419,24 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     let started = Instant::now();
     if store.list_users().await?.is_empty() {
-        println!("正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…", config.seed);
+        println!(
+            "正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…",
+            config.seed
+        );
         let (counts, figures) = build::build_bank(&store, &settings.facts_dir(), config).await?;
         println!(
             "已生成：{} 个机构，{} 名用户，{} 个产品，{} 个客户（{} 个集团，{} 名成员），{} 位关键人，{} 条客户经理分配，{} 个账户，{} 条持有，{} 条代发工资关系",
-            counts.org_units, counts.users, counts.products, counts.customers, counts.groups, counts.group_members,
-            counts.key_people, counts.assignments, counts.accounts, counts.holdings, counts.payroll_links
+            counts.org_units,
+            counts.users,
+            counts.products,
+            counts.customers,
+            counts.groups,
+            counts.group_members,
+            counts.key_people,
+            counts.assignments,
+            counts.accounts,
+            counts.holdings,
+            counts.payroll_links
         );
         println!(
             "事实数据 facts: {} 行 rows, {:.1} MB Parquet, {} → {}",
@@ -354,25 +445,49 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             config.start(),
             config.end
         );
-        println!("用时 took {:.1} s (reference {:.1} s, facts {:.1} s, store {:.1} s)", started.elapsed().as_secs_f64(), figures.generate_reference_secs, figures.facts_secs, figures.load_secs);
+        println!(
+            "用时 took {:.1} s (reference {:.1} s, facts {:.1} s, store {:.1} s)",
+            started.elapsed().as_secs_f64(),
+            figures.generate_reference_secs,
+            figures.facts_secs,
+            figures.load_secs
+        );
     } else {
-        println!("数据目录中已有数据，直接使用 / the data directory already holds a bank; using it as it is");
+        println!(
+            "数据目录中已有数据，直接使用 / the data directory already holds a bank; using it as it is"
+        );
     }
-    println!("\n数据库 database: {}\n事实数据 facts: {}", settings.database_url()?, settings.facts_dir().display());
-    println!("\n登录账号（密码均为 {DEMO_PASSWORD}）/ sign-in for each role (password {DEMO_PASSWORD}):");
+    println!(
+        "\n数据库 database: {}\n事实数据 facts: {}",
+        settings.database_url()?,
+        settings.facts_dir().display()
+    );
+    println!(
+        "\n登录账号（密码均为 {DEMO_PASSWORD}）/ sign-in for each role (password {DEMO_PASSWORD}):"
+    );
     let users = store.list_users().await?;
     for role in Role::ALL {
         if let Some(user) = users.iter().find(|u| u.role == *role && !u.disabled) {
-            println!("  {:<16} {:<22} {}", role.label_zh(), user.username.as_str(), role.as_str());
+            println!(
+                "  {:<16} {:<22} {}",
+                role.label_zh(),
+                user.username.as_str(),
+                role.as_str()
+            );
         }
     }
-    println!("\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands.");
+    println!(
+        "\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands."
+    );
     Ok(())
 }
 
 fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
     let config = SynthConfig::new(scale, seed);
-    println!("kam bench synth — scale {scale}, seed {seed}, {} days", scale.spec().days);
+    println!(
+        "kam bench synth — scale {scale}, seed {seed}, {} days",
+        scale.spec().days
+    );
     let started = Instant::now();
     let mut bank = kam_synth::Bank::generate(config);
     let reference_secs = started.elapsed().as_secs_f64();
@@ -389,12 +504,20 @@ fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
     let mut bank = kam_synth::Bank::generate(config);
     let bar = build::progress(scale.spec().days as u64, "parquet");
     let started = Instant::now();
-    let (written_rows, bytes) = build::stream_facts(&mut bank, &bar, |day| build::write_parquet_day(&writer, day, "bench"))?;
+    let (written_rows, bytes) = build::stream_facts(&mut bank, &bar, |day| {
+        build::write_parquet_day(&writer, day, "bench")
+    })?;
     bar.finish_and_clear();
     let write_secs = started.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&dir).ok();
-    println!("reference data   {customers:>12} customers in {reference_secs:>7.2} s = {:>12.0} customers/s", customers as f64 / reference_secs);
-    println!("fact generation  {rows:>12} rows      in {generate_secs:>7.2} s = {:>12.0} rows/s", rows as f64 / generate_secs);
+    println!(
+        "reference data   {customers:>12} customers in {reference_secs:>7.2} s = {:>12.0} customers/s",
+        customers as f64 / reference_secs
+    );
+    println!(
+        "fact generation  {rows:>12} rows      in {generate_secs:>7.2} s = {:>12.0} rows/s",
+        rows as f64 / generate_secs
+    );
     println!(
         "generate + write {written_rows:>12} rows      in {write_secs:>7.2} s = {:>12.0} rows/s, {:.1} MB Parquet ({:.1} MB/s)",
         written_rows as f64 / write_secs,
@@ -402,7 +525,9 @@ fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
         bytes as f64 / 1e6 / write_secs
     );
     if let (Some(generate), Some(total)) = (rss_generate, build::peak_rss_mib()) {
-        println!("peak RSS         {generate:>9.0} MiB after generation, {total:.0} MiB after writing");
+        println!(
+            "peak RSS         {generate:>9.0} MiB after generation, {total:.0} MiB after writing"
+        );
     }
     Ok(())
 }

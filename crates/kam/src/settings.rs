@@ -37,7 +37,14 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("data_dir", &self.data_dir)
-            .field("database", &self.database.as_deref().map(DatabaseUrl::parse).map(|u| u.map(|u| u.to_string())))
+            .field(
+                "database",
+                &self
+                    .database
+                    .as_deref()
+                    .map(DatabaseUrl::parse)
+                    .map(|u| u.map(|u| u.to_string())),
+            )
             .field("facts", &self.facts)
             .field("password_min_length", &self.password_min_length)
             .field("demo", &self.demo)
@@ -52,7 +59,10 @@ impl Default for Settings {
             database: None,
             facts: None,
             password_min_length: 10,
-            demo: DemoSettings { scale: "demo".into(), seed: 20_261_129 },
+            demo: DemoSettings {
+                scale: "demo".into(),
+                seed: 20_261_129,
+            },
         }
     }
 }
@@ -73,7 +83,9 @@ const NOT_SETTINGS: &[&str] = &["require_postgres", "require_browser", "pg_bin",
 
 impl Settings {
     pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Self> {
-        let file = config_file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("kam.toml"));
+        let file = config_file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("kam.toml"));
         if config_file.is_some() && !file.exists() {
             bail!("配置文件不存在 / config file not found: {}", file.display());
         }
@@ -82,7 +94,12 @@ impl Settings {
             .merge(Env::prefixed("KAM_").split("__").ignore(NOT_SETTINGS))
             .merge(Serialized::defaults(flags))
             .extract()
-            .with_context(|| format!("配置无效 / invalid settings (defaults → {} → KAM_* → flags)", file.display()))?;
+            .with_context(|| {
+                format!(
+                    "配置无效 / invalid settings (defaults → {} → KAM_* → flags)",
+                    file.display()
+                )
+            })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -99,7 +116,9 @@ impl Settings {
             );
         }
         if self.is_postgres() && self.facts.is_none() {
-            bail!("使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)");
+            bail!(
+                "使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)"
+            );
         }
         Ok(())
     }
@@ -109,7 +128,9 @@ impl Settings {
     }
 
     fn is_postgres(&self) -> bool {
-        self.database.as_deref().is_some_and(|u| u.starts_with("postgres"))
+        self.database
+            .as_deref()
+            .is_some_and(|u| u.starts_with("postgres"))
     }
 
     pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
@@ -120,7 +141,9 @@ impl Settings {
     }
 
     pub fn facts_dir(&self) -> PathBuf {
-        self.facts.clone().unwrap_or_else(|| self.data_dir.join("facts"))
+        self.facts
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("facts"))
     }
 }
 
@@ -168,14 +191,23 @@ mod tests {
         let mut settings = Settings::default();
         settings.demo.scale = "gigantic".into();
         let message = settings.validate().unwrap_err().to_string();
-        assert!(message.contains("demo.scale") && message.contains("tiny, small, demo, large, huge"), "{message}");
+        assert!(
+            message.contains("demo.scale") && message.contains("tiny, small, demo, large, huge"),
+            "{message}"
+        );
     }
 
     #[test]
     fn an_unknown_database_scheme_names_both_accepted_ones() {
-        let settings = Settings { database: Some("mysql://x".into()), ..Settings::default() };
+        let settings = Settings {
+            database: Some("mysql://x".into()),
+            ..Settings::default()
+        };
         let message = format!("{:#}", settings.validate().unwrap_err());
-        assert!(message.contains("sqlite://") && message.contains("postgres://"), "{message}");
+        assert!(
+            message.contains("sqlite://") && message.contains("postgres://"),
+            "{message}"
+        );
     }
 
     #[test]

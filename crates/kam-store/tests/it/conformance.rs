@@ -38,14 +38,26 @@ async fn a_database_from_a_newer_kam_is_refused(store: Store) {
     assert!(matches!(error, Error::SchemaTooNew { .. }), "{error}");
     // Refused, not damaged: the data is still there.
     let auditor = scope(&store, "auditor").await;
-    assert_eq!(store.count_customers(&auditor, &CustomerFilter::default()).await.unwrap(), 5);
+    assert_eq!(
+        store
+            .count_customers(&auditor, &CustomerFilter::default())
+            .await
+            .unwrap(),
+        5
+    );
 }
 
 async fn a_unit_must_sit_exactly_one_level_below_its_parent(store: Store) {
     fixture::build(&store).await;
     let skipping = NewOrgUnit::parse("0999", "越级支行", OrgKind::SubBranch, Some("0100")).unwrap();
-    let error = store.create_org_unit(&system(), &skipping).await.unwrap_err();
-    assert!(matches!(error, Error::Invalid(ref e) if e.field == "parent_code"), "{error}");
+    let error = store
+        .create_org_unit(&system(), &skipping)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Invalid(ref e) if e.field == "parent_code"),
+        "{error}"
+    );
     let units = store.list_org_units().await.unwrap();
     assert_eq!(units.len(), 8);
     assert_eq!(units[0].code, "001", "the head office comes first");
@@ -69,10 +81,22 @@ async fn duplicate_business_keys_are_a_conflict(store: Store) {
         since: fixture::today(),
     };
     let error = store.create_customer(&system(), &again).await.unwrap_err();
-    assert!(matches!(error, Error::Conflict { entity: "customer", .. }), "{error}");
+    assert!(
+        matches!(
+            error,
+            Error::Conflict {
+                entity: "customer",
+                ..
+            }
+        ),
+        "{error}"
+    );
     let user = NewUser::parse("auditor", "重复", Role::Auditor, "001", None).unwrap();
     let error = store.create_user(&system(), &user, "x").await.unwrap_err();
-    assert!(matches!(error, Error::Conflict { entity: "user", .. }), "{error}");
+    assert!(
+        matches!(error, Error::Conflict { entity: "user", .. }),
+        "{error}"
+    );
 }
 
 async fn every_change_writes_the_audit_trail(store: Store) {
@@ -81,13 +105,26 @@ async fn every_change_writes_the_audit_trail(store: Store) {
     let president = fixture::user(&store, "president.a").await;
     let scope = store.scope_for(&president, fixture::today()).await.unwrap();
     let actor = kam_store::Actor::user(president.id, president.username.as_str());
-    let person = NewKeyPerson::parse("张总", ContactRole::DecisionMaker, Some("董事长"), [3, 4, 2], RelationshipStage::Deepen).unwrap();
-    store.add_key_person(&actor, &scope, fixture.c_corp_a, &person).await.unwrap();
+    let person = NewKeyPerson::parse(
+        "张总",
+        ContactRole::DecisionMaker,
+        Some("董事长"),
+        [3, 4, 2],
+        RelationshipStage::Deepen,
+    )
+    .unwrap();
+    store
+        .add_key_person(&actor, &scope, fixture.c_corp_a, &person)
+        .await
+        .unwrap();
     let events = store.audit_events(Some("key_person"), 10).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor, "president.a");
     assert_eq!(events[0].entity_key, "C0001");
-    assert_eq!(store.audit_events(None, 10_000).await.unwrap().len(), before + 1);
+    assert_eq!(
+        store.audit_events(None, 10_000).await.unwrap().len(),
+        before + 1
+    );
 }
 
 async fn a_lead_handover_keeps_the_history(store: Store) {
@@ -95,17 +132,57 @@ async fn a_lead_handover_keeps_the_history(store: Store) {
     let manager = scope(&store, "manager.b1").await;
     let handover = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     // rm.corp.a leads C0001; hand it to rm.retail.a? No — to a corporate colleague we create.
-    let colleague = NewUser::parse("rm.corp.a2", "同事", Role::RelationshipManager, "0111", Some(Line::Corporate)).unwrap();
-    store.create_user(&system(), &colleague, &hash_password("Kam-2026-x", &[2; 16], HashCost::Cheap)).await.unwrap();
-    store.assign_rm(&system(), &manager, fixture.c_corp_a, "rm.corp.a2", AssignmentRole::Lead, handover).await.unwrap();
-    let history = store.assignment_history(&manager, fixture.c_corp_a).await.unwrap();
-    let leads: Vec<_> = history.iter().filter(|a| a.role == AssignmentRole::Lead).collect();
+    let colleague = NewUser::parse(
+        "rm.corp.a2",
+        "同事",
+        Role::RelationshipManager,
+        "0111",
+        Some(Line::Corporate),
+    )
+    .unwrap();
+    store
+        .create_user(
+            &system(),
+            &colleague,
+            &hash_password("Kam-2026-x", &[2; 16], HashCost::Cheap),
+        )
+        .await
+        .unwrap();
+    store
+        .assign_rm(
+            &system(),
+            &manager,
+            fixture.c_corp_a,
+            "rm.corp.a2",
+            AssignmentRole::Lead,
+            handover,
+        )
+        .await
+        .unwrap();
+    let history = store
+        .assignment_history(&manager, fixture.c_corp_a)
+        .await
+        .unwrap();
+    let leads: Vec<_> = history
+        .iter()
+        .filter(|a| a.role == AssignmentRole::Lead)
+        .collect();
     assert_eq!(leads.len(), 2, "the old lead row is kept");
     assert_eq!(leads[0].effective_to, Some(handover));
     assert_eq!(leads[1].effective_to, None);
     // A lead starting before the current one would rewrite history.
     let early = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let error = store.assign_rm(&system(), &manager, fixture.c_corp_a, "rm.corp.a", AssignmentRole::Lead, early).await.unwrap_err();
+    let error = store
+        .assign_rm(
+            &system(),
+            &manager,
+            fixture.c_corp_a,
+            "rm.corp.a",
+            AssignmentRole::Lead,
+            early,
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error}");
     // The old lead no longer has C0001 in the book as of today, but still sees it through the group.
     let old_lead = scope(&store, "rm.corp.a").await;
@@ -115,35 +192,87 @@ async fn a_lead_handover_keeps_the_history(store: Store) {
 async fn key_people_are_added_and_read_back(store: Store) {
     let fixture = fixture::build(&store).await;
     let rm = scope(&store, "rm.corp.a").await;
-    let person = NewKeyPerson::parse("李会计", ContactRole::Accountant, None, [2, 2, 1], RelationshipStage::Build).unwrap();
-    store.add_key_person(&system(), &rm, fixture.c_corp_a, &person).await.unwrap();
+    let person = NewKeyPerson::parse(
+        "李会计",
+        ContactRole::Accountant,
+        None,
+        [2, 2, 1],
+        RelationshipStage::Build,
+    )
+    .unwrap();
+    store
+        .add_key_person(&system(), &rm, fixture.c_corp_a, &person)
+        .await
+        .unwrap();
     let people = store.key_people(&rm, fixture.c_corp_a).await.unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].role, ContactRole::Accountant);
     assert_eq!(people[0].trust.get(), 2);
     // Someone who cannot see the customer cannot list its key people either.
     let other = scope(&store, "rm.corp.c").await;
-    assert!(matches!(store.key_people(&other, fixture.c_corp_a).await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        store.key_people(&other, fixture.c_corp_a).await,
+        Err(Error::NotFound { .. })
+    ));
 }
 
 async fn a_disabled_user_sees_nothing(store: Store) {
     fixture::build(&store).await;
-    store.set_user_disabled(&system(), "ho.kam", true).await.unwrap();
+    store
+        .set_user_disabled(&system(), "ho.kam", true)
+        .await
+        .unwrap();
     let ho = scope(&store, "ho.kam").await;
-    assert_eq!(store.count_customers(&ho, &CustomerFilter::default()).await.unwrap(), 0);
-    assert!(matches!(store.set_user_disabled(&system(), "nobody", true).await, Err(Error::NotFound { .. })));
+    assert_eq!(
+        store
+            .count_customers(&ho, &CustomerFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(matches!(
+        store.set_user_disabled(&system(), "nobody", true).await,
+        Err(Error::NotFound { .. })
+    ));
 }
 
 async fn customer_search_matches_number_prefix_and_name(store: Store) {
     fixture::build(&store).await;
     let auditor = scope(&store, "auditor").await;
-    let by_number = CustomerFilter { text: Some("C000".into()), ..Default::default() };
-    assert_eq!(store.find_customers(&auditor, &by_number).await.unwrap().len(), 4);
-    let by_name = CustomerFilter { text: Some("P0001".into()), ..Default::default() };
+    let by_number = CustomerFilter {
+        text: Some("C000".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .find_customers(&auditor, &by_number)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    let by_name = CustomerFilter {
+        text: Some("P0001".into()),
+        ..Default::default()
+    };
     let found = store.find_customers(&auditor, &by_name).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, CustomerKind::Individual);
-    let corporates = CustomerFilter { kind: Some(CustomerKind::Corporate), limit: 2, ..Default::default() };
-    assert_eq!(store.find_customers(&auditor, &corporates).await.unwrap().len(), 2);
-    assert_eq!(store.count_customers(&auditor, &corporates).await.unwrap(), 4);
+    let corporates = CustomerFilter {
+        kind: Some(CustomerKind::Corporate),
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .find_customers(&auditor, &corporates)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.count_customers(&auditor, &corporates).await.unwrap(),
+        4
+    );
 }

@@ -48,7 +48,11 @@ pub async fn scope(store: &Store, username: &str) -> Scope {
 async fn customer(store: &Store, cif: &str, kind: CustomerKind, unit: &str) -> CustomerId {
     let (line, industry, id_number) = match kind {
         CustomerKind::Corporate => (Line::Corporate, Some(kam_core::customer::Industry::C), None),
-        CustomerKind::Individual => (Line::Retail, None, Some(IdNumber::parse("11010519491231002X").unwrap())),
+        CustomerKind::Individual => (
+            Line::Retail,
+            None,
+            Some(IdNumber::parse("11010519491231002X").unwrap()),
+        ),
     };
     let new = NewCustomer {
         cif_no: CifNo::parse(cif).unwrap(),
@@ -90,11 +94,31 @@ pub async fn build(store: &Store) -> Fixture {
         ("ho.kam", Role::HeadOfficeKeyAccountManager, "001", None),
         ("risk.b1", Role::RiskOfficer, "0100", None),
         ("manager.b1", Role::BranchManager, "0100", None),
-        ("manager.b1.retail", Role::BranchManager, "0100", Some(Line::Retail)),
+        (
+            "manager.b1.retail",
+            Role::BranchManager,
+            "0100",
+            Some(Line::Retail),
+        ),
         ("president.a", Role::SubBranchPresident, "0111", None),
-        ("rm.corp.a", Role::RelationshipManager, "0111", Some(Line::Corporate)),
-        ("rm.retail.a", Role::RelationshipManager, "0111", Some(Line::Retail)),
-        ("rm.corp.c", Role::RelationshipManager, "0211", Some(Line::Corporate)),
+        (
+            "rm.corp.a",
+            Role::RelationshipManager,
+            "0111",
+            Some(Line::Corporate),
+        ),
+        (
+            "rm.retail.a",
+            Role::RelationshipManager,
+            "0111",
+            Some(Line::Retail),
+        ),
+        (
+            "rm.corp.c",
+            Role::RelationshipManager,
+            "0211",
+            Some(Line::Corporate),
+        ),
         ("teller.a", Role::Teller, "0111", Some(Line::Retail)),
     ] {
         let new = NewUser::parse(username, username, role, unit, line).unwrap();
@@ -114,18 +138,47 @@ pub async fn build(store: &Store) -> Fixture {
         (c_group_c, "rm.corp.c"),
         (c_plain_c, "rm.corp.c"),
     ] {
-        store.assign_rm(&actor, &ho, customer, rm, AssignmentRole::Lead, start).await.unwrap();
+        store
+            .assign_rm(&actor, &ho, customer, rm, AssignmentRole::Lead, start)
+            .await
+            .unwrap();
     }
     // rm.corp.a is also on the team of a customer of sub-branch B.
-    store.assign_rm(&actor, &ho, c_corp_b, "rm.corp.a", AssignmentRole::Member, start).await.unwrap();
+    store
+        .assign_rm(
+            &actor,
+            &ho,
+            c_corp_b,
+            "rm.corp.a",
+            AssignmentRole::Member,
+            start,
+        )
+        .await
+        .unwrap();
 
     // A group led by rm.corp.a whose second member is booked in the other branch.
     let group = store
-        .create_group(&actor, &NewGroup::parse("G001", "测试集团", "0111", &["0211"], Some("rm.corp.a")).unwrap())
+        .create_group(
+            &actor,
+            &NewGroup::parse("G001", "测试集团", "0111", &["0211"], Some("rm.corp.a")).unwrap(),
+        )
         .await
         .unwrap();
-    store.add_group_member(&actor, group.id, c_corp_a, None).await.unwrap();
-    store.add_group_member(&actor, group.id, c_group_c, Some(c_corp_a)).await.unwrap();
+    store
+        .add_group_member(&actor, group.id, c_corp_a, None)
+        .await
+        .unwrap();
+    store
+        .add_group_member(&actor, group.id, c_group_c, Some(c_corp_a))
+        .await
+        .unwrap();
 
-    Fixture { c_corp_a, c_corp_b, c_retail_a, c_group_c, c_plain_c, group: group.id }
+    Fixture {
+        c_corp_a,
+        c_corp_b,
+        c_retail_a,
+        c_group_c,
+        c_plain_c,
+        group: group.id,
+    }
 }

@@ -12,7 +12,11 @@ fn kam(args: &[&str]) -> Output {
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 #[test]
@@ -23,7 +27,16 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
     let first = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
     assert!(first.status.success(), "{}", text(&first));
     let out = text(&first);
-    for role in ["administrator", "head_office_kam", "branch_manager", "sub_branch_president", "relationship_manager", "teller", "risk_officer", "auditor"] {
+    for role in [
+        "administrator",
+        "head_office_kam",
+        "branch_manager",
+        "sub_branch_president",
+        "relationship_manager",
+        "teller",
+        "risk_officer",
+        "auditor",
+    ] {
         assert!(out.contains(role), "login for {role} missing:\n{out}");
     }
     assert!(std::path::Path::new(data).join("kam.db").exists());
@@ -42,7 +55,11 @@ fn migrate_twice_is_a_no_op() {
     assert!(kam(&["--data-dir", data, "migrate"]).status.success());
     let again = kam(&["--data-dir", data, "migrate"]);
     assert!(again.status.success());
-    assert!(text(&again).contains("already up to date"), "{}", text(&again));
+    assert!(
+        text(&again).contains("already up to date"),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]
@@ -52,13 +69,50 @@ fn init_then_add_and_disable_a_user() {
     let init = kam(&["--data-dir", data, "init"]);
     assert!(init.status.success(), "{}", text(&init));
     assert!(text(&init).contains("one-time password"));
-    assert!(!kam(&["--data-dir", data, "init"]).status.success(), "a second init changes nothing and says so");
-    let add = kam(&["--data-dir", data, "user", "add", "--username", "audit.one", "--name", "审计一", "--role", "auditor", "--org", "100000"]);
+    assert!(
+        !kam(&["--data-dir", data, "init"]).status.success(),
+        "a second init changes nothing and says so"
+    );
+    let add = kam(&[
+        "--data-dir",
+        data,
+        "user",
+        "add",
+        "--username",
+        "audit.one",
+        "--name",
+        "审计一",
+        "--role",
+        "auditor",
+        "--org",
+        "100000",
+    ]);
     assert!(add.status.success(), "{}", text(&add));
-    let rm_without_line = kam(&["--data-dir", data, "user", "add", "--username", "rm.one", "--name", "经理", "--role", "relationship_manager", "--org", "100000"]);
+    let rm_without_line = kam(&[
+        "--data-dir",
+        data,
+        "user",
+        "add",
+        "--username",
+        "rm.one",
+        "--name",
+        "经理",
+        "--role",
+        "relationship_manager",
+        "--org",
+        "100000",
+    ]);
     assert!(!rm_without_line.status.success());
-    assert!(text(&rm_without_line).contains("line"), "{}", text(&rm_without_line));
-    assert!(kam(&["--data-dir", data, "user", "disable", "audit.one"]).status.success());
+    assert!(
+        text(&rm_without_line).contains("line"),
+        "{}",
+        text(&rm_without_line)
+    );
+    assert!(
+        kam(&["--data-dir", data, "user", "disable", "audit.one"])
+            .status
+            .success()
+    );
     assert!(text(&kam(&["--data-dir", data, "user", "list"])).contains("停用"));
 }
 
@@ -66,14 +120,41 @@ fn init_then_add_and_disable_a_user() {
 fn bad_arguments_name_the_flag_or_key_and_the_accepted_values() {
     let scale = kam(&["demo", "--scale", "gigantic"]);
     assert!(!scale.status.success());
-    assert!(text(&scale).contains("tiny") && text(&scale).contains("huge"), "{}", text(&scale));
-    let role = kam(&["user", "add", "--username", "x.y", "--name", "x", "--role", "boss", "--org", "1"]);
-    assert!(text(&role).contains("relationship_manager"), "{}", text(&role));
+    assert!(
+        text(&scale).contains("tiny") && text(&scale).contains("huge"),
+        "{}",
+        text(&scale)
+    );
+    let role = kam(&[
+        "user",
+        "add",
+        "--username",
+        "x.y",
+        "--name",
+        "x",
+        "--role",
+        "boss",
+        "--org",
+        "1",
+    ]);
+    assert!(
+        text(&role).contains("relationship_manager"),
+        "{}",
+        text(&role)
+    );
     let url = kam(&["--database", "mysql://root@db/kam", "migrate"]);
     assert!(!url.status.success());
-    assert!(text(&url).contains("sqlite://") && text(&url).contains("postgres://"), "{}", text(&url));
+    assert!(
+        text(&url).contains("sqlite://") && text(&url).contains("postgres://"),
+        "{}",
+        text(&url)
+    );
     let pg_without_facts = kam(&["--database", "postgres://kam@127.0.0.1:1/kam", "migrate"]);
-    assert!(text(&pg_without_facts).contains("--facts"), "{}", text(&pg_without_facts));
+    assert!(
+        text(&pg_without_facts).contains("--facts"),
+        "{}",
+        text(&pg_without_facts)
+    );
     let date = kam(&["synth", "--out", "/tmp/x", "--end", "2026-13-01"]);
     assert!(text(&date).contains("YYYY-MM-DD"), "{}", text(&date));
 }
