@@ -215,11 +215,16 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
+        // What the user typed is matched literally: LIKE's own wildcards are escaped.
+        let literal = text
+            .replace('!', "!!")
+            .replace('%', "!%")
+            .replace('_', "!_");
         sql.push(" and (c.cif_no like ")
-            .bind(format!("{text}%"))
-            .push(" or c.name like ")
-            .bind(format!("%{text}%"))
-            .push(")");
+            .bind(format!("{literal}%"))
+            .push(" escape '!' or c.name like ")
+            .bind(format!("%{literal}%"))
+            .push(" escape '!')");
     }
     if let Some(kind) = filter.kind {
         sql.push(" and c.kind = ").bind(kind.as_str());

@@ -237,6 +237,24 @@ impl Iterator for FactStream<'_> {
                     .sum();
                 let employer = &mut bank.deposits[link.employer_account];
                 let employer_cif = employer.cif_no.clone();
+                if employer.balance_minor < total {
+                    // A corporate deposit cannot go negative: the employer first moves funds in.
+                    let top_up = total - employer.balance_minor;
+                    employer.balance_minor += top_up;
+                    facts.transactions.push(TransactionRow {
+                        txn_id: next_txn_id(),
+                        account_no: employer.account_no.clone(),
+                        cif_no: employer_cif.clone(),
+                        direction: Direction::Credit,
+                        amount_minor: top_up,
+                        currency: CNY,
+                        channel: "ebank",
+                        counterparty_name: "资金归集".into(),
+                        counterparty_bank: names::OWN_BANK,
+                        reversal: false,
+                        reverses_txn_id: None,
+                    });
+                }
                 employer.balance_minor -= total;
                 let employer_name = format!("代发工资 {}", employer.account_no);
                 facts.transactions.push(TransactionRow {

@@ -275,4 +275,27 @@ async fn customer_search_matches_number_prefix_and_name(store: Store) {
         store.count_customers(&auditor, &corporates).await.unwrap(),
         4
     );
+    // LIKE wildcards typed by a user are taken literally.
+    let wildcard = CustomerFilter {
+        text: Some("%".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .find_customers(&auditor, &wildcard)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let underscore = CustomerFilter {
+        text: Some("C_001".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .find_customers(&auditor, &underscore)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
