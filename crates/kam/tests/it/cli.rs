@@ -193,3 +193,24 @@ fn a_store_from_a_newer_kam_is_refused_through_the_cli() {
     assert!(!out.status.success());
     assert!(text(&out).contains("newer"), "{}", text(&out));
 }
+
+#[test]
+fn demo_and_migrate_work_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(kam_store::testing::postgres_database_url()) else {
+        eprintln!("SKIPPED: demo_and_migrate_work_on_postgresql (no PostgreSQL binaries)");
+        return;
+    };
+    let facts = tempfile::tempdir().unwrap();
+    // The harness URL carries no password; `to_string` is the redacted form, identical here.
+    let url = url.to_string();
+    let facts_dir = facts.path().to_str().unwrap();
+    let demo = kam(&["--database", &url, "--facts", facts_dir, "demo", "--scale", "tiny"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    assert!(text(&demo).contains("sub_branch_president"));
+    assert!(facts.path().join("transaction").is_dir());
+    let again = kam(&["--database", &url, "--facts", facts_dir, "migrate"]);
+    assert!(text(&again).contains("already up to date"), "{}", text(&again));
+    let orgs = kam(&["--database", &url, "--facts", facts_dir, "org", "list"]);
+    assert!(text(&orgs).contains("总行"), "{}", text(&orgs));
+}
