@@ -7,7 +7,12 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use parquet::{arrow::ArrowWriter, basic::Compression, file::properties::WriterProperties};
+use parquet::{
+    arrow::ArrowWriter,
+    basic::Compression,
+    file::properties::{EnabledStatistics, WriterProperties},
+    schema::types::ColumnPath,
+};
 
 use crate::rows::{FactKind, FactRows};
 
@@ -44,6 +49,16 @@ impl FactWriter {
             properties: WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
                 .set_max_row_group_row_count(Some(1 << 20))
+                // Identifiers are (nearly) unique within a day's file: a dictionary only costs
+                // hashing before the writer falls back to plain encoding anyway.
+                .set_column_dictionary_enabled(ColumnPath::from("account_no"), false)
+                .set_column_dictionary_enabled(ColumnPath::from("cif_no"), false)
+                .set_column_dictionary_enabled(ColumnPath::from("txn_id"), false)
+                .set_column_dictionary_enabled(ColumnPath::from("loan_no"), false)
+                .set_column_dictionary_enabled(ColumnPath::from("reverses_txn_id"), false)
+                // Min/max per column chunk is what date and id pruning needs; per-page statistics
+                // on strings cost more than they save here.
+                .set_statistics_enabled(EnabledStatistics::Chunk)
                 .build(),
         }
     }
