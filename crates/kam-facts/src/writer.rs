@@ -103,6 +103,38 @@ impl FactWriter {
     }
 }
 
+impl FactWriter {
+    /// Removes every file of `batch_id` (and any temp file it left behind) under every kind and
+    /// date, and date folders left empty. Returns the number of files removed. Other batches'
+    /// files are never touched.
+    pub fn remove_batch(&self, batch_id: &str) -> Result<usize, FactError> {
+        let names = [
+            format!("{batch_id}.parquet"),
+            format!(".{batch_id}.parquet.tmp"),
+        ];
+        let mut removed = 0;
+        for kind in FactKind::ALL {
+            let kind_dir = self.root.join(kind.as_str());
+            let Ok(dates) = fs::read_dir(&kind_dir) else {
+                continue;
+            };
+            for date_dir in dates.filter_map(|e| e.ok().map(|e| e.path())) {
+                for name in &names {
+                    let path = date_dir.join(name);
+                    match fs::remove_file(&path) {
+                        Ok(()) => removed += 1,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(source) => return Err(FactError::Io { path, source }),
+                    }
+                }
+                // Only succeeds when empty, which is exactly when it should go.
+                let _ = fs::remove_dir(&date_dir);
+            }
+        }
+        Ok(removed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +166,39 @@ mod tests {
         assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn removing_a_batch_leaves_other_batches_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = FactWriter::new(dir.path());
+        let row = BalanceRow {
+            account_no: "A1".into(),
+            cif_no: "C1".into(),
+            currency: "CNY",
+            balance_minor: 1,
+        };
+        for day in 1..=3 {
+            let date = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+            writer
+                .write_day(date, "old", std::slice::from_ref(&row))
+                .unwrap();
+        }
+        let date = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        writer
+            .write_day(date, "keep", std::slice::from_ref(&row))
+            .unwrap();
+        assert_eq!(writer.remove_batch("old").unwrap(), 3);
+        assert!(
+            dir.path()
+                .join("balance/date=2026-11-01/keep.parquet")
+                .exists()
+        );
+        assert!(
+            !dir.path().join("balance/date=2026-11-02").exists(),
+            "empty date folder removed"
+        );
+        assert_eq!(writer.remove_batch("old").unwrap(), 0);
     }
 
     #[test]

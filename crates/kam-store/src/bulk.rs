@@ -11,7 +11,9 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::{
     Actor, Error, Result, Store, audit,
+    org::insert_org_unit,
     sql::{Arg, Sql},
+    user::insert_user,
 };
 
 /// How many rows of each kind a bulk load wrote.
@@ -87,9 +89,9 @@ fn lookup(map: &HashMap<String, i64>, entity: &'static str, key: &str) -> Result
 }
 
 impl Store {
-    /// Loads a complete reference set into an empty store. Org units and users go through the
-    /// ordinary (audited, checked) paths; the bulk of the rows goes in one transaction with one
-    /// audit row naming the counts. `password_hashes[i]` belongs to `data.users[i]`.
+    /// Loads a complete reference set into an empty store, in one transaction. Org units and users
+    /// go through the ordinary (audited, checked) inserts; the bulk of the rows goes in multi-row
+    /// inserts with one audit row naming the counts. `password_hashes[i]` belongs to `data.users[i]`.
     pub async fn bulk_load(
         &self,
         actor: &Actor,
@@ -101,15 +103,17 @@ impl Store {
             password_hashes.len(),
             "one password hash per user"
         );
-        for unit in &data.org_units {
-            self.create_org_unit(actor, unit).await?;
-        }
-        for (user, hash) in data.users.iter().zip(password_hashes) {
-            self.create_user(actor, user, hash).await?;
-        }
         let max_binds = self.backend().max_binds();
         let now = audit::now();
+        // One transaction for everything: killed at any point, the store holds the whole bank or
+        // none of it, so `kam demo` can tell a finished load from an interrupted one.
         let mut tx = self.pool().begin().await?;
+        for unit in &data.org_units {
+            insert_org_unit(&mut tx, actor, unit).await?;
+        }
+        for (user, hash) in data.users.iter().zip(password_hashes) {
+            insert_user(&mut tx, actor, user, hash).await?;
+        }
         let units = code_map(&mut tx, "select id, code from org_unit").await?;
         let users = code_map(&mut tx, "select id, username from app_user").await?;
 

@@ -5,7 +5,7 @@ use kam_core::{
     id::OrgUnitId,
     org::{NewOrgUnit, OrgKind, OrgPath, OrgUnit},
 };
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
 use crate::{Actor, Error, Result, Store, audit, sql::Sql};
 
@@ -29,77 +29,10 @@ const ORG_COLUMNS: &str = "select id, code, name, kind, parent_id, path from org
 impl Store {
     /// Adds a unit under its parent; the parent must exist and be exactly one level up.
     pub async fn create_org_unit(&self, actor: &Actor, unit: &NewOrgUnit) -> Result<OrgUnit> {
-        let parent = match &unit.parent_code {
-            Some(code) => Some(self.org_unit_by_code(code).await?),
-            None => None,
-        };
-        if let Some(parent) = &parent
-            && Some(parent.kind) != unit.kind.parent_kind()
-        {
-            return Err(Error::Invalid(ParseError::new(
-                "parent_code",
-                parent.code.clone(),
-                format!(
-                    "a {} sits under a {}, not under a {}",
-                    unit.kind.as_str(),
-                    unit.kind
-                        .parent_kind()
-                        .map(OrgKind::as_str)
-                        .unwrap_or("nothing"),
-                    parent.kind.as_str()
-                ),
-                format!(
-                    "{}的上级不能是{}",
-                    unit.kind.label_zh(),
-                    parent.kind.label_zh()
-                ),
-            )));
-        }
         let mut tx = self.pool().begin().await?;
-        // Insert with a provisional unique path, then set the real one once the id is known.
-        let provisional = format!("/pending/{}/", unit.code);
-        let id: i64 = Sql::new(
-            "insert into org_unit (code, name, kind, parent_id, path, created_at) values (",
-        )
-        .bind(unit.code.as_str())
-        .push(", ")
-        .bind(unit.name.as_str())
-        .push(", ")
-        .bind(unit.kind.as_str())
-        .push(", ")
-        .bind(parent.as_ref().map(|p| p.id.0))
-        .push(", ")
-        .bind(provisional)
-        .push(", ")
-        .bind(audit::now())
-        .push(") returning id")
-        .query()
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Error::from_write(e, "org_unit", unit.code.clone()))?
-        .try_get("id")?;
-        let id = OrgUnitId(id);
-        let path = match &parent {
-            Some(parent) => parent.path.child(id),
-            None => OrgPath::root(id),
-        };
-        Sql::new("update org_unit set path = ")
-            .bind(path.as_str())
-            .push(" where id = ")
-            .bind(id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        audit::record(&mut tx, actor, "create", "org_unit", &unit.code, &unit.name).await?;
+        let created = insert_org_unit(&mut tx, actor, unit).await?;
         tx.commit().await?;
-        Ok(OrgUnit {
-            id,
-            code: unit.code.clone(),
-            name: unit.name.clone(),
-            kind: unit.kind,
-            parent_id: parent.map(|p| p.id),
-            path,
-        })
+        Ok(created)
     }
 
     /// Every unit, in tree order (a parent before its children).
@@ -125,16 +58,8 @@ impl Store {
     }
 
     pub async fn org_unit_by_code(&self, code: &str) -> Result<OrgUnit> {
-        let row = Sql::new(&format!("{ORG_COLUMNS} where code = "))
-            .bind(code)
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "org_unit",
-                key: code.to_owned(),
-            })?;
-        org_unit_from_row(&row)
+        let mut conn = self.pool().acquire().await?;
+        org_unit_by_code_on(&mut conn, code).await
     }
 
     pub async fn org_unit(&self, id: OrgUnitId) -> Result<OrgUnit> {
@@ -149,4 +74,94 @@ impl Store {
             })?;
         org_unit_from_row(&row)
     }
+}
+
+/// Finds a unit by code on `conn` (a pool connection or an open transaction).
+pub(crate) async fn org_unit_by_code_on(conn: &mut AnyConnection, code: &str) -> Result<OrgUnit> {
+    let row = Sql::new(&format!("{ORG_COLUMNS} where code = "))
+        .bind(code)
+        .query()
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: "org_unit",
+            key: code.to_owned(),
+        })?;
+    org_unit_from_row(&row)
+}
+
+/// Inserts a unit inside `tx`, computing its path from its parent's.
+pub(crate) async fn insert_org_unit(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    unit: &NewOrgUnit,
+) -> Result<OrgUnit> {
+    let parent = match &unit.parent_code {
+        Some(code) => Some(org_unit_by_code_on(tx, code).await?),
+        None => None,
+    };
+    if let Some(parent) = &parent
+        && Some(parent.kind) != unit.kind.parent_kind()
+    {
+        return Err(Error::Invalid(ParseError::new(
+            "parent_code",
+            parent.code.clone(),
+            format!(
+                "a {} sits under a {}, not under a {}",
+                unit.kind.as_str(),
+                unit.kind
+                    .parent_kind()
+                    .map(OrgKind::as_str)
+                    .unwrap_or("nothing"),
+                parent.kind.as_str()
+            ),
+            format!(
+                "{}的上级不能是{}",
+                unit.kind.label_zh(),
+                parent.kind.label_zh()
+            ),
+        )));
+    }
+    // Insert with a provisional unique path, then set the real one once the id is known.
+    let provisional = format!("/pending/{}/", unit.code);
+    let id: i64 =
+        Sql::new("insert into org_unit (code, name, kind, parent_id, path, created_at) values (")
+            .bind(unit.code.as_str())
+            .push(", ")
+            .bind(unit.name.as_str())
+            .push(", ")
+            .bind(unit.kind.as_str())
+            .push(", ")
+            .bind(parent.as_ref().map(|p| p.id.0))
+            .push(", ")
+            .bind(provisional)
+            .push(", ")
+            .bind(audit::now())
+            .push(") returning id")
+            .query()
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| Error::from_write(e, "org_unit", unit.code.clone()))?
+            .try_get("id")?;
+    let id = OrgUnitId(id);
+    let path = match &parent {
+        Some(parent) => parent.path.child(id),
+        None => OrgPath::root(id),
+    };
+    Sql::new("update org_unit set path = ")
+        .bind(path.as_str())
+        .push(" where id = ")
+        .bind(id.0)
+        .query()
+        .execute(&mut **tx)
+        .await?;
+    audit::record(tx, actor, "create", "org_unit", &unit.code, &unit.name).await?;
+    Ok(OrgUnit {
+        id,
+        code: unit.code.clone(),
+        name: unit.name.clone(),
+        kind: unit.kind,
+        parent_id: parent.map(|p| p.id),
+        path,
+    })
 }

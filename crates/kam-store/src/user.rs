@@ -7,9 +7,13 @@ use kam_core::{
     user::{NewUser, Role, User, Username},
     visibility::{Scope, scope_for},
 };
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use crate::{Actor, Error, Result, Store, audit, org::corrupt, sql::Sql};
+use crate::{
+    Actor, Error, Result, Store, audit,
+    org::{corrupt, org_unit_by_code_on},
+    sql::Sql,
+};
 
 const USER_COLUMNS: &str =
     "select id, username, display_name, role, org_unit_id, line, disabled from app_user";
@@ -38,49 +42,10 @@ impl Store {
         user: &NewUser,
         password_hash: &str,
     ) -> Result<User> {
-        let unit = self.org_unit_by_code(&user.org_unit_code).await?;
-        user.check_unit(unit.kind)?;
         let mut tx = self.pool().begin().await?;
-        let id: i64 = Sql::new("insert into app_user (username, display_name, role, org_unit_id, line, password_hash, disabled, created_at) values (")
-            .bind(user.username.as_str())
-            .push(", ")
-            .bind(user.display_name.as_str())
-            .push(", ")
-            .bind(user.role.as_str())
-            .push(", ")
-            .bind(unit.id.0)
-            .push(", ")
-            .bind(user.line.map(Line::as_str))
-            .push(", ")
-            .bind(password_hash)
-            .push(", 0, ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "user", user.username.to_string()))?
-            .try_get("id")?;
-        let detail = format!("role={} unit={}", user.role, unit.code);
-        audit::record(
-            &mut tx,
-            actor,
-            "create",
-            "user",
-            user.username.as_str(),
-            &detail,
-        )
-        .await?;
+        let created = insert_user(&mut tx, actor, user, password_hash).await?;
         tx.commit().await?;
-        Ok(User {
-            id: UserId(id),
-            username: user.username.clone(),
-            display_name: user.display_name.clone(),
-            role: user.role,
-            org_unit_id: unit.id,
-            line: user.line,
-            disabled: false,
-        })
+        Ok(created)
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>> {
@@ -150,4 +115,46 @@ impl Store {
         let unit = self.org_unit(user.org_unit_id).await?;
         Ok(scope_for(user, &unit.path, on))
     }
+}
+
+/// Inserts a user inside `tx`, checking the role against the unit's level.
+pub(crate) async fn insert_user(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    user: &NewUser,
+    password_hash: &str,
+) -> Result<User> {
+    let unit = org_unit_by_code_on(tx, &user.org_unit_code).await?;
+    user.check_unit(unit.kind)?;
+    let id: i64 = Sql::new("insert into app_user (username, display_name, role, org_unit_id, line, password_hash, disabled, created_at) values (")
+        .bind(user.username.as_str())
+        .push(", ")
+        .bind(user.display_name.as_str())
+        .push(", ")
+        .bind(user.role.as_str())
+        .push(", ")
+        .bind(unit.id.0)
+        .push(", ")
+        .bind(user.line.map(Line::as_str))
+        .push(", ")
+        .bind(password_hash)
+        .push(", 0, ")
+        .bind(audit::now())
+        .push(") returning id")
+        .query()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| Error::from_write(e, "user", user.username.to_string()))?
+        .try_get("id")?;
+    let detail = format!("role={} unit={}", user.role, unit.code);
+    audit::record(tx, actor, "create", "user", user.username.as_str(), &detail).await?;
+    Ok(User {
+        id: UserId(id),
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role,
+        org_unit_id: unit.id,
+        line: user.line,
+        disabled: false,
+    })
 }

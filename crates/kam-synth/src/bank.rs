@@ -587,7 +587,7 @@ impl Bank {
                 txn_rate: (0.3 + target.log10() - 4.0).clamp(0.3, 6.0),
                 balance_minor: (target * 100.0) as i64,
                 story,
-                story_day: rng.random_range(spec.days / 2..spec.days.max(2)),
+                story_day: rng.random_range(config.days / 2..config.days.max(2)),
             });
             if rng.random_bool(0.35) {
                 let limit = ((target * rng.random_range(0.5..3.0)) as i64 / 10_000 * 10_000)
@@ -613,7 +613,7 @@ impl Bank {
                     overdue_principal_minor: 0,
                     default_day: rng
                         .random_bool(0.08)
-                        .then(|| rng.random_range(spec.days / 4..spec.days.max(2))),
+                        .then(|| rng.random_range(config.days / 4..config.days.max(2))),
                 });
             }
         }
@@ -769,7 +769,7 @@ impl Bank {
                 txn_rate: rng.random_range(0.05..0.3),
                 balance_minor: (target * 100.0) as i64,
                 story,
-                story_day: rng.random_range(spec.days / 2..spec.days.max(2)),
+                story_day: rng.random_range(config.days / 2..config.days.max(2)),
             });
         }
 

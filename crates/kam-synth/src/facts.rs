@@ -37,7 +37,7 @@ pub struct FactStream<'a> {
 impl Bank {
     /// The fact stream; when it is exhausted, the bank's accounts hold their end-date state.
     pub fn facts(&mut self) -> FactStream<'_> {
-        let days = self.config.scale.spec().days;
+        let days = self.config.days;
         FactStream {
             bank: self,
             day: 0,

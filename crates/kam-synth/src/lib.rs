@@ -81,6 +81,8 @@ pub struct SynthConfig {
     pub seed: u64,
     /// The last business date of the facts (inclusive).
     pub end: NaiveDate,
+    /// How many days of facts end on `end` (the scale's default unless overridden).
+    pub days: usize,
 }
 
 impl SynthConfig {
@@ -94,7 +96,14 @@ impl SynthConfig {
             scale,
             seed,
             end: Self::default_end(),
+            days: scale.spec().days,
         }
+    }
+
+    /// Overrides the number of days (at least one), e.g. to show that memory does not grow with it.
+    pub fn with_days(mut self, days: usize) -> Self {
+        self.days = days.max(1);
+        self
     }
 
     pub fn with_end(mut self, end: NaiveDate) -> Self {
@@ -103,7 +112,7 @@ impl SynthConfig {
     }
 
     pub fn start(&self) -> NaiveDate {
-        self.end - chrono::Days::new(self.scale.spec().days as u64 - 1)
+        self.end - chrono::Days::new(self.days as u64 - 1)
     }
 }
 

@@ -11,6 +11,9 @@ use kam_store::{Actor, LoadCounts, Store};
 use kam_synth::{Bank, DEMO_PASSWORD, DayFacts, ExtractWriter, SynthConfig, write_reference_csv};
 use rand::RngCore;
 
+/// The batch id of the demo bank's facts.
+pub const DEMO_BATCH: &str = "synth";
+
 /// Figures of one build, for the summary and for `kam bench synth`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct BuildFigures {
@@ -100,10 +103,13 @@ pub async fn build_bank(
 
     let started = Instant::now();
     let writer = FactWriter::new(facts_dir);
-    let batch = format!("synth-{}", config.seed);
-    let bar = progress(config.scale.spec().days as u64, "facts 事实");
+    // One fixed batch id for the demo bank, removed first: a rebuild after an interrupted run
+    // (or with another seed or scale) replaces the demo's facts instead of doubling them.
+    let batch = DEMO_BATCH;
+    writer.remove_batch(batch)?;
+    let bar = progress(config.days as u64, "facts 事实");
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
-        write_parquet_day(&writer, day, &batch)
+        write_parquet_day(&writer, day, batch)
     })?;
     bar.finish();
     figures.fact_rows = rows;
@@ -137,13 +143,16 @@ pub fn write_extracts(
         .with_context(|| format!("writing {}", out.display()))?;
     let mut extracts = ExtractWriter::new(out)?;
     let facts = FactWriter::new(out.join("facts"));
-    let batch = format!("synth-{}", config.seed);
-    let bar = progress(config.scale.spec().days as u64, "extracts 文件");
+    let batch = DEMO_BATCH;
+    if parquet {
+        facts.remove_batch(batch)?;
+    }
+    let bar = progress(config.days as u64, "extracts 文件");
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
         let before = extracts.bytes_written;
         extracts.write_day(day)?;
         let parquet_bytes = if parquet {
-            write_parquet_day(&facts, day, &batch)?
+            write_parquet_day(&facts, day, batch)?
         } else {
             0
         };

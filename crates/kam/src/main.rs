@@ -180,6 +180,9 @@ enum BenchCommand {
         scale: ScaleArg,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Days of facts instead of the scale's default (memory must not grow with it). 天数。
+        #[arg(long)]
+        days: Option<usize>,
     },
 }
 
@@ -292,7 +295,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!(
                 "已生成 {} 个参考数据文件与 {} 天的每日文件：{} 行事实，{:.1} MB，用时 {:.1} 秒 → {}",
                 files,
-                config.scale.spec().days,
+                config.days,
                 rows,
                 bytes as f64 / 1e6,
                 started.elapsed().as_secs_f64(),
@@ -300,7 +303,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
             println!(
                 "wrote {files} reference files and {} days of daily files: {rows} fact rows, {:.1} MB",
-                config.scale.spec().days,
+                config.days,
                 bytes as f64 / 1e6
             );
         }
@@ -329,25 +332,31 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::User(UserCommand::List) => {
             let store = open_store(&settings).await?;
             let units = store.list_org_units().await?;
-            println!(
-                "{:<24} {:<10} {:<14} {:<10} {:<8} 机构 / unit",
-                "用户名 username", "姓名 name", "角色 role", "条线 line", "状态"
-            );
+            let header = [
+                "用户名 username",
+                "姓名 name",
+                "角色 role",
+                "条线 line",
+                "状态 state",
+                "机构 unit",
+            ];
+            let mut rows = vec![header.map(str::to_owned).to_vec()];
             for user in store.list_users().await? {
                 let unit = units
                     .iter()
                     .find(|u| u.id == user.org_unit_id)
                     .map(|u| format!("{} {}", u.code, u.name))
                     .unwrap_or_default();
-                println!(
-                    "{:<24} {:<10} {:<14} {:<10} {:<8} {unit}",
-                    user.username.as_str(),
+                rows.push(vec![
+                    user.username.to_string(),
                     user.display_name,
-                    user.role.label_zh(),
-                    user.line.map(Line::label_zh).unwrap_or("全部"),
-                    if user.disabled { "停用" } else { "启用" },
-                );
+                    user.role.label_zh().to_owned(),
+                    user.line.map(Line::label_zh).unwrap_or("全部").to_owned(),
+                    if user.disabled { "停用" } else { "启用" }.to_owned(),
+                    unit,
+                ]);
             }
+            print_lines(table_lines(&rows));
         }
         Command::User(UserCommand::Disable { username }) => {
             let store = open_store(&settings).await?;
@@ -356,17 +365,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Org(OrgCommand::List) => {
             let store = open_store(&settings).await?;
-            for unit in store.list_org_units().await? {
+            let lines = store.list_org_units().await?.into_iter().map(|unit| {
                 let indent = "  ".repeat(unit.path.depth().saturating_sub(1));
-                println!(
+                format!(
                     "{indent}{} {}（{}）",
                     unit.code,
                     unit.name,
                     unit.kind.label_zh()
-                );
-            }
+                )
+            });
+            print_lines(lines);
         }
-        Command::Bench(BenchCommand::Synth { scale, seed }) => bench_synth(scale.into(), seed)?,
+        Command::Bench(BenchCommand::Synth { scale, seed, days }) => {
+            bench_synth(scale.into(), seed, days)?;
+        }
     }
     Ok(())
 }
@@ -482,11 +494,14 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
-    let config = SynthConfig::new(scale, seed);
+fn bench_synth(scale: Scale, seed: u64, days: Option<usize>) -> anyhow::Result<()> {
+    let mut config = SynthConfig::new(scale, seed);
+    if let Some(days) = days {
+        config = config.with_days(days);
+    }
     println!(
         "kam bench synth — scale {scale}, seed {seed}, {} days",
-        scale.spec().days
+        config.days
     );
     let started = Instant::now();
     let mut bank = kam_synth::Bank::generate(config);
@@ -502,7 +517,7 @@ fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let writer = kam_facts::FactWriter::new(dir.join("facts"));
     let mut bank = kam_synth::Bank::generate(config);
-    let bar = build::progress(scale.spec().days as u64, "parquet");
+    let bar = build::progress(config.days as u64, "parquet");
     let started = Instant::now();
     let (written_rows, bytes) = build::stream_facts(&mut bank, &bar, |day| {
         build::write_parquet_day(&writer, day, "bench")
@@ -530,6 +545,44 @@ fn bench_synth(scale: Scale, seed: u64) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Prints lines to stdout; a closed pipe (`kam user list | head`) ends the listing quietly
+/// instead of panicking.
+fn print_lines(lines: impl IntoIterator<Item = String>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+}
+
+/// Lays rows out as aligned columns, measuring Chinese characters as two columns wide (as a
+/// terminal shows them) so that tables line up.
+fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|v| v.width())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut line = String::new();
+            for (cell, width) in row.iter().zip(&widths) {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(width - cell.width() + 2));
+            }
+            line.trim_end().to_owned()
+        })
+        .collect()
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

@@ -205,12 +205,55 @@ fn demo_and_migrate_work_on_postgresql() {
     // The harness URL carries no password; `to_string` is the redacted form, identical here.
     let url = url.to_string();
     let facts_dir = facts.path().to_str().unwrap();
-    let demo = kam(&["--database", &url, "--facts", facts_dir, "demo", "--scale", "tiny"]);
+    let demo = kam(&[
+        "--database",
+        &url,
+        "--facts",
+        facts_dir,
+        "demo",
+        "--scale",
+        "tiny",
+    ]);
     assert!(demo.status.success(), "{}", text(&demo));
     assert!(text(&demo).contains("sub_branch_president"));
     assert!(facts.path().join("transaction").is_dir());
     let again = kam(&["--database", &url, "--facts", facts_dir, "migrate"]);
-    assert!(text(&again).contains("already up to date"), "{}", text(&again));
+    assert!(
+        text(&again).contains("already up to date"),
+        "{}",
+        text(&again)
+    );
     let orgs = kam(&["--database", &url, "--facts", facts_dir, "org", "list"]);
     assert!(text(&orgs).contains("总行"), "{}", text(&orgs));
+}
+
+#[test]
+fn rebuilding_the_demo_replaces_its_facts_instead_of_doubling_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(
+        kam(&["--data-dir", data, "demo", "--scale", "tiny", "--seed", "1"])
+            .status
+            .success()
+    );
+    // The store is lost (or a load was interrupted) while the facts remain: build again, another seed.
+    for name in ["kam.db", "kam.db-wal", "kam.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    let again = kam(&["--data-dir", data, "demo", "--scale", "tiny", "--seed", "2"]);
+    assert!(again.status.success(), "{}", text(&again));
+    let balance = dir.path().join("facts/balance");
+    let days: Vec<_> = std::fs::read_dir(&balance)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(days.len(), 60, "tiny is 60 days");
+    for day in days {
+        assert_eq!(
+            std::fs::read_dir(&day).unwrap().count(),
+            1,
+            "one file per day in {}",
+            day.display()
+        );
+    }
 }
