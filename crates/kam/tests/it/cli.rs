@@ -257,3 +257,41 @@ fn rebuilding_the_demo_replaces_its_facts_instead_of_doubling_them() {
         );
     }
 }
+
+#[test]
+fn settings_layer_environment_over_file_and_flags_over_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kam.toml");
+    std::fs::write(
+        &file,
+        "data_dir = \"from-file\"\n[demo]\nscale = \"tiny\"\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kam"));
+        command
+            .args(["--config", config])
+            .args(args)
+            .env_remove("KAM_DATA_DIR");
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+    assert!(text(&run(&[], &["config", "show"])).contains("from-file"));
+    let env = run(&[("KAM_DATA_DIR", "from-env")], &["config", "show"]);
+    assert!(text(&env).contains("from-env"), "{}", text(&env));
+    let flag = run(
+        &[("KAM_DATA_DIR", "from-env")],
+        &["--data-dir", "from-flag", "config", "show"],
+    );
+    assert!(text(&flag).contains("from-flag"), "{}", text(&flag));
+    let bad = run(&[("KAM_DEMO__SCALE", "gigantic")], &["config", "show"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("demo.scale") && text(&bad).contains("tiny, small, demo, large, huge"),
+        "{}",
+        text(&bad)
+    );
+}
