@@ -1,0 +1,19 @@
+//! kam-ingest: core-banking extracts into kam. Mapping files (TOML) fit any bank's files to kam's
+//! extract kinds; files are streamed in any of the encodings Chinese banks use; every field is
+//! validated, and every bad row goes to a rejects list with file, line, column, value and a reason
+//! in zh-CN and en — a bad row never stops a file and is never silently dropped.
+//!
+//! This crate reads and validates; it decides nothing about tiers or rules, and writes nothing to
+//! the stores itself (the import command hands the valid rows on).
+
+pub mod kind;
+pub mod mapping;
+pub mod reader;
+pub mod reject;
+pub mod value;
+
+pub use kind::{ExtractKind, FieldSpec, FieldType};
+pub use mapping::{KindMapping, Mapping, MappingError};
+pub use reader::{FileReport, ReadError, Row, RowSink, read_file};
+pub use reject::{Reject, RejectCode, write_rejects};
+pub use value::Value;

@@ -1,0 +1,393 @@
+//! Streams one extract file through its mapping: decode, split, map columns to fields, parse and
+//! check each field, detect duplicate business keys — handing on good rows and rejects as they
+//! come, so memory does not grow with the file.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    fs::File,
+    io::BufReader,
+    path::Path,
+};
+
+use encoding_rs_io::DecodeReaderBytesBuilder;
+use kam_core::customer::mask_middle;
+
+use crate::{
+    kind::{ExtractKind, FieldSpec, FieldType},
+    mapping::{Column, KindMapping, looks_like_authentication_data},
+    reject::{Reject, RejectCode},
+    value::{Value, parse_value},
+};
+
+/// One good row: values in the order of `kind.fields()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub line: u64,
+    pub values: Vec<Value>,
+}
+
+/// What became of every row of a file: rows read = loaded + rejected + duplicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    pub file: String,
+    pub kind: ExtractKind,
+    pub rows_read: u64,
+    pub loaded: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// Sum of each amount field over the loaded rows, in fen.
+    pub amount_sums: BTreeMap<&'static str, i128>,
+    /// Columns dropped because they look like authentication data, and similar notices.
+    pub warnings: Vec<String>,
+}
+
+/// A file that cannot be read at all (as opposed to rows that are rejected).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{file}: 无法读取（cannot read）: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {zh}（{en}）")]
+    Layout {
+        file: String,
+        en: String,
+        zh: String,
+    },
+}
+
+/// Where rows and rejects go.
+pub trait RowSink {
+    fn row(&mut self, row: Row);
+    fn reject(&mut self, reject: Reject);
+}
+
+/// Where each field's text comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Index(usize, String),
+    Constant(String),
+    Absent,
+}
+
+/// Reads `path` as `mapping.kind`. `seen_keys` carries business keys across the files of one run,
+/// so a key repeated in a second file is a duplicate too.
+pub fn read_file(
+    path: &Path,
+    mapping: &KindMapping,
+    seen_keys: &mut HashSet<String>,
+    sink: &mut impl RowSink,
+) -> Result<FileReport, ReadError> {
+    let file_name = path.display().to_string();
+    let layout = |en: String, zh: String| ReadError::Layout {
+        file: file_name.clone(),
+        en,
+        zh,
+    };
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        file: file_name.clone(),
+        source,
+    })?;
+    let decoded = DecodeReaderBytesBuilder::new()
+        .encoding(Some(mapping.encoding))
+        .bom_override(true)
+        .strip_bom(true)
+        .build(BufReader::with_capacity(1 << 20, file));
+    let mut builder = csv::ReaderBuilder::new();
+    builder
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(mapping.delimiter);
+    match mapping.quote {
+        Some(quote) => builder.quote(quote),
+        None => builder.quoting(false),
+    };
+    let mut reader = builder.from_reader(decoded);
+    let mut records = reader.records();
+    for _ in 0..mapping.skip_rows {
+        if records.next().is_none() {
+            break;
+        }
+    }
+
+    let kind = mapping.kind;
+    let mut report = FileReport {
+        file: file_name.clone(),
+        kind,
+        rows_read: 0,
+        loaded: 0,
+        rejected: 0,
+        duplicates: 0,
+        amount_sums: kind.amount_fields().map(|f| (f, 0)).collect(),
+        warnings: Vec::new(),
+    };
+
+    let header: Option<Vec<String>> = if mapping.header {
+        match records.next() {
+            Some(Ok(record)) => Some(
+                record
+                    .iter()
+                    .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+                    .collect(),
+            ),
+            Some(Err(e)) => {
+                return Err(layout(
+                    format!("unreadable header row: {e}"),
+                    format!("表头无法读取：{e}"),
+                ));
+            }
+            None => {
+                return Err(layout(
+                    "the file is empty: not even a header row".into(),
+                    "文件为空：连表头都没有".into(),
+                ));
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(header) = &header {
+        for column in header.iter().filter(|c| looks_like_authentication_data(c)) {
+            report.warnings.push(format!(
+                "列 {column} 疑似认证数据，已丢弃 / column {column} looks like authentication data and was dropped"
+            ));
+        }
+    }
+    let sources =
+        resolve_sources(kind, mapping, header.as_deref()).map_err(|(en, zh)| layout(en, zh))?;
+    let mut expected_width = header.as_ref().map(Vec::len);
+
+    let key_positions: Vec<usize> = kind
+        .business_key()
+        .iter()
+        .map(|k| {
+            kind.fields()
+                .iter()
+                .position(|f| f.name == *k)
+                .expect("key fields exist")
+        })
+        .collect();
+
+    for record in records {
+        report.rows_read += 1;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                report.rejected += 1;
+                sink.reject(Reject {
+                    file: file_name.clone(),
+                    line,
+                    column: String::new(),
+                    field: String::new(),
+                    value: String::new(),
+                    code: RejectCode::Malformed,
+                    message_zh: format!("行无法解析：{e}"),
+                    message_en: format!("the row cannot be parsed: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let width = *expected_width.get_or_insert(record.len());
+        if record.len() != width {
+            report.rejected += 1;
+            sink.reject(Reject {
+                file: file_name.clone(),
+                line,
+                column: String::new(),
+                field: String::new(),
+                value: String::new(),
+                code: RejectCode::FieldCount,
+                message_zh: format!("应有 {width} 个字段，实际 {} 个", record.len()),
+                message_en: format!("expected {width} fields, found {}", record.len()),
+            });
+            continue;
+        }
+        match build_row(kind, mapping, &sources, &record, line, &file_name) {
+            Ok(row) => {
+                if !key_positions.is_empty() {
+                    let key = key_positions
+                        .iter()
+                        .map(|p| row.values[*p].key_text())
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}");
+                    if !seen_keys.insert(key.clone()) {
+                        report.duplicates += 1;
+                        sink.reject(Reject {
+                            file: file_name.clone(),
+                            line,
+                            column: String::new(),
+                            field: kind.business_key().join("+"),
+                            value: key.replace('\u{1f}', "|"),
+                            code: RejectCode::DuplicateKey,
+                            message_zh: "业务键重复：同一键已在本次导入中出现".into(),
+                            message_en:
+                                "duplicate business key: the same key was already read in this run"
+                                    .into(),
+                        });
+                        continue;
+                    }
+                }
+                for (spec, value) in kind.fields().iter().zip(&row.values) {
+                    if let (FieldType::Amount, Value::Amount(minor)) = (spec.ty, value) {
+                        *report.amount_sums.entry(spec.name).or_insert(0) += i128::from(*minor);
+                    }
+                }
+                report.loaded += 1;
+                sink.row(row);
+            }
+            Err(reject) => {
+                report.rejected += 1;
+                sink.reject(*reject);
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn resolve_sources(
+    kind: ExtractKind,
+    mapping: &KindMapping,
+    header: Option<&[String]>,
+) -> Result<Vec<Source>, (String, String)> {
+    let index_of: HashMap<&str, usize> = header
+        .map(|h| {
+            h.iter()
+                .enumerate()
+                .map(|(i, name)| (name.as_str(), i))
+                .collect()
+        })
+        .unwrap_or_default();
+    let available = || header.map(|h| h.join(", ")).unwrap_or_default();
+    kind.fields()
+        .iter()
+        .map(|spec| match mapping.columns.get(spec.name) {
+            Some(Column::Named(name)) => index_of.get(name.as_str()).map(|i| Source::Index(*i, name.clone())).ok_or_else(|| {
+                (
+                    format!("column \"{name}\" (for field {}) is not in the header; the file has: {}", spec.name, available()),
+                    format!("表头中没有列“{name}”（字段 {}）；文件中的列：{}", spec.name, available()),
+                )
+            }),
+            Some(Column::Position(position)) => {
+                if header.is_some_and(|h| *position > h.len()) {
+                    return Err((
+                        format!("column position {position} (for field {}) is beyond the header's {} columns", spec.name, header.map_or(0, <[String]>::len)),
+                        format!("列位置 {position}（字段 {}）超出表头的列数", spec.name),
+                    ));
+                }
+                Ok(Source::Index(position - 1, format!("#{position}")))
+            }
+            None => {
+                if let Some(index) = index_of.get(spec.name) {
+                    Ok(Source::Index(*index, spec.name.to_owned()))
+                } else if let Some(constant) = mapping.constants.get(spec.name) {
+                    Ok(Source::Constant(constant.clone()))
+                } else if spec.name == "currency" {
+                    Ok(Source::Constant(mapping.currency.to_string()))
+                } else if spec.required && !(spec.name == "direction" && mapping.signed_amount) {
+                    Err((
+                        format!("the required field {} has no column (the file has: {}) and no constant", spec.name, available()),
+                        format!("必填字段 {} 既无对应列（文件中的列：{}）也无常量", spec.name, available()),
+                    ))
+                } else {
+                    Ok(Source::Absent)
+                }
+            }
+        })
+        .collect()
+}
+
+fn build_row(
+    kind: ExtractKind,
+    mapping: &KindMapping,
+    sources: &[Source],
+    record: &csv::StringRecord,
+    line: u64,
+    file: &str,
+) -> Result<Row, Box<Reject>> {
+    let mut values = Vec::with_capacity(sources.len());
+    for (spec, source) in kind.fields().iter().zip(sources) {
+        let (raw, column) = match source {
+            Source::Index(index, column) => (record.get(*index).unwrap_or(""), column.as_str()),
+            Source::Constant(text) => (text.as_str(), "(constant)"),
+            Source::Absent => ("", ""),
+        };
+        let mapped = mapping
+            .codes
+            .get(spec.name)
+            .and_then(|codes| codes.get(raw.trim()))
+            .map_or(raw, String::as_str);
+        let reject = |code: RejectCode, zh: String, en: String| {
+            Box::new(Reject {
+                file: file.to_owned(),
+                line,
+                column: column.to_owned(),
+                field: spec.name.to_owned(),
+                value: shown_value(spec, raw),
+                code,
+                message_zh: zh,
+                message_en: en,
+            })
+        };
+        let value = parse_value(spec.ty, mapped, &mapping.dates, mapping.amount_unit)
+            .map_err(|e| reject(e.code, e.zh, e.en))?;
+        if value == Value::Null
+            && spec.required
+            && !(spec.name == "direction" && mapping.signed_amount)
+        {
+            return Err(reject(
+                RejectCode::Missing,
+                format!("必填字段 {} 为空", spec.name),
+                format!("the required field {} is empty", spec.name),
+            ));
+        }
+        values.push(value);
+    }
+    if kind == ExtractKind::Transactions {
+        let amount_at = kind
+            .fields()
+            .iter()
+            .position(|f| f.name == "amount")
+            .expect("field exists");
+        let direction_at = kind
+            .fields()
+            .iter()
+            .position(|f| f.name == "direction")
+            .expect("field exists");
+        if let Value::Amount(minor) = values[amount_at] {
+            if mapping.signed_amount && values[direction_at] == Value::Null {
+                values[direction_at] =
+                    Value::Text(if minor < 0 { "debit" } else { "credit" }.into());
+                values[amount_at] = Value::Amount(minor.abs());
+            } else if minor <= 0 {
+                let column = match &sources[amount_at] {
+                    Source::Index(_, c) => c.clone(),
+                    _ => String::new(),
+                };
+                return Err(Box::new(Reject {
+                    file: file.to_owned(),
+                    line,
+                    column,
+                    field: "amount".into(),
+                    value: minor.to_string(),
+                    code: RejectCode::BadAmount,
+                    message_zh: "交易金额应为正数，方向由 direction 字段表示（或在映射中设置 signed_amount）".into(),
+                    message_en: "a transaction amount is positive; the direction field says which way (or set signed_amount in the mapping)".into(),
+                }));
+            }
+        }
+    }
+    Ok(Row { line, values })
+}
+
+/// The value as shown in a reject: personal identifiers masked, long text cut.
+fn shown_value(spec: &FieldSpec, raw: &str) -> String {
+    let raw = raw.trim();
+    if spec.ty.is_personal() {
+        mask_middle(raw, 3, 4)
+    } else {
+        raw.chars().take(200).collect()
+    }
+}

@@ -1,0 +1,71 @@
+//! Rejected rows: where (file, line, column, field), what (the value, personal identifiers
+//! masked), why (a stable code and a message in zh-CN and en).
+
+use std::{io, path::Path};
+
+use kam_core::code_enum;
+
+code_enum! {
+    /// A stable reason code; tools and the interface key their translations on it.
+    pub enum RejectCode as "reject_code" {
+        Encoding = "encoding",
+        FieldCount = "field_count",
+        Missing = "missing_value",
+        BadDate = "bad_date",
+        BadAmount = "bad_amount",
+        AmountPrecision = "amount_precision",
+        BadNumber = "bad_number",
+        BadCode = "bad_code",
+        UnknownCode = "unknown_code",
+        BadIdNumber = "bad_id_number",
+        BadPhone = "bad_phone",
+        DuplicateKey = "duplicate_key",
+        UnknownReference = "unknown_reference",
+        Malformed = "malformed",
+    }
+}
+
+/// One rejected row (one reason; a row with several bad fields is reported at its first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    /// The source column (header name or 1-based position), empty for row-level reasons.
+    pub column: String,
+    pub field: String,
+    /// The offending value, masked when it is a personal identifier.
+    pub value: String,
+    pub code: RejectCode,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+/// Writes rejects as a UTF-8 CSV with a header row.
+pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
+    let mut out = csv::Writer::from_path(path).map_err(io::Error::other)?;
+    out.write_record([
+        "file",
+        "line",
+        "column",
+        "field",
+        "value",
+        "reason_code",
+        "message_zh",
+        "message_en",
+    ])
+    .map_err(io::Error::other)?;
+    for r in rejects {
+        out.write_record([
+            r.file.as_str(),
+            &r.line.to_string(),
+            &r.column,
+            &r.field,
+            &r.value,
+            r.code.as_str(),
+            &r.message_zh,
+            &r.message_en,
+        ])
+        .map_err(io::Error::other)?;
+    }
+    out.flush()
+}

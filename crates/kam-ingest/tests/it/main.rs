@@ -1,0 +1,43 @@
+//! kam-ingest against real files on disk: every bad-input case of the import issue that reading
+//! and validation decide, and the synthetic bank's own extracts.
+
+mod bad_input;
+mod synthetic;
+
+use std::{collections::HashSet, path::Path};
+
+use kam_ingest::{
+    FileReport, Mapping, ReadError, Reject, read_file,
+    reader::{Row, RowSink},
+};
+
+/// Collects everything a read hands on.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub rows: Vec<Row>,
+    pub rejects: Vec<Reject>,
+}
+
+impl RowSink for Collected {
+    fn row(&mut self, row: Row) {
+        self.rows.push(row);
+    }
+    fn reject(&mut self, reject: Reject) {
+        self.rejects.push(reject);
+    }
+}
+
+/// Reads one file with the mapping's kind for its name.
+pub fn read(
+    mapping: &Mapping,
+    path: &Path,
+    seen: &mut HashSet<String>,
+) -> (Result<FileReport, ReadError>, Collected) {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let kind = mapping
+        .kind_for(name)
+        .unwrap_or_else(|| panic!("no kind for {name}"));
+    let mut collected = Collected::default();
+    let report = read_file(path, kind, seen, &mut collected);
+    (report, collected)
+}
