@@ -344,7 +344,14 @@ fn resolve(
     }
     let header = format.header.or(defaults.header).unwrap_or(true);
     if !header {
-        for field in kind.fields().iter().filter(|f| f.required) {
+        // `currency` falls back to the default currency, `direction` to the sign of a signed amount.
+        let implied =
+            |name: &str| name == "currency" || (name == "direction" && file.signed_amount);
+        for field in kind
+            .fields()
+            .iter()
+            .filter(|f| f.required && !implied(f.name))
+        {
             if !columns.contains_key(field.name) && !constants.contains_key(field.name) {
                 return Err((
                     format!(

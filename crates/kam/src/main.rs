@@ -2,6 +2,7 @@
 //! layered settings, and calls the libraries; no business logic lives here.
 
 mod build;
+mod import;
 mod settings;
 
 use std::{path::PathBuf, time::Instant};
@@ -54,6 +55,9 @@ enum Command {
     Demo(DemoArgs),
     /// Write a synthetic bank as core-banking extract files. 生成合成银行的数据文件。
     Synth(SynthArgs),
+    /// Core-banking extracts in (formats: docs/extracts.md; mapping files: docs/mapping.md). 数据导入。
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Manage users. 用户管理。
     #[command(subcommand)]
     User(UserCommand),
@@ -156,6 +160,22 @@ struct UserAddArgs {
     /// Business line (required for relationship managers). 条线。
     #[arg(long, value_parser = parse_line)]
     line: Option<Line>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Validate a mapping against files without importing: counts, amount sums, rejects. 校验映射与文件（不导入）。
+    Check {
+        /// Mapping file (TOML); without it, kam's own extract format. 映射文件。
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Write every reject to this CSV file (UTF-8). 拒绝记录输出文件。
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        /// Extract files or directories. 数据文件或目录。
+        #[arg(required = true, value_name = "FILES|DIR")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,6 +326,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 config.days,
                 bytes as f64 / 1e6
             );
+        }
+        Command::Import(ImportCommand::Check {
+            mapping,
+            rejects,
+            files,
+        }) => {
+            if !import::check(mapping.as_deref(), &files, rejects.as_deref())? {
+                bail!(
+                    "校验未通过：见上方的拒绝记录或错误 / the check found rejects or errors (listed above)"
+                );
+            }
         }
         Command::User(UserCommand::Add(args)) => {
             let store = open_store(&settings).await?;

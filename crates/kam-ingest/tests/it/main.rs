@@ -41,3 +41,17 @@ pub fn read(
     let report = read_file(path, kind, seen, &mut collected);
     (report, collected)
 }
+
+#[test]
+fn the_documented_mapping_example_is_a_valid_mapping() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/mapping.md"),
+    )
+    .unwrap();
+    let start = doc.find("```toml\n").expect("an example block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("the block ends");
+    let mapping =
+        Mapping::parse("docs/mapping.md", &doc[start..end]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mapping.kinds.len(), 3);
+    assert!(mapping.kind_for("TXN_20261127.dat").is_some());
+}

@@ -295,3 +295,68 @@ fn settings_layer_environment_over_file_and_flags_over_environment() {
         text(&bad)
     );
 }
+
+#[test]
+fn import_check_passes_the_synthetic_extracts_and_reports_a_dirty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("extracts");
+    let out_str = out.to_str().unwrap();
+    assert!(
+        kam(&["synth", "--out", out_str, "--scale", "tiny"])
+            .status
+            .success()
+    );
+    let clean = kam(&["import", "check", out_str]);
+    assert!(clean.status.success(), "{}", text(&clean));
+    assert!(text(&clean).contains("拒绝 rejected 0"), "{}", text(&clean));
+
+    let dirty = dir.path().join("dirty");
+    std::fs::create_dir(&dirty).unwrap();
+    std::fs::write(
+        dirty.join("fees_20261127.csv"),
+        "business_date,cif_no,fee_code,amount,currency\n2026-11-27,1001,card_fee,1.005,CNY\n2026-11-27,1001,card_fee,2.00,CNY\n",
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.csv");
+    let checked = kam(&[
+        "import",
+        "check",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        dirty.to_str().unwrap(),
+    ]);
+    assert!(!checked.status.success());
+    let shown = text(&checked);
+    assert!(
+        shown.contains("fees_20261127.csv:2 [amount_precision] amount"),
+        "{shown}"
+    );
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    assert!(written.starts_with("file,line,column,field,value,reason_code,message_zh,message_en"));
+    assert_eq!(written.lines().count(), 2);
+}
+
+#[test]
+fn import_check_names_an_unknown_mapping_field_and_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("bank.toml");
+    std::fs::write(
+        &mapping,
+        "version = 1\n[kinds.fees.columns]\nfee_amount = \"AMT\"\n",
+    )
+    .unwrap();
+    let out = kam(&[
+        "import",
+        "check",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("fee_amount")
+            && text(&out).contains("business_date, cif_no, fee_code, amount, currency"),
+        "{}",
+        text(&out)
+    );
+}
