@@ -6,8 +6,10 @@
 //! beside its final place and renamed, so a reader (or a crash) never sees half a file; one file
 //! per (kind, date, batch) so a re-imported batch replaces exactly its own file.
 
+mod batch;
 mod rows;
 mod writer;
 
-pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, LoanRow, TransactionRow};
+pub use batch::{BatchWriter, StagedBatch};
+pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, Label, LoanRow, TransactionRow};
 pub use writer::{FactError, FactWriter, partition_dir};

@@ -1,6 +1,6 @@
 //! The four fact kinds, their rows, and their Arrow schemas.
 
-use std::sync::Arc;
+use std::{borrow::Cow, sync::Arc};
 
 use arrow::{
     array::{
@@ -29,12 +29,16 @@ code_enum! {
     }
 }
 
+/// A short, low-cardinality text (currency, channel, class, code): borrowed when the writer has a
+/// constant (the synthetic bank), owned when it came from a file (an import), never copied needlessly.
+pub type Label = Cow<'static, str>;
+
 /// End-of-day balance of one account (日终余额).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BalanceRow {
     pub account_no: String,
     pub cif_no: String,
-    pub currency: &'static str,
+    pub currency: Label,
     pub balance_minor: i64,
 }
 
@@ -46,10 +50,10 @@ pub struct TransactionRow {
     pub cif_no: String,
     pub direction: Direction,
     pub amount_minor: i64,
-    pub currency: &'static str,
-    pub channel: &'static str,
+    pub currency: Label,
+    pub channel: Label,
     pub counterparty_name: String,
-    pub counterparty_bank: &'static str,
+    pub counterparty_bank: Label,
     pub reversal: bool,
     pub reverses_txn_id: Option<String>,
 }
@@ -59,12 +63,12 @@ pub struct TransactionRow {
 pub struct LoanRow {
     pub loan_no: String,
     pub cif_no: String,
-    pub currency: &'static str,
+    pub currency: Label,
     pub outstanding_minor: i64,
     pub overdue_principal_minor: i64,
     pub overdue_days: i32,
     /// pass, special_mention, substandard, doubtful, loss.
-    pub loan_class: &'static str,
+    pub loan_class: Label,
     pub credit_limit_minor: i64,
 }
 
@@ -72,9 +76,9 @@ pub struct LoanRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeeRow {
     pub cif_no: String,
-    pub fee_code: &'static str,
+    pub fee_code: Label,
     pub amount_minor: i64,
-    pub currency: &'static str,
+    pub currency: Label,
 }
 
 pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
@@ -130,7 +134,7 @@ impl FactRows for BalanceRow {
         vec![
             strings(rows.iter().map(|r| r.account_no.as_str())),
             strings(rows.iter().map(|r| r.cif_no.as_str())),
-            strings(rows.iter().map(|r| r.currency)),
+            strings(rows.iter().map(|r| r.currency.as_ref())),
             int64(rows.iter().map(|r| r.balance_minor)),
         ]
     }
@@ -162,10 +166,10 @@ impl FactRows for TransactionRow {
             strings(rows.iter().map(|r| r.cif_no.as_str())),
             strings(rows.iter().map(|r| r.direction.as_str())),
             int64(rows.iter().map(|r| r.amount_minor)),
-            strings(rows.iter().map(|r| r.currency)),
-            strings(rows.iter().map(|r| r.channel)),
+            strings(rows.iter().map(|r| r.currency.as_ref())),
+            strings(rows.iter().map(|r| r.channel.as_ref())),
             strings(rows.iter().map(|r| r.counterparty_name.as_str())),
-            strings(rows.iter().map(|r| r.counterparty_bank)),
+            strings(rows.iter().map(|r| r.counterparty_bank.as_ref())),
             Arc::new(BooleanArray::from_iter(
                 rows.iter().map(|r| Some(r.reversal)),
             )),
@@ -196,13 +200,13 @@ impl FactRows for LoanRow {
         vec![
             strings(rows.iter().map(|r| r.loan_no.as_str())),
             strings(rows.iter().map(|r| r.cif_no.as_str())),
-            strings(rows.iter().map(|r| r.currency)),
+            strings(rows.iter().map(|r| r.currency.as_ref())),
             int64(rows.iter().map(|r| r.outstanding_minor)),
             int64(rows.iter().map(|r| r.overdue_principal_minor)),
             Arc::new(Int32Array::from_iter_values(
                 rows.iter().map(|r| r.overdue_days),
             )),
-            strings(rows.iter().map(|r| r.loan_class)),
+            strings(rows.iter().map(|r| r.loan_class.as_ref())),
             int64(rows.iter().map(|r| r.credit_limit_minor)),
         ]
     }
@@ -223,9 +227,9 @@ impl FactRows for FeeRow {
     fn columns(rows: &[Self]) -> Vec<ArrayRef> {
         vec![
             strings(rows.iter().map(|r| r.cif_no.as_str())),
-            strings(rows.iter().map(|r| r.fee_code)),
+            strings(rows.iter().map(|r| r.fee_code.as_ref())),
             int64(rows.iter().map(|r| r.amount_minor)),
-            strings(rows.iter().map(|r| r.currency)),
+            strings(rows.iter().map(|r| r.currency.as_ref())),
         ]
     }
 }

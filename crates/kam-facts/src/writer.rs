@@ -67,6 +67,10 @@ impl FactWriter {
         &self.root
     }
 
+    pub(crate) fn properties(&self) -> &WriterProperties {
+        &self.properties
+    }
+
     /// Writes a day's rows of one kind as `<batch_id>.parquet`, replacing an earlier file of the
     /// same batch. Returns the bytes written. An empty day writes no file.
     pub fn write_day<R: FactRows>(
@@ -150,13 +154,13 @@ mod tests {
             BalanceRow {
                 account_no: "A1".into(),
                 cif_no: "C1".into(),
-                currency: "CNY",
+                currency: "CNY".into(),
                 balance_minor: 12_345,
             },
             BalanceRow {
                 account_no: "A2".into(),
                 cif_no: "C2".into(),
-                currency: "CNY",
+                currency: "CNY".into(),
                 balance_minor: -1,
             },
         ];
@@ -175,7 +179,7 @@ mod tests {
         let row = BalanceRow {
             account_no: "A1".into(),
             cif_no: "C1".into(),
-            currency: "CNY",
+            currency: "CNY".into(),
             balance_minor: 1,
         };
         for day in 1..=3 {

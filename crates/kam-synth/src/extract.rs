@@ -294,7 +294,7 @@ impl ExtractWriter {
                 date.as_str(),
                 &r.account_no,
                 &r.cif_no,
-                r.currency,
+                &r.currency,
                 &yuan(r.balance_minor),
             ])
             .map_err(csv_error)?;
@@ -326,10 +326,10 @@ impl ExtractWriter {
                 &r.cif_no,
                 r.direction.as_str(),
                 &yuan(r.amount_minor),
-                r.currency,
-                r.channel,
+                &r.currency,
+                &r.channel,
                 &r.counterparty_name,
-                r.counterparty_bank,
+                &r.counterparty_bank,
                 if r.reversal { "Y" } else { "N" },
                 r.reverses_txn_id.as_deref().unwrap_or(""),
             ])
@@ -356,11 +356,11 @@ impl ExtractWriter {
                 date.as_str(),
                 &r.loan_no,
                 &r.cif_no,
-                r.currency,
+                &r.currency,
                 &yuan(r.outstanding_minor),
                 &yuan(r.overdue_principal_minor),
                 &r.overdue_days.to_string(),
-                r.loan_class,
+                &r.loan_class,
                 &yuan(r.credit_limit_minor),
             ])
             .map_err(csv_error)?;
@@ -375,9 +375,9 @@ impl ExtractWriter {
             out.write_record([
                 date.as_str(),
                 &r.cif_no,
-                r.fee_code,
+                &r.fee_code,
                 &yuan(r.amount_minor),
-                r.currency,
+                &r.currency,
             ])
             .map_err(csv_error)?;
         }

@@ -167,10 +167,10 @@ impl Iterator for FactStream<'_> {
                     cif_no: account.cif_no.clone(),
                     direction,
                     amount_minor: amount,
-                    currency: CNY,
-                    channel,
+                    currency: CNY.into(),
+                    channel: channel.into(),
                     counterparty_name: counterparty.clone(),
-                    counterparty_bank: bank_name,
+                    counterparty_bank: bank_name.into(),
                     reversal: false,
                     reverses_txn_id: None,
                 });
@@ -192,10 +192,10 @@ impl Iterator for FactStream<'_> {
                         cif_no: account.cif_no.clone(),
                         direction: back,
                         amount_minor: amount,
-                        currency: CNY,
-                        channel,
+                        currency: CNY.into(),
+                        channel: channel.into(),
                         counterparty_name: counterparty,
-                        counterparty_bank: bank_name,
+                        counterparty_bank: bank_name.into(),
                         reversal: true,
                         reverses_txn_id: Some(txn_id),
                     });
@@ -220,9 +220,9 @@ impl Iterator for FactStream<'_> {
                 };
                 facts.fees.push(FeeRow {
                     cif_no: account.cif_no.clone(),
-                    fee_code: code,
+                    fee_code: code.into(),
                     amount_minor: fee,
-                    currency: CNY,
+                    currency: CNY.into(),
                 });
             }
         }
@@ -247,10 +247,10 @@ impl Iterator for FactStream<'_> {
                         cif_no: employer_cif.clone(),
                         direction: Direction::Credit,
                         amount_minor: top_up,
-                        currency: CNY,
-                        channel: "ebank",
+                        currency: CNY.into(),
+                        channel: "ebank".into(),
                         counterparty_name: "资金归集".into(),
-                        counterparty_bank: names::OWN_BANK,
+                        counterparty_bank: names::OWN_BANK.into(),
                         reversal: false,
                         reverses_txn_id: None,
                     });
@@ -263,10 +263,10 @@ impl Iterator for FactStream<'_> {
                     cif_no: employer_cif.clone(),
                     direction: Direction::Debit,
                     amount_minor: total,
-                    currency: CNY,
-                    channel: "batch",
+                    currency: CNY.into(),
+                    channel: "batch".into(),
                     counterparty_name: "代发工资".into(),
-                    counterparty_bank: names::OWN_BANK,
+                    counterparty_bank: names::OWN_BANK.into(),
                     reversal: false,
                     reverses_txn_id: None,
                 });
@@ -279,10 +279,10 @@ impl Iterator for FactStream<'_> {
                         cif_no: account.cif_no.clone(),
                         direction: Direction::Credit,
                         amount_minor: *amount,
-                        currency: CNY,
-                        channel: "batch",
+                        currency: CNY.into(),
+                        channel: "batch".into(),
                         counterparty_name: employer_name.clone(),
-                        counterparty_bank: names::OWN_BANK,
+                        counterparty_bank: names::OWN_BANK.into(),
                         reversal: false,
                         reverses_txn_id: None,
                     });
@@ -296,7 +296,7 @@ impl Iterator for FactStream<'_> {
             .map(|a| BalanceRow {
                 account_no: a.account_no.clone(),
                 cif_no: a.cif_no.clone(),
-                currency: CNY,
+                currency: CNY.into(),
                 balance_minor: a.balance_minor,
             })
             .collect();
@@ -321,11 +321,11 @@ impl Iterator for FactStream<'_> {
             facts.loans.push(LoanRow {
                 loan_no: loan.loan_no.clone(),
                 cif_no: loan.cif_no.clone(),
-                currency: CNY,
+                currency: CNY.into(),
                 outstanding_minor: loan.outstanding_minor,
                 overdue_principal_minor: loan.overdue_principal_minor,
                 overdue_days: loan.overdue_days,
-                loan_class: loan_class(loan.overdue_days),
+                loan_class: loan_class(loan.overdue_days).into(),
                 credit_limit_minor: loan.limit_minor,
             });
         }
