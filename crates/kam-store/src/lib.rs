@@ -12,6 +12,7 @@ mod customer;
 mod dialect;
 mod error;
 mod group;
+mod ledger;
 mod org;
 mod relationship;
 mod sql;
@@ -38,6 +39,7 @@ pub use customer::{CustomerFilter, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::GroupView;
+pub use ledger::{BatchState, ImportBatch, NewImportBatch};
 pub use url::DatabaseUrl;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

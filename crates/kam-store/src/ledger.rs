@@ -1,0 +1,278 @@
+//! The import ledger: which batches exist, in which state. The store records; the import command
+//! decides (kam-ingest validates, kam-facts writes files).
+
+use chrono::NaiveDate;
+use kam_core::code_enum;
+use sqlx::{Row, any::AnyRow};
+
+use crate::{Actor, Error, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql};
+
+code_enum! {
+    /// Where a batch is in its life.
+    pub enum BatchState as "batch_state" {
+        /// Recorded before its files are published; found at start-up, it is undone.
+        Pending = "pending",
+        /// Its rows count.
+        Committed = "committed",
+        /// A corrected file for the same slot took its place.
+        Replaced = "replaced",
+        /// Removed by `kam import revert`.
+        Reverted = "reverted",
+    }
+}
+
+/// One imported file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportBatch {
+    pub batch_id: String,
+    pub kind: String,
+    pub business_date: NaiveDate,
+    pub file_name: String,
+    pub content_hash: String,
+    pub state: BatchState,
+    pub rows_read: i64,
+    pub loaded: i64,
+    pub rejected: i64,
+    pub duplicates: i64,
+    pub amount_total_minor: i64,
+    pub actor: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+}
+
+/// A batch about to be written.
+#[derive(Debug, Clone)]
+pub struct NewImportBatch {
+    pub batch_id: String,
+    pub kind: String,
+    pub business_date: NaiveDate,
+    pub file_name: String,
+    pub content_hash: String,
+    pub rows_read: i64,
+    pub loaded: i64,
+    pub rejected: i64,
+    pub duplicates: i64,
+    pub amount_total_minor: i64,
+}
+
+const COLUMNS: &str = "select batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at from import_batch";
+
+fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
+    Ok(ImportBatch {
+        batch_id: row.try_get("batch_id")?,
+        kind: row.try_get("kind")?,
+        business_date: parse_date("business_date", &row.try_get::<String, _>("business_date")?)?,
+        file_name: row.try_get("file_name")?,
+        content_hash: row.try_get("content_hash")?,
+        state: BatchState::parse(&row.try_get::<String, _>("state")?).map_err(corrupt)?,
+        rows_read: row.try_get("rows_read")?,
+        loaded: row.try_get("loaded")?,
+        rejected: row.try_get("rejected")?,
+        duplicates: row.try_get("duplicates")?,
+        amount_total_minor: row.try_get("amount_total_minor")?,
+        actor: row.try_get("actor")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+impl Store {
+    async fn batches_where(&self, mut sql: Sql) -> Result<Vec<ImportBatch>> {
+        sql.push(" order by id");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(batch_from_row).collect()
+    }
+
+    /// The committed batch with exactly this content, if the same file was imported before.
+    pub async fn committed_batch_with_content(
+        &self,
+        kind: &str,
+        date: NaiveDate,
+        content_hash: &str,
+    ) -> Result<Option<ImportBatch>> {
+        let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
+        sql.bind(kind)
+            .push(" and business_date = ")
+            .bind(date.to_string())
+            .push(" and content_hash = ")
+            .bind(content_hash);
+        Ok(self.batches_where(sql).await?.pop())
+    }
+
+    /// The committed batch occupying a file slot (kind, date, file name), if any.
+    pub async fn committed_batch_in_slot(
+        &self,
+        kind: &str,
+        date: NaiveDate,
+        file_name: &str,
+    ) -> Result<Option<ImportBatch>> {
+        let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
+        sql.bind(kind)
+            .push(" and business_date = ")
+            .bind(date.to_string())
+            .push(" and file_name = ")
+            .bind(file_name);
+        Ok(self.batches_where(sql).await?.pop())
+    }
+
+    pub async fn pending_batches(&self) -> Result<Vec<ImportBatch>> {
+        self.batches_where(Sql::new(&format!("{COLUMNS} where state = 'pending'")))
+            .await
+    }
+
+    /// Every batch, oldest first.
+    pub async fn import_batches(&self) -> Result<Vec<ImportBatch>> {
+        self.batches_where(Sql::new(COLUMNS)).await
+    }
+
+    /// The ids of the committed batches of a kind: the only fact files that count.
+    pub async fn committed_batch_ids(&self, kind: &str) -> Result<Vec<String>> {
+        let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
+        sql.bind(kind);
+        Ok(self
+            .batches_where(sql)
+            .await?
+            .into_iter()
+            .map(|b| b.batch_id)
+            .collect())
+    }
+
+    /// Records a batch as pending, before any of its files become visible.
+    pub async fn begin_import_batch(&self, actor: &Actor, batch: &NewImportBatch) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at) values (")
+            .bind(batch.batch_id.as_str()).push(", ")
+            .bind(batch.kind.as_str()).push(", ")
+            .bind(batch.business_date.to_string()).push(", ")
+            .bind(batch.file_name.as_str()).push(", ")
+            .bind(batch.content_hash.as_str()).push(", 'pending', ")
+            .bind(batch.rows_read).push(", ")
+            .bind(batch.loaded).push(", ")
+            .bind(batch.rejected).push(", ")
+            .bind(batch.duplicates).push(", ")
+            .bind(batch.amount_total_minor).push(", ")
+            .bind(actor.name.as_str()).push(", ")
+            .bind(audit::now())
+            .push(")")
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+        audit::record(
+            &mut tx,
+            actor,
+            "begin",
+            "import_batch",
+            &batch.batch_id,
+            &format!("{} {} {}", batch.kind, batch.business_date, batch.file_name),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits a pending batch; with `replaces`, the old committed batch of the slot becomes
+    /// `replaced` in the same transaction — the swap readers see is atomic.
+    pub async fn commit_import_batch(
+        &self,
+        actor: &Actor,
+        batch_id: &str,
+        replaces: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(old) = replaces {
+            let changed = Sql::new("update import_batch set state = 'replaced', finished_at = ")
+                .bind(audit::now())
+                .push(" where state = 'committed' and batch_id = ")
+                .bind(old)
+                .query()
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed != 1 {
+                return Err(Error::NotFound {
+                    entity: "import_batch",
+                    key: old.to_owned(),
+                });
+            }
+            audit::record(
+                &mut tx,
+                actor,
+                "replace",
+                "import_batch",
+                old,
+                &format!("replaced by {batch_id}"),
+            )
+            .await?;
+        }
+        let changed = Sql::new("update import_batch set state = 'committed', finished_at = ")
+            .bind(audit::now())
+            .push(" where state = 'pending' and batch_id = ")
+            .bind(batch_id)
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "import_batch", batch_id.to_owned()))?
+            .rows_affected();
+        if changed != 1 {
+            return Err(Error::NotFound {
+                entity: "import_batch",
+                key: batch_id.to_owned(),
+            });
+        }
+        audit::record(&mut tx, actor, "commit", "import_batch", batch_id, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a pending batch whose files have been removed (undoing an interrupted run).
+    pub async fn forget_pending_batch(&self, actor: &Actor, batch_id: &str) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        Sql::new("delete from import_batch where state = 'pending' and batch_id = ")
+            .bind(batch_id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "undo_pending",
+            "import_batch",
+            batch_id,
+            "interrupted run undone",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a committed batch reverted; the caller then removes its files.
+    pub async fn revert_import_batch(&self, actor: &Actor, batch_id: &str) -> Result<ImportBatch> {
+        let mut tx = self.pool().begin().await?;
+        let changed = Sql::new("update import_batch set state = 'reverted', finished_at = ")
+            .bind(audit::now())
+            .push(" where state = 'committed' and batch_id = ")
+            .bind(batch_id)
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed != 1 {
+            return Err(Error::NotFound {
+                entity: "import_batch",
+                key: batch_id.to_owned(),
+            });
+        }
+        audit::record(&mut tx, actor, "revert", "import_batch", batch_id, "").await?;
+        tx.commit().await?;
+        let mut sql = Sql::new(&format!("{COLUMNS} where batch_id = "));
+        sql.bind(batch_id);
+        self.batches_where(sql)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::NotFound {
+                entity: "import_batch",
+                key: batch_id.to_owned(),
+            })
+    }
+}
