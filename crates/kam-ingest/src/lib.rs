@@ -3,9 +3,10 @@
 //! validated, and every bad row goes to a rejects list with file, line, column, value and a reason
 //! in zh-CN and en — a bad row never stops a file and is never silently dropped.
 //!
-//! This crate reads and validates; it decides nothing about tiers or rules, and writes nothing to
-//! the stores itself (the import command hands the valid rows on).
+//! It decides nothing about tiers or rules, and writes only through kam-store's and kam-facts' APIs
+//! (never SQL or Parquet of its own).
 
+pub mod import;
 pub mod kind;
 pub mod mapping;
 pub mod reader;

@@ -1,14 +1,16 @@
-//! `kam import check`: reads extract files through a mapping and reports what an import would
-//! load and reject — without writing anything but the optional rejects file.
+//! `kam import` and its subcommands, as the CLI shows them: `check` reads files through a mapping
+//! and reports what an import would load and reject (writing nothing but an optional rejects
+//! file); the import itself, `status` and `revert` call kam-ingest's import.
 
 use std::{
     collections::{BTreeMap, HashSet},
     path::{Path, PathBuf},
 };
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use kam_ingest::{
-    ExtractKind, FileReport, Mapping, Reject, Row, RowSink, read_file, write_rejects,
+    ExtractKind, FileReport, Mapping, Reject, Row, RowSink, import::collect_files, read_file,
+    write_rejects,
 };
 
 /// Keeps every reject (for the rejects file) and counts rows without keeping them.
@@ -22,28 +24,6 @@ impl RowSink for CheckSink {
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
     }
-}
-
-/// Files given directly, and the files of given directories (recursively, sorted by path so the
-/// order — and so which of two duplicate rows is kept — never depends on the file system).
-pub fn collect_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut stack: Vec<PathBuf> = inputs.to_vec();
-    while let Some(path) = stack.pop() {
-        if path.is_dir() {
-            for entry in
-                std::fs::read_dir(&path).with_context(|| format!("reading {}", path.display()))?
-            {
-                stack.push(entry?.path());
-            }
-        } else if path.exists() {
-            files.push(path);
-        } else {
-            bail!("文件不存在 / no such file: {}", path.display());
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 fn yuan(fen: i128) -> String {
@@ -155,4 +135,151 @@ pub fn check(
         println!("错误 error: {problem}");
     }
     Ok(problems.is_empty() && sink.rejects.is_empty())
+}
+
+/// Options of `kam import` itself.
+#[derive(Debug)]
+pub struct RunArgs<'a> {
+    pub mapping: Option<&'a Path>,
+    pub inputs: &'a [PathBuf],
+    pub options: kam_ingest::import::ImportOptions,
+    pub rejects_path: Option<&'a Path>,
+}
+
+/// Imports fact files; returns whether every file was imported or already present.
+pub async fn run(
+    store: &kam_store::Store,
+    facts_dir: &Path,
+    args: RunArgs<'_>,
+) -> anyhow::Result<bool> {
+    use kam_ingest::import::{FileOutcome, import_fact_file, recover};
+    let mapping = match args.mapping {
+        Some(path) => Mapping::from_path(path)?,
+        None => Mapping::kam_default(),
+    };
+    let facts = kam_facts::FactWriter::new(facts_dir);
+    let actor = kam_store::Actor::system("import");
+    for undone in recover(store, &facts, &actor).await? {
+        println!("已撤销中断的批次 {undone} / undid the interrupted batch {undone}");
+    }
+    let files = collect_files(args.inputs)?;
+    let bar = crate::build::progress(files.len() as u64, "import 导入");
+    let mut rejects = Vec::new();
+    let mut all_good = true;
+    let mut lines = Vec::new();
+    for path in &files {
+        let outcome = import_fact_file(
+            store,
+            &facts,
+            &mapping,
+            path,
+            &args.options,
+            &actor,
+            &mut rejects,
+        )
+        .await?;
+        bar.inc(1);
+        match outcome {
+            FileOutcome::Imported {
+                batch_id,
+                report,
+                replaced,
+                bytes,
+            } => {
+                let sums: Vec<String> = report
+                    .amount_sums
+                    .iter()
+                    .map(|(f, fen)| format!("{f}={}", yuan(*fen)))
+                    .collect();
+                lines.push(format!(
+                    "导入 imported {batch_id}: 读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}; {} ; {:.1} MB{}",
+                    report.rows_read, report.loaded, report.rejected, report.duplicates, sums.join(" "), bytes as f64 / 1e6,
+                    replaced.map(|old| format!("; 替换 replaced {old}")).unwrap_or_default()
+                ));
+            }
+            FileOutcome::AlreadyImported { batch } => {
+                lines.push(format!(
+                    "已导入过，跳过 already imported as {} ({})",
+                    batch.batch_id, batch.file_name
+                ));
+            }
+            FileOutcome::Refused {
+                file,
+                zh,
+                en,
+                report,
+            } => {
+                all_good = false;
+                let counts = report
+                    .map(|r| {
+                        format!(
+                            " [read {} loaded {} rejected {} duplicates {}]",
+                            r.rows_read, r.loaded, r.rejected, r.duplicates
+                        )
+                    })
+                    .unwrap_or_default();
+                lines.push(format!("未导入 NOT imported {file}: {zh} / {en}{counts}"));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    for line in lines {
+        println!("{line}");
+    }
+    for reject in rejects.iter().take(20) {
+        println!(
+            "  {}:{} [{}] {} = “{}”: {} / {}",
+            reject.file,
+            reject.line,
+            reject.code,
+            reject.column,
+            reject.value,
+            reject.message_zh,
+            reject.message_en
+        );
+    }
+    if let Some(path) = args.rejects_path {
+        write_rejects(path, &rejects).with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "拒绝记录 {} 条已写入 / {} rejects written to {}",
+            rejects.len(),
+            rejects.len(),
+            path.display()
+        );
+    }
+    Ok(all_good)
+}
+
+/// Prints the ledger.
+pub async fn status(store: &kam_store::Store) -> anyhow::Result<()> {
+    let mut rows = vec![
+        [
+            "批次 batch",
+            "类型 kind",
+            "业务日期 date",
+            "状态 state",
+            "读取 read",
+            "载入 loaded",
+            "拒绝 rejected",
+            "重复 dup",
+            "文件 file",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for b in store.import_batches().await? {
+        rows.push(vec![
+            b.batch_id,
+            b.kind,
+            b.business_date.to_string(),
+            b.state.to_string(),
+            b.rows_read.to_string(),
+            b.loaded.to_string(),
+            b.rejected.to_string(),
+            b.duplicates.to_string(),
+            b.file_name,
+        ]);
+    }
+    crate::print_lines(crate::table_lines(&rows));
+    Ok(())
 }

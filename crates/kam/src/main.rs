@@ -56,8 +56,7 @@ enum Command {
     /// Write a synthetic bank as core-banking extract files. 生成合成银行的数据文件。
     Synth(SynthArgs),
     /// Core-banking extracts in (formats: docs/extracts.md; mapping files: docs/mapping.md). 数据导入。
-    #[command(subcommand)]
-    Import(ImportCommand),
+    Import(ImportArgs),
     /// Manage users. 用户管理。
     #[command(subcommand)]
     User(UserCommand),
@@ -162,6 +161,31 @@ struct UserAddArgs {
     line: Option<Line>,
 }
 
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ImportArgs {
+    #[command(subcommand)]
+    command: Option<ImportCommand>,
+    /// Mapping file (TOML); without it, kam's own extract format. 映射文件。
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Business date of the files (YYYY-MM-DD); otherwise the YYYYMMDD in each file name. 业务日期。
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    business_date: Option<NaiveDate>,
+    /// Replace the committed batch of the same file slot with this corrected file. 以更正文件替换。
+    #[arg(long)]
+    replace: bool,
+    /// Above this many rejected rows (N) or this share (P%), the batch is not committed. 拒绝上限。
+    #[arg(long, value_name = "N|P%", default_value = "0", value_parser = parse_reject_limit)]
+    max_rejects: kam_ingest::import::RejectLimit,
+    /// Write every reject to this CSV file (UTF-8). 拒绝记录输出文件。
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Extract files or directories (fact kinds: balances, transactions, loans, fees). 数据文件或目录。
+    #[arg(value_name = "FILES|DIR")]
+    files: Vec<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
     /// Validate a mapping against files without importing: counts, amount sums, rejects. 校验映射与文件（不导入）。
@@ -175,6 +199,13 @@ enum ImportCommand {
         /// Extract files or directories. 数据文件或目录。
         #[arg(required = true, value_name = "FILES|DIR")]
         files: Vec<PathBuf>,
+    },
+    /// List import batches with their counts and states. 导入批次列表。
+    Status,
+    /// Remove a committed batch: its rows stop counting at once. 撤销批次。
+    Revert {
+        /// Batch id, as `kam import status` shows it. 批次号。
+        batch: String,
     },
 }
 
@@ -209,6 +240,10 @@ enum BenchCommand {
 fn parse_date(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| format!("日期应为 YYYY-MM-DD（a date is YYYY-MM-DD）: {value}"))
+}
+
+fn parse_reject_limit(value: &str) -> Result<kam_ingest::import::RejectLimit, String> {
+    kam_ingest::import::RejectLimit::parse(value)
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -327,17 +362,54 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 bytes as f64 / 1e6
             );
         }
-        Command::Import(ImportCommand::Check {
-            mapping,
-            rejects,
-            files,
-        }) => {
-            if !import::check(mapping.as_deref(), &files, rejects.as_deref())? {
-                bail!(
-                    "校验未通过：见上方的拒绝记录或错误 / the check found rejects or errors (listed above)"
+        Command::Import(args) => match args.command {
+            Some(ImportCommand::Check {
+                mapping,
+                rejects,
+                files,
+            }) => {
+                if !import::check(mapping.as_deref(), &files, rejects.as_deref())? {
+                    bail!(
+                        "校验未通过：见上方的拒绝记录或错误 / the check found rejects or errors (listed above)"
+                    );
+                }
+            }
+            Some(ImportCommand::Status) => import::status(&open_store(&settings).await?).await?,
+            Some(ImportCommand::Revert { batch }) => {
+                let store = open_store(&settings).await?;
+                let facts = kam_facts::FactWriter::new(settings.facts_dir());
+                let reverted =
+                    kam_ingest::import::revert(&store, &facts, &Actor::system("import"), &batch)
+                        .await?;
+                println!(
+                    "已撤销批次 {} / reverted batch {} ({} rows)",
+                    reverted.batch_id, reverted.batch_id, reverted.loaded
                 );
             }
-        }
+            None => {
+                if args.files.is_empty() {
+                    bail!(
+                        "请给出要导入的文件或目录（give the files or directory to import）; see kam import --help"
+                    );
+                }
+                let store = open_store(&settings).await?;
+                let run = import::RunArgs {
+                    mapping: args.mapping.as_deref(),
+                    inputs: &args.files,
+                    options: kam_ingest::import::ImportOptions {
+                        business_date: args.business_date,
+                        replace: args.replace,
+                        max_rejects: args.max_rejects,
+                    },
+                    rejects_path: args.rejects.as_deref(),
+                };
+                if !import::run(&store, &settings.facts_dir(), run).await? {
+                    bail!(
+                        "部分文件未导入，见上方原因 / some files were not imported; reasons above"
+                    );
+                }
+            }
+        },
         Command::User(UserCommand::Add(args)) => {
             let store = open_store(&settings).await?;
             let new = NewUser::parse(&args.username, &args.name, args.role, &args.org, args.line)?;

@@ -2,6 +2,7 @@
 //! and validation decide, and the synthetic bank's own extracts.
 
 mod bad_input;
+mod import;
 mod synthetic;
 
 use std::{collections::HashSet, path::Path};

@@ -1,0 +1,580 @@
+//! The import of fact extracts (balances, transactions, loans, fees): one batch per file, recorded
+//! in the store's ledger, written to Parquet through kam-facts, idempotent and safe against kill -9.
+//!
+//! Order of a batch: read and validate the whole file into staged (hidden) Parquet files → check
+//! the reject limit → record the batch as pending → publish the files → commit (swapping out a
+//! replaced batch in the same transaction) → remove the replaced batch's files. A run that dies
+//! anywhere leaves either nothing, or a pending batch that the next run removes before it starts.
+
+use std::{
+    collections::HashSet,
+    fs::File,
+    io::{self, Read},
+    path::{Path, PathBuf},
+};
+
+use chrono::NaiveDate;
+use kam_facts::{
+    BalanceRow, BatchWriter, Direction, FactError, FactRows, FactWriter, FeeRow, LoanRow,
+    StagedBatch, TransactionRow,
+};
+use kam_store::{Actor, ImportBatch, NewImportBatch, Store};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    kind::ExtractKind,
+    mapping::{KindMapping, Mapping},
+    reader::{FileReport, ReadError, Row, RowSink, read_file},
+    reject::Reject,
+    value::Value,
+};
+
+/// When a batch has too many rejects to be committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectLimit {
+    /// More than this many rejected rows.
+    Count(u64),
+    /// More than this share of the rows read, in parts per million (`0.5%` = 5,000).
+    PartsPerMillion(u64),
+}
+
+impl RejectLimit {
+    /// Parses `N` or `P%` (P with up to four decimals), e.g. `100`, `0.5%`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let bad = || {
+            format!(
+                "--max-rejects “{text}”：应为整数 N 或百分比 P%（a count N or a share P%, e.g. 100 or 0.5%)"
+            )
+        };
+        if let Some(percent) = text.strip_suffix('%') {
+            let (whole, fraction) = percent.split_once('.').unwrap_or((percent, ""));
+            if fraction.len() > 4 || whole.is_empty() && fraction.is_empty() {
+                return Err(bad());
+            }
+            let whole: u64 = if whole.is_empty() {
+                0
+            } else {
+                whole.parse().map_err(|_| bad())?
+            };
+            let fraction: u64 = format!("{fraction:0<4}").parse().map_err(|_| bad())?;
+            let ppm = whole * 10_000 + fraction;
+            if ppm > 1_000_000 {
+                return Err(bad());
+            }
+            Ok(Self::PartsPerMillion(ppm))
+        } else {
+            text.parse().map(Self::Count).map_err(|_| bad())
+        }
+    }
+
+    pub fn exceeded(self, rejected: u64, read: u64) -> bool {
+        match self {
+            Self::Count(limit) => rejected > limit,
+            Self::PartsPerMillion(ppm) => {
+                u128::from(rejected) * 1_000_000 > u128::from(read) * u128::from(ppm)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The business date of every file; otherwise read from an 8-digit date in the file name.
+    pub business_date: Option<NaiveDate>,
+    /// Replace the committed batch of the same slot with a corrected file.
+    pub replace: bool,
+    pub max_rejects: RejectLimit,
+}
+
+/// What happened to one file.
+#[derive(Debug)]
+pub enum FileOutcome {
+    Imported {
+        batch_id: String,
+        report: FileReport,
+        replaced: Option<String>,
+        bytes: u64,
+    },
+    /// The same content was imported before; nothing was done.
+    AlreadyImported { batch: ImportBatch },
+    /// Nothing was committed, for the reason given (zh-CN, en).
+    Refused {
+        file: String,
+        zh: String,
+        en: String,
+        report: Option<FileReport>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Store(#[from] kam_store::Error),
+    #[error(transparent)]
+    Facts(#[from] FactError),
+    #[error("{file}: {source}")]
+    Io { file: String, source: io::Error },
+}
+
+/// Undoes what interrupted runs left: every pending batch loses its files and its ledger row.
+pub async fn recover(
+    store: &Store,
+    facts: &FactWriter,
+    actor: &Actor,
+) -> Result<Vec<String>, ImportError> {
+    let mut undone = Vec::new();
+    for batch in store.pending_batches().await? {
+        facts.remove_batch(&batch.batch_id)?;
+        store.forget_pending_batch(actor, &batch.batch_id).await?;
+        undone.push(batch.batch_id);
+    }
+    Ok(undone)
+}
+
+/// SHA-256 of a file's bytes, streamed.
+pub fn content_hash(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// The first run of eight digits in a file name that is a valid YYYYMMDD date.
+pub fn date_in_name(name: &str) -> Option<NaiveDate> {
+    let bytes = name.as_bytes();
+    (0..bytes.len().saturating_sub(7))
+        .filter(|&i| bytes[i..i + 8].iter().all(u8::is_ascii_digit))
+        .filter(|&i| {
+            (i == 0 || !bytes[i - 1].is_ascii_digit())
+                && bytes.get(i + 8).is_none_or(|b| !b.is_ascii_digit())
+        })
+        .find_map(|i| NaiveDate::parse_from_str(&name[i..i + 8], "%Y%m%d").ok())
+}
+
+/// Imports one fact file as one batch.
+pub async fn import_fact_file(
+    store: &Store,
+    facts: &FactWriter,
+    mapping: &Mapping,
+    path: &Path,
+    options: &ImportOptions,
+    actor: &Actor,
+    rejects: &mut Vec<Reject>,
+) -> Result<FileOutcome, ImportError> {
+    let file = path.display().to_string();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let refused = |zh: String, en: String| FileOutcome::Refused {
+        file: file.clone(),
+        zh,
+        en,
+        report: None,
+    };
+    let Some(kind_mapping) = mapping.kind_for(&name) else {
+        return Ok(refused(
+            "映射中没有匹配此文件名的类型".into(),
+            "no kind of the mapping matches this file name".into(),
+        ));
+    };
+    let kind = kind_mapping.kind;
+    if !kind.is_fact() {
+        return Ok(refused(
+            format!("{kind} 属于业务数据，导入将在后续版本提供；可先用 kam import check 校验"),
+            format!(
+                "{kind} is operational data, whose import is not available yet; `kam import check` validates it"
+            ),
+        ));
+    }
+    let Some(business_date) = options.business_date.or_else(|| date_in_name(&name)) else {
+        return Ok(refused(
+            "无法确定业务日期：文件名中没有 YYYYMMDD 日期，请用 --business-date 指定".into(),
+            "cannot tell the business date: no YYYYMMDD date in the file name; give --business-date".into(),
+        ));
+    };
+    let hash = content_hash(path).map_err(|source| ImportError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    if let Some(batch) = store
+        .committed_batch_with_content(kind.as_str(), business_date, &hash)
+        .await?
+    {
+        return Ok(FileOutcome::AlreadyImported { batch });
+    }
+    let existing = store
+        .committed_batch_in_slot(kind.as_str(), business_date, &name)
+        .await?;
+    if let Some(old) = &existing
+        && !options.replace
+    {
+        return Ok(refused(
+            format!(
+                "该文件位（{kind}，{business_date}，{name}）已有内容不同的批次 {}；如为更正文件，请加 --replace",
+                old.batch_id
+            ),
+            format!(
+                "batch {} with different content already holds this slot ({kind}, {business_date}, {name}); add --replace for a corrected file",
+                old.batch_id
+            ),
+        ));
+    }
+    let batch_id = unique_batch_id(store, kind, business_date, &hash).await?;
+
+    let mut seen = HashSet::new();
+    let read = match kind {
+        ExtractKind::Balances => stage::<BalanceRow>(
+            facts,
+            &batch_id,
+            path,
+            kind_mapping,
+            &mut seen,
+            rejects,
+            to_balance,
+        ),
+        ExtractKind::Transactions => stage::<TransactionRow>(
+            facts,
+            &batch_id,
+            path,
+            kind_mapping,
+            &mut seen,
+            rejects,
+            to_transaction,
+        ),
+        ExtractKind::Loans => stage::<LoanRow>(
+            facts,
+            &batch_id,
+            path,
+            kind_mapping,
+            &mut seen,
+            rejects,
+            to_loan,
+        ),
+        ExtractKind::Fees => stage::<FeeRow>(
+            facts,
+            &batch_id,
+            path,
+            kind_mapping,
+            &mut seen,
+            rejects,
+            to_fee,
+        ),
+        _ => unreachable!("only fact kinds reach here"),
+    };
+    let (report, staged) = match read {
+        Ok(done) => done,
+        Err(StageError::Read(error)) => return Ok(refused(format!("{error}"), format!("{error}"))),
+        Err(StageError::Facts(error)) => return Err(error.into()),
+    };
+    if options
+        .max_rejects
+        .exceeded(report.rejected + report.duplicates, report.rows_read)
+    {
+        staged.discard();
+        let (rejected, read) = (report.rejected + report.duplicates, report.rows_read);
+        return Ok(FileOutcome::Refused {
+            file,
+            zh: format!(
+                "拒绝 {rejected} 行（共 {read} 行），超过 --max-rejects 上限，本批次未提交"
+            ),
+            en: format!(
+                "{rejected} of {read} rows rejected, above --max-rejects; the batch was not committed"
+            ),
+            report: Some(report),
+        });
+    }
+    let amount_total: i128 = report.amount_sums.values().sum();
+    store
+        .begin_import_batch(
+            actor,
+            &NewImportBatch {
+                batch_id: batch_id.clone(),
+                kind: kind.as_str().to_owned(),
+                business_date,
+                file_name: name,
+                content_hash: hash,
+                rows_read: to_i64(report.rows_read),
+                loaded: to_i64(report.loaded),
+                rejected: to_i64(report.rejected),
+                duplicates: to_i64(report.duplicates),
+                amount_total_minor: i64::try_from(amount_total).unwrap_or(i64::MAX),
+            },
+        )
+        .await?;
+    let bytes = staged.publish()?;
+    let replaced = existing.map(|old| old.batch_id);
+    store
+        .commit_import_batch(actor, &batch_id, replaced.as_deref())
+        .await?;
+    if let Some(old) = &replaced {
+        facts.remove_batch(old)?;
+    }
+    Ok(FileOutcome::Imported {
+        batch_id,
+        report,
+        replaced,
+        bytes,
+    })
+}
+
+/// Reverts a committed batch: it stops counting at once (ledger), then its files go.
+pub async fn revert(
+    store: &Store,
+    facts: &FactWriter,
+    actor: &Actor,
+    batch_id: &str,
+) -> Result<ImportBatch, ImportError> {
+    let batch = store.revert_import_batch(actor, batch_id).await?;
+    facts.remove_batch(batch_id)?;
+    Ok(batch)
+}
+
+fn to_i64(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+async fn unique_batch_id(
+    store: &Store,
+    kind: ExtractKind,
+    date: NaiveDate,
+    hash: &str,
+) -> Result<String, ImportError> {
+    let base = format!("{kind}-{}-{}", date.format("%Y%m%d"), &hash[..12]);
+    let taken: HashSet<String> = store
+        .import_batches()
+        .await?
+        .into_iter()
+        .map(|b| b.batch_id)
+        .collect();
+    Ok((1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|id| !taken.contains(id))
+        .expect("an unused id exists"))
+}
+
+enum StageError {
+    Read(ReadError),
+    Facts(FactError),
+}
+
+struct FactSink<'a, R: FactRows> {
+    writer: BatchWriter<R>,
+    convert: fn(&[Value]) -> (NaiveDate, R),
+    rejects: &'a mut Vec<Reject>,
+    error: Option<FactError>,
+}
+
+impl<R: FactRows> RowSink for FactSink<'_, R> {
+    fn row(&mut self, row: Row) {
+        if self.error.is_some() {
+            return;
+        }
+        let (date, fact) = (self.convert)(&row.values);
+        if let Err(error) = self.writer.push(date, fact) {
+            self.error = Some(error);
+        }
+    }
+    fn reject(&mut self, reject: Reject) {
+        self.rejects.push(reject);
+    }
+}
+
+fn stage<R: FactRows>(
+    facts: &FactWriter,
+    batch_id: &str,
+    path: &Path,
+    mapping: &KindMapping,
+    seen: &mut HashSet<String>,
+    rejects: &mut Vec<Reject>,
+    convert: fn(&[Value]) -> (NaiveDate, R),
+) -> Result<(FileReport, StagedBatch), StageError> {
+    let mut sink = FactSink {
+        writer: BatchWriter::new(facts, batch_id),
+        convert,
+        rejects,
+        error: None,
+    };
+    let report = read_file(path, mapping, seen, &mut sink).map_err(StageError::Read)?;
+    if let Some(error) = sink.error {
+        return Err(StageError::Facts(error));
+    }
+    let staged = sink.writer.finish().map_err(StageError::Facts)?;
+    Ok((report, staged))
+}
+
+// Row → fact conversions. The reader has already checked every required field's presence and
+// type, so a mismatch here is a bug in the catalogue, not bad input.
+
+fn text(value: &Value) -> String {
+    value.as_text().map(str::to_owned).unwrap_or_default()
+}
+
+fn opt_text(value: &Value) -> Option<String> {
+    value.as_text().map(str::to_owned)
+}
+
+fn date(value: &Value) -> NaiveDate {
+    match value {
+        Value::Date(date) => *date,
+        other => panic!("catalogue says date, reader gave {other:?}"),
+    }
+}
+
+fn amount(value: &Value) -> i64 {
+    match value {
+        Value::Amount(minor) => *minor,
+        Value::Null => 0,
+        other => panic!("catalogue says amount, reader gave {other:?}"),
+    }
+}
+
+fn to_balance(v: &[Value]) -> (NaiveDate, BalanceRow) {
+    (
+        date(&v[0]),
+        BalanceRow {
+            account_no: text(&v[1]),
+            cif_no: text(&v[2]),
+            currency: text(&v[3]).into(),
+            balance_minor: amount(&v[4]),
+        },
+    )
+}
+
+fn to_transaction(v: &[Value]) -> (NaiveDate, TransactionRow) {
+    let direction = if v[4].as_text() == Some("debit") {
+        Direction::Debit
+    } else {
+        Direction::Credit
+    };
+    (
+        date(&v[0]),
+        TransactionRow {
+            txn_id: text(&v[1]),
+            account_no: text(&v[2]),
+            cif_no: text(&v[3]),
+            direction,
+            amount_minor: amount(&v[5]),
+            currency: text(&v[6]).into(),
+            channel: text(&v[7]).into(),
+            counterparty_name: text(&v[8]),
+            counterparty_bank: text(&v[9]).into(),
+            reversal: v[10] == Value::Flag(true),
+            reverses_txn_id: opt_text(&v[11]),
+        },
+    )
+}
+
+fn to_loan(v: &[Value]) -> (NaiveDate, LoanRow) {
+    let overdue_days = match v[6] {
+        Value::Count(days) => i32::try_from(days).unwrap_or(i32::MAX),
+        _ => 0,
+    };
+    (
+        date(&v[0]),
+        LoanRow {
+            loan_no: text(&v[1]),
+            cif_no: text(&v[2]),
+            currency: text(&v[3]).into(),
+            outstanding_minor: amount(&v[4]),
+            overdue_principal_minor: amount(&v[5]),
+            overdue_days,
+            loan_class: text(&v[7]).into(),
+            credit_limit_minor: amount(&v[8]),
+        },
+    )
+}
+
+fn to_fee(v: &[Value]) -> (NaiveDate, FeeRow) {
+    (
+        date(&v[0]),
+        FeeRow {
+            cif_no: text(&v[1]),
+            fee_code: text(&v[2]).into(),
+            amount_minor: amount(&v[3]),
+            currency: text(&v[4]).into(),
+        },
+    )
+}
+
+/// Files of the inputs, recursively, sorted by path (so which of two duplicates wins never
+/// depends on the file system). Control files and hidden files are left out.
+pub fn collect_files(inputs: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = inputs.to_vec();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path)? {
+                stack.push(entry?.path());
+            }
+        } else if path.exists() {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !(name.starts_with('.') || name.ends_with(".ok") || name.ends_with(".ctl")) {
+                files.push(path);
+            }
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("文件不存在 / no such file: {}", path.display()),
+            ));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reject_limits_parse_counts_and_exact_percentages() {
+        assert_eq!(RejectLimit::parse("100"), Ok(RejectLimit::Count(100)));
+        assert_eq!(
+            RejectLimit::parse("0.5%"),
+            Ok(RejectLimit::PartsPerMillion(5_000))
+        );
+        assert_eq!(
+            RejectLimit::parse("12%"),
+            Ok(RejectLimit::PartsPerMillion(120_000))
+        );
+        for bad in ["", "-1", "1.5", "%", "101%", "0.00001%"] {
+            assert!(RejectLimit::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RejectLimit::PartsPerMillion(5_000).exceeded(6, 1_000));
+        assert!(!RejectLimit::PartsPerMillion(5_000).exceeded(5, 1_000));
+        assert!(RejectLimit::Count(0).exceeded(1, 10));
+    }
+
+    #[test]
+    fn the_business_date_is_read_from_the_file_name() {
+        assert_eq!(
+            date_in_name("transactions_20261127.csv"),
+            NaiveDate::from_ymd_opt(2026, 11, 27)
+        );
+        assert_eq!(
+            date_in_name("TXN.20260101.D.dat"),
+            NaiveDate::from_ymd_opt(2026, 1, 1)
+        );
+        assert_eq!(date_in_name("txn_123456789.csv"), None);
+        assert_eq!(date_in_name("txn_20261340.csv"), None);
+    }
+}

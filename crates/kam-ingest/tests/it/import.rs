@@ -1,0 +1,292 @@
+//! The fact import end to end, on SQLite and on PostgreSQL: idempotent re-runs, `--replace`,
+//! revert, the reject limit, and undoing an interrupted run.
+
+use std::{fs, path::Path};
+
+use chrono::NaiveDate;
+use kam_facts::FactWriter;
+use kam_ingest::{
+    Mapping,
+    import::{FileOutcome, ImportOptions, RejectLimit, import_fact_file, recover, revert},
+};
+use kam_store::{Actor, BatchState, NewImportBatch, Store};
+
+const HEADER: &str = "business_date,cif_no,fee_code,amount,currency\n";
+
+fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
+    ImportOptions {
+        business_date: None,
+        replace,
+        max_rejects,
+    }
+}
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn import(
+    store: &Store,
+    facts: &FactWriter,
+    path: &Path,
+    options: &ImportOptions,
+) -> FileOutcome {
+    let mut rejects = Vec::new();
+    import_fact_file(
+        store,
+        facts,
+        &Mapping::kam_default(),
+        path,
+        options,
+        &actor(),
+        &mut rejects,
+    )
+    .await
+    .unwrap()
+}
+
+fn parquet_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let dir = root.join("fee/date=2026-11-27");
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries {
+            out.push(entry.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    out
+}
+
+macro_rules! both {
+    ($($name:ident),+) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { let db = kam_store::testing::sqlite().await; super::$name(db.store.clone()).await; }
+        )+ }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(db) = kam_store::testing::postgres().await else { eprintln!("SKIPPED on PostgreSQL: {}", stringify!($name)); return; };
+                super::$name(db.store.clone()).await;
+            }
+        )+ }
+    };
+}
+
+both!(
+    the_same_file_twice_is_a_reported_no_op,
+    a_corrected_file_needs_replace_and_then_swaps_the_batch,
+    a_reverted_batch_loses_its_files,
+    too_many_rejects_commit_nothing,
+    an_interrupted_run_is_undone_by_the_next
+);
+
+async fn the_same_file_twice_is_a_reported_no_op(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.50,CNY\n2026-11-27,1002,card_fee,2.25,CNY\n"),
+    )
+    .unwrap();
+    let first = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    let FileOutcome::Imported {
+        report, batch_id, ..
+    } = first
+    else {
+        panic!("{first:?}")
+    };
+    assert_eq!((report.loaded, report.amount_sums["amount"]), (2, 375));
+    let again = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(again, FileOutcome::AlreadyImported { ref batch } if batch.batch_id == batch_id),
+        "{again:?}"
+    );
+    assert_eq!(
+        parquet_files(facts.root()),
+        vec![format!("{batch_id}.parquet")]
+    );
+}
+
+async fn a_corrected_file_needs_replace_and_then_swaps_the_batch(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.50,CNY\n"),
+    )
+    .unwrap();
+    let FileOutcome::Imported { batch_id: old, .. } = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await
+    else {
+        panic!()
+    };
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.60,CNY\n"),
+    )
+    .unwrap();
+    let refused = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("--replace")),
+        "{refused:?}"
+    );
+    let replaced = import(&store, &facts, &path, &options(true, RejectLimit::Count(0))).await;
+    let FileOutcome::Imported {
+        batch_id: new,
+        replaced: Some(gone),
+        ..
+    } = replaced
+    else {
+        panic!("{replaced:?}")
+    };
+    assert_eq!(gone, old);
+    assert_eq!(
+        store.committed_batch_ids("fees").await.unwrap(),
+        vec![new.clone()]
+    );
+    assert_eq!(
+        parquet_files(facts.root()),
+        vec![format!("{new}.parquet")],
+        "the old batch's file is gone"
+    );
+}
+
+async fn a_reverted_batch_loses_its_files(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.50,CNY\n"),
+    )
+    .unwrap();
+    let FileOutcome::Imported { batch_id, .. } = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await
+    else {
+        panic!()
+    };
+    let reverted = revert(&store, &facts, &actor(), &batch_id).await.unwrap();
+    assert_eq!(reverted.state, BatchState::Reverted);
+    assert!(parquet_files(facts.root()).is_empty());
+    // Importing the same file again after a revert is a fresh batch, not a no-op.
+    let again = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(matches!(again, FileOutcome::Imported { .. }), "{again:?}");
+}
+
+async fn too_many_rejects_commit_nothing(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.505,CNY\n2026-11-27,1002,card_fee,2.00,CNY\n"),
+    )
+    .unwrap();
+    let refused = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("--max-rejects")),
+        "{refused:?}"
+    );
+    assert!(store.import_batches().await.unwrap().is_empty());
+    assert!(
+        parquet_files(facts.root()).is_empty(),
+        "no staged file left behind"
+    );
+    let accepted = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::PartsPerMillion(500_000)),
+    )
+    .await;
+    let FileOutcome::Imported { report, .. } = accepted else {
+        panic!("{accepted:?}")
+    };
+    assert_eq!((report.loaded, report.rejected), (1, 1));
+}
+
+async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    // What a kill between "pending recorded" and "committed" leaves: a pending ledger row and
+    // published files.
+    let date = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    store
+        .begin_import_batch(
+            &actor(),
+            &NewImportBatch {
+                batch_id: "fees-20261127-dead".into(),
+                kind: "fees".into(),
+                business_date: date,
+                file_name: "fees_20261127.csv".into(),
+                content_hash: "dead".into(),
+                rows_read: 1,
+                loaded: 1,
+                rejected: 0,
+                duplicates: 0,
+                amount_total_minor: 150,
+            },
+        )
+        .await
+        .unwrap();
+    facts
+        .write_day(
+            date,
+            "fees-20261127-dead",
+            &[kam_facts::FeeRow {
+                cif_no: "1001".into(),
+                fee_code: "card_fee".into(),
+                amount_minor: 150,
+                currency: "CNY".into(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(parquet_files(facts.root()).len(), 1);
+    let undone = recover(&store, &facts, &actor()).await.unwrap();
+    assert_eq!(undone, vec!["fees-20261127-dead".to_owned()]);
+    assert!(parquet_files(facts.root()).is_empty());
+    assert!(store.import_batches().await.unwrap().is_empty());
+}
