@@ -301,13 +301,19 @@ fn salt() -> [u8; 16] {
     salt
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+/// The database URL, with the SQLite file's directory created if it does not exist yet.
+fn prepared_url(settings: &Settings) -> anyhow::Result<kam_store::DatabaseUrl> {
     let url = settings.database_url()?;
     if let kam_store::DatabaseUrl::Sqlite(path) = &url
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    Ok(url)
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = prepared_url(settings)?;
     Store::open(&url)
         .await
         .with_context(|| format!("opening the store at {url}"))
@@ -320,7 +326,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Show) => println!("{settings:#?}"),
         Command::Migrate => {
-            let url = settings.database_url()?;
+            let url = prepared_url(&settings)?;
             let store = Store::connect(&url).await?;
             let report = store.migrate().await?;
             if report.applied_now == 0 {

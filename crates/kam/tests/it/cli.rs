@@ -360,3 +360,62 @@ fn import_check_names_an_unknown_mapping_field_and_the_valid_ones() {
         text(&out)
     );
 }
+
+#[test]
+fn an_import_killed_at_any_moment_is_completed_by_the_next_run_without_loss_or_doubling() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let file = dir.path().join("transactions_20261127.csv");
+    let mut extract = String::from(
+        "business_date,txn_id,account_no,cif_no,direction,amount,currency,channel,counterparty_name,counterparty_bank,reversal,reverses_txn_id\n",
+    );
+    for n in 0..300_000 {
+        writeln!(
+            extract,
+            "2026-11-27,T{n:08},6222{n:06},10{n:06},credit,{}.{:02},CNY,mobile,某某,本行,N,",
+            n % 9_000 + 1,
+            n % 100
+        )
+        .unwrap();
+    }
+    std::fs::write(&file, extract).unwrap();
+    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    // Kill the import at several moments; whatever it managed, the next run must finish the job.
+    for delay_ms in [50u64, 300, 900] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+            .args(["--data-dir", data, "import", file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
+        child.wait().unwrap();
+    }
+    let rerun = kam(&["--data-dir", data, "import", file.to_str().unwrap()]);
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    let status = text(&kam(&["--data-dir", data, "import", "status"]));
+    let committed: Vec<&str> = status.lines().filter(|l| l.contains("committed")).collect();
+    assert_eq!(committed.len(), 1, "{status}");
+    assert!(committed[0].contains("300000"), "{status}");
+    assert!(!status.contains("pending"), "{status}");
+    let partition = dir.path().join("data/facts/transaction/date=2026-11-27");
+    let files: Vec<String> = std::fs::read_dir(&partition)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "exactly one published file and no temp files: {files:?}"
+    );
+    // And once more: a no-op.
+    let again = kam(&["--data-dir", data, "import", file.to_str().unwrap()]);
+    assert!(
+        text(&again).contains("already imported"),
+        "{}",
+        text(&again)
+    );
+}
