@@ -22,6 +22,7 @@ use kam_store::{Actor, ImportBatch, NewImportBatch, Store};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    control::check_control_file,
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
     reader::{FileReport, ReadError, Row, RowSink, read_file},
@@ -276,6 +277,15 @@ pub async fn import_fact_file(
         Err(StageError::Read(error)) => return Ok(refused(format!("{error}"), format!("{error}"))),
         Err(StageError::Facts(error)) => return Err(error.into()),
     };
+    if let Err((zh, en)) = check_control_file(path, kind_mapping.amount_unit, &report) {
+        staged.discard();
+        return Ok(FileOutcome::Refused {
+            file,
+            zh: format!("{zh}，本批次未提交"),
+            en: format!("{en}; the batch was not committed"),
+            report: Some(report),
+        });
+    }
     if options
         .max_rejects
         .exceeded(report.rejected + report.duplicates, report.rows_read)

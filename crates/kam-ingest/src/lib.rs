@@ -6,6 +6,7 @@
 //! It decides nothing about tiers or rules, and writes only through kam-store's and kam-facts' APIs
 //! (never SQL or Parquet of its own).
 
+pub mod control;
 pub mod import;
 pub mod kind;
 pub mod mapping;

@@ -63,7 +63,14 @@ pub fn check(
             continue;
         };
         match read_file(path, kind, seen.entry(kind.kind).or_default(), &mut sink) {
-            Ok(report) => reports.push(report),
+            Ok(report) => {
+                if let Err((zh, en)) =
+                    kam_ingest::control::check_control_file(path, kind.amount_unit, &report)
+                {
+                    problems.push(format!("{zh} / {en}"));
+                }
+                reports.push(report);
+            }
             Err(error) => problems.push(error.to_string()),
         }
     }

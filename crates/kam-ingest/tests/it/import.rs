@@ -78,8 +78,61 @@ both!(
     a_corrected_file_needs_replace_and_then_swaps_the_batch,
     a_reverted_batch_loses_its_files,
     too_many_rejects_commit_nothing,
-    an_interrupted_run_is_undone_by_the_next
+    an_interrupted_run_is_undone_by_the_next,
+    a_control_file_mismatch_refuses_the_batch
 );
+
+async fn a_control_file_mismatch_refuses_the_batch(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &path,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.50,CNY\n2026-11-27,1002,card_fee,2.25,CNY\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("fees_20261127.csv.ok"),
+        "rows=3\namount=3.75\n",
+    )
+    .unwrap();
+    let refused = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("says 3 rows, the file has 2")),
+        "{refused:?}"
+    );
+    assert!(store.import_batches().await.unwrap().is_empty());
+    fs::write(dir.path().join("fees_20261127.csv.ok"), "2|3.70").unwrap();
+    let refused = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("totals 370 fen, the file totals 375")),
+        "{refused:?}"
+    );
+    fs::write(dir.path().join("fees_20261127.csv.ok"), "2|3.75").unwrap();
+    let imported = import(
+        &store,
+        &facts,
+        &path,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(imported, FileOutcome::Imported { .. }),
+        "{imported:?}"
+    );
+}
 
 async fn the_same_file_twice_is_a_reported_no_op(store: Store) {
     let dir = tempfile::tempdir().unwrap();
