@@ -19,6 +19,13 @@ use crate::{
 /// Rows buffered per date before they are encoded.
 const BUFFER_ROWS: usize = 64 * 1024;
 
+/// Rows buffered across all dates of a batch: a file spanning many dates flushes everything
+/// when it reaches this, so memory does not grow with the number of dates.
+const BUFFER_ROWS_TOTAL: usize = 256 * 1024;
+
+/// Encoded bytes held in open row groups across all dates before they are closed and written.
+const ROW_GROUP_BYTES_TOTAL: usize = 256 << 20;
+
 struct Part<R> {
     writer: ArrowWriter<File>,
     temp: PathBuf,
@@ -32,6 +39,7 @@ pub struct BatchWriter<R: FactRows> {
     batch_id: String,
     properties: WriterProperties,
     parts: BTreeMap<NaiveDate, Part<R>>,
+    pending_total: usize,
 }
 
 impl<R: FactRows> std::fmt::Debug for BatchWriter<R> {
@@ -64,6 +72,7 @@ impl<R: FactRows> BatchWriter<R> {
             batch_id: batch_id.to_owned(),
             properties: facts.properties().clone(),
             parts: BTreeMap::new(),
+            pending_total: 0,
         }
     }
 
@@ -91,8 +100,35 @@ impl<R: FactRows> BatchWriter<R> {
         }
         let part = self.parts.get_mut(&date).expect("inserted above");
         part.pending.push(row);
+        self.pending_total += 1;
         if part.pending.len() >= BUFFER_ROWS {
+            self.pending_total -= part.pending.len();
             flush(part, date, &self.batch_id)?;
+        }
+        if self.pending_total >= BUFFER_ROWS_TOTAL {
+            self.flush_all()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes every date's buffered rows; closes the open row groups when they hold too much.
+    fn flush_all(&mut self) -> Result<(), FactError> {
+        for (date, part) in &mut self.parts {
+            flush(part, *date, &self.batch_id)?;
+        }
+        self.pending_total = 0;
+        let held: usize = self
+            .parts
+            .values()
+            .map(|p| p.writer.in_progress_size())
+            .sum();
+        if held >= ROW_GROUP_BYTES_TOTAL {
+            for part in self.parts.values_mut() {
+                part.writer.flush().map_err(|source| FactError::Parquet {
+                    path: part.temp.clone(),
+                    source,
+                })?;
+            }
         }
         Ok(())
     }

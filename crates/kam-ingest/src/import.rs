@@ -25,7 +25,7 @@ use crate::{
     control::check_control_file,
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
-    reader::{FileReport, ReadError, Row, RowSink, read_file},
+    reader::{FileReport, KeySet, ReadError, Row, RowSink, read_file},
     reject::Reject,
     value::Value,
 };
@@ -232,7 +232,7 @@ pub async fn import_fact_file(
     }
     let batch_id = unique_batch_id(store, kind, business_date, &hash).await?;
 
-    let mut seen = HashSet::new();
+    let mut seen = KeySet::default();
     let read = match kind {
         ExtractKind::Balances => stage::<BalanceRow>(
             facts,
@@ -385,17 +385,17 @@ enum StageError {
 
 struct FactSink<'a, R: FactRows> {
     writer: BatchWriter<R>,
-    convert: fn(&[Value]) -> (NaiveDate, R),
+    convert: fn(&mut [Value]) -> (NaiveDate, R),
     rejects: &'a mut Vec<Reject>,
     error: Option<FactError>,
 }
 
 impl<R: FactRows> RowSink for FactSink<'_, R> {
-    fn row(&mut self, row: Row) {
+    fn row(&mut self, mut row: Row) {
         if self.error.is_some() {
             return;
         }
-        let (date, fact) = (self.convert)(&row.values);
+        let (date, fact) = (self.convert)(&mut row.values);
         if let Err(error) = self.writer.push(date, fact) {
             self.error = Some(error);
         }
@@ -410,9 +410,9 @@ fn stage<R: FactRows>(
     batch_id: &str,
     path: &Path,
     mapping: &KindMapping,
-    seen: &mut HashSet<String>,
+    seen: &mut KeySet,
     rejects: &mut Vec<Reject>,
-    convert: fn(&[Value]) -> (NaiveDate, R),
+    convert: fn(&mut [Value]) -> (NaiveDate, R),
 ) -> Result<(FileReport, StagedBatch), StageError> {
     let mut sink = FactSink {
         writer: BatchWriter::new(facts, batch_id),
@@ -431,12 +431,16 @@ fn stage<R: FactRows>(
 // Row → fact conversions. The reader has already checked every required field's presence and
 // type, so a mismatch here is a bug in the catalogue, not bad input.
 
-fn text(value: &Value) -> String {
-    value.as_text().map(str::to_owned).unwrap_or_default()
+/// Moves a text value out of the row (no copy); the row is consumed field by field.
+fn text(value: &mut Value) -> String {
+    opt_text(value).unwrap_or_default()
 }
 
-fn opt_text(value: &Value) -> Option<String> {
-    value.as_text().map(str::to_owned)
+fn opt_text(value: &mut Value) -> Option<String> {
+    match std::mem::replace(value, Value::Null) {
+        Value::Text(text) => Some(text),
+        _ => None,
+    }
 }
 
 fn date(value: &Value) -> NaiveDate {
@@ -454,19 +458,19 @@ fn amount(value: &Value) -> i64 {
     }
 }
 
-fn to_balance(v: &[Value]) -> (NaiveDate, BalanceRow) {
+fn to_balance(v: &mut [Value]) -> (NaiveDate, BalanceRow) {
     (
         date(&v[0]),
         BalanceRow {
-            account_no: text(&v[1]),
-            cif_no: text(&v[2]),
-            currency: text(&v[3]).into(),
+            account_no: text(&mut v[1]),
+            cif_no: text(&mut v[2]),
+            currency: text(&mut v[3]).into(),
             balance_minor: amount(&v[4]),
         },
     )
 }
 
-fn to_transaction(v: &[Value]) -> (NaiveDate, TransactionRow) {
+fn to_transaction(v: &mut [Value]) -> (NaiveDate, TransactionRow) {
     let direction = if v[4].as_text() == Some("debit") {
         Direction::Debit
     } else {
@@ -475,22 +479,22 @@ fn to_transaction(v: &[Value]) -> (NaiveDate, TransactionRow) {
     (
         date(&v[0]),
         TransactionRow {
-            txn_id: text(&v[1]),
-            account_no: text(&v[2]),
-            cif_no: text(&v[3]),
+            txn_id: text(&mut v[1]),
+            account_no: text(&mut v[2]),
+            cif_no: text(&mut v[3]),
             direction,
             amount_minor: amount(&v[5]),
-            currency: text(&v[6]).into(),
-            channel: text(&v[7]).into(),
-            counterparty_name: text(&v[8]),
-            counterparty_bank: text(&v[9]).into(),
+            currency: text(&mut v[6]).into(),
+            channel: text(&mut v[7]).into(),
+            counterparty_name: text(&mut v[8]),
+            counterparty_bank: text(&mut v[9]).into(),
             reversal: v[10] == Value::Flag(true),
-            reverses_txn_id: opt_text(&v[11]),
+            reverses_txn_id: opt_text(&mut v[11]),
         },
     )
 }
 
-fn to_loan(v: &[Value]) -> (NaiveDate, LoanRow) {
+fn to_loan(v: &mut [Value]) -> (NaiveDate, LoanRow) {
     let overdue_days = match v[6] {
         Value::Count(days) => i32::try_from(days).unwrap_or(i32::MAX),
         _ => 0,
@@ -498,26 +502,26 @@ fn to_loan(v: &[Value]) -> (NaiveDate, LoanRow) {
     (
         date(&v[0]),
         LoanRow {
-            loan_no: text(&v[1]),
-            cif_no: text(&v[2]),
-            currency: text(&v[3]).into(),
+            loan_no: text(&mut v[1]),
+            cif_no: text(&mut v[2]),
+            currency: text(&mut v[3]).into(),
             outstanding_minor: amount(&v[4]),
             overdue_principal_minor: amount(&v[5]),
             overdue_days,
-            loan_class: text(&v[7]).into(),
+            loan_class: text(&mut v[7]).into(),
             credit_limit_minor: amount(&v[8]),
         },
     )
 }
 
-fn to_fee(v: &[Value]) -> (NaiveDate, FeeRow) {
+fn to_fee(v: &mut [Value]) -> (NaiveDate, FeeRow) {
     (
         date(&v[0]),
         FeeRow {
-            cif_no: text(&v[1]),
-            fee_code: text(&v[2]).into(),
+            cif_no: text(&mut v[1]),
+            fee_code: text(&mut v[2]).into(),
             amount_minor: amount(&v[3]),
-            currency: text(&v[4]).into(),
+            currency: text(&mut v[4]).into(),
         },
     )
 }

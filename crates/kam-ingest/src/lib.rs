@@ -16,6 +16,6 @@ pub mod value;
 
 pub use kind::{ExtractKind, FieldSpec, FieldType};
 pub use mapping::{KindMapping, Mapping, MappingError};
-pub use reader::{FileReport, ReadError, Row, RowSink, read_file};
+pub use reader::{FileReport, KeySet, ReadError, Row, RowSink, read_file};
 pub use reject::{Reject, RejectCode, write_rejects};
 pub use value::Value;

@@ -401,3 +401,78 @@ mod tests {
         assert_eq!(yuan(-123_456), "-1234.56");
     }
 }
+
+/// Writes one transactions extract of exactly `rows` rows (all on `business_date`, ids unique),
+/// drawn from the synthetic bank's transaction stream — the input of `kam bench import`.
+/// Returns the bytes written.
+pub fn write_transactions_extract(
+    path: &Path,
+    rows: u64,
+    seed: u64,
+    business_date: chrono::NaiveDate,
+) -> io::Result<u64> {
+    let scale = if rows > 10_000_000 {
+        crate::Scale::Large
+    } else {
+        crate::Scale::Demo
+    };
+    let mut bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed));
+    let mut out = writer(path)?;
+    out.write_record([
+        "business_date",
+        "txn_id",
+        "account_no",
+        "cif_no",
+        "direction",
+        "amount",
+        "currency",
+        "channel",
+        "counterparty_name",
+        "counterparty_bank",
+        "reversal",
+        "reverses_txn_id",
+    ])
+    .map_err(csv_error)?;
+    let date = business_date.to_string();
+    let mut written = 0u64;
+    'days: loop {
+        let mut produced = false;
+        for day in bank.facts() {
+            for r in &day.transactions {
+                produced = true;
+                if written == rows {
+                    break 'days;
+                }
+                written += 1;
+                let reverses = r
+                    .reverses_txn_id
+                    .as_ref()
+                    .map(|_| format!("T{:012}", written - 1))
+                    .unwrap_or_default();
+                out.write_record([
+                    date.as_str(),
+                    &format!("T{written:012}"),
+                    &r.account_no,
+                    &r.cif_no,
+                    r.direction.as_str(),
+                    &yuan(r.amount_minor),
+                    &r.currency,
+                    &r.channel,
+                    &r.counterparty_name,
+                    &r.counterparty_bank,
+                    if r.reversal { "Y" } else { "N" },
+                    &reverses,
+                ])
+                .map_err(csv_error)?;
+            }
+        }
+        if !produced || written == rows {
+            break;
+        }
+        // More rows wanted than two years hold: run the stream again from a fresh bank.
+        bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed.wrapping_add(written)));
+    }
+    out.flush()?;
+    drop(out);
+    fs::metadata(path).map(|m| m.len())
+}

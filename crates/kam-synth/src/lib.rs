@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use kam_core::{ParseError, code_enum};
 
 pub use bank::{Bank, DEMO_PASSWORD};
-pub use extract::{ExtractWriter, write_reference_csv};
+pub use extract::{ExtractWriter, write_reference_csv, write_transactions_extract};
 pub use facts::{DayFacts, FactStream};
 
 code_enum! {

@@ -3,14 +3,14 @@
 //! file); the import itself, `status` and `revert` call kam-ingest's import.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::BTreeMap,
     path::{Path, PathBuf},
 };
 
 use anyhow::Context;
 use kam_ingest::{
-    ExtractKind, FileReport, Mapping, Reject, Row, RowSink, import::collect_files, read_file,
-    write_rejects,
+    ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, import::collect_files,
+    read_file, write_rejects,
 };
 
 /// Keeps every reject (for the rejects file) and counts rows without keeping them.
@@ -43,7 +43,7 @@ pub fn check(
         None => Mapping::kam_default(),
     };
     let files = collect_files(inputs)?;
-    let mut seen: BTreeMap<ExtractKind, HashSet<String>> = BTreeMap::new();
+    let mut seen: BTreeMap<ExtractKind, KeySet> = BTreeMap::new();
     let mut sink = CheckSink::default();
     let mut reports: Vec<FileReport> = Vec::new();
     let mut problems = Vec::new();

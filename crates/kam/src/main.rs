@@ -235,6 +235,18 @@ enum BenchCommand {
         #[arg(long)]
         days: Option<usize>,
     },
+    /// Import speed: builds a transactions extract of N rows and imports it in a child process,
+    /// printing rows/s, MB/s and the import's peak memory. 导入性能基准。
+    Import {
+        /// Rows in the transactions extract. 行数。
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Work directory (kept, with the extract, for a peer to read the same file). 工作目录。
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn parse_date(value: &str) -> Result<NaiveDate, String> {
@@ -276,7 +288,14 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(cli.command, settings))
+    let result = runtime.block_on(run(cli.command, settings));
+    // For `kam bench import`, which runs the import as a child process and needs its peak memory.
+    if std::env::var_os("KAM_REPORT_PEAK_RSS").is_some()
+        && let Some(mib) = build::peak_rss_mib()
+    {
+        eprintln!("kam-peak-rss-mib: {mib:.1}");
+    }
+    result
 }
 
 fn actor() -> Actor {
@@ -485,6 +504,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             });
             print_lines(lines);
         }
+        Command::Bench(BenchCommand::Import { rows, out, seed }) => bench_import(rows, &out, seed)?,
         Command::Bench(BenchCommand::Synth { scale, seed, days }) => {
             bench_synth(scale.into(), seed, days)?;
         }
@@ -693,6 +713,73 @@ fn table_lines(rows: &[Vec<String>]) -> Vec<String> {
             line.trim_end().to_owned()
         })
         .collect()
+}
+
+fn bench_import(rows: u64, out: &std::path::Path, seed: u64) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let file = out.join("transactions_20261127.csv");
+    let data = out.join("data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
+    println!("kam bench import — {rows} transaction rows, seed {seed}");
+    let started = Instant::now();
+    let bytes = kam_synth::write_transactions_extract(
+        &file,
+        rows,
+        seed,
+        NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+    )?;
+    println!(
+        "extract built    {:.1} MB in {:.2} s → {}",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        file.display()
+    );
+    let exe = std::env::current_exe()?;
+    let migrate = std::process::Command::new(&exe)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("migrate")
+        .output()?;
+    anyhow::ensure!(
+        migrate.status.success(),
+        "migrate failed: {}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let started = Instant::now();
+    let import = std::process::Command::new(&exe)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("import")
+        .arg(&file)
+        .env("KAM_REPORT_PEAK_RSS", "1")
+        .output()?;
+    let secs = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&import.stdout);
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    anyhow::ensure!(
+        import.status.success(),
+        "import failed:\n{stdout}\n{stderr}"
+    );
+    let peak = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("kam-peak-rss-mib: "))
+        .unwrap_or("?");
+    println!(
+        "{}",
+        stdout
+            .lines()
+            .find(|l| l.contains("imported"))
+            .unwrap_or_default()
+    );
+    println!(
+        "kam import       {rows} rows in {secs:.2} s = {:.0} rows/s, {:.1} MB/s, peak RSS {peak} MiB",
+        rows as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+    println!("kam-import-seconds: {secs:.3}");
+    Ok(())
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {

@@ -79,7 +79,13 @@ pub struct FlagOverrides {
 }
 
 /// Environment variables with the KAM_ prefix that belong to the test harness, not to settings.
-const NOT_SETTINGS: &[&str] = &["require_postgres", "require_browser", "pg_bin", "log"];
+const NOT_SETTINGS: &[&str] = &[
+    "require_postgres",
+    "require_browser",
+    "pg_bin",
+    "log",
+    "report_peak_rss",
+];
 
 impl Settings {
     pub fn load(config_file: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Self> {

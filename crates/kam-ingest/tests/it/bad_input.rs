@@ -1,9 +1,9 @@
 //! Dirty files: each case gives a reject (or a file error) that says where and why, and the rest
 //! of the file still loads.
 
-use std::{collections::HashSet, fs, path::PathBuf};
+use std::{fs, path::PathBuf};
 
-use kam_ingest::{Mapping, RejectCode, Value};
+use kam_ingest::{KeySet, Mapping, RejectCode, Value};
 
 use crate::read;
 
@@ -34,7 +34,7 @@ fn each_bad_row_is_rejected_with_line_column_and_reason_and_the_rest_loads() {
     text += &good_txn("T8"); // 10
     let path = write(&dir, "transactions_20261127.csv", text.as_bytes());
     let mapping = Mapping::kam_default();
-    let (report, got) = read(&mapping, &path, &mut HashSet::new());
+    let (report, got) = read(&mapping, &path, &mut KeySet::default());
     let report = report.unwrap();
     assert_eq!(report.rows_read, 9);
     assert_eq!(report.loaded, 2);
@@ -86,7 +86,7 @@ fn a_duplicate_key_across_files_of_one_run_is_rejected() {
         format!("{TXN_HEADER}{}{}", good_txn("T1"), good_txn("T2")).as_bytes(),
     );
     let mapping = Mapping::kam_default();
-    let mut seen = HashSet::new();
+    let mut seen = KeySet::default();
     assert_eq!(read(&mapping, &first, &mut seen).0.unwrap().loaded, 1);
     let (report, got) = read(&mapping, &second, &mut seen);
     let report = report.unwrap();
@@ -100,14 +100,18 @@ fn an_empty_file_is_an_error_and_a_header_only_file_is_zero_rows() {
     let dir = tempfile::tempdir().unwrap();
     let mapping = Mapping::kam_default();
     let empty = write(&dir, "fees_20261127.csv", b"");
-    let error = read(&mapping, &empty, &mut HashSet::new()).0.unwrap_err();
+    let error = read(&mapping, &empty, &mut KeySet::default())
+        .0
+        .unwrap_err();
     assert!(error.to_string().contains("empty"), "{error}");
     let header_only = write(
         &dir,
         "fees_20261128.csv",
         b"business_date,cif_no,fee_code,amount,currency\n",
     );
-    let report = read(&mapping, &header_only, &mut HashSet::new()).0.unwrap();
+    let report = read(&mapping, &header_only, &mut KeySet::default())
+        .0
+        .unwrap();
     assert_eq!(
         (report.rows_read, report.loaded, report.rejected),
         (0, 0, 0)
@@ -119,7 +123,7 @@ fn a_truncated_last_line_is_rejected_and_the_lines_before_it_load() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{TXN_HEADER}{}2026-11-27,T9,6222001,100", good_txn("T1"));
     let path = write(&dir, "transactions_20261127.csv", text.as_bytes());
-    let (report, got) = read(&Mapping::kam_default(), &path, &mut HashSet::new());
+    let (report, got) = read(&Mapping::kam_default(), &path, &mut KeySet::default());
     let report = report.unwrap();
     assert_eq!((report.loaded, report.rejected), (1, 1));
     assert_eq!(
@@ -136,7 +140,7 @@ fn a_missing_column_names_the_columns_the_file_has() {
         "fees_20261127.csv",
         b"business_date,cif_no,fee_code,amt\n2026-11-27,1,x,1.00\n",
     );
-    let error = read(&Mapping::kam_default(), &path, &mut HashSet::new())
+    let error = read(&Mapping::kam_default(), &path, &mut KeySet::default())
         .0
         .unwrap_err()
         .to_string();
@@ -182,7 +186,7 @@ fn gbk_and_gb18030_files_read_through_a_mapping_with_renames_codes_and_constants
             &GBK_MAPPING.replace("\"gbk\"", &format!("\"{name}\"")),
         )
         .unwrap();
-        let (report, got) = read(&mapping, &path, &mut HashSet::new());
+        let (report, got) = read(&mapping, &path, &mut KeySet::default());
         let report = report.unwrap();
         assert_eq!(
             (report.loaded, report.rejected),
@@ -213,7 +217,7 @@ fn a_gbk_file_read_as_utf8_is_rejected_as_the_wrong_encoding() {
     .unwrap();
     // The header itself does not decode, so the mapped columns are not found: the file is refused
     // with the names it does have, which shows the garbling.
-    let error = read(&mapping, &path, &mut HashSet::new())
+    let error = read(&mapping, &path, &mut KeySet::default())
         .0
         .unwrap_err()
         .to_string();
@@ -231,7 +235,7 @@ fn a_gbk_file_read_as_utf8_is_rejected_as_the_wrong_encoding() {
         .replace("kind = \"客户类型\"", "kind = 5")
         .replace("line = \"条线\"", "line = 6");
     let mapping = Mapping::parse("m.toml", &positional).unwrap();
-    let (report, got) = read(&mapping, &path, &mut HashSet::new());
+    let (report, got) = read(&mapping, &path, &mut KeySet::default());
     let report = report.unwrap();
     assert_eq!(report.rejected, 2);
     assert!(
@@ -249,7 +253,7 @@ fn a_utf8_file_with_a_byte_order_mark_reads_cleanly() {
         b"business_date,cif_no,fee_code,amount,currency\n2026-11-27,1,x,1.00,CNY\n",
     );
     let path = write(&dir, "fees_20261127.csv", &bytes);
-    let report = read(&Mapping::kam_default(), &path, &mut HashSet::new())
+    let report = read(&Mapping::kam_default(), &path, &mut KeySet::default())
         .0
         .unwrap();
     assert_eq!(report.loaded, 1);
@@ -262,7 +266,7 @@ fn bad_id_numbers_are_rejected_and_masked_in_the_reject() {
                 1001,individual,张三,retail,110101,,ordinary,C3,110105194912310021,13800131234,2020-01-01\n\
                 1002,individual,李四,retail,110101,,ordinary,C3,11010519491231002X,13800131234,2020-01-01\n";
     let path = write(&dir, "customers.csv", text.as_bytes());
-    let (report, got) = read(&Mapping::kam_default(), &path, &mut HashSet::new());
+    let (report, got) = read(&Mapping::kam_default(), &path, &mut KeySet::default());
     assert_eq!(report.unwrap().loaded, 1);
     let reject = &got.rejects[0];
     assert_eq!(reject.code, RejectCode::BadIdNumber);
@@ -274,7 +278,7 @@ fn authentication_columns_in_a_file_are_dropped_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let text = "account_no,cif_no,product_code,currency,org_code,opened_on,card_cvv,pin\nA1,1001,P,CNY,110101,2020-01-01,123,0000\n";
     let path = write(&dir, "accounts.csv", text.as_bytes());
-    let report = read(&Mapping::kam_default(), &path, &mut HashSet::new())
+    let report = read(&Mapping::kam_default(), &path, &mut KeySet::default())
         .0
         .unwrap();
     assert_eq!(report.loaded, 1);
@@ -291,7 +295,7 @@ fn signed_amounts_give_the_direction() {
     .unwrap();
     let text = "business_date,txn_id,account_no,cif_no,amount\n2026-11-27,T1,A,C,-500\n2026-11-27,T2,A,C,700\n";
     let path = write(&dir, "t1.csv", text.as_bytes());
-    let (report, got) = read(&mapping, &path, &mut HashSet::new());
+    let (report, got) = read(&mapping, &path, &mut KeySet::default());
     assert_eq!(report.unwrap().loaded, 2);
     assert_eq!(got.rows[0].values[4], Value::Text("debit".into()));
     assert_eq!(got.rows[0].values[5], Value::Amount(500));

@@ -5,10 +5,10 @@ mod bad_input;
 mod import;
 mod synthetic;
 
-use std::{collections::HashSet, path::Path};
+use std::path::Path;
 
 use kam_ingest::{
-    FileReport, Mapping, ReadError, Reject, read_file,
+    FileReport, KeySet, Mapping, ReadError, Reject, read_file,
     reader::{Row, RowSink},
 };
 
@@ -32,7 +32,7 @@ impl RowSink for Collected {
 pub fn read(
     mapping: &Mapping,
     path: &Path,
-    seen: &mut HashSet<String>,
+    seen: &mut KeySet,
 ) -> (Result<FileReport, ReadError>, Collected) {
     let name = path.file_name().unwrap().to_str().unwrap();
     let kind = mapping

@@ -1,9 +1,7 @@
 //! The synthetic bank's own extracts read with the built-in mapping: zero rejects, and the
 //! reconciliation adds up exactly.
 
-use std::collections::HashSet;
-
-use kam_ingest::Mapping;
+use kam_ingest::{KeySet, Mapping};
 use kam_synth::{Bank, ExtractWriter, Scale, SynthConfig, write_reference_csv};
 
 use crate::read;
@@ -36,7 +34,7 @@ fn the_synthetic_banks_extracts_read_with_zero_rejects_and_reconcile() {
         .collect();
     files.sort();
     assert_eq!(files.len(), 10 + 5 * 4);
-    let mut seen = std::collections::HashMap::<_, HashSet<String>>::new();
+    let mut seen = std::collections::HashMap::<_, KeySet>::new();
     let (mut txn_rows, mut txn_amount) = (0u64, 0i128);
     for path in &files {
         let name = path.file_name().unwrap().to_str().unwrap();
