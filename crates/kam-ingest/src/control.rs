@@ -67,10 +67,10 @@ pub fn parse_control(text: &str, unit: AmountUnit) -> Result<Control, String> {
                             .trim()
                             .parse::<u64>()
                             .map_err(|_| format!("rows is not a whole number: {value}"))?,
-                    )
+                    );
                 }
                 "amount" | "total" | "amount_total" => {
-                    amount_total = Some(amount(value.trim(), unit)?)
+                    amount_total = Some(amount(value.trim(), unit)?);
                 }
                 _ => {}
             }

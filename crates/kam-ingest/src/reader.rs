@@ -272,27 +272,25 @@ pub fn read_file(
         }
         match build_row(kind, mapping, &sources, &record, line, &file_name) {
             Ok(row) => {
-                if !key_positions.is_empty() {
-                    if !seen_keys.insert(&row.values, &key_positions) {
-                        report.duplicates += 1;
-                        sink.reject(Reject {
-                            file: file_name.clone(),
-                            line,
-                            column: String::new(),
-                            field: kind.business_key().join("+"),
-                            value: key_positions
-                                .iter()
-                                .map(|p| row.values[*p].key_text())
-                                .collect::<Vec<_>>()
-                                .join("|"),
-                            code: RejectCode::DuplicateKey,
-                            message_zh: "业务键重复：同一键已在本次导入中出现".into(),
-                            message_en:
-                                "duplicate business key: the same key was already read in this run"
-                                    .into(),
-                        });
-                        continue;
-                    }
+                if !key_positions.is_empty() && !seen_keys.insert(&row.values, &key_positions) {
+                    report.duplicates += 1;
+                    sink.reject(Reject {
+                        file: file_name.clone(),
+                        line,
+                        column: String::new(),
+                        field: kind.business_key().join("+"),
+                        value: key_positions
+                            .iter()
+                            .map(|p| row.values[*p].key_text())
+                            .collect::<Vec<_>>()
+                            .join("|"),
+                        code: RejectCode::DuplicateKey,
+                        message_zh: "业务键重复：同一键已在本次导入中出现".into(),
+                        message_en:
+                            "duplicate business key: the same key was already read in this run"
+                                .into(),
+                    });
+                    continue;
                 }
                 for (sum, value) in amount_sums.iter_mut().zip(&row.values) {
                     if let Value::Amount(minor) = value {

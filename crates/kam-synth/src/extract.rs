@@ -390,18 +390,6 @@ impl ExtractWriter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fen_print_as_exact_yuan() {
-        assert_eq!(yuan(0), "0.00");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(-123_456), "-1234.56");
-    }
-}
-
 /// Writes one transactions extract of exactly `rows` rows (all on `business_date`, ids unique),
 /// drawn from the synthetic bank's transaction stream — the input of `kam bench import`.
 /// Returns the bytes written.
@@ -475,4 +463,16 @@ pub fn write_transactions_extract(
     out.flush()?;
     drop(out);
     fs::metadata(path).map(|m| m.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fen_print_as_exact_yuan() {
+        assert_eq!(yuan(0), "0.00");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(-123_456), "-1234.56");
+    }
 }
