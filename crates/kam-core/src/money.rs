@@ -120,12 +120,23 @@ impl Money {
     }
 }
 
+/// Minor units as an exact decimal in major units: `-123456` → `"-1234.56"`. Takes `i128` so sums
+/// of many `i64` amounts print without overflow.
+pub fn decimal_text(minor: i128) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
 impl fmt::Display for Money {
     /// `1234567.89 CNY` — exact, with the sign in front.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.minor < 0 { "-" } else { "" };
-        let abs = self.minor.unsigned_abs();
-        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+        write!(
+            f,
+            "{} {}",
+            decimal_text(i128::from(self.minor)),
+            self.currency
+        )
     }
 }
 

@@ -25,9 +25,7 @@ fn csv_error(error: csv::Error) -> io::Error {
 
 /// Fen to a yuan string, exactly: -1234567 → "-12345.67".
 pub fn yuan(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    kam_core::money::decimal_text(i128::from(minor))
 }
 
 fn money(amount: &Money) -> String {

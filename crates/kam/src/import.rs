@@ -8,6 +8,7 @@ use std::{
 };
 
 use anyhow::Context;
+use kam_core::money::decimal_text;
 use kam_ingest::{
     ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, import::collect_files,
     read_file, write_rejects,
@@ -24,12 +25,6 @@ impl RowSink for CheckSink {
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
     }
-}
-
-fn yuan(fen: i128) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// Runs the check; returns whether everything read cleanly (no file errors, no rejects).
@@ -86,7 +81,7 @@ pub fn check(
         let sums: Vec<String> = r
             .amount_sums
             .iter()
-            .map(|(field, fen)| format!("{field}={}", yuan(*fen)))
+            .map(|(field, fen)| format!("{field}={}", decimal_text(*fen)))
             .collect();
         println!(
             "{file:<44} {:<14} {:>10} {:>10} {:>8} {:>8}  {}",
@@ -196,7 +191,7 @@ pub async fn run(
                 let sums: Vec<String> = report
                     .amount_sums
                     .iter()
-                    .map(|(f, fen)| format!("{f}={}", yuan(*fen)))
+                    .map(|(f, fen)| format!("{f}={}", decimal_text(*fen)))
                     .collect();
                 lines.push(format!(
                     "导入 imported {batch_id}: 读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}; {} ; {:.1} MB{}",
