@@ -225,6 +225,51 @@ impl Store {
         Ok(())
     }
 
+    /// Records a committed batch of facts kam generated itself (the demo bank), which has no file
+    /// to re-read: an earlier row with the same id is replaced, in one transaction.
+    pub async fn record_generated_batch(
+        &self,
+        actor: &Actor,
+        batch: &NewImportBatch,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        Sql::new("delete from import_batch where batch_id = ")
+            .bind(batch.batch_id.as_str())
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at) values (")
+            .bind(batch.batch_id.as_str()).push(", ")
+            .bind(batch.kind.as_str()).push(", ")
+            .bind(batch.business_date.to_string()).push(", ")
+            .bind(batch.file_name.as_str()).push(", ")
+            .bind(batch.content_hash.as_str()).push(", 'committed', ")
+            .bind(batch.rows_read).push(", ")
+            .bind(batch.loaded).push(", ")
+            .bind(batch.rejected).push(", ")
+            .bind(batch.duplicates).push(", ")
+            .bind(batch.amount_total_minor).push(", ")
+            .bind(actor.name.as_str()).push(", ")
+            .bind(audit::now()).push(", ")
+            .bind(audit::now())
+            .push(")")
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+        audit::record(
+            &mut tx,
+            actor,
+            "generated",
+            "import_batch",
+            &batch.batch_id,
+            &batch.file_name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets a pending batch whose files have been removed (undoing an interrupted run).
     pub async fn forget_pending_batch(&self, actor: &Actor, batch_id: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;

@@ -6,13 +6,25 @@ use std::{path::Path, sync::mpsc, thread, time::Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use kam_core::password::{HashCost, hash_password};
-use kam_facts::FactWriter;
+use kam_facts::{FactKind, FactWriter};
 use kam_store::{Actor, LoadCounts, Store};
 use kam_synth::{Bank, DEMO_PASSWORD, DayFacts, ExtractWriter, SynthConfig, write_reference_csv};
 use rand::RngCore;
 
-/// The batch id of the demo bank's facts.
+/// The batch id prefix of the demo bank's facts; each fact kind is its own batch (`synth-balance`…).
 pub const DEMO_BATCH: &str = "synth";
+
+/// Rows and amount totals per fact kind, for the ledger.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KindTotals {
+    pub rows: i64,
+    pub amount_minor: i64,
+}
+
+/// The batch id of one fact kind of a generated bank.
+pub fn kind_batch_id(prefix: &str, kind: FactKind) -> String {
+    format!("{prefix}-{kind}")
+}
 
 /// Figures of one build, for the summary and for `kam bench synth`.
 #[derive(Debug, Default, Clone, Copy)]
@@ -68,14 +80,56 @@ pub fn stream_facts(
 /// Writes a day's four fact files; balances (the biggest) on a second thread, so encoding uses
 /// both cores while the generator runs ahead.
 pub fn write_parquet_day(writer: &FactWriter, day: &DayFacts, batch: &str) -> anyhow::Result<u64> {
+    let id = |kind| kind_batch_id(batch, kind);
     thread::scope(|scope| {
-        let balances = scope.spawn(|| writer.write_day(day.date, batch, &day.balances));
-        let others = writer.write_day(day.date, batch, &day.transactions)?
-            + writer.write_day(day.date, batch, &day.loans)?
-            + writer.write_day(day.date, batch, &day.fees)?;
+        let balances =
+            scope.spawn(|| writer.write_day(day.date, &id(FactKind::Balance), &day.balances));
+        let others = writer.write_day(day.date, &id(FactKind::Transaction), &day.transactions)?
+            + writer.write_day(day.date, &id(FactKind::Loan), &day.loans)?
+            + writer.write_day(day.date, &id(FactKind::Fee), &day.fees)?;
         Ok(others + balances.join().expect("balance writer panicked")?)
     })
 }
+
+/// Adds a day's rows and amounts to the per-kind totals (amounts as the import sums them: every
+/// amount field of the kind).
+pub fn add_totals(totals: &mut [KindTotals; 4], day: &DayFacts) {
+    let add = |t: &mut KindTotals, rows: usize, amount: i64| {
+        t.rows += rows as i64;
+        t.amount_minor += amount;
+    };
+    add(
+        &mut totals[0],
+        day.balances.len(),
+        day.balances.iter().map(|r| r.balance_minor).sum(),
+    );
+    add(
+        &mut totals[1],
+        day.transactions.len(),
+        day.transactions.iter().map(|r| r.amount_minor).sum(),
+    );
+    add(
+        &mut totals[2],
+        day.loans.len(),
+        day.loans
+            .iter()
+            .map(|r| r.outstanding_minor + r.overdue_principal_minor + r.credit_limit_minor)
+            .sum(),
+    );
+    add(
+        &mut totals[3],
+        day.fees.len(),
+        day.fees.iter().map(|r| r.amount_minor).sum(),
+    );
+}
+
+/// The fact kinds in the order of `KindTotals` arrays, with their extract-kind names (the ledger's).
+pub const FACT_KINDS: [(FactKind, &str); 4] = [
+    (FactKind::Balance, "balances"),
+    (FactKind::Transaction, "transactions"),
+    (FactKind::Loan, "loans"),
+    (FactKind::Fee, "fees"),
+];
 
 /// Builds the whole demo bank: facts to `facts_dir`, reference data to `store`.
 pub async fn build_bank(
@@ -106,12 +160,41 @@ pub async fn build_bank(
     // One fixed batch id for the demo bank, removed first: a rebuild after an interrupted run
     // (or with another seed or scale) replaces the demo's facts instead of doubling them.
     let batch = DEMO_BATCH;
-    writer.remove_batch(batch)?;
+    for (kind, _) in FACT_KINDS {
+        writer.remove_batch(&kind_batch_id(batch, kind))?;
+    }
     let bar = progress(config.days as u64, "facts 事实");
+    let mut totals = [KindTotals::default(); 4];
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
+        add_totals(&mut totals, day);
         write_parquet_day(&writer, day, batch)
     })?;
     bar.finish();
+    // The ledger says which fact files count; the demo's are recorded before the reference data,
+    // so a build killed in between is rebuilt (empty store) and its rows replaced, not doubled.
+    let actor = Actor::system("demo");
+    for ((kind, ledger_kind), total) in FACT_KINDS.iter().zip(totals) {
+        store
+            .record_generated_batch(
+                &actor,
+                &kam_store::NewImportBatch {
+                    batch_id: kind_batch_id(batch, *kind),
+                    kind: (*ledger_kind).to_owned(),
+                    business_date: config.end,
+                    file_name: format!(
+                        "synthetic bank, seed {}, scale {}",
+                        config.seed, config.scale
+                    ),
+                    content_hash: format!("synth-{}-{}-{}", config.seed, config.scale, config.days),
+                    rows_read: total.rows,
+                    loaded: total.rows,
+                    rejected: 0,
+                    duplicates: 0,
+                    amount_total_minor: total.amount_minor,
+                },
+            )
+            .await?;
+    }
     figures.fact_rows = rows;
     figures.fact_bytes = bytes;
     figures.facts_secs = started.elapsed().as_secs_f64();
@@ -145,7 +228,9 @@ pub fn write_extracts(
     let facts = FactWriter::new(out.join("facts"));
     let batch = DEMO_BATCH;
     if parquet {
-        facts.remove_batch(batch)?;
+        for (kind, _) in FACT_KINDS {
+            facts.remove_batch(&kind_batch_id(batch, kind))?;
+        }
     }
     let bar = progress(config.days as u64, "extracts 文件");
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
