@@ -244,8 +244,15 @@ fn rebuilding_the_demo_replaces_its_facts_instead_of_doubling_them() {
     assert!(again.status.success(), "{}", text(&again));
     let status = text(&kam(&["--data-dir", data, "import", "status"]));
     let committed: Vec<&str> = status.lines().filter(|l| l.contains("committed")).collect();
-    assert_eq!(committed.len(), 4, "one ledger batch per fact kind: {status}");
-    assert!(status.contains("synth-transaction") && status.contains("seed 2"), "{status}");
+    assert_eq!(
+        committed.len(),
+        4,
+        "one ledger batch per fact kind: {status}"
+    );
+    assert!(
+        status.contains("synth-transaction") && status.contains("seed 2"),
+        "{status}"
+    );
     let balance = dir.path().join("facts/balance");
     let days: Vec<_> = std::fs::read_dir(&balance)
         .unwrap()
