@@ -169,6 +169,7 @@ pub async fn import_fact_file(
     options: &ImportOptions,
     actor: &Actor,
     rejects: &mut Vec<Reject>,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FileOutcome, ImportError> {
     let file = path.display().to_string();
     let name = path
@@ -241,6 +242,7 @@ pub async fn import_fact_file(
             kind_mapping,
             &mut seen,
             rejects,
+            progress,
             to_balance,
         ),
         ExtractKind::Transactions => stage::<TransactionRow>(
@@ -250,6 +252,7 @@ pub async fn import_fact_file(
             kind_mapping,
             &mut seen,
             rejects,
+            progress,
             to_transaction,
         ),
         ExtractKind::Loans => stage::<LoanRow>(
@@ -259,6 +262,7 @@ pub async fn import_fact_file(
             kind_mapping,
             &mut seen,
             rejects,
+            progress,
             to_loan,
         ),
         ExtractKind::Fees => stage::<FeeRow>(
@@ -268,6 +272,7 @@ pub async fn import_fact_file(
             kind_mapping,
             &mut seen,
             rejects,
+            progress,
             to_fee,
         ),
         _ => unreachable!("only fact kinds reach here"),
@@ -387,6 +392,7 @@ struct FactSink<'a, R: FactRows> {
     writer: BatchWriter<R>,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
     rejects: &'a mut Vec<Reject>,
+    progress: &'a mut dyn FnMut(u64, u64),
     error: Option<FactError>,
 }
 
@@ -403,6 +409,9 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
     }
+    fn progress(&mut self, rows_read: u64, bytes_read: u64) {
+        (self.progress)(rows_read, bytes_read);
+    }
 }
 
 fn stage<R: FactRows>(
@@ -412,12 +421,14 @@ fn stage<R: FactRows>(
     mapping: &KindMapping,
     seen: &mut KeySet,
     rejects: &mut Vec<Reject>,
+    progress: &mut dyn FnMut(u64, u64),
     convert: fn(&mut [Value]) -> (NaiveDate, R),
 ) -> Result<(FileReport, StagedBatch), StageError> {
     let mut sink = FactSink {
         writer: BatchWriter::new(facts, batch_id),
         convert,
         rejects,
+        progress,
         error: None,
     };
     let report = read_file(path, mapping, seen, &mut sink).map_err(StageError::Read)?;

@@ -114,7 +114,12 @@ impl Hasher for Fingerprint {
 pub trait RowSink {
     fn row(&mut self, row: Row);
     fn reject(&mut self, reject: Reject);
+    /// Called every `PROGRESS_EVERY` rows with the rows read and the (decoded) bytes read so far.
+    fn progress(&mut self, _rows_read: u64, _bytes_read: u64) {}
 }
+
+/// How often `RowSink::progress` is called.
+pub const PROGRESS_EVERY: u64 = 64 * 1024;
 
 /// Where each field's text comes from.
 #[derive(Debug, Clone)]
@@ -229,7 +234,12 @@ pub fn read_file(
     let mut amount_sums = vec![0i128; kind.fields().len()];
     loop {
         match reader.read_record(&mut record) {
-            Ok(true) => report.rows_read += 1,
+            Ok(true) => {
+                report.rows_read += 1;
+                if report.rows_read.is_multiple_of(PROGRESS_EVERY) {
+                    sink.progress(report.rows_read, record.position().map_or(0, |p| p.byte()));
+                }
+            }
             Ok(false) => break,
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 return Err(ReadError::Io {

@@ -165,11 +165,26 @@ pub async fn run(
         println!("已撤销中断的批次 {undone} / undid the interrupted batch {undone}");
     }
     let files = collect_files(args.inputs)?;
-    let bar = crate::build::progress(files.len() as u64, "import 导入");
     let mut rejects = Vec::new();
     let mut all_good = true;
     let mut lines = Vec::new();
-    for path in &files {
+    for (index, path) in files.iter().enumerate() {
+        // One bar per file over its bytes: rows/s in the message, throughput and ETA from bytes.
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, ETA {eta}) {msg}",
+            )
+            .expect("valid template"),
+        );
+        bar.set_prefix(format!("{}/{}", index + 1, files.len()));
+        let started = std::time::Instant::now();
+        let mut progress = |rows: u64, bytes: u64| {
+            bar.set_position(bytes);
+            let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
+        };
         let outcome = import_fact_file(
             store,
             &facts,
@@ -178,9 +193,10 @@ pub async fn run(
             &args.options,
             &actor,
             &mut rejects,
+            &mut progress,
         )
         .await?;
-        bar.inc(1);
+        bar.finish_and_clear();
         match outcome {
             FileOutcome::Imported {
                 batch_id,
@@ -224,7 +240,6 @@ pub async fn run(
             }
         }
     }
-    bar.finish_and_clear();
     for line in lines {
         println!("{line}");
     }

@@ -40,6 +40,7 @@ async fn import(
         options,
         &actor(),
         &mut rejects,
+        &mut |_, _| {},
     )
     .await
     .unwrap()
