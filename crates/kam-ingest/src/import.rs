@@ -88,6 +88,20 @@ pub struct ImportOptions {
     pub max_rejects: RejectLimit,
 }
 
+/// Where an import reports as it goes: every reject, and progress (rows read, bytes read).
+pub struct Feedback<'a> {
+    pub rejects: &'a mut Vec<Reject>,
+    pub progress: &'a mut dyn FnMut(u64, u64),
+}
+
+impl std::fmt::Debug for Feedback<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feedback")
+            .field("rejects", &self.rejects.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// What happened to one file.
 #[derive(Debug)]
 pub enum FileOutcome {
@@ -168,8 +182,7 @@ pub async fn import_fact_file(
     path: &Path,
     options: &ImportOptions,
     actor: &Actor,
-    rejects: &mut Vec<Reject>,
-    progress: &mut dyn FnMut(u64, u64),
+    feedback: Feedback<'_>,
 ) -> Result<FileOutcome, ImportError> {
     let file = path.display().to_string();
     let name = path
@@ -241,8 +254,7 @@ pub async fn import_fact_file(
             path,
             kind_mapping,
             &mut seen,
-            rejects,
-            progress,
+            feedback,
             to_balance,
         ),
         ExtractKind::Transactions => stage::<TransactionRow>(
@@ -251,8 +263,7 @@ pub async fn import_fact_file(
             path,
             kind_mapping,
             &mut seen,
-            rejects,
-            progress,
+            feedback,
             to_transaction,
         ),
         ExtractKind::Loans => stage::<LoanRow>(
@@ -261,8 +272,7 @@ pub async fn import_fact_file(
             path,
             kind_mapping,
             &mut seen,
-            rejects,
-            progress,
+            feedback,
             to_loan,
         ),
         ExtractKind::Fees => stage::<FeeRow>(
@@ -271,8 +281,7 @@ pub async fn import_fact_file(
             path,
             kind_mapping,
             &mut seen,
-            rejects,
-            progress,
+            feedback,
             to_fee,
         ),
         _ => unreachable!("only fact kinds reach here"),
@@ -420,10 +429,10 @@ fn stage<R: FactRows>(
     path: &Path,
     mapping: &KindMapping,
     seen: &mut KeySet,
-    rejects: &mut Vec<Reject>,
-    progress: &mut dyn FnMut(u64, u64),
+    feedback: Feedback<'_>,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
 ) -> Result<(FileReport, StagedBatch), StageError> {
+    let Feedback { rejects, progress } = feedback;
     let mut sink = FactSink {
         writer: BatchWriter::new(facts, batch_id),
         convert,

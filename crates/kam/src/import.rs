@@ -192,8 +192,10 @@ pub async fn run(
             path,
             &args.options,
             &actor,
-            &mut rejects,
-            &mut progress,
+            kam_ingest::import::Feedback {
+                rejects: &mut rejects,
+                progress: &mut progress,
+            },
         )
         .await?;
         bar.finish_and_clear();

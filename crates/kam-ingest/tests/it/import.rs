@@ -39,8 +39,10 @@ async fn import(
         path,
         options,
         &actor(),
-        &mut rejects,
-        &mut |_, _| {},
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
     )
     .await
     .unwrap()
