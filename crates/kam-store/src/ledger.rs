@@ -90,13 +90,8 @@ impl Store {
         date: NaiveDate,
         content_hash: &str,
     ) -> Result<Option<ImportBatch>> {
-        let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
-        sql.bind(kind)
-            .push(" and business_date = ")
-            .bind(date.to_string())
-            .push(" and content_hash = ")
-            .bind(content_hash);
-        Ok(self.batches_where(sql).await?.pop())
+        self.committed_batch_matching(kind, date, "content_hash", content_hash)
+            .await
     }
 
     /// The committed batch occupying a file slot (kind, date, file name), if any.
@@ -106,12 +101,24 @@ impl Store {
         date: NaiveDate,
         file_name: &str,
     ) -> Result<Option<ImportBatch>> {
+        self.committed_batch_matching(kind, date, "file_name", file_name)
+            .await
+    }
+
+    /// The committed batch of `kind` on `date` whose `column` (a constant of this file) equals `value`.
+    async fn committed_batch_matching(
+        &self,
+        kind: &str,
+        date: NaiveDate,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<ImportBatch>> {
         let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
         sql.bind(kind)
             .push(" and business_date = ")
             .bind(date.to_string())
-            .push(" and file_name = ")
-            .bind(file_name);
+            .push(&format!(" and {column} = "))
+            .bind(value);
         Ok(self.batches_where(sql).await?.pop())
     }
 
