@@ -7,7 +7,6 @@
 //! anywhere leaves either nothing, or a pending batch that the next run removes before it starts.
 
 use std::{
-    collections::HashSet,
     fs::File,
     io::{self, Read},
     path::{Path, PathBuf},
@@ -373,23 +372,20 @@ async fn unique_batch_id(
     date: NaiveDate,
     hash: &str,
 ) -> Result<String, ImportError> {
+    // The same content gets a suffix only when it was imported before and since reverted or
+    // replaced; ask about the candidates one by one rather than reading the whole ledger per file.
     let base = format!("{kind}-{}-{}", date.format("%Y%m%d"), &hash[..12]);
-    let taken: HashSet<String> = store
-        .import_batches()
-        .await?
-        .into_iter()
-        .map(|b| b.batch_id)
-        .collect();
-    Ok((1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            }
-        })
-        .find(|id| !taken.contains(id))
-        .expect("an unused id exists"))
+    for n in 1.. {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if !store.batch_id_taken(&candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("an unbounded search ends with a free id")
 }
 
 enum StageError {

@@ -32,14 +32,6 @@ pub struct LoadCounts {
     pub payroll_links: usize,
 }
 
-/// Re-exported names kept for callers that build the parts separately.
-pub type BulkUser = kam_core::user::NewUser;
-pub type BulkMember = kam_core::reference::MemberRecord;
-pub type BulkAssignment = kam_core::reference::AssignmentRecord;
-pub type BulkAccount = kam_core::reference::AccountRecord;
-pub type BulkPayroll = kam_core::reference::PayrollRecord;
-pub type BulkLoad = ReferenceData;
-
 async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
     max_binds: usize,

@@ -34,11 +34,6 @@ impl Backend {
         }
     }
 
-    /// sqlx records `success` as an integer in SQLite and a boolean in PostgreSQL.
-    pub(crate) fn true_value(self) -> bool {
-        true
-    }
-
     /// How many bind parameters a multi-row insert carries per statement.
     ///
     /// SQLite allows 32766, but looking up a numbered parameter's name (`$n`) scans the statement's

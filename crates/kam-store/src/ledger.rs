@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use kam_core::code_enum;
-use sqlx::{Row, any::AnyRow};
+use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use crate::{Actor, Error, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql};
 
@@ -147,35 +147,31 @@ impl Store {
     /// Records a batch as pending, before any of its files become visible.
     pub async fn begin_import_batch(&self, actor: &Actor, batch: &NewImportBatch) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at) values (")
-            .bind(batch.batch_id.as_str()).push(", ")
-            .bind(batch.kind.as_str()).push(", ")
-            .bind(batch.business_date.to_string()).push(", ")
-            .bind(batch.file_name.as_str()).push(", ")
-            .bind(batch.content_hash.as_str()).push(", 'pending', ")
-            .bind(batch.rows_read).push(", ")
-            .bind(batch.loaded).push(", ")
-            .bind(batch.rejected).push(", ")
-            .bind(batch.duplicates).push(", ")
-            .bind(batch.amount_total_minor).push(", ")
-            .bind(actor.name.as_str()).push(", ")
-            .bind(audit::now())
-            .push(")")
-            .query()
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+        insert_batch(&mut tx, actor, batch, BatchState::Pending).await?;
+        let detail = format!("{} {} {}", batch.kind, batch.business_date, batch.file_name);
         audit::record(
             &mut tx,
             actor,
             "begin",
             "import_batch",
             &batch.batch_id,
-            &format!("{} {} {}", batch.kind, batch.business_date, batch.file_name),
+            &detail,
         )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// True when a batch with this id exists in any state.
+    pub async fn batch_id_taken(&self, batch_id: &str) -> Result<bool> {
+        let mut sql = Sql::new("select count(*) as n from import_batch where batch_id = ");
+        sql.bind(batch_id);
+        Ok(sql
+            .query()
+            .fetch_one(self.pool())
+            .await?
+            .try_get::<i64, _>("n")?
+            > 0)
     }
 
     /// Commits a pending batch; with `replaces`, the old committed batch of the slot becomes
@@ -245,25 +241,7 @@ impl Store {
             .query()
             .execute(&mut *tx)
             .await?;
-        Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at) values (")
-            .bind(batch.batch_id.as_str()).push(", ")
-            .bind(batch.kind.as_str()).push(", ")
-            .bind(batch.business_date.to_string()).push(", ")
-            .bind(batch.file_name.as_str()).push(", ")
-            .bind(batch.content_hash.as_str()).push(", 'committed', ")
-            .bind(batch.rows_read).push(", ")
-            .bind(batch.loaded).push(", ")
-            .bind(batch.rejected).push(", ")
-            .bind(batch.duplicates).push(", ")
-            .bind(batch.amount_total_minor).push(", ")
-            .bind(actor.name.as_str()).push(", ")
-            .bind(audit::now()).push(", ")
-            .bind(audit::now())
-            .push(")")
-            .query()
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+        insert_batch(&mut tx, actor, batch, BatchState::Committed).await?;
         audit::record(
             &mut tx,
             actor,
@@ -327,4 +305,36 @@ impl Store {
                 key: batch_id.to_owned(),
             })
     }
+}
+
+/// Inserts a ledger row in `state`; a committed row is finished the moment it is written.
+async fn insert_batch(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    batch: &NewImportBatch,
+    state: BatchState,
+) -> Result<()> {
+    let now = audit::now();
+    let finished_at = (state != BatchState::Pending).then(|| now.clone());
+    Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at) values (")
+        .bind(batch.batch_id.as_str()).push(", ")
+        .bind(batch.kind.as_str()).push(", ")
+        .bind(batch.business_date.to_string()).push(", ")
+        .bind(batch.file_name.as_str()).push(", ")
+        .bind(batch.content_hash.as_str()).push(", ")
+        .bind(state.as_str()).push(", ")
+        .bind(batch.rows_read).push(", ")
+        .bind(batch.loaded).push(", ")
+        .bind(batch.rejected).push(", ")
+        .bind(batch.duplicates).push(", ")
+        .bind(batch.amount_total_minor).push(", ")
+        .bind(actor.name.as_str()).push(", ")
+        .bind(now).push(", ")
+        .bind(finished_at)
+        .push(")")
+        .query()
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+    Ok(())
 }

@@ -32,9 +32,7 @@ use sqlx::{
 };
 
 pub use audit::{Actor, AuditEvent};
-pub use bulk::{
-    BulkAccount, BulkAssignment, BulkLoad, BulkMember, BulkPayroll, BulkUser, LoadCounts,
-};
+pub use bulk::LoadCounts;
 pub use customer::{CustomerFilter, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
@@ -119,7 +117,7 @@ impl Store {
         }
         let version: Option<i64> =
             sqlx::query_scalar("select max(version) from _sqlx_migrations where success = $1")
-                .bind(self.backend.true_value())
+                .bind(true)
                 .fetch_one(&self.pool)
                 .await?;
         Ok(version.unwrap_or(0))

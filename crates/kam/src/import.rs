@@ -27,6 +27,31 @@ impl RowSink for CheckSink {
     }
 }
 
+/// Shows the first rejects on the terminal (all of them go to `--rejects FILE`).
+fn print_rejects(rejects: &[Reject]) {
+    const SHOWN: usize = 20;
+    for reject in rejects.iter().take(SHOWN) {
+        let column = if reject.column.is_empty() {
+            "(row)"
+        } else {
+            &reject.column
+        };
+        println!(
+            "  {}:{} [{}] {column} = “{}”: {} / {}",
+            reject.file,
+            reject.line,
+            reject.code,
+            reject.value,
+            reject.message_zh,
+            reject.message_en
+        );
+    }
+    if rejects.len() > SHOWN {
+        let more = rejects.len() - SHOWN;
+        println!("  … 另有 {more} 条 / {more} more");
+    }
+}
+
 /// Runs the check; returns whether everything read cleanly (no file errors, no rejects).
 pub fn check(
     mapping_path: Option<&Path>,
@@ -105,29 +130,7 @@ pub fn check(
         total(|r| r.rejected),
         total(|r| r.duplicates)
     );
-    for reject in sink.rejects.iter().take(20) {
-        println!(
-            "  {}:{} [{}] {} = “{}”: {} / {}",
-            reject.file,
-            reject.line,
-            reject.code,
-            if reject.column.is_empty() {
-                "(row)"
-            } else {
-                &reject.column
-            },
-            reject.value,
-            reject.message_zh,
-            reject.message_en
-        );
-    }
-    if sink.rejects.len() > 20 {
-        println!(
-            "  … 另有 {} 条 / {} more",
-            sink.rejects.len() - 20,
-            sink.rejects.len() - 20
-        );
-    }
+    print_rejects(&sink.rejects);
     if let Some(path) = rejects_path {
         write_rejects(path, &sink.rejects)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -245,18 +248,7 @@ pub async fn run(
     for line in lines {
         println!("{line}");
     }
-    for reject in rejects.iter().take(20) {
-        println!(
-            "  {}:{} [{}] {} = “{}”: {} / {}",
-            reject.file,
-            reject.line,
-            reject.code,
-            reject.column,
-            reject.value,
-            reject.message_zh,
-            reject.message_en
-        );
-    }
+    print_rejects(&rejects);
     if let Some(path) = args.rejects_path {
         write_rejects(path, &rejects).with_context(|| format!("writing {}", path.display()))?;
         println!(
