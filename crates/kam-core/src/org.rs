@@ -178,7 +178,7 @@ pub(crate) fn parse_code(field: &'static str, value: &str) -> Result<String, Par
 }
 
 /// A display name: not blank, at most 200 characters, no control characters.
-pub(crate) fn parse_name(field: &'static str, value: &str) -> Result<String, ParseError> {
+pub fn parse_name(field: &'static str, value: &str) -> Result<String, ParseError> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
         Err(ParseError::new(

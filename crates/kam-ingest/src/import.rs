@@ -1,7 +1,8 @@
-//! The import of fact extracts (balances, transactions, loans, fees): one batch per file, recorded
-//! in the store's ledger, written to Parquet through kam-facts, idempotent and safe against kill -9.
+//! The import of extracts: one batch per file, recorded in the store's ledger, idempotent and safe
+//! against kill -9. Facts (balances, transactions, loans, fees) are written to Parquet through
+//! kam-facts; master data is merged into the store by `master.rs`.
 //!
-//! Order of a batch: read and validate the whole file into staged (hidden) Parquet files → check
+//! Order of a fact batch: read and validate the whole file into staged (hidden) Parquet files → check
 //! the reject limit → record the batch as pending → publish the files → commit (swapping out a
 //! replaced batch in the same transaction) → remove the replaced batch's files. A run that dies
 //! anywhere leaves either nothing, or a pending batch that the next run removes before it starts.
@@ -17,13 +18,14 @@ use kam_facts::{
     BalanceRow, BatchWriter, Direction, FactError, FactRows, FactWriter, FeeRow, LoanRow,
     StagedBatch, TransactionRow,
 };
-use kam_store::{Actor, ImportBatch, NewImportBatch, Store};
+use kam_store::{Actor, ImportBatch, MergeCounts, NewImportBatch, Store};
 use sha2::{Digest, Sha256};
 
 use crate::{
     control::check_control_file,
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
+    master,
     reader::{FileReport, KeySet, ReadError, Row, RowSink, read_file},
     reject::Reject,
     value::Value,
@@ -108,7 +110,10 @@ pub enum FileOutcome {
         batch_id: String,
         report: FileReport,
         replaced: Option<String>,
+        /// Parquet bytes written (facts); 0 for master data.
         bytes: u64,
+        /// Rows inserted and updated (master data); `None` for facts.
+        merged: Option<MergeCounts>,
     },
     /// The same content was imported before; nothing was done.
     AlreadyImported { batch: ImportBatch },
@@ -129,6 +134,10 @@ pub enum ImportError {
     Facts(#[from] FactError),
     #[error("{file}: {source}")]
     Io { file: String, source: io::Error },
+    #[error(
+        "批次 {batch_id}（{kind}）是按业务键合并的主数据，无法撤销；请导入更正文件并加 --replace / batch {batch_id} ({kind}) is master data merged by business key and cannot be reverted; import a corrected file with --replace"
+    )]
+    NotRevertible { batch_id: String, kind: String },
 }
 
 /// Undoes what interrupted runs left: every pending batch loses its files and its ledger row.
@@ -173,48 +182,97 @@ pub fn date_in_name(name: &str) -> Option<NaiveDate> {
         .find_map(|i| NaiveDate::parse_from_str(&name[i..i + 8], "%Y%m%d").ok())
 }
 
-/// Imports one fact file as one batch.
-pub async fn import_fact_file(
+/// What every import of a file decides before reading it: its kind, business date, content
+/// hash, the batch it would replace and the id of the new batch.
+struct Plan<'m> {
+    file: String,
+    name: String,
+    mapping: &'m KindMapping,
+    business_date: NaiveDate,
+    hash: String,
+    existing: Option<ImportBatch>,
+    batch_id: String,
+}
+
+impl Plan<'_> {
+    fn refused(&self, zh: String, en: String, report: FileReport) -> FileOutcome {
+        FileOutcome::Refused {
+            file: self.file.clone(),
+            zh: format!("{zh}，本批次未提交"),
+            en: format!("{en}; the batch was not committed"),
+            report: Some(report),
+        }
+    }
+
+    /// The ledger row of the batch, from the reconciled report.
+    fn ledger_row(&self, report: &FileReport) -> NewImportBatch {
+        let amount_total: i128 = report.amount_sums.values().sum();
+        NewImportBatch {
+            batch_id: self.batch_id.clone(),
+            kind: self.mapping.kind.as_str().to_owned(),
+            business_date: self.business_date,
+            file_name: self.name.clone(),
+            content_hash: self.hash.clone(),
+            rows_read: to_i64(report.rows_read),
+            loaded: to_i64(report.loaded),
+            rejected: to_i64(report.rejected),
+            duplicates: to_i64(report.duplicates),
+            amount_total_minor: i64::try_from(amount_total).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Why a read file may not be committed: its control file disagrees, or too many rejects.
+    fn objection(
+        &self,
+        path: &Path,
+        options: &ImportOptions,
+        report: &FileReport,
+    ) -> Option<(String, String)> {
+        if let Err(problem) = check_control_file(path, self.mapping.amount_unit, report) {
+            return Some(problem);
+        }
+        let (rejected, read) = (report.rejected + report.duplicates, report.rows_read);
+        options.max_rejects.exceeded(rejected, read).then(|| {
+            (
+                format!("拒绝 {rejected} 行（共 {read} 行），超过 --max-rejects 上限"),
+                format!("{rejected} of {read} rows rejected, above --max-rejects"),
+            )
+        })
+    }
+}
+
+async fn plan<'m>(
     store: &Store,
-    facts: &FactWriter,
-    mapping: &Mapping,
+    mapping: &'m Mapping,
     path: &Path,
     options: &ImportOptions,
-    actor: &Actor,
-    feedback: Feedback<'_>,
-) -> Result<FileOutcome, ImportError> {
+) -> Result<Result<Plan<'m>, FileOutcome>, ImportError> {
     let file = path.display().to_string();
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
-    let refused = |zh: String, en: String| FileOutcome::Refused {
-        file: file.clone(),
-        zh,
-        en,
-        report: None,
+    let refused = |zh: String, en: String| {
+        Ok(Err(FileOutcome::Refused {
+            file: file.clone(),
+            zh,
+            en,
+            report: None,
+        }))
     };
     let Some(kind_mapping) = mapping.kind_for(&name) else {
-        return Ok(refused(
+        return refused(
             "映射中没有匹配此文件名的类型".into(),
             "no kind of the mapping matches this file name".into(),
-        ));
+        );
     };
     let kind = kind_mapping.kind;
-    if !kind.is_fact() {
-        return Ok(refused(
-            format!("{kind} 属于业务数据，导入将在后续版本提供；可先用 kam import check 校验"),
-            format!(
-                "{kind} is operational data, whose import is not available yet; `kam import check` validates it"
-            ),
-        ));
-    }
     let Some(business_date) = options.business_date.or_else(|| date_in_name(&name)) else {
-        return Ok(refused(
+        return refused(
             "无法确定业务日期：文件名中没有 YYYYMMDD 日期，请用 --business-date 指定".into(),
             "cannot tell the business date: no YYYYMMDD date in the file name; give --business-date".into(),
-        ));
+        );
     };
     let hash = content_hash(path).map_err(|source| ImportError::Io {
         file: file.clone(),
@@ -224,7 +282,7 @@ pub async fn import_fact_file(
         .committed_batch_with_content(kind.as_str(), business_date, &hash)
         .await?
     {
-        return Ok(FileOutcome::AlreadyImported { batch });
+        return Ok(Err(FileOutcome::AlreadyImported { batch }));
     }
     let existing = store
         .committed_batch_in_slot(kind.as_str(), business_date, &name)
@@ -232,7 +290,7 @@ pub async fn import_fact_file(
     if let Some(old) = &existing
         && !options.replace
     {
-        return Ok(refused(
+        return refused(
             format!(
                 "该文件位（{kind}，{business_date}，{name}）已有内容不同的批次 {}；如为更正文件，请加 --replace",
                 old.batch_id
@@ -241,112 +299,182 @@ pub async fn import_fact_file(
                 "batch {} with different content already holds this slot ({kind}, {business_date}, {name}); add --replace for a corrected file",
                 old.batch_id
             ),
-        ));
+        );
     }
     let batch_id = unique_batch_id(store, kind, business_date, &hash).await?;
+    Ok(Ok(Plan {
+        file,
+        name,
+        mapping: kind_mapping,
+        business_date,
+        hash,
+        existing,
+        batch_id,
+    }))
+}
 
+/// Imports one file as one batch: facts to Parquet, master data merged into the store.
+pub async fn import_file(
+    store: &Store,
+    facts: &FactWriter,
+    mapping: &Mapping,
+    path: &Path,
+    options: &ImportOptions,
+    actor: &Actor,
+    feedback: Feedback<'_>,
+) -> Result<FileOutcome, ImportError> {
+    let plan = match plan(store, mapping, path, options).await? {
+        Ok(plan) => plan,
+        Err(outcome) => return Ok(outcome),
+    };
+    if plan.mapping.kind.is_fact() {
+        import_facts(store, facts, plan, path, options, actor, feedback).await
+    } else {
+        import_master(store, plan, path, options, actor, feedback).await
+    }
+}
+
+async fn import_facts(
+    store: &Store,
+    facts: &FactWriter,
+    plan: Plan<'_>,
+    path: &Path,
+    options: &ImportOptions,
+    actor: &Actor,
+    feedback: Feedback<'_>,
+) -> Result<FileOutcome, ImportError> {
+    let (batch_id, kind_mapping) = (&plan.batch_id, plan.mapping);
     let mut seen = KeySet::default();
-    let read = match kind {
-        ExtractKind::Balances => stage::<BalanceRow>(
-            facts,
-            &batch_id,
-            path,
-            kind_mapping,
-            &mut seen,
-            feedback,
-            to_balance,
-        ),
-        ExtractKind::Transactions => stage::<TransactionRow>(
-            facts,
-            &batch_id,
-            path,
-            kind_mapping,
-            &mut seen,
-            feedback,
-            to_transaction,
-        ),
-        ExtractKind::Loans => stage::<LoanRow>(
-            facts,
-            &batch_id,
-            path,
-            kind_mapping,
-            &mut seen,
-            feedback,
-            to_loan,
-        ),
-        ExtractKind::Fees => stage::<FeeRow>(
-            facts,
-            &batch_id,
-            path,
-            kind_mapping,
-            &mut seen,
-            feedback,
-            to_fee,
-        ),
+    // One call, typed by the row conversion of the kind.
+    macro_rules! stage_with {
+        ($convert:expr) => {
+            stage(
+                facts,
+                batch_id,
+                path,
+                kind_mapping,
+                &mut seen,
+                feedback,
+                $convert,
+            )
+        };
+    }
+    let read = match kind_mapping.kind {
+        ExtractKind::Balances => stage_with!(to_balance),
+        ExtractKind::Transactions => stage_with!(to_transaction),
+        ExtractKind::Loans => stage_with!(to_loan),
+        ExtractKind::Fees => stage_with!(to_fee),
         _ => unreachable!("only fact kinds reach here"),
     };
     let (report, staged) = match read {
         Ok(done) => done,
-        Err(StageError::Read(error)) => return Ok(refused(format!("{error}"), format!("{error}"))),
+        Err(StageError::Read(error)) => {
+            return Ok(FileOutcome::Refused {
+                file: plan.file.clone(),
+                zh: format!("{error}"),
+                en: format!("{error}"),
+                report: None,
+            });
+        }
         Err(StageError::Facts(error)) => return Err(error.into()),
     };
-    if let Err((zh, en)) = check_control_file(path, kind_mapping.amount_unit, &report) {
+    if let Some((zh, en)) = plan.objection(path, options, &report) {
         staged.discard();
-        return Ok(FileOutcome::Refused {
-            file,
-            zh: format!("{zh}，本批次未提交"),
-            en: format!("{en}; the batch was not committed"),
-            report: Some(report),
-        });
+        return Ok(plan.refused(zh, en, report));
     }
-    if options
-        .max_rejects
-        .exceeded(report.rejected + report.duplicates, report.rows_read)
-    {
-        staged.discard();
-        let (rejected, read) = (report.rejected + report.duplicates, report.rows_read);
-        return Ok(FileOutcome::Refused {
-            file,
-            zh: format!(
-                "拒绝 {rejected} 行（共 {read} 行），超过 --max-rejects 上限，本批次未提交"
-            ),
-            en: format!(
-                "{rejected} of {read} rows rejected, above --max-rejects; the batch was not committed"
-            ),
-            report: Some(report),
-        });
-    }
-    let amount_total: i128 = report.amount_sums.values().sum();
     store
-        .begin_import_batch(
-            actor,
-            &NewImportBatch {
-                batch_id: batch_id.clone(),
-                kind: kind.as_str().to_owned(),
-                business_date,
-                file_name: name,
-                content_hash: hash,
-                rows_read: to_i64(report.rows_read),
-                loaded: to_i64(report.loaded),
-                rejected: to_i64(report.rejected),
-                duplicates: to_i64(report.duplicates),
-                amount_total_minor: i64::try_from(amount_total).unwrap_or(i64::MAX),
-            },
-        )
+        .begin_import_batch(actor, &plan.ledger_row(&report))
         .await?;
     let bytes = staged.publish()?;
-    let replaced = existing.map(|old| old.batch_id);
+    let replaced = plan.existing.as_ref().map(|old| old.batch_id.clone());
     store
-        .commit_import_batch(actor, &batch_id, replaced.as_deref())
+        .commit_import_batch(actor, batch_id, replaced.as_deref())
         .await?;
     if let Some(old) = &replaced {
         facts.remove_batch(old)?;
     }
     Ok(FileOutcome::Imported {
-        batch_id,
+        batch_id: plan.batch_id,
         report,
         replaced,
         bytes,
+        merged: None,
+    })
+}
+
+/// Master data: read on a thread, converted and merged chunk by chunk in one transaction that
+/// commits with the ledger row — or is rolled back whole when the file may not be committed.
+async fn import_master(
+    store: &Store,
+    plan: Plan<'_>,
+    path: &Path,
+    options: &ImportOptions,
+    actor: &Actor,
+    feedback: Feedback<'_>,
+) -> Result<FileOutcome, ImportError> {
+    let Feedback { rejects, progress } = feedback;
+    let kind = plan.mapping.kind;
+    let (mut receiver, reader) = master::spawn_reader(path.to_path_buf(), plan.mapping.clone());
+    let mut merge = store.begin_merge().await?;
+    // Rows that passed the reader but not the domain or the store: moved from loaded to rejected.
+    let (mut refused, mut refused_amount) = (0u64, 0i128);
+    while let Some(message) = receiver.recv().await {
+        match message {
+            master::Message::Rows(rows) => {
+                let converted = master::convert(kind, &plan.file, plan.mapping, rows);
+                for (reject, amount) in converted.rejects {
+                    refused += 1;
+                    refused_amount += i128::from(amount);
+                    rejects.push(reject);
+                }
+                for refusal in merge.apply(actor, converted.chunk).await? {
+                    refused += 1;
+                    refused_amount += i128::from(converted.amounts[refusal.index]);
+                    rejects.push(master::refusal_reject(
+                        &plan.file,
+                        plan.mapping,
+                        converted.lines[refusal.index],
+                        master::refusal_code(refusal.kind),
+                        refusal.error,
+                    ));
+                }
+            }
+            master::Message::Reject(reject) => rejects.push(reject),
+            master::Message::Progress(rows, bytes) => progress(rows, bytes),
+        }
+    }
+    let mut report = match reader.await {
+        Ok(Ok(report)) => report,
+        Ok(Err(error)) => {
+            return Ok(FileOutcome::Refused {
+                file: plan.file.clone(),
+                zh: format!("{error}"),
+                en: format!("{error}"),
+                report: None,
+            });
+        }
+        Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+    };
+    report.loaded -= refused;
+    report.rejected += refused;
+    // Master kinds have at most one amount field (payroll's monthly amount).
+    if let Some(sum) = report.amount_sums.values_mut().next() {
+        *sum -= refused_amount;
+    }
+    if let Some((zh, en)) = plan.objection(path, options, &report) {
+        drop(merge);
+        return Ok(plan.refused(zh, en, report));
+    }
+    let replaced = plan.existing.as_ref().map(|old| old.batch_id.clone());
+    let counts = merge
+        .commit(actor, &plan.ledger_row(&report), replaced.as_deref())
+        .await?;
+    Ok(FileOutcome::Imported {
+        batch_id: plan.batch_id,
+        report,
+        replaced,
+        bytes: 0,
+        merged: Some(counts),
     })
 }
 
@@ -357,6 +485,13 @@ pub async fn revert(
     actor: &Actor,
     batch_id: &str,
 ) -> Result<ImportBatch, ImportError> {
+    let batch = store.import_batch(batch_id).await?;
+    if ExtractKind::parse(&batch.kind).is_ok_and(|kind| !kind.is_fact()) {
+        return Err(ImportError::NotRevertible {
+            batch_id: batch_id.to_owned(),
+            kind: batch.kind,
+        });
+    }
     let batch = store.revert_import_batch(actor, batch_id).await?;
     facts.remove_batch(batch_id)?;
     Ok(batch)
@@ -540,6 +675,24 @@ fn to_fee(v: &mut [Value]) -> (NaiveDate, FeeRow) {
             currency: text(&mut v[4]).into(),
         },
     )
+}
+
+/// The files in the order an import takes them: master data in dependency order (org units before
+/// users before customers before accounts …), then facts; within a kind by path. Files no kind
+/// matches come last (they are refused one by one with the reason).
+pub fn import_order(mapping: &Mapping, mut files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let rank = |path: &PathBuf| {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        mapping
+            .kind_for(name)
+            .and_then(|k| ExtractKind::ALL.iter().position(|a| *a == k.kind))
+            .unwrap_or(usize::MAX)
+    };
+    files.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    files
 }
 
 /// Files of the inputs, recursively, sorted by path (so which of two duplicates wins never

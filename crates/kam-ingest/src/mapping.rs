@@ -58,6 +58,8 @@ struct FormatFile {
     century_pivot: Option<u32>,
     amount_unit: Option<String>,
     currency: Option<String>,
+    /// `reject` (default) or `warn`: what a resident ID number failing its check digit does.
+    id_number_check: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +125,16 @@ pub struct KindMapping {
     /// field → (bank code → kam code).
     pub codes: BTreeMap<&'static str, BTreeMap<String, String>>,
     pub signed_amount: bool,
+    pub id_number_check: IdNumberCheck,
+}
+
+/// What a resident ID number that fails the GB 11643 check does to its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdNumberCheck {
+    /// The row is rejected (the default).
+    Reject,
+    /// The row loads without the ID number, and a warning says where it was.
+    Warn,
 }
 
 /// A whole mapping file: one `KindMapping` per kind it describes.
@@ -146,10 +158,11 @@ impl Mapping {
     pub fn kam_default() -> Self {
         let mut text = String::from("version = 1\n");
         for kind in ExtractKind::ALL {
+            // Master files may carry a date (`customers_20261127.csv`) or not (`customers.csv`).
             let pattern = if kind.is_fact() {
                 format!("{kind}_*.csv")
             } else {
-                format!("{kind}.csv")
+                format!("{kind}*.csv")
             };
             text.push_str(&format!("[kinds.{kind}]\nfiles = \"{pattern}\"\n"));
         }
@@ -294,6 +307,20 @@ fn resolve(
         )
     })?;
 
+    let id_number_check = match pick(format, defaults, |f| f.id_number_check.as_ref())
+        .map(String::as_str)
+        .unwrap_or("reject")
+    {
+        "reject" => IdNumberCheck::Reject,
+        "warn" => IdNumberCheck::Warn,
+        other => {
+            return Err((
+                format!("id_number_check = \"{other}\": accepted are reject, warn"),
+                format!("id_number_check = \"{other}\"：可接受 reject、warn"),
+            ));
+        }
+    };
+
     let field_of = |name: &str, table: &str| -> Result<&'static str, Problem> {
         if looks_like_authentication_data(name) {
             return Err((
@@ -390,6 +417,7 @@ fn resolve(
         constants,
         codes,
         signed_amount: file.signed_amount,
+        id_number_check,
     })
 }
 

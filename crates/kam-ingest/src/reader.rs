@@ -15,8 +15,9 @@ use kam_core::customer::mask_middle;
 
 use crate::{
     kind::{ExtractKind, FieldSpec, FieldType},
+    mapping::IdNumberCheck,
     mapping::{Column, KindMapping, looks_like_authentication_data},
-    reject::{Reject, RejectCode},
+    reject::{Reject, RejectCode, Severity},
     value::{Value, parse_value},
 };
 
@@ -36,6 +37,8 @@ pub struct FileReport {
     pub loaded: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Rows loaded with a problem noted (not counted as rejected).
+    pub warned: u64,
     /// Sum of each amount field over the loaded rows, in fen.
     pub amount_sums: BTreeMap<&'static str, i128>,
     /// Columns dropped because they look like authentication data, and similar notices.
@@ -177,6 +180,7 @@ pub fn read_file(
         loaded: 0,
         rejected: 0,
         duplicates: 0,
+        warned: 0,
         amount_sums: kind.amount_fields().map(|f| (f, 0)).collect(),
         warnings: Vec::new(),
     };
@@ -232,6 +236,7 @@ pub fn read_file(
 
     // Per field, in catalogue order; only amount fields ever add to theirs.
     let mut amount_sums = vec![0i128; kind.fields().len()];
+    let mut warnings = Vec::new();
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {
@@ -252,6 +257,7 @@ pub fn read_file(
                 let line = e.position().map_or(0, |p| p.line());
                 report.rejected += 1;
                 sink.reject(Reject {
+                    severity: Severity::Reject,
                     file: file_name.clone(),
                     line,
                     column: String::new(),
@@ -269,6 +275,7 @@ pub fn read_file(
         if record.len() != width {
             report.rejected += 1;
             sink.reject(Reject {
+                severity: Severity::Reject,
                 file: file_name.clone(),
                 line,
                 column: String::new(),
@@ -280,11 +287,25 @@ pub fn read_file(
             });
             continue;
         }
-        match build_row(kind, mapping, &sources, &record, line, &file_name) {
+        let built = build_row(
+            kind,
+            mapping,
+            &sources,
+            &record,
+            line,
+            &file_name,
+            &mut warnings,
+        );
+        for warning in warnings.drain(..) {
+            report.warned += 1;
+            sink.reject(warning);
+        }
+        match built {
             Ok(row) => {
                 if !key_positions.is_empty() && !seen_keys.insert(&row.values, &key_positions) {
                     report.duplicates += 1;
                     sink.reject(Reject {
+                        severity: Severity::Reject,
                         file: file_name.clone(),
                         line,
                         column: String::new(),
@@ -383,6 +404,7 @@ fn build_row(
     record: &csv::StringRecord,
     line: u64,
     file: &str,
+    warnings: &mut Vec<Reject>,
 ) -> Result<Row, Box<Reject>> {
     let mut values = Vec::with_capacity(sources.len());
     for (spec, source) in kind.fields().iter().zip(sources) {
@@ -398,6 +420,7 @@ fn build_row(
             .map_or(raw, String::as_str);
         let reject = |code: RejectCode, zh: String, en: String| {
             Box::new(Reject {
+                severity: Severity::Reject,
                 file: file.to_owned(),
                 line,
                 column: column.to_owned(),
@@ -408,8 +431,26 @@ fn build_row(
                 message_en: en,
             })
         };
-        let value = parse_value(spec.ty, mapped, &mapping.dates, mapping.amount_unit)
-            .map_err(|e| reject(e.code, e.zh, e.en))?;
+        let value = match parse_value(spec.ty, mapped, &mapping.dates, mapping.amount_unit) {
+            Ok(value) => value,
+            Err(e)
+                if e.code == RejectCode::BadIdNumber
+                    && mapping.id_number_check == IdNumberCheck::Warn =>
+            {
+                let mut warning = *reject(
+                    e.code,
+                    format!("{}（按映射设置仅警告：行已载入，证件号未保存）", e.zh),
+                    format!(
+                        "{} (a warning by the mapping: the row loaded without the ID number)",
+                        e.en
+                    ),
+                );
+                warning.severity = Severity::Warning;
+                warnings.push(warning);
+                Value::Null
+            }
+            Err(e) => return Err(reject(e.code, e.zh, e.en)),
+        };
         if value == Value::Null
             && spec.required
             && !(spec.name == "direction" && mapping.signed_amount)
@@ -444,6 +485,7 @@ fn build_row(
                     _ => String::new(),
                 };
                 return Err(Box::new(Reject {
+                severity: Severity::Reject,
                     file: file.to_owned(),
                     line,
                     column,

@@ -22,12 +22,32 @@ code_enum! {
         DuplicateKey = "duplicate_key",
         UnknownReference = "unknown_reference",
         Malformed = "malformed",
+        /// A rule of the domain (an individual outside the retail line, a moved org unit).
+        Rule = "rule_violation",
+    }
+}
+
+/// Whether the row stayed out (a reject) or loaded with the problem noted (a warning, e.g. an ID
+/// number failing its check digit when the mapping says `id_number_check = "warn"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Reject,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Reject => "reject",
+            Severity::Warning => "warning",
+        }
     }
 }
 
 /// One rejected row (one reason; a row with several bad fields is reported at its first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
+    pub severity: Severity,
     pub file: String,
     pub line: u64,
     /// The source column (header name or 1-based position), empty for row-level reasons.
@@ -49,6 +69,7 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
         "column",
         "field",
         "value",
+        "severity",
         "reason_code",
         "message_zh",
         "message_en",
@@ -61,6 +82,7 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
             &r.column,
             &r.field,
             &r.value,
+            r.severity.as_str(),
             r.code.as_str(),
             &r.message_zh,
             &r.message_en,

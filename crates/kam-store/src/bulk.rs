@@ -32,10 +32,13 @@ pub struct LoadCounts {
     pub payroll_links: usize,
 }
 
-async fn insert_rows(
+/// Multi-row `head values (…), (…) tail`, as many rows per statement as the dialect's bind limit
+/// allows. `tail` is empty for plain inserts or an `on conflict … do update` clause for merges.
+pub(crate) async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
     max_binds: usize,
     head: &str,
+    tail: &str,
     rows: Vec<Vec<Arg>>,
 ) -> Result<usize> {
     let Some(width) = rows.first().map(Vec::len) else {
@@ -57,6 +60,7 @@ async fn insert_rows(
             }
             sql.push(")");
         }
+        sql.push(tail);
         debug_assert!(sql.arg_count() <= max_binds);
         sql.query().execute(&mut **tx).await?;
     }
@@ -124,6 +128,7 @@ impl Store {
             &mut tx,
             max_binds,
             "insert into product (code, name, line, need_category, risk_level, created_at)",
+            "",
             rows,
         )
         .await?;
@@ -146,7 +151,7 @@ impl Store {
                 now.clone().into(),
             ]);
         }
-        let customers_written = insert_rows(&mut tx, max_binds, "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at)", rows).await
+        let customers_written = insert_rows(&mut tx, max_binds, "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at)", "", rows).await
             .map_err(|e| match e { Error::Database(db) => Error::from_write(db, "customer", "(bulk)"), other => other })?;
         let customers = code_map(&mut tx, "select id, cif_no from customer").await?;
 
@@ -169,6 +174,7 @@ impl Store {
             &mut tx,
             max_binds,
             "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)",
+            "",
             rows,
         )
         .await?;
@@ -186,6 +192,7 @@ impl Store {
             &mut tx,
             max_binds,
             "insert into group_co_unit (group_id, org_unit_id)",
+            "",
             rows,
         )
         .await?;
@@ -207,6 +214,7 @@ impl Store {
             &mut tx,
             max_binds,
             "insert into group_member (customer_id, group_id, parent_customer_id)",
+            "",
             rows,
         )
         .await?;
@@ -226,7 +234,7 @@ impl Store {
                 now.clone().into(),
             ]);
         }
-        let key_people_written = insert_rows(&mut tx, max_binds, "insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at)", rows).await?;
+        let key_people_written = insert_rows(&mut tx, max_binds, "insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at)", "", rows).await?;
 
         let mut rows = Vec::new();
         for a in &data.assignments {
@@ -239,7 +247,7 @@ impl Store {
                 now.clone().into(),
             ]);
         }
-        let assignments_written = insert_rows(&mut tx, max_binds, "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)", rows).await?;
+        let assignments_written = insert_rows(&mut tx, max_binds, "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)", "", rows).await?;
 
         let mut rows = Vec::new();
         for a in &data.accounts {
@@ -252,7 +260,7 @@ impl Store {
                 a.opened_on.to_string().into(),
             ]);
         }
-        let accounts_written = insert_rows(&mut tx, max_binds, "insert into account (account_no, customer_id, product_id, currency, org_unit_id, opened_on)", rows).await?;
+        let accounts_written = insert_rows(&mut tx, max_binds, "insert into account (account_no, customer_id, product_id, currency, org_unit_id, opened_on)", "", rows).await?;
 
         let mut rows = Vec::new();
         for h in &data.holdings {
@@ -268,6 +276,7 @@ impl Store {
             &mut tx,
             max_binds,
             "insert into holding (customer_id, product_id, amount_minor, currency, as_of)",
+            "",
             rows,
         )
         .await?;
@@ -282,7 +291,7 @@ impl Store {
                 p.since.to_string().into(),
             ]);
         }
-        let payroll_written = insert_rows(&mut tx, max_binds, "insert into payroll_link (employer_id, employee_id, monthly_amount_minor, currency, since)", rows).await?;
+        let payroll_written = insert_rows(&mut tx, max_binds, "insert into payroll_link (employer_id, employee_id, monthly_amount_minor, currency, since)", "", rows).await?;
 
         let counts = LoadCounts {
             org_units: data.org_units.len(),

@@ -184,29 +184,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         if let Some(old) = replaces {
-            let changed = Sql::new("update import_batch set state = 'replaced', finished_at = ")
-                .bind(audit::now())
-                .push(" where state = 'committed' and batch_id = ")
-                .bind(old)
-                .query()
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if changed != 1 {
-                return Err(Error::NotFound {
-                    entity: "import_batch",
-                    key: old.to_owned(),
-                });
-            }
-            audit::record(
-                &mut tx,
-                actor,
-                "replace",
-                "import_batch",
-                old,
-                &format!("replaced by {batch_id}"),
-            )
-            .await?;
+            mark_replaced(&mut tx, actor, old, batch_id).await?;
         }
         let changed = Sql::new("update import_batch set state = 'committed', finished_at = ")
             .bind(audit::now())
@@ -295,6 +273,11 @@ impl Store {
         }
         audit::record(&mut tx, actor, "revert", "import_batch", batch_id, "").await?;
         tx.commit().await?;
+        self.import_batch(batch_id).await
+    }
+
+    /// One batch of the ledger, in whatever state.
+    pub async fn import_batch(&self, batch_id: &str) -> Result<ImportBatch> {
         let mut sql = Sql::new(&format!("{COLUMNS} where batch_id = "));
         sql.bind(batch_id);
         self.batches_where(sql)
@@ -308,7 +291,7 @@ impl Store {
 }
 
 /// Inserts a ledger row in `state`; a committed row is finished the moment it is written.
-async fn insert_batch(
+pub(crate) async fn insert_batch(
     tx: &mut Transaction<'_, Any>,
     actor: &Actor,
     batch: &NewImportBatch,
@@ -337,4 +320,36 @@ async fn insert_batch(
         .await
         .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
     Ok(())
+}
+
+/// Marks the committed batch `old` as replaced by `new`, inside the caller's transaction.
+pub(crate) async fn mark_replaced(
+    tx: &mut Transaction<'_, Any>,
+    actor: &Actor,
+    old: &str,
+    new: &str,
+) -> Result<()> {
+    let changed = Sql::new("update import_batch set state = 'replaced', finished_at = ")
+        .bind(audit::now())
+        .push(" where state = 'committed' and batch_id = ")
+        .bind(old)
+        .query()
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if changed != 1 {
+        return Err(Error::NotFound {
+            entity: "import_batch",
+            key: old.to_owned(),
+        });
+    }
+    audit::record(
+        tx,
+        actor,
+        "replace",
+        "import_batch",
+        old,
+        &format!("replaced by {new}"),
+    )
+    .await
 }

@@ -13,6 +13,7 @@ mod dialect;
 mod error;
 mod group;
 mod ledger;
+mod merge;
 mod org;
 mod relationship;
 mod sql;
@@ -38,6 +39,7 @@ pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::GroupView;
 pub use ledger::{BatchState, ImportBatch, NewImportBatch};
+pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use url::DatabaseUrl;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -36,8 +36,13 @@ fn opt(value: Option<&str>) -> &str {
     value.unwrap_or("")
 }
 
-/// Writes `<dir>/reference/<kind>.csv` for every reference kind; returns the files written.
-pub fn write_reference_csv(dir: &Path, data: &ReferenceData) -> io::Result<Vec<PathBuf>> {
+/// Writes `<dir>/reference/<kind>_YYYYMMDD.csv` for every reference kind, stamped with the
+/// business date `as_of` as a bank's nightly master extract is; returns the files written.
+pub fn write_reference_csv(
+    dir: &Path,
+    data: &ReferenceData,
+    as_of: chrono::NaiveDate,
+) -> io::Result<Vec<PathBuf>> {
     let dir = dir.join("reference");
     fs::create_dir_all(&dir)?;
     let mut written = Vec::new();
@@ -45,7 +50,7 @@ pub fn write_reference_csv(dir: &Path, data: &ReferenceData) -> io::Result<Vec<P
                     header: &[&str],
                     rows: &mut dyn Iterator<Item = Vec<String>>|
      -> io::Result<()> {
-        let path = dir.join(format!("{name}.csv"));
+        let path = dir.join(format!("{name}_{}.csv", as_of.format("%Y%m%d")));
         let mut out = writer(&path)?;
         out.write_record(header).map_err(csv_error)?;
         for row in rows {

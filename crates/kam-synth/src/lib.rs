@@ -133,7 +133,7 @@ mod tests {
 
     fn write_everything(dir: &Path, config: SynthConfig) {
         let mut bank = Bank::generate(config);
-        write_reference_csv(dir, &bank.reference).unwrap();
+        write_reference_csv(dir, &bank.reference, bank.config.end).unwrap();
         let mut extracts = ExtractWriter::new(dir).unwrap();
         let parquet = FactWriter::new(dir.join("facts"));
         for day in bank.facts() {

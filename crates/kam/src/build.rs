@@ -222,7 +222,7 @@ pub fn write_extracts(
     parquet: bool,
 ) -> anyhow::Result<(usize, u64, u64)> {
     let mut bank = Bank::generate(config);
-    let files = write_reference_csv(out, &bank.reference)
+    let files = write_reference_csv(out, &bank.reference, bank.config.end)
         .with_context(|| format!("writing {}", out.display()))?;
     let mut extracts = ExtractWriter::new(out)?;
     let facts = FactWriter::new(out.join("facts"));

@@ -157,7 +157,7 @@ pub async fn run(
     facts_dir: &Path,
     args: RunArgs<'_>,
 ) -> anyhow::Result<bool> {
-    use kam_ingest::import::{FileOutcome, import_fact_file, recover};
+    use kam_ingest::import::{FileOutcome, import_file, import_order, recover};
     let mapping = match args.mapping {
         Some(path) => Mapping::from_path(path)?,
         None => Mapping::kam_default(),
@@ -167,7 +167,7 @@ pub async fn run(
     for undone in recover(store, &facts, &actor).await? {
         println!("已撤销中断的批次 {undone} / undid the interrupted batch {undone}");
     }
-    let files = collect_files(args.inputs)?;
+    let files = import_order(&mapping, collect_files(args.inputs)?);
     let mut rejects = Vec::new();
     let mut all_good = true;
     let mut lines = Vec::new();
@@ -188,7 +188,7 @@ pub async fn run(
             let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
         };
-        let outcome = import_fact_file(
+        let outcome = import_file(
             store,
             &facts,
             &mapping,
@@ -208,6 +208,7 @@ pub async fn run(
                 report,
                 replaced,
                 bytes,
+                merged,
             } => {
                 let sums: Vec<String> = report
                     .amount_sums
@@ -215,8 +216,12 @@ pub async fn run(
                     .map(|(f, fen)| format!("{f}={}", decimal_text(*fen)))
                     .collect();
                 lines.push(format!(
-                    "导入 imported {batch_id}: 读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}; {} ; {:.1} MB{}",
-                    report.rows_read, report.loaded, report.rejected, report.duplicates, sums.join(" "), bytes as f64 / 1e6,
+                    "导入 imported {batch_id}: 读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}; {} ; {}{}",
+                    report.rows_read, report.loaded, report.rejected, report.duplicates, sums.join(" "),
+                    merged.map_or_else(
+                        || format!("{:.1} MB", bytes as f64 / 1e6),
+                        |m| format!("新增 inserted {} 更新 updated {}", m.inserted, m.updated)
+                    ),
                     replaced.map(|old| format!("; 替换 replaced {old}")).unwrap_or_default()
                 ));
             }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use kam_facts::FactWriter;
 use kam_ingest::{
     Mapping,
-    import::{FileOutcome, ImportOptions, RejectLimit, import_fact_file, recover, revert},
+    import::{FileOutcome, ImportOptions, RejectLimit, import_file, recover, revert},
 };
 use kam_store::{Actor, BatchState, NewImportBatch, Store};
 
@@ -32,7 +32,7 @@ async fn import(
     options: &ImportOptions,
 ) -> FileOutcome {
     let mut rejects = Vec::new();
-    import_fact_file(
+    import_file(
         store,
         facts,
         &Mapping::kam_default(),

@@ -10,7 +10,7 @@ use crate::read;
 fn the_synthetic_banks_extracts_read_with_zero_rejects_and_reconcile() {
     let dir = tempfile::tempdir().unwrap();
     let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 5).with_days(5));
-    write_reference_csv(dir.path(), &bank.reference).unwrap();
+    write_reference_csv(dir.path(), &bank.reference, bank.config.end).unwrap();
     let mut writer = ExtractWriter::new(dir.path()).unwrap();
     let mut expected_amount: i128 = 0;
     let mut expected_rows = 0u64;
