@@ -226,10 +226,11 @@ impl Merge {
             }
             None => MergeCounts::default(),
         };
-        insert_batch(&mut self.tx, actor, batch, BatchState::Committed).await?;
+        // The replaced batch leaves its slot first: one committed batch per slot is a unique index.
         if let Some(old) = replaces {
             mark_replaced(&mut self.tx, actor, old, &batch.batch_id).await?;
         }
+        insert_batch(&mut self.tx, actor, batch, BatchState::Committed).await?;
         audit::record(
             &mut self.tx,
             actor,

@@ -274,6 +274,40 @@ fn bad_id_numbers_are_rejected_and_masked_in_the_reject() {
 }
 
 #[test]
+fn a_mapping_can_make_a_failing_id_number_a_warning_that_keeps_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n\
+                1001,individual,张三,retail,110101,,ordinary,C3,110105194912310021,13800131234,2020-01-01\n\
+                1002,individual,李四,retail,110101,,ordinary,C3,11010519491231002X,13800131234,2020-01-01\n";
+    let path = write(&dir, "customers.csv", text.as_bytes());
+    let mapping = Mapping::parse(
+        "m.toml",
+        "version = 1\n[kinds.customers]\nfiles = \"customers*\"\nid_number_check = \"warn\"\n",
+    )
+    .unwrap();
+    let (report, got) = read(&mapping, &path, &mut KeySet::default());
+    let report = report.unwrap();
+    assert_eq!((report.loaded, report.rejected, report.warned), (2, 0, 1));
+    assert_eq!(got.rejects.len(), 1);
+    let warning = &got.rejects[0];
+    assert_eq!(warning.severity, kam_ingest::Severity::Warning);
+    assert_eq!((warning.line, warning.code), (2, RejectCode::BadIdNumber));
+    assert_eq!(warning.value, "110***********0021");
+    // The row loaded without the number that failed its check.
+    assert_eq!(got.rows[0].values[8], Value::Null);
+    assert_eq!(
+        got.rows[1].values[8],
+        Value::Text("11010519491231002X".into())
+    );
+    let bad = Mapping::parse(
+        "m.toml",
+        "version = 1\n[kinds.customers]\nid_number_check = \"ignore\"\n",
+    )
+    .unwrap_err();
+    assert!(bad.en.contains("accepted are reject, warn"), "{bad}");
+}
+
+#[test]
 fn authentication_columns_in_a_file_are_dropped_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let text = "account_no,cif_no,product_code,currency,org_code,opened_on,card_cvv,pin\nA1,1001,P,CNY,110101,2020-01-01,123,0000\n";

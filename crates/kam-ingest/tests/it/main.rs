@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod import;
+mod master;
 mod synthetic;
 
 use std::path::Path;

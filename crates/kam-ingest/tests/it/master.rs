@@ -1,0 +1,415 @@
+//! The master-data import end to end, on SQLite and on PostgreSQL: the synthetic bank's master
+//! extracts merge to the same store a bulk load gives; references to records never defined and
+//! rule violations are rejects with file, line and column; corrected files update by business
+//! key; an over-limit file merges nothing; master batches are not reverted.
+
+use std::{fs, path::Path};
+
+use kam_core::{customer::CustomerKind, user::Role};
+use kam_facts::FactWriter;
+use kam_ingest::{
+    Mapping, Reject, RejectCode,
+    import::{
+        FileOutcome, ImportError, ImportOptions, RejectLimit, import_file, import_order, revert,
+    },
+};
+use kam_store::{Actor, BatchState, CustomerFilter, Store};
+use kam_synth::{Bank, Scale, SynthConfig, write_reference_csv};
+
+fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
+    ImportOptions {
+        business_date: None,
+        replace,
+        max_rejects,
+    }
+}
+
+async fn import(store: &Store, path: &Path, options: &ImportOptions) -> (FileOutcome, Vec<Reject>) {
+    let facts = FactWriter::new(path.parent().unwrap().join("facts"));
+    let mut rejects = Vec::new();
+    let outcome = import_file(
+        store,
+        &facts,
+        &Mapping::kam_default(),
+        path,
+        options,
+        &Actor::system("test"),
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
+    )
+    .await
+    .unwrap();
+    (outcome, rejects)
+}
+
+/// Everything a customer list shows, without the store's own ids.
+async fn customer_listing(store: &Store, on: chrono::NaiveDate) -> Vec<String> {
+    let auditor = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == Role::Auditor)
+        .expect("an auditor");
+    let scope = store.scope_for(&auditor, on).await.unwrap();
+    let filter = CustomerFilter {
+        limit: 1_000_000,
+        ..CustomerFilter::default()
+    };
+    store
+        .find_customers(&scope, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            format!(
+                "{}|{}|{}|{}|{}|{}",
+                c.cif_no, c.name, c.kind, c.line, c.org_unit_code, c.account_type
+            )
+        })
+        .collect()
+}
+
+const ORG_UNITS: &str =
+    "org_code,name,kind,parent_code\nBR1,北京分行,tier1_branch,HO\nHO,总行,head_office,\n";
+const PRODUCTS: &str =
+    "product_code,name,line,need_category,risk_level\nDEP,单位活期存款,corporate,settlement,R1\n";
+const CUSTOMERS_HEADER: &str =
+    "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n";
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// Org units (child listed before its parent: the merge waits for the parent), a product and two
+/// corporate customers.
+async fn small_bank(store: &Store, dir: &Path) {
+    for (name, text) in [
+        ("org_units_20261127.csv", ORG_UNITS.to_owned()),
+        ("products_20261127.csv", PRODUCTS.to_owned()),
+        (
+            "customers_20261127.csv",
+            format!(
+                "{CUSTOMERS_HEADER}C001,corporate,甲公司,corporate,BR1,C,,,,,2020-01-01\nC002,corporate,乙公司,corporate,BR1,F,,,,,2021-06-30\n"
+            ),
+        ),
+    ] {
+        let path = write(dir, name, &text);
+        let (outcome, rejects) = import(store, &path, &options(false, RejectLimit::Count(0))).await;
+        assert!(rejects.is_empty(), "{name}: {rejects:?}");
+        assert!(
+            matches!(outcome, FileOutcome::Imported { ref report, .. } if report.loaded == 2 || report.loaded == 1),
+            "{name}: {outcome:?}"
+        );
+    }
+}
+
+macro_rules! both {
+    ($($name:ident),+) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let a = kam_store::testing::sqlite().await;
+                let b = kam_store::testing::sqlite().await;
+                super::$name(a.store.clone(), b.store.clone()).await;
+            }
+        )+ }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (Some(a), Some(b)) = (kam_store::testing::postgres().await, kam_store::testing::postgres().await) else {
+                    eprintln!("SKIPPED on PostgreSQL: {}", stringify!($name));
+                    return;
+                };
+                super::$name(a.store.clone(), b.store.clone()).await;
+            }
+        )+ }
+    };
+}
+
+both!(
+    the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives,
+    an_account_of_an_undefined_customer_is_a_reject_that_says_where,
+    a_corrected_master_file_updates_by_business_key,
+    an_over_limit_master_file_merges_nothing,
+    master_batches_are_not_reverted
+);
+
+async fn the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives(store: Store, peer: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 11).with_days(3));
+    let files = write_reference_csv(dir.path(), &bank.reference, bank.config.end).unwrap();
+    let mapping = Mapping::kam_default();
+    // Shuffled on purpose: the import puts master kinds in dependency order itself.
+    let mut shuffled = files.clone();
+    shuffled.reverse();
+    let ordered = import_order(&mapping, shuffled);
+    let r = &bank.reference;
+    let expected = [
+        ("org_units", r.org_units.len()),
+        ("users", r.users.len()),
+        ("products", r.products.len()),
+        ("customers", r.customers.len()),
+        ("groups", r.groups.len()),
+        ("group_members", r.group_members.len()),
+        ("key_people", r.key_people.len()),
+        ("rm_assignments", r.assignments.len()),
+        ("accounts", r.accounts.len()),
+        ("payroll_links", r.payroll_links.len()),
+    ];
+    let mut imported_kinds = Vec::new();
+    for path in &ordered {
+        let (outcome, rejects) = import(&store, path, &options(false, RejectLimit::Count(0))).await;
+        assert!(
+            rejects.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            &rejects[..rejects.len().min(3)]
+        );
+        let FileOutcome::Imported {
+            report,
+            merged: Some(merged),
+            ..
+        } = outcome
+        else {
+            panic!("{}: {outcome:?}", path.display());
+        };
+        let kind = report.kind.as_str();
+        let want = expected.iter().find(|(k, _)| *k == kind).unwrap().1 as u64;
+        assert_eq!(
+            (report.rows_read, report.loaded, report.rejected),
+            (want, want, 0),
+            "{kind}"
+        );
+        assert_eq!((merged.inserted, merged.updated), (want, 0), "{kind}");
+        imported_kinds.push(kind.to_owned());
+    }
+    let order: Vec<&str> = expected.iter().map(|(k, _)| *k).collect();
+    assert_eq!(imported_kinds, order, "dependency order");
+
+    // The same store a bulk load of the same reference data gives, as a user sees it.
+    let hashes = vec![kam_store::NO_PASSWORD.to_owned(); r.users.len()];
+    peer.bulk_load(&Actor::system("test"), r, &hashes)
+        .await
+        .unwrap();
+    let end = bank.config.end;
+    let merged_customers = customer_listing(&store, end).await;
+    assert_eq!(merged_customers.len(), r.customers.len());
+    assert_eq!(merged_customers, customer_listing(&peer, end).await);
+    let units = |units: Vec<kam_core::org::OrgUnit>| {
+        let mut v: Vec<String> = units
+            .into_iter()
+            .map(|u| format!("{} {} {}", u.code, u.name, u.kind))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        units(store.list_org_units().await.unwrap()),
+        units(peer.list_org_units().await.unwrap())
+    );
+    // An imported user cannot sign in until an administrator sets a password.
+    let user = store.list_users().await.unwrap().remove(0);
+    let hash = store.password_hash(user.id).await.unwrap();
+    assert!(!kam_core::password::verify_password("", &hash));
+    assert!(!kam_core::password::verify_password(
+        kam_synth::DEMO_PASSWORD,
+        &hash
+    ));
+
+    // Every file again: reported no-ops, nothing doubled.
+    for path in &ordered {
+        let (outcome, _) = import(&store, path, &options(false, RejectLimit::Count(0))).await;
+        assert!(
+            matches!(outcome, FileOutcome::AlreadyImported { .. }),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(customer_listing(&store, end).await, merged_customers);
+}
+
+async fn an_account_of_an_undefined_customer_is_a_reject_that_says_where(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let path = write(
+        dir.path(),
+        "accounts_20261127.csv",
+        "account_no,cif_no,product_code,currency,org_code,opened_on\nA1,C001,DEP,CNY,BR1,2020-01-02\nA2,C404,DEP,CNY,BR1,2020-01-02\nA3,C002,NOPE,CNY,BR1,2020-01-02\n",
+    );
+    let (outcome, rejects) = import(&store, &path, &options(false, RejectLimit::Count(5))).await;
+    let FileOutcome::Imported {
+        report,
+        merged: Some(merged),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(
+        (report.rows_read, report.loaded, report.rejected),
+        (3, 1, 2)
+    );
+    assert_eq!(merged.inserted, 1);
+    let shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.value.as_str(), r.code))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (3, "cif_no", "C404", RejectCode::UnknownReference),
+            (4, "product_code", "NOPE", RejectCode::UnknownReference)
+        ]
+    );
+    assert!(
+        rejects[0].message_zh.contains("不存在此编号的客户"),
+        "{:?}",
+        rejects[0]
+    );
+    assert!(rejects[0].file.ends_with("accounts_20261127.csv"));
+    let batch = store.import_batches().await.unwrap().pop().unwrap();
+    assert_eq!(
+        (batch.kind.as_str(), batch.loaded, batch.rejected),
+        ("accounts", 1, 2)
+    );
+}
+
+async fn a_corrected_master_file_updates_by_business_key(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    fs::write(
+        dir.path().join("org_units_20261127.csv"),
+        "org_code,name,kind,parent_code\nHO,总行,head_office,\nBR1,北京分行,tier1_branch,HO\nAU,审计部,tier1_branch,HO\n",
+    )
+    .unwrap();
+    let (outcome, _) = import(
+        &store,
+        &dir.path().join("org_units_20261127.csv"),
+        &options(true, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(outcome, FileOutcome::Imported { merged: Some(m), .. } if (m.inserted, m.updated) == (1, 2)),
+        "{outcome:?}"
+    );
+    let auditor =
+        kam_core::user::NewUser::parse("audit1", "审计员", Role::Auditor, "HO", None).unwrap();
+    store
+        .create_user(&Actor::system("test"), &auditor, kam_store::NO_PASSWORD)
+        .await
+        .unwrap();
+
+    let corrected = format!(
+        "{CUSTOMERS_HEADER}C001,corporate,甲集团有限公司,corporate,BR1,C,important,,,,2020-01-01\nC002,corporate,乙公司,corporate,BR1,F,,,,,2021-06-30\nC003,individual,张三,retail,BR1,,,C3,11010519491231002X,13812345678,2022-03-01\n"
+    );
+    let path = write(dir.path(), "customers_20261127.csv", &corrected);
+    let (refused, _) = import(&store, &path, &options(false, RejectLimit::Count(0))).await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("add --replace")),
+        "{refused:?}"
+    );
+    let (outcome, rejects) = import(&store, &path, &options(true, RejectLimit::Count(0))).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let FileOutcome::Imported {
+        merged: Some(merged),
+        replaced: Some(old),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!((merged.inserted, merged.updated), (1, 2));
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    assert_eq!(
+        customer_listing(&store, end).await,
+        [
+            "C001|甲集团有限公司|corporate|corporate|BR1|important",
+            "C002|乙公司|corporate|corporate|BR1|ordinary",
+            "C003|张三|individual|retail|BR1|ordinary",
+        ]
+    );
+    let auditor = store.user_by_username("audit1").await.unwrap();
+    let scope = store.scope_for(&auditor, end).await.unwrap();
+    let c3 = store.customer_by_cif(&scope, "C003").await.unwrap();
+    assert_eq!(c3.kind, CustomerKind::Individual);
+    assert_eq!(c3.id_number.unwrap().reveal(), "11010519491231002X");
+    let batches = store.import_batches().await.unwrap();
+    let old = batches.iter().find(|b| b.batch_id == old).unwrap();
+    assert_eq!(old.state, BatchState::Replaced);
+}
+
+async fn an_over_limit_master_file_merges_nothing(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let before = store.import_batches().await.unwrap().len();
+    let path = write(
+        dir.path(),
+        "customers_20261128.csv",
+        &format!(
+            "{CUSTOMERS_HEADER}C010,corporate,丙公司,corporate,BR1,C,,,,,2020-01-01\nC011,corporate,丁公司,corporate,XX9,C,,,,,2020-01-01\nC012,individual,李四,corporate,BR1,,,,,,2020-01-01\n"
+        ),
+    );
+    let (outcome, rejects) = import(&store, &path, &options(false, RejectLimit::Count(1))).await;
+    let FileOutcome::Refused {
+        report: Some(report),
+        en,
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert!(en.contains("not committed"), "{en}");
+    assert_eq!(
+        (report.rows_read, report.loaded, report.rejected),
+        (3, 1, 2)
+    );
+    let codes: Vec<_> = rejects.iter().map(|r| (r.line, r.code)).collect();
+    assert_eq!(
+        codes,
+        [(4, RejectCode::Rule), (3, RejectCode::UnknownReference)]
+    );
+    // The good row was merged inside the transaction and rolled back with it.
+    assert_eq!(store.import_batches().await.unwrap().len(), before);
+    let admin =
+        kam_core::user::NewUser::parse("audit2", "审计员", Role::Auditor, "HO", None).unwrap();
+    let user = store
+        .create_user(&Actor::system("test"), &admin, "!")
+        .await
+        .unwrap();
+    let scope = store
+        .scope_for(
+            &user,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(store.customer_by_cif(&scope, "C010").await.is_err());
+    assert_eq!(
+        store
+            .count_customers(&scope, &CustomerFilter::default())
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+async fn master_batches_are_not_reverted(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let batch = store.import_batches().await.unwrap().pop().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let error = revert(&store, &facts, &Actor::system("test"), &batch.batch_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ImportError::NotRevertible { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("--replace"));
+    let after = store.import_batch(&batch.batch_id).await.unwrap();
+    assert_eq!(after.state, BatchState::Committed);
+}
