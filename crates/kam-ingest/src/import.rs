@@ -195,7 +195,7 @@ struct Plan<'m> {
 }
 
 impl Plan<'_> {
-    fn refused(&self, zh: String, en: String, report: FileReport) -> FileOutcome {
+    fn refused(&self, zh: &str, en: &str, report: FileReport) -> FileOutcome {
         FileOutcome::Refused {
             file: self.file.clone(),
             zh: format!("{zh}，本批次未提交"),
@@ -380,7 +380,7 @@ async fn import_facts(
     };
     if let Some((zh, en)) = plan.objection(path, options, &report) {
         staged.discard();
-        return Ok(plan.refused(zh, en, report));
+        return Ok(plan.refused(&zh, &en, report));
     }
     store
         .begin_import_batch(actor, &plan.ledger_row(&report))
@@ -463,7 +463,7 @@ async fn import_master(
     }
     if let Some((zh, en)) = plan.objection(path, options, &report) {
         drop(merge);
-        return Ok(plan.refused(zh, en, report));
+        return Ok(plan.refused(&zh, &en, report));
     }
     let replaced = plan.existing.as_ref().map(|old| old.batch_id.clone());
     let counts = merge

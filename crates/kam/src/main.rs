@@ -103,6 +103,9 @@ struct SynthArgs {
     /// Last business date of the facts (YYYY-MM-DD). 最后业务日期。
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     end: Option<NaiveDate>,
+    /// Days of facts up to the end date, instead of the scale's default. 天数。
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    days: Option<u16>,
     /// Also write the facts as Parquet under OUT/facts. 同时输出 Parquet。
     #[arg(long)]
     parquet: bool,
@@ -369,6 +372,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let mut config = SynthConfig::new(args.scale.into(), args.seed);
             if let Some(end) = args.end {
                 config = config.with_end(end);
+            }
+            if let Some(days) = args.days {
+                config = config.with_days(days.into());
             }
             let started = Instant::now();
             let (files, rows, bytes) = build::write_extracts(&args.out, config, args.parquet)?;

@@ -343,7 +343,10 @@ fn import_check_passes_the_synthetic_extracts_and_reports_a_dirty_file() {
         "{shown}"
     );
     let written = std::fs::read_to_string(&rejects).unwrap();
-    assert!(written.starts_with("file,line,column,field,value,reason_code,message_zh,message_en"));
+    assert!(
+        written
+            .starts_with("file,line,column,field,value,severity,reason_code,message_zh,message_en")
+    );
     assert_eq!(written.lines().count(), 2);
 }
 
@@ -428,5 +431,122 @@ fn an_import_killed_at_any_moment_is_completed_by_the_next_run_without_loss_or_d
         text(&again).contains("already imported"),
         "{}",
         text(&again)
+    );
+}
+
+#[test]
+fn the_synthetic_banks_extracts_import_whole_with_zero_rejects_and_a_rerun_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("extracts");
+    let out_str = out.to_str().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(
+        kam(&["synth", "--out", out_str, "--scale", "tiny", "--days", "2"])
+            .status
+            .success()
+    );
+    let rejects = dir.path().join("rejects.csv");
+    let imported = kam(&[
+        "--data-dir",
+        data,
+        "import",
+        "--max-rejects",
+        "0",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        out_str,
+    ]);
+    let shown = text(&imported);
+    assert!(imported.status.success(), "{shown}");
+    assert!(!shown.contains("NOT imported"), "{shown}");
+    // 10 master files merged (in dependency order), 4 fact kinds × 2 days written.
+    assert_eq!(shown.matches("新增 inserted").count(), 10, "{shown}");
+    assert_eq!(shown.matches(" MB").count(), 8, "{shown}");
+    let first_fact = shown.find(" MB").unwrap();
+    assert!(
+        shown.find("payroll_links-").unwrap() < first_fact,
+        "{shown}"
+    );
+    assert!(
+        shown.find("org_units-").unwrap() < shown.find("customers-").unwrap(),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&rejects).unwrap().lines().count(),
+        1
+    );
+    let status = text(&kam(&["--data-dir", data, "import", "status"]));
+    assert_eq!(status.matches("committed").count(), 18, "{status}");
+    let again = text(&kam(&["--data-dir", data, "import", out_str]));
+    assert_eq!(again.matches("already imported").count(), 18, "{again}");
+}
+
+#[test]
+fn a_master_import_killed_at_any_moment_is_all_or_nothing_and_the_next_run_completes_it() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let units = dir.path().join("org_units_20261127.csv");
+    std::fs::write(
+        &units,
+        "org_code,name,kind,parent_code\nHO,总行,head_office,\nBR1,北京分行,tier1_branch,HO\n",
+    )
+    .unwrap();
+    let file = dir.path().join("customers_20261127.csv");
+    let mut extract = String::from(
+        "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n",
+    );
+    for n in 0..200_000 {
+        writeln!(
+            extract,
+            "C{n:08},corporate,公司{n},corporate,BR1,C,,,,,2020-01-01"
+        )
+        .unwrap();
+    }
+    std::fs::write(&file, extract).unwrap();
+    let first = kam(&["--data-dir", data, "import", units.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", text(&first));
+    for delay_ms in [100u64, 400, 1200] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+            .args(["--data-dir", data, "import", file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Whatever the kill interrupted, the ledger has the whole batch or none of it.
+        let status = text(&kam(&["--data-dir", data, "import", "status"]));
+        let customers: Vec<&str> = status
+            .lines()
+            .filter(|l| l.contains("customers-"))
+            .collect();
+        assert!(
+            customers.is_empty() || customers.len() == 1 && customers[0].contains("200000"),
+            "{status}"
+        );
+    }
+    let rerun = text(&kam(&[
+        "--data-dir",
+        data,
+        "import",
+        file.to_str().unwrap(),
+    ]));
+    assert!(
+        rerun.contains("新增 inserted 200000") || rerun.contains("already imported"),
+        "{rerun}"
+    );
+    let status = text(&kam(&["--data-dir", data, "import", "status"]));
+    let customers: Vec<&str> = status
+        .lines()
+        .filter(|l| l.contains("customers-"))
+        .collect();
+    assert_eq!(customers.len(), 1, "{status}");
+    assert!(
+        customers[0].contains("committed") && customers[0].contains("200000"),
+        "{status}"
     );
 }
