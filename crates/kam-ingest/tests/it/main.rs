@@ -57,3 +57,42 @@ fn the_documented_mapping_example_is_a_valid_mapping() {
     assert_eq!(mapping.kinds.len(), 3);
     assert!(mapping.kind_for("TXN_20261127.dat").is_some());
 }
+
+#[test]
+fn docs_extracts_documents_every_kind_field_and_code() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/extracts.md"),
+    )
+    .unwrap();
+    for kind in kam_ingest::ExtractKind::ALL {
+        let heading = format!("— `{kind}_YYYYMMDD.csv`");
+        let start = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section for {kind}"));
+        let section = &doc[start..];
+        let section = &section[..section.find("\n#").unwrap_or(section.len())];
+        assert!(section.contains("```csv\n"), "{kind}: no example file");
+        for field in kind.fields() {
+            let row = format!("| {} ", field.name);
+            assert!(
+                section.contains(&row),
+                "{kind}: field {} undocumented",
+                field.name
+            );
+            if let kam_ingest::FieldType::Choice(codes) = field.ty {
+                for code in codes {
+                    assert!(
+                        section.contains(&format!("`{code}`")),
+                        "{kind}.{}: code {code} undocumented",
+                        field.name
+                    );
+                }
+            }
+        }
+        // The example's header is kam's own column list for the kind.
+        let example = &section[section.find("```csv\n").unwrap() + 7..];
+        let header = example.lines().next().unwrap();
+        let names: Vec<&str> = kind.fields().iter().map(|f| f.name).collect();
+        assert_eq!(header, names.join(","), "{kind}: example header");
+    }
+}
