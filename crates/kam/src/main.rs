@@ -184,7 +184,7 @@ struct ImportArgs {
     /// Write every reject to this CSV file (UTF-8). 拒绝记录输出文件。
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Extract files or directories (fact kinds: balances, transactions, loans, fees). 数据文件或目录。
+    /// Extract files or directories: master data (org units … payroll links) is merged in dependency order, then facts. 数据文件或目录。
     #[arg(value_name = "FILES|DIR")]
     files: Vec<PathBuf>,
 }
@@ -205,7 +205,7 @@ enum ImportCommand {
     },
     /// List import batches with their counts and states. 导入批次列表。
     Status,
-    /// Remove a committed batch: its rows stop counting at once. 撤销批次。
+    /// Remove a committed fact batch: its rows stop counting at once (master data is corrected with --replace). 撤销事实批次。
     Revert {
         /// Batch id, as `kam import status` shows it. 批次号。
         batch: String,
