@@ -158,11 +158,12 @@ impl Mapping {
     pub fn kam_default() -> Self {
         let mut text = String::from("version = 1\n");
         for kind in ExtractKind::ALL {
-            // Master files may carry a date (`customers_20261127.csv`) or not (`customers.csv`).
+            // Master files may carry a date (`customers_20261127.csv`) or not (`customers.xlsx`);
+            // any extension, so workbooks and CSV alike (control files are never offered).
             let pattern = if kind.is_fact() {
-                format!("{kind}_*.csv")
+                format!("{kind}_*")
             } else {
-                format!("{kind}*.csv")
+                format!("{kind}*")
             };
             text.push_str(&format!("[kinds.{kind}]\nfiles = \"{pattern}\"\n"));
         }

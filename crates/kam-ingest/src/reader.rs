@@ -10,7 +10,7 @@ use std::{
     path::Path,
 };
 
-use encoding_rs_io::DecodeReaderBytesBuilder;
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 use kam_core::customer::mask_middle;
 
 use crate::{
@@ -146,28 +146,20 @@ pub fn read_file(
         en,
         zh,
     };
-    let file = File::open(path).map_err(|source| ReadError::Io {
-        file: file_name.clone(),
-        source,
+    let mut reader = Records::open(path, mapping).map_err(|e| match e {
+        OpenError::Io(source) => ReadError::Io {
+            file: file_name.clone(),
+            source,
+        },
+        OpenError::Sheet(en, zh) => ReadError::Layout {
+            file: file_name.clone(),
+            en,
+            zh,
+        },
     })?;
-    let decoded = DecodeReaderBytesBuilder::new()
-        .encoding(Some(mapping.encoding))
-        .bom_override(true)
-        .strip_bom(true)
-        .build(BufReader::with_capacity(1 << 20, file));
-    let mut builder = csv::ReaderBuilder::new();
-    builder
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(mapping.delimiter);
-    match mapping.quote {
-        Some(quote) => builder.quote(quote),
-        None => builder.quoting(false),
-    };
-    let mut reader = builder.from_reader(decoded);
     let mut record = csv::StringRecord::new();
     for _ in 0..mapping.skip_rows {
-        if !reader.read_record(&mut record).unwrap_or(false) {
+        if !matches!(reader.next(&mut record), Ok(Some(_))) {
             break;
         }
     }
@@ -186,10 +178,7 @@ pub fn read_file(
     };
 
     let header: Option<Vec<String>> = if mapping.header {
-        match reader
-            .read_record(&mut record)
-            .map(|more| more.then_some(&record))
-        {
+        match reader.next(&mut record).map(|more| more.map(|_| &record)) {
             Ok(Some(record)) => Some(
                 record
                     .iter()
@@ -238,14 +227,15 @@ pub fn read_file(
     let mut amount_sums = vec![0i128; kind.fields().len()];
     let mut warnings = Vec::new();
     loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {
+        let line = match reader.next(&mut record) {
+            Ok(Some((line, byte))) => {
                 report.rows_read += 1;
                 if report.rows_read.is_multiple_of(PROGRESS_EVERY) {
-                    sink.progress(report.rows_read, record.position().map_or(0, |p| p.byte()));
+                    sink.progress(report.rows_read, byte);
                 }
+                line
             }
-            Ok(false) => break,
+            Ok(None) => break,
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 return Err(ReadError::Io {
                     file: file_name.clone(),
@@ -270,7 +260,6 @@ pub fn read_file(
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
         let width = *expected_width.get_or_insert(record.len());
         if record.len() != width {
             report.rejected += 1;
@@ -509,4 +498,116 @@ fn shown_value(spec: &FieldSpec, raw: &str) -> String {
     } else {
         raw.chars().take(200).collect()
     }
+}
+
+/// Where records come from: a delimited text file (streamed), or the first sheet of a workbook
+/// (XLSX, XLS, ODS — read whole, which is why workbooks are for the small master kinds).
+enum Records {
+    Csv(Box<csv::Reader<DecodeReaderBytes<BufReader<File>, Vec<u8>>>>),
+    /// Rows with their 1-based sheet row numbers, cells already as text.
+    Sheet(std::vec::IntoIter<(u64, Vec<String>)>),
+}
+
+enum OpenError {
+    Io(std::io::Error),
+    /// (en, zh)
+    Sheet(String, String),
+}
+
+/// True for the file names read as workbooks rather than delimited text.
+pub fn is_workbook(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["xlsx", "xlsm", "xls", "ods"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
+impl Records {
+    fn open(path: &Path, mapping: &KindMapping) -> Result<Self, OpenError> {
+        if is_workbook(path) {
+            return read_sheet(path, mapping).map(|rows| Records::Sheet(rows.into_iter()));
+        }
+        let file = File::open(path).map_err(OpenError::Io)?;
+        let decoded = DecodeReaderBytesBuilder::new()
+            .encoding(Some(mapping.encoding))
+            .bom_override(true)
+            .strip_bom(true)
+            .build(BufReader::with_capacity(1 << 20, file));
+        let mut builder = csv::ReaderBuilder::new();
+        builder
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(mapping.delimiter);
+        match mapping.quote {
+            Some(quote) => builder.quote(quote),
+            None => builder.quoting(false),
+        };
+        Ok(Records::Csv(Box::new(builder.from_reader(decoded))))
+    }
+
+    /// The next record into `record`, with its line (or sheet row) number and the bytes read so
+    /// far (0 for sheets); `None` at the end.
+    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<(u64, u64)>, csv::Error> {
+        match self {
+            Records::Csv(reader) => Ok(reader
+                .read_record(record)?
+                .then(|| record.position().map_or((0, 0), |p| (p.line(), p.byte())))),
+            Records::Sheet(rows) => Ok(rows.next().map(|(line, cells)| {
+                record.clear();
+                for cell in &cells {
+                    record.push_field(cell);
+                }
+                (line, 0)
+            })),
+        }
+    }
+}
+
+/// The first sheet as text rows. Cells become the text a person sees: numbers in their shortest
+/// exact decimal form (so `1234.56` stays `1234.56` and is then parsed exactly, never used as a
+/// float), dates in the mapping's date format, empty cells empty. Columns keep their sheet
+/// positions, so positional mappings count from column A.
+fn read_sheet(path: &Path, mapping: &KindMapping) -> Result<Vec<(u64, Vec<String>)>, OpenError> {
+    use calamine::{Data, Reader};
+    let unreadable = |e: &dyn std::fmt::Display| {
+        OpenError::Sheet(
+            format!("not a readable workbook: {e}"),
+            format!("无法作为 Excel/ODS 工作簿读取：{e}"),
+        )
+    };
+    let mut workbook = calamine::open_workbook_auto(path).map_err(|e| unreadable(&e))?;
+    let range = match workbook.worksheet_range_at(0) {
+        Some(Ok(range)) => range,
+        Some(Err(e)) => return Err(unreadable(&e)),
+        None => {
+            return Err(OpenError::Sheet(
+                "the workbook has no sheet".into(),
+                "工作簿中没有工作表".into(),
+            ));
+        }
+    };
+    let (first_row, first_column) = range.start().unwrap_or((0, 0));
+    let text = |cell: &Data| -> String {
+        match cell {
+            Data::Empty => String::new(),
+            Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+            Data::Int(n) => n.to_string(),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) => dt.as_datetime().map_or_else(
+                || dt.as_f64().to_string(),
+                |d| d.format(&mapping.dates.pattern).to_string(),
+            ),
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    Ok(range
+        .rows()
+        .enumerate()
+        .filter(|(_, cells)| cells.iter().any(|c| *c != Data::Empty))
+        .map(|(index, cells)| {
+            let mut row = vec![String::new(); first_column as usize];
+            row.extend(cells.iter().map(text));
+            (u64::from(first_row) + index as u64 + 1, row)
+        })
+        .collect())
 }

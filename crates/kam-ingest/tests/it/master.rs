@@ -136,7 +136,8 @@ both!(
     an_account_of_an_undefined_customer_is_a_reject_that_says_where,
     a_corrected_master_file_updates_by_business_key,
     an_over_limit_master_file_merges_nothing,
-    master_batches_are_not_reverted
+    master_batches_are_not_reverted,
+    a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers
 );
 
 async fn the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives(store: Store, peer: Store) {
@@ -412,4 +413,65 @@ async fn master_batches_are_not_reverted(store: Store, _: Store) {
     assert!(error.to_string().contains("--replace"));
     let after = store.import_batch(&batch.batch_id).await.unwrap();
     assert_eq!(after.state, BatchState::Committed);
+}
+
+async fn a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers(store: Store, _: Store) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (column, name) in [
+        "employer_cif_no",
+        "employee_cif_no",
+        "monthly_amount",
+        "currency",
+        "since",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, column as u16, *name).unwrap();
+    }
+    // An amount typed as a number, a date typed as a date; the second row has three decimals.
+    for (row, (from, to, amount)) in [("C001", "C002", 12075.5), ("C002", "C001", 1.005)]
+        .into_iter()
+        .enumerate()
+    {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, from).unwrap();
+        sheet.write_string(row, 1, to).unwrap();
+        sheet.write_number(row, 2, amount).unwrap();
+        sheet.write_string(row, 3, "CNY").unwrap();
+        sheet
+            .write_datetime_with_format(row, 4, ExcelDateTime::from_ymd(2026, 3, 3).unwrap(), &date)
+            .unwrap();
+    }
+    let path = dir.path().join("payroll_links_20261127.xlsx");
+    workbook.save(&path).unwrap();
+
+    let (outcome, rejects) = import(&store, &path, &options(false, RejectLimit::Count(1))).await;
+    let FileOutcome::Imported {
+        report,
+        merged: Some(merged),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(
+        (report.rows_read, report.loaded, report.rejected),
+        (2, 1, 1)
+    );
+    assert_eq!(report.amount_sums["monthly_amount"], 1_207_550);
+    assert_eq!(merged.inserted, 1);
+    let shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.value.as_str(), r.code))
+        .collect();
+    assert_eq!(
+        shown,
+        [(3, "monthly_amount", "1.005", RejectCode::AmountPrecision)]
+    );
 }
