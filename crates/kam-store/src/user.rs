@@ -110,6 +110,34 @@ impl Store {
         self.user_by_username(username).await
     }
 
+    /// Sets a new password hash (a reset by an administrator, or the first password of a user
+    /// imported from an HR list). The hash is never written to the audit trail.
+    pub async fn set_password_hash(
+        &self,
+        actor: &Actor,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<User> {
+        let mut tx = self.pool().begin().await?;
+        let changed = Sql::new("update app_user set password_hash = ")
+            .bind(password_hash)
+            .push(" where username = ")
+            .bind(username)
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::NotFound {
+                entity: "user",
+                key: username.to_owned(),
+            });
+        }
+        audit::record(&mut tx, actor, "reset_password", "user", username, "").await?;
+        tx.commit().await?;
+        self.user_by_username(username).await
+    }
+
     /// The user's visibility scope on `on`, decided by kam-core.
     pub async fn scope_for(&self, user: &User, on: NaiveDate) -> Result<Scope> {
         let unit = self.org_unit(user.org_unit_id).await?;

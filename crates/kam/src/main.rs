@@ -138,6 +138,12 @@ enum UserCommand {
     Add(UserAddArgs),
     /// List users. 用户列表。
     List,
+    /// Give a user a new one-time password (also the first password of a user imported from an
+    /// HR list, which has none). 重置密码。
+    ResetPassword {
+        /// Login name. 用户名。
+        username: String,
+    },
     /// Disable a user (users are never deleted). 停用用户。
     Disable {
         /// Login name. 用户名。
@@ -461,6 +467,28 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!(
                 "created user {} ({}); one-time password: {password}",
                 user.username, user.role
+            );
+        }
+        Command::User(UserCommand::ResetPassword { username }) => {
+            let store = open_store(&settings).await?;
+            let password = one_time_password();
+            check_policy(&password, settings.password_min_length)?;
+            let user = store
+                .set_password_hash(
+                    &actor(),
+                    &username,
+                    &hash_password(&password, &salt(), HashCost::Production),
+                )
+                .await
+                .map_err(|e| match e {
+                    kam_store::Error::NotFound { .. } => {
+                        anyhow::anyhow!("没有用户 {username} / no user {username}")
+                    }
+                    other => other.into(),
+                })?;
+            println!(
+                "已为用户 {} 设置一次性密码：{password}\nnew one-time password for {}: {password}",
+                user.username, user.username
             );
         }
         Command::User(UserCommand::List) => {

@@ -108,6 +108,29 @@ fn init_then_add_and_disable_a_user() {
         "{}",
         text(&rm_without_line)
     );
+    let reset = kam(&["--data-dir", data, "user", "reset-password", "audit.one"]);
+    assert!(reset.status.success(), "{}", text(&reset));
+    let first = text(&reset);
+    let again = text(&kam(&[
+        "--data-dir",
+        data,
+        "user",
+        "reset-password",
+        "audit.one",
+    ]));
+    let password_of = |out: &str| out.rsplit(": ").next().unwrap().trim().to_owned();
+    assert_ne!(
+        password_of(&first),
+        password_of(&again),
+        "a fresh password each time"
+    );
+    let unknown = kam(&["--data-dir", data, "user", "reset-password", "nobody"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("no user nobody"),
+        "{}",
+        text(&unknown)
+    );
     assert!(
         kam(&["--data-dir", data, "user", "disable", "audit.one"])
             .status
