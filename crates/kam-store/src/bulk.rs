@@ -3,15 +3,13 @@
 
 use std::collections::HashMap;
 
-use kam_core::{
-    customer::{IdNumber, Industry, Phone, RiskTolerance},
-    reference::ReferenceData,
-};
+use kam_core::reference::ReferenceData;
 use sqlx::{Any, Row, Transaction};
 
 use crate::{
     Actor, Error, Result, Store, audit,
     org::insert_org_unit,
+    rows,
     sql::{Arg, Sql},
     user::insert_user,
 };
@@ -113,46 +111,28 @@ impl Store {
         let units = code_map(&mut tx, "select id, code from org_unit").await?;
         let users = code_map(&mut tx, "select id, username from app_user").await?;
 
-        let mut rows = Vec::new();
-        for p in &data.products {
-            rows.push(vec![
-                p.code.clone().into(),
-                p.name.clone().into(),
-                p.line.as_str().into(),
-                p.need_category.as_str().into(),
-                p.risk_level.as_str().into(),
-                now.clone().into(),
-            ]);
-        }
-        let products_written = insert_rows(
-            &mut tx,
-            max_binds,
-            "insert into product (code, name, line, need_category, risk_level, created_at)",
-            "",
-            rows,
-        )
-        .await?;
+        let rows = data
+            .products
+            .iter()
+            .map(|p| rows::product(p, &now))
+            .collect();
+        let products_written = insert_rows(&mut tx, max_binds, rows::PRODUCT, "", rows).await?;
         let products = code_map(&mut tx, "select id, code from product").await?;
 
         let mut rows = Vec::with_capacity(data.customers.len());
         for c in &data.customers {
-            rows.push(vec![
-                c.cif_no.as_str().into(),
-                c.kind.as_str().into(),
-                c.name.clone().into(),
-                c.line.as_str().into(),
-                lookup(&units, "org_unit", &c.org_unit_code)?.into(),
-                c.industry.map(Industry::as_str).into(),
-                c.account_type.as_str().into(),
-                c.risk_tolerance.map(RiskTolerance::as_str).into(),
-                c.id_number.as_ref().map(IdNumber::reveal).into(),
-                c.phone.as_ref().map(Phone::reveal).into(),
-                c.since.to_string().into(),
-                now.clone().into(),
-            ]);
+            rows.push(rows::customer(
+                c,
+                lookup(&units, "org_unit", &c.org_unit_code)?,
+                &now,
+            ));
         }
-        let customers_written = insert_rows(&mut tx, max_binds, "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at)", "", rows).await
-            .map_err(|e| match e { Error::Database(db) => Error::from_write(db, "customer", "(bulk)"), other => other })?;
+        let customers_written = insert_rows(&mut tx, max_binds, rows::CUSTOMER, "", rows)
+            .await
+            .map_err(|e| match e {
+                Error::Database(db) => Error::from_write(db, "customer", "(bulk)"),
+                other => other,
+            })?;
         let customers = code_map(&mut tx, "select id, cif_no from customer").await?;
 
         let mut rows = Vec::new();
@@ -162,22 +142,10 @@ impl Store {
                 .as_deref()
                 .map(|u| lookup(&users, "user", u))
                 .transpose()?;
-            rows.push(vec![
-                g.code.clone().into(),
-                g.name.clone().into(),
-                lookup(&units, "org_unit", &g.lead_unit_code)?.into(),
-                lead_rm.into(),
-                now.clone().into(),
-            ]);
+            let lead_unit = lookup(&units, "org_unit", &g.lead_unit_code)?;
+            rows.push(rows::group(g, lead_unit, lead_rm, &now));
         }
-        let groups_written = insert_rows(
-            &mut tx,
-            max_binds,
-            "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)",
-            "",
-            rows,
-        )
-        .await?;
+        let groups_written = insert_rows(&mut tx, max_binds, rows::GROUP, "", rows).await?;
         let groups = code_map(&mut tx, "select id, code from customer_group").await?;
         let mut rows = Vec::new();
         for g in &data.groups {
@@ -188,14 +156,7 @@ impl Store {
                 ]);
             }
         }
-        insert_rows(
-            &mut tx,
-            max_binds,
-            "insert into group_co_unit (group_id, org_unit_id)",
-            "",
-            rows,
-        )
-        .await?;
+        insert_rows(&mut tx, max_binds, rows::GROUP_CO_UNIT, "", rows).await?;
 
         let mut rows = Vec::new();
         for m in &data.group_members {
@@ -204,63 +165,41 @@ impl Store {
                 .as_deref()
                 .map(|p| lookup(&customers, "customer", p))
                 .transpose()?;
-            rows.push(vec![
-                lookup(&customers, "customer", &m.cif_no)?.into(),
-                lookup(&groups, "group", &m.group_code)?.into(),
-                parent.into(),
-            ]);
+            rows.push(rows::group_member(
+                lookup(&customers, "customer", &m.cif_no)?,
+                lookup(&groups, "group", &m.group_code)?,
+                parent,
+            ));
         }
-        let members_written = insert_rows(
-            &mut tx,
-            max_binds,
-            "insert into group_member (customer_id, group_id, parent_customer_id)",
-            "",
-            rows,
-        )
-        .await?;
+        let members_written = insert_rows(&mut tx, max_binds, rows::GROUP_MEMBER, "", rows).await?;
 
         let mut rows = Vec::new();
         for k in &data.key_people {
-            let p = &k.person;
-            rows.push(vec![
-                lookup(&customers, "customer", &k.cif_no)?.into(),
-                p.name.clone().into(),
-                p.role.as_str().into(),
-                p.title.clone().into(),
-                i64::from(p.closeness.get()).into(),
-                i64::from(p.trust.get()).into(),
-                i64::from(p.favour.get()).into(),
-                p.stage.as_str().into(),
-                now.clone().into(),
-            ]);
+            let customer = lookup(&customers, "customer", &k.cif_no)?;
+            rows.push(rows::key_person(customer, &k.person, &now));
         }
-        let key_people_written = insert_rows(&mut tx, max_binds, "insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at)", "", rows).await?;
+        let key_people_written =
+            insert_rows(&mut tx, max_binds, rows::KEY_PERSON, "", rows).await?;
 
         let mut rows = Vec::new();
         for a in &data.assignments {
-            rows.push(vec![
-                lookup(&customers, "customer", &a.cif_no)?.into(),
-                lookup(&users, "user", &a.username)?.into(),
-                a.role.as_str().into(),
-                a.effective_from.to_string().into(),
-                a.effective_to.map(|d| d.to_string()).into(),
-                now.clone().into(),
-            ]);
+            let customer = lookup(&customers, "customer", &a.cif_no)?;
+            let user = lookup(&users, "user", &a.username)?;
+            rows.push(rows::assignment(customer, user, a, &now));
         }
-        let assignments_written = insert_rows(&mut tx, max_binds, "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)", "", rows).await?;
+        let assignments_written =
+            insert_rows(&mut tx, max_binds, rows::ASSIGNMENT, "", rows).await?;
 
         let mut rows = Vec::new();
         for a in &data.accounts {
-            rows.push(vec![
-                a.account_no.clone().into(),
-                lookup(&customers, "customer", &a.cif_no)?.into(),
-                lookup(&products, "product", &a.product_code)?.into(),
-                a.currency.as_str().into(),
-                lookup(&units, "org_unit", &a.org_unit_code)?.into(),
-                a.opened_on.to_string().into(),
-            ]);
+            rows.push(rows::account(
+                a,
+                lookup(&customers, "customer", &a.cif_no)?,
+                lookup(&products, "product", &a.product_code)?,
+                lookup(&units, "org_unit", &a.org_unit_code)?,
+            ));
         }
-        let accounts_written = insert_rows(&mut tx, max_binds, "insert into account (account_no, customer_id, product_id, currency, org_unit_id, opened_on)", "", rows).await?;
+        let accounts_written = insert_rows(&mut tx, max_binds, rows::ACCOUNT, "", rows).await?;
 
         let mut rows = Vec::new();
         for h in &data.holdings {
@@ -283,15 +222,13 @@ impl Store {
 
         let mut rows = Vec::new();
         for p in &data.payroll_links {
-            rows.push(vec![
-                lookup(&customers, "customer", &p.employer_cif_no)?.into(),
-                lookup(&customers, "customer", &p.employee_cif_no)?.into(),
-                p.monthly_amount.minor().into(),
-                p.monthly_amount.currency().as_str().into(),
-                p.since.to_string().into(),
-            ]);
+            rows.push(rows::payroll_link(
+                lookup(&customers, "customer", &p.employer_cif_no)?,
+                lookup(&customers, "customer", &p.employee_cif_no)?,
+                p,
+            ));
         }
-        let payroll_written = insert_rows(&mut tx, max_binds, "insert into payroll_link (employer_id, employee_id, monthly_amount_minor, currency, since)", "", rows).await?;
+        let payroll_written = insert_rows(&mut tx, max_binds, rows::PAYROLL_LINK, "", rows).await?;
 
         let counts = LoadCounts {
             org_units: data.org_units.len(),

@@ -16,6 +16,7 @@ mod ledger;
 mod merge;
 mod org;
 mod relationship;
+mod rows;
 mod sql;
 mod url;
 mod user;

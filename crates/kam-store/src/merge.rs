@@ -11,8 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use kam_core::{
     ParseError,
-    contact::NewKeyPerson,
-    customer::{IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
+    customer::NewCustomer,
     group::NewGroup,
     org::{Line, NewOrgUnit, OrgKind},
     product::NewProduct,
@@ -26,6 +25,7 @@ use crate::{
     bulk::insert_rows,
     ledger::{BatchState, NewImportBatch, insert_batch, mark_replaced},
     org::insert_org_unit,
+    rows,
     sql::{Arg, Sql},
 };
 
@@ -114,27 +114,6 @@ impl Store {
     }
 }
 
-fn unknown(
-    index: usize,
-    field: &'static str,
-    value: &str,
-    what_en: &str,
-    what_zh: &str,
-) -> Refusal {
-    Refusal {
-        index,
-        kind: RefusalKind::UnknownReference,
-        error: ParseError::new(
-            field,
-            value,
-            format!(
-                "no {what_en} with this code exists (neither stored nor earlier in this import)"
-            ),
-            format!("不存在此编号的{what_zh}（库中没有，本次导入中也未定义）"),
-        ),
-    }
-}
-
 fn rule(index: usize, error: ParseError) -> Refusal {
     Refusal {
         index,
@@ -151,36 +130,88 @@ async fn row_count(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i6
         .try_get("n")?)
 }
 
-/// Ids of the given codes of `table.column`, asked in chunks that fit the bind limit.
-async fn ids_of<'a>(
-    tx: &mut Transaction<'static, Any>,
-    max_binds: usize,
-    table: &str,
-    column: &str,
-    codes: impl IntoIterator<Item = &'a str>,
-) -> Result<HashMap<String, i64>> {
-    let codes: BTreeSet<&str> = codes.into_iter().collect();
-    let codes: Vec<&str> = codes.into_iter().collect();
-    let mut found = HashMap::with_capacity(codes.len());
-    for part in codes.chunks(max_binds.max(1)) {
-        let mut sql = Sql::new(&format!(
-            "select id, {column} as code from {table} where {column} in ("
-        ));
-        for (i, code) in part.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*code);
-        }
-        sql.push(")");
-        for row in sql.query().fetch_all(&mut **tx).await? {
-            found.insert(
-                row.try_get::<String, _>("code")?,
-                row.try_get::<i64, _>("id")?,
-            );
+/// What rows refer to by code.
+#[derive(Debug, Clone, Copy)]
+enum Referent {
+    OrgUnit,
+    User,
+    Product,
+    Customer,
+    Group,
+}
+
+impl Referent {
+    /// The table and its unique code column.
+    fn table_column(self) -> (&'static str, &'static str) {
+        match self {
+            Self::OrgUnit => ("org_unit", "code"),
+            Self::User => ("app_user", "username"),
+            Self::Product => ("product", "code"),
+            Self::Customer => ("customer", "cif_no"),
+            Self::Group => ("customer_group", "code"),
         }
     }
-    Ok(found)
+
+    /// The refusal of row `index`, whose `field` names a `code` that does not exist.
+    fn missing(self, index: usize, field: &'static str, code: &str) -> Refusal {
+        let (en, zh) = match self {
+            Self::OrgUnit => ("org unit", "机构"),
+            Self::User => ("user", "用户"),
+            Self::Product => ("product", "产品"),
+            Self::Customer => ("customer", "客户"),
+            Self::Group => ("group", "集团"),
+        };
+        Refusal {
+            index,
+            kind: RefusalKind::UnknownReference,
+            error: ParseError::new(
+                field,
+                code,
+                format!(
+                    "no {en} with this code exists (neither stored nor earlier in this import)"
+                ),
+                format!("不存在此编号的{zh}（库中没有，本次导入中也未定义）"),
+            ),
+        }
+    }
+}
+
+/// The ids of the codes one chunk names, of one referent.
+struct Ids {
+    of: Referent,
+    ids: HashMap<String, i64>,
+}
+
+impl Ids {
+    /// The id of `code`, or `None` with row `index` refused.
+    fn get(
+        &self,
+        index: usize,
+        field: &'static str,
+        code: &str,
+        refused: &mut Vec<Refusal>,
+    ) -> Option<i64> {
+        let id = self.ids.get(code).copied();
+        if id.is_none() {
+            refused.push(self.of.missing(index, field, code));
+        }
+        id
+    }
+
+    /// An optional reference: `Some(None)` when the row names none, `None` (row refused) when it
+    /// names one that does not exist.
+    fn get_opt(
+        &self,
+        index: usize,
+        field: &'static str,
+        code: Option<&str>,
+        refused: &mut Vec<Refusal>,
+    ) -> Option<Option<i64>> {
+        match code {
+            Some(code) => self.get(index, field, code, refused).map(Some),
+            None => Some(None),
+        }
+    }
 }
 
 impl Merge {
@@ -322,39 +353,62 @@ impl Merge {
         }
         for (index, unit) in waiting {
             let parent = unit.parent_code.unwrap_or_default();
-            refused.push(unknown(index, "parent_code", &parent, "org unit", "机构"));
+            refused.push(Referent::OrgUnit.missing(index, "parent_code", &parent));
         }
         refused.sort_by_key(|r| r.index);
         Ok((refused, merged))
     }
 
-    /// Units by code with their level, for the checks that need it (a user's role fits its unit).
-    async fn units(&mut self) -> Result<HashMap<String, (i64, OrgKind)>> {
-        let rows = sqlx::query("select id, code, kind from org_unit")
-            .fetch_all(&mut *self.tx)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let kind = OrgKind::parse(&row.try_get::<String, _>("kind")?)
-                    .map_err(crate::Error::Corrupt)?;
-                Ok((row.try_get("code")?, (row.try_get("id")?, kind)))
-            })
-            .collect()
+    /// The ids of `codes` (asked in parts that fit the bind limit).
+    async fn ids<'a>(
+        &mut self,
+        of: Referent,
+        codes: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Ids> {
+        let (table, column) = of.table_column();
+        let codes: Vec<&str> = codes
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut ids = HashMap::with_capacity(codes.len());
+        for part in codes.chunks(self.max_binds.max(1)) {
+            let mut sql = Sql::new(&format!(
+                "select id, {column} as code from {table} where {column} in ("
+            ));
+            for (i, code) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*code);
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(&mut *self.tx).await? {
+                ids.insert(
+                    row.try_get::<String, _>("code")?,
+                    row.try_get::<i64, _>("id")?,
+                );
+            }
+        }
+        Ok(Ids { of, ids })
     }
 
     async fn users(&mut self, rows: Vec<NewUser>) -> Result<(Vec<Refusal>, usize)> {
-        let units = self.units().await?;
+        // Every unit with its level: a user's role must fit the level of its unit.
+        let mut units: HashMap<String, (i64, OrgKind)> = HashMap::new();
+        for row in sqlx::query("select id, code, kind from org_unit")
+            .fetch_all(&mut *self.tx)
+            .await?
+        {
+            let kind = OrgKind::parse(&row.try_get::<String, _>("kind")?)
+                .map_err(crate::Error::Corrupt)?;
+            units.insert(row.try_get("code")?, (row.try_get("id")?, kind));
+        }
         let mut refused = Vec::new();
         let mut good = Vec::new();
         for (index, user) in rows.into_iter().enumerate() {
             let Some((unit_id, unit_kind)) = units.get(&user.org_unit_code) else {
-                refused.push(unknown(
-                    index,
-                    "org_code",
-                    &user.org_unit_code,
-                    "org unit",
-                    "机构",
-                ));
+                refused.push(Referent::OrgUnit.missing(index, "org_code", &user.org_unit_code));
                 continue;
             };
             if let Err(error) = user.check_unit(*unit_kind) {
@@ -381,22 +435,9 @@ impl Merge {
     }
 
     async fn products(&mut self, rows: Vec<NewProduct>) -> Result<(Vec<Refusal>, usize)> {
-        let now = self.now.clone();
-        let good = rows
-            .into_iter()
-            .map(|p| {
-                vec![
-                    p.code.into(),
-                    p.name.into(),
-                    p.line.as_str().into(),
-                    p.need_category.as_str().into(),
-                    p.risk_level.as_str().into(),
-                    now.clone().into(),
-                ]
-            })
-            .collect();
+        let good = rows.iter().map(|p| rows::product(p, &self.now)).collect();
         let merged = self.upsert(
-            "insert into product (code, name, line, need_category, risk_level, created_at)",
+            rows::PRODUCT,
             " on conflict (code) do update set name = excluded.name, line = excluded.line, need_category = excluded.need_category, risk_level = excluded.risk_level",
             good,
         ).await?;
@@ -404,44 +445,21 @@ impl Merge {
     }
 
     async fn customers(&mut self, rows: Vec<NewCustomer>) -> Result<(Vec<Refusal>, usize)> {
-        let units = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "org_unit",
-            "code",
-            rows.iter().map(|c| c.org_unit_code.as_str()),
-        )
-        .await?;
+        let units = self
+            .ids(
+                Referent::OrgUnit,
+                rows.iter().map(|c| c.org_unit_code.as_str()),
+            )
+            .await?;
         let mut refused = Vec::new();
         let mut good = Vec::with_capacity(rows.len());
-        for (index, c) in rows.into_iter().enumerate() {
-            let Some(unit) = units.get(&c.org_unit_code) else {
-                refused.push(unknown(
-                    index,
-                    "org_code",
-                    &c.org_unit_code,
-                    "org unit",
-                    "机构",
-                ));
-                continue;
-            };
-            good.push(vec![
-                c.cif_no.as_str().into(),
-                c.kind.as_str().into(),
-                c.name.into(),
-                c.line.as_str().into(),
-                (*unit).into(),
-                c.industry.map(Industry::as_str).into(),
-                c.account_type.as_str().into(),
-                c.risk_tolerance.map(RiskTolerance::as_str).into(),
-                c.id_number.as_ref().map(IdNumber::reveal).into(),
-                c.phone.as_ref().map(Phone::reveal).into(),
-                c.since.to_string().into(),
-                self.now.clone().into(),
-            ]);
+        for (index, c) in rows.iter().enumerate() {
+            if let Some(unit) = units.get(index, "org_code", &c.org_unit_code, &mut refused) {
+                good.push(rows::customer(c, unit, &self.now));
+            }
         }
         let merged = self.upsert(
-            "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at)",
+            rows::CUSTOMER,
             " on conflict (cif_no) do update set kind = excluded.kind, name = excluded.name, line = excluded.line, org_unit_id = excluded.org_unit_id, industry = excluded.industry, account_type = excluded.account_type, risk_tolerance = excluded.risk_tolerance, id_number = excluded.id_number, phone = excluded.phone, since = excluded.since",
             good,
         ).await?;
@@ -449,188 +467,144 @@ impl Merge {
     }
 
     async fn groups(&mut self, rows: Vec<NewGroup>) -> Result<(Vec<Refusal>, usize)> {
-        let units = self.units().await?;
-        let users = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "app_user",
-            "username",
-            rows.iter().filter_map(|g| g.lead_rm_username.as_deref()),
-        )
-        .await?;
+        let units = self
+            .ids(
+                Referent::OrgUnit,
+                rows.iter().flat_map(|g| {
+                    std::iter::once(g.lead_unit_code.as_str())
+                        .chain(g.co_unit_codes.iter().map(String::as_str))
+                }),
+            )
+            .await?;
+        let users = self
+            .ids(
+                Referent::User,
+                rows.iter().filter_map(|g| g.lead_rm_username.as_deref()),
+            )
+            .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        let mut accepted = Vec::new();
-        'rows: for (index, g) in rows.into_iter().enumerate() {
-            let Some((lead_unit, _)) = units.get(&g.lead_unit_code) else {
-                refused.push(unknown(
-                    index,
-                    "lead_org_code",
-                    &g.lead_unit_code,
-                    "org unit",
-                    "机构",
-                ));
+        // Each accepted group with the ids of its co-units.
+        let mut accepted: Vec<(&NewGroup, Vec<i64>)> = Vec::new();
+        for (index, g) in rows.iter().enumerate() {
+            let Some(lead_unit) =
+                units.get(index, "lead_org_code", &g.lead_unit_code, &mut refused)
+            else {
                 continue;
             };
-            for co in &g.co_unit_codes {
-                if !units.contains_key(co) {
-                    refused.push(unknown(index, "co_org_codes", co, "org unit", "机构"));
-                    continue 'rows;
-                }
-            }
-            let lead_rm = match g.lead_rm_username.as_deref() {
-                Some(username) => match users.get(username) {
-                    Some(id) => Some(*id),
-                    None => {
-                        refused.push(unknown(index, "lead_rm", username, "user", "用户"));
-                        continue;
-                    }
-                },
-                None => None,
+            let co_codes: BTreeSet<&String> = g.co_unit_codes.iter().collect();
+            let Some(co_units) = co_codes
+                .into_iter()
+                .map(|co| units.get(index, "co_org_codes", co, &mut refused))
+                .collect::<Option<Vec<i64>>>()
+            else {
+                continue;
             };
-            good.push(vec![
-                g.code.as_str().into(),
-                g.name.as_str().into(),
-                (*lead_unit).into(),
-                lead_rm.into(),
-                self.now.clone().into(),
-            ]);
-            accepted.push(g);
+            let Some(lead_rm) = users.get_opt(
+                index,
+                "lead_rm",
+                g.lead_rm_username.as_deref(),
+                &mut refused,
+            ) else {
+                continue;
+            };
+            good.push(rows::group(g, lead_unit, lead_rm, &self.now));
+            accepted.push((g, co_units));
         }
         let merged = self.upsert(
-            "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)",
+            rows::GROUP,
             " on conflict (code) do update set name = excluded.name, lead_unit_id = excluded.lead_unit_id, lead_rm_id = excluded.lead_rm_id",
             good,
         ).await?;
         // The co-units of a merged group are the file's list, replacing what was stored.
-        let groups = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "customer_group",
-            "code",
-            accepted.iter().map(|g| g.code.as_str()),
-        )
-        .await?;
+        let groups = self
+            .ids(
+                Referent::Group,
+                accepted.iter().map(|(g, _)| g.code.as_str()),
+            )
+            .await?;
         let mut co_rows = Vec::new();
-        for g in &accepted {
-            let group_id = groups[&g.code];
+        for (g, co_units) in accepted {
+            let group_id = groups.ids[&g.code];
             Sql::new("delete from group_co_unit where group_id = ")
                 .bind(group_id)
                 .query()
                 .execute(&mut *self.tx)
                 .await?;
-            let codes: BTreeSet<&String> = g.co_unit_codes.iter().collect();
-            for code in codes {
-                co_rows.push(vec![group_id.into(), units[code].0.into()]);
-            }
+            co_rows.extend(
+                co_units
+                    .into_iter()
+                    .map(|unit| vec![group_id.into(), unit.into()]),
+            );
         }
-        self.upsert(
-            "insert into group_co_unit (group_id, org_unit_id)",
-            "",
-            co_rows,
-        )
-        .await?;
+        self.upsert(rows::GROUP_CO_UNIT, "", co_rows).await?;
         Ok((refused, merged))
-    }
-
-    async fn customer_ids<'a>(
-        &mut self,
-        codes: impl IntoIterator<Item = &'a str>,
-    ) -> Result<HashMap<String, i64>> {
-        ids_of(&mut self.tx, self.max_binds, "customer", "cif_no", codes).await
     }
 
     async fn group_members(&mut self, rows: Vec<MemberRecord>) -> Result<(Vec<Refusal>, usize)> {
-        let customers =
-            self.customer_ids(rows.iter().flat_map(|m| {
-                std::iter::once(m.cif_no.as_str()).chain(m.parent_cif_no.as_deref())
-            }))
+        let customers = self
+            .ids(
+                Referent::Customer,
+                rows.iter().flat_map(|m| {
+                    std::iter::once(m.cif_no.as_str()).chain(m.parent_cif_no.as_deref())
+                }),
+            )
             .await?;
-        let groups = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "customer_group",
-            "code",
-            rows.iter().map(|m| m.group_code.as_str()),
-        )
-        .await?;
+        let groups = self
+            .ids(Referent::Group, rows.iter().map(|m| m.group_code.as_str()))
+            .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        for (index, m) in rows.into_iter().enumerate() {
-            let Some(group) = groups.get(&m.group_code) else {
-                refused.push(unknown(index, "group_code", &m.group_code, "group", "集团"));
+        for (index, m) in rows.iter().enumerate() {
+            let (Some(group), Some(customer)) = (
+                groups.get(index, "group_code", &m.group_code, &mut refused),
+                customers.get(index, "cif_no", &m.cif_no, &mut refused),
+            ) else {
                 continue;
             };
-            let Some(customer) = customers.get(&m.cif_no) else {
-                refused.push(unknown(index, "cif_no", &m.cif_no, "customer", "客户"));
+            if m.parent_cif_no.as_ref() == Some(&m.cif_no) {
+                refused.push(rule(
+                    index,
+                    ParseError::new(
+                        "parent_cif_no",
+                        m.cif_no.as_str(),
+                        "a member cannot be its own parent",
+                        "成员不能是自己的上级",
+                    ),
+                ));
+                continue;
+            }
+            let Some(parent) = customers.get_opt(
+                index,
+                "parent_cif_no",
+                m.parent_cif_no.as_deref(),
+                &mut refused,
+            ) else {
                 continue;
             };
-            let parent = match m.parent_cif_no.as_deref() {
-                Some(p) if p == m.cif_no => {
-                    refused.push(rule(
-                        index,
-                        ParseError::new(
-                            "parent_cif_no",
-                            p,
-                            "a member cannot be its own parent",
-                            "成员不能是自己的上级",
-                        ),
-                    ));
-                    continue;
-                }
-                Some(p) => match customers.get(p) {
-                    Some(id) => Some(*id),
-                    None => {
-                        refused.push(unknown(index, "parent_cif_no", p, "customer", "客户"));
-                        continue;
-                    }
-                },
-                None => None,
-            };
-            good.push(vec![(*customer).into(), (*group).into(), parent.into()]);
+            good.push(rows::group_member(customer, group, parent));
         }
         let merged = self.upsert(
-            "insert into group_member (customer_id, group_id, parent_customer_id)",
+            rows::GROUP_MEMBER,
             " on conflict (customer_id) do update set group_id = excluded.group_id, parent_customer_id = excluded.parent_customer_id",
             good,
         ).await?;
-        Ok((refused, merged))
+        Ok((first_per_row(refused), merged))
     }
 
     async fn key_people(&mut self, rows: Vec<KeyPersonRecord>) -> Result<(Vec<Refusal>, usize)> {
         let customers = self
-            .customer_ids(rows.iter().map(|k| k.cif_no.as_str()))
+            .ids(Referent::Customer, rows.iter().map(|k| k.cif_no.as_str()))
             .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        for (index, k) in rows.into_iter().enumerate() {
-            let Some(customer) = customers.get(&k.cif_no) else {
-                refused.push(unknown(index, "cif_no", &k.cif_no, "customer", "客户"));
-                continue;
-            };
-            let NewKeyPerson {
-                name,
-                role,
-                title,
-                closeness,
-                trust,
-                favour,
-                stage,
-            } = k.person;
-            good.push(vec![
-                (*customer).into(),
-                name.into(),
-                role.as_str().into(),
-                title.into(),
-                i64::from(closeness.get()).into(),
-                i64::from(trust.get()).into(),
-                i64::from(favour.get()).into(),
-                stage.as_str().into(),
-                self.now.clone().into(),
-            ]);
+        for (index, k) in rows.iter().enumerate() {
+            if let Some(customer) = customers.get(index, "cif_no", &k.cif_no, &mut refused) {
+                good.push(rows::key_person(customer, &k.person, &self.now));
+            }
         }
         let merged = self.upsert(
-            "insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at)",
+            rows::KEY_PERSON,
             " on conflict (customer_id, name, role) do update set title = excluded.title, closeness = excluded.closeness, trust = excluded.trust, favour = excluded.favour, stage = excluded.stage",
             good,
         ).await?;
@@ -639,25 +613,18 @@ impl Merge {
 
     async fn assignments(&mut self, rows: Vec<AssignmentRecord>) -> Result<(Vec<Refusal>, usize)> {
         let customers = self
-            .customer_ids(rows.iter().map(|a| a.cif_no.as_str()))
+            .ids(Referent::Customer, rows.iter().map(|a| a.cif_no.as_str()))
             .await?;
-        let users = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "app_user",
-            "username",
-            rows.iter().map(|a| a.username.as_str()),
-        )
-        .await?;
+        let users = self
+            .ids(Referent::User, rows.iter().map(|a| a.username.as_str()))
+            .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        for (index, a) in rows.into_iter().enumerate() {
-            let Some(customer) = customers.get(&a.cif_no) else {
-                refused.push(unknown(index, "cif_no", &a.cif_no, "customer", "客户"));
-                continue;
-            };
-            let Some(user) = users.get(&a.username) else {
-                refused.push(unknown(index, "username", &a.username, "user", "用户"));
+        for (index, a) in rows.iter().enumerate() {
+            let (Some(customer), Some(user)) = (
+                customers.get(index, "cif_no", &a.cif_no, &mut refused),
+                users.get(index, "username", &a.username, &mut refused),
+            ) else {
                 continue;
             };
             if let Some(to) = a.effective_to
@@ -674,154 +641,104 @@ impl Merge {
                 ));
                 continue;
             }
-            good.push(vec![
-                (*customer).into(),
-                (*user).into(),
-                a.role.as_str().into(),
-                a.effective_from.to_string().into(),
-                a.effective_to.map(|d| d.to_string()).into(),
-                self.now.clone().into(),
-            ]);
+            good.push(rows::assignment(customer, user, a, &self.now));
         }
         let merged = self.upsert(
-            "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)",
+            rows::ASSIGNMENT,
             " on conflict (customer_id, user_id, role, effective_from) do update set effective_to = excluded.effective_to",
             good,
         ).await?;
-        Ok((refused, merged))
+        Ok((first_per_row(refused), merged))
     }
 
     async fn accounts(&mut self, rows: Vec<AccountRecord>) -> Result<(Vec<Refusal>, usize)> {
         let customers = self
-            .customer_ids(rows.iter().map(|a| a.cif_no.as_str()))
+            .ids(Referent::Customer, rows.iter().map(|a| a.cif_no.as_str()))
             .await?;
-        let products = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "product",
-            "code",
-            rows.iter().map(|a| a.product_code.as_str()),
-        )
-        .await?;
-        let units = ids_of(
-            &mut self.tx,
-            self.max_binds,
-            "org_unit",
-            "code",
-            rows.iter().map(|a| a.org_unit_code.as_str()),
-        )
-        .await?;
+        let products = self
+            .ids(
+                Referent::Product,
+                rows.iter().map(|a| a.product_code.as_str()),
+            )
+            .await?;
+        let units = self
+            .ids(
+                Referent::OrgUnit,
+                rows.iter().map(|a| a.org_unit_code.as_str()),
+            )
+            .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        for (index, a) in rows.into_iter().enumerate() {
-            let Some(customer) = customers.get(&a.cif_no) else {
-                refused.push(unknown(index, "cif_no", &a.cif_no, "customer", "客户"));
+        for (index, a) in rows.iter().enumerate() {
+            let (Some(customer), Some(product), Some(unit)) = (
+                customers.get(index, "cif_no", &a.cif_no, &mut refused),
+                products.get(index, "product_code", &a.product_code, &mut refused),
+                units.get(index, "org_code", &a.org_unit_code, &mut refused),
+            ) else {
                 continue;
             };
-            let Some(product) = products.get(&a.product_code) else {
-                refused.push(unknown(
-                    index,
-                    "product_code",
-                    &a.product_code,
-                    "product",
-                    "产品",
-                ));
-                continue;
-            };
-            let Some(unit) = units.get(&a.org_unit_code) else {
-                refused.push(unknown(
-                    index,
-                    "org_code",
-                    &a.org_unit_code,
-                    "org unit",
-                    "机构",
-                ));
-                continue;
-            };
-            good.push(vec![
-                a.account_no.into(),
-                (*customer).into(),
-                (*product).into(),
-                a.currency.as_str().into(),
-                (*unit).into(),
-                a.opened_on.to_string().into(),
-            ]);
+            good.push(rows::account(a, customer, product, unit));
         }
         let merged = self.upsert(
-            "insert into account (account_no, customer_id, product_id, currency, org_unit_id, opened_on)",
+            rows::ACCOUNT,
             " on conflict (account_no) do update set customer_id = excluded.customer_id, product_id = excluded.product_id, currency = excluded.currency, org_unit_id = excluded.org_unit_id, opened_on = excluded.opened_on",
             good,
         ).await?;
-        Ok((refused, merged))
+        Ok((first_per_row(refused), merged))
     }
 
     async fn payroll_links(&mut self, rows: Vec<PayrollRecord>) -> Result<(Vec<Refusal>, usize)> {
         let customers = self
-            .customer_ids(
+            .ids(
+                Referent::Customer,
                 rows.iter()
                     .flat_map(|p| [p.employer_cif_no.as_str(), p.employee_cif_no.as_str()]),
             )
             .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
-        for (index, p) in rows.into_iter().enumerate() {
-            let Some(employer) = customers.get(&p.employer_cif_no) else {
-                refused.push(unknown(
-                    index,
-                    "employer_cif_no",
-                    &p.employer_cif_no,
-                    "customer",
-                    "客户",
-                ));
+        for (index, p) in rows.iter().enumerate() {
+            let (Some(employer), Some(employee)) = (
+                customers.get(index, "employer_cif_no", &p.employer_cif_no, &mut refused),
+                customers.get(index, "employee_cif_no", &p.employee_cif_no, &mut refused),
+            ) else {
                 continue;
             };
-            let Some(employee) = customers.get(&p.employee_cif_no) else {
-                refused.push(unknown(
-                    index,
+            let broken = if employer == employee {
+                Some(ParseError::new(
                     "employee_cif_no",
-                    &p.employee_cif_no,
-                    "customer",
-                    "客户",
-                ));
-                continue;
+                    p.employee_cif_no.as_str(),
+                    "an employer does not pay itself",
+                    "代发单位与员工不能是同一客户",
+                ))
+            } else if p.monthly_amount.minor() < 0 {
+                Some(ParseError::new(
+                    "monthly_amount",
+                    p.monthly_amount.minor().to_string(),
+                    "a monthly payroll amount is not negative",
+                    "月代发金额不能为负",
+                ))
+            } else {
+                None
             };
-            if employer == employee {
-                refused.push(rule(
-                    index,
-                    ParseError::new(
-                        "employee_cif_no",
-                        p.employee_cif_no.as_str(),
-                        "an employer does not pay itself",
-                        "代发单位与员工不能是同一客户",
-                    ),
-                ));
+            if let Some(error) = broken {
+                refused.push(rule(index, error));
                 continue;
             }
-            if p.monthly_amount.minor() < 0 {
-                refused.push(rule(
-                    index,
-                    ParseError::new(
-                        "monthly_amount",
-                        p.monthly_amount.minor().to_string(),
-                        "a monthly payroll amount is not negative",
-                        "月代发金额不能为负",
-                    ),
-                ));
-                continue;
-            }
-            good.push(vec![
-                (*employer).into(),
-                (*employee).into(),
-                p.monthly_amount.minor().into(),
-                p.monthly_amount.currency().as_str().into(),
-                p.since.to_string().into(),
-            ]);
+            good.push(rows::payroll_link(employer, employee, p));
         }
         let merged = self.upsert(
-            "insert into payroll_link (employer_id, employee_id, monthly_amount_minor, currency, since)",
+            rows::PAYROLL_LINK,
             " on conflict (employer_id, employee_id) do update set monthly_amount_minor = excluded.monthly_amount_minor, currency = excluded.currency, since = excluded.since",
             good,
         ).await?;
-        Ok((refused, merged))
+        Ok((first_per_row(refused), merged))
     }
+}
+
+/// One refusal per row (its first reason), as a reject names one reason per row; the lookups of
+/// a row's several references each refuse it on their own.
+fn first_per_row(mut refused: Vec<Refusal>) -> Vec<Refusal> {
+    refused.dedup_by_key(|r| r.index);
+    refused
 }
