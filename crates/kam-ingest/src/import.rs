@@ -26,7 +26,7 @@ use crate::{
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
     master,
-    reader::{FileReport, KeySet, ReadError, Row, RowSink, read_file},
+    reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, read_file},
     reject::Reject,
     value::Value,
 };
@@ -204,6 +204,16 @@ impl Plan<'_> {
         }
     }
 
+    /// The file cannot be read at all (its message is already in both languages).
+    fn unreadable(&self, error: &ReadError) -> FileOutcome {
+        FileOutcome::Refused {
+            file: self.file.clone(),
+            zh: error.to_string(),
+            en: error.to_string(),
+            report: None,
+        }
+    }
+
     /// The ledger row of the batch, from the reconciled report.
     fn ledger_row(&self, report: &FileReport) -> NewImportBatch {
         let amount_total: i128 = report.amount_sums.values().sum();
@@ -368,14 +378,7 @@ async fn import_facts(
     };
     let (report, staged) = match read {
         Ok(done) => done,
-        Err(StageError::Read(error)) => {
-            return Ok(FileOutcome::Refused {
-                file: plan.file.clone(),
-                zh: format!("{error}"),
-                en: format!("{error}"),
-                report: None,
-            });
-        }
+        Err(StageError::Read(error)) => return Ok(plan.unreadable(&error)),
         Err(StageError::Facts(error)) => return Err(error.into()),
     };
     if let Some((zh, en)) = plan.objection(path, options, &report) {
@@ -416,20 +419,18 @@ async fn import_master(
     let kind = plan.mapping.kind;
     let (mut receiver, reader) = master::spawn_reader(path.to_path_buf(), plan.mapping.clone());
     let mut merge = store.begin_merge().await?;
-    // Rows that passed the reader but not the domain or the store: moved from loaded to rejected.
-    let (mut refused, mut refused_amount) = (0u64, 0i128);
+    // Rows that passed the reader but not the domain or the store, with their amounts.
+    let mut refused: Vec<RowAmounts> = Vec::new();
     while let Some(message) = receiver.recv().await {
         match message {
             master::Message::Rows(rows) => {
-                let converted = master::convert(kind, &plan.file, plan.mapping, rows);
-                for (reject, amount) in converted.rejects {
-                    refused += 1;
-                    refused_amount += i128::from(amount);
+                let mut converted = master::convert(kind, &plan.file, plan.mapping, rows);
+                for (reject, amounts) in converted.rejects {
+                    refused.push(amounts);
                     rejects.push(reject);
                 }
                 for refusal in merge.apply(actor, converted.chunk).await? {
-                    refused += 1;
-                    refused_amount += i128::from(converted.amounts[refusal.index]);
+                    refused.push(std::mem::take(&mut converted.amounts[refusal.index]));
                     rejects.push(master::refusal_reject(
                         &plan.file,
                         plan.mapping,
@@ -445,21 +446,11 @@ async fn import_master(
     }
     let mut report = match reader.await {
         Ok(Ok(report)) => report,
-        Ok(Err(error)) => {
-            return Ok(FileOutcome::Refused {
-                file: plan.file.clone(),
-                zh: format!("{error}"),
-                en: format!("{error}"),
-                report: None,
-            });
-        }
+        Ok(Err(error)) => return Ok(plan.unreadable(&error)),
         Err(panic) => std::panic::resume_unwind(panic.into_panic()),
     };
-    report.loaded -= refused;
-    report.rejected += refused;
-    // Master kinds have at most one amount field (payroll's monthly amount).
-    if let Some(sum) = report.amount_sums.values_mut().next() {
-        *sum -= refused_amount;
+    for amounts in &refused {
+        report.unload(amounts);
     }
     if let Some((zh, en)) = plan.objection(path, options, &report) {
         drop(merge);
@@ -582,41 +573,21 @@ fn stage<R: FactRows>(
 // Row → fact conversions. The reader has already checked every required field's presence and
 // type, so a mismatch here is a bug in the catalogue, not bad input.
 
-/// Moves a text value out of the row (no copy); the row is consumed field by field.
-fn text(value: &mut Value) -> String {
-    opt_text(value).unwrap_or_default()
-}
-
-fn opt_text(value: &mut Value) -> Option<String> {
-    match std::mem::replace(value, Value::Null) {
-        Value::Text(text) => Some(text),
-        _ => None,
-    }
-}
-
+/// The business date of a fact row: required by every fact kind, so the reader has checked it.
 fn date(value: &Value) -> NaiveDate {
-    match value {
-        Value::Date(date) => *date,
-        other => panic!("catalogue says date, reader gave {other:?}"),
-    }
-}
-
-fn amount(value: &Value) -> i64 {
-    match value {
-        Value::Amount(minor) => *minor,
-        Value::Null => 0,
-        other => panic!("catalogue says amount, reader gave {other:?}"),
-    }
+    value
+        .date()
+        .expect("the catalogue makes a fact's business date required")
 }
 
 fn to_balance(v: &mut [Value]) -> (NaiveDate, BalanceRow) {
     (
         date(&v[0]),
         BalanceRow {
-            account_no: text(&mut v[1]),
-            cif_no: text(&mut v[2]),
-            currency: text(&mut v[3]).into(),
-            balance_minor: amount(&v[4]),
+            account_no: v[1].take_string(),
+            cif_no: v[2].take_string(),
+            currency: v[3].take_string().into(),
+            balance_minor: v[4].amount().unwrap_or(0),
         },
     )
 }
@@ -630,37 +601,36 @@ fn to_transaction(v: &mut [Value]) -> (NaiveDate, TransactionRow) {
     (
         date(&v[0]),
         TransactionRow {
-            txn_id: text(&mut v[1]),
-            account_no: text(&mut v[2]),
-            cif_no: text(&mut v[3]),
+            txn_id: v[1].take_string(),
+            account_no: v[2].take_string(),
+            cif_no: v[3].take_string(),
             direction,
-            amount_minor: amount(&v[5]),
-            currency: text(&mut v[6]).into(),
-            channel: text(&mut v[7]).into(),
-            counterparty_name: text(&mut v[8]),
-            counterparty_bank: text(&mut v[9]).into(),
+            amount_minor: v[5].amount().unwrap_or(0),
+            currency: v[6].take_string().into(),
+            channel: v[7].take_string().into(),
+            counterparty_name: v[8].take_string(),
+            counterparty_bank: v[9].take_string().into(),
             reversal: v[10] == Value::Flag(true),
-            reverses_txn_id: opt_text(&mut v[11]),
+            reverses_txn_id: v[11].take_text(),
         },
     )
 }
 
 fn to_loan(v: &mut [Value]) -> (NaiveDate, LoanRow) {
-    let overdue_days = match v[6] {
-        Value::Count(days) => i32::try_from(days).unwrap_or(i32::MAX),
-        _ => 0,
-    };
+    let overdue_days = v[6]
+        .count()
+        .map_or(0, |days| i32::try_from(days).unwrap_or(i32::MAX));
     (
         date(&v[0]),
         LoanRow {
-            loan_no: text(&mut v[1]),
-            cif_no: text(&mut v[2]),
-            currency: text(&mut v[3]).into(),
-            outstanding_minor: amount(&v[4]),
-            overdue_principal_minor: amount(&v[5]),
+            loan_no: v[1].take_string(),
+            cif_no: v[2].take_string(),
+            currency: v[3].take_string().into(),
+            outstanding_minor: v[4].amount().unwrap_or(0),
+            overdue_principal_minor: v[5].amount().unwrap_or(0),
             overdue_days,
-            loan_class: text(&mut v[7]).into(),
-            credit_limit_minor: amount(&v[8]),
+            loan_class: v[7].take_string().into(),
+            credit_limit_minor: v[8].amount().unwrap_or(0),
         },
     )
 }
@@ -669,10 +639,10 @@ fn to_fee(v: &mut [Value]) -> (NaiveDate, FeeRow) {
     (
         date(&v[0]),
         FeeRow {
-            cif_no: text(&mut v[1]),
-            fee_code: text(&mut v[2]).into(),
-            amount_minor: amount(&v[3]),
-            currency: text(&mut v[4]).into(),
+            cif_no: v[1].take_string(),
+            fee_code: v[2].take_string().into(),
+            amount_minor: v[3].amount().unwrap_or(0),
+            currency: v[4].take_string().into(),
         },
     )
 }

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use crate::{
     kind::ExtractKind,
     mapping::KindMapping,
-    reader::{FileReport, KeySet, ReadError, Row, RowSink, read_file},
+    reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, read_file},
     reject::{Reject, RejectCode, Severity},
     value::Value,
 };
@@ -101,13 +101,13 @@ pub(crate) fn spawn_reader(
     (receiver, handle)
 }
 
-/// A chunk ready for the store, with each record's source line and amount (for the reconciliation
-/// when the store refuses it), and the rows that failed a domain rule on the way.
+/// A chunk ready for the store, with each record's source line and amounts (for the
+/// reconciliation when the store refuses it), and the rows that failed a domain rule on the way.
 pub(crate) struct Converted {
     pub chunk: MasterChunk,
     pub lines: Vec<u64>,
-    pub amounts: Vec<i64>,
-    pub rejects: Vec<(Reject, i64)>,
+    pub amounts: Vec<RowAmounts>,
+    pub rejects: Vec<(Reject, RowAmounts)>,
 }
 
 /// The source column of a field as a reject names it: the header name, `#n`, or the field.
@@ -170,14 +170,7 @@ pub(crate) fn convert(
         rejects: Vec::new(),
     };
     for mut row in rows {
-        let amount = row
-            .values
-            .iter()
-            .map(|v| match v {
-                Value::Amount(minor) => *minor,
-                _ => 0,
-            })
-            .sum();
+        let amount = row.amounts(kind);
         match push_record(&mut converted.chunk, &mut row.values) {
             Ok(()) => {
                 converted.lines.push(row.line);
@@ -211,31 +204,6 @@ fn empty_chunk(kind: ExtractKind) -> MasterChunk {
 // Field access by catalogue position. The reader has checked presence and type of every field,
 // so what is read here is well-formed text; the domain constructors check the rest.
 
-fn take(value: &mut Value) -> Option<String> {
-    match std::mem::replace(value, Value::Null) {
-        Value::Text(text) => Some(text),
-        _ => None,
-    }
-}
-
-fn text(value: &mut Value) -> String {
-    take(value).unwrap_or_default()
-}
-
-fn date(value: &Value) -> Option<NaiveDate> {
-    match value {
-        Value::Date(date) => Some(*date),
-        _ => None,
-    }
-}
-
-fn count(value: &Value) -> i64 {
-    match value {
-        Value::Count(n) => *n,
-        _ => 0,
-    }
-}
-
 /// Parses a code the reader has already checked against its list.
 fn code<T>(value: &Value, parse: fn(&str) -> Result<T, ParseError>) -> Result<T, ParseError> {
     parse(value.as_text().unwrap_or_default())
@@ -249,38 +217,40 @@ fn opt_code<T>(
 }
 
 fn required_date(value: &Value, field: &'static str) -> Result<NaiveDate, ParseError> {
-    date(value).ok_or_else(|| ParseError::new(field, "", "a date is required", "日期必填"))
+    value
+        .date()
+        .ok_or_else(|| ParseError::new(field, "", "a date is required", "日期必填"))
 }
 
 fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseError> {
     match chunk {
         MasterChunk::OrgUnits(rows) => rows.push(NewOrgUnit::parse(
-            &text(&mut v[0]),
-            &text(&mut v[1]),
+            &v[0].take_string(),
+            &v[1].take_string(),
             code(&v[2], OrgKind::parse)?,
-            take(&mut v[3]).as_deref(),
+            v[3].take_text().as_deref(),
         )?),
         MasterChunk::Users(rows) => rows.push(NewUser::parse(
-            &text(&mut v[0]),
-            &text(&mut v[1]),
+            &v[0].take_string(),
+            &v[1].take_string(),
             code(&v[2], Role::parse)?,
-            &text(&mut v[3]),
+            &v[3].take_string(),
             opt_code(&v[4], Line::parse)?,
         )?),
         MasterChunk::Products(rows) => rows.push(NewProduct::parse(
-            &text(&mut v[0]),
-            &text(&mut v[1]),
+            &v[0].take_string(),
+            &v[1].take_string(),
             code(&v[2], Line::parse)?,
             code(&v[3], NeedCategory::parse)?,
             code(&v[4], ProductRisk::parse)?,
         )?),
         MasterChunk::Customers(rows) => rows.push(
             NewCustomer {
-                cif_no: CifNo::parse(&text(&mut v[0]))?,
+                cif_no: CifNo::parse(&v[0].take_string())?,
                 kind: code(&v[1], CustomerKind::parse)?,
-                name: kam_core::org::parse_name("name", &text(&mut v[2]))?,
+                name: kam_core::org::parse_name("name", &v[2].take_string())?,
                 line: code(&v[3], Line::parse)?,
-                org_unit_code: text(&mut v[4]),
+                org_unit_code: v[4].take_string(),
                 industry: opt_code(&v[5], Industry::parse)?,
                 account_type: opt_code(&v[6], AccountType::parse)?.unwrap_or(AccountType::Ordinary),
                 risk_tolerance: opt_code(&v[7], RiskTolerance::parse)?,
@@ -291,59 +261,60 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
             .check()?,
         ),
         MasterChunk::Groups(rows) => {
-            let co_units = text(&mut v[3]);
+            let co_units = v[3].take_string();
             let co_units: Vec<&str> = co_units
                 .split([';', ',', '；', '，'])
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .collect();
             rows.push(NewGroup::parse(
-                &text(&mut v[0]),
-                &text(&mut v[1]),
-                &text(&mut v[2]),
+                &v[0].take_string(),
+                &v[1].take_string(),
+                &v[2].take_string(),
                 &co_units,
-                take(&mut v[4]).as_deref(),
+                v[4].take_text().as_deref(),
             )?);
         }
         MasterChunk::GroupMembers(rows) => rows.push(MemberRecord {
-            group_code: text(&mut v[0]),
-            cif_no: text(&mut v[1]),
-            parent_cif_no: take(&mut v[2]),
+            group_code: v[0].take_string(),
+            cif_no: v[1].take_string(),
+            parent_cif_no: v[2].take_text(),
         }),
         MasterChunk::KeyPeople(rows) => {
-            let cif_no = text(&mut v[0]);
+            let cif_no = v[0].take_string();
             let person = NewKeyPerson::parse(
-                &text(&mut v[1]),
+                &v[1].take_string(),
                 code(&v[2], ContactRole::parse)?,
-                take(&mut v[3]).as_deref(),
-                [count(&v[4]), count(&v[5]), count(&v[6])],
+                v[3].take_text().as_deref(),
+                [
+                    v[4].count().unwrap_or(0),
+                    v[5].count().unwrap_or(0),
+                    v[6].count().unwrap_or(0),
+                ],
                 code(&v[7], RelationshipStage::parse)?,
             )?;
             rows.push(KeyPersonRecord { cif_no, person });
         }
         MasterChunk::Assignments(rows) => rows.push(AssignmentRecord {
-            cif_no: text(&mut v[0]),
-            username: text(&mut v[1]),
+            cif_no: v[0].take_string(),
+            username: v[1].take_string(),
             role: code(&v[2], AssignmentRole::parse)?,
             effective_from: required_date(&v[3], "effective_from")?,
-            effective_to: date(&v[4]),
+            effective_to: v[4].date(),
         }),
         MasterChunk::Accounts(rows) => rows.push(AccountRecord {
-            account_no: text(&mut v[0]),
-            cif_no: text(&mut v[1]),
-            product_code: text(&mut v[2]),
+            account_no: v[0].take_string(),
+            cif_no: v[1].take_string(),
+            product_code: v[2].take_string(),
             currency: code(&v[3], Currency::parse)?,
-            org_unit_code: text(&mut v[4]),
+            org_unit_code: v[4].take_string(),
             opened_on: required_date(&v[5], "opened_on")?,
         }),
         MasterChunk::PayrollLinks(rows) => {
-            let minor = match v[2] {
-                Value::Amount(minor) => minor,
-                _ => 0,
-            };
+            let minor = v[2].amount().unwrap_or(0);
             rows.push(PayrollRecord {
-                employer_cif_no: text(&mut v[0]),
-                employee_cif_no: text(&mut v[1]),
+                employer_cif_no: v[0].take_string(),
+                employee_cif_no: v[1].take_string(),
                 monthly_amount: Money::from_minor(minor, code(&v[3], Currency::parse)?),
                 since: required_date(&v[4], "since")?,
             });

@@ -28,6 +28,19 @@ pub struct Row {
     pub values: Vec<Value>,
 }
 
+/// The amounts of one row, by field (what a row adds to `FileReport::amount_sums`).
+pub type RowAmounts = Vec<(&'static str, i64)>;
+
+impl Row {
+    pub fn amounts(&self, kind: ExtractKind) -> RowAmounts {
+        kind.fields()
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(field, value)| value.amount().map(|minor| (field.name, minor)))
+            .collect()
+    }
+}
+
 /// What became of every row of a file: rows read = loaded + rejected + duplicates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
@@ -43,6 +56,20 @@ pub struct FileReport {
     pub amount_sums: BTreeMap<&'static str, i128>,
     /// Columns dropped because they look like authentication data, and similar notices.
     pub warnings: Vec<String>,
+}
+
+impl FileReport {
+    /// A row the reader loaded but a later step refused: it moves from loaded to rejected and
+    /// its amounts leave the sums, so the reconciliation still adds up.
+    pub fn unload(&mut self, amounts: &[(&'static str, i64)]) {
+        self.loaded -= 1;
+        self.rejected += 1;
+        for (field, minor) in amounts {
+            if let Some(sum) = self.amount_sums.get_mut(field) {
+                *sum -= i128::from(*minor);
+            }
+        }
+    }
 }
 
 /// A file that cannot be read at all (as opposed to rows that are rejected).
@@ -246,34 +273,26 @@ pub fn read_file(
                 report.rows_read += 1;
                 let line = e.position().map_or(0, |p| p.line());
                 report.rejected += 1;
-                sink.reject(Reject {
-                    severity: Severity::Reject,
-                    file: file_name.clone(),
+                sink.reject(Reject::of_row(
+                    &file_name,
                     line,
-                    column: String::new(),
-                    field: String::new(),
-                    value: String::new(),
-                    code: RejectCode::Malformed,
-                    message_zh: format!("行无法解析：{e}"),
-                    message_en: format!("the row cannot be parsed: {e}"),
-                });
+                    RejectCode::Malformed,
+                    format!("行无法解析：{e}"),
+                    format!("the row cannot be parsed: {e}"),
+                ));
                 continue;
             }
         };
         let width = *expected_width.get_or_insert(record.len());
         if record.len() != width {
             report.rejected += 1;
-            sink.reject(Reject {
-                severity: Severity::Reject,
-                file: file_name.clone(),
+            sink.reject(Reject::of_row(
+                &file_name,
                 line,
-                column: String::new(),
-                field: String::new(),
-                value: String::new(),
-                code: RejectCode::FieldCount,
-                message_zh: format!("应有 {width} 个字段，实际 {} 个", record.len()),
-                message_en: format!("expected {width} fields, found {}", record.len()),
-            });
+                RejectCode::FieldCount,
+                format!("应有 {width} 个字段，实际 {} 个", record.len()),
+                format!("expected {width} fields, found {}", record.len()),
+            ));
             continue;
         }
         let built = build_row(
@@ -294,21 +313,20 @@ pub fn read_file(
                 if !key_positions.is_empty() && !seen_keys.insert(&row.values, &key_positions) {
                     report.duplicates += 1;
                     sink.reject(Reject {
-                        severity: Severity::Reject,
-                        file: file_name.clone(),
-                        line,
-                        column: String::new(),
                         field: kind.business_key().join("+"),
                         value: key_positions
                             .iter()
                             .map(|p| row.values[*p].key_text())
                             .collect::<Vec<_>>()
                             .join("|"),
-                        code: RejectCode::DuplicateKey,
-                        message_zh: "业务键重复：同一键已在本次导入中出现".into(),
-                        message_en:
+                        ..Reject::of_row(
+                            &file_name,
+                            line,
+                            RejectCode::DuplicateKey,
+                            "业务键重复：同一键已在本次导入中出现".into(),
                             "duplicate business key: the same key was already read in this run"
                                 .into(),
+                        )
                     });
                     continue;
                 }

@@ -60,6 +60,23 @@ pub struct Reject {
     pub message_en: String,
 }
 
+impl Reject {
+    /// A reject of a whole row (no single column to blame): malformed, wrong field count.
+    pub fn of_row(file: &str, line: u64, code: RejectCode, zh: String, en: String) -> Self {
+        Self {
+            severity: Severity::Reject,
+            file: file.to_owned(),
+            line,
+            column: String::new(),
+            field: String::new(),
+            value: String::new(),
+            code,
+            message_zh: zh,
+            message_en: en,
+        }
+    }
+}
+
 /// Writes rejects as a UTF-8 CSV with a header row.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
     let mut out = csv::Writer::from_path(path).map_err(io::Error::other)?;

@@ -28,6 +28,41 @@ impl Value {
         }
     }
 
+    /// Moves the text out, leaving `Null`: a row is consumed field by field, without copies.
+    pub fn take_text(&mut self) -> Option<String> {
+        match std::mem::replace(self, Value::Null) {
+            Value::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// `take_text`, with an absent value as empty text.
+    pub fn take_string(&mut self) -> String {
+        self.take_text().unwrap_or_default()
+    }
+
+    pub fn date(&self) -> Option<NaiveDate> {
+        match self {
+            Value::Date(date) => Some(*date),
+            _ => None,
+        }
+    }
+
+    /// Minor units (fen) of an amount.
+    pub fn amount(&self) -> Option<i64> {
+        match self {
+            Value::Amount(minor) => Some(*minor),
+            _ => None,
+        }
+    }
+
+    pub fn count(&self) -> Option<i64> {
+        match self {
+            Value::Count(n) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// A stable text form, for business keys and output files.
     pub fn key_text(&self) -> String {
         match self {

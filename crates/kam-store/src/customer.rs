@@ -13,7 +13,12 @@ use kam_core::{
 };
 use sqlx::{Row, any::AnyRow};
 
-use crate::{Actor, Error, Result, Store, audit, org::corrupt, sql::Sql, visibility::push_visible};
+use crate::{
+    Actor, Error, Result, Store, audit,
+    org::corrupt,
+    sql::{Arg, Sql},
+    visibility::push_visible,
+};
 
 /// One line of a customer list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,23 +172,25 @@ impl Store {
 
     /// One customer, or `NotFound` when it does not exist or `scope` may not see it.
     pub async fn customer(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
-        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where c.id = "));
-        sql.bind(id.0).push(" and ");
-        push_visible(&mut sql, scope);
-        let row = sql
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "customer",
-                key: id.to_string(),
-            })?;
-        customer_from_row(&row)
+        self.one_customer(scope, "c.id", id.0.into(), &id.to_string())
+            .await
     }
 
+    /// One customer by customer number; `NotFound` as for `customer`.
     pub async fn customer_by_cif(&self, scope: &Scope, cif_no: &str) -> Result<Customer> {
-        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where c.cif_no = "));
-        sql.bind(cif_no).push(" and ");
+        self.one_customer(scope, "c.cif_no", cif_no.into(), cif_no)
+            .await
+    }
+
+    async fn one_customer(
+        &self,
+        scope: &Scope,
+        column: &'static str,
+        value: Arg,
+        key: &str,
+    ) -> Result<Customer> {
+        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where {column} = "));
+        sql.bind(value).push(" and ");
         push_visible(&mut sql, scope);
         let row = sql
             .query()
@@ -191,7 +198,7 @@ impl Store {
             .await?
             .ok_or_else(|| Error::NotFound {
                 entity: "customer",
-                key: cif_no.to_owned(),
+                key: key.to_owned(),
             })?;
         customer_from_row(&row)
     }

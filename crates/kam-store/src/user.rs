@@ -12,7 +12,7 @@ use sqlx::{Any, Row, Transaction, any::AnyRow};
 use crate::{
     Actor, Error, Result, Store, audit,
     org::{corrupt, org_unit_by_code_on},
-    sql::Sql,
+    sql::{Arg, Sql},
 };
 
 const USER_COLUMNS: &str =
@@ -89,25 +89,15 @@ impl Store {
         username: &str,
         disabled: bool,
     ) -> Result<User> {
-        let mut tx = self.pool().begin().await?;
-        let changed = Sql::new("update app_user set disabled = ")
-            .bind(i64::from(disabled))
-            .push(" where username = ")
-            .bind(username)
-            .query()
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(Error::NotFound {
-                entity: "user",
-                key: username.to_owned(),
-            });
-        }
         let action = if disabled { "disable" } else { "enable" };
-        audit::record(&mut tx, actor, action, "user", username, "").await?;
-        tx.commit().await?;
-        self.user_by_username(username).await
+        self.update_user(
+            actor,
+            username,
+            "disabled",
+            i64::from(disabled).into(),
+            action,
+        )
+        .await
     }
 
     /// Sets a new password hash (a reset by an administrator, or the first password of a user
@@ -118,9 +108,28 @@ impl Store {
         username: &str,
         password_hash: &str,
     ) -> Result<User> {
+        self.update_user(
+            actor,
+            username,
+            "password_hash",
+            password_hash.into(),
+            "reset_password",
+        )
+        .await
+    }
+
+    /// Sets one column of a user, audited as `action` (without the value).
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        column: &'static str,
+        value: Arg,
+        action: &str,
+    ) -> Result<User> {
         let mut tx = self.pool().begin().await?;
-        let changed = Sql::new("update app_user set password_hash = ")
-            .bind(password_hash)
+        let changed = Sql::new(&format!("update app_user set {column} = "))
+            .bind(value)
             .push(" where username = ")
             .bind(username)
             .query()
@@ -133,7 +142,7 @@ impl Store {
                 key: username.to_owned(),
             });
         }
-        audit::record(&mut tx, actor, "reset_password", "user", username, "").await?;
+        audit::record(&mut tx, actor, action, "user", username, "").await?;
         tx.commit().await?;
         self.user_by_username(username).await
     }

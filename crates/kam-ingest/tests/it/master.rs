@@ -44,16 +44,31 @@ async fn import(store: &Store, path: &Path, options: &ImportOptions) -> (FileOut
     (outcome, rejects)
 }
 
-/// Everything a customer list shows, without the store's own ids.
-async fn customer_listing(store: &Store, on: chrono::NaiveDate) -> Vec<String> {
-    let auditor = store
+/// The scope of an auditor (who reads everything): the store's own, or one made at `HO`.
+async fn auditor_scope(store: &Store, on: chrono::NaiveDate) -> kam_core::visibility::Scope {
+    let existing = store
         .list_users()
         .await
         .unwrap()
         .into_iter()
-        .find(|u| u.role == Role::Auditor)
-        .expect("an auditor");
-    let scope = store.scope_for(&auditor, on).await.unwrap();
+        .find(|u| u.role == Role::Auditor);
+    let auditor = match existing {
+        Some(auditor) => auditor,
+        None => {
+            let new = kam_core::user::NewUser::parse("audit1", "审计员", Role::Auditor, "HO", None)
+                .unwrap();
+            store
+                .create_user(&Actor::system("test"), &new, kam_store::NO_PASSWORD)
+                .await
+                .unwrap()
+        }
+    };
+    store.scope_for(&auditor, on).await.unwrap()
+}
+
+/// Everything a customer list shows, without the store's own ids.
+async fn customer_listing(store: &Store, on: chrono::NaiveDate) -> Vec<String> {
+    let scope = auditor_scope(store, on).await;
     let filter = CustomerFilter {
         limit: 1_000_000,
         ..CustomerFilter::default()
@@ -297,12 +312,6 @@ async fn a_corrected_master_file_updates_by_business_key(store: Store, _: Store)
         matches!(outcome, FileOutcome::Imported { merged: Some(m), .. } if (m.inserted, m.updated) == (1, 2)),
         "{outcome:?}"
     );
-    let auditor =
-        kam_core::user::NewUser::parse("audit1", "审计员", Role::Auditor, "HO", None).unwrap();
-    store
-        .create_user(&Actor::system("test"), &auditor, kam_store::NO_PASSWORD)
-        .await
-        .unwrap();
 
     let corrected = format!(
         "{CUSTOMERS_HEADER}C001,corporate,甲集团有限公司,corporate,BR1,C,important,,,,2020-01-01\nC002,corporate,乙公司,corporate,BR1,F,,,,,2021-06-30\nC003,individual,张三,retail,BR1,,,C3,11010519491231002X,13812345678,2022-03-01\n"
@@ -333,8 +342,7 @@ async fn a_corrected_master_file_updates_by_business_key(store: Store, _: Store)
             "C003|张三|individual|retail|BR1|ordinary",
         ]
     );
-    let auditor = store.user_by_username("audit1").await.unwrap();
-    let scope = store.scope_for(&auditor, end).await.unwrap();
+    let scope = auditor_scope(&store, end).await;
     let c3 = store.customer_by_cif(&scope, "C003").await.unwrap();
     assert_eq!(c3.kind, CustomerKind::Individual);
     assert_eq!(c3.id_number.unwrap().reveal(), "11010519491231002X");
@@ -375,19 +383,11 @@ async fn an_over_limit_master_file_merges_nothing(store: Store, _: Store) {
     );
     // The good row was merged inside the transaction and rolled back with it.
     assert_eq!(store.import_batches().await.unwrap().len(), before);
-    let admin =
-        kam_core::user::NewUser::parse("audit2", "审计员", Role::Auditor, "HO", None).unwrap();
-    let user = store
-        .create_user(&Actor::system("test"), &admin, "!")
-        .await
-        .unwrap();
-    let scope = store
-        .scope_for(
-            &user,
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-        )
-        .await
-        .unwrap();
+    let scope = auditor_scope(
+        &store,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+    )
+    .await;
     assert!(store.customer_by_cif(&scope, "C010").await.is_err());
     assert_eq!(
         store

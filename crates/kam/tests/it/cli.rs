@@ -398,6 +398,19 @@ fn import_check_names_an_unknown_mapping_field_and_the_valid_ones() {
     );
 }
 
+/// Starts `kam import FILE` and kills it with SIGKILL (no destructor, no cleanup) after `delay_ms`.
+fn kill_import_after(data: &str, file: &std::path::Path, delay_ms: u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["--data-dir", data, "import", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn an_import_killed_at_any_moment_is_completed_by_the_next_run_without_loss_or_doubling() {
     use std::fmt::Write as _;
@@ -421,15 +434,7 @@ fn an_import_killed_at_any_moment_is_completed_by_the_next_run_without_loss_or_d
     assert!(kam(&["--data-dir", data, "migrate"]).status.success());
     // Kill the import at several moments; whatever it managed, the next run must finish the job.
     for delay_ms in [50u64, 300, 900] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
-            .args(["--data-dir", data, "import", file.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
-        child.wait().unwrap();
+        kill_import_after(data, &file, delay_ms);
     }
     let rerun = kam(&["--data-dir", data, "import", file.to_str().unwrap()]);
     assert!(rerun.status.success(), "{}", text(&rerun));
@@ -532,15 +537,7 @@ fn a_master_import_killed_at_any_moment_is_all_or_nothing_and_the_next_run_compl
     let first = kam(&["--data-dir", data, "import", units.to_str().unwrap()]);
     assert!(first.status.success(), "{}", text(&first));
     for delay_ms in [100u64, 400, 1200] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
-            .args(["--data-dir", data, "import", file.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_import_after(data, &file, delay_ms);
         // Whatever the kill interrupted, the ledger has the whole batch or none of it.
         let status = text(&kam(&["--data-dir", data, "import", "status"]));
         let customers: Vec<&str> = status
