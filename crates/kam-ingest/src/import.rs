@@ -519,22 +519,38 @@ enum StageError {
     Facts(FactError),
 }
 
+/// Rows handed from the reading thread to the writing thread at a time.
+const HAND_OVER_ROWS: usize = 8 * 1024;
+
+/// The reading side of a fact import: converts each good row and hands the rows over in chunks
+/// to the thread that encodes and writes Parquet, so parsing and encoding use two cores.
 struct FactSink<'a, R: FactRows> {
-    writer: BatchWriter<R>,
+    chunk: Vec<(NaiveDate, R)>,
+    writer: std::sync::mpsc::SyncSender<Vec<(NaiveDate, R)>>,
+    /// The writer stopped (it failed; its error comes back when it is joined).
+    writer_gone: bool,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
     rejects: &'a mut Vec<Reject>,
     progress: &'a mut dyn FnMut(u64, u64),
-    error: Option<FactError>,
+}
+
+impl<R: FactRows> FactSink<'_, R> {
+    fn hand_over(&mut self) {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(HAND_OVER_ROWS));
+        if !self.writer_gone && self.writer.send(chunk).is_err() {
+            self.writer_gone = true;
+        }
+    }
 }
 
 impl<R: FactRows> RowSink for FactSink<'_, R> {
     fn row(&mut self, mut row: Row) {
-        if self.error.is_some() {
+        if self.writer_gone {
             return;
         }
-        let (date, fact) = (self.convert)(&mut row.values);
-        if let Err(error) = self.writer.push(date, fact) {
-            self.error = Some(error);
+        self.chunk.push((self.convert)(&mut row.values));
+        if self.chunk.len() >= HAND_OVER_ROWS {
+            self.hand_over();
         }
     }
     fn reject(&mut self, reject: Reject) {
@@ -545,7 +561,7 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
     }
 }
 
-fn stage<R: FactRows>(
+fn stage<R: FactRows + Send>(
     facts: &FactWriter,
     batch_id: &str,
     path: &Path,
@@ -555,19 +571,45 @@ fn stage<R: FactRows>(
     convert: fn(&mut [Value]) -> (NaiveDate, R),
 ) -> Result<(FileReport, StagedBatch), StageError> {
     let Feedback { rejects, progress } = feedback;
-    let mut sink = FactSink {
-        writer: BatchWriter::new(facts, batch_id),
-        convert,
-        rejects,
-        progress,
-        error: None,
-    };
-    let report = read_file(path, mapping, seen, &mut sink).map_err(StageError::Read)?;
-    if let Some(error) = sink.error {
-        return Err(StageError::Facts(error));
-    }
-    let staged = sink.writer.finish().map_err(StageError::Facts)?;
-    Ok((report, staged))
+    // A few chunks in flight keep both threads busy without letting memory grow.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(NaiveDate, R)>>(4);
+    std::thread::scope(|scope| {
+        let writing = scope.spawn(move || {
+            let mut writer = BatchWriter::new(facts, batch_id);
+            for chunk in receiver {
+                for (date, row) in chunk {
+                    // On an error the receiver is dropped here, which the reader notices.
+                    writer.push(date, row)?;
+                }
+            }
+            writer.finish()
+        });
+        let mut sink = FactSink {
+            chunk: Vec::with_capacity(HAND_OVER_ROWS),
+            writer: sender,
+            writer_gone: false,
+            convert,
+            rejects,
+            progress,
+        };
+        let report = read_file(path, mapping, seen, &mut sink);
+        sink.hand_over();
+        drop(sink);
+        let written = match writing.join() {
+            Ok(written) => written,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match (report, written) {
+            (Ok(report), Ok(staged)) => Ok((report, staged)),
+            (Err(error), written) => {
+                if let Ok(staged) = written {
+                    staged.discard();
+                }
+                Err(StageError::Read(error))
+            }
+            (Ok(_), Err(error)) => Err(StageError::Facts(error)),
+        }
+    })
 }
 
 // Row → fact conversions. The reader has already checked every required field's presence and

@@ -5,8 +5,8 @@
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
     fs::File,
-    hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState},
-    io::BufReader,
+    hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
+    io::{BufReader, Read, Seek, SeekFrom},
     path::Path,
 };
 
@@ -88,28 +88,35 @@ pub enum ReadError {
     },
 }
 
-/// The business keys already read in one run, kept as 128-bit fingerprints (two independently
-/// keyed SipHashes) instead of strings: no allocation per row and a fraction of the memory. Two
-/// different keys collide with probability about n²/2¹²⁹ — for 10⁸ rows, 10⁻²³.
-#[derive(Debug, Default)]
+/// The business keys already read in one run, kept as 128-bit fingerprints (XXH3-128 of the key's
+/// fields, seeded per run) instead of strings: no allocation per row and a fraction of the
+/// memory. Two different keys collide with probability about n²/2¹²⁹ — for 10⁸ rows, 10⁻²³.
+#[derive(Debug)]
 pub struct KeySet {
     seen: HashSet<u128, BuildHasherDefault<Fingerprint>>,
-    first: RandomState,
-    second: RandomState,
+    seed: u64,
+    /// The key's fields, written one after the other with their lengths (reused per row).
+    buffer: Vec<u8>,
+}
+
+impl Default for KeySet {
+    fn default() -> Self {
+        Self {
+            seen: HashSet::default(),
+            seed: RandomState::new().hash_one(0u8),
+            buffer: Vec::with_capacity(64),
+        }
+    }
 }
 
 impl KeySet {
     /// Records the key made of `values[positions]`; false when it was already there.
     fn insert(&mut self, values: &[Value], positions: &[usize]) -> bool {
-        let fingerprint = |state: &RandomState| {
-            let mut hasher = state.build_hasher();
-            for position in positions {
-                values[*position].hash(&mut hasher);
-            }
-            hasher.finish()
-        };
-        let key =
-            (u128::from(fingerprint(&self.first)) << 64) | u128::from(fingerprint(&self.second));
+        self.buffer.clear();
+        for position in positions {
+            values[*position].write_key(&mut self.buffer);
+        }
+        let key = twox_hash::XxHash3_128::oneshot_with_seed(self.seed, &self.buffer);
         self.seen.insert(key)
     }
 
@@ -253,66 +260,73 @@ pub fn read_file(
     // Per field, in catalogue order; only amount fields ever add to theirs.
     let mut amount_sums = vec![0i128; kind.fields().len()];
     let mut warnings = Vec::new();
-    loop {
-        let line = match reader.next(&mut record) {
-            Ok(Some((line, byte))) => {
-                report.rows_read += 1;
-                if report.rows_read.is_multiple_of(PROGRESS_EVERY) {
-                    sink.progress(report.rows_read, byte);
+    // Splitting records (and decoding) runs on its own thread, a chunk ahead of the checks.
+    let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<Item>>(4);
+    let (recycle, recycled) = std::sync::mpsc::channel::<Vec<Item>>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || split_records(reader, &chunks, &recycled));
+        for chunk in received {
+            for item in &chunk {
+                let (line, record) = match item {
+                    Item::Record { line, byte, record } => {
+                        report.rows_read += 1;
+                        if report.rows_read.is_multiple_of(PROGRESS_EVERY) {
+                            sink.progress(report.rows_read, *byte);
+                        }
+                        (*line, record)
+                    }
+                    Item::Failed(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                        return Err(ReadError::Io {
+                            file: file_name.clone(),
+                            source: std::io::Error::other(e.to_string()),
+                        });
+                    }
+                    Item::Failed(e) => {
+                        report.rows_read += 1;
+                        let line = e.position().map_or(0, |p| p.line());
+                        report.rejected += 1;
+                        sink.reject(Reject::of_row(
+                            &file_name,
+                            line,
+                            RejectCode::Malformed,
+                            format!("行无法解析：{e}"),
+                            format!("the row cannot be parsed: {e}"),
+                        ));
+                        continue;
+                    }
+                };
+                let width = *expected_width.get_or_insert(record.len());
+                if record.len() != width {
+                    report.rejected += 1;
+                    sink.reject(Reject::of_row(
+                        &file_name,
+                        line,
+                        RejectCode::FieldCount,
+                        format!("应有 {width} 个字段，实际 {} 个", record.len()),
+                        format!("expected {width} fields, found {}", record.len()),
+                    ));
+                    continue;
                 }
-                line
-            }
-            Ok(None) => break,
-            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
-                return Err(ReadError::Io {
-                    file: file_name.clone(),
-                    source: std::io::Error::other(e.to_string()),
-                });
-            }
-            Err(e) => {
-                report.rows_read += 1;
-                let line = e.position().map_or(0, |p| p.line());
-                report.rejected += 1;
-                sink.reject(Reject::of_row(
-                    &file_name,
+                let built = build_row(
+                    kind,
+                    mapping,
+                    &sources,
+                    record,
                     line,
-                    RejectCode::Malformed,
-                    format!("行无法解析：{e}"),
-                    format!("the row cannot be parsed: {e}"),
-                ));
-                continue;
-            }
-        };
-        let width = *expected_width.get_or_insert(record.len());
-        if record.len() != width {
-            report.rejected += 1;
-            sink.reject(Reject::of_row(
-                &file_name,
-                line,
-                RejectCode::FieldCount,
-                format!("应有 {width} 个字段，实际 {} 个", record.len()),
-                format!("expected {width} fields, found {}", record.len()),
-            ));
-            continue;
-        }
-        let built = build_row(
-            kind,
-            mapping,
-            &sources,
-            &record,
-            line,
-            &file_name,
-            &mut warnings,
-        );
-        for warning in warnings.drain(..) {
-            report.warned += 1;
-            sink.reject(warning);
-        }
-        match built {
-            Ok(row) => {
-                if !key_positions.is_empty() && !seen_keys.insert(&row.values, &key_positions) {
-                    report.duplicates += 1;
-                    sink.reject(Reject {
+                    &file_name,
+                    &mut warnings,
+                );
+                for warning in warnings.drain(..) {
+                    report.warned += 1;
+                    sink.reject(warning);
+                }
+                match built {
+                    Ok(row) => {
+                        if !key_positions.is_empty()
+                            && !seen_keys.insert(&row.values, &key_positions)
+                        {
+                            report.duplicates += 1;
+                            sink.reject(Reject {
                         field: kind.business_key().join("+"),
                         value: key_positions
                             .iter()
@@ -328,28 +342,91 @@ pub fn read_file(
                                 .into(),
                         )
                     });
-                    continue;
-                }
-                for (sum, value) in amount_sums.iter_mut().zip(&row.values) {
-                    if let Value::Amount(minor) = value {
-                        *sum += i128::from(*minor);
+                            continue;
+                        }
+                        for (sum, value) in amount_sums.iter_mut().zip(&row.values) {
+                            if let Value::Amount(minor) = value {
+                                *sum += i128::from(*minor);
+                            }
+                        }
+                        report.loaded += 1;
+                        sink.row(row);
+                    }
+                    Err(reject) => {
+                        report.rejected += 1;
+                        sink.reject(*reject);
                     }
                 }
-                report.loaded += 1;
-                sink.row(row);
             }
-            Err(reject) => {
-                report.rejected += 1;
-                sink.reject(*reject);
-            }
+            // Recycling the emptied chunk saves the splitter allocating records afresh; it may be gone.
+            recycle.send(chunk).ok();
         }
-    }
+        Ok(())
+    })?;
     for (spec, sum) in kind.fields().iter().zip(amount_sums) {
         if spec.ty == FieldType::Amount {
             report.amount_sums.insert(spec.name, sum);
         }
     }
     Ok(report)
+}
+
+/// One record from the splitting thread, or why it could not be split.
+enum Item {
+    Record {
+        line: u64,
+        /// Bytes read so far, for progress.
+        byte: u64,
+        record: csv::StringRecord,
+    },
+    Failed(csv::Error),
+}
+
+/// Records taken from a chunk per hand-over: enough to make a channel send rare.
+const SPLIT_CHUNK: usize = 1024;
+
+/// The splitting thread: reads records into chunks until the file ends, an I/O error, or the
+/// checking side stops listening. Records of chunks that come back are reused.
+fn split_records(
+    mut reader: Records,
+    chunks: &std::sync::mpsc::SyncSender<Vec<Item>>,
+    recycled: &std::sync::mpsc::Receiver<Vec<Item>>,
+) {
+    let mut spare: Vec<csv::StringRecord> = Vec::new();
+    let mut spare_chunks: Vec<Vec<Item>> = Vec::new();
+    loop {
+        while let Ok(mut returned) = recycled.try_recv() {
+            spare.extend(returned.drain(..).filter_map(|item| match item {
+                Item::Record { record, .. } => Some(record),
+                Item::Failed(_) => None,
+            }));
+            spare_chunks.push(returned);
+        }
+        let mut chunk = spare_chunks
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(SPLIT_CHUNK));
+        let mut finished = false;
+        while chunk.len() < SPLIT_CHUNK {
+            let mut record = spare.pop().unwrap_or_default();
+            match reader.next(&mut record) {
+                Ok(Some((line, byte))) => chunk.push(Item::Record { line, byte, record }),
+                Ok(None) => {
+                    finished = true;
+                    break;
+                }
+                Err(error) => {
+                    finished = matches!(error.kind(), csv::ErrorKind::Io(_));
+                    chunk.push(Item::Failed(error));
+                    if finished {
+                        break;
+                    }
+                }
+            }
+        }
+        if (!chunk.is_empty() && chunks.send(chunk).is_err()) || finished {
+            return;
+        }
+    }
 }
 
 fn resolve_sources(
@@ -521,7 +598,15 @@ fn shown_value(spec: &FieldSpec, raw: &str) -> String {
 /// Where records come from: a delimited text file (streamed), or the first sheet of a workbook
 /// (XLSX, XLS, ODS — read whole, which is why workbooks are for the small master kinds).
 enum Records {
+    /// Any encoding other than UTF-8, decoded to UTF-8 as it streams.
     Csv(Box<csv::Reader<DecodeReaderBytes<BufReader<File>, Vec<u8>>>>),
+    /// UTF-8 (the common case) split as bytes and checked field by field: no transcoding pass.
+    /// A field with invalid bytes gets U+FFFD in their place, as the decoder would give, so the
+    /// row is rejected for its encoding naming that column.
+    Utf8 {
+        reader: Box<csv::Reader<BufReader<File>>>,
+        bytes: csv::ByteRecord,
+    },
     /// Rows with their 1-based sheet row numbers, cells already as text.
     Sheet(std::vec::IntoIter<(u64, Vec<String>)>),
 }
@@ -544,12 +629,7 @@ impl Records {
         if is_workbook(path) {
             return read_sheet(path, mapping).map(|rows| Records::Sheet(rows.into_iter()));
         }
-        let file = File::open(path).map_err(OpenError::Io)?;
-        let decoded = DecodeReaderBytesBuilder::new()
-            .encoding(Some(mapping.encoding))
-            .bom_override(true)
-            .strip_bom(true)
-            .build(BufReader::with_capacity(1 << 20, file));
+        let mut file = File::open(path).map_err(OpenError::Io)?;
         let mut builder = csv::ReaderBuilder::new();
         builder
             .has_headers(false)
@@ -559,6 +639,31 @@ impl Records {
             Some(quote) => builder.quote(quote),
             None => builder.quoting(false),
         };
+        if mapping.encoding == encoding_rs::UTF_8 {
+            // A UTF-8 byte order mark is skipped; a UTF-16 one overrides the declared encoding,
+            // which the decoding path below handles.
+            let mut start = [0u8; 3];
+            let read = read_up_to(&mut file, &mut start).map_err(OpenError::Io)?;
+            let utf16 = read >= 2 && (start[..2] == [0xFF, 0xFE] || start[..2] == [0xFE, 0xFF]);
+            if !utf16 {
+                let skip = if start[..read] == [0xEF, 0xBB, 0xBF] {
+                    3
+                } else {
+                    0
+                };
+                file.seek(SeekFrom::Start(skip)).map_err(OpenError::Io)?;
+                return Ok(Records::Utf8 {
+                    reader: Box::new(builder.from_reader(BufReader::with_capacity(1 << 20, file))),
+                    bytes: csv::ByteRecord::new(),
+                });
+            }
+            file.seek(SeekFrom::Start(0)).map_err(OpenError::Io)?;
+        }
+        let decoded = DecodeReaderBytesBuilder::new()
+            .encoding(Some(mapping.encoding))
+            .bom_override(true)
+            .strip_bom(true)
+            .build(BufReader::with_capacity(1 << 20, file));
         Ok(Records::Csv(Box::new(builder.from_reader(decoded))))
     }
 
@@ -569,6 +674,21 @@ impl Records {
             Records::Csv(reader) => Ok(reader
                 .read_record(record)?
                 .then(|| record.position().map_or((0, 0), |p| (p.line(), p.byte())))),
+            Records::Utf8 { reader, bytes } => {
+                if !reader.read_byte_record(bytes)? {
+                    return Ok(None);
+                }
+                record.clear();
+                for field in bytes.iter() {
+                    match std::str::from_utf8(field) {
+                        Ok(text) => record.push_field(text),
+                        Err(_) => record.push_field(&String::from_utf8_lossy(field)),
+                    }
+                }
+                Ok(Some(
+                    bytes.position().map_or((0, 0), |p| (p.line(), p.byte())),
+                ))
+            }
             Records::Sheet(rows) => Ok(rows.next().map(|(line, cells)| {
                 record.clear();
                 for cell in &cells {
@@ -578,6 +698,18 @@ impl Records {
             })),
         }
     }
+}
+
+/// Reads until `buffer` is full or the file ends; the number of bytes read.
+fn read_up_to(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 /// The first sheet as text rows. Cells become the text a person sees: numbers in their shortest

@@ -21,6 +21,11 @@ use rand::RngCore;
 
 use crate::settings::{FlagOverrides, Settings};
 
+// An import allocates a few strings per field on one thread and frees them on another; glibc's
+// allocator spent a quarter of the import's time on that, mimalloc a fraction of it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kam",
