@@ -8,8 +8,10 @@
 
 mod batch;
 mod rows;
+mod text;
 mod writer;
 
 pub use batch::{BatchWriter, StagedBatch};
 pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, Label, LoanRow, TransactionRow};
+pub use text::{TextRows, TextTableWriter};
 pub use writer::{FactError, FactWriter, partition_dir};

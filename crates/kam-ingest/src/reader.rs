@@ -185,7 +185,7 @@ pub fn read_file(
             file: file_name.clone(),
             source,
         },
-        OpenError::Sheet(en, zh) => ReadError::Layout {
+        OpenError::Unreadable(en, zh) => ReadError::Layout {
             file: file_name.clone(),
             en,
             zh,
@@ -609,12 +609,21 @@ enum Records {
     },
     /// Rows with their 1-based sheet row numbers, cells already as text.
     Sheet(std::vec::IntoIter<(u64, Vec<String>)>),
+    /// A Parquet file, one record batch at a time. The column names come first as if they were
+    /// a header line (when the mapping expects one), so row N of the data is line N + 1.
+    Parquet {
+        rows: Box<kam_facts::TextRows>,
+        header: Option<Vec<String>>,
+        line: u64,
+        /// The file's size, to turn rows read into an estimate of bytes read for progress.
+        size: u64,
+    },
 }
 
 enum OpenError {
     Io(std::io::Error),
-    /// (en, zh)
-    Sheet(String, String),
+    /// Not readable as the workbook or Parquet file its name says it is: (en, zh).
+    Unreadable(String, String),
 }
 
 /// True for the file names read as workbooks rather than delimited text.
@@ -624,10 +633,33 @@ pub fn is_workbook(path: &Path) -> bool {
         .is_some_and(|e| ["xlsx", "xlsm", "xls", "ods"].contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// True for the file names read as Parquet.
+pub fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["parquet", "parq"].contains(&e.to_ascii_lowercase().as_str()))
+}
+
 impl Records {
     fn open(path: &Path, mapping: &KindMapping) -> Result<Self, OpenError> {
         if is_workbook(path) {
             return read_sheet(path, mapping).map(|rows| Records::Sheet(rows.into_iter()));
+        }
+        if is_parquet(path) {
+            let size = std::fs::metadata(path).map_err(OpenError::Io)?.len();
+            let rows = kam_facts::TextRows::open(path, &mapping.dates.pattern).map_err(|e| {
+                OpenError::Unreadable(
+                    format!("not a readable Parquet file: {e}"),
+                    format!("无法作为 Parquet 文件读取：{e}"),
+                )
+            })?;
+            let header = mapping.header.then(|| rows.columns().to_vec());
+            return Ok(Records::Parquet {
+                rows: Box::new(rows),
+                header,
+                line: 0,
+                size,
+            });
         }
         let mut file = File::open(path).map_err(OpenError::Io)?;
         let mut builder = csv::ReaderBuilder::new();
@@ -689,6 +721,31 @@ impl Records {
                     bytes.position().map_or((0, 0), |p| (p.line(), p.byte())),
                 ))
             }
+            Records::Parquet {
+                rows,
+                header,
+                line,
+                size,
+            } => {
+                *line += 1;
+                if let Some(names) = header.take() {
+                    record.clear();
+                    names.iter().for_each(|name| record.push_field(name));
+                    return Ok(Some((*line, 0)));
+                }
+                let total = rows.total_rows().max(1);
+                let done = *line;
+                let Some(cells) = rows
+                    .next_row()
+                    .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))?
+                else {
+                    return Ok(None);
+                };
+                record.clear();
+                cells.iter().for_each(|cell| record.push_field(cell));
+                let byte = u128::from(*size) * u128::from(done.min(total)) / u128::from(total);
+                Ok(Some((*line, u64::try_from(byte).unwrap_or(u64::MAX))))
+            }
             Records::Sheet(rows) => Ok(rows.next().map(|(line, cells)| {
                 record.clear();
                 for cell in &cells {
@@ -719,7 +776,7 @@ fn read_up_to(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
 fn read_sheet(path: &Path, mapping: &KindMapping) -> Result<Vec<(u64, Vec<String>)>, OpenError> {
     use calamine::{Data, Reader};
     let unreadable = |e: &dyn std::fmt::Display| {
-        OpenError::Sheet(
+        OpenError::Unreadable(
             format!("not a readable workbook: {e}"),
             format!("无法作为 Excel/ODS 工作簿读取：{e}"),
         )
@@ -729,7 +786,7 @@ fn read_sheet(path: &Path, mapping: &KindMapping) -> Result<Vec<(u64, Vec<String
         Some(Ok(range)) => range,
         Some(Err(e)) => return Err(unreadable(&e)),
         None => {
-            return Err(OpenError::Sheet(
+            return Err(OpenError::Unreadable(
                 "the workbook has no sheet".into(),
                 "工作簿中没有工作表".into(),
             ));

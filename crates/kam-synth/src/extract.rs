@@ -1,6 +1,7 @@
 //! Writes the synthetic bank as core-banking extract files (CSV, UTF-8, header row, amounts in
-//! yuan with two decimals, dates YYYY-MM-DD) — the formats documented in docs/extracts.md, so
-//! `kam synth` + `kam import` is the same path a bank's own files take.
+//! yuan with two decimals, dates YYYY-MM-DD; or the same columns as Parquet strings) — the
+//! formats documented in docs/extracts.md, so `kam synth` + `kam import` is the same path a
+//! bank's own files take.
 
 use std::{
     fs::{self, File},
@@ -12,15 +13,76 @@ use kam_core::{money::Money, reference::ReferenceData};
 
 use crate::DayFacts;
 
-fn writer(path: &Path) -> io::Result<csv::Writer<BufWriter<File>>> {
-    Ok(csv::Writer::from_writer(BufWriter::with_capacity(
-        1 << 20,
-        File::create(path)?,
-    )))
+/// The columns of a transactions extract.
+const TRANSACTIONS_HEADER: &[&str] = &[
+    "business_date",
+    "txn_id",
+    "account_no",
+    "cif_no",
+    "direction",
+    "amount",
+    "currency",
+    "channel",
+    "counterparty_name",
+    "counterparty_bank",
+    "reversal",
+    "reverses_txn_id",
+];
+
+/// The file format of the extracts written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtractFormat {
+    #[default]
+    Csv,
+    /// The same columns, every one a string column (as a data warehouse unload gives them).
+    Parquet,
 }
 
-fn csv_error(error: csv::Error) -> io::Error {
-    io::Error::other(error)
+impl ExtractFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            ExtractFormat::Csv => "csv",
+            ExtractFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// One extract file being written, whatever its format.
+enum TableFile {
+    Csv(csv::Writer<BufWriter<File>>),
+    Parquet(Box<kam_facts::TextTableWriter>),
+}
+
+impl TableFile {
+    fn create(path: &Path, format: ExtractFormat, header: &[&str]) -> io::Result<Self> {
+        match format {
+            ExtractFormat::Csv => {
+                let mut out = csv::Writer::from_writer(BufWriter::with_capacity(
+                    1 << 20,
+                    File::create(path)?,
+                ));
+                out.write_record(header).map_err(io::Error::other)?;
+                Ok(TableFile::Csv(out))
+            }
+            ExtractFormat::Parquet => kam_facts::TextTableWriter::create(path, header)
+                .map(|w| TableFile::Parquet(Box::new(w)))
+                .map_err(io::Error::other),
+        }
+    }
+
+    fn write<S: AsRef<str> + AsRef<[u8]>>(&mut self, cells: &[S]) -> io::Result<()> {
+        match self {
+            TableFile::Csv(out) => out.write_record(cells).map_err(io::Error::other),
+            TableFile::Parquet(out) => out.write(cells).map_err(io::Error::other),
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            TableFile::Csv(mut out) => out.flush(),
+            TableFile::Parquet(out) => out.finish().map(|_| ()).map_err(io::Error::other),
+        }
+    }
 }
 
 /// Fen to a yuan string, exactly: -1234567 → "-12345.67".
@@ -36,12 +98,13 @@ fn opt(value: Option<&str>) -> &str {
     value.unwrap_or("")
 }
 
-/// Writes `<dir>/reference/<kind>_YYYYMMDD.csv` for every reference kind, stamped with the
-/// business date `as_of` as a bank's nightly master extract is; returns the files written.
-pub fn write_reference_csv(
+/// Writes `<dir>/reference/<kind>_YYYYMMDD.<csv|parquet>` for every reference kind, stamped with
+/// the business date `as_of` as a bank's nightly master extract is; returns the files written.
+pub fn write_reference(
     dir: &Path,
     data: &ReferenceData,
     as_of: chrono::NaiveDate,
+    format: ExtractFormat,
 ) -> io::Result<Vec<PathBuf>> {
     let dir = dir.join("reference");
     fs::create_dir_all(&dir)?;
@@ -50,13 +113,16 @@ pub fn write_reference_csv(
                     header: &[&str],
                     rows: &mut dyn Iterator<Item = Vec<String>>|
      -> io::Result<()> {
-        let path = dir.join(format!("{name}_{}.csv", as_of.format("%Y%m%d")));
-        let mut out = writer(&path)?;
-        out.write_record(header).map_err(csv_error)?;
+        let path = dir.join(format!(
+            "{name}_{}.{}",
+            as_of.format("%Y%m%d"),
+            format.extension()
+        ));
+        let mut out = TableFile::create(&path, format, header)?;
         for row in rows {
-            out.write_record(&row).map_err(csv_error)?;
+            out.write(&row)?;
         }
-        out.flush()?;
+        out.finish()?;
         written.push(path);
         Ok(())
     };
@@ -253,20 +319,22 @@ pub fn write_reference_csv(
     Ok(written)
 }
 
-/// Writes each day's facts as `<dir>/daily/<kind>_YYYYMMDD.csv` (one file per kind and business
-/// date, as a core system's nightly export produces them).
+/// Writes each day's facts as `<dir>/daily/<kind>_YYYYMMDD.<csv|parquet>` (one file per kind and
+/// business date, as a core system's nightly export produces them).
 #[derive(Debug)]
 pub struct ExtractWriter {
     dir: PathBuf,
+    format: ExtractFormat,
     pub bytes_written: u64,
 }
 
 impl ExtractWriter {
-    pub fn new(dir: &Path) -> io::Result<Self> {
+    pub fn new(dir: &Path, format: ExtractFormat) -> io::Result<Self> {
         let dir = dir.join("daily");
         fs::create_dir_all(&dir)?;
         Ok(Self {
             dir,
+            format,
             bytes_written: 0,
         })
     }
@@ -274,13 +342,14 @@ impl ExtractWriter {
     pub fn write_day(&mut self, facts: &DayFacts) -> io::Result<()> {
         let stamp = facts.date.format("%Y%m%d").to_string();
         let date = facts.date.to_string();
-        let open =
-            |kind: &str, header: &[&str]| -> io::Result<(PathBuf, csv::Writer<BufWriter<File>>)> {
-                let path = self.dir.join(format!("{kind}_{stamp}.csv"));
-                let mut out = writer(&path)?;
-                out.write_record(header).map_err(csv_error)?;
-                Ok((path, out))
-            };
+        let format = self.format;
+        let open = |kind: &str, header: &[&str]| -> io::Result<(PathBuf, TableFile)> {
+            let path = self
+                .dir
+                .join(format!("{kind}_{stamp}.{}", format.extension()));
+            let out = TableFile::create(&path, format, header)?;
+            Ok((path, out))
+        };
         let mut paths = Vec::with_capacity(4);
         let (path, mut out) = open(
             "balances",
@@ -293,36 +362,19 @@ impl ExtractWriter {
             ],
         )?;
         for r in &facts.balances {
-            out.write_record([
+            out.write(&[
                 date.as_str(),
                 &r.account_no,
                 &r.cif_no,
                 &r.currency,
                 &yuan(r.balance_minor),
-            ])
-            .map_err(csv_error)?;
+            ])?;
         }
-        out.flush()?;
+        out.finish()?;
         paths.push(path);
-        let (path, mut out) = open(
-            "transactions",
-            &[
-                "business_date",
-                "txn_id",
-                "account_no",
-                "cif_no",
-                "direction",
-                "amount",
-                "currency",
-                "channel",
-                "counterparty_name",
-                "counterparty_bank",
-                "reversal",
-                "reverses_txn_id",
-            ],
-        )?;
+        let (path, mut out) = open("transactions", TRANSACTIONS_HEADER)?;
         for r in &facts.transactions {
-            out.write_record([
+            out.write(&[
                 date.as_str(),
                 &r.txn_id,
                 &r.account_no,
@@ -335,10 +387,9 @@ impl ExtractWriter {
                 &r.counterparty_bank,
                 if r.reversal { "Y" } else { "N" },
                 r.reverses_txn_id.as_deref().unwrap_or(""),
-            ])
-            .map_err(csv_error)?;
+            ])?;
         }
-        out.flush()?;
+        out.finish()?;
         paths.push(path);
         let (path, mut out) = open(
             "loans",
@@ -355,7 +406,7 @@ impl ExtractWriter {
             ],
         )?;
         for r in &facts.loans {
-            out.write_record([
+            out.write(&[
                 date.as_str(),
                 &r.loan_no,
                 &r.cif_no,
@@ -365,26 +416,24 @@ impl ExtractWriter {
                 &r.overdue_days.to_string(),
                 &r.loan_class,
                 &yuan(r.credit_limit_minor),
-            ])
-            .map_err(csv_error)?;
+            ])?;
         }
-        out.flush()?;
+        out.finish()?;
         paths.push(path);
         let (path, mut out) = open(
             "fees",
             &["business_date", "cif_no", "fee_code", "amount", "currency"],
         )?;
         for r in &facts.fees {
-            out.write_record([
+            out.write(&[
                 date.as_str(),
                 &r.cif_no,
                 &r.fee_code,
                 &yuan(r.amount_minor),
                 &r.currency,
-            ])
-            .map_err(csv_error)?;
+            ])?;
         }
-        out.flush()?;
+        out.finish()?;
         paths.push(path);
         for path in paths {
             self.bytes_written += fs::metadata(&path)?.len();
@@ -408,22 +457,7 @@ pub fn write_transactions_extract(
         crate::Scale::Demo
     };
     let mut bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed));
-    let mut out = writer(path)?;
-    out.write_record([
-        "business_date",
-        "txn_id",
-        "account_no",
-        "cif_no",
-        "direction",
-        "amount",
-        "currency",
-        "channel",
-        "counterparty_name",
-        "counterparty_bank",
-        "reversal",
-        "reverses_txn_id",
-    ])
-    .map_err(csv_error)?;
+    let mut out = TableFile::create(path, ExtractFormat::Csv, TRANSACTIONS_HEADER)?;
     let date = business_date.to_string();
     let mut written = 0u64;
     'days: loop {
@@ -440,7 +474,7 @@ pub fn write_transactions_extract(
                     .as_ref()
                     .map(|_| format!("T{:012}", written - 1))
                     .unwrap_or_default();
-                out.write_record([
+                out.write(&[
                     date.as_str(),
                     &format!("T{written:012}"),
                     &r.account_no,
@@ -453,8 +487,7 @@ pub fn write_transactions_extract(
                     &r.counterparty_bank,
                     if r.reversal { "Y" } else { "N" },
                     &reverses,
-                ])
-                .map_err(csv_error)?;
+                ])?;
             }
         }
         if !produced || written == rows {
@@ -463,8 +496,7 @@ pub fn write_transactions_extract(
         // More rows wanted than two years hold: run the stream again from a fresh bank.
         bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed.wrapping_add(written)));
     }
-    out.flush()?;
-    drop(out);
+    out.finish()?;
     fs::metadata(path).map(|m| m.len())
 }
 

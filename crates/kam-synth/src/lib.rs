@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use kam_core::{ParseError, code_enum};
 
 pub use bank::{Bank, DEMO_PASSWORD};
-pub use extract::{ExtractWriter, write_reference_csv, write_transactions_extract};
+pub use extract::{ExtractFormat, ExtractWriter, write_reference, write_transactions_extract};
 pub use facts::{DayFacts, FactStream};
 
 code_enum! {
@@ -133,8 +133,8 @@ mod tests {
 
     fn write_everything(dir: &Path, config: SynthConfig) {
         let mut bank = Bank::generate(config);
-        write_reference_csv(dir, &bank.reference, bank.config.end).unwrap();
-        let mut extracts = ExtractWriter::new(dir).unwrap();
+        write_reference(dir, &bank.reference, bank.config.end, ExtractFormat::Csv).unwrap();
+        let mut extracts = ExtractWriter::new(dir, ExtractFormat::Csv).unwrap();
         let parquet = FactWriter::new(dir.join("facts"));
         for day in bank.facts() {
             extracts.write_day(&day).unwrap();

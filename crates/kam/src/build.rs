@@ -8,7 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kam_core::password::{HashCost, hash_password};
 use kam_facts::{FactKind, FactWriter};
 use kam_store::{Actor, LoadCounts, Store};
-use kam_synth::{Bank, DEMO_PASSWORD, DayFacts, ExtractWriter, SynthConfig, write_reference_csv};
+use kam_synth::{
+    Bank, DEMO_PASSWORD, DayFacts, ExtractFormat, ExtractWriter, SynthConfig, write_reference,
+};
 use rand::RngCore;
 
 /// The batch id prefix of the demo bank's facts; each fact kind is its own batch (`synth-balance`…).
@@ -219,12 +221,13 @@ pub async fn build_bank(
 pub fn write_extracts(
     out: &Path,
     config: SynthConfig,
+    format: ExtractFormat,
     parquet: bool,
 ) -> anyhow::Result<(usize, u64, u64)> {
     let mut bank = Bank::generate(config);
-    let files = write_reference_csv(out, &bank.reference, bank.config.end)
+    let files = write_reference(out, &bank.reference, bank.config.end, format)
         .with_context(|| format!("writing {}", out.display()))?;
-    let mut extracts = ExtractWriter::new(out)?;
+    let mut extracts = ExtractWriter::new(out, format)?;
     let facts = FactWriter::new(out.join("facts"));
     let batch = DEMO_BATCH;
     if parquet {

@@ -114,6 +114,24 @@ struct SynthArgs {
     /// Also write the facts as Parquet under OUT/facts. 同时输出 Parquet。
     #[arg(long)]
     parquet: bool,
+    /// File format of the extracts themselves (the same columns either way). 数据文件格式。
+    #[arg(long, value_enum, default_value = "csv")]
+    format: FormatArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Parquet,
+}
+
+impl From<FormatArg> for kam_synth::ExtractFormat {
+    fn from(value: FormatArg) -> Self {
+        match value {
+            FormatArg::Csv => kam_synth::ExtractFormat::Csv,
+            FormatArg::Parquet => kam_synth::ExtractFormat::Parquet,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -388,7 +406,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 config = config.with_days(days.into());
             }
             let started = Instant::now();
-            let (files, rows, bytes) = build::write_extracts(&args.out, config, args.parquet)?;
+            let (files, rows, bytes) =
+                build::write_extracts(&args.out, config, args.format.into(), args.parquet)?;
             println!(
                 "已生成 {} 个参考数据文件与 {} 天的每日文件：{} 行事实，{:.1} MB，用时 {:.1} 秒 → {}",
                 files,

@@ -335,3 +335,54 @@ fn signed_amounts_give_the_direction() {
     assert_eq!(got.rows[0].values[5], Value::Amount(500));
     assert_eq!(got.rows[1].values[4], Value::Text("credit".into()));
 }
+
+#[test]
+fn a_parquet_extract_is_checked_like_a_csv_one_with_row_numbers_as_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("transactions_20261127.parquet");
+    let header: Vec<&str> = TXN_HEADER.trim_end().split(',').collect();
+    let mut out = kam_facts::TextTableWriter::create(&path, &header).unwrap();
+    let row = |id: &str, amount: &str| {
+        let text = good_txn(id).replace("100.00", amount);
+        text.trim_end()
+            .split(',')
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    out.write(&row("T1", "100.00")).unwrap(); // line 2: the column names count as line 1
+    out.write(&row("T2", "1.005")).unwrap(); // line 3: three decimals
+    out.write(&row("T1", "5.00")).unwrap(); // line 4: duplicate key
+    out.write(&row("T3", "0.50")).unwrap(); // line 5
+    out.finish().unwrap();
+    let (report, got) = read(&Mapping::kam_default(), &path, &mut KeySet::default());
+    let report = report.unwrap();
+    assert_eq!(
+        (
+            report.rows_read,
+            report.loaded,
+            report.rejected,
+            report.duplicates
+        ),
+        (4, 2, 1, 1)
+    );
+    assert_eq!(report.amount_sums["amount"], 10_050);
+    let found: Vec<(u64, RejectCode, &str)> = got
+        .rejects
+        .iter()
+        .map(|r| (r.line, r.code, r.column.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, RejectCode::AmountPrecision, "amount"),
+            (4, RejectCode::DuplicateKey, "")
+        ]
+    );
+
+    // A file named .parquet that is not one is a file error that says so, not a crash.
+    let broken = write(&dir, "fees_20261127.parquet", b"business_date,cif_no\n");
+    let error = read(&Mapping::kam_default(), &broken, &mut KeySet::default())
+        .0
+        .unwrap_err();
+    assert!(error.to_string().contains("Parquet"), "{error}");
+}

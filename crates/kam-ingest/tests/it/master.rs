@@ -14,7 +14,7 @@ use kam_ingest::{
     },
 };
 use kam_store::{Actor, BatchState, CustomerFilter, Store};
-use kam_synth::{Bank, Scale, SynthConfig, write_reference_csv};
+use kam_synth::{Bank, ExtractFormat, Scale, SynthConfig, write_reference};
 
 fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
     ImportOptions {
@@ -148,6 +148,7 @@ macro_rules! both {
 
 both!(
     the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives,
+    the_synthetic_master_extracts_in_parquet_merge_the_same,
     an_account_of_an_undefined_customer_is_a_reject_that_says_where,
     a_corrected_master_file_updates_by_business_key,
     an_over_limit_master_file_merges_nothing,
@@ -156,9 +157,23 @@ both!(
 );
 
 async fn the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives(store: Store, peer: Store) {
+    synthetic_master_merge(store, peer, ExtractFormat::Csv).await;
+}
+
+/// The same master data as Parquet string columns (a warehouse unload) merges to the same store.
+async fn the_synthetic_master_extracts_in_parquet_merge_the_same(store: Store, peer: Store) {
+    synthetic_master_merge(store, peer, ExtractFormat::Parquet).await;
+}
+
+async fn synthetic_master_merge(store: Store, peer: Store, format: ExtractFormat) {
     let dir = tempfile::tempdir().unwrap();
     let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 11).with_days(3));
-    let files = write_reference_csv(dir.path(), &bank.reference, bank.config.end).unwrap();
+    let files = write_reference(dir.path(), &bank.reference, bank.config.end, format).unwrap();
+    assert!(files.iter().all(|f| f.extension().unwrap()
+        == match format {
+            ExtractFormat::Csv => "csv",
+            ExtractFormat::Parquet => "parquet",
+        }));
     let mapping = Mapping::kam_default();
     // Shuffled on purpose: the import puts master kinds in dependency order itself.
     let mut shuffled = files.clone();

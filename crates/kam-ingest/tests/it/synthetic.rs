@@ -2,7 +2,7 @@
 //! reconciliation adds up exactly.
 
 use kam_ingest::{KeySet, Mapping};
-use kam_synth::{Bank, ExtractWriter, Scale, SynthConfig, write_reference_csv};
+use kam_synth::{Bank, ExtractFormat, ExtractWriter, Scale, SynthConfig, write_reference};
 
 use crate::read;
 
@@ -10,8 +10,14 @@ use crate::read;
 fn the_synthetic_banks_extracts_read_with_zero_rejects_and_reconcile() {
     let dir = tempfile::tempdir().unwrap();
     let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 5).with_days(5));
-    write_reference_csv(dir.path(), &bank.reference, bank.config.end).unwrap();
-    let mut writer = ExtractWriter::new(dir.path()).unwrap();
+    write_reference(
+        dir.path(),
+        &bank.reference,
+        bank.config.end,
+        ExtractFormat::Csv,
+    )
+    .unwrap();
+    let mut writer = ExtractWriter::new(dir.path(), ExtractFormat::Csv).unwrap();
     let mut expected_amount: i128 = 0;
     let mut expected_rows = 0u64;
     for day in bank.facts() {
