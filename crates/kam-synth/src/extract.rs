@@ -49,7 +49,7 @@ impl ExtractFormat {
 
 /// One extract file being written, whatever its format.
 enum TableFile {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Parquet(Box<kam_facts::TextTableWriter>),
 }
 
@@ -62,7 +62,7 @@ impl TableFile {
                     File::create(path)?,
                 ));
                 out.write_record(header).map_err(io::Error::other)?;
-                Ok(TableFile::Csv(out))
+                Ok(TableFile::Csv(Box::new(out)))
             }
             ExtractFormat::Parquet => kam_facts::TextTableWriter::create(path, header)
                 .map(|w| TableFile::Parquet(Box::new(w)))
