@@ -133,6 +133,15 @@ impl<R: FactRows> BatchWriter<R> {
         Ok(())
     }
 
+    /// Drops everything written so far (temp files included) and starts the batch afresh.
+    pub fn restart(&mut self) {
+        for part in std::mem::take(&mut self.parts).into_values() {
+            drop(part.writer);
+            let _ = fs::remove_file(&part.temp);
+        }
+        self.pending_total = 0;
+    }
+
     /// Encodes what is buffered, closes and syncs every temp file.
     pub fn finish(self) -> Result<StagedBatch, FactError> {
         let mut staged = StagedBatch {

@@ -26,7 +26,7 @@ use crate::{
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
     master,
-    reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, read_file},
+    reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, SPILL_PREFIX, read_file},
     reject::Reject,
     value::Value,
 };
@@ -87,6 +87,9 @@ pub struct ImportOptions {
     /// Replace the committed batch of the same slot with a corrected file.
     pub replace: bool,
     pub max_rejects: RejectLimit,
+    /// Business keys of a fact file held in memory before the rest go to disk
+    /// (`reader::KEYS_IN_MEMORY` unless a test wants the disk path on a small file).
+    pub keys_in_memory: usize,
 }
 
 /// Where an import reports as it goes: every reject, and progress (rows read, bytes read).
@@ -147,6 +150,18 @@ pub async fn recover(
     actor: &Actor,
 ) -> Result<Vec<String>, ImportError> {
     let mut undone = Vec::new();
+    // Business keys a killed run spilled to disk.
+    if let Ok(entries) = std::fs::read_dir(facts.root()) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(SPILL_PREFIX)
+            {
+                std::fs::remove_dir_all(entry.path()).ok();
+            }
+        }
+    }
     for batch in store.pending_batches().await? {
         facts.remove_batch(&batch.batch_id)?;
         store.forget_pending_batch(actor, &batch.batch_id).await?;
@@ -354,7 +369,7 @@ async fn import_facts(
     feedback: Feedback<'_>,
 ) -> Result<FileOutcome, ImportError> {
     let (batch_id, kind_mapping) = (&plan.batch_id, plan.mapping);
-    let mut seen = KeySet::default();
+    let mut seen = KeySet::bounded(options.keys_in_memory, facts.root());
     // One call, typed by the row conversion of the kind.
     macro_rules! stage_with {
         ($convert:expr) => {
@@ -524,9 +539,18 @@ const HAND_OVER_ROWS: usize = 8 * 1024;
 
 /// The reading side of a fact import: converts each good row and hands the rows over in chunks
 /// to the thread that encodes and writes Parquet, so parsing and encoding use two cores.
+/// What the reading thread tells the writing one.
+enum ToWriter<R> {
+    Rows(Vec<(NaiveDate, R)>),
+    /// The file is read again from the start: drop what was written.
+    Restart,
+}
+
 struct FactSink<'a, R: FactRows> {
     chunk: Vec<(NaiveDate, R)>,
-    writer: std::sync::mpsc::SyncSender<Vec<(NaiveDate, R)>>,
+    writer: std::sync::mpsc::SyncSender<ToWriter<R>>,
+    /// Where this file's rejects begin in `rejects`.
+    rejects_start: usize,
     /// The writer stopped (it failed; its error comes back when it is joined).
     writer_gone: bool,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
@@ -537,7 +561,11 @@ struct FactSink<'a, R: FactRows> {
 impl<R: FactRows> FactSink<'_, R> {
     fn hand_over(&mut self) {
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(HAND_OVER_ROWS));
-        if !self.writer_gone && self.writer.send(chunk).is_err() {
+        self.send(ToWriter::Rows(chunk));
+    }
+
+    fn send(&mut self, message: ToWriter<R>) {
+        if !self.writer_gone && self.writer.send(message).is_err() {
             self.writer_gone = true;
         }
     }
@@ -556,6 +584,11 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
     }
+    fn restart(&mut self) {
+        self.chunk.clear();
+        self.rejects.truncate(self.rejects_start);
+        self.send(ToWriter::Restart);
+    }
     fn progress(&mut self, rows_read: u64, bytes_read: u64) {
         (self.progress)(rows_read, bytes_read);
     }
@@ -572,14 +605,19 @@ fn stage<R: FactRows + Send>(
 ) -> Result<(FileReport, StagedBatch), StageError> {
     let Feedback { rejects, progress } = feedback;
     // A few chunks in flight keep both threads busy without letting memory grow.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(NaiveDate, R)>>(4);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<ToWriter<R>>(4);
     std::thread::scope(|scope| {
         let writing = scope.spawn(move || {
             let mut writer = BatchWriter::new(facts, batch_id);
-            for chunk in receiver {
-                for (date, row) in chunk {
-                    // On an error the receiver is dropped here, which the reader notices.
-                    writer.push(date, row)?;
+            for message in receiver {
+                match message {
+                    ToWriter::Rows(chunk) => {
+                        for (date, row) in chunk {
+                            // On an error the receiver is dropped here, which the reader notices.
+                            writer.push(date, row)?;
+                        }
+                    }
+                    ToWriter::Restart => writer.restart(),
                 }
             }
             writer.finish()
@@ -587,6 +625,7 @@ fn stage<R: FactRows + Send>(
         let mut sink = FactSink {
             chunk: Vec::with_capacity(HAND_OVER_ROWS),
             writer: sender,
+            rejects_start: rejects.len(),
             writer_gone: false,
             convert,
             rejects,

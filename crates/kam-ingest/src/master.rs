@@ -69,6 +69,11 @@ impl RowSink for ChannelSink {
     fn reject(&mut self, reject: Reject) {
         self.send(Message::Reject(reject));
     }
+    fn restart(&mut self) {
+        // Rows already merged cannot be taken back, which is why master data keeps every key
+        // in memory (`KeySet::default`) and is never read twice.
+        unreachable!("a master file is read once")
+    }
     fn progress(&mut self, rows_read: u64, bytes_read: u64) {
         self.send(Message::Progress(rows_read, bytes_read));
     }

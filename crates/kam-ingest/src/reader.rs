@@ -6,8 +6,9 @@ use std::{
     collections::{BTreeMap, HashMap, HashSet},
     fs::File,
     hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
-    io::{BufReader, Read, Seek, SeekFrom},
+    io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write},
     path::Path,
+    path::PathBuf,
 };
 
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
@@ -76,10 +77,7 @@ impl FileReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("{file}: 无法读取（cannot read）: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    Io { file: String, source: io::Error },
     #[error("{file}: {zh}（{en}）")]
     Layout {
         file: String,
@@ -88,36 +86,133 @@ pub enum ReadError {
     },
 }
 
+/// Business-key fingerprints held in memory by default before later keys go to disk: 7/8 of 2²⁰,
+/// so the set's table stays at 2²⁰ slots (17 MiB) whatever the size of the file.
+pub const KEYS_IN_MEMORY: usize = 917_504;
+
+/// Spill files per set; a key's fingerprint picks one, so each is settled on its own.
+const SPILL_PARTS: usize = 64;
+
+/// One spilled key: fingerprint (16 bytes), file number (4), line (8).
+const SPILL_ENTRY: usize = 28;
+
 /// The business keys already read in one run, kept as 128-bit fingerprints (XXH3-128 of the key's
-/// fields, seeded per run) instead of strings: no allocation per row and a fraction of the
-/// memory. Two different keys collide with probability about n²/2¹²⁹ — for 10⁸ rows, 10⁻²³.
+/// fields, seeded per run) instead of strings. Two different keys collide with probability about
+/// n²/2¹²⁹ — for 10⁸ rows, 10⁻²³.
+///
+/// Memory is bounded: the first `memory_cap` fingerprints live in a hash set; once it is full,
+/// a key found in it is a duplicate at once, and any other key is written to a spill file on disk
+/// and provisionally loaded. At the end of each file the spill files are sorted and compared
+/// (`settle`); a duplicate found there makes `read_file` read the file a second time with the
+/// duplicate lines known. A file of any size thus needs the same memory, and only a file with
+/// duplicates beyond the first `memory_cap` keys is read twice.
 #[derive(Debug)]
 pub struct KeySet {
     seen: HashSet<u128, BuildHasherDefault<Fingerprint>>,
     seed: u64,
     /// The key's fields, written one after the other with their lengths (reused per row).
     buffer: Vec<u8>,
+    memory_cap: usize,
+    spill_in: PathBuf,
+    spill: Option<Spill>,
+    /// The file being read, counted from 0; spilled keys carry it so that a duplicate is reported
+    /// in the file where it occurs.
+    file_no: u32,
+}
+
+#[derive(Debug)]
+struct Spill {
+    dir: tempfile::TempDir,
+    parts: Vec<BufWriter<File>>,
+    /// Whether the current file spilled anything (otherwise there is nothing new to settle).
+    fresh: bool,
 }
 
 impl Default for KeySet {
+    /// Every key in memory: for master data, whose rows are merged as they are read and so cannot
+    /// be taken back by a second pass.
     fn default() -> Self {
-        Self {
-            seen: HashSet::default(),
-            seed: RandomState::new().hash_one(0u8),
-            buffer: Vec::with_capacity(64),
-        }
+        Self::bounded(usize::MAX, &std::env::temp_dir())
     }
 }
 
 impl KeySet {
-    /// Records the key made of `values[positions]`; false when it was already there.
-    fn insert(&mut self, values: &[Value], positions: &[usize]) -> bool {
+    /// At most `memory_cap` fingerprints in memory; the rest spill into a temporary directory
+    /// made inside `spill_in` (removed when the set is dropped).
+    pub fn bounded(memory_cap: usize, spill_in: &Path) -> Self {
+        Self {
+            seen: HashSet::default(),
+            seed: RandomState::new().hash_one(0u8),
+            buffer: Vec::with_capacity(64),
+            memory_cap,
+            spill_in: spill_in.to_owned(),
+            spill: None,
+            file_no: 0,
+        }
+    }
+
+    /// Records the key made of `values[positions]`, read at `line`; false when it was already
+    /// there. A key spilled to disk counts as new until `settle` says otherwise.
+    fn insert(&mut self, values: &[Value], positions: &[usize], line: u64) -> io::Result<bool> {
         self.buffer.clear();
         for position in positions {
             values[*position].write_key(&mut self.buffer);
         }
         let key = twox_hash::XxHash3_128::oneshot_with_seed(self.seed, &self.buffer);
-        self.seen.insert(key)
+        if self.seen.len() < self.memory_cap {
+            return Ok(self.seen.insert(key));
+        }
+        if self.seen.contains(&key) {
+            return Ok(false);
+        }
+        let spill = match &mut self.spill {
+            Some(spill) => spill,
+            None => self.spill.insert(Spill::create(&self.spill_in)?),
+        };
+        spill.fresh = true;
+        let mut entry = [0u8; SPILL_ENTRY];
+        entry[..16].copy_from_slice(&key.to_le_bytes());
+        entry[16..20].copy_from_slice(&self.file_no.to_le_bytes());
+        entry[20..].copy_from_slice(&line.to_le_bytes());
+        // The top bits pick the part; the set's own table uses the low bits.
+        spill.parts[(key >> 122) as usize].write_all(&entry)?;
+        Ok(true)
+    }
+
+    /// Ends the current file: the lines of its rows whose key was spilled and had been read
+    /// before (in this file or an earlier one), in order.
+    fn settle(&mut self) -> io::Result<Vec<u64>> {
+        let file_no = self.file_no;
+        self.file_no += 1;
+        let Some(spill) = self.spill.as_mut().filter(|s| s.fresh) else {
+            return Ok(Vec::new());
+        };
+        spill.fresh = false;
+        let mut duplicates = Vec::new();
+        for (index, part) in spill.parts.iter_mut().enumerate() {
+            part.flush()?;
+            let bytes = std::fs::read(spill.dir.path().join(index.to_string()))?;
+            let mut entries: Vec<(u128, u32, u64)> = bytes
+                .chunks_exact(SPILL_ENTRY)
+                .map(|e| {
+                    (
+                        u128::from_le_bytes(e[..16].try_into().expect("16 bytes")),
+                        u32::from_le_bytes(e[16..20].try_into().expect("4 bytes")),
+                        u64::from_le_bytes(e[20..].try_into().expect("8 bytes")),
+                    )
+                })
+                .collect();
+            entries.sort_unstable();
+            // Within a run of equal fingerprints the first (earliest file, then line) is the
+            // original; the others of the current file are its duplicates.
+            for pair in entries.windows(2) {
+                if pair[0].0 == pair[1].0 && pair[1].1 == file_no {
+                    duplicates.push(pair[1].2);
+                }
+            }
+        }
+        duplicates.sort_unstable();
+        Ok(duplicates)
     }
 
     pub fn len(&self) -> usize {
@@ -126,6 +221,60 @@ impl KeySet {
 
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
+    }
+}
+
+impl Spill {
+    fn create(parent: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(parent)?;
+        let dir = tempfile::Builder::new()
+            .prefix(SPILL_PREFIX)
+            .tempdir_in(parent)?;
+        let parts = (0..SPILL_PARTS)
+            .map(|index| {
+                File::create(dir.path().join(index.to_string()))
+                    .map(|file| BufWriter::with_capacity(64 * 1024, file))
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(Self {
+            dir,
+            parts,
+            fresh: false,
+        })
+    }
+}
+
+/// The name prefix of spill directories, so a run killed mid-file can have its leftovers removed.
+pub const SPILL_PREFIX: &str = ".keys-";
+
+/// How a pass over a file decides duplicates.
+enum Dedup<'a> {
+    /// The first pass: keys against the set; the lines of the duplicates found at once.
+    Keys {
+        set: &'a mut KeySet,
+        duplicates: Vec<u64>,
+    },
+    /// The second pass: every duplicate line is known (sorted).
+    Known(&'a [u64]),
+}
+
+impl Dedup<'_> {
+    fn is_duplicate(
+        &mut self,
+        values: &[Value],
+        positions: &[usize],
+        line: u64,
+    ) -> io::Result<bool> {
+        match self {
+            Dedup::Keys { set, duplicates } => {
+                let duplicate = !set.insert(values, positions, line)?;
+                if duplicate {
+                    duplicates.push(line);
+                }
+                Ok(duplicate)
+            }
+            Dedup::Known(lines) => Ok(lines.binary_search(&line).is_ok()),
+        }
     }
 }
 
@@ -151,6 +300,9 @@ impl Hasher for Fingerprint {
 pub trait RowSink {
     fn row(&mut self, row: Row);
     fn reject(&mut self, reject: Reject);
+    /// Forget every row and reject of the current file: it is about to be read again, because
+    /// duplicates were found only when its spilled keys were settled (see `KeySet`).
+    fn restart(&mut self);
     /// Called every `PROGRESS_EVERY` rows with the rows read and the (decoded) bytes read so far.
     fn progress(&mut self, _rows_read: u64, _bytes_read: u64) {}
 }
@@ -172,6 +324,39 @@ pub fn read_file(
     path: &Path,
     mapping: &KindMapping,
     seen_keys: &mut KeySet,
+    sink: &mut impl RowSink,
+) -> Result<FileReport, ReadError> {
+    let spill_error = |source| ReadError::Io {
+        file: format!("{} (business keys spilled to disk)", path.display()),
+        source,
+    };
+    let mut first = Dedup::Keys {
+        set: seen_keys,
+        duplicates: Vec::new(),
+    };
+    let report = read_pass(path, mapping, &mut first, sink)?;
+    let Dedup::Keys {
+        set,
+        mut duplicates,
+    } = first
+    else {
+        unreachable!("the first pass checks keys")
+    };
+    let late = set.settle().map_err(spill_error)?;
+    if late.is_empty() {
+        return Ok(report);
+    }
+    duplicates.extend(late);
+    duplicates.sort_unstable();
+    sink.restart();
+    read_pass(path, mapping, &mut Dedup::Known(&duplicates), sink)
+}
+
+/// One pass over a file; `dedup` says how duplicates are recognised.
+fn read_pass(
+    path: &Path,
+    mapping: &KindMapping,
+    dedup: &mut Dedup<'_>,
     sink: &mut impl RowSink,
 ) -> Result<FileReport, ReadError> {
     let file_name = path.display().to_string();
@@ -278,7 +463,7 @@ pub fn read_file(
                     Item::Failed(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                         return Err(ReadError::Io {
                             file: file_name.clone(),
-                            source: std::io::Error::other(e.to_string()),
+                            source: io::Error::other(e.to_string()),
                         });
                     }
                     Item::Failed(e) => {
@@ -323,7 +508,12 @@ pub fn read_file(
                 match built {
                     Ok(row) => {
                         if !key_positions.is_empty()
-                            && !seen_keys.insert(&row.values, &key_positions)
+                            && dedup
+                                .is_duplicate(&row.values, &key_positions, line)
+                                .map_err(|source| ReadError::Io {
+                                    file: format!("{file_name} (business keys spilled to disk)"),
+                                    source,
+                                })?
                         {
                             report.duplicates += 1;
                             sink.reject(Reject {
@@ -621,7 +811,7 @@ enum Records {
 }
 
 enum OpenError {
-    Io(std::io::Error),
+    Io(io::Error),
     /// Not readable as the workbook or Parquet file its name says it is: (en, zh).
     Unreadable(String, String),
 }
@@ -737,7 +927,7 @@ impl Records {
                 let done = *line;
                 let Some(cells) = rows
                     .next_row()
-                    .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))?
+                    .map_err(|e| csv::Error::from(io::Error::other(e.to_string())))?
                 else {
                     return Ok(None);
                 };
@@ -758,7 +948,7 @@ impl Records {
 }
 
 /// Reads until `buffer` is full or the file ends; the number of bytes read.
-fn read_up_to(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
+fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buffer.len() {
         match file.read(&mut buffer[filled..])? {

@@ -18,12 +18,17 @@ use kam_ingest::{
 #[derive(Debug, Default)]
 struct CheckSink {
     rejects: Vec<Reject>,
+    /// Where the current file's rejects begin.
+    file_start: usize,
 }
 
 impl RowSink for CheckSink {
     fn row(&mut self, _row: Row) {}
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
+    }
+    fn restart(&mut self) {
+        self.rejects.truncate(self.file_start);
     }
 }
 
@@ -82,7 +87,12 @@ pub fn check(
             ));
             continue;
         };
-        match read_file(path, kind, seen.entry(kind.kind).or_default(), &mut sink) {
+        // Nothing is merged by a check, so every kind may spill its keys and be read twice.
+        let keys = seen.entry(kind.kind).or_insert_with(|| {
+            KeySet::bounded(kam_ingest::reader::KEYS_IN_MEMORY, &std::env::temp_dir())
+        });
+        sink.file_start = sink.rejects.len();
+        match read_file(path, kind, keys, &mut sink) {
             Ok(report) => {
                 if let Err((zh, en)) =
                     kam_ingest::control::check_control_file(path, kind.amount_unit, &report)

@@ -461,6 +461,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         business_date: args.business_date,
                         replace: args.replace,
                         max_rejects: args.max_rejects,
+                        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
                     },
                     rejects_path: args.rejects.as_deref(),
                 };

@@ -18,6 +18,7 @@ fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
         business_date: None,
         replace,
         max_rejects,
+        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
     }
 }
 
@@ -82,8 +83,94 @@ both!(
     a_reverted_batch_loses_its_files,
     too_many_rejects_commit_nothing,
     an_interrupted_run_is_undone_by_the_next,
-    a_control_file_mismatch_refuses_the_batch
+    a_control_file_mismatch_refuses_the_batch,
+    late_duplicates_found_on_disk_leave_the_batch_without_them
 );
+
+/// With room for one key in memory, a duplicate is only found when the spilled keys are settled
+/// after the whole file was written once: the file is read again and the batch holds each key
+/// once, with one reject per duplicate and nothing left on disk from the spill.
+async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let path = dir.path().join("transactions_20261127.csv");
+    let row = |id: &str, amount: &str| {
+        format!("2026-11-27,{id},6222001,100001,credit,{amount},CNY,mobile,张三,本行,N,\n")
+    };
+    let text = format!(
+        "business_date,txn_id,account_no,cif_no,direction,amount,currency,channel,counterparty_name,counterparty_bank,reversal,reverses_txn_id\n{}{}{}{}{}",
+        row("T1", "1.00"),
+        row("T2", "2.00"),
+        row("T3", "3.00"),
+        row("T2", "20.00"),
+        row("T4", "4.00"),
+    );
+    fs::write(&path, text).unwrap();
+    let mut rejects = Vec::new();
+    let outcome = import_file(
+        &store,
+        &facts,
+        &Mapping::kam_default(),
+        &path,
+        &ImportOptions {
+            keys_in_memory: 1,
+            ..options(false, RejectLimit::Count(5))
+        },
+        &actor(),
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
+    )
+    .await
+    .unwrap();
+    let FileOutcome::Imported { report, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(
+        (report.rows_read, report.loaded, report.duplicates),
+        (5, 4, 1)
+    );
+    assert_eq!(report.amount_sums["amount"], 1_000);
+    let found: Vec<(u64, kam_ingest::RejectCode)> =
+        rejects.iter().map(|r| (r.line, r.code)).collect();
+    assert_eq!(found, [(5, kam_ingest::RejectCode::DuplicateKey)]);
+    let batch = &store.import_batches().await.unwrap()[0];
+    assert_eq!((batch.loaded, batch.duplicates), (4, 1));
+    // The published file holds the four distinct transactions, the first T2 among them.
+    let file = dir
+        .path()
+        .join("facts/transaction/date=2026-11-27")
+        .join(format!("{}.parquet", batch.batch_id));
+    let mut rows = kam_facts::TextRows::open(&file, "%Y-%m-%d").unwrap();
+    let id_at = rows.columns().iter().position(|c| c == "txn_id").unwrap();
+    let amount_at = rows
+        .columns()
+        .iter()
+        .position(|c| c == "amount_minor")
+        .unwrap();
+    let mut held = Vec::new();
+    while let Some(cells) = rows.next_row().unwrap() {
+        held.push((cells[id_at].clone(), cells[amount_at].clone()));
+    }
+    let want: Vec<(String, String)> = [("T1", "100"), ("T2", "200"), ("T3", "300"), ("T4", "400")]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(held, want);
+    // Only the batch's file is left: no temp file of the first pass, no spilled keys.
+    let leftovers: Vec<String> = fs::read_dir(dir.path().join("facts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["transaction"]);
+    assert_eq!(
+        fs::read_dir(dir.path().join("facts/transaction/date=2026-11-27"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
 
 async fn a_control_file_mismatch_refuses_the_batch(store: Store) {
     let dir = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod import;
+mod keys;
 mod master;
 mod synthetic;
 
@@ -26,6 +27,10 @@ impl RowSink for Collected {
     }
     fn reject(&mut self, reject: Reject) {
         self.rejects.push(reject);
+    }
+    fn restart(&mut self) {
+        self.rows.clear();
+        self.rejects.clear();
     }
 }
 

@@ -21,6 +21,7 @@ fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
         business_date: None,
         replace,
         max_rejects,
+        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
     }
 }
 
