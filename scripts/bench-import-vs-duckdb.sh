@@ -2,6 +2,7 @@
 # Import speed of kam against a peer on the same file in the same run: kam's full import (mapping,
 # validation, rejects, duplicate keys, ledger, Parquet) versus DuckDB's plain CSV → Parquet
 # conversion. Usage: scripts/bench-import-vs-duckdb.sh [ROWS] (default 1000000).
+# Both sides are timed three times and compared by their medians (the machine is shared and noisy).
 # DuckDB comes from PyPI into a throwaway venv; nothing is installed system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."

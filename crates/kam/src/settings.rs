@@ -78,13 +78,16 @@ pub struct FlagOverrides {
     pub facts: Option<PathBuf>,
 }
 
-/// Environment variables with the KAM_ prefix that belong to the test harness, not to settings.
+/// Environment variables with the KAM_ prefix that belong to the test harness and the benchmark
+/// scripts, not to settings.
 const NOT_SETTINGS: &[&str] = &[
     "require_postgres",
     "require_browser",
     "pg_bin",
     "log",
     "report_peak_rss",
+    "bench_dir",
+    "peers_venv",
 ];
 
 impl Settings {
