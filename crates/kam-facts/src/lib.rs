@@ -7,11 +7,14 @@
 //! per (kind, date, batch) so a re-imported batch replaces exactly its own file.
 
 mod batch;
+pub mod indicators;
+mod query;
 mod rows;
 mod text;
 mod writer;
 
 pub use batch::{BatchWriter, StagedBatch};
+pub use query::FactQuery;
 pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, Label, LoanRow, TransactionRow};
 pub use text::{TextRows, TextTableWriter};
 pub use writer::{FactError, FactWriter, partition_dir};

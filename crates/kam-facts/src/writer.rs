@@ -25,6 +25,9 @@ pub enum FactError {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
+    /// A query over the facts failed (DataFusion's message).
+    #[error("fact query: {0}")]
+    Query(String),
 }
 
 /// `<root>/<kind>/date=YYYY-MM-DD`.

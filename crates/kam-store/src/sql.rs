@@ -13,6 +13,8 @@ pub(crate) enum Arg {
     Text(String),
     NullText,
     NullInt,
+    Real(f64),
+    NullReal,
     // Only the test harness binds these (to fake a newer schema).
     #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
     Bool(bool),
@@ -45,6 +47,11 @@ impl From<Option<&str>> for Arg {
         value.map_or(Arg::NullText, |v| Arg::Text(v.to_owned()))
     }
 }
+impl From<Option<f64>> for Arg {
+    fn from(value: Option<f64>) -> Self {
+        value.map_or(Arg::NullReal, Arg::Real)
+    }
+}
 impl From<Option<i64>> for Arg {
     fn from(value: Option<i64>) -> Self {
         value.map_or(Arg::NullInt, Arg::Int)
@@ -71,7 +78,15 @@ impl Sql {
     }
 
     pub(crate) fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
-        self.args.push(arg.into());
+        let arg = arg.into();
+        if matches!(arg, Arg::NullReal) {
+            // sqlx 0.9's Any driver declares a null f64 as float4 on PostgreSQL, and a prepared
+            // statement reused with a real f64 in that place then fails ("incorrect binary data
+            // format"); a literal null has no declared type to disagree with.
+            self.text.push_str("null");
+            return self;
+        }
+        self.args.push(arg);
         let _ = write!(self.text, "${}", self.args.len());
         self
     }
@@ -90,6 +105,8 @@ impl Sql {
                 Arg::Text(v) => query.bind(v.as_str()),
                 Arg::NullText => query.bind(None::<String>),
                 Arg::NullInt => query.bind(None::<i64>),
+                Arg::Real(v) => query.bind(*v),
+                Arg::NullReal => unreachable!("bound as a literal null"),
                 Arg::Bool(v) => query.bind(*v),
                 Arg::Bytes(v) => query.bind(v.clone()),
             };

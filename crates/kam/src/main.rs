@@ -1,6 +1,7 @@
 //! `kam`: the command line of the key-account management system. Parses arguments, loads the
 //! layered settings, and calls the libraries; no business logic lives here.
 
+mod batch;
 mod build;
 mod import;
 mod settings;
@@ -62,6 +63,8 @@ enum Command {
     Synth(SynthArgs),
     /// Core-banking extracts in (formats: docs/extracts.md; mapping files: docs/mapping.md). 数据导入。
     Import(ImportArgs),
+    /// The diagnosis batch: every indicator (docs/indicators.md) for every customer as of a date. 批处理。
+    Batch(BatchArgs),
     /// Manage users. 用户管理。
     #[command(subcommand)]
     User(UserCommand),
@@ -74,6 +77,16 @@ enum Command {
     /// Benchmarks that print figures. 性能基准。
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+struct BatchArgs {
+    /// The as-of date (YYYY-MM-DD): windows end on it, inclusive. 数据日期。
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// Window lengths in days, comma-separated. 统计窗口（天）。
+    #[arg(long, value_delimiter = ',', default_value = "30,90,365")]
+    windows: Vec<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -423,6 +436,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 bytes as f64 / 1e6
             );
         }
+        Command::Batch(args) => {
+            let store = open_store(&settings).await?;
+            let windows = check_windows(&args.windows)?;
+            let summary = batch::run(
+                &store,
+                &settings.facts_dir(),
+                &Actor::system("batch"),
+                args.as_of,
+                &windows,
+            )
+            .await?;
+            print_batch(args.as_of, &summary);
+        }
         Command::Import(args) => match args.command {
             Some(ImportCommand::Check {
                 mapping,
@@ -657,6 +683,25 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             "数据目录中已有数据，直接使用 / the data directory already holds a bank; using it as it is"
         );
     }
+    // The demo shows the bank as of its last date: the batch for it, once per data directory.
+    let as_of = config.end;
+    if store
+        .batch_runs()
+        .await?
+        .iter()
+        .all(|run| run.as_of != as_of)
+    {
+        let windows = kam_facts::indicators::DEFAULT_WINDOWS;
+        let summary = batch::run(
+            &store,
+            &settings.facts_dir(),
+            &Actor::system("demo"),
+            as_of,
+            windows,
+        )
+        .await?;
+        print_batch(as_of, &summary);
+    }
     println!(
         "\n数据库 database: {}\n事实数据 facts: {}",
         settings.database_url()?,
@@ -680,6 +725,36 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         "\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands."
     );
     Ok(())
+}
+
+/// Window lengths of one or more days, each once, in order.
+fn check_windows(windows: &[u32]) -> anyhow::Result<Vec<u32>> {
+    let mut windows = windows.to_vec();
+    windows.sort_unstable();
+    windows.dedup();
+    if windows.is_empty() || windows[0] == 0 || windows[windows.len() - 1] > 3_660 {
+        bail!("--windows：每个窗口应为 1 至 3660 天 / each window is 1 to 3660 days");
+    }
+    Ok(windows)
+}
+
+fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
+    println!(
+        "批处理 {as_of}：{} 个客户，{} 个指标值（写入业务库 {} 个），快照 {:.1} MB，用时 {:.1} 秒",
+        summary.customers,
+        summary.values,
+        summary.stored,
+        summary.snapshot_bytes as f64 / 1e6,
+        summary.seconds
+    );
+    println!(
+        "batch {as_of}: {} customers, {} indicator values ({} stored), snapshot {:.1} MB, {:.1} s",
+        summary.customers,
+        summary.values,
+        summary.stored,
+        summary.snapshot_bytes as f64 / 1e6,
+        summary.seconds
+    );
 }
 
 fn bench_synth(scale: Scale, seed: u64, days: Option<usize>) -> anyhow::Result<()> {

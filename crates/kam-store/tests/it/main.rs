@@ -3,6 +3,7 @@
 
 mod conformance;
 mod fixture;
+mod indicator;
 mod ledger;
 mod synthetic;
 mod visibility;

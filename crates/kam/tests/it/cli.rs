@@ -49,6 +49,50 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
 }
 
 #[test]
+fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let demo = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let out = text(&demo);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("batch "))
+        .unwrap_or_else(|| panic!("no batch line:\n{out}"));
+    let as_of = line["batch ".len().."batch ".len() + 10].to_owned();
+    // Every customer gets every indicator of every window (and the date-only ones).
+    assert!(line.contains("460 customers"), "{line}");
+    let snapshot = std::path::Path::new(data)
+        .join("facts/indicator")
+        .join(format!("as_of={as_of}"))
+        .join("indicators.parquet");
+    let first = std::fs::read(&snapshot).unwrap();
+    // The demo does not run it twice; `kam batch` does, with the same result.
+    let again = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    assert!(!text(&again).contains("batch "), "{}", text(&again));
+    let rerun = kam(&["--data-dir", data, "batch", "--as-of", &as_of]);
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    assert!(text(&rerun).contains(&line["batch ".len()..line.find(" snapshot").unwrap()]));
+    assert_eq!(
+        std::fs::read(&snapshot).unwrap(),
+        first,
+        "identical snapshot"
+    );
+    let bad = kam(&[
+        "--data-dir",
+        data,
+        "batch",
+        "--as-of",
+        &as_of,
+        "--windows",
+        "0,30",
+    ]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("1 to 3660"), "{}", text(&bad));
+}
+
+#[test]
 fn migrate_twice_is_a_no_op() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();

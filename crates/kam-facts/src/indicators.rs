@@ -1,0 +1,863 @@
+//! The indicator catalogue (docs/indicators.md) and its computation over the committed facts with
+//! DataFusion. One scan per fact kind computes every window at once; SQL does the sums, counts,
+//! minima and maxima, and Rust derives averages (rounded half away from zero to the fen) and ratios,
+//! so that each formula is written once, exactly, and money never passes through a float.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use datafusion::arrow::{
+    array::{Array, AsArray, RecordBatch, StringArray},
+    compute::cast,
+    datatypes::{DataType, Int32Type, Int64Type},
+};
+
+use crate::{FactError, query::FactQuery};
+
+/// The family an indicator belongs to (the seed's 交易类 / 财务类 / 联络类).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Transaction,
+    Financial,
+    Contact,
+}
+
+/// What an indicator's number is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Money in fen (分), an integer.
+    Fen,
+    Count,
+    Days,
+    /// A ratio or share (a float; never money).
+    Ratio,
+}
+
+/// One indicator of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndicatorSpec {
+    pub code: &'static str,
+    pub family: Family,
+    pub unit: Unit,
+    /// Computed per window (`txn_count_30d`) rather than as of the date alone.
+    pub windowed: bool,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+macro_rules! spec {
+    ($code:literal, $family:ident, $unit:ident, $windowed:literal, $zh:literal, $en:literal) => {
+        IndicatorSpec {
+            code: $code,
+            family: Family::$family,
+            unit: Unit::$unit,
+            windowed: $windowed,
+            zh: $zh,
+            en: $en,
+        }
+    };
+}
+
+/// Every indicator, in the order exports and pages show them.
+pub const CATALOGUE: &[IndicatorSpec] = &[
+    spec!(
+        "txn_count",
+        Transaction,
+        Count,
+        true,
+        "交易笔数",
+        "transactions"
+    ),
+    spec!(
+        "txn_amount",
+        Transaction,
+        Fen,
+        true,
+        "交易金额",
+        "transaction amount"
+    ),
+    spec!(
+        "avg_txn_amount",
+        Transaction,
+        Fen,
+        true,
+        "平均交易金额",
+        "average transaction"
+    ),
+    spec!(
+        "max_txn_amount",
+        Transaction,
+        Fen,
+        true,
+        "最大交易金额",
+        "largest transaction"
+    ),
+    spec!(
+        "reversal_count",
+        Transaction,
+        Count,
+        true,
+        "冲正（退货）笔数",
+        "reversals"
+    ),
+    spec!(
+        "reversal_amount",
+        Transaction,
+        Fen,
+        true,
+        "冲正（退货）金额",
+        "reversal amount"
+    ),
+    spec!(
+        "tenure_days",
+        Transaction,
+        Days,
+        false,
+        "交易时长（天）",
+        "tenure in days"
+    ),
+    spec!(
+        "avg_txn_interval_days",
+        Transaction,
+        Ratio,
+        true,
+        "平均交易间隔（天）",
+        "average days between transactions"
+    ),
+    spec!(
+        "contribution",
+        Transaction,
+        Fen,
+        true,
+        "贡献度",
+        "contribution"
+    ),
+    spec!(
+        "margin",
+        Transaction,
+        Ratio,
+        true,
+        "利润率（年化）",
+        "margin (annualised)"
+    ),
+    spec!(
+        "expected_sales",
+        Transaction,
+        Fen,
+        false,
+        "预期销售额",
+        "expected sales"
+    ),
+    spec!(
+        "max_inflow",
+        Financial,
+        Fen,
+        true,
+        "最大资金流入",
+        "largest inflow"
+    ),
+    spec!(
+        "avg_inflow",
+        Financial,
+        Fen,
+        true,
+        "平均资金流入",
+        "average inflow"
+    ),
+    spec!(
+        "avg_inflow_interval_days",
+        Financial,
+        Ratio,
+        true,
+        "平均流入间隔（天）",
+        "average days between inflows"
+    ),
+    spec!("avg_debt", Financial, Fen, true, "平均负债", "average debt"),
+    spec!(
+        "avg_overdue_ratio",
+        Financial,
+        Ratio,
+        true,
+        "平均逾期比率",
+        "average overdue ratio"
+    ),
+    spec!(
+        "avg_daily_deposit",
+        Financial,
+        Fen,
+        true,
+        "日均存款",
+        "average daily deposit"
+    ),
+    spec!(
+        "aum",
+        Financial,
+        Fen,
+        false,
+        "管理资产（AUM）",
+        "assets under management"
+    ),
+    spec!(
+        "loan_balance",
+        Financial,
+        Fen,
+        false,
+        "贷款余额",
+        "loan balance"
+    ),
+    spec!(
+        "credit_limit",
+        Financial,
+        Fen,
+        false,
+        "授信额度",
+        "credit limit"
+    ),
+    spec!(
+        "utilisation",
+        Financial,
+        Ratio,
+        false,
+        "授信使用率",
+        "credit utilisation"
+    ),
+    spec!(
+        "worst_loan_class",
+        Financial,
+        Count,
+        false,
+        "最差五级分类",
+        "worst loan class"
+    ),
+];
+
+/// The windows computed unless configured otherwise: 30, 90 and 365 days ending on the as-of date.
+pub const DEFAULT_WINDOWS: &[u32] = &[30, 90, 365];
+
+/// How the contribution is priced: interest margin on deposits and loans, in basis points a year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spreads {
+    pub deposit_bp: i64,
+    pub loan_bp: i64,
+}
+
+impl Default for Spreads {
+    fn default() -> Self {
+        Self {
+            deposit_bp: 150,
+            loan_bp: 250,
+        }
+    }
+}
+
+/// One computed value. Money, counts and days are integers; ratios are floats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Measure {
+    Int(i64),
+    Real(f64),
+}
+
+/// The value of one indicator for one customer (and window), as of one date. `None` is "over
+/// nothing" (an average of no transactions), which is not 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorValue {
+    pub cif_no: String,
+    pub code: &'static str,
+    pub window_days: Option<u32>,
+    pub value: Option<Measure>,
+}
+
+/// What the batch asks for.
+#[derive(Debug, Clone)]
+pub struct IndicatorRequest<'a> {
+    pub as_of: NaiveDate,
+    pub windows: &'a [u32],
+    /// Every customer of the bank: a customer without facts still gets its zeros and nulls.
+    pub customers: &'a [String],
+    /// The relationship start date per customer where the master data gives one (for tenure).
+    pub since: &'a BTreeMap<String, NaiveDate>,
+    /// Only amounts in this currency are summed (there is no FX table yet).
+    pub currency: &'a str,
+    pub spreads: Spreads,
+}
+
+/// `numerator / denominator` rounded half away from zero; `None` over nothing.
+pub fn rounded_div(numerator: i128, denominator: i128) -> Option<i64> {
+    if denominator == 0 {
+        return None;
+    }
+    let quotient = numerator / denominator;
+    let remainder = numerator % denominator;
+    let bump = if 2 * remainder.abs() >= denominator.abs() {
+        if (numerator < 0) == (denominator < 0) {
+            1
+        } else {
+            -1
+        }
+    } else {
+        0
+    };
+    i64::try_from(quotient + bump).ok()
+}
+
+/// Days since 1970-01-01, the integer form dates take in the SQL below.
+fn epoch_day(date: NaiveDate) -> i64 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days()
+}
+
+/// Snapshots (balances, loans) older than the window start by more than this are not carried
+/// forward into it: a monthly loan snapshot still counts, a closed account's last one fades.
+pub const CARRY_DAYS: i64 = 31;
+
+/// Every indicator of the catalogue for every customer, sorted by customer, then catalogue order,
+/// then window.
+pub async fn compute(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+) -> Result<Vec<IndicatorValue>, FactError> {
+    let windows = request.windows;
+    let d = epoch_day(request.as_of);
+    let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
+    let transactions = transaction_aggregates(query, request, d, widest).await?;
+    let first_txn = first_transactions(query, request).await?;
+    let balances = carried_sums(
+        query,
+        request,
+        "balance",
+        "account_no",
+        &["balance_minor"],
+        d,
+    )
+    .await?;
+    let loans = carried_sums(
+        query,
+        request,
+        "loan",
+        "loan_no",
+        &["outstanding_minor", "overdue_principal_minor"],
+        d,
+    )
+    .await?;
+    let loans_today = loans_on_date(query, request, d).await?;
+    let fees = fee_sums(query, request, d).await?;
+
+    let mut out = Vec::with_capacity(request.customers.len() * CATALOGUE.len() * windows.len());
+    let mut customers: Vec<&String> = request.customers.iter().collect();
+    customers.sort();
+    customers.dedup();
+    let empty_t = vec![TxnWindow::default(); windows.len()];
+    let empty_c = Carried {
+        window_sums: vec![vec![0; windows.len()]; 2],
+        on_date: vec![0; 2],
+    };
+    for cif in customers {
+        let t = transactions.get(cif).unwrap_or(&empty_t);
+        let b = balances.get(cif).unwrap_or(&empty_c);
+        let l = loans.get(cif).unwrap_or(&empty_c);
+        let today = loans_today.get(cif).copied().unwrap_or_default();
+        let fee = fees.get(cif);
+        let mut push = |code: &'static str, window: Option<u32>, value: Option<Measure>| {
+            out.push(IndicatorValue {
+                cif_no: cif.clone(),
+                code,
+                window_days: window,
+                value,
+            });
+        };
+        let int = |v: Option<i64>| v.map(Measure::Int);
+        let real = |v: Option<f64>| v.map(Measure::Real);
+        for spec in CATALOGUE {
+            if !spec.windowed {
+                let value = match spec.code {
+                    "tenure_days" => {
+                        let start = request
+                            .since
+                            .get(cif)
+                            .copied()
+                            .or_else(|| first_txn.get(cif).copied());
+                        int(start
+                            .filter(|s| *s <= request.as_of)
+                            .map(|s| (request.as_of - s).num_days()))
+                    }
+                    // No opportunities exist yet: their open amount × probability is 0.
+                    "expected_sales" => int(Some(0)),
+                    "aum" => int(Some(b.on_date[0])),
+                    "loan_balance" => int(Some(l.on_date[0])),
+                    "credit_limit" => int(Some(today.credit_limit)),
+                    "utilisation" => real(
+                        (today.credit_limit > 0)
+                            .then(|| l.on_date[0] as f64 / today.credit_limit as f64),
+                    ),
+                    "worst_loan_class" => int((today.worst_class > 0).then_some(today.worst_class)),
+                    other => unreachable!("{other} is windowed"),
+                };
+                push(spec.code, None, value);
+                continue;
+            }
+            for (w, &window) in windows.iter().enumerate() {
+                let days = i64::from(window);
+                let tw = &t[w];
+                let avg_deposit = rounded_div(i128::from(b.window_sums[0][w]), i128::from(days));
+                let avg_debt = rounded_div(i128::from(l.window_sums[0][w]), i128::from(days));
+                let fee_sum = fee.map_or(0, |f| f[w]);
+                let contribution = contribution(
+                    fee_sum,
+                    avg_deposit.unwrap_or(0),
+                    avg_debt.unwrap_or(0),
+                    days,
+                    request.spreads,
+                );
+                let value = match spec.code {
+                    "txn_count" => int(Some(tw.count)),
+                    "txn_amount" => int(Some(tw.amount)),
+                    "avg_txn_amount" => int(rounded_div(tw.amount.into(), tw.count.into())),
+                    "max_txn_amount" => int(tw.max_amount),
+                    "reversal_count" => int(Some(tw.reversal_count)),
+                    "reversal_amount" => int(Some(tw.reversal_amount)),
+                    "avg_txn_interval_days" => real(interval(tw.first_day, tw.last_day, tw.days)),
+                    "contribution" => int(Some(contribution)),
+                    "margin" => {
+                        let base = avg_deposit.unwrap_or(0) + avg_debt.unwrap_or(0);
+                        real(
+                            (base > 0)
+                                .then(|| contribution as f64 / base as f64 * 365.0 / days as f64),
+                        )
+                    }
+                    "max_inflow" => int(tw.max_inflow),
+                    "avg_inflow" => {
+                        int(rounded_div(tw.inflow_amount.into(), tw.inflow_count.into()))
+                    }
+                    "avg_inflow_interval_days" => real(interval(
+                        tw.first_inflow_day,
+                        tw.last_inflow_day,
+                        tw.inflow_days,
+                    )),
+                    "avg_debt" => int(avg_debt),
+                    "avg_overdue_ratio" => real(
+                        (l.window_sums[0][w] > 0)
+                            .then(|| l.window_sums[1][w] as f64 / l.window_sums[0][w] as f64),
+                    ),
+                    "avg_daily_deposit" => int(avg_deposit),
+                    other => unreachable!("{other} has no windowed formula"),
+                };
+                push(spec.code, Some(window), value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fee income plus the interest margin earned over `days` on the average deposit and debt.
+fn contribution(fees: i64, avg_deposit: i64, avg_debt: i64, days: i64, spreads: Spreads) -> i64 {
+    let margin = |balance: i64, bp: i64| {
+        rounded_div(
+            i128::from(balance) * i128::from(bp) * i128::from(days),
+            10_000 * 365,
+        )
+        .unwrap_or(0)
+    };
+    fees + margin(avg_deposit, spreads.deposit_bp) + margin(avg_debt, spreads.loan_bp)
+}
+
+/// (last − first) / (distinct days − 1); nothing to say with fewer than two days.
+fn interval(first: Option<i64>, last: Option<i64>, days: i64) -> Option<f64> {
+    match (first, last) {
+        (Some(first), Some(last)) if days >= 2 => Some((last - first) as f64 / (days - 1) as f64),
+        _ => None,
+    }
+}
+
+/// The transaction aggregates of one customer in one window.
+#[derive(Debug, Clone, Default)]
+struct TxnWindow {
+    count: i64,
+    amount: i64,
+    max_amount: Option<i64>,
+    reversal_count: i64,
+    reversal_amount: i64,
+    days: i64,
+    first_day: Option<i64>,
+    last_day: Option<i64>,
+    inflow_count: i64,
+    inflow_amount: i64,
+    max_inflow: Option<i64>,
+    inflow_days: i64,
+    first_inflow_day: Option<i64>,
+    last_inflow_day: Option<i64>,
+}
+
+/// Per customer and day first (so distinct days are rows, not a DISTINCT), then per window.
+async fn transaction_aggregates(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+    d: i64,
+    widest: i64,
+) -> Result<BTreeMap<String, Vec<TxnWindow>>, FactError> {
+    let windows = request.windows;
+    let start = d - widest + 1;
+    let mut columns = String::new();
+    for w in windows {
+        let s = d - i64::from(*w) + 1;
+        columns += &format!(
+            ", SUM(CASE WHEN day >= {s} THEN n END) AS n_{w}\
+             , SUM(CASE WHEN day >= {s} THEN amount END) AS amount_{w}\
+             , MAX(CASE WHEN day >= {s} THEN max_amount END) AS max_{w}\
+             , SUM(CASE WHEN day >= {s} THEN rev_n END) AS rev_n_{w}\
+             , SUM(CASE WHEN day >= {s} THEN rev_amount END) AS rev_amount_{w}\
+             , COUNT(CASE WHEN day >= {s} AND n > 0 THEN 1 END) AS days_{w}\
+             , MIN(CASE WHEN day >= {s} AND n > 0 THEN day END) AS first_{w}\
+             , MAX(CASE WHEN day >= {s} AND n > 0 THEN day END) AS last_{w}\
+             , SUM(CASE WHEN day >= {s} THEN in_n END) AS in_n_{w}\
+             , SUM(CASE WHEN day >= {s} THEN in_amount END) AS in_amount_{w}\
+             , MAX(CASE WHEN day >= {s} THEN in_max END) AS in_max_{w}\
+             , COUNT(CASE WHEN day >= {s} AND in_n > 0 THEN 1 END) AS in_days_{w}\
+             , MIN(CASE WHEN day >= {s} AND in_n > 0 THEN day END) AS in_first_{w}\
+             , MAX(CASE WHEN day >= {s} AND in_n > 0 THEN day END) AS in_last_{w}"
+        );
+    }
+    let currency = sql_text(request.currency);
+    let sql = format!(
+        "WITH daily AS ( \
+           SELECT cif_no, CAST(CAST(business_date AS INT) AS BIGINT) AS day, \
+             SUM(CASE WHEN reversal THEN 0 ELSE 1 END) AS n, \
+             SUM(CASE WHEN reversal THEN 0 ELSE amount_minor END) AS amount, \
+             MAX(CASE WHEN reversal THEN NULL ELSE amount_minor END) AS max_amount, \
+             SUM(CASE WHEN reversal THEN 1 ELSE 0 END) AS rev_n, \
+             SUM(CASE WHEN reversal THEN amount_minor ELSE 0 END) AS rev_amount, \
+             SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN 1 ELSE 0 END) AS in_n, \
+             SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor ELSE 0 END) AS in_amount, \
+             MAX(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor END) AS in_max \
+           FROM \"transaction\" \
+           WHERE {range} AND currency = {currency} AND {committed} \
+           GROUP BY cif_no, business_date) \
+         SELECT cif_no{columns} FROM daily GROUP BY cif_no",
+        range = query.date_range("transaction", start, d),
+        committed = query.committed(),
+    );
+    let batches = query.sql(&sql).await?;
+    let mut out = BTreeMap::new();
+    for batch in &batches {
+        let cif = &first_column_text(batch)?;
+        for row in 0..batch.num_rows() {
+            let get = |name: &str| int_at(batch, name, row);
+            let windows = windows
+                .iter()
+                .map(|w| TxnWindow {
+                    count: get(&format!("n_{w}")).unwrap_or(0),
+                    amount: get(&format!("amount_{w}")).unwrap_or(0),
+                    max_amount: get(&format!("max_{w}")),
+                    reversal_count: get(&format!("rev_n_{w}")).unwrap_or(0),
+                    reversal_amount: get(&format!("rev_amount_{w}")).unwrap_or(0),
+                    days: get(&format!("days_{w}")).unwrap_or(0),
+                    first_day: get(&format!("first_{w}")),
+                    last_day: get(&format!("last_{w}")),
+                    inflow_count: get(&format!("in_n_{w}")).unwrap_or(0),
+                    inflow_amount: get(&format!("in_amount_{w}")).unwrap_or(0),
+                    max_inflow: get(&format!("in_max_{w}")),
+                    inflow_days: get(&format!("in_days_{w}")).unwrap_or(0),
+                    first_inflow_day: get(&format!("in_first_{w}")),
+                    last_inflow_day: get(&format!("in_last_{w}")),
+                })
+                .collect();
+            out.insert(cif.value(row).to_owned(), windows);
+        }
+    }
+    Ok(out)
+}
+
+/// Each customer's first transaction that is not a reversal, up to the as-of date.
+async fn first_transactions(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+) -> Result<BTreeMap<String, NaiveDate>, FactError> {
+    let d = epoch_day(request.as_of);
+    let sql = format!(
+        "SELECT cif_no, MIN(CAST(CAST(business_date AS INT) AS BIGINT)) AS first_day \
+         FROM \"transaction\" WHERE {range} AND NOT reversal AND {committed} GROUP BY cif_no",
+        range = query.date_range("transaction", i64::MIN / 4, d),
+        committed = query.committed(),
+    );
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+    let mut out = BTreeMap::new();
+    for batch in &query.sql(&sql).await? {
+        let cif = &first_column_text(batch)?;
+        for row in 0..batch.num_rows() {
+            if let Some(day) = int_at(batch, "first_day", row) {
+                out.insert(
+                    cif.value(row).to_owned(),
+                    epoch + chrono::Duration::days(day),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Day-weighted sums of snapshot values per window, each snapshot holding until the item's next
+/// one (or the as-of date), and the values holding on the as-of date itself.
+#[derive(Debug, Clone)]
+struct Carried {
+    /// `[value][window]`: Σ value × days it held inside the window.
+    window_sums: Vec<Vec<i64>>,
+    /// `[value]`: the sum of the snapshots holding on the as-of date.
+    on_date: Vec<i64>,
+}
+
+async fn carried_sums(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+    table: &str,
+    item: &str,
+    values: &[&str],
+    d: i64,
+) -> Result<BTreeMap<String, Carried>, FactError> {
+    let windows = request.windows;
+    let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
+    let end = d + 1;
+    let mut columns = String::new();
+    for (v, value) in values.iter().enumerate() {
+        for w in windows {
+            let s = d - i64::from(*w) + 1;
+            columns += &format!(
+                ", SUM({value} * GREATEST(0, LEAST(COALESCE(next_day, {end}), {end}) - GREATEST(day, {s}))) AS s{v}_{w}"
+            );
+        }
+        columns += &format!(
+            ", SUM(CASE WHEN COALESCE(next_day, {end}) > {d} THEN {value} ELSE 0 END) AS today{v}"
+        );
+    }
+    let selected: String = values.iter().map(|v| format!(", {v}")).collect();
+    let sql = format!(
+        "WITH s AS ( \
+           SELECT {item}, cif_no{selected}, CAST(CAST(business_date AS INT) AS BIGINT) AS day, \
+             CAST(CAST(LEAD(business_date) OVER (PARTITION BY {item} ORDER BY business_date) AS INT) AS BIGINT) AS next_day \
+           FROM \"{table}\" WHERE {range} AND currency = {currency} AND {committed}) \
+         SELECT cif_no{columns} FROM s GROUP BY cif_no",
+        range = query.date_range(table, d - widest + 1 - CARRY_DAYS, d),
+        currency = sql_text(request.currency),
+        committed = query.committed(),
+    );
+    let mut out = BTreeMap::new();
+    for batch in &query.sql(&sql).await? {
+        let cif = &first_column_text(batch)?;
+        for row in 0..batch.num_rows() {
+            let carried = Carried {
+                window_sums: (0..values.len())
+                    .map(|v| {
+                        windows
+                            .iter()
+                            .map(|w| int_at(batch, &format!("s{v}_{w}"), row).unwrap_or(0))
+                            .collect()
+                    })
+                    .collect(),
+                on_date: (0..values.len())
+                    .map(|v| int_at(batch, &format!("today{v}"), row).unwrap_or(0))
+                    .collect(),
+            };
+            out.insert(cif.value(row).to_owned(), carried);
+        }
+    }
+    Ok(out)
+}
+
+/// What the loans say on the as-of date: credit limits and the worst five-category class.
+#[derive(Debug, Clone, Copy, Default)]
+struct LoansToday {
+    credit_limit: i64,
+    /// 1 pass … 5 loss; 0 without loans.
+    worst_class: i64,
+}
+
+async fn loans_on_date(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+    d: i64,
+) -> Result<BTreeMap<String, LoansToday>, FactError> {
+    let sql = format!(
+        "WITH s AS ( \
+           SELECT cif_no, credit_limit_minor, loan_class, \
+             ROW_NUMBER() OVER (PARTITION BY loan_no ORDER BY business_date DESC) AS latest \
+           FROM \"loan\" WHERE {range} AND currency = {currency} AND {committed}) \
+         SELECT cif_no, SUM(credit_limit_minor) AS credit_limit, \
+           MAX(CASE loan_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2 \
+             WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 ELSE 0 END) AS worst_class \
+         FROM s WHERE latest = 1 GROUP BY cif_no",
+        range = query.date_range("loan", d - CARRY_DAYS, d),
+        currency = sql_text(request.currency),
+        committed = query.committed(),
+    );
+    let mut out = BTreeMap::new();
+    for batch in &query.sql(&sql).await? {
+        let cif = &first_column_text(batch)?;
+        for row in 0..batch.num_rows() {
+            out.insert(
+                cif.value(row).to_owned(),
+                LoansToday {
+                    credit_limit: int_at(batch, "credit_limit", row).unwrap_or(0),
+                    worst_class: int_at(batch, "worst_class", row).unwrap_or(0),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Fee income per window.
+async fn fee_sums(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+    d: i64,
+) -> Result<BTreeMap<String, Vec<i64>>, FactError> {
+    let windows = request.windows;
+    let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
+    let columns: String = windows
+        .iter()
+        .map(|w| {
+            let s = d - i64::from(*w) + 1;
+            format!(
+                ", SUM(CASE WHEN CAST(business_date AS INT) >= {s} THEN amount_minor END) AS f_{w}"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT cif_no{columns} FROM \"fee\" WHERE {range} AND currency = {currency} AND {committed} \
+         GROUP BY cif_no",
+        range = query.date_range("fee", d - widest + 1, d),
+        currency = sql_text(request.currency),
+        committed = query.committed(),
+    );
+    let mut out = BTreeMap::new();
+    for batch in &query.sql(&sql).await? {
+        let cif = &first_column_text(batch)?;
+        for row in 0..batch.num_rows() {
+            out.insert(
+                cif.value(row).to_owned(),
+                windows
+                    .iter()
+                    .map(|w| int_at(batch, &format!("f_{w}"), row).unwrap_or(0))
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Writes one as-of date's values as `<root>/indicator/as_of=YYYY-MM-DD/indicators.parquet` (long
+/// form: customer, code, window, value), through a temp file and a rename, replacing an earlier
+/// run for the same date. Returns the bytes written.
+pub fn write_snapshot(
+    root: &std::path::Path,
+    as_of: NaiveDate,
+    values: &[IndicatorValue],
+) -> Result<u64, FactError> {
+    use std::sync::Arc;
+
+    use datafusion::arrow::{
+        array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray},
+        datatypes::{DataType, Field, Schema},
+    };
+    use parquet::arrow::ArrowWriter;
+
+    let dir = root.join("indicator").join(format!("as_of={as_of}"));
+    let io = |path: &std::path::Path| {
+        let path = path.to_owned();
+        move |source| FactError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let final_path = dir.join("indicators.parquet");
+    let temp = dir.join(".indicators.parquet.tmp");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("as_of", DataType::Date32, false),
+        Field::new("cif_no", DataType::Utf8, false),
+        Field::new("code", DataType::Utf8, false),
+        Field::new("window_days", DataType::Int32, true),
+        Field::new("value_int", DataType::Int64, true),
+        Field::new("value_real", DataType::Float64, true),
+    ]));
+    let day = i32::try_from(epoch_day(as_of)).unwrap_or(i32::MAX);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from(vec![day; values.len()])),
+        Arc::new(StringArray::from_iter_values(
+            values.iter().map(|v| v.cif_no.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(values.iter().map(|v| v.code))),
+        Arc::new(Int32Array::from_iter(values.iter().map(|v| {
+            v.window_days.map(|w| i32::try_from(w).unwrap_or(i32::MAX))
+        }))),
+        Arc::new(Int64Array::from_iter(values.iter().map(
+            |v| match v.value {
+                Some(Measure::Int(n)) => Some(n),
+                _ => None,
+            },
+        ))),
+        Arc::new(Float64Array::from_iter(values.iter().map(
+            |v| match v.value {
+                Some(Measure::Real(x)) => Some(x),
+                _ => None,
+            },
+        ))),
+    ];
+    let parquet = |source| FactError::Parquet {
+        path: temp.clone(),
+        source,
+    };
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| parquet(e.into()))?;
+    let file = std::fs::File::create(&temp).map_err(io(&temp))?;
+    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(parquet)?;
+    writer.write(&batch).map_err(parquet)?;
+    let file = writer.into_inner().map_err(parquet)?;
+    file.sync_all().map_err(io(&temp))?;
+    let bytes = file.metadata().map_err(io(&temp))?.len();
+    std::fs::rename(&temp, &final_path).map_err(io(&final_path))?;
+    Ok(bytes)
+}
+
+/// A SQL string literal.
+pub(crate) fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The first column (the customer number) as plain strings, whatever string layout the reader
+/// chose (DataFusion reads Parquet strings as views).
+fn first_column_text(batch: &RecordBatch) -> Result<StringArray, FactError> {
+    let column =
+        cast(batch.column(0), &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
+    Ok(column.as_string::<i32>().clone())
+}
+
+/// An integer column's value by name (Int64 or Int32), `None` when null.
+fn int_at(batch: &RecordBatch, name: &str, row: usize) -> Option<i64> {
+    let column = batch.column_by_name(name)?;
+    if column.is_null(row) {
+        return None;
+    }
+    if let Some(values) = column.as_primitive_opt::<Int64Type>() {
+        return Some(values.value(row));
+    }
+    column
+        .as_primitive_opt::<Int32Type>()
+        .map(|values| i64::from(values.value(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_rounds_half_away_from_zero() {
+        assert_eq!(rounded_div(5, 2), Some(3));
+        assert_eq!(rounded_div(-5, 2), Some(-3));
+        assert_eq!(rounded_div(4, 3), Some(1));
+        assert_eq!(rounded_div(5, 3), Some(2));
+        assert_eq!(rounded_div(-4, 3), Some(-1));
+        assert_eq!(rounded_div(1, 0), None);
+    }
+
+    #[test]
+    fn every_code_is_unique() {
+        let mut codes: Vec<&str> = CATALOGUE.iter().map(|s| s.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), CATALOGUE.len());
+    }
+}

@@ -1,0 +1,140 @@
+//! The DataFusion session over the fact files: one table per fact kind (`balance`, `transaction`,
+//! `loan`, `fee`), its `date=YYYY-MM-DD` folders as a partition column so a date range reads only
+//! its days, and the committed batches as the only rows that count.
+
+use std::{path::Path, sync::Arc};
+
+use datafusion::{
+    arrow::{
+        array::RecordBatch,
+        datatypes::{DataType, Field, Schema, SchemaRef},
+    },
+    datasource::MemTable,
+    execution::context::SessionContext,
+    prelude::{ParquetReadOptions, SessionConfig},
+};
+
+use crate::{
+    BalanceRow, FactError, FactKind, FactRows, FeeRow, LoanRow, TransactionRow,
+    indicators::sql_text,
+};
+
+/// Queries over the committed facts under one root.
+pub struct FactQuery {
+    context: SessionContext,
+    /// `batch_id IN (…)` of the committed batches (or `FALSE` when there are none).
+    committed: String,
+}
+
+impl std::fmt::Debug for FactQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactQuery").finish_non_exhaustive()
+    }
+}
+
+/// The name of the partition column the `date=…` folders give.
+const PARTITION: &str = "date";
+
+fn query_error(error: &datafusion::error::DataFusionError) -> FactError {
+    FactError::Query(error.to_string())
+}
+
+impl FactQuery {
+    /// Opens the facts under `root`, counting only rows of the `committed` batches (the ledger's
+    /// word: a staged, pending, reverted or replaced batch's files are invisible here).
+    pub async fn open(root: &Path, committed: &[String]) -> Result<Self, FactError> {
+        let config = SessionConfig::new()
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
+        let context = SessionContext::new_with_config(config);
+        for kind in FactKind::ALL {
+            let dir = root.join(kind.as_str());
+            let name = kind.as_str();
+            if has_parquet(&dir) {
+                let options = ParquetReadOptions::default()
+                    .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
+                let url = format!("{}/", dir.display());
+                context
+                    .register_parquet(name, &url, options)
+                    .await
+                    .map_err(|e| query_error(&e))?;
+            } else {
+                // No facts of this kind yet: an empty table of the right shape.
+                let mut fields: Vec<Field> = schema_of(*kind)
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                fields.push(Field::new(PARTITION, DataType::Utf8, false));
+                let schema = Arc::new(Schema::new(fields));
+                let table = MemTable::try_new(schema, vec![vec![]]).map_err(|e| query_error(&e))?;
+                context
+                    .register_table(name, Arc::new(table))
+                    .map_err(|e| query_error(&e))?;
+            }
+        }
+        let committed = if committed.is_empty() {
+            "FALSE".to_owned()
+        } else {
+            let ids: Vec<String> = committed.iter().map(|id| sql_text(id)).collect();
+            format!("batch_id IN ({})", ids.join(", "))
+        };
+        Ok(Self { context, committed })
+    }
+
+    /// The filter that keeps only committed batches' rows.
+    pub fn committed(&self) -> &str {
+        &self.committed
+    }
+
+    /// A filter on the partition folders for the days `first..=last` (days since 1970-01-01),
+    /// so only those folders are read.
+    pub fn date_range(&self, _table: &str, first: i64, last: i64) -> String {
+        let text = |day: i64| {
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+            epoch
+                .checked_add_signed(chrono::Duration::days(day))
+                .unwrap_or(chrono::NaiveDate::MIN)
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        format!(
+            "{PARTITION} >= '{}' AND {PARTITION} <= '{}'",
+            text(first.max(0)),
+            text(last)
+        )
+    }
+
+    /// Runs one statement and collects its result.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, FactError> {
+        let frame = self.context.sql(sql).await.map_err(|e| query_error(&e))?;
+        frame.collect().await.map_err(|e| query_error(&e))
+    }
+}
+
+fn schema_of(kind: FactKind) -> SchemaRef {
+    match kind {
+        FactKind::Balance => BalanceRow::schema(),
+        FactKind::Transaction => TransactionRow::schema(),
+        FactKind::Loan => LoanRow::schema(),
+        FactKind::Fee => FeeRow::schema(),
+    }
+}
+
+/// Whether a published Parquet file (not a hidden temp file) is anywhere under `dir`.
+fn has_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            false
+        } else if path.is_dir() {
+            has_parquet(&path)
+        } else {
+            name.ends_with(".parquet")
+        }
+    })
+}

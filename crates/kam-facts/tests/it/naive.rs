@@ -1,0 +1,132 @@
+//! The DataFusion indicators against an independent, naive computation in plain Rust over the
+//! same synthetic bank's facts, customer by customer: the two share no code but the catalogue.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kam_facts::{
+    FactQuery, FactWriter,
+    indicators::{IndicatorRequest, Measure, Spreads, compute, rounded_div},
+};
+use kam_synth::{Bank, Scale, SynthConfig};
+
+#[derive(Debug, Default, Clone)]
+struct Naive {
+    count: i64,
+    amount: i64,
+    max: Option<i64>,
+    reversals: i64,
+    reversal_amount: i64,
+    inflow_max: Option<i64>,
+    /// Σ over the window's days of the customer's balances.
+    deposit_days: i64,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datafusion_agrees_with_a_naive_computation_on_a_synthetic_bank() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 5).with_days(45));
+    let as_of = bank.config.end;
+    let windows = [7u32, 30];
+    let writer = FactWriter::new(dir.path());
+    let mut naive: HashMap<(String, u32), Naive> = HashMap::new();
+    // Balances of each account on each day (the synthetic bank writes every account daily).
+    let mut aum: HashMap<String, i64> = HashMap::new();
+    for day in bank.facts() {
+        writer.write_day(day.date, "b", &day.balances).unwrap();
+        writer.write_day(day.date, "b", &day.transactions).unwrap();
+        writer.write_day(day.date, "b", &day.loans).unwrap();
+        writer.write_day(day.date, "b", &day.fees).unwrap();
+        let age = (as_of - day.date).num_days();
+        for window in windows {
+            if age >= i64::from(window) {
+                continue;
+            }
+            for t in &day.transactions {
+                let n = naive.entry((t.cif_no.clone(), window)).or_default();
+                if t.reversal {
+                    n.reversals += 1;
+                    n.reversal_amount += t.amount_minor;
+                } else {
+                    n.count += 1;
+                    n.amount += t.amount_minor;
+                    n.max = n.max.max(Some(t.amount_minor));
+                    if t.direction == kam_facts::Direction::Credit {
+                        n.inflow_max = n.inflow_max.max(Some(t.amount_minor));
+                    }
+                }
+            }
+            for b in &day.balances {
+                naive
+                    .entry((b.cif_no.clone(), window))
+                    .or_default()
+                    .deposit_days += b.balance_minor;
+            }
+        }
+        if day.date == as_of {
+            for b in &day.balances {
+                *aum.entry(b.cif_no.clone()).or_default() += b.balance_minor;
+            }
+        }
+    }
+    let customers: Vec<String> = bank
+        .reference
+        .customers
+        .iter()
+        .map(|c| c.cif_no.to_string())
+        .collect();
+    let query = FactQuery::open(dir.path(), &["b".to_owned()])
+        .await
+        .unwrap();
+    let since = BTreeMap::new();
+    let request = IndicatorRequest {
+        as_of,
+        windows: &windows,
+        customers: &customers,
+        since: &since,
+        currency: "CNY",
+        spreads: Spreads::default(),
+    };
+    let got = compute(&query, &request).await.unwrap();
+    let mut checked = 0;
+    let mut with_transactions = 0;
+    for value in &got {
+        let Some(window) = value.window_days else {
+            if value.code == "aum" {
+                let want = aum.get(&value.cif_no).copied().unwrap_or(0);
+                assert_eq!(value.value, Some(Measure::Int(want)), "{}", value.cif_no);
+                checked += 1;
+            }
+            continue;
+        };
+        let n = naive
+            .get(&(value.cif_no.clone(), window))
+            .cloned()
+            .unwrap_or_default();
+        let want = match value.code {
+            "txn_count" => Some(Measure::Int(n.count)),
+            "txn_amount" => Some(Measure::Int(n.amount)),
+            "avg_txn_amount" => rounded_div(n.amount.into(), n.count.into()).map(Measure::Int),
+            "max_txn_amount" => n.max.map(Measure::Int),
+            "reversal_count" => Some(Measure::Int(n.reversals)),
+            "reversal_amount" => Some(Measure::Int(n.reversal_amount)),
+            "max_inflow" => n.inflow_max.map(Measure::Int),
+            "avg_daily_deposit" => {
+                rounded_div(n.deposit_days.into(), i128::from(window)).map(Measure::Int)
+            }
+            _ => continue,
+        };
+        if value.code == "txn_count" && n.count > 0 {
+            with_transactions += 1;
+        }
+        assert_eq!(
+            value.value, want,
+            "{} {}_{window}d",
+            value.cif_no, value.code
+        );
+        checked += 1;
+    }
+    // The comparison is not vacuous: many customers, many with transactions.
+    assert!(customers.len() > 100, "{}", customers.len());
+    assert!(with_transactions > 50, "{with_transactions}");
+    assert!(checked > customers.len() * 10, "{checked}");
+}

@@ -1,0 +1,183 @@
+//! The diagnosis batch's latest results: indicator values per customer for the pages, and a row per
+//! batch run. The store records what kam-facts computed; it computes nothing itself.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use crate::{
+    Actor, Result, Store, audit,
+    bulk::insert_rows,
+    customer::parse_date,
+    sql::{Arg, Sql},
+};
+
+/// One value to store. `window_days` is 0 for an indicator of the date alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredIndicator {
+    pub cif_no: String,
+    pub code: String,
+    pub window_days: i64,
+    pub value_int: Option<i64>,
+    pub value_real: Option<f64>,
+}
+
+/// A customer as the batch needs it: its number and relationship start date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchCustomer {
+    pub cif_no: String,
+    pub since: Option<NaiveDate>,
+}
+
+/// One finished batch run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRun {
+    pub as_of: NaiveDate,
+    pub actor: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub customers: i64,
+    pub indicator_values: i64,
+}
+
+impl Store {
+    /// Every customer, for the batch (a system run over the whole bank, not a user's read: no
+    /// visibility scope applies, and nothing here reaches a page).
+    pub async fn batch_customers(&self) -> Result<Vec<BatchCustomer>> {
+        let rows = sqlx::query("select cif_no, since from customer order by cif_no")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let since: Option<String> = row.try_get(1)?;
+                Ok(BatchCustomer {
+                    cif_no: row.try_get(0)?,
+                    since: since
+                        .as_deref()
+                        .map(|text| parse_date("since", text))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the latest indicator values with those of `as_of`, in one transaction with the
+    /// batch run's row and its audit event: the pages see the old snapshot or the new one, never
+    /// a mixture. Values of customers the store does not know are skipped and counted.
+    pub async fn save_indicators(
+        &self,
+        actor: &Actor,
+        as_of: NaiveDate,
+        started_at: &str,
+        customers: i64,
+        values: &[StoredIndicator],
+    ) -> Result<usize> {
+        let mut tx = self.pool().begin().await?;
+        let ids: HashMap<String, i64> = sqlx::query("select cif_no, id from customer")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
+            .collect::<Result<_>>()?;
+        sqlx::query("delete from indicator_value")
+            .execute(&mut *tx)
+            .await?;
+        let as_of_text = as_of.to_string();
+        let rows: Vec<Vec<Arg>> = values
+            .iter()
+            .filter_map(|v| {
+                let id = *ids.get(&v.cif_no)?;
+                Some(vec![
+                    Arg::Int(id),
+                    Arg::from(v.code.as_str()),
+                    Arg::Int(v.window_days),
+                    Arg::from(as_of_text.as_str()),
+                    Arg::from(v.value_int),
+                    Arg::from(v.value_real),
+                ])
+            })
+            .collect();
+        let written = insert_rows(
+            &mut tx,
+            self.backend().max_binds(),
+            "insert into indicator_value (customer_id, code, window_days, as_of, value_int, value_real)",
+            "",
+            rows,
+        )
+        .await?;
+        Sql::new("insert into batch_run (as_of, actor, started_at, finished_at, customers, indicator_values) values (")
+            .bind(as_of_text.as_str())
+            .push(", ")
+            .bind(actor.name.as_str())
+            .push(", ")
+            .bind(started_at)
+            .push(", ")
+            .bind(audit::now())
+            .push(", ")
+            .bind(customers)
+            .push(", ")
+            .bind(i64::try_from(written).unwrap_or(i64::MAX))
+            .push(")")
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "batch_run",
+            "indicator_value",
+            &as_of_text,
+            &format!("{written} values for {customers} customers"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    /// The stored values of one customer (latest snapshot), by code and window.
+    pub async fn indicators_of(&self, cif_no: &str) -> Result<Vec<StoredIndicator>> {
+        let rows = Sql::new(
+            "select c.cif_no, v.code, v.window_days, v.value_int, v.value_real \
+             from indicator_value v join customer c on c.id = v.customer_id where c.cif_no = ",
+        )
+        .bind(cif_no)
+        .push(" order by v.code, v.window_days")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredIndicator {
+                    cif_no: row.try_get(0)?,
+                    code: row.try_get(1)?,
+                    window_days: row.try_get(2)?,
+                    value_int: row.try_get(3)?,
+                    value_real: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Batch runs, newest first.
+    pub async fn batch_runs(&self) -> Result<Vec<BatchRun>> {
+        let rows = sqlx::query(
+            "select as_of, actor, started_at, finished_at, customers, indicator_values \
+             from batch_run order by id desc",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BatchRun {
+                    as_of: parse_date("as_of", &row.try_get::<String, _>(0)?)?,
+                    actor: row.try_get(1)?,
+                    started_at: row.try_get(2)?,
+                    finished_at: row.try_get(3)?,
+                    customers: row.try_get(4)?,
+                    indicator_values: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,109 @@
+//! The batch's latest indicator values on both back ends: a run replaces the previous one whole,
+//! integers and reals and empties round-trip, unknown customers are skipped, and each run is
+//! recorded with its audit event.
+
+use chrono::NaiveDate;
+use kam_store::{Store, StoredIndicator};
+
+use crate::fixture::{build, system};
+
+crate::on_both_backends!(a_batch_run_replaces_the_latest_values_whole);
+
+fn value(
+    cif: &str,
+    code: &str,
+    window: i64,
+    int: Option<i64>,
+    real: Option<f64>,
+) -> StoredIndicator {
+    StoredIndicator {
+        cif_no: cif.into(),
+        code: code.into(),
+        window_days: window,
+        value_int: int,
+        value_real: real,
+    }
+}
+
+async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
+    build(&store).await;
+    let customers = store.batch_customers().await.unwrap();
+    assert!(
+        customers
+            .iter()
+            .any(|c| c.cif_no == "C0001" && c.since == NaiveDate::from_ymd_opt(2020, 1, 1))
+    );
+    let first = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let written = store
+        .save_indicators(
+            &system(),
+            first,
+            "2026-11-27T01:00:00.000Z",
+            3,
+            &[
+                value("C0001", "txn_count", 30, Some(12), None),
+                value("C0001", "margin", 30, None, Some(0.0375)),
+                value("C0001", "avg_txn_amount", 30, None, None),
+                value("C0002", "aum", 0, Some(9_007_199_254_740_993), None),
+                value("NOBODY", "aum", 0, Some(1), None),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, 4, "the unknown customer is skipped");
+    let c1 = store.indicators_of("C0001").await.unwrap();
+    assert_eq!(
+        c1,
+        vec![
+            value("C0001", "avg_txn_amount", 30, None, None),
+            value("C0001", "margin", 30, None, Some(0.0375)),
+            value("C0001", "txn_count", 30, Some(12), None),
+        ]
+    );
+    // Beyond 2⁵³: an integer, never a float.
+    assert_eq!(
+        store.indicators_of("C0002").await.unwrap()[0].value_int,
+        Some(9_007_199_254_740_993)
+    );
+
+    // More rows than one statement takes on either back end, so the same prepared statement runs
+    // again on the same connection: empties in its first use, reals in the second (PostgreSQL
+    // once refused that: "incorrect binary data format").
+    let many: Vec<StoredIndicator> = (0..20_001)
+        .map(|i| {
+            let real = (i >= 10_000).then_some(f64::from(i) / 4.0);
+            value("C0001", &format!("c{i:05}"), 30, None, real)
+        })
+        .collect();
+    store
+        .save_indicators(&system(), first, "2026-11-27T01:00:00.000Z", 3, &many)
+        .await
+        .unwrap();
+    assert_eq!(store.indicators_of("C0001").await.unwrap(), many);
+
+    let second = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    store
+        .save_indicators(
+            &system(),
+            second,
+            "2026-11-28T01:00:00.000Z",
+            3,
+            &[value("C0002", "aum", 0, Some(5), None)],
+        )
+        .await
+        .unwrap();
+    assert!(store.indicators_of("C0001").await.unwrap().is_empty());
+    assert_eq!(
+        store.indicators_of("C0002").await.unwrap(),
+        vec![value("C0002", "aum", 0, Some(5), None)]
+    );
+    let runs = store.batch_runs().await.unwrap();
+    assert_eq!(
+        runs.iter()
+            .map(|r| (r.as_of, r.indicator_values))
+            .collect::<Vec<_>>(),
+        vec![(second, 1), (first, 20_001), (first, 4)]
+    );
+    let events = store.audit_events(None, 100).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "batch_run").count(), 3);
+}
