@@ -1,5 +1,6 @@
 //! kam-core: the domain of key-account management — org tree, users and roles, customers, groups,
-//! key people, RM assignments, products, money — and the one rule of who may see what.
+//! key people, RM assignments, products, money, the indicator catalogue and the 80/20 rule — and the
+//! one rule of who may see what.
 //!
 //! Pure: no I/O, no async, no SQL. Everything that crosses in from outside is parsed into a type
 //! here (`CifNo::parse`, `Money::parse_yuan`, `IdNumber::parse`) and trusted afterwards.
@@ -10,8 +11,10 @@ pub mod customer;
 pub mod error;
 pub mod group;
 pub mod id;
+pub mod indicator;
 pub mod money;
 pub mod org;
+pub mod pareto;
 pub mod password;
 pub mod product;
 pub mod reference;

@@ -1,5 +1,5 @@
-//! The indicator catalogue (docs/indicators.md) and its computation over the committed facts with
-//! DataFusion. One scan per fact kind computes every window at once; SQL does the sums, counts,
+//! The indicators of kam-core's catalogue (docs/indicators.md) computed over the committed facts
+//! with DataFusion. One scan per fact kind computes every window at once; SQL does the sums, counts,
 //! minima and maxima, and Rust derives averages (rounded half away from zero to the fen) and ratios,
 //! so that each formula is written once, exactly, and money never passes through a float.
 
@@ -12,250 +12,12 @@ use datafusion::arrow::{
     datatypes::{DataType, Int32Type, Int64Type},
 };
 
+pub use kam_core::indicator::{
+    CATALOGUE, DEFAULT_WINDOWS, Family, IndicatorSpec, Measure, Spreads, Unit, contribution,
+    interval, rounded_div,
+};
+
 use crate::{FactError, query::FactQuery};
-
-/// The family an indicator belongs to (the seed's 交易类 / 财务类 / 联络类).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Transaction,
-    Financial,
-    Contact,
-}
-
-/// What an indicator's number is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Money in fen (分), an integer.
-    Fen,
-    Count,
-    Days,
-    /// A ratio or share (a float; never money).
-    Ratio,
-}
-
-/// One indicator of the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndicatorSpec {
-    pub code: &'static str,
-    pub family: Family,
-    pub unit: Unit,
-    /// Computed per window (`txn_count_30d`) rather than as of the date alone.
-    pub windowed: bool,
-    pub zh: &'static str,
-    pub en: &'static str,
-}
-
-macro_rules! spec {
-    ($code:literal, $family:ident, $unit:ident, $windowed:literal, $zh:literal, $en:literal) => {
-        IndicatorSpec {
-            code: $code,
-            family: Family::$family,
-            unit: Unit::$unit,
-            windowed: $windowed,
-            zh: $zh,
-            en: $en,
-        }
-    };
-}
-
-/// Every indicator, in the order exports and pages show them.
-pub const CATALOGUE: &[IndicatorSpec] = &[
-    spec!(
-        "txn_count",
-        Transaction,
-        Count,
-        true,
-        "交易笔数",
-        "transactions"
-    ),
-    spec!(
-        "txn_amount",
-        Transaction,
-        Fen,
-        true,
-        "交易金额",
-        "transaction amount"
-    ),
-    spec!(
-        "avg_txn_amount",
-        Transaction,
-        Fen,
-        true,
-        "平均交易金额",
-        "average transaction"
-    ),
-    spec!(
-        "max_txn_amount",
-        Transaction,
-        Fen,
-        true,
-        "最大交易金额",
-        "largest transaction"
-    ),
-    spec!(
-        "reversal_count",
-        Transaction,
-        Count,
-        true,
-        "冲正（退货）笔数",
-        "reversals"
-    ),
-    spec!(
-        "reversal_amount",
-        Transaction,
-        Fen,
-        true,
-        "冲正（退货）金额",
-        "reversal amount"
-    ),
-    spec!(
-        "tenure_days",
-        Transaction,
-        Days,
-        false,
-        "交易时长（天）",
-        "tenure in days"
-    ),
-    spec!(
-        "avg_txn_interval_days",
-        Transaction,
-        Ratio,
-        true,
-        "平均交易间隔（天）",
-        "average days between transactions"
-    ),
-    spec!(
-        "contribution",
-        Transaction,
-        Fen,
-        true,
-        "贡献度",
-        "contribution"
-    ),
-    spec!(
-        "margin",
-        Transaction,
-        Ratio,
-        true,
-        "利润率（年化）",
-        "margin (annualised)"
-    ),
-    spec!(
-        "expected_sales",
-        Transaction,
-        Fen,
-        false,
-        "预期销售额",
-        "expected sales"
-    ),
-    spec!(
-        "max_inflow",
-        Financial,
-        Fen,
-        true,
-        "最大资金流入",
-        "largest inflow"
-    ),
-    spec!(
-        "avg_inflow",
-        Financial,
-        Fen,
-        true,
-        "平均资金流入",
-        "average inflow"
-    ),
-    spec!(
-        "avg_inflow_interval_days",
-        Financial,
-        Ratio,
-        true,
-        "平均流入间隔（天）",
-        "average days between inflows"
-    ),
-    spec!("avg_debt", Financial, Fen, true, "平均负债", "average debt"),
-    spec!(
-        "avg_overdue_ratio",
-        Financial,
-        Ratio,
-        true,
-        "平均逾期比率",
-        "average overdue ratio"
-    ),
-    spec!(
-        "avg_daily_deposit",
-        Financial,
-        Fen,
-        true,
-        "日均存款",
-        "average daily deposit"
-    ),
-    spec!(
-        "aum",
-        Financial,
-        Fen,
-        false,
-        "管理资产（AUM）",
-        "assets under management"
-    ),
-    spec!(
-        "loan_balance",
-        Financial,
-        Fen,
-        false,
-        "贷款余额",
-        "loan balance"
-    ),
-    spec!(
-        "credit_limit",
-        Financial,
-        Fen,
-        false,
-        "授信额度",
-        "credit limit"
-    ),
-    spec!(
-        "utilisation",
-        Financial,
-        Ratio,
-        false,
-        "授信使用率",
-        "credit utilisation"
-    ),
-    spec!(
-        "worst_loan_class",
-        Financial,
-        Count,
-        false,
-        "最差五级分类",
-        "worst loan class"
-    ),
-];
-
-/// The windows computed unless configured otherwise: 30, 90 and 365 days ending on the as-of date.
-pub const DEFAULT_WINDOWS: &[u32] = &[30, 90, 365];
-
-/// How the contribution is priced: interest margin on deposits and loans, in basis points a year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spreads {
-    pub deposit_bp: i64,
-    pub loan_bp: i64,
-}
-
-impl Default for Spreads {
-    fn default() -> Self {
-        Self {
-            deposit_bp: 150,
-            loan_bp: 250,
-        }
-    }
-}
-
-/// One computed value. Money, counts and days are integers; ratios are floats.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Measure {
-    Int(i64),
-    Real(f64),
-}
 
 /// The value of one indicator for one customer (and window), as of one date. `None` is "over
 /// nothing" (an average of no transactions), which is not 0.
@@ -279,25 +41,6 @@ pub struct IndicatorRequest<'a> {
     /// Only amounts in this currency are summed (there is no FX table yet).
     pub currency: &'a str,
     pub spreads: Spreads,
-}
-
-/// `numerator / denominator` rounded half away from zero; `None` over nothing.
-pub fn rounded_div(numerator: i128, denominator: i128) -> Option<i64> {
-    if denominator == 0 {
-        return None;
-    }
-    let quotient = numerator / denominator;
-    let remainder = numerator % denominator;
-    let bump = if 2 * remainder.abs() >= denominator.abs() {
-        if (numerator < 0) == (denominator < 0) {
-            1
-        } else {
-            -1
-        }
-    } else {
-        0
-    };
-    i64::try_from(quotient + bump).ok()
 }
 
 /// Days since 1970-01-01, the integer form dates take in the SQL below.
@@ -445,26 +188,6 @@ pub async fn compute(
         }
     }
     Ok(out)
-}
-
-/// Fee income plus the interest margin earned over `days` on the average deposit and debt.
-fn contribution(fees: i64, avg_deposit: i64, avg_debt: i64, days: i64, spreads: Spreads) -> i64 {
-    let margin = |balance: i64, bp: i64| {
-        rounded_div(
-            i128::from(balance) * i128::from(bp) * i128::from(days),
-            10_000 * 365,
-        )
-        .unwrap_or(0)
-    };
-    fees + margin(avg_deposit, spreads.deposit_bp) + margin(avg_debt, spreads.loan_bp)
-}
-
-/// (last − first) / (distinct days − 1); nothing to say with fewer than two days.
-fn interval(first: Option<i64>, last: Option<i64>, days: i64) -> Option<f64> {
-    match (first, last) {
-        (Some(first), Some(last)) if days >= 2 => Some((last - first) as f64 / (days - 1) as f64),
-        _ => None,
-    }
 }
 
 /// The transaction aggregates of one customer in one window.
@@ -837,27 +560,4 @@ fn int_at(batch: &RecordBatch, name: &str, row: usize) -> Option<i64> {
     column
         .as_primitive_opt::<Int32Type>()
         .map(|values| i64::from(values.value(row)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn division_rounds_half_away_from_zero() {
-        assert_eq!(rounded_div(5, 2), Some(3));
-        assert_eq!(rounded_div(-5, 2), Some(-3));
-        assert_eq!(rounded_div(4, 3), Some(1));
-        assert_eq!(rounded_div(5, 3), Some(2));
-        assert_eq!(rounded_div(-4, 3), Some(-1));
-        assert_eq!(rounded_div(1, 0), None);
-    }
-
-    #[test]
-    fn every_code_is_unique() {
-        let mut codes: Vec<&str> = CATALOGUE.iter().map(|s| s.code).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), CATALOGUE.len());
-    }
 }
