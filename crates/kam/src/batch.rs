@@ -13,6 +13,8 @@ use kam_store::{Actor, Store, StoredIndicator};
 /// What one run did, for the terminal.
 #[derive(Debug)]
 pub struct Summary {
+    /// Seconds per stage, in order.
+    pub stages: Vec<(&'static str, f64)>,
     pub customers: usize,
     pub values: usize,
     pub stored: usize,
@@ -29,6 +31,12 @@ pub async fn run(
     windows: &[u32],
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    let mut stages = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        stages.push((name, lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
     let started_at = chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
@@ -37,7 +45,9 @@ pub async fn run(
     for (_, ledger_kind) in crate::build::FACT_KINDS {
         committed.extend(store.committed_batch_ids(ledger_kind).await?);
     }
+    stage("customers");
     let query = FactQuery::open(facts_dir, &committed).await?;
+    stage("facts");
     let cifs: Vec<String> = customers.iter().map(|c| c.cif_no.clone()).collect();
     let since: BTreeMap<String, NaiveDate> = customers
         .iter()
@@ -52,7 +62,9 @@ pub async fn run(
         spreads: Spreads::default(),
     };
     let values = compute(&query, &request).await?;
+    stage("indicators");
     let snapshot_bytes = write_snapshot(facts_dir, as_of, &values)?;
+    stage("snapshot");
     let stored: Vec<StoredIndicator> = values
         .iter()
         .map(|v| StoredIndicator {
@@ -78,7 +90,9 @@ pub async fn run(
             &stored,
         )
         .await?;
+    stage("store");
     Ok(Summary {
+        stages,
         customers: cifs.len(),
         values: values.len(),
         stored: written,

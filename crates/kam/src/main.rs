@@ -280,6 +280,17 @@ enum BenchCommand {
         #[arg(long)]
         days: Option<usize>,
     },
+    /// Batch speed: builds the synthetic bank (once per work directory) and runs the batch for its
+    /// last date three times, printing each stage's time and peak memory. 批处理性能基准。
+    Batch {
+        #[arg(long, value_enum, default_value = "demo")]
+        scale: ScaleArg,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Work directory (kept, with the bank's Parquet facts, for a peer to read). 工作目录。
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Import speed: builds a transactions extract of N rows and imports it in a child process,
     /// printing rows/s, MB/s and the import's peak memory. 导入性能基准。
     Import {
@@ -590,6 +601,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             print_lines(lines);
         }
         Command::Bench(BenchCommand::Import { rows, out, seed }) => bench_import(rows, &out, seed)?,
+        Command::Bench(BenchCommand::Batch { scale, seed, out }) => {
+            bench_batch(scale.into(), seed, &out)?;
+        }
         Command::Bench(BenchCommand::Synth { scale, seed, days }) => {
             bench_synth(scale.into(), seed, days)?;
         }
@@ -739,6 +753,11 @@ fn check_windows(windows: &[u32]) -> anyhow::Result<Vec<u32>> {
 }
 
 fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
+    let stages: Vec<String> = summary
+        .stages
+        .iter()
+        .map(|(name, secs)| format!("{name} {secs:.2} s"))
+        .collect();
     println!(
         "批处理 {as_of}：{} 个客户，{} 个指标值（写入业务库 {} 个），快照 {:.1} MB，用时 {:.1} 秒",
         summary.customers,
@@ -755,6 +774,7 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
         summary.snapshot_bytes as f64 / 1e6,
         summary.seconds
     );
+    println!("stages 阶段: {}", stages.join(", "));
 }
 
 fn bench_synth(scale: Scale, seed: u64, days: Option<usize>) -> anyhow::Result<()> {
@@ -927,6 +947,73 @@ fn bench_import(rows: u64, out: &std::path::Path, seed: u64) -> anyhow::Result<(
         bytes as f64 / 1e6 / secs
     );
     println!("kam-import-seconds: {secs:.3}");
+    Ok(())
+}
+
+fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result<()> {
+    let data = out.join(format!("data-{scale}-{seed}"));
+    let exe = std::env::current_exe()?;
+    let run = |args: &[&str]| -> anyhow::Result<(f64, String, String)> {
+        let started = Instant::now();
+        let output = std::process::Command::new(&exe)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("KAM_REPORT_PEAK_RSS", "1")
+            .output()?;
+        let secs = started.elapsed().as_secs_f64();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        anyhow::ensure!(
+            output.status.success(),
+            "kam {args:?} failed:\n{stdout}\n{stderr}"
+        );
+        Ok((secs, stdout, stderr))
+    };
+    println!("kam bench batch — scale {scale}, seed {seed}");
+    let seed_text = seed.to_string();
+    let scale_text = scale.to_string();
+    // The demo builds the bank (and runs the batch once) only into an empty directory.
+    let (secs, _, _) = run(&["demo", "--scale", &scale_text, "--seed", &seed_text])?;
+    println!("bank ready       {secs:.1} s → {}", data.display());
+    let as_of = SynthConfig::new(scale, seed).end.to_string();
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let (secs, stdout, stderr) = run(&["batch", "--as-of", &as_of])?;
+        let peak: f64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("kam-peak-rss-mib: "))
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(f64::NAN);
+        let stages = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("stages 阶段: "))
+            .unwrap_or_default()
+            .to_owned();
+        let indicators: f64 = stages
+            .split(", ")
+            .find_map(|s| s.strip_prefix("indicators "))
+            .and_then(|s| s.trim_end_matches(" s").parse().ok())
+            .unwrap_or(f64::NAN);
+        println!("kam batch run    {secs:>7.2} s, peak RSS {peak:.1} MiB — {stages}");
+        if let Some(line) = stdout.lines().find(|l| l.starts_with("batch ")) {
+            println!("                 {line}");
+        }
+        runs.push((secs, indicators, peak));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let total = median(runs.iter().map(|r| r.0).collect());
+    let indicators = median(runs.iter().map(|r| r.1).collect());
+    let peak = runs.iter().map(|r| r.2).fold(f64::NAN, f64::max);
+    println!(
+        "kam batch        median of 3 = {total:.2} s (indicators stage {indicators:.2} s), peak RSS {peak:.1} MiB"
+    );
+    println!("kam-batch-indicator-seconds: {indicators:.3}");
+    println!("kam-facts-dir: {}", data.join("facts").display());
+    println!("kam-as-of: {as_of}");
     Ok(())
 }
 
