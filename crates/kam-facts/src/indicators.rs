@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use datafusion::arrow::{
     array::{Array, AsArray, RecordBatch, StringArray},
     compute::cast,
-    datatypes::{DataType, Int32Type, Int64Type},
+    datatypes::{DataType, Float64Type, Int32Type, Int64Type},
 };
 
 pub use kam_core::indicator::{
@@ -533,6 +533,85 @@ pub fn write_snapshot(
     let bytes = file.metadata().map_err(io(&temp))?.len();
     std::fs::rename(&temp, &final_path).map_err(io(&final_path))?;
     Ok(bytes)
+}
+
+/// One as-of date's snapshot in wide form: the column names (`txn_count_30d`, `aum`, … in catalogue
+/// and window order) and, per customer in customer order, its cells as text (integers as they are,
+/// ratios in their shortest decimal form, empty for "over nothing"). `None` when the batch has not
+/// run for that date.
+pub type WideSnapshot = (Vec<String>, Vec<(String, Vec<String>)>);
+
+pub fn read_snapshot(
+    root: &std::path::Path,
+    as_of: NaiveDate,
+) -> Result<Option<WideSnapshot>, FactError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let path = root
+        .join("indicator")
+        .join(format!("as_of={as_of}"))
+        .join("indicators.parquet");
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(FactError::Io { path, source }),
+    };
+    let parquet = |source| FactError::Parquet {
+        path: path.clone(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(parquet)?
+        .build()
+        .map_err(parquet)?;
+    let mut columns: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet(e.into()))?;
+        let text = |name: &str| -> Result<StringArray, FactError> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| FactError::Query(format!("snapshot without {name}")))?;
+            let cast =
+                cast(column, &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
+            Ok(cast.as_string::<i32>().clone())
+        };
+        let (cif, code, window) = (text("cif_no")?, text("code")?, text("window_days")?);
+        let reals = batch
+            .column_by_name("value_real")
+            .and_then(|c| c.as_primitive_opt::<Float64Type>().cloned());
+        for row in 0..batch.num_rows() {
+            let name = if window.is_null(row) {
+                code.value(row).to_owned()
+            } else {
+                format!("{}_{}d", code.value(row), window.value(row))
+            };
+            let at = *index.entry(name.clone()).or_insert_with(|| {
+                columns.push(name);
+                columns.len() - 1
+            });
+            let cell = match (int_at(&batch, "value_int", row), &reals) {
+                (Some(n), _) => n.to_string(),
+                (None, Some(reals)) if !reals.is_null(row) => reals.value(row).to_string(),
+                _ => String::new(),
+            };
+            let cells = rows.entry(cif.value(row).to_owned()).or_default();
+            if cells.len() <= at {
+                cells.resize(at + 1, String::new());
+            }
+            cells[at] = cell;
+        }
+    }
+    let width = columns.len();
+    let rows = rows
+        .into_iter()
+        .map(|(cif, mut cells)| {
+            cells.resize(width, String::new());
+            (cif, cells)
+        })
+        .collect();
+    Ok(Some((columns, rows)))
 }
 
 /// A SQL string literal.

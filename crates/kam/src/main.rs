@@ -3,6 +3,7 @@
 
 mod batch;
 mod build;
+mod export;
 mod import;
 mod settings;
 
@@ -65,6 +66,9 @@ enum Command {
     Import(ImportArgs),
     /// The diagnosis batch: every indicator (docs/indicators.md) for every customer as of a date. 批处理。
     Batch(BatchArgs),
+    /// Batch results out, one row per customer. 导出。
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Manage users. 用户管理。
     #[command(subcommand)]
     User(UserCommand),
@@ -77,6 +81,22 @@ enum Command {
     /// Benchmarks that print figures. 性能基准。
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Every indicator of a date as CSV: the customer number, then one column per indicator code
+    /// (windows suffixed, e.g. txn_count_30d), money in fen. Recorded in the audit trail. 导出指标。
+    Indicators {
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: NaiveDate,
+        /// Only the customers this user may see (default: everything, as an administrator's export).
+        /// 按该用户的可见范围导出。
+        #[arg(long, value_name = "LOGIN")]
+        as_user: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -459,6 +479,25 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await?;
             print_batch(args.as_of, &summary);
+        }
+        Command::Export(ExportCommand::Indicators {
+            as_of,
+            as_user,
+            out,
+        }) => {
+            let store = open_store(&settings).await?;
+            let written = export::indicators(
+                &store,
+                &settings.facts_dir(),
+                as_of,
+                as_user.as_deref(),
+                &out,
+            )
+            .await?;
+            println!(
+                "已导出 {written} 个客户的指标 → {} / exported the indicators of {written} customers",
+                out.display()
+            );
         }
         Command::Import(args) => match args.command {
             Some(ImportCommand::Check {

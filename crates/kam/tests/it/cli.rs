@@ -90,6 +90,39 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     ]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("1 to 3660"), "{}", text(&bad));
+
+    // The export: one row per customer, the customer number first, a column per code and window;
+    // a relationship manager's export holds only that manager's customers.
+    let export = |path: &std::path::Path, date: &str, user: Option<&str>| {
+        let mut args = vec!["--data-dir", data, "export", "indicators", "--as-of", date];
+        if let Some(user) = user {
+            args.extend(["--as-user", user]);
+        }
+        args.extend(["--out", path.to_str().unwrap()]);
+        kam(&args)
+    };
+    let all = dir.path().join("all.csv");
+    let done = export(&all, &as_of, None);
+    assert!(done.status.success(), "{}", text(&done));
+    let all_text = std::fs::read_to_string(&all).unwrap();
+    let header = all_text.lines().next().unwrap();
+    assert!(header.starts_with("cif_no,txn_count_30d,txn_count_90d,txn_count_365d,"));
+    assert!(header.contains(",tenure_days,") && header.contains(",aum,"));
+    assert_eq!(all_text.lines().count(), 461);
+    let mine = dir.path().join("mine.csv");
+    let done = export(&mine, &as_of, Some("rm.110000.c1"));
+    assert!(done.status.success(), "{}", text(&done));
+    let mine_text = std::fs::read_to_string(&mine).unwrap();
+    let mine_rows: Vec<&str> = mine_text.lines().skip(1).collect();
+    assert!(
+        !mine_rows.is_empty() && mine_rows.len() < 460,
+        "{}",
+        mine_rows.len()
+    );
+    assert!(mine_rows.iter().all(|row| all_text.contains(row)));
+    let missing = export(&mine, "2020-01-01", None);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("run kam batch --as-of 2020-01-01 first"));
 }
 
 #[test]
