@@ -102,8 +102,14 @@ enum ExportCommand {
 #[derive(Debug, Args)]
 struct BatchArgs {
     /// The as-of date (YYYY-MM-DD): windows end on it, inclusive. 数据日期。
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    as_of: NaiveDate,
+    #[arg(long, value_name = "DATE", value_parser = parse_date, required_unless_present = "from", conflicts_with_all = ["from", "to"])]
+    as_of: Option<NaiveDate>,
+    /// Backfill: every date from this one … 补跑起始日期。
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "to")]
+    from: Option<NaiveDate>,
+    /// … to this one, in order (the store keeps the last date's values). 补跑结束日期。
+    #[arg(long, value_name = "DATE", value_parser = parse_date, requires = "from")]
+    to: Option<NaiveDate>,
     /// Window lengths in days, comma-separated. 统计窗口（天）。
     #[arg(long, value_delimiter = ',', default_value = "30,90,365")]
     windows: Vec<u32>,
@@ -470,15 +476,22 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Batch(args) => {
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
-            let summary = batch::run(
-                &store,
-                &settings.facts_dir(),
-                &Actor::system("batch"),
-                args.as_of,
-                &windows,
-            )
-            .await?;
-            print_batch(args.as_of, &summary);
+            let (first, last) = match (args.as_of, args.from, args.to) {
+                (Some(day), _, _) => (day, day),
+                (None, Some(from), Some(to)) if from <= to => (from, to),
+                _ => bail!("--from 应不晚于 --to / --from must not be after --to"),
+            };
+            for as_of in first.iter_days().take_while(|day| *day <= last) {
+                let summary = batch::run(
+                    &store,
+                    &settings.facts_dir(),
+                    &Actor::system("batch"),
+                    as_of,
+                    &windows,
+                )
+                .await?;
+                print_batch(as_of, &summary);
+            }
         }
         Command::Export(ExportCommand::Indicators {
             as_of,

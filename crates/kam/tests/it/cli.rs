@@ -91,6 +91,34 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     assert!(!bad.status.success());
     assert!(text(&bad).contains("1 to 3660"), "{}", text(&bad));
 
+    // A backfill runs each date in order; the last date's snapshot is the same again.
+    let day_before = (chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap()
+        - chrono::Duration::days(1))
+    .to_string();
+    let backfill = kam(&[
+        "--data-dir",
+        data,
+        "batch",
+        "--from",
+        &day_before,
+        "--to",
+        &as_of,
+    ]);
+    assert!(backfill.status.success(), "{}", text(&backfill));
+    assert_eq!(
+        text(&backfill).matches("\nbatch ").count()
+            + usize::from(text(&backfill).starts_with("batch ")),
+        2
+    );
+    assert!(
+        std::path::Path::new(data)
+            .join(format!(
+                "facts/indicator/as_of={day_before}/indicators.parquet"
+            ))
+            .exists()
+    );
+    assert_eq!(std::fs::read(&snapshot).unwrap(), first);
+
     // The export: one row per customer, the customer number first, a column per code and window;
     // a relationship manager's export holds only that manager's customers.
     let export = |path: &std::path::Path, date: &str, user: Option<&str>| {
