@@ -97,6 +97,19 @@ enum ExportCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// The 80/20 rule on one indicator of a date (e.g. contribution_365d): rank, share, cumulative
+    /// share and ABC class per customer as CSV; Gini and the top 20%'s share printed. 帕累托分析。
+    Pareto {
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: NaiveDate,
+        /// An indicator column of the export, windows suffixed. 指标列。
+        #[arg(long, default_value = "contribution_365d")]
+        indicator: String,
+        #[arg(long, value_name = "LOGIN")]
+        as_user: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -509,6 +522,37 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await?;
             println!(
                 "已导出 {written} 个客户的指标 → {} / exported the indicators of {written} customers",
+                out.display()
+            );
+        }
+        Command::Export(ExportCommand::Pareto {
+            as_of,
+            indicator,
+            as_user,
+            out,
+        }) => {
+            let store = open_store(&settings).await?;
+            let summary = export::pareto(
+                &store,
+                &settings.facts_dir(),
+                as_of,
+                as_user.as_deref(),
+                &indicator,
+                &out,
+            )
+            .await?;
+            let percent = |share: Option<f64>| {
+                share.map_or("—".to_owned(), |s| format!("{:.1}%", s * 100.0))
+            };
+            println!(
+                "{indicator} {as_of}: {} 个客户 customers, 合计 total {}, A/B/C = {}/{}/{}, 前 20% 客户占 top 20% hold {}, 基尼系数 Gini {} → {}",
+                summary.customers,
+                summary.total,
+                summary.class_counts[0],
+                summary.class_counts[1],
+                summary.class_counts[2],
+                percent(summary.top20_share),
+                summary.gini.map_or("—".to_owned(), |g| format!("{g:.3}")),
                 out.display()
             );
         }

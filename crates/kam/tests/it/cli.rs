@@ -148,6 +148,32 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         mine_rows.len()
     );
     assert!(mine_rows.iter().all(|row| all_text.contains(row)));
+    // The 80/20 rule on contribution: every customer ranked once, A first, then B, then C.
+    let pareto = dir.path().join("pareto.csv");
+    let done = kam(&[
+        "--data-dir",
+        data,
+        "export",
+        "pareto",
+        "--as-of",
+        &as_of,
+        "--out",
+        pareto.to_str().unwrap(),
+    ]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(text(&done).contains("Gini"), "{}", text(&done));
+    let ranked = std::fs::read_to_string(&pareto).unwrap();
+    let classes: Vec<&str> = ranked
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(classes.len(), 460);
+    assert_eq!(classes[0], "A");
+    assert!(
+        classes.windows(2).all(|w| w[0] <= w[1]),
+        "A, then B, then C"
+    );
     let missing = export(&mine, "2020-01-01", None);
     assert!(!missing.status.success());
     assert!(text(&missing).contains("run kam batch --as-of 2020-01-01 first"));
