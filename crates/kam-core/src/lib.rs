@@ -18,6 +18,7 @@ pub mod pareto;
 pub mod password;
 pub mod product;
 pub mod reference;
+pub mod rules;
 pub mod tier;
 pub mod user;
 pub mod visibility;

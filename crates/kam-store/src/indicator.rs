@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
+use kam_core::customer::CustomerKind;
+
 use crate::{
     Actor, Result, Store, audit,
     bulk::insert_rows,
     customer::parse_date,
+    org::corrupt,
     sql::{Arg, Sql},
 };
 
@@ -23,11 +26,36 @@ pub struct StoredIndicator {
     pub value_real: Option<f64>,
 }
 
-/// A customer as the batch needs it: its number and relationship start date.
+/// A customer as the batch needs it: its number, kind and relationship start date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchCustomer {
     pub cif_no: String,
+    pub kind: CustomerKind,
     pub since: Option<NaiveDate>,
+}
+
+/// One customer's tier for one month, with everything that decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTier {
+    pub cif_no: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub as_of: NaiveDate,
+    /// 1 (best) to 5.
+    pub tier: i64,
+    pub tier_name: String,
+    pub months_below: i64,
+    pub on_watch: bool,
+    /// `new`, `upgraded`, `held`, `below`, `downgraded`.
+    pub movement: String,
+    pub measured_tier: i64,
+    pub rule_id: String,
+    pub rule_version: i64,
+    /// The indicator column, e.g. `avg_daily_deposit_90d`.
+    pub indicator: String,
+    pub value_int: Option<i64>,
+    /// The four bars, e.g. `5000000000,1000000000,100000000,10000000`.
+    pub bars: String,
 }
 
 /// One finished batch run.
@@ -45,14 +73,16 @@ impl Store {
     /// Every customer, for the batch (a system run over the whole bank, not a user's read: no
     /// visibility scope applies, and nothing here reaches a page).
     pub async fn batch_customers(&self) -> Result<Vec<BatchCustomer>> {
-        let rows = sqlx::query("select cif_no, since from customer order by cif_no")
+        let rows = sqlx::query("select cif_no, kind, since from customer order by cif_no")
             .fetch_all(self.pool())
             .await?;
         rows.iter()
             .map(|row| {
-                let since: Option<String> = row.try_get(1)?;
+                let since: Option<String> = row.try_get(2)?;
+                let kind: String = row.try_get(1)?;
                 Ok(BatchCustomer {
                     cif_no: row.try_get(0)?,
+                    kind: CustomerKind::parse(&kind).map_err(corrupt)?,
                     since: since
                         .as_deref()
                         .map(|text| parse_date("since", text))
@@ -180,4 +210,113 @@ impl Store {
             })
             .collect()
     }
+
+    /// The tiers of one month (`YYYY-MM`), by customer number: where the next month starts from.
+    pub async fn tiers_of_month(&self, month: &str) -> Result<HashMap<String, StoredTier>> {
+        let rows = Sql::new(&format!("{TIER_COLUMNS} where t.month = "))
+            .bind(month)
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| tier_from_row(row).map(|t| (t.cif_no.clone(), t)))
+            .collect()
+    }
+
+    /// A customer's latest tier, with its explanation.
+    pub async fn latest_tier(&self, cif_no: &str) -> Result<Option<StoredTier>> {
+        let rows = Sql::new(&format!("{TIER_COLUMNS} where c.cif_no = "))
+            .bind(cif_no)
+            .push(" order by t.month desc limit 1")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.first().map(tier_from_row).transpose()
+    }
+
+    /// Replaces one month's tiers in one transaction with its audit event.
+    pub async fn save_tiers(
+        &self,
+        actor: &Actor,
+        month: &str,
+        tiers: &[StoredTier],
+    ) -> Result<usize> {
+        let mut tx = self.pool().begin().await?;
+        let ids: HashMap<String, i64> = sqlx::query("select cif_no, id from customer")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
+            .collect::<Result<_>>()?;
+        Sql::new("delete from tier_month where month = ")
+            .bind(month)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let rows: Vec<Vec<Arg>> = tiers
+            .iter()
+            .filter_map(|t| {
+                let id = *ids.get(&t.cif_no)?;
+                Some(vec![
+                    Arg::Int(id),
+                    Arg::from(t.month.as_str()),
+                    Arg::from(t.as_of.to_string()),
+                    Arg::Int(t.tier),
+                    Arg::from(t.tier_name.as_str()),
+                    Arg::Int(t.months_below),
+                    Arg::Int(i64::from(t.on_watch)),
+                    Arg::from(t.movement.as_str()),
+                    Arg::Int(t.measured_tier),
+                    Arg::from(t.rule_id.as_str()),
+                    Arg::Int(t.rule_version),
+                    Arg::from(t.indicator.as_str()),
+                    Arg::from(t.value_int),
+                    Arg::from(t.bars.as_str()),
+                ])
+            })
+            .collect();
+        let written = insert_rows(
+            &mut tx,
+            self.backend().max_binds(),
+            "insert into tier_month (customer_id, month, as_of, tier, tier_name, months_below, on_watch, \
+             move, measured_tier, rule_id, rule_version, indicator, value_int, bars)",
+            "",
+            rows,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "batch_run",
+            "tier_month",
+            month,
+            &format!("{written} tiers"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+const TIER_COLUMNS: &str = "select c.cif_no, t.month, t.as_of, t.tier, t.tier_name, t.months_below, \
+    t.on_watch, t.move, t.measured_tier, t.rule_id, t.rule_version, t.indicator, t.value_int, t.bars \
+    from tier_month t join customer c on c.id = t.customer_id";
+
+fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTier> {
+    Ok(StoredTier {
+        cif_no: row.try_get(0)?,
+        month: row.try_get(1)?,
+        as_of: parse_date("as_of", &row.try_get::<String, _>(2)?)?,
+        tier: row.try_get(3)?,
+        tier_name: row.try_get(4)?,
+        months_below: row.try_get(5)?,
+        on_watch: row.try_get::<i64, _>(6)? != 0,
+        movement: row.try_get(7)?,
+        measured_tier: row.try_get(8)?,
+        rule_id: row.try_get(9)?,
+        rule_version: row.try_get(10)?,
+        indicator: row.try_get(11)?,
+        value_int: row.try_get(12)?,
+        bars: row.try_get(13)?,
+    })
 }

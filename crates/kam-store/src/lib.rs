@@ -40,7 +40,7 @@ pub use customer::{CustomerFilter, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::GroupView;
-pub use indicator::{BatchCustomer, BatchRun, StoredIndicator};
+pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchState, ImportBatch, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use url::DatabaseUrl;

@@ -126,6 +126,9 @@ struct BatchArgs {
     /// Window lengths in days, comma-separated. 统计窗口（天）。
     #[arg(long, value_delimiter = ',', default_value = "30,90,365")]
     windows: Vec<u32>,
+    /// A rules file (TOML) instead of the built-in one (docs/rules.md). 分类规则文件。
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -489,6 +492,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Batch(args) => {
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
+            let rules = match &args.rules {
+                Some(path) => kam_core::rules::Rules::parse(
+                    &path.display().to_string(),
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("读取规则文件 / reading {}", path.display()))?,
+                )
+                .map_err(anyhow::Error::msg)?,
+                None => kam_core::rules::Rules::builtin(),
+            };
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),
@@ -501,6 +513,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     &Actor::system("batch"),
                     as_of,
                     &windows,
+                    &rules,
                 )
                 .await?;
                 print_batch(as_of, &summary);
@@ -808,6 +821,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             &Actor::system("demo"),
             as_of,
             windows,
+            &kam_core::rules::Rules::builtin(),
         )
         .await?;
         print_batch(as_of, &summary);
@@ -869,6 +883,16 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
         summary.stored,
         summary.snapshot_bytes as f64 / 1e6,
         summary.seconds
+    );
+    println!(
+        "五级分类 tiers 1–5: {} / 关注 on watch: {}",
+        summary
+            .tiers
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" / "),
+        summary.on_watch
     );
     println!("stages 阶段: {}", stages.join(", "));
 }

@@ -7,7 +7,10 @@ use kam_store::{Store, StoredIndicator};
 
 use crate::fixture::{build, system};
 
-crate::on_both_backends!(a_batch_run_replaces_the_latest_values_whole);
+crate::on_both_backends!(
+    a_batch_run_replaces_the_latest_values_whole,
+    a_month_of_tiers_is_replaced_whole_and_explains_itself,
+);
 
 fn value(
     cif: &str,
@@ -106,4 +109,58 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
     );
     let events = store.audit_events(None, 100).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.action == "batch_run").count(), 3);
+}
+
+fn tier(cif: &str, month: &str, tier: i64, movement: &str) -> kam_store::StoredTier {
+    kam_store::StoredTier {
+        cif_no: cif.into(),
+        month: month.into(),
+        as_of: NaiveDate::parse_from_str(&format!("{month}-28"), "%Y-%m-%d").unwrap(),
+        tier,
+        tier_name: ["战略", "核心", "重点", "基础", "一般"][usize::try_from(tier - 1).unwrap()]
+            .into(),
+        months_below: 1,
+        on_watch: false,
+        movement: movement.into(),
+        measured_tier: tier + 1,
+        rule_id: "kam-default".into(),
+        rule_version: 1,
+        indicator: "avg_daily_deposit_90d".into(),
+        value_int: Some(123_456_789),
+        bars: "5000000000,1000000000,100000000,10000000".into(),
+    }
+}
+
+async fn a_month_of_tiers_is_replaced_whole_and_explains_itself(store: Store) {
+    build(&store).await;
+    let october = [
+        tier("C0001", "2026-10", 2, "new"),
+        tier("C0002", "2026-10", 4, "new"),
+    ];
+    assert_eq!(
+        store
+            .save_tiers(&system(), "2026-10", &october)
+            .await
+            .unwrap(),
+        2
+    );
+    let november = [tier("C0001", "2026-11", 1, "upgraded")];
+    store
+        .save_tiers(&system(), "2026-11", &november)
+        .await
+        .unwrap();
+    // Re-running November replaces it, October stays.
+    let again = [tier("C0001", "2026-11", 2, "below")];
+    store
+        .save_tiers(&system(), "2026-11", &again)
+        .await
+        .unwrap();
+    let last_month = store.tiers_of_month("2026-10").await.unwrap();
+    assert_eq!(last_month.len(), 2);
+    assert_eq!(last_month["C0002"], october[1]);
+    assert_eq!(
+        store.latest_tier("C0001").await.unwrap(),
+        Some(again[0].clone())
+    );
+    assert_eq!(store.latest_tier("P0001").await.unwrap(), None);
 }

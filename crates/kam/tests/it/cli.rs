@@ -63,6 +63,20 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     let as_of = line["batch ".len().."batch ".len() + 10].to_owned();
     // Every customer gets every indicator of every window (and the date-only ones).
     assert!(line.contains("460 customers"), "{line}");
+    // And a tier, by the built-in rules: the five counts add up to every customer.
+    let tiers = out
+        .lines()
+        .find_map(|l| l.strip_prefix("五级分类 tiers 1–5: "))
+        .unwrap_or_else(|| panic!("no tier line:\n{out}"));
+    let counts: Vec<usize> = tiers
+        .split(" / 关注")
+        .next()
+        .unwrap()
+        .split(" / ")
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    assert_eq!(counts.len(), 5);
+    assert_eq!(counts.iter().sum::<usize>(), 460);
     let snapshot = std::path::Path::new(data)
         .join("facts/indicator")
         .join(format!("as_of={as_of}"))
