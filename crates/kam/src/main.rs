@@ -501,6 +501,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?,
                 None => kam_core::rules::Rules::builtin(),
             };
+            // The windows the tier rules read are always computed.
+            let mut windows = windows;
+            for window in [rules.corporate.window, rules.retail.window]
+                .into_iter()
+                .flatten()
+            {
+                if !windows.contains(&window) {
+                    windows.push(window);
+                }
+            }
+            windows.sort_unstable();
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),

@@ -104,6 +104,22 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     ]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("1 to 3660"), "{}", text(&bad));
+    // Windows the tier rules need are computed even when not asked for.
+    let narrow = kam(&[
+        "--data-dir",
+        data,
+        "batch",
+        "--as-of",
+        &as_of,
+        "--windows",
+        "30",
+    ]);
+    assert!(narrow.status.success(), "{}", text(&narrow));
+    assert!(
+        text(&narrow).contains("460 customers, 17020 indicator values"),
+        "{}",
+        text(&narrow)
+    );
 
     // A backfill runs each date in order; the last date's snapshot is the same again.
     let day_before = (chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap()
