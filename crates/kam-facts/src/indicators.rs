@@ -254,7 +254,7 @@ async fn transaction_aggregates(
            WHERE {range} AND currency = {currency} AND {committed} \
            GROUP BY cif_no, business_date) \
          SELECT cif_no{columns} FROM daily GROUP BY cif_no",
-        range = query.date_range("transaction", start, d),
+        range = query.date_range(start, d),
         committed = query.committed(),
     );
     let batches = query.sql(&sql).await?;
@@ -297,7 +297,7 @@ async fn first_transactions(
     let sql = format!(
         "SELECT cif_no, MIN(CAST(CAST(business_date AS INT) AS BIGINT)) AS first_day \
          FROM \"transaction\" WHERE {range} AND NOT reversal AND {committed} GROUP BY cif_no",
-        range = query.date_range("transaction", i64::MIN / 4, d),
+        range = query.date_range(i64::MIN / 4, d),
         committed = query.committed(),
     );
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
@@ -356,7 +356,7 @@ async fn carried_sums(
              CAST(CAST(LEAD(business_date) OVER (PARTITION BY {item} ORDER BY business_date) AS INT) AS BIGINT) AS next_day \
            FROM \"{table}\" WHERE {range} AND currency = {currency} AND {committed}) \
          SELECT cif_no{columns} FROM s GROUP BY cif_no",
-        range = query.date_range(table, d - widest + 1 - CARRY_DAYS, d),
+        range = query.date_range(d - widest + 1 - CARRY_DAYS, d),
         currency = sql_text(request.currency),
         committed = query.committed(),
     );
@@ -405,7 +405,7 @@ async fn loans_on_date(
            MAX(CASE loan_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2 \
              WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 ELSE 0 END) AS worst_class \
          FROM s WHERE latest = 1 GROUP BY cif_no",
-        range = query.date_range("loan", d - CARRY_DAYS, d),
+        range = query.date_range(d - CARRY_DAYS, d),
         currency = sql_text(request.currency),
         committed = query.committed(),
     );
@@ -445,7 +445,7 @@ async fn fee_sums(
     let sql = format!(
         "SELECT cif_no{columns} FROM \"fee\" WHERE {range} AND currency = {currency} AND {committed} \
          GROUP BY cif_no",
-        range = query.date_range("fee", d - widest + 1, d),
+        range = query.date_range(d - widest + 1, d),
         currency = sql_text(request.currency),
         committed = query.committed(),
     );

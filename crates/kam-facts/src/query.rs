@@ -88,7 +88,7 @@ impl FactQuery {
 
     /// A filter on the partition folders for the days `first..=last` (days since 1970-01-01),
     /// so only those folders are read.
-    pub fn date_range(&self, _table: &str, first: i64, last: i64) -> String {
+    pub fn date_range(&self, first: i64, last: i64) -> String {
         let text = |day: i64| {
             let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
             epoch

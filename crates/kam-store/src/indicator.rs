@@ -104,12 +104,7 @@ impl Store {
         values: &[StoredIndicator],
     ) -> Result<usize> {
         let mut tx = self.pool().begin().await?;
-        let ids: HashMap<String, i64> = sqlx::query("select cif_no, id from customer")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
-            .collect::<Result<_>>()?;
+        let ids = customer_ids(&mut tx).await?;
         sqlx::query("delete from indicator_value")
             .execute(&mut *tx)
             .await?;
@@ -242,12 +237,7 @@ impl Store {
         tiers: &[StoredTier],
     ) -> Result<usize> {
         let mut tx = self.pool().begin().await?;
-        let ids: HashMap<String, i64> = sqlx::query("select cif_no, id from customer")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
-            .collect::<Result<_>>()?;
+        let ids = customer_ids(&mut tx).await?;
         Sql::new("delete from tier_month where month = ")
             .bind(month)
             .query()
@@ -296,6 +286,16 @@ impl Store {
         tx.commit().await?;
         Ok(written)
     }
+}
+
+/// Every customer's id by customer number, read inside the writing transaction.
+async fn customer_ids(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<HashMap<String, i64>> {
+    sqlx::query("select cif_no, id from customer")
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)))
+        .collect()
 }
 
 const TIER_COLUMNS: &str = "select c.cif_no, t.month, t.as_of, t.tier, t.tier_name, t.months_below, \
