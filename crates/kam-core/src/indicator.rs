@@ -106,6 +106,14 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
         "tenure in days"
     ),
     spec!(
+        "idle_days",
+        Transaction,
+        Days,
+        false,
+        "未交易天数",
+        "days since the last transaction"
+    ),
+    spec!(
         "avg_txn_interval_days",
         Transaction,
         Ratio,
@@ -179,6 +187,14 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
         "average daily deposit"
     ),
     spec!(
+        "avg_aum",
+        Financial,
+        Fen,
+        true,
+        "日均管理资产",
+        "average daily AUM"
+    ),
+    spec!(
         "aum",
         Financial,
         Fen,
@@ -217,6 +233,56 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
         false,
         "最差五级分类",
         "worst loan class"
+    ),
+    spec!("task_count", Contact, Count, true, "相关任务数", "tasks"),
+    spec!(
+        "process_count",
+        Contact,
+        Count,
+        true,
+        "相关进程数",
+        "processes"
+    ),
+    spec!("praise_count", Contact, Count, true, "表扬次数", "praise"),
+    spec!(
+        "complaint_count",
+        Contact,
+        Count,
+        true,
+        "投诉次数",
+        "complaints"
+    ),
+    spec!(
+        "suggestion_count",
+        Contact,
+        Count,
+        true,
+        "建议次数",
+        "suggestions"
+    ),
+    spec!(
+        "praise_share",
+        Contact,
+        Ratio,
+        true,
+        "表扬比例",
+        "praise share"
+    ),
+    spec!(
+        "complaint_share",
+        Contact,
+        Ratio,
+        true,
+        "投诉比例",
+        "complaint share"
+    ),
+    spec!(
+        "suggestion_share",
+        Contact,
+        Ratio,
+        true,
+        "建议比例",
+        "suggestion share"
     ),
 ];
 

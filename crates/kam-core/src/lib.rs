@@ -1,11 +1,13 @@
 //! kam-core: the domain of key-account management — org tree, users and roles, customers, groups,
-//! key people, RM assignments, products, money, the indicator catalogue and the 80/20 rule — and the
-//! one rule of who may see what.
+//! key people, RM assignments, products, money, the indicator catalogue, the 80/20 rule, tiers,
+//! account types, the scoring board, customer value and alert rules — and the one rule of who may see what.
 //!
 //! Pure: no I/O, no async, no SQL. Everything that crosses in from outside is parsed into a type
 //! here (`CifNo::parse`, `Money::parse_yuan`, `IdNumber::parse`) and trusted afterwards.
 
+pub mod alert;
 pub mod assignment;
+pub mod classes;
 pub mod contact;
 pub mod customer;
 pub mod error;
@@ -19,8 +21,10 @@ pub mod password;
 pub mod product;
 pub mod reference;
 pub mod rules;
+pub mod scoring;
 pub mod tier;
 pub mod user;
+pub mod value;
 pub mod visibility;
 
 pub use error::ParseError;

@@ -5,22 +5,32 @@
 use serde::Deserialize;
 
 use crate::{
+    alert::{AlertRules, DepositDropRule, OutflowRule},
+    classes::RetailTierRule,
     indicator::{CATALOGUE, IndicatorSpec, Unit},
     money::{Currency, Money},
+    scoring::{Board, Criterion, SCALE, Source, StarBar},
     tier::TierScale,
 };
 
 /// The rules kam ships with.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
-/// Rules, checked: every indicator exists, every bar parses exactly, bars descend.
+/// Rules, checked: every indicator exists, every bar parses exactly, bars are ordered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rules {
     pub id: String,
     pub version: u32,
     pub watch_months: u32,
+    /// Tiers 1 ..= this are key accounts.
+    pub key_account_tiers: usize,
     pub corporate: TierRule,
     pub retail: TierRule,
+    pub retail_tiers: RetailTierRule,
+    pub account_types: AccountTypeRule,
+    pub customer_value: ValueRule,
+    pub alerts: AlertRules,
+    pub scoring: Board,
 }
 
 /// One line's five tiers.
@@ -35,10 +45,30 @@ pub struct TierRule {
 impl TierRule {
     /// The indicator's column name in exports (`avg_daily_deposit_90d`, `aum`).
     pub fn column(&self) -> String {
-        match self.window {
-            Some(w) => format!("{}_{w}d", self.indicator.code),
-            None => self.indicator.code.to_owned(),
-        }
+        column(self.indicator, self.window)
+    }
+}
+
+/// 经济大客户 by rank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTypeRule {
+    pub indicator: &'static IndicatorSpec,
+    pub window: Option<u32>,
+    pub top_percent: u32,
+}
+
+/// Customer value (CAM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueRule {
+    pub months: u32,
+    pub trend_percent: u32,
+}
+
+/// An indicator's column name: `txn_count_30d`, or the code alone for one not windowed.
+pub fn column(indicator: &IndicatorSpec, window: Option<u32>) -> String {
+    match window {
+        Some(w) => format!("{}_{w}d", indicator.code),
+        None => indicator.code.to_owned(),
     }
 }
 
@@ -48,7 +78,13 @@ struct RulesFile {
     id: String,
     version: u32,
     watch_months: u32,
+    key_account_tiers: usize,
     tiers: TiersFile,
+    retail_tiers: RetailTiersFile,
+    account_types: AccountTypesFile,
+    customer_value: ValueFile,
+    alerts: AlertsFile,
+    scoring: ScoringFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,8 +104,188 @@ struct TierFile {
     bars: [String; 4],
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetailTiersFile {
+    indicator: String,
+    window: Option<u32>,
+    names: [String; 3],
+    bars: [String; 3],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountTypesFile {
+    economic_indicator: String,
+    economic_window: Option<u32>,
+    economic_top_percent: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValueFile {
+    months: u32,
+    trend_percent: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsFile {
+    no_lead_rm: bool,
+    deposit_drop: DepositDropFile,
+    outflow: OutflowFile,
+    dormant: DormantFile,
+    loan_class: LoanClassFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepositDropFile {
+    recent_days: u32,
+    baseline_days: u32,
+    percent: [i64; 5],
+    yuan: [String; 5],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutflowFile {
+    days: u32,
+    percent: [i64; 5],
+    own_bank: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DormantFile {
+    days: [i64; 5],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoanClassFile {
+    lookback_days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoringFile {
+    id: String,
+    zh: String,
+    en: String,
+    star: String,
+    criteria: Vec<CriterionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CriterionFile {
+    code: String,
+    zh: String,
+    en: String,
+    #[serde(default = "one")]
+    weight: u32,
+    source: String,
+    indicator: Option<String>,
+    window: Option<u32>,
+    bars: Option<[String; 4]>,
+    #[serde(default)]
+    lower_is_better: bool,
+    when_empty: Option<u8>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Finds an indicator and checks its window; the message says where and lists the valid codes.
+fn indicator(
+    where_: &str,
+    code: &str,
+    window: Option<u32>,
+) -> Result<&'static IndicatorSpec, String> {
+    let indicator = CATALOGUE.iter().find(|s| s.code == code).ok_or_else(|| {
+        let codes: Vec<&str> = CATALOGUE.iter().map(|s| s.code).collect();
+        format!(
+            "{where_}: 未知指标 {code} / unknown indicator {code}; 可用 valid: {}",
+            codes.join(", ")
+        )
+    })?;
+    if indicator.windowed != window.is_some() {
+        return Err(format!(
+            "{where_}: 指标 {} {} / indicator {} {}",
+            indicator.code,
+            if indicator.windowed {
+                "需要 window"
+            } else {
+                "不分窗口，不能有 window"
+            },
+            indicator.code,
+            if indicator.windowed {
+                "needs a window"
+            } else {
+                "has no window"
+            }
+        ));
+    }
+    if indicator.unit == Unit::Ratio {
+        return Err(format!(
+            "{where_}: 门槛需要金额或计数指标，{} 是比率 / bars need a money or count indicator; {} is a ratio",
+            indicator.code, indicator.code
+        ));
+    }
+    Ok(indicator)
+}
+
+/// Parses bars in the indicator's unit: yuan, exactly, for money; integers otherwise.
+fn bars<const N: usize>(
+    where_: &str,
+    indicator: &IndicatorSpec,
+    texts: &[String; N],
+) -> Result<[i64; N], String> {
+    let mut out = [0i64; N];
+    for (bar, text) in out.iter_mut().zip(texts) {
+        *bar = if indicator.unit == Unit::Fen {
+            yuan(where_, text)?
+        } else {
+            text.trim()
+                .parse()
+                .map_err(|_| format!("{where_}: bars: “{text}” 不是整数 / is not an integer"))?
+        };
+    }
+    Ok(out)
+}
+
+fn yuan(where_: &str, text: &str) -> Result<i64, String> {
+    Ok(Money::parse_yuan(text, Currency::CNY)
+        .map_err(|e| format!("{where_}: bars: {e}"))?
+        .minor())
+}
+
+fn strictly<const N: usize>(where_: &str, bars: &[i64; N], descending: bool) -> Result<(), String> {
+    let bad = bars.windows(2).find(|pair| {
+        if descending {
+            pair[0] <= pair[1]
+        } else {
+            pair[0] >= pair[1]
+        }
+    });
+    match bad {
+        Some(pair) if descending => Err(format!(
+            "{where_}: 门槛应严格递减：{} 不大于 {} / bars must strictly descend: {} is not above {}",
+            pair[0], pair[1], pair[0], pair[1]
+        )),
+        Some(pair) => Err(format!(
+            "{where_}: 门槛应严格递增：{} 不小于 {} / bars must strictly ascend: {} is not below {}",
+            pair[0], pair[1], pair[0], pair[1]
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Rules {
-    /// Parses and checks a rules file; the message names the file and what is wrong, in zh-CN and en.
+    /// Parses and checks a rules file; the message names the file, the section and what is wrong,
+    /// in zh-CN and en.
     pub fn parse(source: &str, text: &str) -> Result<Self, String> {
         let file: RulesFile = toml::from_str(text).map_err(|e| format!("{source}: {e}"))?;
         if file.watch_months == 0 {
@@ -77,55 +293,15 @@ impl Rules {
                 "{source}: watch_months 应至少为 1 / watch_months must be at least 1"
             ));
         }
+        if file.key_account_tiers > 5 {
+            return Err(format!(
+                "{source}: key_account_tiers 应在 0 到 5 之间 / key_account_tiers must be 0 to 5"
+            ));
+        }
         let tier = |line: &str, t: TierFile| -> Result<TierRule, String> {
             let where_ = format!("{source}: [tiers.{line}]");
-            let indicator = CATALOGUE
-                .iter()
-                .find(|s| s.code == t.indicator)
-                .ok_or_else(|| {
-                    let codes: Vec<&str> = CATALOGUE.iter().map(|s| s.code).collect();
-                    format!(
-                        "{where_}: 未知指标 {} / unknown indicator {}; 可用 valid: {}",
-                        t.indicator,
-                        t.indicator,
-                        codes.join(", ")
-                    )
-                })?;
-            if indicator.windowed != t.window.is_some() {
-                return Err(format!(
-                    "{where_}: 指标 {} {} / indicator {} {}",
-                    indicator.code,
-                    if indicator.windowed {
-                        "需要 window"
-                    } else {
-                        "不分窗口，不能有 window"
-                    },
-                    indicator.code,
-                    if indicator.windowed {
-                        "needs a window"
-                    } else {
-                        "has no window"
-                    }
-                ));
-            }
-            if indicator.unit == Unit::Ratio {
-                return Err(format!(
-                    "{where_}: 五级分类需要金额或计数指标，{} 是比率 / tiers need a money or count indicator; {} is a ratio",
-                    indicator.code, indicator.code
-                ));
-            }
-            let mut bars = [0i64; 4];
-            for (bar, text) in bars.iter_mut().zip(&t.bars) {
-                *bar = if indicator.unit == Unit::Fen {
-                    Money::parse_yuan(text, Currency::CNY)
-                        .map_err(|e| format!("{where_}: bars: {e}"))?
-                        .minor()
-                } else {
-                    text.trim().parse().map_err(|_| {
-                        format!("{where_}: bars: “{text}” 不是整数 / is not an integer")
-                    })?
-                };
-            }
+            let indicator = indicator(&where_, &t.indicator, t.window)?;
+            let bars = bars(&where_, indicator, &t.bars)?;
             let scale = TierScale::new(t.names, bars).map_err(|e| format!("{where_}: {e}"))?;
             Ok(TierRule {
                 indicator,
@@ -133,18 +309,178 @@ impl Rules {
                 scale,
             })
         };
+        let corporate = tier("corporate", file.tiers.corporate)?;
+        let retail = tier("retail", file.tiers.retail)?;
+        let retail_tiers = {
+            let t = file.retail_tiers;
+            let where_ = format!("{source}: [retail_tiers]");
+            let indicator = indicator(&where_, &t.indicator, t.window)?;
+            let bars = bars(&where_, indicator, &t.bars)?;
+            strictly(&where_, &bars, true)?;
+            RetailTierRule {
+                indicator,
+                window: t.window,
+                names: t.names,
+                bars,
+            }
+        };
+        let account_types = {
+            let t = file.account_types;
+            let where_ = format!("{source}: [account_types]");
+            if t.economic_top_percent > 100 {
+                return Err(format!(
+                    "{where_}: economic_top_percent 应在 0 到 100 之间 / must be 0 to 100"
+                ));
+            }
+            AccountTypeRule {
+                indicator: indicator(&where_, &t.economic_indicator, t.economic_window)?,
+                window: t.economic_window,
+                top_percent: t.economic_top_percent,
+            }
+        };
+        if !(1..=36).contains(&file.customer_value.months) {
+            return Err(format!(
+                "{source}: [customer_value] months 应在 1 到 36 之间 / months must be 1 to 36"
+            ));
+        }
+        let alerts = {
+            let a = file.alerts;
+            let where_ = format!("{source}: [alerts.deposit_drop]");
+            let mut fen = [0i64; 5];
+            for (f, text) in fen.iter_mut().zip(&a.deposit_drop.yuan) {
+                *f = yuan(&where_, text)?;
+            }
+            for (name, days) in [
+                ("deposit_drop.recent_days", a.deposit_drop.recent_days),
+                ("deposit_drop.baseline_days", a.deposit_drop.baseline_days),
+                ("outflow.days", a.outflow.days),
+                ("loan_class.lookback_days", a.loan_class.lookback_days),
+            ] {
+                if days == 0 {
+                    return Err(format!(
+                        "{source}: [alerts] {name} 应至少为 1 / {name} must be at least 1"
+                    ));
+                }
+            }
+            AlertRules {
+                deposit_drop: DepositDropRule {
+                    recent_days: a.deposit_drop.recent_days,
+                    baseline_days: a.deposit_drop.baseline_days,
+                    percent: a.deposit_drop.percent,
+                    fen,
+                },
+                outflow: OutflowRule {
+                    days: a.outflow.days,
+                    percent: a.outflow.percent,
+                    own_bank: a.outflow.own_bank,
+                },
+                dormant_days: a.dormant.days,
+                loan_class_lookback_days: a.loan_class.lookback_days,
+                no_lead_rm: a.no_lead_rm,
+            }
+        };
+        let scoring = {
+            let s = file.scoring;
+            let star = if s.star == "average" {
+                StarBar::Average
+            } else {
+                StarBar::Fixed(s.star.trim().parse().map_err(|_| {
+                    format!(
+                        "{source}: [scoring] star: “{}” 应为 average 或整数分数 / must be average or a whole number of points",
+                        s.star
+                    )
+                })?)
+            };
+            let mut criteria = Vec::new();
+            for c in s.criteria {
+                let where_ = format!("{source}: [[scoring.criteria]] {}", c.code);
+                let source = match (c.source.as_str(), &c.indicator, &c.bars) {
+                    ("manual", None, None) => Source::Manual,
+                    ("indicator", Some(code), Some(texts)) => {
+                        let indicator = indicator(&where_, code, c.window)?;
+                        let bars = bars(&where_, indicator, texts)?;
+                        strictly(&where_, &bars, !c.lower_is_better)?;
+                        if let Some(score) = c.when_empty
+                            && !SCALE.contains(&score)
+                        {
+                            return Err(format!(
+                                "{where_}: when_empty 应为 1、3、5、7 或 9 / must be 1, 3, 5, 7 or 9"
+                            ));
+                        }
+                        Source::Indicator {
+                            indicator,
+                            window: c.window,
+                            bars,
+                            lower_is_better: c.lower_is_better,
+                            when_empty: c.when_empty,
+                        }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{where_}: source 应为 manual（不带 indicator 与 bars）或 indicator（带 indicator 与 bars）/ \
+                             source must be manual (without indicator and bars) or indicator (with both)"
+                        ));
+                    }
+                };
+                criteria.push(Criterion {
+                    code: c.code,
+                    zh: c.zh,
+                    en: c.en,
+                    weight: c.weight,
+                    source,
+                });
+            }
+            Board {
+                id: s.id,
+                zh: s.zh,
+                en: s.en,
+                criteria,
+                star,
+            }
+        };
         Ok(Rules {
             id: file.id,
             version: file.version,
             watch_months: file.watch_months,
-            corporate: tier("corporate", file.tiers.corporate)?,
-            retail: tier("retail", file.tiers.retail)?,
+            key_account_tiers: file.key_account_tiers,
+            corporate,
+            retail,
+            retail_tiers,
+            account_types,
+            customer_value: ValueRule {
+                months: file.customer_value.months,
+                trend_percent: file.customer_value.trend_percent,
+            },
+            alerts,
+            scoring,
         })
     }
 
     /// The rules kam ships with.
     pub fn builtin() -> Self {
         Self::parse("rules/default.toml", DEFAULT_RULES).expect("the shipped rules are valid")
+    }
+
+    /// Every window the rules read, so the batch computes them whatever `--windows` says.
+    pub fn windows(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = [
+            self.corporate.window,
+            self.retail.window,
+            self.retail_tiers.window,
+            self.account_types.window,
+            Some(self.alerts.deposit_drop.recent_days),
+            Some(self.alerts.deposit_drop.baseline_days),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.scoring.criteria.iter().filter_map(|c| match c.source {
+            Source::Indicator { window, .. } => window,
+            Source::Manual => None,
+        }))
+        .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
@@ -157,12 +493,17 @@ mod tests {
         let rules = Rules::builtin();
         assert_eq!(
             (rules.id.as_str(), rules.version, rules.watch_months),
-            ("kam-default", 1, 3)
+            ("kam-default", 2, 3)
         );
         assert_eq!(rules.corporate.column(), "avg_daily_deposit_90d");
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);
-        assert_eq!(rules.retail.column(), "aum");
-        assert_eq!(rules.retail.scale.names[0], "私人银行");
+        assert_eq!(rules.retail.column(), "contribution_365d");
+        assert_eq!(rules.retail.scale.names[0], "钻石");
+        assert_eq!(rules.retail_tiers.bars[0], 600_000_000);
+        assert_eq!(rules.alerts.deposit_drop.fen[0], 100_000_000);
+        assert_eq!(rules.scoring.criteria.len(), 6);
+        assert_eq!(rules.scoring.star, StarBar::Average);
+        assert_eq!(rules.windows(), [30, 90, 365]);
     }
 
     #[test]
@@ -178,10 +519,10 @@ mod tests {
 
     #[test]
     fn a_bad_rules_file_says_what_and_where() {
-        let bad = DEFAULT_RULES.replace("indicator = \"aum\"", "indicator = \"aumm\"");
+        let bad = DEFAULT_RULES.replace("indicator = \"avg_aum\"", "indicator = \"aumm\"");
         let error = Rules::parse("bank.toml", &bad).unwrap_err();
         assert!(
-            error.contains("bank.toml: [tiers.retail]") && error.contains("aumm"),
+            error.contains("bank.toml: [retail_tiers]") && error.contains("aumm"),
             "{error}"
         );
         assert!(
@@ -191,11 +532,40 @@ mod tests {
         let bad = DEFAULT_RULES.replace("\"100000\"]", "\"100000.001\"]");
         let error = Rules::parse("bank.toml", &bad).unwrap_err();
         assert!(error.contains("[tiers.corporate]: bars"), "{error}");
-        let bad = DEFAULT_RULES.replace("window = 90\n", "");
+        let bad = DEFAULT_RULES.replacen("window = 90\n", "", 1);
         assert!(
             Rules::parse("bank.toml", &bad)
                 .unwrap_err()
                 .contains("needs a window")
+        );
+        let bad = DEFAULT_RULES.replace(
+            "source = \"manual\"",
+            "source = \"manual\"\nbars = [\"1\", \"2\", \"3\", \"4\"]",
+        );
+        let error = Rules::parse("bank.toml", &bad).unwrap_err();
+        assert!(
+            error.contains("[[scoring.criteria]] relationship") && error.contains("manual"),
+            "{error}"
+        );
+        let bad = DEFAULT_RULES.replace(
+            "bars = [\"1\", \"2\", \"3\", \"4\"]",
+            "bars = [\"4\", \"3\", \"2\", \"1\"]",
+        );
+        assert!(
+            Rules::parse("bank.toml", &bad)
+                .unwrap_err()
+                .contains("[[scoring.criteria]] credit: 门槛应严格递增")
+        );
+        let bad = DEFAULT_RULES.replace("star = \"average\"", "star = \"many\"");
+        assert!(
+            Rules::parse("bank.toml", &bad)
+                .unwrap_err()
+                .contains("[scoring] star")
+        );
+        let fixed = DEFAULT_RULES.replace("star = \"average\"", "star = \"30\"");
+        assert_eq!(
+            Rules::parse("bank.toml", &fixed).unwrap().scoring.star,
+            StarBar::Fixed(30)
         );
         let bad = DEFAULT_RULES.replace("watch_months = 3", "watch_months = 3\ncolour = 1");
         assert!(
