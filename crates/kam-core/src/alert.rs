@@ -209,13 +209,17 @@ pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    fn yuan(y: i64) -> i64 {
+        y * 100
+    }
+
     fn rules() -> AlertRules {
         AlertRules {
             deposit_drop: DepositDropRule {
                 recent_days: 30,
                 baseline_days: 90,
                 percent: [20, 20, 30, 30, 40],
-                fen: [100_000_00, 50_000_00, 10_000_00, 5_000_00, 1_000_00],
+                fen: [1_000_000, 500_000, 100_000, 50_000, 10_000].map(yuan),
             },
             outflow: OutflowRule {
                 days: 7,
@@ -236,12 +240,12 @@ mod tests {
     fn a_deposit_drop_needs_both_the_percent_and_the_amount() {
         let base = AlertInput {
             tier: 0,
-            baseline_deposit: Some(1_000_000_00),
+            baseline_deposit: Some(yuan(1_000_000)),
             ..AlertInput::default()
         };
         // 21% and 210,000 yuan down: both bars passed.
         let fell = AlertInput {
-            recent_deposit: Some(790_000_00),
+            recent_deposit: Some(yuan(790_000)),
             ..base
         };
         assert_eq!(kinds(&fell), [AlertKind::DepositDrop]);
@@ -256,14 +260,14 @@ mod tests {
         );
         // Exactly 20% is not more than 20%.
         let at_bar = AlertInput {
-            recent_deposit: Some(800_000_00),
+            recent_deposit: Some(yuan(800_000)),
             ..base
         };
         assert!(kinds(&at_bar).is_empty());
         // 50% down but only 50,000 yuan: a small customer of tier 1's bar is not alerted.
         let small = AlertInput {
-            recent_deposit: Some(50_000_00),
-            baseline_deposit: Some(100_000_00),
+            recent_deposit: Some(yuan(50_000)),
+            baseline_deposit: Some(yuan(100_000)),
             ..base
         };
         assert!(kinds(&small).is_empty());
@@ -279,9 +283,9 @@ mod tests {
         let input = AlertInput {
             tier: 1,
             key_account: true,
-            baseline_deposit: Some(1_000_00),
-            recent_deposit: Some(1_000_00),
-            outflow: 301_00,
+            baseline_deposit: Some(yuan(1_000)),
+            recent_deposit: Some(yuan(1_000)),
+            outflow: yuan(301),
             idle_days: Some(30),
             worst_loan_class: Some(3),
             prior_worst_loan_class: Some(2),
@@ -297,7 +301,7 @@ mod tests {
             ]
         );
         let calm = AlertInput {
-            outflow: 300_00,
+            outflow: yuan(300),
             idle_days: Some(29),
             worst_loan_class: Some(2),
             has_lead_rm: true,

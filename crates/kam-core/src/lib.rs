@@ -10,6 +10,7 @@ pub mod assignment;
 pub mod classes;
 pub mod contact;
 pub mod customer;
+pub mod diagnosis;
 pub mod error;
 pub mod group;
 pub mod id;

@@ -88,6 +88,18 @@ pub fn scope_for(user: &User, unit_path: &OrgPath, on: NaiveDate) -> Scope {
 }
 
 impl Scope {
+    /// The command line's own scope for an operator's whole-bank export (`kam export` without
+    /// `--as-user`): everything, read only, recorded as a system actor. Never a web request's.
+    pub fn system(on: NaiveDate) -> Self {
+        Scope {
+            user_id: UserId(0),
+            reach: Reach::Everything,
+            line: None,
+            access: Access::Read,
+            on,
+        }
+    }
+
     /// The rule: may this scope see a customer placed like this?
     pub fn admits(&self, placement: &Placement<'_>) -> bool {
         if self.line.is_some_and(|line| line != placement.line) {

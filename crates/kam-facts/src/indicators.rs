@@ -41,6 +41,60 @@ pub struct IndicatorRequest<'a> {
     /// Only amounts in this currency are summed (there is no FX table yet).
     pub currency: &'a str,
     pub spreads: Spreads,
+    /// The customer-value series: this many complete calendar months up to D (0: none).
+    pub months: u32,
+    /// The alerts' inputs: debits to other banks over this many days up to D …
+    pub outflow_days: u32,
+    /// … where a counterparty bank named here is this bank, not another;
+    pub own_banks: &'a [String],
+    /// and the worst loan class this many days before D.
+    pub loan_lookback_days: u32,
+}
+
+/// Everything one run computes over the facts.
+#[derive(Debug, Clone, Default)]
+pub struct Computed {
+    /// Every indicator of the catalogue, by customer, then catalogue order, then window.
+    pub values: Vec<IndicatorValue>,
+    /// The first day of each month of the customer-value series, oldest first: the complete
+    /// calendar months up to D that the facts cover from their first day.
+    pub months: Vec<NaiveDate>,
+    /// Per customer (all of them), the contribution of each of those months, fen.
+    pub monthly_contribution: BTreeMap<String, Vec<i64>>,
+    /// Per customer with anything to say: what the alert rules read besides the indicators.
+    pub alert_facts: BTreeMap<String, AlertFacts>,
+}
+
+/// What the alert rules read that is not an indicator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertFacts {
+    /// Non-reversal debits to other banks in the last `outflow_days` days, fen.
+    pub outflow: i64,
+    /// The worst loan class `loan_lookback_days` before D (1 pass … 5 loss), `None` without loans.
+    pub prior_worst_loan_class: Option<i64>,
+}
+
+/// Days `[first, last]`, both included, as days since 1970-01-01.
+type Range = (i64, i64);
+
+/// The complete calendar months before D's (D's own when D is its last day), oldest first: each
+/// month's first day and its range.
+pub fn month_ranges(as_of: NaiveDate, months: u32) -> Vec<(NaiveDate, Range)> {
+    use chrono::{Datelike, Months};
+    let next = as_of + chrono::Duration::days(1);
+    let end_month = if next.month() != as_of.month() {
+        next
+    } else {
+        as_of.with_day(1).expect("day 1 exists")
+    };
+    (1..=months)
+        .rev()
+        .map(|back| {
+            let first = end_month - Months::new(back);
+            let last = first + Months::new(1) - chrono::Duration::days(1);
+            (first, (epoch_day(first), epoch_day(last)))
+        })
+        .collect()
 }
 
 /// Days since 1970-01-01, the integer form dates take in the SQL below.
@@ -57,18 +111,30 @@ pub const CARRY_DAYS: i64 = 31;
 pub async fn compute(
     query: &FactQuery,
     request: &IndicatorRequest<'_>,
-) -> Result<Vec<IndicatorValue>, FactError> {
+) -> Result<Computed, FactError> {
     let windows = request.windows;
     let d = epoch_day(request.as_of);
     let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
+    // The windows' ranges first, then the customer-value months': one scan per kind serves both.
+    // Only months the facts cover: a month before the first extract is unknown, not zero.
+    let months: Vec<(NaiveDate, Range)> = month_ranges(request.as_of, request.months)
+        .into_iter()
+        .filter(|(first, _)| query.first_date().is_some_and(|d| d <= *first))
+        .collect();
+    let ranges: Vec<Range> = windows
+        .iter()
+        .map(|w| (d - i64::from(*w) + 1, d))
+        .chain(months.iter().map(|(_, range)| *range))
+        .collect();
     let transactions = transaction_aggregates(query, request, d, widest).await?;
-    let first_txn = first_transactions(query, request).await?;
+    let first_last = first_last_transactions(query, request).await?;
     let balances = carried_sums(
         query,
         request,
         "balance",
         "account_no",
         &["balance_minor"],
+        &ranges,
         d,
     )
     .await?;
@@ -78,19 +144,30 @@ pub async fn compute(
         "loan",
         "loan_no",
         &["outstanding_minor", "overdue_principal_minor"],
+        &ranges,
         d,
     )
     .await?;
     let loans_today = loans_on_date(query, request, d).await?;
-    let fees = fee_sums(query, request, d).await?;
+    let loans_before = if request.loan_lookback_days > 0 {
+        loans_on_date(query, request, d - i64::from(request.loan_lookback_days)).await?
+    } else {
+        BTreeMap::new()
+    };
+    let fees = fee_sums(query, request, &ranges).await?;
+    let mut monthly_contribution = BTreeMap::new();
+    let mut alert_facts = BTreeMap::new();
 
     let mut out = Vec::with_capacity(request.customers.len() * CATALOGUE.len() * windows.len());
     let mut customers: Vec<&String> = request.customers.iter().collect();
     customers.sort();
     customers.dedup();
-    let empty_t = vec![TxnWindow::default(); windows.len()];
+    let empty_t = CustomerTxns {
+        windows: vec![TxnWindow::default(); windows.len()],
+        outflow: 0,
+    };
     let empty_c = Carried {
-        window_sums: vec![vec![0; windows.len()]; 2],
+        window_sums: vec![vec![0; ranges.len()]; 2],
         on_date: vec![0; 2],
     };
     for cif in customers {
@@ -99,6 +176,31 @@ pub async fn compute(
         let l = loans.get(cif).unwrap_or(&empty_c);
         let today = loans_today.get(cif).copied().unwrap_or_default();
         let fee = fees.get(cif);
+        let series = months
+            .iter()
+            .enumerate()
+            .map(|(m, (_, (first, last)))| {
+                let r = windows.len() + m;
+                let days = last - first + 1;
+                contribution(
+                    fee.map_or(0, |f| f[r]),
+                    rounded_div(i128::from(b.window_sums[0][r]), i128::from(days)).unwrap_or(0),
+                    rounded_div(i128::from(l.window_sums[0][r]), i128::from(days)).unwrap_or(0),
+                    days,
+                    request.spreads,
+                )
+            })
+            .collect();
+        monthly_contribution.insert(cif.clone(), series);
+        let facts = AlertFacts {
+            outflow: t.outflow,
+            prior_worst_loan_class: loans_before
+                .get(cif)
+                .and_then(|l| (l.worst_class > 0).then_some(l.worst_class)),
+        };
+        if facts != AlertFacts::default() {
+            alert_facts.insert(cif.clone(), facts);
+        }
         let mut push = |code: &'static str, window: Option<u32>, value: Option<Measure>| {
             out.push(IndicatorValue {
                 cif_no: cif.clone(),
@@ -117,11 +219,14 @@ pub async fn compute(
                             .since
                             .get(cif)
                             .copied()
-                            .or_else(|| first_txn.get(cif).copied());
+                            .or_else(|| first_last.get(cif).map(|(first, _)| *first));
                         int(start
                             .filter(|s| *s <= request.as_of)
                             .map(|s| (request.as_of - s).num_days()))
                     }
+                    "idle_days" => int(first_last
+                        .get(cif)
+                        .map(|(_, last)| (request.as_of - *last).num_days())),
                     // No opportunities exist yet: their open amount × probability is 0.
                     "expected_sales" => int(Some(0)),
                     "aum" => int(Some(b.on_date[0])),
@@ -139,7 +244,7 @@ pub async fn compute(
             }
             for (w, &window) in windows.iter().enumerate() {
                 let days = i64::from(window);
-                let tw = &t[w];
+                let tw = &t.windows[w];
                 let avg_deposit = rounded_div(i128::from(b.window_sums[0][w]), i128::from(days));
                 let avg_debt = rounded_div(i128::from(l.window_sums[0][w]), i128::from(days));
                 let fee_sum = fee.map_or(0, |f| f[w]);
@@ -181,13 +286,26 @@ pub async fn compute(
                             .then(|| l.window_sums[1][w] as f64 / l.window_sums[0][w] as f64),
                     ),
                     "avg_daily_deposit" => int(avg_deposit),
+                    // AUM is the balances kam's facts carry (deposits) until wealth holdings
+                    // arrive as facts; then it adds them and parts from avg_daily_deposit.
+                    "avg_aum" => int(avg_deposit),
+                    // Tasks, processes and service cases do not exist yet: none of each, and a
+                    // share of no cases is empty.
+                    "task_count" | "process_count" | "praise_count" | "complaint_count"
+                    | "suggestion_count" => int(Some(0)),
+                    "praise_share" | "complaint_share" | "suggestion_share" => None,
                     other => unreachable!("{other} has no windowed formula"),
                 };
                 push(spec.code, Some(window), value);
             }
         }
     }
-    Ok(out)
+    Ok(Computed {
+        values: out,
+        months: months.into_iter().map(|(first, _)| first).collect(),
+        monthly_contribution,
+        alert_facts,
+    })
 }
 
 /// The transaction aggregates of one customer in one window.
@@ -209,15 +327,29 @@ struct TxnWindow {
     last_inflow_day: Option<i64>,
 }
 
+/// One customer's transactions: the windows' aggregates and the recent outflow to other banks.
+#[derive(Debug, Clone)]
+struct CustomerTxns {
+    windows: Vec<TxnWindow>,
+    outflow: i64,
+}
+
 /// Per customer and day first (so distinct days are rows, not a DISTINCT), then per window.
 async fn transaction_aggregates(
     query: &FactQuery,
     request: &IndicatorRequest<'_>,
     d: i64,
     widest: i64,
-) -> Result<BTreeMap<String, Vec<TxnWindow>>, FactError> {
+) -> Result<BTreeMap<String, CustomerTxns>, FactError> {
     let windows = request.windows;
-    let start = d - widest + 1;
+    let outflow_days = i64::from(request.outflow_days);
+    let start = d - widest.max(outflow_days) + 1;
+    let own_banks: Vec<String> = request
+        .own_banks
+        .iter()
+        .map(|b| sql_text(b))
+        .chain([sql_text("")])
+        .collect();
     let mut columns = String::new();
     for w in windows {
         let s = d - i64::from(*w) + 1;
@@ -238,6 +370,10 @@ async fn transaction_aggregates(
              , MAX(CASE WHEN day >= {s} AND in_n > 0 THEN day END) AS in_last_{w}"
         );
     }
+    columns += &format!(
+        ", SUM(CASE WHEN day >= {} THEN out_other END) AS outflow",
+        d - outflow_days + 1
+    );
     let currency = sql_text(request.currency);
     let sql = format!(
         "WITH daily AS ( \
@@ -249,13 +385,16 @@ async fn transaction_aggregates(
              SUM(CASE WHEN reversal THEN amount_minor ELSE 0 END) AS rev_amount, \
              SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN 1 ELSE 0 END) AS in_n, \
              SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor ELSE 0 END) AS in_amount, \
-             MAX(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor END) AS in_max \
+             MAX(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor END) AS in_max, \
+             SUM(CASE WHEN NOT reversal AND direction = 'debit' \
+               AND counterparty_bank NOT IN ({own}) THEN amount_minor ELSE 0 END) AS out_other \
            FROM \"transaction\" \
            WHERE {range} AND currency = {currency} AND {committed} \
            GROUP BY cif_no, business_date) \
          SELECT cif_no{columns} FROM daily GROUP BY cif_no",
         range = query.date_range(start, d),
         committed = query.committed(),
+        own = own_banks.join(", "),
     );
     let batches = query.sql(&sql).await?;
     let mut out = BTreeMap::new();
@@ -282,20 +421,22 @@ async fn transaction_aggregates(
                     last_inflow_day: get(&format!("in_last_{w}")),
                 })
                 .collect();
-            out.insert(cif.value(row).to_owned(), windows);
+            let outflow = get("outflow").unwrap_or(0);
+            out.insert(cif.value(row).to_owned(), CustomerTxns { windows, outflow });
         }
     }
     Ok(out)
 }
 
-/// Each customer's first transaction that is not a reversal, up to the as-of date.
-async fn first_transactions(
+/// Each customer's first and last transaction that is not a reversal, up to the as-of date.
+async fn first_last_transactions(
     query: &FactQuery,
     request: &IndicatorRequest<'_>,
-) -> Result<BTreeMap<String, NaiveDate>, FactError> {
+) -> Result<BTreeMap<String, (NaiveDate, NaiveDate)>, FactError> {
     let d = epoch_day(request.as_of);
     let sql = format!(
-        "SELECT cif_no, MIN(CAST(CAST(business_date AS INT) AS BIGINT)) AS first_day \
+        "SELECT cif_no, MIN(CAST(CAST(business_date AS INT) AS BIGINT)) AS first_day, \
+           MAX(CAST(CAST(business_date AS INT) AS BIGINT)) AS last_day \
          FROM \"transaction\" WHERE {range} AND NOT reversal AND {committed} GROUP BY cif_no",
         range = query.date_range(i64::MIN / 4, d),
         committed = query.committed(),
@@ -305,10 +446,16 @@ async fn first_transactions(
     for batch in &query.sql(&sql).await? {
         let cif = &first_column_text(batch)?;
         for row in 0..batch.num_rows() {
-            if let Some(day) = int_at(batch, "first_day", row) {
+            if let (Some(first), Some(last)) = (
+                int_at(batch, "first_day", row),
+                int_at(batch, "last_day", row),
+            ) {
                 out.insert(
                     cif.value(row).to_owned(),
-                    epoch + chrono::Duration::days(day),
+                    (
+                        epoch + chrono::Duration::days(first),
+                        epoch + chrono::Duration::days(last),
+                    ),
                 );
             }
         }
@@ -316,11 +463,11 @@ async fn first_transactions(
     Ok(out)
 }
 
-/// Day-weighted sums of snapshot values per window, each snapshot holding until the item's next
-/// one (or the as-of date), and the values holding on the as-of date itself.
+/// Day-weighted sums of snapshot values per range of days, each snapshot holding until the item's
+/// next one (or the as-of date), and the values holding on the as-of date itself.
 #[derive(Debug, Clone)]
 struct Carried {
-    /// `[value][window]`: Σ value × days it held inside the window.
+    /// `[value][range]`: Σ value × days it held inside the range.
     window_sums: Vec<Vec<i64>>,
     /// `[value]`: the sum of the snapshots holding on the as-of date.
     on_date: Vec<i64>,
@@ -332,17 +479,19 @@ async fn carried_sums(
     table: &str,
     item: &str,
     values: &[&str],
+    ranges: &[Range],
     d: i64,
 ) -> Result<BTreeMap<String, Carried>, FactError> {
-    let windows = request.windows;
-    let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
     let end = d + 1;
+    let earliest = ranges.iter().map(|r| r.0).min().unwrap_or(d);
     let mut columns = String::new();
     for (v, value) in values.iter().enumerate() {
-        for w in windows {
-            let s = d - i64::from(*w) + 1;
+        for (r, (first, last)) in ranges.iter().enumerate() {
+            // A snapshot older than the range's start by more than CARRY_DAYS does not reach it.
             columns += &format!(
-                ", SUM({value} * GREATEST(0, LEAST(COALESCE(next_day, {end}), {end}) - GREATEST(day, {s}))) AS s{v}_{w}"
+                ", SUM(CASE WHEN day >= {carry} THEN {value} * GREATEST(0, LEAST(COALESCE(next_day, {end}), {stop}) - GREATEST(day, {first})) ELSE 0 END) AS s{v}_{r}",
+                carry = first - CARRY_DAYS,
+                stop = last + 1,
             );
         }
         columns += &format!(
@@ -356,7 +505,7 @@ async fn carried_sums(
              CAST(CAST(LEAD(business_date) OVER (PARTITION BY {item} ORDER BY business_date) AS INT) AS BIGINT) AS next_day \
            FROM \"{table}\" WHERE {range} AND currency = {currency} AND {committed}) \
          SELECT cif_no{columns} FROM s GROUP BY cif_no",
-        range = query.date_range(d - widest + 1 - CARRY_DAYS, d),
+        range = query.date_range(earliest - CARRY_DAYS, d),
         currency = sql_text(request.currency),
         committed = query.committed(),
     );
@@ -367,9 +516,8 @@ async fn carried_sums(
             let carried = Carried {
                 window_sums: (0..values.len())
                     .map(|v| {
-                        windows
-                            .iter()
-                            .map(|w| int_at(batch, &format!("s{v}_{w}"), row).unwrap_or(0))
+                        (0..ranges.len())
+                            .map(|r| int_at(batch, &format!("s{v}_{r}"), row).unwrap_or(0))
                             .collect()
                     })
                     .collect(),
@@ -425,27 +573,27 @@ async fn loans_on_date(
     Ok(out)
 }
 
-/// Fee income per window.
+/// Fee income per range of days.
 async fn fee_sums(
     query: &FactQuery,
     request: &IndicatorRequest<'_>,
-    d: i64,
+    ranges: &[Range],
 ) -> Result<BTreeMap<String, Vec<i64>>, FactError> {
-    let windows = request.windows;
-    let widest = i64::from(windows.iter().copied().max().unwrap_or(1));
-    let columns: String = windows
+    let d = epoch_day(request.as_of);
+    let earliest = ranges.iter().map(|r| r.0).min().unwrap_or(d);
+    let columns: String = ranges
         .iter()
-        .map(|w| {
-            let s = d - i64::from(*w) + 1;
+        .enumerate()
+        .map(|(r, (first, last))| {
             format!(
-                ", SUM(CASE WHEN CAST(business_date AS INT) >= {s} THEN amount_minor END) AS f_{w}"
+                ", SUM(CASE WHEN CAST(business_date AS INT) BETWEEN {first} AND {last} THEN amount_minor END) AS f_{r}"
             )
         })
         .collect();
     let sql = format!(
         "SELECT cif_no{columns} FROM \"fee\" WHERE {range} AND currency = {currency} AND {committed} \
          GROUP BY cif_no",
-        range = query.date_range(d - widest + 1, d),
+        range = query.date_range(earliest, d),
         currency = sql_text(request.currency),
         committed = query.committed(),
     );
@@ -455,9 +603,8 @@ async fn fee_sums(
         for row in 0..batch.num_rows() {
             out.insert(
                 cif.value(row).to_owned(),
-                windows
-                    .iter()
-                    .map(|w| int_at(batch, &format!("f_{w}"), row).unwrap_or(0))
+                (0..ranges.len())
+                    .map(|r| int_at(batch, &format!("f_{r}"), row).unwrap_or(0))
                     .collect(),
             );
         }

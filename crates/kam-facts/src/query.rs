@@ -24,6 +24,8 @@ pub struct FactQuery {
     context: SessionContext,
     /// `batch_id IN (…)` of the committed batches (or `FALSE` when there are none).
     committed: String,
+    /// The earliest day of any fact folder (committed or not: an approximation of coverage).
+    first_date: Option<chrono::NaiveDate>,
 }
 
 impl std::fmt::Debug for FactQuery {
@@ -78,7 +80,20 @@ impl FactQuery {
             let ids: Vec<String> = committed.iter().map(|id| sql_text(id)).collect();
             format!("batch_id IN ({})", ids.join(", "))
         };
-        Ok(Self { context, committed })
+        let first_date = FactKind::ALL
+            .iter()
+            .filter_map(|kind| first_partition(&root.join(kind.as_str())))
+            .min();
+        Ok(Self {
+            context,
+            committed,
+            first_date,
+        })
+    }
+
+    /// The earliest day any fact folder holds: where the facts' coverage begins.
+    pub fn first_date(&self) -> Option<chrono::NaiveDate> {
+        self.first_date
     }
 
     /// The filter that keeps only committed batches' rows.
@@ -137,4 +152,19 @@ fn has_parquet(dir: &Path) -> bool {
             name.ends_with(".parquet")
         }
     })
+}
+
+/// The earliest `date=YYYY-MM-DD` folder under a fact kind's directory.
+fn first_partition(dir: &Path) -> Option<chrono::NaiveDate> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name();
+            let date = name
+                .to_str()?
+                .strip_prefix(&format!("{PARTITION}="))?
+                .to_owned();
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()
+        })
+        .min()
 }

@@ -7,7 +7,11 @@
 //! date format, nulls empty. Reading is one record batch at a time, so memory does not grow with
 //! the file.
 
-use std::{fmt::Write as _, fs::File, path::Path};
+use std::{
+    fmt::Write as _,
+    fs::File,
+    path::{Path, PathBuf},
+};
 
 use std::sync::Arc;
 
@@ -40,7 +44,7 @@ pub struct TextRows {
     cells: Vec<String>,
     rows_in_batch: usize,
     next_in_batch: usize,
-    path: std::path::PathBuf,
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for TextRows {
@@ -159,7 +163,7 @@ pub struct TextTableWriter {
     columns: Vec<StringBuilder>,
     writer: ArrowWriter<File>,
     buffered: usize,
-    path: std::path::PathBuf,
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for TextTableWriter {
@@ -249,6 +253,63 @@ impl TextTableWriter {
             .map(|m| m.len())
             .map_err(|source| FactError::Io { path, source })
     }
+}
+
+/// The file of one as-of date's table of a batch result: `<root>/<kind>/as_of=D/<name>.parquet`.
+pub fn snapshot_path(root: &Path, kind: &str, as_of: chrono::NaiveDate, name: &str) -> PathBuf {
+    root.join(kind)
+        .join(format!("as_of={as_of}"))
+        .join(format!("{name}.parquet"))
+}
+
+/// Writes one as-of date's table of text cells (the batch's classifications and alerts) through a
+/// temp file and a rename, replacing an earlier run of the same date. Returns the bytes written.
+pub fn write_text_snapshot(
+    root: &Path,
+    kind: &str,
+    as_of: chrono::NaiveDate,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<u64, FactError> {
+    let path = snapshot_path(root, kind, as_of, name);
+    let dir = path.parent().expect("a snapshot has a directory");
+    std::fs::create_dir_all(dir).map_err(|source| FactError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let temp = dir.join(format!(".{name}.parquet.tmp"));
+    let mut writer = TextTableWriter::create(&temp, header)?;
+    for row in rows {
+        writer.write(row)?;
+    }
+    let bytes = writer.finish()?;
+    std::fs::rename(&temp, &path).map_err(|source| FactError::Io { path, source })?;
+    Ok(bytes)
+}
+
+/// A table of text: its header and its rows.
+pub type TextTable = (Vec<String>, Vec<Vec<String>>);
+
+/// Reads back a table `write_text_snapshot` wrote: its header and rows; `None` when the batch has
+/// not written it for that date.
+pub fn read_text_snapshot(
+    root: &Path,
+    kind: &str,
+    as_of: chrono::NaiveDate,
+    name: &str,
+) -> Result<Option<TextTable>, FactError> {
+    let path = snapshot_path(root, kind, as_of, name);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut rows = TextRows::open(&path, "%Y-%m-%d")?;
+    let columns = rows.columns().to_vec();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next_row()? {
+        out.push(row.to_vec());
+    }
+    Ok(Some((columns, out)))
 }
 
 #[cfg(test)]

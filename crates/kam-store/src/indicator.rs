@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::customer::CustomerKind;
+use kam_core::customer::{AccountType, CustomerKind};
 
 use crate::{
     Actor, Result, Store, audit,
@@ -26,12 +26,18 @@ pub struct StoredIndicator {
     pub value_real: Option<f64>,
 }
 
-/// A customer as the batch needs it: its number, kind and relationship start date.
+/// A customer as the batch needs it: its number, kind and relationship start date, the account
+/// type flagged in the master data, whether it belongs to a group and whether a lead RM is
+/// assigned on the batch date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchCustomer {
     pub cif_no: String,
+    pub name: String,
     pub kind: CustomerKind,
     pub since: Option<NaiveDate>,
+    pub flagged: AccountType,
+    pub group_member: bool,
+    pub has_lead_rm: bool,
 }
 
 /// One customer's tier for one month, with everything that decided it.
@@ -72,21 +78,38 @@ pub struct BatchRun {
 impl Store {
     /// Every customer, for the batch (a system run over the whole bank, not a user's read: no
     /// visibility scope applies, and nothing here reaches a page).
-    pub async fn batch_customers(&self) -> Result<Vec<BatchCustomer>> {
-        let rows = sqlx::query("select cif_no, kind, since from customer order by cif_no")
-            .fetch_all(self.pool())
-            .await?;
+    pub async fn batch_customers(&self, on: NaiveDate) -> Result<Vec<BatchCustomer>> {
+        let on = on.to_string();
+        let rows = Sql::new(
+            "select c.cif_no, c.kind, c.since, c.name, c.account_type, \
+               cast(case when exists (select 1 from group_member g where g.customer_id = c.id) \
+                 then 1 else 0 end as bigint), \
+               cast(case when exists (select 1 from rm_assignment a where a.customer_id = c.id \
+                 and a.role = 'lead' and a.effective_from <= ",
+        )
+        .bind(on.as_str())
+        .push(" and (a.effective_to is null or a.effective_to > ")
+        .bind(on.as_str())
+        .push(")) then 1 else 0 end as bigint) from customer c order by c.cif_no")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|row| {
                 let since: Option<String> = row.try_get(2)?;
                 let kind: String = row.try_get(1)?;
+                let flagged: String = row.try_get(4)?;
                 Ok(BatchCustomer {
                     cif_no: row.try_get(0)?,
+                    name: row.try_get(3)?,
                     kind: CustomerKind::parse(&kind).map_err(corrupt)?,
                     since: since
                         .as_deref()
                         .map(|text| parse_date("since", text))
                         .transpose()?,
+                    flagged: AccountType::parse(&flagged).map_err(corrupt)?,
+                    group_member: row.try_get::<i64, _>(5)? != 0,
+                    has_lead_rm: row.try_get::<i64, _>(6)? != 0,
                 })
             })
             .collect()
@@ -289,7 +312,9 @@ impl Store {
 }
 
 /// Every customer's id by customer number, read inside the writing transaction.
-async fn customer_ids(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<HashMap<String, i64>> {
+pub(crate) async fn customer_ids(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<HashMap<String, i64>> {
     sqlx::query("select cif_no, id from customer")
         .fetch_all(&mut **tx)
         .await?

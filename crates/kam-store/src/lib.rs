@@ -8,6 +8,7 @@
 
 mod audit;
 mod bulk;
+mod classification;
 mod customer;
 mod dialect;
 mod error;
@@ -36,6 +37,7 @@ use sqlx::{
 
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
+pub use classification::{AlertSync, StoredAlert, StoredClass, StoredFinding};
 pub use customer::{CustomerFilter, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 //! `kam batch`: wiring only — customers from the store, indicators from kam-facts over the
-//! committed facts, the snapshot to Parquet and the latest values back to the store, then each
-//! customer's tier for the month by kam-core's rules (starting from last month's tier).
+//! committed facts, the classifications from kam-core (`diagnose`), the snapshots to Parquet and
+//! the latest results and alerts back to the store.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -8,17 +8,21 @@ use std::{
     time::Instant,
 };
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use kam_core::{
-    customer::CustomerKind,
+    customer::AccountType,
+    diagnosis::{Diagnosis, Subject, diagnose},
     rules::Rules,
-    tier::{TierMove, TierState, monthly_step},
+    tier::{TierMove, TierState},
 };
 use kam_facts::{
     FactQuery,
     indicators::{IndicatorRequest, Measure, Spreads, compute, write_snapshot},
+    write_text_snapshot,
 };
-use kam_store::{Actor, Store, StoredIndicator, StoredTier};
+use kam_store::{
+    Actor, AlertSync, BatchCustomer, Store, StoredClass, StoredFinding, StoredIndicator, StoredTier,
+};
 
 /// What one run did, for the terminal.
 #[derive(Debug)]
@@ -32,10 +36,16 @@ pub struct Summary {
     /// Customers per tier (1 … 5) this month, and how many are on watch.
     pub tiers: [usize; 5],
     pub on_watch: usize,
+    /// Retail customers per retail tier: private banking, wealth, VIP.
+    pub retail_tiers: [usize; 3],
+    pub key_accounts: usize,
+    pub starred: usize,
+    pub alerts: AlertSync,
     pub seconds: f64,
 }
 
-/// Computes and stores every indicator for `as_of`.
+/// Computes, classifies and stores everything for `as_of`. The windows the rules read are
+/// computed whatever `windows` says.
 pub async fn run(
     store: &Store,
     facts_dir: &Path,
@@ -51,10 +61,14 @@ pub async fn run(
         stages.push((name, lap.elapsed().as_secs_f64()));
         lap = Instant::now();
     };
+    let mut windows = windows.to_vec();
+    windows.extend(rules.windows());
+    windows.sort_unstable();
+    windows.dedup();
     let started_at = chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
-    let customers = store.batch_customers().await?;
+    let customers = store.batch_customers(as_of).await?;
     let mut committed = Vec::new();
     for (_, ledger_kind) in crate::build::FACT_KINDS {
         committed.extend(store.committed_batch_ids(ledger_kind).await?);
@@ -69,15 +83,20 @@ pub async fn run(
         .collect();
     let request = IndicatorRequest {
         as_of,
-        windows,
+        windows: &windows,
         customers: &cifs,
         since: &since,
         currency: "CNY",
         spreads: Spreads::default(),
+        months: rules.customer_value.months,
+        outflow_days: rules.alerts.outflow.days,
+        own_banks: &rules.alerts.outflow.own_bank,
+        loan_lookback_days: rules.alerts.loan_class_lookback_days,
     };
-    let values = compute(&query, &request).await?;
+    let computed = compute(&query, &request).await?;
+    let values = &computed.values;
     stage("indicators");
-    let snapshot_bytes = write_snapshot(facts_dir, as_of, &values)?;
+    let snapshot_bytes = write_snapshot(facts_dir, as_of, values)?;
     stage("snapshot");
     let stored: Vec<StoredIndicator> = values
         .iter()
@@ -106,86 +125,321 @@ pub async fn run(
         .await?;
     stage("store");
 
-    // Tiers: the rule's indicator per customer, then the month's step from last month's tier.
+    // Classifications: this month's tier starts from last month's (hysteresis).
     let month = as_of.format("%Y-%m").to_string();
-    let last_month = (as_of - chrono::Duration::days(i64::from(chrono::Datelike::day(&as_of))))
+    let last_month = (as_of - chrono::Duration::days(i64::from(as_of.day())))
         .format("%Y-%m")
         .to_string();
     let previous = store.tiers_of_month(&last_month).await?;
-    let by_key: HashMap<(&str, &str, Option<u32>), Option<i64>> = values
+    let manual = store.manual_scores(&rules.scoring.id).await?;
+    let by_key: HashMap<(&str, &str, Option<u32>), i64> = values
         .iter()
-        .map(|v| {
-            let int = match v.value {
-                Some(Measure::Int(n)) => Some(n),
-                _ => None,
-            };
-            ((v.cif_no.as_str(), v.code, v.window_days), int)
+        .filter_map(|v| match v.value {
+            Some(Measure::Int(n)) => Some(((v.cif_no.as_str(), v.code, v.window_days), n)),
+            _ => None,
         })
         .collect();
-    let mut tiers = [0usize; 5];
-    let mut on_watch = 0;
-    let stored_tiers: Vec<StoredTier> = customers
+    let subjects: Vec<Subject> = customers
         .iter()
-        .map(|c| {
-            let rule = if c.kind == CustomerKind::Individual {
-                &rules.retail
-            } else {
-                &rules.corporate
-            };
-            let value = by_key
-                .get(&(c.cif_no.as_str(), rule.indicator.code, rule.window))
-                .copied()
-                .flatten();
-            let measured = rule.scale.measure(value);
-            let before = previous.get(&c.cif_no).map(|t| TierState {
-                tier: usize::try_from(t.tier - 1).unwrap_or(4).min(4),
-                months_below: u32::try_from(t.months_below).unwrap_or(0),
-            });
-            let (state, movement) = monthly_step(before, measured, rules.watch_months);
-            let watch = state.on_watch(rules.watch_months);
-            tiers[state.tier] += 1;
-            on_watch += usize::from(watch);
-            StoredTier {
-                cif_no: c.cif_no.clone(),
-                month: month.clone(),
-                as_of,
-                tier: state.tier as i64 + 1,
-                tier_name: rule.scale.names[state.tier].clone(),
-                months_below: i64::from(state.months_below),
-                on_watch: watch,
-                movement: match movement {
-                    TierMove::New => "new",
-                    TierMove::Upgraded => "upgraded",
-                    TierMove::Held => "held",
-                    TierMove::Below { .. } => "below",
-                    TierMove::Downgraded => "downgraded",
-                }
-                .to_owned(),
-                measured_tier: measured as i64 + 1,
-                rule_id: rules.id.clone(),
-                rule_version: i64::from(rules.version),
-                indicator: rule.column(),
-                value_int: value,
-                bars: rule
-                    .scale
-                    .bars
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            }
-        })
+        .map(|c| subject(c, &previous, &computed))
         .collect();
-    store.save_tiers(actor, &month, &stored_tiers).await?;
-    stage("tiers");
-    Ok(Summary {
-        tiers,
-        on_watch,
+    let diagnoses = diagnose(
+        rules,
+        &subjects,
+        |cif, code, window| by_key.get(&(cif, code, window)).copied(),
+        |cif, criterion| manual.get(&(cif.to_owned(), criterion.to_owned())).copied(),
+    );
+    let months: Vec<String> = computed
+        .months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    let results = Results::assemble(rules, as_of, &month, &months, &subjects, &diagnoses);
+    stage("classify");
+    store.save_tiers(actor, &month, &results.tiers).await?;
+    store.save_classes(actor, as_of, &results.classes).await?;
+    let alerts = store
+        .sync_alerts(
+            actor,
+            as_of,
+            &rules.id,
+            i64::from(rules.version),
+            &results.findings,
+        )
+        .await?;
+    results.write_history(facts_dir, as_of)?;
+    stage("results");
+
+    let mut summary = Summary {
+        tiers: [0; 5],
+        on_watch: 0,
+        retail_tiers: [0; 3],
+        key_accounts: 0,
+        starred: 0,
+        alerts,
         stages,
         customers: cifs.len(),
         values: values.len(),
         stored: written,
         snapshot_bytes,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    };
+    for (t, d) in results.tiers.iter().zip(&diagnoses) {
+        summary.tiers[d.state.tier] += 1;
+        summary.on_watch += usize::from(t.on_watch);
+        if let Some(r) = d.retail_tier {
+            summary.retail_tiers[r as usize] += 1;
+        }
+        summary.key_accounts += usize::from(d.key_account);
+        summary.starred += usize::from(d.board.as_ref().is_some_and(|b| b.starred));
+    }
+    Ok(summary)
 }
+
+fn subject(
+    c: &BatchCustomer,
+    previous: &HashMap<String, StoredTier>,
+    computed: &kam_facts::indicators::Computed,
+) -> Subject {
+    let facts = computed
+        .alert_facts
+        .get(&c.cif_no)
+        .copied()
+        .unwrap_or_default();
+    Subject {
+        cif_no: c.cif_no.clone(),
+        name: c.name.clone(),
+        kind: c.kind,
+        flagged: c.flagged,
+        group_member: c.group_member,
+        has_lead_rm: c.has_lead_rm,
+        previous: previous.get(&c.cif_no).map(|t| TierState {
+            tier: usize::try_from(t.tier - 1).unwrap_or(4).min(4),
+            months_below: u32::try_from(t.months_below).unwrap_or(0),
+        }),
+        monthly_contribution: computed
+            .monthly_contribution
+            .get(&c.cif_no)
+            .cloned()
+            .unwrap_or_default(),
+        outflow: facts.outflow,
+        prior_worst_loan_class: facts.prior_worst_loan_class,
+    }
+}
+
+/// The store's rows for one date's diagnoses, and the same as Parquet history.
+struct Results {
+    tiers: Vec<StoredTier>,
+    classes: Vec<StoredClass>,
+    findings: Vec<StoredFinding>,
+}
+
+fn movement_code(movement: TierMove) -> &'static str {
+    match movement {
+        TierMove::New => "new",
+        TierMove::Upgraded => "upgraded",
+        TierMove::Held => "held",
+        TierMove::Below { .. } => "below",
+        TierMove::Downgraded => "downgraded",
+    }
+}
+
+fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map_or(String::new(), |v| v.to_string())
+}
+
+impl Results {
+    fn assemble(
+        rules: &Rules,
+        as_of: NaiveDate,
+        month: &str,
+        months: &[String],
+        subjects: &[Subject],
+        diagnoses: &[Diagnosis],
+    ) -> Self {
+        let mut tiers = Vec::with_capacity(subjects.len());
+        let mut classes = Vec::with_capacity(subjects.len());
+        let mut findings = Vec::new();
+        for (s, d) in subjects.iter().zip(diagnoses) {
+            let rule = rules.tier_rule(s.kind);
+            tiers.push(StoredTier {
+                cif_no: s.cif_no.clone(),
+                month: month.to_owned(),
+                as_of,
+                tier: d.state.tier as i64 + 1,
+                tier_name: rule.scale.names[d.state.tier].clone(),
+                months_below: i64::from(d.state.months_below),
+                on_watch: d.state.on_watch(rules.watch_months),
+                movement: movement_code(d.movement).to_owned(),
+                measured_tier: d.measured as i64 + 1,
+                rule_id: rules.id.clone(),
+                rule_version: i64::from(rules.version),
+                indicator: rule.column(),
+                value_int: d.tier_value,
+                bars: join(rule.scale.bars),
+            });
+            let board = d.board.as_ref();
+            classes.push(StoredClass {
+                cif_no: s.cif_no.clone(),
+                as_of,
+                rule_id: rules.id.clone(),
+                rule_version: i64::from(rules.version),
+                retail_tier: d.retail_tier.map(|t| t.code().to_owned()),
+                retail_tier_name: d.retail_tier.map(|t| rules.retail_tiers.name(t).to_owned()),
+                retail_indicator: kam_core::rules::column(
+                    rules.retail_tiers.indicator,
+                    rules.retail_tiers.window,
+                ),
+                retail_value: d.retail_value,
+                account_types: join(d.account_types.iter().map(|t| AccountType::as_str(*t))),
+                key_account: d.key_account,
+                value_months: join(
+                    months
+                        .iter()
+                        .zip(&s.monthly_contribution)
+                        .map(|(m, fen)| format!("{m}={fen}")),
+                ),
+                value_total: d.value_total,
+                value_slope: d.value_slope,
+                value_trend: d.value_trend.code().to_owned(),
+                value_score: i64::from(d.value_score),
+                board: board.map(|_| rules.scoring.id.clone()),
+                board_scores: board.map(|b| {
+                    join(rules.scoring.criteria.iter().zip(&b.scores).map(|(c, s)| {
+                        format!("{}={}", c.code, s.map_or("-".to_owned(), |s| s.to_string()))
+                    }))
+                }),
+                board_total: board.map(|b| b.total),
+                board_average: board.and_then(|b| b.average),
+                starred: board.is_some_and(|b| b.starred),
+            });
+            for f in &d.findings {
+                findings.push(StoredFinding {
+                    cif_no: s.cif_no.clone(),
+                    kind: f.kind.code().to_owned(),
+                    tier: d.state.tier as i64 + 1,
+                    evidence: f.evidence.clone(),
+                    thresholds: f.thresholds.clone(),
+                });
+            }
+        }
+        Self {
+            tiers,
+            classes,
+            findings,
+        }
+    }
+
+    /// Every date's tiers, classifications, stars and findings as Parquet under
+    /// `<facts>/classification/as_of=D/`, with their explanations.
+    fn write_history(&self, facts_dir: &Path, as_of: NaiveDate) -> anyhow::Result<()> {
+        let rows: Vec<Vec<String>> = self
+            .tiers
+            .iter()
+            .zip(&self.classes)
+            .map(|(t, c)| {
+                vec![
+                    t.cif_no.clone(),
+                    t.tier.to_string(),
+                    t.tier_name.clone(),
+                    u8::from(t.on_watch).to_string(),
+                    t.movement.clone(),
+                    t.measured_tier.to_string(),
+                    t.indicator.clone(),
+                    text(t.value_int),
+                    t.bars.clone(),
+                    text(c.retail_tier.clone()),
+                    text(c.retail_tier_name.clone()),
+                    c.retail_indicator.clone(),
+                    text(c.retail_value),
+                    c.account_types.clone(),
+                    u8::from(c.key_account).to_string(),
+                    c.value_months.clone(),
+                    c.value_total.to_string(),
+                    text(c.value_slope),
+                    c.value_trend.clone(),
+                    c.value_score.to_string(),
+                    text(c.board.clone()),
+                    text(c.board_scores.clone()),
+                    text(c.board_total),
+                    text(c.board_average),
+                    u8::from(c.starred).to_string(),
+                    c.rule_id.clone(),
+                    c.rule_version.to_string(),
+                ]
+            })
+            .collect();
+        write_text_snapshot(
+            facts_dir,
+            "classification",
+            as_of,
+            "customers",
+            &CLASS_HEADER,
+            &rows,
+        )?;
+        let rows: Vec<Vec<String>> = self
+            .findings
+            .iter()
+            .map(|f| {
+                vec![
+                    f.cif_no.clone(),
+                    f.kind.clone(),
+                    f.tier.to_string(),
+                    f.evidence.clone(),
+                    f.thresholds.clone(),
+                ]
+            })
+            .collect();
+        write_text_snapshot(
+            facts_dir,
+            "classification",
+            as_of,
+            "findings",
+            &FINDING_HEADER,
+            &rows,
+        )?;
+        Ok(())
+    }
+}
+
+/// The columns of `classification/as_of=D/customers.parquet` (docs/rules.md).
+pub const CLASS_HEADER: [&str; 27] = [
+    "cif_no",
+    "tier",
+    "tier_name",
+    "on_watch",
+    "movement",
+    "measured_tier",
+    "tier_indicator",
+    "tier_value",
+    "tier_bars",
+    "retail_tier",
+    "retail_tier_name",
+    "retail_indicator",
+    "retail_value",
+    "account_types",
+    "key_account",
+    "value_months",
+    "value_total",
+    "value_slope",
+    "value_trend",
+    "value_score",
+    "board",
+    "board_scores",
+    "board_total",
+    "board_average",
+    "starred",
+    "rule_id",
+    "rule_version",
+];
+
+/// The columns of `classification/as_of=D/findings.parquet`: the alert conditions that held on D.
+pub const FINDING_HEADER: [&str; 5] = ["cif_no", "kind", "tier", "evidence", "thresholds"];

@@ -1,18 +1,140 @@
-//! `kam export indicators|pareto`: wiring only — the snapshot of a date from kam-facts, the
-//! customers the exporting user may see from the store (visibility decided by kam-core, applied by
-//! kam-store), the 80/20 rule from kam-core, one CSV row per customer, and the export in the audit
-//! trail.
+//! `kam export indicators|tiers|alerts|pareto`: wiring only — a date's snapshot from kam-facts
+//! or the alerts from the store, limited to the customers the exporting user may see (visibility
+//! decided by kam-core, applied by kam-store), the 80/20 rule from kam-core, one row per customer
+//! as CSV, Excel or Parquet, and the export in the audit trail.
 
 use std::{collections::HashSet, path::Path};
 
 use chrono::NaiveDate;
+use kam_core::visibility::Scope;
 use kam_store::{Actor, CustomerFilter, Store};
 
-/// A date's snapshot limited to what the exporting user may see, and who the actor is.
+/// The file formats of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Parquet,
+}
+
+impl Format {
+    /// The flag when given, else the output file's extension, else CSV.
+    pub fn resolve(flag: Option<Format>, out: &Path) -> Format {
+        flag.unwrap_or_else(|| {
+            match out
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("xlsx") => Format::Xlsx,
+                Some("parquet") => Format::Parquet,
+                _ => Format::Csv,
+            }
+        })
+    }
+}
+
+/// Writes a table: CSV (UTF-8), an Excel workbook (integers as numbers, everything else as
+/// text; the first column, the customer number, always text) or Parquet (text columns, empty
+/// cells null). Returns the rows written.
+pub fn write_table(
+    format: Format,
+    out: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> anyhow::Result<usize> {
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_path(out)?;
+            writer.write_record(header)?;
+            for row in rows {
+                writer.write_record(row)?;
+            }
+            writer.flush()?;
+        }
+        Format::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (c, name) in header.iter().enumerate() {
+                sheet.write_string(0, col(c)?, name)?;
+            }
+            // Excel's numbers are doubles: only integers it holds exactly become numbers.
+            const EXACT: i64 = 1 << 53;
+            for (r, row) in rows.iter().enumerate() {
+                let r = u32::try_from(r + 1)?;
+                for (c, cell) in row.iter().enumerate() {
+                    match cell.parse::<i64>() {
+                        Ok(n) if c > 0 && n.abs() < EXACT => {
+                            sheet.write_number(r, col(c)?, n as f64)?;
+                        }
+                        _ if cell.is_empty() => {}
+                        _ => {
+                            sheet.write_string(r, col(c)?, cell)?;
+                        }
+                    }
+                }
+            }
+            book.save(out)?;
+        }
+        Format::Parquet => {
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut writer = kam_facts::TextTableWriter::create(out, &names)?;
+            for row in rows {
+                writer.write(row)?;
+            }
+            writer.finish()?;
+        }
+    }
+    Ok(rows.len())
+}
+
+fn col(c: usize) -> anyhow::Result<u16> {
+    u16::try_from(c).map_err(|_| anyhow::anyhow!("too many columns for a worksheet"))
+}
+
+/// Who exports, and what they may see: the user's scope with `--as-user`, else the command
+/// line's whole-bank scope as a system actor.
+async fn exporter(
+    store: &Store,
+    as_of: NaiveDate,
+    as_user: Option<&str>,
+) -> anyhow::Result<(Actor, Scope)> {
+    Ok(match as_user {
+        Some(username) => {
+            let user = store.user_by_username(username).await?;
+            let scope = store.scope_for(&user, as_of).await?;
+            (Actor::user(user.id, user.username.as_str()), scope)
+        }
+        None => (Actor::system("export"), Scope::system(as_of)),
+    })
+}
+
+/// The customer numbers a scope admits (the store applies kam-core's rule).
+async fn visible_cifs(store: &Store, scope: &Scope) -> anyhow::Result<HashSet<String>> {
+    let filter = CustomerFilter {
+        limit: i64::MAX,
+        ..CustomerFilter::default()
+    };
+    Ok(store
+        .find_customers(scope, &filter)
+        .await?
+        .into_iter()
+        .map(|c| c.cif_no.to_string())
+        .collect())
+}
+
+/// A date's indicator snapshot limited to what the exporting user may see.
 struct Visible {
     actor: Actor,
     columns: Vec<String>,
     rows: Vec<(String, Vec<String>)>,
+}
+
+fn not_run(as_of: NaiveDate) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{as_of} 没有批处理结果，请先运行 kam batch --as-of {as_of} / no batch results for {as_of}; run kam batch --as-of {as_of} first"
+    )
 }
 
 async fn visible_snapshot(
@@ -22,31 +144,13 @@ async fn visible_snapshot(
     as_user: Option<&str>,
 ) -> anyhow::Result<Visible> {
     let Some((columns, rows)) = kam_facts::indicators::read_snapshot(facts_dir, as_of)? else {
-        anyhow::bail!(
-            "{as_of} 没有批处理结果，请先运行 kam batch --as-of {as_of} / no batch results for {as_of}; run kam batch --as-of {as_of} first"
-        );
+        return Err(not_run(as_of));
     };
-    let (actor, visible): (Actor, Option<HashSet<String>>) = match as_user {
-        Some(username) => {
-            let user = store.user_by_username(username).await?;
-            let scope = store.scope_for(&user, as_of).await?;
-            let filter = CustomerFilter {
-                limit: i64::MAX,
-                ..CustomerFilter::default()
-            };
-            let visible = store
-                .find_customers(&scope, &filter)
-                .await?
-                .into_iter()
-                .map(|c| c.cif_no.to_string())
-                .collect();
-            (Actor::user(user.id, user.username.as_str()), Some(visible))
-        }
-        None => (Actor::system("export"), None),
-    };
+    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let visible = visible_cifs(store, &scope).await?;
     let rows = rows
         .into_iter()
-        .filter(|(cif, _)| visible.as_ref().is_none_or(|v| v.contains(cif)))
+        .filter(|(cif, _)| visible.contains(cif))
         .collect();
     Ok(Visible {
         actor,
@@ -55,39 +159,169 @@ async fn visible_snapshot(
     })
 }
 
-/// Writes `out` and returns the number of customers in it.
+/// What one export wrote, for the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    pub rows: usize,
+    pub format: Format,
+}
+
+/// Every indicator of a date: one row per customer, the customer number first, then a column per
+/// indicator and window, money in fen.
 pub async fn indicators(
     store: &Store,
     facts_dir: &Path,
     as_of: NaiveDate,
     as_user: Option<&str>,
+    format: Format,
     out: &Path,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Written> {
     let Visible {
         actor,
         columns,
         rows,
     } = visible_snapshot(store, facts_dir, as_of, as_user).await?;
-    let mut writer = csv::Writer::from_path(out)?;
     let mut header = vec!["cif_no".to_owned()];
     header.extend(columns);
-    writer.write_record(&header)?;
-    let mut written = 0;
-    for (cif, cells) in rows {
-        writer.write_record(std::iter::once(cif).chain(cells))?;
-        written += 1;
-    }
-    writer.flush()?;
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(cif, cells)| std::iter::once(cif).chain(cells).collect())
+        .collect();
+    let written = write_table(format, out, &header, &rows)?;
+    audit(
+        store,
+        &actor,
+        "indicator_value",
+        &as_of.to_string(),
+        written,
+        out,
+    )
+    .await?;
+    Ok(Written {
+        rows: written,
+        format,
+    })
+}
+
+/// Each customer's tier, retail tier, account types, value and board of a date, with what decided
+/// them (the batch's `classification/as_of=D/customers.parquet`).
+pub async fn tiers(
+    store: &Store,
+    facts_dir: &Path,
+    as_of: NaiveDate,
+    as_user: Option<&str>,
+    format: Format,
+    out: &Path,
+) -> anyhow::Result<Written> {
+    let Some((header, rows)) =
+        kam_facts::read_text_snapshot(facts_dir, "classification", as_of, "customers")?
+    else {
+        return Err(not_run(as_of));
+    };
+    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let visible = visible_cifs(store, &scope).await?;
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .filter(|row| row.first().is_some_and(|cif| visible.contains(cif)))
+        .collect();
+    let written = write_table(format, out, &header, &rows)?;
+    audit(
+        store,
+        &actor,
+        "customer_class",
+        &as_of.to_string(),
+        written,
+        out,
+    )
+    .await?;
+    Ok(Written {
+        rows: written,
+        format,
+    })
+}
+
+/// The alerts active on a date (raised on or before it, not cleared by it), with their status,
+/// evidence and thresholds.
+pub async fn alerts(
+    store: &Store,
+    as_of: NaiveDate,
+    as_user: Option<&str>,
+    format: Format,
+    out: &Path,
+) -> anyhow::Result<Written> {
+    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let header: Vec<String> = [
+        "cif_no",
+        "customer_name",
+        "kind",
+        "kind_zh",
+        "status",
+        "tier",
+        "raised_on",
+        "last_seen_on",
+        "cleared_on",
+        "evidence",
+        "thresholds",
+        "rule_id",
+        "rule_version",
+        "handled_by",
+        "note",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows: Vec<Vec<String>> = store
+        .alerts(&scope, false)
+        .await?
+        .into_iter()
+        .filter(|a| a.raised_on <= as_of && a.cleared_on.is_none_or(|c| c > as_of))
+        .map(|a| {
+            let zh = kam_core::alert::AlertKind::parse(&a.kind).map_or("", |k| k.zh());
+            vec![
+                a.cif_no,
+                a.customer_name,
+                a.kind,
+                zh.to_owned(),
+                a.status,
+                a.tier.to_string(),
+                a.raised_on.to_string(),
+                a.last_seen_on.to_string(),
+                a.cleared_on.map_or(String::new(), |d| d.to_string()),
+                a.evidence,
+                a.thresholds,
+                a.rule_id,
+                a.rule_version.to_string(),
+                a.handled_by.unwrap_or_default(),
+                a.note.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let written = write_table(format, out, &header, &rows)?;
+    audit(store, &actor, "alert", &as_of.to_string(), written, out).await?;
+    Ok(Written {
+        rows: written,
+        format,
+    })
+}
+
+/// Every export is in the audit trail: who, what, which date, how many rows, where to.
+async fn audit(
+    store: &Store,
+    actor: &Actor,
+    entity: &str,
+    key: &str,
+    rows: usize,
+    out: &Path,
+) -> anyhow::Result<()> {
     store
         .record_event(
-            &actor,
+            actor,
             "export",
-            "indicator_value",
-            &as_of.to_string(),
-            &format!("{written} customers → {}", out.display()),
+            entity,
+            key,
+            &format!("{rows} rows → {}", out.display()),
         )
         .await?;
-    Ok(written)
+    Ok(())
 }
 
 /// What `pareto` found, for the terminal.
@@ -109,6 +343,7 @@ pub async fn pareto(
     as_of: NaiveDate,
     as_user: Option<&str>,
     indicator: &str,
+    format: Format,
     out: &Path,
 ) -> anyhow::Result<ParetoSummary> {
     let Visible {
@@ -138,37 +373,43 @@ pub async fn pareto(
         values.push((cif.clone(), value));
     }
     let result = kam_core::pareto::pareto(&values);
-    let mut writer = csv::Writer::from_path(out)?;
-    writer.write_record([
+    let header: Vec<String> = [
         "rank",
         "cif_no",
         indicator,
         "share",
         "cumulative_share",
         "class",
-    ])?;
+    ]
+    .map(String::from)
+    .to_vec();
     let mut class_counts = [0usize; 3];
-    for (rank, r) in result.ranked.iter().enumerate() {
-        class_counts[r.class as usize] += 1;
-        writer.write_record([
-            (rank + 1).to_string(),
-            r.key.clone(),
-            r.value.to_string(),
-            format!("{:.6}", r.share),
-            format!("{:.6}", r.cumulative_share),
-            r.class.as_str().to_owned(),
-        ])?;
-    }
-    writer.flush()?;
-    store
-        .record_event(
-            &actor,
-            "export",
-            "pareto",
-            &format!("{as_of} {indicator}"),
-            &format!("{} customers → {}", result.ranked.len(), out.display()),
-        )
-        .await?;
+    let rows: Vec<Vec<String>> = result
+        .ranked
+        .iter()
+        .enumerate()
+        .map(|(rank, r)| {
+            class_counts[r.class as usize] += 1;
+            vec![
+                (rank + 1).to_string(),
+                r.key.clone(),
+                r.value.to_string(),
+                format!("{:.6}", r.share),
+                format!("{:.6}", r.cumulative_share),
+                r.class.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    write_table(format, out, &header, &rows)?;
+    audit(
+        store,
+        &actor,
+        "pareto",
+        &format!("{as_of} {indicator}"),
+        rows.len(),
+        out,
+    )
+    .await?;
     Ok(ParetoSummary {
         customers: result.ranked.len(),
         total: result.total,

@@ -85,31 +85,39 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ExportCommand {
-    /// Every indicator of a date as CSV: the customer number, then one column per indicator code
-    /// (windows suffixed, e.g. txn_count_30d), money in fen. Recorded in the audit trail. 导出指标。
-    Indicators {
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        as_of: NaiveDate,
-        /// Only the customers this user may see (default: everything, as an administrator's export).
-        /// 按该用户的可见范围导出。
-        #[arg(long, value_name = "LOGIN")]
-        as_user: Option<String>,
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    /// Every indicator of a date: the customer number, then one column per indicator code
+    /// (windows suffixed, e.g. txn_count_30d), money in fen. 导出指标。
+    Indicators(ExportArgs),
+    /// Each customer's tier, retail tier, account types, customer value and scoring board of a
+    /// date, with the rule, indicator, value and bars that decided them. 导出分类结果。
+    Tiers(ExportArgs),
+    /// The alerts active on a date with their status, evidence and thresholds. 导出预警。
+    Alerts(ExportArgs),
     /// The 80/20 rule on one indicator of a date (e.g. contribution_365d): rank, share, cumulative
-    /// share and ABC class per customer as CSV; Gini and the top 20%'s share printed. 帕累托分析。
+    /// share and ABC class per customer; Gini and the top 20%'s share printed. 帕累托分析。
     Pareto {
-        #[arg(long, value_name = "DATE", value_parser = parse_date)]
-        as_of: NaiveDate,
         /// An indicator column of the export, windows suffixed. 指标列。
         #[arg(long, default_value = "contribution_365d")]
         indicator: String,
-        #[arg(long, value_name = "LOGIN")]
-        as_user: Option<String>,
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        #[command(flatten)]
+        export: ExportArgs,
     },
+}
+
+/// What every export takes. Every export is recorded in the audit trail.
+#[derive(Debug, Args)]
+struct ExportArgs {
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// Only the customers this user may see (default: everything, as the operator's export).
+    /// 按该用户的可见范围导出。
+    #[arg(long, value_name = "LOGIN")]
+    as_user: Option<String>,
+    /// csv, xlsx or parquet (default: from the file's extension, else csv). 文件格式。
+    #[arg(long, value_enum)]
+    format: Option<export::Format>,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -501,17 +509,6 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?,
                 None => kam_core::rules::Rules::builtin(),
             };
-            // The windows the tier rules read are always computed.
-            let mut windows = windows;
-            for window in [rules.corporate.window, rules.retail.window]
-                .into_iter()
-                .flatten()
-            {
-                if !windows.contains(&window) {
-                    windows.push(window);
-                }
-            }
-            windows.sort_unstable();
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),
@@ -530,46 +527,25 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 print_batch(as_of, &summary);
             }
         }
-        Command::Export(ExportCommand::Indicators {
-            as_of,
-            as_user,
-            out,
-        }) => {
+        Command::Export(ExportCommand::Pareto { indicator, export }) => {
             let store = open_store(&settings).await?;
-            let written = export::indicators(
-                &store,
-                &settings.facts_dir(),
-                as_of,
-                as_user.as_deref(),
-                &out,
-            )
-            .await?;
-            println!(
-                "已导出 {written} 个客户的指标 → {} / exported the indicators of {written} customers",
-                out.display()
-            );
-        }
-        Command::Export(ExportCommand::Pareto {
-            as_of,
-            indicator,
-            as_user,
-            out,
-        }) => {
-            let store = open_store(&settings).await?;
+            let format = export::Format::resolve(export.format, &export.out);
             let summary = export::pareto(
                 &store,
                 &settings.facts_dir(),
-                as_of,
-                as_user.as_deref(),
+                export.as_of,
+                export.as_user.as_deref(),
                 &indicator,
-                &out,
+                format,
+                &export.out,
             )
             .await?;
             let percent = |share: Option<f64>| {
                 share.map_or("—".to_owned(), |s| format!("{:.1}%", s * 100.0))
             };
             println!(
-                "{indicator} {as_of}: {} 个客户 customers, 合计 total {}, A/B/C = {}/{}/{}, 前 20% 客户占 top 20% hold {}, 基尼系数 Gini {} → {}",
+                "{indicator} {}: {} 个客户 customers, 合计 total {}, A/B/C = {}/{}/{}, 前 20% 客户占 top 20% hold {}, 基尼系数 Gini {} → {}",
+                export.as_of,
                 summary.customers,
                 summary.total,
                 summary.class_counts[0],
@@ -577,7 +553,38 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 summary.class_counts[2],
                 percent(summary.top20_share),
                 summary.gini.map_or("—".to_owned(), |g| format!("{g:.3}")),
-                out.display()
+                export.out.display()
+            );
+        }
+        Command::Export(command) => {
+            let store = open_store(&settings).await?;
+            let facts = settings.facts_dir();
+            let (what, zh, args) = match &command {
+                ExportCommand::Indicators(args) => ("indicators", "指标", args),
+                ExportCommand::Tiers(args) => ("tiers", "分类结果", args),
+                ExportCommand::Alerts(args) => ("alerts", "预警", args),
+                ExportCommand::Pareto { .. } => unreachable!("handled above"),
+            };
+            let format = export::Format::resolve(args.format, &args.out);
+            let (as_of, as_user, out) = (args.as_of, args.as_user.as_deref(), &args.out);
+            let written = match command {
+                ExportCommand::Indicators(_) => {
+                    export::indicators(&store, &facts, as_of, as_user, format, out).await?
+                }
+                ExportCommand::Tiers(_) => {
+                    export::tiers(&store, &facts, as_of, as_user, format, out).await?
+                }
+                ExportCommand::Alerts(_) => {
+                    export::alerts(&store, as_of, as_user, format, out).await?
+                }
+                ExportCommand::Pareto { .. } => unreachable!("handled above"),
+            };
+            println!(
+                "已导出{zh} {} 行 → {} / exported {what}: {} rows ({:?})",
+                written.rows,
+                out.display(),
+                written.rows,
+                written.format
             );
         }
         Command::Import(args) => match args.command {
@@ -905,6 +912,24 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
             .join(" / "),
         summary.on_watch
     );
+    println!(
+        "零售等级 retail tiers 私人银行/财富/贵宾: {} / {} / {}；重点客户 key accounts: {}；★: {}",
+        summary.retail_tiers[0],
+        summary.retail_tiers[1],
+        summary.retail_tiers[2],
+        summary.key_accounts,
+        summary.starred
+    );
+    if summary.alerts.skipped {
+        println!(
+            "预警 alerts: 已有更晚日期的预警，本日期不改动 / later nights already synced; left as they are"
+        );
+    } else {
+        println!(
+            "预警 alerts: 新增 raised {}，持续 continuing {}，解除 cleared {}",
+            summary.alerts.raised, summary.alerts.continuing, summary.alerts.cleared
+        );
+    }
     println!("stages 阶段: {}", stages.join(", "));
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use kam_facts::{
     BalanceRow, Direction, FactQuery, FactWriter, FeeRow, LoanRow, TransactionRow,
-    indicators::{IndicatorRequest, IndicatorValue, Measure, Spreads, compute},
+    indicators::{AlertFacts, IndicatorRequest, IndicatorValue, Measure, Spreads, compute},
 };
 
 fn day(text: &str) -> NaiveDate {
@@ -126,10 +126,15 @@ async fn values() -> BTreeMap<(String, String), Option<Measure>> {
         since: &since,
         currency: "CNY",
         spreads: Spreads::default(),
+        months: 0,
+        outflow_days: 0,
+        own_banks: &[],
+        loan_lookback_days: 0,
     };
     compute(&query, &request)
         .await
         .unwrap()
+        .values
         .into_iter()
         .map(
             |IndicatorValue {
@@ -197,6 +202,13 @@ async fn each_indicator_on_hand_made_facts() {
             ("avg_inflow_interval_days_30d", real(7.0)),
             // First transaction 2024-01-01: 31 + 29 days to 2024-03-01.
             ("tenure_days", int(60)),
+            // The last non-reversal transaction is T6 on the date itself.
+            ("idle_days", int(0)),
+            ("avg_aum_7d", int(142_857)),
+            // No tasks or service cases exist yet: none, and no share of none.
+            ("task_count_30d", int(0)),
+            ("complaint_count_7d", int(0)),
+            ("complaint_share_30d", None),
             // Balances 1,000.00 from 02-20 and 2,000.00 from 02-28, carried to the date:
             // 7 days: 4 × 100,000 + 3 × 200,000 = 1,000,000 / 7 = 142,857.14.
             ("avg_daily_deposit_7d", int(142_857)),
@@ -235,6 +247,7 @@ async fn each_indicator_on_hand_made_facts() {
             ("reversal_count_7d", int(1)),
             ("reversal_amount_7d", int(700)),
             ("tenure_days", None),
+            ("idle_days", None),
             ("avg_daily_deposit_30d", int(0)),
             ("utilisation", None),
             ("worst_loan_class", None),
@@ -249,6 +262,7 @@ async fn each_indicator_on_hand_made_facts() {
             ("avg_txn_amount_7d", int(1_234)),
             ("avg_txn_interval_days_7d", None),
             ("tenure_days", int(1)),
+            ("idle_days", int(1)),
         ],
     );
     // D: no facts at all, a relationship start date from the master data.
@@ -273,4 +287,85 @@ fn docs_indicators_documents_every_code_of_the_catalogue() {
         let row = format!("| `{}` | {} | {} |", spec.code, spec.zh, spec.en);
         assert!(doc.contains(&row), "docs/indicators.md lacks the row {row}");
     }
+}
+
+/// The customer-value months and the alerts' inputs on the same hand-made bank, plus a customer E
+/// whose debits go to other banks, to this bank, to no named bank and back (a reversal).
+#[tokio::test]
+async fn monthly_contribution_and_alert_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    write_facts(dir.path());
+    let facts = FactWriter::new(dir.path());
+    let to = |id: &str, direction: Direction, fen: i64, bank: &'static str, reversal: bool| {
+        TransactionRow {
+            counterparty_bank: bank.into(),
+            ..txn(id, "E", direction, fen, reversal)
+        }
+    };
+    let debit = Direction::Debit;
+    for (date, row) in [
+        ("2024-02-23", to("E1", debit, 1_000, "建设银行", false)),
+        ("2024-02-24", to("E2", debit, 30_000, "工商银行", false)),
+        ("2024-02-25", to("E3", debit, 500, "本行", false)),
+        ("2024-02-26", to("E4", debit, 700, "", false)),
+        ("2024-02-27", to("E5", debit, 900, "农业银行", true)),
+        (
+            "2024-03-01",
+            to("E6", Direction::Credit, 2_000, "招商银行", false),
+        ),
+    ] {
+        facts.write_day(day(date), "e", &[row]).unwrap();
+    }
+    let query = FactQuery::open(dir.path(), &["b1".to_owned(), "e".to_owned()])
+        .await
+        .unwrap();
+    let customers: Vec<String> = ["A", "E"].map(String::from).to_vec();
+    let own = ["本行".to_owned()];
+    let request = IndicatorRequest {
+        as_of: day("2024-03-01"),
+        windows: &[30],
+        customers: &customers,
+        since: &BTreeMap::new(),
+        currency: "CNY",
+        spreads: Spreads::default(),
+        months: 2,
+        outflow_days: 7,
+        own_banks: &own,
+        loan_lookback_days: 30,
+    };
+    let computed = compute(&query, &request).await.unwrap();
+    // March is not complete on 2024-03-01: the months are January and February.
+    assert_eq!(computed.months, [day("2024-01-01"), day("2024-02-01")]);
+    // January: only the loan snapshot of 01-31 (1,000,000 fen for one day of 31): average debt
+    // 32,258, margin 32,258 × 2.5% × 31/365 = 68. February: fees 50,000; average deposit
+    // (8 × 100,000 + 2 × 200,000) / 29 = 41,379, margin × 1.5% × 29/365 = 49; average debt
+    // (28 × 1,000,000 + 900,000) / 29 = 996,552, margin × 2.5% × 29/365 = 1,979.
+    assert_eq!(
+        computed.monthly_contribution["A"],
+        [68, 50_000 + 49 + 1_979]
+    );
+    assert_eq!(computed.monthly_contribution["E"], [0, 0]);
+    assert_eq!(
+        computed.alert_facts["A"],
+        AlertFacts {
+            outflow: 0,
+            prior_worst_loan_class: Some(1)
+        }
+    );
+    // Only E2: E1 is 8 days back, E3 goes to this bank, E4 to no named bank, E5 is a reversal.
+    assert_eq!(
+        computed.alert_facts["E"],
+        AlertFacts {
+            outflow: 30_000,
+            prior_worst_loan_class: None
+        }
+    );
+    let idle: BTreeMap<&str, Option<Measure>> = computed
+        .values
+        .iter()
+        .filter(|v| v.code == "idle_days")
+        .map(|v| (v.cif_no.as_str(), v.value))
+        .collect();
+    assert_eq!(idle["A"], Some(Measure::Int(0)));
+    assert_eq!(idle["E"], Some(Measure::Int(0)));
 }

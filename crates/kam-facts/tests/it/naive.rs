@@ -85,8 +85,12 @@ async fn datafusion_agrees_with_a_naive_computation_on_a_synthetic_bank() {
         since: &since,
         currency: "CNY",
         spreads: Spreads::default(),
+        months: 0,
+        outflow_days: 0,
+        own_banks: &[],
+        loan_lookback_days: 0,
     };
-    let got = compute(&query, &request).await.unwrap();
+    let got = compute(&query, &request).await.unwrap().values;
     let mut checked = 0;
     let mut with_transactions = 0;
     for value in &got {

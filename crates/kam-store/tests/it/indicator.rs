@@ -30,7 +30,10 @@ fn value(
 
 async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
     build(&store).await;
-    let customers = store.batch_customers().await.unwrap();
+    let customers = store
+        .batch_customers(crate::fixture::today())
+        .await
+        .unwrap();
     assert!(
         customers
             .iter()

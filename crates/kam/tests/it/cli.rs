@@ -77,6 +77,24 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         .collect();
     assert_eq!(counts.len(), 5);
     assert_eq!(counts.iter().sum::<usize>(), 460);
+    // Retail tiers, key accounts and stars, and the night's alerts, raised once.
+    assert!(out.contains("零售等级 retail tiers"), "{out}");
+    let raised = |text: &str| -> usize {
+        let at = text.find("新增 raised ").expect("an alert line") + "新增 raised ".len();
+        text[at..]
+            .split('，')
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let first_raised = raised(&out);
+    assert!(first_raised > 0, "the synthetic bank has drains: {out}");
+    let classification = std::path::Path::new(data)
+        .join("facts/classification")
+        .join(format!("as_of={as_of}"));
+    let classes = std::fs::read(classification.join("customers.parquet")).unwrap();
     let snapshot = std::path::Path::new(data)
         .join("facts/indicator")
         .join(format!("as_of={as_of}"))
@@ -93,6 +111,17 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         first,
         "identical snapshot"
     );
+    assert_eq!(
+        std::fs::read(classification.join("customers.parquet")).unwrap(),
+        classes,
+        "identical classifications"
+    );
+    assert_eq!(raised(&text(&rerun)), 0, "not raised again");
+    assert!(
+        text(&rerun).contains(&format!("持续 continuing {first_raised}，")),
+        "{}",
+        text(&rerun)
+    );
     let bad = kam(&[
         "--data-dir",
         data,
@@ -104,7 +133,8 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     ]);
     assert!(!bad.status.success());
     assert!(text(&bad).contains("1 to 3660"), "{}", text(&bad));
-    // Windows the tier rules need are computed even when not asked for.
+    // Windows the rules need (30, 90 and 365 days by the built-in rules) are computed even when
+    // not asked for.
     let narrow = kam(&[
         "--data-dir",
         data,
@@ -116,7 +146,7 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     ]);
     assert!(narrow.status.success(), "{}", text(&narrow));
     assert!(
-        text(&narrow).contains("460 customers, 17020 indicator values"),
+        text(&narrow).contains("460 customers, 36800 indicator values"),
         "{}",
         text(&narrow)
     );
@@ -203,6 +233,41 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     assert!(
         classes.windows(2).all(|w| w[0] <= w[1]),
         "A, then B, then C"
+    );
+    // Tiers as a workbook and as CSV, alerts as Parquet and CSV; a user's alerts are a subset.
+    let export_as = |what: &str, path: &std::path::Path, user: Option<&str>| {
+        let mut args = vec!["--data-dir", data, "export", what, "--as-of", &as_of];
+        if let Some(user) = user {
+            args.extend(["--as-user", user]);
+        }
+        args.extend(["--out", path.to_str().unwrap()]);
+        let done = kam(&args);
+        assert!(done.status.success(), "{}", text(&done));
+    };
+    let xlsx = dir.path().join("tiers.xlsx");
+    export_as("tiers", &xlsx, None);
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK"), "a zip");
+    let tiers_csv = dir.path().join("tiers.csv");
+    export_as("tiers", &tiers_csv, None);
+    let tiers_text = std::fs::read_to_string(&tiers_csv).unwrap();
+    assert!(tiers_text.starts_with("cif_no,tier,tier_name,on_watch,"));
+    assert_eq!(tiers_text.lines().count(), 461);
+    let alerts_csv = dir.path().join("alerts.csv");
+    export_as("alerts", &alerts_csv, None);
+    let alerts_text = std::fs::read_to_string(&alerts_csv).unwrap();
+    assert_eq!(alerts_text.lines().count(), first_raised + 1);
+    let alerts_parquet = dir.path().join("alerts.parquet");
+    export_as("alerts", &alerts_parquet, None);
+    assert!(std::fs::read(&alerts_parquet).unwrap().starts_with(b"PAR1"));
+    let my_alerts = dir.path().join("my-alerts.csv");
+    export_as("alerts", &my_alerts, Some("rm.110000.c1"));
+    let my_alerts = std::fs::read_to_string(&my_alerts).unwrap();
+    assert!(my_alerts.lines().count() <= alerts_text.lines().count());
+    assert!(
+        my_alerts
+            .lines()
+            .skip(1)
+            .all(|row| mine_text.contains(row.split(',').next().unwrap()))
     );
     let missing = export(&mine, "2020-01-01", None);
     assert!(!missing.status.success());

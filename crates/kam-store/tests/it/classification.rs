@@ -1,0 +1,248 @@
+//! The batch's classifications and alerts in the store, on both back ends: what the batch reads
+//! of each customer, classifications replaced whole and read through visibility, manual scores,
+//! and alerts raised once — continuing, cleared, handled, and raised anew only after clearing.
+
+use chrono::NaiveDate;
+use kam_store::{AlertSync, Store, StoredClass, StoredFinding};
+
+use crate::fixture::{build, scope, system, today};
+
+crate::on_both_backends!(
+    the_batch_reads_flags_groups_and_lead_rms,
+    classes_are_replaced_whole_and_read_through_visibility,
+    manual_scores_are_set_replaced_and_audited,
+    an_alert_is_raised_once_and_stays_until_handled_or_cleared,
+);
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+async fn the_batch_reads_flags_groups_and_lead_rms(store: Store) {
+    build(&store).await;
+    let customers = store.batch_customers(today()).await.unwrap();
+    let of = |cif: &str| customers.iter().find(|c| c.cif_no == cif).unwrap();
+    assert!(of("C0001").group_member && of("C0001").has_lead_rm);
+    assert!(of("C0003").group_member);
+    assert!(!of("C0004").group_member && of("C0004").has_lead_rm);
+    // C0002 has a team member but no lead.
+    assert!(!of("C0002").has_lead_rm);
+    assert_eq!(of("C0002").name, "客户C0002");
+    // Before the assignments began nobody had a lead RM.
+    let early = store
+        .batch_customers(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap())
+        .await
+        .unwrap();
+    assert!(early.iter().all(|c| !c.has_lead_rm));
+}
+
+fn class(cif: &str, as_of: NaiveDate, starred: bool) -> StoredClass {
+    StoredClass {
+        cif_no: cif.into(),
+        as_of,
+        rule_id: "kam-default".into(),
+        rule_version: 2,
+        retail_tier: None,
+        retail_tier_name: None,
+        retail_indicator: "avg_aum_30d".into(),
+        retail_value: Some(12_345),
+        account_types: "group,economic".into(),
+        key_account: true,
+        value_months: "2026-09=100,2026-10=200".into(),
+        value_total: 300,
+        value_slope: Some(100.0),
+        value_trend: "rising".into(),
+        value_score: 87,
+        board: Some("key-account-board".into()),
+        board_scores: Some("relationship=-,scale=7".into()),
+        board_total: Some(7),
+        board_average: Some(5.5),
+        starred,
+    }
+}
+
+async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
+    build(&store).await;
+    let everything = scope(&store, "ho.kam").await;
+    store
+        .save_classes(
+            &system(),
+            day(27),
+            &[
+                class("C0001", day(27), true),
+                class("C0003", day(27), false),
+            ],
+        )
+        .await
+        .unwrap();
+    let written = store
+        .save_classes(
+            &system(),
+            day(28),
+            &[
+                class("C0001", day(28), false),
+                class("NOBODY", day(28), true),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, 1, "the unknown customer is skipped");
+    assert_eq!(
+        store.class_of(&everything, "C0001").await.unwrap(),
+        class("C0001", day(28), false)
+    );
+    // The earlier run's C0003 is gone: a run replaces the whole table.
+    assert!(store.class_of(&everything, "C0003").await.is_err());
+    // rm.corp.c sees neither C0001 (another branch) nor its class.
+    let rm_c = scope(&store, "rm.corp.c").await;
+    assert!(matches!(
+        store.class_of(&rm_c, "C0001").await,
+        Err(kam_store::Error::NotFound { .. })
+    ));
+    assert!(store.classes(&rm_c).await.unwrap().is_empty());
+    assert_eq!(store.classes(&everything).await.unwrap().len(), 1);
+}
+
+async fn manual_scores_are_set_replaced_and_audited(store: Store) {
+    build(&store).await;
+    let actor = system();
+    store
+        .set_manual_score(&actor, "C0001", "board", "relationship", 7)
+        .await
+        .unwrap();
+    store
+        .set_manual_score(&actor, "C0001", "board", "relationship", 9)
+        .await
+        .unwrap();
+    store
+        .set_manual_score(&actor, "C0003", "board", "policy", 3)
+        .await
+        .unwrap();
+    let scores = store.manual_scores("board").await.unwrap();
+    assert_eq!(scores.len(), 2);
+    assert_eq!(scores[&("C0001".to_owned(), "relationship".to_owned())], 9);
+    assert!(store.manual_scores("other").await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .set_manual_score(&actor, "NOBODY", "board", "policy", 3)
+            .await,
+        Err(kam_store::Error::NotFound { .. })
+    ));
+    let events = store.audit_events(None, 100).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.entity == "manual_score" && e.entity_key == "C0001/board/relationship")
+            .count(),
+        2
+    );
+}
+
+fn finding(cif: &str, kind: &str, evidence: &str) -> StoredFinding {
+    StoredFinding {
+        cif_no: cif.into(),
+        kind: kind.into(),
+        tier: 2,
+        evidence: evidence.into(),
+        thresholds: "tier=2".into(),
+    }
+}
+
+async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store) {
+    build(&store).await;
+    let actor = system();
+    let everything = scope(&store, "ho.kam").await;
+    let sync = |d: u32, findings: Vec<StoredFinding>| {
+        let store = store.clone();
+        let actor = actor.clone();
+        async move {
+            store
+                .sync_alerts(&actor, day(d), "kam-default", 2, &findings)
+                .await
+                .unwrap()
+        }
+    };
+    let night = vec![
+        finding("C0001", "dormant", "idle_days=40"),
+        finding("C0003", "deposit_drop", "drop=1"),
+        finding("NOBODY", "dormant", "idle_days=1"),
+    ];
+    assert_eq!(
+        sync(20, night.clone()).await,
+        AlertSync {
+            raised: 2,
+            continuing: 0,
+            cleared: 0,
+            skipped: false
+        }
+    );
+    // The same findings the next night, and a re-run of that night: nothing new.
+    for _ in 0..2 {
+        assert_eq!(
+            sync(21, night.clone()).await,
+            AlertSync {
+                raised: 0,
+                continuing: 2,
+                cleared: 0,
+                skipped: false
+            }
+        );
+    }
+    // A backfill of an older date leaves them alone.
+    assert!(sync(19, vec![]).await.skipped);
+    let alerts = store.alerts(&everything, true).await.unwrap();
+    assert_eq!(alerts.len(), 2);
+    let dormant = alerts.iter().find(|a| a.kind == "dormant").unwrap();
+    assert_eq!(
+        (dormant.raised_on, dormant.last_seen_on),
+        (day(20), day(21))
+    );
+    assert_eq!(dormant.evidence, "idle_days=40");
+    // rm.corp.c sees only its own customer's alert, and cannot handle the other.
+    let rm_c = scope(&store, "rm.corp.c").await;
+    let visible = store.alerts(&rm_c, false).await.unwrap();
+    assert_eq!(visible.len(), 1);
+    assert_eq!(visible[0].cif_no, "C0003");
+    assert!(matches!(
+        store.handle_alert(&actor, &rm_c, dormant.id, "no").await,
+        Err(kam_store::Error::NotFound { .. })
+    ));
+    // Handled: out of the open list, not raised again while the condition holds.
+    store
+        .handle_alert(
+            &actor,
+            &everything,
+            dormant.id,
+            "visited, funds return next week",
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.alerts(&everything, true).await.unwrap().len(), 1);
+    assert_eq!(sync(22, night.clone()).await.raised, 0);
+    // The deposit drop clears: resolved. The dormancy clears too: it stays handled.
+    assert_eq!(
+        sync(23, vec![]).await,
+        AlertSync {
+            raised: 0,
+            continuing: 0,
+            cleared: 2,
+            skipped: false
+        }
+    );
+    let all = store.alerts(&everything, false).await.unwrap();
+    let status = |kind: &str| {
+        all.iter()
+            .find(|a| a.kind == kind)
+            .map(|a| (a.status.clone(), a.cleared_on))
+            .unwrap()
+    };
+    assert_eq!(
+        status("deposit_drop"),
+        ("resolved".to_owned(), Some(day(23)))
+    );
+    assert_eq!(status("dormant"), ("handled".to_owned(), Some(day(23))));
+    // A new occurrence after clearing is a new alert; history keeps the old one.
+    assert_eq!(sync(24, night).await.raised, 2);
+    assert_eq!(store.alerts(&everything, false).await.unwrap().len(), 4);
+    assert_eq!(store.alerts(&everything, true).await.unwrap().len(), 2);
+}
