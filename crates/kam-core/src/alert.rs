@@ -219,7 +219,7 @@ mod tests {
                 recent_days: 30,
                 baseline_days: 90,
                 percent: [20, 20, 30, 30, 40],
-                fen: [1_000_000, 500_000, 100_000, 50_000, 10_000].map(yuan),
+                fen: [100_000, 50_000, 10_000, 5_000, 1_000].map(yuan),
             },
             outflow: OutflowRule {
                 days: 7,
