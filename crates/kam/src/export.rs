@@ -95,7 +95,7 @@ fn col(c: usize) -> anyhow::Result<u16> {
 
 /// Who exports, and what they may see: the user's scope with `--as-user`, else the command
 /// line's whole-bank scope as a system actor.
-async fn exporter(
+pub async fn actor_scope(
     store: &Store,
     as_of: NaiveDate,
     as_user: Option<&str>,
@@ -146,7 +146,7 @@ async fn visible_snapshot(
     let Some((columns, rows)) = kam_facts::indicators::read_snapshot(facts_dir, as_of)? else {
         return Err(not_run(as_of));
     };
-    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
     let visible = visible_cifs(store, &scope).await?;
     let rows = rows
         .into_iter()
@@ -218,7 +218,7 @@ pub async fn tiers(
     else {
         return Err(not_run(as_of));
     };
-    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
     let visible = visible_cifs(store, &scope).await?;
     let rows: Vec<Vec<String>> = rows
         .into_iter()
@@ -249,7 +249,7 @@ pub async fn alerts(
     format: Format,
     out: &Path,
 ) -> anyhow::Result<Written> {
-    let (actor, scope) = exporter(store, as_of, as_user).await?;
+    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
     let header: Vec<String> = [
         "cif_no",
         "customer_name",

@@ -2,6 +2,7 @@
 //! layered settings, and calls the libraries; no business logic lives here.
 
 mod batch;
+mod board;
 mod build;
 mod export;
 mod import;
@@ -69,6 +70,12 @@ enum Command {
     /// Batch results out, one row per customer. 导出。
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The scoring board of a date as the seed's matrix: criteria down, candidates across, totals
+    /// and ★. 综合评分表。
+    Board(BoardArgs),
+    /// Manual scores on the scoring board (客户关系, 政策支持 …). 人工评分。
+    #[command(subcommand)]
+    Score(ScoreCommand),
     /// Manage users. 用户管理。
     #[command(subcommand)]
     User(UserCommand),
@@ -101,6 +108,51 @@ enum ExportCommand {
         indicator: String,
         #[command(flatten)]
         export: ExportArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct BoardArgs {
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// These candidates (customer numbers, comma-separated) … 指定候选客户。
+    #[arg(long, value_delimiter = ',', value_name = "CIF")]
+    cif: Vec<String>,
+    /// … or the best N candidates by total. 前 N 名。
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Only candidates this user may see. 按该用户的可见范围。
+    #[arg(long, value_name = "LOGIN")]
+    as_user: Option<String>,
+    /// The rules file whose board to print (default: the built-in rules). 规则文件。
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScoreCommand {
+    /// One manual score: a customer, a manual criterion of the board, 1/3/5/7/9. 录入一项评分。
+    Set {
+        #[arg(long, value_name = "CIF")]
+        cif: String,
+        #[arg(long)]
+        criterion: String,
+        #[arg(long)]
+        score: u8,
+        /// Entered as this user, within what the user may see. 以该用户身份录入。
+        #[arg(long, value_name = "LOGIN")]
+        as_user: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
+    /// Manual scores from a CSV file with the header cif_no,criterion,score; every line is
+    /// checked before any is stored. 导入评分。
+    Import {
+        file: PathBuf,
+        #[arg(long, value_name = "LOGIN")]
+        as_user: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
     },
 }
 
@@ -500,15 +552,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Batch(args) => {
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
-            let rules = match &args.rules {
-                Some(path) => kam_core::rules::Rules::parse(
-                    &path.display().to_string(),
-                    &std::fs::read_to_string(path)
-                        .with_context(|| format!("读取规则文件 / reading {}", path.display()))?,
-                )
-                .map_err(anyhow::Error::msg)?,
-                None => kam_core::rules::Rules::builtin(),
-            };
+            let rules = load_rules(args.rules.as_deref())?;
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),
@@ -526,6 +570,47 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .await?;
                 print_batch(as_of, &summary);
             }
+        }
+        Command::Board(args) => {
+            let store = open_store(&settings).await?;
+            let rules = load_rules(args.rules.as_deref())?;
+            let matrix = board::print(
+                &store,
+                &settings.facts_dir(),
+                &rules,
+                args.as_of,
+                args.as_user.as_deref(),
+                &args.cif,
+                args.top,
+            )
+            .await?;
+            print!("{matrix}");
+        }
+        Command::Score(ScoreCommand::Set {
+            cif,
+            criterion,
+            score,
+            as_user,
+            rules,
+        }) => {
+            let store = open_store(&settings).await?;
+            let rules = load_rules(rules.as_deref())?;
+            let today = chrono::Local::now().date_naive();
+            let (actor, scope) = board::actor_scope(&store, today, as_user.as_deref()).await?;
+            board::set(&store, &rules, &actor, &scope, &cif, &criterion, score).await?;
+            println!("已录入 {cif} {criterion} = {score} / scored");
+        }
+        Command::Score(ScoreCommand::Import {
+            file,
+            as_user,
+            rules,
+        }) => {
+            let store = open_store(&settings).await?;
+            let rules = load_rules(rules.as_deref())?;
+            let today = chrono::Local::now().date_naive();
+            let (actor, scope) = board::actor_scope(&store, today, as_user.as_deref()).await?;
+            let n = board::import(&store, &rules, &actor, &scope, &file).await?;
+            println!("已导入 {n} 项评分 / imported {n} scores");
         }
         Command::Export(ExportCommand::Pareto { indicator, export }) => {
             let store = open_store(&settings).await?;
@@ -867,6 +952,19 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         "\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands."
     );
     Ok(())
+}
+
+/// The rules file given, or the built-in rules.
+fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<kam_core::rules::Rules> {
+    match path {
+        Some(path) => kam_core::rules::Rules::parse(
+            &path.display().to_string(),
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("读取规则文件 / reading {}", path.display()))?,
+        )
+        .map_err(anyhow::Error::msg),
+        None => Ok(kam_core::rules::Rules::builtin()),
+    }
 }
 
 /// Window lengths of one or more days, each once, in order.

@@ -269,6 +269,64 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
             .skip(1)
             .all(|row| mine_text.contains(row.split(',').next().unwrap()))
     );
+    // Manual scores: a file is checked line by line before anything is stored; after the next
+    // batch the board shows them in the seed's matrix.
+    let candidate = tiers_text
+        .lines()
+        .find(|l| l.contains(",key-account-board,"))
+        .and_then(|l| l.split(',').next())
+        .expect("the demo has board candidates")
+        .to_owned();
+    let bad = dir.path().join("bad-scores.csv");
+    std::fs::write(
+        &bad,
+        format!("cif_no,criterion,score\n{candidate},relationship,9\n{candidate},scale,9\n"),
+    )
+    .unwrap();
+    let refused = kam(&["--data-dir", data, "score", "import", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("line 3")
+            && text(&refused).contains("scale is not a manual criterion"),
+        "{}",
+        text(&refused)
+    );
+    let good = dir.path().join("scores.csv");
+    std::fs::write(
+        &good,
+        format!("cif_no,criterion,score\n{candidate},relationship,9\n{candidate},policy,7\n"),
+    )
+    .unwrap();
+    let imported = kam(&[
+        "--data-dir",
+        data,
+        "score",
+        "import",
+        good.to_str().unwrap(),
+    ]);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let board = |data: &str| {
+        let out = kam(&[
+            "--data-dir",
+            data,
+            "board",
+            "--as-of",
+            &as_of,
+            "--cif",
+            &candidate,
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    assert!(board(data).contains("客户关系\t—"), "not before the batch");
+    let rerun = kam(&["--data-dir", data, "batch", "--as-of", &as_of]);
+    assert!(rerun.status.success(), "{}", text(&rerun));
+    let matrix = board(data);
+    assert!(
+        matrix.contains("客户关系\t9") && matrix.contains("政策支持\t7"),
+        "{matrix}"
+    );
+    assert!(matrix.contains("总分 ≥平均分"), "{matrix}");
     let missing = export(&mine, "2020-01-01", None);
     assert!(!missing.status.success());
     assert!(text(&missing).contains("run kam batch --as-of 2020-01-01 first"));

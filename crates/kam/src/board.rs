@@ -1,0 +1,191 @@
+//! `kam board` and `kam score`: wiring only — the scoring board of a date printed as the seed's
+//! matrix (kam-core `Board::matrix`) for candidates the user may see, and manual scores entered
+//! one at a time or imported from a CSV file (checked against the rules, audited by the store).
+
+use std::{collections::HashMap, path::Path};
+
+use chrono::NaiveDate;
+use kam_core::{
+    rules::Rules,
+    scoring::{Candidate, SCALE, Source},
+    visibility::Scope,
+};
+use kam_store::{Actor, CustomerFilter, Store};
+
+pub use crate::export::actor_scope;
+
+/// The board of `as_of` for the candidates `cifs` (or the `top` visible candidates by total),
+/// as the seed's matrix; the average and ★ are those of the candidates shown.
+pub async fn print(
+    store: &Store,
+    facts_dir: &Path,
+    rules: &Rules,
+    as_of: NaiveDate,
+    as_user: Option<&str>,
+    cifs: &[String],
+    top: usize,
+) -> anyhow::Result<String> {
+    let Some((header, rows)) =
+        kam_facts::read_text_snapshot(facts_dir, "classification", as_of, "customers")?
+    else {
+        anyhow::bail!(
+            "{as_of} 没有批处理结果，请先运行 kam batch --as-of {as_of} / no batch results for {as_of}; run kam batch --as-of {as_of} first"
+        );
+    };
+    let (_, scope) = actor_scope(store, as_of, as_user).await?;
+    let names: HashMap<String, String> = store
+        .find_customers(
+            &scope,
+            &CustomerFilter {
+                limit: i64::MAX,
+                ..CustomerFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|c| (c.cif_no.to_string(), c.name))
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name);
+    let (Some(scores_at), Some(total_at)) = (at("board_scores"), at("board_total")) else {
+        anyhow::bail!("{as_of}: 快照缺少评分列 / the snapshot has no board columns");
+    };
+    let mut candidates: Vec<(i64, Candidate)> = rows
+        .iter()
+        .filter(|row| !row[scores_at].is_empty() && names.contains_key(&row[0]))
+        .filter(|row| cifs.is_empty() || cifs.contains(&row[0]))
+        .map(|row| {
+            let given: HashMap<&str, &str> = row[scores_at]
+                .split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .collect();
+            let scores = rules
+                .scoring
+                .criteria
+                .iter()
+                .map(|c| given.get(c.code.as_str()).and_then(|s| s.parse().ok()))
+                .collect();
+            (
+                row[total_at].parse().unwrap_or(0),
+                Candidate {
+                    cif_no: row[0].clone(),
+                    name: names[&row[0]].clone(),
+                    scores,
+                },
+            )
+        })
+        .collect();
+    if let Some(missing) = cifs
+        .iter()
+        .find(|cif| !candidates.iter().any(|(_, c)| &c.cif_no == *cif))
+    {
+        anyhow::bail!(
+            "{missing} 不是 {as_of} 评分板的候选客户（或不可见）/ {missing} is not a candidate of the board on {as_of} (or not visible)"
+        );
+    }
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cif_no.cmp(&b.1.cif_no)));
+    if cifs.is_empty() {
+        candidates.truncate(top);
+    }
+    let candidates: Vec<Candidate> = candidates.into_iter().map(|(_, c)| c).collect();
+    Ok(format!(
+        "{} — {as_of}\n{}",
+        rules.scoring.zh,
+        rules.scoring.matrix(&candidates)
+    ))
+}
+
+/// Checks one manual score against the rules and the user's scope, then stores it.
+pub async fn set(
+    store: &Store,
+    rules: &Rules,
+    actor: &Actor,
+    scope: &Scope,
+    cif_no: &str,
+    criterion: &str,
+    score: u8,
+) -> anyhow::Result<()> {
+    check(store, rules, scope, cif_no, criterion, score).await?;
+    store
+        .set_manual_score(actor, cif_no, &rules.scoring.id, criterion, score)
+        .await?;
+    Ok(())
+}
+
+/// A manual criterion of the board, a score of the scale, a customer the user may see.
+async fn check(
+    store: &Store,
+    rules: &Rules,
+    scope: &Scope,
+    cif_no: &str,
+    criterion: &str,
+    score: u8,
+) -> anyhow::Result<()> {
+    let board = &rules.scoring;
+    let manual: Vec<&str> = board
+        .criteria
+        .iter()
+        .filter(|c| c.source == Source::Manual)
+        .map(|c| c.code.as_str())
+        .collect();
+    if !manual.contains(&criterion) {
+        anyhow::bail!(
+            "{criterion} 不是人工评分项；可用：{} / {criterion} is not a manual criterion; valid: {}",
+            manual.join(", "),
+            manual.join(", ")
+        );
+    }
+    if !SCALE.contains(&score) {
+        anyhow::bail!(
+            "分数 {score} 无效，应为 1、3、5、7 或 9 / score {score} must be 1, 3, 5, 7 or 9"
+        );
+    }
+    // A customer the user may not see is "not found", exactly like one that does not exist.
+    store.customer_by_cif(scope, cif_no).await?;
+    Ok(())
+}
+
+/// Imports manual scores from a CSV file with the header `cif_no,criterion,score`. Every line is
+/// checked before any is stored; the message names the file, line and field.
+pub async fn import(
+    store: &Store,
+    rules: &Rules,
+    actor: &Actor,
+    scope: &Scope,
+    path: &Path,
+) -> anyhow::Result<usize> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
+    if header != ["cif_no", "criterion", "score"] {
+        anyhow::bail!(
+            "{}: 第 1 行应为 cif_no,criterion,score / line 1 must be cif_no,criterion,score (found {})",
+            path.display(),
+            header.join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = record?;
+        let field = |n: usize| record.get(n).unwrap_or("").trim().to_owned();
+        let score: u8 = field(2).parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{}: 第 {line} 行 score 列：“{}” 不是 1、3、5、7、9 / line {line}, field score: “{}” is not 1, 3, 5, 7 or 9",
+                path.display(),
+                field(2),
+                field(2)
+            )
+        })?;
+        rows.push((line, field(0), field(1), score));
+    }
+    for (line, cif, criterion, score) in &rows {
+        check(store, rules, scope, cif, criterion, *score)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: 第 {line} 行 / line {line}: {e}", path.display()))?;
+    }
+    for (_, cif, criterion, score) in &rows {
+        store
+            .set_manual_score(actor, cif, &rules.scoring.id, criterion, *score)
+            .await?;
+    }
+    Ok(rows.len())
+}
