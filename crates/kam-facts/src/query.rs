@@ -19,6 +19,32 @@ use crate::{
     indicators::sql_text,
 };
 
+/// Where the plans run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    /// In this process (DataFusion).
+    Embedded,
+    /// Ballista's in-process scheduler and executor (feature `distributed`): the distributed
+    /// path without a cluster, for tests.
+    Standalone,
+    /// A Ballista cluster's scheduler, `ballista://host:port` (feature `distributed`).
+    Remote(String),
+}
+
+impl Engine {
+    /// `embedded`, `standalone` or `ballista://host:port`.
+    pub fn parse(text: &str) -> Result<Self, FactError> {
+        match text {
+            "embedded" => Ok(Engine::Embedded),
+            "standalone" => Ok(Engine::Standalone),
+            url if url.starts_with("ballista://") => Ok(Engine::Remote(url.to_owned())),
+            other => Err(FactError::Query(format!(
+                "--engine “{other}” 无效，应为 embedded、standalone 或 ballista://host:port / must be embedded, standalone or ballista://host:port"
+            ))),
+        }
+    }
+}
+
 /// Queries over the committed facts under one root.
 pub struct FactQuery {
     context: SessionContext,
@@ -45,9 +71,25 @@ impl FactQuery {
     /// Opens the facts under `root`, counting only rows of the `committed` batches (the ledger's
     /// word: a staged, pending, reverted or replaced batch's files are invisible here).
     pub async fn open(root: &Path, committed: &[String]) -> Result<Self, FactError> {
-        let config = SessionConfig::new()
-            .with_target_partitions(std::thread::available_parallelism().map_or(2, usize::from));
-        let context = SessionContext::new_with_config(config);
+        Self::open_on(root, committed, &Engine::Embedded).await
+    }
+
+    /// As `open`, with the plans run by `engine`.
+    pub async fn open_on(
+        root: &Path,
+        committed: &[String],
+        engine: &Engine,
+    ) -> Result<Self, FactError> {
+        let context = match engine {
+            Engine::Embedded => {
+                let config = SessionConfig::new().with_target_partitions(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                );
+                SessionContext::new_with_config(config)
+            }
+            distributed => ballista_context(distributed).await?,
+        };
+        let distributed = *engine != Engine::Embedded;
         for kind in FactKind::ALL {
             let dir = root.join(kind.as_str());
             let name = kind.as_str();
@@ -55,6 +97,39 @@ impl FactQuery {
                 let options = ParquetReadOptions::default()
                     .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
                 let url = format!("{}/", dir.display());
+                context
+                    .register_parquet(name, &url, options)
+                    .await
+                    .map_err(|e| query_error(&e))?;
+            } else if distributed {
+                // A cluster cannot ship an in-memory table: an empty Parquet file of the right
+                // shape, in a folder of its own, stands in.
+                let dir = root
+                    .join(".empty")
+                    .join(name)
+                    .join(format!("{PARTITION}=1970-01-01"));
+                std::fs::create_dir_all(&dir).map_err(|source| FactError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+                let file = dir.join("empty.parquet");
+                if !file.exists() {
+                    let out = std::fs::File::create(&file).map_err(|source| FactError::Io {
+                        path: file.clone(),
+                        source,
+                    })?;
+                    let parquet = |source| FactError::Parquet {
+                        path: file.clone(),
+                        source,
+                    };
+                    parquet::arrow::ArrowWriter::try_new(out, schema_of(*kind), None)
+                        .map_err(parquet)?
+                        .close()
+                        .map_err(parquet)?;
+                }
+                let options = ParquetReadOptions::default()
+                    .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
+                let url = format!("{}/", root.join(".empty").join(name).display());
                 context
                     .register_parquet(name, &url, options)
                     .await
@@ -167,4 +242,22 @@ fn first_partition(dir: &Path) -> Option<chrono::NaiveDate> {
             chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()
         })
         .min()
+}
+
+#[cfg(feature = "distributed")]
+async fn ballista_context(engine: &Engine) -> Result<SessionContext, FactError> {
+    use ballista::prelude::SessionContextExt;
+    match engine {
+        Engine::Standalone => SessionContext::standalone().await,
+        Engine::Remote(url) => SessionContext::remote(url).await,
+        Engine::Embedded => unreachable!("the embedded engine needs no cluster"),
+    }
+    .map_err(|e| query_error(&e))
+}
+
+#[cfg(not(feature = "distributed"))]
+async fn ballista_context(engine: &Engine) -> Result<SessionContext, FactError> {
+    Err(FactError::Query(format!(
+        "{engine:?}: 此 kam 未带 distributed 功能编译 / this kam was built without the `distributed` feature (cargo build --features kam-facts/distributed)"
+    )))
 }

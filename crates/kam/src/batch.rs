@@ -16,7 +16,7 @@ use kam_core::{
     tier::{TierMove, TierState},
 };
 use kam_facts::{
-    FactQuery,
+    Engine, FactQuery,
     indicators::{IndicatorRequest, Measure, Spreads, compute, write_snapshot},
     write_text_snapshot,
 };
@@ -53,6 +53,7 @@ pub async fn run(
     as_of: NaiveDate,
     windows: &[u32],
     rules: &Rules,
+    engine: &Engine,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
     let mut stages = Vec::new();
@@ -74,7 +75,7 @@ pub async fn run(
         committed.extend(store.committed_batch_ids(ledger_kind).await?);
     }
     stage("customers");
-    let query = FactQuery::open(facts_dir, &committed).await?;
+    let query = FactQuery::open_on(facts_dir, &committed, engine).await?;
     stage("facts");
     let cifs: Vec<String> = customers.iter().map(|c| c.cif_no.clone()).collect();
     let since: BTreeMap<String, NaiveDate> = customers

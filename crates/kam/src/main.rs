@@ -189,6 +189,11 @@ struct BatchArgs {
     /// A rules file (TOML) instead of the built-in one (docs/rules.md). 分类规则文件。
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Where the plans run: embedded (this process), standalone (Ballista in this process) or
+    /// ballista://host:port (a Ballista cluster); the last two need a kam built with the
+    /// `distributed` feature. 计算引擎。
+    #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+    engine: String,
 }
 
 #[derive(Debug, Args)]
@@ -553,6 +558,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
             let rules = load_rules(args.rules.as_deref())?;
+            let engine = kam_facts::Engine::parse(&args.engine)?;
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),
@@ -566,6 +572,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     as_of,
                     &windows,
                     &rules,
+                    &engine,
                 )
                 .await?;
                 print_batch(as_of, &summary);
@@ -925,6 +932,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             as_of,
             windows,
             &kam_core::rules::Rules::builtin(),
+            &kam_facts::Engine::Embedded,
         )
         .await?;
         print_batch(as_of, &summary);
