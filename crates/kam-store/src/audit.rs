@@ -87,7 +87,7 @@ impl Store {
         entity_key: &str,
         detail: &str,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         record(&mut tx, actor, action, entity, entity_key, detail).await?;
         tx.commit().await?;
         Ok(())

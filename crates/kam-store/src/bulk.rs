@@ -101,7 +101,7 @@ impl Store {
         let now = audit::now();
         // One transaction for everything: killed at any point, the store holds the whole bank or
         // none of it, so `kam demo` can tell a finished load from an interrupted one.
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for unit in &data.org_units {
             insert_org_unit(&mut tx, actor, unit).await?;
         }

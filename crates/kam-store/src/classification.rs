@@ -102,7 +102,7 @@ impl Store {
         as_of: NaiveDate,
         classes: &[StoredClass],
     ) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids = customer_ids(&mut tx).await?;
         sqlx::query("delete from customer_class")
             .execute(&mut *tx)
@@ -199,7 +199,7 @@ impl Store {
         criterion: &str,
         score: u8,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: Option<i64> = Sql::new("select id from customer where cif_no = ")
             .bind(cif_no)
             .query()
@@ -283,7 +283,7 @@ impl Store {
         rule_version: i64,
         findings: &[StoredFinding],
     ) -> Result<AlertSync> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let day = as_of.to_string();
         // A backfill of an older date must not clear (or re-raise) what later nights found.
         let latest: Option<String> = sqlx::query("select max(last_seen_on) from alert")
@@ -389,7 +389,7 @@ impl Store {
         id: i64,
         note: &str,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new(
             "select a.id from alert a join customer c on c.id = a.customer_id where a.id = ",
         );

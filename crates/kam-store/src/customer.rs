@@ -94,7 +94,7 @@ impl Store {
         customer: &NewCustomer,
     ) -> Result<CustomerId> {
         let unit = self.org_unit_by_code(&customer.org_unit_code).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at) values (")
             .bind(customer.cif_no.as_str()).push(", ")
             .bind(customer.kind.as_str()).push(", ")

@@ -29,7 +29,7 @@ impl Store {
             Some(name) => Some(self.user_by_username(name).await?.id),
             None => None,
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = Sql::new("insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at) values (")
             .bind(group.code.as_str()).push(", ")
             .bind(group.name.as_str()).push(", ")
@@ -78,7 +78,7 @@ impl Store {
             .map(|m| (m.customer_id, m.parent_customer_id))
             .collect();
         check_tree_edge(&edges, customer_id, parent)?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         Sql::new("insert into group_member (customer_id, group_id, parent_customer_id) values (")
             .bind(customer_id.0)
             .push(", ")

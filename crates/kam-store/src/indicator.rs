@@ -126,7 +126,7 @@ impl Store {
         customers: i64,
         values: &[StoredIndicator],
     ) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids = customer_ids(&mut tx).await?;
         sqlx::query("delete from indicator_value")
             .execute(&mut *tx)
@@ -259,7 +259,7 @@ impl Store {
         month: &str,
         tiers: &[StoredTier],
     ) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids = customer_ids(&mut tx).await?;
         Sql::new("delete from tier_month where month = ")
             .bind(month)

@@ -146,7 +146,7 @@ impl Store {
 
     /// Records a batch as pending, before any of its files become visible.
     pub async fn begin_import_batch(&self, actor: &Actor, batch: &NewImportBatch) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_batch(&mut tx, actor, batch, BatchState::Pending).await?;
         let detail = format!("{} {} {}", batch.kind, batch.business_date, batch.file_name);
         audit::record(
@@ -182,7 +182,7 @@ impl Store {
         batch_id: &str,
         replaces: Option<&str>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(old) = replaces {
             mark_replaced(&mut tx, actor, old, batch_id).await?;
         }
@@ -213,7 +213,7 @@ impl Store {
         actor: &Actor,
         batch: &NewImportBatch,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         Sql::new("delete from import_batch where batch_id = ")
             .bind(batch.batch_id.as_str())
             .query()
@@ -235,7 +235,7 @@ impl Store {
 
     /// Forgets a pending batch whose files have been removed (undoing an interrupted run).
     pub async fn forget_pending_batch(&self, actor: &Actor, batch_id: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         Sql::new("delete from import_batch where state = 'pending' and batch_id = ")
             .bind(batch_id)
             .query()
@@ -256,7 +256,7 @@ impl Store {
 
     /// Marks a committed batch reverted; the caller then removes its files.
     pub async fn revert_import_batch(&self, actor: &Actor, batch_id: &str) -> Result<ImportBatch> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = Sql::new("update import_batch set state = 'reverted', finished_at = ")
             .bind(audit::now())
             .push(" where state = 'committed' and batch_id = ")

@@ -105,7 +105,7 @@ impl Store {
     /// Opens a merge. On SQLite this holds the write lock until commit or drop.
     pub async fn begin_merge(&self) -> Result<Merge> {
         Ok(Merge {
-            tx: self.pool().begin().await?,
+            tx: self.begin_write().await?,
             max_binds: self.backend().max_binds(),
             now: audit::now(),
             table: None,

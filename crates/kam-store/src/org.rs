@@ -29,7 +29,7 @@ const ORG_COLUMNS: &str = "select id, code, name, kind, parent_id, path from org
 impl Store {
     /// Adds a unit under its parent; the parent must exist and be exactly one level up.
     pub async fn create_org_unit(&self, actor: &Actor, unit: &NewOrgUnit) -> Result<OrgUnit> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let created = insert_org_unit(&mut tx, actor, unit).await?;
         tx.commit().await?;
         Ok(created)

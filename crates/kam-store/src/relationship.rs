@@ -79,7 +79,7 @@ impl Store {
         person: &NewKeyPerson,
     ) -> Result<KeyPersonId> {
         let customer = self.check_writable(scope, customer_id).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = Sql::new("insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at) values (")
             .bind(customer_id.0).push(", ")
             .bind(person.name.as_str()).push(", ")
@@ -138,7 +138,7 @@ impl Store {
         let customer = self.check_writable(scope, customer_id).await?;
         let rm = self.user_by_username(username).await?;
         let history = self.assignment_history(scope, customer_id).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if role == AssignmentRole::Lead
             && let Some(closing) = lead_handover(&history, starts)?
         {
@@ -193,7 +193,7 @@ impl Store {
     }
 
     pub async fn create_product(&self, actor: &Actor, product: &NewProduct) -> Result<ProductId> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = Sql::new("insert into product (code, name, line, need_category, risk_level, created_at) values (")
             .bind(product.code.as_str()).push(", ")
             .bind(product.name.as_str()).push(", ")

@@ -42,7 +42,7 @@ impl Store {
         user: &NewUser,
         password_hash: &str,
     ) -> Result<User> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let created = insert_user(&mut tx, actor, user, password_hash).await?;
         tx.commit().await?;
         Ok(created)
@@ -127,7 +127,7 @@ impl Store {
         value: Arg,
         action: &str,
     ) -> Result<User> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = Sql::new(&format!("update app_user set {column} = "))
             .bind(value)
             .push(" where username = ")
