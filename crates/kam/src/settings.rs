@@ -83,6 +83,7 @@ pub struct FlagOverrides {
 const NOT_SETTINGS: &[&str] = &[
     "require_postgres",
     "require_browser",
+    "require_distributed",
     "pg_bin",
     "log",
     "report_peak_rss",
