@@ -42,10 +42,7 @@ impl Criterion {
             Source::Manual => None,
             Source::Indicator {
                 indicator, window, ..
-            } => Some(match window {
-                Some(w) => format!("{}_{w}d", indicator.code),
-                None => indicator.code.to_owned(),
-            }),
+            } => Some(crate::rules::column(indicator, *window)),
         }
     }
 

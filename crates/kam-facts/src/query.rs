@@ -93,43 +93,19 @@ impl FactQuery {
         for kind in FactKind::ALL {
             let dir = root.join(kind.as_str());
             let name = kind.as_str();
-            if has_parquet(&dir) {
-                let options = ParquetReadOptions::default()
-                    .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
-                let url = format!("{}/", dir.display());
-                context
-                    .register_parquet(name, &url, options)
-                    .await
-                    .map_err(|e| query_error(&e))?;
+            // A cluster cannot ship an in-memory table: without files it reads an empty Parquet
+            // file of the right shape, in a folder of its own.
+            let source = if has_parquet(&dir) {
+                Some(dir)
             } else if distributed {
-                // A cluster cannot ship an in-memory table: an empty Parquet file of the right
-                // shape, in a folder of its own, stands in.
-                let dir = root
-                    .join(".empty")
-                    .join(name)
-                    .join(format!("{PARTITION}=1970-01-01"));
-                std::fs::create_dir_all(&dir).map_err(|source| FactError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
-                let file = dir.join("empty.parquet");
-                if !file.exists() {
-                    let out = std::fs::File::create(&file).map_err(|source| FactError::Io {
-                        path: file.clone(),
-                        source,
-                    })?;
-                    let parquet = |source| FactError::Parquet {
-                        path: file.clone(),
-                        source,
-                    };
-                    parquet::arrow::ArrowWriter::try_new(out, schema_of(*kind), None)
-                        .map_err(parquet)?
-                        .close()
-                        .map_err(parquet)?;
-                }
+                Some(empty_kind_dir(root, *kind)?)
+            } else {
+                None
+            };
+            if let Some(source) = source {
                 let options = ParquetReadOptions::default()
                     .table_partition_cols(vec![(PARTITION.to_owned(), DataType::Utf8)]);
-                let url = format!("{}/", root.join(".empty").join(name).display());
+                let url = format!("{}/", source.display());
                 context
                     .register_parquet(name, &url, options)
                     .await
@@ -260,4 +236,30 @@ async fn ballista_context(engine: &Engine) -> Result<SessionContext, FactError> 
     Err(FactError::Query(format!(
         "{engine:?}: 此 kam 未带 distributed 功能编译 / this kam was built without the `distributed` feature (cargo build --features kam-facts/distributed)"
     )))
+}
+
+/// `<root>/.empty/<kind>/`, holding one empty Parquet file of the kind's shape (written once).
+fn empty_kind_dir(root: &Path, kind: FactKind) -> Result<std::path::PathBuf, FactError> {
+    let top = root.join(".empty").join(kind.as_str());
+    let dir = top.join(format!("{PARTITION}=1970-01-01"));
+    std::fs::create_dir_all(&dir).map_err(|source| FactError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let file = dir.join("empty.parquet");
+    if !file.exists() {
+        let out = std::fs::File::create(&file).map_err(|source| FactError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let parquet = |source| FactError::Parquet {
+            path: file.clone(),
+            source,
+        };
+        parquet::arrow::ArrowWriter::try_new(out, schema_of(kind), None)
+            .map_err(parquet)?
+            .close()
+            .map_err(parquet)?;
+    }
+    Ok(top)
 }

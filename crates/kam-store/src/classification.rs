@@ -102,17 +102,10 @@ impl Store {
         as_of: NaiveDate,
         classes: &[StoredClass],
     ) -> Result<usize> {
-        let mut tx = self.begin_write().await?;
-        let ids = customer_ids(&mut tx).await?;
-        sqlx::query("delete from customer_class")
-            .execute(&mut *tx)
-            .await?;
-        let rows: Vec<Vec<Arg>> = classes
-            .iter()
-            .filter_map(|c| {
-                let id = *ids.get(&c.cif_no)?;
-                Some(vec![
-                    Arg::Int(id),
+        let rows = classes.iter().map(|c| {
+            (
+                c.cif_no.as_str(),
+                vec![
                     Arg::from(c.as_of.to_string()),
                     Arg::from(c.rule_id.as_str()),
                     Arg::Int(c.rule_version),
@@ -132,31 +125,20 @@ impl Store {
                     Arg::from(c.board_total),
                     Arg::from(c.board_average),
                     Arg::Int(i64::from(c.starred)),
-                ])
-            })
-            .collect();
-        let written = insert_rows(
-            &mut tx,
-            self.backend().max_binds(),
+                ],
+            )
+        });
+        self.replace_for_customers(
+            actor,
+            Sql::new("delete from customer_class"),
             "insert into customer_class (customer_id, as_of, rule_id, rule_version, retail_tier, \
              retail_tier_name, retail_indicator, retail_value, account_types, key_account, value_months, \
              value_total, value_slope, value_trend, value_score, board, board_scores, board_total, \
              board_average, starred)",
-            "",
             rows,
+            ("customer_class", &as_of.to_string(), "customers"),
         )
-        .await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "batch_run",
-            "customer_class",
-            &as_of.to_string(),
-            &format!("{written} customers"),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(written)
+        .await
     }
 
     /// One customer's latest classifications; `NotFound` when it does not exist, `scope` may not
@@ -425,6 +407,29 @@ impl Store {
         if open_only {
             sql.push(" and a.status = 'open'");
         }
+        self.list_alerts(sql).await
+    }
+
+    /// The alerts `scope` may see that were active on `day`: raised on or before it and not
+    /// cleared by it (whatever their status), newest first.
+    pub async fn alerts_active_on(
+        &self,
+        scope: &Scope,
+        day: NaiveDate,
+    ) -> Result<Vec<StoredAlert>> {
+        let day = day.to_string();
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        sql.push(" where ");
+        push_visible(&mut sql, scope);
+        sql.push(" and a.raised_on <= ")
+            .bind(day.as_str())
+            .push(" and (a.cleared_on is null or a.cleared_on > ")
+            .bind(day.as_str())
+            .push(")");
+        self.list_alerts(sql).await
+    }
+
+    async fn list_alerts(&self, mut sql: Sql) -> Result<Vec<StoredAlert>> {
         sql.push(" order by a.raised_on desc, c.cif_no, a.kind");
         sql.query()
             .fetch_all(self.pool())

@@ -127,30 +127,26 @@ impl Store {
         values: &[StoredIndicator],
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
-        let ids = customer_ids(&mut tx).await?;
         sqlx::query("delete from indicator_value")
             .execute(&mut *tx)
             .await?;
         let as_of_text = as_of.to_string();
-        let rows: Vec<Vec<Arg>> = values
-            .iter()
-            .filter_map(|v| {
-                let id = *ids.get(&v.cif_no)?;
-                Some(vec![
-                    Arg::Int(id),
+        let rows = values.iter().map(|v| {
+            (
+                v.cif_no.as_str(),
+                vec![
                     Arg::from(v.code.as_str()),
                     Arg::Int(v.window_days),
                     Arg::from(as_of_text.as_str()),
                     Arg::from(v.value_int),
                     Arg::from(v.value_real),
-                ])
-            })
-            .collect();
-        let written = insert_rows(
+                ],
+            )
+        });
+        let written = insert_for_customers(
             &mut tx,
             self.backend().max_binds(),
             "insert into indicator_value (customer_id, code, window_days, as_of, value_int, value_real)",
-            "",
             rows,
         )
         .await?;
@@ -259,19 +255,12 @@ impl Store {
         month: &str,
         tiers: &[StoredTier],
     ) -> Result<usize> {
-        let mut tx = self.begin_write().await?;
-        let ids = customer_ids(&mut tx).await?;
-        Sql::new("delete from tier_month where month = ")
-            .bind(month)
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        let rows: Vec<Vec<Arg>> = tiers
-            .iter()
-            .filter_map(|t| {
-                let id = *ids.get(&t.cif_no)?;
-                Some(vec![
-                    Arg::Int(id),
+        let mut delete = Sql::new("delete from tier_month where month = ");
+        delete.bind(month);
+        let rows = tiers.iter().map(|t| {
+            (
+                t.cif_no.as_str(),
+                vec![
                     Arg::from(t.month.as_str()),
                     Arg::from(t.as_of.to_string()),
                     Arg::Int(t.tier),
@@ -285,30 +274,65 @@ impl Store {
                     Arg::from(t.indicator.as_str()),
                     Arg::from(t.value_int),
                     Arg::from(t.bars.as_str()),
-                ])
-            })
-            .collect();
-        let written = insert_rows(
-            &mut tx,
-            self.backend().max_binds(),
+                ],
+            )
+        });
+        self.replace_for_customers(
+            actor,
+            delete,
             "insert into tier_month (customer_id, month, as_of, tier, tier_name, months_below, on_watch, \
              move, measured_tier, rule_id, rule_version, indicator, value_int, bars)",
-            "",
             rows,
+            ("tier_month", month, "tiers"),
         )
-        .await?;
+        .await
+    }
+
+    /// One batch result replaced in one transaction: `delete`, then the rows of the customers the
+    /// store knows (each given its customer id first), then the audit event
+    /// `(entity, key, "N what")`. Returns the rows written.
+    pub(crate) async fn replace_for_customers<'a>(
+        &self,
+        actor: &Actor,
+        delete: Sql,
+        head: &str,
+        rows: impl IntoIterator<Item = (&'a str, Vec<Arg>)>,
+        (entity, key, what): (&str, &str, &str),
+    ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        delete.query().execute(&mut *tx).await?;
+        let written = insert_for_customers(&mut tx, self.backend().max_binds(), head, rows).await?;
         audit::record(
             &mut tx,
             actor,
             "batch_run",
-            "tier_month",
-            month,
-            &format!("{written} tiers"),
+            entity,
+            key,
+            &format!("{written} {what}"),
         )
         .await?;
         tx.commit().await?;
         Ok(written)
     }
+}
+
+/// Inserts rows keyed by customer number, each prefixed with that customer's id; rows of customers
+/// the store does not know are skipped (and not counted).
+pub(crate) async fn insert_for_customers<'a>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    max_binds: usize,
+    head: &str,
+    rows: impl IntoIterator<Item = (&'a str, Vec<Arg>)>,
+) -> Result<usize> {
+    let ids = customer_ids(tx).await?;
+    let rows: Vec<Vec<Arg>> = rows
+        .into_iter()
+        .filter_map(|(cif, args)| {
+            let id = *ids.get(cif)?;
+            Some(std::iter::once(Arg::Int(id)).chain(args).collect())
+        })
+        .collect();
+    insert_rows(tx, max_binds, head, "", rows).await
 }
 
 /// Every customer's id by customer number, read inside the writing transaction.

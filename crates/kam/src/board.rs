@@ -10,9 +10,10 @@ use kam_core::{
     scoring::{Candidate, SCALE, Source},
     visibility::Scope,
 };
-use kam_store::{Actor, CustomerFilter, Store};
+use kam_store::{Actor, Store};
 
 pub use crate::export::actor_scope;
+use crate::export::{not_run, visible_customers};
 
 /// The board of `as_of` for the candidates `cifs` (or the `top` visible candidates by total),
 /// as the seed's matrix; the average and ★ are those of the candidates shown.
@@ -28,23 +29,10 @@ pub async fn print(
     let Some((header, rows)) =
         kam_facts::read_text_snapshot(facts_dir, "classification", as_of, "customers")?
     else {
-        anyhow::bail!(
-            "{as_of} 没有批处理结果，请先运行 kam batch --as-of {as_of} / no batch results for {as_of}; run kam batch --as-of {as_of} first"
-        );
+        return Err(not_run(as_of));
     };
     let (_, scope) = actor_scope(store, as_of, as_user).await?;
-    let names: HashMap<String, String> = store
-        .find_customers(
-            &scope,
-            &CustomerFilter {
-                limit: i64::MAX,
-                ..CustomerFilter::default()
-            },
-        )
-        .await?
-        .into_iter()
-        .map(|c| (c.cif_no.to_string(), c.name))
-        .collect();
+    let names = visible_customers(store, &scope).await?;
     let at = |name: &str| header.iter().position(|h| h == name);
     let (Some(scores_at), Some(total_at)) = (at("board_scores"), at("board_total")) else {
         anyhow::bail!("{as_of}: 快照缺少评分列 / the snapshot has no board columns");

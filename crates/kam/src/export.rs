@@ -3,7 +3,7 @@
 //! decided by kam-core, applied by kam-store), the 80/20 rule from kam-core, one row per customer
 //! as CSV, Excel or Parquet, and the export in the audit trail.
 
-use std::{collections::HashSet, path::Path};
+use std::{collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
 use kam_core::visibility::Scope;
@@ -110,8 +110,11 @@ pub async fn actor_scope(
     })
 }
 
-/// The customer numbers a scope admits (the store applies kam-core's rule).
-async fn visible_cifs(store: &Store, scope: &Scope) -> anyhow::Result<HashSet<String>> {
+/// The customers a scope admits (the store applies kam-core's rule): number → name.
+pub async fn visible_customers(
+    store: &Store,
+    scope: &Scope,
+) -> anyhow::Result<HashMap<String, String>> {
     let filter = CustomerFilter {
         limit: i64::MAX,
         ..CustomerFilter::default()
@@ -120,7 +123,7 @@ async fn visible_cifs(store: &Store, scope: &Scope) -> anyhow::Result<HashSet<St
         .find_customers(scope, &filter)
         .await?
         .into_iter()
-        .map(|c| c.cif_no.to_string())
+        .map(|c| (c.cif_no.to_string(), c.name))
         .collect())
 }
 
@@ -131,7 +134,7 @@ struct Visible {
     rows: Vec<(String, Vec<String>)>,
 }
 
-fn not_run(as_of: NaiveDate) -> anyhow::Error {
+pub fn not_run(as_of: NaiveDate) -> anyhow::Error {
     anyhow::anyhow!(
         "{as_of} 没有批处理结果，请先运行 kam batch --as-of {as_of} / no batch results for {as_of}; run kam batch --as-of {as_of} first"
     )
@@ -147,10 +150,10 @@ async fn visible_snapshot(
         return Err(not_run(as_of));
     };
     let (actor, scope) = actor_scope(store, as_of, as_user).await?;
-    let visible = visible_cifs(store, &scope).await?;
+    let visible = visible_customers(store, &scope).await?;
     let rows = rows
         .into_iter()
-        .filter(|(cif, _)| visible.contains(cif))
+        .filter(|(cif, _)| visible.contains_key(cif))
         .collect();
     Ok(Visible {
         actor,
@@ -187,20 +190,16 @@ pub async fn indicators(
         .into_iter()
         .map(|(cif, cells)| std::iter::once(cif).chain(cells).collect())
         .collect();
-    let written = write_table(format, out, &header, &rows)?;
-    audit(
+    deliver(
         store,
         &actor,
-        "indicator_value",
-        &as_of.to_string(),
-        written,
-        out,
-    )
-    .await?;
-    Ok(Written {
-        rows: written,
+        ("indicator_value", &as_of.to_string()),
         format,
-    })
+        out,
+        &header,
+        &rows,
+    )
+    .await
 }
 
 /// Each customer's tier, retail tier, account types, value and board of a date, with what decided
@@ -219,25 +218,21 @@ pub async fn tiers(
         return Err(not_run(as_of));
     };
     let (actor, scope) = actor_scope(store, as_of, as_user).await?;
-    let visible = visible_cifs(store, &scope).await?;
+    let visible = visible_customers(store, &scope).await?;
     let rows: Vec<Vec<String>> = rows
         .into_iter()
-        .filter(|row| row.first().is_some_and(|cif| visible.contains(cif)))
+        .filter(|row| row.first().is_some_and(|cif| visible.contains_key(cif)))
         .collect();
-    let written = write_table(format, out, &header, &rows)?;
-    audit(
+    deliver(
         store,
         &actor,
-        "customer_class",
-        &as_of.to_string(),
-        written,
-        out,
-    )
-    .await?;
-    Ok(Written {
-        rows: written,
+        ("customer_class", &as_of.to_string()),
         format,
-    })
+        out,
+        &header,
+        &rows,
+    )
+    .await
 }
 
 /// The alerts active on a date (raised on or before it, not cleared by it), with their status,
@@ -270,10 +265,9 @@ pub async fn alerts(
     .map(String::from)
     .to_vec();
     let rows: Vec<Vec<String>> = store
-        .alerts(&scope, false)
+        .alerts_active_on(&scope, as_of)
         .await?
         .into_iter()
-        .filter(|a| a.raised_on <= as_of && a.cleared_on.is_none_or(|c| c > as_of))
         .map(|a| {
             let zh = kam_core::alert::AlertKind::parse(&a.kind).map_or("", |k| k.zh());
             vec![
@@ -295,33 +289,44 @@ pub async fn alerts(
             ]
         })
         .collect();
-    let written = write_table(format, out, &header, &rows)?;
-    audit(store, &actor, "alert", &as_of.to_string(), written, out).await?;
-    Ok(Written {
-        rows: written,
+    deliver(
+        store,
+        &actor,
+        ("alert", &as_of.to_string()),
         format,
-    })
+        out,
+        &header,
+        &rows,
+    )
+    .await
 }
 
-/// Every export is in the audit trail: who, what, which date, how many rows, where to.
-async fn audit(
+/// Writes the table and records the export in the audit trail: who, what (`entity`, `key`), how
+/// many rows, where to.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
     store: &Store,
     actor: &Actor,
-    entity: &str,
-    key: &str,
-    rows: usize,
+    (entity, key): (&str, &str),
+    format: Format,
     out: &Path,
-) -> anyhow::Result<()> {
+    header: &[String],
+    rows: &[Vec<String>],
+) -> anyhow::Result<Written> {
+    let written = write_table(format, out, header, rows)?;
     store
         .record_event(
             actor,
             "export",
             entity,
             key,
-            &format!("{rows} rows → {}", out.display()),
+            &format!("{written} rows → {}", out.display()),
         )
         .await?;
-    Ok(())
+    Ok(Written {
+        rows: written,
+        format,
+    })
 }
 
 /// What `pareto` found, for the terminal.
@@ -400,14 +405,14 @@ pub async fn pareto(
             ]
         })
         .collect();
-    write_table(format, out, &header, &rows)?;
-    audit(
+    deliver(
         store,
         &actor,
-        "pareto",
-        &format!("{as_of} {indicator}"),
-        rows.len(),
+        ("pareto", &format!("{as_of} {indicator}")),
+        format,
         out,
+        &header,
+        &rows,
     )
     .await?;
     Ok(ParetoSummary {

@@ -593,31 +593,30 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await?;
             print!("{matrix}");
         }
-        Command::Score(ScoreCommand::Set {
-            cif,
-            criterion,
-            score,
-            as_user,
-            rules,
-        }) => {
+        Command::Score(command) => {
+            let (as_user, rules) = match &command {
+                ScoreCommand::Set { as_user, rules, .. }
+                | ScoreCommand::Import { as_user, rules, .. } => (as_user, rules),
+            };
             let store = open_store(&settings).await?;
             let rules = load_rules(rules.as_deref())?;
             let today = chrono::Local::now().date_naive();
             let (actor, scope) = board::actor_scope(&store, today, as_user.as_deref()).await?;
-            board::set(&store, &rules, &actor, &scope, &cif, &criterion, score).await?;
-            println!("已录入 {cif} {criterion} = {score} / scored");
-        }
-        Command::Score(ScoreCommand::Import {
-            file,
-            as_user,
-            rules,
-        }) => {
-            let store = open_store(&settings).await?;
-            let rules = load_rules(rules.as_deref())?;
-            let today = chrono::Local::now().date_naive();
-            let (actor, scope) = board::actor_scope(&store, today, as_user.as_deref()).await?;
-            let n = board::import(&store, &rules, &actor, &scope, &file).await?;
-            println!("已导入 {n} 项评分 / imported {n} scores");
+            match &command {
+                ScoreCommand::Set {
+                    cif,
+                    criterion,
+                    score,
+                    ..
+                } => {
+                    board::set(&store, &rules, &actor, &scope, cif, criterion, *score).await?;
+                    println!("已录入 {cif} {criterion} = {score} / scored");
+                }
+                ScoreCommand::Import { file, .. } => {
+                    let n = board::import(&store, &rules, &actor, &scope, file).await?;
+                    println!("已导入 {n} 项评分 / imported {n} scores");
+                }
+            }
         }
         Command::Export(ExportCommand::Pareto { indicator, export }) => {
             let store = open_store(&settings).await?;

@@ -241,6 +241,22 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
         ("resolved".to_owned(), Some(day(23)))
     );
     assert_eq!(status("dormant"), ("handled".to_owned(), Some(day(23))));
+    // Active on a date: raised by then and not yet cleared, whatever the status.
+    assert_eq!(
+        store
+            .alerts_active_on(&everything, day(22))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .alerts_active_on(&everything, day(23))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A new occurrence after clearing is a new alert; history keeps the old one.
     assert_eq!(sync(24, night).await.raised, 2);
     assert_eq!(store.alerts(&everything, false).await.unwrap().len(), 4);

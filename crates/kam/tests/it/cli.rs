@@ -48,19 +48,26 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
     assert!(text(&users).contains("pres.110101"));
 }
 
-#[test]
-fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
+/// A tiny demo bank in `data`: what the demo printed, its batch line and the batch's date.
+fn tiny_demo(data: &str) -> (String, String, String) {
     let demo = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
     assert!(demo.status.success(), "{}", text(&demo));
     let out = text(&demo);
     let line = out
         .lines()
         .find(|l| l.starts_with("batch "))
-        .unwrap_or_else(|| panic!("no batch line:\n{out}"));
+        .unwrap_or_else(|| panic!("no batch line:\n{out}"))
+        .to_owned();
     let as_of = line["batch ".len().."batch ".len() + 10].to_owned();
+    (out, line, as_of)
+}
+
+#[test]
+fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let (out, line, as_of) = tiny_demo(data);
     // Every customer gets every indicator of every window (and the date-only ones).
     assert!(line.contains("460 customers"), "{line}");
     // And a tier, by the built-in rules: the five counts add up to every customer.
@@ -337,11 +344,7 @@ fn the_batch_on_ballista_standalone_writes_the_embedded_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let demo = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
-    assert!(demo.status.success(), "{}", text(&demo));
-    let out = text(&demo);
-    let line = out.lines().find(|l| l.starts_with("batch ")).unwrap();
-    let as_of = line["batch ".len().."batch ".len() + 10].to_owned();
+    let (_, _, as_of) = tiny_demo(data);
     let snapshot = std::path::Path::new(data)
         .join(format!("facts/indicator/as_of={as_of}/indicators.parquet"));
     let embedded = std::fs::read(&snapshot).unwrap();
