@@ -17,7 +17,12 @@ pub use kam_core::indicator::{
     interval, rounded_div,
 };
 
-use crate::{FactError, query::FactQuery};
+pub use crate::rollup::{CARRY_DAYS, RollupStats};
+use crate::{
+    FactError,
+    query::FactQuery,
+    rollup::{Rollup, RollupParams, Rollups},
+};
 
 /// The value of one indicator for one customer (and window), as of one date. `None` is "over
 /// nothing" (an average of no transactions), which is not 0.
@@ -63,6 +68,8 @@ pub struct Computed {
     pub monthly_contribution: BTreeMap<String, Vec<i64>>,
     /// Per customer with anything to say: what the alert rules read besides the indicators.
     pub alert_facts: BTreeMap<String, AlertFacts>,
+    /// How much of the work the rollups of earlier runs saved.
+    pub rollups: RollupStats,
 }
 
 /// What the alert rules read that is not an indicator.
@@ -98,13 +105,9 @@ pub fn month_ranges(as_of: NaiveDate, months: u32) -> Vec<(NaiveDate, Range)> {
 }
 
 /// Days since 1970-01-01, the integer form dates take in the SQL below.
-fn epoch_day(date: NaiveDate) -> i64 {
+pub(crate) fn epoch_day(date: NaiveDate) -> i64 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days()
 }
-
-/// Snapshots (balances, loans) older than the window start by more than this are not carried
-/// forward into it: a monthly loan snapshot still counts, a closed account's last one fades.
-pub const CARRY_DAYS: i64 = 31;
 
 /// Every indicator of the catalogue for every customer, sorted by customer, then catalogue order,
 /// then window.
@@ -126,31 +129,22 @@ pub async fn compute(
         .map(|w| (d - i64::from(*w) + 1, d))
         .chain(months.iter().map(|(_, range)| *range))
         .collect();
+    // Every day up to D folded per customer, computed now only where no earlier run did.
+    let mut rollups = Rollups::new(
+        query,
+        RollupParams {
+            currency: request.currency,
+            own_banks: request.own_banks,
+        },
+    );
+    rollups.ensure(request.as_of).await?;
+    let rollup_stats = rollups.stats;
     let transactions = transaction_aggregates(query, request, d, widest).await?;
     let first_last = first_last_transactions(query, request).await?;
-    let balances = carried_sums(
-        query,
-        request,
-        "balance",
-        "account_no",
-        &["balance_minor"],
-        &ranges,
-        d,
-    )
-    .await?;
-    let loans = carried_sums(
-        query,
-        request,
-        "loan",
-        "loan_no",
-        &["outstanding_minor", "overdue_principal_minor"],
-        &ranges,
-        d,
-    )
-    .await?;
-    let loans_today = loans_on_date(query, request, d).await?;
+    let held = held_sums(query, &ranges, d).await?;
+    let loans_today = loans_on_date(query, d).await?;
     let loans_before = if request.loan_lookback_days > 0 {
-        loans_on_date(query, request, d - i64::from(request.loan_lookback_days)).await?
+        loans_on_date(query, d - i64::from(request.loan_lookback_days)).await?
     } else {
         BTreeMap::new()
     };
@@ -166,14 +160,15 @@ pub async fn compute(
         windows: vec![TxnWindow::default(); windows.len()],
         outflow: 0,
     };
-    let empty_c = Carried {
-        window_sums: vec![vec![0; ranges.len()]; 2],
-        on_date: vec![0; 2],
+    let empty_h = Held {
+        window_sums: vec![vec![0; ranges.len()]; 3],
+        on_date: vec![0; 3],
     };
     for cif in customers {
         let t = transactions.get(cif).unwrap_or(&empty_t);
-        let b = balances.get(cif).unwrap_or(&empty_c);
-        let l = loans.get(cif).unwrap_or(&empty_c);
+        let h = held.get(cif).unwrap_or(&empty_h);
+        // Balances, then outstanding loans, then overdue principal.
+        let (balance, outstanding, overdue) = (0, 1, 2);
         let today = loans_today.get(cif).copied().unwrap_or_default();
         let fee = fees.get(cif);
         let series = months
@@ -184,8 +179,10 @@ pub async fn compute(
                 let days = last - first + 1;
                 contribution(
                     fee.map_or(0, |f| f[r]),
-                    rounded_div(i128::from(b.window_sums[0][r]), i128::from(days)).unwrap_or(0),
-                    rounded_div(i128::from(l.window_sums[0][r]), i128::from(days)).unwrap_or(0),
+                    rounded_div(i128::from(h.window_sums[balance][r]), i128::from(days))
+                        .unwrap_or(0),
+                    rounded_div(i128::from(h.window_sums[outstanding][r]), i128::from(days))
+                        .unwrap_or(0),
                     days,
                     request.spreads,
                 )
@@ -229,12 +226,12 @@ pub async fn compute(
                         .map(|(_, last)| (request.as_of - *last).num_days())),
                     // No opportunities exist yet: their open amount × probability is 0.
                     "expected_sales" => int(Some(0)),
-                    "aum" => int(Some(b.on_date[0])),
-                    "loan_balance" => int(Some(l.on_date[0])),
+                    "aum" => int(Some(h.on_date[balance])),
+                    "loan_balance" => int(Some(h.on_date[outstanding])),
                     "credit_limit" => int(Some(today.credit_limit)),
                     "utilisation" => real(
                         (today.credit_limit > 0)
-                            .then(|| l.on_date[0] as f64 / today.credit_limit as f64),
+                            .then(|| h.on_date[outstanding] as f64 / today.credit_limit as f64),
                     ),
                     "worst_loan_class" => int((today.worst_class > 0).then_some(today.worst_class)),
                     other => unreachable!("{other} is windowed"),
@@ -245,8 +242,10 @@ pub async fn compute(
             for (w, &window) in windows.iter().enumerate() {
                 let days = i64::from(window);
                 let tw = &t.windows[w];
-                let avg_deposit = rounded_div(i128::from(b.window_sums[0][w]), i128::from(days));
-                let avg_debt = rounded_div(i128::from(l.window_sums[0][w]), i128::from(days));
+                let avg_deposit =
+                    rounded_div(i128::from(h.window_sums[balance][w]), i128::from(days));
+                let avg_debt =
+                    rounded_div(i128::from(h.window_sums[outstanding][w]), i128::from(days));
                 let fee_sum = fee.map_or(0, |f| f[w]);
                 let contribution = contribution(
                     fee_sum,
@@ -281,10 +280,9 @@ pub async fn compute(
                         tw.inflow_days,
                     )),
                     "avg_debt" => int(avg_debt),
-                    "avg_overdue_ratio" => real(
-                        (l.window_sums[0][w] > 0)
-                            .then(|| l.window_sums[1][w] as f64 / l.window_sums[0][w] as f64),
-                    ),
+                    "avg_overdue_ratio" => real((h.window_sums[outstanding][w] > 0).then(|| {
+                        h.window_sums[overdue][w] as f64 / h.window_sums[outstanding][w] as f64
+                    })),
                     "avg_daily_deposit" => int(avg_deposit),
                     // AUM is the balances kam's facts carry (deposits) until wealth holdings
                     // arrive as facts; then it adds them and parts from avg_daily_deposit.
@@ -305,6 +303,7 @@ pub async fn compute(
         months: months.into_iter().map(|(first, _)| first).collect(),
         monthly_contribution,
         alert_facts,
+        rollups: rollup_stats,
     })
 }
 
@@ -344,12 +343,6 @@ async fn transaction_aggregates(
     let windows = request.windows;
     let outflow_days = i64::from(request.outflow_days);
     let start = d - widest.max(outflow_days) + 1;
-    let own_banks: Vec<String> = request
-        .own_banks
-        .iter()
-        .map(|b| sql_text(b))
-        .chain([sql_text("")])
-        .collect();
     let mut columns = String::new();
     for w in windows {
         let s = d - i64::from(*w) + 1;
@@ -374,27 +367,9 @@ async fn transaction_aggregates(
         ", SUM(CASE WHEN day >= {} THEN out_other END) AS outflow",
         d - outflow_days + 1
     );
-    let currency = sql_text(request.currency);
     let sql = format!(
-        "WITH daily AS ( \
-           SELECT cif_no, CAST(CAST(business_date AS INT) AS BIGINT) AS day, \
-             SUM(CASE WHEN reversal THEN 0 ELSE 1 END) AS n, \
-             SUM(CASE WHEN reversal THEN 0 ELSE amount_minor END) AS amount, \
-             MAX(CASE WHEN reversal THEN NULL ELSE amount_minor END) AS max_amount, \
-             SUM(CASE WHEN reversal THEN 1 ELSE 0 END) AS rev_n, \
-             SUM(CASE WHEN reversal THEN amount_minor ELSE 0 END) AS rev_amount, \
-             SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN 1 ELSE 0 END) AS in_n, \
-             SUM(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor ELSE 0 END) AS in_amount, \
-             MAX(CASE WHEN NOT reversal AND direction = 'credit' THEN amount_minor END) AS in_max, \
-             SUM(CASE WHEN NOT reversal AND direction = 'debit' \
-               AND counterparty_bank NOT IN ({own}) THEN amount_minor ELSE 0 END) AS out_other \
-           FROM \"transaction\" \
-           WHERE {range} AND currency = {currency} AND {committed} \
-           GROUP BY cif_no, business_date) \
-         SELECT cif_no{columns} FROM daily GROUP BY cif_no",
-        range = query.date_range(start, d),
-        committed = query.committed(),
-        own = own_banks.join(", "),
+        "SELECT cif_no{columns} FROM {daily} WHERE day BETWEEN {start} AND {d} GROUP BY cif_no",
+        daily = Rollup::Transaction.table(),
     );
     let batches = query.sql(&sql).await?;
     let mut out = BTreeMap::new();
@@ -434,12 +409,11 @@ async fn first_last_transactions(
     request: &IndicatorRequest<'_>,
 ) -> Result<BTreeMap<String, (NaiveDate, NaiveDate)>, FactError> {
     let d = epoch_day(request.as_of);
+    // The rollups reach back to the first fact day: this is every transaction ever.
     let sql = format!(
-        "SELECT cif_no, MIN(CAST(CAST(business_date AS INT) AS BIGINT)) AS first_day, \
-           MAX(CAST(CAST(business_date AS INT) AS BIGINT)) AS last_day \
-         FROM \"transaction\" WHERE {range} AND NOT reversal AND {committed} GROUP BY cif_no",
-        range = query.date_range(i64::MIN / 4, d),
-        committed = query.committed(),
+        "SELECT cif_no, MIN(day) AS first_day, MAX(day) AS last_day FROM {daily} \
+         WHERE n > 0 AND day <= {d} GROUP BY cif_no",
+        daily = Rollup::Transaction.table(),
     );
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
     let mut out = BTreeMap::new();
@@ -463,69 +437,53 @@ async fn first_last_transactions(
     Ok(out)
 }
 
-/// Day-weighted sums of snapshot values per range of days, each snapshot holding until the item's
-/// next one (or the as-of date), and the values holding on the as-of date itself.
+/// The sums over each range's days of what was holding per customer (balances, outstanding loans,
+/// overdue principal), and what holds on the as-of date itself.
 #[derive(Debug, Clone)]
-struct Carried {
-    /// `[value][range]`: Σ value × days it held inside the range.
+struct Held {
+    /// `[value][range]`: Σ over the range's days of the value holding that day.
     window_sums: Vec<Vec<i64>>,
-    /// `[value]`: the sum of the snapshots holding on the as-of date.
+    /// `[value]`: the value holding on the as-of date.
     on_date: Vec<i64>,
 }
 
-async fn carried_sums(
+async fn held_sums(
     query: &FactQuery,
-    request: &IndicatorRequest<'_>,
-    table: &str,
-    item: &str,
-    values: &[&str],
     ranges: &[Range],
     d: i64,
-) -> Result<BTreeMap<String, Carried>, FactError> {
-    let end = d + 1;
+) -> Result<BTreeMap<String, Held>, FactError> {
+    const VALUES: [&str; 3] = ["balance", "outstanding", "overdue"];
     let earliest = ranges.iter().map(|r| r.0).min().unwrap_or(d);
     let mut columns = String::new();
-    for (v, value) in values.iter().enumerate() {
+    for (v, value) in VALUES.iter().enumerate() {
         for (r, (first, last)) in ranges.iter().enumerate() {
-            // A snapshot older than the range's start by more than CARRY_DAYS does not reach it.
             columns += &format!(
-                ", SUM(CASE WHEN day >= {carry} THEN {value} * GREATEST(0, LEAST(COALESCE(next_day, {end}), {stop}) - GREATEST(day, {first})) ELSE 0 END) AS s{v}_{r}",
-                carry = first - CARRY_DAYS,
-                stop = last + 1,
+                ", SUM(CASE WHEN day BETWEEN {first} AND {last} THEN {value} ELSE 0 END) AS s{v}_{r}"
             );
         }
-        columns += &format!(
-            ", SUM(CASE WHEN COALESCE(next_day, {end}) > {d} THEN {value} ELSE 0 END) AS today{v}"
-        );
+        columns += &format!(", SUM(CASE WHEN day = {d} THEN {value} ELSE 0 END) AS today{v}");
     }
-    let selected: String = values.iter().map(|v| format!(", {v}")).collect();
     let sql = format!(
-        "WITH s AS ( \
-           SELECT {item}, cif_no{selected}, CAST(CAST(business_date AS INT) AS BIGINT) AS day, \
-             CAST(CAST(LEAD(business_date) OVER (PARTITION BY {item} ORDER BY business_date) AS INT) AS BIGINT) AS next_day \
-           FROM \"{table}\" WHERE {range} AND currency = {currency} AND {committed}) \
-         SELECT cif_no{columns} FROM s GROUP BY cif_no",
-        range = query.date_range(earliest - CARRY_DAYS, d),
-        currency = sql_text(request.currency),
-        committed = query.committed(),
+        "SELECT cif_no{columns} FROM {daily} WHERE day BETWEEN {earliest} AND {d} GROUP BY cif_no",
+        daily = Rollup::Held.table(),
     );
     let mut out = BTreeMap::new();
     for batch in &query.sql(&sql).await? {
         let cif = &first_column_text(batch)?;
         for row in 0..batch.num_rows() {
-            let carried = Carried {
-                window_sums: (0..values.len())
+            let held = Held {
+                window_sums: (0..VALUES.len())
                     .map(|v| {
                         (0..ranges.len())
                             .map(|r| int_at(batch, &format!("s{v}_{r}"), row).unwrap_or(0))
                             .collect()
                     })
                     .collect(),
-                on_date: (0..values.len())
+                on_date: (0..VALUES.len())
                     .map(|v| int_at(batch, &format!("today{v}"), row).unwrap_or(0))
                     .collect(),
             };
-            out.insert(cif.value(row).to_owned(), carried);
+            out.insert(cif.value(row).to_owned(), held);
         }
     }
     Ok(out)
@@ -541,21 +499,11 @@ struct LoansToday {
 
 async fn loans_on_date(
     query: &FactQuery,
-    request: &IndicatorRequest<'_>,
     d: i64,
 ) -> Result<BTreeMap<String, LoansToday>, FactError> {
     let sql = format!(
-        "WITH s AS ( \
-           SELECT cif_no, credit_limit_minor, loan_class, \
-             ROW_NUMBER() OVER (PARTITION BY loan_no ORDER BY business_date DESC) AS latest \
-           FROM \"loan\" WHERE {range} AND currency = {currency} AND {committed}) \
-         SELECT cif_no, SUM(credit_limit_minor) AS credit_limit, \
-           MAX(CASE loan_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2 \
-             WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 ELSE 0 END) AS worst_class \
-         FROM s WHERE latest = 1 GROUP BY cif_no",
-        range = query.date_range(d - CARRY_DAYS, d),
-        currency = sql_text(request.currency),
-        committed = query.committed(),
+        "SELECT cif_no, credit_limit, worst_class FROM {daily} WHERE day = {d}",
+        daily = Rollup::Held.table(),
     );
     let mut out = BTreeMap::new();
     for batch in &query.sql(&sql).await? {
@@ -585,17 +533,12 @@ async fn fee_sums(
         .iter()
         .enumerate()
         .map(|(r, (first, last))| {
-            format!(
-                ", SUM(CASE WHEN CAST(business_date AS INT) BETWEEN {first} AND {last} THEN amount_minor END) AS f_{r}"
-            )
+            format!(", SUM(CASE WHEN day BETWEEN {first} AND {last} THEN fee END) AS f_{r}")
         })
         .collect();
     let sql = format!(
-        "SELECT cif_no{columns} FROM \"fee\" WHERE {range} AND currency = {currency} AND {committed} \
-         GROUP BY cif_no",
-        range = query.date_range(earliest, d),
-        currency = sql_text(request.currency),
-        committed = query.committed(),
+        "SELECT cif_no{columns} FROM {daily} WHERE day BETWEEN {earliest} AND {d} GROUP BY cif_no",
+        daily = Rollup::Fee.table(),
     );
     let mut out = BTreeMap::new();
     for batch in &query.sql(&sql).await? {
@@ -626,16 +569,10 @@ pub fn write_snapshot(
         array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray},
         datatypes::{DataType, Field, Schema},
     };
-    use parquet::arrow::ArrowWriter;
-
-    let dir = root.join("indicator").join(format!("as_of={as_of}"));
-    let io = |path: &std::path::Path| {
-        let path = path.to_owned();
-        move |source| FactError::Io { path, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let final_path = dir.join("indicators.parquet");
-    let temp = dir.join(".indicators.parquet.tmp");
+    let final_path = root
+        .join("indicator")
+        .join(format!("as_of={as_of}"))
+        .join("indicators.parquet");
     let schema = Arc::new(Schema::new(vec![
         Field::new("as_of", DataType::Date32, false),
         Field::new("cif_no", DataType::Utf8, false),
@@ -667,19 +604,11 @@ pub fn write_snapshot(
             },
         ))),
     ];
-    let parquet = |source| FactError::Parquet {
-        path: temp.clone(),
-        source,
-    };
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| parquet(e.into()))?;
-    let file = std::fs::File::create(&temp).map_err(io(&temp))?;
-    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(parquet)?;
-    writer.write(&batch).map_err(parquet)?;
-    let file = writer.into_inner().map_err(parquet)?;
-    file.sync_all().map_err(io(&temp))?;
-    let bytes = file.metadata().map_err(io(&temp))?.len();
-    std::fs::rename(&temp, &final_path).map_err(io(&final_path))?;
-    Ok(bytes)
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| FactError::Parquet {
+        path: final_path.clone(),
+        source: e.into(),
+    })?;
+    crate::writer::write_parquet_atomically(&final_path, schema, &[batch], None)
 }
 
 /// One as-of date's snapshot in wide form: the column names (`txn_count_30d`, `aum`, … in catalogue
@@ -768,14 +697,14 @@ pub(crate) fn sql_text(text: &str) -> String {
 
 /// The first column (the customer number) as plain strings, whatever string layout the reader
 /// chose (DataFusion reads Parquet strings as views).
-fn first_column_text(batch: &RecordBatch) -> Result<StringArray, FactError> {
+pub(crate) fn first_column_text(batch: &RecordBatch) -> Result<StringArray, FactError> {
     let column =
         cast(batch.column(0), &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
     Ok(column.as_string::<i32>().clone())
 }
 
 /// An integer column's value by name (Int64 or Int32), `None` when null.
-fn int_at(batch: &RecordBatch, name: &str, row: usize) -> Option<i64> {
+pub(crate) fn int_at(batch: &RecordBatch, name: &str, row: usize) -> Option<i64> {
     let column = batch.column_by_name(name)?;
     if column.is_null(row) {
         return None;

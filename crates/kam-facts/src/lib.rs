@@ -9,6 +9,7 @@
 mod batch;
 pub mod indicators;
 mod query;
+mod rollup;
 mod rows;
 mod text;
 mod writer;

@@ -52,6 +52,10 @@ pub struct FactQuery {
     committed: String,
     /// The earliest day of any fact folder (committed or not: an approximation of coverage).
     first_date: Option<chrono::NaiveDate>,
+    /// Where the facts are (and, under `.rollup/`, the rollups of them).
+    root: std::path::PathBuf,
+    /// The committed batches, for the rollups' fingerprints.
+    committed_ids: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for FactQuery {
@@ -125,7 +129,7 @@ impl FactQuery {
                     .map_err(|e| query_error(&e))?;
             }
         }
-        let committed = if committed.is_empty() {
+        let committed_filter = if committed.is_empty() {
             "FALSE".to_owned()
         } else {
             let ids: Vec<String> = committed.iter().map(|id| sql_text(id)).collect();
@@ -137,14 +141,58 @@ impl FactQuery {
             .min();
         Ok(Self {
             context,
-            committed,
+            committed: committed_filter,
             first_date,
+            root: root.to_owned(),
+            committed_ids: committed.iter().cloned().collect(),
         })
     }
 
     /// The earliest day any fact folder holds: where the facts' coverage begins.
     pub fn first_date(&self) -> Option<chrono::NaiveDate> {
         self.first_date
+    }
+
+    /// Where the facts are.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether `batch_id` is one of the committed batches.
+    pub(crate) fn is_committed(&self, batch_id: &str) -> bool {
+        self.committed_ids.contains(batch_id)
+    }
+
+    /// Registers (or replaces) table `name` as exactly these Parquet files of `schema`: the
+    /// rollups a run chose, and no other file that happens to lie beside them.
+    pub(crate) fn register_files(
+        &self,
+        name: &str,
+        files: &[std::path::PathBuf],
+        schema: SchemaRef,
+    ) -> Result<(), FactError> {
+        use datafusion::datasource::{
+            file_format::parquet::ParquetFormat,
+            listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl},
+        };
+        let urls = files
+            .iter()
+            .map(|path| ListingTableUrl::parse(path.to_string_lossy()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| query_error(&e))?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(schema);
+        let table = ListingTable::try_new(config).map_err(|e| query_error(&e))?;
+        self.context
+            .deregister_table(name)
+            .map_err(|e| query_error(&e))?;
+        self.context
+            .register_table(name, Arc::new(table))
+            .map_err(|e| query_error(&e))?;
+        Ok(())
     }
 
     /// The filter that keeps only committed batches' rows.

@@ -86,28 +86,49 @@ impl FactWriter {
             return Ok(0);
         }
         let dir = partition_dir(&self.root, R::KIND, date);
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| FactError::Io { path, source }
-        };
-        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
-        let final_path = dir.join(format!("{batch_id}.parquet"));
-        let temp_path = dir.join(format!(".{batch_id}.parquet.tmp"));
-        let file = File::create(&temp_path).map_err(io_error(&temp_path))?;
         let batch = R::record_batch(rows, date, batch_id);
-        let parquet_error = |source| FactError::Parquet {
-            path: temp_path.clone(),
-            source,
-        };
-        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(self.properties.clone()))
-            .map_err(parquet_error)?;
-        writer.write(&batch).map_err(parquet_error)?;
-        let file = writer.into_inner().map_err(parquet_error)?;
-        file.sync_all().map_err(io_error(&temp_path))?;
-        let bytes = file.metadata().map_err(io_error(&temp_path))?.len();
-        fs::rename(&temp_path, &final_path).map_err(io_error(&final_path))?;
-        Ok(bytes)
+        write_parquet_atomically(
+            &dir.join(format!("{batch_id}.parquet")),
+            batch.schema(),
+            &[batch],
+            Some(self.properties.clone()),
+        )
     }
+}
+
+/// Writes `batches` (of `schema`; none makes a file with no rows) to `path` through a temp file
+/// beside it, fsync and a rename, so a reader or a crash never sees half a file. Returns the bytes
+/// written.
+pub(crate) fn write_parquet_atomically(
+    path: &Path,
+    schema: arrow::datatypes::SchemaRef,
+    batches: &[arrow::array::RecordBatch],
+    properties: Option<WriterProperties>,
+) -> Result<u64, FactError> {
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| FactError::Io { path, source }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let temp_path = dir.join(format!(".{name}.tmp"));
+    let parquet_error = |source| FactError::Parquet {
+        path: temp_path.clone(),
+        source,
+    };
+    let file = File::create(&temp_path).map_err(io_error(&temp_path))?;
+    let mut writer = ArrowWriter::try_new(file, schema, properties).map_err(parquet_error)?;
+    for batch in batches {
+        writer.write(batch).map_err(parquet_error)?;
+    }
+    let file = writer.into_inner().map_err(parquet_error)?;
+    file.sync_all().map_err(io_error(&temp_path))?;
+    let bytes = file.metadata().map_err(io_error(&temp_path))?.len();
+    fs::rename(&temp_path, path).map_err(io_error(path))?;
+    Ok(bytes)
 }
 
 impl FactWriter {

@@ -41,6 +41,8 @@ pub struct Summary {
     pub key_accounts: usize,
     pub starred: usize,
     pub alerts: AlertSync,
+    /// What the facts' rollups of earlier runs saved (the incremental run).
+    pub rollups: kam_facts::indicators::RollupStats,
     pub seconds: f64,
 }
 
@@ -178,6 +180,7 @@ pub async fn run(
         key_accounts: 0,
         starred: 0,
         alerts,
+        rollups: computed.rollups,
         stages,
         customers: cifs.len(),
         values: values.len(),

@@ -1035,6 +1035,11 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
             summary.alerts.raised, summary.alerts.continuing, summary.alerts.cleared
         );
     }
+    let r = &summary.rollups;
+    println!(
+        "每日汇总 rollups: 计算 computed {} 天 days（读取数据 fact days read {}），复用 reused {} 天 days",
+        r.computed_days, r.fact_days_read, r.reused_days
+    );
     println!("stages 阶段: {}", stages.join(", "));
 }
 
@@ -1237,10 +1242,17 @@ fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result
     // The demo builds the bank (and runs the batch once) only into an empty directory.
     let (secs, _, _) = run(&["demo", "--scale", &scale_text, "--seed", &seed_text])?;
     println!("bank ready       {secs:.1} s → {}", data.display());
-    let as_of = SynthConfig::new(scale, seed).end.to_string();
-    let mut runs = Vec::new();
-    for _ in 0..3 {
-        let (secs, stdout, stderr) = run(&["batch", "--as-of", &as_of])?;
+    let end = SynthConfig::new(scale, seed).end;
+    let as_of = end.to_string();
+    let night_before = (end - chrono::Duration::days(1)).to_string();
+    let rollups = data.join("facts").join(".rollup");
+    let forget_rollups = || match std::fs::remove_dir_all(&rollups) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    // One timed run: (seconds, indicators stage seconds, peak RSS MiB).
+    let timed = |label: &str, date: &str| -> anyhow::Result<(f64, f64, f64)> {
+        let (secs, stdout, stderr) = run(&["batch", "--as-of", date])?;
         let peak: f64 = stderr
             .lines()
             .find_map(|l| l.strip_prefix("kam-peak-rss-mib: "))
@@ -1256,21 +1268,46 @@ fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result
             .find_map(|s| s.strip_prefix("indicators "))
             .and_then(|s| s.trim_end_matches(" s").parse().ok())
             .unwrap_or(f64::NAN);
-        println!("kam batch run    {secs:>7.2} s, peak RSS {peak:.1} MiB — {stages}");
-        if let Some(line) = stdout.lines().find(|l| l.starts_with("batch ")) {
+        println!("{label} {secs:>7.2} s, peak RSS {peak:.1} MiB — {stages}");
+        for line in stdout
+            .lines()
+            .filter(|l| l.starts_with("batch ") || l.starts_with("每日汇总 rollups"))
+        {
             println!("                 {line}");
         }
-        runs.push((secs, indicators, peak));
+        Ok((secs, indicators, peak))
+    };
+    let mut full = Vec::new();
+    let mut nightly = Vec::new();
+    for _ in 0..3 {
+        // The full run: no rollups, every day computed from the facts.
+        forget_rollups()?;
+        full.push(timed("kam batch full  ", &as_of)?);
+        // The nightly run: the night before ran (from scratch), then the new day.
+        forget_rollups()?;
+        run(&["batch", "--as-of", &night_before])?;
+        nightly.push(timed("kam batch night ", &as_of)?);
     }
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let total = median(runs.iter().map(|r| r.0).collect());
-    let indicators = median(runs.iter().map(|r| r.1).collect());
-    let peak = runs.iter().map(|r| r.2).fold(f64::NAN, f64::max);
+    let total = median(full.iter().map(|r| r.0).collect());
+    let indicators = median(full.iter().map(|r| r.1).collect());
+    let peak = full.iter().map(|r| r.2).fold(f64::NAN, f64::max);
+    let night_total = median(nightly.iter().map(|r| r.0).collect());
+    let night_indicators = median(nightly.iter().map(|r| r.1).collect());
+    let night_peak = nightly.iter().map(|r| r.2).fold(f64::NAN, f64::max);
     println!(
-        "kam batch        median of 3 = {total:.2} s (indicators stage {indicators:.2} s), peak RSS {peak:.1} MiB"
+        "kam batch full   median of 3 = {total:.2} s (indicators stage {indicators:.2} s), peak RSS {peak:.1} MiB"
+    );
+    println!(
+        "kam batch night  median of 3 = {night_total:.2} s (indicators stage {night_indicators:.2} s), peak RSS {night_peak:.1} MiB"
+    );
+    println!(
+        "nightly / full   indicators stage {:.1}%, whole batch {:.1}% (goal for the indicators: ≤ 5%)",
+        night_indicators / indicators * 100.0,
+        night_total / total * 100.0
     );
     println!("kam-batch-indicator-seconds: {indicators:.3}");
     println!("kam-facts-dir: {}", data.join("facts").display());

@@ -123,6 +123,14 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         classes,
         "identical classifications"
     );
+    // The rerun computed nothing from the facts again: every day's rollup was there.
+    let rollups = text(&rerun)
+        .lines()
+        .find(|l| l.starts_with("每日汇总 rollups"))
+        .unwrap_or_else(|| panic!("no rollups line:\n{}", text(&rerun)))
+        .to_owned();
+    assert!(rollups.contains("计算 computed 0 天"), "{rollups}");
+    assert!(!rollups.contains("复用 reused 0 天"), "{rollups}");
     assert_eq!(raised(&text(&rerun)), 0, "not raised again");
     assert!(
         text(&rerun).contains(&format!("持续 continuing {first_raised}，")),
@@ -363,6 +371,8 @@ fn the_batch_on_ballista_standalone_writes_the_embedded_snapshot() {
         "{}",
         text(&bogus)
     );
+    // Without the embedded run's rollups: Ballista computes them from the facts too.
+    std::fs::remove_dir_all(std::path::Path::new(data).join("facts/.rollup")).unwrap();
     let standalone = kam(&[
         "--data-dir",
         data,
