@@ -315,7 +315,10 @@ impl<'a> Rollups<'a> {
                     self.stats.reused_days += segment.len();
                     state = None;
                 } else if segment.monthly {
-                    if !self.from_days(rollup, segment, &path, &mut state).await? {
+                    if !self
+                        .month_of_days(rollup, segment, &path, &mut state)
+                        .await?
+                    {
                         self.compute(rollup, &segments[at..run], &mut state).await?;
                     }
                 } else {
@@ -334,10 +337,10 @@ impl<'a> Rollups<'a> {
                 }
                 at = run;
             }
-            if rollup == Rollup::Held {
-                if let Some(state) = state.filter(|s| s.day == epoch_day(as_of)) {
-                    self.save_state(&state)?;
-                }
+            if let Some(state) =
+                state.filter(|s| rollup == Rollup::Held && s.day == epoch_day(as_of))
+            {
+                self.save_state(&state)?;
             }
             if files.is_empty() {
                 // Nothing to read: one empty file, so every engine sees a table of the shape.
@@ -436,7 +439,7 @@ impl<'a> Rollups<'a> {
 
     /// A finished month from its daily files when nearly all of them exist (the night a month
     /// ends): the missing days computed, then all concatenated. `false` when too many are missing.
-    async fn from_days(
+    async fn month_of_days(
         &mut self,
         rollup: Rollup,
         month: &Segment,
@@ -667,22 +670,24 @@ impl<'a> Rollups<'a> {
         }
         let mut items: Vec<(&(i64, String), &Holding)> = state.items.iter().collect();
         items.sort_by(|a, b| a.0.cmp(b.0));
-        let int = |f: &dyn Fn(&(&(i64, String), &Holding)) -> i64| -> ArrayRef {
-            Arc::new(Int64Array::from_iter_values(items.iter().map(f)))
+        let int = |f: fn(&Holding) -> i64| -> ArrayRef {
+            Arc::new(Int64Array::from_iter_values(
+                items.iter().map(|(_, h)| f(h)),
+            ))
         };
         let columns: Vec<ArrayRef> = vec![
-            int(&|(k, _)| k.0),
+            Arc::new(Int64Array::from_iter_values(items.iter().map(|(k, _)| k.0))),
             Arc::new(StringArray::from_iter_values(
                 items.iter().map(|(k, _)| k.1.as_str()),
             )),
             Arc::new(StringArray::from_iter_values(
                 items.iter().map(|(_, h)| h.cif_no.as_str()),
             )),
-            int(&|(_, h)| h.day),
-            int(&|(_, h)| h.values[0]),
-            int(&|(_, h)| h.values[1]),
-            int(&|(_, h)| h.values[2]),
-            int(&|(_, h)| h.values[3]),
+            int(|h| h.day),
+            int(|h| h.values[0]),
+            int(|h| h.values[1]),
+            int(|h| h.values[2]),
+            int(|h| h.values[3]),
         ];
         let schema = state_schema();
         let batch =
