@@ -3,6 +3,8 @@
 # indicator stage (DataFusion, every indicator of docs/indicators.md for every customer over the
 # 30/90/365-day windows) versus DuckDB running SQL for the same aggregates on the same files.
 # Usage: scripts/bench-batch-vs-duckdb.sh [SCALE] (default demo). Both sides: median of three runs.
+# kam's side is its full run (no rollups of earlier nights); `kam bench batch` also prints the
+# nightly run (the night before's rollups at hand) and its share of the full run.
 # DuckDB comes from PyPI into a throwaway venv; nothing is installed system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,8 +72,9 @@ for kind, item, values in [("balance", "account_no", ["balance_minor"]),
     for v in values:
         for w in windows:
             s = dn - w + 1
-            cols += f", SUM({v} * GREATEST(0, LEAST(COALESCE(next_day, {end}), {end}) - GREATEST(day, {s})))"
-        cols += f", SUM(CASE WHEN COALESCE(next_day, {end}) > {dn} THEN {v} ELSE 0 END)"
+            # A snapshot holds until the item's next one, for at most 31 days after its own day.
+            cols += f", SUM({v} * GREATEST(0, LEAST(COALESCE(next_day, {end}), day + 32, {end}) - GREATEST(day, {s})))"
+        cols += f", SUM(CASE WHEN COALESCE(next_day, {end}) > {dn} AND day >= {dn - 31} THEN {v} ELSE 0 END)"
     queries[kind] = f"""
 WITH s AS (
   SELECT {item}, cif_no, {', '.join(values)}, {day} AS day,

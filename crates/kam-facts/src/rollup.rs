@@ -25,7 +25,7 @@ use std::{
 
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::{
-    array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray},
+    array::{ArrayRef, AsArray, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder},
     compute::{cast, concat_batches},
     datatypes::{DataType, Field, Int64Type, Schema, SchemaRef},
 };
@@ -268,11 +268,66 @@ struct Holding {
     values: [i64; 4],
 }
 
-/// Per (0 balance / 1 loan, account or loan number) the snapshot holding on `day`.
+/// Per (0 balance / 1 loan, account or loan number) the snapshot holding on `day`, and per
+/// customer the totals of those, kept up to date as snapshots arrive and expire (a day's rollup
+/// rows are then a walk over the customers, not over every account).
 #[derive(Debug, Clone, Default)]
 struct State {
     day: i64,
     items: HashMap<(i64, String), Holding>,
+    totals: BTreeMap<String, Totals>,
+}
+
+/// One customer's holdings: Σ balance, outstanding, overdue, credit limit; loans per class 0–5.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    sums: [i64; 4],
+    classes: [u32; 6],
+    items: u32,
+}
+
+impl State {
+    fn insert(&mut self, key: (i64, String), holding: Holding) {
+        Self::count(&mut self.totals, key.0, &holding, true);
+        if let Some(old) = self.items.insert(key.clone(), holding) {
+            Self::count(&mut self.totals, key.0, &old, false);
+        }
+    }
+
+    /// Closes `day`: what is older than CARRY_DAYS stops holding.
+    fn expire(&mut self, day: i64) {
+        self.day = day;
+        let totals = &mut self.totals;
+        self.items.retain(|(src, _), holding| {
+            let holds = day - holding.day <= CARRY_DAYS;
+            if !holds {
+                Self::count(totals, *src, holding, false);
+            }
+            holds
+        });
+    }
+
+    fn count(totals: &mut BTreeMap<String, Totals>, src: i64, holding: &Holding, add: bool) {
+        let sign = if add { 1 } else { -1 };
+        let entry = match totals.get_mut(&holding.cif_no) {
+            Some(entry) => entry,
+            None => totals.entry(holding.cif_no.clone()).or_default(),
+        };
+        let [value, overdue, limit, class] = holding.values;
+        if src == 0 {
+            entry.sums[0] += sign * value;
+        } else {
+            entry.sums[1] += sign * value;
+            entry.sums[2] += sign * overdue;
+            entry.sums[3] += sign * limit;
+            let class = usize::try_from(class.clamp(0, 5)).unwrap_or(0);
+            entry.classes[class] = entry.classes[class].wrapping_add_signed(sign as i32);
+        }
+        entry.items = entry.items.wrapping_add_signed(sign as i32);
+        if entry.items == 0 {
+            totals.remove(&holding.cif_no);
+        }
+    }
 }
 
 /// Builds what is missing and registers the three rollup tables for `as_of`.
@@ -638,8 +693,7 @@ impl<'a> Rollups<'a> {
         let mut advance = |state: &mut State, until: i64, out: &mut HeldColumns| {
             // Close every day before `until`: expire, then (inside the segment) sum.
             while day_at < until {
-                state.day = day_at;
-                state.items.retain(|_, h| day_at - h.day <= CARRY_DAYS);
+                state.expire(day_at);
                 if day_at >= first {
                     out.push_day(day_at, state);
                 }
@@ -648,7 +702,7 @@ impl<'a> Rollups<'a> {
         };
         for (day, src, item, cif_no, values) in snapshots {
             advance(&mut state, day, &mut out);
-            state.items.insert(
+            state.insert(
                 (src, item),
                 Holding {
                     cif_no,
@@ -719,14 +773,14 @@ impl<'a> Rollups<'a> {
         }
         let mut state = State {
             day: epoch_day(day),
-            items: HashMap::new(),
+            ..State::default()
         };
         for batch in read_parquet(&path)? {
             let item = text_column(&batch, "item")?;
             let cif = text_column(&batch, "cif_no")?;
             for row in 0..batch.num_rows() {
                 let get = |name: &str| int_at(&batch, name, row).unwrap_or(0);
-                state.items.insert(
+                state.insert(
                     (get("src"), item.value(row).to_owned()),
                     Holding {
                         cif_no: cif.value(row).to_owned(),
@@ -757,43 +811,37 @@ fn state_schema() -> SchemaRef {
 /// The held rollup's columns as they are built, day by day, customers in order.
 #[derive(Debug, Default)]
 struct HeldColumns {
-    cif_no: Vec<String>,
-    day: Vec<i64>,
-    sums: [Vec<i64>; 5],
+    cif_no: StringBuilder,
+    day: Int64Builder,
+    sums: [Int64Builder; 5],
 }
 
 impl HeldColumns {
     fn push_day(&mut self, day: i64, state: &State) {
-        let mut by_customer: BTreeMap<&str, [i64; 5]> = BTreeMap::new();
-        for ((src, _), holding) in &state.items {
-            let sums = by_customer.entry(holding.cif_no.as_str()).or_default();
-            if *src == 0 {
-                sums[0] += holding.values[0];
-            } else {
-                sums[1] += holding.values[0];
-                sums[2] += holding.values[1];
-                sums[3] += holding.values[2];
-                sums[4] = sums[4].max(holding.values[3]);
-            }
-        }
-        for (cif, sums) in by_customer {
-            self.cif_no.push(cif.to_owned());
-            self.day.push(day);
-            for (column, value) in self.sums.iter_mut().zip(sums) {
-                column.push(value);
+        for (cif, totals) in &state.totals {
+            self.cif_no.append_value(cif);
+            self.day.append_value(day);
+            let worst = (1..6).rev().find(|c| totals.classes[*c] > 0).unwrap_or(0);
+            let values = [
+                totals.sums[0],
+                totals.sums[1],
+                totals.sums[2],
+                totals.sums[3],
+                i64::try_from(worst).unwrap_or(0),
+            ];
+            for (column, value) in self.sums.iter_mut().zip(values) {
+                column.append_value(value);
             }
         }
     }
 
-    fn finish(self) -> Result<RecordBatch, FactError> {
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(self.cif_no)),
-            Arc::new(Int64Array::from(self.day)),
-        ];
+    fn finish(mut self) -> Result<RecordBatch, FactError> {
+        let mut columns: Vec<ArrayRef> =
+            vec![Arc::new(self.cif_no.finish()), Arc::new(self.day.finish())];
         columns.extend(
             self.sums
-                .into_iter()
-                .map(|v| Arc::new(Int64Array::from(v)) as ArrayRef),
+                .iter_mut()
+                .map(|v| Arc::new(v.finish()) as ArrayRef),
         );
         RecordBatch::try_new(Rollup::Held.schema(), columns)
             .map_err(|e| FactError::Query(e.to_string()))
@@ -868,5 +916,43 @@ mod tests {
         assert_eq!(end.len(), 2);
         assert!(end.iter().all(|s| s.monthly));
         assert!(layout(day("2024-03-01"), day("2024-02-29")).is_empty());
+    }
+
+    #[test]
+    fn a_customers_totals_follow_snapshots_arriving_replacing_and_expiring() {
+        let holding = |day, values| Holding {
+            cif_no: "C".into(),
+            day,
+            values,
+        };
+        let mut state = State::default();
+        state.insert((1, "L1".into()), holding(0, [100, 10, 500, 3]));
+        state.insert((1, "L2".into()), holding(5, [50, 0, 200, 1]));
+        state.insert((0, "A1".into()), holding(5, [7, 0, 0, 0]));
+        // L1 restated on day 6: its old values leave the totals.
+        state.insert((1, "L1".into()), holding(6, [90, 0, 500, 4]));
+        state.expire(6);
+        let mut rows = HeldColumns::default();
+        rows.push_day(6, &state);
+        // 31 days after day 5, L2 and A1 still hold on day 36 but not on day 37.
+        state.expire(36);
+        rows.push_day(36, &state);
+        state.expire(37);
+        rows.push_day(37, &state);
+        let batch = rows.finish().unwrap();
+        let column = |name: &str| -> Vec<i64> {
+            (0..batch.num_rows())
+                .map(|row| int_at(&batch, name, row).unwrap())
+                .collect()
+        };
+        assert_eq!(column("day"), [6, 36, 37]);
+        assert_eq!(column("balance"), [7, 7, 0]);
+        assert_eq!(column("outstanding"), [140, 140, 90]);
+        assert_eq!(column("overdue"), [0, 0, 0]);
+        assert_eq!(column("credit_limit"), [700, 700, 500]);
+        assert_eq!(column("worst_class"), [4, 4, 4]);
+        // More than 31 days after L1 (day 6): nothing holds, the customer has no row at all.
+        state.expire(6 + CARRY_DAYS + 1);
+        assert!(state.totals.is_empty() && state.items.is_empty());
     }
 }
