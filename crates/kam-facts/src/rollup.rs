@@ -288,9 +288,10 @@ struct Totals {
 
 impl State {
     fn insert(&mut self, key: (i64, String), holding: Holding) {
-        Self::count(&mut self.totals, key.0, &holding, true);
-        if let Some(old) = self.items.insert(key.clone(), holding) {
-            Self::count(&mut self.totals, key.0, &old, false);
+        let src = key.0;
+        Self::count(&mut self.totals, src, &holding, true);
+        if let Some(old) = self.items.insert(key, holding) {
+            Self::count(&mut self.totals, src, &old, false);
         }
     }
 
