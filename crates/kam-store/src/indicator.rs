@@ -150,33 +150,32 @@ impl Store {
             rows,
         )
         .await?;
-        Sql::new("insert into batch_run (as_of, actor, started_at, finished_at, customers, indicator_values) values (")
-            .bind(as_of_text.as_str())
-            .push(", ")
-            .bind(actor.name.as_str())
-            .push(", ")
-            .bind(started_at)
-            .push(", ")
-            .bind(audit::now())
-            .push(", ")
-            .bind(customers)
-            .push(", ")
-            .bind(i64::try_from(written).unwrap_or(i64::MAX))
-            .push(")")
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "batch_run",
-            "indicator_value",
-            &as_of_text,
-            &format!("{written} values for {customers} customers"),
-        )
-        .await?;
+        record_run(&mut tx, actor, as_of, started_at, customers, written).await?;
         tx.commit().await?;
         Ok(written)
+    }
+
+    /// Records a run for a date older than the latest run's (a backfill): its results went to the
+    /// Parquet history; the latest values in the store stay those of the later date.
+    pub async fn record_backfill_run(
+        &self,
+        actor: &Actor,
+        as_of: NaiveDate,
+        started_at: &str,
+        customers: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        record_run(&mut tx, actor, as_of, started_at, customers, 0).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The latest date any batch ran for (`None` before the first run).
+    pub async fn latest_batch_date(&self) -> Result<Option<NaiveDate>> {
+        let latest: Option<String> = sqlx::query_scalar("select max(as_of) from batch_run")
+            .fetch_one(self.pool())
+            .await?;
+        latest.map(|d| parse_date("as_of", &d)).transpose()
     }
 
     /// The stored values of one customer (latest snapshot), by code and window.
@@ -368,4 +367,41 @@ fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTier> {
         value_int: row.try_get(12)?,
         bars: row.try_get(13)?,
     })
+}
+
+/// The batch run's row and its audit event, inside the caller's transaction.
+async fn record_run(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+    as_of: NaiveDate,
+    started_at: &str,
+    customers: i64,
+    written: usize,
+) -> Result<()> {
+    let as_of_text = as_of.to_string();
+    Sql::new("insert into batch_run (as_of, actor, started_at, finished_at, customers, indicator_values) values (")
+        .bind(as_of_text.as_str())
+        .push(", ")
+        .bind(actor.name.as_str())
+        .push(", ")
+        .bind(started_at)
+        .push(", ")
+        .bind(audit::now())
+        .push(", ")
+        .bind(customers)
+        .push(", ")
+        .bind(i64::try_from(written).unwrap_or(i64::MAX))
+        .push(")")
+        .query()
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        "batch_run",
+        "indicator_value",
+        &as_of_text,
+        &format!("{written} values for {customers} customers"),
+    )
+    .await
 }

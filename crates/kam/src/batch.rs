@@ -41,6 +41,9 @@ pub struct Summary {
     pub key_accounts: usize,
     pub starred: usize,
     pub alerts: AlertSync,
+    /// An older date than the latest run's: written to the Parquet history, not to the store's
+    /// latest values.
+    pub backfill: bool,
     /// What the facts' rollups of earlier runs saved (the incremental run).
     pub rollups: kam_facts::indicators::RollupStats,
     pub seconds: f64,
@@ -117,15 +120,21 @@ pub async fn run(
             },
         })
         .collect();
-    let written = store
-        .save_indicators(
-            actor,
-            as_of,
-            &started_at,
-            i64::try_from(cifs.len()).unwrap_or(i64::MAX),
-            &stored,
-        )
-        .await?;
+    // A date older than the latest run's (a backfill) goes to the Parquet history only: the
+    // store's latest values, classes and this month's tiers stay those of the later date.
+    let latest = store.latest_batch_date().await?;
+    let is_latest = latest.is_none_or(|l| as_of >= l);
+    let customer_count = i64::try_from(cifs.len()).unwrap_or(i64::MAX);
+    let written = if is_latest {
+        store
+            .save_indicators(actor, as_of, &started_at, customer_count, &stored)
+            .await?
+    } else {
+        store
+            .record_backfill_run(actor, as_of, &started_at, customer_count)
+            .await?;
+        0
+    };
     stage("store");
 
     // Classifications: this month's tier starts from last month's (hysteresis).
@@ -159,8 +168,13 @@ pub async fn run(
         .collect();
     let results = Results::assemble(rules, as_of, &month, &months, &subjects, &diagnoses);
     stage("classify");
-    store.save_tiers(actor, &month, &results.tiers).await?;
-    store.save_classes(actor, as_of, &results.classes).await?;
+    let latest_month = latest.map(|l| l.format("%Y-%m").to_string());
+    if is_latest || latest_month.as_deref() != Some(month.as_str()) {
+        store.save_tiers(actor, &month, &results.tiers).await?;
+    }
+    if is_latest {
+        store.save_classes(actor, as_of, &results.classes).await?;
+    }
     let alerts = store
         .sync_alerts(
             actor,
@@ -180,6 +194,7 @@ pub async fn run(
         key_accounts: 0,
         starred: 0,
         alerts,
+        backfill: !is_latest,
         rollups: computed.rollups,
         stages,
         customers: cifs.len(),

@@ -1035,6 +1035,11 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
             summary.alerts.raised, summary.alerts.continuing, summary.alerts.cleared
         );
     }
+    if summary.backfill {
+        println!(
+            "补跑 backfill: 已有更晚日期的批处理，业务库中的最新值保持不变，结果写入 Parquet 历史 / a later date already ran: the store keeps its latest values, this date's results are in the Parquet history"
+        );
+    }
     let r = &summary.rollups;
     println!(
         "每日汇总 rollups: 计算 computed {} 天 days（读取数据 fact days read {}），复用 reused {} 天 days",

@@ -30,6 +30,7 @@ fn value(
 
 async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
     build(&store).await;
+    assert_eq!(store.latest_batch_date().await.unwrap(), None);
     let customers = store
         .batch_customers(crate::fixture::today())
         .await
@@ -110,8 +111,21 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
             .collect::<Vec<_>>(),
         vec![(second, 1), (first, 20_001), (first, 4)]
     );
+    assert_eq!(store.latest_batch_date().await.unwrap(), Some(second));
+    // A backfill of the earlier date is recorded, leaves the latest values and the latest date.
+    store
+        .record_backfill_run(&system(), first, "2026-11-28T02:00:00.000Z", 3)
+        .await
+        .unwrap();
+    assert_eq!(store.latest_batch_date().await.unwrap(), Some(second));
+    assert_eq!(store.indicators_of("C0002").await.unwrap().len(), 1);
+    assert_eq!(
+        store.batch_runs().await.unwrap()[0].indicator_values,
+        0,
+        "the backfill's run, newest first"
+    );
     let events = store.audit_events(None, 100).await.unwrap();
-    assert_eq!(events.iter().filter(|e| e.action == "batch_run").count(), 3);
+    assert_eq!(events.iter().filter(|e| e.action == "batch_run").count(), 4);
 }
 
 fn tier(cif: &str, month: &str, tier: i64, movement: &str) -> kam_store::StoredTier {

@@ -137,6 +137,30 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         "{}",
         text(&rerun)
     );
+    // The night before, run afterwards (a backfill): its history is written, the store keeps the
+    // later date's values, and its first night's rollups come from scratch where needed.
+    let day_before = (chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap()
+        - chrono::Duration::days(1))
+    .to_string();
+    let backfill = kam(&["--data-dir", data, "batch", "--as-of", &day_before]);
+    assert!(backfill.status.success(), "{}", text(&backfill));
+    assert!(
+        text(&backfill).contains("补跑 backfill"),
+        "{}",
+        text(&backfill)
+    );
+    assert!(
+        text(&backfill).contains("(0 stored)"),
+        "{}",
+        text(&backfill)
+    );
+    assert!(
+        std::path::Path::new(data)
+            .join(format!(
+                "facts/indicator/as_of={day_before}/indicators.parquet"
+            ))
+            .exists()
+    );
     let bad = kam(&[
         "--data-dir",
         data,
