@@ -1,7 +1,7 @@
 //! The diagnosis batch's latest results: indicator values per customer for the pages, and a row per
 //! batch run. The store records what kam-facts computed; it computes nothing itself.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sqlx::Row;
@@ -117,7 +117,8 @@ impl Store {
 
     /// Replaces the latest indicator values with those of `as_of`, in one transaction with the
     /// batch run's row and its audit event: the pages see the old snapshot or the new one, never
-    /// a mixture. Values of customers the store does not know are skipped and counted.
+    /// a mixture. Values of customers the store does not know are skipped; the count written is
+    /// returned.
     pub async fn save_indicators(
         &self,
         actor: &Actor,
@@ -127,26 +128,35 @@ impl Store {
         values: &[StoredIndicator],
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("delete from indicator_value")
+        sqlx::query("delete from indicator_latest")
             .execute(&mut *tx)
             .await?;
         let as_of_text = as_of.to_string();
-        let rows = values.iter().map(|v| {
-            (
-                v.cif_no.as_str(),
-                vec![
-                    Arg::from(v.code.as_str()),
-                    Arg::Int(v.window_days),
+        let mut by_customer: BTreeMap<&str, (usize, String)> = BTreeMap::new();
+        for value in values {
+            let (count, text) = by_customer.entry(value.cif_no.as_str()).or_default();
+            *count += 1;
+            encode_value(text, value);
+        }
+        let ids = customer_ids(&mut tx).await?;
+        let mut written = 0;
+        let rows: Vec<Vec<Arg>> = by_customer
+            .into_iter()
+            .filter_map(|(cif, (count, text))| {
+                let id = *ids.get(cif)?;
+                written += count;
+                Some(vec![
+                    Arg::Int(id),
                     Arg::from(as_of_text.as_str()),
-                    Arg::from(v.value_int),
-                    Arg::from(v.value_real),
-                ],
-            )
-        });
-        let written = insert_for_customers(
+                    Arg::from(text.as_str()),
+                ])
+            })
+            .collect();
+        insert_rows(
             &mut tx,
             self.backend().max_binds(),
-            "insert into indicator_value (customer_id, code, window_days, as_of, value_int, value_real)",
+            "insert into indicator_latest (customer_id, as_of, indicator_values)",
+            "",
             rows,
         )
         .await?;
@@ -180,26 +190,22 @@ impl Store {
 
     /// The stored values of one customer (latest snapshot), by code and window.
     pub async fn indicators_of(&self, cif_no: &str) -> Result<Vec<StoredIndicator>> {
-        let rows = Sql::new(
-            "select c.cif_no, v.code, v.window_days, v.value_int, v.value_real \
-             from indicator_value v join customer c on c.id = v.customer_id where c.cif_no = ",
+        let text: Option<String> = Sql::new(
+            "select v.indicator_values from indicator_latest v \
+             join customer c on c.id = v.customer_id where c.cif_no = ",
         )
         .bind(cif_no)
-        .push(" order by v.code, v.window_days")
         .query()
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredIndicator {
-                    cif_no: row.try_get(0)?,
-                    code: row.try_get(1)?,
-                    window_days: row.try_get(2)?,
-                    value_int: row.try_get(3)?,
-                    value_real: row.try_get(4)?,
-                })
-            })
-            .collect()
+        .fetch_optional(self.pool())
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+        let mut values = match text {
+            Some(text) => decode_values(cif_no, &text)?,
+            None => Vec::new(),
+        };
+        values.sort_by(|a, b| (&a.code, a.window_days).cmp(&(&b.code, b.window_days)));
+        Ok(values)
     }
 
     /// Batch runs, newest first.
@@ -404,4 +410,52 @@ async fn record_run(
         &format!("{written} values for {customers} customers"),
     )
     .await
+}
+
+/// One value as a line of `indicator_latest.indicator_values`: code, window, integer, real, by
+/// tabs. A real is written in Rust's shortest form that reads back to the same number.
+fn encode_value(text: &mut String, value: &StoredIndicator) {
+    use std::fmt::Write;
+    debug_assert!(!value.code.contains(['\t', '\n']), "{}", value.code);
+    let int = value.value_int.map(|n| n.to_string()).unwrap_or_default();
+    let real = value.value_real.map(|x| x.to_string()).unwrap_or_default();
+    let _ = writeln!(text, "{}\t{}\t{int}\t{real}", value.code, value.window_days);
+}
+
+fn decode_values(cif_no: &str, text: &str) -> Result<Vec<StoredIndicator>> {
+    let bad = |line: &str| {
+        corrupt(kam_core::ParseError::new(
+            "indicator_values",
+            format!("{cif_no}: {line}"),
+            "not a line of code, window, integer, real",
+            "不是“代码、窗口、整数、实数”格式的一行",
+        ))
+    };
+    text.lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let (Some(code), Some(window), Some(int), Some(real), None) = (
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+            ) else {
+                return Err(bad(line));
+            };
+            Ok(StoredIndicator {
+                cif_no: cif_no.to_owned(),
+                code: code.to_owned(),
+                window_days: window.parse().map_err(|_| bad(line))?,
+                value_int: (!int.is_empty())
+                    .then(|| int.parse())
+                    .transpose()
+                    .map_err(|_| bad(line))?,
+                value_real: (!real.is_empty())
+                    .then(|| real.parse())
+                    .transpose()
+                    .map_err(|_| bad(line))?,
+            })
+        })
+        .collect()
 }

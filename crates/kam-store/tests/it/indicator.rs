@@ -73,9 +73,8 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
         Some(9_007_199_254_740_993)
     );
 
-    // More rows than one statement takes on either back end, so the same prepared statement runs
-    // again on the same connection: empties in its first use, reals in the second (PostgreSQL
-    // once refused that: "incorrect binary data format").
+    // Many values of one customer in its one row: empties, and reals that read back exactly
+    // (quarters here, and the 0.0375 above).
     let many: Vec<StoredIndicator> = (0..20_001)
         .map(|i| {
             let real = (i >= 10_000).then_some(f64::from(i) / 4.0);
