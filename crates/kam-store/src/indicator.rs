@@ -8,12 +8,15 @@ use sqlx::Row;
 
 use kam_core::customer::{AccountType, CustomerKind};
 
+use kam_core::visibility::Scope;
+
 use crate::{
-    Actor, Result, Store, audit,
+    Actor, Error, Result, Store, audit,
     bulk::insert_rows,
     customer::parse_date,
     org::corrupt,
     sql::{Arg, Sql},
+    visibility::push_visible,
 };
 
 /// One value to store. `window_days` is 0 for an indicator of the date alone.
@@ -188,18 +191,25 @@ impl Store {
         latest.map(|d| parse_date("as_of", &d)).transpose()
     }
 
-    /// The stored values of one customer (latest snapshot), by code and window.
-    pub async fn indicators_of(&self, cif_no: &str) -> Result<Vec<StoredIndicator>> {
-        let text: Option<String> = Sql::new(
-            "select v.indicator_values from indicator_latest v \
-             join customer c on c.id = v.customer_id where c.cif_no = ",
-        )
-        .bind(cif_no)
-        .query()
-        .fetch_optional(self.pool())
-        .await?
-        .map(|row| row.try_get(0))
-        .transpose()?;
+    /// The stored values of one customer (latest snapshot), by code and window: none before its
+    /// first batch; `NotFound` for a customer `scope` may not see, exactly as for one that does
+    /// not exist.
+    pub async fn indicators_of(&self, scope: &Scope, cif_no: &str) -> Result<Vec<StoredIndicator>> {
+        let mut sql = Sql::new(
+            "select v.indicator_values from customer c \
+             left join indicator_latest v on v.customer_id = c.id where c.cif_no = ",
+        );
+        sql.bind(cif_no).push(" and ");
+        push_visible(&mut sql, scope);
+        let row = sql
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "customer",
+                key: cif_no.to_owned(),
+            })?;
+        let text: Option<String> = row.try_get(0)?;
         let mut values = match text {
             Some(text) => decode_values(cif_no, &text)?,
             None => Vec::new(),
