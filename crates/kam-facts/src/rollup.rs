@@ -361,10 +361,11 @@ impl<'a> Rollups<'a> {
             let mut files = Vec::with_capacity(segments.len());
             // The held state at the end of the last segment computed in this loop.
             let mut state: Option<State> = None;
+            // Each fingerprint once: the held one hashes 31 days more than the segment.
+            let paths: Vec<PathBuf> = segments.iter().map(|s| self.path(rollup, s)).collect();
             let mut at = 0;
             while at < segments.len() {
-                let segment = &segments[at];
-                let path = self.path(rollup, segment);
+                let (segment, path) = (&segments[at], &paths[at]);
                 // The segments computed together: a month, or a run of missing days.
                 let mut run = at + 1;
                 if path.exists() {
@@ -372,24 +373,22 @@ impl<'a> Rollups<'a> {
                     state = None;
                 } else if segment.monthly {
                     if !self
-                        .month_of_days(rollup, segment, &path, &mut state)
+                        .month_of_days(rollup, segment, path, &mut state)
                         .await?
                     {
-                        self.compute(rollup, &segments[at..run], &mut state).await?;
+                        self.compute(rollup, &segments[at..run], &paths[at..run], &mut state)
+                            .await?;
                     }
                 } else {
-                    while run < segments.len()
-                        && !segments[run].monthly
-                        && !self.path(rollup, &segments[run]).exists()
-                    {
+                    while run < segments.len() && !segments[run].monthly && !paths[run].exists() {
                         run += 1;
                     }
-                    self.compute(rollup, &segments[at..run], &mut state).await?;
+                    self.compute(rollup, &segments[at..run], &paths[at..run], &mut state)
+                        .await?;
                 }
-                for segment in &segments[at..run] {
-                    let path = self.path(rollup, segment);
-                    self.tidy(rollup, segment, &path)?;
-                    files.push(path);
+                for (segment, path) in segments[at..run].iter().zip(&paths[at..run]) {
+                    self.tidy(rollup, segment, path)?;
+                    files.push(path.clone());
                 }
                 at = run;
             }
@@ -520,8 +519,13 @@ impl<'a> Rollups<'a> {
                 self.stats.reused_days += 1;
                 *state = None;
             } else {
-                self.compute(rollup, std::slice::from_ref(segment), state)
-                    .await?;
+                self.compute(
+                    rollup,
+                    std::slice::from_ref(segment),
+                    std::slice::from_ref(day_path),
+                    state,
+                )
+                .await?;
             }
             batches.extend(read_parquet(day_path)?);
         }
@@ -529,11 +533,13 @@ impl<'a> Rollups<'a> {
         Ok(true)
     }
 
-    /// Computes consecutive `segments` from the facts in one query and writes each one's file.
+    /// Computes consecutive `segments` from the facts in one query and writes each one's file
+    /// (`paths`, one per segment).
     async fn compute(
         &mut self,
         rollup: Rollup,
         segments: &[Segment],
+        paths: &[PathBuf],
         state: &mut Option<State>,
     ) -> Result<(), FactError> {
         let (Some(head), Some(tail)) = (segments.first(), segments.last()) else {
@@ -565,6 +571,12 @@ impl<'a> Rollups<'a> {
             .iter()
             .map(|b| conform(b, &schema))
             .collect::<Result<Vec<_>, _>>()?;
+        self.stats.computed_days += days;
+        if let [path] = paths {
+            // One segment (a month, a night): its rows as they came, without a copy.
+            write_parquet_atomically(path, schema, &batches, None)?;
+            return Ok(());
+        }
         // Every query orders its rows by day: each segment's rows are one stretch of them.
         let all = concat_batches(&schema, &batches).map_err(|e| FactError::Query(e.to_string()))?;
         let day = all
@@ -573,22 +585,15 @@ impl<'a> Rollups<'a> {
             .ok_or_else(|| FactError::Query("rollup without day".into()))?
             .clone();
         let mut start = 0;
-        for segment in segments {
+        for (segment, path) in segments.iter().zip(paths) {
             let end_day = epoch_day(segment.last);
             let mut end = start;
             while end < all.num_rows() && day.value(end) <= end_day {
                 end += 1;
             }
-            let path = self.path(rollup, segment);
-            write_parquet_atomically(
-                &path,
-                schema.clone(),
-                &[all.slice(start, end - start)],
-                None,
-            )?;
+            write_parquet_atomically(path, schema.clone(), &[all.slice(start, end - start)], None)?;
             start = end;
         }
-        self.stats.computed_days += days;
         Ok(())
     }
 

@@ -22,12 +22,7 @@ async fn ballista_standalone_computes_what_the_embedded_engine_computes() {
         writer.write_day(day.date, "b", &day.loans).unwrap();
         // No fee files at all: the fee table is empty on both engines.
     }
-    let customers: Vec<String> = bank
-        .reference
-        .customers
-        .iter()
-        .map(|c| c.cif_no.to_string())
-        .collect();
+    let customers = crate::customer_numbers(&bank);
     let own = ["本行".to_owned()];
     let since = BTreeMap::new();
     let request = IndicatorRequest {

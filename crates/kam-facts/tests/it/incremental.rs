@@ -57,23 +57,11 @@ async fn incremental_nights_equal_full_runs() {
     let correction_night = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     let corrected_day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7).with_days(80).with_end(end));
-    let customers: Vec<String> = bank
-        .reference
-        .customers
-        .iter()
-        .map(|c| c.cif_no.to_string())
-        .collect();
+    let customers = crate::customer_numbers(&bank);
     let days: Vec<_> = bank.facts().collect();
     let dir = tempfile::tempdir().unwrap();
     let writer = FactWriter::new(dir.path());
-    let write = |batch: &str, day: &kam_synth::DayFacts| {
-        writer.write_day(day.date, batch, &day.balances).unwrap();
-        writer
-            .write_day(day.date, batch, &day.transactions)
-            .unwrap();
-        writer.write_day(day.date, batch, &day.loans).unwrap();
-        writer.write_day(day.date, batch, &day.fees).unwrap();
-    };
+    let write = |batch: &str, day| crate::write_synthetic_day(&writer, batch, day);
     let mut committed = vec!["history".to_owned()];
     for day in days.iter().filter(|d| d.date < first_night) {
         write("history", day);

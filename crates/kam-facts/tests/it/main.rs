@@ -25,3 +25,26 @@ pub(crate) fn copy_facts(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Writes every fact kind of one synthetic day as batch `batch`.
+pub(crate) fn write_synthetic_day(
+    writer: &kam_facts::FactWriter,
+    batch: &str,
+    day: &kam_synth::DayFacts,
+) {
+    writer.write_day(day.date, batch, &day.balances).unwrap();
+    writer
+        .write_day(day.date, batch, &day.transactions)
+        .unwrap();
+    writer.write_day(day.date, batch, &day.loans).unwrap();
+    writer.write_day(day.date, batch, &day.fees).unwrap();
+}
+
+/// Every customer number of a synthetic bank.
+pub(crate) fn customer_numbers(bank: &kam_synth::Bank) -> Vec<String> {
+    bank.reference
+        .customers
+        .iter()
+        .map(|c| c.cif_no.to_string())
+        .collect()
+}

@@ -32,10 +32,7 @@ async fn datafusion_agrees_with_a_naive_computation_on_a_synthetic_bank() {
     // Balances of each account on each day (the synthetic bank writes every account daily).
     let mut aum: HashMap<String, i64> = HashMap::new();
     for day in bank.facts() {
-        writer.write_day(day.date, "b", &day.balances).unwrap();
-        writer.write_day(day.date, "b", &day.transactions).unwrap();
-        writer.write_day(day.date, "b", &day.loans).unwrap();
-        writer.write_day(day.date, "b", &day.fees).unwrap();
+        crate::write_synthetic_day(&writer, "b", &day);
         let age = (as_of - day.date).num_days();
         for window in windows {
             if age >= i64::from(window) {
@@ -68,12 +65,7 @@ async fn datafusion_agrees_with_a_naive_computation_on_a_synthetic_bank() {
             }
         }
     }
-    let customers: Vec<String> = bank
-        .reference
-        .customers
-        .iter()
-        .map(|c| c.cif_no.to_string())
-        .collect();
+    let customers = crate::customer_numbers(&bank);
     let query = FactQuery::open(dir.path(), &["b".to_owned()])
         .await
         .unwrap();
