@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use datafusion::arrow::{
-    array::{Array, AsArray, RecordBatch, StringArray},
+    array::{Array, AsArray, Int64Array, RecordBatch, StringArray},
     compute::cast,
     datatypes::{DataType, Float64Type, Int32Type, Int64Type},
 };
@@ -104,6 +104,11 @@ pub fn month_ranges(as_of: NaiveDate, months: u32) -> Vec<(NaiveDate, Range)> {
         .collect()
 }
 
+/// The date `day` days after 1970-01-01.
+pub(crate) fn epoch_date(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(day)
+}
+
 /// Days since 1970-01-01, the integer form dates take in the SQL below.
 pub(crate) fn epoch_day(date: NaiveDate) -> i64 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days()
@@ -137,10 +142,19 @@ pub async fn compute(
             own_banks: request.own_banks,
         },
     );
-    rollups.ensure(request.as_of).await?;
+    // The held and fee rollups are read from the earliest range (and the loan look-back) on.
+    let needed_from = ranges
+        .iter()
+        .map(|r| r.0)
+        .chain([d - i64::from(request.loan_lookback_days)])
+        .min()
+        .unwrap_or(d);
+    rollups
+        .ensure(request.as_of, epoch_date(needed_from))
+        .await?;
     let rollup_stats = rollups.stats;
-    let transactions = transaction_aggregates(query, request, d, widest).await?;
-    let first_last = first_last_transactions(query, request).await?;
+    let transactions = transaction_aggregates(query, request, d, widest, &rollups.months).await?;
+    let first_last = first_last_transactions(query, request, &rollups.months).await?;
     let held = held_sums(query, &ranges, d).await?;
     let loans_today = loans_on_date(query, d).await?;
     let loans_before = if request.loan_lookback_days > 0 {
@@ -333,104 +347,257 @@ struct CustomerTxns {
     outflow: i64,
 }
 
-/// Per customer and day first (so distinct days are rows, not a DISTINCT), then per window.
-async fn transaction_aggregates(
-    query: &FactQuery,
-    request: &IndicatorRequest<'_>,
-    d: i64,
-    widest: i64,
-) -> Result<BTreeMap<String, CustomerTxns>, FactError> {
-    let windows = request.windows;
-    let outflow_days = i64::from(request.outflow_days);
-    let start = d - widest.max(outflow_days) + 1;
-    let mut columns = String::new();
-    for w in windows {
-        let s = d - i64::from(*w) + 1;
-        columns += &format!(
-            ", SUM(CASE WHEN day >= {s} THEN n END) AS n_{w}\
-             , SUM(CASE WHEN day >= {s} THEN amount END) AS amount_{w}\
-             , MAX(CASE WHEN day >= {s} THEN max_amount END) AS max_{w}\
-             , SUM(CASE WHEN day >= {s} THEN rev_n END) AS rev_n_{w}\
-             , SUM(CASE WHEN day >= {s} THEN rev_amount END) AS rev_amount_{w}\
-             , COUNT(CASE WHEN day >= {s} AND n > 0 THEN 1 END) AS days_{w}\
-             , MIN(CASE WHEN day >= {s} AND n > 0 THEN day END) AS first_{w}\
-             , MAX(CASE WHEN day >= {s} AND n > 0 THEN day END) AS last_{w}\
-             , SUM(CASE WHEN day >= {s} THEN in_n END) AS in_n_{w}\
-             , SUM(CASE WHEN day >= {s} THEN in_amount END) AS in_amount_{w}\
-             , MAX(CASE WHEN day >= {s} THEN in_max END) AS in_max_{w}\
-             , COUNT(CASE WHEN day >= {s} AND in_n > 0 THEN 1 END) AS in_days_{w}\
-             , MIN(CASE WHEN day >= {s} AND in_n > 0 THEN day END) AS in_first_{w}\
-             , MAX(CASE WHEN day >= {s} AND in_n > 0 THEN day END) AS in_last_{w}"
-        );
+impl TxnWindow {
+    /// Adds the aggregates of another stretch of days (disjoint from this one's).
+    fn merge(&mut self, other: &TxnWindow) {
+        let max = |a: Option<i64>, b: Option<i64>| a.max(b);
+        let min = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.count += other.count;
+        self.amount += other.amount;
+        self.max_amount = max(self.max_amount, other.max_amount);
+        self.reversal_count += other.reversal_count;
+        self.reversal_amount += other.reversal_amount;
+        self.days += other.days;
+        self.first_day = min(self.first_day, other.first_day);
+        self.last_day = max(self.last_day, other.last_day);
+        self.inflow_count += other.inflow_count;
+        self.inflow_amount += other.inflow_amount;
+        self.max_inflow = max(self.max_inflow, other.max_inflow);
+        self.inflow_days += other.inflow_days;
+        self.first_inflow_day = min(self.first_inflow_day, other.first_inflow_day);
+        self.last_inflow_day = max(self.last_inflow_day, other.last_inflow_day);
     }
-    columns += &format!(
-        ", SUM(CASE WHEN day >= {} THEN out_other END) AS outflow",
-        d - outflow_days + 1
-    );
-    let sql = format!(
-        "SELECT cif_no{columns} FROM {daily} WHERE day BETWEEN {start} AND {d} GROUP BY cif_no",
-        daily = Rollup::Transaction.table(),
-    );
-    let batches = query.sql(&sql).await?;
+}
+
+/// The aggregates each window's query columns are named by (`n_30`, `first_30`, …), in
+/// [`TxnWindow`]'s field order.
+const TXN_COLUMNS: [&str; 14] = [
+    "n",
+    "amount",
+    "max",
+    "rev_n",
+    "rev_amount",
+    "days",
+    "first",
+    "last",
+    "in_n",
+    "in_amount",
+    "in_max",
+    "in_days",
+    "in_first",
+    "in_last",
+];
+
+/// Reads rows of per-window aggregates named as in [`TXN_COLUMNS`] (and `outflow` when there).
+fn read_txn_windows(
+    batches: &[RecordBatch],
+    windows: &[u32],
+) -> Result<BTreeMap<String, CustomerTxns>, FactError> {
     let mut out = BTreeMap::new();
-    for batch in &batches {
+    for batch in batches {
         let cif = &first_column_text(batch)?;
+        let column = |name: &str| -> Result<Option<Int64Array>, FactError> {
+            batch
+                .column_by_name(name)
+                .map(|c| {
+                    cast(c, &DataType::Int64)
+                        .map(|c| c.as_primitive::<Int64Type>().clone())
+                        .map_err(|e| FactError::Query(e.to_string()))
+                })
+                .transpose()
+        };
+        let per_window = windows
+            .iter()
+            .map(|w| {
+                TXN_COLUMNS
+                    .iter()
+                    .map(|name| column(&format!("{name}_{w}")))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let outflow = column("outflow")?;
+        let at = |column: &Option<Int64Array>, row: usize| {
+            column
+                .as_ref()
+                .filter(|c| !c.is_null(row))
+                .map(|c| c.value(row))
+        };
         for row in 0..batch.num_rows() {
-            let get = |name: &str| int_at(batch, name, row);
-            let windows = windows
+            let windows = per_window
                 .iter()
-                .map(|w| TxnWindow {
-                    count: get(&format!("n_{w}")).unwrap_or(0),
-                    amount: get(&format!("amount_{w}")).unwrap_or(0),
-                    max_amount: get(&format!("max_{w}")),
-                    reversal_count: get(&format!("rev_n_{w}")).unwrap_or(0),
-                    reversal_amount: get(&format!("rev_amount_{w}")).unwrap_or(0),
-                    days: get(&format!("days_{w}")).unwrap_or(0),
-                    first_day: get(&format!("first_{w}")),
-                    last_day: get(&format!("last_{w}")),
-                    inflow_count: get(&format!("in_n_{w}")).unwrap_or(0),
-                    inflow_amount: get(&format!("in_amount_{w}")).unwrap_or(0),
-                    max_inflow: get(&format!("in_max_{w}")),
-                    inflow_days: get(&format!("in_days_{w}")).unwrap_or(0),
-                    first_inflow_day: get(&format!("in_first_{w}")),
-                    last_inflow_day: get(&format!("in_last_{w}")),
+                .map(|c| {
+                    let get = |k: usize| at(&c[k], row);
+                    TxnWindow {
+                        count: get(0).unwrap_or(0),
+                        amount: get(1).unwrap_or(0),
+                        max_amount: get(2),
+                        reversal_count: get(3).unwrap_or(0),
+                        reversal_amount: get(4).unwrap_or(0),
+                        days: get(5).unwrap_or(0),
+                        first_day: get(6),
+                        last_day: get(7),
+                        inflow_count: get(8).unwrap_or(0),
+                        inflow_amount: get(9).unwrap_or(0),
+                        max_inflow: get(10),
+                        inflow_days: get(11).unwrap_or(0),
+                        first_inflow_day: get(12),
+                        last_inflow_day: get(13),
+                    }
                 })
                 .collect();
-            let outflow = get("outflow").unwrap_or(0);
+            let outflow = at(&outflow, row).unwrap_or(0);
             out.insert(cif.value(row).to_owned(), CustomerTxns { windows, outflow });
         }
     }
     Ok(out)
 }
 
-/// Each customer's first and last transaction that is not a reversal, up to the as-of date.
+/// Per window: the finished months wholly inside it from their month summaries, the other days
+/// (the window's first, partial month; D's month) from the daily rollup; then merged.
+async fn transaction_aggregates(
+    query: &FactQuery,
+    request: &IndicatorRequest<'_>,
+    d: i64,
+    widest: i64,
+    months: &[(i64, i64)],
+) -> Result<BTreeMap<String, CustomerTxns>, FactError> {
+    let windows = request.windows;
+    let outflow_days = i64::from(request.outflow_days);
+    let start = d - widest.max(outflow_days) + 1;
+    // Per window: its first day, and the days its whole months cover.
+    let covered: Vec<(i64, Option<Range>)> = windows
+        .iter()
+        .map(|w| {
+            let s = d - i64::from(*w) + 1;
+            let whole: Vec<&(i64, i64)> = months.iter().filter(|m| m.0 >= s && m.1 <= d).collect();
+            let range = match (whole.first(), whole.last()) {
+                (Some(first), Some(last)) => Some((first.0, last.1)),
+                _ => None,
+            };
+            (s, range)
+        })
+        .collect();
+    let mut monthly = String::new();
+    let mut daily = String::new();
+    // The daily rows any window (or the outflow) reads.
+    let mut needed = vec![format!("day BETWEEN {} AND {d}", d - outflow_days + 1)];
+    for (w, (s, whole)) in windows.iter().zip(&covered) {
+        let m = format!("month_first >= {s} AND month_last <= {d}");
+        monthly += &format!(
+            ", SUM(CASE WHEN {m} THEN n END) AS n_{w}\
+             , SUM(CASE WHEN {m} THEN amount END) AS amount_{w}\
+             , MAX(CASE WHEN {m} THEN max_amount END) AS max_{w}\
+             , SUM(CASE WHEN {m} THEN rev_n END) AS rev_n_{w}\
+             , SUM(CASE WHEN {m} THEN rev_amount END) AS rev_amount_{w}\
+             , SUM(CASE WHEN {m} THEN days END) AS days_{w}\
+             , MIN(CASE WHEN {m} THEN first_day END) AS first_{w}\
+             , MAX(CASE WHEN {m} THEN last_day END) AS last_{w}\
+             , SUM(CASE WHEN {m} THEN in_n END) AS in_n_{w}\
+             , SUM(CASE WHEN {m} THEN in_amount END) AS in_amount_{w}\
+             , MAX(CASE WHEN {m} THEN in_max END) AS in_max_{w}\
+             , SUM(CASE WHEN {m} THEN in_days END) AS in_days_{w}\
+             , MIN(CASE WHEN {m} THEN in_first END) AS in_first_{w}\
+             , MAX(CASE WHEN {m} THEN in_last END) AS in_last_{w}"
+        );
+        let c = match whole {
+            Some((first, last)) => {
+                needed.push(format!("day BETWEEN {s} AND {}", first - 1));
+                needed.push(format!("day BETWEEN {} AND {d}", last + 1));
+                format!("day >= {s} AND day NOT BETWEEN {first} AND {last}")
+            }
+            None => {
+                needed.push(format!("day BETWEEN {s} AND {d}"));
+                format!("day >= {s}")
+            }
+        };
+        daily += &format!(
+            ", SUM(CASE WHEN {c} THEN n END) AS n_{w}\
+             , SUM(CASE WHEN {c} THEN amount END) AS amount_{w}\
+             , MAX(CASE WHEN {c} THEN max_amount END) AS max_{w}\
+             , SUM(CASE WHEN {c} THEN rev_n END) AS rev_n_{w}\
+             , SUM(CASE WHEN {c} THEN rev_amount END) AS rev_amount_{w}\
+             , COUNT(CASE WHEN {c} AND n > 0 THEN 1 END) AS days_{w}\
+             , MIN(CASE WHEN {c} AND n > 0 THEN day END) AS first_{w}\
+             , MAX(CASE WHEN {c} AND n > 0 THEN day END) AS last_{w}\
+             , SUM(CASE WHEN {c} THEN in_n END) AS in_n_{w}\
+             , SUM(CASE WHEN {c} THEN in_amount END) AS in_amount_{w}\
+             , MAX(CASE WHEN {c} THEN in_max END) AS in_max_{w}\
+             , COUNT(CASE WHEN {c} AND in_n > 0 THEN 1 END) AS in_days_{w}\
+             , MIN(CASE WHEN {c} AND in_n > 0 THEN day END) AS in_first_{w}\
+             , MAX(CASE WHEN {c} AND in_n > 0 THEN day END) AS in_last_{w}"
+        );
+    }
+    daily += &format!(
+        ", SUM(CASE WHEN day >= {} THEN out_other END) AS outflow",
+        d - outflow_days + 1
+    );
+    let daily_sql = format!(
+        "SELECT cif_no{daily} FROM {table} WHERE day BETWEEN {start} AND {d} AND ({needed}) \
+         GROUP BY cif_no",
+        table = Rollup::Transaction.table(),
+        needed = needed.join(" OR "),
+    );
+    let mut out = read_txn_windows(&query.sql(&daily_sql).await?, windows)?;
+    if covered.iter().any(|(_, whole)| whole.is_some()) {
+        let monthly_sql = format!(
+            "SELECT cif_no{monthly} FROM txn_monthly WHERE month_first >= {start} GROUP BY cif_no"
+        );
+        for (cif, months) in read_txn_windows(&query.sql(&monthly_sql).await?, windows)? {
+            match out.get_mut(&cif) {
+                Some(days) => {
+                    for (into, from) in days.windows.iter_mut().zip(&months.windows) {
+                        into.merge(from);
+                    }
+                }
+                None => {
+                    out.insert(cif, months);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each customer's first and last transaction that is not a reversal, up to the as-of date: from
+/// the month summaries and the days after the last finished month.
 async fn first_last_transactions(
     query: &FactQuery,
     request: &IndicatorRequest<'_>,
+    months: &[(i64, i64)],
 ) -> Result<BTreeMap<String, (NaiveDate, NaiveDate)>, FactError> {
     let d = epoch_day(request.as_of);
+    let after = months.last().map_or(i64::MIN, |m| m.1);
     // The rollups reach back to the first fact day: this is every transaction ever.
-    let sql = format!(
+    let daily = format!(
         "SELECT cif_no, MIN(day) AS first_day, MAX(day) AS last_day FROM {daily} \
-         WHERE n > 0 AND day <= {d} GROUP BY cif_no",
+         WHERE n > 0 AND day > {after} AND day <= {d} GROUP BY cif_no",
         daily = Rollup::Transaction.table(),
     );
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
-    let mut out = BTreeMap::new();
-    for batch in &query.sql(&sql).await? {
-        let cif = &first_column_text(batch)?;
-        for row in 0..batch.num_rows() {
-            if let (Some(first), Some(last)) = (
-                int_at(batch, "first_day", row),
-                int_at(batch, "last_day", row),
-            ) {
-                out.insert(
-                    cif.value(row).to_owned(),
-                    (
-                        epoch + chrono::Duration::days(first),
-                        epoch + chrono::Duration::days(last),
-                    ),
-                );
+    let monthly = format!(
+        "SELECT cif_no, MIN(first_day) AS first_day, MAX(last_day) AS last_day FROM txn_monthly \
+         WHERE month_last <= {d} GROUP BY cif_no"
+    );
+    let mut out: BTreeMap<String, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for sql in [monthly, daily] {
+        for batch in &query.sql(&sql).await? {
+            let cif = &first_column_text(batch)?;
+            for row in 0..batch.num_rows() {
+                let (Some(first), Some(last)) = (
+                    int_at(batch, "first_day", row),
+                    int_at(batch, "last_day", row),
+                ) else {
+                    continue;
+                };
+                let (first, last) = (epoch_date(first), epoch_date(last));
+                out.entry(cif.value(row).to_owned())
+                    .and_modify(|(f, l)| {
+                        *f = (*f).min(first);
+                        *l = (*l).max(last);
+                    })
+                    .or_insert((first, last));
             }
         }
     }
@@ -447,46 +614,109 @@ struct Held {
     on_date: Vec<i64>,
 }
 
+/// A range's sum of a value held, per calendar month it touches: the month's running sum at the
+/// range's last day in that month, less the running sum the day before the range's first day in
+/// it (when the range starts after the month's first day).
+fn month_terms((first, last): Range) -> Vec<(i64, Option<i64>)> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut day = first;
+    while day <= last {
+        let date = epoch_date(day);
+        let month_first = epoch_day(date.with_day(1).expect("day 1 exists"));
+        let month_last = epoch_day(
+            date.with_day(1).expect("day 1 exists") + chrono::Months::new(1)
+                - chrono::Duration::days(1),
+        );
+        let end = last.min(month_last);
+        out.push((end, (day > month_first).then_some(day - 1)));
+        day = month_last + 1;
+    }
+    out
+}
+
 async fn held_sums(
     query: &FactQuery,
     ranges: &[Range],
     d: i64,
 ) -> Result<BTreeMap<String, Held>, FactError> {
     const VALUES: [&str; 3] = ["balance", "outstanding", "overdue"];
-    let earliest = ranges.iter().map(|r| r.0).min().unwrap_or(d);
-    let mut columns = String::new();
-    for (v, value) in VALUES.iter().enumerate() {
-        for (r, (first, last)) in ranges.iter().enumerate() {
-            columns += &format!(
-                ", SUM(CASE WHEN day BETWEEN {first} AND {last} THEN {value} ELSE 0 END) AS s{v}_{r}"
-            );
-        }
-        columns += &format!(", SUM(CASE WHEN day = {d} THEN {value} ELSE 0 END) AS today{v}");
-    }
+    let terms: Vec<Vec<(i64, Option<i64>)>> = ranges.iter().map(|r| month_terms(*r)).collect();
+    // The days whose rows are read: two or so per range and month, and D.
+    let mut points: Vec<i64> = terms
+        .iter()
+        .flatten()
+        .flat_map(|(end, before)| [Some(*end), *before])
+        .flatten()
+        .chain([d])
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    let list = points
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "SELECT cif_no{columns} FROM {daily} WHERE day BETWEEN {earliest} AND {d} GROUP BY cif_no",
+        "SELECT cif_no, day, balance, outstanding, overdue, cum_balance, cum_outstanding, cum_overdue \
+         FROM {daily} WHERE day IN ({list})",
         daily = Rollup::Held.table(),
     );
-    let mut out = BTreeMap::new();
+    // Per customer: the month's running sums on each point, and what holds on D.
+    let mut found: BTreeMap<String, (Vec<[i64; 3]>, Vec<i64>)> = BTreeMap::new();
     for batch in &query.sql(&sql).await? {
         let cif = &first_column_text(batch)?;
         for row in 0..batch.num_rows() {
-            let held = Held {
-                window_sums: (0..VALUES.len())
-                    .map(|v| {
-                        (0..ranges.len())
-                            .map(|r| int_at(batch, &format!("s{v}_{r}"), row).unwrap_or(0))
-                            .collect()
-                    })
-                    .collect(),
-                on_date: (0..VALUES.len())
-                    .map(|v| int_at(batch, &format!("today{v}"), row).unwrap_or(0))
-                    .collect(),
+            let day = int_at(batch, "day", row).unwrap_or(i64::MIN);
+            let Ok(at) = points.binary_search(&day) else {
+                continue;
             };
-            out.insert(cif.value(row).to_owned(), held);
+            let (sums, today) = match found.get_mut(cif.value(row)) {
+                Some(entry) => entry,
+                None => found
+                    .entry(cif.value(row).to_owned())
+                    .or_insert_with(|| (vec![[0; 3]; points.len()], vec![0; 3])),
+            };
+            for (v, value) in VALUES.iter().enumerate() {
+                sums[at][v] = int_at(batch, &format!("cum_{value}"), row).unwrap_or(0);
+                if day == d {
+                    today[v] = int_at(batch, value, row).unwrap_or(0);
+                }
+            }
         }
     }
-    Ok(out)
+    let at = |day: i64| {
+        points
+            .binary_search(&day)
+            .expect("every term's day is a point")
+    };
+    Ok(found
+        .into_iter()
+        .map(|(cif, (sums, today))| {
+            let window_sums = (0..VALUES.len())
+                .map(|v| {
+                    terms
+                        .iter()
+                        .map(|range| {
+                            range
+                                .iter()
+                                .map(|(end, before)| {
+                                    sums[at(*end)][v] - before.map_or(0, |b| sums[at(b)][v])
+                                })
+                                .sum()
+                        })
+                        .collect()
+                })
+                .collect();
+            (
+                cif,
+                Held {
+                    window_sums,
+                    on_date: today,
+                },
+            )
+        })
+        .collect())
 }
 
 /// What the loans say on the as-of date: credit limits and the worst five-category class.

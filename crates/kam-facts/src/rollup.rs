@@ -25,14 +25,16 @@ use std::{
 
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::{
-    array::{ArrayRef, AsArray, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder},
+    array::{
+        Array, ArrayRef, AsArray, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
+    },
     compute::{cast, concat_batches},
     datatypes::{DataType, Field, Int64Type, Schema, SchemaRef},
 };
 
 use crate::{
     FactError, FactKind,
-    indicators::{epoch_day, int_at, sql_text},
+    indicators::{epoch_date, epoch_day, int_at, sql_text},
     query::FactQuery,
     writer::write_parquet_atomically,
 };
@@ -43,7 +45,7 @@ use crate::{
 pub const CARRY_DAYS: i64 = 31;
 
 /// Bumped whenever what a rollup file holds changes meaning, so old files are not read.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Daily files of a finished month are concatenated into the month's file when at most this many
 /// of its days are missing; otherwise the month is computed from the facts in one query.
@@ -58,7 +60,10 @@ pub(crate) enum Rollup {
     /// Per customer and day: fee income.
     Fee,
     /// Per customer and day: the balances, outstanding, overdue principal and credit limits
-    /// holding that day, and the worst loan class among them.
+    /// holding that day, and the worst loan class among them; and the sums of balances,
+    /// outstanding and overdue over the month's days so far (`cum_*`), so that a range's sum is
+    /// two rows per month instead of one per day. A customer that held anything in a month has a
+    /// row on every later day of that month.
     Held,
 }
 
@@ -102,6 +107,9 @@ impl Rollup {
                 "overdue",
                 "credit_limit",
                 "worst_class",
+                "cum_balance",
+                "cum_outstanding",
+                "cum_overdue",
             ],
         };
         let mut fields = vec![
@@ -154,6 +162,19 @@ impl Segment {
     }
 }
 
+/// Rollup files are read by day ranges and single days: row groups of a few days' rows at the
+/// demo's scale let the reader skip the others by their statistics.
+fn properties() -> parquet::file::properties::WriterProperties {
+    parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(64 * 1024))
+        .build()
+}
+
+/// The first day of `date`'s month.
+fn month_start(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).expect("day 1 exists")
+}
+
 /// The segments from `first` to `as_of`: each finished month whole, `as_of`'s month day by day
 /// (all of it whole when `as_of` is its last day).
 fn layout(first: NaiveDate, as_of: NaiveDate) -> Vec<Segment> {
@@ -185,7 +206,7 @@ fn layout(first: NaiveDate, as_of: NaiveDate) -> Vec<Segment> {
 }
 
 /// What a run did with the rollups: days computed from facts, days whose rollup was reused.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RollupStats {
     /// Days (summed over the three rollups) computed from the facts this run.
     pub computed_days: usize,
@@ -194,6 +215,8 @@ pub struct RollupStats {
     /// Days of fact folders read to compute them (a balance day needs the 31 before it unless
     /// the previous day's state is at hand).
     pub fact_days_read: usize,
+    /// Seconds spent on the transaction, fee and held rollups (computing, or finding them).
+    pub seconds: [f64; 3],
 }
 
 /// The parameters a rollup depends on besides the facts.
@@ -259,23 +282,71 @@ impl FactIndex {
     }
 }
 
+/// Strings (customer, account and loan numbers) as small integers, numbered as first seen, so
+/// that the held fold keys its maps and vectors by integers and allocates once per name, not per
+/// snapshot row.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    ids: foldhash::HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 4 billion names");
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// Balances and loans, the two kinds of snapshot the held rollup folds.
+const BALANCE: usize = 0;
+const LOAN: usize = 1;
+/// In the saved state only: a customer's month sums.
+const MONTH: usize = 2;
+
 /// One account's or loan's snapshot holding: the customer, its day, and its values (balance; or
 /// outstanding, overdue principal, credit limit, class 1–5).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Holding {
-    cif_no: String,
+    customer: u32,
     day: i64,
     values: [i64; 4],
 }
 
-/// Per (0 balance / 1 loan, account or loan number) the snapshot holding on `day`, and per
-/// customer the totals of those, kept up to date as snapshots arrive and expire (a day's rollup
-/// rows are then a walk over the customers, not over every account).
+/// Per kind (balance, loan) and account or loan the snapshot holding on `day`, and per customer
+/// the totals of those, kept up to date as snapshots arrive and expire (a day's rollup rows are
+/// then a walk over the customers, not over every account).
 #[derive(Debug, Clone, Default)]
 struct State {
     day: i64,
-    items: HashMap<(i64, String), Holding>,
-    totals: BTreeMap<String, Totals>,
+    customers: Names,
+    items: [Names; 2],
+    /// `[kind][item id]`: the snapshot holding, if any.
+    holdings: [Vec<Option<Holding>>; 2],
+    /// By customer id.
+    totals: Vec<Totals>,
+    /// By customer id: the sums over `day`'s month up to `day`.
+    month: Vec<MonthSums>,
+    /// The snapshots by their own day, to expire them CARRY_DAYS later without a walk over every
+    /// item (an entry whose item has a newer snapshot since is skipped).
+    by_day: BTreeMap<i64, Vec<(usize, u32)>>,
+}
+
+/// One customer's Σ over the days of a month so far of balance, outstanding, overdue; and
+/// whether it held anything in the month.
+#[derive(Debug, Clone, Copy, Default)]
+struct MonthSums {
+    sums: [i64; 3],
+    held: bool,
 }
 
 /// One customer's holdings: Σ balance, outstanding, overdue, credit limit; loans per class 0–5.
@@ -287,35 +358,80 @@ struct Totals {
 }
 
 impl State {
-    fn insert(&mut self, key: (i64, String), holding: Holding) {
-        let src = key.0;
-        Self::count(&mut self.totals, src, &holding, true);
-        if let Some(old) = self.items.insert(key, holding) {
-            Self::count(&mut self.totals, src, &old, false);
+    /// A snapshot of `item` (a `kind`) for `customer`. Two snapshots of one item on one day (two
+    /// batches) resolve the same way whatever order they come in: the greater (customer number,
+    /// values) holds.
+    fn insert(&mut self, kind: usize, item: &str, customer: &str, day: i64, values: [i64; 4]) {
+        let item = self.items[kind].id(item);
+        let customer = self.customers.id(customer);
+        let holding = Holding {
+            customer,
+            day,
+            values,
+        };
+        let slots = &mut self.holdings[kind];
+        if slots.len() <= item as usize {
+            slots.resize(item as usize + 1, None);
+        }
+        if let Some(old) = slots[item as usize] {
+            if old.day == day
+                && (self.customers.name(old.customer), old.values)
+                    > (self.customers.name(customer), values)
+            {
+                return;
+            }
+            Self::count(&mut self.totals, kind, &old, false);
+        }
+        self.holdings[kind][item as usize] = Some(holding);
+        Self::count(&mut self.totals, kind, &holding, true);
+        self.by_day.entry(day).or_default().push((kind, item));
+    }
+
+    /// Closes `day`: what is older than CARRY_DAYS stops holding, what holds adds to the month's
+    /// sums (a new month starts from nothing).
+    fn close(&mut self, day: i64) {
+        self.expire(day);
+        if epoch_date(day).day() == 1 {
+            self.month.fill(MonthSums::default());
+        }
+        self.month.resize(self.totals.len(), MonthSums::default());
+        for (month, totals) in self.month.iter_mut().zip(&self.totals) {
+            if totals.items > 0 {
+                for (sum, value) in month.sums.iter_mut().zip(totals.sums) {
+                    *sum += value;
+                }
+                month.held = true;
+            }
         }
     }
 
-    /// Closes `day`: what is older than CARRY_DAYS stops holding.
+    /// Closes `day` for what holds: what is older than CARRY_DAYS stops holding.
     fn expire(&mut self, day: i64) {
         self.day = day;
-        let totals = &mut self.totals;
-        self.items.retain(|(src, _), holding| {
-            let holds = day - holding.day <= CARRY_DAYS;
-            if !holds {
-                Self::count(totals, *src, holding, false);
+        while let Some(entry) = self.by_day.first_entry() {
+            if day - entry.key() <= CARRY_DAYS {
+                break;
             }
-            holds
-        });
+            let (snapshot_day, expiring) = entry.remove_entry();
+            for (kind, item) in expiring {
+                let slot = &mut self.holdings[kind][item as usize];
+                if let Some(holding) = slot.filter(|h| h.day == snapshot_day) {
+                    *slot = None;
+                    Self::count(&mut self.totals, kind, &holding, false);
+                }
+            }
+        }
     }
 
-    fn count(totals: &mut BTreeMap<String, Totals>, src: i64, holding: &Holding, add: bool) {
+    fn count(totals: &mut Vec<Totals>, kind: usize, holding: &Holding, add: bool) {
         let sign = if add { 1 } else { -1 };
-        let entry = match totals.get_mut(&holding.cif_no) {
-            Some(entry) => entry,
-            None => totals.entry(holding.cif_no.clone()).or_default(),
-        };
+        let at = holding.customer as usize;
+        if totals.len() <= at {
+            totals.resize(at + 1, Totals::default());
+        }
+        let entry = &mut totals[at];
         let [value, overdue, limit, class] = holding.values;
-        if src == 0 {
+        if kind == BALANCE {
             entry.sums[0] += sign * value;
         } else {
             entry.sums[1] += sign * value;
@@ -326,8 +442,23 @@ impl State {
         }
         entry.items = entry.items.wrapping_add_signed(sign as i32);
         if entry.items == 0 {
-            totals.remove(&holding.cif_no);
+            *entry = Totals::default();
         }
+    }
+
+    /// Every snapshot holding, in (kind, item number) order.
+    fn holdings(&self) -> Vec<(usize, &str, &Holding)> {
+        let mut out: Vec<(usize, &str, &Holding)> = (0..2)
+            .flat_map(|kind| {
+                self.holdings[kind]
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(item, h)| h.as_ref().map(|h| (kind, item as u32, h)))
+            })
+            .map(|(kind, item, h)| (kind, self.items[kind].name(item), h))
+            .collect();
+        out.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out
     }
 }
 
@@ -338,6 +469,8 @@ pub(crate) struct Rollups<'a> {
     index: FactIndex,
     dir: PathBuf,
     pub(crate) stats: RollupStats,
+    /// The days (first, last) of the finished months `txn_monthly` sums, oldest first.
+    pub(crate) months: Vec<(i64, i64)>,
 }
 
 impl<'a> Rollups<'a> {
@@ -348,16 +481,30 @@ impl<'a> Rollups<'a> {
             query,
             params,
             stats: RollupStats::default(),
+            months: Vec::new(),
         }
     }
 
-    /// Makes sure every segment up to `as_of` is computed, then registers the tables.
-    pub(crate) async fn ensure(&mut self, as_of: NaiveDate) -> Result<(), FactError> {
-        let segments = match self.query.first_date() {
-            Some(first) => layout(first, as_of),
-            None => Vec::new(),
-        };
+    /// Makes sure every segment up to `as_of` is computed, then registers the tables. The
+    /// transaction rollup reaches back to the first fact day (a customer's first transaction ever
+    /// is an indicator); the fee and held rollups only to the first day of `needed_from`'s month
+    /// (month-aligned, so that the next nights find the same segments).
+    pub(crate) async fn ensure(
+        &mut self,
+        as_of: NaiveDate,
+        needed_from: NaiveDate,
+    ) -> Result<(), FactError> {
+        let horizon = needed_from.with_day(1).expect("day 1 exists");
         for rollup in Rollup::ALL {
+            let from = match rollup {
+                Rollup::Transaction => self.query.first_date(),
+                Rollup::Fee | Rollup::Held => self.query.first_date().map(|d| d.max(horizon)),
+            };
+            let segments = match from {
+                Some(first) => layout(first, as_of),
+                None => Vec::new(),
+            };
+            let started = std::time::Instant::now();
             let mut files = Vec::with_capacity(segments.len());
             // The held state at the end of the last segment computed in this loop.
             let mut state: Option<State> = None;
@@ -407,8 +554,47 @@ impl<'a> Rollups<'a> {
             }
             self.query
                 .register_files(rollup.table(), &files, rollup.schema())?;
+            if rollup == Rollup::Transaction {
+                self.month_summaries(&segments, &paths)?;
+            }
+            self.stats.seconds[rollup as usize] += started.elapsed().as_secs_f64();
         }
         Ok(())
+    }
+
+    /// Each finished month's transactions summed per customer (`txn_monthly`), from its rollup
+    /// file, so that a window reads a row per customer and month instead of one per day.
+    fn month_summaries(
+        &mut self,
+        segments: &[Segment],
+        paths: &[PathBuf],
+    ) -> Result<(), FactError> {
+        let schema = month_summary_schema();
+        let mut files = Vec::new();
+        self.months.clear();
+        for (segment, path) in segments.iter().zip(paths).filter(|(s, _)| s.monthly) {
+            let file = self
+                .dir
+                .join(MONTH_SUMMARY)
+                .join(segment.folder())
+                .join(path.file_name().unwrap_or_default());
+            if !file.exists() {
+                let summary = summarise_month(segment, &read_parquet(path)?)?;
+                write_parquet_atomically(&file, schema.clone(), &[summary], None)?;
+                self.tidy_folder(&file)?;
+            }
+            self.months
+                .push((epoch_day(segment.first), epoch_day(segment.last)));
+            files.push(file);
+        }
+        if files.is_empty() {
+            let empty = self.dir.join(MONTH_SUMMARY).join("empty.parquet");
+            if !empty.exists() {
+                write_parquet_atomically(&empty, schema.clone(), &[], None)?;
+            }
+            files.push(empty);
+        }
+        self.query.register_files("txn_monthly", &files, schema)
     }
 
     fn fingerprint(&self, rollup: Rollup, segment: &Segment) -> u64 {
@@ -427,7 +613,9 @@ impl<'a> Rollups<'a> {
                     self.index.get(FactKind::Fee, day).hash(&mut hasher);
                 }
             }
-            Rollup::Held => self.hash_snapshots(segment.first, segment.last, &mut hasher),
+            Rollup::Held => {
+                self.hash_snapshots(month_start(segment.first), segment.last, &mut hasher);
+            }
         }
         hasher.finish()
     }
@@ -454,7 +642,7 @@ impl<'a> Rollups<'a> {
     fn state_path(&self, day: NaiveDate) -> PathBuf {
         let mut hasher = DefaultHasher::new();
         (VERSION, "state", self.params.currency).hash(&mut hasher);
-        self.hash_snapshots(day, day, &mut hasher);
+        self.hash_snapshots(month_start(day), day, &mut hasher);
         self.dir
             .join("state")
             .join(format!("date={day}"))
@@ -468,16 +656,7 @@ impl<'a> Rollups<'a> {
             path: path.to_owned(),
             source,
         };
-        if let Some(folder) = keep.parent() {
-            for entry in std::fs::read_dir(folder)
-                .map_err(|e| io(folder, e))?
-                .flatten()
-            {
-                if entry.path() != keep {
-                    std::fs::remove_file(entry.path()).map_err(|e| io(&entry.path(), e))?;
-                }
-            }
-        }
+        self.tidy_folder(keep)?;
         if segment.monthly {
             for day in segment.days() {
                 let folder = self
@@ -487,6 +666,26 @@ impl<'a> Rollups<'a> {
                 if folder.exists() {
                     std::fs::remove_dir_all(&folder).map_err(|e| io(&folder, e))?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the other files of `keep`'s folder (earlier fingerprints).
+    fn tidy_folder(&self, keep: &Path) -> Result<(), FactError> {
+        let Some(folder) = keep.parent() else {
+            return Ok(());
+        };
+        let io = |path: &Path, source| FactError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        for entry in std::fs::read_dir(folder)
+            .map_err(|e| io(folder, e))?
+            .flatten()
+        {
+            if entry.path() != keep {
+                std::fs::remove_file(entry.path()).map_err(|e| io(&entry.path(), e))?;
             }
         }
         Ok(())
@@ -529,7 +728,7 @@ impl<'a> Rollups<'a> {
             }
             batches.extend(read_parquet(day_path)?);
         }
-        write_parquet_atomically(path, rollup.schema(), &batches, None)?;
+        write_parquet_atomically(path, rollup.schema(), &batches, Some(properties()))?;
         Ok(true)
     }
 
@@ -574,7 +773,7 @@ impl<'a> Rollups<'a> {
         self.stats.computed_days += days;
         if let [path] = paths {
             // One segment (a month, a night): its rows as they came, without a copy.
-            write_parquet_atomically(path, schema, &batches, None)?;
+            write_parquet_atomically(path, schema, &batches, Some(properties()))?;
             return Ok(());
         }
         // Every query orders its rows by day: each segment's rows are one stretch of them.
@@ -591,7 +790,12 @@ impl<'a> Rollups<'a> {
             while end < all.num_rows() && day.value(end) <= end_day {
                 end += 1;
             }
-            write_parquet_atomically(path, schema.clone(), &[all.slice(start, end - start)], None)?;
+            write_parquet_atomically(
+                path,
+                schema.clone(),
+                &[all.slice(start, end - start)],
+                Some(properties()),
+            )?;
             start = end;
         }
         Ok(())
@@ -650,10 +854,12 @@ impl<'a> Rollups<'a> {
         last: i64,
         seed: Option<State>,
     ) -> Result<(RecordBatch, State), FactError> {
+        // Without the state of the day before: the snapshots that can hold on the month's first
+        // day on (the month's sums start there).
         let read_from = if seed.is_some() {
             first
         } else {
-            first - CARRY_DAYS
+            epoch_day(month_start(epoch_date(first))) - CARRY_DAYS
         };
         self.stats.fact_days_read += usize::try_from(last - read_from + 1).unwrap_or(0);
         let range = self.query.date_range(read_from, last);
@@ -661,60 +867,56 @@ impl<'a> Rollups<'a> {
         let committed = self.query.committed();
         let day = "CAST(CAST(business_date AS INT) AS BIGINT)";
         let balances = format!(
-            "SELECT CAST(0 AS BIGINT) AS src, account_no AS item, cif_no, {day} AS day, \
-               balance_minor AS v0, CAST(0 AS BIGINT) AS v1, CAST(0 AS BIGINT) AS v2, CAST(0 AS BIGINT) AS v3 \
+            "SELECT account_no AS item, cif_no, {day} AS day, balance_minor AS v0 \
              FROM \"balance\" WHERE {range} AND currency = {currency} AND {committed}"
         );
         let loans = format!(
-            "SELECT CAST(1 AS BIGINT) AS src, loan_no AS item, cif_no, {day} AS day, \
+            "SELECT loan_no AS item, cif_no, {day} AS day, \
                outstanding_minor AS v0, overdue_principal_minor AS v1, credit_limit_minor AS v2, \
                CAST(CASE loan_class WHEN 'pass' THEN 1 WHEN 'special_mention' THEN 2 \
                  WHEN 'substandard' THEN 3 WHEN 'doubtful' THEN 4 WHEN 'loss' THEN 5 ELSE 0 END AS BIGINT) AS v3 \
              FROM \"loan\" WHERE {range} AND currency = {currency} AND {committed}"
         );
-        // (day, src, item, cif, values): sorted on all of it, so that two snapshots of one item on
-        // one day (two batches) resolve the same way on every run. Two queries, sorted here: a
-        // UNION ALL with ORDER BY does not finish on Ballista 55's standalone mode.
-        let mut snapshots: Vec<(i64, i64, String, String, [i64; 4])> = Vec::new();
-        for sql in [balances, loans] {
+        // Two queries, ordered here by day: a UNION ALL with ORDER BY does not finish on Ballista
+        // 55's standalone mode, and sorting (day, batch, row) triples moves no strings.
+        let mut parts = Vec::new();
+        for (kind, sql) in [(BALANCE, balances), (LOAN, loans)] {
             for batch in &self.query.sql(&sql).await? {
-                let item = text_column(batch, "item")?;
-                let cif = text_column(batch, "cif_no")?;
-                for row in 0..batch.num_rows() {
-                    let get = |name: &str| int_at(batch, name, row).unwrap_or(0);
-                    snapshots.push((
-                        get("day"),
-                        get("src"),
-                        item.value(row).to_owned(),
-                        cif.value(row).to_owned(),
-                        [get("v0"), get("v1"), get("v2"), get("v3")],
-                    ));
-                }
+                parts.push((kind, SnapshotColumns::of(batch)?));
             }
         }
-        snapshots.sort_unstable();
+        let mut order: Vec<(i64, u32, u32)> = Vec::new();
+        for (at, (_, part)) in parts.iter().enumerate() {
+            let at = u32::try_from(at).expect("fewer than 4 billion batches");
+            order.extend((0..part.day.len()).map(|row| {
+                let row = u32::try_from(row).expect("batch of fewer than 4 billion rows");
+                (part.int(&part.day, row as usize), at, row)
+            }));
+        }
+        order.sort_unstable();
         let mut state = seed.unwrap_or_default();
         let mut out = HeldColumns::default();
         let mut day_at = read_from;
         let mut advance = |state: &mut State, until: i64, out: &mut HeldColumns| {
             // Close every day before `until`: expire, then (inside the segment) sum.
             while day_at < until {
-                state.expire(day_at);
+                state.close(day_at);
                 if day_at >= first {
                     out.push_day(day_at, state);
                 }
                 day_at += 1;
             }
         };
-        for (day, src, item, cif_no, values) in snapshots {
+        for (day, at, row) in order {
             advance(&mut state, day, &mut out);
+            let (kind, part) = &parts[at as usize];
+            let row = row as usize;
             state.insert(
-                (src, item),
-                Holding {
-                    cif_no,
-                    day,
-                    values,
-                },
+                *kind,
+                part.item.value(row),
+                part.cif.value(row),
+                day,
+                part.values(row),
             );
         }
         advance(&mut state, last + 1, &mut out);
@@ -728,26 +930,42 @@ impl<'a> Rollups<'a> {
         if path.exists() {
             return Ok(());
         }
-        let mut items: Vec<(&(i64, String), &Holding)> = state.items.iter().collect();
-        items.sort_by(|a, b| a.0.cmp(b.0));
-        let int = |f: fn(&Holding) -> i64| -> ArrayRef {
+        // The holdings (kind 0 balance, 1 loan), then each customer's month sums (kind 2).
+        let mut items = state.holdings();
+        let month_rows: Vec<Holding> = state
+            .month
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.held)
+            .map(|(customer, m)| Holding {
+                customer: customer as u32,
+                day: state.day,
+                values: [m.sums[0], m.sums[1], m.sums[2], 0],
+            })
+            .collect();
+        items.extend(month_rows.iter().map(|h| (MONTH, "", h)));
+        let int = |f: &dyn Fn(&Holding) -> i64| -> ArrayRef {
             Arc::new(Int64Array::from_iter_values(
-                items.iter().map(|(_, h)| f(h)),
+                items.iter().map(|(_, _, h)| f(h)),
             ))
         };
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from_iter_values(items.iter().map(|(k, _)| k.0))),
-            Arc::new(StringArray::from_iter_values(
-                items.iter().map(|(k, _)| k.1.as_str()),
+            Arc::new(Int64Array::from_iter_values(
+                items.iter().map(|(kind, _, _)| *kind as i64),
             )),
             Arc::new(StringArray::from_iter_values(
-                items.iter().map(|(_, h)| h.cif_no.as_str()),
+                items.iter().map(|(_, item, _)| *item),
             )),
-            int(|h| h.day),
-            int(|h| h.values[0]),
-            int(|h| h.values[1]),
-            int(|h| h.values[2]),
-            int(|h| h.values[3]),
+            Arc::new(StringArray::from_iter_values(
+                items
+                    .iter()
+                    .map(|(_, _, h)| state.customers.name(h.customer)),
+            )),
+            int(&|h| h.day),
+            int(&|h| h.values[0]),
+            int(&|h| h.values[1]),
+            int(&|h| h.values[2]),
+            int(&|h| h.values[3]),
         ];
         let schema = state_schema();
         let batch =
@@ -777,27 +995,163 @@ impl<'a> Rollups<'a> {
         if !path.exists() {
             return Ok(None);
         }
-        let mut state = State {
-            day: epoch_day(day),
-            ..State::default()
-        };
+        let mut state = State::default();
         for batch in read_parquet(&path)? {
             let item = text_column(&batch, "item")?;
             let cif = text_column(&batch, "cif_no")?;
             for row in 0..batch.num_rows() {
                 let get = |name: &str| int_at(&batch, name, row).unwrap_or(0);
-                state.insert(
-                    (get("src"), item.value(row).to_owned()),
-                    Holding {
-                        cif_no: cif.value(row).to_owned(),
-                        day: get("day"),
-                        values: [get("v0"), get("v1"), get("v2"), get("v3")],
-                    },
-                );
+                let values = [get("v0"), get("v1"), get("v2"), get("v3")];
+                let kind = match get("src") {
+                    0 => BALANCE,
+                    1 => LOAN,
+                    _ => {
+                        let customer = state.customers.id(cif.value(row)) as usize;
+                        if state.month.len() <= customer {
+                            state.month.resize(customer + 1, MonthSums::default());
+                        }
+                        state.month[customer] = MonthSums {
+                            sums: [values[0], values[1], values[2]],
+                            held: true,
+                        };
+                        continue;
+                    }
+                };
+                state.insert(kind, item.value(row), cif.value(row), get("day"), values);
             }
         }
+        state.day = epoch_day(day);
         Ok(Some(state))
     }
+}
+
+/// Where the month summaries of the transaction rollup are, beside the rollups.
+const MONTH_SUMMARY: &str = "transaction_month";
+
+/// The summed columns of a month summary (as in the daily rollup), then the maxima, then the
+/// active days' count, first and last (days with a non-reversal transaction; with a credit).
+const MONTH_SUMS: [&str; 7] = [
+    "n",
+    "amount",
+    "rev_n",
+    "rev_amount",
+    "in_n",
+    "in_amount",
+    "out_other",
+];
+const MONTH_MAXIMA: [&str; 2] = ["max_amount", "in_max"];
+
+pub(crate) fn month_summary_schema() -> SchemaRef {
+    let int = |name: &str, nullable| Field::new(name, DataType::Int64, nullable);
+    let mut fields = vec![
+        Field::new("cif_no", DataType::Utf8, false),
+        int("month_first", false),
+        int("month_last", false),
+    ];
+    fields.extend(MONTH_SUMS.iter().map(|n| int(n, false)));
+    fields.extend(MONTH_MAXIMA.iter().map(|n| int(n, true)));
+    for name in [
+        "days",
+        "first_day",
+        "last_day",
+        "in_days",
+        "in_first",
+        "in_last",
+    ] {
+        fields.push(int(name, !name.ends_with("days")));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// One customer's month of the transaction rollup.
+#[derive(Debug, Clone, Default)]
+struct MonthTxns {
+    sums: [i64; 7],
+    maxima: [Option<i64>; 2],
+    /// Active days, then days with a credit: count, first, last.
+    days: [(i64, Option<i64>, Option<i64>); 2],
+}
+
+fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordBatch, FactError> {
+    let mut customers: BTreeMap<String, MonthTxns> = BTreeMap::new();
+    for batch in batches {
+        let int = |name: &str| -> Result<Int64Array, FactError> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| FactError::Query(format!("no column {name}")))?;
+            let column =
+                cast(column, &DataType::Int64).map_err(|e| FactError::Query(e.to_string()))?;
+            Ok(column.as_primitive::<Int64Type>().clone())
+        };
+        let cif = text_column(batch, "cif_no")?;
+        let day = int("day")?;
+        let sums = MONTH_SUMS
+            .into_iter()
+            .map(int)
+            .collect::<Result<Vec<_>, _>>()?;
+        let maxima = MONTH_MAXIMA
+            .into_iter()
+            .map(int)
+            .collect::<Result<Vec<_>, _>>()?;
+        let value = |column: &Int64Array, row| (!column.is_null(row)).then(|| column.value(row));
+        for row in 0..batch.num_rows() {
+            let month = match customers.get_mut(cif.value(row)) {
+                Some(month) => month,
+                None => customers.entry(cif.value(row).to_owned()).or_default(),
+            };
+            for (sum, column) in month.sums.iter_mut().zip(&sums) {
+                *sum += value(column, row).unwrap_or(0);
+            }
+            for (max, column) in month.maxima.iter_mut().zip(&maxima) {
+                if let Some(v) = value(column, row) {
+                    *max = Some(max.map_or(v, |m| m.max(v)));
+                }
+            }
+            let day = day.value(row);
+            // Active days: with a non-reversal transaction (n), with a credit (in_n).
+            for (days, column) in month.days.iter_mut().zip([&sums[0], &sums[4]]) {
+                if value(column, row).unwrap_or(0) > 0 {
+                    days.0 += 1;
+                    days.1 = Some(days.1.map_or(day, |f| f.min(day)));
+                    days.2 = Some(days.2.map_or(day, |l| l.max(day)));
+                }
+            }
+        }
+    }
+    let (first, last) = (epoch_day(segment.first), epoch_day(segment.last));
+    let rows = customers.len();
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(customers.keys())),
+        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+            first, rows,
+        ))),
+        Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
+            last, rows,
+        ))),
+    ];
+    for k in 0..MONTH_SUMS.len() {
+        columns.push(Arc::new(Int64Array::from_iter_values(
+            customers.values().map(|m| m.sums[k]),
+        )));
+    }
+    for k in 0..MONTH_MAXIMA.len() {
+        columns.push(Arc::new(Int64Array::from_iter(
+            customers.values().map(|m| m.maxima[k]),
+        )));
+    }
+    for k in 0..2 {
+        columns.push(Arc::new(Int64Array::from_iter_values(
+            customers.values().map(|m| m.days[k].0),
+        )));
+        columns.push(Arc::new(Int64Array::from_iter(
+            customers.values().map(|m| m.days[k].1),
+        )));
+        columns.push(Arc::new(Int64Array::from_iter(
+            customers.values().map(|m| m.days[k].2),
+        )));
+    }
+    RecordBatch::try_new(month_summary_schema(), columns)
+        .map_err(|e| FactError::Query(e.to_string()))
 }
 
 fn state_schema() -> SchemaRef {
@@ -814,18 +1168,72 @@ fn state_schema() -> SchemaRef {
     ]))
 }
 
+/// One query batch of snapshots: item and customer numbers as plain strings, day and values as
+/// 64-bit integers (a loan's four values; a balance has only the first).
+struct SnapshotColumns {
+    item: StringArray,
+    cif: StringArray,
+    day: Int64Array,
+    values: Vec<Int64Array>,
+}
+
+impl SnapshotColumns {
+    fn of(batch: &RecordBatch) -> Result<Self, FactError> {
+        let int = |name: &str| -> Result<Int64Array, FactError> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| FactError::Query(format!("no column {name}")))?;
+            let column =
+                cast(column, &DataType::Int64).map_err(|e| FactError::Query(e.to_string()))?;
+            Ok(column.as_primitive::<Int64Type>().clone())
+        };
+        let values = ["v0", "v1", "v2", "v3"]
+            .into_iter()
+            .filter(|name| batch.column_by_name(name).is_some())
+            .map(int)
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            item: text_column(batch, "item")?,
+            cif: text_column(batch, "cif_no")?,
+            day: int("day")?,
+            values,
+        })
+    }
+
+    /// A value, 0 where null.
+    fn int(&self, column: &Int64Array, row: usize) -> i64 {
+        if column.is_null(row) {
+            0
+        } else {
+            column.value(row)
+        }
+    }
+
+    fn values(&self, row: usize) -> [i64; 4] {
+        let mut out = [0; 4];
+        for (slot, column) in out.iter_mut().zip(&self.values) {
+            *slot = self.int(column, row);
+        }
+        out
+    }
+}
+
 /// The held rollup's columns as they are built, day by day, customers in order.
 #[derive(Debug, Default)]
 struct HeldColumns {
     cif_no: StringBuilder,
     day: Int64Builder,
-    sums: [Int64Builder; 5],
+    sums: [Int64Builder; 8],
 }
 
 impl HeldColumns {
     fn push_day(&mut self, day: i64, state: &State) {
-        for (cif, totals) in &state.totals {
-            self.cif_no.append_value(cif);
+        for ((customer, totals), month) in state.totals.iter().enumerate().zip(&state.month) {
+            if !month.held {
+                continue;
+            }
+            self.cif_no
+                .append_value(state.customers.name(customer as u32));
             self.day.append_value(day);
             let worst = (1..6).rev().find(|c| totals.classes[*c] > 0).unwrap_or(0);
             let values = [
@@ -834,6 +1242,9 @@ impl HeldColumns {
                 totals.sums[2],
                 totals.sums[3],
                 i64::try_from(worst).unwrap_or(0),
+                month.sums[0],
+                month.sums[1],
+                month.sums[2],
             ];
             for (column, value) in self.sums.iter_mut().zip(values) {
                 column.append_value(value);
@@ -926,39 +1337,54 @@ mod tests {
 
     #[test]
     fn a_customers_totals_follow_snapshots_arriving_replacing_and_expiring() {
-        let holding = |day, values| Holding {
-            cif_no: "C".into(),
-            day,
-            values,
-        };
+        // Day 0 is 1970-01-01; day 31 is 1 February, where the month's sums start again.
         let mut state = State::default();
-        state.insert((1, "L1".into()), holding(0, [100, 10, 500, 3]));
-        state.insert((1, "L2".into()), holding(5, [50, 0, 200, 1]));
-        state.insert((0, "A1".into()), holding(5, [7, 0, 0, 0]));
-        // L1 restated on day 6: its old values leave the totals.
-        state.insert((1, "L1".into()), holding(6, [90, 0, 500, 4]));
-        state.expire(6);
         let mut rows = HeldColumns::default();
+        let close = |state: &mut State, days: std::ops::RangeInclusive<i64>| {
+            for day in days {
+                state.close(day);
+            }
+        };
+        state.insert(LOAN, "L1", "C", 0, [100, 10, 500, 3]);
+        close(&mut state, 0..=4);
+        state.insert(LOAN, "L2", "C", 5, [50, 0, 200, 1]);
+        state.insert(BALANCE, "A1", "C", 5, [7, 0, 0, 0]);
+        close(&mut state, 5..=5);
+        // L1 restated on day 6: its old values leave the totals.
+        state.insert(LOAN, "L1", "C", 6, [90, 0, 500, 4]);
+        // Two snapshots of one item on one day: the greater holds, in either order.
+        state.insert(BALANCE, "A2", "C", 6, [3, 0, 0, 0]);
+        state.insert(BALANCE, "A2", "C", 6, [1, 0, 0, 0]);
+        close(&mut state, 6..=6);
         rows.push_day(6, &state);
         // 31 days after day 5, L2 and A1 still hold on day 36 but not on day 37.
-        state.expire(36);
+        close(&mut state, 7..=36);
         rows.push_day(36, &state);
-        state.expire(37);
+        close(&mut state, 37..=37);
         rows.push_day(37, &state);
+        // More than 31 days after day 6 nothing holds; the customer keeps its row (zeros, and
+        // the month's sums) to the month's end.
+        close(&mut state, 38..=38);
+        rows.push_day(38, &state);
+        assert!(state.holdings().is_empty());
+        close(&mut state, 39..=59);
+        rows.push_day(59, &state);
         let batch = rows.finish().unwrap();
         let column = |name: &str| -> Vec<i64> {
             (0..batch.num_rows())
                 .map(|row| int_at(&batch, name, row).unwrap())
                 .collect()
         };
-        assert_eq!(column("day"), [6, 36, 37]);
-        assert_eq!(column("balance"), [7, 7, 0]);
-        assert_eq!(column("outstanding"), [140, 140, 90]);
-        assert_eq!(column("overdue"), [0, 0, 0]);
-        assert_eq!(column("credit_limit"), [700, 700, 500]);
-        assert_eq!(column("worst_class"), [4, 4, 4]);
-        // More than 31 days after L1 (day 6): nothing holds, the customer has no row at all.
-        state.expire(6 + CARRY_DAYS + 1);
-        assert!(state.totals.is_empty() && state.items.is_empty());
+        assert_eq!(column("day"), [6, 36, 37, 38]);
+        assert_eq!(column("balance"), [10, 10, 3, 0]);
+        assert_eq!(column("outstanding"), [140, 140, 90, 0]);
+        assert_eq!(column("overdue"), [0, 0, 0, 0]);
+        assert_eq!(column("credit_limit"), [700, 700, 500, 0]);
+        assert_eq!(column("worst_class"), [4, 4, 4, 0]);
+        // January: L1 alone days 0–4, with L2 and A1 day 5, restated day 6.
+        // February: six days of day 36's holdings by day 36, then day 37's.
+        assert_eq!(column("cum_balance"), [17, 60, 63, 63]);
+        assert_eq!(column("cum_outstanding"), [790, 840, 930, 930]);
+        assert_eq!(column("cum_overdue"), [60, 0, 0, 0]);
     }
 }

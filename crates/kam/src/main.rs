@@ -1042,8 +1042,8 @@ fn print_batch(as_of: NaiveDate, summary: &batch::Summary) {
     }
     let r = &summary.rollups;
     println!(
-        "每日汇总 rollups: 计算 computed {} 天 days（读取数据 fact days read {}），复用 reused {} 天 days",
-        r.computed_days, r.fact_days_read, r.reused_days
+        "每日汇总 rollups: 计算 computed {} 天 days（读取数据 fact days read {}），复用 reused {} 天 days；用时 time: 交易 transactions {:.2} s, 费用 fees {:.2} s, 持有 held {:.2} s",
+        r.computed_days, r.fact_days_read, r.reused_days, r.seconds[0], r.seconds[1], r.seconds[2]
     );
     println!("stages 阶段: {}", stages.join(", "));
 }
