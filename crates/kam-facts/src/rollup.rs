@@ -47,6 +47,9 @@ pub const CARRY_DAYS: i64 = 31;
 /// Bumped whenever what a rollup file holds changes meaning, so old files are not read.
 const VERSION: u32 = 2;
 
+/// Missing finished months of transactions or fees computed by one query, at most this many.
+const MONTHS_PER_QUERY: usize = 6;
+
 /// Daily files of a finished month are concatenated into the month's file when at most this many
 /// of its days are missing; otherwise the month is computed from the facts in one query.
 const MAX_MISSING_FOR_CONCAT: usize = 3;
@@ -526,6 +529,18 @@ impl<'a> Rollups<'a> {
                         .month_of_days(rollup, segment, path, &mut state)
                         .await?
                     {
+                        // Missing months with no daily files to build on: several in one query
+                        // (the held fold writes month by month to bound its memory).
+                        if rollup != Rollup::Held {
+                            while run < segments.len()
+                                && run - at < MONTHS_PER_QUERY
+                                && segments[run].monthly
+                                && !paths[run].exists()
+                                && !self.has_daily_files(rollup, &segments[run])
+                            {
+                                run += 1;
+                            }
+                        }
                         self.compute(rollup, &segments[at..run], &paths[at..run], &mut state)
                             .await?;
                     }
@@ -672,6 +687,14 @@ impl<'a> Rollups<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Whether any day of `month` has a daily file (then the month is built from them).
+    fn has_daily_files(&self, rollup: Rollup, month: &Segment) -> bool {
+        let folder = self.dir.join(rollup.as_str());
+        month
+            .days()
+            .any(|day| folder.join(Segment::day(day).folder()).exists())
     }
 
     /// Removes the other files of `keep`'s folder (earlier fingerprints).
@@ -826,7 +849,7 @@ impl<'a> Rollups<'a> {
                  AND counterparty_bank NOT IN ({own}) THEN amount_minor ELSE 0 END) AS out_other \
              FROM \"transaction\" \
              WHERE {range} AND currency = {currency} AND {committed} \
-             GROUP BY cif_no, business_date ORDER BY day, cif_no",
+             GROUP BY cif_no, business_date ORDER BY day",
             range = self.query.date_range(first, last),
             currency = sql_text(self.params.currency),
             committed = self.query.committed(),
@@ -840,7 +863,7 @@ impl<'a> Rollups<'a> {
             "SELECT cif_no, CAST(CAST(business_date AS INT) AS BIGINT) AS day, \
                SUM(amount_minor) AS fee \
              FROM \"fee\" WHERE {range} AND currency = {currency} AND {committed} \
-             GROUP BY cif_no, business_date ORDER BY day, cif_no",
+             GROUP BY cif_no, business_date ORDER BY day",
             range = self.query.date_range(first, last),
             currency = sql_text(self.params.currency),
             committed = self.query.committed(),
