@@ -641,14 +641,18 @@ async fn held_sums(
     d: i64,
 ) -> Result<BTreeMap<String, Held>, FactError> {
     const VALUES: [&str; 3] = ["balance", "outstanding", "overdue"];
+    let columns = VALUES.map(|v| format!("cum_{v}"));
     let terms: Vec<Vec<(i64, Option<i64>)>> = ranges.iter().map(|r| month_terms(*r)).collect();
-    // The days whose rows are read: two or so per range and month, and D.
+    // What holds on D is the month's running sum on D less that on the day before (when in the
+    // same month).
+    let today = month_terms((d, d))[0];
+    // The days whose rows are read: two or so per range and month, and D's.
     let mut points: Vec<i64> = terms
         .iter()
         .flatten()
+        .chain([&today])
         .flat_map(|(end, before)| [Some(*end), *before])
         .flatten()
-        .chain([d])
         .collect();
     points.sort_unstable();
     points.dedup();
@@ -658,12 +662,12 @@ async fn held_sums(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT cif_no, day, balance, outstanding, overdue, cum_balance, cum_outstanding, cum_overdue \
+        "SELECT cif_no, day, cum_balance, cum_outstanding, cum_overdue \
          FROM {daily} WHERE day IN ({list})",
         daily = Rollup::Held.table(),
     );
-    // Per customer: the month's running sums on each point, and what holds on D.
-    let mut found: BTreeMap<String, (Vec<[i64; 3]>, Vec<i64>)> = BTreeMap::new();
+    // Per customer: the month's running sums on each point.
+    let mut found: BTreeMap<String, Vec<[i64; 3]>> = BTreeMap::new();
     for batch in &query.sql(&sql).await? {
         let cif = &first_column_text(batch)?;
         for row in 0..batch.num_rows() {
@@ -671,17 +675,14 @@ async fn held_sums(
             let Ok(at) = points.binary_search(&day) else {
                 continue;
             };
-            let (sums, today) = match found.get_mut(cif.value(row)) {
+            let sums = match found.get_mut(cif.value(row)) {
                 Some(entry) => entry,
                 None => found
                     .entry(cif.value(row).to_owned())
-                    .or_insert_with(|| (vec![[0; 3]; points.len()], vec![0; 3])),
+                    .or_insert_with(|| vec![[0; 3]; points.len()]),
             };
-            for (v, value) in VALUES.iter().enumerate() {
-                sums[at][v] = int_at(batch, &format!("cum_{value}"), row).unwrap_or(0);
-                if day == d {
-                    today[v] = int_at(batch, value, row).unwrap_or(0);
-                }
+            for (v, column) in columns.iter().enumerate() {
+                sums[at][v] = int_at(batch, column, row).unwrap_or(0);
             }
         }
     }
@@ -690,21 +691,17 @@ async fn held_sums(
             .binary_search(&day)
             .expect("every term's day is a point")
     };
+    let sum = |sums: &[[i64; 3]], v: usize, (end, before): (i64, Option<i64>)| {
+        sums[at(end)][v] - before.map_or(0, |b| sums[at(b)][v])
+    };
     Ok(found
         .into_iter()
-        .map(|(cif, (sums, today))| {
+        .map(|(cif, sums)| {
             let window_sums = (0..VALUES.len())
                 .map(|v| {
                     terms
                         .iter()
-                        .map(|range| {
-                            range
-                                .iter()
-                                .map(|(end, before)| {
-                                    sums[at(*end)][v] - before.map_or(0, |b| sums[at(b)][v])
-                                })
-                                .sum()
-                        })
+                        .map(|range| range.iter().map(|term| sum(&sums, v, *term)).sum())
                         .collect()
                 })
                 .collect();
@@ -712,7 +709,7 @@ async fn held_sums(
                 cif,
                 Held {
                     window_sums,
-                    on_date: today,
+                    on_date: (0..VALUES.len()).map(|v| sum(&sums, v, today)).collect(),
                 },
             )
         })

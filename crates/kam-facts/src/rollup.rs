@@ -45,7 +45,7 @@ use crate::{
 pub const CARRY_DAYS: i64 = 31;
 
 /// Bumped whenever what a rollup file holds changes meaning, so old files are not read.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Missing finished months of transactions or fees computed by one query, at most this many.
 const MONTHS_PER_QUERY: usize = 6;
@@ -62,11 +62,11 @@ pub(crate) enum Rollup {
     Transaction,
     /// Per customer and day: fee income.
     Fee,
-    /// Per customer and day: the balances, outstanding, overdue principal and credit limits
-    /// holding that day, and the worst loan class among them; and the sums of balances,
-    /// outstanding and overdue over the month's days so far (`cum_*`), so that a range's sum is
-    /// two rows per month instead of one per day. A customer that held anything in a month has a
-    /// row on every later day of that month.
+    /// Per customer and day: the credit limits holding that day and the worst loan class among
+    /// them; and the sums of balances, outstanding and overdue principal over the month's days so
+    /// far (`cum_*`), so that a range's sum is two rows per month instead of one per day (and a
+    /// day's own values the difference of two rows). A customer that held anything in a month
+    /// has a row on every later day of that month.
     Held,
 }
 
@@ -105,9 +105,6 @@ impl Rollup {
             ],
             Rollup::Fee => &["fee"],
             Rollup::Held => &[
-                "balance",
-                "outstanding",
-                "overdue",
                 "credit_limit",
                 "worst_class",
                 "cum_balance",
@@ -1249,7 +1246,7 @@ impl SnapshotColumns {
 struct HeldColumns {
     cif_no: StringBuilder,
     day: Int64Builder,
-    sums: [Int64Builder; 8],
+    sums: [Int64Builder; 5],
 }
 
 impl HeldColumns {
@@ -1263,9 +1260,6 @@ impl HeldColumns {
             self.day.append_value(day);
             let worst = (1..6).rev().find(|c| totals.classes[*c] > 0).unwrap_or(0);
             let values = [
-                totals.sums[0],
-                totals.sums[1],
-                totals.sums[2],
                 totals.sums[3],
                 i64::try_from(worst).unwrap_or(0),
                 month.sums[0],
@@ -1402,13 +1396,11 @@ mod tests {
                 .collect()
         };
         assert_eq!(column("day"), [6, 36, 37, 38]);
-        assert_eq!(column("balance"), [10, 10, 3, 0]);
-        assert_eq!(column("outstanding"), [140, 140, 90, 0]);
-        assert_eq!(column("overdue"), [0, 0, 0, 0]);
         assert_eq!(column("credit_limit"), [700, 700, 500, 0]);
         assert_eq!(column("worst_class"), [4, 4, 4, 0]);
-        // January: L1 alone days 0–4, with L2 and A1 day 5, restated day 6.
-        // February: six days of day 36's holdings by day 36, then day 37's.
+        // January: L1 alone days 0–4, with L2 and A1 day 5, restated day 6 (balance 10,
+        // outstanding 140). February: six days of day 36's holdings (10, 140) by day 36, then
+        // day 37's (3, 90), then nothing.
         assert_eq!(column("cum_balance"), [17, 60, 63, 63]);
         assert_eq!(column("cum_outstanding"), [790, 840, 930, 930]);
         assert_eq!(column("cum_overdue"), [60, 0, 0, 0]);
