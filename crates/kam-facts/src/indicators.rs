@@ -399,14 +399,11 @@ fn read_txn_windows(
     let mut out = BTreeMap::new();
     for batch in batches {
         let cif = &first_column_text(batch)?;
-        let column = |name: &str| -> Result<Option<Int64Array>, FactError> {
+        // `outflow` is only in the daily query's result.
+        let column = |name: &str| {
             batch
                 .column_by_name(name)
-                .map(|c| {
-                    cast(c, &DataType::Int64)
-                        .map(|c| c.as_primitive::<Int64Type>().clone())
-                        .map_err(|e| FactError::Query(e.to_string()))
-                })
+                .map(|_| int_column(batch, name))
                 .transpose()
         };
         let per_window = windows
@@ -872,14 +869,7 @@ pub fn read_snapshot(
     let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for batch in reader {
         let batch = batch.map_err(|e| parquet(e.into()))?;
-        let text = |name: &str| -> Result<StringArray, FactError> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| FactError::Query(format!("snapshot without {name}")))?;
-            let cast =
-                cast(column, &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
-            Ok(cast.as_string::<i32>().clone())
-        };
+        let text = |name| text_column(&batch, name);
         let (cif, code, window) = (text("cif_no")?, text("code")?, text("window_days")?);
         let reals = batch
             .column_by_name("value_real")
@@ -925,9 +915,31 @@ pub(crate) fn sql_text(text: &str) -> String {
 /// The first column (the customer number) as plain strings, whatever string layout the reader
 /// chose (DataFusion reads Parquet strings as views).
 pub(crate) fn first_column_text(batch: &RecordBatch) -> Result<StringArray, FactError> {
-    let column =
-        cast(batch.column(0), &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
-    Ok(column.as_string::<i32>().clone())
+    as_text(batch.column(0))
+}
+
+fn as_text(column: &dyn Array) -> Result<StringArray, FactError> {
+    let text = cast(column, &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
+    Ok(text.as_string::<i32>().clone())
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, FactError> {
+    batch
+        .column_by_name(name)
+        .map(AsRef::as_ref)
+        .ok_or_else(|| FactError::Query(format!("no column {name}")))
+}
+
+/// A string column by name as plain strings (whatever layout the reader chose).
+pub(crate) fn text_column(batch: &RecordBatch, name: &str) -> Result<StringArray, FactError> {
+    as_text(column(batch, name)?)
+}
+
+/// An integer column by name as 64-bit integers.
+pub(crate) fn int_column(batch: &RecordBatch, name: &str) -> Result<Int64Array, FactError> {
+    let ints = cast(column(batch, name)?, &DataType::Int64)
+        .map_err(|e| FactError::Query(e.to_string()))?;
+    Ok(ints.as_primitive::<Int64Type>().clone())
 }
 
 /// An integer column's value by name (Int64 or Int32), `None` when null.

@@ -34,7 +34,7 @@ use datafusion::arrow::{
 
 use crate::{
     FactError, FactKind,
-    indicators::{epoch_date, epoch_day, int_at, sql_text},
+    indicators::{epoch_date, epoch_day, int_at, int_column, sql_text, text_column},
     query::FactQuery,
     writer::write_parquet_atomically,
 };
@@ -1098,14 +1098,7 @@ struct MonthTxns {
 fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordBatch, FactError> {
     let mut customers: BTreeMap<String, MonthTxns> = BTreeMap::new();
     for batch in batches {
-        let int = |name: &str| -> Result<Int64Array, FactError> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| FactError::Query(format!("no column {name}")))?;
-            let column =
-                cast(column, &DataType::Int64).map_err(|e| FactError::Query(e.to_string()))?;
-            Ok(column.as_primitive::<Int64Type>().clone())
-        };
+        let int = |name| int_column(batch, name);
         let cif = text_column(batch, "cif_no")?;
         let day = int("day")?;
         let sums = MONTH_SUMS
@@ -1202,14 +1195,7 @@ struct SnapshotColumns {
 
 impl SnapshotColumns {
     fn of(batch: &RecordBatch) -> Result<Self, FactError> {
-        let int = |name: &str| -> Result<Int64Array, FactError> {
-            let column = batch
-                .column_by_name(name)
-                .ok_or_else(|| FactError::Query(format!("no column {name}")))?;
-            let column =
-                cast(column, &DataType::Int64).map_err(|e| FactError::Query(e.to_string()))?;
-            Ok(column.as_primitive::<Int64Type>().clone())
-        };
+        let int = |name| int_column(batch, name);
         let values = ["v0", "v1", "v2", "v3"]
             .into_iter()
             .filter(|name| batch.column_by_name(name).is_some())
@@ -1296,14 +1282,6 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, FactE
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| FactError::Query(e.to_string()))?;
     RecordBatch::try_new(schema.clone(), columns).map_err(|e| FactError::Query(e.to_string()))
-}
-
-fn text_column(batch: &RecordBatch, name: &str) -> Result<StringArray, FactError> {
-    let column = batch
-        .column_by_name(name)
-        .ok_or_else(|| FactError::Query(format!("no column {name}")))?;
-    let text = cast(column, &DataType::Utf8).map_err(|e| FactError::Query(e.to_string()))?;
-    Ok(text.as_string::<i32>().clone())
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, FactError> {

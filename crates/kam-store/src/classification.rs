@@ -145,16 +145,10 @@ impl Store {
     /// see it, or the batch has not run.
     pub async fn class_of(&self, scope: &Scope, cif_no: &str) -> Result<StoredClass> {
         let mut sql = Sql::new(CLASS_COLUMNS);
-        sql.push(" where c.cif_no = ").bind(cif_no).push(" and ");
-        push_visible(&mut sql, scope);
-        let row = sql
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "customer_class",
-                key: cif_no.to_owned(),
-            })?;
+        sql.push(" where c.cif_no = ").bind(cif_no);
+        let row = self
+            .fetch_visible(sql, scope, "customer_class", cif_no)
+            .await?;
         class_from_row(&row)
     }
 

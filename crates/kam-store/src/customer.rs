@@ -190,16 +190,8 @@ impl Store {
         key: &str,
     ) -> Result<Customer> {
         let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where {column} = "));
-        sql.bind(value).push(" and ");
-        push_visible(&mut sql, scope);
-        let row = sql
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "customer",
-                key: key.to_owned(),
-            })?;
+        sql.bind(value);
+        let row = self.fetch_visible(sql, scope, "customer", key).await?;
         customer_from_row(&row)
     }
 

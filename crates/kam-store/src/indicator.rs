@@ -11,12 +11,11 @@ use kam_core::customer::{AccountType, CustomerKind};
 use kam_core::visibility::Scope;
 
 use crate::{
-    Actor, Error, Result, Store, audit,
+    Actor, Result, Store, audit,
     bulk::insert_rows,
     customer::parse_date,
     org::corrupt,
     sql::{Arg, Sql},
-    visibility::push_visible,
 };
 
 /// One value to store. `window_days` is 0 for an indicator of the date alone.
@@ -199,16 +198,8 @@ impl Store {
             "select v.indicator_values from customer c \
              left join indicator_latest v on v.customer_id = c.id where c.cif_no = ",
         );
-        sql.bind(cif_no).push(" and ");
-        push_visible(&mut sql, scope);
-        let row = sql
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "customer",
-                key: cif_no.to_owned(),
-            })?;
+        sql.bind(cif_no);
+        let row = self.fetch_visible(sql, scope, "customer", cif_no).await?;
         let text: Option<String> = row.try_get(0)?;
         let mut values = match text {
             Some(text) => decode_values(cif_no, &text)?,

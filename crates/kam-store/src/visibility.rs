@@ -1,8 +1,32 @@
 //! Applies a kam-core `Scope` inside SQL: the WHERE clause every customer query carries.
 
 use kam_core::visibility::{Reach, Scope};
+use sqlx::any::AnyRow;
 
-use crate::sql::Sql;
+use crate::{Error, Result, Store, sql::Sql};
+
+impl Store {
+    /// The one row `sql` (a query on customer alias `c`, its WHERE clause begun) selects among
+    /// the customers `scope` may see; `NotFound` for `entity` `key` when there is none — the
+    /// same answer whether the customer does not exist or is outside the scope.
+    pub(crate) async fn fetch_visible(
+        &self,
+        mut sql: Sql,
+        scope: &Scope,
+        entity: &'static str,
+        key: &str,
+    ) -> Result<AnyRow> {
+        sql.push(" and ");
+        push_visible(&mut sql, scope);
+        sql.query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity,
+                key: key.to_owned(),
+            })
+    }
+}
 
 /// Appends `(…)` restricting the customer alias `c` to what `scope` admits.
 ///
