@@ -372,26 +372,43 @@ impl TxnWindow {
     }
 }
 
-/// The aggregates each window's query columns are named by (`n_30`, `first_30`, …), in
-/// [`TxnWindow`]'s field order.
-const TXN_COLUMNS: [&str; 14] = [
-    "n",
-    "amount",
-    "max",
-    "rev_n",
-    "rev_amount",
-    "days",
-    "first",
-    "last",
-    "in_n",
-    "in_amount",
-    "in_max",
-    "in_days",
-    "in_first",
-    "in_last",
+/// The aggregates of one window, in [`TxnWindow`]'s field order: the column's name (suffixed by
+/// the window, `n_30`), the function, what it reads from a month summary, and from a daily row —
+/// only rows passing the extra filter (a day with a non-reversal transaction; with a credit).
+const TXN_AGGREGATES: [(&str, &str, &str, &str, &str); 14] = [
+    ("n", "SUM", "n", "", "n"),
+    ("amount", "SUM", "amount", "", "amount"),
+    ("max", "MAX", "max_amount", "", "max_amount"),
+    ("rev_n", "SUM", "rev_n", "", "rev_n"),
+    ("rev_amount", "SUM", "rev_amount", "", "rev_amount"),
+    ("days", "SUM", "days", " AND n > 0", "1"),
+    ("first", "MIN", "first_day", " AND n > 0", "day"),
+    ("last", "MAX", "last_day", " AND n > 0", "day"),
+    ("in_n", "SUM", "in_n", "", "in_n"),
+    ("in_amount", "SUM", "in_amount", "", "in_amount"),
+    ("in_max", "MAX", "in_max", "", "in_max"),
+    ("in_days", "SUM", "in_days", " AND in_n > 0", "1"),
+    ("in_first", "MIN", "in_first", " AND in_n > 0", "day"),
+    ("in_last", "MAX", "in_last", " AND in_n > 0", "day"),
 ];
 
-/// Reads rows of per-window aggregates named as in [`TXN_COLUMNS`] (and `outflow` when there).
+/// One window's aggregate columns over the rows passing `condition`, from the month summaries
+/// (`monthly`) or the daily rollup.
+fn txn_columns(w: u32, condition: &str, monthly: bool) -> String {
+    TXN_AGGREGATES
+        .iter()
+        .map(|(name, function, month, filter, day)| {
+            let (filter, value) = if monthly {
+                ("", *month)
+            } else {
+                (*filter, *day)
+            };
+            format!(", {function}(CASE WHEN {condition}{filter} THEN {value} END) AS {name}_{w}")
+        })
+        .collect()
+}
+
+/// Reads rows of per-window aggregates named as in [`TXN_AGGREGATES`] (and `outflow` when there).
 fn read_txn_windows(
     batches: &[RecordBatch],
     windows: &[u32],
@@ -409,9 +426,9 @@ fn read_txn_windows(
         let per_window = windows
             .iter()
             .map(|w| {
-                TXN_COLUMNS
+                TXN_AGGREGATES
                     .iter()
-                    .map(|name| column(&format!("{name}_{w}")))
+                    .map(|(name, ..)| column(&format!("{name}_{w}")))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -483,22 +500,7 @@ async fn transaction_aggregates(
     let mut needed = vec![format!("day BETWEEN {} AND {d}", d - outflow_days + 1)];
     for (w, (s, whole)) in windows.iter().zip(&covered) {
         let m = format!("month_first >= {s} AND month_last <= {d}");
-        monthly += &format!(
-            ", SUM(CASE WHEN {m} THEN n END) AS n_{w}\
-             , SUM(CASE WHEN {m} THEN amount END) AS amount_{w}\
-             , MAX(CASE WHEN {m} THEN max_amount END) AS max_{w}\
-             , SUM(CASE WHEN {m} THEN rev_n END) AS rev_n_{w}\
-             , SUM(CASE WHEN {m} THEN rev_amount END) AS rev_amount_{w}\
-             , SUM(CASE WHEN {m} THEN days END) AS days_{w}\
-             , MIN(CASE WHEN {m} THEN first_day END) AS first_{w}\
-             , MAX(CASE WHEN {m} THEN last_day END) AS last_{w}\
-             , SUM(CASE WHEN {m} THEN in_n END) AS in_n_{w}\
-             , SUM(CASE WHEN {m} THEN in_amount END) AS in_amount_{w}\
-             , MAX(CASE WHEN {m} THEN in_max END) AS in_max_{w}\
-             , SUM(CASE WHEN {m} THEN in_days END) AS in_days_{w}\
-             , MIN(CASE WHEN {m} THEN in_first END) AS in_first_{w}\
-             , MAX(CASE WHEN {m} THEN in_last END) AS in_last_{w}"
-        );
+        monthly += &txn_columns(*w, &m, true);
         let c = match whole {
             Some((first, last)) => {
                 needed.push(format!("day BETWEEN {s} AND {}", first - 1));
@@ -510,22 +512,7 @@ async fn transaction_aggregates(
                 format!("day >= {s}")
             }
         };
-        daily += &format!(
-            ", SUM(CASE WHEN {c} THEN n END) AS n_{w}\
-             , SUM(CASE WHEN {c} THEN amount END) AS amount_{w}\
-             , MAX(CASE WHEN {c} THEN max_amount END) AS max_{w}\
-             , SUM(CASE WHEN {c} THEN rev_n END) AS rev_n_{w}\
-             , SUM(CASE WHEN {c} THEN rev_amount END) AS rev_amount_{w}\
-             , COUNT(CASE WHEN {c} AND n > 0 THEN 1 END) AS days_{w}\
-             , MIN(CASE WHEN {c} AND n > 0 THEN day END) AS first_{w}\
-             , MAX(CASE WHEN {c} AND n > 0 THEN day END) AS last_{w}\
-             , SUM(CASE WHEN {c} THEN in_n END) AS in_n_{w}\
-             , SUM(CASE WHEN {c} THEN in_amount END) AS in_amount_{w}\
-             , MAX(CASE WHEN {c} THEN in_max END) AS in_max_{w}\
-             , COUNT(CASE WHEN {c} AND in_n > 0 THEN 1 END) AS in_days_{w}\
-             , MIN(CASE WHEN {c} AND in_n > 0 THEN day END) AS in_first_{w}\
-             , MAX(CASE WHEN {c} AND in_n > 0 THEN day END) AS in_last_{w}"
-        );
+        daily += &txn_columns(*w, &c, false);
     }
     daily += &format!(
         ", SUM(CASE WHEN day >= {} THEN out_other END) AS outflow",
