@@ -153,16 +153,22 @@ pub async fn compute(
         .ensure(request.as_of, epoch_date(needed_from))
         .await?;
     let rollup_stats = rollups.stats;
-    let transactions = transaction_aggregates(query, request, d, widest, &rollups.months).await?;
-    let first_last = first_last_transactions(query, request, &rollups.months).await?;
-    let held = held_sums(query, &ranges, d).await?;
-    let loans_today = loans_on_date(query, d).await?;
-    let loans_before = if request.loan_lookback_days > 0 {
-        loans_on_date(query, d - i64::from(request.loan_lookback_days)).await?
-    } else {
-        BTreeMap::new()
-    };
-    let fees = fee_sums(query, request, &ranges).await?;
+    // Independent queries, run side by side so both cores work on them.
+    let lookback = request.loan_lookback_days;
+    let (transactions, first_last, held, loans_today, loans_before, fees) = tokio::try_join!(
+        transaction_aggregates(query, request, d, widest, &rollups.months),
+        first_last_transactions(query, request, &rollups.months),
+        held_sums(query, &ranges, d),
+        loans_on_date(query, d),
+        async {
+            if lookback > 0 {
+                loans_on_date(query, d - i64::from(lookback)).await
+            } else {
+                Ok(BTreeMap::new())
+            }
+        },
+        fee_sums(query, request, &ranges),
+    )?;
     let mut monthly_contribution = BTreeMap::new();
     let mut alert_facts = BTreeMap::new();
 

@@ -71,8 +71,6 @@ pub(crate) enum Rollup {
 }
 
 impl Rollup {
-    pub(crate) const ALL: [Rollup; 3] = [Rollup::Transaction, Rollup::Fee, Rollup::Held];
-
     fn as_str(self) -> &'static str {
         match self {
             Rollup::Transaction => "transaction",
@@ -342,6 +340,10 @@ struct State {
     /// The snapshots by their own day, to expire them CARRY_DAYS later without a walk over every
     /// item (an entry whose item has a newer snapshot since is skipped).
     by_day: BTreeMap<i64, Vec<(usize, u32)>>,
+    /// Per kind: the item last inserted, and per item the one inserted after it last time (a
+    /// guess at the next, `u32::MAX` for none).
+    last: [Option<u32>; 2],
+    next: [Vec<u32>; 2],
 }
 
 /// One customer's Σ over the days of a month so far of balance, outstanding, overdue; and
@@ -365,18 +367,24 @@ impl State {
     /// batches) resolve the same way whatever order they come in: the greater (customer number,
     /// values) holds.
     fn insert(&mut self, kind: usize, item: &str, customer: &str, day: i64, values: [i64; 4]) {
-        let item = self.items[kind].id(item);
-        let customer = self.customers.id(customer);
+        let item = self.item_id(kind, item);
+        let slots = &mut self.holdings[kind];
+        if slots.len() <= item as usize {
+            slots.resize(item as usize + 1, None);
+        }
+        let previous = slots[item as usize];
+        // An item's customer is nearly always its last snapshot's: one string compare instead of
+        // a second hash look-up per snapshot row.
+        let customer = match previous {
+            Some(old) if self.customers.name(old.customer) == customer => old.customer,
+            _ => self.customers.id(customer),
+        };
         let holding = Holding {
             customer,
             day,
             values,
         };
-        let slots = &mut self.holdings[kind];
-        if slots.len() <= item as usize {
-            slots.resize(item as usize + 1, None);
-        }
-        if let Some(old) = slots[item as usize] {
+        if let Some(old) = previous {
             if old.day == day
                 && (self.customers.name(old.customer), old.values)
                     > (self.customers.name(customer), values)
@@ -388,6 +396,25 @@ impl State {
         self.holdings[kind][item as usize] = Some(holding);
         Self::count(&mut self.totals, kind, &holding, true);
         self.by_day.entry(day).or_default().push((kind, item));
+    }
+
+    /// `name`'s number among `kind`'s items. A day's snapshot file lists its items in the order
+    /// of the day before, so the item after the last one is nearly always the one that followed
+    /// it then: a string compare instead of a hash look-up per snapshot row.
+    fn item_id(&mut self, kind: usize, name: &str) -> u32 {
+        let guess = self.last[kind]
+            .and_then(|last| self.next[kind].get(last as usize).copied())
+            .filter(|guess| *guess != u32::MAX && self.items[kind].name(*guess) == name);
+        let id = guess.unwrap_or_else(|| self.items[kind].id(name));
+        if let Some(last) = self.last[kind] {
+            let next = &mut self.next[kind];
+            if next.len() <= last as usize {
+                next.resize(last as usize + 1, u32::MAX);
+            }
+            next[last as usize] = id;
+        }
+        self.last[kind] = Some(id);
+        id
     }
 
     /// Closes `day`: what is older than CARRY_DAYS stops holding, what holds adds to the month's
@@ -492,116 +519,159 @@ impl<'a> Rollups<'a> {
     /// transaction rollup reaches back to the first fact day (a customer's first transaction ever
     /// is an indicator); the fee and held rollups only to the first day of `needed_from`'s month
     /// (month-aligned, so that the next nights find the same segments).
+    ///
+    /// The three rollups are independent, so they are built side by side: while the held rollup
+    /// folds snapshots on one core, DataFusion groups transactions on the other (each fold and
+    /// Parquet write runs on a blocking thread, so neither holds up the other's queries).
     pub(crate) async fn ensure(
         &mut self,
         as_of: NaiveDate,
         needed_from: NaiveDate,
     ) -> Result<(), FactError> {
-        let horizon = needed_from.with_day(1).expect("day 1 exists");
-        for rollup in Rollup::ALL {
-            let from = match rollup {
-                Rollup::Transaction => self.query.first_date(),
-                Rollup::Fee | Rollup::Held => self.query.first_date().map(|d| d.max(horizon)),
-            };
-            let segments = match from {
-                Some(first) => layout(first, as_of),
-                None => Vec::new(),
-            };
-            let started = std::time::Instant::now();
-            let mut files = Vec::with_capacity(segments.len());
-            // The held state at the end of the last segment computed in this loop.
-            let mut state: Option<State> = None;
-            // Each fingerprint once: the held one hashes 31 days more than the segment.
-            let paths: Vec<PathBuf> = segments.iter().map(|s| self.path(rollup, s)).collect();
-            let mut at = 0;
-            while at < segments.len() {
-                let (segment, path) = (&segments[at], &paths[at]);
-                // The segments computed together: a month, or a run of missing days.
-                let mut run = at + 1;
-                if path.exists() {
-                    self.stats.reused_days += segment.len();
-                    state = None;
-                } else if segment.monthly {
-                    if !self
-                        .month_of_days(rollup, segment, path, &mut state)
-                        .await?
-                    {
-                        // Missing months with no daily files to build on: several in one query
-                        // (the held fold writes month by month to bound its memory).
-                        if rollup != Rollup::Held {
-                            while run < segments.len()
-                                && run - at < MONTHS_PER_QUERY
-                                && segments[run].monthly
-                                && !paths[run].exists()
-                                && !self.has_daily_files(rollup, &segments[run])
-                            {
-                                run += 1;
-                            }
-                        }
-                        self.compute(rollup, &segments[at..run], &paths[at..run], &mut state)
-                            .await?;
-                    }
-                } else {
-                    while run < segments.len() && !segments[run].monthly && !paths[run].exists() {
-                        run += 1;
-                    }
-                    self.compute(rollup, &segments[at..run], &paths[at..run], &mut state)
-                        .await?;
-                }
-                for (segment, path) in segments[at..run].iter().zip(&paths[at..run]) {
-                    self.tidy(rollup, segment, path)?;
-                    files.push(path.clone());
-                }
-                at = run;
-            }
-            if let Some(state) =
-                state.filter(|s| rollup == Rollup::Held && s.day == epoch_day(as_of))
-            {
-                self.save_state(&state)?;
-            }
-            if files.is_empty() {
-                // Nothing to read: one empty file, so every engine sees a table of the shape.
-                let empty = self.dir.join(rollup.as_str()).join("empty.parquet");
-                if !empty.exists() {
-                    write_parquet_atomically(&empty, rollup.schema(), &[], None)?;
-                }
-                files.push(empty);
-            }
-            self.query
-                .register_files(rollup.table(), &files, rollup.schema())?;
-            if rollup == Rollup::Transaction {
-                self.month_summaries(&segments, &paths)?;
-            }
-            self.stats.seconds[rollup as usize] += started.elapsed().as_secs_f64();
+        let horizon = month_start(needed_from);
+        let this = &*self;
+        let (transaction, fee, held) = tokio::try_join!(
+            this.ensure_one(Rollup::Transaction, as_of, horizon),
+            this.ensure_one(Rollup::Fee, as_of, horizon),
+            this.ensure_one(Rollup::Held, as_of, horizon),
+        )?;
+        for (rollup, stats) in [&transaction, &fee, &held].into_iter().enumerate() {
+            self.stats.computed_days += stats.0.computed_days;
+            self.stats.reused_days += stats.0.reused_days;
+            self.stats.fact_days_read += stats.0.fact_days_read;
+            self.stats.seconds[rollup] = stats.0.seconds[rollup];
         }
+        self.months = transaction.1;
         Ok(())
     }
 
+    /// One rollup's segments up to `as_of`, computed where missing, registered as its table; with
+    /// what it did, and for the transaction rollup the finished months `txn_monthly` sums.
+    async fn ensure_one(
+        &self,
+        rollup: Rollup,
+        as_of: NaiveDate,
+        horizon: NaiveDate,
+    ) -> Result<(RollupStats, Vec<(i64, i64)>), FactError> {
+        let mut stats = RollupStats::default();
+        let from = match rollup {
+            Rollup::Transaction => self.query.first_date(),
+            Rollup::Fee | Rollup::Held => self.query.first_date().map(|d| d.max(horizon)),
+        };
+        let segments = match from {
+            Some(first) => layout(first, as_of),
+            None => Vec::new(),
+        };
+        let started = std::time::Instant::now();
+        let mut files = Vec::with_capacity(segments.len());
+        // The held state at the end of the last segment computed in this loop.
+        let mut state: Option<State> = None;
+        // Each fingerprint once: the held one hashes 31 days more than the segment.
+        let paths: Vec<PathBuf> = segments.iter().map(|s| self.path(rollup, s)).collect();
+        let mut at = 0;
+        while at < segments.len() {
+            let (segment, path) = (&segments[at], &paths[at]);
+            // The segments computed together: a month, or a run of missing days.
+            let mut run = at + 1;
+            if path.exists() {
+                stats.reused_days += segment.len();
+                state = None;
+            } else if segment.monthly {
+                if !self
+                    .month_of_days(rollup, segment, path, &mut state, &mut stats)
+                    .await?
+                {
+                    // Missing months with no daily files to build on: several in one query
+                    // (the held fold writes month by month to bound its memory).
+                    if rollup != Rollup::Held {
+                        while run < segments.len()
+                            && run - at < MONTHS_PER_QUERY
+                            && segments[run].monthly
+                            && !paths[run].exists()
+                            && !self.has_daily_files(rollup, &segments[run])
+                        {
+                            run += 1;
+                        }
+                    }
+                    self.compute(
+                        rollup,
+                        &segments[at..run],
+                        &paths[at..run],
+                        &mut state,
+                        &mut stats,
+                    )
+                    .await?;
+                }
+            } else {
+                while run < segments.len() && !segments[run].monthly && !paths[run].exists() {
+                    run += 1;
+                }
+                self.compute(
+                    rollup,
+                    &segments[at..run],
+                    &paths[at..run],
+                    &mut state,
+                    &mut stats,
+                )
+                .await?;
+            }
+            for (segment, path) in segments[at..run].iter().zip(&paths[at..run]) {
+                self.tidy(rollup, segment, path)?;
+                files.push(path.clone());
+            }
+            at = run;
+        }
+        if let Some(state) = state.filter(|s| rollup == Rollup::Held && s.day == epoch_day(as_of)) {
+            self.save_state(&state)?;
+        }
+        if files.is_empty() {
+            // Nothing to read: one empty file, so every engine sees a table of the shape.
+            let empty = self.dir.join(rollup.as_str()).join("empty.parquet");
+            if !empty.exists() {
+                write_parquet_atomically(&empty, rollup.schema(), &[], None)?;
+            }
+            files.push(empty);
+        }
+        self.query
+            .register_files(rollup.table(), &files, rollup.schema())?;
+        let months = if rollup == Rollup::Transaction {
+            self.month_summaries(&segments, &paths).await?
+        } else {
+            Vec::new()
+        };
+        stats.seconds[rollup as usize] = started.elapsed().as_secs_f64();
+        Ok((stats, months))
+    }
+
     /// Each finished month's transactions summed per customer (`txn_monthly`), from its rollup
-    /// file, so that a window reads a row per customer and month instead of one per day.
-    fn month_summaries(
-        &mut self,
+    /// file, so that a window reads a row per customer and month instead of one per day. The
+    /// months, oldest first.
+    async fn month_summaries(
+        &self,
         segments: &[Segment],
         paths: &[PathBuf],
-    ) -> Result<(), FactError> {
+    ) -> Result<Vec<(i64, i64)>, FactError> {
         let schema = month_summary_schema();
         let mut files = Vec::new();
-        self.months.clear();
+        let mut months = Vec::new();
+        let mut missing = Vec::new();
         for (segment, path) in segments.iter().zip(paths).filter(|(s, _)| s.monthly) {
-            let file = self
-                .dir
-                .join(MONTH_SUMMARY)
-                .join(segment.folder())
-                .join(path.file_name().unwrap_or_default());
+            let file = self.summary_path(segment, path);
             if !file.exists() {
-                let summary = summarise_month(segment, &read_parquet(path)?)?;
-                write_parquet_atomically(&file, schema.clone(), &[summary], None)?;
-                self.tidy_folder(&file)?;
+                missing.push((*segment, path.clone(), file.clone()));
             }
-            self.months
-                .push((epoch_day(segment.first), epoch_day(segment.last)));
+            months.push((epoch_day(segment.first), epoch_day(segment.last)));
             files.push(file);
         }
+        off_thread(move || {
+            for (segment, path, file) in missing {
+                let summary = summarise_month(&segment, &read_parquet(&path)?)?;
+                write_parquet_atomically(&file, month_summary_schema(), &[summary], None)?;
+                tidy_folder(&file)?;
+            }
+            Ok(())
+        })
+        .await?;
         if files.is_empty() {
             let empty = self.dir.join(MONTH_SUMMARY).join("empty.parquet");
             if !empty.exists() {
@@ -609,7 +679,40 @@ impl<'a> Rollups<'a> {
             }
             files.push(empty);
         }
-        self.query.register_files("txn_monthly", &files, schema)
+        self.query.register_files("txn_monthly", &files, schema)?;
+        Ok(months)
+    }
+
+    /// The month summary of a finished month's transaction rollup file (named after it).
+    fn summary_path(&self, segment: &Segment, path: &Path) -> PathBuf {
+        self.dir
+            .join(MONTH_SUMMARY)
+            .join(segment.folder())
+            .join(path.file_name().unwrap_or_default())
+    }
+
+    /// Writes a segment's rollup file off the async threads; for a finished month of
+    /// transactions its month summary too, from the rows at hand rather than read back.
+    async fn write_segment(
+        &self,
+        rollup: Rollup,
+        segment: &Segment,
+        path: &Path,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), FactError> {
+        let summary = (rollup == Rollup::Transaction && segment.monthly)
+            .then(|| self.summary_path(segment, path));
+        let (segment, path, schema) = (*segment, path.to_owned(), rollup.schema());
+        off_thread(move || {
+            write_parquet_atomically(&path, schema, &batches, Some(properties()))?;
+            if let Some(file) = summary {
+                let rows = summarise_month(&segment, &batches)?;
+                write_parquet_atomically(&file, month_summary_schema(), &[rows], None)?;
+                tidy_folder(&file)?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     fn fingerprint(&self, rollup: Rollup, segment: &Segment) -> u64 {
@@ -671,7 +774,7 @@ impl<'a> Rollups<'a> {
             path: path.to_owned(),
             source,
         };
-        self.tidy_folder(keep)?;
+        tidy_folder(keep)?;
         if segment.monthly {
             for day in segment.days() {
                 let folder = self
@@ -694,34 +797,15 @@ impl<'a> Rollups<'a> {
             .any(|day| folder.join(Segment::day(day).folder()).exists())
     }
 
-    /// Removes the other files of `keep`'s folder (earlier fingerprints).
-    fn tidy_folder(&self, keep: &Path) -> Result<(), FactError> {
-        let Some(folder) = keep.parent() else {
-            return Ok(());
-        };
-        let io = |path: &Path, source| FactError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        for entry in std::fs::read_dir(folder)
-            .map_err(|e| io(folder, e))?
-            .flatten()
-        {
-            if entry.path() != keep {
-                std::fs::remove_file(entry.path()).map_err(|e| io(&entry.path(), e))?;
-            }
-        }
-        Ok(())
-    }
-
     /// A finished month from its daily files when nearly all of them exist (the night a month
     /// ends): the missing days computed, then all concatenated. `false` when too many are missing.
     async fn month_of_days(
-        &mut self,
+        &self,
         rollup: Rollup,
         month: &Segment,
         path: &Path,
         state: &mut Option<State>,
+        stats: &mut RollupStats,
     ) -> Result<bool, FactError> {
         let days: Vec<(Segment, PathBuf)> = month
             .days()
@@ -735,10 +819,9 @@ impl<'a> Rollups<'a> {
         if missing > MAX_MISSING_FOR_CONCAT || missing == days.len() {
             return Ok(false);
         }
-        let mut batches = Vec::new();
         for (segment, day_path) in &days {
             if day_path.exists() {
-                self.stats.reused_days += 1;
+                stats.reused_days += 1;
                 *state = None;
             } else {
                 self.compute(
@@ -746,23 +829,32 @@ impl<'a> Rollups<'a> {
                     std::slice::from_ref(segment),
                     std::slice::from_ref(day_path),
                     state,
+                    stats,
                 )
                 .await?;
             }
-            batches.extend(read_parquet(day_path)?);
         }
-        write_parquet_atomically(path, rollup.schema(), &batches, Some(properties()))?;
+        let (path, schema) = (path.to_owned(), rollup.schema());
+        off_thread(move || {
+            let mut batches = Vec::new();
+            for (_, day_path) in &days {
+                batches.extend(read_parquet(day_path)?);
+            }
+            write_parquet_atomically(&path, schema, &batches, Some(properties())).map(drop)
+        })
+        .await?;
         Ok(true)
     }
 
     /// Computes consecutive `segments` from the facts in one query and writes each one's file
     /// (`paths`, one per segment).
     async fn compute(
-        &mut self,
+        &self,
         rollup: Rollup,
         segments: &[Segment],
         paths: &[PathBuf],
         state: &mut Option<State>,
+        stats: &mut RollupStats,
     ) -> Result<(), FactError> {
         let (Some(head), Some(tail)) = (segments.first(), segments.last()) else {
             return Ok(());
@@ -771,11 +863,11 @@ impl<'a> Rollups<'a> {
         let days = usize::try_from(last - first + 1).unwrap_or(0);
         let batches = match rollup {
             Rollup::Transaction => {
-                self.stats.fact_days_read += days;
+                stats.fact_days_read += days;
                 self.transactions(first, last).await?
             }
             Rollup::Fee => {
-                self.stats.fact_days_read += days;
+                stats.fact_days_read += days;
                 self.fees(first, last).await?
             }
             Rollup::Held => {
@@ -783,7 +875,7 @@ impl<'a> Rollups<'a> {
                     Some(s) if s.day == first - 1 => Some(s),
                     _ => self.load_state(head.first - chrono::Duration::days(1))?,
                 };
-                let (batch, end) = self.held(first, last, seed).await?;
+                let (batch, end) = self.held(first, last, seed, stats).await?;
                 *state = Some(end);
                 vec![batch]
             }
@@ -793,11 +885,10 @@ impl<'a> Rollups<'a> {
             .iter()
             .map(|b| conform(b, &schema))
             .collect::<Result<Vec<_>, _>>()?;
-        self.stats.computed_days += days;
+        stats.computed_days += days;
         if let [path] = paths {
             // One segment (a month, a night): its rows as they came, without a copy.
-            write_parquet_atomically(path, schema, &batches, Some(properties()))?;
-            return Ok(());
+            return self.write_segment(rollup, head, path, batches).await;
         }
         // Every query orders its rows by day: each segment's rows are one stretch of them.
         let all = concat_batches(&schema, &batches).map_err(|e| FactError::Query(e.to_string()))?;
@@ -813,12 +904,8 @@ impl<'a> Rollups<'a> {
             while end < all.num_rows() && day.value(end) <= end_day {
                 end += 1;
             }
-            write_parquet_atomically(
-                path,
-                schema.clone(),
-                &[all.slice(start, end - start)],
-                Some(properties()),
-            )?;
+            self.write_segment(rollup, segment, path, vec![all.slice(start, end - start)])
+                .await?;
             start = end;
         }
         Ok(())
@@ -872,10 +959,11 @@ impl<'a> Rollups<'a> {
     /// (when at hand) and the snapshots since, or else from the snapshots of the 31 days before
     /// `first` on; and the state on `last`.
     async fn held(
-        &mut self,
+        &self,
         first: i64,
         last: i64,
         seed: Option<State>,
+        stats: &mut RollupStats,
     ) -> Result<(RecordBatch, State), FactError> {
         // Without the state of the day before: the snapshots that can hold on the month's first
         // day on (the month's sums start there).
@@ -884,7 +972,7 @@ impl<'a> Rollups<'a> {
         } else {
             epoch_day(month_start(epoch_date(first))) - CARRY_DAYS
         };
-        self.stats.fact_days_read += usize::try_from(last - read_from + 1).unwrap_or(0);
+        stats.fact_days_read += usize::try_from(last - read_from + 1).unwrap_or(0);
         let range = self.query.date_range(read_from, last);
         let currency = sql_text(self.params.currency);
         let committed = self.query.committed();
@@ -908,42 +996,8 @@ impl<'a> Rollups<'a> {
                 parts.push((kind, SnapshotColumns::of(batch)?));
             }
         }
-        let mut order: Vec<(i64, u32, u32)> = Vec::new();
-        for (at, (_, part)) in parts.iter().enumerate() {
-            let at = u32::try_from(at).expect("fewer than 4 billion batches");
-            order.extend((0..part.day.len()).map(|row| {
-                let row = u32::try_from(row).expect("batch of fewer than 4 billion rows");
-                (part.int(&part.day, row as usize), at, row)
-            }));
-        }
-        order.sort_unstable();
-        let mut state = seed.unwrap_or_default();
-        let mut out = HeldColumns::default();
-        let mut day_at = read_from;
-        let mut advance = |state: &mut State, until: i64, out: &mut HeldColumns| {
-            // Close every day before `until`: expire, then (inside the segment) sum.
-            while day_at < until {
-                state.close(day_at);
-                if day_at >= first {
-                    out.push_day(day_at, state);
-                }
-                day_at += 1;
-            }
-        };
-        for (day, at, row) in order {
-            advance(&mut state, day, &mut out);
-            let (kind, part) = &parts[at as usize];
-            let row = row as usize;
-            state.insert(
-                *kind,
-                part.item.value(row),
-                part.cif.value(row),
-                day,
-                part.values(row),
-            );
-        }
-        advance(&mut state, last + 1, &mut out);
-        Ok((out.finish()?, state))
+        let seed = seed.unwrap_or_default();
+        off_thread(move || fold_snapshots(&parts, seed, read_from, first, last)).await
     }
 
     fn save_state(&self, state: &State) -> Result<(), FactError> {
@@ -1096,10 +1150,16 @@ struct MonthTxns {
 }
 
 fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordBatch, FactError> {
-    let mut customers: BTreeMap<String, MonthTxns> = BTreeMap::new();
-    for batch in batches {
+    // Customers by number as they come (a hash of borrowed strings: a month is some 600,000
+    // rows at the demo's scale), sorted once at the end.
+    let texts = batches
+        .iter()
+        .map(|b| text_column(b, "cif_no"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut index: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+    let mut months: Vec<MonthTxns> = Vec::new();
+    for (batch, cif) in batches.iter().zip(&texts) {
         let int = |name| int_column(batch, name);
-        let cif = text_column(batch, "cif_no")?;
         let day = int("day")?;
         let sums = MONTH_SUMS
             .into_iter()
@@ -1111,10 +1171,11 @@ fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordB
             .collect::<Result<Vec<_>, _>>()?;
         let value = |column: &Int64Array, row| (!column.is_null(row)).then(|| column.value(row));
         for row in 0..batch.num_rows() {
-            let month = match customers.get_mut(cif.value(row)) {
-                Some(month) => month,
-                None => customers.entry(cif.value(row).to_owned()).or_default(),
-            };
+            let at = *index.entry(cif.value(row)).or_insert_with(|| {
+                months.push(MonthTxns::default());
+                months.len() - 1
+            });
+            let month = &mut months[at];
             for (sum, column) in month.sums.iter_mut().zip(&sums) {
                 *sum += value(column, row).unwrap_or(0);
             }
@@ -1134,10 +1195,15 @@ fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordB
             }
         }
     }
+    let mut order: Vec<(&str, usize)> = index.into_iter().collect();
+    order.sort_unstable();
+    let customers: Vec<&MonthTxns> = order.iter().map(|(_, at)| &months[*at]).collect();
     let (first, last) = (epoch_day(segment.first), epoch_day(segment.last));
     let rows = customers.len();
     let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(customers.keys())),
+        Arc::new(StringArray::from_iter_values(
+            order.iter().map(|(cif, _)| *cif),
+        )),
         Arc::new(Int64Array::from_iter_values(std::iter::repeat_n(
             first, rows,
         ))),
@@ -1147,23 +1213,23 @@ fn summarise_month(segment: &Segment, batches: &[RecordBatch]) -> Result<RecordB
     ];
     for k in 0..MONTH_SUMS.len() {
         columns.push(Arc::new(Int64Array::from_iter_values(
-            customers.values().map(|m| m.sums[k]),
+            customers.iter().map(|m| m.sums[k]),
         )));
     }
     for k in 0..MONTH_MAXIMA.len() {
         columns.push(Arc::new(Int64Array::from_iter(
-            customers.values().map(|m| m.maxima[k]),
+            customers.iter().map(|m| m.maxima[k]),
         )));
     }
     for k in 0..2 {
         columns.push(Arc::new(Int64Array::from_iter_values(
-            customers.values().map(|m| m.days[k].0),
+            customers.iter().map(|m| m.days[k].0),
         )));
         columns.push(Arc::new(Int64Array::from_iter(
-            customers.values().map(|m| m.days[k].1),
+            customers.iter().map(|m| m.days[k].1),
         )));
         columns.push(Arc::new(Int64Array::from_iter(
-            customers.values().map(|m| m.days[k].2),
+            customers.iter().map(|m| m.days[k].2),
         )));
     }
     RecordBatch::try_new(month_summary_schema(), columns)
@@ -1269,6 +1335,82 @@ impl HeldColumns {
         RecordBatch::try_new(Rollup::Held.schema(), columns)
             .map_err(|e| FactError::Query(e.to_string()))
     }
+}
+
+/// Removes the other files of `keep`'s folder (earlier fingerprints).
+fn tidy_folder(keep: &Path) -> Result<(), FactError> {
+    let Some(folder) = keep.parent() else {
+        return Ok(());
+    };
+    let io = |path: &Path, source| FactError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(folder)
+        .map_err(|e| io(folder, e))?
+        .flatten()
+    {
+        if entry.path() != keep {
+            std::fs::remove_file(entry.path()).map_err(|e| io(&entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs CPU-bound work (a fold, a Parquet write) on tokio's blocking threads, so that the
+/// rollups built side by side each keep a core and none stalls the others' queries.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, FactError> + Send + 'static,
+) -> Result<T, FactError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| FactError::Query(format!("rollup worker: {e}")))?
+}
+
+/// Folds snapshots (each query batch with its kind) into the held rows of `first..=last`, from
+/// `state` as of the day before `read_from`; with the state on `last`.
+fn fold_snapshots(
+    parts: &[(usize, SnapshotColumns)],
+    mut state: State,
+    read_from: i64,
+    first: i64,
+    last: i64,
+) -> Result<(RecordBatch, State), FactError> {
+    let mut order: Vec<(i64, u32, u32)> = Vec::new();
+    for (at, (_, part)) in parts.iter().enumerate() {
+        let at = u32::try_from(at).expect("fewer than 4 billion batches");
+        order.extend((0..part.day.len()).map(|row| {
+            let row = u32::try_from(row).expect("batch of fewer than 4 billion rows");
+            (part.int(&part.day, row as usize), at, row)
+        }));
+    }
+    order.sort_unstable();
+    let mut out = HeldColumns::default();
+    let mut day_at = read_from;
+    let mut advance = |state: &mut State, until: i64, out: &mut HeldColumns| {
+        // Close every day before `until`: expire, then (inside the segment) sum.
+        while day_at < until {
+            state.close(day_at);
+            if day_at >= first {
+                out.push_day(day_at, state);
+            }
+            day_at += 1;
+        }
+    };
+    for (day, at, row) in order {
+        advance(&mut state, day, &mut out);
+        let (kind, part) = &parts[at as usize];
+        let row = row as usize;
+        state.insert(
+            *kind,
+            part.item.value(row),
+            part.cif.value(row),
+            day,
+            part.values(row),
+        );
+    }
+    advance(&mut state, last + 1, &mut out);
+    Ok((out.finish()?, state))
 }
 
 /// A query result cast to a rollup's schema (strings as plain Utf8, integers as Int64), so every

@@ -144,7 +144,9 @@ pub async fn run(
         .to_string();
     let previous = store.tiers_of_month(&last_month).await?;
     let manual = store.manual_scores(&rules.scoring.id).await?;
-    let by_key: HashMap<(&str, &str, Option<u32>), i64> = values
+    // Millions of entries, looked up once each: foldhash, not the DoS-resistant default hasher
+    // (the keys are the bank's own customer numbers and the catalogue's codes).
+    let by_key: foldhash::HashMap<(&str, &str, Option<u32>), i64> = values
         .iter()
         .filter_map(|v| match v.value {
             Some(Measure::Int(n)) => Some(((v.cif_no.as_str(), v.code, v.window_days), n)),
