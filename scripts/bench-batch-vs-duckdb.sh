@@ -2,13 +2,15 @@
 # Indicator batch speed of kam against a peer on the same Parquet facts in the same run: kam's
 # indicator stage (DataFusion, every indicator of docs/indicators.md for every customer over the
 # 30/90/365-day windows) versus DuckDB running SQL for the same aggregates on the same files.
-# Usage: scripts/bench-batch-vs-duckdb.sh [SCALE] (default demo). Both sides: median of three runs.
+# Usage: scripts/bench-batch-vs-duckdb.sh [SCALE [RUNS]] (default demo, 3). Both sides: the median of
+# RUNS runs (at the large scale, ≈140M transactions, one run each takes long enough).
 # kam's side is its full run (no rollups of earlier nights); `kam bench batch` also prints the
 # nightly run (the night before's rollups at hand) and its share of the full run.
 # DuckDB comes from PyPI into a throwaway venv; nothing is installed system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale="${1:-demo}"
+runs="${2:-3}"
 work="${KAM_BENCH_DIR:-/tmp/kam-bench-batch}"
 venv="${KAM_PEERS_VENV:-/tmp/kam-peers}"
 
@@ -18,16 +20,16 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install -q duckdb==2.0.1
 fi
 
-out=$(./target/release/kam bench batch --scale "$scale" --out "$work")
+out=$(./target/release/kam bench batch --scale "$scale" --runs "$runs" --out "$work")
 echo "$out"
 kam_secs=$(echo "$out" | sed -n 's/^kam-batch-indicator-seconds: //p')
 facts=$(echo "$out" | sed -n 's/^kam-facts-dir: //p')
 as_of=$(echo "$out" | sed -n 's/^kam-as-of: //p')
 
-"$venv/bin/python" - "$facts" "$as_of" "$kam_secs" <<'PY'
+"$venv/bin/python" - "$facts" "$as_of" "$kam_secs" "$runs" <<'PY'
 import datetime, statistics, sys, time
 import duckdb
-facts, as_of, kam_secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+facts, as_of, kam_secs, runs = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 d = datetime.date.fromisoformat(as_of)
 windows = [30, 90, 365]
 def start(w, extra=0):
@@ -99,7 +101,7 @@ WHERE business_date BETWEEN DATE '{start(365)}' AND DATE '{as_of}' AND currency 
 
 rows = {}
 times = []
-for _ in range(3):
+for _ in range(runs):
     con = duckdb.connect()
     begin = time.perf_counter()
     for name, sql in queries.items():
@@ -108,6 +110,6 @@ for _ in range(3):
     con.close()
 duck = statistics.median(times)
 print(f"duckdb {duckdb.__version__} same aggregates: " + ", ".join(f"{k} {v} rows" for k, v in rows.items()))
-print(f"duckdb median of 3 = {duck:.2f} s; kam indicators stage = {kam_secs:.2f} s")
+print(f"duckdb median of {runs} = {duck:.2f} s; kam indicators stage = {kam_secs:.2f} s")
 print(f"ratio kam / duckdb = {kam_secs / duck:.2f} (goal ≤ 0.8)")
 PY

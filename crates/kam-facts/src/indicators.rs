@@ -184,6 +184,11 @@ pub async fn compute(
         window_sums: vec![vec![0; ranges.len()]; 3],
         on_date: vec![0; 3],
     };
+    // Each indicator's formula found once, not by comparing its code for every customer.
+    let formulas: Vec<(&IndicatorSpec, Formula)> = CATALOGUE
+        .iter()
+        .map(|spec| (spec, Formula::of(spec.code)))
+        .collect();
     for cif in customers {
         let t = transactions.get(cif).unwrap_or(&empty_t);
         let h = held.get(cif).unwrap_or(&empty_h);
@@ -228,10 +233,10 @@ pub async fn compute(
         };
         let int = |v: Option<i64>| v.map(Measure::Int);
         let real = |v: Option<f64>| v.map(Measure::Real);
-        for spec in CATALOGUE {
+        for (spec, formula) in &formulas {
             if !spec.windowed {
-                let value = match spec.code {
-                    "tenure_days" => {
+                let value = match formula {
+                    Formula::TenureDays => {
                         let start = request
                             .since
                             .get(cif)
@@ -241,20 +246,22 @@ pub async fn compute(
                             .filter(|s| *s <= request.as_of)
                             .map(|s| (request.as_of - s).num_days()))
                     }
-                    "idle_days" => int(first_last
+                    Formula::IdleDays => int(first_last
                         .get(cif)
                         .map(|(_, last)| (request.as_of - *last).num_days())),
                     // No opportunities exist yet: their open amount × probability is 0.
-                    "expected_sales" => int(Some(0)),
-                    "aum" => int(Some(h.on_date[balance])),
-                    "loan_balance" => int(Some(h.on_date[outstanding])),
-                    "credit_limit" => int(Some(today.credit_limit)),
-                    "utilisation" => real(
+                    Formula::ExpectedSales => int(Some(0)),
+                    Formula::Aum => int(Some(h.on_date[balance])),
+                    Formula::LoanBalance => int(Some(h.on_date[outstanding])),
+                    Formula::CreditLimit => int(Some(today.credit_limit)),
+                    Formula::Utilisation => real(
                         (today.credit_limit > 0)
                             .then(|| h.on_date[outstanding] as f64 / today.credit_limit as f64),
                     ),
-                    "worst_loan_class" => int((today.worst_class > 0).then_some(today.worst_class)),
-                    other => unreachable!("{other} is windowed"),
+                    Formula::WorstLoanClass => {
+                        int((today.worst_class > 0).then_some(today.worst_class))
+                    }
+                    other => unreachable!("{other:?} is windowed"),
                 };
                 push(spec.code, None, value);
                 continue;
@@ -274,45 +281,46 @@ pub async fn compute(
                     days,
                     request.spreads,
                 );
-                let value = match spec.code {
-                    "txn_count" => int(Some(tw.count)),
-                    "txn_amount" => int(Some(tw.amount)),
-                    "avg_txn_amount" => int(rounded_div(tw.amount.into(), tw.count.into())),
-                    "max_txn_amount" => int(tw.max_amount),
-                    "reversal_count" => int(Some(tw.reversal_count)),
-                    "reversal_amount" => int(Some(tw.reversal_amount)),
-                    "avg_txn_interval_days" => real(interval(tw.first_day, tw.last_day, tw.days)),
-                    "contribution" => int(Some(contribution)),
-                    "margin" => {
+                let value = match formula {
+                    Formula::TxnCount => int(Some(tw.count)),
+                    Formula::TxnAmount => int(Some(tw.amount)),
+                    Formula::AvgTxnAmount => int(rounded_div(tw.amount.into(), tw.count.into())),
+                    Formula::MaxTxnAmount => int(tw.max_amount),
+                    Formula::ReversalCount => int(Some(tw.reversal_count)),
+                    Formula::ReversalAmount => int(Some(tw.reversal_amount)),
+                    Formula::AvgTxnInterval => real(interval(tw.first_day, tw.last_day, tw.days)),
+                    Formula::Contribution => int(Some(contribution)),
+                    Formula::Margin => {
                         let base = avg_deposit.unwrap_or(0) + avg_debt.unwrap_or(0);
                         real(
                             (base > 0)
                                 .then(|| contribution as f64 / base as f64 * 365.0 / days as f64),
                         )
                     }
-                    "max_inflow" => int(tw.max_inflow),
-                    "avg_inflow" => {
+                    Formula::MaxInflow => int(tw.max_inflow),
+                    Formula::AvgInflow => {
                         int(rounded_div(tw.inflow_amount.into(), tw.inflow_count.into()))
                     }
-                    "avg_inflow_interval_days" => real(interval(
+                    Formula::AvgInflowInterval => real(interval(
                         tw.first_inflow_day,
                         tw.last_inflow_day,
                         tw.inflow_days,
                     )),
-                    "avg_debt" => int(avg_debt),
-                    "avg_overdue_ratio" => real((h.window_sums[outstanding][w] > 0).then(|| {
-                        h.window_sums[overdue][w] as f64 / h.window_sums[outstanding][w] as f64
-                    })),
-                    "avg_daily_deposit" => int(avg_deposit),
+                    Formula::AvgDebt => int(avg_debt),
+                    Formula::AvgOverdueRatio => {
+                        real((h.window_sums[outstanding][w] > 0).then(|| {
+                            h.window_sums[overdue][w] as f64 / h.window_sums[outstanding][w] as f64
+                        }))
+                    }
+                    Formula::AvgDailyDeposit => int(avg_deposit),
                     // AUM is the balances kam's facts carry (deposits) until wealth holdings
                     // arrive as facts; then it adds them and parts from avg_daily_deposit.
-                    "avg_aum" => int(avg_deposit),
+                    Formula::AvgAum => int(avg_deposit),
                     // Tasks, processes and service cases do not exist yet: none of each, and a
                     // share of no cases is empty.
-                    "task_count" | "process_count" | "praise_count" | "complaint_count"
-                    | "suggestion_count" => int(Some(0)),
-                    "praise_share" | "complaint_share" | "suggestion_share" => None,
-                    other => unreachable!("{other} has no windowed formula"),
+                    Formula::NoneYet => int(Some(0)),
+                    Formula::ShareOfNone => None,
+                    other => unreachable!("{other:?} has no windowed formula"),
                 };
                 push(spec.code, Some(window), value);
             }
@@ -325,6 +333,74 @@ pub async fn compute(
         alert_facts,
         rollups: rollup_stats,
     })
+}
+
+/// How an indicator of the catalogue is computed (docs/indicators.md), by its code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Formula {
+    TenureDays,
+    IdleDays,
+    ExpectedSales,
+    Aum,
+    LoanBalance,
+    CreditLimit,
+    Utilisation,
+    WorstLoanClass,
+    TxnCount,
+    TxnAmount,
+    AvgTxnAmount,
+    MaxTxnAmount,
+    ReversalCount,
+    ReversalAmount,
+    AvgTxnInterval,
+    Contribution,
+    Margin,
+    MaxInflow,
+    AvgInflow,
+    AvgInflowInterval,
+    AvgDebt,
+    AvgOverdueRatio,
+    AvgDailyDeposit,
+    AvgAum,
+    /// Tasks, processes and service cases do not exist yet: none of each.
+    NoneYet,
+    /// The share of a kind of service case: of no cases, empty.
+    ShareOfNone,
+}
+
+impl Formula {
+    fn of(code: &str) -> Self {
+        match code {
+            "tenure_days" => Self::TenureDays,
+            "idle_days" => Self::IdleDays,
+            "expected_sales" => Self::ExpectedSales,
+            "aum" => Self::Aum,
+            "loan_balance" => Self::LoanBalance,
+            "credit_limit" => Self::CreditLimit,
+            "utilisation" => Self::Utilisation,
+            "worst_loan_class" => Self::WorstLoanClass,
+            "txn_count" => Self::TxnCount,
+            "txn_amount" => Self::TxnAmount,
+            "avg_txn_amount" => Self::AvgTxnAmount,
+            "max_txn_amount" => Self::MaxTxnAmount,
+            "reversal_count" => Self::ReversalCount,
+            "reversal_amount" => Self::ReversalAmount,
+            "avg_txn_interval_days" => Self::AvgTxnInterval,
+            "contribution" => Self::Contribution,
+            "margin" => Self::Margin,
+            "max_inflow" => Self::MaxInflow,
+            "avg_inflow" => Self::AvgInflow,
+            "avg_inflow_interval_days" => Self::AvgInflowInterval,
+            "avg_debt" => Self::AvgDebt,
+            "avg_overdue_ratio" => Self::AvgOverdueRatio,
+            "avg_daily_deposit" => Self::AvgDailyDeposit,
+            "avg_aum" => Self::AvgAum,
+            "task_count" | "process_count" | "praise_count" | "complaint_count"
+            | "suggestion_count" => Self::NoneYet,
+            "praise_share" | "complaint_share" | "suggestion_share" => Self::ShareOfNone,
+            other => unreachable!("{other} is in the catalogue without a formula"),
+        }
+    }
 }
 
 /// The transaction aggregates of one customer in one window.

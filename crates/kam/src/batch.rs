@@ -17,7 +17,7 @@ use kam_core::{
 };
 use kam_facts::{
     Engine, FactQuery,
-    indicators::{IndicatorRequest, Measure, Spreads, compute, write_snapshot},
+    indicators::{IndicatorRequest, IndicatorValue, Measure, Spreads, compute, write_snapshot},
     write_text_snapshot,
 };
 use kam_store::{
@@ -144,15 +144,7 @@ pub async fn run(
         .to_string();
     let previous = store.tiers_of_month(&last_month).await?;
     let manual = store.manual_scores(&rules.scoring.id).await?;
-    // Millions of entries, looked up once each: foldhash, not the DoS-resistant default hasher
-    // (the keys are the bank's own customer numbers and the catalogue's codes).
-    let by_key: foldhash::HashMap<(&str, &str, Option<u32>), i64> = values
-        .iter()
-        .filter_map(|v| match v.value {
-            Some(Measure::Int(n)) => Some(((v.cif_no.as_str(), v.code, v.window_days), n)),
-            _ => None,
-        })
-        .collect();
+    let by_key = ValueIndex::new(values);
     let subjects: Vec<Subject> = customers
         .iter()
         .map(|c| subject(c, &previous, &computed))
@@ -160,7 +152,7 @@ pub async fn run(
     let diagnoses = diagnose(
         rules,
         &subjects,
-        |cif, code, window| by_key.get(&(cif, code, window)).copied(),
+        |cif, code, window| by_key.int(cif, code, window),
         |cif, criterion| manual.get(&(cif.to_owned(), criterion.to_owned())).copied(),
     );
     let months: Vec<String> = computed
@@ -464,3 +456,105 @@ pub const CLASS_HEADER: [&str; 27] = [
 
 /// The columns of `classification/as_of=D/findings.parquet`: the alert conditions that held on D.
 pub const FINDING_HEADER: [&str; 5] = ["cif_no", "kind", "tier", "evidence", "thresholds"];
+
+/// The integer indicator values by (customer, code, window) for the rules, without a map of
+/// millions of entries: the values come as one run per customer in the same (catalogue, window)
+/// order, so a customer's run and a position in it find one (checked, else looked for in the run).
+struct ValueIndex<'a> {
+    values: &'a [IndicatorValue],
+    /// Per customer, where its run starts and ends.
+    runs: foldhash::HashMap<&'a str, (usize, usize)>,
+    /// (code, window) → position in a run, from the first run.
+    offsets: foldhash::HashMap<(&'a str, Option<u32>), usize>,
+}
+
+impl<'a> ValueIndex<'a> {
+    fn new(values: &'a [IndicatorValue]) -> Self {
+        let mut runs: foldhash::HashMap<&str, (usize, usize)> = foldhash::HashMap::default();
+        let mut start = 0;
+        for (at, value) in values.iter().enumerate() {
+            if values[start].cif_no != value.cif_no {
+                runs.insert(&values[start].cif_no, (start, at));
+                start = at;
+            }
+        }
+        if let Some(first) = values.get(start) {
+            runs.insert(&first.cif_no, (start, values.len()));
+        }
+        let first_run = values
+            .first()
+            .map_or(0, |first| runs[first.cif_no.as_str()].1);
+        let offsets = values[..first_run]
+            .iter()
+            .enumerate()
+            .map(|(at, v)| ((v.code, v.window_days), at))
+            .collect();
+        Self {
+            values,
+            runs,
+            offsets,
+        }
+    }
+
+    fn int(&self, cif: &str, code: &str, window: Option<u32>) -> Option<i64> {
+        let (start, end) = *self.runs.get(cif)?;
+        let run = &self.values[start..end];
+        let matches = |v: &&IndicatorValue| v.code == code && v.window_days == window;
+        let found = self
+            .offsets
+            .get(&(code, window))
+            .and_then(|at| run.get(*at))
+            .filter(matches)
+            .or_else(|| run.iter().find(matches))?;
+        match found.value {
+            Some(Measure::Int(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(
+        cif: &str,
+        code: &'static str,
+        window: Option<u32>,
+        v: Option<Measure>,
+    ) -> IndicatorValue {
+        IndicatorValue {
+            cif_no: cif.into(),
+            code,
+            window_days: window,
+            value: v,
+        }
+    }
+
+    #[test]
+    fn value_index_finds_each_customers_values_even_out_of_order() {
+        let values = vec![
+            value("A1", "aum", None, Some(Measure::Int(5))),
+            value("A1", "txn_count", Some(30), Some(Measure::Int(7))),
+            value("A1", "margin", Some(30), Some(Measure::Real(0.5))),
+            // B2's run in another order: found by the fall-back walk.
+            value("B2", "txn_count", Some(30), Some(Measure::Int(9))),
+            value("B2", "aum", None, None),
+            value("C3", "aum", None, Some(Measure::Int(-3))),
+        ];
+        let index = ValueIndex::new(&values);
+        assert_eq!(index.int("A1", "aum", None), Some(5));
+        assert_eq!(index.int("A1", "txn_count", Some(30)), Some(7));
+        assert_eq!(index.int("A1", "txn_count", Some(90)), None);
+        assert_eq!(
+            index.int("A1", "margin", Some(30)),
+            None,
+            "a real is not an int"
+        );
+        assert_eq!(index.int("B2", "txn_count", Some(30)), Some(9));
+        assert_eq!(index.int("B2", "aum", None), None);
+        assert_eq!(index.int("C3", "aum", None), Some(-3));
+        assert_eq!(index.int("D4", "aum", None), None);
+        assert_eq!(ValueIndex::new(&[]).int("A1", "aum", None), None);
+    }
+}

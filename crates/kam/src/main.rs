@@ -394,6 +394,10 @@ enum BenchCommand {
         scale: ScaleArg,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Full and nightly runs each, the median printed (one at the large scale, where a run
+        /// takes minutes). 运行次数。
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
         /// Work directory (kept, with the bank's Parquet facts, for a peer to read). 工作目录。
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -819,8 +823,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             print_lines(lines);
         }
         Command::Bench(BenchCommand::Import { rows, out, seed }) => bench_import(rows, &out, seed)?,
-        Command::Bench(BenchCommand::Batch { scale, seed, out }) => {
-            bench_batch(scale.into(), seed, &out)?;
+        Command::Bench(BenchCommand::Batch {
+            scale,
+            seed,
+            out,
+            runs,
+        }) => {
+            bench_batch(scale.into(), seed, &out, runs)?;
         }
         Command::Bench(BenchCommand::Synth { scale, seed, days }) => {
             bench_synth(scale.into(), seed, days)?;
@@ -1221,7 +1230,7 @@ fn bench_import(rows: u64, out: &std::path::Path, seed: u64) -> anyhow::Result<(
     Ok(())
 }
 
-fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result<()> {
+fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path, runs: u32) -> anyhow::Result<()> {
     let data = out.join(format!("data-{scale}-{seed}"));
     let exe = std::env::current_exe()?;
     let run = |args: &[&str]| -> anyhow::Result<(f64, String, String)> {
@@ -1284,7 +1293,7 @@ fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result
     };
     let mut full = Vec::new();
     let mut nightly = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..runs {
         // The full run: no rollups, every day computed from the facts.
         forget_rollups()?;
         full.push(timed("kam batch full  ", &as_of)?);
@@ -1304,10 +1313,10 @@ fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path) -> anyhow::Result
     let night_indicators = median(nightly.iter().map(|r| r.1).collect());
     let night_peak = nightly.iter().map(|r| r.2).fold(f64::NAN, f64::max);
     println!(
-        "kam batch full   median of 3 = {total:.2} s (indicators stage {indicators:.2} s), peak RSS {peak:.1} MiB"
+        "kam batch full   median of {runs} = {total:.2} s (indicators stage {indicators:.2} s), peak RSS {peak:.1} MiB"
     );
     println!(
-        "kam batch night  median of 3 = {night_total:.2} s (indicators stage {night_indicators:.2} s), peak RSS {night_peak:.1} MiB"
+        "kam batch night  median of {runs} = {night_total:.2} s (indicators stage {night_indicators:.2} s), peak RSS {night_peak:.1} MiB"
     );
     println!(
         "nightly / full   indicators stage {:.1}%, whole batch {:.1}% (goal for the indicators: ≤ 5%)",
