@@ -220,6 +220,17 @@ pub struct RollupStats {
     pub seconds: [f64; 3],
 }
 
+impl RollupStats {
+    fn add(&mut self, other: &RollupStats) {
+        self.computed_days += other.computed_days;
+        self.reused_days += other.reused_days;
+        self.fact_days_read += other.fact_days_read;
+        for (mine, theirs) in self.seconds.iter_mut().zip(other.seconds) {
+            *mine += theirs;
+        }
+    }
+}
+
 /// The parameters a rollup depends on besides the facts.
 #[derive(Debug, Clone)]
 pub(crate) struct RollupParams<'a> {
@@ -535,11 +546,8 @@ impl<'a> Rollups<'a> {
             this.ensure_one(Rollup::Fee, as_of, horizon),
             this.ensure_one(Rollup::Held, as_of, horizon),
         )?;
-        for (rollup, stats) in [&transaction, &fee, &held].into_iter().enumerate() {
-            self.stats.computed_days += stats.0.computed_days;
-            self.stats.reused_days += stats.0.reused_days;
-            self.stats.fact_days_read += stats.0.fact_days_read;
-            self.stats.seconds[rollup] = stats.0.seconds[rollup];
+        for (stats, _) in [&transaction, &fee, &held] {
+            self.stats.add(stats);
         }
         self.months = transaction.1;
         Ok(())
@@ -571,39 +579,32 @@ impl<'a> Rollups<'a> {
         let mut at = 0;
         while at < segments.len() {
             let (segment, path) = (&segments[at], &paths[at]);
-            // The segments computed together: a month, or a run of missing days.
             let mut run = at + 1;
             if path.exists() {
                 stats.reused_days += segment.len();
                 state = None;
-            } else if segment.monthly {
-                if !self
+            } else if !(segment.monthly
+                && self
                     .month_of_days(rollup, segment, path, &mut state, &mut stats)
-                    .await?
-                {
-                    // Missing months with no daily files to build on: several in one query
-                    // (the held fold writes month by month to bound its memory).
-                    if rollup != Rollup::Held {
-                        while run < segments.len()
-                            && run - at < MONTHS_PER_QUERY
-                            && segments[run].monthly
-                            && !paths[run].exists()
-                            && !self.has_daily_files(rollup, &segments[run])
-                        {
-                            run += 1;
-                        }
+                    .await?)
+            {
+                // The segments computed together: missing months with no daily files to build
+                // on, several in one query (the held fold month by month, to bound its memory);
+                // or a run of missing days.
+                let joins = |next: &Segment, count: usize| {
+                    if segment.monthly {
+                        rollup != Rollup::Held
+                            && count < MONTHS_PER_QUERY
+                            && next.monthly
+                            && !self.has_daily_files(rollup, next)
+                    } else {
+                        !next.monthly
                     }
-                    self.compute(
-                        rollup,
-                        &segments[at..run],
-                        &paths[at..run],
-                        &mut state,
-                        &mut stats,
-                    )
-                    .await?;
-                }
-            } else {
-                while run < segments.len() && !segments[run].monthly && !paths[run].exists() {
+                };
+                while run < segments.len()
+                    && !paths[run].exists()
+                    && joins(&segments[run], run - at)
+                {
                     run += 1;
                 }
                 self.compute(
@@ -663,15 +664,17 @@ impl<'a> Rollups<'a> {
             months.push((epoch_day(segment.first), epoch_day(segment.last)));
             files.push(file);
         }
-        off_thread(move || {
-            for (segment, path, file) in missing {
-                let summary = summarise_month(&segment, &read_parquet(&path)?)?;
-                write_parquet_atomically(&file, month_summary_schema(), &[summary], None)?;
-                tidy_folder(&file)?;
-            }
-            Ok(())
-        })
-        .await?;
+        if !missing.is_empty() {
+            off_thread(move || {
+                for (segment, path, file) in missing {
+                    let summary = summarise_month(&segment, &read_parquet(&path)?)?;
+                    write_parquet_atomically(&file, month_summary_schema(), &[summary], None)?;
+                    tidy_folder(&file)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
         if files.is_empty() {
             let empty = self.dir.join(MONTH_SUMMARY).join("empty.parquet");
             if !empty.exists() {
