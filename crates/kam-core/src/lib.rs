@@ -23,6 +23,7 @@ pub mod product;
 pub mod reference;
 pub mod rules;
 pub mod scoring;
+pub mod search;
 pub mod tier;
 pub mod user;
 pub mod value;

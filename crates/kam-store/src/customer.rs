@@ -7,7 +7,7 @@ use kam_core::{
         AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
         RiskTolerance,
     },
-    id::{CustomerId, OrgUnitId},
+    id::{CustomerId, OrgUnitId, UserId},
     org::Line,
     visibility::Scope,
 };
@@ -31,17 +31,50 @@ pub struct CustomerSummary {
     pub org_unit_code: String,
     pub org_unit_name: String,
     pub account_type: AccountType,
+    pub industry: Option<Industry>,
+    /// The five-tier class of the latest month the batch wrote, and its name.
+    pub tier: Option<i64>,
+    pub tier_name: Option<String>,
+    pub key_account: bool,
+    /// Contribution over the customer-value months (fen), from the latest batch.
+    pub value_total: Option<i64>,
+    pub open_alerts: i64,
+    /// The lead relationship manager's display name today.
+    pub lead_rm: Option<String>,
 }
 
 /// Filters for a customer list; empty means everything the scope sees.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
-    /// Matches the start of the customer number or any part of the name.
+    /// Matches the start of the customer number, any part of the name, or (for plain letters)
+    /// the name's pinyin initials.
     pub text: Option<String>,
     pub kind: Option<CustomerKind>,
     pub account_type: Option<AccountType>,
+    pub industry: Option<Industry>,
+    /// Only customers booked in this unit's subtree.
+    pub org_unit: Option<OrgUnitId>,
+    /// Only customers this user is on the team of (lead or member) on `on`.
+    pub rm: Option<(UserId, NaiveDate)>,
+    /// Only customers of this tier (1 … 5) in the latest month the batch wrote.
+    pub tier: Option<i64>,
+    /// Only customers with an open alert.
+    pub open_alert: bool,
+    pub sort: CustomerSort,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The order of a customer list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    #[default]
+    CifNo,
+    Name,
+    /// Best tier first, then the biggest contribution.
+    Tier,
+    /// Biggest contribution first.
+    Value,
 }
 
 pub(crate) fn parse_date(field: &'static str, text: &str) -> Result<NaiveDate> {
@@ -95,7 +128,7 @@ impl Store {
     ) -> Result<CustomerId> {
         let unit = self.org_unit_by_code(&customer.org_unit_code).await?;
         let mut tx = self.begin_write().await?;
-        let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at) values (")
+        let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at, name_initials) values (")
             .bind(customer.cif_no.as_str()).push(", ")
             .bind(customer.kind.as_str()).push(", ")
             .bind(customer.name.as_str()).push(", ")
@@ -107,7 +140,8 @@ impl Store {
             .bind(customer.id_number.as_ref().map(IdNumber::reveal)).push(", ")
             .bind(customer.phone.as_ref().map(Phone::reveal)).push(", ")
             .bind(customer.since.to_string()).push(", ")
-            .bind(audit::now())
+            .bind(audit::now()).push(", ")
+            .bind(kam_core::search::name_initials(&customer.name))
             .push(") returning id")
             .query()
             .fetch_one(&mut *tx)
@@ -133,13 +167,39 @@ impl Store {
         scope: &Scope,
         filter: &CustomerFilter,
     ) -> Result<Vec<CustomerSummary>> {
-        let mut sql = Sql::new(
-            "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, o.code as org_code, o.name as org_name \
-             from customer c join org_unit o on o.id = c.org_unit_id where ",
+        let today = filter.rm.map_or_else(
+            || chrono::Utc::now().date_naive().to_string(),
+            |(_, on)| on.to_string(),
         );
+        let mut sql = Sql::new(
+            "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
+               o.code as org_code, o.name as org_name, t.tier, t.tier_name, \
+               cc.key_account, cc.value_total, \
+               (select count(*) from alert a where a.customer_id = c.id and a.status = 'open') as open_alerts, \
+               (select min(u.display_name) from rm_assignment r join app_user u on u.id = r.user_id \
+                 where r.customer_id = c.id and r.role = 'lead' and r.effective_from <= ",
+        );
+        sql.bind(today.as_str())
+            .push(" and (r.effective_to is null or r.effective_to > ")
+            .bind(today.as_str())
+            .push(
+                ")) as lead_rm \
+             from customer c join org_unit o on o.id = c.org_unit_id \
+             left join customer_class cc on cc.customer_id = c.id \
+             left join tier_month t on t.customer_id = c.id \
+               and t.month = (select max(month) from tier_month) where ",
+            );
         push_visible(&mut sql, scope);
         push_filter(&mut sql, filter);
-        sql.push(" order by c.cif_no limit ")
+        sql.push(match filter.sort {
+            CustomerSort::CifNo => " order by c.cif_no",
+            CustomerSort::Name => " order by c.name, c.cif_no",
+            CustomerSort::Tier => {
+                " order by coalesce(t.tier, 9), coalesce(cc.value_total, 0) desc, c.cif_no"
+            }
+            CustomerSort::Value => " order by coalesce(cc.value_total, 0) desc, c.cif_no",
+        });
+        sql.push(" limit ")
             .bind(if filter.limit > 0 { filter.limit } else { 50 })
             .push(" offset ")
             .bind(filter.offset.max(0));
@@ -157,6 +217,13 @@ impl Store {
                     org_unit_name: row.try_get("org_name")?,
                     account_type: AccountType::parse(&row.try_get::<String, _>("account_type")?)
                         .map_err(corrupt)?,
+                    industry: optional(row, "industry", Industry::parse)?,
+                    tier: row.try_get("tier")?,
+                    tier_name: row.try_get("tier_name")?,
+                    key_account: row.try_get::<Option<i64>, _>("key_account")? == Some(1),
+                    value_total: row.try_get("value_total")?,
+                    open_alerts: row.try_get("open_alerts")?,
+                    lead_rm: row.try_get("lead_rm")?,
                 })
             })
             .collect()
@@ -164,7 +231,10 @@ impl Store {
 
     /// How many customers `scope` sees that match `filter` (limit and offset ignored).
     pub async fn count_customers(&self, scope: &Scope, filter: &CustomerFilter) -> Result<i64> {
-        let mut sql = Sql::new("select count(*) as n from customer c where ");
+        let mut sql = Sql::new(
+            "select count(*) as n from customer c left join tier_month t on t.customer_id = c.id \
+             and t.month = (select max(month) from tier_month) where ",
+        );
         push_visible(&mut sql, scope);
         push_filter(&mut sql, filter);
         Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
@@ -223,7 +293,38 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
             .bind(format!("{literal}%"))
             .push(" escape '!' or c.name like ")
             .bind(format!("%{literal}%"))
-            .push(" escape '!')");
+            .push(" escape '!'");
+        if let Some(initials) = kam_core::search::initials_query(text) {
+            sql.push(" or c.name_initials like ")
+                .bind(format!("%{initials}%"));
+        }
+        sql.push(")");
+    }
+    if let Some(industry) = filter.industry {
+        sql.push(" and c.industry = ").bind(industry.as_str());
+    }
+    if let Some(unit) = filter.org_unit {
+        sql.push(" and c.org_unit_id in (select d.id from org_unit d join org_unit p on d.path like p.path || '%' where p.id = ")
+            .bind(unit.0)
+            .push(")");
+    }
+    if let Some((user, on)) = filter.rm {
+        let on = on.to_string();
+        sql.push(" and exists (select 1 from rm_assignment r where r.customer_id = c.id and r.user_id = ")
+            .bind(user.0)
+            .push(" and r.effective_from <= ")
+            .bind(on.as_str())
+            .push(" and (r.effective_to is null or r.effective_to > ")
+            .bind(on.as_str())
+            .push("))");
+    }
+    if let Some(tier) = filter.tier {
+        sql.push(" and t.tier = ").bind(tier);
+    }
+    if filter.open_alert {
+        sql.push(
+            " and exists (select 1 from alert a where a.customer_id = c.id and a.status = 'open')",
+        );
     }
     if let Some(kind) = filter.kind {
         sql.push(" and c.kind = ").bind(kind.as_str());

@@ -19,6 +19,7 @@ mod merge;
 mod org;
 mod relationship;
 mod rows;
+mod session;
 mod sql;
 mod url;
 mod user;
@@ -38,13 +39,14 @@ use sqlx::{
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
 pub use classification::{AlertSync, StoredAlert, StoredClass, StoredFinding};
-pub use customer::{CustomerFilter, CustomerSummary};
+pub use customer::{CustomerFilter, CustomerSort, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::GroupView;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchState, ImportBatch, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
+pub use session::{ApiToken, FailedSignIn, SignInAccount, WebSession};
 pub use url::DatabaseUrl;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -147,10 +149,34 @@ impl Store {
             .filter(|m| m.version > before)
             .count();
         self.migrator().run(&self.pool).await?;
+        if before > 0 && before < 8 {
+            // Version 8 added the customers' pinyin initials, which only Rust can compute.
+            self.fill_name_initials().await?;
+        }
         Ok(MigrationReport {
             applied_now: pending,
             schema_version: self.schema_version().await?,
         })
+    }
+
+    async fn fill_name_initials(&self) -> Result<()> {
+        let rows = sqlx::query("select id, name from customer where name_initials = ''")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut tx = self.begin_write().await?;
+        for row in &rows {
+            let id: i64 = sqlx::Row::try_get(row, "id")?;
+            let name: String = sqlx::Row::try_get(row, "name")?;
+            sql::Sql::new("update customer set name_initials = ")
+                .bind(kam_core::search::name_initials(&name))
+                .push(" where id = ")
+                .bind(id)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

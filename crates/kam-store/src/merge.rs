@@ -460,7 +460,7 @@ impl Merge {
         }
         let merged = self.upsert(
             rows::CUSTOMER,
-            " on conflict (cif_no) do update set kind = excluded.kind, name = excluded.name, line = excluded.line, org_unit_id = excluded.org_unit_id, industry = excluded.industry, account_type = excluded.account_type, risk_tolerance = excluded.risk_tolerance, id_number = excluded.id_number, phone = excluded.phone, since = excluded.since",
+            " on conflict (cif_no) do update set kind = excluded.kind, name = excluded.name, line = excluded.line, org_unit_id = excluded.org_unit_id, industry = excluded.industry, account_type = excluded.account_type, risk_tolerance = excluded.risk_tolerance, id_number = excluded.id_number, phone = excluded.phone, since = excluded.since, name_initials = excluded.name_initials",
             good,
         ).await?;
         Ok((refused, merged))

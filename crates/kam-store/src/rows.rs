@@ -8,6 +8,7 @@ use kam_core::{
     group::NewGroup,
     product::NewProduct,
     reference::{AccountRecord, AssignmentRecord, PayrollRecord},
+    search::name_initials,
 };
 
 use crate::sql::Arg;
@@ -26,7 +27,7 @@ pub(crate) fn product(p: &NewProduct, now: &str) -> Vec<Arg> {
     ]
 }
 
-pub(crate) const CUSTOMER: &str = "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at)";
+pub(crate) const CUSTOMER: &str = "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at, name_initials)";
 
 pub(crate) fn customer(c: &NewCustomer, unit: i64, now: &str) -> Vec<Arg> {
     vec![
@@ -42,6 +43,7 @@ pub(crate) fn customer(c: &NewCustomer, unit: i64, now: &str) -> Vec<Arg> {
         c.phone.as_ref().map(Phone::reveal).into(),
         c.since.to_string().into(),
         now.into(),
+        name_initials(&c.name).into(),
     ]
 }
 

@@ -18,7 +18,22 @@ use crate::{
 const USER_COLUMNS: &str =
     "select id, username, display_name, role, org_unit_id, line, disabled from app_user";
 
-fn user_from_row(row: &AnyRow) -> Result<User> {
+/// The user columns of `user_from_row`, qualified by a table alias, for joins.
+pub(crate) fn user_columns_of(alias: &str) -> String {
+    [
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "org_unit_id",
+        "line",
+        "disabled",
+    ]
+    .map(|c| format!("{alias}.{c}"))
+    .join(", ")
+}
+
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId(row.try_get("id")?),
         username: Username::parse(&row.try_get::<String, _>("username")?).map_err(corrupt)?,

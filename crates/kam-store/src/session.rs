@@ -1,0 +1,410 @@
+//! Sign-in state in SQL: lockout counters, web sessions and personal API tokens. Tokens arrive
+//! already hashed (the web layer hashes them); the store never sees a usable token.
+
+use chrono::{DateTime, Duration, Utc};
+use kam_core::{id::UserId, user::User};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    Actor, Error, Result, Store, audit,
+    org::corrupt,
+    sql::{Arg, Sql},
+    user::{user_columns_of, user_from_row},
+};
+
+/// A user as the sign-in form needs it.
+#[derive(Debug, Clone)]
+pub struct SignInAccount {
+    pub user: User,
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub locale: String,
+}
+
+/// A live web session and its user.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub id: i64,
+    pub user: User,
+    pub locale: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A personal API token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// What a failed sign-in did to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedSignIn {
+    /// Counted; `left` more failures lock the account.
+    Counted { left: i64 },
+    /// This failure locked the account until the time given.
+    Locked(DateTime<Utc>),
+}
+
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn parse_timestamp(field: &'static str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            corrupt(kam_core::ParseError::new(
+                field,
+                text,
+                "not an RFC 3339 time",
+                "不是 RFC 3339 格式的时间",
+            ))
+        })
+}
+
+fn session_from_row(row: &AnyRow) -> Result<WebSession> {
+    Ok(WebSession {
+        id: row.try_get("session_id")?,
+        user: user_from_row(row)?,
+        locale: row.try_get("locale")?,
+        csrf_token: row.try_get("csrf_token")?,
+        created_at: parse_timestamp("created_at", &row.try_get::<String, _>("s_created_at")?)?,
+        last_seen_at: parse_timestamp("last_seen_at", &row.try_get::<String, _>("last_seen_at")?)?,
+    })
+}
+
+impl Store {
+    /// The account behind a sign-in form, or `NotFound`.
+    pub async fn sign_in_account(&self, username: &str) -> Result<SignInAccount> {
+        let row = Sql::new(&format!(
+            "select {}, u.password_hash, u.failed_logins, u.locked_until, u.locale from app_user u where u.username = ",
+            user_columns_of("u")
+        ))
+        .bind(username)
+        .query()
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: "user",
+            key: username.to_owned(),
+        })?;
+        Ok(SignInAccount {
+            user: user_from_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+            failed_logins: row.try_get("failed_logins")?,
+            locked_until: row
+                .try_get::<Option<String>, _>("locked_until")?
+                .map(|t| parse_timestamp("locked_until", &t))
+                .transpose()?,
+            locale: row.try_get("locale")?,
+        })
+    }
+
+    /// Counts a failed sign-in; the `lock_after`th in a row locks the account for `lock_for`.
+    /// Audited either way (the trail shows password guessing). An unknown username is audited too.
+    pub async fn record_failed_sign_in(
+        &self,
+        username: &str,
+        user_id: Option<UserId>,
+        lock_after: i64,
+        lock_for: Duration,
+    ) -> Result<FailedSignIn> {
+        let mut tx = self.begin_write().await?;
+        let actor = Actor {
+            user_id: None,
+            name: format!("anonymous:{username}"),
+        };
+        let outcome = match user_id {
+            None => FailedSignIn::Counted { left: lock_after },
+            Some(id) => {
+                let failed: i64 =
+                    Sql::new("update app_user set failed_logins = failed_logins + 1 where id = ")
+                        .bind(id.0)
+                        .push(" returning failed_logins")
+                        .query()
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get("failed_logins")?;
+                if failed >= lock_after {
+                    let until = Utc::now() + lock_for;
+                    Sql::new("update app_user set failed_logins = 0, locked_until = ")
+                        .bind(timestamp(until))
+                        .push(" where id = ")
+                        .bind(id.0)
+                        .query()
+                        .execute(&mut *tx)
+                        .await?;
+                    FailedSignIn::Locked(until)
+                } else {
+                    FailedSignIn::Counted {
+                        left: lock_after - failed,
+                    }
+                }
+            }
+        };
+        let detail = match outcome {
+            FailedSignIn::Counted { .. } => String::new(),
+            FailedSignIn::Locked(until) => format!("locked_until={}", timestamp(until)),
+        };
+        audit::record(&mut tx, &actor, "sign_in_failed", "user", username, &detail).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// A successful sign-in: clears the failure count and the lock, opens a session under
+    /// `token_hash` (a new id every sign-in) and records it.
+    pub async fn open_session(
+        &self,
+        user: &User,
+        token_hash: &str,
+        csrf_token: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let now = audit::now();
+        let mut tx = self.begin_write().await?;
+        Sql::new("update app_user set failed_logins = 0, locked_until = null where id = ")
+            .bind(user.id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        Sql::new("insert into web_session (token_hash, user_id, csrf_token, created_at, last_seen_at) values (")
+            .bind(token_hash)
+            .push(", ")
+            .bind(user.id.0)
+            .push(", ")
+            .bind(csrf_token)
+            .push(", ")
+            .bind(now.as_str())
+            .push(", ")
+            .bind(now.as_str())
+            .push(")")
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let actor = Actor::user(user.id, user.username.as_str());
+        audit::record(
+            &mut tx,
+            &actor,
+            "sign_in",
+            "user",
+            user.username.as_str(),
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session behind a token hash, with its user, if it exists.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<WebSession>> {
+        let row = Sql::new(&format!(
+            "select s.id as session_id, s.csrf_token, s.created_at as s_created_at, s.last_seen_at, u.locale, {} \
+             from web_session s join app_user u on u.id = s.user_id where s.token_hash = ",
+            user_columns_of("u")
+        ))
+        .bind(token_hash)
+        .query()
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Moves a session's last activity to now (the idle timeout counts from it).
+    pub async fn touch_session(&self, id: i64) -> Result<()> {
+        Sql::new("update web_session set last_seen_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id)
+            .query()
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends one session: signed out (audited with `action`), or expired.
+    pub async fn end_session(&self, session: &WebSession, action: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Sql::new("delete from web_session where id = ")
+            .bind(session.id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let actor = Actor::user(session.user.id, session.user.username.as_str());
+        audit::record(
+            &mut tx,
+            &actor,
+            action,
+            "user",
+            session.user.username.as_str(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user changes their own password: the new hash, every other session of theirs ended.
+    pub async fn change_own_password(
+        &self,
+        session: &WebSession,
+        password_hash: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Sql::new("update app_user set password_hash = ")
+            .bind(password_hash)
+            .push(" where id = ")
+            .bind(session.user.id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        Sql::new("delete from web_session where user_id = ")
+            .bind(session.user.id.0)
+            .push(" and id <> ")
+            .bind(session.id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let actor = Actor::user(session.user.id, session.user.username.as_str());
+        let key = session.user.username.as_str();
+        audit::record(&mut tx, &actor, "change_password", "user", key, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's interface language (`zh-CN` or `en`).
+    pub async fn set_locale(&self, actor: &Actor, user_id: UserId, locale: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Sql::new("update app_user set locale = ")
+            .bind(locale)
+            .push(" where id = ")
+            .bind(user_id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, actor, "set_locale", "user", &actor.name, locale).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A new personal API token under `token_hash`, audited.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        user_id: UserId,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id: i64 =
+            Sql::new("insert into api_token (user_id, name, token_hash, created_at) values (")
+                .bind(user_id.0)
+                .push(", ")
+                .bind(name)
+                .push(", ")
+                .bind(token_hash)
+                .push(", ")
+                .bind(audit::now())
+                .push(") returning id")
+                .query()
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+        audit::record(
+            &mut tx,
+            actor,
+            "create_token",
+            "api_token",
+            &id.to_string(),
+            name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The user's own tokens, newest first.
+    pub async fn api_tokens(&self, user_id: UserId) -> Result<Vec<ApiToken>> {
+        let rows = Sql::new(
+            "select id, name, created_at, last_used_at, revoked_at from api_token where user_id = ",
+        )
+        .bind(user_id.0)
+        .push(" order by id desc")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiToken {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the user's own tokens; another user's token is `NotFound`.
+    pub async fn revoke_api_token(&self, actor: &Actor, user_id: UserId, id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let changed = Sql::new("update api_token set revoked_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id)
+            .push(" and user_id = ")
+            .bind(user_id.0)
+            .push(" and revoked_at is null")
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::NotFound {
+                entity: "api_token",
+                key: id.to_string(),
+            });
+        }
+        audit::record(
+            &mut tx,
+            actor,
+            "revoke_token",
+            "api_token",
+            &id.to_string(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user behind an unrevoked token hash (and notes its use), or `None`.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = Sql::new(&format!(
+            "select t.id as token_id, {} from api_token t join app_user u on u.id = t.user_id \
+             where t.revoked_at is null and t.token_hash = ",
+            user_columns_of("u")
+        ))
+        .bind(token_hash)
+        .query()
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let token_id: i64 = row.try_get("token_id")?;
+        Sql::new("update api_token set last_used_at = ")
+            .bind(Arg::from(audit::now()))
+            .push(" where id = ")
+            .bind(token_id)
+            .query()
+            .execute(self.pool())
+            .await?;
+        Ok(Some(user_from_row(&row)?))
+    }
+}
