@@ -404,6 +404,14 @@ impl Store {
         self.list_alerts(sql).await
     }
 
+    /// One visible customer's alerts, newest first (open, handled and resolved).
+    pub async fn alerts_of(&self, scope: &Scope, cif_no: &str) -> Result<Vec<StoredAlert>> {
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        sql.push(" where c.cif_no = ").bind(cif_no).push(" and ");
+        push_visible(&mut sql, scope);
+        self.list_alerts(sql).await
+    }
+
     /// The alerts `scope` may see that were active on `day`: raised on or before it and not
     /// cleared by it (whatever their status), newest first.
     pub async fn alerts_active_on(

@@ -216,3 +216,41 @@ impl Store {
         }
     }
 }
+
+/// A visible member of a group, as a tree node with its name and unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupNode {
+    pub customer_id: CustomerId,
+    pub parent_customer_id: Option<CustomerId>,
+    pub cif_no: String,
+    pub name: String,
+    pub org_unit_name: String,
+}
+
+impl Store {
+    /// The members of a group that `scope` may see, with names, in customer-number order.
+    pub async fn group_nodes(&self, scope: &Scope, group_id: GroupId) -> Result<Vec<GroupNode>> {
+        let mut sql = Sql::new(
+            "select c.id, m.parent_customer_id, c.cif_no, c.name, o.name as org_name \
+             from group_member m join customer c on c.id = m.customer_id \
+             join org_unit o on o.id = c.org_unit_id where m.group_id = ",
+        );
+        sql.bind(group_id.0).push(" and ");
+        push_visible(&mut sql, scope);
+        sql.push(" order by c.cif_no");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(GroupNode {
+                    customer_id: CustomerId(row.try_get("id")?),
+                    parent_customer_id: row
+                        .try_get::<Option<i64>, _>("parent_customer_id")?
+                        .map(CustomerId),
+                    cif_no: row.try_get("cif_no")?,
+                    name: row.try_get("name")?,
+                    org_unit_name: row.try_get("org_name")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -42,10 +42,11 @@ pub use classification::{AlertSync, StoredAlert, StoredClass, StoredFinding};
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};
-pub use group::GroupView;
+pub use group::{GroupNode, GroupView};
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchState, ImportBatch, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
+pub use relationship::TeamMember;
 pub use session::{ApiToken, FailedSignIn, SignInAccount, WebSession};
 pub use url::DatabaseUrl;
 

@@ -301,3 +301,52 @@ impl Store {
         Ok((row.try_get("n")?, row.try_get("total")?))
     }
 }
+
+/// A member of a customer's team today, with the user's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMember {
+    pub username: String,
+    pub display_name: String,
+    pub role: AssignmentRole,
+    pub since: NaiveDate,
+}
+
+impl Store {
+    /// The team (lead first) of a visible customer on `on`.
+    pub async fn team_of(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+        on: NaiveDate,
+    ) -> Result<Vec<TeamMember>> {
+        self.customer(scope, customer_id).await?;
+        let on = on.to_string();
+        let rows = Sql::new(
+            "select u.username, u.display_name, a.role, a.effective_from from rm_assignment a \
+             join app_user u on u.id = a.user_id where a.customer_id = ",
+        )
+        .bind(customer_id.0)
+        .push(" and a.effective_from <= ")
+        .bind(on.as_str())
+        .push(" and (a.effective_to is null or a.effective_to > ")
+        .bind(on.as_str())
+        .push(") order by case when a.role = 'lead' then 0 else 1 end, u.display_name")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TeamMember {
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    role: AssignmentRole::parse(&row.try_get::<String, _>("role")?)
+                        .map_err(corrupt)?,
+                    since: parse_date(
+                        "effective_from",
+                        &row.try_get::<String, _>("effective_from")?,
+                    )?,
+                })
+            })
+            .collect()
+    }
+}

@@ -59,8 +59,11 @@ enum Command {
     Init(InitArgs),
     /// Bring the database schema up to date (a no-op when it is). 升级数据库结构。
     Migrate,
-    /// Build the synthetic demo bank into the data directory and print how to sign in. 演示。
+    /// Build the synthetic demo bank into the data directory (when empty), run its batch, print a
+    /// sign-in for each role and serve the web application. 演示。
     Demo(DemoArgs),
+    /// Serve the web application. 启动网页服务。
+    Serve(ServeArgs),
     /// Write a synthetic bank as core-banking extract files. 生成合成银行的数据文件。
     Synth(SynthArgs),
     /// Core-banking extracts in (formats: docs/extracts.md; mapping files: docs/mapping.md). 数据导入。
@@ -214,6 +217,19 @@ struct DemoArgs {
     /// Random seed: the same seed builds the same bank. 随机种子。
     #[arg(long)]
     seed: Option<u64>,
+    /// Port on 127.0.0.1 to serve on (default 8080). 端口。
+    #[arg(long)]
+    port: Option<u16>,
+    /// Build and run the batch, then exit without serving (scripts, tests). 只生成不启动服务。
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 0.0.0.0:8443 (default: the `web.bind` setting). 监听地址。
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -532,6 +548,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Init(args) => init(&settings, &args).await?,
         Command::Demo(args) => demo(&settings, &args).await?,
+        Command::Serve(args) => {
+            let store = open_store(&settings).await?;
+            let bind = args
+                .bind
+                .clone()
+                .unwrap_or_else(|| settings.web.bind.clone());
+            serve(&settings, store, &bind).await?;
+        }
         Command::Synth(args) => {
             let mut config = SynthConfig::new(args.scale.into(), args.seed);
             if let Some(end) = args.end {
@@ -964,9 +988,44 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             );
         }
     }
-    println!(
-        "\n网页界面将在 Web 功能完成后由同一命令启动 / the web interface will be served by this same command once it lands."
-    );
+    if args.no_serve {
+        return Ok(());
+    }
+    let bind = format!("127.0.0.1:{}", args.port.unwrap_or(8080));
+    serve(settings, store, &bind).await
+}
+
+/// Serves the web application on `bind` until Ctrl-C or SIGTERM.
+async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<()> {
+    let config = kam_web::WebConfig {
+        idle_timeout: std::time::Duration::from_secs(settings.web.idle_timeout_minutes * 60),
+        absolute_timeout: std::time::Duration::from_secs(
+            settings.web.absolute_timeout_hours * 3600,
+        ),
+        password_min_length: settings.password_min_length,
+        ..kam_web::WebConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
+    let address = listener.local_addr()?;
+    println!("\n网页服务已启动 / serving on http://{address}/  (Ctrl-C 停止 / to stop)");
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("a SIGTERM handler can be installed");
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    };
+    kam_web::serve(listener, kam_web::App::new(store, config), shutdown).await?;
     Ok(())
 }
 

@@ -24,6 +24,18 @@ pub struct Settings {
     /// Minimum password length (the policy also wants three character classes).
     pub password_min_length: usize,
     pub demo: DemoSettings,
+    pub web: WebSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Where `kam serve` listens.
+    pub bind: String,
+    /// A session unused this long ends.
+    pub idle_timeout_minutes: u64,
+    /// A session ends this long after sign-in.
+    pub absolute_timeout_hours: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -48,6 +60,7 @@ impl std::fmt::Debug for Settings {
             .field("facts", &self.facts)
             .field("password_min_length", &self.password_min_length)
             .field("demo", &self.demo)
+            .field("web", &self.web)
             .finish()
     }
 }
@@ -62,6 +75,11 @@ impl Default for Settings {
             demo: DemoSettings {
                 scale: "demo".into(),
                 seed: 20_261_129,
+            },
+            web: WebSettings {
+                bind: "127.0.0.1:8080".into(),
+                idle_timeout_minutes: 30,
+                absolute_timeout_hours: 12,
             },
         }
     }
@@ -125,6 +143,13 @@ impl Settings {
                 self.password_min_length
             );
         }
+        if !(1..=480).contains(&self.web.idle_timeout_minutes)
+            || !(1..=72).contains(&self.web.absolute_timeout_hours)
+        {
+            bail!(
+                "设置项 web：idle_timeout_minutes 应为 1–480，absolute_timeout_hours 应为 1–72（web.idle_timeout_minutes must be 1–480, web.absolute_timeout_hours 1–72)"
+            );
+        }
         if self.is_postgres() && self.facts.is_none() {
             bail!(
                 "使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)"
@@ -180,6 +205,13 @@ password_min_length = 10
 scale = "demo"
 # Same seed, same bank, byte for byte. 相同种子生成完全相同的数据。
 seed = 20261129
+
+[web]
+# Where `kam serve` listens. 网页服务监听地址。
+bind = "127.0.0.1:8080"
+# Sessions end after this long unused, and this long after sign-in. 会话空闲超时与绝对超时。
+idle_timeout_minutes = 30
+absolute_timeout_hours = 12
 "#;
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let first = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    let first = kam(&["--data-dir", data, "demo", "--no-serve", "--scale", "tiny"]);
     assert!(first.status.success(), "{}", text(&first));
     let out = text(&first);
     for role in [
@@ -41,7 +41,7 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
     }
     assert!(std::path::Path::new(data).join("kam.db").exists());
     assert!(std::path::Path::new(data).join("facts/balance").is_dir());
-    let second = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    let second = kam(&["--data-dir", data, "demo", "--no-serve", "--scale", "tiny"]);
     assert!(second.status.success());
     assert!(text(&second).contains("already holds a bank"));
     let users = kam(&["--data-dir", data, "user", "list"]);
@@ -50,7 +50,7 @@ fn demo_builds_a_bank_prints_logins_and_a_second_run_reuses_it() {
 
 /// A tiny demo bank in `data`: what the demo printed, its batch line and the batch's date.
 fn tiny_demo(data: &str) -> (String, String, String) {
-    let demo = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    let demo = kam(&["--data-dir", data, "demo", "--no-serve", "--scale", "tiny"]);
     assert!(demo.status.success(), "{}", text(&demo));
     let out = text(&demo);
     let line = out
@@ -108,7 +108,7 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         .join("indicators.parquet");
     let first = std::fs::read(&snapshot).unwrap();
     // The demo does not run it twice; `kam batch` does, with the same result.
-    let again = kam(&["--data-dir", data, "demo", "--scale", "tiny"]);
+    let again = kam(&["--data-dir", data, "demo", "--no-serve", "--scale", "tiny"]);
     assert!(!text(&again).contains("batch "), "{}", text(&again));
     let rerun = kam(&["--data-dir", data, "batch", "--as-of", &as_of]);
     assert!(rerun.status.success(), "{}", text(&rerun));
@@ -611,6 +611,7 @@ fn demo_and_migrate_work_on_postgresql() {
         "--facts",
         facts_dir,
         "demo",
+        "--no-serve",
         "--scale",
         "tiny",
     ]);
@@ -632,15 +633,33 @@ fn rebuilding_the_demo_replaces_its_facts_instead_of_doubling_them() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     assert!(
-        kam(&["--data-dir", data, "demo", "--scale", "tiny", "--seed", "1"])
-            .status
-            .success()
+        kam(&[
+            "--data-dir",
+            data,
+            "demo",
+            "--no-serve",
+            "--scale",
+            "tiny",
+            "--seed",
+            "1"
+        ])
+        .status
+        .success()
     );
     // The store is lost (or a load was interrupted) while the facts remain: build again, another seed.
     for name in ["kam.db", "kam.db-wal", "kam.db-shm"] {
         let _ = std::fs::remove_file(dir.path().join(name));
     }
-    let again = kam(&["--data-dir", data, "demo", "--scale", "tiny", "--seed", "2"]);
+    let again = kam(&[
+        "--data-dir",
+        data,
+        "demo",
+        "--no-serve",
+        "--scale",
+        "tiny",
+        "--seed",
+        "2",
+    ]);
     assert!(again.status.success(), "{}", text(&again));
     let status = text(&kam(&["--data-dir", data, "import", "status"]));
     let committed: Vec<&str> = status.lines().filter(|l| l.contains("committed")).collect();

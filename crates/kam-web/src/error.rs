@@ -1,0 +1,148 @@
+//! Errors as the user sees them: a page (or JSON) with a stable code and a message in their
+//! language, never internal text. Internal failures are logged with a reference the page shows.
+
+use axum::{
+    Json,
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use rand::Rng;
+
+/// What went wrong, as far as the user may know.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Missing or not visible — the same answer on purpose.
+    #[error("not found")]
+    NotFound,
+    /// Signed in, but the role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A state-changing request without the session's CSRF token.
+    #[error("csrf")]
+    Csrf,
+    /// Not signed in (pages redirect to the sign-in form instead).
+    #[error("unauthorised")]
+    Unauthorised,
+    /// The request was wrong; the message is already in the user's language.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<kam_store::Error> for WebError {
+    fn from(error: kam_store::Error) -> Self {
+        match error {
+            kam_store::Error::NotFound { .. } => WebError::NotFound,
+            kam_store::Error::ReadOnly => WebError::Forbidden,
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(error: askama::Error) -> Self {
+        WebError::Internal(format!("template: {error}"))
+    }
+}
+
+impl WebError {
+    fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Unauthorised => StatusCode::UNAUTHORIZED,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients and support staff can rely on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::NotFound => "KAM-404",
+            WebError::Forbidden => "KAM-403",
+            WebError::Csrf => "KAM-403-CSRF",
+            WebError::Unauthorised => "KAM-401",
+            WebError::BadRequest(_) => "KAM-400",
+            WebError::Internal(_) => "KAM-500",
+        }
+    }
+
+    fn messages(&self) -> (&str, &str) {
+        match self {
+            WebError::NotFound => ("页面或记录不存在", "Not found"),
+            WebError::Forbidden => ("您的角色无权执行此操作", "Your role may not do this"),
+            WebError::Csrf => (
+                "请求已过期或来源不明，请返回刷新后重试",
+                "The form expired or did not come from kam; go back, reload and try again",
+            ),
+            WebError::Unauthorised => ("请先登录", "Please sign in"),
+            WebError::BadRequest(message) => (message.as_str(), message.as_str()),
+            WebError::Internal(_) => ("系统内部错误", "Internal error"),
+        }
+    }
+
+    /// The JSON form, for the API.
+    pub fn into_json(self) -> Response {
+        let reference = self.log();
+        let (zh, en) = self.messages();
+        let body = serde_json::json!({
+            "error": { "code": self.code(), "message": en, "message_zh": zh, "reference": reference }
+        });
+        (self.status(), Json(body)).into_response()
+    }
+
+    /// Logs an internal failure under a short reference and returns it.
+    fn log(&self) -> Option<String> {
+        match self {
+            WebError::Internal(detail) => {
+                let reference = format!("{:08x}", rand::rng().random::<u32>());
+                tracing::error!(reference, detail, "internal error answering a request");
+                Some(reference)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let reference = self.log();
+        let (zh, en) = self.messages();
+        let status = self.status();
+        // Plain markup without the layout: an error page must not depend on anything that failed.
+        let page = format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{code}</title>\
+             <link rel=\"stylesheet\" href=\"/assets/kam.css\"></head><body class=\"error-page\">\
+             <main><h1>{status}</h1><p>{zh}</p><p lang=\"en\">{en}</p><p class=\"muted\">错误代码 / code \
+             <code>{code}</code>{reference}</p><p><a href=\"/\">返回首页 / home</a></p></main></body></html>",
+            code = self.code(),
+            status = status.as_u16(),
+            zh = escape(zh),
+            en = escape(en),
+            reference = reference
+                .map(|r| format!(" · 参考号 / reference <code>{r}</code>"))
+                .unwrap_or_default(),
+        );
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            Html(page),
+        )
+            .into_response()
+    }
+}
+
+/// The fallback: any unknown path is the same 404 as an invisible record.
+pub(crate) async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// Minimal HTML escaping for the hand-written error page.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

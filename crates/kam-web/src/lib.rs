@@ -1,0 +1,142 @@
+//! kam-web: the web application — server-rendered pages for relationship managers and their
+//! managers, over kam-store (which applies visibility in every query) and kam-core (which decides).
+//!
+//! One `App` (the store, the settings, the message bundles) behind an axum `Router`. Every request
+//! passes `security::headers` (CSP, frame-ancestors none, nosniff, no-store) and, for pages,
+//! `session::load` (the signed-in session, idle and absolute timeouts, and the CSRF check of every
+//! state-changing request), so no handler can forget either.
+
+mod assets;
+mod chart;
+mod error;
+mod format;
+mod i18n;
+mod pages;
+mod security;
+mod session;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
+use kam_core::password::HashCost;
+use kam_store::Store;
+use tokio::net::TcpListener;
+
+pub use error::WebError;
+
+/// The web application's settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// A session unused this long ends (等保: 30 minutes).
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute_timeout: Duration,
+    /// Failed sign-ins in a row that lock an account, and for how long.
+    pub lockout_failures: i64,
+    pub lockout: Duration,
+    pub password_min_length: usize,
+    /// Cookies marked `Secure` (set when serving over TLS).
+    pub secure_cookies: bool,
+    /// Cost of hashing a changed password (tests use the cheap one).
+    pub hash_cost: HashCost,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            lockout_failures: 5,
+            lockout: Duration::from_secs(15 * 60),
+            password_min_length: 10,
+            secure_cookies: false,
+            hash_cost: HashCost::Production,
+        }
+    }
+}
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App(Arc<AppInner>);
+
+#[derive(Debug)]
+struct AppInner {
+    store: Store,
+    config: WebConfig,
+    i18n: i18n::I18n,
+    /// A hash of nothing anyone knows, verified against when the name is unknown, so a wrong
+    /// name costs as much time as a wrong password (no user enumeration by timing).
+    dummy_hash: String,
+}
+
+impl App {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self(Arc::new(AppInner {
+            store,
+            i18n: i18n::I18n::load(),
+            dummy_hash: kam_core::password::hash_password(
+                &session::new_token(),
+                &[0; 16],
+                config.hash_cost,
+            ),
+            config,
+        }))
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub(crate) fn config(&self) -> &WebConfig {
+        &self.0.config
+    }
+
+    pub(crate) fn dummy_hash(&self) -> &str {
+        &self.0.dummy_hash
+    }
+
+    pub(crate) fn i18n(&self) -> &i18n::I18n {
+        &self.0.i18n
+    }
+}
+
+/// Every route of the application. `routes()` lists them for the tests that must cover each one.
+pub fn router(app: App) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home::home))
+        .route(
+            "/sign-in",
+            get(pages::auth::sign_in_page).post(pages::auth::sign_in),
+        )
+        .route("/sign-out", post(pages::auth::sign_out))
+        .route("/me", get(pages::me::me_page))
+        .route("/me/locale", post(pages::me::set_locale))
+        .route("/me/password", post(pages::me::change_password))
+        .route("/customers", get(pages::customers::list))
+        .route("/customers/{cif}", get(pages::customers::show))
+        .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/{name}", get(assets::asset))
+        .fallback(error::not_found)
+        .layer(middleware::from_fn(security::headers))
+        .with_state(app)
+}
+
+/// Serves `router(app)` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,597 @@
+//! The customer list (search by number, name or pinyin initials; filters; sort; pages) and the
+//! customer 360. Every read goes through the user's scope: a customer out of reach is the same
+//! 404 as one that does not exist.
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use axum::{
+    extract::{Path, Query, State},
+    response::Response,
+};
+use kam_core::{
+    customer::{AccountType, CustomerKind},
+    indicator::{CATALOGUE, Family, Unit},
+};
+use kam_store::{CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
+use serde::Deserialize;
+
+use crate::{
+    App, chart,
+    error::WebError,
+    format,
+    i18n::Tr,
+    pages::{Chrome, home::AlertRow, render},
+    session::Signed,
+};
+
+/// Rows per page of the list.
+const PAGE_SIZE: i64 = 50;
+
+/// One line of a customer table, ready to print.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub cif_no: String,
+    pub name: String,
+    pub unit: String,
+    pub tier: String,
+    pub tier_class: String,
+    pub account_type: String,
+    pub key_account: bool,
+    pub lead_rm: String,
+    pub value: String,
+    pub alerts: i64,
+}
+
+pub(crate) fn account_type_label(t: &Tr<'_>, account_type: AccountType) -> String {
+    t.code("account-type", account_type.as_str())
+}
+
+pub(crate) fn rows(t: &Tr<'_>, customers: &[CustomerSummary]) -> Vec<Row> {
+    customers
+        .iter()
+        .map(|c| Row {
+            cif_no: c.cif_no.to_string(),
+            name: c.name.clone(),
+            unit: c.org_unit_name.clone(),
+            tier: match (&c.tier_name, c.tier) {
+                (Some(name), Some(tier)) if t.is_zh() => format!("{tier} {name}"),
+                (_, Some(tier)) => t.code("tier", &tier.to_string()),
+                _ => "—".into(),
+            },
+            tier_class: c
+                .tier
+                .map(|tier| format!("tier-{tier}"))
+                .unwrap_or_default(),
+            account_type: account_type_label(t, c.account_type),
+            key_account: c.key_account,
+            lead_rm: c.lead_rm.clone().unwrap_or_else(|| "—".into()),
+            value: format::money_or_dash(c.value_total, t.locale),
+            alerts: c.open_alerts,
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    alert: String,
+    #[serde(default)]
+    mine: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct ListPage<'a> {
+    c: Chrome<'a>,
+    q: String,
+    tier: String,
+    kind: String,
+    alert: bool,
+    mine: bool,
+    sort: String,
+    rows: Vec<Row>,
+    count_text: String,
+    page: i64,
+    pages: i64,
+    /// The query string without `page`, for the pager links.
+    base_query: String,
+}
+
+pub(crate) async fn list(
+    State(app): State<App>,
+    signed: Signed,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let sort = match query.sort.as_str() {
+        "name" => CustomerSort::Name,
+        "tier" => CustomerSort::Tier,
+        "value" => CustomerSort::Value,
+        _ => CustomerSort::CifNo,
+    };
+    let filter = CustomerFilter {
+        text: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        kind: CustomerKind::parse(&query.kind).ok(),
+        tier: query
+            .tier
+            .parse::<i64>()
+            .ok()
+            .filter(|t| (1..=5).contains(t)),
+        open_alert: query.alert == "1",
+        rm: (query.mine == "1").then_some((signed.user().id, signed.today)),
+        sort,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        ..CustomerFilter::default()
+    };
+    let store = app.store();
+    let (found, total) = tokio::try_join!(
+        store.find_customers(&signed.scope, &filter),
+        store.count_customers(&signed.scope, &filter)
+    )?;
+    let base_query = serde_urlencoded::to_string([
+        ("q", query.q.as_str()),
+        ("tier", query.tier.as_str()),
+        ("kind", query.kind.as_str()),
+        ("alert", query.alert.as_str()),
+        ("mine", query.mine.as_str()),
+        ("sort", query.sort.as_str()),
+    ])
+    .unwrap_or_default();
+    render(&ListPage {
+        c: Chrome::new(&app, &signed, "customers", t.get("customers-title")),
+        rows: rows(&t, &found),
+        q: query.q,
+        tier: query.tier,
+        kind: query.kind,
+        alert: query.alert == "1",
+        mine: query.mine == "1",
+        sort: query.sort,
+        count_text: t.with("customers-count", &[("count", total.into())]),
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        base_query,
+    })
+}
+
+/// A labelled value of the profile card.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub label: String,
+    pub value: String,
+}
+
+/// One indicator's row: its name and one cell per window (or one cell for the date alone).
+#[derive(Debug)]
+pub(crate) struct IndicatorRow {
+    pub name: String,
+    pub code: String,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct IndicatorFamily {
+    pub name: String,
+    pub rows: Vec<IndicatorRow>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Person {
+    pub name: String,
+    pub role: String,
+    pub title: String,
+    pub closeness: u8,
+    pub trust: u8,
+    pub favour: u8,
+    pub stage: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Node {
+    pub cif_no: String,
+    pub name: String,
+    pub unit: String,
+    pub depth: usize,
+    pub this: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Why {
+    pub title: String,
+    pub result: String,
+    pub lines: Vec<Field>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage<'a> {
+    c: Chrome<'a>,
+    cif_no: String,
+    name: String,
+    badges: Vec<String>,
+    profile: Vec<Field>,
+    team: Vec<Field>,
+    group_name: Option<String>,
+    group_size: i64,
+    nodes: Vec<Node>,
+    people: Vec<Person>,
+    holdings: Vec<Field>,
+    windows: Vec<String>,
+    families: Vec<IndicatorFamily>,
+    whys: Vec<Why>,
+    value_chart: String,
+    alerts: Vec<AlertRow>,
+    as_of: String,
+}
+
+fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String {
+    let Some(value) = value else {
+        return "—".into();
+    };
+    match (unit, value.value_int, value.value_real) {
+        (Unit::Fen, Some(fen), _) => format::money(fen, t.locale),
+        (Unit::Count, Some(n), _) => format::thousands(u128::from(n.unsigned_abs())),
+        (Unit::Days, Some(n), _) => t.with("days", &[("n", n.into())]),
+        (Unit::Days, None, Some(x)) => t.with("days", &[("n", format!("{x:.1}").into())]),
+        (Unit::Ratio, _, Some(x)) => format::percent(x),
+        (_, Some(n), _) => n.to_string(),
+        (_, None, Some(x)) => format!("{x:.2}"),
+        _ => "—".into(),
+    }
+}
+
+fn indicator_families(
+    t: &Tr<'_>,
+    values: &[StoredIndicator],
+) -> (Vec<String>, Vec<IndicatorFamily>) {
+    let windows: BTreeSet<i64> = values
+        .iter()
+        .map(|v| v.window_days)
+        .filter(|w| *w > 0)
+        .collect();
+    let find = |code: &str, window: i64| {
+        values
+            .iter()
+            .find(|v| v.code == code && v.window_days == window)
+    };
+    let families = [
+        (Family::Transaction, "family-transaction"),
+        (Family::Financial, "family-financial"),
+        (Family::Contact, "family-contact"),
+    ]
+    .into_iter()
+    .map(|(family, key)| IndicatorFamily {
+        name: t.get(key),
+        rows: CATALOGUE
+            .iter()
+            .filter(|spec| spec.family == family)
+            .map(|spec| IndicatorRow {
+                name: if t.is_zh() { spec.zh } else { spec.en }.to_owned(),
+                code: spec.code.to_owned(),
+                cells: if spec.windowed {
+                    windows
+                        .iter()
+                        .map(|w| value_cell(t, spec.unit, find(spec.code, *w)))
+                        .collect()
+                } else {
+                    vec![value_cell(t, spec.unit, find(spec.code, 0))]
+                },
+            })
+            .collect(),
+    })
+    .collect();
+    let windows = windows
+        .iter()
+        .map(|w| t.with("window-days", &[("n", (*w).into())]))
+        .collect();
+    (windows, families)
+}
+
+pub(crate) async fn show(
+    State(app): State<App>,
+    signed: Signed,
+    Path(cif): Path<String>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let store = app.store();
+    let scope = &signed.scope;
+    // The one visibility decision for this page: everything below reads only after it.
+    let customer = store.customer_by_cif(scope, &cif).await?;
+    let id = customer.id;
+    let (unit, team, group, people, holdings, products, values, alerts, tier) = tokio::try_join!(
+        store.org_unit(customer.org_unit_id),
+        store.team_of(scope, id, signed.today),
+        store.group_of_customer(scope, id),
+        store.key_people(scope, id),
+        store.holdings(scope, id),
+        store.list_products(),
+        store.indicators_of(scope, &cif),
+        store.alerts_of(scope, &cif),
+        store.latest_tier(&cif),
+    )?;
+    let class = match store.class_of(scope, &cif).await {
+        Ok(class) => Some(class),
+        Err(kam_store::Error::NotFound { .. }) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let nodes = match &group {
+        Some(view) => store.group_nodes(scope, view.group.id).await?,
+        None => Vec::new(),
+    };
+
+    let mut badges = vec![t.code("kind", customer.kind.as_str())];
+    if let Some(tier) = &tier {
+        badges.push(if t.is_zh() {
+            tier.tier_name.clone()
+        } else {
+            t.code("tier", &tier.tier.to_string())
+        });
+    }
+    badges.push(account_type_label(&t, customer.account_type));
+    if let Some(class) = &class {
+        if class.key_account {
+            badges.push(t.get("key-account"));
+        }
+        if let Some(name) = &class.retail_tier_name {
+            badges.push(name.clone());
+        }
+        if class.starred {
+            badges.push("★".into());
+        }
+    }
+
+    let field = |key: &str, value: String| Field {
+        label: t.get(key),
+        value,
+    };
+    let mut profile = vec![
+        field("field-cif", customer.cif_no.to_string()),
+        field("field-unit", unit.name.clone()),
+        field("field-line", t.code("line", customer.line.as_str())),
+        field("field-since", customer.since.to_string()),
+    ];
+    if let Some(industry) = customer.industry {
+        let label = if t.is_zh() {
+            industry.label_zh().to_owned()
+        } else {
+            industry.as_str().to_owned()
+        };
+        profile.push(field("field-industry", label));
+    }
+    if let Some(id_number) = &customer.id_number {
+        profile.push(field("field-id-number", id_number.masked()));
+    }
+    if let Some(phone) = &customer.phone {
+        profile.push(field("field-phone", phone.masked()));
+    }
+    if let Some(risk) = customer.risk_tolerance {
+        profile.push(field("field-risk", risk.as_str().to_owned()));
+    }
+
+    let team = team
+        .iter()
+        .map(|m| Field {
+            label: t.code("assignment", m.role.as_str()),
+            value: format!("{} ({}) · {}", m.display_name, m.username, m.since),
+        })
+        .collect();
+
+    let nodes = tree(&nodes, id);
+    let people = people
+        .iter()
+        .map(|p| Person {
+            name: p.name.clone(),
+            role: t.code("contact-role", p.role.as_str()),
+            title: p.title.clone().unwrap_or_default(),
+            closeness: p.closeness.get(),
+            trust: p.trust.get(),
+            favour: p.favour.get(),
+            stage: t.code("stage", p.stage.as_str()),
+        })
+        .collect();
+    let holdings = holdings
+        .iter()
+        .map(|h| Field {
+            label: products
+                .iter()
+                .find(|p| p.id == h.product_id)
+                .map_or_else(|| h.product_id.to_string(), |p| p.name.clone()),
+            value: format!(
+                "{} {} · {}",
+                format::money(h.amount.minor(), t.locale),
+                h.amount.currency(),
+                h.as_of
+            ),
+        })
+        .collect();
+    let (windows, families) = indicator_families(&t, &values);
+
+    let mut whys = Vec::new();
+    if let Some(tier) = &tier {
+        whys.push(Why {
+            title: t.get("why-tier"),
+            result: format!("{} ({})", tier.tier_name, tier.movement),
+            lines: vec![
+                field(
+                    "why-rule",
+                    format!("{} v{}", tier.rule_id, tier.rule_version),
+                ),
+                field("why-indicator", tier.indicator.clone()),
+                field("why-value", format::money_or_dash(tier.value_int, t.locale)),
+                field("why-bars", bars(&t, &tier.bars)),
+                field("why-measured", tier.measured_tier.to_string()),
+                field("why-months-below", tier.months_below.to_string()),
+                field("why-as-of", tier.as_of.to_string()),
+            ],
+        });
+    }
+    let mut value_chart = String::new();
+    if let Some(class) = &class {
+        if let Some(name) = &class.retail_tier_name {
+            whys.push(Why {
+                title: t.get("why-retail-tier"),
+                result: name.clone(),
+                lines: vec![
+                    field(
+                        "why-rule",
+                        format!("{} v{}", class.rule_id, class.rule_version),
+                    ),
+                    field("why-indicator", class.retail_indicator.clone()),
+                    field(
+                        "why-value",
+                        format::money_or_dash(class.retail_value, t.locale),
+                    ),
+                    field("why-as-of", class.as_of.to_string()),
+                ],
+            });
+        }
+        if let (Some(board), Some(scores)) = (&class.board, &class.board_scores) {
+            whys.push(Why {
+                title: t.get("why-board"),
+                result: format!(
+                    "{} {}",
+                    class.board_total.unwrap_or(0),
+                    if class.starred { "★" } else { "" }
+                ),
+                lines: vec![
+                    field(
+                        "why-rule",
+                        format!("{board} · {} v{}", class.rule_id, class.rule_version),
+                    ),
+                    field("why-scores", scores.replace(',', " · ")),
+                    field(
+                        "why-average",
+                        class
+                            .board_average
+                            .map_or_else(|| "—".into(), |a| format!("{a:.2}")),
+                    ),
+                    field("why-as-of", class.as_of.to_string()),
+                ],
+            });
+        }
+        let months: Vec<(String, i64)> = class
+            .value_months
+            .split(',')
+            .filter_map(|pair| {
+                let (month, fen) = pair.split_once('=')?;
+                Some((month.to_owned(), fen.parse().ok()?))
+            })
+            .collect();
+        value_chart = chart::month_bars(&months, &t.get("value-chart"));
+        whys.push(Why {
+            title: t.get("why-value-score"),
+            result: format!(
+                "{} · {}",
+                class.value_score,
+                t.code("trend", &class.value_trend)
+            ),
+            lines: vec![
+                field(
+                    "why-value-total",
+                    format::money(class.value_total, t.locale),
+                ),
+                field(
+                    "why-slope",
+                    class
+                        .value_slope
+                        .map_or_else(|| "—".into(), |s| format::money(s.round() as i64, t.locale)),
+                ),
+                field("why-as-of", class.as_of.to_string()),
+            ],
+        });
+    }
+    let as_of = values
+        .is_empty()
+        .then(|| t.get("no-batch-yet"))
+        .or_else(|| class.as_ref().map(|c| c.as_of.to_string()))
+        .unwrap_or_default();
+    render(&CustomerPage {
+        c: Chrome::new(&app, &signed, "customers", customer.name.clone()),
+        cif_no: customer.cif_no.to_string(),
+        name: customer.name.clone(),
+        badges,
+        profile,
+        team,
+        group_name: group.as_ref().map(|g| g.group.name.clone()),
+        group_size: group.as_ref().map_or(0, |g| g.member_count),
+        nodes,
+        people,
+        holdings,
+        windows,
+        families,
+        whys,
+        value_chart,
+        alerts: alerts
+            .iter()
+            .map(|a| AlertRow::new(a, t.code("alert", &a.kind)))
+            .collect(),
+        as_of,
+    })
+}
+
+/// The tier bars as amounts, best tier first.
+fn bars(t: &Tr<'_>, bars: &str) -> String {
+    bars.split(',')
+        .map(|b| {
+            b.parse::<i64>()
+                .map_or_else(|_| b.to_owned(), |fen| format::money(fen, t.locale))
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// The visible members as an indented tree (depth-first from the roots; a member whose parent is
+/// not visible is shown as a root).
+fn tree(nodes: &[kam_store::GroupNode], this: kam_core::id::CustomerId) -> Vec<Node> {
+    let visible: BTreeSet<_> = nodes.iter().map(|n| n.customer_id).collect();
+    let mut out = Vec::with_capacity(nodes.len());
+    fn walk(
+        nodes: &[kam_store::GroupNode],
+        parent: kam_core::id::CustomerId,
+        depth: usize,
+        this: kam_core::id::CustomerId,
+        out: &mut Vec<Node>,
+    ) {
+        for node in nodes
+            .iter()
+            .filter(|n| n.parent_customer_id == Some(parent))
+        {
+            out.push(Node {
+                cif_no: node.cif_no.clone(),
+                name: node.name.clone(),
+                unit: node.org_unit_name.clone(),
+                depth,
+                this: node.customer_id == this,
+            });
+            if depth < 16 {
+                walk(nodes, node.customer_id, depth + 1, this, out);
+            }
+        }
+    }
+    for root in nodes
+        .iter()
+        .filter(|n| n.parent_customer_id.is_none_or(|p| !visible.contains(&p)))
+    {
+        out.push(Node {
+            cif_no: root.cif_no.clone(),
+            name: root.name.clone(),
+            unit: root.org_unit_name.clone(),
+            depth: 0,
+            this: root.customer_id == this,
+        });
+        walk(nodes, root.customer_id, 1, this, &mut out);
+    }
+    out
+}

@@ -1,0 +1,94 @@
+//! The pages. Each handler takes `Signed` (or answers with the sign-in form), reads through the
+//! store with the user's scope, and renders an askama template whose layout (`base.html`) reads
+//! the shared `Chrome`.
+
+pub(crate) mod auth;
+pub(crate) mod customers;
+pub(crate) mod home;
+pub(crate) mod me;
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use kam_core::user::Role;
+
+use crate::{
+    App,
+    error::WebError,
+    i18n::{Locale, Tr},
+    session::Signed,
+};
+
+/// What the layout shows around every page: the user, the navigation, the CSRF token for its
+/// forms (sign-out, language), and the translator.
+#[derive(Debug)]
+pub(crate) struct Chrome<'a> {
+    pub t: Tr<'a>,
+    pub title: String,
+    /// The navigation entry to highlight.
+    pub active: &'static str,
+    pub user_name: String,
+    pub role: String,
+    pub csrf: String,
+    pub signed_in: bool,
+    /// Whether the user may see customer data at all (administrators and tellers may not).
+    pub sees_customers: bool,
+}
+
+impl<'a> Chrome<'a> {
+    pub(crate) fn new(app: &'a App, signed: &Signed, active: &'static str, title: String) -> Self {
+        let t = signed.tr(app);
+        let role = signed.user().role;
+        Self {
+            title,
+            active,
+            user_name: signed.user().display_name.clone(),
+            role: role_label(&t, role),
+            csrf: signed.session.csrf_token.clone(),
+            signed_in: true,
+            sees_customers: !matches!(role, Role::Administrator | Role::Teller),
+            t,
+        }
+    }
+
+    pub(crate) fn anonymous(app: &'a App, locale: Locale, title: String, csrf: String) -> Self {
+        Self {
+            t: Tr::new(app.i18n(), locale),
+            title,
+            active: "",
+            user_name: String::new(),
+            role: String::new(),
+            csrf,
+            signed_in: false,
+            sees_customers: false,
+        }
+    }
+
+    /// A message of the interface.
+    pub fn m(&self, key: &str) -> String {
+        self.t.get(key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.t.locale.code()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        match self.t.locale {
+            Locale::ZhCn => "en",
+            Locale::En => "zh-CN",
+        }
+    }
+
+    pub fn nav_class(&self, entry: &str) -> &'static str {
+        if self.active == entry { "active" } else { "" }
+    }
+}
+
+pub(crate) fn role_label(t: &Tr<'_>, role: Role) -> String {
+    t.code("role", role.as_str())
+}
+
+/// Renders a template into a response (an internal error if the template fails).
+pub(crate) fn render(template: &impl Template) -> Result<Response, WebError> {
+    Ok(Html(template.render()?).into_response())
+}

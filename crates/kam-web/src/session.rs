@@ -1,0 +1,254 @@
+//! Who is asking: the session cookie, the session's timeouts, the CSRF check of every
+//! state-changing request, and the `Signed` extractor that gives a handler the user, their
+//! visibility scope (from kam-core, through kam-store) and their language.
+
+use std::sync::Arc;
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::{FromRequestParts, Request, State},
+    http::{HeaderMap, Method, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::{NaiveDate, Utc};
+use kam_core::{user::User, visibility::Scope};
+use kam_store::WebSession;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    App,
+    error::WebError,
+    i18n::{Locale, Tr},
+};
+
+pub(crate) const SESSION_COOKIE: &str = "kam_session";
+/// The sign-in form's own CSRF value (double-submit: a cookie and a hidden field), since there is
+/// no session yet to hold one.
+pub(crate) const PRE_COOKIE: &str = "kam_pre";
+/// The language chosen before signing in.
+pub(crate) const LANG_COOKIE: &str = "kam_lang";
+/// Forms bigger than this are refused (no page posts more than a note).
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// A fresh random token: 32 bytes from the OS generator, as hex.
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What the store keeps instead of a token.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Secure over TLS; `max_age` 0 deletes.
+pub(crate) fn set_cookie(app: &App, name: &str, value: &str, max_age: Option<i64>) -> String {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if app.config().secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// Today in the bank's time zone (Asia/Shanghai, UTC+8, no daylight saving).
+pub(crate) fn bank_today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn equal(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// Loads the session behind the cookie (ending it when idle or too old), then refuses a
+/// state-changing request whose CSRF token does not match. Runs before every page handler.
+pub(crate) async fn load(State(app): State<App>, request: Request, next: Next) -> Response {
+    match load_inner(&app, request).await {
+        Ok((request, expired)) => {
+            let mut response = next.run(request).await;
+            if expired {
+                if let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebError> {
+    let (mut parts, body) = request.into_parts();
+    let mut expired = false;
+    let mut session = None;
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        if let Some(found) = app.store().session(&token_hash(&token)).await? {
+            let now = Utc::now();
+            let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
+            let absolute =
+                chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
+            if found.user.disabled
+                || now - found.last_seen_at > idle
+                || now - found.created_at > absolute
+            {
+                app.store().end_session(&found, "session_expired").await?;
+                expired = true;
+            } else {
+                // A write per request would serialise SQLite; a minute's precision is plenty
+                // for a 30-minute idle timeout.
+                if now - found.last_seen_at > chrono::Duration::seconds(60) {
+                    app.store().touch_session(found.id).await?;
+                }
+                session = Some(Arc::new(found));
+            }
+        }
+    }
+    let body = if matches!(parts.method, Method::GET | Method::HEAD) {
+        body
+    } else {
+        let bytes = to_bytes(body, FORM_LIMIT)
+            .await
+            .map_err(|_| WebError::BadRequest("表单过大 / form too large".into()))?;
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()?
+                    .into_iter()
+                    .find(|(k, _)| k == "csrf")
+                    .map(|(_, v)| v)
+            })
+            .unwrap_or_default();
+        let expected = match &session {
+            Some(session) => Some(session.csrf_token.clone()),
+            None if parts.uri.path() == "/sign-in" => cookie(&parts.headers, PRE_COOKIE),
+            None => None,
+        };
+        match expected {
+            Some(expected) if !sent.is_empty() && equal(&sent, &expected) => {}
+            // Not signed in: the handler's `Signed` answers with the sign-in form.
+            None if session.is_none() && parts.uri.path() != "/sign-in" => {}
+            _ => return Err(WebError::Csrf),
+        }
+        Body::from(bytes)
+    };
+    if let Some(session) = session {
+        parts.extensions.insert(session);
+    }
+    Ok((Request::from_parts(parts, body), expired))
+}
+
+/// A signed-in user, as a page handler needs them.
+#[derive(Debug, Clone)]
+pub(crate) struct Signed {
+    pub session: Arc<WebSession>,
+    pub scope: Scope,
+    pub locale: Locale,
+    pub today: NaiveDate,
+}
+
+impl Signed {
+    pub fn user(&self) -> &User {
+        &self.session.user
+    }
+
+    pub fn tr<'a>(&self, app: &'a App) -> Tr<'a> {
+        Tr::new(app.i18n(), self.locale)
+    }
+}
+
+/// Not signed in: pages go to the sign-in form (remembering where the user was going).
+#[derive(Debug)]
+pub(crate) struct SignInFirst(String);
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!(
+            "/sign-in?next={}",
+            serde_urlencoded::to_string([("", self.0.as_str())])
+                .unwrap_or_default()
+                .trim_start_matches('=')
+        ))
+        .into_response()
+    }
+}
+
+impl FromRequestParts<App> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let Some(session) = parts.extensions.get::<Arc<WebSession>>().cloned() else {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into());
+            return Err(SignInFirst(next).into_response());
+        };
+        let today = bank_today();
+        let scope = app
+            .store()
+            .scope_for(&session.user, today)
+            .await
+            .map_err(|e| WebError::from(e).into_response())?;
+        Ok(Signed {
+            locale: Locale::from_code(&session.locale),
+            session,
+            scope,
+            today,
+        })
+    }
+}
+
+/// The language of a request without a session: the chosen cookie, else the browser's.
+pub(crate) fn anonymous_locale(headers: &HeaderMap) -> Locale {
+    if let Some(code) = cookie(headers, LANG_COOKIE) {
+        return Locale::from_code(&code);
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Locale::ZhCn, Locale::from_accept_language)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashes_hide_them() {
+        let a = new_token();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, new_token());
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; kam_session=xyz; b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+}
