@@ -18,8 +18,10 @@ mod session;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    Router, middleware,
-    routing::{get, post},
+    Router,
+    http::Method,
+    middleware,
+    routing::{MethodRouter, get, post},
 };
 use kam_core::password::HashCost;
 use kam_store::Store;
@@ -103,25 +105,99 @@ impl App {
     }
 }
 
-/// Every route of the application. `routes()` lists them for the tests that must cover each one.
+/// One route as the tests see it: its path pattern and methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub path: &'static str,
+    pub method: Method,
+    /// Behind the session layer (a page or form), rather than public (assets, health).
+    pub signed: bool,
+}
+
+/// Routes registered together with their table, so that `route_table()` can never miss one: the
+/// IDOR matrix test walks the table, and a new route is covered without anyone remembering it.
+struct Routes {
+    router: Router<App>,
+    table: Vec<RouteSpec>,
+    signed: bool,
+}
+
+impl Routes {
+    fn new(signed: bool) -> Self {
+        Self {
+            router: Router::new(),
+            table: Vec::new(),
+            signed,
+        }
+    }
+
+    fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, App>,
+        T: 'static,
+    {
+        self.add(path, Method::GET, get(handler))
+    }
+
+    fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, App>,
+        T: 'static,
+    {
+        self.add(path, Method::POST, post(handler))
+    }
+
+    fn add(mut self, path: &'static str, method: Method, route: MethodRouter<App>) -> Self {
+        self.router = self.router.route(path, route);
+        self.table.push(RouteSpec {
+            path,
+            method,
+            signed: self.signed,
+        });
+        self
+    }
+}
+
+/// The pages and forms: every one passes the session layer.
+fn signed_routes() -> Routes {
+    Routes::new(true)
+        .get("/", pages::home::home)
+        .get("/sign-in", pages::auth::sign_in_page)
+        .post("/sign-in", pages::auth::sign_in)
+        .post("/sign-out", pages::auth::sign_out)
+        .get("/me", pages::me::me_page)
+        .post("/me/locale", pages::me::set_locale)
+        .post("/me/password", pages::me::change_password)
+        .get("/customers", pages::customers::list)
+        .get("/customers/{cif}", pages::customers::show)
+}
+
+/// What anyone may fetch: health and the embedded assets.
+fn public_routes() -> Routes {
+    Routes::new(false)
+        .get("/healthz", health)
+        .get("/assets/{name}", assets::asset)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Every route of the application, for tests that must cover each one.
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut table = signed_routes().table;
+    table.extend(public_routes().table);
+    table
+}
+
+/// The application's router.
 pub fn router(app: App) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::home::home))
-        .route(
-            "/sign-in",
-            get(pages::auth::sign_in_page).post(pages::auth::sign_in),
-        )
-        .route("/sign-out", post(pages::auth::sign_out))
-        .route("/me", get(pages::me::me_page))
-        .route("/me/locale", post(pages::me::set_locale))
-        .route("/me/password", post(pages::me::change_password))
-        .route("/customers", get(pages::customers::list))
-        .route("/customers/{cif}", get(pages::customers::show))
+    let pages = signed_routes()
+        .router
         .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
     Router::new()
         .merge(pages)
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/assets/{name}", get(assets::asset))
+        .merge(public_routes().router)
         .fallback(error::not_found)
         .layer(middleware::from_fn(security::headers))
         .with_state(app)

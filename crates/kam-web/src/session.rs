@@ -83,10 +83,8 @@ pub(crate) async fn load(State(app): State<App>, request: Request, next: Next) -
     match load_inner(&app, request).await {
         Ok((request, expired)) => {
             let mut response = next.run(request).await;
-            if expired {
-                if let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
-                    response.headers_mut().append(header::SET_COOKIE, value);
-                }
+            if expired && let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
+                response.headers_mut().append(header::SET_COOKIE, value);
             }
             response
         }
@@ -98,26 +96,26 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
     let (mut parts, body) = request.into_parts();
     let mut expired = false;
     let mut session = None;
-    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        if let Some(found) = app.store().session(&token_hash(&token)).await? {
-            let now = Utc::now();
-            let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
-            let absolute =
-                chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
-            if found.user.disabled
-                || now - found.last_seen_at > idle
-                || now - found.created_at > absolute
-            {
-                app.store().end_session(&found, "session_expired").await?;
-                expired = true;
-            } else {
-                // A write per request would serialise SQLite; a minute's precision is plenty
-                // for a 30-minute idle timeout.
-                if now - found.last_seen_at > chrono::Duration::seconds(60) {
-                    app.store().touch_session(found.id).await?;
-                }
-                session = Some(Arc::new(found));
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
+        && let Some(found) = app.store().session(&token_hash(&token)).await?
+    {
+        let now = Utc::now();
+        let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
+        let absolute =
+            chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
+        if found.user.disabled
+            || now - found.last_seen_at > idle
+            || now - found.created_at > absolute
+        {
+            app.store().end_session(&found, "session_expired").await?;
+            expired = true;
+        } else {
+            // A write per request would serialise SQLite; a minute's precision is plenty
+            // for a 30-minute idle timeout.
+            if now - found.last_seen_at > chrono::Duration::seconds(60) {
+                app.store().touch_session(found.id).await?;
             }
+            session = Some(Arc::new(found));
         }
     }
     let body = if matches!(parts.method, Method::GET | Method::HEAD) {
@@ -139,15 +137,17 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
                     .map(|(_, v)| v)
             })
             .unwrap_or_default();
+        let sign_in = parts.uri.path() == "/sign-in";
         let expected = match &session {
+            // The sign-in form carries its own token, signed in already or not.
+            _ if sign_in => cookie(&parts.headers, PRE_COOKIE),
             Some(session) => Some(session.csrf_token.clone()),
-            None if parts.uri.path() == "/sign-in" => cookie(&parts.headers, PRE_COOKIE),
             None => None,
         };
         match expected {
             Some(expected) if !sent.is_empty() && equal(&sent, &expected) => {}
             // Not signed in: the handler's `Signed` answers with the sign-in form.
-            None if session.is_none() && parts.uri.path() != "/sign-in" => {}
+            None if session.is_none() && !sign_in => {}
             _ => return Err(WebError::Csrf),
         }
         Body::from(bytes)

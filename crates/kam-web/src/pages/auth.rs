@@ -20,8 +20,8 @@ use crate::{
     i18n::Locale,
     pages::{Chrome, render},
     session::{
-        LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Signed, anonymous_locale, new_token, set_cookie,
-        token_hash,
+        LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Signed, anonymous_locale, cookie, new_token,
+        set_cookie, token_hash,
     },
 };
 
@@ -108,15 +108,15 @@ pub(crate) async fn sign_in(
         Err(kam_store::Error::NotFound { .. }) => None,
         Err(other) => return Err(other.into()),
     };
-    if let Some(until) = account.as_ref().and_then(|a| a.locked_until) {
-        if until > Utc::now() {
-            let message = app.i18n().message(
-                locale,
-                "sign-in-locked",
-                Some(&fluent_args(&[("until", &local_time(until))])),
-            );
-            return sign_in_form(&app, locale, &form.next, &username, Some(message));
-        }
+    if let Some(until) = account.as_ref().and_then(|a| a.locked_until)
+        && until > Utc::now()
+    {
+        let message = app.i18n().message(
+            locale,
+            "sign-in-locked",
+            Some(&fluent_args(&[("until", &local_time(until))])),
+        );
+        return sign_in_form(&app, locale, &form.next, &username, Some(message));
     }
     let stored = account
         .as_ref()
@@ -149,6 +149,14 @@ pub(crate) async fn sign_in(
             return sign_in_form(&app, locale, &form.next, &username, Some(message));
         }
     };
+    // Signing in again ends the session this browser had: one browser, one session.
+    if let Some(previous) = cookie(&headers, SESSION_COOKIE)
+        && let Some(session) = app.store().session(&token_hash(&previous)).await?
+    {
+        app.store()
+            .end_session(&session, "session_replaced")
+            .await?;
+    }
     let token = new_token();
     let detail = headers
         .get(header::USER_AGENT)

@@ -1,0 +1,225 @@
+//! A tiny synthetic bank in a fresh store, the real server in front of it on port 0, and a
+//! cookie-keeping HTTP client that signs in the way a browser does (form, CSRF field, cookies).
+
+use std::time::Duration;
+
+use kam_core::{
+    password::{HashCost, hash_password},
+    user::{Role, User},
+    visibility::Scope,
+};
+use kam_store::{Actor, CustomerFilter, Store, testing::TestDb};
+use kam_synth::{Bank, Scale, SynthConfig};
+use kam_web::{App, WebConfig};
+use reqwest::{StatusCode, redirect::Policy};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "Kam-2026-test";
+
+/// Timeouts the tests may shorten.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub idle_timeout: Option<Duration>,
+}
+
+pub struct Server {
+    pub base: String,
+    pub store: Store,
+    pub bank: Bank,
+    _db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Server {
+    pub async fn start(db: TestDb, options: Options) -> Self {
+        let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
+        let hash = hash_password(PASSWORD, &[5; 16], HashCost::Cheap);
+        db.store
+            .bulk_load(
+                &Actor::system("test"),
+                &bank.reference,
+                &vec![hash; bank.reference.users.len()],
+            )
+            .await
+            .expect("load the tiny bank");
+        let config = WebConfig {
+            hash_cost: HashCost::Cheap,
+            idle_timeout: options
+                .idle_timeout
+                .unwrap_or(WebConfig::default().idle_timeout),
+            ..WebConfig::default()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = App::new(db.store.clone(), config);
+        tokio::spawn(async move {
+            kam_web::serve(listener, app, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            base,
+            store: db.store.clone(),
+            bank,
+            _db: db,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    /// The first enabled user of a role.
+    pub async fn user_of(&self, role: Role) -> User {
+        self.store
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.role == role && !u.disabled)
+            .unwrap_or_else(|| panic!("the tiny bank has a {role:?}"))
+    }
+
+    pub async fn scope_of(&self, user: &User) -> Scope {
+        self.store.scope_for(user, kam_web_today()).await.unwrap()
+    }
+
+    /// Customer numbers the user may see, and all customer numbers of the bank.
+    pub async fn visible_cifs(&self, user: &User) -> Vec<String> {
+        let filter = CustomerFilter {
+            limit: 1_000_000,
+            ..CustomerFilter::default()
+        };
+        self.store
+            .find_customers(&self.scope_of(user).await, &filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.cif_no.to_string())
+            .collect()
+    }
+}
+
+/// The web's "today" (Asia/Shanghai).
+pub fn kam_web_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// A browser-like client: cookies kept, redirects not followed (tests look at them).
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    /// The CSRF token of the last page read.
+    pub csrf: String,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+fn csrf_of(body: &str) -> Option<String> {
+    let at = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(body[at..].chars().take_while(|c| *c != '"').collect())
+}
+
+impl Client {
+    async fn page(&mut self, response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.text().await.unwrap();
+        if let Some(csrf) = csrf_of(&body) {
+            self.csrf = csrf;
+        }
+        Page {
+            status,
+            location,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        self.page(response).await
+    }
+
+    /// Posts a form with the current CSRF token added.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        let csrf = self.csrf.clone();
+        form.push(("csrf", &csrf));
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.page(response).await
+    }
+
+    /// Signs in through the form; returns the answer to the POST.
+    pub async fn sign_in_with(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/sign-in").await;
+        assert_eq!(form.status, StatusCode::OK);
+        self.post(
+            "/sign-in",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, username: &str) {
+        let answer = self.sign_in_with(username, PASSWORD).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SEE_OTHER,
+            "{username} signs in: {}",
+            answer.body
+        );
+        // Read a page so the session's CSRF token is known.
+        let home = self.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    }
+}

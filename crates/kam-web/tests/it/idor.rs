@@ -1,0 +1,116 @@
+//! The IDOR matrix: every route of the router (from `kam_web::route_table`, so a new route is
+//! covered without anyone remembering it), called as a user of every role for customers that user
+//! may not see — one of another subtree and one of another line where the bank has them. Any
+//! answer but the same 404 a missing record gets fails the test.
+
+use std::collections::BTreeSet;
+
+use kam_core::user::Role;
+use reqwest::{Method, StatusCode};
+
+use crate::fixture::Server;
+
+crate::on_both_backends!(no_route_shows_a_customer_out_of_reach);
+
+/// Routes without a record in their path that act only on the signed-in user's own account.
+const OWN_ACCOUNT_FORMS: &[&str] = &["/sign-in", "/sign-out", "/me/locale", "/me/password"];
+
+async fn no_route_shows_a_customer_out_of_reach(server: Server) {
+    let table = kam_web::route_table();
+    assert!(table.iter().any(|r| r.path.contains("{cif}")));
+    let customers = &server.bank.reference.customers;
+    let units = server.store.list_org_units().await.unwrap();
+    let mut checked = 0;
+    for role in Role::ALL {
+        let user = server.user_of(*role).await;
+        let visible: BTreeSet<String> = server.visible_cifs(&user).await.into_iter().collect();
+        let home_unit = units.iter().find(|u| u.id == user.org_unit_id).unwrap();
+        let outside = |c: &&kam_core::customer::NewCustomer| !visible.contains(c.cif_no.as_str());
+        let other_subtree = customers.iter().filter(outside).find(|c| {
+            units
+                .iter()
+                .find(|u| u.code == c.org_unit_code)
+                .is_some_and(|u| !u.path.as_str().starts_with(home_unit.path.as_str()))
+        });
+        let other_line = customers
+            .iter()
+            .filter(outside)
+            .find(|c| user.line.is_some_and(|line| c.line != line));
+        let mut targets: Vec<String> = [other_subtree, other_line]
+            .into_iter()
+            .flatten()
+            .map(|c| c.cif_no.to_string())
+            .collect();
+        if targets.is_empty() {
+            // Nothing out of reach in another subtree or line (an administrator sees no customer
+            // at all): any customer out of reach will do.
+            targets.extend(customers.iter().find(outside).map(|c| c.cif_no.to_string()));
+        }
+        targets.dedup();
+        if targets.is_empty() {
+            // The whole bank is in reach (head office, auditor): nothing is out of reach.
+            assert_eq!(visible.len(), customers.len(), "{role:?} sees everything");
+            continue;
+        }
+        let mut client = server.client();
+        client.sign_in(user.username.as_str()).await;
+        let missing = client.get("/customers/999999999999").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        for route in table.iter().filter(|r| r.signed) {
+            for cif in &targets {
+                let answer = if route.path.contains('{') {
+                    let path = route.path.replace("{cif}", cif);
+                    assert!(
+                        !path.contains('{'),
+                        "{}: a parameter this matrix does not know; teach it",
+                        route.path
+                    );
+                    if route.method == Method::GET {
+                        client.get(&path).await
+                    } else {
+                        client
+                            .post(&path, &[("note", "idor"), ("reason", "idor")])
+                            .await
+                    }
+                } else if route.method == Method::GET {
+                    let page = client.get(&format!("{}?q={cif}", route.path)).await;
+                    assert!(
+                        page.status.is_success() || page.status.is_redirection(),
+                        "{} {}: {}",
+                        route.method,
+                        route.path,
+                        page.status
+                    );
+                    assert!(
+                        !page.body.contains(&format!("/customers/{cif}\"")),
+                        "{role:?} {}: lists {cif}, which is out of reach",
+                        route.path
+                    );
+                    checked += 1;
+                    continue;
+                } else {
+                    assert!(
+                        OWN_ACCOUNT_FORMS.contains(&route.path),
+                        "{} {}: a form without a record in its path; add it to the matrix",
+                        route.method,
+                        route.path
+                    );
+                    continue;
+                };
+                assert_eq!(
+                    answer.status,
+                    StatusCode::NOT_FOUND,
+                    "{role:?} {} {} for {cif}",
+                    route.method,
+                    route.path
+                );
+                assert_eq!(
+                    answer.body, missing.body,
+                    "out of reach answers exactly like missing"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10, "the matrix checked {checked} calls");
+}

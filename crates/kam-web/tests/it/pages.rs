@@ -1,0 +1,199 @@
+//! The pages as users meet them: sign-in, my day, the customer list with pinyin search, the 360
+//! with masked identifiers, the language switch and the password change.
+
+use kam_core::{search::name_initials, user::Role};
+use reqwest::StatusCode;
+
+use crate::fixture::{PASSWORD, Server};
+
+crate::on_both_backends!(
+    a_head_office_manager_signs_in_and_reads_the_main_pages,
+    pinyin_initials_find_a_customer,
+    the_360_masks_personal_identifiers,
+    english_is_one_click_away_and_stays,
+    a_password_change_checks_the_policy_and_the_old_password,
+    sign_out_ends_the_session,
+);
+
+async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let home = client.get("/").await;
+    assert!(
+        home.body.contains(&user.display_name),
+        "home names the user"
+    );
+    let visible = server.visible_cifs(&user).await;
+    assert!(
+        home.body
+            .contains(&format!("id=\"customer-count\">{}<", visible.len())),
+        "home counts the {} visible customers",
+        visible.len()
+    );
+    let list = client.get("/customers").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(&format!("共 {} 户", visible.len())));
+    let first = &visible[0];
+    assert!(list.body.contains(&format!("/customers/{first}")));
+    let page = client.get(&format!("/customers/{first}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(first.as_str()));
+    assert!(
+        page.body.contains("基本信息"),
+        "the 360 is in Chinese by default"
+    );
+}
+
+async fn pinyin_initials_find_a_customer(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let customer = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| c.name.chars().count() >= 4 && !c.name.is_ascii())
+        .expect("a customer with a Chinese name");
+    let initials = name_initials(&customer.name);
+    let first_spelling = initials.split(' ').next().unwrap();
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let found = client
+        .get(&format!("/customers?q={}", first_spelling.to_uppercase()))
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(
+        found.body.contains(customer.cif_no.as_str()),
+        "typing {first_spelling} finds {} ({})",
+        customer.name,
+        customer.cif_no
+    );
+    let nothing = client.get("/customers?q=qqqqqqqqqqqqqqqq").await;
+    assert!(nothing.body.contains("共 0 户"));
+}
+
+async fn the_360_masks_personal_identifiers(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let person = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| c.id_number.is_some() && c.phone.is_some())
+        .expect("an individual with an ID number and a phone");
+    let id_number = person.id_number.as_ref().unwrap();
+    let phone = person.phone.as_ref().unwrap();
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let page = client.get(&format!("/customers/{}", person.cif_no)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains(id_number.reveal()),
+        "no whole ID number"
+    );
+    assert!(!page.body.contains(phone.reveal()), "no whole phone number");
+    assert!(page.body.contains(&id_number.masked()));
+    assert!(page.body.contains(&phone.masked()));
+}
+
+async fn english_is_one_click_away_and_stays(server: Server) {
+    let user = server.user_of(Role::SubBranchPresident).await;
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let switched = client
+        .post("/me/locale", &[("locale", "en"), ("back", "/customers")])
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    assert_eq!(switched.location.as_deref(), Some("/customers"));
+    let list = client.get("/customers").await;
+    assert!(list.body.contains("<html lang=\"en\">"));
+    assert!(
+        list.body.contains("customers</p>"),
+        "the count is in English"
+    );
+    // Kept with the user: a new session is in English too.
+    let mut again = server.client();
+    again.sign_in(user.username.as_str()).await;
+    assert!(again.get("/").await.body.contains("My day"));
+}
+
+async fn a_password_change_checks_the_policy_and_the_old_password(server: Server) {
+    let user = server.user_of(Role::RelationshipManager).await;
+    let name = user.username.as_str();
+    let mut client = server.client();
+    client.sign_in(name).await;
+    let mut other = server.client();
+    other.sign_in(name).await;
+    client.get("/me").await;
+    let wrong = client
+        .post(
+            "/me/password",
+            &[
+                ("current", "nope"),
+                ("new", "New-Pass-2026"),
+                ("repeat", "New-Pass-2026"),
+            ],
+        )
+        .await;
+    assert!(wrong.body.contains("当前密码不正确"), "{}", wrong.body);
+    let weak = client
+        .post(
+            "/me/password",
+            &[("current", PASSWORD), ("new", "short"), ("repeat", "short")],
+        )
+        .await;
+    assert!(weak.body.contains("密码至少"), "the policy is explained");
+    let changed = client
+        .post(
+            "/me/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "New-Pass-2026"),
+                ("repeat", "New-Pass-2026"),
+            ],
+        )
+        .await;
+    assert!(changed.body.contains("密码已修改"), "{}", changed.body);
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        other.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "the other session was ended"
+    );
+    let mut fresh = server.client();
+    let old = fresh.sign_in_with(name, PASSWORD).await;
+    assert_eq!(
+        old.status,
+        StatusCode::OK,
+        "the old password no longer works"
+    );
+    let new = fresh.sign_in_with(name, "New-Pass-2026").await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER);
+}
+
+async fn sign_out_ends_the_session(server: Server) {
+    let user = server.user_of(Role::BranchManager).await;
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let cookie_before = client.get("/").await;
+    assert_eq!(cookie_before.status, StatusCode::OK);
+    let out = client.post("/sign-out", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = client.get("/customers").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert!(
+        after.location.unwrap_or_default().starts_with("/sign-in"),
+        "signed out: back to the form"
+    );
+    let trail = server
+        .store
+        .audit_events(Some(user.username.as_str()), 20)
+        .await
+        .unwrap();
+    assert!(trail.iter().any(|e| e.action == "sign_out"));
+    assert!(trail.iter().any(|e| e.action == "sign_in"));
+}
