@@ -58,6 +58,19 @@ impl Role {
         self == Role::Administrator
     }
 
+    /// Who may unmask a personal identifier (ID number, phone) of a customer they can see: the
+    /// roles that serve customers. Auditors, risk officers and tellers see masked values only.
+    /// Every reveal also needs a reason and is written to the audit trail.
+    pub fn may_reveal(self) -> bool {
+        matches!(
+            self,
+            Role::HeadOfficeKeyAccountManager
+                | Role::BranchManager
+                | Role::SubBranchPresident
+                | Role::RelationshipManager
+        )
+    }
+
     /// An RM always works one line (对公 or 对私 客户经理); other roles may or may not be limited.
     pub fn requires_line(self) -> bool {
         self == Role::RelationshipManager

@@ -170,6 +170,8 @@ fn signed_routes() -> Routes {
         .post("/me/password", pages::me::change_password)
         .get("/customers", pages::customers::list)
         .get("/customers/{cif}", pages::customers::show)
+        .post("/customers/{cif}/reveal", pages::customers::reveal)
+        .get("/audit", pages::audit::audit)
 }
 
 /// What anyone may fetch: health and the embedded assets.

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use askama::Template;
 use axum::{
+    Form,
     extract::{Path, Query, State},
     response::Response,
 };
@@ -13,7 +14,7 @@ use kam_core::{
     customer::{AccountType, CustomerKind},
     indicator::{CATALOGUE, Family, Unit},
 };
-use kam_store::{CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
+use kam_store::{Actor, CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
 use serde::Deserialize;
 
 use crate::{
@@ -218,6 +219,10 @@ pub(crate) struct Why {
 #[template(path = "customer.html")]
 struct CustomerPage<'a> {
     c: Chrome<'a>,
+    can_reveal: bool,
+    /// An identifier is shown whole in this answer (after a reason, audited).
+    revealed: bool,
+    reveal_error: Option<String>,
     cif_no: String,
     name: String,
     badges: Vec<String>,
@@ -304,11 +309,76 @@ pub(crate) async fn show(
     signed: Signed,
     Path(cif): Path<String>,
 ) -> Result<Response, WebError> {
+    customer_360(&app, &signed, &cif, Reveal::None).await
+}
+
+/// What the 360 shows unmasked, once, in this answer only.
+#[derive(Debug)]
+enum Reveal {
+    None,
+    Shown { field: String, value: String },
+    Refused(String),
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RevealForm {
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Unmasks one personal identifier for a user whose role may, with a reason, audited. A customer
+/// out of reach is the same 404 as anywhere else (checked before the role).
+pub(crate) async fn reveal(
+    State(app): State<App>,
+    signed: Signed,
+    Path(cif): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Result<Response, WebError> {
     let t = signed.tr(&app);
+    let customer = app.store().customer_by_cif(&signed.scope, &cif).await?;
+    if !signed.user().role.may_reveal() {
+        return Err(WebError::Forbidden);
+    }
+    let reason = form.reason.trim();
+    if reason.chars().count() < 2 {
+        let refused = Reveal::Refused(t.get("reveal-reason-needed"));
+        return customer_360(&app, &signed, &cif, refused).await;
+    }
+    let value = match form.field.as_str() {
+        "id_number" => customer.id_number.as_ref().map(|v| v.reveal().to_owned()),
+        "phone" => customer.phone.as_ref().map(|v| v.reveal().to_owned()),
+        _ => None,
+    }
+    .ok_or_else(|| WebError::BadRequest(t.get("reveal-nothing")))?;
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    let detail = format!(
+        "field={} reason={}",
+        form.field,
+        reason.chars().take(200).collect::<String>()
+    );
+    app.store()
+        .record_event(&actor, "reveal", "customer", &cif, &detail)
+        .await?;
+    let shown = Reveal::Shown {
+        field: form.field,
+        value,
+    };
+    customer_360(&app, &signed, &cif, shown).await
+}
+
+async fn customer_360(
+    app: &App,
+    signed: &Signed,
+    cif: &str,
+    reveal: Reveal,
+) -> Result<Response, WebError> {
+    let t = signed.tr(app);
     let store = app.store();
     let scope = &signed.scope;
     // The one visibility decision for this page: everything below reads only after it.
-    let customer = store.customer_by_cif(scope, &cif).await?;
+    let customer = store.customer_by_cif(scope, cif).await?;
     let id = customer.id;
     let (unit, team, group, people, holdings, products, values, alerts, tier) = tokio::try_join!(
         store.org_unit(customer.org_unit_id),
@@ -317,11 +387,11 @@ pub(crate) async fn show(
         store.key_people(scope, id),
         store.holdings(scope, id),
         store.list_products(),
-        store.indicators_of(scope, &cif),
-        store.alerts_of(scope, &cif),
-        store.latest_tier(&cif),
+        store.indicators_of(scope, cif),
+        store.alerts_of(scope, cif),
+        store.latest_tier(cif),
     )?;
-    let class = match store.class_of(scope, &cif).await {
+    let class = match store.class_of(scope, cif).await {
         Ok(class) => Some(class),
         Err(kam_store::Error::NotFound { .. }) => None,
         Err(other) => return Err(other.into()),
@@ -370,12 +440,21 @@ pub(crate) async fn show(
         };
         profile.push(field("field-industry", label));
     }
+    let shown = |name: &str, masked: String| match &reveal {
+        Reveal::Shown { field, value } if field == name => value.clone(),
+        _ => masked,
+    };
     if let Some(id_number) = &customer.id_number {
-        profile.push(field("field-id-number", id_number.masked()));
+        profile.push(field(
+            "field-id-number",
+            shown("id_number", id_number.masked()),
+        ));
     }
     if let Some(phone) = &customer.phone {
-        profile.push(field("field-phone", phone.masked()));
+        profile.push(field("field-phone", shown("phone", phone.masked())));
     }
+    let can_reveal = signed.user().role.may_reveal()
+        && (customer.id_number.is_some() || customer.phone.is_some());
     if let Some(risk) = customer.risk_tolerance {
         profile.push(field("field-risk", risk.as_str().to_owned()));
     }
@@ -517,8 +596,16 @@ pub(crate) async fn show(
         .then(|| t.get("no-batch-yet"))
         .or_else(|| class.as_ref().map(|c| c.as_of.to_string()))
         .unwrap_or_default();
+    let (revealed, reveal_error) = match reveal {
+        Reveal::None => (false, None),
+        Reveal::Shown { .. } => (true, None),
+        Reveal::Refused(message) => (false, Some(message)),
+    };
     render(&CustomerPage {
-        c: Chrome::new(&app, &signed, "customers", customer.name.clone()),
+        c: Chrome::new(app, signed, "customers", customer.name.clone()),
+        can_reveal,
+        revealed,
+        reveal_error,
         cif_no: customer.cif_no.to_string(),
         name: customer.name.clone(),
         badges,

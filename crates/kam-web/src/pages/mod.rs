@@ -2,6 +2,7 @@
 //! store with the user's scope, and renders an askama template whose layout (`base.html`) reads
 //! the shared `Chrome`.
 
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod customers;
 pub(crate) mod home;
@@ -32,6 +33,8 @@ pub(crate) struct Chrome<'a> {
     pub signed_in: bool,
     /// Whether the user may see customer data at all (administrators and tellers may not).
     pub sees_customers: bool,
+    /// Whether the user reads the audit trail (auditors).
+    pub reads_audit: bool,
 }
 
 impl<'a> Chrome<'a> {
@@ -46,6 +49,7 @@ impl<'a> Chrome<'a> {
             csrf: signed.session.csrf_token.clone(),
             signed_in: true,
             sees_customers: !matches!(role, Role::Administrator | Role::Teller),
+            reads_audit: role.may_read_audit(),
             t,
         }
     }
@@ -60,6 +64,7 @@ impl<'a> Chrome<'a> {
             csrf,
             signed_in: false,
             sees_customers: false,
+            reads_audit: false,
         }
     }
 

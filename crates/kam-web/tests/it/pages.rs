@@ -13,6 +13,7 @@ crate::on_both_backends!(
     english_is_one_click_away_and_stays,
     a_password_change_checks_the_policy_and_the_old_password,
     sign_out_ends_the_session,
+    a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -196,4 +197,79 @@ async fn sign_out_ends_the_session(server: Server) {
         .unwrap();
     assert!(trail.iter().any(|e| e.action == "sign_out"));
     assert!(trail.iter().any(|e| e.action == "sign_in"));
+}
+
+async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Server) {
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    let person = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| c.id_number.is_some() && visible.contains(&c.cif_no.to_string()))
+        .expect("the president sees an individual with an ID number");
+    let cif = person.cif_no.to_string();
+    let whole = person.id_number.as_ref().unwrap().reveal().to_owned();
+    let mut client = server.client();
+    client.sign_in(president.username.as_str()).await;
+    let page = client.get(&format!("/customers/{cif}")).await;
+    assert!(
+        page.body.contains("reveal-form"),
+        "the president may reveal"
+    );
+    let no_reason = client
+        .post(
+            &format!("/customers/{cif}/reveal"),
+            &[("field", "id_number"), ("reason", " ")],
+        )
+        .await;
+    assert!(no_reason.body.contains("请填写查看原因"));
+    assert!(!no_reason.body.contains(&whole));
+    let shown = client
+        .post(
+            &format!("/customers/{cif}/reveal"),
+            &[("field", "id_number"), ("reason", "客户来电核实身份")],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains(&whole), "shown whole after a reason");
+    assert!(
+        !client
+            .get(&format!("/customers/{cif}"))
+            .await
+            .body
+            .contains(&whole),
+        "only in that answer: the next visit is masked again"
+    );
+
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut audit = server.client();
+    audit.sign_in(auditor.username.as_str()).await;
+    let page = audit.get(&format!("/customers/{cif}")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the auditor reads every customer"
+    );
+    assert!(!page.body.contains("reveal-form"), "but may not reveal");
+    let refused = audit
+        .post(
+            &format!("/customers/{cif}/reveal"),
+            &[("field", "id_number"), ("reason", "curious")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let trail = audit.get("/audit?q=reveal").await;
+    assert_eq!(trail.status, StatusCode::OK);
+    assert!(trail.body.contains(&cif) && trail.body.contains("客户来电核实身份"));
+    assert!(
+        !trail.body.contains(&whole),
+        "the trail names the field, not the value"
+    );
+    assert_eq!(
+        client.get("/audit").await.status,
+        StatusCode::NOT_FOUND,
+        "only auditors read the trail"
+    );
 }
