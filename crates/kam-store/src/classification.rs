@@ -78,6 +78,20 @@ pub struct StoredAlert {
     pub rule_version: i64,
     pub handled_by: Option<String>,
     pub note: Option<String>,
+    /// The username the alert is given to, if anyone.
+    pub assigned_to: Option<String>,
+}
+
+/// Which alerts an inbox shows.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// `open`, `handled`, `resolved`; `None` for every status.
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Only those given to this username.
+    pub assigned_to: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 /// What one night did to the alerts.
@@ -356,6 +370,109 @@ impl Store {
         Ok(sync)
     }
 
+    /// An alert inbox: the alerts `scope` may see that match `filter`, newest first, and how many
+    /// match in all.
+    pub async fn alert_inbox(
+        &self,
+        scope: &Scope,
+        filter: &AlertFilter,
+    ) -> Result<(Vec<StoredAlert>, i64)> {
+        let push_filter = |sql: &mut Sql| {
+            sql.push(" where ");
+            push_visible(sql, scope);
+            if let Some(status) = &filter.status {
+                sql.push(" and a.status = ").bind(status.as_str());
+            }
+            if let Some(kind) = &filter.kind {
+                sql.push(" and a.kind = ").bind(kind.as_str());
+            }
+            if let Some(user) = &filter.assigned_to {
+                sql.push(" and a.assigned_to = ").bind(user.as_str());
+            }
+        };
+        let mut count =
+            Sql::new("select count(*) as n from alert a join customer c on c.id = a.customer_id");
+        push_filter(&mut count);
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get("n")?;
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        push_filter(&mut sql);
+        sql.push(" order by a.raised_on desc, c.cif_no, a.kind limit ")
+            .bind(if filter.limit > 0 { filter.limit } else { 50 })
+            .push(" offset ")
+            .bind(filter.offset.max(0));
+        let alerts = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(alert_from_row)
+            .collect::<Result<_>>()?;
+        Ok((alerts, total))
+    }
+
+    /// `NotFound` unless the alert exists and its customer is in `scope`'s reach.
+    pub async fn alert_visible(&self, scope: &Scope, id: i64) -> Result<()> {
+        let mut sql = Sql::new(
+            "select a.id from alert a join customer c on c.id = a.customer_id where a.id = ",
+        );
+        sql.bind(id).push(" and ");
+        push_visible(&mut sql, scope);
+        match sql.query().fetch_optional(self.pool()).await? {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound {
+                entity: "alert",
+                key: id.to_string(),
+            }),
+        }
+    }
+
+    /// Gives an open alert to a user (or takes it back with `None`). `NotFound` when the alert
+    /// does not exist or its customer is out of reach; `ReadOnly` for a read-only scope.
+    pub async fn assign_alert(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        username: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        check_alert_writable(&mut tx, scope, id).await?;
+        if let Some(name) = username {
+            let known: Option<i64> =
+                Sql::new("select id from app_user where disabled = 0 and username = ")
+                    .bind(name)
+                    .query()
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("id"))
+                    .transpose()?;
+            if known.is_none() {
+                return Err(Error::NotFound {
+                    entity: "user",
+                    key: name.to_owned(),
+                });
+            }
+        }
+        Sql::new("update alert set assigned_to = ")
+            .bind(username)
+            .push(" where id = ")
+            .bind(id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "assign",
+            "alert",
+            &id.to_string(),
+            username.unwrap_or("-"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks an alert handled with a note. `NotFound` when it does not exist or `scope` may not
     /// see its customer.
     pub async fn handle_alert(
@@ -366,17 +483,7 @@ impl Store {
         note: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let mut sql = Sql::new(
-            "select a.id from alert a join customer c on c.id = a.customer_id where a.id = ",
-        );
-        sql.bind(id).push(" and a.status = 'open' and ");
-        push_visible(&mut sql, scope);
-        if sql.query().fetch_optional(&mut *tx).await?.is_none() {
-            return Err(Error::NotFound {
-                entity: "alert",
-                key: id.to_string(),
-            });
-        }
+        check_alert_writable(&mut tx, scope, id).await?;
         Sql::new("update alert set status = 'handled', handled_by = ")
             .bind(actor.name.as_str())
             .push(", handled_at = ")
@@ -442,6 +549,29 @@ impl Store {
     }
 }
 
+/// An open alert whose customer `scope` may see (`NotFound` otherwise) and may change
+/// (`ReadOnly` otherwise: auditors and risk officers look, they do not handle).
+async fn check_alert_writable(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    scope: &Scope,
+    id: i64,
+) -> Result<()> {
+    let mut sql =
+        Sql::new("select a.id from alert a join customer c on c.id = a.customer_id where a.id = ");
+    sql.bind(id).push(" and a.status = 'open' and ");
+    push_visible(&mut sql, scope);
+    if sql.query().fetch_optional(&mut **tx).await?.is_none() {
+        return Err(Error::NotFound {
+            entity: "alert",
+            key: id.to_string(),
+        });
+    }
+    if !scope.may_write() {
+        return Err(Error::ReadOnly);
+    }
+    Ok(())
+}
+
 fn push_ids(sql: &mut Sql, ids: &[i64]) {
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
@@ -485,7 +615,7 @@ fn class_from_row(row: &sqlx::any::AnyRow) -> Result<StoredClass> {
 
 const ALERT_COLUMNS: &str = "select a.id, c.cif_no, c.name, a.kind, a.status, a.tier, a.raised_on, \
     a.last_seen_on, a.cleared_on, a.evidence, a.thresholds, a.rule_id, a.rule_version, \
-    a.handled_by, a.note from alert a join customer c on c.id = a.customer_id";
+    a.handled_by, a.note, a.assigned_to from alert a join customer c on c.id = a.customer_id";
 
 fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert> {
     let date = |i: usize, name: &'static str| -> Result<NaiveDate> {
@@ -511,5 +641,6 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert> {
         rule_version: row.try_get(12)?,
         handled_by: row.try_get(13)?,
         note: row.try_get(14)?,
+        assigned_to: row.try_get(15)?,
     })
 }

@@ -38,7 +38,7 @@ use sqlx::{
 
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
-pub use classification::{AlertSync, StoredAlert, StoredClass, StoredFinding};
+pub use classification::{AlertFilter, AlertSync, StoredAlert, StoredClass, StoredFinding};
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary};
 pub use dialect::Backend;
 pub use error::{Error, Result};

@@ -171,6 +171,9 @@ fn signed_routes() -> Routes {
         .get("/customers", pages::customers::list)
         .get("/customers/{cif}", pages::customers::show)
         .post("/customers/{cif}/reveal", pages::customers::reveal)
+        .get("/alerts", pages::alerts::inbox)
+        .post("/alerts/{id}/assign", pages::alerts::assign)
+        .post("/alerts/{id}/handle", pages::alerts::handle)
         .get("/audit", pages::audit::audit)
 }
 

@@ -2,6 +2,7 @@
 //! store with the user's scope, and renders an askama template whose layout (`base.html`) reads
 //! the shared `Chrome`.
 
+pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod customers;

@@ -8,7 +8,9 @@ use kam_core::{
     user::{Role, User},
     visibility::Scope,
 };
-use kam_store::{Actor, CustomerFilter, Store, testing::TestDb};
+use kam_store::{
+    Actor, AlertFilter, CustomerFilter, Store, StoredAlert, StoredFinding, testing::TestDb,
+};
 use kam_synth::{Bank, Scale, SynthConfig};
 use kam_web::{App, WebConfig};
 use reqwest::{StatusCode, redirect::Policy};
@@ -50,6 +52,30 @@ impl Server {
             )
             .await
             .expect("load the tiny bank");
+        // Alerts for every seventh customer, as a batch would raise them.
+        let findings: Vec<StoredFinding> = bank
+            .reference
+            .customers
+            .iter()
+            .step_by(7)
+            .map(|c| StoredFinding {
+                cif_no: c.cif_no.to_string(),
+                kind: "dormant".into(),
+                tier: 3,
+                evidence: format!("no transaction for 95 days ({})", c.cif_no),
+                thresholds: "days=90".into(),
+            })
+            .collect();
+        db.store
+            .sync_alerts(
+                &Actor::system("test"),
+                kam_web_today(),
+                "kam-default",
+                2,
+                &findings,
+            )
+            .await
+            .expect("raise the alerts");
         let config = WebConfig {
             hash_cost: HashCost::Cheap,
             idle_timeout: options
@@ -104,7 +130,20 @@ impl Server {
         self.store.scope_for(user, kam_web_today()).await.unwrap()
     }
 
-    /// Customer numbers the user may see, and all customer numbers of the bank.
+    /// Every alert of the bank, whoever may see it.
+    pub async fn all_alerts(&self) -> Vec<StoredAlert> {
+        let filter = AlertFilter {
+            limit: 1_000_000,
+            ..AlertFilter::default()
+        };
+        self.store
+            .alert_inbox(&Scope::system(kam_web_today()), &filter)
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// Customer numbers the user may see.
     pub async fn visible_cifs(&self, user: &User) -> Vec<String> {
         let filter = CustomerFilter {
             limit: 1_000_000,

@@ -20,6 +20,8 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
     assert!(table.iter().any(|r| r.path.contains("{cif}")));
     let customers = &server.bank.reference.customers;
     let units = server.store.list_org_units().await.unwrap();
+    let alerts = server.all_alerts().await;
+    assert!(!alerts.is_empty(), "the fixture raised alerts");
     let mut checked = 0;
     for role in Role::ALL {
         let user = server.user_of(*role).await;
@@ -52,14 +54,36 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
             assert_eq!(visible.len(), customers.len(), "{role:?} sees everything");
             continue;
         }
+        // Alerts out of reach: those of the target customers first, else any.
+        let mut hidden_alerts: Vec<i64> = alerts
+            .iter()
+            .filter(|a| targets.contains(&a.cif_no))
+            .map(|a| a.id)
+            .take(2)
+            .collect();
+        if hidden_alerts.is_empty() {
+            hidden_alerts.extend(
+                alerts
+                    .iter()
+                    .find(|a| !visible.contains(&a.cif_no))
+                    .map(|a| a.id),
+            );
+        }
+        assert!(!hidden_alerts.is_empty(), "{role:?}: an alert out of reach");
         let mut client = server.client();
         client.sign_in(user.username.as_str()).await;
         let missing = client.get("/customers/999999999999").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         for route in table.iter().filter(|r| r.signed) {
-            for cif in &targets {
+            // Each call: the customer out of reach, and an alert out of reach.
+            let calls: Vec<(String, String)> = targets
+                .iter()
+                .zip(hidden_alerts.iter().cycle())
+                .map(|(cif, alert)| (cif.clone(), alert.to_string()))
+                .collect();
+            for (cif, alert) in &calls {
                 let answer = if route.path.contains('{') {
-                    let path = route.path.replace("{cif}", cif);
+                    let path = route.path.replace("{cif}", cif).replace("{id}", alert);
                     assert!(
                         !path.contains('{'),
                         "{}: a parameter this matrix does not know; teach it",
@@ -103,7 +127,7 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                 assert_eq!(
                     answer.status,
                     StatusCode::NOT_FOUND,
-                    "{role:?} {} {} for {cif}",
+                    "{role:?} {} {} for customer {cif} / alert {alert}",
                     route.method,
                     route.path
                 );

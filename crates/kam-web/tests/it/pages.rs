@@ -14,6 +14,7 @@ crate::on_both_backends!(
     a_password_change_checks_the_policy_and_the_old_password,
     sign_out_ends_the_session,
     a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it,
+    a_manager_gives_an_alert_and_the_rm_handles_it,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -271,5 +272,91 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
         client.get("/audit").await.status,
         StatusCode::NOT_FOUND,
         "only auditors read the trail"
+    );
+}
+
+async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
+    let alerts = server.all_alerts().await;
+    // An RM with an alert on a customer of their own book, and that RM's sub-branch president.
+    let mut found = None;
+    for user in server.store.list_users().await.unwrap() {
+        if user.role != Role::RelationshipManager {
+            continue;
+        }
+        let book = server.visible_cifs(&user).await;
+        if let Some(alert) = alerts.iter().find(|a| book.contains(&a.cif_no)) {
+            found = Some((user, alert.clone()));
+            break;
+        }
+    }
+    let (rm, alert) = found.expect("an RM with an alert in their book");
+    let units = server.store.list_org_units().await.unwrap();
+    let rm_path = units
+        .iter()
+        .find(|u| u.id == rm.org_unit_id)
+        .unwrap()
+        .path
+        .clone();
+    let users = server.store.list_users().await.unwrap();
+    let manager = users
+        .iter()
+        .filter(|u| u.role == Role::BranchManager || u.role == Role::SubBranchPresident)
+        .find(|u| {
+            let path = &units.iter().find(|x| x.id == u.org_unit_id).unwrap().path;
+            rm_path.as_str().starts_with(path.as_str())
+                && u.line.is_none_or(|line| Some(line) == rm.line)
+        })
+        .expect("a manager above the RM")
+        .clone();
+
+    let mut boss = server.client();
+    boss.sign_in(manager.username.as_str()).await;
+    let inbox = boss.get("/alerts").await;
+    assert!(inbox.body.contains(&format!("id=\"alert-{}\"", alert.id)));
+    let given = boss
+        .post(
+            &format!("/alerts/{}/assign", alert.id),
+            &[("assignee", rm.username.as_str()), ("back", "/alerts")],
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let mine = client.get("/alerts?mine=1").await;
+    assert!(
+        mine.body.contains(&format!("id=\"alert-{}\"", alert.id)),
+        "given to the RM"
+    );
+    let empty = client
+        .post(&format!("/alerts/{}/handle", alert.id), &[("note", " ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "a note is needed");
+    let handled = client
+        .post(
+            &format!("/alerts/{}/handle", alert.id),
+            &[("note", "已电话回访，客户资金周转正常")],
+        )
+        .await;
+    assert_eq!(handled.status, StatusCode::SEE_OTHER);
+    let open = client.get("/alerts").await;
+    assert!(
+        !open.body.contains(&format!("id=\"alert-{}\"", alert.id)),
+        "handled alerts leave the inbox"
+    );
+    let history = client.get("/alerts?status=handled").await;
+    assert!(history.body.contains("已电话回访"), "and stay in history");
+
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut audit = server.client();
+    audit.sign_in(auditor.username.as_str()).await;
+    let other = alerts.iter().find(|a| a.id != alert.id).unwrap();
+    let refused = audit
+        .post(&format!("/alerts/{}/handle", other.id), &[("note", "x")])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "auditors look, they do not handle"
     );
 }

@@ -1,0 +1,254 @@
+//! The alert inbox: filter by status, kind and "given to me"; a manager gives an alert to someone
+//! of their unit; whoever may change the customer marks it handled with a note. Handled alerts
+//! leave the inbox (open is the default view) and stay in history (status "handled").
+
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use kam_core::user::Role;
+use kam_store::{Actor, AlertFilter};
+use serde::Deserialize;
+
+use crate::{
+    App,
+    error::WebError,
+    pages::{Chrome, render},
+    session::Signed,
+};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug)]
+pub(crate) struct InboxRow {
+    pub id: i64,
+    pub cif_no: String,
+    pub customer_name: String,
+    pub kind: String,
+    pub status: String,
+    pub status_code: String,
+    pub tier: i64,
+    pub raised_on: String,
+    pub last_seen_on: String,
+    pub evidence: String,
+    pub thresholds: String,
+    pub rule: String,
+    pub assigned_to: String,
+    pub handled: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct InboxPage<'a> {
+    c: Chrome<'a>,
+    status: String,
+    kind: String,
+    mine: bool,
+    kinds: Vec<Choice>,
+    rows: Vec<InboxRow>,
+    count_text: String,
+    may_write: bool,
+    assignees: Vec<Choice>,
+    page: i64,
+    pages: i64,
+    base_query: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct InboxQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    mine: String,
+    #[serde(default)]
+    page: String,
+}
+
+pub(crate) async fn inbox(
+    State(app): State<App>,
+    signed: Signed,
+    Query(query): Query<InboxQuery>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let status = match query.status.as_str() {
+        "handled" | "resolved" | "all" => query.status.clone(),
+        _ => "open".to_owned(),
+    };
+    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let filter = AlertFilter {
+        status: (status != "all").then(|| status.clone()),
+        kind: Some(query.kind.clone()).filter(|k| !k.is_empty()),
+        assigned_to: (query.mine == "1").then(|| signed.user().username.to_string()),
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let (alerts, total) = app.store().alert_inbox(&signed.scope, &filter).await?;
+    let rows = alerts
+        .iter()
+        .map(|a| InboxRow {
+            id: a.id,
+            cif_no: a.cif_no.clone(),
+            customer_name: a.customer_name.clone(),
+            kind: t.code("alert", &a.kind),
+            status: t.code("status", &a.status),
+            status_code: a.status.clone(),
+            tier: a.tier,
+            raised_on: a.raised_on.to_string(),
+            last_seen_on: a.last_seen_on.to_string(),
+            evidence: a.evidence.clone(),
+            thresholds: a.thresholds.clone(),
+            rule: format!("{} v{}", a.rule_id, a.rule_version),
+            assigned_to: a.assigned_to.clone().unwrap_or_default(),
+            handled: match (&a.handled_by, &a.note) {
+                (Some(by), Some(note)) => format!("{by}: {note}"),
+                (Some(by), None) => by.clone(),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let kinds = kam_core::alert::AlertKind::ALL
+        .iter()
+        .map(|k| Choice {
+            value: k.code().to_owned(),
+            label: t.code("alert", k.code()),
+        })
+        .collect();
+    let assignees = assignees(&app, &signed).await?;
+    let base_query = serde_urlencoded::to_string([
+        ("status", status.as_str()),
+        ("kind", query.kind.as_str()),
+        ("mine", query.mine.as_str()),
+    ])
+    .unwrap_or_default();
+    render(&InboxPage {
+        c: Chrome::new(&app, &signed, "alerts", t.get("alerts-title")),
+        count_text: t.with("alerts-count", &[("count", total.into())]),
+        status,
+        kind: query.kind,
+        mine: query.mine == "1",
+        kinds,
+        rows,
+        may_write: signed.scope.may_write(),
+        assignees,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        base_query,
+    })
+}
+
+/// Whom a user may give an alert to: an RM gives it only to themself; a manager to the
+/// relationship managers and presidents of their unit's subtree.
+async fn assignees(app: &App, signed: &Signed) -> Result<Vec<Choice>, WebError> {
+    let me = signed.user();
+    let mut choices = vec![Choice {
+        value: me.username.to_string(),
+        label: format!("{} ({})", me.display_name, signed.tr(app).get("me")),
+    }];
+    if !signed.scope.may_write() || me.role == Role::RelationshipManager {
+        return Ok(choices);
+    }
+    let units = app.store().list_org_units().await?;
+    let Some(home) = units.iter().find(|u| u.id == me.org_unit_id) else {
+        return Ok(choices);
+    };
+    let in_subtree = |unit_id| {
+        units
+            .iter()
+            .find(|u| u.id == unit_id)
+            .is_some_and(|u| u.path.as_str().starts_with(home.path.as_str()))
+    };
+    for user in app.store().list_users().await? {
+        if user.id != me.id
+            && !user.disabled
+            && matches!(
+                user.role,
+                Role::RelationshipManager | Role::SubBranchPresident
+            )
+            && in_subtree(user.org_unit_id)
+            && me
+                .line
+                .is_none_or(|line| user.line.is_none_or(|l| l == line))
+        {
+            choices.push(Choice {
+                value: user.username.to_string(),
+                label: format!("{} ({})", user.display_name, user.username),
+            });
+        }
+    }
+    Ok(choices)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AssignForm {
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub(crate) async fn assign(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, WebError> {
+    let allowed = assignees(&app, &signed).await?;
+    let assignee = Some(form.assignee.trim()).filter(|a| !a.is_empty());
+    if let Some(name) = assignee
+        && !allowed.iter().any(|c| c.value == name)
+    {
+        // Checked after the alert itself would be: an alert out of reach stays a 404.
+        app.store().alert_visible(&signed.scope, id).await?;
+        return Err(WebError::Forbidden);
+    }
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    app.store()
+        .assign_alert(&actor, &signed.scope, id, assignee)
+        .await?;
+    Ok(Redirect::to(&back_to(&form.back)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct HandleForm {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub(crate) async fn handle(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<HandleForm>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let note = form.note.trim();
+    if note.is_empty() {
+        app.store().alert_visible(&signed.scope, id).await?;
+        return Err(WebError::BadRequest(t.get("alerts-note-needed")));
+    }
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    app.store()
+        .handle_alert(&actor, &signed.scope, id, note)
+        .await?;
+    Ok(Redirect::to(&back_to(&form.back)).into_response())
+}
+
+fn back_to(back: &str) -> String {
+    if back.starts_with("/alerts") || back.starts_with("/customers/") {
+        back.to_owned()
+    } else {
+        "/alerts".to_owned()
+    }
+}
