@@ -235,6 +235,7 @@ struct CustomerPage<'a> {
     holdings: Vec<Field>,
     windows: Vec<String>,
     families: Vec<IndicatorFamily>,
+    has_indicators: bool,
     whys: Vec<Why>,
     value_chart: String,
     alerts: Vec<AlertRow>,
@@ -501,13 +502,13 @@ async fn customer_360(
     if let Some(tier) = &tier {
         whys.push(Why {
             title: t.get("why-tier"),
-            result: format!("{} ({})", tier.tier_name, tier.movement),
+            result: format!("{} · {}", tier.tier_name, t.code("move", &tier.movement)),
             lines: vec![
                 field(
                     "why-rule",
                     format!("{} v{}", tier.rule_id, tier.rule_version),
                 ),
-                field("why-indicator", tier.indicator.clone()),
+                field("why-indicator", indicator_label(&t, &tier.indicator)),
                 field("why-value", format::money_or_dash(tier.value_int, t.locale)),
                 field("why-bars", bars(&t, &tier.bars)),
                 field("why-measured", tier.measured_tier.to_string()),
@@ -527,7 +528,10 @@ async fn customer_360(
                         "why-rule",
                         format!("{} v{}", class.rule_id, class.rule_version),
                     ),
-                    field("why-indicator", class.retail_indicator.clone()),
+                    field(
+                        "why-indicator",
+                        indicator_label(&t, &class.retail_indicator),
+                    ),
                     field(
                         "why-value",
                         format::money_or_dash(class.retail_value, t.locale),
@@ -618,6 +622,7 @@ async fn customer_360(
         holdings,
         windows,
         families,
+        has_indicators: !values.is_empty(),
         whys,
         value_chart,
         alerts: alerts
@@ -626,6 +631,25 @@ async fn customer_360(
             .collect(),
         as_of,
     })
+}
+
+/// An indicator column (`avg_daily_deposit_90d`) as its name and window (日均存款 · 近 90 天).
+pub(crate) fn indicator_label(t: &Tr<'_>, column: &str) -> String {
+    let window = column
+        .rsplit_once('_')
+        .and_then(|(code, suffix)| Some((code, suffix.strip_suffix('d')?.parse::<u32>().ok()?)));
+    let (code, days) = match window {
+        Some((code, days)) => (code, Some(days)),
+        None => (column, None),
+    };
+    let Some(spec) = CATALOGUE.iter().find(|s| s.code == code) else {
+        return column.to_owned();
+    };
+    let name = if t.is_zh() { spec.zh } else { spec.en };
+    match days {
+        Some(days) => format!("{name} · {}", t.with("window-days", &[("n", days.into())])),
+        None => name.to_owned(),
+    }
 }
 
 /// The tier bars as amounts, best tier first.

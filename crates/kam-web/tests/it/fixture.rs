@@ -9,7 +9,8 @@ use kam_core::{
     visibility::Scope,
 };
 use kam_store::{
-    Actor, AlertFilter, CustomerFilter, Store, StoredAlert, StoredFinding, testing::TestDb,
+    Actor, AlertFilter, CustomerFilter, Store, StoredAlert, StoredFinding, StoredTier,
+    testing::TestDb,
 };
 use kam_synth::{Bank, Scale, SynthConfig};
 use kam_web::{App, WebConfig};
@@ -76,6 +77,38 @@ impl Server {
             )
             .await
             .expect("raise the alerts");
+        // A tier for every customer this month, as the batch would write it (with its why).
+        let month = kam_web_today().format("%Y-%m").to_string();
+        let names = ["战略", "核心", "重点", "基础", "一般"];
+        let tiers: Vec<StoredTier> = bank
+            .reference
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let tier = (i % 5) as i64 + 1;
+                StoredTier {
+                    cif_no: c.cif_no.to_string(),
+                    month: month.clone(),
+                    as_of: kam_web_today(),
+                    tier,
+                    tier_name: names[(tier - 1) as usize].into(),
+                    months_below: 0,
+                    on_watch: false,
+                    movement: "new".into(),
+                    measured_tier: tier,
+                    rule_id: "kam-default".into(),
+                    rule_version: 2,
+                    indicator: "avg_daily_deposit_90d".into(),
+                    value_int: Some(1_000_000 * (6 - tier)),
+                    bars: "5000000000,1000000000,100000000,10000000".into(),
+                }
+            })
+            .collect();
+        db.store
+            .save_tiers(&Actor::system("test"), &month, &tiers)
+            .await
+            .expect("write the tiers");
         let config = WebConfig {
             hash_cost: HashCost::Cheap,
             idle_timeout: options

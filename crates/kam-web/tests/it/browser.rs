@@ -1,0 +1,396 @@
+//! The web in a real browser: Debian's headless chromium driven through chromedriver. Signs in,
+//! searches by pinyin initials, opens a 360 and a tier's "why", reveals an ID number with a
+//! reason and finds it in the audit trail as the auditor, switches to English, is refused a
+//! customer of another branch, signs out, and sees an idle session expire. Each page's
+//! screenshot goes to `target/browser-screenshots/`.
+//!
+//! Without chromium and chromedriver the test prints SKIPPED loudly; with KAM_REQUIRE_BROWSER=1
+//! (set by CI) that is a failure instead.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use kam_core::{search::name_initials, user::Role};
+
+use crate::fixture::{Options, PASSWORD, Server};
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+fn browser_required() -> bool {
+    std::env::var("KAM_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    chromium: PathBuf,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Option<Driver> {
+    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_program(&["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            !browser_required(),
+            "KAM_REQUIRE_BROWSER=1 but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "SKIPPED: browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let status = format!("{url}/status");
+    let started = Instant::now();
+    loop {
+        if let Ok(answer) = reqwest::get(&status).await
+            && answer.status().is_success()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not answer on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Some(Driver {
+        child,
+        url,
+        chromium,
+        profile: tempfile::tempdir().unwrap(),
+    })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": driver.chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1366,900", "--lang=zh-CN",
+                format!("--user-data-dir={}", driver.profile.path().display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a chromium session")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn source(client: &Client) -> String {
+    client.source().await.unwrap()
+}
+
+async fn sign_in(client: &Client, base: &str, username: &str) {
+    client.goto(&format!("{base}/sign-in")).await.unwrap();
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = client.current_url().await.unwrap();
+    assert!(!url.path().starts_with("/sign-in"), "{username} signed in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relationship_day_in_the_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let server = Server::start(kam_store::testing::sqlite().await, Options::default()).await;
+    let base = server.base.clone();
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    let customers = &server.bank.reference.customers;
+    let person = customers
+        .iter()
+        .find(|c| c.id_number.is_some() && visible.contains(&c.cif_no.to_string()))
+        .expect("an individual the president sees");
+    let elsewhere = customers
+        .iter()
+        .find(|c| !visible.contains(&c.cif_no.to_string()))
+        .expect("a customer of another branch");
+
+    let client = browser(&driver).await;
+    client.goto(&format!("{base}/customers")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/sign-in")
+    );
+    shot(&client, "01-sign-in").await;
+    sign_in(&client, &base, president.username.as_str()).await;
+    shot(&client, "02-home").await;
+
+    // Search by pinyin initials.
+    let initials = name_initials(&person.name);
+    let spelling = initials.split(' ').next().unwrap();
+    client.goto(&format!("{base}/customers")).await.unwrap();
+    client
+        .find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys(spelling)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("search"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        source(&client).await.contains(person.cif_no.as_str()),
+        "{spelling} finds {}",
+        person.name
+    );
+    shot(&client, "03-search").await;
+
+    // The 360, and its tier's "why" one click away.
+    client
+        .find(Locator::Css(&format!(
+            "a[href=\"/customers/{}\"]",
+            person.cif_no
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let name = client
+        .find(Locator::Id("customer-name"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(name, person.name);
+    let why = client.find(Locator::Css("details.why")).await.unwrap();
+    let bars = why.find(Locator::Css("dl")).await.unwrap();
+    assert!(!bars.is_displayed().await.unwrap(), "closed until clicked");
+    why.find(Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(bars.is_displayed().await.unwrap(), "the why opens");
+    assert!(bars.text().await.unwrap().contains("各层门槛"));
+    shot(&client, "04-customer-360-why").await;
+
+    // Reveal the ID number with a reason.
+    let whole = person.id_number.as_ref().unwrap().reveal().to_owned();
+    assert!(!source(&client).await.contains(&whole), "masked by default");
+    client
+        .find(Locator::Css("details.reveal summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("reveal-reason"))
+        .await
+        .unwrap()
+        .send_keys("客户临柜办理业务核实身份")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("reveal-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(source(&client).await.contains(&whole), "revealed");
+    shot(&client, "05-reveal").await;
+
+    client.goto(&format!("{base}/alerts")).await.unwrap();
+    shot(&client, "06-alerts").await;
+
+    // English, one click away, kept across pages.
+    client
+        .find(Locator::Id("switch-language"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/alerts",
+        "back on the same page"
+    );
+    client.goto(&format!("{base}/")).await.unwrap();
+    let page = source(&client).await;
+    assert!(
+        page.contains("My day") && page.contains("lang=\"en\""),
+        "in English"
+    );
+    shot(&client, "07-english").await;
+
+    // Another branch's customer: the same 404 as a missing one.
+    client
+        .goto(&format!("{base}/customers/{}", elsewhere.cif_no))
+        .await
+        .unwrap();
+    assert!(source(&client).await.contains("KAM-404"));
+    shot(&client, "08-other-branch-404").await;
+
+    // Sign out.
+    client.goto(&format!("{base}/")).await.unwrap();
+    client
+        .find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/sign-in")
+    );
+    client.goto(&format!("{base}/customers")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/sign-in"),
+        "signed out for good"
+    );
+
+    // The auditor finds the reveal in the trail.
+    let auditor = server.user_of(Role::Auditor).await;
+    sign_in(&client, &base, auditor.username.as_str()).await;
+    client.goto(&format!("{base}/audit")).await.unwrap();
+    client
+        .find(Locator::Id("audit-q"))
+        .await
+        .unwrap()
+        .send_keys("reveal")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("audit-search"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let trail = source(&client).await;
+    assert!(trail.contains(person.cif_no.as_str()) && trail.contains("客户临柜办理业务核实身份"));
+    assert!(!trail.contains(&whole));
+    shot(&client, "09-audit").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_expires_in_the_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let server = Server::start(
+        kam_store::testing::sqlite().await,
+        Options {
+            idle_timeout: Some(Duration::from_secs(2)),
+        },
+    )
+    .await;
+    let user = server.user_of(Role::BranchManager).await;
+    let client = browser(&driver).await;
+    sign_in(&client, &server.base, user.username.as_str()).await;
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    client
+        .goto(&format!("{}/customers", server.base))
+        .await
+        .unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/sign-in"),
+        "idle too long: the sign-in form"
+    );
+    shot(&client, "10-session-expired").await;
+    client.close().await.unwrap();
+}
