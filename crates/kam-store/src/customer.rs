@@ -334,3 +334,58 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
             .bind(account_type.as_str());
     }
 }
+
+/// One customer as the portfolio page needs it: its tier and contribution from the latest batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortfolioRow {
+    pub cif_no: String,
+    pub name: String,
+    pub tier: Option<i64>,
+    pub tier_name: Option<String>,
+    /// `new`, `upgraded`, `held`, `below`, `downgraded` in the latest month.
+    pub movement: Option<String>,
+    pub value_total: Option<i64>,
+    pub board_scores: Option<String>,
+    pub board_total: Option<i64>,
+}
+
+impl Store {
+    /// Every customer `scope` sees (in `unit`'s subtree when given), with its latest tier, move
+    /// and contribution — one query for the portfolio's distribution, Pareto, board and movers.
+    pub async fn portfolio(
+        &self,
+        scope: &Scope,
+        unit: Option<OrgUnitId>,
+    ) -> Result<Vec<PortfolioRow>> {
+        let mut sql = Sql::new(
+            "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
+             from customer c left join customer_class cc on cc.customer_id = c.id \
+             left join tier_month t on t.customer_id = c.id \
+               and t.month = (select max(month) from tier_month) where ",
+        );
+        push_visible(&mut sql, scope);
+        push_filter(
+            &mut sql,
+            &CustomerFilter {
+                org_unit: unit,
+                ..CustomerFilter::default()
+            },
+        );
+        sql.push(" order by c.cif_no");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PortfolioRow {
+                    cif_no: row.try_get("cif_no")?,
+                    name: row.try_get("name")?,
+                    tier: row.try_get("tier")?,
+                    tier_name: row.try_get("tier_name")?,
+                    movement: row.try_get("move")?,
+                    value_total: row.try_get("value_total")?,
+                    board_scores: row.try_get("board_scores")?,
+                    board_total: row.try_get("board_total")?,
+                })
+            })
+            .collect()
+    }
+}

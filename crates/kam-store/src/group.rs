@@ -195,6 +195,21 @@ impl Store {
         })
     }
 
+    /// A group by its code, with the members `scope` may see; `NotFound` as for `group`.
+    pub async fn group_by_code(&self, scope: &Scope, code: &str) -> Result<GroupView> {
+        let id: i64 = Sql::new("select id from customer_group where code = ")
+            .bind(code)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: "group",
+                key: code.to_owned(),
+            })?
+            .try_get("id")?;
+        self.group(scope, GroupId(id)).await
+    }
+
     /// The group a visible customer belongs to, if any.
     pub async fn group_of_customer(
         &self,

@@ -39,7 +39,7 @@ use sqlx::{
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
 pub use classification::{AlertFilter, AlertSync, StoredAlert, StoredClass, StoredFinding};
-pub use customer::{CustomerFilter, CustomerSort, CustomerSummary};
+pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::{GroupNode, GroupView};

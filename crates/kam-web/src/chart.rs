@@ -69,6 +69,94 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The Lorenz curve of a population (points from (0, 0) to (1, 1)) against the line of
+/// equality; `title` is the accessible name.
+pub(crate) fn lorenz(points: &[(f64, f64)], title: &str) -> String {
+    const SIZE: f64 = 240.0;
+    const PAD: f64 = 24.0;
+    let at = |(x, y): (f64, f64)| (PAD + x * SIZE, PAD + (1.0 - y) * SIZE);
+    let mut svg = String::new();
+    let full = SIZE + 2.0 * PAD;
+    let _ = write!(
+        svg,
+        "<svg class=\"chart lorenz\" viewBox=\"0 0 {full} {full}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        escape(title)
+    );
+    let _ = write!(
+        svg,
+        "<rect x=\"{PAD}\" y=\"{PAD}\" width=\"{SIZE}\" height=\"{SIZE}\" fill=\"none\" stroke=\"#d9e2ec\"/>\
+         <line x1=\"{PAD}\" y1=\"{}\" x2=\"{}\" y2=\"{PAD}\" stroke=\"#9aa5b1\" stroke-dasharray=\"4 3\"/>",
+        PAD + SIZE,
+        PAD + SIZE
+    );
+    // Thousands of customers would make a path of thousands of points; a few hundred draw the
+    // same curve at this size.
+    let step = (points.len() / 400).max(1);
+    let mut path = String::new();
+    for (i, point) in points.iter().enumerate() {
+        if i % step != 0 && i + 1 != points.len() {
+            continue;
+        }
+        let (x, y) = at(*point);
+        let _ = write!(
+            path,
+            "{}{x:.1},{y:.1} ",
+            if path.is_empty() { "M" } else { "L" }
+        );
+    }
+    if !path.is_empty() {
+        let _ = write!(
+            svg,
+            "<path d=\"{}\" fill=\"none\" stroke=\"#9b1c1c\" stroke-width=\"2\"/>",
+            path.trim_end()
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{PAD}\" y=\"{}\" font-size=\"11\" fill=\"#52606d\">0</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#52606d\" text-anchor=\"end\">100%</text>",
+        full - 6.0,
+        PAD + SIZE,
+        full - 6.0
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Horizontal bars of counts with their labels (the tier distribution).
+pub(crate) fn count_bars(rows: &[(String, i64)], title: &str) -> String {
+    const WIDTH: i64 = 420;
+    const LABEL: i64 = 110;
+    const ROW: i64 = 26;
+    let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let height = ROW * rows.len() as i64 + 8;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg class=\"chart bars\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        escape(title)
+    );
+    for (i, (label, n)) in rows.iter().enumerate() {
+        let y = 4 + i as i64 * ROW;
+        let w = (WIDTH - LABEL - 60) * n / max;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\" fill=\"#1f2933\">{}</text>\
+             <rect x=\"{LABEL}\" y=\"{y}\" width=\"{}\" height=\"{}\" fill=\"#2f6fbf\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#1f2933\">{n}</text>",
+            LABEL - 8,
+            y + 16,
+            escape(label),
+            w.max(1),
+            ROW - 8,
+            LABEL + w + 6,
+            y + 16
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +177,15 @@ mod tests {
         assert!(svg.contains("aria-label=\"贡献 &lt;趋势&gt;\""));
         assert!(!svg.contains("style="), "no inline style under the CSP");
         assert_eq!(month_bars(&[], "x"), "");
+    }
+
+    #[test]
+    fn the_lorenz_curve_runs_from_corner_to_corner() {
+        let svg = lorenz(&[(0.0, 0.0), (0.5, 0.1), (1.0, 1.0)], "Lorenz");
+        assert!(svg.contains("M24.0,264.0"), "starts at (0, 0): {svg}");
+        assert!(svg.contains("L264.0,24.0"), "ends at (1, 1)");
+        let bars = count_bars(&[("一".into(), 10), ("二".into(), 5)], "tiers");
+        assert_eq!(bars.matches("<rect").count(), 2);
+        assert!(!bars.contains("style="));
     }
 }

@@ -171,6 +171,8 @@ fn signed_routes() -> Routes {
         .get("/customers", pages::customers::list)
         .get("/customers/{cif}", pages::customers::show)
         .post("/customers/{cif}/reveal", pages::customers::reveal)
+        .get("/groups/{group}", pages::groups::show)
+        .get("/portfolio", pages::portfolio::portfolio)
         .get("/alerts", pages::alerts::inbox)
         .post("/alerts/{id}/assign", pages::alerts::assign)
         .post("/alerts/{id}/handle", pages::alerts::handle)

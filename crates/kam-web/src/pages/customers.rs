@@ -229,6 +229,7 @@ struct CustomerPage<'a> {
     profile: Vec<Field>,
     team: Vec<Field>,
     group_name: Option<String>,
+    group_code: String,
     group_size: i64,
     nodes: Vec<Node>,
     people: Vec<Person>,
@@ -616,6 +617,10 @@ async fn customer_360(
         profile,
         team,
         group_name: group.as_ref().map(|g| g.group.name.clone()),
+        group_code: group
+            .as_ref()
+            .map(|g| g.group.code.clone())
+            .unwrap_or_default(),
         group_size: group.as_ref().map_or(0, |g| g.member_count),
         nodes,
         people,
@@ -665,7 +670,7 @@ fn bars(t: &Tr<'_>, bars: &str) -> String {
 
 /// The visible members as an indented tree (depth-first from the roots; a member whose parent is
 /// not visible is shown as a root).
-fn tree(nodes: &[kam_store::GroupNode], this: kam_core::id::CustomerId) -> Vec<Node> {
+pub(crate) fn tree(nodes: &[kam_store::GroupNode], this: kam_core::id::CustomerId) -> Vec<Node> {
     let visible: BTreeSet<_> = nodes.iter().map(|n| n.customer_id).collect();
     let mut out = Vec::with_capacity(nodes.len());
     fn walk(

@@ -6,8 +6,10 @@ pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod customers;
+pub(crate) mod groups;
 pub(crate) mod home;
 pub(crate) mod me;
+pub(crate) mod portfolio;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};

@@ -277,6 +277,23 @@ async fn a_relationship_day_in_the_browser() {
     assert!(source(&client).await.contains(&whole), "revealed");
     shot(&client, "05-reveal").await;
 
+    client.goto(&format!("{base}/portfolio")).await.unwrap();
+    assert!(source(&client).await.contains("chart lorenz"));
+    shot(&client, "06-portfolio").await;
+    if let Some(member) = server
+        .bank
+        .reference
+        .group_members
+        .iter()
+        .find(|m| visible.contains(&m.cif_no))
+    {
+        client
+            .goto(&format!("{base}/groups/{}", member.group_code))
+            .await
+            .unwrap();
+        assert!(source(&client).await.contains(member.cif_no.as_str()));
+        shot(&client, "06-group").await;
+    }
     client.goto(&format!("{base}/alerts")).await.unwrap();
     shot(&client, "06-alerts").await;
 

@@ -23,6 +23,7 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
     let alerts = server.all_alerts().await;
     assert!(!alerts.is_empty(), "the fixture raised alerts");
     let mut checked = 0;
+    let mut groups_checked = 0;
     for role in Role::ALL {
         let user = server.user_of(*role).await;
         let visible: BTreeSet<String> = server.visible_cifs(&user).await.into_iter().collect();
@@ -70,6 +71,19 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
             );
         }
         assert!(!hidden_alerts.is_empty(), "{role:?}: an alert out of reach");
+        // Groups with no member in reach.
+        let reference = &server.bank.reference;
+        let hidden_group = reference
+            .groups
+            .iter()
+            .find(|g| {
+                reference
+                    .group_members
+                    .iter()
+                    .filter(|m| m.group_code == g.code)
+                    .all(|m| !visible.contains(&m.cif_no))
+            })
+            .map(|g| g.code.clone());
         let mut client = server.client();
         client.sign_in(user.username.as_str()).await;
         let missing = client.get("/customers/999999999999").await;
@@ -84,6 +98,11 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
             for (cif, alert) in &calls {
                 let answer = if route.path.contains('{') {
                     let path = route.path.replace("{cif}", cif).replace("{id}", alert);
+                    let path = match &hidden_group {
+                        Some(code) => path.replace("{group}", code),
+                        None if path.contains("{group}") => continue,
+                        None => path,
+                    };
                     assert!(
                         !path.contains('{'),
                         "{}: a parameter this matrix does not know; teach it",
@@ -124,6 +143,9 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     );
                     continue;
                 };
+                if route.path.contains("{group}") {
+                    groups_checked += 1;
+                }
                 assert_eq!(
                     answer.status,
                     StatusCode::NOT_FOUND,
@@ -140,4 +162,5 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
         }
     }
     assert!(checked > 10, "the matrix checked {checked} calls");
+    assert!(groups_checked > 0, "a group out of reach was tried");
 }

@@ -15,6 +15,7 @@ crate::on_both_backends!(
     sign_out_ends_the_session,
     a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it,
     a_manager_gives_an_alert_and_the_rm_handles_it,
+    the_portfolio_and_a_group_page_show_only_what_is_in_reach,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -359,4 +360,53 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
         StatusCode::FORBIDDEN,
         "auditors look, they do not handle"
     );
+}
+
+async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Server) {
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    let mut client = server.client();
+    client.sign_in(president.username.as_str()).await;
+    let page = client.get("/portfolio").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("id=\"portfolio-count\">{}<", visible.len()))
+    );
+    assert!(page.body.contains("<svg class=\"chart lorenz\""));
+    // Five tiers were written for every customer: the distribution has a bar per tier seen.
+    assert!(page.body.matches("<rect x=\"110\"").count() >= 2);
+
+    let reference = &server.bank.reference;
+    let (group, member) = reference
+        .group_members
+        .iter()
+        .find_map(|m| {
+            visible
+                .contains(&m.cif_no)
+                .then(|| (m.group_code.clone(), m.cif_no.clone()))
+        })
+        .expect("the president sees a group member");
+    let page = client.get(&format!("/groups/{group}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&member));
+    for other in reference
+        .group_members
+        .iter()
+        .filter(|m| m.group_code == group)
+    {
+        assert_eq!(
+            page.body
+                .contains(&format!("/customers/{}\"", other.cif_no)),
+            visible.contains(&other.cif_no),
+            "{} is listed exactly when in reach",
+            other.cif_no
+        );
+    }
+    let all = reference
+        .group_members
+        .iter()
+        .filter(|m| m.group_code == group)
+        .count();
+    assert!(page.body.contains(&format!("集团共 {all} 户")));
 }

@@ -1,0 +1,255 @@
+//! The portfolio of the unit in scope — what the sub-branch president brings to the Monday
+//! meeting: the tier distribution, the 80/20 of contribution (Lorenz curve, Gini, top-20% share,
+//! ABC), the scoring board as the seed's matrix with ★, and the customers who moved tier.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    response::Response,
+};
+use kam_core::{org::OrgUnit, pareto::pareto, rules::Rules, scoring::Candidate};
+use kam_store::PortfolioRow;
+use serde::Deserialize;
+
+use crate::{
+    App, chart,
+    error::WebError,
+    format,
+    pages::{Chrome, alerts::Choice, render},
+    session::Signed,
+};
+
+/// Candidates shown on the board (the seed's table has a handful of columns).
+const BOARD_COLUMNS: usize = 10;
+/// Movers listed.
+const MOVERS: usize = 30;
+
+#[derive(Debug)]
+pub(crate) struct BoardRow {
+    pub name: String,
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Mover {
+    pub cif_no: String,
+    pub name: String,
+    pub tier: String,
+    pub movement: String,
+    pub up: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portfolio.html")]
+struct PortfolioPage<'a> {
+    c: Chrome<'a>,
+    units: Vec<Choice>,
+    unit: String,
+    customers: usize,
+    tier_chart: String,
+    lorenz_chart: String,
+    gini: String,
+    top20: String,
+    total: String,
+    abc: Vec<(String, usize)>,
+    board_title: String,
+    board_heads: Vec<String>,
+    board_rows: Vec<BoardRow>,
+    board_totals: Vec<String>,
+    board_stars: Vec<bool>,
+    board_bar: String,
+    movers: Vec<Mover>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PortfolioQuery {
+    #[serde(default)]
+    unit: String,
+}
+
+/// The units a user may choose: their own and every unit under it.
+pub(crate) fn units_in_reach<'u>(units: &'u [OrgUnit], signed: &Signed) -> Vec<&'u OrgUnit> {
+    let Some(home) = units.iter().find(|u| u.id == signed.user().org_unit_id) else {
+        return Vec::new();
+    };
+    units
+        .iter()
+        .filter(|u| u.path.as_str().starts_with(home.path.as_str()))
+        .collect()
+}
+
+pub(crate) async fn portfolio(
+    State(app): State<App>,
+    signed: Signed,
+    Query(query): Query<PortfolioQuery>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let store = app.store();
+    let all_units = store.list_org_units().await?;
+    let reach = units_in_reach(&all_units, &signed);
+    // A unit outside the user's own subtree is not a choice: the whole reach instead.
+    let chosen = reach.iter().find(|u| u.code == query.unit).copied();
+    let rows = store.portfolio(&signed.scope, chosen.map(|u| u.id)).await?;
+
+    let mut tiers: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in &rows {
+        *tiers.entry(row.tier.unwrap_or(0)).or_default() += 1;
+    }
+    let tier_rows: Vec<(String, i64)> = tiers
+        .iter()
+        .map(|(tier, n)| {
+            let label = match tier {
+                0 => t.get("tier-none"),
+                tier => rows
+                    .iter()
+                    .find(|r| r.tier == Some(*tier))
+                    .and_then(|r| r.tier_name.clone())
+                    .filter(|_| t.is_zh())
+                    .unwrap_or_else(|| t.code("tier", &tier.to_string())),
+            };
+            (label, *n)
+        })
+        .collect();
+
+    let values: Vec<(String, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.cif_no.clone(), r.value_total?)))
+        .collect();
+    let curve = pareto(&values);
+    let mut abc: BTreeMap<&str, usize> = BTreeMap::new();
+    for ranked in &curve.ranked {
+        *abc.entry(ranked.class.as_str()).or_default() += 1;
+    }
+
+    let (board_title, board_heads, board_rows, board_totals, board_stars, board_bar) =
+        board(&t, &rows);
+    let mut movers: Vec<&PortfolioRow> = rows
+        .iter()
+        .filter(|r| matches!(r.movement.as_deref(), Some("upgraded" | "downgraded")))
+        .collect();
+    movers.sort_by_key(|r| (r.movement.clone(), r.tier, r.cif_no.clone()));
+    let movers = movers
+        .into_iter()
+        .take(MOVERS)
+        .map(|r| Mover {
+            cif_no: r.cif_no.clone(),
+            name: r.name.clone(),
+            tier: r.tier_name.clone().unwrap_or_default(),
+            movement: t.code("move", r.movement.as_deref().unwrap_or("")),
+            up: r.movement.as_deref() == Some("upgraded"),
+        })
+        .collect();
+
+    render(&PortfolioPage {
+        c: Chrome::new(&app, &signed, "portfolio", t.get("portfolio-title")),
+        units: reach
+            .iter()
+            .map(|u| Choice {
+                value: u.code.clone(),
+                label: u.name.clone(),
+            })
+            .collect(),
+        unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
+        customers: rows.len(),
+        tier_chart: chart::count_bars(&tier_rows, &t.get("portfolio-tiers")),
+        lorenz_chart: chart::lorenz(&curve.lorenz, &t.get("portfolio-lorenz")),
+        gini: curve.gini.map_or_else(|| "—".into(), |g| format!("{g:.3}")),
+        top20: curve
+            .top20_share
+            .map_or_else(|| "—".into(), format::percent),
+        total: format::money(i64::try_from(curve.total).unwrap_or(i64::MAX), t.locale),
+        abc: abc.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
+        board_title,
+        board_heads,
+        board_rows,
+        board_totals,
+        board_stars,
+        board_bar,
+        movers,
+    })
+}
+
+type BoardView = (
+    String,
+    Vec<String>,
+    Vec<BoardRow>,
+    Vec<String>,
+    Vec<bool>,
+    String,
+);
+
+/// The scoring board as the seed's matrix: criteria down, the best candidates across, totals, ★
+/// at or above the shown candidates' average (kam-core's `Board::evaluate` decides).
+fn board(t: &crate::i18n::Tr<'_>, rows: &[PortfolioRow]) -> BoardView {
+    let rules = Rules::builtin();
+    let board = &rules.scoring;
+    let mut candidates: Vec<&PortfolioRow> =
+        rows.iter().filter(|r| r.board_scores.is_some()).collect();
+    candidates.sort_by_key(|r| {
+        (
+            std::cmp::Reverse(r.board_total.unwrap_or(0)),
+            r.cif_no.clone(),
+        )
+    });
+    candidates.truncate(BOARD_COLUMNS);
+    let parsed: Vec<Candidate> = candidates
+        .iter()
+        .map(|r| {
+            let scores: BTreeMap<&str, Option<u8>> = r
+                .board_scores
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|pair| {
+                    let (code, score) = pair.split_once('=')?;
+                    Some((code, score.parse::<u8>().ok()))
+                })
+                .collect();
+            Candidate {
+                cif_no: r.cif_no.clone(),
+                name: r.name.clone(),
+                scores: board
+                    .criteria
+                    .iter()
+                    .map(|c| scores.get(c.code.as_str()).copied().flatten())
+                    .collect(),
+            }
+        })
+        .collect();
+    let outcome = board.evaluate(&parsed);
+    let rows = board
+        .criteria
+        .iter()
+        .enumerate()
+        .map(|(i, criterion)| BoardRow {
+            name: if t.is_zh() {
+                criterion.zh.clone()
+            } else {
+                criterion.en.clone()
+            },
+            cells: parsed
+                .iter()
+                .map(|c| c.scores[i].map_or_else(|| "—".into(), |s| s.to_string()))
+                .collect(),
+        })
+        .collect();
+    (
+        if t.is_zh() {
+            board.zh.clone()
+        } else {
+            board.en.clone()
+        },
+        parsed.iter().map(|c| c.name.clone()).collect(),
+        rows,
+        outcome.scored.iter().map(|s| s.total.to_string()).collect(),
+        outcome.scored.iter().map(|s| s.starred).collect(),
+        outcome.average.map_or_else(String::new, |a| {
+            t.with(
+                "portfolio-star-bar",
+                &[("average", format!("{a:.1}").into())],
+            )
+        }),
+    )
+}
