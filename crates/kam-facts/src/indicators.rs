@@ -914,56 +914,31 @@ pub fn read_snapshot(
     root: &std::path::Path,
     as_of: NaiveDate,
 ) -> Result<Option<WideSnapshot>, FactError> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-    let path = root
-        .join("indicator")
-        .join(format!("as_of={as_of}"))
-        .join("indicators.parquet");
-    let file = match std::fs::File::open(&path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(FactError::Io { path, source }),
-    };
-    let parquet = |source| FactError::Parquet {
-        path: path.clone(),
-        source,
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(parquet)?
-        .build()
-        .map_err(parquet)?;
     let mut columns: Vec<String> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| parquet(e.into()))?;
-        let text = |name| text_column(&batch, name);
-        let (cif, code, window) = (text("cif_no")?, text("code")?, text("window_days")?);
-        let reals = batch
-            .column_by_name("value_real")
-            .and_then(|c| c.as_primitive_opt::<Float64Type>().cloned());
-        for row in 0..batch.num_rows() {
-            let name = if window.is_null(row) {
-                code.value(row).to_owned()
-            } else {
-                format!("{}_{}d", code.value(row), window.value(row))
-            };
-            let at = *index.entry(name.clone()).or_insert_with(|| {
-                columns.push(name);
-                columns.len() - 1
-            });
-            let cell = match (int_at(&batch, "value_int", row), &reals) {
-                (Some(n), _) => n.to_string(),
-                (None, Some(reals)) if !reals.is_null(row) => reals.value(row).to_string(),
-                _ => String::new(),
-            };
-            let cells = rows.entry(cif.value(row).to_owned()).or_default();
-            if cells.len() <= at {
-                cells.resize(at + 1, String::new());
-            }
-            cells[at] = cell;
+    let found = visit_snapshot(root, as_of, |cif, code, window, int, real| {
+        let name = match window {
+            Some(window) => format!("{code}_{window}d"),
+            None => code.to_owned(),
+        };
+        let at = *index.entry(name.clone()).or_insert_with(|| {
+            columns.push(name);
+            columns.len() - 1
+        });
+        let cell = match (int, real) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(x)) => x.to_string(),
+            _ => String::new(),
+        };
+        let cells = rows.entry(cif.to_owned()).or_default();
+        if cells.len() <= at {
+            cells.resize(at + 1, String::new());
         }
+        cells[at] = cell;
+    })?;
+    if !found {
+        return Ok(None);
     }
     let width = columns.len();
     let rows = rows
@@ -974,6 +949,89 @@ pub fn read_snapshot(
         })
         .collect();
     Ok(Some((columns, rows)))
+}
+
+/// One value of a snapshot: code, window (`None` for an indicator of the date alone) and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotValue {
+    pub code: String,
+    pub window_days: Option<i64>,
+    pub value_int: Option<i64>,
+    pub value_real: Option<f64>,
+}
+
+/// One customer's values in an as-of date's snapshot (the web's indicators by date); `None` when
+/// the batch has not run for that date.
+pub fn customer_snapshot(
+    root: &std::path::Path,
+    as_of: NaiveDate,
+    cif_no: &str,
+) -> Result<Option<Vec<SnapshotValue>>, FactError> {
+    let mut values = Vec::new();
+    let found = visit_snapshot(root, as_of, |cif, code, window, int, real| {
+        if cif == cif_no {
+            values.push(SnapshotValue {
+                code: code.to_owned(),
+                window_days: window,
+                value_int: int,
+                value_real: real,
+            });
+        }
+    })?;
+    Ok(found.then_some(values))
+}
+
+/// Calls `visit(cif, code, window, int, real)` for every value of a date's snapshot; false when
+/// there is no snapshot for the date.
+fn visit_snapshot(
+    root: &std::path::Path,
+    as_of: NaiveDate,
+    mut visit: impl FnMut(&str, &str, Option<i64>, Option<i64>, Option<f64>),
+) -> Result<bool, FactError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let path = root
+        .join("indicator")
+        .join(format!("as_of={as_of}"))
+        .join("indicators.parquet");
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => return Err(FactError::Io { path, source }),
+    };
+    let parquet = |source| FactError::Parquet {
+        path: path.clone(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(parquet)?
+        .build()
+        .map_err(parquet)?;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet(e.into()))?;
+        let text = |name| text_column(&batch, name);
+        let (cif, code, window) = (text("cif_no")?, text("code")?, text("window_days")?);
+        let reals = batch
+            .column_by_name("value_real")
+            .and_then(|c| c.as_primitive_opt::<Float64Type>().cloned());
+        for row in 0..batch.num_rows() {
+            let window = (!window.is_null(row))
+                .then(|| window.value(row).parse::<i64>().ok())
+                .flatten();
+            let real = reals
+                .as_ref()
+                .filter(|r| !r.is_null(row))
+                .map(|r| r.value(row));
+            visit(
+                cif.value(row),
+                code.value(row),
+                window,
+                int_at(&batch, "value_int", row),
+                real,
+            );
+        }
+    }
+    Ok(true)
 }
 
 /// A SQL string literal.

@@ -134,9 +134,13 @@ impl IntoResponse for WebError {
     }
 }
 
-/// The fallback: any unknown path is the same 404 as an invisible record.
-pub(crate) async fn not_found() -> WebError {
-    WebError::NotFound
+/// The fallback: any unknown path is the same 404 as an invisible record (JSON under `/api/`).
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        WebError::NotFound.into_json()
+    } else {
+        WebError::NotFound.into_response()
+    }
 }
 
 /// Minimal HTML escaping for the hand-written error page.

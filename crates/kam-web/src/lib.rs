@@ -6,6 +6,7 @@
 //! `session::load` (the signed-in session, idle and absolute timeouts, and the CSRF check of every
 //! state-changing request), so no handler can forget either.
 
+mod api;
 mod assets;
 mod chart;
 mod error;
@@ -27,6 +28,7 @@ use kam_core::password::HashCost;
 use kam_store::Store;
 use tokio::net::TcpListener;
 
+pub use api::{HistoryFuture, IndicatorHistory};
 pub use error::WebError;
 
 /// The web application's settings.
@@ -72,6 +74,8 @@ struct AppInner {
     /// A hash of nothing anyone knows, verified against when the name is unknown, so a wrong
     /// name costs as much time as a wrong password (no user enumeration by timing).
     dummy_hash: String,
+    /// Indicators of earlier as-of dates, when the binary provides them.
+    history: Option<Arc<dyn IndicatorHistory>>,
 }
 
 impl App {
@@ -85,7 +89,27 @@ impl App {
                 config.hash_cost,
             ),
             config,
+            history: None,
         }))
+    }
+
+    /// The same app, answering indicators of earlier dates from `history`.
+    pub fn with_history(self, history: Arc<dyn IndicatorHistory>) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| AppInner {
+            store: shared.store.clone(),
+            config: shared.config.clone(),
+            i18n: i18n::I18n::load(),
+            dummy_hash: shared.dummy_hash.clone(),
+            history: shared.history.clone(),
+        });
+        Self(Arc::new(AppInner {
+            history: Some(history),
+            ..inner
+        }))
+    }
+
+    pub(crate) fn history(&self) -> Option<&dyn IndicatorHistory> {
+        self.0.history.as_deref()
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -105,13 +129,23 @@ impl App {
     }
 }
 
-/// One route as the tests see it: its path pattern and methods.
+/// One route as the tests see it: its path pattern, method and who may call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSpec {
     pub path: &'static str,
     pub method: Method,
-    /// Behind the session layer (a page or form), rather than public (assets, health).
-    pub signed: bool,
+    pub access: Access,
+}
+
+/// How a route knows its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A page or form behind the session layer (cookie, CSRF on state changes).
+    Session,
+    /// The JSON API: a personal bearer token.
+    Token,
+    /// Anyone: health, assets, the OpenAPI document.
+    Public,
 }
 
 /// Routes registered together with their table, so that `route_table()` can never miss one: the
@@ -119,15 +153,15 @@ pub struct RouteSpec {
 struct Routes {
     router: Router<App>,
     table: Vec<RouteSpec>,
-    signed: bool,
+    access: Access,
 }
 
 impl Routes {
-    fn new(signed: bool) -> Self {
+    fn new(access: Access) -> Self {
         Self {
             router: Router::new(),
             table: Vec::new(),
-            signed,
+            access,
         }
     }
 
@@ -152,7 +186,7 @@ impl Routes {
         self.table.push(RouteSpec {
             path,
             method,
-            signed: self.signed,
+            access: self.access,
         });
         self
     }
@@ -160,7 +194,7 @@ impl Routes {
 
 /// The pages and forms: every one passes the session layer.
 fn signed_routes() -> Routes {
-    Routes::new(true)
+    Routes::new(Access::Session)
         .get("/", pages::home::home)
         .get("/sign-in", pages::auth::sign_in_page)
         .post("/sign-in", pages::auth::sign_in)
@@ -168,6 +202,8 @@ fn signed_routes() -> Routes {
         .get("/me", pages::me::me_page)
         .post("/me/locale", pages::me::set_locale)
         .post("/me/password", pages::me::change_password)
+        .post("/me/tokens", pages::me::create_token)
+        .post("/me/tokens/{token}/revoke", pages::me::revoke_token)
         .get("/customers", pages::customers::list)
         .get("/customers/{cif}", pages::customers::show)
         .post("/customers/{cif}/reveal", pages::customers::reveal)
@@ -179,11 +215,23 @@ fn signed_routes() -> Routes {
         .get("/audit", pages::audit::audit)
 }
 
-/// What anyone may fetch: health and the embedded assets.
+/// The JSON API: bearer tokens, JSON errors.
+fn api_routes() -> Routes {
+    Routes::new(Access::Token)
+        .get("/api/v1/customers", api::customers)
+        .get("/api/v1/customers/{cif}", api::customer)
+        .get("/api/v1/customers/{cif}/indicators", api::indicators)
+        .get("/api/v1/groups/{group}", api::group)
+        .get("/api/v1/alerts", api::alerts)
+        .get("/api/v1/portfolio", api::portfolio)
+}
+
+/// What anyone may fetch: health, the embedded assets, the API's description.
 fn public_routes() -> Routes {
-    Routes::new(false)
+    Routes::new(Access::Public)
         .get("/healthz", health)
         .get("/assets/{name}", assets::asset)
+        .get("/api/v1/openapi.json", api::openapi)
 }
 
 async fn health() -> &'static str {
@@ -193,6 +241,7 @@ async fn health() -> &'static str {
 /// Every route of the application, for tests that must cover each one.
 pub fn route_table() -> Vec<RouteSpec> {
     let mut table = signed_routes().table;
+    table.extend(api_routes().table);
     table.extend(public_routes().table);
     table
 }
@@ -204,6 +253,7 @@ pub fn router(app: App) -> Router {
         .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
     Router::new()
         .merge(pages)
+        .merge(api_routes().router)
         .merge(public_routes().router)
         .fallback(error::not_found)
         .layer(middleware::from_fn(security::headers))

@@ -1025,8 +1025,46 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    kam_web::serve(listener, kam_web::App::new(store, config), shutdown).await?;
+    let app = kam_web::App::new(store, config).with_history(std::sync::Arc::new(FactsHistory {
+        facts: settings.facts_dir(),
+    }));
+    kam_web::serve(listener, app, shutdown).await?;
     Ok(())
+}
+
+/// Indicators of earlier as-of dates for the web's API, from the batch's Parquet snapshots
+/// (kam-web does not link the fact engine; the binary wires it in).
+#[derive(Debug)]
+struct FactsHistory {
+    facts: PathBuf,
+}
+
+impl kam_web::IndicatorHistory for FactsHistory {
+    fn indicators(&self, as_of: NaiveDate, cif_no: String) -> kam_web::HistoryFuture<'_> {
+        let facts = self.facts.clone();
+        Box::pin(async move {
+            let values = tokio::task::spawn_blocking(move || {
+                kam_facts::indicators::customer_snapshot(&facts, as_of, &cif_no)
+                    .map(|found| (found, cif_no))
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            let (found, cif_no) = values;
+            Ok(found.map(|values| {
+                values
+                    .into_iter()
+                    .map(|v| kam_store::StoredIndicator {
+                        cif_no: cif_no.clone(),
+                        code: v.code,
+                        window_days: v.window_days.unwrap_or(0),
+                        value_int: v.value_int,
+                        value_real: v.value_real,
+                    })
+                    .collect()
+            }))
+        })
+    }
 }
 
 /// The rules file given, or the built-in rules.

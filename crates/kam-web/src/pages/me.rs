@@ -4,12 +4,12 @@
 use askama::Template;
 use axum::{
     Form,
-    extract::State,
+    extract::{Path, State},
     http::header,
     response::{IntoResponse, Redirect, Response},
 };
 use kam_core::password::{check_policy, hash_password, verify_password};
-use kam_store::Actor;
+use kam_store::{Actor, ApiToken};
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::{
     error::WebError,
     i18n::Locale,
     pages::{Chrome, render},
-    session::{LANG_COOKIE, Signed, set_cookie},
+    session::{LANG_COOKIE, Signed, new_token, set_cookie, token_hash},
 };
 
 #[derive(Template)]
@@ -29,6 +29,9 @@ struct MePage<'a> {
     unit: String,
     message: Option<String>,
     error: Option<String>,
+    tokens: Vec<ApiToken>,
+    /// A token just created: shown this once, never again.
+    new_token: Option<String>,
 }
 
 async fn page(
@@ -36,20 +39,76 @@ async fn page(
     signed: &Signed,
     message: Option<String>,
     error: Option<String>,
+    new_token: Option<String>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
     let unit = app.store().org_unit(signed.user().org_unit_id).await?;
+    let tokens = app.store().api_tokens(signed.user().id).await?;
     render(&MePage {
         c: Chrome::new(app, signed, "me", t.get("me-title")),
         username: signed.user().username.to_string(),
         unit: unit.name,
         message,
         error,
+        tokens,
+        new_token,
     })
 }
 
 pub(crate) async fn me_page(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
-    page(&app, &signed, None, None).await
+    page(&app, &signed, None, None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// A new personal API token: shown once, stored only as its hash, audited.
+pub(crate) async fn create_token(
+    State(app): State<App>,
+    signed: Signed,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return page(
+            &app,
+            &signed,
+            None,
+            Some(t.get("me-token-name-needed")),
+            None,
+        )
+        .await;
+    }
+    let token = format!("kam_{}", new_token());
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    app.store()
+        .create_api_token(&actor, signed.user().id, name, &token_hash(&token))
+        .await?;
+    page(
+        &app,
+        &signed,
+        Some(t.get("me-token-created")),
+        None,
+        Some(token),
+    )
+    .await
+}
+
+/// Revokes one of the user's own tokens; anyone else's is a 404.
+pub(crate) async fn revoke_token(
+    State(app): State<App>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    app.store()
+        .revoke_api_token(&actor, signed.user().id, id)
+        .await?;
+    Ok(Redirect::to("/me").into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,10 +159,17 @@ pub(crate) async fn change_password(
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     if !matches {
-        return page(&app, &signed, None, Some(t.get("me-password-wrong"))).await;
+        return page(&app, &signed, None, Some(t.get("me-password-wrong")), None).await;
     }
     if form.new != form.repeat {
-        return page(&app, &signed, None, Some(t.get("me-password-mismatch"))).await;
+        return page(
+            &app,
+            &signed,
+            None,
+            Some(t.get("me-password-mismatch")),
+            None,
+        )
+        .await;
     }
     if let Err(error) = check_policy(&form.new, app.config().password_min_length) {
         let message = if t.is_zh() {
@@ -111,7 +177,7 @@ pub(crate) async fn change_password(
         } else {
             error.reason_en.clone()
         };
-        return page(&app, &signed, None, Some(message)).await;
+        return page(&app, &signed, None, Some(message), None).await;
     }
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
@@ -123,5 +189,12 @@ pub(crate) async fn change_password(
     app.store()
         .change_own_password(&signed.session, &hash)
         .await?;
-    page(&app, &signed, Some(t.get("me-password-changed")), None).await
+    page(
+        &app,
+        &signed,
+        Some(t.get("me-password-changed")),
+        None,
+        None,
+    )
+    .await
 }

@@ -129,12 +129,60 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Clicks and waits until the browser is on a page whose URL passes `arrived` and that has
+/// finished loading (a click that submits a form returns before the next page is there).
+async fn click_to(client: &Client, locator: Locator<'_>, arrived: impl Fn(&url::Url) -> bool) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+    let started = Instant::now();
+    loop {
+        let url = client.current_url().await.unwrap();
+        let ready = client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        if arrived(&url) && ready.as_deref() == Some("complete") {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never arrived (at {url})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Opens `url` and waits until that page has loaded.
+async fn open(client: &Client, url: &str) {
+    client.goto(url).await.unwrap();
+    let wanted = url::Url::parse(url).unwrap();
+    let started = Instant::now();
+    loop {
+        let at = client.current_url().await.unwrap();
+        let ready = client
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        // A page behind the sign-in form redirects there: that is arriving too.
+        let arrived = at.path() == wanted.path() || at.path() == "/sign-in";
+        if arrived && ready.as_deref() == Some("complete") {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{url} never loaded (at {at})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn source(client: &Client) -> String {
     client.source().await.unwrap()
 }
 
 async fn sign_in(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/sign-in")).await.unwrap();
+    open(&client, &format!("{base}/sign-in")).await;
     client
         .find(Locator::Id("username"))
         .await
@@ -149,15 +197,10 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    client
-        .find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let url = client.current_url().await.unwrap();
-    assert!(!url.path().starts_with("/sign-in"), "{username} signed in");
+    click_to(client, Locator::Id("sign-in"), |url| {
+        !url.path().starts_with("/sign-in")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +223,7 @@ async fn a_relationship_day_in_the_browser() {
         .expect("a customer of another branch");
 
     let client = browser(&driver).await;
-    client.goto(&format!("{base}/customers")).await.unwrap();
+    open(&client, &format!("{base}/customers")).await;
     assert!(
         client
             .current_url()
@@ -196,7 +239,7 @@ async fn a_relationship_day_in_the_browser() {
     // Search by pinyin initials.
     let initials = name_initials(&person.name);
     let spelling = initials.split(' ').next().unwrap();
-    client.goto(&format!("{base}/customers")).await.unwrap();
+    open(&client, &format!("{base}/customers")).await;
     client
         .find(Locator::Id("q"))
         .await
@@ -204,13 +247,10 @@ async fn a_relationship_day_in_the_browser() {
         .send_keys(spelling)
         .await
         .unwrap();
-    client
-        .find(Locator::Id("search"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to(&client, Locator::Id("search"), |url| {
+        url.query().is_some_and(|q| q.contains("q="))
+    })
+    .await;
     assert!(
         source(&client).await.contains(person.cif_no.as_str()),
         "{spelling} finds {}",
@@ -219,16 +259,9 @@ async fn a_relationship_day_in_the_browser() {
     shot(&client, "03-search").await;
 
     // The 360, and its tier's "why" one click away.
-    client
-        .find(Locator::Css(&format!(
-            "a[href=\"/customers/{}\"]",
-            person.cif_no
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let link = format!("a[href=\"/customers/{}\"]", person.cif_no);
+    let target = format!("/customers/{}", person.cif_no);
+    click_to(&client, Locator::Css(&link), |url| url.path() == target).await;
     let name = client
         .find(Locator::Id("customer-name"))
         .await
@@ -267,18 +300,20 @@ async fn a_relationship_day_in_the_browser() {
         .send_keys("客户临柜办理业务核实身份")
         .await
         .unwrap();
-    client
-        .find(Locator::Id("reveal-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to(&client, Locator::Id("reveal-submit"), |url| {
+        url.path().ends_with("/reveal")
+    })
+    .await;
     assert!(source(&client).await.contains(&whole), "revealed");
     shot(&client, "05-reveal").await;
 
-    client.goto(&format!("{base}/portfolio")).await.unwrap();
-    assert!(source(&client).await.contains("chart lorenz"));
+    open(&client, &format!("{base}/portfolio")).await;
+    let page = source(&client).await;
+    assert!(
+        page.contains("chart lorenz"),
+        "{}",
+        &page[..page.len().min(3000)]
+    );
     shot(&client, "06-portfolio").await;
     if let Some(member) = server
         .bank
@@ -287,30 +322,23 @@ async fn a_relationship_day_in_the_browser() {
         .iter()
         .find(|m| visible.contains(&m.cif_no))
     {
-        client
-            .goto(&format!("{base}/groups/{}", member.group_code))
-            .await
-            .unwrap();
+        open(&client, &format!("{base}/groups/{}", member.group_code)).await;
         assert!(source(&client).await.contains(member.cif_no.as_str()));
         shot(&client, "06-group").await;
     }
-    client.goto(&format!("{base}/alerts")).await.unwrap();
+    open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 
     // English, one click away, kept across pages.
-    client
-        .find(Locator::Id("switch-language"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        client.current_url().await.unwrap().path(),
-        "/alerts",
-        "back on the same page"
+    click_to(&client, Locator::Id("switch-language"), |url| {
+        url.path() == "/alerts"
+    })
+    .await;
+    assert!(
+        source(&client).await.contains("lang=\"en\""),
+        "back on the same page, in English"
     );
-    client.goto(&format!("{base}/")).await.unwrap();
+    open(&client, &format!("{base}/")).await;
     let page = source(&client).await;
     assert!(
         page.contains("My day") && page.contains("lang=\"en\""),
@@ -319,31 +347,17 @@ async fn a_relationship_day_in_the_browser() {
     shot(&client, "07-english").await;
 
     // Another branch's customer: the same 404 as a missing one.
-    client
-        .goto(&format!("{base}/customers/{}", elsewhere.cif_no))
-        .await
-        .unwrap();
+    open(&client, &format!("{base}/customers/{}", elsewhere.cif_no)).await;
     assert!(source(&client).await.contains("KAM-404"));
     shot(&client, "08-other-branch-404").await;
 
     // Sign out.
-    client.goto(&format!("{base}/")).await.unwrap();
-    client
-        .find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/sign-in")
-    );
-    client.goto(&format!("{base}/customers")).await.unwrap();
+    open(&client, &format!("{base}/")).await;
+    click_to(&client, Locator::Id("sign-out"), |url| {
+        url.path().starts_with("/sign-in")
+    })
+    .await;
+    open(&client, &format!("{base}/customers")).await;
     assert!(
         client
             .current_url()
@@ -357,7 +371,7 @@ async fn a_relationship_day_in_the_browser() {
     // The auditor finds the reveal in the trail.
     let auditor = server.user_of(Role::Auditor).await;
     sign_in(&client, &base, auditor.username.as_str()).await;
-    client.goto(&format!("{base}/audit")).await.unwrap();
+    open(&client, &format!("{base}/audit")).await;
     client
         .find(Locator::Id("audit-q"))
         .await
@@ -365,13 +379,10 @@ async fn a_relationship_day_in_the_browser() {
         .send_keys("reveal")
         .await
         .unwrap();
-    client
-        .find(Locator::Id("audit-search"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to(&client, Locator::Id("audit-search"), |url| {
+        url.query().is_some_and(|q| q.contains("q=reveal"))
+    })
+    .await;
     let trail = source(&client).await;
     assert!(trail.contains(person.cif_no.as_str()) && trail.contains("客户临柜办理业务核实身份"));
     assert!(!trail.contains(&whole));
@@ -395,10 +406,7 @@ async fn an_idle_session_expires_in_the_browser() {
     let client = browser(&driver).await;
     sign_in(&client, &server.base, user.username.as_str()).await;
     tokio::time::sleep(Duration::from_millis(3_000)).await;
-    client
-        .goto(&format!("{}/customers", server.base))
-        .await
-        .unwrap();
+    open(&client, &format!("{}/customers", server.base)).await;
     assert!(
         client
             .current_url()

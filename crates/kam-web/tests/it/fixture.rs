@@ -163,6 +163,24 @@ impl Server {
         self.store.scope_for(user, kam_web_today()).await.unwrap()
     }
 
+    /// A personal API token for `user`, made the way the personal page makes one.
+    pub async fn token_for(&self, user: &User) -> String {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let token = format!("kam_test_{}_{n}", user.username);
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        self.store
+            .create_api_token(
+                &Actor::user(user.id, user.username.as_str()),
+                user.id,
+                "test",
+                &hash,
+            )
+            .await
+            .unwrap();
+        token
+    }
+
     /// Every alert of the bank, whoever may see it.
     pub async fn all_alerts(&self) -> Vec<StoredAlert> {
         let filter = AlertFilter {
@@ -241,6 +259,18 @@ impl Client {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        self.page(response).await
+    }
+
+    /// A GET with a bearer token (the JSON API).
+    pub async fn get_api(&mut self, path: &str, token: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();

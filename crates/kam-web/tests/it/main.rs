@@ -1,6 +1,7 @@
 //! kam-web's integration tests: the real server on a random loopback port, over a real SQLite
 //! file and a real PostgreSQL (the store's harness), driven over HTTP.
 
+mod api;
 mod browser;
 mod fixture;
 mod idor;

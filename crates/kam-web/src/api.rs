@@ -1,0 +1,618 @@
+//! The JSON API under `/api/v1`: the same data as the pages, with the same visibility (the
+//! user's scope in every store call) and the same masking, for a personal API token
+//! (`Authorization: Bearer …`, hashed at rest, created and revoked on the personal page). Read
+//! only, so no CSRF: a token is not a cookie a browser sends by itself. The OpenAPI document at
+//! `/api/v1/openapi.json` is generated from these handlers and types by utoipa.
+
+use std::{collections::BTreeMap, future::Future, pin::Pin};
+
+use axum::{
+    Json,
+    extract::{FromRequestParts, Path, Query, State},
+    http::{header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use chrono::NaiveDate;
+use kam_core::{customer::CustomerKind, pareto::pareto, visibility::Scope};
+use kam_store::{AlertFilter, CustomerFilter, StoredAlert, StoredIndicator};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::{
+    App,
+    error::WebError,
+    session::{bank_today, token_hash},
+};
+
+/// Reads one customer's indicators of an earlier as-of date (the batch's Parquet history, which
+/// only the binary can reach: kam-web does not link the fact engine).
+pub trait IndicatorHistory: Send + Sync + std::fmt::Debug {
+    /// `Ok(None)` when the batch did not run for that date.
+    fn indicators(&self, as_of: NaiveDate, cif_no: String) -> HistoryFuture<'_>;
+}
+
+pub type HistoryFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Vec<StoredIndicator>>, String>> + Send + 'a>>;
+
+/// An API error: JSON with a stable code.
+#[derive(Debug)]
+pub(crate) struct ApiError(WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        ApiError(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_json()
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// The scope today of the user behind a bearer token.
+#[derive(Debug)]
+pub(crate) struct ApiUser {
+    pub scope: Scope,
+}
+
+impl FromRequestParts<App> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError(WebError::Unauthorised))?;
+        let user = app
+            .store()
+            .api_token_user(&token_hash(token))
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(ApiError(WebError::Unauthorised))?;
+        let scope = app.store().scope_for(&user, bank_today()).await?;
+        Ok(ApiUser { scope })
+    }
+}
+
+/// One customer of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerItem {
+    pub cif_no: String,
+    pub name: String,
+    /// `corporate` or `individual`.
+    pub kind: String,
+    pub org_unit: String,
+    /// 1 (best) … 5, from the latest batch.
+    pub tier: Option<i64>,
+    pub tier_name: Option<String>,
+    pub account_type: String,
+    pub key_account: bool,
+    /// Contribution over the customer-value months, in fen (CNY).
+    pub value_total_fen: Option<i64>,
+    pub open_alerts: i64,
+    pub lead_rm: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerList {
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    pub customers: Vec<CustomerItem>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CustomerQuery {
+    /// Customer number prefix, part of the name, or pinyin initials.
+    q: Option<String>,
+    /// 1 … 5.
+    tier: Option<i64>,
+    /// `corporate` or `individual`.
+    kind: Option<String>,
+    /// Only customers with an open alert.
+    alert: Option<bool>,
+    page: Option<i64>,
+    /// At most 500.
+    page_size: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers", params(CustomerQuery),
+    responses((status = 200, body = CustomerList), (status = 401, description = "no or bad token")),
+    security(("bearer" = [])))]
+pub(crate) async fn customers(
+    State(app): State<App>,
+    api: ApiUser,
+    Query(query): Query<CustomerQuery>,
+) -> ApiResult<CustomerList> {
+    let page = query.page.unwrap_or(1).max(1);
+    let page_size = query.page_size.unwrap_or(50).clamp(1, 500);
+    let filter = CustomerFilter {
+        text: query.q.filter(|q| !q.trim().is_empty()),
+        tier: query.tier,
+        kind: query
+            .kind
+            .as_deref()
+            .and_then(|k| CustomerKind::parse(k).ok()),
+        open_alert: query.alert.unwrap_or(false),
+        limit: page_size,
+        offset: (page - 1) * page_size,
+        ..CustomerFilter::default()
+    };
+    let (found, total) = tokio::try_join!(
+        app.store().find_customers(&api.scope, &filter),
+        app.store().count_customers(&api.scope, &filter)
+    )?;
+    Ok(Json(CustomerList {
+        total,
+        page,
+        page_size,
+        customers: found
+            .into_iter()
+            .map(|c| CustomerItem {
+                cif_no: c.cif_no.to_string(),
+                name: c.name,
+                kind: c.kind.as_str().to_owned(),
+                org_unit: c.org_unit_name,
+                tier: c.tier,
+                tier_name: c.tier_name,
+                account_type: c.account_type.as_str().to_owned(),
+                key_account: c.key_account,
+                value_total_fen: c.value_total,
+                open_alerts: c.open_alerts,
+                lead_rm: c.lead_rm,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamItem {
+    pub username: String,
+    pub display_name: String,
+    /// `lead` or `member`.
+    pub role: String,
+    pub since: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonItem {
+    pub name: String,
+    pub role: String,
+    pub title: Option<String>,
+    pub closeness: u8,
+    pub trust: u8,
+    pub favour: u8,
+    pub stage: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldingItem {
+    pub product_code: String,
+    pub product_name: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub as_of: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierItem {
+    pub tier: i64,
+    pub tier_name: String,
+    pub month: String,
+    pub movement: String,
+    pub on_watch: bool,
+    pub rule_id: String,
+    pub rule_version: i64,
+    pub indicator: String,
+    pub value_int: Option<i64>,
+    /// The four bars in fen, best tier first.
+    pub bars: Vec<i64>,
+    pub as_of: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertItem {
+    pub id: i64,
+    pub cif_no: String,
+    pub customer_name: String,
+    pub kind: String,
+    /// `open`, `handled`, `resolved`.
+    pub status: String,
+    pub tier: i64,
+    pub raised_on: String,
+    pub last_seen_on: String,
+    pub evidence: String,
+    pub thresholds: String,
+    pub rule: String,
+    pub assigned_to: Option<String>,
+    pub handled_by: Option<String>,
+    pub note: Option<String>,
+}
+
+impl From<StoredAlert> for AlertItem {
+    fn from(a: StoredAlert) -> Self {
+        Self {
+            id: a.id,
+            cif_no: a.cif_no,
+            customer_name: a.customer_name,
+            kind: a.kind,
+            status: a.status,
+            tier: a.tier,
+            raised_on: a.raised_on.to_string(),
+            last_seen_on: a.last_seen_on.to_string(),
+            evidence: a.evidence,
+            thresholds: a.thresholds,
+            rule: format!("{} v{}", a.rule_id, a.rule_version),
+            assigned_to: a.assigned_to,
+            handled_by: a.handled_by,
+            note: a.note,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer360 {
+    pub cif_no: String,
+    pub name: String,
+    pub kind: String,
+    pub line: String,
+    pub org_unit: String,
+    pub industry: Option<String>,
+    pub since: String,
+    /// Masked (`110***********1234`); the whole number only through the audited reveal page.
+    pub id_number: Option<String>,
+    /// Masked (`138****1234`).
+    pub phone: Option<String>,
+    pub risk_tolerance: Option<String>,
+    pub account_type: String,
+    pub team: Vec<TeamItem>,
+    /// The group's code, if the customer belongs to one.
+    pub group: Option<String>,
+    pub key_people: Vec<PersonItem>,
+    pub holdings: Vec<HoldingItem>,
+    pub tier: Option<TierItem>,
+    pub key_account: Option<bool>,
+    pub retail_tier: Option<String>,
+    pub value_score: Option<i64>,
+    pub starred: Option<bool>,
+    pub alerts: Vec<AlertItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{cif}",
+    params(("cif" = String, Path, description = "customer number")),
+    responses((status = 200, body = Customer360), (status = 404, description = "missing or out of reach")),
+    security(("bearer" = [])))]
+pub(crate) async fn customer(
+    State(app): State<App>,
+    api: ApiUser,
+    Path(cif): Path<String>,
+) -> ApiResult<Customer360> {
+    let store = app.store();
+    let scope = &api.scope;
+    let customer = store.customer_by_cif(scope, &cif).await?;
+    let id = customer.id;
+    let (unit, team, group, people, holdings, products, alerts, tier) = tokio::try_join!(
+        store.org_unit(customer.org_unit_id),
+        store.team_of(scope, id, bank_today()),
+        store.group_of_customer(scope, id),
+        store.key_people(scope, id),
+        store.holdings(scope, id),
+        store.list_products(),
+        store.alerts_of(scope, &cif),
+        store.latest_tier(&cif),
+    )?;
+    let class = match store.class_of(scope, &cif).await {
+        Ok(class) => Some(class),
+        Err(kam_store::Error::NotFound { .. }) => None,
+        Err(other) => return Err(other.into()),
+    };
+    Ok(Json(Customer360 {
+        cif_no: customer.cif_no.to_string(),
+        name: customer.name.clone(),
+        kind: customer.kind.as_str().to_owned(),
+        line: customer.line.as_str().to_owned(),
+        org_unit: unit.name,
+        industry: customer.industry.map(|i| i.as_str().to_owned()),
+        since: customer.since.to_string(),
+        id_number: customer.id_number.as_ref().map(|v| v.masked()),
+        phone: customer.phone.as_ref().map(|v| v.masked()),
+        risk_tolerance: customer.risk_tolerance.map(|r| r.as_str().to_owned()),
+        account_type: customer.account_type.as_str().to_owned(),
+        team: team
+            .into_iter()
+            .map(|m| TeamItem {
+                username: m.username,
+                display_name: m.display_name,
+                role: m.role.as_str().to_owned(),
+                since: m.since.to_string(),
+            })
+            .collect(),
+        group: group.map(|g| g.group.code),
+        key_people: people
+            .into_iter()
+            .map(|p| PersonItem {
+                name: p.name,
+                role: p.role.as_str().to_owned(),
+                title: p.title,
+                closeness: p.closeness.get(),
+                trust: p.trust.get(),
+                favour: p.favour.get(),
+                stage: p.stage.as_str().to_owned(),
+            })
+            .collect(),
+        holdings: holdings
+            .into_iter()
+            .map(|h| {
+                let product = products.iter().find(|p| p.id == h.product_id);
+                HoldingItem {
+                    product_code: product.map(|p| p.code.clone()).unwrap_or_default(),
+                    product_name: product.map(|p| p.name.clone()).unwrap_or_default(),
+                    amount_minor: h.amount.minor(),
+                    currency: h.amount.currency().to_string(),
+                    as_of: h.as_of.to_string(),
+                }
+            })
+            .collect(),
+        tier: tier.map(|t| TierItem {
+            tier: t.tier,
+            tier_name: t.tier_name,
+            month: t.month,
+            movement: t.movement,
+            on_watch: t.on_watch,
+            rule_id: t.rule_id,
+            rule_version: t.rule_version,
+            indicator: t.indicator,
+            value_int: t.value_int,
+            bars: t.bars.split(',').filter_map(|b| b.parse().ok()).collect(),
+            as_of: t.as_of.to_string(),
+        }),
+        key_account: class.as_ref().map(|c| c.key_account),
+        retail_tier: class.as_ref().and_then(|c| c.retail_tier.clone()),
+        value_score: class.as_ref().map(|c| c.value_score),
+        starred: class.as_ref().map(|c| c.starred),
+        alerts: alerts.into_iter().map(AlertItem::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorItem {
+    pub code: String,
+    /// Days of the window; absent for an indicator of the date alone.
+    pub window_days: Option<i64>,
+    /// Money in fen, counts, days.
+    pub value_int: Option<i64>,
+    /// Ratios and shares.
+    pub value_real: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Indicators {
+    pub cif_no: String,
+    pub as_of: Option<String>,
+    pub values: Vec<IndicatorItem>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct IndicatorQuery {
+    /// `YYYY-MM-DD`; the latest batch when absent.
+    as_of: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/customers/{cif}/indicators",
+    params(("cif" = String, Path, description = "customer number"), IndicatorQuery),
+    responses((status = 200, body = Indicators), (status = 404, description = "missing, out of reach, or no batch for the date")),
+    security(("bearer" = [])))]
+pub(crate) async fn indicators(
+    State(app): State<App>,
+    api: ApiUser,
+    Path(cif): Path<String>,
+    Query(query): Query<IndicatorQuery>,
+) -> ApiResult<Indicators> {
+    let store = app.store();
+    // Visibility first: a customer out of reach is a 404 whatever the date.
+    store.customer_by_cif(&api.scope, &cif).await?;
+    let latest = store.latest_batch_date().await?;
+    let wanted = match query.as_of.as_deref() {
+        None | Some("") => latest,
+        Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            WebError::BadRequest(format!(
+                "as_of: 不是 YYYY-MM-DD 格式的日期 / not a YYYY-MM-DD date: {text}"
+            ))
+        })?),
+    };
+    let values = if wanted == latest {
+        store.indicators_of(&api.scope, &cif).await?
+    } else {
+        let (Some(day), Some(history)) = (wanted, app.history()) else {
+            return Err(WebError::NotFound.into());
+        };
+        history
+            .indicators(day, cif.clone())
+            .await
+            .map_err(WebError::Internal)?
+            .ok_or(WebError::NotFound)?
+    };
+    Ok(Json(Indicators {
+        cif_no: cif,
+        as_of: wanted.map(|d| d.to_string()),
+        values: values
+            .into_iter()
+            .map(|v| IndicatorItem {
+                code: v.code,
+                window_days: (v.window_days > 0).then_some(v.window_days),
+                value_int: v.value_int,
+                value_real: v.value_real,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupMemberItem {
+    pub cif_no: String,
+    pub name: String,
+    pub org_unit: String,
+    pub parent_cif_no: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupItem {
+    pub code: String,
+    pub name: String,
+    /// All members, in reach or not (the size of a group is not a secret, its members are).
+    pub member_count: i64,
+    pub members: Vec<GroupMemberItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/groups/{group}",
+    params(("group" = String, Path, description = "group code")),
+    responses((status = 200, body = GroupItem), (status = 404, description = "missing or no member in reach")),
+    security(("bearer" = [])))]
+pub(crate) async fn group(
+    State(app): State<App>,
+    api: ApiUser,
+    Path(code): Path<String>,
+) -> ApiResult<GroupItem> {
+    let view = app.store().group_by_code(&api.scope, &code).await?;
+    let nodes = app.store().group_nodes(&api.scope, view.group.id).await?;
+    let cif_of = |id| {
+        nodes
+            .iter()
+            .find(|n| n.customer_id == id)
+            .map(|n| n.cif_no.clone())
+    };
+    Ok(Json(GroupItem {
+        code: view.group.code.clone(),
+        name: view.group.name.clone(),
+        member_count: view.member_count,
+        members: nodes
+            .iter()
+            .map(|n| GroupMemberItem {
+                cif_no: n.cif_no.clone(),
+                name: n.name.clone(),
+                org_unit: n.org_unit_name.clone(),
+                parent_cif_no: n.parent_customer_id.and_then(cif_of),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertList {
+    pub total: i64,
+    pub alerts: Vec<AlertItem>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AlertQuery {
+    /// `open` (default), `handled`, `resolved` or `all`.
+    status: Option<String>,
+    kind: Option<String>,
+    page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
+    responses((status = 200, body = AlertList)), security(("bearer" = [])))]
+pub(crate) async fn alerts(
+    State(app): State<App>,
+    api: ApiUser,
+    Query(query): Query<AlertQuery>,
+) -> ApiResult<AlertList> {
+    let status = query.status.unwrap_or_else(|| "open".into());
+    let page = query.page.unwrap_or(1).max(1);
+    let filter = AlertFilter {
+        status: (status != "all").then_some(status),
+        kind: query.kind.filter(|k| !k.is_empty()),
+        assigned_to: None,
+        limit: 100,
+        offset: (page - 1) * 100,
+    };
+    let (alerts, total) = app.store().alert_inbox(&api.scope, &filter).await?;
+    Ok(Json(AlertList {
+        total,
+        alerts: alerts.into_iter().map(AlertItem::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierCount {
+    pub tier: Option<i64>,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Portfolio {
+    pub customers: usize,
+    pub tiers: Vec<TierCount>,
+    pub total_contribution_fen: i64,
+    pub gini: Option<f64>,
+    pub top20_share: Option<f64>,
+    /// Customers per ABC class of contribution.
+    pub abc: BTreeMap<String, usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/portfolio",
+    responses((status = 200, body = Portfolio)), security(("bearer" = [])))]
+pub(crate) async fn portfolio(State(app): State<App>, api: ApiUser) -> ApiResult<Portfolio> {
+    let rows = app.store().portfolio(&api.scope, None).await?;
+    let mut tiers: BTreeMap<Option<i64>, i64> = BTreeMap::new();
+    for row in &rows {
+        *tiers.entry(row.tier).or_default() += 1;
+    }
+    let values: Vec<(String, i64)> = rows
+        .iter()
+        .filter_map(|r| Some((r.cif_no.clone(), r.value_total?)))
+        .collect();
+    let curve = pareto(&values);
+    let mut abc = BTreeMap::new();
+    for ranked in &curve.ranked {
+        *abc.entry(ranked.class.as_str().to_owned()).or_default() += 1;
+    }
+    Ok(Json(Portfolio {
+        customers: rows.len(),
+        tiers: tiers
+            .into_iter()
+            .map(|(tier, count)| TierCount { tier, count })
+            .collect(),
+        total_contribution_fen: i64::try_from(curve.total).unwrap_or(i64::MAX),
+        gini: curve.gini,
+        top20_share: curve.top20_share,
+        abc,
+    }))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility. Money in fen (integer minor units). Personal identifiers masked."),
+    paths(customers, customer, indicators, group, alerts, portfolio),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, generated from the handlers above.
+pub(crate) async fn openapi() -> Response {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => WebError::Internal(e.to_string()).into_json(),
+    }
+}
