@@ -182,7 +182,7 @@ async fn source(client: &Client) -> String {
 }
 
 async fn sign_in(client: &Client, base: &str, username: &str) {
-    open(&client, &format!("{base}/sign-in")).await;
+    open(client, &format!("{base}/sign-in")).await;
     client
         .find(Locator::Id("username"))
         .await
