@@ -33,6 +33,17 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .is_ok()
 }
 
+/// A one-time password from 12 random bytes the caller draws: letters and digits without
+/// look-alikes, plus a symbol and a digit so it always passes the policy.
+pub fn one_time_password(random: [u8; 12]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let body: String = random
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    format!("{body}-7a")
+}
+
 /// The password policy: at least `min_length` characters from at least three of four classes
 /// (upper, lower, digit, other) — the usual reading of 等保 level 3 “complexity”.
 pub fn check_policy(password: &str, min_length: usize) -> Result<(), ParseError> {
@@ -68,6 +79,14 @@ mod tests {
         assert!(verify_password("Kam-2026-demo", &hash));
         assert!(!verify_password("kam-2026-demo", &hash));
         assert!(!verify_password("Kam-2026-demo", "not a hash"));
+    }
+
+    #[test]
+    fn one_time_passwords_pass_the_policy() {
+        let password = one_time_password([200; 12]);
+        assert_eq!(password.chars().count(), 15);
+        assert!(check_policy(&password, 10).is_ok());
+        assert_ne!(password, one_time_password([1; 12]));
     }
 
     #[test]

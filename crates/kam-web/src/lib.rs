@@ -213,6 +213,8 @@ fn signed_routes() -> Routes {
         .post("/alerts/{id}/assign", pages::alerts::assign)
         .post("/alerts/{id}/handle", pages::alerts::handle)
         .get("/audit", pages::audit::audit)
+        .get("/admin", pages::admin::admin)
+        .post("/admin/users/{user}", pages::admin::user_action)
 }
 
 /// The JSON API: bearer tokens, JSON errors.

@@ -486,15 +486,9 @@ fn actor() -> Actor {
 }
 
 fn one_time_password() -> String {
-    // 12 random bytes in an alphabet without look-alikes, plus a symbol and digit to pass the policy.
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let mut bytes = [0u8; 12];
-    rand::rng().fill_bytes(&mut bytes);
-    let body: String = bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect();
-    format!("{body}-7a")
+    let mut random = [0u8; 12];
+    rand::rng().fill_bytes(&mut random);
+    kam_core::password::one_time_password(random)
 }
 
 fn salt() -> [u8; 16] {

@@ -2,6 +2,7 @@
 //! store with the user's scope, and renders an askama template whose layout (`base.html`) reads
 //! the shared `Chrome`.
 
+pub(crate) mod admin;
 pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
@@ -38,6 +39,8 @@ pub(crate) struct Chrome<'a> {
     pub sees_customers: bool,
     /// Whether the user reads the audit trail (auditors).
     pub reads_audit: bool,
+    /// Whether the user administers users and the org tree.
+    pub administers: bool,
 }
 
 impl<'a> Chrome<'a> {
@@ -53,6 +56,7 @@ impl<'a> Chrome<'a> {
             signed_in: true,
             sees_customers: !matches!(role, Role::Administrator | Role::Teller),
             reads_audit: role.may_read_audit(),
+            administers: role.may_administer(),
             t,
         }
     }
@@ -68,6 +72,7 @@ impl<'a> Chrome<'a> {
             signed_in: false,
             sees_customers: false,
             reads_audit: false,
+            administers: false,
         }
     }
 

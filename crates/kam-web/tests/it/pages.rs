@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it,
     a_manager_gives_an_alert_and_the_rm_handles_it,
     the_portfolio_and_a_group_page_show_only_what_is_in_reach,
+    the_administrator_disables_and_resets_users,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -409,4 +410,34 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
         .filter(|m| m.group_code == group)
         .count();
     assert!(page.body.contains(&format!("集团共 {all} 户")));
+}
+
+async fn the_administrator_disables_and_resets_users(server: Server) {
+    let admin = server.user_of(Role::Administrator).await;
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let mut client = server.client();
+    client.sign_in(admin.username.as_str()).await;
+    let page = client.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("id=\"user-{}\"", rm.username)));
+    let path = format!("/admin/users/{}", rm.username);
+    client.post(&path, &[("action", "disable")]).await;
+    let mut other = server.client();
+    let refused = other.sign_in_with(rm.username.as_str(), PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::OK, "a disabled user cannot sign in");
+    client.post(&path, &[("action", "enable")]).await;
+    let reset = client.post(&path, &[("action", "reset")]).await;
+    let at = reset.body.find("id=\"one-time-password\">").expect("shown once")
+        + "id=\"one-time-password\">".len();
+    let password: String = reset.body[at..].chars().take_while(|c| *c != '<').collect();
+    let mut fresh = server.client();
+    let signed = fresh.sign_in_with(rm.username.as_str(), &password).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "the one-time password works");
+    let mut rm_client = server.client();
+    rm_client.sign_in_with(rm.username.as_str(), &password).await;
+    assert_eq!(rm_client.get("/admin").await.status, StatusCode::NOT_FOUND);
+    let trail = server.store.audit_events(Some(rm.username.as_str()), 50).await.unwrap();
+    for action in ["disable", "enable", "reset_password"] {
+        assert!(trail.iter().any(|e| e.action == action), "{action} audited");
+    }
 }
