@@ -107,6 +107,9 @@ const NOT_SETTINGS: &[&str] = &[
     "report_peak_rss",
     "bench_dir",
     "peers_venv",
+    "bench_seconds",
+    "bench_user",
+    "bin",
 ];
 
 impl Settings {
