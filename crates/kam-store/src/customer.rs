@@ -350,6 +350,23 @@ pub struct PortfolioRow {
 }
 
 impl Store {
+    /// The customers in reach whose tier moved in the latest month the batch wrote (up, down, or
+    /// below the bar and on watch), best tier first — "what changed since the last batch".
+    pub async fn tier_moves(&self, scope: &Scope, limit: i64) -> Result<Vec<PortfolioRow>> {
+        let mut sql = Sql::new(
+            "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
+             from tier_month t join customer c on c.id = t.customer_id \
+             left join customer_class cc on cc.customer_id = c.id \
+             where t.month = (select max(month) from tier_month) \
+               and t.move in ('upgraded', 'downgraded', 'below') and ",
+        );
+        push_visible(&mut sql, scope);
+        sql.push(" order by t.tier, coalesce(cc.value_total, 0) desc, c.cif_no limit ")
+            .bind(limit);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(portfolio_row).collect()
+    }
+
     /// Every customer `scope` sees (in `unit`'s subtree when given), with its latest tier, move
     /// and contribution — one query for the portfolio's distribution, Pareto, board and movers.
     pub async fn portfolio(
@@ -373,19 +390,19 @@ impl Store {
         );
         sql.push(" order by c.cif_no");
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PortfolioRow {
-                    cif_no: row.try_get("cif_no")?,
-                    name: row.try_get("name")?,
-                    tier: row.try_get("tier")?,
-                    tier_name: row.try_get("tier_name")?,
-                    movement: row.try_get("move")?,
-                    value_total: row.try_get("value_total")?,
-                    board_scores: row.try_get("board_scores")?,
-                    board_total: row.try_get("board_total")?,
-                })
-            })
-            .collect()
+        rows.iter().map(portfolio_row).collect()
     }
+}
+
+fn portfolio_row(row: &AnyRow) -> Result<PortfolioRow> {
+    Ok(PortfolioRow {
+        cif_no: row.try_get("cif_no")?,
+        name: row.try_get("name")?,
+        tier: row.try_get("tier")?,
+        tier_name: row.try_get("tier_name")?,
+        movement: row.try_get("move")?,
+        value_total: row.try_get("value_total")?,
+        board_scores: row.try_get("board_scores")?,
+        board_total: row.try_get("board_total")?,
+    })
 }

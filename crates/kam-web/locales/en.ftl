@@ -268,3 +268,4 @@ org-kind-head_office = Head office
 org-kind-tier1_branch = Tier-1 branch
 org-kind-tier2_branch = Tier-2 branch
 org-kind-sub_branch = Sub-branch
+home-moves = Tier moves since the last batch

@@ -268,3 +268,4 @@ org-kind-head_office = 总行
 org-kind-tier1_branch = 一级分行
 org-kind-tier2_branch = 二级分行
 org-kind-sub_branch = 支行
+home-moves = 自上次批处理以来的层级变动

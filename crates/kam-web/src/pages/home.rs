@@ -11,6 +11,7 @@ use crate::{
     pages::{
         Chrome,
         customers::{Row, rows},
+        portfolio::Mover,
         render,
     },
     session::Signed,
@@ -26,6 +27,7 @@ struct HomePage<'a> {
     key_count: i64,
     alerts: Vec<AlertRow>,
     rows: Vec<Row>,
+    moves: Vec<Mover>,
 }
 
 pub(crate) struct AlertRow {
@@ -75,6 +77,18 @@ pub(crate) async fn home(State(app): State<App>, signed: Signed) -> Result<Respo
         )
         .await?;
     let open = store.alerts(&signed.scope, true).await?;
+    let moves = store
+        .tier_moves(&signed.scope, 15)
+        .await?
+        .into_iter()
+        .map(|r| Mover {
+            up: r.movement.as_deref() == Some("upgraded"),
+            movement: t.code("move", r.movement.as_deref().unwrap_or("")),
+            tier: r.tier_name.unwrap_or_default(),
+            cif_no: r.cif_no,
+            name: r.name,
+        })
+        .collect();
     let alerts = open
         .iter()
         .take(10)
@@ -88,5 +102,6 @@ pub(crate) async fn home(State(app): State<App>, signed: Signed) -> Result<Respo
         key_count,
         alerts,
         rows: rows(&t, &top),
+        moves,
     })
 }

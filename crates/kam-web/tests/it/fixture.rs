@@ -95,7 +95,12 @@ impl Server {
                     tier_name: names[(tier - 1) as usize].into(),
                     months_below: 0,
                     on_watch: false,
-                    movement: "new".into(),
+                    movement: match i % 11 {
+                        0 => "upgraded",
+                        5 => "downgraded",
+                        _ => "held",
+                    }
+                    .into(),
                     measured_tier: tier,
                     rule_id: "kam-default".into(),
                     rule_version: 2,

@@ -35,6 +35,12 @@ async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server)
         "home counts the {} visible customers",
         visible.len()
     );
+    // What changed since the last batch: the fixture moved every eleventh customer up.
+    assert!(home.body.contains("id=\"moves\""));
+    assert!(
+        home.body.contains("升级") && home.body.contains("降级"),
+        "tier moves both ways are listed"
+    );
     let list = client.get("/customers").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains(&format!("共 {} 户", visible.len())));
@@ -424,19 +430,36 @@ async fn the_administrator_disables_and_resets_users(server: Server) {
     client.post(&path, &[("action", "disable")]).await;
     let mut other = server.client();
     let refused = other.sign_in_with(rm.username.as_str(), PASSWORD).await;
-    assert_eq!(refused.status, StatusCode::OK, "a disabled user cannot sign in");
+    assert_eq!(
+        refused.status,
+        StatusCode::OK,
+        "a disabled user cannot sign in"
+    );
     client.post(&path, &[("action", "enable")]).await;
     let reset = client.post(&path, &[("action", "reset")]).await;
-    let at = reset.body.find("id=\"one-time-password\">").expect("shown once")
+    let at = reset
+        .body
+        .find("id=\"one-time-password\">")
+        .expect("shown once")
         + "id=\"one-time-password\">".len();
     let password: String = reset.body[at..].chars().take_while(|c| *c != '<').collect();
     let mut fresh = server.client();
     let signed = fresh.sign_in_with(rm.username.as_str(), &password).await;
-    assert_eq!(signed.status, StatusCode::SEE_OTHER, "the one-time password works");
+    assert_eq!(
+        signed.status,
+        StatusCode::SEE_OTHER,
+        "the one-time password works"
+    );
     let mut rm_client = server.client();
-    rm_client.sign_in_with(rm.username.as_str(), &password).await;
+    rm_client
+        .sign_in_with(rm.username.as_str(), &password)
+        .await;
     assert_eq!(rm_client.get("/admin").await.status, StatusCode::NOT_FOUND);
-    let trail = server.store.audit_events(Some(rm.username.as_str()), 50).await.unwrap();
+    let trail = server
+        .store
+        .audit_events(Some(rm.username.as_str()), 50)
+        .await
+        .unwrap();
     for action in ["disable", "enable", "reset_password"] {
         assert!(trail.iter().any(|e| e.action == action), "{action} audited");
     }
