@@ -23,6 +23,7 @@ mod session;
 mod sql;
 mod url;
 mod user;
+mod view;
 mod visibility;
 
 #[cfg(feature = "test-harness")]
@@ -49,6 +50,7 @@ pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKi
 pub use relationship::TeamMember;
 pub use session::{ApiToken, FailedSignIn, SignInAccount, WebSession};
 pub use url::DatabaseUrl;
+pub use view::CustomerView;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -115,6 +115,14 @@ impl Store {
         customer_id: CustomerId,
     ) -> Result<Vec<KeyPerson>> {
         self.customer(scope, customer_id).await?;
+        self.key_people_unchecked(customer_id).await
+    }
+
+    /// `key_people` once the caller has checked that the customer is in reach.
+    pub(crate) async fn key_people_unchecked(
+        &self,
+        customer_id: CustomerId,
+    ) -> Result<Vec<KeyPerson>> {
         let rows = Sql::new("select id, customer_id, name, role, title, closeness, trust, favour, stage from key_person where customer_id = ")
             .bind(customer_id.0)
             .push(" order by id")
@@ -232,6 +240,11 @@ impl Store {
     /// The latest holdings of a customer (one row per product and currency).
     pub async fn holdings(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<Holding>> {
         self.customer(scope, customer_id).await?;
+        self.holdings_unchecked(customer_id).await
+    }
+
+    /// `holdings` once the caller has checked that the customer is in reach.
+    pub(crate) async fn holdings_unchecked(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {
         let rows = Sql::new("select h.customer_id, h.product_id, h.amount_minor, h.currency, h.as_of from holding h where h.customer_id = ")
             .bind(customer_id.0)
             .push(" and h.as_of = (select max(as_of) from holding where customer_id = h.customer_id) order by h.product_id")
@@ -320,6 +333,15 @@ impl Store {
         on: NaiveDate,
     ) -> Result<Vec<TeamMember>> {
         self.customer(scope, customer_id).await?;
+        self.team_of_unchecked(customer_id, on).await
+    }
+
+    /// `team_of` once the caller has checked that the customer is in reach.
+    pub(crate) async fn team_of_unchecked(
+        &self,
+        customer_id: CustomerId,
+        on: NaiveDate,
+    ) -> Result<Vec<TeamMember>> {
         let on = on.to_string();
         let rows = Sql::new(
             "select u.username, u.display_name, a.role, a.effective_from from rm_assignment a \

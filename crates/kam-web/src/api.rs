@@ -296,23 +296,22 @@ pub(crate) async fn customer(
 ) -> ApiResult<Customer360> {
     let store = app.store();
     let scope = &api.scope;
-    let customer = store.customer_by_cif(scope, &cif).await?;
-    let id = customer.id;
-    let (unit, team, group, people, holdings, products, alerts, tier) = tokio::try_join!(
-        store.org_unit(customer.org_unit_id),
-        store.team_of(scope, id, bank_today()),
-        store.group_of_customer(scope, id),
-        store.key_people(scope, id),
-        store.holdings(scope, id),
-        store.list_products(),
-        store.alerts_of(scope, &cif),
-        store.latest_tier(&cif),
+    let (view, products) = tokio::try_join!(
+        store.customer_view(scope, &cif, bank_today()),
+        store.list_products()
     )?;
-    let class = match store.class_of(scope, &cif).await {
-        Ok(class) => Some(class),
-        Err(kam_store::Error::NotFound { .. }) => None,
-        Err(other) => return Err(other.into()),
-    };
+    let kam_store::CustomerView {
+        customer,
+        unit,
+        team,
+        key_people: people,
+        holdings,
+        group,
+        alerts,
+        tier,
+        class,
+        ..
+    } = view;
     Ok(Json(Customer360 {
         cif_no: customer.cif_no.to_string(),
         name: customer.name.clone(),
@@ -334,7 +333,7 @@ pub(crate) async fn customer(
                 since: m.since.to_string(),
             })
             .collect(),
-        group: group.map(|g| g.group.code),
+        group: group.map(|(g, _)| g.group.code),
         key_people: people
             .into_iter()
             .map(|p| PersonItem {

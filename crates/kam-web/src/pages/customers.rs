@@ -380,27 +380,26 @@ async fn customer_360(
     let store = app.store();
     let scope = &signed.scope;
     // The one visibility decision for this page: everything below reads only after it.
-    let customer = store.customer_by_cif(scope, cif).await?;
-    let id = customer.id;
-    let (unit, team, group, people, holdings, products, values, alerts, tier) = tokio::try_join!(
-        store.org_unit(customer.org_unit_id),
-        store.team_of(scope, id, signed.today),
-        store.group_of_customer(scope, id),
-        store.key_people(scope, id),
-        store.holdings(scope, id),
-        store.list_products(),
-        store.indicators_of(scope, cif),
-        store.alerts_of(scope, cif),
-        store.latest_tier(cif),
+    let (view, products) = tokio::try_join!(
+        store.customer_view(scope, cif, signed.today),
+        store.list_products()
     )?;
-    let class = match store.class_of(scope, cif).await {
-        Ok(class) => Some(class),
-        Err(kam_store::Error::NotFound { .. }) => None,
-        Err(other) => return Err(other.into()),
-    };
-    let nodes = match &group {
-        Some(view) => store.group_nodes(scope, view.group.id).await?,
-        None => Vec::new(),
+    let kam_store::CustomerView {
+        customer,
+        unit,
+        team,
+        key_people: people,
+        holdings,
+        group,
+        indicators: values,
+        alerts,
+        tier,
+        class,
+    } = view;
+    let id = customer.id;
+    let (group, nodes) = match group {
+        Some((group, nodes)) => (Some(group), nodes),
+        None => (None, Vec::new()),
     };
 
     let mut badges = vec![t.code("kind", customer.kind.as_str())];
