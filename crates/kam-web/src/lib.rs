@@ -15,6 +15,7 @@ mod i18n;
 mod pages;
 mod security;
 mod session;
+mod tls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -30,6 +31,7 @@ use tokio::net::TcpListener;
 
 pub use api::{HistoryFuture, IndicatorHistory};
 pub use error::WebError;
+pub use tls::tls_config;
 
 /// The web application's settings.
 #[derive(Debug, Clone)]
@@ -42,7 +44,7 @@ pub struct WebConfig {
     pub lockout_failures: i64,
     pub lockout: Duration,
     pub password_min_length: usize,
-    /// Cookies marked `Secure` (set when serving over TLS).
+    /// Cookies marked `Secure` and HSTS sent (set when serving over TLS).
     pub secure_cookies: bool,
     /// Cost of hashing a changed password (tests use the cheap one).
     pub hash_cost: HashCost,
@@ -258,8 +260,22 @@ pub fn router(app: App) -> Router {
         .merge(api_routes().router)
         .merge(public_routes().router)
         .fallback(error::not_found)
-        .layer(middleware::from_fn(security::headers))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            security::headers,
+        ))
         .with_state(app)
+}
+
+/// Serves `router(app)` over TLS on `listener` until `shutdown` completes; `app`'s config
+/// should have `secure_cookies` set.
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: App,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tls::serve_tls(listener, router(app), config, shutdown).await
 }
 
 /// Serves `router(app)` on `listener` until `shutdown` completes.

@@ -991,7 +991,14 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
 
 /// Serves the web application on `bind` until Ctrl-C or SIGTERM.
 async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<()> {
+    let tls = match (&settings.web.tls_cert, &settings.web.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(kam_web::tls_config(cert, key).map_err(anyhow::Error::msg)?)
+        }
+        _ => None,
+    };
     let config = kam_web::WebConfig {
+        secure_cookies: tls.is_some(),
         idle_timeout: std::time::Duration::from_secs(settings.web.idle_timeout_minutes * 60),
         absolute_timeout: std::time::Duration::from_secs(
             settings.web.absolute_timeout_hours * 3600,
@@ -1003,7 +1010,8 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
         .await
         .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
     let address = listener.local_addr()?;
-    println!("\n网页服务已启动 / serving on http://{address}/  (Ctrl-C 停止 / to stop)");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("\n网页服务已启动 / serving on {scheme}://{address}/  (Ctrl-C 停止 / to stop)");
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
@@ -1022,7 +1030,10 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
     let app = kam_web::App::new(store, config).with_history(std::sync::Arc::new(FactsHistory {
         facts: settings.facts_dir(),
     }));
-    kam_web::serve(listener, app, shutdown).await?;
+    match tls {
+        Some(tls) => kam_web::serve_tls(listener, app, tls, shutdown).await?,
+        None => kam_web::serve(listener, app, shutdown).await?,
+    }
     Ok(())
 }
 

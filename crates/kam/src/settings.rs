@@ -36,6 +36,9 @@ pub struct WebSettings {
     pub idle_timeout_minutes: u64,
     /// A session ends this long after sign-in.
     pub absolute_timeout_hours: u64,
+    /// PEM certificate chain and private key: with both, `kam serve` speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -80,6 +83,8 @@ impl Default for Settings {
                 bind: "127.0.0.1:8080".into(),
                 idle_timeout_minutes: 30,
                 absolute_timeout_hours: 12,
+                tls_cert: None,
+                tls_key: None,
             },
         }
     }
@@ -153,6 +158,11 @@ impl Settings {
                 "设置项 web：idle_timeout_minutes 应为 1–480，absolute_timeout_hours 应为 1–72（web.idle_timeout_minutes must be 1–480, web.absolute_timeout_hours 1–72)"
             );
         }
+        if self.web.tls_cert.is_some() != self.web.tls_key.is_some() {
+            bail!(
+                "设置项 web.tls_cert 与 web.tls_key 须同时设置（web.tls_cert and web.tls_key go together)"
+            );
+        }
         if self.is_postgres() && self.facts.is_none() {
             bail!(
                 "使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)"
@@ -215,6 +225,10 @@ bind = "127.0.0.1:8080"
 # Sessions end after this long unused, and this long after sign-in. 会话空闲超时与绝对超时。
 idle_timeout_minutes = 30
 absolute_timeout_hours = 12
+# HTTPS from certificate files (PEM); with both set, cookies are Secure and HSTS is sent.
+# 证书与私钥（PEM 格式）；两者都设置时以 HTTPS 提供服务。
+# tls_cert = "/etc/kam/tls/fullchain.pem"
+# tls_key = "/etc/kam/tls/key.pem"
 "#;
 
 #[cfg(test)]

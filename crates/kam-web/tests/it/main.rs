@@ -7,6 +7,7 @@ mod fixture;
 mod idor;
 mod pages;
 mod security;
+mod tls;
 
 /// Declares each listed `async fn(Server)` test twice: on SQLite and on PostgreSQL.
 #[macro_export]
