@@ -26,6 +26,11 @@ pub struct CustomerView {
     pub alerts: Vec<StoredAlert>,
     pub tier: Option<StoredTier>,
     pub class: Option<StoredClass>,
+    /// 代发工资 as employer: employees paid through the bank and their monthly total (CNY fen).
+    pub payroll_employees: i64,
+    pub payroll_monthly_fen: i64,
+    /// 代发工资 as employee: the employers in reach that pay this customer.
+    pub payroll_employers: usize,
 }
 
 impl Store {
@@ -55,7 +60,12 @@ impl Store {
                 None => Ok(None),
             }
         };
-        let (unit, team, key_people, holdings, group, indicators, alerts, tier, class) = tokio::try_join!(
+        let payroll = async {
+            let totals = self.payroll_totals(scope, id).await?;
+            let links = self.payroll_links(scope, id).await?;
+            Ok((totals, links.iter().filter(|l| l.employee_id == id).count()))
+        };
+        let (unit, team, key_people, holdings, group, indicators, alerts, tier, class, payroll) = tokio::try_join!(
             self.org_unit(customer.org_unit_id),
             self.team_of_unchecked(id, on),
             self.key_people_unchecked(id),
@@ -65,7 +75,9 @@ impl Store {
             self.alerts_of(scope, cif_no),
             self.latest_tier(cif_no),
             class,
+            payroll,
         )?;
+        let ((payroll_employees, payroll_monthly_fen), payroll_employers) = payroll;
         Ok(CustomerView {
             customer,
             unit,
@@ -77,6 +89,9 @@ impl Store {
             alerts,
             tier,
             class,
+            payroll_employees,
+            payroll_monthly_fen,
+            payroll_employers,
         })
     }
 }

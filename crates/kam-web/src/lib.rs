@@ -207,6 +207,7 @@ fn signed_routes() -> Routes {
         .post("/me/tokens", pages::me::create_token)
         .post("/me/tokens/{token}/revoke", pages::me::revoke_token)
         .get("/customers", pages::customers::list)
+        .get("/customers/export.xlsx", pages::customers::export)
         .get("/customers/{cif}", pages::customers::show)
         .post("/customers/{cif}/reveal", pages::customers::reveal)
         .get("/groups/{group}", pages::groups::show)

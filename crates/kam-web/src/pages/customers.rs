@@ -8,7 +8,7 @@ use askama::Template;
 use axum::{
     Form,
     extract::{Path, Query, State},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use kam_core::{
     customer::{AccountType, CustomerKind},
@@ -116,27 +116,7 @@ pub(crate) async fn list(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let page = query.page.parse::<i64>().unwrap_or(1).max(1);
-    let sort = match query.sort.as_str() {
-        "name" => CustomerSort::Name,
-        "tier" => CustomerSort::Tier,
-        "value" => CustomerSort::Value,
-        _ => CustomerSort::CifNo,
-    };
-    let filter = CustomerFilter {
-        text: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
-        kind: CustomerKind::parse(&query.kind).ok(),
-        tier: query
-            .tier
-            .parse::<i64>()
-            .ok()
-            .filter(|t| (1..=5).contains(t)),
-        open_alert: query.alert == "1",
-        rm: (query.mine == "1").then_some((signed.user().id, signed.today)),
-        sort,
-        limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
-        ..CustomerFilter::default()
-    };
+    let filter = list_filter(&signed, &query);
     let store = app.store();
     let (found, total) = tokio::try_join!(
         store.find_customers(&signed.scope, &filter),
@@ -165,6 +145,117 @@ pub(crate) async fn list(
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         base_query,
     })
+}
+
+/// Most rows an Excel export carries (a list bigger than this is narrowed by its filters first).
+const EXPORT_LIMIT: i64 = 50_000;
+
+/// The list as shown (same search, filters and sort; every page of it up to `EXPORT_LIMIT`) as an
+/// Excel workbook, masked like the page, recorded in the audit trail with its filters.
+pub(crate) async fn export(
+    State(app): State<App>,
+    signed: Signed,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let mut filter = list_filter(&signed, &query);
+    filter.limit = EXPORT_LIMIT;
+    filter.offset = 0;
+    let found = app.store().find_customers(&signed.scope, &filter).await?;
+    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    let detail = format!(
+        "rows={} q={} tier={} kind={} alert={} mine={} sort={}",
+        found.len(),
+        query.q,
+        query.tier,
+        query.kind,
+        query.alert,
+        query.mine,
+        query.sort
+    );
+    app.store()
+        .record_event(&actor, "export", "customer_list", "xlsx", &detail)
+        .await?;
+    let rows = rows(&t, &found);
+    let bytes = workbook(&t, &found, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kam-customers.xlsx\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn workbook(
+    t: &Tr<'_>,
+    found: &[CustomerSummary],
+    rows: &[Row],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let heads = [
+        "col-cif",
+        "col-name",
+        "col-tier",
+        "col-type",
+        "col-unit",
+        "col-rm",
+        "col-value",
+        "export-value-fen",
+        "col-alerts",
+    ];
+    for (c, key) in heads.iter().enumerate() {
+        sheet.write_string(0, c as u16, t.get(key))?;
+    }
+    // Excel's numbers are doubles: integers below 2^53 are exact, so fen stay exact.
+    const EXACT: i64 = 1 << 53;
+    for (i, (summary, row)) in found.iter().zip(rows).enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_string(r, 0, &row.cif_no)?;
+        sheet.write_string(r, 1, &row.name)?;
+        sheet.write_string(r, 2, &row.tier)?;
+        sheet.write_string(r, 3, &row.account_type)?;
+        sheet.write_string(r, 4, &row.unit)?;
+        sheet.write_string(r, 5, &row.lead_rm)?;
+        sheet.write_string(r, 6, &row.value)?;
+        if let Some(fen) = summary.value_total.filter(|f| f.abs() < EXACT) {
+            sheet.write_number(r, 7, fen as f64)?;
+        }
+        sheet.write_number(r, 8, row.alerts as f64)?;
+    }
+    book.save_to_buffer()
+}
+
+fn list_filter(signed: &Signed, query: &ListQuery) -> CustomerFilter {
+    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    CustomerFilter {
+        text: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
+        kind: CustomerKind::parse(&query.kind).ok(),
+        tier: query
+            .tier
+            .parse::<i64>()
+            .ok()
+            .filter(|t| (1..=5).contains(t)),
+        open_alert: query.alert == "1",
+        rm: (query.mine == "1").then_some((signed.user().id, signed.today)),
+        sort: match query.sort.as_str() {
+            "name" => CustomerSort::Name,
+            "tier" => CustomerSort::Tier,
+            "value" => CustomerSort::Value,
+            _ => CustomerSort::CifNo,
+        },
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        ..CustomerFilter::default()
+    }
 }
 
 /// A labelled value of the profile card.
@@ -395,6 +486,9 @@ async fn customer_360(
         alerts,
         tier,
         class,
+        payroll_employees,
+        payroll_monthly_fen,
+        payroll_employers,
     } = view;
     let id = customer.id;
     let (group, nodes) = match group {
@@ -453,6 +547,30 @@ async fn customer_360(
     }
     if let Some(phone) = &customer.phone {
         profile.push(field("field-phone", shown("phone", phone.masked())));
+    }
+    if payroll_employees > 0 {
+        profile.push(field(
+            "field-payroll-employer",
+            t.with(
+                "payroll-employer",
+                &[
+                    ("count", payroll_employees.into()),
+                    (
+                        "amount",
+                        format::money(payroll_monthly_fen, t.locale).into(),
+                    ),
+                ],
+            ),
+        ));
+    }
+    if payroll_employers > 0 {
+        profile.push(field(
+            "field-payroll-employee",
+            t.with(
+                "payroll-employee",
+                &[("count", (payroll_employers as i64).into())],
+            ),
+        ));
     }
     let can_reveal = signed.user().role.may_reveal()
         && (customer.id_number.is_some() || customer.phone.is_some());

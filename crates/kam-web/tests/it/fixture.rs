@@ -270,6 +270,18 @@ impl Client {
         self.page(response).await
     }
 
+    /// A GET whose body is bytes (a download).
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, Vec<u8>) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+
     /// A GET with a bearer token (the JSON API).
     pub async fn get_api(&mut self, path: &str, token: &str) -> Page {
         let response = self

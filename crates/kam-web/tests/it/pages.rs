@@ -17,6 +17,7 @@ crate::on_both_backends!(
     a_manager_gives_an_alert_and_the_rm_handles_it,
     the_portfolio_and_a_group_page_show_only_what_is_in_reach,
     the_administrator_disables_and_resets_users,
+    the_list_exports_what_is_shown_to_excel_and_is_audited,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -463,4 +464,41 @@ async fn the_administrator_disables_and_resets_users(server: Server) {
     for action in ["disable", "enable", "reset_password"] {
         assert!(trail.iter().any(|e| e.action == action), "{action} audited");
     }
+}
+
+async fn the_list_exports_what_is_shown_to_excel_and_is_audited(server: Server) {
+    use calamine::Reader;
+
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    let mut client = server.client();
+    client.sign_in(president.username.as_str()).await;
+    let (status, bytes) = client.get_bytes("/customers/export.xlsx?sort=name").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(
+        sheet.height(),
+        visible.len() + 1,
+        "a header and every customer in reach"
+    );
+    let cifs: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert!(cifs.iter().all(|c| visible.contains(c)));
+    let (_, tier_one) = client.get_bytes("/customers/export.xlsx?tier=1").await;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(tier_one)).unwrap();
+    assert!(
+        book.worksheet_range_at(0).unwrap().unwrap().height() < sheet.height(),
+        "the filters apply"
+    );
+    let trail = server
+        .store
+        .audit_events(Some("customer_list"), 10)
+        .await
+        .unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "export").count(), 2);
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.detail.contains(&format!("rows={}", visible.len())))
+    );
 }
