@@ -118,8 +118,16 @@ async fn english_is_one_click_away_and_stays(server: Server) {
     assert_eq!(switched.location.as_deref(), Some("/customers"));
     let list = client.get("/customers").await;
     assert!(list.body.contains("<html lang=\"en\">"));
+    let count_at = list
+        .body
+        .find("id=\"result-count\">")
+        .expect("the count line");
     assert!(
-        list.body.contains("customers</p>"),
+        list.body[count_at..]
+            .split("</p>")
+            .next()
+            .unwrap()
+            .contains(" customers ·"),
         "the count is in English"
     );
     // Kept with the user: a new session is in English too.
