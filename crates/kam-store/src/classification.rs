@@ -412,18 +412,12 @@ impl Store {
 
     /// `NotFound` unless the alert exists and its customer is in `scope`'s reach.
     pub async fn alert_visible(&self, scope: &Scope, id: i64) -> Result<()> {
-        let mut sql = Sql::new(
-            "select a.id from alert a join customer c on c.id = a.customer_id where a.id = ",
-        );
-        sql.bind(id).push(" and ");
-        push_visible(&mut sql, scope);
-        match sql.query().fetch_optional(self.pool()).await? {
-            Some(_) => Ok(()),
-            None => Err(Error::NotFound {
-                entity: "alert",
-                key: id.to_string(),
-            }),
-        }
+        visible_alert(scope, id, false)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| alert_not_found(id))
     }
 
     /// Gives an open alert to a user (or takes it back with `None`). `NotFound` when the alert
@@ -556,20 +550,39 @@ async fn check_alert_writable(
     scope: &Scope,
     id: i64,
 ) -> Result<()> {
-    let mut sql =
-        Sql::new("select a.id from alert a join customer c on c.id = a.customer_id where a.id = ");
-    sql.bind(id).push(" and a.status = 'open' and ");
-    push_visible(&mut sql, scope);
-    if sql.query().fetch_optional(&mut **tx).await?.is_none() {
-        return Err(Error::NotFound {
-            entity: "alert",
-            key: id.to_string(),
-        });
+    if visible_alert(scope, id, true)
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_none()
+    {
+        return Err(alert_not_found(id));
     }
     if !scope.may_write() {
         return Err(Error::ReadOnly);
     }
     Ok(())
+}
+
+/// The one statement that finds alert `id` when its customer is in `scope`'s reach (and, with
+/// `open_only`, when it is open): the inbox's reads and writes check the same way.
+fn visible_alert(scope: &Scope, id: i64, open_only: bool) -> Sql {
+    let mut sql =
+        Sql::new("select a.id from alert a join customer c on c.id = a.customer_id where a.id = ");
+    sql.bind(id).push(if open_only {
+        " and a.status = 'open' and "
+    } else {
+        " and "
+    });
+    push_visible(&mut sql, scope);
+    sql
+}
+
+fn alert_not_found(id: i64) -> Error {
+    Error::NotFound {
+        entity: "alert",
+        key: id.to_string(),
+    }
 }
 
 fn push_ids(sql: &mut Sql, ids: &[i64]) {

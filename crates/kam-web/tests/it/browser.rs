@@ -129,10 +129,9 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
 
-/// Clicks and waits until the browser is on a page whose URL passes `arrived` and that has
-/// finished loading (a click that submits a form returns before the next page is there).
-async fn click_to(client: &Client, locator: Locator<'_>, arrived: impl Fn(&url::Url) -> bool) {
-    client.find(locator).await.unwrap().click().await.unwrap();
+/// Waits until the browser is on a page whose URL passes `arrived` and that has finished loading
+/// (a click that submits a form, and even `goto`, can return before the next page is there).
+async fn wait_until(client: &Client, arrived: impl Fn(&url::Url) -> bool) {
     let started = Instant::now();
     loop {
         let url = client.current_url().await.unwrap();
@@ -152,29 +151,20 @@ async fn click_to(client: &Client, locator: Locator<'_>, arrived: impl Fn(&url::
     }
 }
 
-/// Opens `url` and waits until that page has loaded.
+/// Clicks and waits for the page it leads to.
+async fn click_to(client: &Client, locator: Locator<'_>, arrived: impl Fn(&url::Url) -> bool) {
+    client.find(locator).await.unwrap().click().await.unwrap();
+    wait_until(client, arrived).await;
+}
+
+/// Opens `url` and waits until that page (or the sign-in form it redirects to) has loaded.
 async fn open(client: &Client, url: &str) {
     client.goto(url).await.unwrap();
     let wanted = url::Url::parse(url).unwrap();
-    let started = Instant::now();
-    loop {
-        let at = client.current_url().await.unwrap();
-        let ready = client
-            .execute("return document.readyState", vec![])
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        // A page behind the sign-in form redirects there: that is arriving too.
-        let arrived = at.path() == wanted.path() || at.path() == "/sign-in";
-        if arrived && ready.as_deref() == Some("complete") {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{url} never loaded (at {at})"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(client, |at| {
+        at.path() == wanted.path() || at.path() == "/sign-in"
+    })
+    .await;
 }
 
 async fn source(client: &Client) -> String {
