@@ -103,6 +103,33 @@ impl Industry {
             T => "国际组织",
         }
     }
+
+    /// The section's English name as the standard's English edition gives it.
+    pub fn label_en(self) -> &'static str {
+        use Industry::*;
+        match self {
+            A => "Agriculture, forestry, animal husbandry and fishery",
+            B => "Mining",
+            C => "Manufacturing",
+            D => "Electricity, heat, gas and water production and supply",
+            E => "Construction",
+            F => "Wholesale and retail trade",
+            G => "Transport, storage and postal services",
+            H => "Accommodation and catering",
+            I => "Information transmission, software and IT services",
+            J => "Finance",
+            K => "Real estate",
+            L => "Leasing and business services",
+            M => "Scientific research and technical services",
+            N => "Water conservancy, environment and public facilities management",
+            O => "Resident, repair and other services",
+            P => "Education",
+            Q => "Health and social work",
+            R => "Culture, sports and entertainment",
+            S => "Public administration, social security and social organisations",
+            T => "International organisations",
+        }
+    }
 }
 
 /// A resident ID number (居民身份证号码) with a valid GB 11643-1999 check digit.

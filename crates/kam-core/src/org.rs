@@ -120,6 +120,18 @@ pub struct OrgUnit {
     pub path: OrgPath,
 }
 
+/// The units at and below `home` (a manager's choice of the unit in scope), in the given order;
+/// empty when `home` is not among `units`.
+pub fn subtree_of(units: &[OrgUnit], home: OrgUnitId) -> Vec<&OrgUnit> {
+    let Some(home) = units.iter().find(|u| u.id == home) else {
+        return Vec::new();
+    };
+    units
+        .iter()
+        .filter(|u| home.path.contains(&u.path))
+        .collect()
+}
+
 /// A unit to be created. `parse` checks the code and name; the store checks the parent's kind.
 #[derive(Debug, Clone)]
 pub struct NewOrgUnit {
@@ -195,6 +207,38 @@ pub fn parse_name(field: &'static str, value: &str) -> Result<String, ParseError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unit(id: i64, path: &str) -> OrgUnit {
+        OrgUnit {
+            id: OrgUnitId(id),
+            code: format!("U{id}"),
+            name: format!("机构{id}"),
+            kind: OrgKind::SubBranch,
+            parent_id: None,
+            path: OrgPath::parse(path).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_subtree_is_the_unit_and_everything_below_it() {
+        let units = [
+            unit(1, "/1/"),
+            unit(2, "/1/2/"),
+            unit(3, "/1/2/3/"),
+            unit(4, "/1/4/"),
+            unit(22, "/1/22/"),
+        ];
+        let ids = |home| {
+            subtree_of(&units, OrgUnitId(home))
+                .iter()
+                .map(|u| u.id.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(1), [1, 2, 3, 4, 22]);
+        assert_eq!(ids(2), [2, 3], "unit 22 shares a digit, not a branch");
+        assert_eq!(ids(3), [3]);
+        assert!(ids(99).is_empty());
+    }
 
     #[test]
     fn a_path_contains_its_subtree_but_not_its_siblings() {

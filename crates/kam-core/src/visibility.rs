@@ -116,6 +116,50 @@ impl Scope {
     pub fn may_write(&self) -> bool {
         self.access == Access::ReadWrite && self.reach != Reach::Nothing
     }
+
+    /// The same scope limited to one unit's subtree: a manager's "unit in scope" on the home and
+    /// portfolio pages. Only ever narrower: a unit outside the reach, or an RM's book (which is
+    /// not a subtree), leaves the scope as it is.
+    pub fn narrowed_to(&self, unit: &OrgPath) -> Scope {
+        let reach = match &self.reach {
+            Reach::Everything => Reach::Subtree(unit.clone()),
+            Reach::Subtree(path) if path.contains(unit) => Reach::Subtree(unit.clone()),
+            other => other.clone(),
+        };
+        Scope {
+            reach,
+            ..self.clone()
+        }
+    }
+
+    /// Whom this scope may give a customer's alert to (`receiver`, working at `receiver_unit`):
+    /// itself, when it may write at all; beyond that, a manager reaching a subtree (or the whole
+    /// bank) gives to the active RMs and sub-branch presidents working in it, in a compatible
+    /// line. An RM's book reaches customers, not colleagues: an RM gives only to themself.
+    pub fn may_give_alert_to(&self, receiver: &User, receiver_unit: &OrgPath) -> bool {
+        if !self.may_write() {
+            return false;
+        }
+        if receiver.id == self.user_id {
+            return true;
+        }
+        let serves_customers = matches!(
+            receiver.role,
+            Role::RelationshipManager | Role::SubBranchPresident
+        );
+        let line_fits = match (self.line, receiver.line) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => true,
+        };
+        if receiver.disabled || !serves_customers || !line_fits {
+            return false;
+        }
+        match &self.reach {
+            Reach::Everything => true,
+            Reach::Subtree(path) => path.contains(receiver_unit),
+            Reach::Book(_) | Reach::Nothing => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -288,5 +332,110 @@ mod tests {
             group_lead_rm: None
         }));
         assert!(!risk.may_write());
+    }
+
+    #[test]
+    fn narrowing_to_a_unit_never_widens_a_scope() {
+        let branch = path("/1/2/");
+        let manager = scope_for(
+            &user(1, Role::BranchManager, Some(Line::Corporate)),
+            &branch,
+            today(),
+        );
+        let sub_a = path(SUB_A);
+        assert_eq!(
+            manager.narrowed_to(&sub_a).reach,
+            Reach::Subtree(sub_a.clone())
+        );
+        assert_eq!(
+            manager.narrowed_to(&sub_a).line,
+            Some(Line::Corporate),
+            "line kept"
+        );
+        assert_eq!(
+            manager.narrowed_to(&path("/1/3/")),
+            manager,
+            "another branch: unchanged"
+        );
+        assert_eq!(
+            manager.narrowed_to(&path("/1/")),
+            manager,
+            "above: unchanged"
+        );
+        let head = scope_for(
+            &user(2, Role::HeadOfficeKeyAccountManager, None),
+            &path("/1/"),
+            today(),
+        );
+        assert_eq!(
+            head.narrowed_to(&branch).reach,
+            Reach::Subtree(branch.clone())
+        );
+        let rm = scope_for(
+            &user(3, Role::RelationshipManager, Some(Line::Corporate)),
+            &sub_a,
+            today(),
+        );
+        assert_eq!(rm.narrowed_to(&sub_a), rm, "a book is not a subtree");
+        let admin = scope_for(&user(4, Role::Administrator, None), &path("/1/"), today());
+        assert_eq!(admin.narrowed_to(&sub_a).reach, Reach::Nothing);
+    }
+
+    #[test]
+    fn alerts_go_to_colleagues_in_reach_and_line_only() {
+        let branch = path("/1/2/");
+        let manager = scope_for(
+            &user(1, Role::BranchManager, Some(Line::Corporate)),
+            &branch,
+            today(),
+        );
+        let corporate_rm = user(2, Role::RelationshipManager, Some(Line::Corporate));
+        let retail_rm = user(3, Role::RelationshipManager, Some(Line::Retail));
+        let president = user(4, Role::SubBranchPresident, None);
+        let teller = user(5, Role::Teller, None);
+        let sub_a = path(SUB_A);
+        let other_branch = path("/1/3/");
+        assert!(manager.may_give_alert_to(&corporate_rm, &sub_a));
+        assert!(
+            manager.may_give_alert_to(&president, &sub_a),
+            "no line: fits"
+        );
+        assert!(!manager.may_give_alert_to(&retail_rm, &sub_a), "other line");
+        assert!(
+            !manager.may_give_alert_to(&corporate_rm, &other_branch),
+            "other branch"
+        );
+        assert!(
+            !manager.may_give_alert_to(&teller, &sub_a),
+            "serves no customer"
+        );
+        let gone = User {
+            disabled: true,
+            ..corporate_rm.clone()
+        };
+        assert!(!manager.may_give_alert_to(&gone, &sub_a), "disabled");
+
+        let rm = scope_for(&corporate_rm, &sub_a, today());
+        assert!(
+            rm.may_give_alert_to(&corporate_rm, &sub_a),
+            "an RM keeps it"
+        );
+        let colleague = user(6, Role::RelationshipManager, Some(Line::Corporate));
+        assert!(
+            !rm.may_give_alert_to(&colleague, &sub_a),
+            "an RM gives to no one else"
+        );
+
+        let head = scope_for(
+            &user(7, Role::HeadOfficeKeyAccountManager, None),
+            &path("/1/"),
+            today(),
+        );
+        assert!(head.may_give_alert_to(&corporate_rm, &other_branch));
+        let auditor = scope_for(&user(8, Role::Auditor, None), &path("/1/"), today());
+        assert!(
+            !auditor.may_give_alert_to(&user(8, Role::Auditor, None), &path("/1/")),
+            "reads only"
+        );
     }
 }

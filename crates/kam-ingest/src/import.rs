@@ -229,8 +229,8 @@ impl Plan<'_> {
         }
     }
 
-    /// The ledger row of the batch, from the reconciled report.
-    fn ledger_row(&self, report: &FileReport) -> NewImportBatch {
+    /// The ledger row of the batch, from the reconciled report, with the file's rejects.
+    fn ledger_row(&self, report: &FileReport, rejects: &[Reject]) -> NewImportBatch {
         let amount_total: i128 = report.amount_sums.values().sum();
         NewImportBatch {
             batch_id: self.batch_id.clone(),
@@ -243,6 +243,11 @@ impl Plan<'_> {
             rejected: to_i64(report.rejected),
             duplicates: to_i64(report.duplicates),
             amount_total_minor: i64::try_from(amount_total).unwrap_or(i64::MAX),
+            rejects: rejects
+                .iter()
+                .take(kam_store::MAX_STORED_REJECTS)
+                .map(Reject::to_stored)
+                .collect(),
         }
     }
 
@@ -369,6 +374,9 @@ async fn import_facts(
     feedback: Feedback<'_>,
 ) -> Result<FileOutcome, ImportError> {
     let (batch_id, kind_mapping) = (&plan.batch_id, plan.mapping);
+    let Feedback { rejects, progress } = feedback;
+    // This file's rejects are the ones added from here on (a restarted read truncates to here).
+    let first_reject = rejects.len();
     let mut seen = KeySet::bounded(options.keys_in_memory, facts.root());
     // One call, typed by the row conversion of the kind.
     macro_rules! stage_with {
@@ -379,7 +387,10 @@ async fn import_facts(
                 path,
                 kind_mapping,
                 &mut seen,
-                feedback,
+                Feedback {
+                    rejects: &mut *rejects,
+                    progress: &mut *progress,
+                },
                 $convert,
             )
         };
@@ -401,7 +412,7 @@ async fn import_facts(
         return Ok(plan.refused(&zh, &en, report));
     }
     store
-        .begin_import_batch(actor, &plan.ledger_row(&report))
+        .begin_import_batch(actor, &plan.ledger_row(&report, &rejects[first_reject..]))
         .await?;
     let bytes = staged.publish()?;
     let replaced = plan.existing.as_ref().map(|old| old.batch_id.clone());
@@ -431,6 +442,7 @@ async fn import_master(
     feedback: Feedback<'_>,
 ) -> Result<FileOutcome, ImportError> {
     let Feedback { rejects, progress } = feedback;
+    let first_reject = rejects.len();
     let kind = plan.mapping.kind;
     let (mut receiver, reader) = master::spawn_reader(path.to_path_buf(), plan.mapping.clone());
     let mut merge = store.begin_merge().await?;
@@ -473,7 +485,11 @@ async fn import_master(
     }
     let replaced = plan.existing.as_ref().map(|old| old.batch_id.clone());
     let counts = merge
-        .commit(actor, &plan.ledger_row(&report), replaced.as_deref())
+        .commit(
+            actor,
+            &plan.ledger_row(&report, &rejects[first_reject..]),
+            replaced.as_deref(),
+        )
         .await?;
     Ok(FileOutcome::Imported {
         batch_id: plan.batch_id,

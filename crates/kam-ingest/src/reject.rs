@@ -77,6 +77,23 @@ impl Reject {
     }
 }
 
+impl Reject {
+    /// The row as the store keeps it with its batch (for the administrator's download).
+    pub fn to_stored(&self) -> kam_store::BatchReject {
+        kam_store::BatchReject {
+            file_name: self.file.clone(),
+            line: i64::try_from(self.line).unwrap_or(i64::MAX),
+            column: self.column.clone(),
+            field: self.field.clone(),
+            value: self.value.clone(),
+            severity: self.severity.as_str().to_owned(),
+            reason_code: self.code.as_str().to_owned(),
+            message_zh: self.message_zh.clone(),
+            message_en: self.message_en.clone(),
+        }
+    }
+}
+
 /// Writes rejects as a UTF-8 CSV with a header row.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
     let mut out = csv::Writer::from_path(path).map_err(io::Error::other)?;

@@ -7,14 +7,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::visibility::Scope;
+use kam_core::{org::OrgPath, visibility::Scope};
 
 use crate::{
     Actor, Error, Result, Store, audit,
     bulk::insert_rows,
     customer::parse_date,
     indicator::customer_ids,
+    org::corrupt,
     sql::{Arg, Sql},
+    user::{user_columns_of, user_from_row},
     visibility::push_visible,
 };
 
@@ -432,19 +434,28 @@ impl Store {
         let mut tx = self.begin_write().await?;
         check_alert_writable(&mut tx, scope, id).await?;
         if let Some(name) = username {
-            let known: Option<i64> =
-                Sql::new("select id from app_user where disabled = 0 and username = ")
-                    .bind(name)
-                    .query()
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("id"))
-                    .transpose()?;
-            if known.is_none() {
-                return Err(Error::NotFound {
-                    entity: "user",
-                    key: name.to_owned(),
-                });
+            let receiver = Sql::new(&format!(
+                "select o.path as unit_path, {} from app_user u join org_unit o on o.id = u.org_unit_id where u.username = ",
+                user_columns_of("u")
+            ))
+            .bind(name)
+            .query()
+            .fetch_optional(&mut *tx)
+            .await?;
+            // kam-core decides; an unknown name gets the same answer as one out of reach, so
+            // the form cannot be used to learn which user names exist.
+            let permitted = match receiver {
+                Some(row) => {
+                    let path =
+                        OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)?;
+                    scope.may_give_alert_to(&user_from_row(&row)?, &path)
+                }
+                None => false,
+            };
+            if !permitted {
+                return Err(Error::NotPermitted(
+                    "an alert goes to its giver or to an RM or president within their reach",
+                ));
             }
         }
         Sql::new("update alert set assigned_to = ")

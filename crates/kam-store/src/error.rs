@@ -15,6 +15,9 @@ pub enum Error {
     /// The scope may see the record but not change it (auditors, risk officers).
     #[error("read-only access: this user may look but not change")]
     ReadOnly,
+    /// The scope may change the record, but not this way (an alert given to someone out of reach).
+    #[error("not permitted: {0}")]
+    NotPermitted(&'static str),
     #[error("{0}")]
     Invalid(#[from] ParseError),
     #[error(

@@ -5,7 +5,13 @@ use chrono::NaiveDate;
 use kam_core::code_enum;
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
-use crate::{Actor, Error, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql};
+use crate::{
+    Actor, Backend, Error, Result, Store, audit,
+    bulk::insert_rows,
+    customer::parse_date,
+    org::corrupt,
+    sql::{Arg, Sql},
+};
 
 code_enum! {
     /// Where a batch is in its life.
@@ -53,7 +59,30 @@ pub struct NewImportBatch {
     pub rejected: i64,
     pub duplicates: i64,
     pub amount_total_minor: i64,
+    /// The batch's rejected and warned rows, in file order; at most `MAX_STORED_REJECTS` are kept
+    /// (the counts above are always whole).
+    pub rejects: Vec<BatchReject>,
 }
+
+/// One rejected (or loaded-with-a-warning) row of a batch, as the administrator downloads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchReject {
+    pub file_name: String,
+    pub line: i64,
+    pub column: String,
+    pub field: String,
+    /// Masked already when it is a personal identifier.
+    pub value: String,
+    /// `reject` or `warning`.
+    pub severity: String,
+    pub reason_code: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+/// How many rejects a batch keeps in the store: enough to correct a file, bounded so that a
+/// runaway extract cannot swell the database (the reject limit normally refuses such a file).
+pub const MAX_STORED_REJECTS: usize = 10_000;
 
 const COLUMNS: &str = "select batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at from import_batch";
 
@@ -162,6 +191,32 @@ impl Store {
         Ok(())
     }
 
+    /// The stored rejects of a batch in file order; `NotFound` when the batch does not exist.
+    pub async fn import_rejects(&self, batch_id: &str) -> Result<Vec<BatchReject>> {
+        self.import_batch(batch_id).await?;
+        let rows = Sql::new("select file_name, line, column_name, field, value, severity, reason_code, message_zh, message_en from import_reject where batch_id = ")
+            .bind(batch_id)
+            .push(" order by seq")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BatchReject {
+                    file_name: row.try_get("file_name")?,
+                    line: row.try_get("line")?,
+                    column: row.try_get("column_name")?,
+                    field: row.try_get("field")?,
+                    value: row.try_get("value")?,
+                    severity: row.try_get("severity")?,
+                    reason_code: row.try_get("reason_code")?,
+                    message_zh: row.try_get("message_zh")?,
+                    message_en: row.try_get("message_en")?,
+                })
+            })
+            .collect()
+    }
+
     /// True when a batch with this id exists in any state.
     pub async fn batch_id_taken(&self, batch_id: &str) -> Result<bool> {
         let mut sql = Sql::new("select count(*) as n from import_batch where batch_id = ");
@@ -214,6 +269,11 @@ impl Store {
         batch: &NewImportBatch,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        Sql::new("delete from import_reject where batch_id = ")
+            .bind(batch.batch_id.as_str())
+            .query()
+            .execute(&mut *tx)
+            .await?;
         Sql::new("delete from import_batch where batch_id = ")
             .bind(batch.batch_id.as_str())
             .query()
@@ -236,6 +296,12 @@ impl Store {
     /// Forgets a pending batch whose files have been removed (undoing an interrupted run).
     pub async fn forget_pending_batch(&self, actor: &Actor, batch_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        Sql::new("delete from import_reject where batch_id in (select batch_id from import_batch where state = 'pending' and batch_id = ")
+            .bind(batch_id)
+            .push(")")
+            .query()
+            .execute(&mut *tx)
+            .await?;
         Sql::new("delete from import_batch where state = 'pending' and batch_id = ")
             .bind(batch_id)
             .query()
@@ -319,6 +385,36 @@ pub(crate) async fn insert_batch(
         .execute(&mut **tx)
         .await
         .map_err(|e| Error::from_write(e, "import_batch", batch.batch_id.clone()))?;
+    let rows = batch
+        .rejects
+        .iter()
+        .take(MAX_STORED_REJECTS)
+        .enumerate()
+        .map(|(seq, r)| {
+            vec![
+                Arg::from(batch.batch_id.as_str()),
+                Arg::from(seq as i64),
+                Arg::from(r.file_name.as_str()),
+                Arg::from(r.line),
+                Arg::from(r.column.as_str()),
+                Arg::from(r.field.as_str()),
+                Arg::from(r.value.as_str()),
+                Arg::from(r.severity.as_str()),
+                Arg::from(r.reason_code.as_str()),
+                Arg::from(r.message_zh.as_str()),
+                Arg::from(r.message_en.as_str()),
+            ]
+        })
+        .collect();
+    // The smaller dialect's bind limit: rejects are few, and the transaction has no store handle.
+    insert_rows(
+        tx,
+        Backend::Sqlite.max_binds(),
+        "insert into import_reject (batch_id, seq, file_name, line, column_name, field, value, severity, reason_code, message_zh, message_en)",
+        "",
+        rows,
+    )
+    .await?;
     Ok(())
 }
 

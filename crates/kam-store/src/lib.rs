@@ -43,12 +43,12 @@ pub use classification::{AlertFilter, AlertSync, StoredAlert, StoredClass, Store
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};
-pub use group::{GroupNode, GroupView};
+pub use group::{CustomerGroup, GroupNode, GroupView};
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
-pub use ledger::{BatchState, ImportBatch, NewImportBatch};
+pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
-pub use relationship::TeamMember;
-pub use session::{ApiToken, FailedSignIn, SignInAccount, WebSession};
+pub use relationship::{PayrollSummary, TeamMember};
+pub use session::{ApiToken, FailedSignIn, SignInAccount, TokenUser, WebSession};
 pub use url::DatabaseUrl;
 pub use view::CustomerView;
 

@@ -65,6 +65,15 @@ fn product_from_row(row: &AnyRow) -> Result<Product> {
     })
 }
 
+fn holding_from_row(row: &AnyRow, customer_id: CustomerId) -> Result<Holding> {
+    Ok(Holding {
+        customer_id,
+        product_id: ProductId(row.try_get("product_id")?),
+        amount: money(row, "amount_minor")?,
+        as_of: parse_date("as_of", &row.try_get::<String, _>("as_of")?)?,
+    })
+}
+
 fn money(row: &AnyRow, amount: &str) -> Result<Money> {
     let currency = Currency::parse(&row.try_get::<String, _>("currency")?).map_err(corrupt)?;
     Ok(Money::from_minor(row.try_get(amount)?, currency))
@@ -243,6 +252,25 @@ impl Store {
         self.holdings_unchecked(customer_id).await
     }
 
+    /// The latest holdings of a customer with their products, once the caller has checked that
+    /// the customer is in reach (the 360 shows product names; one query, not a product list).
+    pub(crate) async fn held_products_unchecked(
+        &self,
+        customer_id: CustomerId,
+    ) -> Result<Vec<(Holding, Product)>> {
+        let rows = Sql::new("select h.customer_id, h.product_id, h.amount_minor, h.currency, h.as_of, \
+             p.id, p.code, p.name, p.line, p.need_category, p.risk_level \
+             from holding h join product p on p.id = h.product_id where h.customer_id = ")
+            .bind(customer_id.0)
+            .push(" and h.as_of = (select max(as_of) from holding where customer_id = h.customer_id) order by p.code, h.currency")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((holding_from_row(row, customer_id)?, product_from_row(row)?)))
+            .collect()
+    }
+
     /// `holdings` once the caller has checked that the customer is in reach.
     pub(crate) async fn holdings_unchecked(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {
         let rows = Sql::new("select h.customer_id, h.product_id, h.amount_minor, h.currency, h.as_of from holding h where h.customer_id = ")
@@ -252,14 +280,7 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter()
-            .map(|row| {
-                Ok(Holding {
-                    customer_id,
-                    product_id: ProductId(row.try_get("product_id")?),
-                    amount: money(row, "amount_minor")?,
-                    as_of: parse_date("as_of", &row.try_get::<String, _>("as_of")?)?,
-                })
-            })
+            .map(|row| holding_from_row(row, customer_id))
             .collect()
     }
 
@@ -312,6 +333,43 @@ impl Store {
             .await?;
         // The cast matters: PostgreSQL sums bigint into numeric, which must not pass through a float.
         Ok((row.try_get("n")?, row.try_get("total")?))
+    }
+}
+
+/// A customer's payroll (代发工资) at a glance: as employer, the employees paid through the bank
+/// and their monthly total in CNY fen; as employee, how many employers in reach pay them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PayrollSummary {
+    pub employees: i64,
+    pub monthly_fen: i64,
+    pub employers_in_reach: i64,
+}
+
+impl Store {
+    /// `PayrollSummary` in one statement, once the caller has checked that the customer is in
+    /// reach; the employers are counted only where `scope` may see them.
+    pub(crate) async fn payroll_summary_unchecked(
+        &self,
+        scope: &Scope,
+        customer_id: CustomerId,
+    ) -> Result<PayrollSummary> {
+        let mut sql = Sql::new(
+            "select (select count(*) from payroll_link where currency = 'CNY' and employer_id = ",
+        );
+        sql.bind(customer_id.0)
+            .push(") as n, (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link where currency = 'CNY' and employer_id = ")
+            .bind(customer_id.0)
+            .push(") as total, (select count(*) from payroll_link p join customer c on c.id = p.employer_id where p.employee_id = ")
+            .bind(customer_id.0)
+            .push(" and ");
+        push_visible(&mut sql, scope);
+        sql.push(") as employers");
+        let row = sql.query().fetch_one(self.pool()).await?;
+        Ok(PayrollSummary {
+            employees: row.try_get("n")?,
+            monthly_fen: row.try_get("total")?,
+            employers_in_reach: row.try_get("employers")?,
+        })
     }
 }
 

@@ -1,8 +1,14 @@
 //! Sign-in state in SQL: lockout counters, web sessions and personal API tokens. Tokens arrive
 //! already hashed (the web layer hashes them); the store never sees a usable token.
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Duration, Utc};
-use kam_core::{id::UserId, user::User};
+use kam_core::{
+    id::UserId,
+    org::OrgPath,
+    user::User,
+    visibility::{Scope, scope_for},
+};
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
@@ -27,6 +33,8 @@ pub struct SignInAccount {
 pub struct WebSession {
     pub id: i64,
     pub user: User,
+    /// The user's unit's path, read with the session so that the scope needs no second query.
+    pub unit_path: OrgPath,
     pub locale: String,
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
@@ -73,11 +81,37 @@ fn session_from_row(row: &AnyRow) -> Result<WebSession> {
     Ok(WebSession {
         id: row.try_get("session_id")?,
         user: user_from_row(row)?,
+        unit_path: path_from_row(row)?,
         locale: row.try_get("locale")?,
         csrf_token: row.try_get("csrf_token")?,
         created_at: parse_timestamp("created_at", &row.try_get::<String, _>("s_created_at")?)?,
         last_seen_at: parse_timestamp("last_seen_at", &row.try_get::<String, _>("last_seen_at")?)?,
     })
+}
+
+fn path_from_row(row: &AnyRow) -> Result<OrgPath> {
+    OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)
+}
+
+impl WebSession {
+    /// What the session's user may see on `on`, decided by kam-core.
+    pub fn scope(&self, on: NaiveDate) -> Scope {
+        scope_for(&self.user, &self.unit_path, on)
+    }
+}
+
+/// The user behind a personal API token, with their unit's path (for the scope).
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    pub user: User,
+    pub unit_path: OrgPath,
+}
+
+impl TokenUser {
+    /// What the token's user may see on `on`, decided by kam-core.
+    pub fn scope(&self, on: NaiveDate) -> Scope {
+        scope_for(&self.user, &self.unit_path, on)
+    }
 }
 
 impl Store {
@@ -205,8 +239,10 @@ impl Store {
     /// The session behind a token hash, with its user, if it exists.
     pub async fn session(&self, token_hash: &str) -> Result<Option<WebSession>> {
         let row = Sql::new(&format!(
-            "select s.id as session_id, s.csrf_token, s.created_at as s_created_at, s.last_seen_at, u.locale, {} \
-             from web_session s join app_user u on u.id = s.user_id where s.token_hash = ",
+            "select s.id as session_id, s.csrf_token, s.created_at as s_created_at, s.last_seen_at, u.locale, \
+             o.path as unit_path, {} \
+             from web_session s join app_user u on u.id = s.user_id join org_unit o on o.id = u.org_unit_id \
+             where s.token_hash = ",
             user_columns_of("u")
         ))
         .bind(token_hash)
@@ -386,9 +422,10 @@ impl Store {
     }
 
     /// The user behind an unrevoked token hash (and notes its use), or `None`.
-    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>> {
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<TokenUser>> {
         let row = Sql::new(&format!(
-            "select t.id as token_id, {} from api_token t join app_user u on u.id = t.user_id \
+            "select t.id as token_id, t.last_used_at, o.path as unit_path, {} \
+             from api_token t join app_user u on u.id = t.user_id join org_unit o on o.id = u.org_unit_id \
              where t.revoked_at is null and t.token_hash = ",
             user_columns_of("u")
         ))
@@ -398,13 +435,25 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let token_id: i64 = row.try_get("token_id")?;
-        Sql::new("update api_token set last_used_at = ")
-            .bind(Arg::from(audit::now()))
-            .push(" where id = ")
-            .bind(token_id)
-            .query()
-            .execute(self.pool())
-            .await?;
-        Ok(Some(user_from_row(&row)?))
+        let last_used: Option<String> = row.try_get("last_used_at")?;
+        let now = Utc::now();
+        // A write per call would serialise SQLite under load; the use is noted to the minute.
+        let stale = match last_used {
+            Some(text) => now - parse_timestamp("last_used_at", &text)? > Duration::seconds(60),
+            None => true,
+        };
+        if stale {
+            Sql::new("update api_token set last_used_at = ")
+                .bind(Arg::from(audit::now()))
+                .push(" where id = ")
+                .bind(token_id)
+                .query()
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(Some(TokenUser {
+            user: user_from_row(&row)?,
+            unit_path: path_from_row(&row)?,
+        }))
     }
 }

@@ -3,11 +3,15 @@
 
 use chrono::NaiveDate;
 use kam_core::{
-    contact::KeyPerson, customer::Customer, org::OrgUnit, product::Holding, visibility::Scope,
+    contact::KeyPerson,
+    customer::Customer,
+    org::OrgUnit,
+    product::{Holding, Product},
+    visibility::Scope,
 };
 
 use crate::{
-    Error, GroupNode, GroupView, Result, Store, StoredAlert, StoredClass, StoredIndicator,
+    CustomerGroup, Error, PayrollSummary, Result, Store, StoredAlert, StoredClass, StoredIndicator,
     StoredTier, TeamMember,
 };
 
@@ -19,18 +23,15 @@ pub struct CustomerView {
     /// The team on the reader's day, lead first.
     pub team: Vec<TeamMember>,
     pub key_people: Vec<KeyPerson>,
-    pub holdings: Vec<Holding>,
-    /// The group with the members the scope may see, and those members with names.
-    pub group: Option<(GroupView, Vec<GroupNode>)>,
+    /// The latest holdings, each with its product.
+    pub holdings: Vec<(Holding, Product)>,
+    /// The group with the members the scope may see.
+    pub group: Option<CustomerGroup>,
     pub indicators: Vec<StoredIndicator>,
     pub alerts: Vec<StoredAlert>,
     pub tier: Option<StoredTier>,
     pub class: Option<StoredClass>,
-    /// 代发工资 as employer: employees paid through the bank and their monthly total (CNY fen).
-    pub payroll_employees: i64,
-    pub payroll_monthly_fen: i64,
-    /// 代发工资 as employee: the employers in reach that pay this customer.
-    pub payroll_employers: usize,
+    pub payroll: PayrollSummary,
 }
 
 impl Store {
@@ -51,33 +52,18 @@ impl Store {
                 Err(other) => Err(other),
             }
         };
-        let group = async {
-            match self.group_of_customer(scope, id).await? {
-                Some(view) => {
-                    let nodes = self.group_nodes(scope, view.group.id).await?;
-                    Ok(Some((view, nodes)))
-                }
-                None => Ok(None),
-            }
-        };
-        let payroll = async {
-            let totals = self.payroll_totals(scope, id).await?;
-            let links = self.payroll_links(scope, id).await?;
-            Ok((totals, links.iter().filter(|l| l.employee_id == id).count()))
-        };
         let (unit, team, key_people, holdings, group, indicators, alerts, tier, class, payroll) = tokio::try_join!(
             self.org_unit(customer.org_unit_id),
             self.team_of_unchecked(id, on),
             self.key_people_unchecked(id),
-            self.holdings_unchecked(id),
-            group,
+            self.held_products_unchecked(id),
+            self.customer_group_unchecked(scope, id),
             self.indicators_of(scope, cif_no),
             self.alerts_of(scope, cif_no),
             self.latest_tier(cif_no),
             class,
-            payroll,
+            self.payroll_summary_unchecked(scope, id),
         )?;
-        let ((payroll_employees, payroll_monthly_fen), payroll_employers) = payroll;
         Ok(CustomerView {
             customer,
             unit,
@@ -89,9 +75,7 @@ impl Store {
             alerts,
             tier,
             class,
-            payroll_employees,
-            payroll_monthly_fen,
-            payroll_employers,
+            payroll,
         })
     }
 }

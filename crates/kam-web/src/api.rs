@@ -74,10 +74,11 @@ impl FromRequestParts<App> for ApiUser {
             .store()
             .api_token_user(&token_hash(token))
             .await?
-            .filter(|u| !u.disabled)
+            .filter(|u| !u.user.disabled)
             .ok_or(ApiError(WebError::Unauthorised))?;
-        let scope = app.store().scope_for(&user, bank_today()).await?;
-        Ok(ApiUser { scope })
+        Ok(ApiUser {
+            scope: user.scope(bank_today()),
+        })
     }
 }
 
@@ -296,10 +297,7 @@ pub(crate) async fn customer(
 ) -> ApiResult<Customer360> {
     let store = app.store();
     let scope = &api.scope;
-    let (view, products) = tokio::try_join!(
-        store.customer_view(scope, &cif, bank_today()),
-        store.list_products()
-    )?;
+    let view = store.customer_view(scope, &cif, bank_today()).await?;
     let kam_store::CustomerView {
         customer,
         unit,
@@ -333,7 +331,7 @@ pub(crate) async fn customer(
                 since: m.since.to_string(),
             })
             .collect(),
-        group: group.map(|(g, _)| g.group.code),
+        group: group.map(|g| g.code),
         key_people: people
             .into_iter()
             .map(|p| PersonItem {
@@ -348,15 +346,12 @@ pub(crate) async fn customer(
             .collect(),
         holdings: holdings
             .into_iter()
-            .map(|h| {
-                let product = products.iter().find(|p| p.id == h.product_id);
-                HoldingItem {
-                    product_code: product.map(|p| p.code.clone()).unwrap_or_default(),
-                    product_name: product.map(|p| p.name.clone()).unwrap_or_default(),
-                    amount_minor: h.amount.minor(),
-                    currency: h.amount.currency().to_string(),
-                    as_of: h.as_of.to_string(),
-                }
+            .map(|(h, product)| HoldingItem {
+                product_code: product.code,
+                product_name: product.name,
+                amount_minor: h.amount.minor(),
+                currency: h.amount.currency().to_string(),
+                as_of: h.as_of.to_string(),
             })
             .collect(),
         tier: tier.map(|t| TierItem {

@@ -34,7 +34,7 @@ impl From<kam_store::Error> for WebError {
     fn from(error: kam_store::Error) -> Self {
         match error {
             kam_store::Error::NotFound { .. } => WebError::NotFound,
-            kam_store::Error::ReadOnly => WebError::Forbidden,
+            kam_store::Error::ReadOnly | kam_store::Error::NotPermitted(_) => WebError::Forbidden,
             other => WebError::Internal(other.to_string()),
         }
     }

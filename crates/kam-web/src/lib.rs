@@ -218,6 +218,10 @@ fn signed_routes() -> Routes {
         .get("/audit", pages::audit::audit)
         .get("/admin", pages::admin::admin)
         .post("/admin/users/{user}", pages::admin::user_action)
+        .get(
+            "/admin/imports/{batch}/rejects.xlsx",
+            pages::admin::import_rejects,
+        )
 }
 
 /// The JSON API: bearer tokens, JSON errors.

@@ -196,7 +196,7 @@ impl IntoResponse for SignInFirst {
 impl FromRequestParts<App> for Signed {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
         let Some(session) = parts.extensions.get::<Arc<WebSession>>().cloned() else {
             let next = parts
                 .uri
@@ -206,11 +206,7 @@ impl FromRequestParts<App> for Signed {
             return Err(SignInFirst(next).into_response());
         };
         let today = bank_today();
-        let scope = app
-            .store()
-            .scope_for(&session.user, today)
-            .await
-            .map_err(|e| WebError::from(e).into_response())?;
+        let scope = session.scope(today);
         Ok(Signed {
             locale: Locale::from_code(&session.locale),
             session,

@@ -193,6 +193,7 @@ pub async fn build_bank(
                     rejected: 0,
                     duplicates: 0,
                     amount_total_minor: total.amount_minor,
+                    rejects: Vec::new(),
                 },
             )
             .await?;

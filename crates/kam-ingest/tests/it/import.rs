@@ -137,6 +137,14 @@ async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store
     assert_eq!(found, [(5, kam_ingest::RejectCode::DuplicateKey)]);
     let batch = &store.import_batches().await.unwrap()[0];
     assert_eq!((batch.loaded, batch.duplicates), (4, 1));
+    // The batch keeps its rejects for the administrator's download: the one found on the
+    // second pass, once (the first pass's state was dropped with the restart).
+    let stored = store.import_rejects(&batch.batch_id).await.unwrap();
+    let stored: Vec<(i64, &str, &str)> = stored
+        .iter()
+        .map(|r| (r.line, r.reason_code.as_str(), r.severity.as_str()))
+        .collect();
+    assert_eq!(stored, [(5, "duplicate_key", "reject")]);
     // The published file holds the four distinct transactions, the first T2 among them.
     let file = dir
         .path()
@@ -411,6 +419,7 @@ async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
                 rejected: 0,
                 duplicates: 0,
                 amount_total_minor: 150,
+                rejects: Vec::new(),
             },
         )
         .await

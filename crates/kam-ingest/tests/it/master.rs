@@ -308,6 +308,26 @@ async fn an_account_of_an_undefined_customer_is_a_reject_that_says_where(store: 
         (batch.kind.as_str(), batch.loaded, batch.rejected),
         ("accounts", 1, 2)
     );
+    // The same rejects stay with the batch, committed with it, for the administrator's download.
+    let stored: Vec<_> = store
+        .import_rejects(&batch.batch_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.line, r.column, r.value, r.reason_code))
+        .collect();
+    let want: Vec<_> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r.line as i64,
+                r.column.clone(),
+                r.value.clone(),
+                r.code.as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, want);
 }
 
 async fn a_corrected_master_file_updates_by_business_key(store: Store, _: Store) {

@@ -25,6 +25,7 @@ fn batch(id: &str, hash: &str) -> NewImportBatch {
         rejected: 1,
         duplicates: 0,
         amount_total_minor: 123_456,
+        rejects: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     App,
     error::WebError,
-    pages::{Chrome, render},
+    pages::{Choice, Chrome, render},
     session::Signed,
 };
 
@@ -37,12 +37,6 @@ pub(crate) struct InboxRow {
     pub rule: String,
     pub assigned_to: String,
     pub handled: String,
-}
-
-#[derive(Debug)]
-pub(crate) struct Choice {
-    pub value: String,
-    pub label: String,
 }
 
 #[derive(Template)]
@@ -146,8 +140,8 @@ pub(crate) async fn inbox(
     })
 }
 
-/// Whom a user may give an alert to: an RM gives it only to themself; a manager to the
-/// relationship managers and presidents of their unit's subtree.
+/// Whom a user may give an alert to, as kam-core decides (`Scope::may_give_alert_to`): themself
+/// first, then the colleagues within their reach. The store applies the same rule on the write.
 async fn assignees(app: &App, signed: &Signed) -> Result<Vec<Choice>, WebError> {
     let me = signed.user();
     let mut choices = vec![Choice {
@@ -155,30 +149,15 @@ async fn assignees(app: &App, signed: &Signed) -> Result<Vec<Choice>, WebError> 
         label: format!("{} ({})", me.display_name, signed.tr(app).get("me")),
     }];
     if !signed.scope.may_write() || me.role == Role::RelationshipManager {
+        // Nobody else to offer: no need to read the users.
         return Ok(choices);
     }
     let units = app.store().list_org_units().await?;
-    let Some(home) = units.iter().find(|u| u.id == me.org_unit_id) else {
-        return Ok(choices);
-    };
-    let in_subtree = |unit_id| {
-        units
-            .iter()
-            .find(|u| u.id == unit_id)
-            .is_some_and(|u| u.path.as_str().starts_with(home.path.as_str()))
-    };
     for user in app.store().list_users().await? {
-        if user.id != me.id
-            && !user.disabled
-            && matches!(
-                user.role,
-                Role::RelationshipManager | Role::SubBranchPresident
-            )
-            && in_subtree(user.org_unit_id)
-            && me
-                .line
-                .is_none_or(|line| user.line.is_none_or(|l| l == line))
-        {
+        let Some(unit) = units.iter().find(|u| u.id == user.org_unit_id) else {
+            continue;
+        };
+        if user.id != me.id && signed.scope.may_give_alert_to(&user, &unit.path) {
             choices.push(Choice {
                 value: user.username.to_string(),
                 label: format!("{} ({})", user.display_name, user.username),
@@ -202,15 +181,8 @@ pub(crate) async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> Result<Response, WebError> {
-    let allowed = assignees(&app, &signed).await?;
     let assignee = Some(form.assignee.trim()).filter(|a| !a.is_empty());
-    if let Some(name) = assignee
-        && !allowed.iter().any(|c| c.value == name)
-    {
-        // Checked after the alert itself would be: an alert out of reach stays a 404.
-        app.store().alert_visible(&signed.scope, id).await?;
-        return Err(WebError::Forbidden);
-    }
+    // The store checks the alert's reach first (404), then the receiver (403).
     let actor = Actor::user(signed.user().id, signed.user().username.as_str());
     app.store()
         .assign_alert(&actor, &signed.scope, id, assignee)

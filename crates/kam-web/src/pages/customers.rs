@@ -8,10 +8,10 @@ use askama::Template;
 use axum::{
     Form,
     extract::{Path, Query, State},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use kam_core::{
-    customer::{AccountType, CustomerKind},
+    customer::{AccountType, CustomerKind, Industry},
     indicator::{CATALOGUE, Family, Unit},
 };
 use kam_store::{Actor, CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
@@ -22,7 +22,7 @@ use crate::{
     error::WebError,
     format,
     i18n::Tr,
-    pages::{Chrome, home::AlertRow, render},
+    pages::{Choice, Chrome, home::AlertRow, reachable_units, render, unit_choices, xlsx_download},
     session::Signed,
 };
 
@@ -46,6 +46,15 @@ pub(crate) struct Row {
 
 pub(crate) fn account_type_label(t: &Tr<'_>, account_type: AccountType) -> String {
     t.code("account-type", account_type.as_str())
+}
+
+pub(crate) fn industry_label(t: &Tr<'_>, industry: Industry) -> String {
+    let name = if t.is_zh() {
+        industry.label_zh()
+    } else {
+        industry.label_en()
+    };
+    format!("{} {name}", industry.as_str())
 }
 
 pub(crate) fn rows(t: &Tr<'_>, customers: &[CustomerSummary]) -> Vec<Row> {
@@ -86,9 +95,69 @@ pub(crate) struct ListQuery {
     #[serde(default)]
     mine: String,
     #[serde(default)]
+    account_type: String,
+    #[serde(default)]
+    industry: String,
+    /// An org unit's code, within the user's own subtree.
+    #[serde(default)]
+    unit: String,
+    /// An RM's user name, among the RMs working within the user's own subtree.
+    #[serde(default)]
+    rm: String,
+    #[serde(default)]
     sort: String,
     #[serde(default)]
     page: String,
+}
+
+impl ListQuery {
+    /// The query without its page, for pager and export links.
+    fn without_page(&self) -> String {
+        serde_urlencoded::to_string([
+            ("q", self.q.as_str()),
+            ("tier", self.tier.as_str()),
+            ("kind", self.kind.as_str()),
+            ("alert", self.alert.as_str()),
+            ("mine", self.mine.as_str()),
+            ("account_type", self.account_type.as_str()),
+            ("industry", self.industry.as_str()),
+            ("unit", self.unit.as_str()),
+            ("rm", self.rm.as_str()),
+            ("sort", self.sort.as_str()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// What the unit and RM filters may offer a user: the units at and below their own, and the
+/// RMs working in them (nothing more for an RM, whose reach is a book, not a subtree).
+struct Reachable {
+    units: Vec<kam_core::org::OrgUnit>,
+    rms: Vec<kam_core::user::User>,
+}
+
+impl Reachable {
+    async fn of(app: &App, signed: &Signed) -> Result<Self, WebError> {
+        let units = reachable_units(app, signed).await?;
+        if units.is_empty() {
+            return Ok(Self {
+                units,
+                rms: Vec::new(),
+            });
+        }
+        let rms = app
+            .store()
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.role == kam_core::user::Role::RelationshipManager
+                    && !u.disabled
+                    && units.iter().any(|unit| unit.id == u.org_unit_id)
+            })
+            .collect();
+        Ok(Self { units, rms })
+    }
 }
 
 #[derive(Template)]
@@ -101,6 +170,14 @@ struct ListPage<'a> {
     alert: bool,
     mine: bool,
     sort: String,
+    account_type: String,
+    industry: String,
+    unit: String,
+    rm: String,
+    account_types: Vec<Choice>,
+    industries: Vec<Choice>,
+    units: Vec<Choice>,
+    rms: Vec<Choice>,
     rows: Vec<Row>,
     count_text: String,
     page: i64,
@@ -116,21 +193,37 @@ pub(crate) async fn list(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let page = query.page.parse::<i64>().unwrap_or(1).max(1);
-    let filter = list_filter(&signed, &query);
+    let reachable = Reachable::of(&app, &signed).await?;
+    let filter = list_filter(&signed, &query, &reachable);
     let store = app.store();
     let (found, total) = tokio::try_join!(
         store.find_customers(&signed.scope, &filter),
         store.count_customers(&signed.scope, &filter)
     )?;
-    let base_query = serde_urlencoded::to_string([
-        ("q", query.q.as_str()),
-        ("tier", query.tier.as_str()),
-        ("kind", query.kind.as_str()),
-        ("alert", query.alert.as_str()),
-        ("mine", query.mine.as_str()),
-        ("sort", query.sort.as_str()),
-    ])
-    .unwrap_or_default();
+    let base_query = query.without_page();
+    let account_types = AccountType::ALL
+        .iter()
+        .map(|a| Choice {
+            value: a.as_str().to_owned(),
+            label: account_type_label(&t, *a),
+        })
+        .collect();
+    let industries = Industry::ALL
+        .iter()
+        .map(|i| Choice {
+            value: i.as_str().to_owned(),
+            label: industry_label(&t, *i),
+        })
+        .collect();
+    let units = unit_choices(&reachable.units);
+    let rms = reachable
+        .rms
+        .iter()
+        .map(|u| Choice {
+            value: u.username.to_string(),
+            label: format!("{} ({})", u.display_name, u.username),
+        })
+        .collect();
     render(&ListPage {
         c: Chrome::new(&app, &signed, "customers", t.get("customers-title")),
         rows: rows(&t, &found),
@@ -140,6 +233,14 @@ pub(crate) async fn list(
         alert: query.alert == "1",
         mine: query.mine == "1",
         sort: query.sort,
+        account_type: query.account_type,
+        industry: query.industry,
+        unit: query.unit,
+        rm: query.rm,
+        account_types,
+        industries,
+        units,
+        rms,
         count_text: t.with("customers-count", &[("count", total.into())]),
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
@@ -158,40 +259,19 @@ pub(crate) async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let mut filter = list_filter(&signed, &query);
+    let reachable = Reachable::of(&app, &signed).await?;
+    let mut filter = list_filter(&signed, &query, &reachable);
     filter.limit = EXPORT_LIMIT;
     filter.offset = 0;
     let found = app.store().find_customers(&signed.scope, &filter).await?;
     let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    let detail = format!(
-        "rows={} q={} tier={} kind={} alert={} mine={} sort={}",
-        found.len(),
-        query.q,
-        query.tier,
-        query.kind,
-        query.alert,
-        query.mine,
-        query.sort
-    );
+    let detail = format!("rows={} {}", found.len(), query.without_page());
     app.store()
         .record_event(&actor, "export", "customer_list", "xlsx", &detail)
         .await?;
     let rows = rows(&t, &found);
     let bytes = workbook(&t, &found, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"kam-customers.xlsx\"",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(xlsx_download("kam-customers.xlsx", bytes))
 }
 
 fn workbook(
@@ -234,18 +314,34 @@ fn workbook(
     book.save_to_buffer()
 }
 
-fn list_filter(signed: &Signed, query: &ListQuery) -> CustomerFilter {
+/// The store's filter for a list query. A unit or RM outside what the user may choose is
+/// ignored (the scope limits the rows anyway); "my book" wins over a named RM.
+fn list_filter(signed: &Signed, query: &ListQuery, reachable: &Reachable) -> CustomerFilter {
     let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let named_rm = reachable
+        .rms
+        .iter()
+        .find(|u| u.username.as_str() == query.rm)
+        .map(|u| (u.id, signed.today));
     CustomerFilter {
         text: Some(query.q.trim().to_owned()).filter(|q| !q.is_empty()),
         kind: CustomerKind::parse(&query.kind).ok(),
+        account_type: AccountType::parse(&query.account_type).ok(),
+        industry: Industry::parse(&query.industry).ok(),
+        org_unit: reachable
+            .units
+            .iter()
+            .find(|u| u.code == query.unit)
+            .map(|u| u.id),
         tier: query
             .tier
             .parse::<i64>()
             .ok()
             .filter(|t| (1..=5).contains(t)),
         open_alert: query.alert == "1",
-        rm: (query.mine == "1").then_some((signed.user().id, signed.today)),
+        rm: (query.mine == "1")
+            .then_some((signed.user().id, signed.today))
+            .or(named_rm),
         sort: match query.sort.as_str() {
             "name" => CustomerSort::Name,
             "tier" => CustomerSort::Tier,
@@ -471,10 +567,7 @@ async fn customer_360(
     let store = app.store();
     let scope = &signed.scope;
     // The one visibility decision for this page: everything below reads only after it.
-    let (view, products) = tokio::try_join!(
-        store.customer_view(scope, cif, signed.today),
-        store.list_products()
-    )?;
+    let view = store.customer_view(scope, cif, signed.today).await?;
     let kam_store::CustomerView {
         customer,
         unit,
@@ -486,15 +579,9 @@ async fn customer_360(
         alerts,
         tier,
         class,
-        payroll_employees,
-        payroll_monthly_fen,
-        payroll_employers,
+        payroll,
     } = view;
     let id = customer.id;
-    let (group, nodes) = match group {
-        Some((group, nodes)) => (Some(group), nodes),
-        None => (None, Vec::new()),
-    };
 
     let mut badges = vec![t.code("kind", customer.kind.as_str())];
     if let Some(tier) = &tier {
@@ -528,12 +615,7 @@ async fn customer_360(
         field("field-since", customer.since.to_string()),
     ];
     if let Some(industry) = customer.industry {
-        let label = if t.is_zh() {
-            industry.label_zh().to_owned()
-        } else {
-            industry.as_str().to_owned()
-        };
-        profile.push(field("field-industry", label));
+        profile.push(field("field-industry", industry_label(&t, industry)));
     }
     let shown = |name: &str, masked: String| match &reveal {
         Reveal::Shown { field, value } if field == name => value.clone(),
@@ -548,27 +630,27 @@ async fn customer_360(
     if let Some(phone) = &customer.phone {
         profile.push(field("field-phone", shown("phone", phone.masked())));
     }
-    if payroll_employees > 0 {
+    if payroll.employees > 0 {
         profile.push(field(
             "field-payroll-employer",
             t.with(
                 "payroll-employer",
                 &[
-                    ("count", payroll_employees.into()),
+                    ("count", payroll.employees.into()),
                     (
                         "amount",
-                        format::money(payroll_monthly_fen, t.locale).into(),
+                        format::money(payroll.monthly_fen, t.locale).into(),
                     ),
                 ],
             ),
         ));
     }
-    if payroll_employers > 0 {
+    if payroll.employers_in_reach > 0 {
         profile.push(field(
             "field-payroll-employee",
             t.with(
                 "payroll-employee",
-                &[("count", (payroll_employers as i64).into())],
+                &[("count", payroll.employers_in_reach.into())],
             ),
         ));
     }
@@ -586,7 +668,10 @@ async fn customer_360(
         })
         .collect();
 
-    let nodes = tree(&nodes, id);
+    let nodes = group
+        .as_ref()
+        .map(|g| tree(&g.nodes, id))
+        .unwrap_or_default();
     let people = people
         .iter()
         .map(|p| Person {
@@ -601,11 +686,8 @@ async fn customer_360(
         .collect();
     let holdings = holdings
         .iter()
-        .map(|h| Field {
-            label: products
-                .iter()
-                .find(|p| p.id == h.product_id)
-                .map_or_else(|| h.product_id.to_string(), |p| p.name.clone()),
+        .map(|(h, product)| Field {
+            label: product.name.clone(),
             value: format!(
                 "{} {} · {}",
                 format::money(h.amount.minor(), t.locale),
@@ -733,11 +815,8 @@ async fn customer_360(
         badges,
         profile,
         team,
-        group_name: group.as_ref().map(|g| g.group.name.clone()),
-        group_code: group
-            .as_ref()
-            .map(|g| g.group.code.clone())
-            .unwrap_or_default(),
+        group_name: group.as_ref().map(|g| g.name.clone()),
+        group_code: group.as_ref().map(|g| g.code.clone()).unwrap_or_default(),
         group_size: group.as_ref().map_or(0, |g| g.member_count),
         nodes,
         people,

@@ -2,17 +2,21 @@
 //! the best-tier customers in it — what a relationship manager looks at first in the morning.
 
 use askama::Template;
-use axum::{extract::State, response::Response};
+use axum::{
+    extract::{Query, State},
+    response::Response,
+};
 use kam_store::{CustomerFilter, CustomerSort, StoredAlert};
+use serde::Deserialize;
 
 use crate::{
     App,
     error::WebError,
     pages::{
-        Chrome,
+        Choice, Chrome,
         customers::{Row, rows},
         portfolio::Mover,
-        render,
+        reachable_units, render, unit_choices,
     },
     session::Signed,
 };
@@ -28,6 +32,17 @@ struct HomePage<'a> {
     alerts: Vec<AlertRow>,
     rows: Vec<Row>,
     moves: Vec<Mover>,
+    /// The units a manager may put in scope (empty for an RM) and the chosen one's code.
+    units: Vec<Choice>,
+    unit: String,
+    /// Alerts raised by the latest batch.
+    new_alerts: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct HomeQuery {
+    #[serde(default)]
+    unit: String,
 }
 
 pub(crate) struct AlertRow {
@@ -37,6 +52,8 @@ pub(crate) struct AlertRow {
     pub kind: String,
     pub raised_on: String,
     pub evidence: String,
+    /// Raised by the latest batch: new since yesterday.
+    pub new: bool,
 }
 
 impl AlertRow {
@@ -48,37 +65,48 @@ impl AlertRow {
             kind,
             raised_on: alert.raised_on.to_string(),
             evidence: alert.evidence.clone(),
+            new: false,
         }
     }
 }
 
-pub(crate) async fn home(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
+pub(crate) async fn home(
+    State(app): State<App>,
+    signed: Signed,
+    Query(query): Query<HomeQuery>,
+) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let store = app.store();
-    let as_of = store
-        .latest_batch_date()
-        .await?
-        .map_or_else(|| t.get("no-batch-yet"), |d| d.to_string());
+    let latest = store.latest_batch_date().await?;
+    let as_of = latest.map_or_else(|| t.get("no-batch-yet"), |d| d.to_string());
+    // A manager looks at one unit of their subtree; kam-core narrows the scope (never widens it).
+    let units = reachable_units(&app, &signed).await?;
+    let chosen = units.iter().find(|u| u.code == query.unit);
+    let scope = match chosen {
+        Some(unit) => signed.scope.narrowed_to(&unit.path),
+        None => signed.scope.clone(),
+    };
+    let scope = &scope;
     let everything = CustomerFilter::default();
-    let customer_count = store.count_customers(&signed.scope, &everything).await?;
+    let customer_count = store.count_customers(scope, &everything).await?;
     let key_filter = CustomerFilter {
         sort: CustomerSort::Tier,
         limit: 10,
         ..CustomerFilter::default()
     };
-    let top = store.find_customers(&signed.scope, &key_filter).await?;
+    let top = store.find_customers(scope, &key_filter).await?;
     let key_count = store
         .count_customers(
-            &signed.scope,
+            scope,
             &CustomerFilter {
                 tier: Some(1),
                 ..CustomerFilter::default()
             },
         )
         .await?;
-    let open = store.alerts(&signed.scope, true).await?;
+    let open = store.alerts(scope, true).await?;
     let moves = store
-        .tier_moves(&signed.scope, 15)
+        .tier_moves(scope, 15)
         .await?
         .into_iter()
         .map(|r| Mover {
@@ -89,10 +117,18 @@ pub(crate) async fn home(State(app): State<App>, signed: Signed) -> Result<Respo
             name: r.name,
         })
         .collect();
-    let alerts = open
-        .iter()
+    let is_new = |a: &StoredAlert| Some(a.raised_on) == latest;
+    let new_alerts = open.iter().filter(|a| is_new(a)).count();
+    // New alerts first (what changed overnight), then the rest, newest first.
+    let mut listed: Vec<&StoredAlert> = open.iter().collect();
+    listed.sort_by_key(|a| !is_new(a));
+    let alerts = listed
+        .into_iter()
         .take(10)
-        .map(|a| AlertRow::new(a, t.code("alert", &a.kind)))
+        .map(|a| AlertRow {
+            new: is_new(a),
+            ..AlertRow::new(a, t.code("alert", &a.kind))
+        })
         .collect();
     render(&HomePage {
         c: Chrome::new(&app, &signed, "home", t.get("home-title")),
@@ -103,5 +139,8 @@ pub(crate) async fn home(State(app): State<App>, signed: Signed) -> Result<Respo
         alerts,
         rows: rows(&t, &top),
         moves,
+        units: unit_choices(&units),
+        unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
+        new_alerts,
     })
 }

@@ -14,7 +14,11 @@ pub(crate) mod portfolio;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
-use kam_core::user::Role;
+use kam_core::{
+    org::{OrgUnit, subtree_of},
+    user::Role,
+    visibility::Reach,
+};
 
 use crate::{
     App,
@@ -99,6 +103,58 @@ impl<'a> Chrome<'a> {
 
 pub(crate) fn role_label(t: &Tr<'_>, role: Role) -> String {
     t.code("role", role.as_str())
+}
+
+/// An option of a drop-down (a filter, a unit in scope, whom to give an alert to).
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// The units a user may put in scope (their own and every unit below it, in tree order), none
+/// for an RM, whose reach is a book rather than a subtree.
+pub(crate) async fn reachable_units(app: &App, signed: &Signed) -> Result<Vec<OrgUnit>, WebError> {
+    if matches!(signed.scope.reach, Reach::Book(_) | Reach::Nothing) {
+        return Ok(Vec::new());
+    }
+    let units = app.store().list_org_units().await?;
+    let mut reach: Vec<OrgUnit> = subtree_of(&units, signed.user().org_unit_id)
+        .into_iter()
+        .cloned()
+        .collect();
+    reach.sort_by(|a, b| a.path.as_str().cmp(b.path.as_str()));
+    Ok(reach)
+}
+
+/// Units as drop-down options, indented by depth below the chooser's own.
+pub(crate) fn unit_choices(units: &[OrgUnit]) -> Vec<Choice> {
+    let top = units.iter().map(|u| u.path.depth()).min().unwrap_or(0);
+    units
+        .iter()
+        .map(|u| Choice {
+            value: u.code.clone(),
+            label: format!("{}{}", "\u{3000}".repeat(u.path.depth() - top), u.name),
+        })
+        .collect()
+}
+
+/// An Excel workbook as a download named `file_name`.
+pub(crate) fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// Renders a template into a response (an internal error if the template fails).

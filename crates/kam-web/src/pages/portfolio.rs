@@ -9,7 +9,7 @@ use axum::{
     extract::{Query, State},
     response::Response,
 };
-use kam_core::{org::OrgUnit, pareto::pareto, rules::Rules, scoring::Candidate};
+use kam_core::{pareto::pareto, rules::Rules, scoring::Candidate};
 use kam_store::PortfolioRow;
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use crate::{
     App, chart,
     error::WebError,
     format,
-    pages::{Chrome, alerts::Choice, render},
+    pages::{Choice, Chrome, reachable_units, render, unit_choices},
     session::Signed,
 };
 
@@ -69,17 +69,6 @@ pub(crate) struct PortfolioQuery {
     unit: String,
 }
 
-/// The units a user may choose: their own and every unit under it.
-pub(crate) fn units_in_reach<'u>(units: &'u [OrgUnit], signed: &Signed) -> Vec<&'u OrgUnit> {
-    let Some(home) = units.iter().find(|u| u.id == signed.user().org_unit_id) else {
-        return Vec::new();
-    };
-    units
-        .iter()
-        .filter(|u| u.path.as_str().starts_with(home.path.as_str()))
-        .collect()
-}
-
 pub(crate) async fn portfolio(
     State(app): State<App>,
     signed: Signed,
@@ -87,10 +76,9 @@ pub(crate) async fn portfolio(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let store = app.store();
-    let all_units = store.list_org_units().await?;
-    let reach = units_in_reach(&all_units, &signed);
+    let reach = reachable_units(&app, &signed).await?;
     // A unit outside the user's own subtree is not a choice: the whole reach instead.
-    let chosen = reach.iter().find(|u| u.code == query.unit).copied();
+    let chosen = reach.iter().find(|u| u.code == query.unit);
     let rows = store.portfolio(&signed.scope, chosen.map(|u| u.id)).await?;
 
     let mut tiers: BTreeMap<i64, i64> = BTreeMap::new();
@@ -144,13 +132,7 @@ pub(crate) async fn portfolio(
 
     render(&PortfolioPage {
         c: Chrome::new(&app, &signed, "portfolio", t.get("portfolio-title")),
-        units: reach
-            .iter()
-            .map(|u| Choice {
-                value: u.code.clone(),
-                label: u.name.clone(),
-            })
-            .collect(),
+        units: unit_choices(&reach),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
         customers: rows.len(),
         tier_chart: chart::count_bars(&tier_rows, &t.get("portfolio-tiers")),

@@ -18,6 +18,7 @@ crate::on_both_backends!(
     the_portfolio_and_a_group_page_show_only_what_is_in_reach,
     the_administrator_disables_and_resets_users,
     the_list_exports_what_is_shown_to_excel_and_is_audited,
+    the_administrator_downloads_a_batchs_rejects,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -345,6 +346,49 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
         mine.body.contains(&format!("id=\"alert-{}\"", alert.id)),
         "given to the RM"
     );
+    for (giver, receiver, why) in [
+        (
+            &mut client,
+            manager.username.as_str(),
+            "an RM gives only to themself",
+        ),
+        (
+            &mut boss,
+            "no.such.user",
+            "an unknown name is refused like one out of reach",
+        ),
+    ] {
+        let refused = giver
+            .post(
+                &format!("/alerts/{}/assign", alert.id),
+                &[("assignee", receiver), ("back", "/alerts")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{why}");
+    }
+    let manager_path = &units
+        .iter()
+        .find(|x| x.id == manager.org_unit_id)
+        .unwrap()
+        .path;
+    let far = users
+        .iter()
+        .find(|u| {
+            let path = &units.iter().find(|x| x.id == u.org_unit_id).unwrap().path;
+            u.role == Role::RelationshipManager && !manager_path.contains(path)
+        })
+        .expect("an RM out of the manager's reach");
+    let refused = boss
+        .post(
+            &format!("/alerts/{}/assign", alert.id),
+            &[("assignee", far.username.as_str()), ("back", "/alerts")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "an RM out of the manager's reach"
+    );
     let empty = client
         .post(&format!("/alerts/{}/handle", alert.id), &[("note", " ")])
         .await;
@@ -509,4 +553,71 @@ async fn the_list_exports_what_is_shown_to_excel_and_is_audited(server: Server) 
             .iter()
             .any(|e| e.detail.contains(&format!("rows={}", visible.len())))
     );
+}
+
+async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
+    use calamine::Reader;
+    let reject = |line: i64, value: &str| kam_store::BatchReject {
+        file_name: "accounts_20261127.csv".into(),
+        line,
+        column: "cif_no".into(),
+        field: "cif_no".into(),
+        value: value.into(),
+        severity: "reject".into(),
+        reason_code: "unknown_reference".into(),
+        message_zh: "不存在此编号的客户".into(),
+        message_en: "no customer with this number".into(),
+    };
+    let batch = kam_store::NewImportBatch {
+        batch_id: "accounts-20261127-feedbeef".into(),
+        kind: "accounts".into(),
+        business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+        file_name: "accounts_20261127.csv".into(),
+        content_hash: "feedbeef".into(),
+        rows_read: 3,
+        loaded: 1,
+        rejected: 2,
+        duplicates: 0,
+        amount_total_minor: 0,
+        rejects: vec![reject(3, "C404"), reject(4, "C405")],
+    };
+    server
+        .store
+        .record_generated_batch(&kam_store::Actor::system("test"), &batch)
+        .await
+        .unwrap();
+    let path = "/admin/imports/accounts-20261127-feedbeef/rejects.xlsx";
+    let admin = server.user_of(Role::Administrator).await;
+    let mut client = server.client();
+    client.sign_in(admin.username.as_str()).await;
+    let page = client.get("/admin").await;
+    assert!(page.body.contains(&format!("href=\"{path}\"")), "linked");
+    let (status, bytes) = client.get_bytes(path).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "a header and both rejects: {rows:?}");
+    assert_eq!(rows[0][1], "行号");
+    assert_eq!(&rows[1][1..5], ["3", "cif_no", "cif_no", "C404"]);
+    assert_eq!(rows[2][4], "C405");
+    assert_eq!(rows[1][7], "不存在此编号的客户");
+    let trail = server
+        .store
+        .audit_events(Some("accounts-20261127-feedbeef"), 10)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "export" && e.detail == "rows=2"),
+        "the download is audited"
+    );
+    let missing = client
+        .get_bytes("/admin/imports/no-such-batch/rejects.xlsx")
+        .await;
+    assert_eq!(missing.0, StatusCode::NOT_FOUND);
 }
