@@ -350,7 +350,6 @@ fn list_filter(signed: &Signed, query: &ListQuery, reachable: &Reachable) -> Cus
         },
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
-        ..CustomerFilter::default()
     }
 }
 
