@@ -101,7 +101,7 @@ fn optional<T>(
 
 const CUSTOMER_COLUMNS: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since from customer c";
 
-fn customer_from_row(row: &AnyRow) -> Result<Customer> {
+pub(crate) fn customer_from_row(row: &AnyRow) -> Result<Customer> {
     Ok(Customer {
         id: CustomerId(row.try_get("id")?),
         cif_no: CifNo::parse(&row.try_get::<String, _>("cif_no")?).map_err(corrupt)?,

@@ -244,33 +244,6 @@ pub struct CustomerGroup {
     pub nodes: Vec<GroupNode>,
 }
 
-impl Store {
-    /// The group of a customer the caller has already checked is in reach, in two statements.
-    pub(crate) async fn customer_group_unchecked(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<Option<CustomerGroup>> {
-        let row = Sql::new(
-            "select g.id, g.code, g.name, (select count(*) from group_member n where n.group_id = g.id) as n \
-             from group_member m join customer_group g on g.id = m.group_id where m.customer_id = ",
-        )
-        .bind(customer_id.0)
-        .query()
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id = GroupId(row.try_get("id")?);
-        Ok(Some(CustomerGroup {
-            id,
-            code: row.try_get("code")?,
-            name: row.try_get("name")?,
-            member_count: row.try_get("n")?,
-            nodes: self.group_nodes(scope, id).await?,
-        }))
-    }
-}
-
 /// A visible member of a group, as a tree node with its name and unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupNode {

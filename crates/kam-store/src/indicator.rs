@@ -423,7 +423,7 @@ fn encode_value(text: &mut String, value: &StoredIndicator) {
     let _ = writeln!(text, "{}\t{}\t{int}\t{real}", value.code, value.window_days);
 }
 
-fn decode_values(cif_no: &str, text: &str) -> Result<Vec<StoredIndicator>> {
+pub(crate) fn decode_values(cif_no: &str, text: &str) -> Result<Vec<StoredIndicator>> {
     let bad = |line: &str| {
         corrupt(kam_core::ParseError::new(
             "indicator_values",

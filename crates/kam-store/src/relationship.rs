@@ -346,30 +346,19 @@ pub struct PayrollSummary {
 }
 
 impl Store {
-    /// `PayrollSummary` in one statement, once the caller has checked that the customer is in
-    /// reach; the employers are counted only where `scope` may see them.
-    pub(crate) async fn payroll_summary_unchecked(
+    /// How many employers in reach pay this customer (代发工资 as employee), once the caller has
+    /// checked that the customer is in reach; the 360's head reads the employer side.
+    pub(crate) async fn payroll_employers_unchecked(
         &self,
         scope: &Scope,
         customer_id: CustomerId,
-    ) -> Result<PayrollSummary> {
+    ) -> Result<i64> {
         let mut sql = Sql::new(
-            "select (select count(*) from payroll_link where currency = 'CNY' and employer_id = ",
+            "select count(*) as n from payroll_link p join customer c on c.id = p.employer_id where p.employee_id = ",
         );
-        sql.bind(customer_id.0)
-            .push(") as n, (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link where currency = 'CNY' and employer_id = ")
-            .bind(customer_id.0)
-            .push(") as total, (select count(*) from payroll_link p join customer c on c.id = p.employer_id where p.employee_id = ")
-            .bind(customer_id.0)
-            .push(" and ");
+        sql.bind(customer_id.0).push(" and ");
         push_visible(&mut sql, scope);
-        sql.push(") as employers");
-        let row = sql.query().fetch_one(self.pool()).await?;
-        Ok(PayrollSummary {
-            employees: row.try_get("n")?,
-            monthly_fen: row.try_get("total")?,
-            employers_in_reach: row.try_get("employers")?,
-        })
+        Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
     }
 }
 

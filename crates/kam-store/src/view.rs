@@ -1,18 +1,22 @@
-//! A customer's whole page in one call: the customer through the reader's scope once, then
-//! everything that hangs off it, read side by side. The page and the API both use it.
+//! A customer's whole page in one call: the customer and its one-to-one parts through the
+//! reader's scope in one statement, then the lists that hang off it, read side by side. The page and the API both use it.
 
 use chrono::NaiveDate;
 use kam_core::{
     contact::KeyPerson,
     customer::Customer,
-    org::OrgUnit,
+    id::{GroupId, OrgUnitId},
+    org::{OrgKind, OrgPath, OrgUnit},
     product::{Holding, Product},
     visibility::Scope,
 };
 
+use sqlx::Row;
+
 use crate::{
     CustomerGroup, Error, PayrollSummary, Result, Store, StoredAlert, StoredClass, StoredIndicator,
-    StoredTier, TeamMember,
+    StoredTier, TeamMember, customer::customer_from_row, indicator::decode_values, org::corrupt,
+    sql::Sql,
 };
 
 /// Everything a customer 360 shows.
@@ -34,6 +38,25 @@ pub struct CustomerView {
     pub payroll: PayrollSummary,
 }
 
+/// The 360's head in one statement: the customer (through the scope: the one visibility
+/// decision), its unit, its latest indicator values, its group's name and size, and the payroll
+/// figures. Every statement saved is several thread hand-offs saved on SQLite and a round trip
+/// on PostgreSQL, on the page relationship managers open most.
+const HEAD: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, \
+    c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, \
+    o.code as unit_code, o.name as unit_name, o.kind as unit_kind, o.parent_id as unit_parent_id, \
+    o.path as unit_path, v.indicator_values, \
+    g.id as group_id, g.code as group_code, g.name as group_name, \
+    (select count(*) from group_member n where n.group_id = g.id) as group_size, \
+    (select count(*) from payroll_link where currency = 'CNY' and employer_id = c.id) as payroll_n, \
+    (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link \
+        where currency = 'CNY' and employer_id = c.id) as payroll_total \
+    from customer c join org_unit o on o.id = c.org_unit_id \
+    left join indicator_latest v on v.customer_id = c.id \
+    left join group_member gm on gm.customer_id = c.id \
+    left join customer_group g on g.id = gm.group_id \
+    where c.cif_no = ";
+
 impl Store {
     /// One customer's 360 as `scope` sees it on `on`; `NotFound` when missing or out of reach.
     pub async fn customer_view(
@@ -43,8 +66,37 @@ impl Store {
         on: NaiveDate,
     ) -> Result<CustomerView> {
         // The one visibility decision: everything below is read only after it.
-        let customer = self.customer_by_cif(scope, cif_no).await?;
+        let mut sql = Sql::new(HEAD);
+        sql.bind(cif_no);
+        let head = self.fetch_visible(sql, scope, "customer", cif_no).await?;
+        let customer = customer_from_row(&head)?;
         let id = customer.id;
+        let unit = OrgUnit {
+            id: customer.org_unit_id,
+            code: head.try_get("unit_code")?,
+            name: head.try_get("unit_name")?,
+            kind: OrgKind::parse(&head.try_get::<String, _>("unit_kind")?).map_err(corrupt)?,
+            parent_id: head
+                .try_get::<Option<i64>, _>("unit_parent_id")?
+                .map(OrgUnitId),
+            path: OrgPath::parse(&head.try_get::<String, _>("unit_path")?).map_err(corrupt)?,
+        };
+        let indicators = match head.try_get::<Option<String>, _>("indicator_values")? {
+            Some(text) => decode_values(cif_no, &text)?,
+            None => Vec::new(),
+        };
+        let group = match head.try_get::<Option<i64>, _>("group_id")? {
+            Some(group_id) => Some((
+                GroupId(group_id),
+                head.try_get::<String, _>("group_code")?,
+                head.try_get::<String, _>("group_name")?,
+                head.try_get::<i64, _>("group_size")?,
+            )),
+            None => None,
+        };
+        let payroll_n: i64 = head.try_get("payroll_n")?;
+        let payroll_total: i64 = head.try_get("payroll_total")?;
+
         let class = async {
             match self.class_of(scope, cif_no).await {
                 Ok(class) => Ok(Some(class)),
@@ -52,18 +104,29 @@ impl Store {
                 Err(other) => Err(other),
             }
         };
-        let (unit, team, key_people, holdings, group, indicators, alerts, tier, class, payroll) = tokio::try_join!(
-            self.org_unit(customer.org_unit_id),
+        let nodes = async {
+            match &group {
+                Some((group_id, ..)) => self.group_nodes(scope, *group_id).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (team, key_people, holdings, nodes, alerts, tier, class, employers) = tokio::try_join!(
             self.team_of_unchecked(id, on),
             self.key_people_unchecked(id),
             self.held_products_unchecked(id),
-            self.customer_group_unchecked(scope, id),
-            self.indicators_of(scope, cif_no),
+            nodes,
             self.alerts_of(scope, cif_no),
             self.latest_tier(cif_no),
             class,
-            self.payroll_summary_unchecked(scope, id),
+            self.payroll_employers_unchecked(scope, id),
         )?;
+        let group = group.map(|(id, code, name, member_count)| CustomerGroup {
+            id,
+            code,
+            name,
+            member_count,
+            nodes,
+        });
         Ok(CustomerView {
             customer,
             unit,
@@ -75,7 +138,11 @@ impl Store {
             alerts,
             tier,
             class,
-            payroll,
+            payroll: PayrollSummary {
+                employees: payroll_n,
+                monthly_fen: payroll_total,
+                employers_in_reach: employers,
+            },
         })
     }
 }

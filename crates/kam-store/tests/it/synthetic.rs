@@ -14,7 +14,118 @@ use kam_synth::{Bank, Scale, SynthConfig};
 
 use crate::fixture::{system, today};
 
-crate::on_both_backends!(sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank);
+crate::on_both_backends!(
+    sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank,
+    the_360_in_few_statements_agrees_with_the_separate_reads
+);
+
+/// `customer_view` reads the 360 in a few combined statements; every part must equal what the
+/// separate, individually checked reads give, for every user and every customer they may see,
+/// and a customer out of reach must be `NotFound`.
+async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) {
+    let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
+    let data = &bank.reference;
+    let hash = hash_password("Kam-2026-test", &[3; 16], HashCost::Cheap);
+    store
+        .bulk_load(&system(), data, &vec![hash; data.users.len()])
+        .await
+        .unwrap();
+    let users = store.list_users().await.unwrap();
+    let all = CustomerFilter {
+        limit: 1_000_000,
+        ..Default::default()
+    };
+    let (mut viewed, mut in_groups, mut with_payroll, mut refused) = (0, 0, 0, 0);
+    for user in &users {
+        let scope = store.scope_for(user, today()).await.unwrap();
+        let visible: BTreeSet<String> = store
+            .find_customers(&scope, &all)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.cif_no.to_string())
+            .collect();
+        for customer in data.customers.iter().step_by(7) {
+            let cif = customer.cif_no.as_str();
+            let view = store.customer_view(&scope, cif, today()).await;
+            if !visible.contains(cif) {
+                assert!(
+                    matches!(view, Err(kam_store::Error::NotFound { .. })),
+                    "{} must not see {cif}",
+                    user.username
+                );
+                refused += 1;
+                continue;
+            }
+            let view = view.unwrap();
+            let id = view.customer.id;
+            assert_eq!(
+                view.customer,
+                store.customer_by_cif(&scope, cif).await.unwrap()
+            );
+            assert_eq!(
+                view.unit,
+                store.org_unit(view.customer.org_unit_id).await.unwrap()
+            );
+            assert_eq!(
+                view.indicators,
+                store.indicators_of(&scope, cif).await.unwrap()
+            );
+            assert_eq!(view.alerts, store.alerts_of(&scope, cif).await.unwrap());
+            assert_eq!(view.team, store.team_of(&scope, id, today()).await.unwrap());
+            assert_eq!(view.key_people, store.key_people(&scope, id).await.unwrap());
+            let mut held: Vec<_> = view.holdings.iter().map(|(h, _)| h.clone()).collect();
+            let mut holdings = store.holdings(&scope, id).await.unwrap();
+            held.sort_by_key(|h| (h.product_id, h.amount.currency().to_string()));
+            holdings.sort_by_key(|h| (h.product_id, h.amount.currency().to_string()));
+            assert_eq!(held, holdings);
+            assert!(view.holdings.iter().all(|(h, p)| h.product_id == p.id));
+            let group = store.group_of_customer(&scope, id).await.unwrap();
+            match (&view.group, group) {
+                (None, None) => {}
+                (Some(mine), Some(theirs)) => {
+                    assert_eq!(
+                        (&mine.code, &mine.name, mine.member_count),
+                        (&theirs.group.code, &theirs.group.name, theirs.member_count)
+                    );
+                    assert_eq!(
+                        mine.nodes,
+                        store.group_nodes(&scope, theirs.group.id).await.unwrap()
+                    );
+                    in_groups += 1;
+                }
+                (mine, theirs) => panic!("{cif}: group {mine:?} vs {theirs:?}"),
+            }
+            let (employees, monthly) = store.payroll_totals(&scope, id).await.unwrap();
+            let employers = store
+                .payroll_links(&scope, id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|l| l.employee_id == id)
+                .count() as i64;
+            assert_eq!(
+                (
+                    view.payroll.employees,
+                    view.payroll.monthly_fen,
+                    view.payroll.employers_in_reach
+                ),
+                (employees, monthly, employers),
+                "{cif} payroll"
+            );
+            with_payroll += usize::from(employees > 0 || employers > 0);
+            viewed += 1;
+        }
+    }
+    assert!(
+        viewed > 50 && refused > 50,
+        "viewed {viewed}, refused {refused}"
+    );
+    assert!(
+        in_groups > 0 && with_payroll > 0,
+        "groups {in_groups}, payroll {with_payroll}"
+    );
+}
 
 async fn sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank(store: Store) {
     let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 11));
