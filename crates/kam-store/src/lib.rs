@@ -82,6 +82,10 @@ impl Store {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 10,
             })
+            // No ping before each statement: on SQLite it is a thread hand-off per statement
+            // for a file that cannot go away, on PostgreSQL a round trip. A connection that died
+            // (a restarted server) fails one statement and is then dropped from the pool.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     for pragma in backend.connection_pragmas() {
