@@ -19,6 +19,7 @@ crate::on_both_backends!(
     the_administrator_disables_and_resets_users,
     the_list_exports_what_is_shown_to_excel_and_is_audited,
     the_administrator_downloads_a_batchs_rejects,
+    a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -620,4 +621,135 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         .get_bytes("/admin/imports/no-such-batch/rejects.xlsx")
         .await;
     assert_eq!(missing.0, StatusCode::NOT_FOUND);
+}
+
+async fn a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list(server: Server) {
+    use kam_store::CustomerFilter;
+    let manager = server.user_of(Role::BranchManager).await;
+    let scope = server.scope_of(&manager).await;
+    let units = server.store.list_org_units().await.unwrap();
+    let home = units.iter().find(|u| u.id == manager.org_unit_id).unwrap();
+    let count = |filter: CustomerFilter| {
+        let store = server.store.clone();
+        let scope = scope.clone();
+        async move {
+            store
+                .find_customers(
+                    &scope,
+                    &CustomerFilter {
+                        limit: 1_000_000,
+                        ..filter
+                    },
+                )
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let everything = count(CustomerFilter::default()).await;
+    let mut sub = None;
+    for unit in units
+        .iter()
+        .filter(|u| u.id != home.id && home.path.contains(&u.path))
+    {
+        let n = count(CustomerFilter {
+            org_unit: Some(unit.id),
+            ..CustomerFilter::default()
+        })
+        .await;
+        if n > 0 && n < everything {
+            sub = Some((unit, n));
+            break;
+        }
+    }
+    let (sub, in_sub) = sub.expect("a unit below the manager's with some of the customers");
+    let other = units
+        .iter()
+        .find(|u| !home.path.contains(&u.path))
+        .expect("a unit out of the manager's reach");
+
+    let mut client = server.client();
+    client.sign_in(manager.username.as_str()).await;
+    let home_page = client.get(&format!("/?unit={}", sub.code)).await;
+    assert!(
+        home_page
+            .body
+            .contains(&format!("id=\"customer-count\">{in_sub}<")),
+        "home counts the chosen unit's {in_sub} customers"
+    );
+    let outside = client.get(&format!("/?unit={}", other.code)).await;
+    assert!(
+        outside
+            .body
+            .contains(&format!("id=\"customer-count\">{everything}<")),
+        "a unit out of reach widens nothing: the whole reach"
+    );
+    assert_eq!(
+        exported(&mut client, &format!("unit={}", sub.code)).await,
+        in_sub
+    );
+    let list = client.get("/customers").await;
+    assert!(
+        list.body.contains("id=\"industry\""),
+        "the industry filter is offered"
+    );
+    assert!(
+        list.body.contains(&format!("value=\"{}\"", sub.code)),
+        "and the units"
+    );
+    let industry = kam_core::customer::Industry::ALL
+        .iter()
+        .copied()
+        .find(|i| {
+            server
+                .bank
+                .reference
+                .customers
+                .iter()
+                .any(|c| c.industry == Some(*i))
+        })
+        .unwrap();
+    let by_industry = count(CustomerFilter {
+        industry: Some(industry),
+        ..CustomerFilter::default()
+    })
+    .await;
+    assert_eq!(
+        exported(&mut client, &format!("industry={industry}")).await,
+        by_industry
+    );
+    let rm = server
+        .store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| {
+            u.role == Role::RelationshipManager
+                && units
+                    .iter()
+                    .any(|x| x.id == u.org_unit_id && home.path.contains(&x.path))
+        })
+        .expect("an RM under the manager");
+    let by_rm = count(CustomerFilter {
+        rm: Some((rm.id, crate::fixture::kam_web_today())),
+        ..CustomerFilter::default()
+    })
+    .await;
+    assert!(by_rm > 0 && by_rm < everything, "{by_rm}");
+    assert_eq!(
+        exported(&mut client, &format!("rm={}", rm.username)).await,
+        by_rm
+    );
+}
+
+/// Rows of the list's Excel export for a query (the export applies the list's filters).
+async fn exported(client: &mut crate::fixture::Client, query: &str) -> usize {
+    use calamine::Reader;
+    let (status, bytes) = client
+        .get_bytes(&format!("/customers/export.xlsx?{query}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    book.worksheet_range_at(0).unwrap().unwrap().height() - 1
 }
