@@ -66,10 +66,24 @@ pub struct Computed {
     pub months: Vec<NaiveDate>,
     /// Per customer (all of them), the contribution of each of those months, fen.
     pub monthly_contribution: BTreeMap<String, Vec<i64>>,
+    /// Per customer (all of them), what each of those months held: the customer 360's trends.
+    pub monthly_figures: BTreeMap<String, MonthlyFigures>,
     /// Per customer with anything to say: what the alert rules read besides the indicators.
     pub alert_facts: BTreeMap<String, AlertFacts>,
     /// How much of the work the rollups of earlier runs saved.
     pub rollups: RollupStats,
+}
+
+/// A customer's months side by side (fen, one entry per month of `Computed::months`): what the
+/// contribution is made of, read from the same month sums at no extra scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonthlyFigures {
+    /// Average daily deposit balance of the month.
+    pub deposit: Vec<i64>,
+    /// Average daily loan outstanding of the month.
+    pub loan: Vec<i64>,
+    /// Fee income of the month.
+    pub fees: Vec<i64>,
 }
 
 /// What the alert rules read that is not an indicator.
@@ -170,6 +184,7 @@ pub async fn compute(
         fee_sums(query, request, &ranges),
     )?;
     let mut monthly_contribution = BTreeMap::new();
+    let mut monthly_figures = BTreeMap::new();
     let mut alert_facts = BTreeMap::new();
 
     let mut out = Vec::with_capacity(request.customers.len() * CATALOGUE.len() * windows.len());
@@ -196,24 +211,28 @@ pub async fn compute(
         let (balance, outstanding, overdue) = (0, 1, 2);
         let today = loans_today.get(cif).copied().unwrap_or_default();
         let fee = fees.get(cif);
+        let mut figures = MonthlyFigures::default();
         let series = months
             .iter()
             .enumerate()
             .map(|(m, (_, (first, last)))| {
                 let r = windows.len() + m;
                 let days = last - first + 1;
-                contribution(
+                let average =
+                    |sum: i64| rounded_div(i128::from(sum), i128::from(days)).unwrap_or(0);
+                let (fees, deposit, loan) = (
                     fee.map_or(0, |f| f[r]),
-                    rounded_div(i128::from(h.window_sums[balance][r]), i128::from(days))
-                        .unwrap_or(0),
-                    rounded_div(i128::from(h.window_sums[outstanding][r]), i128::from(days))
-                        .unwrap_or(0),
-                    days,
-                    request.spreads,
-                )
+                    average(h.window_sums[balance][r]),
+                    average(h.window_sums[outstanding][r]),
+                );
+                figures.deposit.push(deposit);
+                figures.loan.push(loan);
+                figures.fees.push(fees);
+                contribution(fees, deposit, loan, days, request.spreads)
             })
             .collect();
         monthly_contribution.insert(cif.clone(), series);
+        monthly_figures.insert(cif.clone(), figures);
         let facts = AlertFacts {
             outflow: t.outflow,
             prior_worst_loan_class: loans_before
@@ -330,6 +349,7 @@ pub async fn compute(
         values: out,
         months: months.into_iter().map(|(first, _)| first).collect(),
         monthly_contribution,
+        monthly_figures,
         alert_facts,
         rollups: rollup_stats,
     })

@@ -38,6 +38,11 @@ pub struct StoredClass {
     pub key_account: bool,
     /// `YYYY-MM=fen` per month, comma-separated, oldest first.
     pub value_months: String,
+    /// The same months' average daily deposit, average loan outstanding and fee income, in the
+    /// same form (the 360's trends).
+    pub deposit_months: String,
+    pub loan_months: String,
+    pub fee_months: String,
     pub value_total: i64,
     pub value_slope: Option<f64>,
     pub value_trend: String,
@@ -141,6 +146,9 @@ impl Store {
                     Arg::from(c.board_total),
                     Arg::from(c.board_average),
                     Arg::Int(i64::from(c.starred)),
+                    Arg::from(c.deposit_months.as_str()),
+                    Arg::from(c.loan_months.as_str()),
+                    Arg::from(c.fee_months.as_str()),
                 ],
             )
         });
@@ -150,7 +158,7 @@ impl Store {
             "insert into customer_class (customer_id, as_of, rule_id, rule_version, retail_tier, \
              retail_tier_name, retail_indicator, retail_value, account_types, key_account, value_months, \
              value_total, value_slope, value_trend, value_score, board, board_scores, board_total, \
-             board_average, starred)",
+             board_average, starred, deposit_months, loan_months, fee_months)",
             rows,
             ("customer_class", &as_of.to_string(), "customers"),
         )
@@ -609,8 +617,8 @@ fn push_ids(sql: &mut Sql, ids: &[i64]) {
 const CLASS_COLUMNS: &str = "select c.cif_no, k.as_of, k.rule_id, k.rule_version, k.retail_tier, \
     k.retail_tier_name, k.retail_indicator, k.retail_value, k.account_types, k.key_account, \
     k.value_months, k.value_total, k.value_slope, k.value_trend, k.value_score, k.board, \
-    k.board_scores, k.board_total, k.board_average, k.starred \
-    from customer_class k join customer c on c.id = k.customer_id";
+    k.board_scores, k.board_total, k.board_average, k.starred, k.deposit_months, k.loan_months, \
+    k.fee_months from customer_class k join customer c on c.id = k.customer_id";
 
 fn class_from_row(row: &sqlx::any::AnyRow) -> Result<StoredClass> {
     Ok(StoredClass {
@@ -634,6 +642,9 @@ fn class_from_row(row: &sqlx::any::AnyRow) -> Result<StoredClass> {
         board_total: row.try_get(17)?,
         board_average: row.try_get(18)?,
         starred: row.try_get::<i64, _>(19)? != 0,
+        deposit_months: row.try_get(20)?,
+        loan_months: row.try_get(21)?,
+        fee_months: row.try_get(22)?,
     })
 }
 

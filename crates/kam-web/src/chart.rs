@@ -4,8 +4,13 @@
 use std::fmt::Write;
 
 /// A bar chart of monthly amounts in fen: one bar per point, negative bars below the axis, the
-/// labels under every few bars. `title` is the accessible name.
-pub(crate) fn month_bars(points: &[(String, i64)], title: &str) -> String {
+/// labels under every few bars, each bar's amount (as `show` writes it) in its tooltip. `title` is
+/// the accessible name.
+pub(crate) fn month_bars(
+    points: &[(String, i64)],
+    title: &str,
+    show: &dyn Fn(i64) -> String,
+) -> String {
     const WIDTH: i64 = 640;
     const HEIGHT: i64 = 160;
     const TOP: i64 = 10;
@@ -44,9 +49,10 @@ pub(crate) fn month_bars(points: &[(String, i64)], title: &str) -> String {
         let fill = if *value >= 0 { "#2f6fbf" } else { "#c0392b" };
         let _ = write!(
             svg,
-            "<rect x=\"{x}\" y=\"{top}\" width=\"{bar}\" height=\"{}\" fill=\"{fill}\"><title>{} {value}</title></rect>",
+            "<rect x=\"{x}\" y=\"{top}\" width=\"{bar}\" height=\"{}\" fill=\"{fill}\"><title>{} {}</title></rect>",
             height.max(1),
-            escape(label)
+            escape(label),
+            escape(&show(*value))
         );
         if i % label_every == 0 {
             let _ = write!(
@@ -168,7 +174,7 @@ mod tests {
             ("2026-02".to_owned(), -250),
             ("2026-03".to_owned(), 0),
         ];
-        let svg = month_bars(&points, "贡献 <趋势>");
+        let svg = month_bars(&points, "贡献 <趋势>", &|fen| format!("{fen} 分"));
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(
             svg.contains("fill=\"#c0392b\""),
@@ -176,7 +182,11 @@ mod tests {
         );
         assert!(svg.contains("aria-label=\"贡献 &lt;趋势&gt;\""));
         assert!(!svg.contains("style="), "no inline style under the CSP");
-        assert_eq!(month_bars(&[], "x"), "");
+        assert!(
+            svg.contains("<title>2026-02 -250 分</title>"),
+            "amounts as shown"
+        );
+        assert_eq!(month_bars(&[], "x", &|fen| fen.to_string()), "");
     }
 
     #[test]

@@ -160,7 +160,15 @@ pub async fn run(
         .iter()
         .map(|m| m.format("%Y-%m").to_string())
         .collect();
-    let results = Results::assemble(rules, as_of, &month, &months, &subjects, &diagnoses);
+    let results = Results::assemble(
+        rules,
+        as_of,
+        &month,
+        &months,
+        &subjects,
+        &diagnoses,
+        &computed.monthly_figures,
+    );
     stage("classify");
     let latest_month = latest.map(|l| l.format("%Y-%m").to_string());
     if is_latest || latest_month.as_deref() != Some(month.as_str()) {
@@ -277,7 +285,16 @@ impl Results {
         months: &[String],
         subjects: &[Subject],
         diagnoses: &[Diagnosis],
+        figures: &std::collections::BTreeMap<String, kam_facts::indicators::MonthlyFigures>,
     ) -> Self {
+        let by_month = |series: &[i64]| {
+            join(
+                months
+                    .iter()
+                    .zip(series)
+                    .map(|(m, fen)| format!("{m}={fen}")),
+            )
+        };
         let mut tiers = Vec::with_capacity(subjects.len());
         let mut classes = Vec::with_capacity(subjects.len());
         let mut findings = Vec::new();
@@ -314,12 +331,16 @@ impl Results {
                 retail_value: d.retail_value,
                 account_types: join(d.account_types.iter().map(|t| AccountType::as_str(*t))),
                 key_account: d.key_account,
-                value_months: join(
-                    months
-                        .iter()
-                        .zip(&s.monthly_contribution)
-                        .map(|(m, fen)| format!("{m}={fen}")),
-                ),
+                value_months: by_month(&s.monthly_contribution),
+                deposit_months: figures
+                    .get(&s.cif_no)
+                    .map_or_else(String::new, |f| by_month(&f.deposit)),
+                loan_months: figures
+                    .get(&s.cif_no)
+                    .map_or_else(String::new, |f| by_month(&f.loan)),
+                fee_months: figures
+                    .get(&s.cif_no)
+                    .map_or_else(String::new, |f| by_month(&f.fees)),
                 value_total: d.value_total,
                 value_slope: d.value_slope,
                 value_trend: d.value_trend.code().to_owned(),

@@ -59,6 +59,7 @@ async fn ballista_standalone_computes_what_the_embedded_engine_computes() {
     }
     assert_eq!(here.months, there.months);
     assert_eq!(here.monthly_contribution, there.monthly_contribution);
+    assert_eq!(here.monthly_figures, there.monthly_figures);
     assert_eq!(here.alert_facts, there.alert_facts);
     assert_eq!(
         there.rollups.reused_days, 0,

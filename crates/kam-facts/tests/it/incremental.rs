@@ -47,6 +47,7 @@ fn assert_same(night: NaiveDate, incremental: &Computed, full: &Computed) {
         incremental.monthly_contribution, full.monthly_contribution,
         "{night}"
     );
+    assert_eq!(incremental.monthly_figures, full.monthly_figures, "{night}");
     assert_eq!(incremental.alert_facts, full.alert_facts, "{night}");
 }
 

@@ -345,6 +345,13 @@ async fn monthly_contribution_and_alert_facts() {
         [68, 50_000 + 49 + 1_979]
     );
     assert_eq!(computed.monthly_contribution["E"], [0, 0]);
+    // The same months' parts, for the 360's trends.
+    let a = &computed.monthly_figures["A"];
+    assert_eq!(
+        (&a.deposit[..], &a.loan[..], &a.fees[..]),
+        (&[0, 41_379][..], &[32_258, 996_552][..], &[0, 50_000][..])
+    );
+    assert_eq!(computed.monthly_figures["E"].deposit, [0, 0]);
     assert_eq!(
         computed.alert_facts["A"],
         AlertFacts {

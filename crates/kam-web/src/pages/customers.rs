@@ -394,6 +394,24 @@ pub(crate) struct Node {
     pub this: bool,
 }
 
+/// One month-by-month chart of the 360 with its latest month's amount.
+#[derive(Debug)]
+pub(crate) struct Trend {
+    pub title: String,
+    pub latest: String,
+    pub svg: String,
+}
+
+/// `YYYY-MM=fen,…` (as the batch stores a series) as chart points; a malformed pair is skipped.
+fn month_points(text: &str) -> Vec<(String, i64)> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (month, fen) = pair.split_once('=')?;
+            Some((month.to_owned(), fen.parse().ok()?))
+        })
+        .collect()
+}
+
 #[derive(Debug)]
 pub(crate) struct Why {
     pub title: String,
@@ -425,6 +443,8 @@ struct CustomerPage<'a> {
     has_indicators: bool,
     whys: Vec<Why>,
     value_chart: String,
+    /// The months' deposit, loan and fee charts (those with anything to show).
+    trends: Vec<Trend>,
     alerts: Vec<AlertRow>,
     as_of: String,
 }
@@ -717,6 +737,7 @@ async fn customer_360(
         });
     }
     let mut value_chart = String::new();
+    let mut trends = Vec::new();
     if let Some(class) = &class {
         if let Some(name) = &class.retail_tier_name {
             whys.push(Why {
@@ -763,15 +784,26 @@ async fn customer_360(
                 ],
             });
         }
-        let months: Vec<(String, i64)> = class
-            .value_months
-            .split(',')
-            .filter_map(|pair| {
-                let (month, fen) = pair.split_once('=')?;
-                Some((month.to_owned(), fen.parse().ok()?))
-            })
-            .collect();
-        value_chart = chart::month_bars(&months, &t.get("value-chart"));
+        let show = |fen: i64| format::money(fen, t.locale);
+        value_chart = chart::month_bars(
+            &month_points(&class.value_months),
+            &t.get("value-chart"),
+            &show,
+        );
+        for (key, series) in [
+            ("trend-deposit", &class.deposit_months),
+            ("trend-loan", &class.loan_months),
+            ("trend-fees", &class.fee_months),
+        ] {
+            let points = month_points(series);
+            if points.iter().any(|(_, fen)| *fen != 0) {
+                trends.push(Trend {
+                    title: t.get(key),
+                    latest: points.last().map(|(_, fen)| show(*fen)).unwrap_or_default(),
+                    svg: chart::month_bars(&points, &t.get(key), &show),
+                });
+            }
+        }
         whys.push(Why {
             title: t.get("why-value-score"),
             result: format!(
@@ -825,6 +857,7 @@ async fn customer_360(
         has_indicators: !values.is_empty(),
         whys,
         value_chart,
+        trends,
         alerts: alerts
             .iter()
             .map(|a| AlertRow::new(a, t.code("alert", &a.kind)))

@@ -20,6 +20,7 @@ crate::on_both_backends!(
     the_list_exports_what_is_shown_to_excel_and_is_audited,
     the_administrator_downloads_a_batchs_rejects,
     a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list,
+    the_360_draws_the_months_the_batch_kept,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -752,4 +753,63 @@ async fn exported(client: &mut crate::fixture::Client, query: &str) -> usize {
     assert_eq!(status, StatusCode::OK);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     book.worksheet_range_at(0).unwrap().unwrap().height() - 1
+}
+
+async fn the_360_draws_the_months_the_batch_kept(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let customers = &server.bank.reference.customers;
+    let (charted, plain) = (&customers[0], &customers[1]);
+    let as_of = crate::fixture::kam_web_today();
+    let class = |cif: &str| kam_store::StoredClass {
+        cif_no: cif.into(),
+        as_of,
+        rule_id: "kam-default".into(),
+        rule_version: 1,
+        retail_tier: None,
+        retail_tier_name: None,
+        retail_indicator: "avg_aum_30d".into(),
+        retail_value: None,
+        account_types: String::new(),
+        key_account: false,
+        value_months: "2026-09=100,2026-10=200".into(),
+        deposit_months: "2026-09=100000000,2026-10=123456789".into(),
+        loan_months: "2026-09=0,2026-10=0".into(),
+        fee_months: "2026-09=5000,2026-10=0".into(),
+        value_total: 300,
+        value_slope: Some(100.0),
+        value_trend: "rising".into(),
+        value_score: 50,
+        board: None,
+        board_scores: None,
+        board_total: None,
+        board_average: None,
+        starred: false,
+    };
+    server
+        .store
+        .save_classes(
+            &kam_store::Actor::system("test"),
+            as_of,
+            &[class(charted.cif_no.as_str())],
+        )
+        .await
+        .unwrap();
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let page = client.get(&format!("/customers/{}", charted.cif_no)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"trends\""), "the trends panel");
+    assert_eq!(
+        page.body.matches("<figure class=\"trend\"").count(),
+        2,
+        "deposit and fees; a series of zeros (no loans) is left out"
+    );
+    assert!(page.body.contains("日均存款（月）"));
+    // The latest month's average deposit, as bankers read it: 1,234,567.89 yuan.
+    assert!(
+        page.body.contains("123.46 万元"),
+        "latest month shown in 万元"
+    );
+    let other = client.get(&format!("/customers/{}", plain.cif_no)).await;
+    assert!(!other.body.contains("id=\"trends\""), "no batch, no trends");
 }
