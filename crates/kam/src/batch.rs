@@ -285,7 +285,7 @@ impl Results {
         months: &[String],
         subjects: &[Subject],
         diagnoses: &[Diagnosis],
-        figures: &std::collections::BTreeMap<String, kam_facts::indicators::MonthlyFigures>,
+        figures: &BTreeMap<String, kam_facts::indicators::MonthlyFigures>,
     ) -> Self {
         let by_month = |series: &[i64]| {
             join(
