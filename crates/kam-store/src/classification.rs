@@ -168,7 +168,7 @@ impl Store {
     /// One customer's latest classifications; `NotFound` when it does not exist, `scope` may not
     /// see it, or the batch has not run.
     pub async fn class_of(&self, scope: &Scope, cif_no: &str) -> Result<StoredClass> {
-        let mut sql = Sql::new(CLASS_COLUMNS);
+        let mut sql = Sql::new(&class_columns());
         sql.push(" where c.cif_no = ").bind(cif_no);
         let row = self
             .fetch_visible(sql, scope, "customer_class", cif_no)
@@ -178,7 +178,7 @@ impl Store {
 
     /// Every latest classification `scope` may see, by customer number.
     pub async fn classes(&self, scope: &Scope) -> Result<Vec<StoredClass>> {
-        let mut sql = Sql::new(CLASS_COLUMNS);
+        let mut sql = Sql::new(&class_columns());
         sql.push(" where ");
         push_visible(&mut sql, scope);
         sql.push(" order by c.cif_no");
@@ -614,37 +614,47 @@ fn push_ids(sql: &mut Sql, ids: &[i64]) {
     sql.push(")");
 }
 
-const CLASS_COLUMNS: &str = "select c.cif_no, k.as_of, k.rule_id, k.rule_version, k.retail_tier, \
+/// The columns of a `StoredClass`, in `class_from_row_at`'s order (the 360's head reads them too).
+pub(crate) const CLASS_FIELDS: &str = "c.cif_no, k.as_of, k.rule_id, k.rule_version, k.retail_tier, \
     k.retail_tier_name, k.retail_indicator, k.retail_value, k.account_types, k.key_account, \
     k.value_months, k.value_total, k.value_slope, k.value_trend, k.value_score, k.board, \
     k.board_scores, k.board_total, k.board_average, k.starred, k.deposit_months, k.loan_months, \
-    k.fee_months from customer_class k join customer c on c.id = k.customer_id";
+    k.fee_months";
+
+fn class_columns() -> String {
+    format!("select {CLASS_FIELDS} from customer_class k join customer c on c.id = k.customer_id")
+}
 
 fn class_from_row(row: &sqlx::any::AnyRow) -> Result<StoredClass> {
+    class_from_row_at(row, 0)
+}
+
+/// A `StoredClass` from `CLASS_FIELDS` starting at column `at`.
+pub(crate) fn class_from_row_at(row: &sqlx::any::AnyRow, at: usize) -> Result<StoredClass> {
     Ok(StoredClass {
-        cif_no: row.try_get(0)?,
-        as_of: parse_date("as_of", &row.try_get::<String, _>(1)?)?,
-        rule_id: row.try_get(2)?,
-        rule_version: row.try_get(3)?,
-        retail_tier: row.try_get(4)?,
-        retail_tier_name: row.try_get(5)?,
-        retail_indicator: row.try_get(6)?,
-        retail_value: row.try_get(7)?,
-        account_types: row.try_get(8)?,
-        key_account: row.try_get::<i64, _>(9)? != 0,
-        value_months: row.try_get(10)?,
-        value_total: row.try_get(11)?,
-        value_slope: row.try_get(12)?,
-        value_trend: row.try_get(13)?,
-        value_score: row.try_get(14)?,
-        board: row.try_get(15)?,
-        board_scores: row.try_get(16)?,
-        board_total: row.try_get(17)?,
-        board_average: row.try_get(18)?,
-        starred: row.try_get::<i64, _>(19)? != 0,
-        deposit_months: row.try_get(20)?,
-        loan_months: row.try_get(21)?,
-        fee_months: row.try_get(22)?,
+        cif_no: row.try_get(at)?,
+        as_of: parse_date("as_of", &row.try_get::<String, _>(at + 1)?)?,
+        rule_id: row.try_get(at + 2)?,
+        rule_version: row.try_get(at + 3)?,
+        retail_tier: row.try_get(at + 4)?,
+        retail_tier_name: row.try_get(at + 5)?,
+        retail_indicator: row.try_get(at + 6)?,
+        retail_value: row.try_get(at + 7)?,
+        account_types: row.try_get(at + 8)?,
+        key_account: row.try_get::<i64, _>(at + 9)? != 0,
+        value_months: row.try_get(at + 10)?,
+        value_total: row.try_get(at + 11)?,
+        value_slope: row.try_get(at + 12)?,
+        value_trend: row.try_get(at + 13)?,
+        value_score: row.try_get(at + 14)?,
+        board: row.try_get(at + 15)?,
+        board_scores: row.try_get(at + 16)?,
+        board_total: row.try_get(at + 17)?,
+        board_average: row.try_get(at + 18)?,
+        starred: row.try_get::<i64, _>(at + 19)? != 0,
+        deposit_months: row.try_get(at + 20)?,
+        loan_months: row.try_get(at + 21)?,
+        fee_months: row.try_get(at + 22)?,
     })
 }
 

@@ -18,6 +18,11 @@ impl Backend {
                 "pragma foreign_keys = on",
                 "pragma synchronous = full",
                 "pragma busy_timeout = 10000",
+                // Reads of a database bigger than the default 2 MB page cache otherwise cost a
+                // pread system call per page: pages come from a shared read-only mapping instead,
+                // and each connection keeps 16 MB of its hottest pages (the indexes).
+                "pragma mmap_size = 268435456",
+                "pragma cache_size = -16384",
             ],
             Backend::Postgres => &["set time zone 'UTC'"],
         }

@@ -233,7 +233,7 @@ impl Store {
 
     /// The tiers of one month (`YYYY-MM`), by customer number: where the next month starts from.
     pub async fn tiers_of_month(&self, month: &str) -> Result<HashMap<String, StoredTier>> {
-        let rows = Sql::new(&format!("{TIER_COLUMNS} where t.month = "))
+        let rows = Sql::new(&format!("{} where t.month = ", tier_columns()))
             .bind(month)
             .query()
             .fetch_all(self.pool())
@@ -245,7 +245,7 @@ impl Store {
 
     /// A customer's latest tier, with its explanation.
     pub async fn latest_tier(&self, cif_no: &str) -> Result<Option<StoredTier>> {
-        let rows = Sql::new(&format!("{TIER_COLUMNS} where c.cif_no = "))
+        let rows = Sql::new(&format!("{} where c.cif_no = ", tier_columns()))
             .bind(cif_no)
             .push(" order by t.month desc limit 1")
             .query()
@@ -353,26 +353,36 @@ pub(crate) async fn customer_ids(
         .collect()
 }
 
-const TIER_COLUMNS: &str = "select c.cif_no, t.month, t.as_of, t.tier, t.tier_name, t.months_below, \
+/// The columns of a `StoredTier`, in `tier_from_row_at`'s order (the 360's head reads them too).
+pub(crate) const TIER_FIELDS: &str = "c.cif_no, t.month, t.as_of, t.tier, t.tier_name, t.months_below, \
     t.on_watch, t.move, t.measured_tier, t.rule_id, t.rule_version, t.indicator, t.value_int, t.bars \
-    from tier_month t join customer c on c.id = t.customer_id";
+   ";
+
+fn tier_columns() -> String {
+    format!("select {TIER_FIELDS} from tier_month t join customer c on c.id = t.customer_id")
+}
 
 fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTier> {
+    tier_from_row_at(row, 0)
+}
+
+/// A `StoredTier` from `TIER_FIELDS` starting at column `at`.
+pub(crate) fn tier_from_row_at(row: &sqlx::any::AnyRow, at: usize) -> Result<StoredTier> {
     Ok(StoredTier {
-        cif_no: row.try_get(0)?,
-        month: row.try_get(1)?,
-        as_of: parse_date("as_of", &row.try_get::<String, _>(2)?)?,
-        tier: row.try_get(3)?,
-        tier_name: row.try_get(4)?,
-        months_below: row.try_get(5)?,
-        on_watch: row.try_get::<i64, _>(6)? != 0,
-        movement: row.try_get(7)?,
-        measured_tier: row.try_get(8)?,
-        rule_id: row.try_get(9)?,
-        rule_version: row.try_get(10)?,
-        indicator: row.try_get(11)?,
-        value_int: row.try_get(12)?,
-        bars: row.try_get(13)?,
+        cif_no: row.try_get(at)?,
+        month: row.try_get(at + 1)?,
+        as_of: parse_date("as_of", &row.try_get::<String, _>(at + 2)?)?,
+        tier: row.try_get(at + 3)?,
+        tier_name: row.try_get(at + 4)?,
+        months_below: row.try_get(at + 5)?,
+        on_watch: row.try_get::<i64, _>(at + 6)? != 0,
+        movement: row.try_get(at + 7)?,
+        measured_tier: row.try_get(at + 8)?,
+        rule_id: row.try_get(at + 9)?,
+        rule_version: row.try_get(at + 10)?,
+        indicator: row.try_get(at + 11)?,
+        value_int: row.try_get(at + 12)?,
+        bars: row.try_get(at + 13)?,
     })
 }
 

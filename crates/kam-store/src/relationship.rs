@@ -345,23 +345,6 @@ pub struct PayrollSummary {
     pub employers_in_reach: i64,
 }
 
-impl Store {
-    /// How many employers in reach pay this customer (代发工资 as employee), once the caller has
-    /// checked that the customer is in reach; the 360's head reads the employer side.
-    pub(crate) async fn payroll_employers_unchecked(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<i64> {
-        let mut sql = Sql::new(
-            "select count(*) as n from payroll_link p join customer c on c.id = p.employer_id where p.employee_id = ",
-        );
-        sql.bind(customer_id.0).push(" and ");
-        push_visible(&mut sql, scope);
-        Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
-    }
-}
-
 /// A member of a customer's team today, with the user's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamMember {

@@ -14,9 +14,14 @@ use kam_core::{
 use sqlx::Row;
 
 use crate::{
-    CustomerGroup, Error, PayrollSummary, Result, Store, StoredAlert, StoredClass, StoredIndicator,
-    StoredTier, TeamMember, customer::customer_from_row, indicator::decode_values, org::corrupt,
+    CustomerGroup, PayrollSummary, Result, Store, StoredAlert, StoredClass, StoredIndicator,
+    StoredTier, TeamMember,
+    classification::{CLASS_FIELDS, class_from_row_at},
+    customer::customer_from_row,
+    indicator::{TIER_FIELDS, decode_values, tier_from_row_at},
+    org::corrupt,
     sql::Sql,
+    visibility::push_visible_as,
 };
 
 /// Everything a customer 360 shows.
@@ -39,19 +44,38 @@ pub struct CustomerView {
 }
 
 /// The 360's head in one statement: the customer (through the scope: the one visibility
-/// decision), its unit, its latest indicator values, its group's name and size, and the payroll
+/// decision) with its latest classes and tier (`CLASS_FIELDS`, then `TIER_FIELDS`, read by
+/// position), its unit, its latest indicator values, its group's name and size and the payroll
 /// figures. Every statement saved is several thread hand-offs saved on SQLite and a round trip
 /// on PostgreSQL, on the page relationship managers open most.
-const HEAD: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, \
-    c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, \
-    o.code as unit_code, o.name as unit_name, o.kind as unit_kind, o.parent_id as unit_parent_id, \
-    o.path as unit_path, v.indicator_values, \
-    g.id as group_id, g.code as group_code, g.name as group_name, \
-    (select count(*) from group_member n where n.group_id = g.id) as group_size, \
-    (select count(*) from payroll_link where currency = 'CNY' and employer_id = c.id) as payroll_n, \
-    (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link \
-        where currency = 'CNY' and employer_id = c.id) as payroll_total \
+fn head_select() -> String {
+    format!(
+        "select {CLASS_FIELDS}, {TIER_FIELDS}, c.id, c.cif_no, c.kind, c.name, c.line, \
+         c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, \
+         o.code as unit_code, o.name as unit_name, o.kind as unit_kind, o.parent_id as unit_parent_id, \
+         o.path as unit_path, v.indicator_values, \
+         g.id as group_id, g.code as group_code, g.name as group_name, \
+         (select count(*) from group_member n where n.group_id = g.id) as group_size, \
+         (select count(*) from payroll_link where currency = 'CNY' and employer_id = c.id) as payroll_n, \
+         (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link \
+             where currency = 'CNY' and employer_id = c.id) as payroll_total, \
+         (select count(*) from payroll_link p join customer e on e.id = p.employer_id \
+             where p.employee_id = c.id and "
+    )
+}
+
+/// Where the head's columns start: the classes at 0, the tier right after them.
+const CLASS_AT: usize = 0;
+
+fn tier_at() -> usize {
+    CLASS_AT + CLASS_FIELDS.split(',').count()
+}
+
+const HEAD_FROM: &str = ") as payroll_employers \
     from customer c join org_unit o on o.id = c.org_unit_id \
+    left join customer_class k on k.customer_id = c.id \
+    left join tier_month t on t.customer_id = c.id \
+        and t.month = (select max(m.month) from tier_month m where m.customer_id = c.id) \
     left join indicator_latest v on v.customer_id = c.id \
     left join group_member gm on gm.customer_id = c.id \
     left join customer_group g on g.id = gm.group_id \
@@ -66,9 +90,20 @@ impl Store {
         on: NaiveDate,
     ) -> Result<CustomerView> {
         // The one visibility decision: everything below is read only after it.
-        let mut sql = Sql::new(HEAD);
-        sql.bind(cif_no);
+        let mut sql = Sql::new(&head_select());
+        // The employers are counted only where the scope reaches them too.
+        push_visible_as(&mut sql, scope, "e");
+        sql.push(HEAD_FROM).bind(cif_no);
         let head = self.fetch_visible(sql, scope, "customer", cif_no).await?;
+        // A missing left-joined row reads as nulls: its as-of date (classes) or month (tier).
+        let class = match head.try_get::<Option<String>, _>(CLASS_AT + 1)? {
+            Some(_) => Some(class_from_row_at(&head, CLASS_AT)?),
+            None => None,
+        };
+        let tier = match head.try_get::<Option<String>, _>(tier_at() + 1)? {
+            Some(_) => Some(tier_from_row_at(&head, tier_at())?),
+            None => None,
+        };
         let customer = customer_from_row(&head)?;
         let id = customer.id;
         let unit = OrgUnit {
@@ -97,28 +132,18 @@ impl Store {
         let payroll_n: i64 = head.try_get("payroll_n")?;
         let payroll_total: i64 = head.try_get("payroll_total")?;
 
-        let class = async {
-            match self.class_of(scope, cif_no).await {
-                Ok(class) => Ok(Some(class)),
-                Err(Error::NotFound { .. }) => Ok(None),
-                Err(other) => Err(other),
-            }
-        };
         let nodes = async {
             match &group {
                 Some((group_id, ..)) => self.group_nodes(scope, *group_id).await,
                 None => Ok(Vec::new()),
             }
         };
-        let (team, key_people, holdings, nodes, alerts, tier, class, employers) = tokio::try_join!(
+        let (team, key_people, holdings, nodes, alerts) = tokio::try_join!(
             self.team_of_unchecked(id, on),
             self.key_people_unchecked(id),
             self.held_products_unchecked(id),
             nodes,
             self.alerts_of(scope, cif_no),
-            self.latest_tier(cif_no),
-            class,
-            self.payroll_employers_unchecked(scope, id),
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,
@@ -141,7 +166,7 @@ impl Store {
             payroll: PayrollSummary {
                 employees: payroll_n,
                 monthly_fen: payroll_total,
-                employers_in_reach: employers,
+                employers_in_reach: head.try_get("payroll_employers")?,
             },
         })
     }

@@ -33,6 +33,12 @@ impl Store {
 /// It mirrors `Scope::admits` clause for clause; the conformance suite checks the two agree on
 /// every customer of a synthetic bank for every user.
 pub(crate) fn push_visible(sql: &mut Sql, scope: &Scope) {
+    push_visible_as(sql, scope, "c");
+}
+
+/// `push_visible` for a customer table under another alias (a subquery about a second customer,
+/// such as the employers of the customer a statement reads).
+pub(crate) fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
     sql.push("(");
     match &scope.reach {
         Reach::Nothing => {
@@ -43,25 +49,27 @@ pub(crate) fn push_visible(sql: &mut Sql, scope: &Scope) {
         }
         Reach::Subtree(path) => {
             // Paths are digits and slashes only, so LIKE needs no escaping.
-            sql.push("c.org_unit_id in (select id from org_unit where path like ")
-                .bind(format!("{}%", path.as_str()))
-                .push(")");
+            sql.push(&format!(
+                "{c}.org_unit_id in (select id from org_unit where path like "
+            ))
+            .bind(format!("{}%", path.as_str()))
+            .push(")");
         }
         Reach::Book(rm) => {
             let on = scope.on.to_string();
-            sql.push("c.id in (select customer_id from rm_assignment where user_id = ")
+            sql.push(&format!("{c}.id in (select customer_id from rm_assignment where user_id = "))
                 .bind(rm.0)
                 .push(" and effective_from <= ")
                 .bind(on.clone())
                 .push(" and (effective_to is null or effective_to > ")
                 .bind(on)
-                .push(")) or c.id in (select gm.customer_id from group_member gm join customer_group g on g.id = gm.group_id where g.lead_rm_id = ")
+                .push(&format!(")) or {c}.id in (select gm.customer_id from group_member gm join customer_group g on g.id = gm.group_id where g.lead_rm_id = "))
                 .bind(rm.0)
                 .push(")");
         }
     }
     sql.push(")");
     if let Some(line) = scope.line {
-        sql.push(" and c.line = ").bind(line.as_str());
+        sql.push(&format!(" and {c}.line = ")).bind(line.as_str());
     }
 }

@@ -36,7 +36,7 @@ async fn the_batch_reads_flags_groups_and_lead_rms(store: Store) {
     assert!(early.iter().all(|c| !c.has_lead_rm));
 }
 
-fn class(cif: &str, as_of: NaiveDate, starred: bool) -> StoredClass {
+pub(crate) fn class(cif: &str, as_of: NaiveDate, starred: bool) -> StoredClass {
     StoredClass {
         cif_no: cif.into(),
         as_of,

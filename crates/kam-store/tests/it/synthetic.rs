@@ -30,12 +30,50 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
         .bulk_load(&system(), data, &vec![hash; data.users.len()])
         .await
         .unwrap();
+    // Classes and two months of tiers for every third customer: the head reads them by position.
+    let classed: Vec<&str> = data
+        .customers
+        .iter()
+        .step_by(3)
+        .map(|c| c.cif_no.as_str())
+        .collect();
+    let classes: Vec<_> = classed
+        .iter()
+        .map(|cif| crate::classification::class(cif, today(), cif.ends_with('1')))
+        .collect();
+    store
+        .save_classes(&system(), today(), &classes)
+        .await
+        .unwrap();
+    for (month, tier) in [("2026-10", 3), ("2026-11", 2)] {
+        let tiers: Vec<_> = classed
+            .iter()
+            .map(|cif| kam_store::StoredTier {
+                cif_no: (*cif).to_owned(),
+                month: month.into(),
+                as_of: today(),
+                tier,
+                tier_name: format!("第{tier}层"),
+                months_below: 0,
+                on_watch: false,
+                movement: "held".into(),
+                measured_tier: tier,
+                rule_id: "kam-default".into(),
+                rule_version: 1,
+                indicator: "avg_daily_deposit_90d".into(),
+                value_int: Some(1_000_000),
+                bars: "4,3,2,1".into(),
+            })
+            .collect();
+        store.save_tiers(&system(), month, &tiers).await.unwrap();
+    }
     let users = store.list_users().await.unwrap();
     let all = CustomerFilter {
         limit: 1_000_000,
         ..Default::default()
     };
     let (mut viewed, mut in_groups, mut with_payroll, mut refused) = (0, 0, 0, 0);
+    let mut classed_seen = 0;
     for user in &users {
         let scope = store.scope_for(user, today()).await.unwrap();
         let visible: BTreeSet<String> = store
@@ -72,6 +110,12 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
                 store.indicators_of(&scope, cif).await.unwrap()
             );
             assert_eq!(view.alerts, store.alerts_of(&scope, cif).await.unwrap());
+            assert_eq!(view.class, store.class_of(&scope, cif).await.ok());
+            assert_eq!(view.tier, store.latest_tier(cif).await.unwrap());
+            classed_seen += usize::from(view.class.is_some());
+            if let Some(tier) = &view.tier {
+                assert_eq!(tier.month, "2026-11", "the latest month");
+            }
             assert_eq!(view.team, store.team_of(&scope, id, today()).await.unwrap());
             assert_eq!(view.key_people, store.key_people(&scope, id).await.unwrap());
             let mut held: Vec<_> = view.holdings.iter().map(|(h, _)| h.clone()).collect();
@@ -125,6 +169,7 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
         in_groups > 0 && with_payroll > 0,
         "groups {in_groups}, payroll {with_payroll}"
     );
+    assert!(classed_seen > 10, "classes read {classed_seen}");
 }
 
 async fn sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank(store: Store) {
