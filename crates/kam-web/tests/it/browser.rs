@@ -273,6 +273,29 @@ async fn a_relationship_day_in_the_browser() {
     assert!(bars.text().await.unwrap().contains("各层门槛"));
     shot(&client, "04-customer-360-why").await;
 
+    // A tablet held upright (768 px): every page keeps to the screen's width; wide tables
+    // scroll inside themselves.
+    client.set_window_size(768, 1024).await.unwrap();
+    for path in ["/", "/customers", target.as_str(), "/portfolio", "/alerts"] {
+        open(&client, &format!("{base}{path}")).await;
+        let fits = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth + 1",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "{path} fits a tablet's width"
+        );
+    }
+    open(&client, &format!("{base}{target}")).await;
+    shot(&client, "04b-tablet-360").await;
+    client.set_window_size(1366, 900).await.unwrap();
+    open(&client, &format!("{base}{target}")).await;
+
     // Reveal the ID number with a reason.
     let whole = person.id_number.as_ref().unwrap().reveal().to_owned();
     assert!(!source(&client).await.contains(&whole), "masked by default");
@@ -389,6 +412,7 @@ async fn an_idle_session_expires_in_the_browser() {
         kam_store::testing::sqlite().await,
         Options {
             idle_timeout: Some(Duration::from_secs(2)),
+            ..Options::default()
         },
     )
     .await;

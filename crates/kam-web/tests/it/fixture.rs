@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "Kam-2026-test";
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub idle_timeout: Option<Duration>,
+    pub absolute_timeout: Option<Duration>,
 }
 
 pub struct Server {
@@ -119,6 +120,9 @@ impl Server {
             idle_timeout: options
                 .idle_timeout
                 .unwrap_or(WebConfig::default().idle_timeout),
+            absolute_timeout: options
+                .absolute_timeout
+                .unwrap_or(WebConfig::default().absolute_timeout),
             ..WebConfig::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -178,6 +178,7 @@ async fn an_idle_session_expires() {
         db,
         Options {
             idle_timeout: Some(Duration::from_secs(1)),
+            ..Options::default()
         },
     )
     .await;
@@ -191,6 +192,42 @@ async fn an_idle_session_expires() {
         StatusCode::SEE_OTHER,
         "idle too long: sign in again"
     );
+    let trail = server
+        .store
+        .audit_events(Some(user.username.as_str()), 10)
+        .await
+        .unwrap();
+    assert!(trail.iter().any(|e| e.action == "session_expired"));
+}
+
+/// The absolute limit ends a session however busy it is (等保: 12 hours by default; 2 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_session_still_ends_at_the_absolute_limit() {
+    let db = kam_store::testing::sqlite().await;
+    let server = Server::start(
+        db,
+        Options {
+            absolute_timeout: Some(Duration::from_secs(2)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    for _ in 0..2 {
+        let busy = client.get("/customers").await;
+        assert_eq!(busy.status, StatusCode::OK, "in use, within the limit");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let after = client.get("/customers").await;
+    assert_eq!(
+        after.status,
+        StatusCode::SEE_OTHER,
+        "past the absolute limit: sign in again, busy or not"
+    );
+    let again = client.get("/customers").await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "the session is gone");
     let trail = server
         .store
         .audit_events(Some(user.username.as_str()), 10)
