@@ -246,10 +246,15 @@ impl Store {
         rows.iter().map(product_from_row).collect()
     }
 
-    /// The latest holdings of a customer (one row per product and currency).
+    /// The latest holdings of a customer (one row per product and currency, in product-code order).
     pub async fn holdings(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<Holding>> {
         self.customer(scope, customer_id).await?;
-        self.holdings_unchecked(customer_id).await
+        Ok(self
+            .held_products_unchecked(customer_id)
+            .await?
+            .into_iter()
+            .map(|(holding, _)| holding)
+            .collect())
     }
 
     /// The latest holdings of a customer with their products, once the caller has checked that
@@ -268,19 +273,6 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| Ok((holding_from_row(row, customer_id)?, product_from_row(row)?)))
-            .collect()
-    }
-
-    /// `holdings` once the caller has checked that the customer is in reach.
-    pub(crate) async fn holdings_unchecked(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {
-        let rows = Sql::new("select h.customer_id, h.product_id, h.amount_minor, h.currency, h.as_of from holding h where h.customer_id = ")
-            .bind(customer_id.0)
-            .push(" and h.as_of = (select max(as_of) from holding where customer_id = h.customer_id) order by h.product_id")
-            .query()
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| holding_from_row(row, customer_id))
             .collect()
     }
 

@@ -89,6 +89,13 @@ fn session_from_row(row: &AnyRow) -> Result<WebSession> {
     })
 }
 
+/// Whether a session's activity or a token's use, last noted at `last`, is to be noted again:
+/// a write per request would serialise SQLite under load, and a minute's precision is plenty for
+/// a 30-minute idle timeout and a "last used" column.
+fn use_note_due(last: Option<DateTime<Utc>>) -> bool {
+    last.is_none_or(|last| Utc::now() - last > Duration::seconds(60))
+}
+
 fn path_from_row(row: &AnyRow) -> Result<OrgPath> {
     OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)
 }
@@ -252,12 +259,15 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
-    /// Moves a session's last activity to now (the idle timeout counts from it).
-    pub async fn touch_session(&self, id: i64) -> Result<()> {
+    /// Notes a session's activity (the idle timeout counts from it), at most once a minute.
+    pub async fn touch_session(&self, session: &WebSession) -> Result<()> {
+        if !use_note_due(Some(session.last_seen_at)) {
+            return Ok(());
+        }
         Sql::new("update web_session set last_seen_at = ")
             .bind(audit::now())
             .push(" where id = ")
-            .bind(id)
+            .bind(session.id)
             .query()
             .execute(self.pool())
             .await?;
@@ -436,13 +446,10 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let token_id: i64 = row.try_get("token_id")?;
         let last_used: Option<String> = row.try_get("last_used_at")?;
-        let now = Utc::now();
-        // A write per call would serialise SQLite under load; the use is noted to the minute.
-        let stale = match last_used {
-            Some(text) => now - parse_timestamp("last_used_at", &text)? > Duration::seconds(60),
-            None => true,
-        };
-        if stale {
+        let last_used = last_used
+            .map(|text| parse_timestamp("last_used_at", &text))
+            .transpose()?;
+        if use_note_due(last_used) {
             Sql::new("update api_token set last_used_at = ")
                 .bind(Arg::from(audit::now()))
                 .push(" where id = ")

@@ -110,11 +110,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             app.store().end_session(&found, "session_expired").await?;
             expired = true;
         } else {
-            // A write per request would serialise SQLite; a minute's precision is plenty
-            // for a 30-minute idle timeout.
-            if now - found.last_seen_at > chrono::Duration::seconds(60) {
-                app.store().touch_session(found.id).await?;
-            }
+            app.store().touch_session(&found).await?;
             session = Some(Arc::new(found));
         }
     }
