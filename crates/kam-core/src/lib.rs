@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod assignment;
+pub mod cell;
 pub mod classes;
 pub mod contact;
 pub mod customer;

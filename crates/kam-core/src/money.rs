@@ -61,19 +61,44 @@ impl Money {
         self.currency
     }
 
-    /// Parses a decimal yuan amount exactly ("1234.5", "-0.01", "1,234.56"): at most two decimals,
-    /// no exponent, never through a float.
+    /// Parses a decimal yuan amount exactly ("1234.5", "-0.01", ".5"): digits with an optional
+    /// sign and decimal point, at most two decimals, no separators, no exponent, never through a
+    /// float. The whole text must be the amount: nothing is skipped or ignored.
     pub fn parse_yuan(value: &str, currency: Currency) -> Result<Self, ParseError> {
+        Self::parse_yuan_with(value, currency, None)
+    }
+
+    /// `parse_yuan`, where the whole part may also be written in groups of three digits divided by
+    /// `thousands` ("1,234,567.89"). Only valid groups are accepted: "12,34", "1,2,3" and "1,,000"
+    /// are refused, never read as another number.
+    pub fn parse_yuan_with(
+        value: &str,
+        currency: Currency,
+        thousands: Option<char>,
+    ) -> Result<Self, ParseError> {
         let bad = |en: &str, zh: &str| ParseError::new("amount", value, en, zh);
-        let text: String = value.trim().chars().filter(|c| *c != ',').collect();
+        let text = value.trim();
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(&text)),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         if whole.is_empty() && fraction.is_empty() {
             return Err(bad("an amount needs digits", "金额缺少数字"));
         }
+        let whole = match thousands {
+            Some(separator) if whole.contains(separator) => {
+                ungroup(whole, separator).ok_or_else(|| {
+                    bad(
+                        &format!(
+                            "a thousands separator \"{separator}\" must divide the whole part into groups of three digits"
+                        ),
+                        &format!("千分位分隔符“{separator}”须将整数部分分为每组三位数字"),
+                    )
+                })?
+            }
+            _ => whole.to_owned(),
+        };
         if !whole.bytes().all(|b| b.is_ascii_digit())
             || !fraction.bytes().all(|b| b.is_ascii_digit())
         {
@@ -120,6 +145,25 @@ impl Money {
     }
 }
 
+/// The digits of a whole number written in thousands groups ("1,234,567" → "1234567"), or `None`
+/// unless the first group has one to three digits and every later group exactly three.
+pub fn ungroup(whole: &str, separator: char) -> Option<String> {
+    let mut groups = whole.split(separator);
+    let first = groups.next()?;
+    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    if first.is_empty() || first.len() > 3 || !digits(first) {
+        return None;
+    }
+    let mut out = first.to_owned();
+    for group in groups {
+        if group.len() != 3 || !digits(group) {
+            return None;
+        }
+        out.push_str(group);
+    }
+    Some(out)
+}
+
 /// Minor units as an exact decimal in major units: `-123456` → `"-1234.56"`. Takes `i128` so sums
 /// of many `i64` amounts print without overflow.
 pub fn decimal_text(minor: i128) -> String {
@@ -151,7 +195,7 @@ mod tests {
             ("0.01", 1),
             ("1", 100),
             ("1.5", 150),
-            ("-12,345.67", -1_234_567),
+            ("-12345.67", -1_234_567),
             (".5", 50),
         ];
         for (text, fen) in cases {
@@ -160,6 +204,21 @@ mod tests {
                 fen,
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn thousands_separators_only_where_allowed_and_only_in_groups_of_three() {
+        let grouped = |text| Money::parse_yuan_with(text, Currency::CNY, Some(','));
+        assert_eq!(grouped("-12,345.67").unwrap().minor(), -1_234_567);
+        assert_eq!(grouped("1,234,567").unwrap().minor(), 123_456_700);
+        assert_eq!(grouped("999").unwrap().minor(), 99_900);
+        for text in ["12,34", "12,345,67", "1,2,3", "1,,000", ",123", "1234,567", "1,234,"] {
+            assert!(grouped(text).is_err(), "{text}");
+        }
+        // Without the setting a comma is never part of an amount.
+        for text in ["12,34", "1,234.56", "1,,000"] {
+            assert!(Money::parse_yuan(text, Currency::CNY).is_err(), "{text}");
         }
     }
 

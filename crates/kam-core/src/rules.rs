@@ -257,7 +257,7 @@ fn bars<const N: usize>(
 }
 
 fn yuan(where_: &str, text: &str) -> Result<i64, String> {
-    Ok(Money::parse_yuan(text, Currency::CNY)
+    Ok(Money::parse_yuan_with(text, Currency::CNY, Some(','))
         .map_err(|e| format!("{where_}: bars: {e}"))?
         .minor())
 }

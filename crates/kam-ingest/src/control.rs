@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::{
     kind::FieldType,
     reader::FileReport,
-    value::{AmountUnit, DateFormat, Value, parse_value},
+    value::{AmountFormat, DateFormat, Value, parse_value},
 };
 
 /// What a control file promises.
@@ -35,19 +35,19 @@ pub fn find_control(path: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn amount(text: &str, unit: AmountUnit) -> Result<i64, String> {
+fn amount(text: &str, amounts: AmountFormat) -> Result<i64, String> {
     let dates = DateFormat {
         pattern: "%Y-%m-%d".into(),
         century_pivot: 50,
     };
-    match parse_value(FieldType::Amount, text, &dates, unit) {
+    match parse_value(FieldType::Amount, text, &dates, &amounts) {
         Ok(Value::Amount(minor)) => Ok(minor),
         Ok(_) => Err("empty amount".into()),
         Err(e) => Err(e.en),
     }
 }
 
-pub fn parse_control(text: &str, unit: AmountUnit) -> Result<Control, String> {
+pub fn parse_control(text: &str, amounts: AmountFormat) -> Result<Control, String> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -70,7 +70,7 @@ pub fn parse_control(text: &str, unit: AmountUnit) -> Result<Control, String> {
                     );
                 }
                 "amount" | "total" | "amount_total" => {
-                    amount_total = Some(amount(value.trim(), unit)?);
+                    amount_total = Some(amount(value.trim(), amounts)?);
                 }
                 _ => {}
             }
@@ -84,7 +84,7 @@ pub fn parse_control(text: &str, unit: AmountUnit) -> Result<Control, String> {
                     .map_err(|_| format!("rows is not a whole number: {n}"))
             })
             .transpose()?;
-        amount_total = parts.next().map(|a| amount(a, unit)).transpose()?;
+        amount_total = parts.next().map(|a| amount(a, amounts)).transpose()?;
     }
     let rows = rows.ok_or("no row count (rows=N)")?;
     Ok(Control { rows, amount_total })
@@ -126,7 +126,7 @@ pub fn verify(control: &Control, report: &FileReport) -> Result<(), (String, Str
 /// the control file and says both sides, in zh-CN and en.
 pub fn check_control_file(
     path: &Path,
-    unit: AmountUnit,
+    amounts: AmountFormat,
     report: &FileReport,
 ) -> Result<(), (String, String)> {
     let Some(control_path) = find_control(path) else {
@@ -141,7 +141,7 @@ pub fn check_control_file(
             )
         })
         .and_then(|text| {
-            parse_control(&text, unit).map_err(|e| {
+            parse_control(&text, amounts).map_err(|e| {
                 (
                     format!("控制文件格式错误：{e}"),
                     format!("the control file is malformed: {e}"),
@@ -159,27 +159,27 @@ mod tests {
     #[test]
     fn both_control_file_styles_parse() {
         assert_eq!(
-            parse_control("rows=3\namount=12.50\n", AmountUnit::Yuan),
+            parse_control("rows=3\namount=12.50\n", AmountFormat::YUAN),
             Ok(Control {
                 rows: 3,
                 amount_total: Some(1250)
             })
         );
         assert_eq!(
-            parse_control("3|1250", AmountUnit::Fen),
+            parse_control("3|1250", AmountFormat::FEN),
             Ok(Control {
                 rows: 3,
                 amount_total: Some(1250)
             })
         );
         assert_eq!(
-            parse_control("# count only\n7\n", AmountUnit::Yuan),
+            parse_control("# count only\n7\n", AmountFormat::YUAN),
             Ok(Control {
                 rows: 7,
                 amount_total: None
             })
         );
-        assert!(parse_control("amount=1.00", AmountUnit::Yuan).is_err());
-        assert!(parse_control("rows=x", AmountUnit::Yuan).is_err());
+        assert!(parse_control("amount=1.00", AmountFormat::YUAN).is_err());
+        assert!(parse_control("rows=x", AmountFormat::YUAN).is_err());
     }
 }

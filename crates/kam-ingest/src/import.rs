@@ -258,7 +258,7 @@ impl Plan<'_> {
         options: &ImportOptions,
         report: &FileReport,
     ) -> Option<(String, String)> {
-        if let Err(problem) = check_control_file(path, self.mapping.amount_unit, report) {
+        if let Err(problem) = check_control_file(path, self.mapping.amounts, report) {
             return Some(problem);
         }
         let (rejected, read) = (report.rejected + report.duplicates, report.rows_read);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::{
     kind::ExtractKind,
-    value::{AmountUnit, DateFormat},
+    value::{AmountFormat, AmountUnit, DateFormat},
 };
 
 /// A mapping file that cannot be used, with where and why.
@@ -57,6 +57,8 @@ struct FormatFile {
     date_format: Option<String>,
     century_pivot: Option<u32>,
     amount_unit: Option<String>,
+    /// The thousands separator amounts may be grouped with (`","`); without it none is accepted.
+    thousands: Option<String>,
     currency: Option<String>,
     /// `reject` (default) or `warn`: what a resident ID number failing its check digit does.
     id_number_check: Option<String>,
@@ -117,7 +119,7 @@ pub struct KindMapping {
     pub header: bool,
     pub skip_rows: usize,
     pub dates: DateFormat,
-    pub amount_unit: AmountUnit,
+    pub amounts: AmountFormat,
     pub currency: Currency,
     /// field → column; fields absent here are read from a same-named header column.
     pub columns: BTreeMap<&'static str, Column>,
@@ -298,6 +300,22 @@ fn resolve(
             ));
         }
     };
+    let thousands = match pick(format, defaults, |f| f.thousands.as_ref()).map(String::as_str) {
+        None | Some("") => None,
+        Some(text @ ("," | "'" | " " | "_")) => text.chars().next(),
+        Some(other) => {
+            return Err((
+                format!("thousands = \"{other}\": accepted are \",\", \"'\", \" \", \"_\""),
+                format!("thousands = \"{other}\"：可接受 \",\"、\"'\"、\" \"、\"_\""),
+            ));
+        }
+    };
+    if delimiter == b',' && thousands == Some(',') && quote.is_none() {
+        return Err((
+            "thousands = \",\" with delimiter \",\" needs quoting (quote must not be \"none\")".into(),
+            "thousands = \",\" 与分隔符 \",\" 同时使用时须启用引号（quote 不能为 \"none\"）".into(),
+        ));
+    }
     let currency_text = pick(format, defaults, |f| f.currency.as_ref())
         .map(String::as_str)
         .unwrap_or("CNY");
@@ -412,7 +430,10 @@ fn resolve(
             pattern,
             century_pivot,
         },
-        amount_unit,
+        amounts: AmountFormat {
+            unit: amount_unit,
+            thousands,
+        },
         currency,
         columns,
         constants,

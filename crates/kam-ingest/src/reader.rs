@@ -705,7 +705,7 @@ fn build_row(
                 message_en: en,
             })
         };
-        let value = match parse_value(spec.ty, mapped, &mapping.dates, mapping.amount_unit) {
+        let value = match parse_value(spec.ty, mapped, &mapping.dates, &mapping.amounts) {
             Ok(value) => value,
             Err(e)
                 if e.code == RejectCode::BadIdNumber

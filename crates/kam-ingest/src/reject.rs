@@ -94,7 +94,7 @@ impl Reject {
     }
 }
 
-/// Writes rejects as a UTF-8 CSV with a header row.
+/// Writes rejects as a UTF-8 CSV with a header row, every text cell spreadsheet-safe.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
     let mut out = csv::Writer::from_path(path).map_err(io::Error::other)?;
     out.write_record([
@@ -109,18 +109,21 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
         "message_en",
     ])
     .map_err(io::Error::other)?;
+    // The values come from the bank's files: neutralised against formula injection.
+    let safe = kam_core::cell::spreadsheet_safe;
     for r in rejects {
-        out.write_record([
-            r.file.as_str(),
-            &r.line.to_string(),
-            &r.column,
-            &r.field,
-            &r.value,
-            r.severity.as_str(),
-            r.code.as_str(),
-            &r.message_zh,
-            &r.message_en,
-        ])
+        let cells = [
+            safe(&r.file),
+            r.line.to_string().into(),
+            safe(&r.column),
+            safe(&r.field),
+            safe(&r.value),
+            r.severity.as_str().into(),
+            r.code.as_str().into(),
+            safe(&r.message_zh),
+            safe(&r.message_en),
+        ];
+        out.write_record(cells.iter().map(|cell| cell.as_bytes()))
         .map_err(io::Error::other)?;
     }
     out.flush()

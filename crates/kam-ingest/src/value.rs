@@ -93,13 +93,81 @@ impl Value {
     }
 }
 
-/// How amounts are written in a file.
+/// The unit amounts are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AmountUnit {
-    /// `1234.56` (at most two decimals; thousands separators allowed).
+    /// `1234.56` (at most two decimals).
     Yuan,
     /// `123456` (integer minor units).
     Fen,
+}
+
+/// How amounts are written in a file: the unit, and the thousands separator if the mapping
+/// declares one (`thousands = ","`). Without it a separator is never part of an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmountFormat {
+    pub unit: AmountUnit,
+    pub thousands: Option<char>,
+}
+
+impl AmountFormat {
+    pub const YUAN: AmountFormat = AmountFormat {
+        unit: AmountUnit::Yuan,
+        thousands: None,
+    };
+    pub const FEN: AmountFormat = AmountFormat {
+        unit: AmountUnit::Fen,
+        thousands: None,
+    };
+
+    /// Parses an amount in this format to minor units; the whole text must be the amount.
+    pub fn parse(&self, text: &str) -> Result<i64, FieldError> {
+        match self.unit {
+            AmountUnit::Yuan => Money::parse_yuan_with(text, Currency::CNY, self.thousands)
+                .map(|m| m.minor())
+                .map_err(|e| {
+                    let code = if e.reason_en.contains("two decimals") {
+                        RejectCode::AmountPrecision
+                    } else {
+                        RejectCode::BadAmount
+                    };
+                    FieldError::new(code, e.reason_en, e.reason_zh)
+                }),
+            AmountUnit::Fen => {
+                let bad = || {
+                    FieldError::new(
+                        RejectCode::BadAmount,
+                        "an amount in fen is a whole number",
+                        "以分为单位的金额应为整数",
+                    )
+                };
+                let (sign, digits) = match text.strip_prefix('-') {
+                    Some(rest) => ("-", rest),
+                    None => ("", text.strip_prefix('+').unwrap_or(text)),
+                };
+                let digits = match self.thousands {
+                    Some(separator) if digits.contains(separator) => {
+                        kam_core::money::ungroup(digits, separator).ok_or_else(bad)?
+                    }
+                    _ => digits.to_owned(),
+                };
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                format!("{sign}{digits}").parse::<i64>().map_err(|_| {
+                    FieldError::new(RejectCode::BadAmount, "the amount is too large", "金额超出范围")
+                })
+            }
+        }
+    }
+
+    /// The canonical text of an amount in this format (no separators): what `parse` reads back.
+    pub fn format(&self, minor: i64) -> String {
+        match self.unit {
+            AmountUnit::Yuan => kam_core::money::decimal_text(i128::from(minor)),
+            AmountUnit::Fen => minor.to_string(),
+        }
+    }
 }
 
 /// How dates are written in a file.
@@ -116,6 +184,9 @@ impl DateFormat {
         self.pattern.contains("%y")
     }
 
+    /// Parses a date written in this format. The whole text must be the date — optionally
+    /// followed by a time of day (`2026-11-27 23:59:59`, `…T23:59`), which is ignored where a date
+    /// is wanted — and it must read back the same: `2011-12-091` or `931107xyz` is not a date.
     pub fn parse(&self, text: &str) -> Option<NaiveDate> {
         // The two formats nearly every extract uses are parsed by hand: chrono's general parser
         // re-reads the pattern for every value, a third of an import's date cost.
@@ -128,11 +199,15 @@ impl DateFormat {
             "%Y%m%d" if text.len() == 8 => return ymd(&text[0..4], &text[4..6], &text[6..8]),
             _ => {}
         }
-        // Timestamps are accepted where a date is wanted: the time part is ignored when the
-        // pattern itself has no time.
-        let date = NaiveDate::parse_from_str(text, &self.pattern)
-            .or_else(|_| NaiveDate::parse_and_remainder(text, &self.pattern).map(|(d, _)| d))
-            .ok()?;
+        let (date, rest) = NaiveDate::parse_and_remainder(text, &self.pattern).ok()?;
+        if !rest.is_empty() && !is_time_of_day(rest) {
+            return None;
+        }
+        // chrono reads some fields leniently (a year of five digits, a day without its zero);
+        // the date must be written exactly as the pattern writes it.
+        if date.format(&self.pattern).to_string() != text[..text.len() - rest.len()] {
+            return None;
+        }
         if self.has_two_digit_year() {
             let two_digits = date.year().rem_euclid(100) as u32;
             let century = if two_digits < self.century_pivot {
@@ -144,6 +219,21 @@ impl DateFormat {
         }
         Some(date)
     }
+
+    /// The text of a date in this format: what `parse` reads back.
+    pub fn format(&self, date: NaiveDate) -> String {
+        date.format(&self.pattern).to_string()
+    }
+}
+
+/// ` 23:59:59`, `T23:59`, ` 23:59:59.123`: a time of day after a date.
+fn is_time_of_day(rest: &str) -> bool {
+    let Some(time) = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('T')) else {
+        return false;
+    };
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .any(|pattern| chrono::NaiveTime::parse_from_str(time, pattern).is_ok())
 }
 
 fn ymd(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
@@ -184,7 +274,7 @@ pub fn parse_value(
     ty: FieldType,
     raw: &str,
     dates: &DateFormat,
-    unit: AmountUnit,
+    amounts: &AmountFormat,
 ) -> Result<Value, FieldError> {
     let text = raw.trim();
     // The replacement character can only be in non-ASCII text; most fields are ASCII, and the
@@ -219,25 +309,7 @@ pub fn parse_value(
                 format!("不是格式为 {} 的日期", dates.pattern),
             )
         }),
-        FieldType::Amount => match unit {
-            AmountUnit::Yuan => Money::parse_yuan(text, Currency::CNY)
-                .map(|m| Value::Amount(m.minor()))
-                .map_err(|e| {
-                    let code = if e.reason_en.contains("two decimals") {
-                        RejectCode::AmountPrecision
-                    } else {
-                        RejectCode::BadAmount
-                    };
-                    FieldError::new(code, e.reason_en, e.reason_zh)
-                }),
-            AmountUnit::Fen => text.parse::<i64>().map(Value::Amount).map_err(|_| {
-                FieldError::new(
-                    RejectCode::BadAmount,
-                    "an amount in fen is a whole number",
-                    "以分为单位的金额应为整数",
-                )
-            }),
-        },
+        FieldType::Amount => amounts.parse(text).map(Value::Amount),
         FieldType::Count => text
             .parse::<i64>()
             .map(Value::Count)
@@ -309,29 +381,70 @@ mod tests {
             iso().parse("2026-11-27 23:59:59"),
             NaiveDate::from_ymd_opt(2026, 11, 27)
         );
+        assert_eq!(
+            iso().parse("2026-11-27T08:30"),
+            NaiveDate::from_ymd_opt(2026, 11, 27)
+        );
         assert_eq!(iso().parse("2026-02-30"), None);
     }
 
     #[test]
     fn amounts_parse_exactly_in_yuan_or_fen() {
+        let grouped = AmountFormat {
+            unit: AmountUnit::Yuan,
+            thousands: Some(','),
+        };
         assert_eq!(
-            parse_value(FieldType::Amount, "1,234.5", &iso(), AmountUnit::Yuan),
+            parse_value(FieldType::Amount, "1,234.5", &iso(), &grouped),
             Ok(Value::Amount(123_450))
         );
+        // Without `thousands` in the mapping a comma is refused, never dropped.
+        for text in ["12,34", "12,345,67", "1,2,3", "1,,000", "1,234.5"] {
+            let error = parse_value(FieldType::Amount, text, &iso(), &AmountFormat::YUAN);
+            assert_eq!(error.map_err(|e| e.code), Err(RejectCode::BadAmount), "{text}");
+        }
+        // With it, only valid groups of three.
+        for text in ["12,34", "12,345,67", "1,2,3", "1,,000"] {
+            let error = parse_value(FieldType::Amount, text, &iso(), &grouped);
+            assert_eq!(error.map_err(|e| e.code), Err(RejectCode::BadAmount), "{text}");
+        }
         assert_eq!(
-            parse_value(FieldType::Amount, "-7", &iso(), AmountUnit::Fen),
+            parse_value(FieldType::Amount, "-7", &iso(), &AmountFormat::FEN),
             Ok(Value::Amount(-7))
         );
-        let three = parse_value(FieldType::Amount, "1.005", &iso(), AmountUnit::Yuan).unwrap_err();
+        let three = parse_value(FieldType::Amount, "1.005", &iso(), &AmountFormat::YUAN).unwrap_err();
         assert_eq!(three.code, RejectCode::AmountPrecision);
-        let fen = parse_value(FieldType::Amount, "1.5", &iso(), AmountUnit::Fen).unwrap_err();
+        let fen = parse_value(FieldType::Amount, "1.5", &iso(), &AmountFormat::FEN).unwrap_err();
         assert_eq!(fen.code, RejectCode::BadAmount);
+    }
+
+    #[test]
+    fn a_date_is_the_whole_field() {
+        for text in ["2011-12-091", "2011-12-09x", "2011-12-09 ", "2011-12-09 25:00", "2011-12-9"] {
+            assert_eq!(iso().parse(text), None, "{text}");
+        }
+        let berka = DateFormat {
+            pattern: "%y%m%d".into(),
+            century_pivot: 30,
+        };
+        for text in ["931107xyz", "9311071", "93117"] {
+            assert_eq!(berka.parse(text), None, "{text}");
+        }
+        let dotted = DateFormat {
+            pattern: "%d.%m.%Y".into(),
+            century_pivot: 50,
+        };
+        assert_eq!(
+            dotted.parse("07.11.1993"),
+            NaiveDate::from_ymd_opt(1993, 11, 7)
+        );
+        assert_eq!(dotted.parse("07.11.19931"), None);
     }
 
     #[test]
     fn replacement_characters_mean_the_wrong_encoding() {
         let error =
-            parse_value(FieldType::Text, "招\u{FFFD}银行", &iso(), AmountUnit::Yuan).unwrap_err();
+            parse_value(FieldType::Text, "招\u{FFFD}银行", &iso(), &AmountFormat::YUAN).unwrap_err();
         assert_eq!(error.code, RejectCode::Encoding);
     }
 
@@ -341,10 +454,179 @@ mod tests {
             FieldType::Choice(&["credit", "debit"]),
             "PRIJEM",
             &iso(),
-            AmountUnit::Yuan,
+            &AmountFormat::YUAN,
         )
         .unwrap_err();
         assert_eq!(error.code, RejectCode::UnknownCode);
         assert!(error.en.contains("credit, debit"));
+    }
+}
+
+/// The property the parsers keep: a text is accepted only if all of it is the value. Each
+/// parser is compared with an independent reading of its documented grammar, on random texts
+/// made of the characters that matter to it, so a prefix read and the rest ignored, or a
+/// character dropped, fails.
+#[cfg(test)]
+mod round_trip {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The documented amount grammar, read independently: `[+-]` digits (or groups of three
+    /// divided by the separator) `[.d[d]]`, at least one digit.
+    fn expected_amount(text: &str, format: &AmountFormat) -> Option<i64> {
+        let text = text.trim();
+        let (negative, body) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (whole, fraction) = match body.find('.') {
+            Some(i) if format.unit == AmountUnit::Yuan => (&body[..i], &body[i + 1..]),
+            _ => (body, ""),
+        };
+        if fraction.len() > 2 || !fraction.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let mut digits = String::new();
+        match format.thousands {
+            Some(sep) if whole.contains(sep) => {
+                for (i, group) in whole.split(sep).enumerate() {
+                    let ok = if i == 0 {
+                        (1..=3).contains(&group.len())
+                    } else {
+                        group.len() == 3
+                    };
+                    if !ok || !group.chars().all(|c| c.is_ascii_digit()) {
+                        return None;
+                    }
+                    digits.push_str(group);
+                }
+            }
+            _ => {
+                if !whole.chars().all(|c| c.is_ascii_digit()) {
+                    return None;
+                }
+                digits.push_str(whole);
+            }
+        }
+        if digits.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let whole: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        let minor = match format.unit {
+            AmountUnit::Yuan => whole * 100 + format!("{fraction:0<2}").parse::<i128>().ok()?,
+            AmountUnit::Fen => whole,
+        };
+        i64::try_from(if negative { -minor } else { minor }).ok()
+    }
+
+    fn formats() -> [AmountFormat; 4] {
+        [
+            AmountFormat::YUAN,
+            AmountFormat::FEN,
+            AmountFormat {
+                unit: AmountUnit::Yuan,
+                thousands: Some(','),
+            },
+            AmountFormat {
+                unit: AmountUnit::Fen,
+                thousands: Some('\''),
+            },
+        ]
+    }
+
+    fn dates() -> [DateFormat; 4] {
+        ["%Y-%m-%d", "%Y%m%d", "%y%m%d", "%d.%m.%Y"].map(|pattern| DateFormat {
+            pattern: pattern.into(),
+            century_pivot: 30,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn amounts_are_accepted_exactly_when_the_grammar_says(text in "[-+0-9,.' x]{0,16}") {
+            for format in formats() {
+                let parsed = parse_value(FieldType::Amount, &text, &dates()[0], &format);
+                let expected = expected_amount(&text, &format);
+                match (parsed, expected) {
+                    (Ok(Value::Null), _) => prop_assert!(text.trim().is_empty()),
+                    (Ok(Value::Amount(minor)), Some(want)) => {
+                        prop_assert_eq!(minor, want);
+                        // The canonical text reads back to the same amount.
+                        prop_assert_eq!(format.parse(&format.format(minor)).ok(), Some(minor));
+                    }
+                    (Err(_), None) => {}
+                    (parsed, expected) => prop_assert!(
+                        false,
+                        "{text:?} in {format:?}: parsed {parsed:?}, grammar {expected:?}"
+                    ),
+                }
+            }
+        }
+
+        #[test]
+        fn dates_are_the_whole_field(
+            day in 0i64..40_000,
+            suffix in "([0-9xT: .]{0,4}| [0-9]{2}:[0-9]{2}(:[0-9]{2})?)",
+        ) {
+            let date = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Days::new(day as u64);
+            for format in dates() {
+                let text = format!("{}{suffix}", format.format(date));
+                let parsed = parse_value(FieldType::Date, &text, &format, &AmountFormat::YUAN);
+                if let Ok(Value::Date(got)) = parsed {
+                    // Accepted: the date as written, then nothing or a real time of day.
+                    let written = format.format(got);
+                    prop_assert!(text.trim().starts_with(&written), "{text:?} read as {got}");
+                    let rest = &text.trim()[written.len()..];
+                    prop_assert!(rest.is_empty() || is_time_of_day(rest), "{text:?}: rest {rest:?}");
+                    prop_assert_eq!(format.parse(&written), Some(got));
+                } else if suffix.trim().is_empty() {
+                    // Within the pattern's range, the formatted date itself is always accepted.
+                    let in_range = !format.has_two_digit_year()
+                        || format.parse(&format.format(date)).is_some();
+                    prop_assert!(!in_range, "{text:?} refused: {parsed:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn other_fields_read_back_as_written(text in "[-+0-9a-zA-Z ,.:\u{4e00}\u{662f}\u{5426}]{0,12}") {
+            let types = [
+                FieldType::Text,
+                FieldType::Code,
+                FieldType::Count,
+                FieldType::Flag,
+                FieldType::Currency,
+                FieldType::Choice(&["credit", "debit"]),
+                FieldType::IdNumber,
+                FieldType::Phone,
+            ];
+            for ty in types {
+                match parse_value(ty, &text, &dates()[0], &AmountFormat::YUAN) {
+                    Ok(Value::Null) => prop_assert!(text.trim().is_empty()),
+                    Ok(Value::Text(value)) => prop_assert!(
+                        value.eq_ignore_ascii_case(text.trim()),
+                        "{ty:?}: {text:?} read as {value:?}"
+                    ),
+                    Ok(Value::Count(n)) => {
+                        // Digits with an optional sign (zero padding allowed), and that number.
+                        let body = text.trim().trim_start_matches(['+', '-']);
+                        prop_assert!(!body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()));
+                        prop_assert_eq!(Some(n), expected_amount(&text, &AmountFormat::FEN));
+                    }
+                    Ok(Value::Flag(flag)) => {
+                        let words: &[&str] = if flag {
+                            &["y", "yes", "1", "true", "t", "是"]
+                        } else {
+                            &["n", "no", "0", "false", "f", "否"]
+                        };
+                        prop_assert!(words.contains(&text.trim().to_lowercase().as_str()));
+                    }
+                    Ok(other) => prop_assert!(false, "{ty:?}: {text:?} read as {other:?}"),
+                    Err(_) => {}
+                }
+            }
+        }
     }
 }

@@ -32,6 +32,8 @@ pub struct LoadCounts {
 
 /// Multi-row `head values (…), (…) tail`, as many rows per statement as the dialect's bind limit
 /// allows. `tail` is empty for plain inserts or an `on conflict … do update` clause for merges.
+/// Returns the rows the database reports written: with a merge's `where` on the update, rows that
+/// were already as given are not counted.
 pub(crate) async fn insert_rows(
     tx: &mut Transaction<'_, Any>,
     max_binds: usize,
@@ -42,7 +44,7 @@ pub(crate) async fn insert_rows(
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(0);
     };
-    let count = rows.len();
+    let mut written = 0;
     let per_statement = (max_binds / width).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -60,9 +62,9 @@ pub(crate) async fn insert_rows(
         }
         sql.push(tail);
         debug_assert!(sql.arg_count() <= max_binds);
-        sql.query().execute(&mut **tx).await?;
+        written += sql.query().execute(&mut **tx).await?.rows_affected();
     }
-    Ok(count)
+    Ok(usize::try_from(written).unwrap_or(usize::MAX))
 }
 
 async fn code_map(

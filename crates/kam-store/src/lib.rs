@@ -48,7 +48,7 @@ pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use relationship::{PayrollSummary, TeamMember};
-pub use session::{ApiToken, FailedSignIn, SignInAccount, TokenUser, WebSession};
+pub use session::{ApiToken, SignInAccount, SignInAttempt, TokenUser, WebSession};
 pub use url::DatabaseUrl;
 pub use view::CustomerView;
 

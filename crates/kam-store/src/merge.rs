@@ -82,7 +82,7 @@ pub struct Refusal {
     pub error: ParseError,
 }
 
-/// How many rows a merge added and changed (rows merged unchanged count as updated).
+/// How many rows a merge added and changed (rows already as given count as neither).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MergeCounts {
     pub inserted: u64,
@@ -278,8 +278,11 @@ impl Merge {
         Ok(counts)
     }
 
+    /// Inserts or updates by business key; returns the rows actually written — a row already
+    /// as given is left alone and not counted, so a re-import reports nothing updated.
     async fn upsert(&mut self, head: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Result<usize> {
-        insert_rows(&mut self.tx, self.max_binds, head, tail, rows).await
+        let tail = only_when_changed(head, tail);
+        insert_rows(&mut self.tx, self.max_binds, head, &tail, rows).await
     }
 
     /// Org units one by one, parents first: a unit whose parent comes later in the same chunk
@@ -321,14 +324,18 @@ impl Merge {
                         ));
                         continue;
                     }
-                    Sql::new("update org_unit set name = ")
+                    // Counted only when the name really changes.
+                    let renamed = Sql::new("update org_unit set name = ")
                         .bind(unit.name.as_str())
                         .push(" where code = ")
                         .bind(unit.code.as_str())
+                        .push(" and name <> ")
+                        .bind(unit.name.as_str())
                         .query()
                         .execute(&mut *self.tx)
-                        .await?;
-                    merged += 1;
+                        .await?
+                        .rows_affected();
+                    merged += usize::try_from(renamed).unwrap_or(0);
                 } else if unit
                     .parent_code
                     .as_ref()
@@ -741,4 +748,29 @@ impl Merge {
 fn first_per_row(mut refused: Vec<Refusal>) -> Vec<Refusal> {
     refused.dedup_by_key(|r| r.index);
     refused
+}
+
+/// `… do update set a = excluded.a, b = excluded.b` with `where t.a is distinct from excluded.a
+/// or …` added (both dialects know `is distinct from`), so an unchanged row is not rewritten.
+fn only_when_changed(head: &str, tail: &str) -> String {
+    let table = head
+        .trim_start_matches("insert into ")
+        .split([' ', '('])
+        .next()
+        .unwrap_or_default();
+    let Some((_, assignments)) = tail.split_once(" do update set ") else {
+        return tail.to_owned();
+    };
+    let changed: Vec<String> = assignments
+        .split(',')
+        .filter_map(|assignment| {
+            let (column, value) = assignment.split_once('=')?;
+            Some(format!(
+                "{table}.{} is distinct from {}",
+                column.trim(),
+                value.trim()
+            ))
+        })
+        .collect();
+    format!("{tail} where {}", changed.join(" or "))
 }

@@ -51,13 +51,22 @@ pub struct ApiToken {
     pub revoked_at: Option<String>,
 }
 
-/// What a failed sign-in did to the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailedSignIn {
-    /// Counted; `left` more failures lock the account.
-    Counted { left: i64 },
-    /// This failure locked the account until the time given.
-    Locked(DateTime<Utc>),
+/// What a sign-in attempt may do, decided before the password is checked.
+#[derive(Debug, Clone)]
+pub enum SignInAttempt {
+    /// No such user: check a dummy hash (the same time), then fail.
+    Unknown,
+    /// The account is locked: check a dummy hash, then fail the same way as a wrong password.
+    Locked,
+    /// This attempt was counted as a failure in advance — the count and the lock check in one
+    /// conditional update — and may check the password; a success clears the count.
+    Granted {
+        account: SignInAccount,
+        /// The failures in a row this attempt makes if the password is wrong.
+        failures: i64,
+        /// Set when this attempt's failure locks the account.
+        locks_until: Option<DateTime<Utc>>,
+    },
 }
 
 pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
@@ -89,11 +98,17 @@ fn session_from_row(row: &AnyRow) -> Result<WebSession> {
     })
 }
 
-/// Whether a session's activity or a token's use, last noted at `last`, is to be noted again:
-/// a write per request would serialise SQLite under load, and a minute's precision is plenty for
-/// a 30-minute idle timeout and a "last used" column.
-fn use_note_due(last: Option<DateTime<Utc>>) -> bool {
-    last.is_none_or(|last| Utc::now() - last > Duration::seconds(60))
+/// Whether a token's use, last noted at `last`, is to be noted again: a write per request would
+/// serialise SQLite under load, and a minute's precision is plenty for a "last used" column.
+fn use_note_due(last: Option<DateTime<Utc>>, interval: Duration) -> bool {
+    last.is_none_or(|last| Utc::now() - last > interval)
+}
+
+/// How often a session's activity is noted: a tenth of the idle timeout, at most a minute. The
+/// noted time lags the real last use by at most this much, which `WebSession::idle_beyond`
+/// allows for, so an active session is never ended early.
+pub fn activity_note_interval(idle_timeout: Duration) -> Duration {
+    std::cmp::min(Duration::seconds(60), idle_timeout / 10)
 }
 
 fn path_from_row(row: &AnyRow) -> Result<OrgPath> {
@@ -101,6 +116,13 @@ fn path_from_row(row: &AnyRow) -> Result<OrgPath> {
 }
 
 impl WebSession {
+    /// Whether the session has been unused for longer than `idle_timeout`, counted from its real
+    /// last use: that is at most one note interval after the noted one, so the session ends
+    /// between `idle_timeout` and `idle_timeout` plus a tenth (at most a minute) after it.
+    pub fn idle_beyond(&self, now: DateTime<Utc>, idle_timeout: Duration) -> bool {
+        now - self.last_seen_at > idle_timeout + activity_note_interval(idle_timeout)
+    }
+
     /// What the session's user may see on `on`, decided by kam-core.
     pub fn scope(&self, on: NaiveDate) -> Scope {
         scope_for(&self.user, &self.unit_path, on)
@@ -121,82 +143,129 @@ impl TokenUser {
     }
 }
 
+/// Ends every web session of a user but `keep`, and revokes every API token of theirs, inside
+/// the transaction that changes their password: nothing opened with the old password goes on
+/// working. Returns what was ended, for the audit detail.
+pub(crate) async fn end_access(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: UserId,
+    keep: Option<i64>,
+) -> Result<String> {
+    let mut sessions = Sql::new("delete from web_session where user_id = ");
+    sessions.bind(user_id.0);
+    if let Some(keep) = keep {
+        sessions.push(" and id <> ").bind(keep);
+    }
+    let sessions = sessions.query().execute(&mut **tx).await?.rows_affected();
+    let tokens = Sql::new("update api_token set revoked_at = ")
+        .bind(audit::now())
+        .push(" where revoked_at is null and user_id = ")
+        .bind(user_id.0)
+        .query()
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(format!("sessions_ended={sessions} tokens_revoked={tokens}"))
+}
+
 impl Store {
-    /// The account behind a sign-in form, or `NotFound`.
-    pub async fn sign_in_account(&self, username: &str) -> Result<SignInAccount> {
+    /// Starts a sign-in: claims one guess for `username` in a single conditional update that
+    /// counts the failure in advance and refuses once `lock_after` failures in a row have locked
+    /// the account for `lock_for` — so however many attempts arrive at once, at most
+    /// `lock_after` passwords are ever checked per lock. A success (`open_session`) clears the
+    /// count; an expired lock starts the count again.
+    pub async fn begin_sign_in(
+        &self,
+        username: &str,
+        lock_after: i64,
+        lock_for: Duration,
+    ) -> Result<SignInAttempt> {
+        let now = Utc::now();
+        let until = now + lock_for;
+        let mut tx = self.begin_write().await?;
+        // `locked_until` is set when the count reaches the limit, and is in the past once the
+        // lock has run out: then the count starts from this attempt again.
+        let restart = "(case when locked_until is null then failed_logins else 0 end)";
+        let claimed = Sql::new(&format!(
+            "update app_user set failed_logins = {restart} + 1, \
+             locked_until = case when {restart} + 1 >= "
+        ))
+        .bind(lock_after)
+        .push(" then ")
+        .bind(timestamp(until))
+        .push(" else null end where username = ")
+        .bind(username)
+        .push(" and (locked_until is null or locked_until <= ")
+        .bind(timestamp(now))
+        .push(") returning failed_logins, locked_until")
+        .query()
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(claimed) = claimed else {
+            let exists = Sql::new("select id from app_user where username = ")
+                .bind(username)
+                .query()
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            tx.commit().await?;
+            return Ok(if exists {
+                SignInAttempt::Locked
+            } else {
+                SignInAttempt::Unknown
+            });
+        };
+        let failures: i64 = claimed.try_get("failed_logins")?;
+        let locks_until = claimed
+            .try_get::<Option<String>, _>("locked_until")?
+            .map(|t| parse_timestamp("locked_until", &t))
+            .transpose()?;
         let row = Sql::new(&format!(
             "select {}, u.password_hash, u.failed_logins, u.locked_until, u.locale from app_user u where u.username = ",
             user_columns_of("u")
         ))
         .bind(username)
         .query()
-        .fetch_optional(self.pool())
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            entity: "user",
-            key: username.to_owned(),
-        })?;
-        Ok(SignInAccount {
-            user: user_from_row(&row)?,
-            password_hash: row.try_get("password_hash")?,
-            failed_logins: row.try_get("failed_logins")?,
-            locked_until: row
-                .try_get::<Option<String>, _>("locked_until")?
-                .map(|t| parse_timestamp("locked_until", &t))
-                .transpose()?,
-            locale: row.try_get("locale")?,
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SignInAttempt::Granted {
+            account: SignInAccount {
+                user: user_from_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+                failed_logins: failures,
+                locked_until: locks_until,
+                locale: row.try_get("locale")?,
+            },
+            failures,
+            locks_until,
         })
     }
 
-    /// Counts a failed sign-in; the `lock_after`th in a row locks the account for `lock_for`.
-    /// Audited either way (the trail shows password guessing). An unknown username is audited too.
+    /// Audits a failed sign-in (the trail shows password guessing): a wrong password — already
+    /// counted by `begin_sign_in` —, a locked account or an unknown name.
     pub async fn record_failed_sign_in(
         &self,
         username: &str,
-        user_id: Option<UserId>,
-        lock_after: i64,
-        lock_for: Duration,
-    ) -> Result<FailedSignIn> {
+        attempt: &SignInAttempt,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let actor = Actor {
             user_id: None,
             name: format!("anonymous:{username}"),
         };
-        let outcome = match user_id {
-            None => FailedSignIn::Counted { left: lock_after },
-            Some(id) => {
-                let failed: i64 =
-                    Sql::new("update app_user set failed_logins = failed_logins + 1 where id = ")
-                        .bind(id.0)
-                        .push(" returning failed_logins")
-                        .query()
-                        .fetch_one(&mut *tx)
-                        .await?
-                        .try_get("failed_logins")?;
-                if failed >= lock_after {
-                    let until = Utc::now() + lock_for;
-                    Sql::new("update app_user set failed_logins = 0, locked_until = ")
-                        .bind(timestamp(until))
-                        .push(" where id = ")
-                        .bind(id.0)
-                        .query()
-                        .execute(&mut *tx)
-                        .await?;
-                    FailedSignIn::Locked(until)
-                } else {
-                    FailedSignIn::Counted {
-                        left: lock_after - failed,
-                    }
-                }
-            }
-        };
-        let detail = match outcome {
-            FailedSignIn::Counted { .. } => String::new(),
-            FailedSignIn::Locked(until) => format!("locked_until={}", timestamp(until)),
+        let detail = match attempt {
+            SignInAttempt::Granted {
+                locks_until: Some(until),
+                ..
+            } => format!("locked_until={}", timestamp(*until)),
+            SignInAttempt::Granted { failures, .. } => format!("failures={failures}"),
+            SignInAttempt::Locked => "refused: locked".to_owned(),
+            SignInAttempt::Unknown => "unknown user".to_owned(),
         };
         audit::record(&mut tx, &actor, "sign_in_failed", "user", username, &detail).await?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok(())
     }
 
     /// A successful sign-in: clears the failure count and the lock, opens a session under
@@ -259,9 +328,13 @@ impl Store {
         row.as_ref().map(session_from_row).transpose()
     }
 
-    /// Notes a session's activity (the idle timeout counts from it), at most once a minute.
-    pub async fn touch_session(&self, session: &WebSession) -> Result<()> {
-        if !use_note_due(Some(session.last_seen_at)) {
+    /// Notes a session's activity (the idle timeout counts from it), at most once per
+    /// `activity_note_interval`.
+    pub async fn touch_session(&self, session: &WebSession, idle_timeout: Duration) -> Result<()> {
+        if !use_note_due(
+            Some(session.last_seen_at),
+            activity_note_interval(idle_timeout),
+        ) {
             return Ok(());
         }
         Sql::new("update web_session set last_seen_at = ")
@@ -296,7 +369,8 @@ impl Store {
         Ok(())
     }
 
-    /// A user changes their own password: the new hash, every other session of theirs ended.
+    /// A user changes their own password: the new hash; every other session of theirs ended and
+    /// every API token revoked (this session stays: it has just shown the current password).
     pub async fn change_own_password(
         &self,
         session: &WebSession,
@@ -310,16 +384,10 @@ impl Store {
             .query()
             .execute(&mut *tx)
             .await?;
-        Sql::new("delete from web_session where user_id = ")
-            .bind(session.user.id.0)
-            .push(" and id <> ")
-            .bind(session.id)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        let ended = end_access(&mut tx, session.user.id, Some(session.id)).await?;
         let actor = Actor::user(session.user.id, session.user.username.as_str());
         let key = session.user.username.as_str();
-        audit::record(&mut tx, &actor, "change_password", "user", key, "").await?;
+        audit::record(&mut tx, &actor, "change_password", "user", key, &ended).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -449,7 +517,7 @@ impl Store {
         let last_used = last_used
             .map(|text| parse_timestamp("last_used_at", &text))
             .transpose()?;
-        if use_note_due(last_used) {
+        if use_note_due(last_used, Duration::seconds(60)) {
             Sql::new("update api_token set last_used_at = ")
                 .bind(Arg::from(audit::now()))
                 .push(" where id = ")

@@ -116,21 +116,35 @@ impl Store {
     }
 
     /// Sets a new password hash (a reset by an administrator, or the first password of a user
-    /// imported from an HR list). The hash is never written to the audit trail.
+    /// imported from an HR list), lifts a sign-in lock, and in the same transaction ends every
+    /// session and revokes every API token of the user: whoever held the old password is out.
+    /// The hash is never written to the audit trail; what was ended is.
     pub async fn set_password_hash(
         &self,
         actor: &Actor,
         username: &str,
         password_hash: &str,
     ) -> Result<User> {
-        self.update_user(
-            actor,
-            username,
-            "password_hash",
-            password_hash.into(),
-            "reset_password",
-        )
-        .await
+        let user = self.user_by_username(username).await?;
+        let mut tx = self.begin_write().await?;
+        let changed = Sql::new("update app_user set password_hash = ")
+            .bind(password_hash)
+            .push(", failed_logins = 0, locked_until = null where id = ")
+            .bind(user.id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::NotFound {
+                entity: "user",
+                key: username.to_owned(),
+            });
+        }
+        let ended = crate::session::end_access(&mut tx, user.id, None).await?;
+        audit::record(&mut tx, actor, "reset_password", "user", username, &ended).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     /// Sets one column of a user, audited as `action` (without the value).

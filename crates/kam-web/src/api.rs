@@ -52,6 +52,17 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// The offset of `page`, or 422 naming the accepted range.
+fn api_page_offset(page: i64, size: i64) -> Result<i64, ApiError> {
+    crate::pages::page_offset(page, size).ok_or_else(|| {
+        let max = crate::pages::MAX_PAGE;
+        ApiError(WebError::Unprocessable(
+            format!("page = {page}：页码应为 1 至 {max}"),
+            format!("page = {page}: a page number is 1 to {max}"),
+        ))
+    })
+}
+
 /// The scope today of the user behind a bearer token.
 #[derive(Debug)]
 pub(crate) struct ApiUser {
@@ -119,21 +130,24 @@ pub struct CustomerQuery {
     kind: Option<String>,
     /// Only customers with an open alert.
     alert: Option<bool>,
+    /// 1 … 1,000,000 (422 beyond).
     page: Option<i64>,
     /// At most 500.
     page_size: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", params(CustomerQuery),
-    responses((status = 200, body = CustomerList), (status = 401, description = "no or bad token")),
+    responses((status = 200, body = CustomerList), (status = 401, description = "no or bad token"),
+        (status = 422, description = "page out of range")),
     security(("bearer" = [])))]
 pub(crate) async fn customers(
     State(app): State<App>,
     api: ApiUser,
     Query(query): Query<CustomerQuery>,
 ) -> ApiResult<CustomerList> {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.unwrap_or(1);
     let page_size = query.page_size.unwrap_or(50).clamp(1, 500);
+    let offset = api_page_offset(page, page_size)?;
     let filter = CustomerFilter {
         text: query.q.filter(|q| !q.trim().is_empty()),
         tier: query.tier,
@@ -143,7 +157,7 @@ pub(crate) async fn customers(
             .and_then(|k| CustomerKind::parse(k).ok()),
         open_alert: query.alert.unwrap_or(false),
         limit: page_size,
-        offset: (page - 1) * page_size,
+        offset,
         ..CustomerFilter::default()
     };
     let (found, total) = tokio::try_join!(
@@ -509,24 +523,25 @@ pub struct AlertQuery {
     /// `open` (default), `handled`, `resolved` or `all`.
     status: Option<String>,
     kind: Option<String>,
+    /// 1 … 1,000,000 (422 beyond).
     page: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
-    responses((status = 200, body = AlertList)), security(("bearer" = [])))]
+    responses((status = 200, body = AlertList), (status = 422, description = "page out of range")), security(("bearer" = [])))]
 pub(crate) async fn alerts(
     State(app): State<App>,
     api: ApiUser,
     Query(query): Query<AlertQuery>,
 ) -> ApiResult<AlertList> {
     let status = query.status.unwrap_or_else(|| "open".into());
-    let page = query.page.unwrap_or(1).max(1);
+    let offset = api_page_offset(query.page.unwrap_or(1), 100)?;
     let filter = AlertFilter {
         status: (status != "all").then_some(status),
         kind: query.kind.filter(|k| !k.is_empty()),
         assigned_to: None,
         limit: 100,
-        offset: (page - 1) * 100,
+        offset,
     };
     let (alerts, total) = app.store().alert_inbox(&api.scope, &filter).await?;
     Ok(Json(AlertList {

@@ -26,6 +26,9 @@ pub enum WebError {
     /// The request was wrong; the message is already in the user's language.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A well-formed request with a value out of its range (zh, en).
+    #[error("unprocessable: {1}")]
+    Unprocessable(String, String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -53,6 +56,7 @@ impl WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Unauthorised => StatusCode::UNAUTHORIZED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,6 +69,7 @@ impl WebError {
             WebError::Csrf => "KAM-403-CSRF",
             WebError::Unauthorised => "KAM-401",
             WebError::BadRequest(_) => "KAM-400",
+            WebError::Unprocessable(..) => "KAM-422",
             WebError::Internal(_) => "KAM-500",
         }
     }
@@ -79,6 +84,7 @@ impl WebError {
             ),
             WebError::Unauthorised => ("请先登录", "Please sign in"),
             WebError::BadRequest(message) => (message.as_str(), message.as_str()),
+            WebError::Unprocessable(zh, en) => (zh.as_str(), en.as_str()),
             WebError::Internal(_) => ("系统内部错误", "Internal error"),
         }
     }

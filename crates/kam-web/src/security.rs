@@ -51,3 +51,72 @@ pub(crate) async fn headers(
     }
     response
 }
+
+/// The one decision of where a redirect built from user input may go: a path on this server.
+/// `None` unless `candidate` starts with a single `/` and holds no control character (browsers
+/// drop TAB, CR and LF, so `/\t/evil.example` would become `//evil.example`), no backslash (read as
+/// `/`), and so no scheme or authority. Spaces and non-ASCII characters are percent-encoded, so the
+/// answer is always a valid `Location` header and a redirect can never fail after a change.
+pub(crate) fn local_path(candidate: &str) -> Option<String> {
+    let rest = candidate.strip_prefix('/')?;
+    if rest.starts_with('/')
+        || candidate
+            .chars()
+            .any(|c| c.is_control() || c == '\\' || c == '\u{7f}')
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(candidate.len());
+    for c in candidate.chars() {
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `local_path`, or `fallback` when the candidate is not a safe local path.
+pub(crate) fn local_path_or(candidate: &str, fallback: &str) -> String {
+    local_path(candidate).unwrap_or_else(|| fallback.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_server_are_followed() {
+        assert_eq!(
+            local_path("/customers?q=1").as_deref(),
+            Some("/customers?q=1")
+        );
+        assert_eq!(
+            local_path("/customers?q=招商").as_deref(),
+            Some("/customers?q=%E6%8B%9B%E5%95%86")
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "evil.example",
+            "/\\evil.example",
+            "/\t/evil.example/phish",
+            "/\r\nSet-Cookie: x=1",
+            "/a\nb",
+            "/\u{7f}",
+            "",
+            "\t/evil",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        // Whatever it returns is a valid Location header: a redirect cannot fail.
+        for text in ["/a b", "/ä", "/x?y=\u{3000}"] {
+            let path = local_path(text).unwrap();
+            assert!(HeaderValue::from_str(&path).is_ok(), "{path}");
+        }
+    }
+}

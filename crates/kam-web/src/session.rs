@@ -104,13 +104,13 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
         let absolute =
             chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
         if found.user.disabled
-            || now - found.last_seen_at > idle
+            || found.idle_beyond(now, idle)
             || now - found.created_at > absolute
         {
             app.store().end_session(&found, "session_expired").await?;
             expired = true;
         } else {
-            app.store().touch_session(&found).await?;
+            app.store().touch_session(&found, idle).await?;
             session = Some(Arc::new(found));
         }
     }

@@ -46,10 +46,13 @@ pub fn write_table(
 ) -> anyhow::Result<usize> {
     match format {
         Format::Csv => {
+            // Every cell neutralised against formula injection: names come from extracts and
+            // notes from the web (docs: README, `kam export`).
+            let safe = kam_core::cell::spreadsheet_safe;
             let mut writer = csv::Writer::from_path(out)?;
-            writer.write_record(header)?;
+            writer.write_record(header.iter().map(|cell| safe(cell).into_owned()))?;
             for row in rows {
-                writer.write_record(row)?;
+                writer.write_record(row.iter().map(|cell| safe(cell).into_owned()))?;
             }
             writer.flush()?;
         }

@@ -95,7 +95,7 @@ pub fn check(
         match read_file(path, kind, keys, &mut sink) {
             Ok(report) => {
                 if let Err((zh, en)) =
-                    kam_ingest::control::check_control_file(path, kind.amount_unit, &report)
+                    kam_ingest::control::check_control_file(path, kind.amounts, &report)
                 {
                     problems.push(format!("{zh} / {en}"));
                 }
@@ -225,15 +225,29 @@ pub async fn run(
                     .iter()
                     .map(|(f, fen)| format!("{f}={}", decimal_text(*fen)))
                     .collect();
-                lines.push(format!(
-                    "导入 imported {batch_id}: 读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}; {} ; {}{}",
-                    report.rows_read, report.loaded, report.rejected, report.duplicates, sums.join(" "),
-                    merged.map_or_else(
-                        || format!("{:.1} MB", bytes as f64 / 1e6),
-                        |m| format!("新增 inserted {} 更新 updated {}", m.inserted, m.updated)
-                    ),
-                    replaced.map(|old| format!("; 替换 replaced {old}")).unwrap_or_default()
+                // Each part only when it says something: master kinds have no amounts.
+                let mut parts = vec![format!(
+                    "读取 read {} = 载入 loaded {} + 拒绝 rejected {} + 重复 duplicates {}",
+                    report.rows_read, report.loaded, report.rejected, report.duplicates
+                )];
+                if !sums.is_empty() {
+                    parts.push(sums.join(" "));
+                }
+                parts.push(merged.map_or_else(
+                    || format!("{:.1} MB", bytes as f64 / 1e6),
+                    |m| {
+                        format!(
+                            "新增 inserted {} 更新 updated {} 未变 unchanged {}",
+                            m.inserted,
+                            m.updated,
+                            report.loaded.saturating_sub(m.inserted + m.updated)
+                        )
+                    },
                 ));
+                if let Some(old) = replaced {
+                    parts.push(format!("替换 replaced {old}"));
+                }
+                lines.push(format!("导入 imported {batch_id}: {}", parts.join("; ")));
             }
             FileOutcome::AlreadyImported { batch } => {
                 lines.push(format!(

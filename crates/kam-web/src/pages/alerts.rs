@@ -78,7 +78,7 @@ pub(crate) async fn inbox(
         "handled" | "resolved" | "all" => query.status.clone(),
         _ => "open".to_owned(),
     };
-    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let page = crate::pages::page_number(&query.page);
     let filter = AlertFilter {
         status: (status != "all").then(|| status.clone()),
         kind: Some(query.kind.clone()).filter(|k| !k.is_empty()),
@@ -181,13 +181,14 @@ pub(crate) async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> Result<Response, WebError> {
+    let back = back_to(&form.back);
     let assignee = Some(form.assignee.trim()).filter(|a| !a.is_empty());
     // The store checks the alert's reach first (404), then the receiver (403).
     let actor = Actor::user(signed.user().id, signed.user().username.as_str());
     app.store()
         .assign_alert(&actor, &signed.scope, id, assignee)
         .await?;
-    Ok(Redirect::to(&back_to(&form.back)).into_response())
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,6 +206,7 @@ pub(crate) async fn handle(
     Form(form): Form<HandleForm>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
+    let back = back_to(&form.back);
     let note = form.note.trim();
     if note.is_empty() {
         app.store().alert_visible(&signed.scope, id).await?;
@@ -214,13 +216,13 @@ pub(crate) async fn handle(
     app.store()
         .handle_alert(&actor, &signed.scope, id, note)
         .await?;
-    Ok(Redirect::to(&back_to(&form.back)).into_response())
+    Ok(Redirect::to(&back).into_response())
 }
 
+/// Where a form on the alert list or a 360 returns to: back there, or to the inbox. Decided
+/// before the change is written, so a bad `back` never follows a change with an error.
 fn back_to(back: &str) -> String {
-    if back.starts_with("/alerts") || back.starts_with("/customers/") {
-        back.to_owned()
-    } else {
-        "/alerts".to_owned()
-    }
+    crate::security::local_path(back)
+        .filter(|path| path.starts_with("/alerts") || path.starts_with("/customers/"))
+        .unwrap_or_else(|| "/alerts".to_owned())
 }

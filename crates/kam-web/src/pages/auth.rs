@@ -9,9 +9,8 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
 use kam_core::password::verify_password;
-use kam_store::FailedSignIn;
+use kam_store::SignInAttempt;
 use serde::Deserialize;
 
 use crate::{
@@ -19,6 +18,7 @@ use crate::{
     error::WebError,
     i18n::Locale,
     pages::{Chrome, render},
+    security::local_path_or,
     session::{
         LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, Signed, anonymous_locale, cookie, new_token,
         set_cookie, token_hash,
@@ -48,15 +48,6 @@ pub(crate) struct SignInForm {
     next: String,
 }
 
-/// Only a path on this server (`/…`, not `//host`) is a place to return to after signing in.
-fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
-}
-
 fn sign_in_form(
     app: &App,
     locale: Locale,
@@ -68,7 +59,7 @@ fn sign_in_form(
     let title = app.i18n().message(locale, "sign-in-title", None);
     let page = SignInPage {
         c: Chrome::anonymous(app, locale, title, csrf.clone()),
-        next: safe_next(next).to_owned(),
+        next: local_path_or(next, "/"),
         username: username.to_owned(),
         error,
     };
@@ -103,49 +94,34 @@ pub(crate) async fn sign_in(
     let locale = anonymous_locale(&headers);
     let tr = |key: &str| app.i18n().message(locale, key, None);
     let username = form.username.trim().to_owned();
-    let account = match app.store().sign_in_account(&username).await {
-        Ok(account) => Some(account),
-        Err(kam_store::Error::NotFound { .. }) => None,
-        Err(other) => return Err(other.into()),
+    let attempt = app
+        .store()
+        .begin_sign_in(
+            &username,
+            app.config().lockout_failures,
+            chrono::Duration::from_std(app.config().lockout).unwrap_or_default(),
+        )
+        .await?;
+    // An unknown name and a locked account check a dummy hash, so that neither the answer nor its
+    // time tells them apart from a wrong password.
+    let stored = match &attempt {
+        SignInAttempt::Granted { account, .. } => account.password_hash.clone(),
+        SignInAttempt::Unknown | SignInAttempt::Locked => app.dummy_hash().to_owned(),
     };
-    if let Some(until) = account.as_ref().and_then(|a| a.locked_until)
-        && until > Utc::now()
-    {
-        let message = app.i18n().message(
-            locale,
-            "sign-in-locked",
-            Some(&fluent_args(&[("until", &local_time(until))])),
-        );
-        return sign_in_form(&app, locale, &form.next, &username, Some(message));
-    }
-    let stored = account
-        .as_ref()
-        .map_or_else(|| app.dummy_hash().to_owned(), |a| a.password_hash.clone());
     let password = form.password;
     // argon2id takes tens of milliseconds of CPU: off the async threads.
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    let account = match account {
-        Some(account) if matches && !account.user.disabled => account,
-        other => {
-            let outcome = app
-                .store()
-                .record_failed_sign_in(
-                    &username,
-                    other.as_ref().map(|a| a.user.id),
-                    app.config().lockout_failures,
-                    chrono::Duration::from_std(app.config().lockout).unwrap_or_default(),
-                )
+    let account = match &attempt {
+        SignInAttempt::Granted { account, .. } if matches && !account.user.disabled => {
+            account.clone()
+        }
+        _ => {
+            app.store()
+                .record_failed_sign_in(&username, &attempt)
                 .await?;
-            let message = match outcome {
-                FailedSignIn::Locked(until) if other.is_some() => app.i18n().message(
-                    locale,
-                    "sign-in-locked",
-                    Some(&fluent_args(&[("until", &local_time(until))])),
-                ),
-                _ => tr("sign-in-wrong"),
-            };
+            let message = tr("sign-in-wrong");
             return sign_in_form(&app, locale, &form.next, &username, Some(message));
         }
     };
@@ -166,7 +142,7 @@ pub(crate) async fn sign_in(
     app.store()
         .open_session(&account.user, &token_hash(&token), &new_token(), &detail)
         .await?;
-    let mut response = Redirect::to(safe_next(&form.next)).into_response();
+    let mut response = Redirect::to(&local_path_or(&form.next, "/")).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = set_cookie(&app, SESSION_COOKIE, &token, None).parse() {
         headers.append(header::SET_COOKIE, value);
@@ -184,32 +160,4 @@ pub(crate) async fn sign_out(State(app): State<App>, signed: Signed) -> Result<R
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
-}
-
-fn fluent_args<'a>(pairs: &[(&'a str, &'a str)]) -> fluent_bundle::FluentArgs<'a> {
-    let mut args = fluent_bundle::FluentArgs::new();
-    for (name, value) in pairs {
-        args.set(*name, *value);
-    }
-    args
-}
-
-/// A time in the bank's zone, `HH:MM`.
-fn local_time(at: chrono::DateTime<Utc>) -> String {
-    (at + chrono::Duration::hours(8))
-        .format("%H:%M")
-        .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next("/customers?q=1"), "/customers?q=1");
-        assert_eq!(safe_next("//evil.example"), "/");
-        assert_eq!(safe_next("https://evil.example"), "/");
-        assert_eq!(safe_next("/\\evil"), "/");
-    }
 }

@@ -192,7 +192,7 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let page = crate::pages::page_number(&query.page);
     let reachable = Reachable::of(&app, &signed).await?;
     let filter = list_filter(&signed, &query, &reachable);
     let store = app.store();
@@ -317,7 +317,7 @@ fn workbook(
 /// The store's filter for a list query. A unit or RM outside what the user may choose is
 /// ignored (the scope limits the rows anyway); "my book" wins over a named RM.
 fn list_filter(signed: &Signed, query: &ListQuery, reachable: &Reachable) -> CustomerFilter {
-    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let page = crate::pages::page_number(&query.page);
     let named_rm = reachable
         .rms
         .iter()

@@ -128,11 +128,7 @@ pub(crate) async fn set_locale(
     app.store()
         .set_locale(&actor, signed.user().id, locale.code())
         .await?;
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back
-    } else {
-        "/".to_owned()
-    };
+    let back = crate::security::local_path_or(&form.back, "/");
     let mut response = Redirect::to(&back).into_response();
     if let Ok(value) = set_cookie(&app, LANG_COOKIE, locale.code(), Some(365 * 86400)).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);

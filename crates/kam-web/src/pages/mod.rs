@@ -161,3 +161,25 @@ pub(crate) fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
 pub(crate) fn render(template: &impl Template) -> Result<Response, WebError> {
     Ok(Html(template.render()?).into_response())
 }
+
+/// The highest page number any list answers: far beyond any bank's rows, and far below where
+/// `(page - 1) * size` could overflow.
+pub(crate) const MAX_PAGE: i64 = 1_000_000;
+
+/// The offset of a 1-based page of `size` rows, or `None` when the page number is outside
+/// `1..=MAX_PAGE` (the API answers 422; a page falls back to the first page).
+pub(crate) fn page_offset(page: i64, size: i64) -> Option<i64> {
+    (1..=MAX_PAGE)
+        .contains(&page)
+        .then(|| (page - 1).checked_mul(size))
+        .flatten()
+}
+
+/// A page number from a query string: a number within `1..=MAX_PAGE`, else the first page.
+pub(crate) fn page_number(text: &str) -> i64 {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|page| page_offset(*page, 1).is_some())
+        .unwrap_or(1)
+}
