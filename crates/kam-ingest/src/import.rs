@@ -199,17 +199,18 @@ pub fn date_in_name(name: &str) -> Option<NaiveDate> {
 
 /// What every import of a file decides before reading it: its kind, business date, content
 /// hash, the batch it would replace and the id of the new batch.
-struct Plan<'m> {
+struct Plan {
     file: String,
     name: String,
-    mapping: &'m KindMapping,
+    /// The kind's mapping, with this file's business date set (its fact rows must have it).
+    mapping: KindMapping,
     business_date: NaiveDate,
     hash: String,
     existing: Option<ImportBatch>,
     batch_id: String,
 }
 
-impl Plan<'_> {
+impl Plan {
     fn refused(&self, zh: &str, en: &str, report: FileReport) -> FileOutcome {
         FileOutcome::Refused {
             file: self.file.clone(),
@@ -271,12 +272,12 @@ impl Plan<'_> {
     }
 }
 
-async fn plan<'m>(
+async fn plan(
     store: &Store,
-    mapping: &'m Mapping,
+    mapping: &Mapping,
     path: &Path,
     options: &ImportOptions,
-) -> Result<Result<Plan<'m>, FileOutcome>, ImportError> {
+) -> Result<Result<Plan, FileOutcome>, ImportError> {
     let file = path.display().to_string();
     let name = path
         .file_name()
@@ -335,7 +336,10 @@ async fn plan<'m>(
     Ok(Ok(Plan {
         file,
         name,
-        mapping: kind_mapping,
+        mapping: KindMapping {
+            business_date: Some(business_date),
+            ..kind_mapping.clone()
+        },
         business_date,
         hash,
         existing,
@@ -367,13 +371,13 @@ pub async fn import_file(
 async fn import_facts(
     store: &Store,
     facts: &FactWriter,
-    plan: Plan<'_>,
+    plan: Plan,
     path: &Path,
     options: &ImportOptions,
     actor: &Actor,
     feedback: Feedback<'_>,
 ) -> Result<FileOutcome, ImportError> {
-    let (batch_id, kind_mapping) = (&plan.batch_id, plan.mapping);
+    let (batch_id, kind_mapping) = (&plan.batch_id, &plan.mapping);
     let Feedback { rejects, progress } = feedback;
     // This file's rejects are the ones added from here on (a restarted read truncates to here).
     let first_reject = rejects.len();
@@ -435,7 +439,7 @@ async fn import_facts(
 /// commits with the ledger row — or is rolled back whole when the file may not be committed.
 async fn import_master(
     store: &Store,
-    plan: Plan<'_>,
+    plan: Plan,
     path: &Path,
     options: &ImportOptions,
     actor: &Actor,
@@ -451,7 +455,7 @@ async fn import_master(
     while let Some(message) = receiver.recv().await {
         match message {
             master::Message::Rows(rows) => {
-                let mut converted = master::convert(kind, &plan.file, plan.mapping, rows);
+                let mut converted = master::convert(kind, &plan.file, &plan.mapping, rows);
                 for (reject, amounts) in converted.rejects {
                     refused.push(amounts);
                     rejects.push(reject);
@@ -460,7 +464,7 @@ async fn import_master(
                     refused.push(std::mem::take(&mut converted.amounts[refusal.index]));
                     rejects.push(master::refusal_reject(
                         &plan.file,
-                        plan.mapping,
+                        &plan.mapping,
                         converted.lines[refusal.index],
                         master::refusal_code(refusal.kind),
                         refusal.error,

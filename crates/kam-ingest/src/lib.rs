@@ -11,6 +11,7 @@ pub mod import;
 pub mod kind;
 pub mod mapping;
 mod master;
+pub use master::check_file;
 pub mod reader;
 pub mod reject;
 pub mod value;

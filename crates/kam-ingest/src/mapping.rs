@@ -128,6 +128,10 @@ pub struct KindMapping {
     pub codes: BTreeMap<&'static str, BTreeMap<String, String>>,
     pub signed_amount: bool,
     pub id_number_check: IdNumberCheck,
+    /// The business date of the file being read (from its name, or `--business-date`): a fact
+    /// row of another date is rejected. Set per file by the import and the check, never by the
+    /// mapping file.
+    pub business_date: Option<chrono::NaiveDate>,
 }
 
 /// What a resident ID number that fails the GB 11643 check does to its row.
@@ -440,6 +444,7 @@ fn resolve(
         codes,
         signed_amount: file.signed_amount,
         id_number_check,
+        business_date: None,
     })
 }
 

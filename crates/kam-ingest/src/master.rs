@@ -139,7 +139,7 @@ pub(crate) fn refusal_reject(
     let value = if personal {
         kam_core::customer::mask_middle(&error.value, 3, 4)
     } else {
-        error.value.chars().take(200).collect()
+        crate::reject::shown_text(&error.value)
     };
     Reject {
         severity: Severity::Reject,
@@ -326,4 +326,85 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
         }
     }
     Ok(())
+}
+
+/// Passes rows and rejects on to the caller's sink and, for a master kind, runs each chunk of
+/// rows through the import's own conversion into kam-core records, turning refused rows into
+/// rejects.
+struct CheckingSink<'a, S: RowSink> {
+    inner: &'a mut S,
+    kind: ExtractKind,
+    file: String,
+    mapping: &'a KindMapping,
+    rows: Vec<Row>,
+    /// Amounts of the rows the domain refused (they leave `loaded` at the end).
+    refused: Vec<RowAmounts>,
+}
+
+impl<S: RowSink> CheckingSink<'_, S> {
+    fn flush(&mut self) {
+        let rows = std::mem::take(&mut self.rows);
+        if rows.is_empty() {
+            return;
+        }
+        for (reject, amounts) in convert(self.kind, &self.file, self.mapping, rows).rejects {
+            self.inner.reject(reject);
+            self.refused.push(amounts);
+        }
+    }
+}
+
+impl<S: RowSink> RowSink for CheckingSink<'_, S> {
+    fn row(&mut self, row: Row) {
+        if !self.kind.is_fact() {
+            self.rows.push(row.clone());
+            if self.rows.len() >= CHUNK_ROWS {
+                self.flush();
+            }
+        }
+        self.inner.row(row);
+    }
+    fn reject(&mut self, reject: Reject) {
+        self.inner.reject(reject);
+    }
+    fn restart(&mut self) {
+        self.rows.clear();
+        self.refused.clear();
+        self.inner.restart();
+    }
+    fn progress(&mut self, rows_read: u64, bytes_read: u64) {
+        self.inner.progress(rows_read, bytes_read);
+    }
+}
+
+/// What `kam import check` runs for one file: the reader with the file's business date (from its
+/// name, as the import takes it), then for master kinds the import's own conversion into kam-core
+/// records — one validation for both, so a row the import would refuse by a domain rule (a name
+/// too long, a control character) is reported by the check too. Only what needs the stored data
+/// (unknown references) is left to the import itself. The sink receives the rows and rejects.
+pub fn check_file(
+    path: &std::path::Path,
+    mapping: &KindMapping,
+    keys: &mut KeySet,
+    sink: &mut impl RowSink,
+) -> Result<FileReport, ReadError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let mapping = KindMapping {
+        business_date: crate::import::date_in_name(name),
+        ..mapping.clone()
+    };
+    let mut checking = CheckingSink {
+        inner: sink,
+        kind: mapping.kind,
+        file: path.display().to_string(),
+        mapping: &mapping,
+        rows: Vec::new(),
+        refused: Vec::new(),
+    };
+    let mut report = read_file(path, &mapping, keys, &mut checking)?;
+    checking.flush();
+    for amounts in &checking.refused {
+        report.unload(amounts);
+    }
+    Ok(report)
 }

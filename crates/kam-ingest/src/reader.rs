@@ -429,6 +429,33 @@ fn read_pass(
     }
     let sources =
         resolve_sources(kind, mapping, header.as_deref()).map_err(|(en, zh)| layout(en, zh))?;
+    if let Some(header) = &header {
+        // A column a field reads must be named once: otherwise which one holds the value?
+        for source in &sources {
+            if let Source::Index(_, name) = source {
+                let at: Vec<String> = header
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| *h == name)
+                    .map(|(i, _)| (i + 1).to_string())
+                    .collect();
+                if at.len() > 1 {
+                    return Err(layout(
+                        format!(
+                            "the header names column \"{name}\" {} times (positions {}): which one holds the value is unclear; rename or remove the extra column, or map the field by position",
+                            at.len(),
+                            at.join(", ")
+                        ),
+                        format!(
+                            "表头中列“{name}”出现 {} 次（第 {} 列），无法确定取哪一列；请重命名或删除多余的列，或按列位置映射",
+                            at.len(),
+                            at.join("、")
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     let mut expected_width = header.as_ref().map(Vec::len);
 
     let key_positions: Vec<usize> = kind
@@ -481,6 +508,46 @@ fn read_pass(
                     }
                 };
                 let width = *expected_width.get_or_insert(record.len());
+                // A field holding line breaks and a record of the wrong width: a quote was opened
+                // and not closed where it should have been, and the lines after it were read as
+                // one field. Each of those lines is a row read and rejected, the first naming the
+                // quote.
+                // (The line break that ends the file is not a line of its own.)
+                let fields = record.len();
+                let spanned = 1 + record
+                    .iter()
+                    .enumerate()
+                    .map(|(i, field)| {
+                        let field = if i + 1 == fields {
+                            field.trim_end_matches(['\r', '\n'])
+                        } else {
+                            field
+                        };
+                        field.bytes().filter(|b| *b == b'\n').count() as u64
+                    })
+                    .sum::<u64>();
+                if record.len() != width && spanned > 1 {
+                    let last = line + spanned - 1;
+                    report.rows_read += spanned - 1;
+                    report.rejected += spanned;
+                    sink.reject(Reject::of_row(
+                        &file_name,
+                        line,
+                        RejectCode::UnclosedQuote,
+                        format!("第 {line} 行的引号没有闭合：第 {line}–{last} 行被读成了一个字段"),
+                        format!("the quote opened on line {line} is not closed: lines {line}–{last} were read as one field"),
+                    ));
+                    for swallowed in line + 1..=last {
+                        sink.reject(Reject::of_row(
+                            &file_name,
+                            swallowed,
+                            RejectCode::UnclosedQuote,
+                            format!("被第 {line} 行未闭合的引号吞入"),
+                            format!("swallowed by the quote left open on line {line}"),
+                        ));
+                    }
+                    continue;
+                }
                 if record.len() != width {
                     report.rejected += 1;
                     sink.reject(Reject::of_row(
@@ -737,6 +804,9 @@ fn build_row(
         }
         values.push(value);
     }
+    if let Some(reject) = row_rules(kind, mapping, sources, &values, line, file) {
+        return Err(reject);
+    }
     if kind == ExtractKind::Transactions {
         let amount_at = kind
             .fields()
@@ -775,13 +845,94 @@ fn build_row(
     Ok(Row { line, values })
 }
 
+/// The rules of a row beyond its fields' types: a fact row belongs to its file's business date,
+/// and a loan's amounts fit together. The first broken rule, as a reject naming its field.
+fn row_rules(
+    kind: ExtractKind,
+    mapping: &KindMapping,
+    sources: &[Source],
+    values: &[Value],
+    line: u64,
+    file: &str,
+) -> Option<Box<Reject>> {
+    let at = |name: &str| {
+        kind.fields()
+            .iter()
+            .position(|f| f.name == name)
+            .expect("field exists")
+    };
+    let reject = |field: &str, value: String, zh: String, en: String, code: RejectCode| {
+        let column = match &sources[at(field)] {
+            Source::Index(_, c) => c.clone(),
+            Source::Constant(_) => "(constant)".into(),
+            Source::Absent => String::new(),
+        };
+        Some(Box::new(Reject {
+            severity: Severity::Reject,
+            file: file.to_owned(),
+            line,
+            column,
+            field: field.to_owned(),
+            value,
+            code,
+            message_zh: zh,
+            message_en: en,
+        }))
+    };
+    if let (true, Some(expected)) = (kind.is_fact(), mapping.business_date)
+        && let Some(date) = values[at("business_date")].date()
+        && date != expected
+    {
+        return reject(
+            "business_date",
+            date.to_string(),
+            format!("业务日期 {date} 与文件的业务日期 {expected} 不符（文件名中的日期或 --business-date）"),
+            format!("the business date {date} is not the file's business date {expected} (the date in its name, or --business-date)"),
+            RejectCode::DateMismatch,
+        );
+    }
+    if kind == ExtractKind::Loans {
+        let outstanding = values[at("outstanding")].amount().unwrap_or(0);
+        let overdue = values[at("overdue_principal")].amount().unwrap_or(0);
+        let money = |minor: i64| kam_core::money::decimal_text(i128::from(minor));
+        if outstanding < 0 {
+            return reject(
+                "outstanding",
+                money(outstanding),
+                "贷款余额不能为负数".into(),
+                "a loan's outstanding amount cannot be negative".into(),
+                RejectCode::BadAmount,
+            );
+        }
+        if overdue < 0 {
+            return reject(
+                "overdue_principal",
+                money(overdue),
+                "逾期本金不能为负数".into(),
+                "overdue principal cannot be negative".into(),
+                RejectCode::BadAmount,
+            );
+        }
+        if overdue > outstanding {
+            return reject(
+                "overdue_principal",
+                money(overdue),
+                format!("逾期本金超过贷款余额 {}", money(outstanding)),
+                format!("overdue principal is above the outstanding amount {}", money(outstanding)),
+                RejectCode::Rule,
+            );
+        }
+    }
+    None
+}
+
 /// The value as shown in a reject: personal identifiers masked, long text cut.
 fn shown_value(spec: &FieldSpec, raw: &str) -> String {
     let raw = raw.trim();
     if spec.ty.is_personal() {
         mask_middle(raw, 3, 4)
     } else {
-        raw.chars().take(200).collect()
+        crate::reject::shown_text(raw)
     }
 }
 

@@ -22,6 +22,12 @@ code_enum! {
         DuplicateKey = "duplicate_key",
         UnknownReference = "unknown_reference",
         Malformed = "malformed",
+        /// A quote opened and never closed: the lines after it were read as one field.
+        UnclosedQuote = "unclosed_quote",
+        /// Longer than its field allows (codes 64 characters, text 2,000).
+        TooLong = "too_long",
+        /// A fact row whose business date is not the date of its file.
+        DateMismatch = "business_date_mismatch",
         /// A rule of the domain (an individual outside the retail line, a moved org unit).
         Rule = "rule_violation",
     }
@@ -58,6 +64,21 @@ pub struct Reject {
     pub code: RejectCode,
     pub message_zh: String,
     pub message_en: String,
+}
+
+/// An offending value as a reject shows it: at most 200 characters, control characters written
+/// as escapes (`\u{0}`), so a NUL or a line break in a bad field can be shown, stored with the
+/// batch (PostgreSQL refuses NUL in text) and exported without breaking anything.
+pub fn shown_text(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars().take(200) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Reject {

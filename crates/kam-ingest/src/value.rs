@@ -268,6 +268,12 @@ impl FieldError {
     }
 }
 
+/// The longest code (customer, account, loan, org and product numbers): a core system's keys are
+/// far shorter; a longer one is a broken file, not a key.
+pub const CODE_MAX_CHARS: usize = 64;
+/// The longest free text (names, titles, notes) an extract may carry in one field.
+pub const TEXT_MAX_CHARS: usize = 2_000;
+
 /// Parses `raw` (already mapped through the code list) as `ty`. Empty text is `Null`; whether
 /// that is allowed is the caller's (required-field) check.
 pub fn parse_value(
@@ -289,10 +295,32 @@ pub fn parse_value(
     if text.is_empty() {
         return Ok(Value::Null);
     }
+    let too_long = |max: usize| {
+        FieldError::new(
+            RejectCode::TooLong,
+            format!("longer than the {max} characters this field allows"),
+            format!("超过此字段允许的 {max} 个字符"),
+        )
+    };
     match ty {
-        FieldType::Text => Ok(Value::Text(text.to_owned())),
+        FieldType::Text => {
+            // Counting stops at the limit: a 10 MB field costs no more than a long one.
+            if text.chars().nth(TEXT_MAX_CHARS).is_some() {
+                Err(too_long(TEXT_MAX_CHARS))
+            } else if text.chars().any(char::is_control) {
+                Err(FieldError::new(
+                    RejectCode::Malformed,
+                    "text may not contain control characters (NUL, line breaks, …)",
+                    "文本不能包含控制字符（NUL、换行等）",
+                ))
+            } else {
+                Ok(Value::Text(text.to_owned()))
+            }
+        }
         FieldType::Code => {
-            if text.chars().any(char::is_control) {
+            if text.chars().nth(CODE_MAX_CHARS).is_some() {
+                Err(too_long(CODE_MAX_CHARS))
+            } else if text.chars().any(char::is_control) {
                 Err(FieldError::new(
                     RejectCode::BadCode,
                     "a code may not contain control characters",
@@ -310,10 +338,20 @@ pub fn parse_value(
             )
         }),
         FieldType::Amount => amounts.parse(text).map(Value::Amount),
-        FieldType::Count => text
-            .parse::<i64>()
-            .map(Value::Count)
-            .map_err(|_| FieldError::new(RejectCode::BadNumber, "not a whole number", "不是整数")),
+        // Every count in the catalogue (days overdue, ratings) is zero or more.
+        FieldType::Count => match text.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Value::Count(n)),
+            Ok(_) => Err(FieldError::new(
+                RejectCode::BadNumber,
+                "a count cannot be negative",
+                "计数不能为负数",
+            )),
+            Err(_) => Err(FieldError::new(
+                RejectCode::BadNumber,
+                "not a whole number",
+                "不是整数",
+            )),
+        },
         FieldType::Flag => match text.to_ascii_lowercase().as_str() {
             "y" | "yes" | "1" | "true" | "t" | "是" => Ok(Value::Flag(true)),
             "n" | "no" | "0" | "false" | "f" | "否" => Ok(Value::Flag(false)),
@@ -439,6 +477,24 @@ mod tests {
             NaiveDate::from_ymd_opt(1993, 11, 7)
         );
         assert_eq!(dotted.parse("07.11.19931"), None);
+    }
+
+    #[test]
+    fn codes_and_text_have_limits_and_counts_no_sign() {
+        let long_code = "6".repeat(CODE_MAX_CHARS + 1);
+        let error = parse_value(FieldType::Code, &long_code, &iso(), &AmountFormat::YUAN);
+        assert_eq!(error.map_err(|e| e.code), Err(RejectCode::TooLong));
+        let huge_name = "名".repeat(10 * 1024 * 1024 / 3);
+        let error = parse_value(FieldType::Text, &huge_name, &iso(), &AmountFormat::YUAN);
+        assert_eq!(error.map_err(|e| e.code), Err(RejectCode::TooLong));
+        let nul = parse_value(FieldType::Text, "招商\0银行", &iso(), &AmountFormat::YUAN);
+        assert_eq!(nul.map_err(|e| e.code), Err(RejectCode::Malformed));
+        let negative = parse_value(FieldType::Count, "-1", &iso(), &AmountFormat::YUAN);
+        assert_eq!(negative.map_err(|e| e.code), Err(RejectCode::BadNumber));
+        assert_eq!(
+            parse_value(FieldType::Count, "0", &iso(), &AmountFormat::YUAN),
+            Ok(Value::Count(0))
+        );
     }
 
     #[test]
@@ -610,10 +666,12 @@ mod round_trip {
                         "{ty:?}: {text:?} read as {value:?}"
                     ),
                     Ok(Value::Count(n)) => {
-                        // Digits with an optional sign (zero padding allowed), and that number.
+                        // Digits with an optional sign (zero padding allowed), that number, never
+                        // below zero.
                         let body = text.trim().trim_start_matches(['+', '-']);
                         prop_assert!(!body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()));
                         prop_assert_eq!(Some(n), expected_amount(&text, &AmountFormat::FEN));
+                        prop_assert!(n >= 0);
                     }
                     Ok(Value::Flag(flag)) => {
                         let words: &[&str] = if flag {

@@ -10,8 +10,8 @@ use std::{
 use anyhow::Context;
 use kam_core::money::decimal_text;
 use kam_ingest::{
-    ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, import::collect_files,
-    read_file, write_rejects,
+    ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, check_file,
+    import::collect_files, write_rejects,
 };
 
 /// Keeps every reject (for the rejects file) and counts rows without keeping them.
@@ -92,7 +92,7 @@ pub fn check(
             KeySet::bounded(kam_ingest::reader::KEYS_IN_MEMORY, &std::env::temp_dir())
         });
         sink.file_start = sink.rejects.len();
-        match read_file(path, kind, keys, &mut sink) {
+        match check_file(path, kind, keys, &mut sink) {
             Ok(report) => {
                 if let Err((zh, en)) =
                     kam_ingest::control::check_control_file(path, kind.amounts, &report)
@@ -248,6 +248,7 @@ pub async fn run(
                     parts.push(format!("替换 replaced {old}"));
                 }
                 lines.push(format!("导入 imported {batch_id}: {}", parts.join("; ")));
+                lines.extend(report.warnings.iter().map(|w| format!("    ! {w}")));
             }
             FileOutcome::AlreadyImported { batch } => {
                 lines.push(format!(
@@ -263,6 +264,7 @@ pub async fn run(
             } => {
                 all_good = false;
                 let counts = report
+                    .as_ref()
                     .map(|r| {
                         format!(
                             " [read {} loaded {} rejected {} duplicates {}]",
@@ -271,6 +273,12 @@ pub async fn run(
                     })
                     .unwrap_or_default();
                 lines.push(format!("未导入 NOT imported {file}: {zh} / {en}{counts}"));
+                lines.extend(
+                    report
+                        .iter()
+                        .flat_map(|r| &r.warnings)
+                        .map(|w| format!("    ! {w}")),
+                );
             }
         }
     }

@@ -2,6 +2,7 @@
 //! and validation decide, and the synthetic bank's own extracts.
 
 mod bad_input;
+mod defects;
 mod import;
 mod keys;
 mod master;
