@@ -26,6 +26,12 @@ pub enum Error {
     SchemaTooNew { database: i64, binary: i64 },
     #[error("stored data does not parse ({0}); the database was changed outside kam")]
     Corrupt(ParseError),
+    /// The SQLite file or its folder cannot be written (permissions, a read-only disk): said at
+    /// once, instead of waiting for the pool to time out.
+    #[error(
+        "数据库不可写：{path}（{reason}）；请检查该文件及其所在目录的权限，或磁盘是否只读 / the database cannot be written: {path} ({reason}); check the permissions of the file and its folder, or whether the disk is read-only"
+    )]
+    NotWritable { path: String, reason: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -69,10 +69,58 @@ pub struct MigrationReport {
     pub schema_version: i64,
 }
 
+/// Whether kam can write a SQLite database at `path`: the file (when it exists) opens for
+/// writing, and its folder takes new files (the write-ahead log and its index live beside it).
+/// Without this, a read-only file makes every pooled connection fail its first pragma and the
+/// pool retry for thirty seconds before saying only "pool timed out".
+fn check_writable(path: &std::path::Path) -> Result<()> {
+    let refused = |at: &std::path::Path, error: std::io::Error| Error::NotWritable {
+        path: at.display().to_string(),
+        reason: error.to_string(),
+    };
+    let denied = |error: &std::io::Error| {
+        matches!(
+            error.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        )
+    };
+    if path.exists()
+        && let Err(error) = std::fs::OpenOptions::new().write(true).open(path)
+        && denied(&error)
+    {
+        return Err(refused(path, error));
+    }
+    let folder = match path.parent() {
+        Some(parent) if parent.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(parent) => parent,
+        None => return Ok(()),
+    };
+    if !folder.is_dir() {
+        return Ok(());
+    }
+    let probe = folder.join(format!(".kam-write-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            std::fs::remove_file(&probe).ok();
+            Ok(())
+        }
+        Err(error) if denied(&error) => Err(refused(folder, error)),
+        // Anything else (a probe left by a killed run with the same pid) is not a verdict.
+        Err(_) => Ok(()),
+    }
+}
+
 impl Store {
     /// Connects without touching the schema. Use `open` to also migrate.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
         sqlx::any::install_default_drivers();
+        if let DatabaseUrl::Sqlite(path) = url {
+            check_writable(path)?;
+        }
         let backend = url.backend();
         let options =
             AnyConnectOptions::from_str(&url.to_connect_string()).map_err(Error::Database)?;

@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod defects;
 mod fixture;
 mod idor;
 mod pages;

@@ -298,6 +298,47 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     let alerts_parquet = dir.path().join("alerts.parquet");
     export_as("alerts", &alerts_parquet, None);
     assert!(std::fs::read(&alerts_parquet).unwrap().starts_with(b"PAR1"));
+    // A note typed as a formula comes out of the CSV as text, never as a formula to run.
+    let formula = "=HYPERLINK(\"http://evil.example\",\"点此\")";
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = kam_store::DatabaseUrl::sqlite_file(std::path::Path::new(data).join("kam.db"));
+        let store = kam_store::Store::connect(&url).await.unwrap();
+        let day = chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap();
+        let scope = kam_core::visibility::Scope::system(day);
+        let filter = kam_store::AlertFilter {
+            limit: 1,
+            ..kam_store::AlertFilter::default()
+        };
+        let (open, _) = store.alert_inbox(&scope, &filter).await.unwrap();
+        // Handled by the head office's key-account manager, who may see and write every alert.
+        let manager = store
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.role == kam_core::user::Role::HeadOfficeKeyAccountManager && u.line.is_none())
+            .expect("a head-office key-account manager");
+        let writer = store.scope_for(&manager, day).await.unwrap();
+        let actor = kam_store::Actor::user(manager.id, manager.username.as_str());
+        store
+            .handle_alert(&actor, &writer, open[0].id, formula)
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let noted_csv = dir.path().join("alerts-noted.csv");
+    export_as("alerts", &noted_csv, None);
+    let mut cells = csv::Reader::from_path(&noted_csv).unwrap();
+    let cells: Vec<String> = cells
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert!(cells.contains(&format!("'{formula}")), "the note is there, as text");
+    assert!(
+        cells.iter().all(|c| !c.starts_with(['=', '+', '@'])
+            && !(c.starts_with('-') && !c[1..].chars().all(|d| d.is_ascii_digit() || d == '.'))),
+        "no cell starts a formula"
+    );
     let my_alerts = dir.path().join("my-alerts.csv");
     export_as("alerts", &my_alerts, Some("rm.110000.c1"));
     let my_alerts = std::fs::read_to_string(&my_alerts).unwrap();
@@ -575,6 +616,52 @@ fn the_default_config_is_commented_in_both_languages() {
     assert!(out.status.success());
     let text = text(&out);
     assert!(text.contains("数据目录") && text.contains("Data directory"));
+}
+
+/// Undoes `chattr +i` however the test ends, so the temporary folder can be removed.
+struct Immutable(std::path::PathBuf);
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+/// A database file kam may not write is named at once — not thirty seconds of retries and
+/// "pool timed out". Root may write any file, so as root the file is made immutable instead.
+#[test]
+fn a_read_only_database_is_named_at_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    let db = dir.path().join("kam.db");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    let _undo = if root {
+        let made = Command::new("chattr").arg("+i").arg(&db).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("SKIPPED: chattr +i is not available on this file system");
+            return;
+        }
+        Some(Immutable(db.clone()))
+    } else {
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+        None
+    };
+    let started = std::time::Instant::now();
+    let out = kam(&["--data-dir", data, "import", "status"]);
+    let shown = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        shown.contains("数据库不可写") && shown.contains("cannot be written"),
+        "{shown}"
+    );
+    assert!(shown.contains(db.to_str().unwrap()), "names the file: {shown}");
+    assert!(!shown.contains("pool timed out"), "{shown}");
+    eprintln!("refused after {:?}", started.elapsed());
 }
 
 #[test]
