@@ -51,7 +51,16 @@ mod tests {
 
     #[test]
     fn ordinary_text_and_numbers_are_unchanged() {
-        for text in ["招商银行", "-1234.56", "+7", "0", "", "a=b", "1-2", "C00012"] {
+        for text in [
+            "招商银行",
+            "-1234.56",
+            "+7",
+            "0",
+            "",
+            "a=b",
+            "1-2",
+            "C00012",
+        ] {
             assert_eq!(spreadsheet_safe(text), text, "{text:?}");
         }
     }

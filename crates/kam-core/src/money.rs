@@ -213,7 +213,15 @@ mod tests {
         assert_eq!(grouped("-12,345.67").unwrap().minor(), -1_234_567);
         assert_eq!(grouped("1,234,567").unwrap().minor(), 123_456_700);
         assert_eq!(grouped("999").unwrap().minor(), 99_900);
-        for text in ["12,34", "12,345,67", "1,2,3", "1,,000", ",123", "1234,567", "1,234,"] {
+        for text in [
+            "12,34",
+            "12,345,67",
+            "1,2,3",
+            "1,,000",
+            ",123",
+            "1234,567",
+            "1,234,",
+        ] {
             assert!(grouped(text).is_err(), "{text}");
         }
         // Without the setting a comma is never part of an amount.

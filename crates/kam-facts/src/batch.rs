@@ -142,14 +142,30 @@ impl<R: FactRows> BatchWriter<R> {
         self.pending_total = 0;
     }
 
-    /// Encodes what is buffered, closes and syncs every temp file.
-    pub fn finish(self) -> Result<StagedBatch, FactError> {
+    /// Encodes what is buffered, closes and syncs every temp file. On an error every temp file
+    /// is removed (a full disk leaves nothing behind).
+    pub fn finish(mut self) -> Result<StagedBatch, FactError> {
+        let parts = std::mem::take(&mut self.parts);
+        let temps: Vec<PathBuf> = parts.values().map(|p| p.temp.clone()).collect();
+        let staged = Self::close(parts, &self.batch_id);
+        if staged.is_err() {
+            for temp in &temps {
+                let _ = fs::remove_file(temp);
+            }
+        }
+        staged
+    }
+
+    fn close(
+        parts: BTreeMap<NaiveDate, Part<R>>,
+        batch_id: &str,
+    ) -> Result<StagedBatch, FactError> {
         let mut staged = StagedBatch {
             parts: Vec::new(),
             bytes: 0,
         };
-        for (date, mut part) in self.parts {
-            flush(&mut part, date, &self.batch_id)?;
+        for (date, mut part) in parts {
+            flush(&mut part, date, batch_id)?;
             let file = part
                 .writer
                 .into_inner()
@@ -162,6 +178,16 @@ impl<R: FactRows> BatchWriter<R> {
             staged.parts.push((part.temp, part.final_path));
         }
         Ok(staged)
+    }
+}
+
+/// A writer dropped before `finish` (an error while pushing, a panic) removes its temp files.
+impl<R: FactRows> Drop for BatchWriter<R> {
+    fn drop(&mut self) {
+        for part in std::mem::take(&mut self.parts).into_values() {
+            drop(part.writer);
+            let _ = fs::remove_file(&part.temp);
+        }
     }
 }
 
@@ -210,6 +236,41 @@ impl StagedBatch {
 mod tests {
     use super::*;
     use crate::rows::BalanceRow;
+
+    /// Every file under `dir`, hidden ones included.
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    /// A writer that stops on an error (a full disk) is dropped: none of its staging files stay.
+    #[test]
+    fn an_abandoned_writer_leaves_no_staging_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let facts = FactWriter::new(dir.path());
+        let mut writer = BatchWriter::<BalanceRow>::new(&facts, "b8");
+        for day in 1..=3 {
+            let date = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+            let row = BalanceRow {
+                account_no: "A1".into(),
+                cif_no: "C".into(),
+                currency: "CNY".into(),
+                balance_minor: 1,
+            };
+            writer.push(date, row).unwrap();
+        }
+        assert_eq!(files(dir.path()).len(), 3, "one staging file per date");
+        drop(writer);
+        assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    }
 
     #[test]
     fn a_batch_is_invisible_until_published_and_spans_dates() {

@@ -18,4 +18,4 @@ pub use batch::{BatchWriter, StagedBatch};
 pub use query::{Engine, FactQuery};
 pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, Label, LoanRow, TransactionRow};
 pub use text::{TextRows, TextTableWriter, read_text_snapshot, snapshot_path, write_text_snapshot};
-pub use writer::{FactError, FactWriter, partition_dir};
+pub use writer::{FactError, FactWriter, ImportLock, partition_dir};

@@ -131,7 +131,71 @@ pub(crate) fn write_parquet_atomically(
     Ok(bytes)
 }
 
+/// Held for the whole of an import run: an exclusive lock on `<facts>/.import.lock`, released when
+/// dropped (or when the process dies, kill -9 included). While it is held, staging files under the
+/// facts belong to this run or to a dead one, so recovery may remove them.
+#[derive(Debug)]
+pub struct ImportLock {
+    _file: File,
+}
+
 impl FactWriter {
+    /// Takes the import lock, or says that another import is running on these facts.
+    pub fn lock_imports(&self) -> Result<ImportLock, FactError> {
+        let path = self.root.join(".import.lock");
+        let io_error = |source| FactError::Io {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(&self.root).map_err(io_error)?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(ImportLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(io_error(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "另一个导入正在此数据目录上运行，请等它结束 / another kam import is running on this data directory; wait for it to end",
+            ))),
+            Err(fs::TryLockError::Error(source)) => Err(io_error(source)),
+        }
+    }
+
+    /// Removes every staging file (`.….tmp`) under the fact kinds' folders: left by a run that was
+    /// killed or failed (a full disk) before it published or discarded them. Safe only under the
+    /// import lock, which is why it asks for it. Returns the files removed.
+    pub fn remove_staging_files(&self, _lock: &ImportLock) -> Result<usize, FactError> {
+        let mut removed = 0;
+        for kind in FactKind::ALL {
+            let Ok(dates) = fs::read_dir(self.root.join(kind.as_str())) else {
+                continue;
+            };
+            for date_dir in dates.filter_map(|e| e.ok().map(|e| e.path())) {
+                let Ok(files) = fs::read_dir(&date_dir) else {
+                    continue;
+                };
+                for file in files.filter_map(Result::ok) {
+                    let name = file.file_name();
+                    let name = name.to_string_lossy();
+                    if name.starts_with('.') && name.ends_with(".tmp") {
+                        let path = file.path();
+                        match fs::remove_file(&path) {
+                            Ok(()) => removed += 1,
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                            Err(source) => return Err(FactError::Io { path, source }),
+                        }
+                    }
+                }
+                // Only succeeds when empty, which is exactly when it should go.
+                let _ = fs::remove_dir(&date_dir);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes every file of `batch_id` (and any temp file it left behind) under every kind and
     /// date, and date folders left empty. Returns the number of files removed. Other batches'
     /// files are never touched.

@@ -143,12 +143,25 @@ pub enum ImportError {
     NotRevertible { batch_id: String, kind: String },
 }
 
-/// Undoes what interrupted runs left: every pending batch loses its files and its ledger row.
+/// What the start of an import run found and undid. Hold `lock` for the whole run: it keeps a
+/// second import off these facts, which is what makes removing staging files safe.
+#[derive(Debug)]
+pub struct Recovery {
+    pub lock: kam_facts::ImportLock,
+    /// Pending batches of a killed run, undone.
+    pub undone: Vec<String>,
+    /// Staging files left by a killed or failed run (a full disk), removed.
+    pub staging_removed: usize,
+}
+
+/// Starts an import run: takes the import lock, then undoes what a killed or failed run left —
+/// its pending batches (files and ledger rows), its staging files, its spilled business keys.
 pub async fn recover(
     store: &Store,
     facts: &FactWriter,
     actor: &Actor,
-) -> Result<Vec<String>, ImportError> {
+) -> Result<Recovery, ImportError> {
+    let lock = facts.lock_imports()?;
     let mut undone = Vec::new();
     // Business keys a killed run spilled to disk.
     if let Ok(entries) = std::fs::read_dir(facts.root()) {
@@ -167,7 +180,12 @@ pub async fn recover(
         store.forget_pending_batch(actor, &batch.batch_id).await?;
         undone.push(batch.batch_id);
     }
-    Ok(undone)
+    let staging_removed = facts.remove_staging_files(&lock)?;
+    Ok(Recovery {
+        lock,
+        undone,
+        staging_removed,
+    })
 }
 
 /// SHA-256 of a file's bytes, streamed.

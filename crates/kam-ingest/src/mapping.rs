@@ -316,7 +316,8 @@ fn resolve(
     };
     if delimiter == b',' && thousands == Some(',') && quote.is_none() {
         return Err((
-            "thousands = \",\" with delimiter \",\" needs quoting (quote must not be \"none\")".into(),
+            "thousands = \",\" with delimiter \",\" needs quoting (quote must not be \"none\")"
+                .into(),
             "thousands = \",\" 与分隔符 \",\" 同时使用时须启用引号（quote 不能为 \"none\"）".into(),
         ));
     }

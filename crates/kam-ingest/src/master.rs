@@ -388,7 +388,10 @@ pub fn check_file(
     keys: &mut KeySet,
     sink: &mut impl RowSink,
 ) -> Result<FileReport, ReadError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let mapping = KindMapping {
         business_date: crate::import::date_in_name(name),
         ..mapping.clone()

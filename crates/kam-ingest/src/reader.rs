@@ -886,8 +886,12 @@ fn row_rules(
         return reject(
             "business_date",
             date.to_string(),
-            format!("业务日期 {date} 与文件的业务日期 {expected} 不符（文件名中的日期或 --business-date）"),
-            format!("the business date {date} is not the file's business date {expected} (the date in its name, or --business-date)"),
+            format!(
+                "业务日期 {date} 与文件的业务日期 {expected} 不符（文件名中的日期或 --business-date）"
+            ),
+            format!(
+                "the business date {date} is not the file's business date {expected} (the date in its name, or --business-date)"
+            ),
             RejectCode::DateMismatch,
         );
     }
@@ -918,7 +922,10 @@ fn row_rules(
                 "overdue_principal",
                 money(overdue),
                 format!("逾期本金超过贷款余额 {}", money(outstanding)),
-                format!("overdue principal is above the outstanding amount {}", money(outstanding)),
+                format!(
+                    "overdue principal is above the outstanding amount {}",
+                    money(outstanding)
+                ),
                 RejectCode::Rule,
             );
         }

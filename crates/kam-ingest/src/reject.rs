@@ -145,7 +145,7 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> io::Result<()> {
             safe(&r.message_en),
         ];
         out.write_record(cells.iter().map(|cell| cell.as_bytes()))
-        .map_err(io::Error::other)?;
+            .map_err(io::Error::other)?;
     }
     out.flush()
 }

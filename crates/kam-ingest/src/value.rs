@@ -155,7 +155,11 @@ impl AmountFormat {
                     return Err(bad());
                 }
                 format!("{sign}{digits}").parse::<i64>().map_err(|_| {
-                    FieldError::new(RejectCode::BadAmount, "the amount is too large", "金额超出范围")
+                    FieldError::new(
+                        RejectCode::BadAmount,
+                        "the amount is too large",
+                        "金额超出范围",
+                    )
                 })
             }
         }
@@ -439,18 +443,27 @@ mod tests {
         // Without `thousands` in the mapping a comma is refused, never dropped.
         for text in ["12,34", "12,345,67", "1,2,3", "1,,000", "1,234.5"] {
             let error = parse_value(FieldType::Amount, text, &iso(), &AmountFormat::YUAN);
-            assert_eq!(error.map_err(|e| e.code), Err(RejectCode::BadAmount), "{text}");
+            assert_eq!(
+                error.map_err(|e| e.code),
+                Err(RejectCode::BadAmount),
+                "{text}"
+            );
         }
         // With it, only valid groups of three.
         for text in ["12,34", "12,345,67", "1,2,3", "1,,000"] {
             let error = parse_value(FieldType::Amount, text, &iso(), &grouped);
-            assert_eq!(error.map_err(|e| e.code), Err(RejectCode::BadAmount), "{text}");
+            assert_eq!(
+                error.map_err(|e| e.code),
+                Err(RejectCode::BadAmount),
+                "{text}"
+            );
         }
         assert_eq!(
             parse_value(FieldType::Amount, "-7", &iso(), &AmountFormat::FEN),
             Ok(Value::Amount(-7))
         );
-        let three = parse_value(FieldType::Amount, "1.005", &iso(), &AmountFormat::YUAN).unwrap_err();
+        let three =
+            parse_value(FieldType::Amount, "1.005", &iso(), &AmountFormat::YUAN).unwrap_err();
         assert_eq!(three.code, RejectCode::AmountPrecision);
         let fen = parse_value(FieldType::Amount, "1.5", &iso(), &AmountFormat::FEN).unwrap_err();
         assert_eq!(fen.code, RejectCode::BadAmount);
@@ -458,7 +471,13 @@ mod tests {
 
     #[test]
     fn a_date_is_the_whole_field() {
-        for text in ["2011-12-091", "2011-12-09x", "2011-12-09 ", "2011-12-09 25:00", "2011-12-9"] {
+        for text in [
+            "2011-12-091",
+            "2011-12-09x",
+            "2011-12-09 ",
+            "2011-12-09 25:00",
+            "2011-12-9",
+        ] {
             assert_eq!(iso().parse(text), None, "{text}");
         }
         let berka = DateFormat {
@@ -499,8 +518,13 @@ mod tests {
 
     #[test]
     fn replacement_characters_mean_the_wrong_encoding() {
-        let error =
-            parse_value(FieldType::Text, "招\u{FFFD}银行", &iso(), &AmountFormat::YUAN).unwrap_err();
+        let error = parse_value(
+            FieldType::Text,
+            "招\u{FFFD}银行",
+            &iso(),
+            &AmountFormat::YUAN,
+        )
+        .unwrap_err();
         assert_eq!(error.code, RejectCode::Encoding);
     }
 
@@ -569,7 +593,11 @@ mod round_trip {
         if digits.is_empty() && fraction.is_empty() {
             return None;
         }
-        let whole: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+        let whole: i128 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
         let minor = match format.unit {
             AmountUnit::Yuan => whole * 100 + format!("{fraction:0<2}").parse::<i128>().ok()?,
             AmountUnit::Fen => whole,

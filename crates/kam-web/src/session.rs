@@ -103,9 +103,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
         let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
         let absolute =
             chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
-        if found.user.disabled
-            || found.idle_beyond(now, idle)
-            || now - found.created_at > absolute
+        if found.user.disabled || found.idle_beyond(now, idle) || now - found.created_at > absolute
         {
             app.store().end_session(&found, "session_expired").await?;
             expired = true;

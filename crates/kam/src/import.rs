@@ -174,8 +174,16 @@ pub async fn run(
     };
     let facts = kam_facts::FactWriter::new(facts_dir);
     let actor = kam_store::Actor::system("import");
-    for undone in recover(store, &facts, &actor).await? {
+    // The lock is held until the run ends: no second import works on these facts meanwhile.
+    let recovery = recover(store, &facts, &actor).await?;
+    for undone in &recovery.undone {
         println!("已撤销中断的批次 {undone} / undid the interrupted batch {undone}");
+    }
+    if recovery.staging_removed > 0 {
+        let n = recovery.staging_removed;
+        println!(
+            "已删除中断运行遗留的暂存文件 {n} 个 / removed {n} staging files left by an interrupted run"
+        );
     }
     let files = import_order(&mapping, collect_files(args.inputs)?);
     let mut rejects = Vec::new();

@@ -46,7 +46,11 @@ fn a_comma_in_an_amount_is_refused_unless_the_mapping_declares_thousands() {
     // kam's own mapping declares no separator: every comma is refused, none is dropped.
     let (report, rejects) = check(&Mapping::kam_default(), &path);
     assert_eq!((report.loaded, report.rejected), (1, 5));
-    assert!(rejects.iter().all(|r| r.code == RejectCode::BadAmount && r.field == "balance"));
+    assert!(
+        rejects
+            .iter()
+            .all(|r| r.code == RejectCode::BadAmount && r.field == "balance")
+    );
     assert_eq!(report.amount_sums["balance"], 9_950);
     assert_eq!(rejects[0].value, "12,34");
     // With `thousands = ","`, valid groups of three load; invalid groups are still refused.
@@ -149,7 +153,8 @@ fn a_header_naming_a_field_twice_is_refused_naming_the_column() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("\"balance\" 2 times (positions 5, 6)") && error.contains("“balance”出现 2 次"),
+        error.contains("\"balance\" 2 times (positions 5, 6)")
+            && error.contains("“balance”出现 2 次"),
         "{error}"
     );
 }
@@ -171,7 +176,8 @@ fn a_row_of_another_business_date_than_its_file_is_refused() {
 #[test]
 fn an_unclosed_quote_names_the_line_it_opened_on_and_counts_every_line() {
     let dir = tempfile::tempdir().unwrap();
-    let good = |id: &str| format!("2026-11-27,{id},6222001,100001,credit,1.00,CNY,mobile,张三,本行,N,\n");
+    let good =
+        |id: &str| format!("2026-11-27,{id},6222001,100001,credit,1.00,CNY,mobile,张三,本行,N,\n");
     let text = format!(
         "{TXN_HEADER}{}2026-11-27,T2,6222001,100001,credit,1.00,CNY,mobile,\"张三,本行,N,\n{}{}",
         good("T1"),
@@ -219,7 +225,11 @@ async fn check_and_import_refuse_the_same_rows(store: kam_store::Store) {
     );
     let mapping = Mapping::kam_default();
     let (checked, check_rejects) = check(&mapping, &customers);
-    assert_eq!((checked.loaded, checked.rejected), (1, 2), "{check_rejects:?}");
+    assert_eq!(
+        (checked.loaded, checked.rejected),
+        (1, 2),
+        "{check_rejects:?}"
+    );
     assert!(checked.warnings.iter().any(|w| w.contains("password")));
 
     let facts = kam_facts::FactWriter::new(dir.path().join("facts"));
@@ -252,7 +262,10 @@ async fn check_and_import_refuse_the_same_rows(store: kam_store::Store) {
     let FileOutcome::Imported { report, .. } = &outcomes[1] else {
         panic!("{:?}", outcomes[1]);
     };
-    assert_eq!((report.loaded, report.rejected), (checked.loaded, checked.rejected));
+    assert_eq!(
+        (report.loaded, report.rejected),
+        (checked.loaded, checked.rejected)
+    );
     assert_eq!(codes(&rejects), codes(&check_rejects));
     assert_eq!(report.warnings, checked.warnings);
 }

@@ -437,10 +437,37 @@ async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
         )
         .unwrap();
     assert_eq!(parquet_files(facts.root()).len(), 1);
-    let undone = recover(&store, &facts, &actor()).await.unwrap();
-    assert_eq!(undone, vec!["fees-20261127-dead".to_owned()]);
+    // Staging files of runs that died before recording a batch (kill -9, a full disk): no ledger
+    // row names them, the next run's start removes them all.
+    for (day, batch) in [
+        ("2026-11-25", "a"),
+        ("2026-11-25", "b"),
+        ("2026-11-26", "c"),
+    ] {
+        let dir = facts.root().join("balance").join(format!("date={day}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(format!(".balances-{batch}.parquet.tmp")), b"half").unwrap();
+    }
+    let recovery = recover(&store, &facts, &actor()).await.unwrap();
+    assert_eq!(recovery.undone, vec!["fees-20261127-dead".to_owned()]);
+    assert_eq!(recovery.staging_removed, 3);
     assert!(parquet_files(facts.root()).is_empty());
+    assert!(
+        !facts
+            .root()
+            .join("balance")
+            .join("date=2026-11-25")
+            .exists()
+    );
     assert!(store.import_batches().await.unwrap().is_empty());
+    // While this run holds the lock, a second import cannot start (nor remove its files).
+    let second = recover(&store, &facts, &actor()).await.unwrap_err();
+    assert!(
+        second.to_string().contains("another kam import is running"),
+        "{second}"
+    );
+    drop(recovery);
+    recover(&store, &facts, &actor()).await.unwrap();
 }
 
 mod synthetic_bank {

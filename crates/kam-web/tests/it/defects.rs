@@ -126,7 +126,11 @@ async fn every_redirect_stays_on_this_server(server: Server) {
     // A crafted link carries nothing but a local path into the form.
     let mut client = server.client();
     let form = client.get("/sign-in?next=/%09/evil.example/x").await;
-    assert!(form.body.contains("name=\"next\" value=\"/\""), "{}", form.body);
+    assert!(
+        form.body.contains("name=\"next\" value=\"/\""),
+        "{}",
+        form.body
+    );
     for next in [
         "/\t/evil.example/phish",
         "//evil.example",
@@ -199,19 +203,25 @@ async fn page_numbers_are_bounded(server: Server) {
     for page in ["9223372036854775807", "1000001", "0", "-3"] {
         for route in ["/api/v1/customers", "/api/v1/alerts"] {
             let answer = api.get_api(&format!("{route}?page={page}"), &token).await;
-            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{route} {page}");
+            assert_eq!(
+                answer.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{route} {page}"
+            );
             assert!(answer.body.contains("KAM-422"), "{}", answer.body);
         }
     }
-    let last = api
-        .get_api("/api/v1/customers?page=1000000", &token)
-        .await;
+    let last = api.get_api("/api/v1/customers?page=1000000", &token).await;
     assert_eq!(last.status, StatusCode::OK);
     assert!(last.body.contains("\"page\":1000000"), "{}", last.body);
     let mut client = server.client();
     client.sign_in(user.username.as_str()).await;
     let page = client.get("/customers?page=9223372036854775807").await;
-    assert_eq!(page.status, StatusCode::OK, "the page falls back to the first");
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the page falls back to the first"
+    );
 }
 
 /// With a 2-second idle timeout, requests 1.0, 1.8 and 2.6 s after signing in are all within it
