@@ -26,6 +26,9 @@ pub enum WebError {
     /// The request was wrong; the message is already in the user's language.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Someone else changed or created the record first (a version or unique-key conflict).
+    #[error("conflict")]
+    Conflict,
     /// A well-formed request with a value out of its range (zh, en).
     #[error("unprocessable: {1}")]
     Unprocessable(String, String),
@@ -38,6 +41,12 @@ impl From<kam_store::Error> for WebError {
         match error {
             kam_store::Error::NotFound { .. } => WebError::NotFound,
             kam_store::Error::ReadOnly | kam_store::Error::NotPermitted(_) => WebError::Forbidden,
+            kam_store::Error::Conflict { .. } => WebError::Conflict,
+            // A domain rule refused the value: the user can correct it.
+            kam_store::Error::Invalid(error) => WebError::Unprocessable(
+                format!("{}：{}", error.field, error.reason_zh),
+                format!("{}: {}", error.field, error.reason_en),
+            ),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -57,6 +66,7 @@ impl WebError {
             WebError::Unauthorised => StatusCode::UNAUTHORIZED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +80,7 @@ impl WebError {
             WebError::Unauthorised => "KAM-401",
             WebError::BadRequest(_) => "KAM-400",
             WebError::Unprocessable(..) => "KAM-422",
+            WebError::Conflict => "KAM-409",
             WebError::Internal(_) => "KAM-500",
         }
     }
@@ -85,6 +96,10 @@ impl WebError {
             WebError::Unauthorised => ("请先登录", "Please sign in"),
             WebError::BadRequest(message) => (message.as_str(), message.as_str()),
             WebError::Unprocessable(zh, en) => (zh.as_str(), en.as_str()),
+            WebError::Conflict => (
+                "此记录已被他人修改或已存在，请刷新后重试",
+                "Someone else changed or created this record first; reload and try again",
+            ),
             WebError::Internal(_) => ("系统内部错误", "Internal error"),
         }
     }
@@ -155,4 +170,37 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_refusals_become_answers_people_can_act_on() {
+        let conflict: WebError = kam_store::Error::Conflict {
+            entity: "user",
+            key: "rm.one".into(),
+        }
+        .into();
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+        assert_eq!(conflict.code(), "KAM-409");
+        let invalid: WebError = kam_store::Error::Invalid(kam_core::ParseError::new(
+            "name",
+            "",
+            "a name is 1–200 characters",
+            "名称应为 1–200 个字符",
+        ))
+        .into();
+        assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            invalid.messages(),
+            (
+                "name：名称应为 1–200 个字符",
+                "name: a name is 1–200 characters"
+            )
+        );
+        let internal: WebError = kam_store::Error::NotPermitted("x").into();
+        assert_eq!(internal.status(), StatusCode::FORBIDDEN);
+    }
 }

@@ -449,7 +449,19 @@ fn parse_line(value: &str) -> Result<Line, String> {
     Line::parse(value).map_err(|e| e.to_string())
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; a failure is printed as `错误 error: …` with its causes on one line and exit
+/// status 1 — never as a Rust debug dump or backtrace, whatever `RUST_BACKTRACE` says.
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("错误 error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

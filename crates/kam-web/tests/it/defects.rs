@@ -226,9 +226,7 @@ async fn page_numbers_are_bounded(server: Server) {
 
 /// With a 2-second idle timeout, requests 1.0, 1.8 and 2.6 s after signing in are all within it
 /// (the second and third come less than two seconds after the one before); 2.5 s of rest is not.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_active_session_is_not_ended_as_idle() {
-    let db = kam_store::testing::sqlite().await;
+async fn an_active_session_is_not_ended_as_idle(db: kam_store::testing::TestDb) {
     let server = Server::start(
         db,
         Options {
@@ -252,4 +250,20 @@ async fn an_active_session_is_not_ended_as_idle() {
         StatusCode::SEE_OTHER,
         "idle for longer than the timeout"
     );
+}
+
+mod idle {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_active_session_is_not_ended_as_idle_on_sqlite() {
+        super::an_active_session_is_not_ended_as_idle(kam_store::testing::sqlite().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_active_session_is_not_ended_as_idle_on_postgres() {
+        let Some(db) = kam_store::testing::postgres().await else {
+            eprintln!("SKIPPED on PostgreSQL: an_active_session_is_not_ended_as_idle");
+            return;
+        };
+        super::an_active_session_is_not_ended_as_idle(db).await;
+    }
 }

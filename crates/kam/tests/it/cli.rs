@@ -626,6 +626,28 @@ fn the_default_config_is_commented_in_both_languages() {
     assert!(text.contains("数据目录") && text.contains("Data directory"));
 }
 
+/// A failure is one readable line — `错误 error: …` with its causes — and exit status 1, never a
+/// Rust backtrace, even with `RUST_BACKTRACE=1` in the environment.
+#[test]
+fn a_failure_is_a_message_never_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args(["--data-dir", data, "import"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run kam");
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("错误 error: "), "{shown}");
+    assert!(
+        shown.contains("give the files or directory to import"),
+        "{shown}"
+    );
+    assert!(!shown.to_lowercase().contains("backtrace"), "{shown}");
+    assert!(!shown.contains("Caused by"), "{shown}");
+}
+
 /// Undoes `chattr +i` however the test ends, so the temporary folder can be removed.
 struct Immutable(std::path::PathBuf);
 
