@@ -190,18 +190,24 @@ impl Store {
             .collect()
     }
 
-    /// Sets (or replaces) one manual score on a board, with its audit event.
+    /// Sets (or replaces) one manual score on a board for the user behind `scope`, with its audit
+    /// event. Checked in the writing transaction: a customer out of the scope's reach is
+    /// `NotFound` (like a missing one); a read-only scope (auditor, risk officer, the system) is
+    /// refused with `ReadOnly`, nothing written and the refusal audited.
     pub async fn set_manual_score(
         &self,
         actor: &Actor,
+        scope: &Scope,
         cif_no: &str,
         board: &str,
         criterion: &str,
         score: u8,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let id: Option<i64> = Sql::new("select id from customer where cif_no = ")
-            .bind(cif_no)
+        let mut find = Sql::new("select c.id from customer c where c.cif_no = ");
+        find.bind(cif_no).push(" and ");
+        push_visible(&mut find, scope);
+        let id: Option<i64> = find
             .query()
             .fetch_optional(&mut *tx)
             .await?
@@ -211,6 +217,20 @@ impl Store {
             entity: "customer",
             key: cif_no.to_owned(),
         })?;
+        let key = format!("{cif_no}/{board}/{criterion}");
+        if !scope.may_write() {
+            audit::record(
+                &mut tx,
+                actor,
+                "score_refused",
+                "manual_score",
+                &key,
+                "read-only",
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(Error::ReadOnly);
+        }
         Sql::new("delete from manual_score where customer_id = ")
             .bind(id)
             .push(" and board = ")
@@ -241,7 +261,7 @@ impl Store {
             actor,
             "score",
             "manual_score",
-            &format!("{cif_no}/{board}/{criterion}"),
+            &key,
             &score.to_string(),
         )
         .await?;

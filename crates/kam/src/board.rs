@@ -94,7 +94,7 @@ pub async fn set(
 ) -> anyhow::Result<()> {
     check(store, rules, scope, cif_no, criterion, score).await?;
     store
-        .set_manual_score(actor, cif_no, &rules.scoring.id, criterion, score)
+        .set_manual_score(actor, scope, cif_no, &rules.scoring.id, criterion, score)
         .await?;
     Ok(())
 }
@@ -127,8 +127,15 @@ async fn check(
             "分数 {score} 无效，应为 1、3、5、7 或 9 / score {score} must be 1, 3, 5, 7 or 9"
         );
     }
-    // A customer the user may not see is "not found", exactly like one that does not exist.
+    // A customer the user may not see is "not found", exactly like one that does not exist; a
+    // user who may only look is told so before anything of a file is stored (the store checks
+    // both again in the transaction that writes).
     store.customer_by_cif(scope, cif_no).await?;
+    if !scope.may_write() {
+        anyhow::bail!(
+            "该用户的角色只能查看、不能评分 / this user's role may look but not enter scores"
+        );
+    }
     Ok(())
 }
 
@@ -172,7 +179,7 @@ pub async fn import(
     }
     for (_, cif, criterion, score) in &rows {
         store
-            .set_manual_score(actor, cif, &rules.scoring.id, criterion, *score)
+            .set_manual_score(actor, scope, cif, &rules.scoring.id, criterion, *score)
             .await?;
     }
     Ok(rows.len())

@@ -142,9 +142,10 @@ enum ScoreCommand {
         criterion: String,
         #[arg(long)]
         score: u8,
-        /// Entered as this user, within what the user may see. 以该用户身份录入。
+        /// Entered as this user (required: a score is someone's judgment, audited under their
+        /// name), for customers the user may see, if their role may write. 以该用户身份录入（必填）。
         #[arg(long, value_name = "LOGIN")]
-        as_user: Option<String>,
+        as_user: String,
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
@@ -152,8 +153,9 @@ enum ScoreCommand {
     /// checked before any is stored. 导入评分。
     Import {
         file: PathBuf,
+        /// Entered as this user (required), as for `kam score set`. 以该用户身份录入（必填）。
         #[arg(long, value_name = "LOGIN")]
-        as_user: Option<String>,
+        as_user: String,
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
@@ -635,7 +637,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let rules = load_rules(rules.as_deref())?;
             let today = chrono::Local::now().date_naive();
-            let (actor, scope) = board::actor_scope(&store, today, as_user.as_deref()).await?;
+            let (actor, scope) = board::actor_scope(&store, today, Some(as_user)).await?;
             match &command {
                 ScoreCommand::Set {
                     cif,

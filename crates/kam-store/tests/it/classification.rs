@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use kam_store::{AlertSync, Store, StoredClass, StoredFinding};
 
-use crate::fixture::{build, scope, system, today};
+use crate::fixture::{build, scope, system, today, user};
 
 crate::on_both_backends!(
     the_batch_reads_flags_groups_and_lead_rms,
@@ -108,17 +108,18 @@ async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
 
 async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     build(&store).await;
-    let actor = system();
+    let ho = scope(&store, "ho.kam").await;
+    let ho_actor = kam_store::Actor::user(user(&store, "ho.kam").await.id, "ho.kam");
     store
-        .set_manual_score(&actor, "C0001", "board", "relationship", 7)
+        .set_manual_score(&ho_actor, &ho, "C0001", "board", "relationship", 7)
         .await
         .unwrap();
     store
-        .set_manual_score(&actor, "C0001", "board", "relationship", 9)
+        .set_manual_score(&ho_actor, &ho, "C0001", "board", "relationship", 9)
         .await
         .unwrap();
     store
-        .set_manual_score(&actor, "C0003", "board", "policy", 3)
+        .set_manual_score(&ho_actor, &ho, "C0003", "board", "policy", 3)
         .await
         .unwrap();
     let scores = store.manual_scores("board").await.unwrap();
@@ -127,17 +128,61 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     assert!(store.manual_scores("other").await.unwrap().is_empty());
     assert!(matches!(
         store
-            .set_manual_score(&actor, "NOBODY", "board", "policy", 3)
+            .set_manual_score(&ho_actor, &ho, "NOBODY", "board", "policy", 3)
             .await,
         Err(kam_store::Error::NotFound { .. })
     ));
+    // Roles that may only look write nothing, and the refusal is in the trail; a customer out of
+    // reach is not found, as if it did not exist.
+    for (who, cif, refused_as_read_only) in [
+        ("auditor", "C0001", true),
+        ("risk.b1", "C0001", true),
+        ("risk.b1", "C0003", false),
+        ("rm.corp.c", "C0001", false),
+    ] {
+        let actor = kam_store::Actor::user(user(&store, who).await.id, who);
+        let answer = store
+            .set_manual_score(
+                &actor,
+                &scope(&store, who).await,
+                cif,
+                "board",
+                "relationship",
+                1,
+            )
+            .await;
+        if refused_as_read_only {
+            assert!(
+                matches!(answer, Err(kam_store::Error::ReadOnly)),
+                "{who}: {answer:?}"
+            );
+        } else {
+            assert!(
+                matches!(answer, Err(kam_store::Error::NotFound { .. })),
+                "{who}: {answer:?}"
+            );
+        }
+    }
+    assert_eq!(
+        store.manual_scores("board").await.unwrap(),
+        scores,
+        "nothing written"
+    );
     let events = store.audit_events(None, 100).await.unwrap();
     assert_eq!(
         events
             .iter()
-            .filter(|e| e.entity == "manual_score" && e.entity_key == "C0001/board/relationship")
+            .filter(|e| e.action == "score" && e.entity_key == "C0001/board/relationship")
             .count(),
         2
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.action == "score_refused" && e.entity_key == "C0001/board/relationship")
+            .count(),
+        2,
+        "the auditor's and the risk officer's refusals"
     );
 }
 

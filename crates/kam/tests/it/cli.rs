@@ -371,7 +371,15 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         format!("cif_no,criterion,score\n{candidate},relationship,9\n{candidate},scale,9\n"),
     )
     .unwrap();
-    let refused = kam(&["--data-dir", data, "score", "import", bad.to_str().unwrap()]);
+    let refused = kam(&[
+        "--data-dir",
+        data,
+        "score",
+        "import",
+        bad.to_str().unwrap(),
+        "--as-user",
+        "ho.kam1",
+    ]);
     assert!(!refused.status.success());
     assert!(
         text(&refused).contains("line 3")
@@ -385,12 +393,38 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         format!("cif_no,criterion,score\n{candidate},relationship,9\n{candidate},policy,7\n"),
     )
     .unwrap();
+    // Roles that may only look enter nothing, and nobody enters a score without a name.
+    for (args, expected) in [
+        (
+            vec!["--as-user", "auditor"],
+            "may look but not enter scores",
+        ),
+        (
+            vec!["--as-user", "ho.risk"],
+            "may look but not enter scores",
+        ),
+        (vec![], "--as-user"),
+    ] {
+        let mut call = vec![
+            "--data-dir",
+            data,
+            "score",
+            "import",
+            good.to_str().unwrap(),
+        ];
+        call.extend(args);
+        let refused = kam(&call);
+        assert!(!refused.status.success());
+        assert!(text(&refused).contains(expected), "{}", text(&refused));
+    }
     let imported = kam(&[
         "--data-dir",
         data,
         "score",
         "import",
         good.to_str().unwrap(),
+        "--as-user",
+        "ho.kam1",
     ]);
     assert!(imported.status.success(), "{}", text(&imported));
     let board = |data: &str| {
