@@ -1370,7 +1370,15 @@ fn bench_batch(scale: Scale, seed: u64, out: &std::path::Path, runs: u32) -> any
     let seed_text = seed.to_string();
     let scale_text = scale.to_string();
     // The demo builds the bank (and runs the batch once) only into an empty directory.
-    let (secs, _, _) = run(&["demo", "--scale", &scale_text, "--seed", &seed_text])?;
+    // `--no-serve`: the demo serves the web after building, and the benchmark would wait forever.
+    let (secs, _, _) = run(&[
+        "demo",
+        "--no-serve",
+        "--scale",
+        &scale_text,
+        "--seed",
+        &seed_text,
+    ])?;
     println!("bank ready       {secs:.1} s → {}", data.display());
     let end = SynthConfig::new(scale, seed).end;
     let as_of = end.to_string();

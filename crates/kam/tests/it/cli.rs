@@ -1158,3 +1158,63 @@ fn a_master_import_killed_at_any_moment_is_all_or_nothing_and_the_next_run_compl
         "{status}"
     );
 }
+
+/// Every benchmark program runs at the tiny scale in the test suite, so one that breaks (or waits
+/// forever, as `bench batch` did once `kam demo` served the web) fails CI. The figures printed are
+/// not asserted, only that each prints them.
+#[test]
+fn every_benchmark_runs_at_the_tiny_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch_dir = dir.path().join("batch");
+    let import_dir = dir.path().join("import");
+    let runs: [(Vec<&str>, &str); 3] = [
+        (vec!["bench", "synth", "--scale", "tiny"], "MB"),
+        (
+            vec![
+                "bench",
+                "batch",
+                "--scale",
+                "tiny",
+                "--runs",
+                "1",
+                "--out",
+                batch_dir.to_str().unwrap(),
+            ],
+            "bank ready",
+        ),
+        (
+            vec![
+                "bench",
+                "import",
+                "--rows",
+                "2000",
+                "--out",
+                import_dir.to_str().unwrap(),
+            ],
+            "rows/s",
+        ),
+    ];
+    for (args, printed) in runs {
+        // A benchmark that waits forever is stopped and reported instead of hanging the suite.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+            .args(&args)
+            .env_remove("KAM_DATA_DIR")
+            .env_remove("KAM_DATABASE")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let limit = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > limit {
+                child.kill().unwrap();
+                panic!("kam {args:?} did not finish in 10 minutes");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let out = child.wait_with_output().unwrap();
+        let shown = text(&out);
+        assert!(out.status.success(), "kam {args:?}: {shown}");
+        assert!(shown.contains(printed), "kam {args:?}: {shown}");
+    }
+}
