@@ -247,3 +247,11 @@ pub async fn pretend_newer_schema(store: &Store) {
         .await
         .expect("insert a newer migration row");
 }
+
+impl Store {
+    /// The pool itself, for tests that read the database's own catalog (the migration parity
+    /// test); never for application SQL, which lives in the store's modules.
+    pub fn pool_for_tests(&self) -> &sqlx::AnyPool {
+        self.pool()
+    }
+}
