@@ -591,6 +591,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             );
         }
         Command::Batch(args) => {
+            let facts = settings.facts_dir()?;
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
             let rules = load_rules(args.rules.as_deref())?;
@@ -603,7 +604,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             for as_of in first.iter_days().take_while(|day| *day <= last) {
                 let summary = batch::run(
                     &store,
-                    &settings.facts_dir(),
+                    &facts,
                     &Actor::system("batch"),
                     as_of,
                     &windows,
@@ -619,7 +620,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let rules = load_rules(args.rules.as_deref())?;
             let matrix = board::print(
                 &store,
-                &settings.facts_dir(),
+                &settings.facts_dir()?,
                 &rules,
                 args.as_of,
                 args.as_user.as_deref(),
@@ -659,7 +660,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let format = export::Format::resolve(export.format, &export.out);
             let summary = export::pareto(
                 &store,
-                &settings.facts_dir(),
+                &settings.facts_dir()?,
                 export.as_of,
                 export.as_user.as_deref(),
                 &indicator,
@@ -685,7 +686,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Export(command) => {
             let store = open_store(&settings).await?;
-            let facts = settings.facts_dir();
+            let facts = settings.facts_dir()?;
             let (what, zh, args) = match &command {
                 ExportCommand::Indicators(args) => ("indicators", "指标", args),
                 ExportCommand::Tiers(args) => ("tiers", "分类结果", args),
@@ -729,7 +730,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Some(ImportCommand::Status) => import::status(&open_store(&settings).await?).await?,
             Some(ImportCommand::Revert { batch }) => {
                 let store = open_store(&settings).await?;
-                let facts = kam_facts::FactWriter::new(settings.facts_dir());
+                let facts = kam_facts::FactWriter::new(settings.facts_dir()?);
                 let reverted =
                     kam_ingest::import::revert(&store, &facts, &Actor::system("import"), &batch)
                         .await?;
@@ -756,7 +757,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     },
                     rejects_path: args.rejects.as_deref(),
                 };
-                if !import::run(&store, &settings.facts_dir(), run).await? {
+                if !import::run(&store, &settings.facts_dir()?, run).await? {
                     bail!(
                         "部分文件未导入，见上方原因 / some files were not imported; reasons above"
                     );
@@ -922,7 +923,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             "正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…",
             config.seed
         );
-        let (counts, figures) = build::build_bank(&store, &settings.facts_dir(), config).await?;
+        let (counts, figures) = build::build_bank(&store, &settings.facts_dir()?, config).await?;
         println!(
             "已生成：{} 个机构，{} 名用户，{} 个产品，{} 个客户（{} 个集团，{} 名成员），{} 位关键人，{} 条客户经理分配，{} 个账户，{} 条持有，{} 条代发工资关系",
             counts.org_units,
@@ -967,7 +968,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         let windows = kam_facts::indicators::DEFAULT_WINDOWS;
         let summary = batch::run(
             &store,
-            &settings.facts_dir(),
+            &settings.facts_dir()?,
             &Actor::system("demo"),
             as_of,
             windows,
@@ -980,7 +981,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     println!(
         "\n数据库 database: {}\n事实数据 facts: {}",
         settings.database_url()?,
-        settings.facts_dir().display()
+        settings.facts_dir()?.display()
     );
     println!(
         "\n登录账号（密码均为 {DEMO_PASSWORD}）/ sign-in for each role (password {DEMO_PASSWORD}):"
@@ -1042,7 +1043,7 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
         let _ = ctrl_c.await;
     };
     let app = kam_web::App::new(store, config).with_history(std::sync::Arc::new(FactsHistory {
-        facts: settings.facts_dir(),
+        facts: settings.facts_dir()?,
     }));
     match tls {
         Some(tls) => kam_web::serve_tls(listener, app, tls, shutdown).await?,

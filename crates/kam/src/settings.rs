@@ -163,11 +163,6 @@ impl Settings {
                 "设置项 web.tls_cert 与 web.tls_key 须同时设置（web.tls_cert and web.tls_key go together)"
             );
         }
-        if self.is_postgres() && self.facts.is_none() {
-            bail!(
-                "使用 PostgreSQL 时必须用 --facts 指定事实数据目录（with --database postgres://… also give --facts DIR)"
-            );
-        }
         Ok(())
     }
 
@@ -188,10 +183,17 @@ impl Settings {
         }
     }
 
-    pub fn facts_dir(&self) -> PathBuf {
-        self.facts
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("facts"))
+    /// Where the Parquet facts are. With PostgreSQL they cannot be assumed to sit next to the
+    /// database, so a command that reads or writes facts needs `--facts`; one that does not
+    /// (`kam migrate`, users, the web) never asks for it.
+    pub fn facts_dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.facts {
+            Some(facts) => Ok(facts.clone()),
+            None if self.is_postgres() => bail!(
+                "使用 PostgreSQL 时，读写事实数据的命令须用 --facts 指定事实数据目录（with --database postgres://… a command that reads or writes facts needs --facts DIR)"
+            ),
+            None => Ok(self.data_dir.join("facts")),
+        }
     }
 }
 

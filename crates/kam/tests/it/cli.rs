@@ -632,9 +632,16 @@ fn bad_arguments_name_the_flag_or_key_and_the_accepted_values() {
         "{}",
         text(&url)
     );
-    let pg_without_facts = kam(&["--database", "postgres://kam@127.0.0.1:1/kam", "migrate"]);
+    // A command that reads facts asks for --facts with PostgreSQL; one that does not, never.
+    let pg_without_facts = kam(&[
+        "--database",
+        "postgres://kam@127.0.0.1:1/kam",
+        "batch",
+        "--as-of",
+        "2026-11-27",
+    ]);
     assert!(
-        text(&pg_without_facts).contains("--facts"),
+        text(&pg_without_facts).contains("needs --facts"),
         "{}",
         text(&pg_without_facts)
     );
@@ -772,13 +779,13 @@ fn demo_and_migrate_work_on_postgresql() {
     assert!(demo.status.success(), "{}", text(&demo));
     assert!(text(&demo).contains("sub_branch_president"));
     assert!(facts.path().join("transaction").is_dir());
-    let again = kam(&["--database", &url, "--facts", facts_dir, "migrate"]);
+    let again = kam(&["--database", &url, "migrate"]);
     assert!(
         text(&again).contains("already up to date"),
         "{}",
         text(&again)
     );
-    let orgs = kam(&["--database", &url, "--facts", facts_dir, "org", "list"]);
+    let orgs = kam(&["--database", &url, "org", "list"]);
     assert!(text(&orgs).contains("总行"), "{}", text(&orgs));
 }
 
