@@ -9,6 +9,7 @@ pub mod alert;
 pub mod assignment;
 pub mod cell;
 pub mod classes;
+pub mod clock;
 pub mod contact;
 pub mod customer;
 pub mod diagnosis;

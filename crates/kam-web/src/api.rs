@@ -18,11 +18,7 @@ use kam_store::{AlertFilter, CustomerFilter, StoredAlert, StoredIndicator};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::{
-    App,
-    error::WebError,
-    session::{bank_today, token_hash},
-};
+use crate::{App, error::WebError, session::token_hash};
 
 /// Reads one customer's indicators of an earlier as-of date (the batch's Parquet history, which
 /// only the binary can reach: kam-web does not link the fact engine).
@@ -88,7 +84,7 @@ impl FromRequestParts<App> for ApiUser {
             .filter(|u| !u.user.disabled)
             .ok_or(ApiError(WebError::Unauthorised))?;
         Ok(ApiUser {
-            scope: user.scope(bank_today()),
+            scope: user.scope(app.today()),
         })
     }
 }
@@ -311,7 +307,7 @@ pub(crate) async fn customer(
 ) -> ApiResult<Customer360> {
     let store = app.store();
     let scope = &api.scope;
-    let view = store.customer_view(scope, &cif, bank_today()).await?;
+    let view = store.customer_view(scope, &cif, app.today()).await?;
     let kam_store::CustomerView {
         customer,
         unit,

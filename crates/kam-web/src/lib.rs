@@ -48,6 +48,20 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Cost of hashing a changed password (tests use the cheap one).
     pub hash_cost: HashCost,
+    /// The bank's time zone: every "today" of the web is its date.
+    pub zone: kam_core::clock::BankZone,
+    /// Where the current instant comes from (tests pass a fixed one).
+    pub clock: Arc<dyn kam_core::clock::Clock>,
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl kam_core::clock::Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
 }
 
 impl Default for WebConfig {
@@ -60,6 +74,8 @@ impl Default for WebConfig {
             password_min_length: 10,
             secure_cookies: false,
             hash_cost: HashCost::Production,
+            zone: kam_core::clock::BankZone::default(),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -116,6 +132,16 @@ impl App {
 
     pub(crate) fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The current instant, from the configured clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.config.clock.now()
+    }
+
+    /// Today in the bank's time zone: the date of every scope and every "today" of a page.
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        self.0.config.zone.date_of(self.now())
     }
 
     pub(crate) fn config(&self) -> &WebConfig {

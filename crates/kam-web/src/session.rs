@@ -11,7 +11,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use kam_core::{user::User, visibility::Scope};
 use kam_store::WebSession;
 use rand::RngCore;
@@ -68,11 +68,6 @@ pub(crate) fn set_cookie(app: &App, name: &str, value: &str, max_age: Option<i64
     cookie
 }
 
-/// Today in the bank's time zone (Asia/Shanghai, UTC+8, no daylight saving).
-pub(crate) fn bank_today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
 fn equal(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
@@ -99,7 +94,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
         && let Some(found) = app.store().session(&token_hash(&token)).await?
     {
-        let now = Utc::now();
+        let now = app.now();
         let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
         let absolute =
             chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
@@ -190,7 +185,7 @@ impl IntoResponse for SignInFirst {
 impl FromRequestParts<App> for Signed {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let Some(session) = parts.extensions.get::<Arc<WebSession>>().cloned() else {
             let next = parts
                 .uri
@@ -199,7 +194,7 @@ impl FromRequestParts<App> for Signed {
                 .unwrap_or_else(|| "/".into());
             return Err(SignInFirst(next).into_response());
         };
-        let today = bank_today();
+        let today = app.today();
         let scope = session.scope(today);
         Ok(Signed {
             locale: Locale::from_code(&session.locale),

@@ -637,7 +637,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             };
             let store = open_store(&settings).await?;
             let rules = load_rules(rules.as_deref())?;
-            let today = chrono::Local::now().date_naive();
+            let today = settings.today()?;
             let (actor, scope) = board::actor_scope(&store, today, Some(as_user)).await?;
             match &command {
                 ScoreCommand::Set {
@@ -1019,6 +1019,7 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
             settings.web.absolute_timeout_hours * 3600,
         ),
         password_min_length: settings.password_min_length,
+        zone: settings.zone()?,
         ..kam_web::WebConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(bind)

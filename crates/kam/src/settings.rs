@@ -23,6 +23,8 @@ pub struct Settings {
     pub facts: Option<PathBuf>,
     /// Minimum password length (the policy also wants three character classes).
     pub password_min_length: usize,
+    /// The bank's time zone as a UTC offset (`+08:00`): the date of every "today".
+    pub time_zone: String,
     pub demo: DemoSettings,
     pub web: WebSettings,
 }
@@ -62,6 +64,7 @@ impl std::fmt::Debug for Settings {
             )
             .field("facts", &self.facts)
             .field("password_min_length", &self.password_min_length)
+            .field("time_zone", &self.time_zone)
             .field("demo", &self.demo)
             .field("web", &self.web)
             .finish()
@@ -75,6 +78,7 @@ impl Default for Settings {
             database: None,
             facts: None,
             password_min_length: 10,
+            time_zone: "+08:00".into(),
             demo: DemoSettings {
                 scale: "demo".into(),
                 seed: 20_261_129,
@@ -158,12 +162,24 @@ impl Settings {
                 "设置项 web：idle_timeout_minutes 应为 1–480，absolute_timeout_hours 应为 1–72（web.idle_timeout_minutes must be 1–480, web.absolute_timeout_hours 1–72)"
             );
         }
+        self.zone()?;
         if self.web.tls_cert.is_some() != self.web.tls_key.is_some() {
             bail!(
                 "设置项 web.tls_cert 与 web.tls_key 须同时设置（web.tls_cert and web.tls_key go together)"
             );
         }
         Ok(())
+    }
+
+    /// The bank's time zone.
+    pub fn zone(&self) -> anyhow::Result<kam_core::clock::BankZone> {
+        kam_core::clock::BankZone::parse(&self.time_zone)
+            .map_err(|e| anyhow::anyhow!("设置项 time_zone：{e}"))
+    }
+
+    /// Today in the bank's time zone.
+    pub fn today(&self) -> anyhow::Result<chrono::NaiveDate> {
+        Ok(self.zone()?.date_of(chrono::Utc::now()))
     }
 
     pub fn demo_scale(&self) -> anyhow::Result<Scale> {
@@ -215,6 +231,10 @@ data_dir = "kam-data"
 # 密码策略：最小长度（且须包含大写、小写、数字、符号中的三类）。
 password_min_length = 10
 
+# The bank's time zone as a UTC offset: the date of every "today" (scopes, lists, scores).
+# 银行所在时区（UTC 偏移）：所有“今天”均按此计算。
+time_zone = "+08:00"
+
 [demo]
 # Size of the synthetic bank: tiny, small, demo, large, huge. 合成银行规模。
 scale = "demo"
@@ -255,6 +275,23 @@ mod tests {
         assert!(
             message.contains("demo.scale") && message.contains("tiny, small, demo, large, huge"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_is_a_utc_offset_named_when_wrong() {
+        let settings = Settings {
+            time_zone: "Asia/Shanghai".into(),
+            ..Settings::default()
+        };
+        let message = format!("{:#}", settings.validate().unwrap_err());
+        assert!(
+            message.contains("time_zone") && message.contains("+08:00"),
+            "{message}"
+        );
+        assert_eq!(
+            Settings::default().zone().unwrap(),
+            kam_core::clock::BankZone::BEIJING
         );
     }
 

@@ -24,6 +24,8 @@ pub const PASSWORD: &str = "Kam-2026-test";
 pub struct Options {
     pub idle_timeout: Option<Duration>,
     pub absolute_timeout: Option<Duration>,
+    /// A clock to serve with instead of the system's.
+    pub clock: Option<std::sync::Arc<dyn kam_core::clock::Clock>>,
 }
 
 pub struct Server {
@@ -123,6 +125,7 @@ impl Server {
             absolute_timeout: options
                 .absolute_timeout
                 .unwrap_or(WebConfig::default().absolute_timeout),
+            clock: options.clock.unwrap_or_else(|| WebConfig::default().clock),
             ..WebConfig::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod clock;
 mod defects;
 mod fixture;
 mod idor;
