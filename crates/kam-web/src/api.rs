@@ -83,6 +83,7 @@ impl FromRequestParts<App> for ApiUser {
             .await?
             .filter(|u| !u.user.disabled)
             .ok_or(ApiError(WebError::Unauthorised))?;
+        crate::observe::note_user(user.user.id.0);
         Ok(ApiUser {
             scope: user.scope(app.today()),
         })

@@ -12,6 +12,7 @@ mod chart;
 mod error;
 mod format;
 mod i18n;
+mod observe;
 mod pages;
 mod security;
 mod session;
@@ -286,7 +287,7 @@ pub fn router(app: App) -> Router {
     let pages = signed_routes()
         .router
         .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
-    Router::new()
+    let router = Router::new()
         .merge(pages)
         .merge(api_routes().router)
         .merge(public_routes().router)
@@ -295,7 +296,8 @@ pub fn router(app: App) -> Router {
             app.clone(),
             security::headers,
         ))
-        .with_state(app)
+        .with_state(app);
+    observe::layers(router)
 }
 
 /// Serves `router(app)` over TLS on `listener` until `shutdown` completes; `app`'s config

@@ -104,6 +104,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             expired = true;
         } else {
             app.store().touch_session(&found, idle).await?;
+            crate::observe::note_user(found.user.id.0);
             session = Some(Arc::new(found));
         }
     }

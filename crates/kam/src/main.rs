@@ -49,8 +49,18 @@ struct Cli {
     /// Directory of the Parquet facts. 事实数据目录。
     #[arg(long, global = true, value_name = "DIR")]
     facts: Option<PathBuf>,
+    /// Log lines as text or as JSON (one object per line, for a log collector); `kam serve`
+    /// writes one line per request. 日志格式。
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -465,13 +475,16 @@ fn main() -> std::process::ExitCode {
 
 fn run_cli() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KAM_LOG")
-                .unwrap_or_else(|_| "warn,sqlx::query=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Warnings and errors, and the web's one line per request; `KAM_LOG` overrides.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAM_LOG")
+        .unwrap_or_else(|_| "warn,kam_web=info,sqlx::query=error".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     if let Command::Config(ConfigCommand::Default) = cli.command {
         print!("{}", settings::EXAMPLE);
         return Ok(());

@@ -7,6 +7,7 @@ mod clock;
 mod defects;
 mod fixture;
 mod idor;
+mod observe;
 mod pages;
 mod security;
 mod tls;

@@ -1225,3 +1225,78 @@ fn every_benchmark_runs_at_the_tiny_scale() {
         assert!(shown.contains(printed), "kam {args:?}: {shown}");
     }
 }
+
+/// `kam serve --log-format json` writes one JSON line per request with the route's pattern, its
+/// status and the request id — never the path, which would carry a customer number.
+#[test]
+fn the_server_logs_one_json_line_per_request_without_the_path() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args([
+            "--data-dir",
+            data,
+            "serve",
+            "--bind",
+            &bind,
+            "--log-format",
+            "json",
+        ])
+        .env_remove("KAM_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(&bind).ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: kam\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    };
+    let mut health = None;
+    for _ in 0..100 {
+        health = get("/healthz");
+        if health.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let health = health.expect("the server answers");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let redirect = get("/customers/C0009999").unwrap();
+    assert!(redirect.starts_with("HTTP/1.1 303"), "{redirect}");
+    server.kill().unwrap();
+    let mut logs = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    server.wait().unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("answered")).collect();
+    assert_eq!(lines.len(), 2, "{logs}");
+    assert!(
+        lines.iter().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "{logs}"
+    );
+    assert!(
+        lines[1].contains("\"route\":\"/customers/{cif}\"") && lines[1].contains("\"status\":303"),
+        "{logs}"
+    );
+    assert!(lines[1].contains("\"request_id\":\""), "{logs}");
+    assert!(!logs.contains("C0009999"), "no path in the log: {logs}");
+}

@@ -1,0 +1,92 @@
+//! What wraps every request, from tower-http rather than by hand: a request id (kept from a
+//! proxy's `x-request-id` or made here, and sent back), one log line per request (method, route
+//! pattern, status, latency, request id and user id — never a path with a customer number in it,
+//! never personal data), gzip for the larger pages (the head office's alert inbox over a branch
+//! network), a time limit and a body limit.
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::MatchedPath,
+    http::{HeaderValue, Request, Response},
+};
+use tower_http::{
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use tracing::{Span, field::Empty};
+
+/// The largest request body kam reads: forms and JSON are small; extracts are not uploaded here.
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A request that takes longer than this is answered 408 (a stuck query must not hold a
+/// connection for ever).
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Request ids: 16 random hex digits.
+#[derive(Debug, Clone, Copy, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let id = format!("{:016x}", rand::random::<u64>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// The span of one request: its route *pattern* (`/customers/{cif}`), never the path itself.
+fn request_span<B>(request: &Request<B>) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id = id,
+        user_id = Empty,
+    )
+}
+
+fn answered<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = latency.as_millis() as u64,
+        "answered"
+    );
+}
+
+/// Notes the signed-in user on the current request's span (by id: no name, no login).
+pub(crate) fn note_user(user_id: i64) {
+    Span::current().record("user_id", user_id);
+}
+
+/// Wraps the router in the layers above (the first listed runs first on the way in).
+pub(crate) fn layers(router: Router) -> Router {
+    router
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(answered)
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+}
