@@ -342,15 +342,24 @@ async fn a_relationship_day_in_the_browser() {
     open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 
-    // English, one click away, kept across pages.
-    click_to(&client, Locator::Id("switch-language"), |url| {
-        url.path() == "/alerts"
-    })
-    .await;
-    assert!(
-        source(&client).await.contains("lang=\"en\""),
-        "back on the same page, in English"
-    );
+    // English, one click away, kept across pages. The page it returns to has the same address,
+    // so the wait is for the new page's language, not for the address.
+    client
+        .find(Locator::Id("switch-language"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !source(&client).await.contains("lang=\"en\"") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "back on the same page, in English"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_until(&client, |url| url.path() == "/alerts").await;
     open(&client, &format!("{base}/")).await;
     let page = source(&client).await;
     assert!(
