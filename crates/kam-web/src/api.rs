@@ -52,10 +52,11 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 fn api_page_offset(page: i64, size: i64) -> Result<i64, ApiError> {
     crate::pages::page_offset(page, size).ok_or_else(|| {
         let max = crate::pages::MAX_PAGE;
-        ApiError(WebError::Unprocessable(
-            format!("page = {page}：页码应为 1 至 {max}"),
-            format!("page = {page}: a page number is 1 to {max}"),
-        ))
+        ApiError(WebError::Unprocessable {
+            field: Some("page".into()),
+            zh: format!("page = {page}：页码应为 1 至 {max}"),
+            en: format!("page = {page}: a page number is 1 to {max}"),
+        })
     })
 }
 
@@ -135,7 +136,7 @@ pub struct CustomerQuery {
 
 #[utoipa::path(get, path = "/api/v1/customers", params(CustomerQuery),
     responses((status = 200, body = CustomerList), (status = 401, description = "no or bad token"),
-        (status = 422, description = "page out of range")),
+        (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub(crate) async fn customers(
     State(app): State<App>,
@@ -525,7 +526,7 @@ pub struct AlertQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
-    responses((status = 200, body = AlertList), (status = 422, description = "page out of range")), security(("bearer" = [])))]
+    responses((status = 200, body = AlertList), (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn alerts(
     State(app): State<App>,
     api: ApiUser,
@@ -598,6 +599,7 @@ pub(crate) async fn portfolio(State(app): State<App>, api: ApiUser) -> ApiResult
 #[openapi(
     info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility. Money in fen (integer minor units). Personal identifiers masked."),
     paths(customers, customer, indicators, group, alerts, portfolio),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;

@@ -8,6 +8,33 @@ use axum::{
 };
 use rand::Rng;
 
+/// An API error as a problem document (RFC 9457): what kind (`type`, and the stable `code`), the
+/// HTTP status, what happened in English and Chinese, and for a refused value, which field.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:kam:problem:KAM-404` and so on: one per stable code.
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub detail_zh: String,
+    /// The stable code (`KAM-401`, `KAM-403`, `KAM-404`, `KAM-409`, `KAM-422`, `KAM-500`).
+    pub code: String,
+    /// Field by field, for a refused value.
+    pub errors: Vec<FieldProblem>,
+    /// For an internal error: the reference under which it was logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// One refused field of a request.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+    pub message_zh: String,
+}
+
 /// What went wrong, as far as the user may know.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -29,9 +56,14 @@ pub enum WebError {
     /// Someone else changed or created the record first (a version or unique-key conflict).
     #[error("conflict")]
     Conflict,
-    /// A well-formed request with a value out of its range (zh, en).
-    #[error("unprocessable: {1}")]
-    Unprocessable(String, String),
+    /// A well-formed request with a value kam refuses: which field (when one is to blame) and why,
+    /// in zh-CN and en.
+    #[error("unprocessable: {en}")]
+    Unprocessable {
+        field: Option<String>,
+        zh: String,
+        en: String,
+    },
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -43,10 +75,11 @@ impl From<kam_store::Error> for WebError {
             kam_store::Error::ReadOnly | kam_store::Error::NotPermitted(_) => WebError::Forbidden,
             kam_store::Error::Conflict { .. } => WebError::Conflict,
             // A domain rule refused the value: the user can correct it.
-            kam_store::Error::Invalid(error) => WebError::Unprocessable(
-                format!("{}：{}", error.field, error.reason_zh),
-                format!("{}: {}", error.field, error.reason_en),
-            ),
+            kam_store::Error::Invalid(error) => WebError::Unprocessable {
+                field: Some(error.field.to_owned()),
+                zh: format!("{}：{}", error.field, error.reason_zh),
+                en: format!("{}: {}", error.field, error.reason_en),
+            },
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -65,7 +98,7 @@ impl WebError {
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::Unauthorised => StatusCode::UNAUTHORIZED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +112,7 @@ impl WebError {
             WebError::Csrf => "KAM-403-CSRF",
             WebError::Unauthorised => "KAM-401",
             WebError::BadRequest(_) => "KAM-400",
-            WebError::Unprocessable(..) => "KAM-422",
+            WebError::Unprocessable { .. } => "KAM-422",
             WebError::Conflict => "KAM-409",
             WebError::Internal(_) => "KAM-500",
         }
@@ -95,7 +128,7 @@ impl WebError {
             ),
             WebError::Unauthorised => ("请先登录", "Please sign in"),
             WebError::BadRequest(message) => (message.as_str(), message.as_str()),
-            WebError::Unprocessable(zh, en) => (zh.as_str(), en.as_str()),
+            WebError::Unprocessable { zh, en, .. } => (zh.as_str(), en.as_str()),
             WebError::Conflict => (
                 "此记录已被他人修改或已存在，请刷新后重试",
                 "Someone else changed or created this record first; reload and try again",
@@ -104,14 +137,39 @@ impl WebError {
         }
     }
 
-    /// The JSON form, for the API.
+    /// The JSON form, for the API: a problem document (RFC 9457) as `application/problem+json`.
     pub fn into_json(self) -> Response {
         let reference = self.log();
         let (zh, en) = self.messages();
-        let body = serde_json::json!({
-            "error": { "code": self.code(), "message": en, "message_zh": zh, "reference": reference }
-        });
-        (self.status(), Json(body)).into_response()
+        let status = self.status();
+        let errors = match &self {
+            WebError::Unprocessable {
+                field: Some(field),
+                zh,
+                en,
+            } => vec![FieldProblem {
+                field: field.clone(),
+                message: en.clone(),
+                message_zh: zh.clone(),
+            }],
+            _ => Vec::new(),
+        };
+        let problem = Problem {
+            r#type: format!("urn:kam:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: en.to_owned(),
+            detail_zh: zh.to_owned(),
+            code: self.code().to_owned(),
+            errors,
+            reference,
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        response
     }
 
     /// Logs an internal failure under a short reference and returns it.

@@ -41,7 +41,12 @@ async fn a_token_reads_what_its_user_may_see_and_nothing_else(server: Server) {
 
     let anonymous = client.get_api("/api/v1/customers", "not-a-token").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(json(&anonymous.body)["error"]["code"], "KAM-401");
+    assert_eq!(json(&anonymous.body)["code"], "KAM-401");
+    assert_eq!(json(&anonymous.body)["status"], 401);
+    assert_eq!(
+        anonymous.headers["content-type"],
+        "application/problem+json"
+    );
 
     let list = client
         .get_api("/api/v1/customers?page_size=500", &token)
@@ -93,7 +98,7 @@ async fn a_token_reads_what_its_user_may_see_and_nothing_else(server: Server) {
         .get_api("/api/v1/customers/999999999999", &token)
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-    assert_eq!(json(&hidden.body)["error"]["code"], "KAM-404");
+    assert_eq!(json(&hidden.body)["code"], "KAM-404");
     assert_eq!(
         hidden.body, missing.body,
         "out of reach answers like missing"

@@ -208,7 +208,19 @@ async fn page_numbers_are_bounded(server: Server) {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "{route} {page}"
             );
-            assert!(answer.body.contains("KAM-422"), "{}", answer.body);
+            // A problem document naming the field.
+            assert_eq!(answer.headers["content-type"], "application/problem+json");
+            let problem: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(problem["code"], "KAM-422");
+            assert_eq!(problem["status"], 422);
+            assert_eq!(problem["type"], "urn:kam:problem:KAM-422");
+            assert_eq!(problem["errors"][0]["field"], "page");
+            assert!(
+                problem["errors"][0]["message_zh"]
+                    .as_str()
+                    .unwrap()
+                    .contains("页码")
+            );
         }
     }
     let last = api.get_api("/api/v1/customers?page=1000000", &token).await;
