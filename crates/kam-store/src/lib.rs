@@ -6,6 +6,7 @@
 //! it as a WHERE clause (`visibility.rs`); every change writes the audit trail in its own
 //! transaction (`audit.rs`), so no caller can forget either.
 
+mod alert;
 mod audit;
 mod bulk;
 mod classification;
@@ -37,9 +38,10 @@ use sqlx::{
     migrate::Migrator,
 };
 
+pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
-pub use classification::{AlertFilter, AlertSync, StoredAlert, StoredClass, StoredFinding};
+pub use classification::StoredClass;
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};

@@ -1,0 +1,457 @@
+//! Alerts in the store: raised by the batch from its findings and kept open from the night they
+//! are raised until handled or cleared, so each is raised once; the inbox, giving an alert to a
+//! colleague and handling it, each through the reader's scope.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use kam_core::{org::OrgPath, visibility::Scope};
+
+use crate::{
+    Actor, Error, Result, Store, audit,
+    bulk::insert_rows,
+    customer::parse_date,
+    indicator::customer_ids,
+    org::corrupt,
+    sql::{Arg, Sql},
+    user::{user_columns_of, user_from_row},
+    visibility::push_visible,
+};
+
+/// One alert condition found by the batch for one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub cif_no: String,
+    pub kind: String,
+    /// The customer's tier (1 … 5) whose thresholds applied.
+    pub tier: i64,
+    pub evidence: String,
+    pub thresholds: String,
+}
+
+/// An alert as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub cif_no: String,
+    pub customer_name: String,
+    pub kind: String,
+    /// `open`, `handled`, `resolved`.
+    pub status: String,
+    pub tier: i64,
+    pub raised_on: NaiveDate,
+    pub last_seen_on: NaiveDate,
+    pub cleared_on: Option<NaiveDate>,
+    pub evidence: String,
+    pub thresholds: String,
+    pub rule_id: String,
+    pub rule_version: i64,
+    pub handled_by: Option<String>,
+    pub note: Option<String>,
+    /// The username the alert is given to, if anyone.
+    pub assigned_to: Option<String>,
+}
+
+/// Which alerts an inbox shows.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// `open`, `handled`, `resolved`; `None` for every status.
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Only those given to this username.
+    pub assigned_to: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// What one night did to the alerts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertSync {
+    /// New alerts.
+    pub raised: usize,
+    /// Active alerts whose condition still holds (not raised again).
+    pub continuing: usize,
+    /// Active alerts whose condition no longer holds.
+    pub cleared: usize,
+    /// The date was earlier than alerts already seen: alerts only move forward, so nothing changed.
+    pub skipped: bool,
+}
+
+impl Store {
+    /// Brings the alerts in line with one night's findings, in one transaction: a finding
+    /// without an active alert of its customer and kind raises one; one with an active alert only
+    /// moves its `last_seen_on`; an active alert without a finding is cleared (an open one becomes
+    /// `resolved`, a handled one stays handled). Re-running a date changes nothing; a date older
+    /// than the latest night already synced changes nothing either (`skipped`).
+    pub async fn sync_alerts(
+        &self,
+        actor: &Actor,
+        as_of: NaiveDate,
+        rule_id: &str,
+        rule_version: i64,
+        findings: &[StoredFinding],
+    ) -> Result<AlertSync> {
+        let mut tx = self.begin_write().await?;
+        let day = as_of.to_string();
+        // A backfill of an older date must not clear (or re-raise) what later nights found.
+        let latest: Option<String> = sqlx::query("select max(last_seen_on) from alert")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if latest.is_some_and(|latest| latest > day) {
+            return Ok(AlertSync {
+                skipped: true,
+                ..AlertSync::default()
+            });
+        }
+        let ids = customer_ids(&mut tx).await?;
+        let active: HashMap<(i64, String), i64> =
+            sqlx::query("select customer_id, kind, id from alert where cleared_on is null")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
+                .collect::<Result<_>>()?;
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut new_rows = Vec::new();
+        for f in findings {
+            let Some(&customer) = ids.get(&f.cif_no) else {
+                continue;
+            };
+            match active.get(&(customer, f.kind.clone())) {
+                Some(&id) => {
+                    seen.insert(id);
+                }
+                None => new_rows.push(vec![
+                    Arg::Int(customer),
+                    Arg::from(f.kind.as_str()),
+                    Arg::from("open"),
+                    Arg::Int(f.tier),
+                    Arg::from(day.as_str()),
+                    Arg::from(day.as_str()),
+                    Arg::from(f.evidence.as_str()),
+                    Arg::from(f.thresholds.as_str()),
+                    Arg::from(rule_id),
+                    Arg::Int(rule_version),
+                ]),
+            }
+        }
+        let cleared: Vec<i64> = active
+            .values()
+            .copied()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        let seen: Vec<i64> = seen.into_iter().collect();
+        // Bounded id lists per statement: both dialects cap the parameters of one statement.
+        for chunk in seen.chunks(500) {
+            let mut sql = Sql::new("update alert set last_seen_on = ");
+            sql.bind(day.as_str()).push(" where id in (");
+            push_ids(&mut sql, chunk);
+            sql.query().execute(&mut *tx).await?;
+        }
+        for chunk in cleared.chunks(500) {
+            let mut sql = Sql::new(
+                "update alert set status = case when status = 'open' then 'resolved' else status end, cleared_on = ",
+            );
+            sql.bind(day.as_str()).push(" where id in (");
+            push_ids(&mut sql, chunk);
+            sql.query().execute(&mut *tx).await?;
+        }
+        let raised = insert_rows(
+            &mut tx,
+            self.backend().max_binds(),
+            "insert into alert (customer_id, kind, status, tier, raised_on, last_seen_on, evidence, \
+             thresholds, rule_id, rule_version)",
+            "",
+            new_rows,
+        )
+        .await?;
+        let sync = AlertSync {
+            raised,
+            continuing: seen.len(),
+            cleared: cleared.len(),
+            skipped: false,
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            "batch_run",
+            "alert",
+            &day,
+            &format!(
+                "{} raised, {} continuing, {} cleared",
+                sync.raised, sync.continuing, sync.cleared
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(sync)
+    }
+
+    /// An alert inbox: the alerts `scope` may see that match `filter`, newest first, and how many
+    /// match in all.
+    pub async fn alert_inbox(
+        &self,
+        scope: &Scope,
+        filter: &AlertFilter,
+    ) -> Result<(Vec<StoredAlert>, i64)> {
+        let push_filter = |sql: &mut Sql| {
+            sql.push(" where ");
+            push_visible(sql, scope);
+            if let Some(status) = &filter.status {
+                sql.push(" and a.status = ").bind(status.as_str());
+            }
+            if let Some(kind) = &filter.kind {
+                sql.push(" and a.kind = ").bind(kind.as_str());
+            }
+            if let Some(user) = &filter.assigned_to {
+                sql.push(" and a.assigned_to = ").bind(user.as_str());
+            }
+        };
+        let mut count =
+            Sql::new("select count(*) as n from alert a join customer c on c.id = a.customer_id");
+        push_filter(&mut count);
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get("n")?;
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        push_filter(&mut sql);
+        sql.push(" order by a.raised_on desc, c.cif_no, a.kind limit ")
+            .bind(if filter.limit > 0 { filter.limit } else { 50 })
+            .push(" offset ")
+            .bind(filter.offset.max(0));
+        let alerts = sql
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(alert_from_row)
+            .collect::<Result<_>>()?;
+        Ok((alerts, total))
+    }
+
+    /// `NotFound` unless the alert exists and its customer is in `scope`'s reach.
+    pub async fn alert_visible(&self, scope: &Scope, id: i64) -> Result<()> {
+        visible_alert(scope, id, false)
+            .query()
+            .fetch_optional(self.pool())
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| alert_not_found(id))
+    }
+
+    /// Gives an open alert to a user (or takes it back with `None`). `NotFound` when the alert
+    /// does not exist or its customer is out of reach; `ReadOnly` for a read-only scope.
+    pub async fn assign_alert(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        username: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        check_alert_writable(&mut tx, scope, id).await?;
+        if let Some(name) = username {
+            let receiver = Sql::new(&format!(
+                "select o.path as unit_path, {} from app_user u join org_unit o on o.id = u.org_unit_id where u.username = ",
+                user_columns_of("u")
+            ))
+            .bind(name)
+            .query()
+            .fetch_optional(&mut *tx)
+            .await?;
+            // kam-core decides; an unknown name gets the same answer as one out of reach, so
+            // the form cannot be used to learn which user names exist.
+            let permitted = match receiver {
+                Some(row) => {
+                    let path =
+                        OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)?;
+                    scope.may_give_alert_to(&user_from_row(&row)?, &path)
+                }
+                None => false,
+            };
+            if !permitted {
+                return Err(Error::NotPermitted(
+                    "an alert goes to its giver or to an RM or president within their reach",
+                ));
+            }
+        }
+        Sql::new("update alert set assigned_to = ")
+            .bind(username)
+            .push(" where id = ")
+            .bind(id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "assign",
+            "alert",
+            &id.to_string(),
+            username.unwrap_or("-"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks an alert handled with a note. `NotFound` when it does not exist or `scope` may not
+    /// see its customer.
+    pub async fn handle_alert(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        note: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        check_alert_writable(&mut tx, scope, id).await?;
+        Sql::new("update alert set status = 'handled', handled_by = ")
+            .bind(actor.name.as_str())
+            .push(", handled_at = ")
+            .bind(audit::now())
+            .push(", note = ")
+            .bind(note)
+            .push(" where id = ")
+            .bind(id)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, actor, "handle", "alert", &id.to_string(), note).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The alerts `scope` may see, newest first; only open ones when `open_only`.
+    pub async fn alerts(&self, scope: &Scope, open_only: bool) -> Result<Vec<StoredAlert>> {
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        sql.push(" where ");
+        push_visible(&mut sql, scope);
+        if open_only {
+            sql.push(" and a.status = 'open'");
+        }
+        self.list_alerts(sql).await
+    }
+
+    /// One visible customer's alerts, newest first (open, handled and resolved).
+    pub async fn alerts_of(&self, scope: &Scope, cif_no: &str) -> Result<Vec<StoredAlert>> {
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        sql.push(" where c.cif_no = ").bind(cif_no).push(" and ");
+        push_visible(&mut sql, scope);
+        self.list_alerts(sql).await
+    }
+
+    /// The alerts `scope` may see that were active on `day`: raised on or before it and not
+    /// cleared by it (whatever their status), newest first.
+    pub async fn alerts_active_on(
+        &self,
+        scope: &Scope,
+        day: NaiveDate,
+    ) -> Result<Vec<StoredAlert>> {
+        let day = day.to_string();
+        let mut sql = Sql::new(ALERT_COLUMNS);
+        sql.push(" where ");
+        push_visible(&mut sql, scope);
+        sql.push(" and a.raised_on <= ")
+            .bind(day.as_str())
+            .push(" and (a.cleared_on is null or a.cleared_on > ")
+            .bind(day.as_str())
+            .push(")");
+        self.list_alerts(sql).await
+    }
+
+    async fn list_alerts(&self, mut sql: Sql) -> Result<Vec<StoredAlert>> {
+        sql.push(" order by a.raised_on desc, c.cif_no, a.kind");
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(alert_from_row)
+            .collect()
+    }
+}
+
+/// An open alert whose customer `scope` may see (`NotFound` otherwise) and may change
+/// (`ReadOnly` otherwise: auditors and risk officers look, they do not handle).
+async fn check_alert_writable(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    scope: &Scope,
+    id: i64,
+) -> Result<()> {
+    if visible_alert(scope, id, true)
+        .query()
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_none()
+    {
+        return Err(alert_not_found(id));
+    }
+    if !scope.may_write() {
+        return Err(Error::ReadOnly);
+    }
+    Ok(())
+}
+
+/// The one statement that finds alert `id` when its customer is in `scope`'s reach (and, with
+/// `open_only`, when it is open): the inbox's reads and writes check the same way.
+fn visible_alert(scope: &Scope, id: i64, open_only: bool) -> Sql {
+    let mut sql =
+        Sql::new("select a.id from alert a join customer c on c.id = a.customer_id where a.id = ");
+    sql.bind(id).push(if open_only {
+        " and a.status = 'open' and "
+    } else {
+        " and "
+    });
+    push_visible(&mut sql, scope);
+    sql
+}
+
+fn alert_not_found(id: i64) -> Error {
+    Error::NotFound {
+        entity: "alert",
+        key: id.to_string(),
+    }
+}
+
+fn push_ids(sql: &mut Sql, ids: &[i64]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+}
+
+const ALERT_COLUMNS: &str = "select a.id, c.cif_no, c.name, a.kind, a.status, a.tier, a.raised_on, \
+    a.last_seen_on, a.cleared_on, a.evidence, a.thresholds, a.rule_id, a.rule_version, \
+    a.handled_by, a.note, a.assigned_to from alert a join customer c on c.id = a.customer_id";
+
+fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert> {
+    let date = |i: usize, name: &'static str| -> Result<NaiveDate> {
+        parse_date(name, &row.try_get::<String, _>(i)?)
+    };
+    Ok(StoredAlert {
+        id: row.try_get(0)?,
+        cif_no: row.try_get(1)?,
+        customer_name: row.try_get(2)?,
+        kind: row.try_get(3)?,
+        status: row.try_get(4)?,
+        tier: row.try_get(5)?,
+        raised_on: date(6, "raised_on")?,
+        last_seen_on: date(7, "last_seen_on")?,
+        cleared_on: row
+            .try_get::<Option<String>, _>(8)?
+            .as_deref()
+            .map(|t| parse_date("cleared_on", t))
+            .transpose()?,
+        evidence: row.try_get(9)?,
+        thresholds: row.try_get(10)?,
+        rule_id: row.try_get(11)?,
+        rule_version: row.try_get(12)?,
+        handled_by: row.try_get(13)?,
+        note: row.try_get(14)?,
+        assigned_to: row.try_get(15)?,
+    })
+}
