@@ -37,13 +37,15 @@ pub enum Access {
 /// What a signed-in user may see and do; computed once per request by `scope_for`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
-    pub user_id: UserId,
-    pub reach: Reach,
+    // Private: a user's scope is made only by `scope_for` (the rule), the operator's by
+    // `Scope::system`; everything else reads it through the methods below.
+    user_id: UserId,
+    reach: Reach,
     /// `None`: every business line; `Some(line)`: only customers booked in that line.
-    pub line: Option<Line>,
-    pub access: Access,
+    line: Option<Line>,
+    access: Access,
     /// The day the scope applies to: RM assignments count when active on it.
-    pub on: NaiveDate,
+    on: NaiveDate,
 }
 
 /// Where a customer sits, as far as visibility cares.
@@ -111,6 +113,33 @@ impl Scope {
             Reach::Subtree(path) => path.contains(placement.org_path),
             Reach::Book(rm) => placement.team.contains(rm) || placement.group_lead_rm == Some(*rm),
         }
+    }
+
+    /// Whose scope this is (`UserId(0)` for the operator's system scope).
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// How far the scope reaches in the org tree.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    /// The one business line the scope is limited to, if any.
+    pub fn line(&self) -> Option<Line> {
+        self.line
+    }
+
+    /// The day the scope applies to: the only date a scoped read uses.
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
+
+    /// Whether the user may choose a unit to put in scope (home, portfolio): managers reaching a
+    /// subtree or the whole bank may; an RM, whose reach is a book, and a role without customer
+    /// data may not.
+    pub fn chooses_units(&self) -> bool {
+        matches!(self.reach, Reach::Everything | Reach::Subtree(_))
     }
 
     pub fn may_write(&self) -> bool {
@@ -198,6 +227,22 @@ mod tests {
             team,
             group_lead_rm: None,
         }
+    }
+
+    #[test]
+    fn only_managers_reaching_a_subtree_or_the_bank_choose_units() {
+        let at = path(SUB_A);
+        let chooses = |role, line| scope_for(&user(7, role, line), &at, today()).chooses_units();
+        assert!(chooses(Role::SubBranchPresident, None));
+        assert!(chooses(Role::BranchManager, Some(Line::Corporate)));
+        assert!(chooses(Role::HeadOfficeKeyAccountManager, None));
+        assert!(chooses(Role::Auditor, None));
+        assert!(!chooses(Role::RelationshipManager, Some(Line::Corporate)));
+        assert!(!chooses(Role::Administrator, None));
+        assert!(!chooses(Role::Teller, None));
+        let rm = scope_for(&user(7, Role::RelationshipManager, None), &at, today());
+        assert_eq!(rm.user_id(), UserId(7));
+        assert_eq!(rm.on(), today());
     }
 
     #[test]

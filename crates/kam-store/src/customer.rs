@@ -169,7 +169,7 @@ impl Store {
     ) -> Result<Vec<CustomerSummary>> {
         // The scope's date is the only date a scoped read uses (the lead RM shown is the one of
         // the day the reader sees).
-        let today = scope.on.to_string();
+        let today = scope.on().to_string();
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
                o.code as org_code, o.name as org_name, t.tier, t.tier_name, \

@@ -40,7 +40,7 @@ pub(crate) fn push_visible(sql: &mut Sql, scope: &Scope) {
 /// such as the employers of the customer a statement reads).
 pub(crate) fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
     sql.push("(");
-    match &scope.reach {
+    match scope.reach() {
         Reach::Nothing => {
             sql.push("1 = 0");
         }
@@ -56,7 +56,7 @@ pub(crate) fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
             .push(")");
         }
         Reach::Book(rm) => {
-            let on = scope.on.to_string();
+            let on = scope.on().to_string();
             sql.push(&format!("{c}.id in (select customer_id from rm_assignment where user_id = "))
                 .bind(rm.0)
                 .push(" and effective_from <= ")
@@ -69,7 +69,7 @@ pub(crate) fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
         }
     }
     sql.push(")");
-    if let Some(line) = scope.line {
+    if let Some(line) = scope.line() {
         sql.push(&format!(" and {c}.line = ")).bind(line.as_str());
     }
 }

@@ -17,7 +17,6 @@ use axum::response::{Html, IntoResponse, Response};
 use kam_core::{
     org::{OrgUnit, subtree_of},
     user::Role,
-    visibility::Reach,
 };
 
 use crate::{
@@ -115,7 +114,7 @@ pub(crate) struct Choice {
 /// The units a user may put in scope (their own and every unit below it, in tree order), none
 /// for an RM, whose reach is a book rather than a subtree.
 pub(crate) async fn reachable_units(app: &App, signed: &Signed) -> Result<Vec<OrgUnit>, WebError> {
-    if matches!(signed.scope.reach, Reach::Book(_) | Reach::Nothing) {
+    if !signed.scope.chooses_units() {
         return Ok(Vec::new());
     }
     let units = app.store().list_org_units().await?;
