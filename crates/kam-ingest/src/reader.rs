@@ -508,25 +508,15 @@ fn read_pass(
                     }
                 };
                 let width = *expected_width.get_or_insert(record.len());
-                // A field holding line breaks and a record of the wrong width: a quote was opened
-                // and not closed where it should have been, and the lines after it were read as
-                // one field. Each of those lines is a row read and rejected, the first naming the
-                // quote.
-                // (The line break that ends the file is not a line of its own.)
-                let fields = record.len();
-                let spanned = 1 + record
-                    .iter()
-                    .enumerate()
-                    .map(|(i, field)| {
-                        let field = if i + 1 == fields {
-                            field.trim_end_matches(['\r', '\n'])
-                        } else {
-                            field
-                        };
-                        field.bytes().filter(|b| *b == b'\n').count() as u64
-                    })
-                    .sum::<u64>();
-                if record.len() != width && spanned > 1 {
+                // A record of the wrong width spanning lines: an unclosed quote swallowed them; each
+                // is a row read and rejected, the first naming the quote. Only a record of the wrong
+                // width is scanned (not every row's bytes).
+                let spanned = if record.len() == width {
+                    1
+                } else {
+                    lines_spanned(record)
+                };
+                if spanned > 1 {
                     let last = line + spanned - 1;
                     report.rows_read += spanned - 1;
                     report.rejected += spanned;
@@ -626,6 +616,25 @@ fn read_pass(
         }
     }
     Ok(report)
+}
+
+/// The lines a record spans: one plus the line breaks inside its fields (the break that ends the
+/// file is not a line of its own). More than one in a record of the wrong width means a quote was
+/// opened and not closed where it should have been.
+fn lines_spanned(record: &csv::StringRecord) -> u64 {
+    let fields = record.len();
+    1 + record
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let field = if i + 1 == fields {
+                field.trim_end_matches(['\r', '\n'])
+            } else {
+                field
+            };
+            field.bytes().filter(|b| *b == b'\n').count() as u64
+        })
+        .sum::<u64>()
 }
 
 /// One record from the splitting thread, or why it could not be split.

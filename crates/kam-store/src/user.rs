@@ -125,22 +125,16 @@ impl Store {
         username: &str,
         password_hash: &str,
     ) -> Result<User> {
+        // `NotFound` here; users are never deleted, so the update below finds the row.
         let user = self.user_by_username(username).await?;
         let mut tx = self.begin_write().await?;
-        let changed = Sql::new("update app_user set password_hash = ")
+        Sql::new("update app_user set password_hash = ")
             .bind(password_hash)
             .push(", failed_logins = 0, locked_until = null where id = ")
             .bind(user.id.0)
             .query()
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(Error::NotFound {
-                entity: "user",
-                key: username.to_owned(),
-            });
-        }
+            .await?;
         let ended = crate::session::end_access(&mut tx, user.id, None).await?;
         audit::record(&mut tx, actor, "reset_password", "user", username, &ended).await?;
         tx.commit().await?;
