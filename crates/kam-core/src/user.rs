@@ -48,6 +48,11 @@ impl Role {
         }
     }
 
+    /// Whether users of this role keep a book of customers (the "by RM" filter of a list).
+    pub fn keeps_a_book(self) -> bool {
+        self == Role::RelationshipManager
+    }
+
     /// Only the auditor reads the audit trail (separation of duties).
     pub fn may_read_audit(self) -> bool {
         self == Role::Auditor

@@ -161,6 +161,13 @@ impl Scope {
         }
     }
 
+    /// Whether anyone besides the user themself may be given an alert by this scope (a manager
+    /// who may write; an RM gives only to themself, a read-only role to nobody) — so a page need
+    /// not read the users when there is nobody else to offer.
+    pub fn gives_alerts_to_others(&self) -> bool {
+        self.may_write() && self.chooses_units()
+    }
+
     /// Whom this scope may give a customer's alert to (`receiver`, working at `receiver_unit`):
     /// itself, when it may write at all; beyond that, a manager reaching a subtree (or the whole
     /// bank) gives to the active RMs and sub-branch presidents working in it, in a compatible

@@ -7,17 +7,16 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::{org::OrgPath, visibility::Scope};
+use kam_core::org::OrgPath;
 
 use crate::{
-    Actor, Error, Result, Store, audit,
+    Actor, Error, Result, Store, UserStore, audit,
     bulk::insert_rows,
     customer::parse_date,
     indicator::customer_ids,
     org::corrupt,
     sql::{Arg, Sql},
     user::{user_columns_of, user_from_row},
-    visibility::push_visible,
 };
 
 /// One alert condition found by the batch for one customer.
@@ -190,16 +189,14 @@ impl Store {
         Ok(sync)
     }
 
-    /// An alert inbox: the alerts `scope` may see that match `filter`, newest first, and how many
-    /// match in all.
-    pub async fn alert_inbox(
-        &self,
-        scope: &Scope,
-        filter: &AlertFilter,
-    ) -> Result<(Vec<StoredAlert>, i64)> {
-        let push_filter = |sql: &mut Sql| {
-            sql.push(" where ");
-            push_visible(sql, scope);
+}
+
+impl UserStore {
+    /// An alert inbox: the alerts in reach that match `filter`, newest first, and how many match
+    /// in all.
+    pub async fn alert_inbox(&self, filter: &AlertFilter) -> Result<(Vec<StoredAlert>, i64)> {
+        let filtered = |head: &str| {
+            let mut sql = self.visible(head);
             if let Some(status) = &filter.status {
                 sql.push(" and a.status = ").bind(status.as_str());
             }
@@ -209,13 +206,12 @@ impl Store {
             if let Some(user) = &filter.assigned_to {
                 sql.push(" and a.assigned_to = ").bind(user.as_str());
             }
+            sql
         };
-        let mut count =
-            Sql::new("select count(*) as n from alert a join customer c on c.id = a.customer_id");
-        push_filter(&mut count);
+        let count =
+            filtered("select count(*) as n from alert a join customer c on c.id = a.customer_id");
         let total: i64 = count.query().fetch_one(self.pool()).await?.try_get("n")?;
-        let mut sql = Sql::new(ALERT_COLUMNS);
-        push_filter(&mut sql);
+        let mut sql = filtered(ALERT_COLUMNS);
         sql.push(" order by a.raised_on desc, c.cif_no, a.kind limit ")
             .bind(if filter.limit > 0 { filter.limit } else { 50 })
             .push(" offset ")
@@ -230,27 +226,21 @@ impl Store {
         Ok((alerts, total))
     }
 
-    /// `NotFound` unless the alert exists and its customer is in `scope`'s reach.
-    pub async fn alert_visible(&self, scope: &Scope, id: i64) -> Result<()> {
-        visible_alert(scope, id, false)
-            .query()
-            .fetch_optional(self.pool())
-            .await?
+    /// `NotFound` unless the alert exists and its customer is in reach.
+    pub async fn alert_visible(&self, id: i64) -> Result<()> {
+        self.fetch_visible(self.find_alert(id, false), "alert", &id.to_string())
+            .await
             .map(|_| ())
-            .ok_or_else(|| alert_not_found(id))
     }
 
     /// Gives an open alert to a user (or takes it back with `None`). `NotFound` when the alert
-    /// does not exist or its customer is out of reach; `ReadOnly` for a read-only scope.
-    pub async fn assign_alert(
-        &self,
-        actor: &Actor,
-        scope: &Scope,
-        id: i64,
-        username: Option<&str>,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        check_alert_writable(&mut tx, scope, id).await?;
+    /// does not exist, is not open or its customer is out of reach; `ReadOnly` for a read-only
+    /// scope; `NotPermitted` for a receiver kam-core says no to. Every refusal is audited.
+    pub async fn assign_alert(&self, id: i64, username: Option<&str>) -> Result<()> {
+        let key = id.to_string();
+        let (mut tx, _) = self
+            .begin_customer_write(self.find_alert(id, true), "assign", "alert", &key)
+            .await?;
         if let Some(name) = username {
             let receiver = Sql::new(&format!(
                 "select o.path as unit_path, {} from app_user u join org_unit o on o.id = u.org_unit_id where u.username = ",
@@ -266,14 +256,16 @@ impl Store {
                 Some(row) => {
                     let path =
                         OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)?;
-                    scope.may_give_alert_to(&user_from_row(&row)?, &path)
+                    self.scope()
+                        .may_give_alert_to(&user_from_row(&row)?, &path)
                 }
                 None => false,
             };
             if !permitted {
-                return Err(Error::NotPermitted(
+                let refused = Error::NotPermitted(
                     "an alert goes to its giver or to an RM or president within their reach",
-                ));
+                );
+                return Err(self.refuse(tx, "assign", "alert", &key, refused).await);
             }
         }
         Sql::new("update alert set assigned_to = ")
@@ -285,10 +277,10 @@ impl Store {
             .await?;
         audit::record(
             &mut tx,
-            actor,
+            self.actor(),
             "assign",
             "alert",
-            &id.to_string(),
+            &key,
             username.unwrap_or("-"),
         )
         .await?;
@@ -296,19 +288,15 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an alert handled with a note. `NotFound` when it does not exist or `scope` may not
-    /// see its customer.
-    pub async fn handle_alert(
-        &self,
-        actor: &Actor,
-        scope: &Scope,
-        id: i64,
-        note: &str,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        check_alert_writable(&mut tx, scope, id).await?;
+    /// Marks an open alert handled with a note. `NotFound` when it does not exist, is not open or
+    /// its customer is out of reach; `ReadOnly` for a read-only scope (audited either way).
+    pub async fn handle_alert(&self, id: i64, note: &str) -> Result<()> {
+        let key = id.to_string();
+        let (mut tx, _) = self
+            .begin_customer_write(self.find_alert(id, true), "handle", "alert", &key)
+            .await?;
         Sql::new("update alert set status = 'handled', handled_by = ")
-            .bind(actor.name.as_str())
+            .bind(self.actor().name.as_str())
             .push(", handled_at = ")
             .bind(audit::now())
             .push(", note = ")
@@ -318,16 +306,14 @@ impl Store {
             .query()
             .execute(&mut *tx)
             .await?;
-        audit::record(&mut tx, actor, "handle", "alert", &id.to_string(), note).await?;
+        audit::record(&mut tx, self.actor(), "handle", "alert", &key, note).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The alerts `scope` may see, newest first; only open ones when `open_only`.
-    pub async fn alerts(&self, scope: &Scope, open_only: bool) -> Result<Vec<StoredAlert>> {
-        let mut sql = Sql::new(ALERT_COLUMNS);
-        sql.push(" where ");
-        push_visible(&mut sql, scope);
+    /// The alerts in reach, newest first; only open ones when `open_only`.
+    pub async fn alerts(&self, open_only: bool) -> Result<Vec<StoredAlert>> {
+        let mut sql = self.visible(ALERT_COLUMNS);
         if open_only {
             sql.push(" and a.status = 'open'");
         }
@@ -335,24 +321,17 @@ impl Store {
     }
 
     /// One visible customer's alerts, newest first (open, handled and resolved).
-    pub async fn alerts_of(&self, scope: &Scope, cif_no: &str) -> Result<Vec<StoredAlert>> {
-        let mut sql = Sql::new(ALERT_COLUMNS);
-        sql.push(" where c.cif_no = ").bind(cif_no).push(" and ");
-        push_visible(&mut sql, scope);
+    pub async fn alerts_of(&self, cif_no: &str) -> Result<Vec<StoredAlert>> {
+        let mut sql = self.visible(ALERT_COLUMNS);
+        sql.push(" and c.cif_no = ").bind(cif_no);
         self.list_alerts(sql).await
     }
 
-    /// The alerts `scope` may see that were active on `day`: raised on or before it and not
-    /// cleared by it (whatever their status), newest first.
-    pub async fn alerts_active_on(
-        &self,
-        scope: &Scope,
-        day: NaiveDate,
-    ) -> Result<Vec<StoredAlert>> {
+    /// The alerts in reach that were active on `day`: raised on or before it and not cleared by
+    /// it (whatever their status), newest first.
+    pub async fn alerts_active_on(&self, day: NaiveDate) -> Result<Vec<StoredAlert>> {
         let day = day.to_string();
-        let mut sql = Sql::new(ALERT_COLUMNS);
-        sql.push(" where ");
-        push_visible(&mut sql, scope);
+        let mut sql = self.visible(ALERT_COLUMNS);
         sql.push(" and a.raised_on <= ")
             .bind(day.as_str())
             .push(" and (a.cleared_on is null or a.cleared_on > ")
@@ -370,47 +349,16 @@ impl Store {
             .map(alert_from_row)
             .collect()
     }
-}
 
-/// An open alert whose customer `scope` may see (`NotFound` otherwise) and may change
-/// (`ReadOnly` otherwise: auditors and risk officers look, they do not handle).
-async fn check_alert_writable(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    scope: &Scope,
-    id: i64,
-) -> Result<()> {
-    if visible_alert(scope, id, true)
-        .query()
-        .fetch_optional(&mut **tx)
-        .await?
-        .is_none()
-    {
-        return Err(alert_not_found(id));
-    }
-    if !scope.may_write() {
-        return Err(Error::ReadOnly);
-    }
-    Ok(())
-}
-
-/// The one statement that finds alert `id` when its customer is in `scope`'s reach (and, with
-/// `open_only`, when it is open): the inbox's reads and writes check the same way.
-fn visible_alert(scope: &Scope, id: i64, open_only: bool) -> Sql {
-    let mut sql =
-        Sql::new("select a.id from alert a join customer c on c.id = a.customer_id where a.id = ");
-    sql.bind(id).push(if open_only {
-        " and a.status = 'open' and "
-    } else {
-        " and "
-    });
-    push_visible(&mut sql, scope);
-    sql
-}
-
-fn alert_not_found(id: i64) -> Error {
-    Error::NotFound {
-        entity: "alert",
-        key: id.to_string(),
+    /// The one statement that finds alert `id` when its customer is in reach (and, with
+    /// `open_only`, when it is open): the inbox's reads and writes check the same way.
+    fn find_alert(&self, id: i64, open_only: bool) -> Sql {
+        let mut sql = self.visible("select a.id from alert a join customer c on c.id = a.customer_id");
+        sql.push(" and a.id = ").bind(id);
+        if open_only {
+            sql.push(" and a.status = 'open'");
+        }
+        sql
     }
 }
 

@@ -1,9 +1,9 @@
 //! The audit trail: who changed what and when, written by the store in the changing transaction.
 
-use kam_core::id::UserId;
+use kam_core::{id::UserId, user::Role};
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Result, Store, sql::Sql};
+use crate::{Result, Store, UserStore, sql::Sql};
 
 /// Who is acting: a signed-in user, or a named system job (`kam import`, `kam demo`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,8 +94,8 @@ impl Store {
     }
 
     /// The newest audit events first, optionally only those whose actor, action, entity or key
-    /// contains `search`. Callers gate this by `Role::may_read_audit`.
-    pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
+    /// contains `search`. People read them through `UserStore::audit_events`.
+    pub(crate) async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
         let mut sql =
             Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
         if let Some(text) = search {
@@ -124,5 +124,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl UserStore {
+    /// The audit trail as `Store::audit_events`, for roles that may read it (kam-core's
+    /// `Role::may_read_audit`); `NotPermitted` for the others.
+    pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
+        self.require(Role::may_read_audit)?;
+        self.store().audit_events(search, limit).await
     }
 }

@@ -7,13 +7,10 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::visibility::Scope;
-
 use crate::{
-    Actor, Error, Result, Store, audit,
+    Actor, Result, Store, UserStore, audit,
     customer::parse_date,
     sql::{Arg, Sql},
-    visibility::push_visible,
 };
 
 /// One customer's classifications as of one date.
@@ -102,22 +99,21 @@ impl Store {
         .await
     }
 
-    /// One customer's latest classifications; `NotFound` when it does not exist, `scope` may not
-    /// see it, or the batch has not run.
-    pub async fn class_of(&self, scope: &Scope, cif_no: &str) -> Result<StoredClass> {
-        let mut sql = Sql::new(&class_columns());
-        sql.push(" where c.cif_no = ").bind(cif_no);
-        let row = self
-            .fetch_visible(sql, scope, "customer_class", cif_no)
-            .await?;
+}
+
+impl UserStore {
+    /// One customer's latest classifications; `NotFound` when it does not exist, is out of reach,
+    /// or the batch has not run.
+    pub async fn class_of(&self, cif_no: &str) -> Result<StoredClass> {
+        let mut sql = self.visible(&class_columns());
+        sql.push(" and c.cif_no = ").bind(cif_no);
+        let row = self.fetch_visible(sql, "customer_class", cif_no).await?;
         class_from_row(&row)
     }
 
-    /// Every latest classification `scope` may see, by customer number.
-    pub async fn classes(&self, scope: &Scope) -> Result<Vec<StoredClass>> {
-        let mut sql = Sql::new(&class_columns());
-        sql.push(" where ");
-        push_visible(&mut sql, scope);
+    /// Every latest classification in reach, by customer number.
+    pub async fn classes(&self) -> Result<Vec<StoredClass>> {
+        let mut sql = self.visible(&class_columns());
         sql.push(" order by c.cif_no");
         sql.query()
             .fetch_all(self.pool())
@@ -127,47 +123,24 @@ impl Store {
             .collect()
     }
 
-    /// Sets (or replaces) one manual score on a board for the user behind `scope`, with its audit
-    /// event. Checked in the writing transaction: a customer out of the scope's reach is
-    /// `NotFound` (like a missing one); a read-only scope (auditor, risk officer, the system) is
-    /// refused with `ReadOnly`, nothing written and the refusal audited.
+    /// Sets (or replaces) one manual score on a board, with its audit event. Checked in the
+    /// writing transaction: a customer out of reach is `NotFound` (like a missing one); a
+    /// read-only scope (auditor, risk officer, the console's whole-bank read) is `ReadOnly`;
+    /// either refusal is audited and nothing else is written.
     pub async fn set_manual_score(
         &self,
-        actor: &Actor,
-        scope: &Scope,
         cif_no: &str,
         board: &str,
         criterion: &str,
         score: u8,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let mut find = Sql::new("select c.id from customer c where c.cif_no = ");
-        find.bind(cif_no).push(" and ");
-        push_visible(&mut find, scope);
-        let id: Option<i64> = find
-            .query()
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| row.try_get(0))
-            .transpose()?;
-        let id = id.ok_or_else(|| Error::NotFound {
-            entity: "customer",
-            key: cif_no.to_owned(),
-        })?;
         let key = format!("{cif_no}/{board}/{criterion}");
-        if !scope.may_write() {
-            audit::record(
-                &mut tx,
-                actor,
-                "score_refused",
-                "manual_score",
-                &key,
-                "read-only",
-            )
+        let mut find = self.visible("select c.id from customer c");
+        find.push(" and c.cif_no = ").bind(cif_no);
+        let (mut tx, found) = self
+            .begin_customer_write(find, "score", "manual_score", &key)
             .await?;
-            tx.commit().await?;
-            return Err(Error::ReadOnly);
-        }
+        let id: i64 = found.try_get(0)?;
         Sql::new("delete from manual_score where customer_id = ")
             .bind(id)
             .push(" and board = ")
@@ -186,7 +159,7 @@ impl Store {
             .push(", ")
             .bind(i64::from(score))
             .push(", ")
-            .bind(actor.name.as_str())
+            .bind(self.actor().name.as_str())
             .push(", ")
             .bind(audit::now())
             .push(")")
@@ -195,7 +168,7 @@ impl Store {
             .await?;
         audit::record(
             &mut tx,
-            actor,
+            self.actor(),
             "score",
             "manual_score",
             &key,
@@ -205,7 +178,9 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
 
+impl Store {
     /// Every manual score of one board, by customer number and criterion (for the batch).
     pub async fn manual_scores(&self, board: &str) -> Result<HashMap<(String, String), u8>> {
         Sql::new(

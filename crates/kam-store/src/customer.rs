@@ -3,21 +3,21 @@
 use chrono::NaiveDate;
 use kam_core::{
     ParseError,
+    user::Role,
     customer::{
         AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
         RiskTolerance,
     },
     id::{CustomerId, OrgUnitId, UserId},
     org::Line,
-    visibility::Scope,
 };
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
+    UserStore,
     Actor, Error, Result, Store, audit,
     org::corrupt,
     sql::{Arg, Sql},
-    visibility::push_visible,
 };
 
 /// One line of a customer list.
@@ -160,16 +160,14 @@ impl Store {
         tx.commit().await?;
         Ok(CustomerId(id))
     }
+}
 
-    /// The customers `scope` may see that match `filter`, by customer number.
-    pub async fn find_customers(
-        &self,
-        scope: &Scope,
-        filter: &CustomerFilter,
-    ) -> Result<Vec<CustomerSummary>> {
+impl UserStore {
+    /// The customers in reach that match `filter`, by customer number.
+    pub async fn find_customers(&self, filter: &CustomerFilter) -> Result<Vec<CustomerSummary>> {
         // The scope's date is the only date a scoped read uses (the lead RM shown is the one of
         // the day the reader sees).
-        let today = scope.on().to_string();
+        let today = self.scope().on().to_string();
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
                o.code as org_code, o.name as org_name, t.tier, t.tier_name, \
@@ -186,9 +184,9 @@ impl Store {
              from customer c join org_unit o on o.id = c.org_unit_id \
              left join customer_class cc on cc.customer_id = c.id \
              left join tier_month t on t.customer_id = c.id \
-               and t.month = (select max(month) from tier_month) where ",
+               and t.month = (select max(month) from tier_month)",
             );
-        push_visible(&mut sql, scope);
+        let mut sql = self.visible_from(sql);
         push_filter(&mut sql, filter);
         sql.push(match filter.sort {
             CustomerSort::CifNo => " order by c.cif_no",
@@ -228,51 +226,97 @@ impl Store {
             .collect()
     }
 
-    /// How many customers `scope` sees that match `filter` (limit and offset ignored).
-    pub async fn count_customers(&self, scope: &Scope, filter: &CustomerFilter) -> Result<i64> {
-        let mut sql = Sql::new(
+    /// How many customers in reach match `filter` (limit and offset ignored).
+    pub async fn count_customers(&self, filter: &CustomerFilter) -> Result<i64> {
+        let mut sql = self.visible(
             "select count(*) as n from customer c left join tier_month t on t.customer_id = c.id \
-             and t.month = (select max(month) from tier_month) where ",
+             and t.month = (select max(month) from tier_month)",
         );
-        push_visible(&mut sql, scope);
         push_filter(&mut sql, filter);
         Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
     }
 
-    /// One customer, or `NotFound` when it does not exist or `scope` may not see it.
-    pub async fn customer(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
-        self.one_customer(scope, "c.id", id.0.into(), &id.to_string())
+    /// One customer, or `NotFound` when it does not exist or is out of reach.
+    pub async fn customer(&self, id: CustomerId) -> Result<Customer> {
+        self.one_customer("c.id", id.0.into(), &id.to_string())
             .await
     }
 
     /// One customer by customer number; `NotFound` as for `customer`.
-    pub async fn customer_by_cif(&self, scope: &Scope, cif_no: &str) -> Result<Customer> {
-        self.one_customer(scope, "c.cif_no", cif_no.into(), cif_no)
-            .await
+    pub async fn customer_by_cif(&self, cif_no: &str) -> Result<Customer> {
+        self.one_customer("c.cif_no", cif_no.into(), cif_no).await
     }
 
-    async fn one_customer(
-        &self,
-        scope: &Scope,
-        column: &'static str,
-        value: Arg,
-        key: &str,
-    ) -> Result<Customer> {
-        let mut sql = Sql::new(&format!("{CUSTOMER_COLUMNS} where {column} = "));
-        sql.bind(value);
-        let row = self.fetch_visible(sql, scope, "customer", key).await?;
+    async fn one_customer(&self, column: &'static str, value: Arg, key: &str) -> Result<Customer> {
+        let mut sql = self.visible(CUSTOMER_COLUMNS);
+        sql.push(&format!(" and {column} = ")).bind(value);
+        let row = self.fetch_visible(sql, "customer", key).await?;
         customer_from_row(&row)
     }
+}
 
-    /// Checks that `scope` may change customer `id`: `NotFound` if invisible, `ReadOnly` if only
-    /// readable. Every write on customer data goes through this first.
-    pub(crate) async fn check_writable(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
-        let customer = self.customer(scope, id).await?;
-        if scope.may_write() {
-            Ok(customer)
-        } else {
-            Err(Error::ReadOnly)
+/// A personal identifier of a customer that a user may unmask (`UserStore::reveal_identifier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identifier {
+    IdNumber,
+    Phone,
+}
+
+impl Identifier {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "id_number" => Some(Self::IdNumber),
+            "phone" => Some(Self::Phone),
+            _ => None,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IdNumber => "id_number",
+            Self::Phone => "phone",
+        }
+    }
+}
+
+impl UserStore {
+    /// Unmasks one personal identifier of a customer in reach, for a role that may
+    /// (`Role::may_reveal`), with a reason of at least two characters; the reveal is audited with
+    /// its reason, a refusal by role too. `Ok(None)` when the customer has no such identifier.
+    pub async fn reveal_identifier(
+        &self,
+        cif_no: &str,
+        field: Identifier,
+        reason: &str,
+    ) -> Result<Option<String>> {
+        let customer = self.customer_by_cif(cif_no).await?;
+        if let Err(refused) = self.require(Role::may_reveal) {
+            let tx = self.store().begin_write().await?;
+            return Err(self.refuse(tx, "reveal", "customer", cif_no, refused).await);
+        }
+        let reason = reason.trim();
+        if reason.chars().count() < 2 {
+            return Err(Error::Invalid(ParseError::new(
+                "reason",
+                reason,
+                "say why the identifier is needed",
+                "请填写查看原因",
+            )));
+        }
+        let value = match field {
+            Identifier::IdNumber => customer.id_number.as_ref().map(|v| v.reveal().to_owned()),
+            Identifier::Phone => customer.phone.as_ref().map(|v| v.reveal().to_owned()),
+        };
+        if value.is_some() {
+            let detail = format!(
+                "field={} reason={}",
+                field.as_str(),
+                reason.chars().take(200).collect::<String>()
+            );
+            self.record_event("reveal", "customer", cif_no, &detail)
+                .await?;
+        }
+        Ok(value)
     }
 }
 
@@ -348,38 +392,34 @@ pub struct PortfolioRow {
     pub board_total: Option<i64>,
 }
 
-impl Store {
+impl UserStore {
     /// The customers in reach whose tier moved in the latest month the batch wrote (up, down, or
     /// below the bar and on watch), best tier first — "what changed since the last batch".
-    pub async fn tier_moves(&self, scope: &Scope, limit: i64) -> Result<Vec<PortfolioRow>> {
-        let mut sql = Sql::new(
+    pub async fn tier_moves(&self, limit: i64) -> Result<Vec<PortfolioRow>> {
+        let mut sql = self.visible(
             "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from tier_month t join customer c on c.id = t.customer_id \
-             left join customer_class cc on cc.customer_id = c.id \
-             where t.month = (select max(month) from tier_month) \
-               and t.move in ('upgraded', 'downgraded', 'below') and ",
+             left join customer_class cc on cc.customer_id = c.id",
         );
-        push_visible(&mut sql, scope);
+        sql.push(
+            " and t.month = (select max(month) from tier_month) \
+               and t.move in ('upgraded', 'downgraded', 'below')",
+        );
         sql.push(" order by t.tier, coalesce(cc.value_total, 0) desc, c.cif_no limit ")
             .bind(limit);
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter().map(portfolio_row).collect()
     }
 
-    /// Every customer `scope` sees (in `unit`'s subtree when given), with its latest tier, move
+    /// Every customer in reach (in `unit`'s subtree when given), with its latest tier, move
     /// and contribution — one query for the portfolio's distribution, Pareto, board and movers.
-    pub async fn portfolio(
-        &self,
-        scope: &Scope,
-        unit: Option<OrgUnitId>,
-    ) -> Result<Vec<PortfolioRow>> {
-        let mut sql = Sql::new(
+    pub async fn portfolio(&self, unit: Option<OrgUnitId>) -> Result<Vec<PortfolioRow>> {
+        let mut sql = self.visible(
             "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from customer c left join customer_class cc on cc.customer_id = c.id \
              left join tier_month t on t.customer_id = c.id \
-               and t.month = (select max(month) from tier_month) where ",
+               and t.month = (select max(month) from tier_month)",
         );
-        push_visible(&mut sql, scope);
         push_filter(
             &mut sql,
             &CustomerFilter {

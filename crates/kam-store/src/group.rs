@@ -3,11 +3,10 @@
 use kam_core::{
     group::{Group, GroupMember, NewGroup, check_tree_edge},
     id::{CustomerId, GroupId, OrgUnitId, UserId},
-    visibility::Scope,
 };
 use sqlx::Row;
 
-use crate::{Actor, Error, Result, Store, audit, sql::Sql, visibility::push_visible};
+use crate::{Actor, Error, Result, Store, UserStore, audit, sql::Sql};
 
 /// A group as one scope sees it: the group itself and only the members it may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,8 +126,11 @@ impl Store {
             .collect()
     }
 
-    /// A group with the members `scope` may see; `NotFound` when it sees none of them.
-    pub async fn group(&self, scope: &Scope, id: GroupId) -> Result<GroupView> {
+}
+
+impl UserStore {
+    /// A group with the members in reach; `NotFound` when none of them is.
+    pub async fn group(&self, id: GroupId) -> Result<GroupView> {
         let not_found = || Error::NotFound {
             entity: "group",
             key: id.to_string(),
@@ -141,11 +143,10 @@ impl Store {
         .fetch_optional(self.pool())
         .await?
         .ok_or_else(not_found)?;
-        let mut sql = Sql::new(
-            "select c.id as customer_id, gm.parent_customer_id from group_member gm join customer c on c.id = gm.customer_id where gm.group_id = ",
+        let mut sql = self.visible(
+            "select c.id as customer_id, gm.parent_customer_id from group_member gm join customer c on c.id = gm.customer_id",
         );
-        sql.bind(id.0).push(" and ");
-        push_visible(&mut sql, scope);
+        sql.push(" and gm.group_id = ").bind(id.0);
         sql.push(" order by c.cif_no");
         let visible_members = sql
             .query()
@@ -195,8 +196,8 @@ impl Store {
         })
     }
 
-    /// A group by its code, with the members `scope` may see; `NotFound` as for `group`.
-    pub async fn group_by_code(&self, scope: &Scope, code: &str) -> Result<GroupView> {
+    /// A group by its code, with the members in reach; `NotFound` as for `group`.
+    pub async fn group_by_code(&self, code: &str) -> Result<GroupView> {
         let id: i64 = Sql::new("select id from customer_group where code = ")
             .bind(code)
             .query()
@@ -207,16 +208,12 @@ impl Store {
                 key: code.to_owned(),
             })?
             .try_get("id")?;
-        self.group(scope, GroupId(id)).await
+        self.group(GroupId(id)).await
     }
 
     /// The group a visible customer belongs to, if any.
-    pub async fn group_of_customer(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<Option<GroupView>> {
-        self.customer(scope, customer_id).await?;
+    pub async fn group_of_customer(&self, customer_id: CustomerId) -> Result<Option<GroupView>> {
+        self.customer(customer_id).await?;
         let group_id: Option<i64> =
             Sql::new("select group_id from group_member where customer_id = ")
                 .bind(customer_id.0)
@@ -226,7 +223,7 @@ impl Store {
                 .map(|r| r.try_get("group_id"))
                 .transpose()?;
         match group_id {
-            Some(id) => Ok(Some(self.group(scope, GroupId(id)).await?)),
+            Some(id) => Ok(Some(self.group(GroupId(id)).await?)),
             None => Ok(None),
         }
     }
@@ -254,16 +251,15 @@ pub struct GroupNode {
     pub org_unit_name: String,
 }
 
-impl Store {
-    /// The members of a group that `scope` may see, with names, in customer-number order.
-    pub async fn group_nodes(&self, scope: &Scope, group_id: GroupId) -> Result<Vec<GroupNode>> {
-        let mut sql = Sql::new(
+impl UserStore {
+    /// The members of a group in reach, with names, in customer-number order.
+    pub async fn group_nodes(&self, group_id: GroupId) -> Result<Vec<GroupNode>> {
+        let mut sql = self.visible(
             "select c.id, m.parent_customer_id, c.cif_no, c.name, o.name as org_name \
              from group_member m join customer c on c.id = m.customer_id \
-             join org_unit o on o.id = c.org_unit_id where m.group_id = ",
+             join org_unit o on o.id = c.org_unit_id",
         );
-        sql.bind(group_id.0).push(" and ");
-        push_visible(&mut sql, scope);
+        sql.push(" and m.group_id = ").bind(group_id.0);
         sql.push(" order by c.cif_no");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()

@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::customer::{AccountType, CustomerKind};
-
-use kam_core::visibility::Scope;
+use kam_core::{
+    customer::{AccountType, CustomerKind},
+    user::Role,
+};
 
 use crate::{
-    Actor, Result, Store, audit,
+    Actor, Result, Store, UserStore, audit,
     bulk::insert_rows,
     customer::parse_date,
     org::corrupt,
@@ -188,25 +189,6 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         latest.map(|d| parse_date("as_of", &d)).transpose()
-    }
-
-    /// The stored values of one customer (latest snapshot), by code and window: none before its
-    /// first batch; `NotFound` for a customer `scope` may not see, exactly as for one that does
-    /// not exist.
-    pub async fn indicators_of(&self, scope: &Scope, cif_no: &str) -> Result<Vec<StoredIndicator>> {
-        let mut sql = Sql::new(
-            "select v.indicator_values from customer c \
-             left join indicator_latest v on v.customer_id = c.id where c.cif_no = ",
-        );
-        sql.bind(cif_no);
-        let row = self.fetch_visible(sql, scope, "customer", cif_no).await?;
-        let text: Option<String> = row.try_get(0)?;
-        let mut values = match text {
-            Some(text) => decode_values(cif_no, &text)?,
-            None => Vec::new(),
-        };
-        values.sort_by(|a, b| (&a.code, a.window_days).cmp(&(&b.code, b.window_days)));
-        Ok(values)
     }
 
     /// Batch runs, newest first.
@@ -469,4 +451,36 @@ pub(crate) fn decode_values(cif_no: &str, text: &str) -> Result<Vec<StoredIndica
             })
         })
         .collect()
+}
+
+impl UserStore {
+    /// The as-of date of the latest batch run (not customer data: every user may know it).
+    pub async fn latest_batch_date(&self) -> Result<Option<NaiveDate>> {
+        self.store().latest_batch_date().await
+    }
+
+    /// Batch runs, newest first, for administrators (`Role::may_administer`).
+    pub async fn batch_runs(&self) -> Result<Vec<BatchRun>> {
+        self.require(Role::may_administer)?;
+        self.store().batch_runs().await
+    }
+
+    /// The stored values of one customer (latest snapshot), by code and window: none before its
+    /// first batch; `NotFound` for a customer out of reach, exactly as for one that does not
+    /// exist.
+    pub async fn indicators_of(&self, cif_no: &str) -> Result<Vec<StoredIndicator>> {
+        let mut sql = self.visible(
+            "select v.indicator_values from customer c \
+             left join indicator_latest v on v.customer_id = c.id",
+        );
+        sql.push(" and c.cif_no = ").bind(cif_no);
+        let row = self.fetch_visible(sql, "customer", cif_no).await?;
+        let text: Option<String> = row.try_get(0)?;
+        let mut values = match text {
+            Some(text) => decode_values(cif_no, &text)?,
+            None => Vec::new(),
+        };
+        values.sort_by(|a, b| (&a.code, a.window_days).cmp(&(&b.code, b.window_days)));
+        Ok(values)
+    }
 }

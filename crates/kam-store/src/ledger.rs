@@ -2,11 +2,11 @@
 //! decides (kam-ingest validates, kam-facts writes files).
 
 use chrono::NaiveDate;
-use kam_core::code_enum;
+use kam_core::{code_enum, user::Role};
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use crate::{
-    Actor, Backend, Error, Result, Store, audit,
+    Actor, Backend, Error, Result, Store, UserStore, audit,
     bulk::insert_rows,
     customer::parse_date,
     org::corrupt,
@@ -448,4 +448,18 @@ pub(crate) async fn mark_replaced(
         &format!("replaced by {new}"),
     )
     .await
+}
+
+impl UserStore {
+    /// Every import batch, for administrators (`Role::may_administer`).
+    pub async fn import_batches(&self) -> Result<Vec<ImportBatch>> {
+        self.require(Role::may_administer)?;
+        self.store().import_batches().await
+    }
+
+    /// One batch's rejected rows, for administrators (`Role::may_administer`).
+    pub async fn import_rejects(&self, batch_id: &str) -> Result<Vec<BatchReject>> {
+        self.require(Role::may_administer)?;
+        self.store().import_rejects(batch_id).await
+    }
 }

@@ -2,9 +2,11 @@
 //!
 //! One `Store` over sqlx's `Any` driver: the SQL is written once in the portable subset both
 //! dialects accept (`$1` placeholders, text dates, bigint money), and the few differences live in
-//! `dialect.rs`. Every query that returns customer data takes a `Scope` from kam-core and applies
-//! it as a WHERE clause (`visibility.rs`); every change writes the audit trail in its own
-//! transaction (`audit.rs`), so no caller can forget either.
+//! `dialect.rs`. `Store` is the system handle (migrations, import, the batch); people reach
+//! customer data only through a `UserStore` (`handle.rs`), whose every read carries kam-core's
+//! `Scope` as a WHERE clause and whose every write checks the write rule in its transaction. The
+//! web receives `Sessions`, which makes a `UserStore` from a live session and nothing else. Every
+//! change writes the audit trail in its own transaction (`audit.rs`).
 
 mod alert;
 mod audit;
@@ -14,6 +16,7 @@ mod customer;
 mod dialect;
 mod error;
 mod group;
+mod handle;
 mod indicator;
 mod ledger;
 mod merge;
@@ -26,7 +29,6 @@ mod sql;
 mod url;
 mod user;
 mod view;
-mod visibility;
 
 #[cfg(feature = "test-harness")]
 pub mod testing;
@@ -43,16 +45,17 @@ pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
 pub use classification::StoredClass;
-pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, PortfolioRow};
+pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, Identifier, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};
 pub use group::{CustomerGroup, GroupNode, GroupView};
+pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use product::PayrollSummary;
 pub use relationship::TeamMember;
-pub use session::{ApiToken, SignInAccount, SignInAttempt, TokenUser, WebSession};
+pub use session::{ApiToken, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
 pub use url::DatabaseUrl;
 pub use view::CustomerView;
 

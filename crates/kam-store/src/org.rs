@@ -7,7 +7,7 @@ use kam_core::{
 };
 use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
-use crate::{Actor, Error, Result, Store, audit, sql::Sql};
+use crate::{Actor, Error, Result, Store, UserStore, audit, sql::Sql};
 
 pub(crate) fn corrupt(error: ParseError) -> Error {
     Error::Corrupt(error)
@@ -164,4 +164,15 @@ pub(crate) async fn insert_org_unit(
         parent_id: parent.map(|p| p.id),
         path,
     })
+}
+
+impl UserStore {
+    /// The org tree (not customer data: every user may read it, to choose a unit or a colleague).
+    pub async fn list_org_units(&self) -> Result<Vec<OrgUnit>> {
+        self.store().list_org_units().await
+    }
+
+    pub async fn org_unit(&self, id: OrgUnitId) -> Result<OrgUnit> {
+        self.store().org_unit(id).await
+    }
 }

@@ -1,19 +1,17 @@
 //! Products (the catalogue), what customers hold and payroll links (代发工资). Reads of a
-//! customer's holdings and payroll take a `Scope` and answer `NotFound` for a customer the scope
-//! may not see.
+//! customer's holdings and payroll are on the user handle and answer `NotFound` for a customer
+//! out of reach.
 
 use kam_core::{
     id::{CustomerId, ProductId},
     money::{Currency, Money},
     org::Line,
     product::{Holding, NeedCategory, NewProduct, PayrollLink, Product, ProductRisk},
-    visibility::Scope,
 };
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Actor, Error, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql,
-    visibility::push_visible,
+    Actor, Error, Result, Store, UserStore, audit, customer::parse_date, org::corrupt, sql::Sql,
 };
 
 fn product_from_row(row: &AnyRow) -> Result<Product> {
@@ -81,17 +79,23 @@ impl Store {
         rows.iter().map(product_from_row).collect()
     }
 
+}
+
+impl UserStore {
     /// The latest holdings of a customer (one row per product and currency, in product-code order).
-    pub async fn holdings(&self, scope: &Scope, customer_id: CustomerId) -> Result<Vec<Holding>> {
-        self.customer(scope, customer_id).await?;
+    pub async fn holdings(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {
+        self.customer(customer_id).await?;
         Ok(self
+            .store()
             .held_products_unchecked(customer_id)
             .await?
             .into_iter()
             .map(|(holding, _)| holding)
             .collect())
     }
+}
 
+impl Store {
     /// The latest holdings of a customer with their products, once the caller has checked that
     /// the customer is in reach (the 360 shows product names; one query, not a product list).
     pub(crate) async fn held_products_unchecked(
@@ -111,26 +115,26 @@ impl Store {
             .collect()
     }
 
+}
+
+impl UserStore {
     /// Payroll links where the customer is employer or employee, limited to links whose other
-    /// party `scope` may also see (a corporate RM sees how many employees, not who, via
+    /// party is also in reach (a corporate RM sees how many employees, not who, via
     /// `payroll_totals`).
-    pub async fn payroll_links(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<Vec<PayrollLink>> {
-        self.customer(scope, customer_id).await?;
-        let mut sql = Sql::new(
+    pub async fn payroll_links(&self, customer_id: CustomerId) -> Result<Vec<PayrollLink>> {
+        self.customer(customer_id).await?;
+        let mut head = Sql::new(
             "select p.employer_id, p.employee_id, p.monthly_amount_minor, p.currency, p.since from payroll_link p \
              join customer c on c.id = case when p.employer_id = ",
         );
-        sql.bind(customer_id.0)
-            .push(" then p.employee_id else p.employer_id end where (p.employer_id = ")
+        head.bind(customer_id.0)
+            .push(" then p.employee_id else p.employer_id end");
+        let mut sql = self.visible_from(head);
+        sql.push(" and (p.employer_id = ")
             .bind(customer_id.0)
             .push(" or p.employee_id = ")
             .bind(customer_id.0)
-            .push(") and ");
-        push_visible(&mut sql, scope);
+            .push(")");
         sql.push(" order by p.employer_id, p.employee_id");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
@@ -147,12 +151,8 @@ impl Store {
 
     /// Number of employees paid through the bank by a visible employer and the monthly total in
     /// fen (CNY links only).
-    pub async fn payroll_totals(
-        &self,
-        scope: &Scope,
-        employer_id: CustomerId,
-    ) -> Result<(i64, i64)> {
-        self.customer(scope, employer_id).await?;
+    pub async fn payroll_totals(&self, employer_id: CustomerId) -> Result<(i64, i64)> {
+        self.customer(employer_id).await?;
         let row = Sql::new("select count(*) as n, cast(coalesce(sum(monthly_amount_minor), 0) as bigint) as total from payroll_link where currency = 'CNY' and employer_id = ")
             .bind(employer_id.0)
             .query()

@@ -1,5 +1,5 @@
-//! The people around a customer: key people and RM assignments (the team). Reads take a `Scope`
-//! and answer `NotFound` for a customer the scope may not see. Products, holdings and payroll are
+//! The people around a customer: key people and RM assignments (the team). Reads and writes are
+//! on the user handle and answer `NotFound` for a customer out of reach. Products, holdings and payroll are
 //! in `product.rs`.
 
 use chrono::NaiveDate;
@@ -7,11 +7,13 @@ use kam_core::{
     assignment::{AssignmentRole, RmAssignment, lead_handover},
     contact::{ContactRole, KeyPerson, NewKeyPerson, Rating, RelationshipStage},
     id::{AssignmentId, CustomerId, KeyPersonId, UserId},
-    visibility::Scope,
 };
 use sqlx::{Row, any::AnyRow};
 
-use crate::{Actor, Result, Store, audit, customer::parse_date, org::corrupt, sql::Sql};
+use crate::{
+    Result, Store, UserStore, audit, customer::parse_date, handle::WriteTx, org::corrupt, sql::Sql,
+    user::user_by_username_on,
+};
 
 fn key_person_from_row(row: &AnyRow) -> Result<KeyPerson> {
     let rating = |column: &'static str| -> Result<Rating> {
@@ -47,16 +49,32 @@ fn assignment_from_row(row: &AnyRow) -> Result<RmAssignment> {
     })
 }
 
-impl Store {
+impl UserStore {
+    /// The writing transaction for a change to customer `customer_id`'s people, with its
+    /// customer number (for the audit key): refused and audited unless kam-core's rule allows.
+    async fn begin_people_write(
+        &self,
+        customer_id: CustomerId,
+        action: &str,
+        entity: &'static str,
+    ) -> Result<(WriteTx, String)> {
+        let mut find = self.visible("select c.id, c.cif_no from customer c");
+        find.push(" and c.id = ").bind(customer_id.0);
+        let (tx, row) = self
+            .begin_customer_write(find, action, entity, &customer_id.to_string())
+            .await?;
+        Ok((tx, row.try_get("cif_no")?))
+    }
+
+    /// Adds a key person to a customer in reach (`ReadOnly` for a read-only scope).
     pub async fn add_key_person(
         &self,
-        actor: &Actor,
-        scope: &Scope,
         customer_id: CustomerId,
         person: &NewKeyPerson,
     ) -> Result<KeyPersonId> {
-        let customer = self.check_writable(scope, customer_id).await?;
-        let mut tx = self.begin_write().await?;
+        let (mut tx, cif_no) = self
+            .begin_people_write(customer_id, "add", "key_person")
+            .await?;
         let id: i64 = Sql::new("insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at) values (")
             .bind(customer_id.0).push(", ")
             .bind(person.name.as_str()).push(", ")
@@ -73,28 +91,53 @@ impl Store {
             .await?
             .try_get("id")?;
         let detail = format!("{} ({})", person.name, person.role);
-        audit::record(
-            &mut tx,
-            actor,
-            "add",
-            "key_person",
-            customer.cif_no.as_str(),
-            &detail,
-        )
-        .await?;
+        audit::record(&mut tx, self.actor(), "add", "key_person", &cif_no, &detail).await?;
         tx.commit().await?;
         Ok(KeyPersonId(id))
     }
 
-    pub async fn key_people(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<Vec<KeyPerson>> {
-        self.customer(scope, customer_id).await?;
-        self.key_people_unchecked(customer_id).await
+    /// A visible customer's key people.
+    pub async fn key_people(&self, customer_id: CustomerId) -> Result<Vec<KeyPerson>> {
+        self.customer(customer_id).await?;
+        self.store().key_people_unchecked(customer_id).await
     }
 
+    /// Assigns an RM to a customer in reach from `starts`. A new lead closes the current lead's
+    /// row on that date (history kept); a team member is simply added.
+    pub async fn assign_rm(
+        &self,
+        customer_id: CustomerId,
+        username: &str,
+        role: AssignmentRole,
+        starts: NaiveDate,
+    ) -> Result<AssignmentId> {
+        let (mut tx, cif_no) = self
+            .begin_people_write(customer_id, "assign", "rm_assignment")
+            .await?;
+        let rm = user_by_username_on(&mut *tx, username).await?;
+        let id = write_assignment(&mut tx, customer_id, rm.id, role, starts, None).await?;
+        let detail = format!("{} {} from {starts}", rm.username, role);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "assign",
+            "rm_assignment",
+            &cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Every assignment of a visible customer, oldest first, closed ones included.
+    pub async fn assignment_history(&self, customer_id: CustomerId) -> Result<Vec<RmAssignment>> {
+        self.customer(customer_id).await?;
+        assignments_on(self.pool(), customer_id).await
+    }
+}
+
+impl Store {
     /// `key_people` once the caller has checked that the customer is in reach.
     pub(crate) async fn key_people_unchecked(
         &self,
@@ -108,74 +151,59 @@ impl Store {
             .await?;
         rows.iter().map(key_person_from_row).collect()
     }
+}
 
-    /// Assigns an RM to a customer from `starts`. A new lead closes the current lead's row on
-    /// that date (history kept); a team member is simply added.
-    pub async fn assign_rm(
-        &self,
-        actor: &Actor,
-        scope: &Scope,
-        customer_id: CustomerId,
-        username: &str,
-        role: AssignmentRole,
-        starts: NaiveDate,
-    ) -> Result<AssignmentId> {
-        let customer = self.check_writable(scope, customer_id).await?;
-        let rm = self.user_by_username(username).await?;
-        let history = self.assignment_history(scope, customer_id).await?;
-        let mut tx = self.begin_write().await?;
-        if role == AssignmentRole::Lead
-            && let Some(closing) = lead_handover(&history, starts)?
-        {
+/// Every assignment of a customer, oldest first, closed ones included.
+async fn assignments_on<'e, E>(on: E, customer_id: CustomerId) -> Result<Vec<RmAssignment>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = Sql::new("select id, customer_id, user_id, role, effective_from, effective_to from rm_assignment where customer_id = ")
+        .bind(customer_id.0)
+        .push(" order by effective_from, id")
+        .query()
+        .fetch_all(on)
+        .await?;
+    rows.iter().map(assignment_from_row).collect()
+}
+
+/// The one writer of `rm_assignment`, for the user handle and the import's merge alike: a new
+/// lead closes the open lead's row on the day it starts (kam-core's `lead_handover`: history
+/// kept, and a lead that starts on or before the current one's first day refused), so a customer
+/// never has two open leads. Returns the new row's id.
+pub(crate) async fn write_assignment(
+    tx: &mut WriteTx,
+    customer_id: CustomerId,
+    user_id: UserId,
+    role: AssignmentRole,
+    starts: NaiveDate,
+    ends: Option<NaiveDate>,
+) -> Result<AssignmentId> {
+    if role == AssignmentRole::Lead && ends.is_none() {
+        let history = assignments_on(&mut **tx, customer_id).await?;
+        if let Some(closing) = lead_handover(&history, starts)? {
             Sql::new("update rm_assignment set effective_to = ")
                 .bind(starts.to_string())
                 .push(" where id = ")
                 .bind(closing.0)
                 .query()
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        let id: i64 = Sql::new("insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at) values (")
-            .bind(customer_id.0).push(", ")
-            .bind(rm.id.0).push(", ")
-            .bind(role.as_str()).push(", ")
-            .bind(starts.to_string())
-            .push(", null, ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
-        let detail = format!("{} {} from {starts}", rm.username, role);
-        audit::record(
-            &mut tx,
-            actor,
-            "assign",
-            "rm_assignment",
-            customer.cif_no.as_str(),
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(AssignmentId(id))
     }
-
-    /// Every assignment of a customer, oldest first, closed ones included.
-    pub async fn assignment_history(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-    ) -> Result<Vec<RmAssignment>> {
-        self.customer(scope, customer_id).await?;
-        let rows = Sql::new("select id, customer_id, user_id, role, effective_from, effective_to from rm_assignment where customer_id = ")
-            .bind(customer_id.0)
-            .push(" order by effective_from, id")
-            .query()
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(assignment_from_row).collect()
-    }
+    let id: i64 = Sql::new("insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at) values (")
+        .bind(customer_id.0).push(", ")
+        .bind(user_id.0).push(", ")
+        .bind(role.as_str()).push(", ")
+        .bind(starts.to_string()).push(", ")
+        .bind(ends.map(|d| d.to_string())).push(", ")
+        .bind(audit::now())
+        .push(") returning id")
+        .query()
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("id")?;
+    Ok(AssignmentId(id))
 }
 
 /// A member of a customer's team today, with the user's name.
@@ -187,17 +215,17 @@ pub struct TeamMember {
     pub since: NaiveDate,
 }
 
-impl Store {
-    /// The team (lead first) of a visible customer on `on`.
-    pub async fn team_of(
-        &self,
-        scope: &Scope,
-        customer_id: CustomerId,
-        on: NaiveDate,
-    ) -> Result<Vec<TeamMember>> {
-        self.customer(scope, customer_id).await?;
-        self.team_of_unchecked(customer_id, on).await
+impl UserStore {
+    /// The team (lead first) of a visible customer on the scope's day.
+    pub async fn team_of(&self, customer_id: CustomerId) -> Result<Vec<TeamMember>> {
+        self.customer(customer_id).await?;
+        self.store()
+            .team_of_unchecked(customer_id, self.scope().on())
+            .await
     }
+}
+
+impl Store {
 
     /// `team_of` once the caller has checked that the customer is in reach.
     pub(crate) async fn team_of_unchecked(

@@ -3,16 +3,12 @@
 
 use chrono::NaiveDate;
 use chrono::{DateTime, Duration, Utc};
-use kam_core::{
-    id::UserId,
-    org::OrgPath,
-    user::User,
-    visibility::{Scope, scope_for},
-};
+use kam_core::{id::UserId, org::OrgPath, user::User};
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Actor, Error, Result, Store, audit,
+    Actor, Error, Result, Store, UserStore, audit,
+    handle::WriteTx,
     org::corrupt,
     sql::{Arg, Sql},
     user::{user_columns_of, user_from_row},
@@ -122,11 +118,6 @@ impl WebSession {
     pub fn idle_beyond(&self, now: DateTime<Utc>, idle_timeout: Duration) -> bool {
         now - self.last_seen_at > idle_timeout + activity_note_interval(idle_timeout)
     }
-
-    /// What the session's user may see on `on`, decided by kam-core.
-    pub fn scope(&self, on: NaiveDate) -> Scope {
-        scope_for(&self.user, &self.unit_path, on)
-    }
 }
 
 /// The user behind a personal API token, with their unit's path (for the scope).
@@ -134,13 +125,6 @@ impl WebSession {
 pub struct TokenUser {
     pub user: User,
     pub unit_path: OrgPath,
-}
-
-impl TokenUser {
-    /// What the token's user may see on `on`, decided by kam-core.
-    pub fn scope(&self, on: NaiveDate) -> Scope {
-        scope_for(&self.user, &self.unit_path, on)
-    }
 }
 
 /// Ends every web session of a user but `keep`, and revokes every API token of theirs, inside
@@ -168,7 +152,42 @@ pub(crate) async fn end_access(
     Ok(format!("sessions_ended={sessions} tokens_revoked={tokens}"))
 }
 
+/// The web's door to the store: sign-in, sessions and API tokens, and from a live session or
+/// token the user's handle (`UserStore`) — nothing else. kam-web receives this and never the
+/// system handle (`Store`), so every customer read it makes is scoped by construction.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    store: Store,
+}
+
 impl Store {
+    /// The web's door (see `Sessions`).
+    pub fn sessions(&self) -> Sessions {
+        Sessions {
+            store: self.clone(),
+        }
+    }
+}
+
+impl Sessions {
+    /// The handle of a live session's user on `on` (today in the bank's time zone).
+    pub fn for_session(&self, session: &WebSession, on: NaiveDate) -> UserStore {
+        UserStore::new(self.store.clone(), &session.user, &session.unit_path, on)
+    }
+
+    /// The handle of an API token's user on `on`.
+    pub fn for_token(&self, token: &TokenUser, on: NaiveDate) -> UserStore {
+        UserStore::new(self.store.clone(), &token.user, &token.unit_path, on)
+    }
+
+    fn pool(&self) -> &sqlx::AnyPool {
+        self.store.pool()
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx> {
+        self.store.begin_write().await
+    }
+
     /// Starts a sign-in: claims one guess for `username` in a single conditional update that
     /// counts the failure in advance and refuses once `lock_after` failures in a row have locked
     /// the account for `lock_for` — so however many attempts arrive at once, at most
@@ -369,136 +388,6 @@ impl Store {
         Ok(())
     }
 
-    /// A user changes their own password: the new hash; every other session of theirs ended and
-    /// every API token revoked (this session stays: it has just shown the current password).
-    pub async fn change_own_password(
-        &self,
-        session: &WebSession,
-        password_hash: &str,
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        Sql::new("update app_user set password_hash = ")
-            .bind(password_hash)
-            .push(" where id = ")
-            .bind(session.user.id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        let ended = end_access(&mut tx, session.user.id, Some(session.id)).await?;
-        let actor = Actor::user(session.user.id, session.user.username.as_str());
-        let key = session.user.username.as_str();
-        audit::record(&mut tx, &actor, "change_password", "user", key, &ended).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The user's interface language (`zh-CN` or `en`).
-    pub async fn set_locale(&self, actor: &Actor, user_id: UserId, locale: &str) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        Sql::new("update app_user set locale = ")
-            .bind(locale)
-            .push(" where id = ")
-            .bind(user_id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        audit::record(&mut tx, actor, "set_locale", "user", &actor.name, locale).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A new personal API token under `token_hash`, audited.
-    pub async fn create_api_token(
-        &self,
-        actor: &Actor,
-        user_id: UserId,
-        name: &str,
-        token_hash: &str,
-    ) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
-        let id: i64 =
-            Sql::new("insert into api_token (user_id, name, token_hash, created_at) values (")
-                .bind(user_id.0)
-                .push(", ")
-                .bind(name)
-                .push(", ")
-                .bind(token_hash)
-                .push(", ")
-                .bind(audit::now())
-                .push(") returning id")
-                .query()
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("id")?;
-        audit::record(
-            &mut tx,
-            actor,
-            "create_token",
-            "api_token",
-            &id.to_string(),
-            name,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// The user's own tokens, newest first.
-    pub async fn api_tokens(&self, user_id: UserId) -> Result<Vec<ApiToken>> {
-        let rows = Sql::new(
-            "select id, name, created_at, last_used_at, revoked_at from api_token where user_id = ",
-        )
-        .bind(user_id.0)
-        .push(" order by id desc")
-        .query()
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ApiToken {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    created_at: row.try_get("created_at")?,
-                    last_used_at: row.try_get("last_used_at")?,
-                    revoked_at: row.try_get("revoked_at")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Revokes one of the user's own tokens; another user's token is `NotFound`.
-    pub async fn revoke_api_token(&self, actor: &Actor, user_id: UserId, id: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = Sql::new("update api_token set revoked_at = ")
-            .bind(audit::now())
-            .push(" where id = ")
-            .bind(id)
-            .push(" and user_id = ")
-            .bind(user_id.0)
-            .push(" and revoked_at is null")
-            .query()
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(Error::NotFound {
-                entity: "api_token",
-                key: id.to_string(),
-            });
-        }
-        audit::record(
-            &mut tx,
-            actor,
-            "revoke_token",
-            "api_token",
-            &id.to_string(),
-            "",
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The user behind an unrevoked token hash (and notes its use), or `None`.
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<TokenUser>> {
         let row = Sql::new(&format!(
@@ -530,5 +419,152 @@ impl Store {
             user: user_from_row(&row)?,
             unit_path: path_from_row(&row)?,
         }))
+    }
+}
+
+impl UserStore {
+    /// The signed-in user, for changes to their own account (the console's whole-bank handle
+    /// has none).
+    fn own(&self) -> Result<&User> {
+        self.user()
+            .ok_or(Error::NotPermitted("only a signed-in user has an account to change"))
+    }
+
+    /// The user's stored PHC hash, to check their current password before a change.
+    pub async fn own_password_hash(&self) -> Result<String> {
+        let user_id = self.own()?.id;
+        self.store().password_hash(user_id).await
+    }
+
+    /// A user changes their own password: the new hash; every other session of theirs ended and
+    /// every API token revoked (this session stays: it has just shown the current password).
+    pub async fn change_own_password(&self, session: &WebSession, password_hash: &str) -> Result<()> {
+        let user = self.own()?;
+        if session.user.id != user.id {
+            return Err(Error::NotPermitted("a password is changed only by its owner"));
+        }
+        let mut tx = self.store().begin_write().await?;
+        Sql::new("update app_user set password_hash = ")
+            .bind(password_hash)
+            .push(" where id = ")
+            .bind(user.id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let ended = end_access(&mut tx, user.id, Some(session.id)).await?;
+        let key = user.username.as_str();
+        audit::record(&mut tx, self.actor(), "change_password", "user", key, &ended).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's interface language (`zh-CN` or `en`).
+    pub async fn set_locale(&self, locale: &str) -> Result<()> {
+        let user_id = self.own()?.id;
+        let actor = self.actor();
+        let mut tx = self.store().begin_write().await?;
+        Sql::new("update app_user set locale = ")
+            .bind(locale)
+            .push(" where id = ")
+            .bind(user_id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, actor, "set_locale", "user", &actor.name, locale).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A new personal API token under `token_hash`, audited.
+    pub async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<i64> {
+        let user_id = self.own()?.id;
+        let mut tx = self.store().begin_write().await?;
+        let id: i64 =
+            Sql::new("insert into api_token (user_id, name, token_hash, created_at) values (")
+                .bind(user_id.0)
+                .push(", ")
+                .bind(name)
+                .push(", ")
+                .bind(token_hash)
+                .push(", ")
+                .bind(audit::now())
+                .push(") returning id")
+                .query()
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "create_token",
+            "api_token",
+            &id.to_string(),
+            name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The user's own tokens, newest first.
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        let user_id = self.own()?.id;
+        let rows = Sql::new(
+            "select id, name, created_at, last_used_at, revoked_at from api_token where user_id = ",
+        )
+        .bind(user_id.0)
+        .push(" order by id desc")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ApiToken {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of the user's own tokens; another user's token (or a revoked one) is
+    /// `NotFound`, the refusal audited.
+    pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
+        let user_id = self.own()?.id;
+        let mut tx = self.store().begin_write().await?;
+        let changed = Sql::new("update api_token set revoked_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id)
+            .push(" and user_id = ")
+            .bind(user_id.0)
+            .push(" and revoked_at is null")
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            let missing = Error::NotFound {
+                entity: "api_token",
+                key: id.to_string(),
+            };
+            return Err(self
+                .refuse(tx, "revoke_token", "api_token", &id.to_string(), missing)
+                .await);
+        }
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "revoke_token",
+            "api_token",
+            &id.to_string(),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -1,16 +1,14 @@
 //! Users in SQL: creation (with the role ↔ unit rule), listing, disabling, and their scope.
 
-use chrono::NaiveDate;
 use kam_core::{
     id::{OrgUnitId, UserId},
     org::Line,
     user::{NewUser, Role, User, Username},
-    visibility::{Scope, scope_for},
 };
 use sqlx::{Any, Row, Transaction, any::AnyRow};
 
 use crate::{
-    Actor, Error, Result, Store, audit,
+    Actor, Error, Result, Store, UserStore, audit,
     org::{corrupt, org_unit_by_code_on},
     sql::{Arg, Sql},
 };
@@ -74,16 +72,7 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<User> {
-        let row = Sql::new(&format!("{USER_COLUMNS} where username = "))
-            .bind(username)
-            .query()
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                entity: "user",
-                key: username.to_owned(),
-            })?;
-        user_from_row(&row)
+        user_by_username_on(self.pool(), username).await
     }
 
     /// The stored PHC hash, for the sign-in path only.
@@ -169,12 +158,23 @@ impl Store {
         tx.commit().await?;
         self.user_by_username(username).await
     }
+}
 
-    /// The user's visibility scope on `on`, decided by kam-core.
-    pub async fn scope_for(&self, user: &User, on: NaiveDate) -> Result<Scope> {
-        let unit = self.org_unit(user.org_unit_id).await?;
-        Ok(scope_for(user, &unit.path, on))
-    }
+/// A user by name on `on` (the pool, or a transaction that reads it with its writes).
+pub(crate) async fn user_by_username_on<'e, E>(on: E, username: &str) -> Result<User>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let row = Sql::new(&format!("{USER_COLUMNS} where username = "))
+        .bind(username)
+        .query()
+        .fetch_optional(on)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            entity: "user",
+            key: username.to_owned(),
+        })?;
+    user_from_row(&row)
 }
 
 /// Inserts a user inside `tx`, checking the role against the unit's level.
@@ -217,4 +217,39 @@ pub(crate) async fn insert_user(
         line: user.line,
         disabled: false,
     })
+}
+
+impl UserStore {
+    /// Every user (names, roles and units: the directory an alert is given from).
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        self.store().list_users().await
+    }
+
+    /// An administrator resets a user's password (`Store::set_password_hash`); any other role is
+    /// refused, the refusal audited.
+    pub async fn reset_password(&self, username: &str, password_hash: &str) -> Result<User> {
+        self.administer("reset_password", username).await?;
+        self.store()
+            .set_password_hash(self.actor(), username, password_hash)
+            .await
+    }
+
+    /// An administrator disables or enables a user (`Store::set_user_disabled`); any other role
+    /// is refused, the refusal audited.
+    pub async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<User> {
+        let action = if disabled { "disable" } else { "enable" };
+        self.administer(action, username).await?;
+        self.store()
+            .set_user_disabled(self.actor(), username, disabled)
+            .await
+    }
+
+    /// Refuses (audited) unless this user administers kam (`Role::may_administer`).
+    async fn administer(&self, action: &str, username: &str) -> Result<()> {
+        if let Err(refused) = self.require(Role::may_administer) {
+            let tx = self.store().begin_write().await?;
+            return Err(self.refuse(tx, action, "user", username, refused).await);
+        }
+        Ok(())
+    }
 }

@@ -1,27 +1,24 @@
 //! A customer's whole page in one call: the customer and its one-to-one parts through the
 //! reader's scope in one statement, then the lists that hang off it, read side by side. The page and the API both use it.
 
-use chrono::NaiveDate;
 use kam_core::{
     contact::KeyPerson,
     customer::Customer,
     id::{GroupId, OrgUnitId},
     org::{OrgKind, OrgPath, OrgUnit},
     product::{Holding, Product},
-    visibility::Scope,
 };
 
 use sqlx::Row;
 
 use crate::{
-    CustomerGroup, PayrollSummary, Result, Store, StoredAlert, StoredClass, StoredIndicator,
-    StoredTier, TeamMember,
+    CustomerGroup, PayrollSummary, Result, StoredAlert, StoredClass, StoredIndicator,
+    StoredTier, TeamMember, UserStore,
     classification::{CLASS_FIELDS, class_from_row_at},
     customer::customer_from_row,
     indicator::{TIER_FIELDS, decode_values, tier_from_row_at},
     org::corrupt,
     sql::Sql,
-    visibility::push_visible_as,
 };
 
 /// Everything a customer 360 shows.
@@ -78,23 +75,21 @@ const HEAD_FROM: &str = ") as payroll_employers \
         and t.month = (select max(m.month) from tier_month m where m.customer_id = c.id) \
     left join indicator_latest v on v.customer_id = c.id \
     left join group_member gm on gm.customer_id = c.id \
-    left join customer_group g on g.id = gm.group_id \
-    where c.cif_no = ";
+    left join customer_group g on g.id = gm.group_id";
 
-impl Store {
-    /// One customer's 360 as `scope` sees it on `on`; `NotFound` when missing or out of reach.
-    pub async fn customer_view(
-        &self,
-        scope: &Scope,
-        cif_no: &str,
-        on: NaiveDate,
-    ) -> Result<CustomerView> {
+impl UserStore {
+    /// One customer's 360 as this user sees it on their scope's day; `NotFound` when missing or
+    /// out of reach.
+    pub async fn customer_view(&self, cif_no: &str) -> Result<CustomerView> {
+        let on = self.scope().on();
         // The one visibility decision: everything below is read only after it.
-        let mut sql = Sql::new(&head_select());
+        let mut head = Sql::new(&head_select());
         // The employers are counted only where the scope reaches them too.
-        push_visible_as(&mut sql, scope, "e");
-        sql.push(HEAD_FROM).bind(cif_no);
-        let head = self.fetch_visible(sql, scope, "customer", cif_no).await?;
+        self.restrict(&mut head, "e");
+        head.push(HEAD_FROM);
+        let mut sql = self.visible_from(head);
+        sql.push(" and c.cif_no = ").bind(cif_no);
+        let head = self.fetch_visible(sql, "customer", cif_no).await?;
         // A missing left-joined row reads as nulls: its as-of date (classes) or month (tier).
         let class = match head.try_get::<Option<String>, _>(CLASS_AT + 1)? {
             Some(_) => Some(class_from_row_at(&head, CLASS_AT)?),
@@ -134,16 +129,16 @@ impl Store {
 
         let nodes = async {
             match &group {
-                Some((group_id, ..)) => self.group_nodes(scope, *group_id).await,
+                Some((group_id, ..)) => self.group_nodes(*group_id).await,
                 None => Ok(Vec::new()),
             }
         };
         let (team, key_people, holdings, nodes, alerts) = tokio::try_join!(
-            self.team_of_unchecked(id, on),
-            self.key_people_unchecked(id),
-            self.held_products_unchecked(id),
+            self.store().team_of_unchecked(id, on),
+            self.store().key_people_unchecked(id),
+            self.store().held_products_unchecked(id),
             nodes,
-            self.alerts_of(scope, cif_no),
+            self.alerts_of(cif_no),
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,

@@ -13,8 +13,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use kam_core::{customer::CustomerKind, pareto::pareto, visibility::Scope};
-use kam_store::{AlertFilter, CustomerFilter, StoredAlert, StoredIndicator};
+use kam_core::{customer::CustomerKind, pareto::pareto};
+use kam_store::{UserStore, AlertFilter, CustomerFilter, StoredAlert, StoredIndicator};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -60,10 +60,10 @@ fn api_page_offset(page: i64, size: i64) -> Result<i64, ApiError> {
     })
 }
 
-/// The scope today of the user behind a bearer token.
+/// The store as the user behind a bearer token sees it today.
 #[derive(Debug)]
 pub(crate) struct ApiUser {
-    pub scope: Scope,
+    pub store: UserStore,
 }
 
 impl FromRequestParts<App> for ApiUser {
@@ -79,14 +79,14 @@ impl FromRequestParts<App> for ApiUser {
             .filter(|t| !t.is_empty())
             .ok_or(ApiError(WebError::Unauthorised))?;
         let user = app
-            .store()
+            .sessions()
             .api_token_user(&token_hash(token))
             .await?
             .filter(|u| !u.user.disabled)
             .ok_or(ApiError(WebError::Unauthorised))?;
         crate::observe::note_user(user.user.id.0);
         Ok(ApiUser {
-            scope: user.scope(app.today()),
+            store: app.sessions().for_token(&user, app.today()),
         })
     }
 }
@@ -139,7 +139,6 @@ pub struct CustomerQuery {
         (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub(crate) async fn customers(
-    State(app): State<App>,
     api: ApiUser,
     Query(query): Query<CustomerQuery>,
 ) -> ApiResult<CustomerList> {
@@ -159,8 +158,8 @@ pub(crate) async fn customers(
         ..CustomerFilter::default()
     };
     let (found, total) = tokio::try_join!(
-        app.store().find_customers(&api.scope, &filter),
-        app.store().count_customers(&api.scope, &filter)
+        api.store.find_customers(&filter),
+        api.store.count_customers(&filter)
     )?;
     Ok(Json(CustomerList {
         total,
@@ -303,13 +302,11 @@ pub struct Customer360 {
     responses((status = 200, body = Customer360), (status = 404, description = "missing or out of reach")),
     security(("bearer" = [])))]
 pub(crate) async fn customer(
-    State(app): State<App>,
     api: ApiUser,
     Path(cif): Path<String>,
 ) -> ApiResult<Customer360> {
-    let store = app.store();
-    let scope = &api.scope;
-    let view = store.customer_view(scope, &cif, app.today()).await?;
+    let store = &api.store;
+    let view = store.customer_view(&cif).await?;
     let kam_store::CustomerView {
         customer,
         unit,
@@ -421,9 +418,9 @@ pub(crate) async fn indicators(
     Path(cif): Path<String>,
     Query(query): Query<IndicatorQuery>,
 ) -> ApiResult<Indicators> {
-    let store = app.store();
+    let store = &api.store;
     // Visibility first: a customer out of reach is a 404 whatever the date.
-    store.customer_by_cif(&api.scope, &cif).await?;
+    store.customer_by_cif(&cif).await?;
     let latest = store.latest_batch_date().await?;
     let wanted = match query.as_of.as_deref() {
         None | Some("") => latest,
@@ -434,7 +431,7 @@ pub(crate) async fn indicators(
         })?),
     };
     let values = if wanted == latest {
-        store.indicators_of(&api.scope, &cif).await?
+        store.indicators_of(&cif).await?
     } else {
         let (Some(day), Some(history)) = (wanted, app.history()) else {
             return Err(WebError::NotFound.into());
@@ -482,12 +479,11 @@ pub struct GroupItem {
     responses((status = 200, body = GroupItem), (status = 404, description = "missing or no member in reach")),
     security(("bearer" = [])))]
 pub(crate) async fn group(
-    State(app): State<App>,
     api: ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult<GroupItem> {
-    let view = app.store().group_by_code(&api.scope, &code).await?;
-    let nodes = app.store().group_nodes(&api.scope, view.group.id).await?;
+    let view = api.store.group_by_code(&code).await?;
+    let nodes = api.store.group_nodes(view.group.id).await?;
     let cif_of = |id| {
         nodes
             .iter()
@@ -528,7 +524,6 @@ pub struct AlertQuery {
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
     responses((status = 200, body = AlertList), (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn alerts(
-    State(app): State<App>,
     api: ApiUser,
     Query(query): Query<AlertQuery>,
 ) -> ApiResult<AlertList> {
@@ -541,7 +536,7 @@ pub(crate) async fn alerts(
         limit: 100,
         offset,
     };
-    let (alerts, total) = app.store().alert_inbox(&api.scope, &filter).await?;
+    let (alerts, total) = api.store.alert_inbox(&filter).await?;
     Ok(Json(AlertList {
         total,
         alerts: alerts.into_iter().map(AlertItem::from).collect(),
@@ -567,8 +562,8 @@ pub struct Portfolio {
 
 #[utoipa::path(get, path = "/api/v1/portfolio",
     responses((status = 200, body = Portfolio)), security(("bearer" = [])))]
-pub(crate) async fn portfolio(State(app): State<App>, api: ApiUser) -> ApiResult<Portfolio> {
-    let rows = app.store().portfolio(&api.scope, None).await?;
+pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
+    let rows = api.store.portfolio(None).await?;
     let mut tiers: BTreeMap<Option<i64>, i64> = BTreeMap::new();
     for row in &rows {
         *tiers.entry(row.tier).or_default() += 1;

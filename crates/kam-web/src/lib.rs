@@ -27,7 +27,7 @@ use axum::{
     routing::{MethodRouter, get, post},
 };
 use kam_core::password::HashCost;
-use kam_store::Store;
+use kam_store::Sessions;
 use tokio::net::TcpListener;
 
 pub use api::{HistoryFuture, IndicatorHistory};
@@ -87,7 +87,7 @@ pub struct App(Arc<AppInner>);
 
 #[derive(Debug)]
 struct AppInner {
-    store: Store,
+    sessions: Sessions,
     config: WebConfig,
     i18n: i18n::I18n,
     /// A hash of nothing anyone knows, verified against when the name is unknown, so a wrong
@@ -98,9 +98,9 @@ struct AppInner {
 }
 
 impl App {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    pub fn new(sessions: Sessions, config: WebConfig) -> Self {
         Self(Arc::new(AppInner {
-            store,
+            sessions,
             i18n: i18n::I18n::load(),
             dummy_hash: kam_core::password::hash_password(
                 &session::new_token(),
@@ -115,7 +115,7 @@ impl App {
     /// The same app, answering indicators of earlier dates from `history`.
     pub fn with_history(self, history: Arc<dyn IndicatorHistory>) -> Self {
         let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| AppInner {
-            store: shared.store.clone(),
+            sessions: shared.sessions.clone(),
             config: shared.config.clone(),
             i18n: i18n::I18n::load(),
             dummy_hash: shared.dummy_hash.clone(),
@@ -131,8 +131,10 @@ impl App {
         self.0.history.as_deref()
     }
 
-    pub(crate) fn store(&self) -> &Store {
-        &self.0.store
+    /// The store's door for the web: sessions, tokens, and from them the user's handle. The web
+    /// holds nothing else of the store.
+    pub(crate) fn sessions(&self) -> &Sessions {
+        &self.0.sessions
     }
 
     /// The current instant, from the configured clock.

@@ -13,6 +13,7 @@ use axum::{
 };
 use chrono::NaiveDate;
 use kam_core::{user::User, visibility::Scope};
+use kam_store::{UserStore};
 use kam_store::WebSession;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -92,7 +93,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
     let mut expired = false;
     let mut session = None;
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
-        && let Some(found) = app.store().session(&token_hash(&token)).await?
+        && let Some(found) = app.sessions().session(&token_hash(&token)).await?
     {
         let now = app.now();
         let idle = chrono::Duration::from_std(app.config().idle_timeout).unwrap_or_default();
@@ -100,10 +101,10 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
         if found.user.disabled || found.idle_beyond(now, idle) || now - found.created_at > absolute
         {
-            app.store().end_session(&found, "session_expired").await?;
+            app.sessions().end_session(&found, "session_expired").await?;
             expired = true;
         } else {
-            app.store().touch_session(&found, idle).await?;
+            app.sessions().touch_session(&found, idle).await?;
             crate::observe::note_user(found.user.id.0);
             session = Some(Arc::new(found));
         }
@@ -152,7 +153,8 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
 #[derive(Debug, Clone)]
 pub(crate) struct Signed {
     pub session: Arc<WebSession>,
-    pub scope: Scope,
+    /// The user's handle on the store: every read scoped, every write checked, by kam-store.
+    pub store: UserStore,
     pub locale: Locale,
     pub today: NaiveDate,
 }
@@ -160,6 +162,11 @@ pub(crate) struct Signed {
 impl Signed {
     pub fn user(&self) -> &User {
         &self.session.user
+    }
+
+    /// What the user may see today, decided by kam-core.
+    pub fn scope(&self) -> &Scope {
+        self.store.scope()
     }
 
     pub fn tr<'a>(&self, app: &'a App) -> Tr<'a> {
@@ -196,11 +203,11 @@ impl FromRequestParts<App> for Signed {
             return Err(SignInFirst(next).into_response());
         };
         let today = app.today();
-        let scope = session.scope(today);
+        let store = app.sessions().for_session(&session, today);
         Ok(Signed {
             locale: Locale::from_code(&session.locale),
             session,
-            scope,
+            store,
             today,
         })
     }

@@ -8,11 +8,10 @@ use chrono::NaiveDate;
 use kam_core::{
     rules::Rules,
     scoring::{Candidate, SCALE, Source},
-    visibility::Scope,
 };
-use kam_store::{Actor, Store};
+use kam_store::{Store, UserStore};
 
-pub use crate::export::actor_scope;
+pub use crate::export::reader;
 use crate::export::{not_run, visible_customers};
 
 /// The board of `as_of` for the candidates `cifs` (or the `top` visible candidates by total),
@@ -31,8 +30,8 @@ pub async fn print(
     else {
         return Err(not_run(as_of));
     };
-    let (_, scope) = actor_scope(store, as_of, as_user).await?;
-    let names = visible_customers(store, &scope).await?;
+    let reader = reader(store, "board", as_of, as_user).await?;
+    let names = visible_customers(&reader).await?;
     let at = |name: &str| header.iter().position(|h| h == name);
     let (Some(scores_at), Some(total_at)) = (at("board_scores"), at("board_total")) else {
         anyhow::bail!("{as_of}: 快照缺少评分列 / the snapshot has no board columns");
@@ -84,26 +83,22 @@ pub async fn print(
 
 /// Checks one manual score against the rules and the user's scope, then stores it.
 pub async fn set(
-    store: &Store,
+    user: &UserStore,
     rules: &Rules,
-    actor: &Actor,
-    scope: &Scope,
     cif_no: &str,
     criterion: &str,
     score: u8,
 ) -> anyhow::Result<()> {
-    check(store, rules, scope, cif_no, criterion, score).await?;
-    store
-        .set_manual_score(actor, scope, cif_no, &rules.scoring.id, criterion, score)
+    check(user, rules, cif_no, criterion, score).await?;
+    user.set_manual_score(cif_no, &rules.scoring.id, criterion, score)
         .await?;
     Ok(())
 }
 
 /// A manual criterion of the board, a score of the scale, a customer the user may see.
 async fn check(
-    store: &Store,
+    user: &UserStore,
     rules: &Rules,
-    scope: &Scope,
     cif_no: &str,
     criterion: &str,
     score: u8,
@@ -130,8 +125,8 @@ async fn check(
     // A customer the user may not see is "not found", exactly like one that does not exist; a
     // user who may only look is told so before anything of a file is stored (the store checks
     // both again in the transaction that writes).
-    store.customer_by_cif(scope, cif_no).await?;
-    if !scope.may_write() {
+    user.customer_by_cif(cif_no).await?;
+    if !user.scope().may_write() {
         anyhow::bail!(
             "该用户的角色只能查看、不能评分 / this user's role may look but not enter scores"
         );
@@ -142,10 +137,8 @@ async fn check(
 /// Imports manual scores from a CSV file with the header `cif_no,criterion,score`. Every line is
 /// checked before any is stored; the message names the file, line and field.
 pub async fn import(
-    store: &Store,
+    user: &UserStore,
     rules: &Rules,
-    actor: &Actor,
-    scope: &Scope,
     path: &Path,
 ) -> anyhow::Result<usize> {
     let mut reader = csv::Reader::from_path(path)?;
@@ -173,13 +166,12 @@ pub async fn import(
         rows.push((line, field(0), field(1), score));
     }
     for (line, cif, criterion, score) in &rows {
-        check(store, rules, scope, cif, criterion, *score)
+        check(user, rules, cif, criterion, *score)
             .await
             .map_err(|e| anyhow::anyhow!("{}: 第 {line} 行 / line {line}: {e}", path.display()))?;
     }
     for (_, cif, criterion, score) in &rows {
-        store
-            .set_manual_score(actor, scope, cif, &rules.scoring.id, criterion, *score)
+        user.set_manual_score(cif, &rules.scoring.id, criterion, *score)
             .await?;
     }
     Ok(rows.len())

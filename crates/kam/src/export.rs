@@ -6,8 +6,7 @@
 use std::{collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
-use kam_core::visibility::Scope;
-use kam_store::{Actor, CustomerFilter, Store};
+use kam_store::{Actor, CustomerFilter, Store, UserStore};
 
 /// The file formats of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,34 +95,31 @@ fn col(c: usize) -> anyhow::Result<u16> {
     u16::try_from(c).map_err(|_| anyhow::anyhow!("too many columns for a worksheet"))
 }
 
-/// Who exports, and what they may see: the user's scope with `--as-user`, else the command
-/// line's whole-bank scope as a system actor.
-pub async fn actor_scope(
+/// Who reads, and what they may see: the user's handle with `--as-user`, else the console's
+/// whole-bank, read-only handle audited as `system:{job}`.
+pub async fn reader(
     store: &Store,
+    job: &str,
     as_of: NaiveDate,
     as_user: Option<&str>,
-) -> anyhow::Result<(Actor, Scope)> {
+) -> anyhow::Result<UserStore> {
     Ok(match as_user {
         Some(username) => {
             let user = store.user_by_username(username).await?;
-            let scope = store.scope_for(&user, as_of).await?;
-            (Actor::user(user.id, user.username.as_str()), scope)
+            store.for_user(&user, as_of).await?
         }
-        None => (Actor::system("export"), Scope::system(as_of)),
+        None => store.whole_bank(job, as_of),
     })
 }
 
-/// The customers a scope admits (the store applies kam-core's rule): number → name.
-pub async fn visible_customers(
-    store: &Store,
-    scope: &Scope,
-) -> anyhow::Result<HashMap<String, String>> {
+/// The customers a handle sees (the store applies kam-core's rule): number → name.
+pub async fn visible_customers(reader: &UserStore) -> anyhow::Result<HashMap<String, String>> {
     let filter = CustomerFilter {
         limit: i64::MAX,
         ..CustomerFilter::default()
     };
-    Ok(store
-        .find_customers(scope, &filter)
+    Ok(reader
+        .find_customers(&filter)
         .await?
         .into_iter()
         .map(|c| (c.cif_no.to_string(), c.name))
@@ -152,8 +148,9 @@ async fn visible_snapshot(
     let Some((columns, rows)) = kam_facts::indicators::read_snapshot(facts_dir, as_of)? else {
         return Err(not_run(as_of));
     };
-    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
-    let visible = visible_customers(store, &scope).await?;
+    let reader = reader(store, "export", as_of, as_user).await?;
+    let actor = reader.actor().clone();
+    let visible = visible_customers(&reader).await?;
     let rows = rows
         .into_iter()
         .filter(|(cif, _)| visible.contains_key(cif))
@@ -220,8 +217,9 @@ pub async fn tiers(
     else {
         return Err(not_run(as_of));
     };
-    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
-    let visible = visible_customers(store, &scope).await?;
+    let reader = reader(store, "export", as_of, as_user).await?;
+    let actor = reader.actor().clone();
+    let visible = visible_customers(&reader).await?;
     let rows: Vec<Vec<String>> = rows
         .into_iter()
         .filter(|row| row.first().is_some_and(|cif| visible.contains_key(cif)))
@@ -247,7 +245,8 @@ pub async fn alerts(
     format: Format,
     out: &Path,
 ) -> anyhow::Result<Written> {
-    let (actor, scope) = actor_scope(store, as_of, as_user).await?;
+    let reader = reader(store, "export", as_of, as_user).await?;
+    let actor = reader.actor().clone();
     let header: Vec<String> = [
         "cif_no",
         "customer_name",
@@ -267,8 +266,8 @@ pub async fn alerts(
     ]
     .map(String::from)
     .to_vec();
-    let rows: Vec<Vec<String>> = store
-        .alerts_active_on(&scope, as_of)
+    let rows: Vec<Vec<String>> = reader
+        .alerts_active_on(as_of)
         .await?
         .into_iter()
         .map(|a| {

@@ -651,7 +651,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let rules = load_rules(rules.as_deref())?;
             let today = settings.today()?;
-            let (actor, scope) = board::actor_scope(&store, today, Some(as_user)).await?;
+            let user = board::reader(&store, "score", today, Some(as_user)).await?;
             match &command {
                 ScoreCommand::Set {
                     cif,
@@ -659,11 +659,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     score,
                     ..
                 } => {
-                    board::set(&store, &rules, &actor, &scope, cif, criterion, *score).await?;
+                    board::set(&user, &rules, cif, criterion, *score).await?;
                     println!("已录入 {cif} {criterion} = {score} / scored");
                 }
                 ScoreCommand::Import { file, .. } => {
-                    let n = board::import(&store, &rules, &actor, &scope, file).await?;
+                    let n = board::import(&user, &rules, file).await?;
                     println!("已导入 {n} 项评分 / imported {n} scores");
                 }
             }
@@ -1056,7 +1056,7 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    let app = kam_web::App::new(store, config).with_history(std::sync::Arc::new(FactsHistory {
+    let app = kam_web::App::new(store.sessions(), config).with_history(std::sync::Arc::new(FactsHistory {
         facts: settings.facts_dir()?,
     }));
     match tls {

@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use kam_core::password::{hash_password, one_time_password};
-use kam_store::{Actor, BatchReject, BatchRun, ImportBatch};
+use kam_store::{BatchReject, BatchRun, ImportBatch};
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -66,7 +66,7 @@ async fn page(
     password: Option<String>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
-    let store = app.store();
+    let store = &signed.store;
     let (users, units, imports, runs) = tokio::try_join!(
         store.list_users(),
         store.list_org_units(),
@@ -124,11 +124,9 @@ pub(crate) async fn import_rejects(
 ) -> Result<Response, WebError> {
     admin_only(&signed)?;
     let t = signed.tr(&app);
-    let rejects = app.store().import_rejects(&batch).await?;
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
+    let rejects = signed.store.import_rejects(&batch).await?;
+    signed.store
         .record_event(
-            &actor,
             "export",
             "import_rejects",
             &batch,
@@ -199,12 +197,11 @@ pub(crate) async fn user_action(
     if username == signed.user().username.as_str() {
         return Err(WebError::BadRequest(t.get("admin-not-yourself")));
     }
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    let store = app.store();
+    let store = &signed.store;
     match form.action.as_str() {
         "disable" | "enable" => {
             store
-                .set_user_disabled(&actor, &username, form.action == "disable")
+                .set_user_disabled(&username, form.action == "disable")
                 .await?;
             page(&app, &signed, Some(t.get("admin-done")), None).await
         }
@@ -219,7 +216,7 @@ pub(crate) async fn user_action(
             let hash = tokio::task::spawn_blocking(move || hash_password(&secret, &salt, cost))
                 .await
                 .map_err(|e| WebError::Internal(e.to_string()))?;
-            store.set_password_hash(&actor, &username, &hash).await?;
+            store.reset_password(&username, &hash).await?;
             let message = t.with("admin-reset-done", &[("user", username.as_str().into())]);
             page(&app, &signed, Some(message), Some(password)).await
         }

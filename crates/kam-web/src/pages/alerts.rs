@@ -8,8 +8,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use kam_core::user::Role;
-use kam_store::{Actor, AlertFilter};
+use kam_store::{AlertFilter};
 use serde::Deserialize;
 
 use crate::{
@@ -86,7 +85,7 @@ pub(crate) async fn inbox(
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
-    let (alerts, total) = app.store().alert_inbox(&signed.scope, &filter).await?;
+    let (alerts, total) = signed.store.alert_inbox(&filter).await?;
     let rows = alerts
         .iter()
         .map(|a| InboxRow {
@@ -132,7 +131,7 @@ pub(crate) async fn inbox(
         mine: query.mine == "1",
         kinds,
         rows,
-        may_write: signed.scope.may_write(),
+        may_write: signed.scope().may_write(),
         assignees,
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
@@ -148,16 +147,16 @@ async fn assignees(app: &App, signed: &Signed) -> Result<Vec<Choice>, WebError> 
         value: me.username.to_string(),
         label: format!("{} ({})", me.display_name, signed.tr(app).get("me")),
     }];
-    if !signed.scope.may_write() || me.role == Role::RelationshipManager {
+    if !signed.scope().gives_alerts_to_others() {
         // Nobody else to offer: no need to read the users.
         return Ok(choices);
     }
-    let units = app.store().list_org_units().await?;
-    for user in app.store().list_users().await? {
+    let units = signed.store.list_org_units().await?;
+    for user in signed.store.list_users().await? {
         let Some(unit) = units.iter().find(|u| u.id == user.org_unit_id) else {
             continue;
         };
-        if user.id != me.id && signed.scope.may_give_alert_to(&user, &unit.path) {
+        if user.id != me.id && signed.scope().may_give_alert_to(&user, &unit.path) {
             choices.push(Choice {
                 value: user.username.to_string(),
                 label: format!("{} ({})", user.display_name, user.username),
@@ -176,7 +175,6 @@ pub(crate) struct AssignForm {
 }
 
 pub(crate) async fn assign(
-    State(app): State<App>,
     signed: Signed,
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
@@ -184,9 +182,8 @@ pub(crate) async fn assign(
     let back = back_to(&form.back);
     let assignee = Some(form.assignee.trim()).filter(|a| !a.is_empty());
     // The store checks the alert's reach first (404), then the receiver (403).
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
-        .assign_alert(&actor, &signed.scope, id, assignee)
+    signed.store
+        .assign_alert(id, assignee)
         .await?;
     Ok(Redirect::to(&back).into_response())
 }
@@ -209,12 +206,11 @@ pub(crate) async fn handle(
     let back = back_to(&form.back);
     let note = form.note.trim();
     if note.is_empty() {
-        app.store().alert_visible(&signed.scope, id).await?;
+        signed.store.alert_visible(id).await?;
         return Err(WebError::BadRequest(t.get("alerts-note-needed")));
     }
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
-        .handle_alert(&actor, &signed.scope, id, note)
+    signed.store
+        .handle_alert(id, note)
         .await?;
     Ok(Redirect::to(&back).into_response())
 }

@@ -43,7 +43,7 @@ pub(crate) async fn audit(
     }
     let t = signed.tr(&app);
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
-    let events = app.store().audit_events(search, LIMIT).await?;
+    let events = signed.store.audit_events(search, LIMIT).await?;
     render(&AuditPage {
         c: Chrome::new(&app, &signed, "audit", t.get("audit-title")),
         q: query.q,

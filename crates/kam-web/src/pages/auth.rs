@@ -95,7 +95,7 @@ pub(crate) async fn sign_in(
     let tr = |key: &str| app.i18n().message(locale, key, None);
     let username = form.username.trim().to_owned();
     let attempt = app
-        .store()
+        .sessions()
         .begin_sign_in(
             &username,
             app.config().lockout_failures,
@@ -118,7 +118,7 @@ pub(crate) async fn sign_in(
             account.clone()
         }
         _ => {
-            app.store()
+            app.sessions()
                 .record_failed_sign_in(&username, &attempt)
                 .await?;
             let message = tr("sign-in-wrong");
@@ -127,9 +127,9 @@ pub(crate) async fn sign_in(
     };
     // Signing in again ends the session this browser had: one browser, one session.
     if let Some(previous) = cookie(&headers, SESSION_COOKIE)
-        && let Some(session) = app.store().session(&token_hash(&previous)).await?
+        && let Some(session) = app.sessions().session(&token_hash(&previous)).await?
     {
-        app.store()
+        app.sessions()
             .end_session(&session, "session_replaced")
             .await?;
     }
@@ -139,7 +139,7 @@ pub(crate) async fn sign_in(
         .and_then(|v| v.to_str().ok())
         .map(|agent| format!("agent={}", agent.chars().take(120).collect::<String>()))
         .unwrap_or_default();
-    app.store()
+    app.sessions()
         .open_session(&account.user, &token_hash(&token), &new_token(), &detail)
         .await?;
     let mut response = Redirect::to(&local_path_or(&form.next, "/")).into_response();
@@ -154,7 +154,7 @@ pub(crate) async fn sign_in(
 }
 
 pub(crate) async fn sign_out(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
-    app.store().end_session(&signed.session, "sign_out").await?;
+    app.sessions().end_session(&signed.session, "sign_out").await?;
     let mut response = Redirect::to("/sign-in").into_response();
     if let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);

@@ -14,7 +14,7 @@ use kam_core::{
     customer::{AccountType, CustomerKind, Industry},
     indicator::{CATALOGUE, Family, Unit},
 };
-use kam_store::{Actor, CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
+use kam_store::{CustomerFilter, Identifier, CustomerSort, CustomerSummary, StoredIndicator};
 use serde::Deserialize;
 
 use crate::{
@@ -137,21 +137,20 @@ struct Reachable {
 }
 
 impl Reachable {
-    async fn of(app: &App, signed: &Signed) -> Result<Self, WebError> {
-        let units = reachable_units(app, signed).await?;
+    async fn of(signed: &Signed) -> Result<Self, WebError> {
+        let units = reachable_units(signed).await?;
         if units.is_empty() {
             return Ok(Self {
                 units,
                 rms: Vec::new(),
             });
         }
-        let rms = app
-            .store()
+        let rms = signed.store
             .list_users()
             .await?
             .into_iter()
             .filter(|u| {
-                u.role == kam_core::user::Role::RelationshipManager
+                u.role.keeps_a_book()
                     && !u.disabled
                     && units.iter().any(|unit| unit.id == u.org_unit_id)
             })
@@ -193,12 +192,12 @@ pub(crate) async fn list(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let page = crate::pages::page_number(&query.page);
-    let reachable = Reachable::of(&app, &signed).await?;
+    let reachable = Reachable::of(&signed).await?;
     let filter = list_filter(&signed, &query, &reachable);
-    let store = app.store();
+    let store = &signed.store;
     let (found, total) = tokio::try_join!(
-        store.find_customers(&signed.scope, &filter),
-        store.count_customers(&signed.scope, &filter)
+        store.find_customers(&filter),
+        store.count_customers(&filter)
     )?;
     let base_query = query.without_page();
     let account_types = AccountType::ALL
@@ -259,15 +258,14 @@ pub(crate) async fn export(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let reachable = Reachable::of(&app, &signed).await?;
+    let reachable = Reachable::of(&signed).await?;
     let mut filter = list_filter(&signed, &query, &reachable);
     filter.limit = EXPORT_LIMIT;
     filter.offset = 0;
-    let found = app.store().find_customers(&signed.scope, &filter).await?;
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
+    let found = signed.store.find_customers(&filter).await?;
     let detail = format!("rows={} {}", found.len(), query.without_page());
-    app.store()
-        .record_event(&actor, "export", "customer_list", "xlsx", &detail)
+    signed.store
+        .record_event("export", "customer_list", "xlsx", &detail)
         .await?;
     let rows = rows(&t, &found);
     let bytes = workbook(&t, &found, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
@@ -545,30 +543,23 @@ pub(crate) async fn reveal(
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let customer = app.store().customer_by_cif(&signed.scope, &cif).await?;
-    if !signed.user().role.may_reveal() {
-        return Err(WebError::Forbidden);
-    }
-    let reason = form.reason.trim();
-    if reason.chars().count() < 2 {
-        let refused = Reveal::Refused(t.get("reveal-reason-needed"));
-        return customer_360(&app, &signed, &cif, refused).await;
-    }
-    let value = match form.field.as_str() {
-        "id_number" => customer.id_number.as_ref().map(|v| v.reveal().to_owned()),
-        "phone" => customer.phone.as_ref().map(|v| v.reveal().to_owned()),
-        _ => None,
-    }
-    .ok_or_else(|| WebError::BadRequest(t.get("reveal-nothing")))?;
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    let detail = format!(
-        "field={} reason={}",
-        form.field,
-        reason.chars().take(200).collect::<String>()
-    );
-    app.store()
-        .record_event(&actor, "reveal", "customer", &cif, &detail)
-        .await?;
+    let field = Identifier::parse(&form.field)
+        .ok_or_else(|| WebError::BadRequest(t.get("reveal-nothing")))?;
+    // The store decides: the customer in reach (else 404), the role (else 403, audited), a
+    // reason, and the audit row of the reveal.
+    let value = match signed
+        .store
+        .reveal_identifier(&cif, field, &form.reason)
+        .await
+    {
+        Ok(Some(value)) => value,
+        Ok(None) => return Err(WebError::BadRequest(t.get("reveal-nothing"))),
+        Err(kam_store::Error::Invalid(_)) => {
+            let refused = Reveal::Refused(t.get("reveal-reason-needed"));
+            return customer_360(&app, &signed, &cif, refused).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
     let shown = Reveal::Shown {
         field: form.field,
         value,
@@ -583,10 +574,9 @@ async fn customer_360(
     reveal: Reveal,
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
-    let store = app.store();
-    let scope = &signed.scope;
+    let store = &signed.store;
     // The one visibility decision for this page: everything below reads only after it.
-    let view = store.customer_view(scope, cif, signed.today).await?;
+    let view = store.customer_view(cif).await?;
     let kam_store::CustomerView {
         customer,
         unit,

@@ -58,9 +58,9 @@ pub(crate) async fn show(
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let store = app.store();
-    let view = store.group_by_code(&signed.scope, &code).await?;
-    let nodes = store.group_nodes(&signed.scope, view.group.id).await?;
+    let store = &signed.store;
+    let view = store.group_by_code(&code).await?;
+    let nodes = store.group_nodes(view.group.id).await?;
     let units = store.list_org_units().await?;
     let unit_name = |id| {
         units
@@ -100,7 +100,7 @@ pub(crate) async fn show(
     let (mut deposits, mut loans, mut contribution) = (0i64, 0i64, 0i64);
     let mut by_class: BTreeMap<i64, i64> = BTreeMap::new();
     for node in tree {
-        let values = store.indicators_of(&signed.scope, &node.cif_no).await?;
+        let values = store.indicators_of(&node.cif_no).await?;
         let deposit = value(&values, "avg_daily_deposit", 90);
         let loan = value(&values, "loan_balance", 0);
         let class = value(&values, "worst_loan_class", 0);

@@ -76,37 +76,33 @@ pub(crate) async fn home(
     Query(query): Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let store = app.store();
-    let latest = store.latest_batch_date().await?;
+    let latest = signed.store.latest_batch_date().await?;
     let as_of = latest.map_or_else(|| t.get("no-batch-yet"), |d| d.to_string());
     // A manager looks at one unit of their subtree; kam-core narrows the scope (never widens it).
-    let units = reachable_units(&app, &signed).await?;
+    let units = reachable_units(&signed).await?;
     let chosen = units.iter().find(|u| u.code == query.unit);
-    let scope = match chosen {
-        Some(unit) => signed.scope.narrowed_to(&unit.path),
-        None => signed.scope.clone(),
+    let store = match chosen {
+        Some(unit) => signed.store.narrowed_to(&unit.path),
+        None => signed.store.clone(),
     };
-    let scope = &scope;
     let everything = CustomerFilter::default();
-    let customer_count = store.count_customers(scope, &everything).await?;
+    let customer_count = store.count_customers(&everything).await?;
     let key_filter = CustomerFilter {
         sort: CustomerSort::Tier,
         limit: 10,
         ..CustomerFilter::default()
     };
-    let top = store.find_customers(scope, &key_filter).await?;
+    let top = store.find_customers(&key_filter).await?;
     let key_count = store
-        .count_customers(
-            scope,
-            &CustomerFilter {
+        .count_customers(&CustomerFilter {
                 tier: Some(1),
                 ..CustomerFilter::default()
             },
         )
         .await?;
-    let open = store.alerts(scope, true).await?;
+    let open = store.alerts(true).await?;
     let moves = store
-        .tier_moves(scope, 15)
+        .tier_moves(15)
         .await?
         .into_iter()
         .map(|r| Mover {

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use kam_core::password::{check_policy, hash_password, verify_password};
-use kam_store::{Actor, ApiToken};
+use kam_store::{ApiToken};
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -42,8 +42,8 @@ async fn page(
     new_token: Option<String>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
-    let unit = app.store().org_unit(signed.user().org_unit_id).await?;
-    let tokens = app.store().api_tokens(signed.user().id).await?;
+    let unit = signed.store.org_unit(signed.user().org_unit_id).await?;
+    let tokens = signed.store.api_tokens().await?;
     render(&MePage {
         c: Chrome::new(app, signed, "me", t.get("me-title")),
         username: signed.user().username.to_string(),
@@ -84,9 +84,8 @@ pub(crate) async fn create_token(
         .await;
     }
     let token = format!("kam_{}", new_token());
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
-        .create_api_token(&actor, signed.user().id, name, &token_hash(&token))
+    signed.store
+        .create_api_token(name, &token_hash(&token))
         .await?;
     page(
         &app,
@@ -100,13 +99,11 @@ pub(crate) async fn create_token(
 
 /// Revokes one of the user's own tokens; anyone else's is a 404.
 pub(crate) async fn revoke_token(
-    State(app): State<App>,
     signed: Signed,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
-        .revoke_api_token(&actor, signed.user().id, id)
+    signed.store
+        .revoke_api_token(id)
         .await?;
     Ok(Redirect::to("/me").into_response())
 }
@@ -124,9 +121,8 @@ pub(crate) async fn set_locale(
     Form(form): Form<LocaleForm>,
 ) -> Result<Response, WebError> {
     let locale = Locale::from_code(&form.locale);
-    let actor = Actor::user(signed.user().id, signed.user().username.as_str());
-    app.store()
-        .set_locale(&actor, signed.user().id, locale.code())
+    signed.store
+        .set_locale(locale.code())
         .await?;
     let back = crate::security::local_path_or(&form.back, "/");
     let mut response = Redirect::to(&back).into_response();
@@ -149,7 +145,7 @@ pub(crate) async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let stored = app.store().password_hash(signed.user().id).await?;
+    let stored = signed.store.own_password_hash().await?;
     let current = form.current;
     let matches = tokio::task::spawn_blocking(move || verify_password(&current, &stored))
         .await
@@ -182,7 +178,7 @@ pub(crate) async fn change_password(
     let hash = tokio::task::spawn_blocking(move || hash_password(&new, &salt, cost))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    app.store()
+    signed.store
         .change_own_password(&signed.session, &hash)
         .await?;
     page(

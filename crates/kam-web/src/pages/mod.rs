@@ -113,11 +113,11 @@ pub(crate) struct Choice {
 
 /// The units a user may put in scope (their own and every unit below it, in tree order), none
 /// for an RM, whose reach is a book rather than a subtree.
-pub(crate) async fn reachable_units(app: &App, signed: &Signed) -> Result<Vec<OrgUnit>, WebError> {
-    if !signed.scope.chooses_units() {
+pub(crate) async fn reachable_units(signed: &Signed) -> Result<Vec<OrgUnit>, WebError> {
+    if !signed.scope().chooses_units() {
         return Ok(Vec::new());
     }
-    let units = app.store().list_org_units().await?;
+    let units = signed.store.list_org_units().await?;
     let mut reach: Vec<OrgUnit> = subtree_of(&units, signed.user().org_unit_id)
         .into_iter()
         .cloned()

@@ -75,11 +75,11 @@ pub(crate) async fn portfolio(
     Query(query): Query<PortfolioQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let store = app.store();
-    let reach = reachable_units(&app, &signed).await?;
+    let store = &signed.store;
+    let reach = reachable_units(&signed).await?;
     // A unit outside the user's own subtree is not a choice: the whole reach instead.
     let chosen = reach.iter().find(|u| u.code == query.unit);
-    let rows = store.portfolio(&signed.scope, chosen.map(|u| u.id)).await?;
+    let rows = store.portfolio(chosen.map(|u| u.id)).await?;
 
     let mut tiers: BTreeMap<i64, i64> = BTreeMap::new();
     for row in &rows {
