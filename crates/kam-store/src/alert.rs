@@ -188,7 +188,6 @@ impl Store {
         tx.commit().await?;
         Ok(sync)
     }
-
 }
 
 impl UserStore {
@@ -256,8 +255,7 @@ impl UserStore {
                 Some(row) => {
                     let path =
                         OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)?;
-                    self.scope()
-                        .may_give_alert_to(&user_from_row(&row)?, &path)
+                    self.scope().may_give_alert_to(&user_from_row(&row)?, &path)
                 }
                 None => false,
             };
@@ -353,7 +351,8 @@ impl UserStore {
     /// The one statement that finds alert `id` when its customer is in reach (and, with
     /// `open_only`, when it is open): the inbox's reads and writes check the same way.
     fn find_alert(&self, id: i64, open_only: bool) -> Sql {
-        let mut sql = self.visible("select a.id from alert a join customer c on c.id = a.customer_id");
+        let mut sql =
+            self.visible("select a.id from alert a join customer c on c.id = a.customer_id");
         sql.push(" and a.id = ").bind(id);
         if open_only {
             sql.push(" and a.status = 'open'");

@@ -95,7 +95,7 @@ impl Store {
 
     /// The newest audit events first, optionally only those whose actor, action, entity or key
     /// contains `search`. People read them through `UserStore::audit_events`.
-    pub(crate) async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
+    pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
         let mut sql =
             Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
         if let Some(text) = search {

@@ -98,7 +98,6 @@ impl Store {
         )
         .await
     }
-
 }
 
 impl UserStore {

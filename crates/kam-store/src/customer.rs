@@ -3,19 +3,18 @@
 use chrono::NaiveDate;
 use kam_core::{
     ParseError,
-    user::Role,
     customer::{
         AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
         RiskTolerance,
     },
     id::{CustomerId, OrgUnitId, UserId},
     org::Line,
+    user::Role,
 };
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    UserStore,
-    Actor, Error, Result, Store, audit,
+    Actor, Error, Result, Store, UserStore, audit,
     org::corrupt,
     sql::{Arg, Sql},
 };

@@ -125,7 +125,6 @@ impl Store {
             })
             .collect()
     }
-
 }
 
 impl UserStore {

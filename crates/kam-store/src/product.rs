@@ -78,7 +78,6 @@ impl Store {
         .await?;
         rows.iter().map(product_from_row).collect()
     }
-
 }
 
 impl UserStore {
@@ -114,7 +113,6 @@ impl Store {
             .map(|row| Ok((holding_from_row(row, customer_id)?, product_from_row(row)?)))
             .collect()
     }
-
 }
 
 impl UserStore {

@@ -226,7 +226,6 @@ impl UserStore {
 }
 
 impl Store {
-
     /// `team_of` once the caller has checked that the customer is in reach.
     pub(crate) async fn team_of_unchecked(
         &self,

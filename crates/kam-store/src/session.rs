@@ -426,8 +426,9 @@ impl UserStore {
     /// The signed-in user, for changes to their own account (the console's whole-bank handle
     /// has none).
     fn own(&self) -> Result<&User> {
-        self.user()
-            .ok_or(Error::NotPermitted("only a signed-in user has an account to change"))
+        self.user().ok_or(Error::NotPermitted(
+            "only a signed-in user has an account to change",
+        ))
     }
 
     /// The user's stored PHC hash, to check their current password before a change.
@@ -438,10 +439,16 @@ impl UserStore {
 
     /// A user changes their own password: the new hash; every other session of theirs ended and
     /// every API token revoked (this session stays: it has just shown the current password).
-    pub async fn change_own_password(&self, session: &WebSession, password_hash: &str) -> Result<()> {
+    pub async fn change_own_password(
+        &self,
+        session: &WebSession,
+        password_hash: &str,
+    ) -> Result<()> {
         let user = self.own()?;
         if session.user.id != user.id {
-            return Err(Error::NotPermitted("a password is changed only by its owner"));
+            return Err(Error::NotPermitted(
+                "a password is changed only by its owner",
+            ));
         }
         let mut tx = self.store().begin_write().await?;
         Sql::new("update app_user set password_hash = ")
@@ -453,7 +460,15 @@ impl UserStore {
             .await?;
         let ended = end_access(&mut tx, user.id, Some(session.id)).await?;
         let key = user.username.as_str();
-        audit::record(&mut tx, self.actor(), "change_password", "user", key, &ended).await?;
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "change_password",
+            "user",
+            key,
+            &ended,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,8 +12,8 @@ use kam_core::{
 use sqlx::Row;
 
 use crate::{
-    CustomerGroup, PayrollSummary, Result, StoredAlert, StoredClass, StoredIndicator,
-    StoredTier, TeamMember, UserStore,
+    CustomerGroup, PayrollSummary, Result, StoredAlert, StoredClass, StoredIndicator, StoredTier,
+    TeamMember, UserStore,
     classification::{CLASS_FIELDS, class_from_row_at},
     customer::customer_from_row,
     indicator::{TIER_FIELDS, decode_values, tier_from_row_at},

@@ -14,7 +14,7 @@ use axum::{
 };
 use chrono::NaiveDate;
 use kam_core::{customer::CustomerKind, pareto::pareto};
-use kam_store::{UserStore, AlertFilter, CustomerFilter, StoredAlert, StoredIndicator};
+use kam_store::{AlertFilter, CustomerFilter, StoredAlert, StoredIndicator, UserStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -301,10 +301,7 @@ pub struct Customer360 {
     params(("cif" = String, Path, description = "customer number")),
     responses((status = 200, body = Customer360), (status = 404, description = "missing or out of reach")),
     security(("bearer" = [])))]
-pub(crate) async fn customer(
-    api: ApiUser,
-    Path(cif): Path<String>,
-) -> ApiResult<Customer360> {
+pub(crate) async fn customer(api: ApiUser, Path(cif): Path<String>) -> ApiResult<Customer360> {
     let store = &api.store;
     let view = store.customer_view(&cif).await?;
     let kam_store::CustomerView {
@@ -478,10 +475,7 @@ pub struct GroupItem {
     params(("group" = String, Path, description = "group code")),
     responses((status = 200, body = GroupItem), (status = 404, description = "missing or no member in reach")),
     security(("bearer" = [])))]
-pub(crate) async fn group(
-    api: ApiUser,
-    Path(code): Path<String>,
-) -> ApiResult<GroupItem> {
+pub(crate) async fn group(api: ApiUser, Path(code): Path<String>) -> ApiResult<GroupItem> {
     let view = api.store.group_by_code(&code).await?;
     let nodes = api.store.group_nodes(view.group.id).await?;
     let cif_of = |id| {
@@ -523,10 +517,7 @@ pub struct AlertQuery {
 
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
     responses((status = 200, body = AlertList), (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn alerts(
-    api: ApiUser,
-    Query(query): Query<AlertQuery>,
-) -> ApiResult<AlertList> {
+pub(crate) async fn alerts(api: ApiUser, Query(query): Query<AlertQuery>) -> ApiResult<AlertList> {
     let status = query.status.unwrap_or_else(|| "open".into());
     let offset = api_page_offset(query.page.unwrap_or(1), 100)?;
     let filter = AlertFilter {

@@ -13,7 +13,7 @@ use axum::{
 };
 use chrono::NaiveDate;
 use kam_core::{user::User, visibility::Scope};
-use kam_store::{UserStore};
+use kam_store::UserStore;
 use kam_store::WebSession;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -101,7 +101,9 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             chrono::Duration::from_std(app.config().absolute_timeout).unwrap_or_default();
         if found.user.disabled || found.idle_beyond(now, idle) || now - found.created_at > absolute
         {
-            app.sessions().end_session(&found, "session_expired").await?;
+            app.sessions()
+                .end_session(&found, "session_expired")
+                .await?;
             expired = true;
         } else {
             app.sessions().touch_session(&found, idle).await?;

@@ -136,11 +136,7 @@ async fn check(
 
 /// Imports manual scores from a CSV file with the header `cif_no,criterion,score`. Every line is
 /// checked before any is stored; the message names the file, line and field.
-pub async fn import(
-    user: &UserStore,
-    rules: &Rules,
-    path: &Path,
-) -> anyhow::Result<usize> {
+pub async fn import(user: &UserStore, rules: &Rules, path: &Path) -> anyhow::Result<usize> {
     let mut reader = csv::Reader::from_path(path)?;
     let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
     if header != ["cif_no", "criterion", "score"] {

@@ -1056,9 +1056,11 @@ async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    let app = kam_web::App::new(store.sessions(), config).with_history(std::sync::Arc::new(FactsHistory {
-        facts: settings.facts_dir()?,
-    }));
+    let app = kam_web::App::new(store.sessions(), config).with_history(std::sync::Arc::new(
+        FactsHistory {
+            facts: settings.facts_dir()?,
+        },
+    ));
     match tls {
         Some(tls) => kam_web::serve_tls(listener, app, tls, shutdown).await?,
         None => kam_web::serve(listener, app, shutdown).await?,

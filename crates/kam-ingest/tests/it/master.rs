@@ -46,7 +46,7 @@ async fn import(store: &Store, path: &Path, options: &ImportOptions) -> (FileOut
 }
 
 /// The scope of an auditor (who reads everything): the store's own, or one made at `HO`.
-async fn auditor_scope(store: &Store, on: chrono::NaiveDate) -> kam_core::visibility::Scope {
+async fn auditor_scope(store: &Store, on: chrono::NaiveDate) -> kam_store::UserStore {
     let existing = store
         .list_users()
         .await
@@ -64,7 +64,7 @@ async fn auditor_scope(store: &Store, on: chrono::NaiveDate) -> kam_core::visibi
                 .unwrap()
         }
     };
-    store.scope_for(&auditor, on).await.unwrap()
+    store.for_user(&auditor, on).await.unwrap()
 }
 
 /// Everything a customer list shows, without the store's own ids.
@@ -74,8 +74,8 @@ async fn customer_listing(store: &Store, on: chrono::NaiveDate) -> Vec<String> {
         limit: 1_000_000,
         ..CustomerFilter::default()
     };
-    store
-        .find_customers(&scope, &filter)
+    scope
+        .find_customers(&filter)
         .await
         .unwrap()
         .into_iter()
@@ -382,7 +382,7 @@ async fn a_corrected_master_file_updates_by_business_key(store: Store, _: Store)
         ]
     );
     let scope = auditor_scope(&store, end).await;
-    let c3 = store.customer_by_cif(&scope, "C003").await.unwrap();
+    let c3 = scope.customer_by_cif("C003").await.unwrap();
     assert_eq!(c3.kind, CustomerKind::Individual);
     assert_eq!(c3.id_number.unwrap().reveal(), "11010519491231002X");
     let batches = store.import_batches().await.unwrap();
@@ -427,10 +427,10 @@ async fn an_over_limit_master_file_merges_nothing(store: Store, _: Store) {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
     )
     .await;
-    assert!(store.customer_by_cif(&scope, "C010").await.is_err());
+    assert!(scope.customer_by_cif("C010").await.is_err());
     assert_eq!(
-        store
-            .count_customers(&scope, &CustomerFilter::default())
+        scope
+            .count_customers(&CustomerFilter::default())
             .await
             .unwrap(),
         2

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use kam_store::{AlertSync, Store, StoredClass, StoredFinding};
 
-use crate::fixture::{build, scope, system, today, user};
+use crate::fixture::{build, scope, system, today};
 
 crate::on_both_backends!(
     the_batch_reads_flags_groups_and_lead_rms,
@@ -91,35 +91,31 @@ async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
         .unwrap();
     assert_eq!(written, 1, "the unknown customer is skipped");
     assert_eq!(
-        store.class_of(&everything, "C0001").await.unwrap(),
+        everything.class_of("C0001").await.unwrap(),
         class("C0001", day(28), false)
     );
     // The earlier run's C0003 is gone: a run replaces the whole table.
-    assert!(store.class_of(&everything, "C0003").await.is_err());
+    assert!(everything.class_of("C0003").await.is_err());
     // rm.corp.c sees neither C0001 (another branch) nor its class.
     let rm_c = scope(&store, "rm.corp.c").await;
     assert!(matches!(
-        store.class_of(&rm_c, "C0001").await,
+        rm_c.class_of("C0001").await,
         Err(kam_store::Error::NotFound { .. })
     ));
-    assert!(store.classes(&rm_c).await.unwrap().is_empty());
-    assert_eq!(store.classes(&everything).await.unwrap().len(), 1);
+    assert!(rm_c.classes().await.unwrap().is_empty());
+    assert_eq!(everything.classes().await.unwrap().len(), 1);
 }
 
 async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     build(&store).await;
     let ho = scope(&store, "ho.kam").await;
-    let ho_actor = kam_store::Actor::user(user(&store, "ho.kam").await.id, "ho.kam");
-    store
-        .set_manual_score(&ho_actor, &ho, "C0001", "board", "relationship", 7)
+    ho.set_manual_score("C0001", "board", "relationship", 7)
         .await
         .unwrap();
-    store
-        .set_manual_score(&ho_actor, &ho, "C0001", "board", "relationship", 9)
+    ho.set_manual_score("C0001", "board", "relationship", 9)
         .await
         .unwrap();
-    store
-        .set_manual_score(&ho_actor, &ho, "C0003", "board", "policy", 3)
+    ho.set_manual_score("C0003", "board", "policy", 3)
         .await
         .unwrap();
     let scores = store.manual_scores("board").await.unwrap();
@@ -127,9 +123,7 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     assert_eq!(scores[&("C0001".to_owned(), "relationship".to_owned())], 9);
     assert!(store.manual_scores("other").await.unwrap().is_empty());
     assert!(matches!(
-        store
-            .set_manual_score(&ho_actor, &ho, "NOBODY", "board", "policy", 3)
-            .await,
+        ho.set_manual_score("NOBODY", "board", "policy", 3).await,
         Err(kam_store::Error::NotFound { .. })
     ));
     // Roles that may only look write nothing, and the refusal is in the trail; a customer out of
@@ -140,16 +134,9 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
         ("risk.b1", "C0003", false),
         ("rm.corp.c", "C0001", false),
     ] {
-        let actor = kam_store::Actor::user(user(&store, who).await.id, who);
-        let answer = store
-            .set_manual_score(
-                &actor,
-                &scope(&store, who).await,
-                cif,
-                "board",
-                "relationship",
-                1,
-            )
+        let answer = scope(&store, who)
+            .await
+            .set_manual_score(cif, "board", "relationship", 1)
             .await;
         if refused_as_read_only {
             assert!(
@@ -181,8 +168,8 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
             .iter()
             .filter(|e| e.action == "score_refused" && e.entity_key == "C0001/board/relationship")
             .count(),
-        2,
-        "the auditor's and the risk officer's refusals"
+        3,
+        "the auditor's and the risk officer's refusals, and the out-of-reach RM's"
     );
 }
 
@@ -238,7 +225,7 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
     }
     // A backfill of an older date leaves them alone.
     assert!(sync(19, vec![]).await.skipped);
-    let alerts = store.alerts(&everything, true).await.unwrap();
+    let alerts = everything.alerts(true).await.unwrap();
     assert_eq!(alerts.len(), 2);
     let dormant = alerts.iter().find(|a| a.kind == "dormant").unwrap();
     assert_eq!(
@@ -248,24 +235,19 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
     assert_eq!(dormant.evidence, "idle_days=40");
     // rm.corp.c sees only its own customer's alert, and cannot handle the other.
     let rm_c = scope(&store, "rm.corp.c").await;
-    let visible = store.alerts(&rm_c, false).await.unwrap();
+    let visible = rm_c.alerts(false).await.unwrap();
     assert_eq!(visible.len(), 1);
     assert_eq!(visible[0].cif_no, "C0003");
     assert!(matches!(
-        store.handle_alert(&actor, &rm_c, dormant.id, "no").await,
+        rm_c.handle_alert(dormant.id, "no").await,
         Err(kam_store::Error::NotFound { .. })
     ));
     // Handled: out of the open list, not raised again while the condition holds.
-    store
-        .handle_alert(
-            &actor,
-            &everything,
-            dormant.id,
-            "visited, funds return next week",
-        )
+    everything
+        .handle_alert(dormant.id, "visited, funds return next week")
         .await
         .unwrap();
-    assert_eq!(store.alerts(&everything, true).await.unwrap().len(), 1);
+    assert_eq!(everything.alerts(true).await.unwrap().len(), 1);
     assert_eq!(sync(22, night.clone()).await.raised, 0);
     // The deposit drop clears: resolved. The dormancy clears too: it stays handled.
     assert_eq!(
@@ -277,7 +259,7 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
             skipped: false
         }
     );
-    let all = store.alerts(&everything, false).await.unwrap();
+    let all = everything.alerts(false).await.unwrap();
     let status = |kind: &str| {
         all.iter()
             .find(|a| a.kind == kind)
@@ -290,23 +272,16 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
     );
     assert_eq!(status("dormant"), ("handled".to_owned(), Some(day(23))));
     // Active on a date: raised by then and not yet cleared, whatever the status.
-    assert_eq!(
-        store
-            .alerts_active_on(&everything, day(22))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(everything.alerts_active_on(day(22)).await.unwrap().len(), 2);
     assert!(
-        store
-            .alerts_active_on(&everything, day(23))
+        everything
+            .alerts_active_on(day(23))
             .await
             .unwrap()
             .is_empty()
     );
     // A new occurrence after clearing is a new alert; history keeps the old one.
     assert_eq!(sync(24, night).await.raised, 2);
-    assert_eq!(store.alerts(&everything, false).await.unwrap().len(), 4);
-    assert_eq!(store.alerts(&everything, true).await.unwrap().len(), 2);
+    assert_eq!(everything.alerts(false).await.unwrap().len(), 4);
+    assert_eq!(everything.alerts(true).await.unwrap().len(), 2);
 }

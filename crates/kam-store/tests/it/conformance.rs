@@ -39,8 +39,8 @@ async fn a_database_from_a_newer_kam_is_refused(store: Store) {
     // Refused, not damaged: the data is still there.
     let auditor = scope(&store, "auditor").await;
     assert_eq!(
-        store
-            .count_customers(&auditor, &CustomerFilter::default())
+        auditor
+            .count_customers(&CustomerFilter::default())
             .await
             .unwrap(),
         5
@@ -103,8 +103,7 @@ async fn every_change_writes_the_audit_trail(store: Store) {
     let fixture = fixture::build(&store).await;
     let before = store.audit_events(None, 10_000).await.unwrap().len();
     let president = fixture::user(&store, "president.a").await;
-    let scope = store.scope_for(&president, fixture::today()).await.unwrap();
-    let actor = kam_store::Actor::user(president.id, president.username.as_str());
+    let scope = store.for_user(&president, fixture::today()).await.unwrap();
     let person = NewKeyPerson::parse(
         "张总",
         ContactRole::DecisionMaker,
@@ -113,8 +112,8 @@ async fn every_change_writes_the_audit_trail(store: Store) {
         RelationshipStage::Deepen,
     )
     .unwrap();
-    store
-        .add_key_person(&actor, &scope, fixture.c_corp_a, &person)
+    scope
+        .add_key_person(fixture.c_corp_a, &person)
         .await
         .unwrap();
     let events = store.audit_events(Some("key_person"), 10).await.unwrap();
@@ -148,10 +147,8 @@ async fn a_lead_handover_keeps_the_history(store: Store) {
         )
         .await
         .unwrap();
-    store
+    manager
         .assign_rm(
-            &system(),
-            &manager,
             fixture.c_corp_a,
             "rm.corp.a2",
             AssignmentRole::Lead,
@@ -159,10 +156,7 @@ async fn a_lead_handover_keeps_the_history(store: Store) {
         )
         .await
         .unwrap();
-    let history = store
-        .assignment_history(&manager, fixture.c_corp_a)
-        .await
-        .unwrap();
+    let history = manager.assignment_history(fixture.c_corp_a).await.unwrap();
     let leads: Vec<_> = history
         .iter()
         .filter(|a| a.role == AssignmentRole::Lead)
@@ -172,21 +166,14 @@ async fn a_lead_handover_keeps_the_history(store: Store) {
     assert_eq!(leads[1].effective_to, None);
     // A lead starting before the current one would rewrite history.
     let early = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let error = store
-        .assign_rm(
-            &system(),
-            &manager,
-            fixture.c_corp_a,
-            "rm.corp.a",
-            AssignmentRole::Lead,
-            early,
-        )
+    let error = manager
+        .assign_rm(fixture.c_corp_a, "rm.corp.a", AssignmentRole::Lead, early)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Invalid(_)), "{error}");
     // The old lead no longer has C0001 in the book as of today, but still sees it through the group.
     let old_lead = scope(&store, "rm.corp.a").await;
-    assert!(store.customer(&old_lead, fixture.c_corp_a).await.is_ok());
+    assert!(old_lead.customer(fixture.c_corp_a).await.is_ok());
 }
 
 async fn key_people_are_added_and_read_back(store: Store) {
@@ -200,18 +187,15 @@ async fn key_people_are_added_and_read_back(store: Store) {
         RelationshipStage::Build,
     )
     .unwrap();
-    store
-        .add_key_person(&system(), &rm, fixture.c_corp_a, &person)
-        .await
-        .unwrap();
-    let people = store.key_people(&rm, fixture.c_corp_a).await.unwrap();
+    rm.add_key_person(fixture.c_corp_a, &person).await.unwrap();
+    let people = rm.key_people(fixture.c_corp_a).await.unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].role, ContactRole::Accountant);
     assert_eq!(people[0].trust.get(), 2);
     // Someone who cannot see the customer cannot list its key people either.
     let other = scope(&store, "rm.corp.c").await;
     assert!(matches!(
-        store.key_people(&other, fixture.c_corp_a).await,
+        other.key_people(fixture.c_corp_a).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -224,8 +208,7 @@ async fn a_disabled_user_sees_nothing(store: Store) {
         .unwrap();
     let ho = scope(&store, "ho.kam").await;
     assert_eq!(
-        store
-            .count_customers(&ho, &CustomerFilter::default())
+        ho.count_customers(&CustomerFilter::default())
             .await
             .unwrap(),
         0
@@ -243,19 +226,12 @@ async fn customer_search_matches_number_prefix_and_name(store: Store) {
         text: Some("C000".into()),
         ..Default::default()
     };
-    assert_eq!(
-        store
-            .find_customers(&auditor, &by_number)
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(auditor.find_customers(&by_number).await.unwrap().len(), 4);
     let by_name = CustomerFilter {
         text: Some("P0001".into()),
         ..Default::default()
     };
-    let found = store.find_customers(&auditor, &by_name).await.unwrap();
+    let found = auditor.find_customers(&by_name).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, CustomerKind::Individual);
     let corporates = CustomerFilter {
@@ -263,37 +239,21 @@ async fn customer_search_matches_number_prefix_and_name(store: Store) {
         limit: 2,
         ..Default::default()
     };
-    assert_eq!(
-        store
-            .find_customers(&auditor, &corporates)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        store.count_customers(&auditor, &corporates).await.unwrap(),
-        4
-    );
+    assert_eq!(auditor.find_customers(&corporates).await.unwrap().len(), 2);
+    assert_eq!(auditor.count_customers(&corporates).await.unwrap(), 4);
     // LIKE wildcards typed by a user are taken literally.
     let wildcard = CustomerFilter {
         text: Some("%".into()),
         ..Default::default()
     };
-    assert!(
-        store
-            .find_customers(&auditor, &wildcard)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(auditor.find_customers(&wildcard).await.unwrap().is_empty());
     let underscore = CustomerFilter {
         text: Some("C_001".into()),
         ..Default::default()
     };
     assert!(
-        store
-            .find_customers(&auditor, &underscore)
+        auditor
+            .find_customers(&underscore)
             .await
             .unwrap()
             .is_empty()

@@ -15,9 +15,8 @@ use kam_core::{
     org::{Line, NewOrgUnit, OrgKind},
     password::{HashCost, hash_password},
     user::{NewUser, Role, User},
-    visibility::Scope,
 };
-use kam_store::{Actor, Store};
+use kam_store::{Actor, Store, UserStore};
 
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
@@ -40,9 +39,10 @@ pub async fn user(store: &Store, username: &str) -> User {
     store.user_by_username(username).await.unwrap()
 }
 
-pub async fn scope(store: &Store, username: &str) -> Scope {
+/// `username`'s handle on the store today.
+pub async fn scope(store: &Store, username: &str) -> UserStore {
     let user = user(store, username).await;
-    store.scope_for(&user, today()).await.unwrap()
+    store.for_user(&user, today()).await.unwrap()
 }
 
 async fn customer(store: &Store, cif: &str, kind: CustomerKind, unit: &str) -> CustomerId {
@@ -138,21 +138,12 @@ pub async fn build(store: &Store) -> Fixture {
         (c_group_c, "rm.corp.c"),
         (c_plain_c, "rm.corp.c"),
     ] {
-        store
-            .assign_rm(&actor, &ho, customer, rm, AssignmentRole::Lead, start)
+        ho.assign_rm(customer, rm, AssignmentRole::Lead, start)
             .await
             .unwrap();
     }
     // rm.corp.a is also on the team of a customer of sub-branch B.
-    store
-        .assign_rm(
-            &actor,
-            &ho,
-            c_corp_b,
-            "rm.corp.a",
-            AssignmentRole::Member,
-            start,
-        )
+    ho.assign_rm(c_corp_b, "rm.corp.a", AssignmentRole::Member, start)
         .await
         .unwrap();
 

@@ -59,25 +59,19 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
         .unwrap();
     assert_eq!(written, 4, "the unknown customer is skipped");
     let everything = crate::fixture::scope(&store, "ho.kam").await;
-    let c1 = store.indicators_of(&everything, "C0001").await.unwrap();
+    let c1 = everything.indicators_of("C0001").await.unwrap();
     // Another branch's RM: the customer is not there, like one that does not exist.
     let rm_c = crate::fixture::scope(&store, "rm.corp.c").await;
     assert!(matches!(
-        store.indicators_of(&rm_c, "C0001").await,
+        rm_c.indicators_of("C0001").await,
         Err(kam_store::Error::NotFound { .. })
     ));
     assert!(matches!(
-        store.indicators_of(&everything, "NOPE").await,
+        everything.indicators_of("NOPE").await,
         Err(kam_store::Error::NotFound { .. })
     ));
     // A visible customer without values yet: none.
-    assert!(
-        store
-            .indicators_of(&everything, "C0004")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(everything.indicators_of("C0004").await.unwrap().is_empty());
     assert_eq!(
         c1,
         vec![
@@ -88,7 +82,7 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
     );
     // Beyond 2⁵³: an integer, never a float.
     assert_eq!(
-        store.indicators_of(&everything, "C0002").await.unwrap()[0].value_int,
+        everything.indicators_of("C0002").await.unwrap()[0].value_int,
         Some(9_007_199_254_740_993)
     );
 
@@ -104,10 +98,7 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
         .save_indicators(&system(), first, "2026-11-27T01:00:00.000Z", 3, &many)
         .await
         .unwrap();
-    assert_eq!(
-        store.indicators_of(&everything, "C0001").await.unwrap(),
-        many
-    );
+    assert_eq!(everything.indicators_of("C0001").await.unwrap(), many);
 
     let second = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     store
@@ -120,15 +111,9 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
         )
         .await
         .unwrap();
-    assert!(
-        store
-            .indicators_of(&everything, "C0001")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(everything.indicators_of("C0001").await.unwrap().is_empty());
     assert_eq!(
-        store.indicators_of(&everything, "C0002").await.unwrap(),
+        everything.indicators_of("C0002").await.unwrap(),
         vec![value("C0002", "aum", 0, Some(5), None)]
     );
     let runs = store.batch_runs().await.unwrap();
@@ -145,14 +130,7 @@ async fn a_batch_run_replaces_the_latest_values_whole(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.latest_batch_date().await.unwrap(), Some(second));
-    assert_eq!(
-        store
-            .indicators_of(&everything, "C0002")
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(everything.indicators_of("C0002").await.unwrap().len(), 1);
     assert_eq!(
         store.batch_runs().await.unwrap()[0].indicator_values,
         0,

@@ -75,9 +75,9 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
     let (mut viewed, mut in_groups, mut with_payroll, mut refused) = (0, 0, 0, 0);
     let mut classed_seen = 0;
     for user in &users {
-        let scope = store.scope_for(user, today()).await.unwrap();
-        let visible: BTreeSet<String> = store
-            .find_customers(&scope, &all)
+        let scope = store.for_user(user, today()).await.unwrap();
+        let visible: BTreeSet<String> = scope
+            .find_customers(&all)
             .await
             .unwrap()
             .into_iter()
@@ -85,7 +85,7 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
             .collect();
         for customer in data.customers.iter().step_by(7) {
             let cif = customer.cif_no.as_str();
-            let view = store.customer_view(&scope, cif, today()).await;
+            let view = scope.customer_view(cif).await;
             if !visible.contains(cif) {
                 assert!(
                     matches!(view, Err(kam_store::Error::NotFound { .. })),
@@ -97,34 +97,28 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
             }
             let view = view.unwrap();
             let id = view.customer.id;
-            assert_eq!(
-                view.customer,
-                store.customer_by_cif(&scope, cif).await.unwrap()
-            );
+            assert_eq!(view.customer, scope.customer_by_cif(cif).await.unwrap());
             assert_eq!(
                 view.unit,
                 store.org_unit(view.customer.org_unit_id).await.unwrap()
             );
-            assert_eq!(
-                view.indicators,
-                store.indicators_of(&scope, cif).await.unwrap()
-            );
-            assert_eq!(view.alerts, store.alerts_of(&scope, cif).await.unwrap());
-            assert_eq!(view.class, store.class_of(&scope, cif).await.ok());
+            assert_eq!(view.indicators, scope.indicators_of(cif).await.unwrap());
+            assert_eq!(view.alerts, scope.alerts_of(cif).await.unwrap());
+            assert_eq!(view.class, scope.class_of(cif).await.ok());
             assert_eq!(view.tier, store.latest_tier(cif).await.unwrap());
             classed_seen += usize::from(view.class.is_some());
             if let Some(tier) = &view.tier {
                 assert_eq!(tier.month, "2026-11", "the latest month");
             }
-            assert_eq!(view.team, store.team_of(&scope, id, today()).await.unwrap());
-            assert_eq!(view.key_people, store.key_people(&scope, id).await.unwrap());
+            assert_eq!(view.team, scope.team_of(id).await.unwrap());
+            assert_eq!(view.key_people, scope.key_people(id).await.unwrap());
             let mut held: Vec<_> = view.holdings.iter().map(|(h, _)| h.clone()).collect();
-            let mut holdings = store.holdings(&scope, id).await.unwrap();
+            let mut holdings = scope.holdings(id).await.unwrap();
             held.sort_by_key(|h| (h.product_id, h.amount.currency().to_string()));
             holdings.sort_by_key(|h| (h.product_id, h.amount.currency().to_string()));
             assert_eq!(held, holdings);
             assert!(view.holdings.iter().all(|(h, p)| h.product_id == p.id));
-            let group = store.group_of_customer(&scope, id).await.unwrap();
+            let group = scope.group_of_customer(id).await.unwrap();
             match (&view.group, group) {
                 (None, None) => {}
                 (Some(mine), Some(theirs)) => {
@@ -134,15 +128,15 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
                     );
                     assert_eq!(
                         mine.nodes,
-                        store.group_nodes(&scope, theirs.group.id).await.unwrap()
+                        scope.group_nodes(theirs.group.id).await.unwrap()
                     );
                     in_groups += 1;
                 }
                 (mine, theirs) => panic!("{cif}: group {mine:?} vs {theirs:?}"),
             }
-            let (employees, monthly) = store.payroll_totals(&scope, id).await.unwrap();
-            let employers = store
-                .payroll_links(&scope, id)
+            let (employees, monthly) = scope.payroll_totals(id).await.unwrap();
+            let employers = scope
+                .payroll_links(id)
                 .await
                 .unwrap()
                 .iter()
@@ -230,12 +224,12 @@ async fn sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank(
     };
     let mut non_empty = 0;
     for user in &users {
-        let scope = store.scope_for(user, today()).await.unwrap();
+        let scope = store.for_user(user, today()).await.unwrap();
         let expected: BTreeSet<String> = data
             .customers
             .iter()
             .filter(|c| {
-                scope.admits(&Placement {
+                scope.scope().admits(&Placement {
                     org_path: &paths[&c.org_unit_code],
                     line: c.line,
                     team: teams
@@ -247,8 +241,8 @@ async fn sql_visibility_agrees_with_the_rule_for_every_user_of_a_synthetic_bank(
             })
             .map(|c| c.cif_no.to_string())
             .collect();
-        let actual: BTreeSet<String> = store
-            .find_customers(&scope, &filter)
+        let actual: BTreeSet<String> = scope
+            .find_customers(&filter)
             .await
             .unwrap()
             .into_iter()

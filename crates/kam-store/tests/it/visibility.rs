@@ -8,7 +8,7 @@ use kam_core::{
 };
 use kam_store::{CustomerFilter, Error, Store};
 
-use crate::fixture::{self, scope, system};
+use crate::fixture::{self, scope};
 
 crate::on_both_backends!(
     an_rm_sees_own_book_and_teams_only,
@@ -27,10 +27,10 @@ async fn visible(store: &Store, username: &str) -> BTreeSet<CustomerId> {
         limit: 1000,
         ..Default::default()
     };
-    let found = store.find_customers(&scope, &filter).await.unwrap();
+    let found = scope.find_customers(&filter).await.unwrap();
     assert_eq!(
         found.len() as i64,
-        store.count_customers(&scope, &filter).await.unwrap()
+        scope.count_customers(&filter).await.unwrap()
     );
     found.into_iter().map(|c| c.id).collect()
 }
@@ -77,17 +77,14 @@ async fn a_corporate_rm_does_not_see_retail_customers(store: Store) {
     // Even when put on the retail customer's team by mistake.
     let ho = scope(&store, "ho.kam").await;
     let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    store
-        .assign_rm(
-            &system(),
-            &ho,
-            f.c_retail_a,
-            "rm.corp.a",
-            kam_core::assignment::AssignmentRole::Member,
-            start,
-        )
-        .await
-        .unwrap();
+    ho.assign_rm(
+        f.c_retail_a,
+        "rm.corp.a",
+        kam_core::assignment::AssignmentRole::Member,
+        start,
+    )
+    .await
+    .unwrap();
     assert!(!visible(&store, "rm.corp.a").await.contains(&f.c_retail_a));
     assert_eq!(
         visible(&store, "rm.retail.a").await,
@@ -98,22 +95,22 @@ async fn a_corporate_rm_does_not_see_retail_customers(store: Store) {
 async fn a_group_lead_rm_sees_the_whole_group_across_branches(store: Store) {
     let f = fixture::build(&store).await;
     let lead = scope(&store, "rm.corp.a").await;
-    let view = store.group(&lead, f.group).await.unwrap();
+    let view = lead.group(f.group).await.unwrap();
     assert_eq!(view.member_count, 2);
     assert_eq!(view.visible_members.len(), 2);
     assert!(
-        store.customer(&lead, f.c_group_c).await.is_ok(),
+        lead.customer(f.c_group_c).await.is_ok(),
         "member booked in another branch"
     );
     // The other branch's RM sees the group, but only the member in their book.
     let other = scope(&store, "rm.corp.c").await;
-    let partial = store.group(&other, f.group).await.unwrap();
+    let partial = other.group(f.group).await.unwrap();
     assert_eq!(partial.visible_members.len(), 1);
     assert_eq!(partial.member_count, 2);
     // The retail RM sees no member, so the group does not exist for them.
     let retail = scope(&store, "rm.retail.a").await;
     assert!(matches!(
-        store.group(&retail, f.group).await,
+        retail.group(f.group).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -130,17 +127,13 @@ async fn an_auditor_reads_everything_but_cannot_write(store: Store) {
         RelationshipStage::Build,
     )
     .unwrap();
-    let error = store
-        .add_key_person(&system(), &auditor, f.c_corp_a, &person)
+    let error = auditor
+        .add_key_person(f.c_corp_a, &person)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::ReadOnly), "{error}");
     assert!(
-        store
-            .key_people(&auditor, f.c_corp_a)
-            .await
-            .unwrap()
-            .is_empty(),
+        auditor.key_people(f.c_corp_a).await.unwrap().is_empty(),
         "nothing was written"
     );
 }
@@ -154,8 +147,8 @@ async fn administrators_and_tellers_see_no_customer(store: Store) {
 async fn a_customer_out_of_scope_is_not_found(store: Store) {
     let f = fixture::build(&store).await;
     let rm = scope(&store, "rm.corp.c").await;
-    let invisible = store.customer(&rm, f.c_corp_a).await.unwrap_err();
-    let missing = store.customer(&rm, CustomerId(999_999)).await.unwrap_err();
+    let invisible = rm.customer(f.c_corp_a).await.unwrap_err();
+    let missing = rm.customer(CustomerId(999_999)).await.unwrap_err();
     // Same answer for "not yours" and "does not exist".
     assert!(matches!(
         invisible,
@@ -172,15 +165,15 @@ async fn a_customer_out_of_scope_is_not_found(store: Store) {
         }
     ));
     assert!(matches!(
-        store.customer_by_cif(&rm, "C0001").await,
+        rm.customer_by_cif("C0001").await,
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        store.holdings(&rm, f.c_corp_a).await,
+        rm.holdings(f.c_corp_a).await,
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        store.payroll_links(&rm, f.c_corp_a).await,
+        rm.payroll_links(f.c_corp_a).await,
         Err(Error::NotFound { .. })
     ));
 }

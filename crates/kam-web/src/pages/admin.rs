@@ -125,7 +125,8 @@ pub(crate) async fn import_rejects(
     admin_only(&signed)?;
     let t = signed.tr(&app);
     let rejects = signed.store.import_rejects(&batch).await?;
-    signed.store
+    signed
+        .store
         .record_event(
             "export",
             "import_rejects",

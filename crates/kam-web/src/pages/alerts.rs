@@ -8,7 +8,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
-use kam_store::{AlertFilter};
+use kam_store::AlertFilter;
 use serde::Deserialize;
 
 use crate::{
@@ -182,9 +182,7 @@ pub(crate) async fn assign(
     let back = back_to(&form.back);
     let assignee = Some(form.assignee.trim()).filter(|a| !a.is_empty());
     // The store checks the alert's reach first (404), then the receiver (403).
-    signed.store
-        .assign_alert(id, assignee)
-        .await?;
+    signed.store.assign_alert(id, assignee).await?;
     Ok(Redirect::to(&back).into_response())
 }
 
@@ -209,9 +207,7 @@ pub(crate) async fn handle(
         signed.store.alert_visible(id).await?;
         return Err(WebError::BadRequest(t.get("alerts-note-needed")));
     }
-    signed.store
-        .handle_alert(id, note)
-        .await?;
+    signed.store.handle_alert(id, note).await?;
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -154,7 +154,9 @@ pub(crate) async fn sign_in(
 }
 
 pub(crate) async fn sign_out(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
-    app.sessions().end_session(&signed.session, "sign_out").await?;
+    app.sessions()
+        .end_session(&signed.session, "sign_out")
+        .await?;
     let mut response = Redirect::to("/sign-in").into_response();
     if let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);

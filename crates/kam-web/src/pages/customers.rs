@@ -14,7 +14,7 @@ use kam_core::{
     customer::{AccountType, CustomerKind, Industry},
     indicator::{CATALOGUE, Family, Unit},
 };
-use kam_store::{CustomerFilter, Identifier, CustomerSort, CustomerSummary, StoredIndicator};
+use kam_store::{CustomerFilter, CustomerSort, CustomerSummary, Identifier, StoredIndicator};
 use serde::Deserialize;
 
 use crate::{
@@ -145,7 +145,8 @@ impl Reachable {
                 rms: Vec::new(),
             });
         }
-        let rms = signed.store
+        let rms = signed
+            .store
             .list_users()
             .await?
             .into_iter()
@@ -264,7 +265,8 @@ pub(crate) async fn export(
     filter.offset = 0;
     let found = signed.store.find_customers(&filter).await?;
     let detail = format!("rows={} {}", found.len(), query.without_page());
-    signed.store
+    signed
+        .store
         .record_event("export", "customer_list", "xlsx", &detail)
         .await?;
     let rows = rows(&t, &found);

@@ -95,10 +95,9 @@ pub(crate) async fn home(
     let top = store.find_customers(&key_filter).await?;
     let key_count = store
         .count_customers(&CustomerFilter {
-                tier: Some(1),
-                ..CustomerFilter::default()
-            },
-        )
+            tier: Some(1),
+            ..CustomerFilter::default()
+        })
         .await?;
     let open = store.alerts(true).await?;
     let moves = store

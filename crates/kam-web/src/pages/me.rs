@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use kam_core::password::{check_policy, hash_password, verify_password};
-use kam_store::{ApiToken};
+use kam_store::ApiToken;
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -84,7 +84,8 @@ pub(crate) async fn create_token(
         .await;
     }
     let token = format!("kam_{}", new_token());
-    signed.store
+    signed
+        .store
         .create_api_token(name, &token_hash(&token))
         .await?;
     page(
@@ -102,9 +103,7 @@ pub(crate) async fn revoke_token(
     signed: Signed,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    signed.store
-        .revoke_api_token(id)
-        .await?;
+    signed.store.revoke_api_token(id).await?;
     Ok(Redirect::to("/me").into_response())
 }
 
@@ -121,9 +120,7 @@ pub(crate) async fn set_locale(
     Form(form): Form<LocaleForm>,
 ) -> Result<Response, WebError> {
     let locale = Locale::from_code(&form.locale);
-    signed.store
-        .set_locale(locale.code())
-        .await?;
+    signed.store.set_locale(locale.code()).await?;
     let back = crate::security::local_path_or(&form.back, "/");
     let mut response = Redirect::to(&back).into_response();
     if let Ok(value) = set_cookie(&app, LANG_COOKIE, locale.code(), Some(365 * 86400)).parse() {
@@ -178,7 +175,8 @@ pub(crate) async fn change_password(
     let hash = tokio::task::spawn_blocking(move || hash_password(&new, &salt, cost))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    signed.store
+    signed
+        .store
         .change_own_password(&signed.session, &hash)
         .await?;
     page(

@@ -107,12 +107,17 @@ async fn a_token_reads_what_its_user_may_see_and_nothing_else(server: Server) {
     // Someone else's token cannot be revoked by this user; their own can.
     let other = server.user_of(Role::BranchManager).await;
     server.token_for(&other).await;
-    let tokens = server.store.api_tokens(other.id).await.unwrap();
+    let tokens = server.handle_of(&other).await.api_tokens().await.unwrap();
     let refused = client
         .post(&format!("/me/tokens/{}/revoke", tokens[0].id), &[])
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
-    let mine = server.store.api_tokens(president.id).await.unwrap();
+    let mine = server
+        .handle_of(&president)
+        .await
+        .api_tokens()
+        .await
+        .unwrap();
     assert!(mine[0].last_used_at.is_some(), "use is noted");
     let revoked = client
         .post(&format!("/me/tokens/{}/revoke", mine[0].id), &[])

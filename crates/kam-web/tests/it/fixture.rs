@@ -6,10 +6,9 @@ use std::time::Duration;
 use kam_core::{
     password::{HashCost, hash_password},
     user::{Role, User},
-    visibility::Scope,
 };
 use kam_store::{
-    Actor, AlertFilter, CustomerFilter, Store, StoredAlert, StoredFinding, StoredTier,
+    Actor, AlertFilter, CustomerFilter, Store, StoredAlert, StoredFinding, StoredTier, UserStore,
     testing::TestDb,
 };
 use kam_synth::{Bank, Scale, SynthConfig};
@@ -131,7 +130,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let app = App::new(db.store.clone(), config);
+        let app = App::new(db.store.sessions(), config);
         tokio::spawn(async move {
             kam_web::serve(listener, app, async {
                 let _ = rx.await;
@@ -171,8 +170,9 @@ impl Server {
             .unwrap_or_else(|| panic!("the tiny bank has a {role:?}"))
     }
 
-    pub async fn scope_of(&self, user: &User) -> Scope {
-        self.store.scope_for(user, kam_web_today()).await.unwrap()
+    /// `user`'s handle on the store today (what the web gives their requests).
+    pub async fn handle_of(&self, user: &User) -> UserStore {
+        self.store.for_user(user, kam_web_today()).await.unwrap()
     }
 
     /// A personal API token for `user`, made the way the personal page makes one.
@@ -181,13 +181,9 @@ impl Server {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let token = format!("kam_test_{}_{n}", user.username);
         let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
-        self.store
-            .create_api_token(
-                &Actor::user(user.id, user.username.as_str()),
-                user.id,
-                "test",
-                &hash,
-            )
+        self.handle_of(user)
+            .await
+            .create_api_token("test", &hash)
             .await
             .unwrap();
         token
@@ -200,7 +196,8 @@ impl Server {
             ..AlertFilter::default()
         };
         self.store
-            .alert_inbox(&Scope::system(kam_web_today()), &filter)
+            .whole_bank("test", kam_web_today())
+            .alert_inbox(&filter)
             .await
             .unwrap()
             .0
@@ -212,8 +209,9 @@ impl Server {
             limit: 1_000_000,
             ..CustomerFilter::default()
         };
-        self.store
-            .find_customers(&self.scope_of(user).await, &filter)
+        self.handle_of(user)
+            .await
+            .find_customers(&filter)
             .await
             .unwrap()
             .into_iter()

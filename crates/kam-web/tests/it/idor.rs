@@ -30,7 +30,7 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
     // A token of somebody (the auditor) that nobody else may revoke.
     let auditor = server.user_of(Role::Auditor).await;
     server.token_for(&auditor).await;
-    let others_token = server.store.api_tokens(auditor.id).await.unwrap()[0].id;
+    let others_token = server.handle_of(&auditor).await.api_tokens().await.unwrap()[0].id;
     assert!(!alerts.is_empty(), "the fixture raised alerts");
     // An import batch: administration's record, out of reach of every other role.
     let batch = "balances-20261127-idor".to_owned();

@@ -627,21 +627,17 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
 async fn a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list(server: Server) {
     use kam_store::CustomerFilter;
     let manager = server.user_of(Role::BranchManager).await;
-    let scope = server.scope_of(&manager).await;
+    let scope = server.handle_of(&manager).await;
     let units = server.store.list_org_units().await.unwrap();
     let home = units.iter().find(|u| u.id == manager.org_unit_id).unwrap();
     let count = |filter: CustomerFilter| {
-        let store = server.store.clone();
         let scope = scope.clone();
         async move {
-            store
-                .find_customers(
-                    &scope,
-                    &CustomerFilter {
-                        limit: 1_000_000,
-                        ..filter
-                    },
-                )
+            scope
+                .find_customers(&CustomerFilter {
+                    limit: 1_000_000,
+                    ..filter
+                })
                 .await
                 .unwrap()
                 .len()

@@ -52,7 +52,7 @@ async fn kam_serves_https_from_certificate_files() {
     let db = kam_store::testing::sqlite().await;
     let config = kam_web::tls_config(&fixture("cert.pem"), &fixture("key.pem")).unwrap();
     let app = App::new(
-        db.store.clone(),
+        db.store.sessions(),
         WebConfig {
             secure_cookies: true,
             hash_cost: kam_core::password::HashCost::Cheap,

@@ -304,12 +304,15 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         let url = kam_store::DatabaseUrl::sqlite_file(std::path::Path::new(data).join("kam.db"));
         let store = kam_store::Store::connect(&url).await.unwrap();
         let day = chrono::NaiveDate::parse_from_str(&as_of, "%Y-%m-%d").unwrap();
-        let scope = kam_core::visibility::Scope::system(day);
         let filter = kam_store::AlertFilter {
             limit: 1,
             ..kam_store::AlertFilter::default()
         };
-        let (open, _) = store.alert_inbox(&scope, &filter).await.unwrap();
+        let (open, _) = store
+            .whole_bank("test", day)
+            .alert_inbox(&filter)
+            .await
+            .unwrap();
         // Handled by the head office's key-account manager, who may see and write every alert.
         let manager = store
             .list_users()
@@ -320,12 +323,8 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
                 u.role == kam_core::user::Role::HeadOfficeKeyAccountManager && u.line.is_none()
             })
             .expect("a head-office key-account manager");
-        let writer = store.scope_for(&manager, day).await.unwrap();
-        let actor = kam_store::Actor::user(manager.id, manager.username.as_str());
-        store
-            .handle_alert(&actor, &writer, open[0].id, formula)
-            .await
-            .unwrap();
+        let writer = store.for_user(&manager, day).await.unwrap();
+        writer.handle_alert(open[0].id, formula).await.unwrap();
         store.close().await;
     });
     let noted_csv = dir.path().join("alerts-noted.csv");
