@@ -318,8 +318,15 @@ impl UserStore {
         self.list_alerts(sql).await
     }
 
-    /// One visible customer's alerts, newest first (open, handled and resolved).
+    /// One visible customer's alerts, newest first (open, handled and resolved); `NotFound` for
+    /// a customer out of reach, like every read of one customer.
     pub async fn alerts_of(&self, cif_no: &str) -> Result<Vec<StoredAlert>> {
+        self.customer_by_cif(cif_no).await?;
+        self.alerts_of_checked(cif_no).await
+    }
+
+    /// `alerts_of` once the caller has read the customer through the scope (the 360's head).
+    pub(crate) async fn alerts_of_checked(&self, cif_no: &str) -> Result<Vec<StoredAlert>> {
         let mut sql = self.visible(ALERT_COLUMNS);
         sql.push(" and c.cif_no = ").bind(cif_no);
         self.list_alerts(sql).await

@@ -262,11 +262,16 @@ pub enum Identifier {
 }
 
 impl Identifier {
-    pub fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Result<Self> {
         match text {
-            "id_number" => Some(Self::IdNumber),
-            "phone" => Some(Self::Phone),
-            _ => None,
+            "id_number" => Ok(Self::IdNumber),
+            "phone" => Ok(Self::Phone),
+            _ => Err(Error::Invalid(ParseError::new(
+                "field",
+                text,
+                "not an identifier that can be shown (id_number, phone)",
+                "不是可查看的证件信息（id_number、phone）",
+            ))),
         }
     }
 
@@ -280,19 +285,30 @@ impl Identifier {
 
 impl UserStore {
     /// Unmasks one personal identifier of a customer in reach, for a role that may
-    /// (`Role::may_reveal`), with a reason of at least two characters; the reveal is audited with
-    /// its reason, a refusal by role too. `Ok(None)` when the customer has no such identifier.
+    /// (`Role::may_reveal`), for a known field (`Identifier`), with a reason of at least two
+    /// characters; the reveal is audited with its reason, a refusal (out of reach, or by role)
+    /// too. `Ok(None)` when the customer has no such identifier.
     pub async fn reveal_identifier(
         &self,
         cif_no: &str,
-        field: Identifier,
+        field: &str,
         reason: &str,
     ) -> Result<Option<String>> {
-        let customer = self.customer_by_cif(cif_no).await?;
-        if let Err(refused) = self.require(Role::may_reveal) {
+        let found = self.customer_by_cif(cif_no).await;
+        let refused = match &found {
+            Err(Error::NotFound { .. }) => Some(Error::NotFound {
+                entity: "customer",
+                key: cif_no.to_owned(),
+            }),
+            Ok(_) => self.require(Role::may_reveal).err(),
+            Err(_) => None,
+        };
+        if let Some(refused) = refused {
             let tx = self.store().begin_write().await?;
             return Err(self.refuse(tx, "reveal", "customer", cif_no, refused).await);
         }
+        let customer = found?;
+        let field = Identifier::parse(field)?;
         let reason = reason.trim();
         if reason.chars().count() < 2 {
             return Err(Error::Invalid(ParseError::new(

@@ -138,7 +138,7 @@ impl UserStore {
             self.store().key_people_unchecked(id),
             self.store().held_products_unchecked(id),
             nodes,
-            self.alerts_of(cif_no),
+            self.alerts_of_checked(cif_no),
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,

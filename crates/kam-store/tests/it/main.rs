@@ -6,6 +6,7 @@ mod conformance;
 mod fixture;
 mod indicator;
 mod ledger;
+mod matrix;
 mod parity;
 mod synthetic;
 mod visibility;

@@ -14,7 +14,7 @@ use kam_core::{
     customer::{AccountType, CustomerKind, Industry},
     indicator::{CATALOGUE, Family, Unit},
 };
-use kam_store::{CustomerFilter, CustomerSort, CustomerSummary, Identifier, StoredIndicator};
+use kam_store::{CustomerFilter, CustomerSort, CustomerSummary, StoredIndicator};
 use serde::Deserialize;
 
 use crate::{
@@ -545,17 +545,18 @@ pub(crate) async fn reveal(
     Form(form): Form<RevealForm>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
-    let field = Identifier::parse(&form.field)
-        .ok_or_else(|| WebError::BadRequest(t.get("reveal-nothing")))?;
-    // The store decides: the customer in reach (else 404), the role (else 403, audited), a
-    // reason, and the audit row of the reveal.
+    // The store decides: the customer in reach (else 404), the role (else 403, audited), the
+    // field and a reason, and the audit row of the reveal.
     let value = match signed
         .store
-        .reveal_identifier(&cif, field, &form.reason)
+        .reveal_identifier(&cif, &form.field, &form.reason)
         .await
     {
         Ok(Some(value)) => value,
         Ok(None) => return Err(WebError::BadRequest(t.get("reveal-nothing"))),
+        Err(kam_store::Error::Invalid(error)) if error.field == "field" => {
+            return Err(WebError::BadRequest(t.get("reveal-nothing")));
+        }
         Err(kam_store::Error::Invalid(_)) => {
             let refused = Reveal::Refused(t.get("reveal-reason-needed"));
             return customer_360(&app, &signed, &cif, refused).await;

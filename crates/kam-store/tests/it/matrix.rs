@@ -1,0 +1,738 @@
+//! The user handle's matrices: every read of `UserStore` for every user of a synthetic bank against
+//! kam-core's `Scope::admits`, and every write by every role that may not make it — refused,
+//! nothing written, the refusal in the audit trail. A public method added to the handle and walked
+//! by neither fails `every_method_of_the_user_handle_is_in_a_matrix`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use kam_core::{
+    assignment::AssignmentRole,
+    contact::{ContactRole, NewKeyPerson, Rating, RelationshipStage},
+    id::{CustomerId, GroupId},
+    org::OrgPath,
+    password::{HashCost, hash_password},
+    user::User,
+    visibility::Placement,
+};
+use kam_store::{AlertFilter, CustomerFilter, Error, Store, StoredFinding, StoredTier, UserStore};
+use kam_synth::{Bank, Scale, SynthConfig};
+
+use crate::fixture::{self, system, today};
+
+crate::on_both_backends!(
+    every_read_of_the_user_handle_agrees_with_the_rule_for_every_user,
+    every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_and_is_audited
+);
+
+/// The reads the first matrix walks, the writes the second does, and the handle's accessors and
+/// own-account methods (which touch no customer data and no one else's account).
+const READS: &[&str] = &[
+    "find_customers",
+    "count_customers",
+    "customer",
+    "customer_by_cif",
+    "customer_view",
+    "portfolio",
+    "tier_moves",
+    "classes",
+    "class_of",
+    "indicators_of",
+    "alerts",
+    "alerts_of",
+    "alert_inbox",
+    "alerts_active_on",
+    "alert_visible",
+    "holdings",
+    "key_people",
+    "team_of",
+    "assignment_history",
+    "payroll_links",
+    "payroll_totals",
+    "group",
+    "group_by_code",
+    "group_of_customer",
+    "group_nodes",
+    "audit_events",
+    "import_batches",
+    "import_rejects",
+    "batch_runs",
+    // Not customer data: every signed-in user may read them.
+    "list_users",
+    "list_org_units",
+    "org_unit",
+    "latest_batch_date",
+];
+const WRITES: &[&str] = &[
+    "set_manual_score",
+    "assign_alert",
+    "handle_alert",
+    "add_key_person",
+    "assign_rm",
+    "revoke_api_token",
+    "reset_password",
+    "set_user_disabled",
+    "reveal_identifier",
+];
+const OWN: &[&str] = &[
+    "scope",
+    "actor",
+    "user",
+    "narrowed_to",
+    "record_event",
+    "own_password_hash",
+    "change_own_password",
+    "set_locale",
+    "create_api_token",
+    "api_tokens",
+];
+
+#[test]
+fn every_method_of_the_user_handle_is_in_a_matrix() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut inside = false;
+        for line in text.lines() {
+            if line.starts_with("impl UserStore {") {
+                inside = true;
+            } else if line == "}" {
+                inside = false;
+            } else if inside
+                && let Some(rest) = line
+                    .strip_prefix("    pub async fn ")
+                    .or_else(|| line.strip_prefix("    pub fn "))
+            {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                found.push(name);
+            }
+        }
+    }
+    assert!(found.len() > 30, "the scan found the handle: {found:?}");
+    let unwalked: Vec<&String> = found
+        .iter()
+        .filter(|name| ![READS, WRITES, OWN].concat().contains(&name.as_str()))
+        .collect();
+    assert!(
+        unwalked.is_empty(),
+        "methods of UserStore in no matrix (add them to READS or WRITES and walk them): {unwalked:?}"
+    );
+}
+
+fn cifs<T>(rows: &[T], cif: impl Fn(&T) -> String) -> BTreeSet<String> {
+    rows.iter().map(cif).collect()
+}
+
+fn not_found<T: std::fmt::Debug>(answer: &kam_store::Result<T>) -> bool {
+    matches!(answer, Err(Error::NotFound { .. }))
+}
+
+/// Asserts that a per-customer read answers iff the customer is in reach, `NotFound` otherwise.
+fn agrees<T: std::fmt::Debug>(
+    who: &str,
+    what: &str,
+    cif: &str,
+    visible: bool,
+    answer: &kam_store::Result<T>,
+) {
+    if visible {
+        assert!(answer.is_ok(), "{who} {what} {cif}: {answer:?}");
+    } else {
+        assert!(not_found(answer), "{who} must not {what} {cif}: {answer:?}");
+    }
+}
+
+async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store: Store) {
+    let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 13));
+    let data = &bank.reference;
+    let hash = hash_password("Kam-2026-test", &[3; 16], HashCost::Cheap);
+    store
+        .bulk_load(&system(), data, &vec![hash; data.users.len()])
+        .await
+        .unwrap();
+    // Results of a batch for part of the bank: classes, two months of tiers with moves, alerts.
+    let classed: Vec<&str> = data
+        .customers
+        .iter()
+        .step_by(2)
+        .map(|c| c.cif_no.as_str())
+        .collect();
+    let classes: Vec<_> = classed
+        .iter()
+        .map(|cif| crate::classification::class(cif, today(), false))
+        .collect();
+    store
+        .save_classes(&system(), today(), &classes)
+        .await
+        .unwrap();
+    for (month, moved) in [("2026-10", "held"), ("2026-11", "upgraded")] {
+        let tiers: Vec<_> = classed
+            .iter()
+            .map(|cif| StoredTier {
+                cif_no: (*cif).to_owned(),
+                month: month.into(),
+                as_of: today(),
+                tier: 2,
+                tier_name: "第2层".into(),
+                months_below: 0,
+                on_watch: false,
+                movement: moved.into(),
+                measured_tier: 2,
+                rule_id: "kam-default".into(),
+                rule_version: 1,
+                indicator: "avg_daily_deposit_90d".into(),
+                value_int: Some(1_000_000),
+                bars: "4,3,2,1".into(),
+            })
+            .collect();
+        store.save_tiers(&system(), month, &tiers).await.unwrap();
+    }
+    let findings: Vec<_> = data
+        .customers
+        .iter()
+        .step_by(3)
+        .map(|c| StoredFinding {
+            cif_no: c.cif_no.to_string(),
+            kind: "deposit_drop".into(),
+            tier: 2,
+            evidence: "e".into(),
+            thresholds: "t".into(),
+        })
+        .collect();
+    store
+        .sync_alerts(&system(), today(), "kam-default", 1, &findings)
+        .await
+        .unwrap();
+
+    // What kam-core's rule admits, customer by customer.
+    let paths: HashMap<String, OrgPath> = store
+        .list_org_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.code, u.path))
+        .collect();
+    let users = store.list_users().await.unwrap();
+    let user_id = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.username.as_str() == name)
+            .unwrap()
+            .id
+    };
+    let mut teams: HashMap<&str, Vec<_>> = HashMap::new();
+    for a in &data.assignments {
+        if a.effective_from <= today() && a.effective_to.is_none_or(|end| today() < end) {
+            teams
+                .entry(a.cif_no.as_str())
+                .or_default()
+                .push(user_id(&a.username));
+        }
+    }
+    let group_lead: HashMap<&str, _> = data
+        .group_members
+        .iter()
+        .filter_map(|m| {
+            let group = data.groups.iter().find(|g| g.code == m.group_code)?;
+            Some((
+                m.cif_no.as_str(),
+                user_id(group.lead_rm_username.as_deref()?),
+            ))
+        })
+        .collect();
+
+    // The whole bank, for what exists at all.
+    let bank_wide = store.whole_bank("test", today());
+    let every = CustomerFilter {
+        limit: 1_000_000,
+        ..Default::default()
+    };
+    let all_customers = bank_wide.find_customers(&every).await.unwrap();
+    let ids: HashMap<String, CustomerId> = all_customers
+        .iter()
+        .map(|c| (c.cif_no.to_string(), c.id))
+        .collect();
+    let all_alerts = bank_wide.alerts(false).await.unwrap();
+    assert!(!all_alerts.is_empty());
+    let alerted = cifs(&all_alerts, |a| a.cif_no.clone());
+    let classed: BTreeSet<String> = classed.iter().map(|c| (*c).to_owned()).collect();
+    let groups: Vec<(GroupId, String, BTreeSet<String>)> = {
+        let mut out = Vec::new();
+        for g in &data.groups {
+            let view = bank_wide.group_by_code(&g.code).await.unwrap();
+            let members = cifs(&data.group_members, |m| {
+                if m.group_code == g.code {
+                    m.cif_no.to_string()
+                } else {
+                    String::new()
+                }
+            });
+            let members = members.into_iter().filter(|c| !c.is_empty()).collect();
+            out.push((view.group.id, g.code.clone(), members));
+        }
+        out
+    };
+    assert!(!groups.is_empty());
+
+    let mut customers_seen = 0;
+    for user in &users {
+        let handle = store.for_user(user, today()).await.unwrap();
+        let who = user.username.as_str();
+        let expected: BTreeSet<String> = data
+            .customers
+            .iter()
+            .filter(|c| {
+                handle.scope().admits(&Placement {
+                    org_path: &paths[&c.org_unit_code],
+                    line: c.line,
+                    team: teams
+                        .get(c.cif_no.as_str())
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]),
+                    group_lead_rm: group_lead.get(c.cif_no.as_str()).copied(),
+                })
+            })
+            .map(|c| c.cif_no.to_string())
+            .collect();
+        customers_seen += expected.len();
+        let within = |of: &BTreeSet<String>| -> BTreeSet<String> {
+            of.intersection(&expected).cloned().collect()
+        };
+
+        // Lists.
+        let found = handle.find_customers(&every).await.unwrap();
+        assert_eq!(
+            cifs(&found, |c| c.cif_no.to_string()),
+            expected,
+            "{who} find_customers"
+        );
+        assert_eq!(
+            handle.count_customers(&every).await.unwrap(),
+            expected.len() as i64,
+            "{who}"
+        );
+        let portfolio = handle.portfolio(None).await.unwrap();
+        assert_eq!(
+            cifs(&portfolio, |r| r.cif_no.clone()),
+            expected,
+            "{who} portfolio"
+        );
+        let moves = handle.tier_moves(1_000_000).await.unwrap();
+        assert_eq!(
+            cifs(&moves, |r| r.cif_no.clone()),
+            within(&classed),
+            "{who} tier_moves"
+        );
+        let classes = handle.classes().await.unwrap();
+        assert_eq!(
+            cifs(&classes, |c| c.cif_no.clone()),
+            within(&classed),
+            "{who} classes"
+        );
+        let alerts = handle.alerts(false).await.unwrap();
+        assert_eq!(
+            cifs(&alerts, |a| a.cif_no.clone()),
+            within(&alerted),
+            "{who} alerts"
+        );
+        let open = handle.alerts(true).await.unwrap();
+        assert_eq!(open.len(), alerts.len(), "{who}: every alert is open");
+        let (inbox, total) = handle
+            .alert_inbox(&AlertFilter {
+                limit: 1_000_000,
+                ..AlertFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (inbox.len(), total),
+            (alerts.len(), alerts.len() as i64),
+            "{who} inbox"
+        );
+        let active = handle.alerts_active_on(today()).await.unwrap();
+        assert_eq!(
+            cifs(&active, |a| a.cif_no.clone()),
+            within(&alerted),
+            "{who} active"
+        );
+        for alert in all_alerts.iter().step_by(4) {
+            let visible = expected.contains(&alert.cif_no);
+            agrees(
+                who,
+                "alert_visible",
+                &alert.cif_no,
+                visible,
+                &handle.alert_visible(alert.id).await,
+            );
+        }
+
+        // One customer at a time: in reach, or `NotFound`.
+        for customer in data.customers.iter().step_by(5) {
+            let cif = customer.cif_no.as_str();
+            let id = ids[cif];
+            let visible = expected.contains(cif);
+            agrees(who, "customer", cif, visible, &handle.customer(id).await);
+            agrees(
+                who,
+                "customer_by_cif",
+                cif,
+                visible,
+                &handle.customer_by_cif(cif).await,
+            );
+            agrees(
+                who,
+                "customer_view",
+                cif,
+                visible,
+                &handle.customer_view(cif).await,
+            );
+            agrees(
+                who,
+                "indicators_of",
+                cif,
+                visible,
+                &handle.indicators_of(cif).await,
+            );
+            agrees(who, "alerts_of", cif, visible, &handle.alerts_of(cif).await);
+            agrees(who, "holdings", cif, visible, &handle.holdings(id).await);
+            agrees(
+                who,
+                "key_people",
+                cif,
+                visible,
+                &handle.key_people(id).await,
+            );
+            agrees(who, "team_of", cif, visible, &handle.team_of(id).await);
+            agrees(
+                who,
+                "assignment_history",
+                cif,
+                visible,
+                &handle.assignment_history(id).await,
+            );
+            agrees(
+                who,
+                "payroll_links",
+                cif,
+                visible,
+                &handle.payroll_links(id).await,
+            );
+            agrees(
+                who,
+                "payroll_totals",
+                cif,
+                visible,
+                &handle.payroll_totals(id).await,
+            );
+            agrees(
+                who,
+                "group_of_customer",
+                cif,
+                visible,
+                &handle.group_of_customer(id).await,
+            );
+            let class = handle.class_of(cif).await;
+            agrees(
+                who,
+                "class_of",
+                cif,
+                visible && classed.contains(cif),
+                &class,
+            );
+            // The lists of a customer hold only what the reader may see of the others too.
+            if visible {
+                for link in handle.payroll_links(id).await.unwrap() {
+                    let other = if link.employer_id == id {
+                        link.employee_id
+                    } else {
+                        link.employer_id
+                    };
+                    assert!(
+                        handle.customer(other).await.is_ok(),
+                        "{who}: payroll of {cif}"
+                    );
+                }
+            }
+        }
+
+        // Groups: the members in reach, and the group only when one of them is.
+        for (group_id, code, members) in &groups {
+            let mine = within(members);
+            let nodes = handle.group_nodes(*group_id).await.unwrap();
+            assert_eq!(
+                cifs(&nodes, |n| n.cif_no.clone()),
+                mine,
+                "{who} group_nodes {code}"
+            );
+            let group = handle.group(*group_id).await;
+            agrees(who, "group", code, !mine.is_empty(), &group);
+            agrees(
+                who,
+                "group_by_code",
+                code,
+                !mine.is_empty(),
+                &handle.group_by_code(code).await,
+            );
+        }
+
+        // Role-gated reads (kam-core's `Role::may_*`), and what is no customer data.
+        let gate = |allowed: bool, what: &str, answer: Result<(), Error>| {
+            if allowed {
+                assert!(answer.is_ok(), "{who} {what}: {answer:?}");
+            } else {
+                assert!(
+                    matches!(answer, Err(Error::NotPermitted(_))),
+                    "{who} {what}: {answer:?}"
+                );
+            }
+        };
+        let role = user.role;
+        gate(
+            role.may_read_audit(),
+            "audit_events",
+            handle.audit_events(None, 5).await.map(drop),
+        );
+        gate(
+            role.may_administer(),
+            "import_batches",
+            handle.import_batches().await.map(drop),
+        );
+        gate(
+            role.may_administer(),
+            "import_rejects",
+            // No such batch: past the gate, the store says so.
+            match handle.import_rejects("none").await {
+                Err(Error::NotFound { .. }) => Ok(()),
+                other => other.map(drop),
+            },
+        );
+        gate(
+            role.may_administer(),
+            "batch_runs",
+            handle.batch_runs().await.map(drop),
+        );
+        assert_eq!(handle.list_users().await.unwrap().len(), users.len());
+        let units = handle.list_org_units().await.unwrap();
+        assert_eq!(
+            handle.org_unit(user.org_unit_id).await.unwrap().id,
+            user.org_unit_id
+        );
+        assert_eq!(units.len(), paths.len());
+        handle.latest_batch_date().await.unwrap();
+    }
+    assert!(customers_seen > 0);
+}
+
+/// A snapshot of everything the writes below could change, read through the system handle.
+async fn written(store: &Store, owner: &User) -> String {
+    let bank_wide = store.whole_bank("test", today());
+    let alerts = bank_wide.alerts(false).await.unwrap();
+    let mut people = Vec::new();
+    for cif in ["C0001", "P0001"] {
+        let id = bank_wide.customer_by_cif(cif).await.unwrap().id;
+        people.push(format!(
+            "{:?} {:?}",
+            bank_wide.key_people(id).await.unwrap(),
+            bank_wide.assignment_history(id).await.unwrap()
+        ));
+    }
+    let owner_tokens = store
+        .for_user(owner, today())
+        .await
+        .unwrap()
+        .api_tokens()
+        .await
+        .unwrap();
+    let users: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.username.to_string(), u.disabled))
+        .collect();
+    let mut hashes = Vec::new();
+    for user in store.list_users().await.unwrap() {
+        hashes.push(store.password_hash(user.id).await.unwrap());
+    }
+    format!(
+        "{:?}\n{:?}\n{people:?}\n{owner_tokens:?}\n{users:?}\n{hashes:?}",
+        store.manual_scores("board").await.unwrap(),
+        alerts
+            .iter()
+            .map(|a| (a.id, &a.status, &a.assigned_to, &a.note))
+            .collect::<Vec<_>>(),
+    )
+}
+
+async fn refusals(store: &Store) -> usize {
+    store
+        .audit_events(None, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action.ends_with("_refused"))
+        .count()
+}
+
+async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_and_is_audited(
+    store: Store,
+) {
+    let fixture = fixture::build(&store).await;
+    store
+        .sync_alerts(
+            &system(),
+            today(),
+            "kam-default",
+            1,
+            &[StoredFinding {
+                cif_no: "C0001".into(),
+                kind: "deposit_drop".into(),
+                tier: 2,
+                evidence: "e".into(),
+                thresholds: "t".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let alert = store
+        .whole_bank("test", today())
+        .alerts(false)
+        .await
+        .unwrap()[0]
+        .id;
+    let owner = fixture::user(&store, "president.a").await;
+    let owner_handle = store.for_user(&owner, today()).await.unwrap();
+    owner_handle
+        .create_api_token("owner's", "hash-of-owner")
+        .await
+        .unwrap();
+    let token = owner_handle.api_tokens().await.unwrap()[0].id;
+    let person = NewKeyPerson {
+        name: "财务总监".into(),
+        role: ContactRole::FinanceHead,
+        title: None,
+        closeness: Rating::new("closeness", 3).unwrap(),
+        trust: Rating::new("trust", 3).unwrap(),
+        favour: Rating::new("favour", 3).unwrap(),
+        stage: RelationshipStage::Build,
+    };
+
+    let context = Context {
+        alert,
+        token,
+        customer: fixture.c_corp_a,
+        person,
+    };
+    let mut refused = 0;
+    for user in store.list_users().await.unwrap() {
+        let handle = store.for_user(&user, today()).await.unwrap();
+        let who = user.username.to_string();
+        let sees = |cif: &'static str| {
+            let handle = handle.clone();
+            async move { handle.customer_by_cif(cif).await.is_ok() }
+        };
+        let (sees_c0001, sees_p0001) = (sees("C0001").await, sees("P0001").await);
+        for write in Write::ALL {
+            // What kam-core's rules say, and the refusal they give.
+            let (allowed, refusal) = match write {
+                Write::RevokeToken => (user.id == owner.id, "NotFound"),
+                Write::ResetPassword | Write::Disable => {
+                    (user.role.may_administer(), "NotPermitted")
+                }
+                Write::Reveal if !sees_p0001 => (false, "NotFound"),
+                Write::Reveal => (user.role.may_reveal(), "NotPermitted"),
+                _ if !sees_c0001 => (false, "NotFound"),
+                _ => (handle.scope().may_write(), "ReadOnly"),
+            };
+            if allowed {
+                // What an allowed write writes is each write's own test.
+                continue;
+            }
+            let before = written(&store, &owner).await;
+            let audited = refusals(&store).await;
+            let answer = write.attempt(&handle, &context).await;
+            let kind = match &answer {
+                Err(Error::NotFound { .. }) => "NotFound",
+                Err(Error::ReadOnly) => "ReadOnly",
+                Err(Error::NotPermitted(_)) => "NotPermitted",
+                other => panic!("{who} {write:?}: {other:?}"),
+            };
+            assert_eq!(kind, refusal, "{who} {write:?}");
+            assert_eq!(
+                written(&store, &owner).await,
+                before,
+                "{who} {write:?} wrote nothing"
+            );
+            assert_eq!(
+                refusals(&store).await,
+                audited + 1,
+                "{who} {write:?} is audited"
+            );
+            refused += 1;
+        }
+    }
+    // Eleven users, nine writes: most are refused to most of them.
+    assert!(refused > 50, "refusals walked: {refused}");
+}
+
+struct Context {
+    alert: i64,
+    token: i64,
+    customer: CustomerId,
+    person: NewKeyPerson,
+}
+
+/// Every write of the user handle (`WRITES`).
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    Score,
+    HandleAlert,
+    AssignAlert,
+    AddKeyPerson,
+    AssignRm,
+    RevokeToken,
+    ResetPassword,
+    Disable,
+    Reveal,
+}
+
+impl Write {
+    const ALL: [Write; 9] = [
+        Write::Score,
+        Write::HandleAlert,
+        Write::AssignAlert,
+        Write::AddKeyPerson,
+        Write::AssignRm,
+        Write::RevokeToken,
+        Write::ResetPassword,
+        Write::Disable,
+        Write::Reveal,
+    ];
+
+    async fn attempt(self, handle: &UserStore, c: &Context) -> kam_store::Result<()> {
+        match self {
+            Write::Score => {
+                handle
+                    .set_manual_score("C0001", "board", "relationship", 7)
+                    .await
+            }
+            Write::HandleAlert => handle.handle_alert(c.alert, "noted").await,
+            Write::AssignAlert => handle.assign_alert(c.alert, None).await,
+            Write::AddKeyPerson => handle.add_key_person(c.customer, &c.person).await.map(drop),
+            Write::AssignRm => handle
+                .assign_rm(c.customer, "rm.corp.a", AssignmentRole::Member, today())
+                .await
+                .map(drop),
+            Write::RevokeToken => handle.revoke_api_token(c.token).await,
+            Write::ResetPassword => handle.reset_password("teller.a", "x").await.map(drop),
+            Write::Disable => handle.set_user_disabled("teller.a", true).await.map(drop),
+            Write::Reveal => handle
+                .reveal_identifier("P0001", "id_number", "核对身份")
+                .await
+                .map(drop),
+        }
+    }
+}
