@@ -3,12 +3,17 @@
 
 use std::collections::HashMap;
 
-use kam_core::reference::ReferenceData;
+use kam_core::{
+    id::{CustomerId, GroupId, UserId},
+    reference::ReferenceData,
+};
 use sqlx::{Any, Row, Transaction};
 
 use crate::{
     Actor, Error, Result, Store, audit,
+    group::write_members,
     org::insert_org_unit,
+    relationship::{NewAssignment, write_assignments},
     rows,
     sql::{Arg, Sql},
     user::insert_user,
@@ -160,20 +165,25 @@ impl Store {
         }
         insert_rows(&mut tx, max_binds, rows::GROUP_CO_UNIT, "", rows).await?;
 
-        let mut rows = Vec::new();
+        // Members and assignments through their one writer, with kam-core's rules: a reference
+        // set that breaks them is refused whole.
+        let mut placements = Vec::new();
         for m in &data.group_members {
             let parent = m
                 .parent_cif_no
                 .as_deref()
                 .map(|p| lookup(&customers, "customer", p))
                 .transpose()?;
-            rows.push(rows::group_member(
-                lookup(&customers, "customer", &m.cif_no)?,
-                lookup(&groups, "group", &m.group_code)?,
-                parent,
+            placements.push((
+                CustomerId(lookup(&customers, "customer", &m.cif_no)?),
+                GroupId(lookup(&groups, "group", &m.group_code)?),
+                parent.map(CustomerId),
             ));
         }
-        let members_written = insert_rows(&mut tx, max_binds, rows::GROUP_MEMBER, "", rows).await?;
+        let (broken, members_written) = write_members(&mut tx, max_binds, &placements).await?;
+        if let Some((_, error)) = broken.into_iter().next() {
+            return Err(Error::Invalid(error));
+        }
 
         let mut rows = Vec::new();
         for k in &data.key_people {
@@ -183,14 +193,21 @@ impl Store {
         let key_people_written =
             insert_rows(&mut tx, max_binds, rows::KEY_PERSON, "", rows).await?;
 
-        let mut rows = Vec::new();
+        let mut assignments = Vec::new();
         for a in &data.assignments {
-            let customer = lookup(&customers, "customer", &a.cif_no)?;
-            let user = lookup(&users, "user", &a.username)?;
-            rows.push(rows::assignment(customer, user, a, &now));
+            assignments.push(NewAssignment {
+                customer: CustomerId(lookup(&customers, "customer", &a.cif_no)?),
+                user: UserId(lookup(&users, "user", &a.username)?),
+                role: a.role,
+                from: a.effective_from,
+                to: a.effective_to,
+            });
         }
-        let assignments_written =
-            insert_rows(&mut tx, max_binds, rows::ASSIGNMENT, "", rows).await?;
+        let (broken, assignments_written) =
+            write_assignments(&mut tx, max_binds, &assignments).await?;
+        if let Some((_, error)) = broken.into_iter().next() {
+            return Err(Error::Invalid(error));
+        }
 
         let mut rows = Vec::new();
         for a in &data.accounts {

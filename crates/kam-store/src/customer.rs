@@ -165,7 +165,8 @@ impl UserStore {
     /// The customers in reach that match `filter`, by customer number.
     pub async fn find_customers(&self, filter: &CustomerFilter) -> Result<Vec<CustomerSummary>> {
         // The scope's date is the only date a scoped read uses (the lead RM shown is the one of
-        // the day the reader sees).
+        // the day the reader sees). One lead at most on a day — the writer of rm_assignment keeps
+        // leads from overlapping —, so `min` only makes the subquery a scalar for PostgreSQL.
         let today = self.scope().on().to_string();
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \

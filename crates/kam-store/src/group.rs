@@ -1,12 +1,18 @@
 //! Group customers in SQL: the group, its co-units and its member tree, read through a scope.
 
+use std::collections::HashMap;
+
 use kam_core::{
-    group::{Group, GroupMember, NewGroup, check_tree_edge},
+    ParseError,
+    group::{Group, GroupMember, MemberTree, NewGroup},
     id::{CustomerId, GroupId, OrgUnitId, UserId},
 };
 use sqlx::Row;
 
-use crate::{Actor, Error, Result, Store, UserStore, audit, sql::Sql};
+use crate::{
+    Actor, Error, Result, Store, UserStore, audit, bulk::insert_rows, handle::WriteTx,
+    merge::only_when_changed, rows, sql::Sql,
+};
 
 /// A group as one scope sees it: the group itself and only the members it may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,24 +77,16 @@ impl Store {
         customer_id: CustomerId,
         parent: Option<CustomerId>,
     ) -> Result<()> {
-        let members = self.group_members_unscoped(group_id).await?;
-        let edges: Vec<_> = members
-            .iter()
-            .map(|m| (m.customer_id, m.parent_customer_id))
-            .collect();
-        check_tree_edge(&edges, customer_id, parent)?;
         let mut tx = self.begin_write().await?;
-        Sql::new("insert into group_member (customer_id, group_id, parent_customer_id) values (")
-            .bind(customer_id.0)
-            .push(", ")
-            .bind(group_id.0)
-            .push(", ")
-            .bind(parent.map(|p| p.0))
-            .push(")")
-            .query()
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "group_member", customer_id.to_string()))?;
+        let max_binds = self.backend().max_binds();
+        let placement = (customer_id, group_id, parent);
+        if let Some((_, error)) = write_members(&mut tx, max_binds, &[placement])
+            .await?
+            .0
+            .pop()
+        {
+            return Err(Error::Invalid(error));
+        }
         let detail = format!(
             "group={group_id} parent={}",
             parent.map(|p| p.to_string()).unwrap_or_default()
@@ -104,26 +102,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn group_members_unscoped(&self, group_id: GroupId) -> Result<Vec<GroupMember>> {
-        let rows =
-            Sql::new("select customer_id, parent_customer_id from group_member where group_id = ")
-                .bind(group_id.0)
-                .query()
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(GroupMember {
-                    group_id,
-                    customer_id: CustomerId(row.try_get("customer_id")?),
-                    parent_customer_id: row
-                        .try_get::<Option<i64>, _>("parent_customer_id")?
-                        .map(CustomerId),
-                })
-            })
-            .collect()
     }
 }
 
@@ -275,4 +253,101 @@ impl UserStore {
             })
             .collect()
     }
+}
+
+/// A customer's place in a group: (customer, group, parent; `None` for the root).
+pub(crate) type Placement = (CustomerId, GroupId, Option<CustomerId>);
+
+/// The one writer of `group_member`, for the bulk load, the import's merge and
+/// `add_group_member` alike: kam-core's `MemberTree` rules each group — one root, every parent a
+/// member, no cycle, and a member that moves to another group leaves nothing hanging under it —
+/// against what the table holds. A row whose parent comes later among `rows` waits for it.
+/// Returns each refused row's index with the reason, and the rows written (a row already as given
+/// is neither rewritten nor counted). The table is read whole: group members are a bank's few
+/// thousand group customers, not its millions.
+pub(crate) async fn write_members(
+    tx: &mut WriteTx,
+    max_binds: usize,
+    rows: &[Placement],
+) -> Result<(Vec<(usize, ParseError)>, usize)> {
+    let mut members: HashMap<GroupId, Vec<(CustomerId, Option<CustomerId>)>> = HashMap::new();
+    let mut group_of: HashMap<CustomerId, GroupId> = HashMap::new();
+    for row in sqlx::query("select group_id, customer_id, parent_customer_id from group_member")
+        .fetch_all(&mut **tx)
+        .await?
+    {
+        let group = GroupId(row.try_get(0)?);
+        let customer = CustomerId(row.try_get(1)?);
+        let parent = row.try_get::<Option<i64>, _>(2)?.map(CustomerId);
+        members.entry(group).or_default().push((customer, parent));
+        group_of.insert(customer, group);
+    }
+    let mut trees: HashMap<GroupId, MemberTree> = members
+        .into_iter()
+        .map(|(group, members)| (group, MemberTree::new(members)))
+        .collect();
+    let mut verdicts: Vec<Option<std::result::Result<(), ParseError>>> = vec![None; rows.len()];
+    // Passes until nothing moves: a row waits while its parent is not (yet) in its group.
+    let mut last_pass = false;
+    loop {
+        let mut progress = false;
+        for (index, &(customer, group, parent)) in rows.iter().enumerate() {
+            if verdicts[index].is_some() {
+                continue;
+            }
+            let tree = trees.entry(group).or_default();
+            let waits = parent.is_some_and(|p| p != customer && !tree.contains(p));
+            if waits && !last_pass {
+                continue;
+            }
+            let mut verdict = tree.place(customer, parent);
+            let leaves = group_of.get(&customer).copied().filter(|old| *old != group);
+            if let (Ok(()), Some(old)) = (&verdict, leaves) {
+                let left = trees.get_mut(&old).map_or(Ok(()), |t| t.remove(customer));
+                if let Err(error) = left {
+                    // Undo the placement: the member stays where it was.
+                    trees.get_mut(&group).map(|t| t.remove(customer));
+                    verdict = Err(error);
+                }
+            }
+            if verdict.is_ok() {
+                group_of.insert(customer, group);
+            }
+            verdicts[index] = Some(verdict);
+            progress = true;
+        }
+        if last_pass {
+            break;
+        }
+        if !progress {
+            // What still waits is refused, each with its reason.
+            last_pass = true;
+        }
+    }
+    let mut refused = Vec::new();
+    let mut placed = Vec::new();
+    for (index, verdict) in verdicts.into_iter().enumerate() {
+        match verdict {
+            Some(Err(error)) => refused.push((index, error)),
+            Some(Ok(())) => placed.push(rows[index].0),
+            None => {}
+        }
+    }
+    // One row per member placed, as it finally stands (a member placed twice is written once).
+    placed.sort_unstable();
+    placed.dedup();
+    let written_rows = placed
+        .into_iter()
+        .filter_map(|customer| {
+            let group = *group_of.get(&customer)?;
+            let parent = trees.get(&group)?.parent_of(customer)?;
+            Some(rows::group_member(customer.0, group.0, parent.map(|p| p.0)))
+        })
+        .collect();
+    let tail = only_when_changed(
+        rows::GROUP_MEMBER,
+        " on conflict (customer_id) do update set group_id = excluded.group_id, parent_customer_id = excluded.parent_customer_id",
+    );
+    let written = insert_rows(tx, max_binds, rows::GROUP_MEMBER, &tail, written_rows).await?;
+    Ok((refused, written))
 }

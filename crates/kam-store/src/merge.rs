@@ -13,6 +13,7 @@ use kam_core::{
     ParseError,
     customer::NewCustomer,
     group::NewGroup,
+    id::{CustomerId, GroupId, UserId},
     org::{Line, NewOrgUnit, OrgKind},
     product::NewProduct,
     reference::{AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord},
@@ -23,8 +24,10 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 use crate::{
     Actor, Result, Store, audit,
     bulk::insert_rows,
+    group::write_members,
     ledger::{BatchState, NewImportBatch, insert_batch, mark_replaced},
     org::insert_org_unit,
+    relationship::{NewAssignment, write_assignments},
     rows,
     sql::{Arg, Sql},
 };
@@ -562,6 +565,7 @@ impl Merge {
             .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
+        let mut index_of = Vec::new();
         for (index, m) in rows.iter().enumerate() {
             let (Some(group), Some(customer)) = (
                 groups.get(index, "group_code", &m.group_code, &mut refused),
@@ -569,18 +573,6 @@ impl Merge {
             ) else {
                 continue;
             };
-            if m.parent_cif_no.as_ref() == Some(&m.cif_no) {
-                refused.push(rule(
-                    index,
-                    ParseError::new(
-                        "parent_cif_no",
-                        m.cif_no.as_str(),
-                        "a member cannot be its own parent",
-                        "成员不能是自己的上级",
-                    ),
-                ));
-                continue;
-            }
             let Some(parent) = customers.get_opt(
                 index,
                 "parent_cif_no",
@@ -589,13 +581,18 @@ impl Merge {
             ) else {
                 continue;
             };
-            good.push(rows::group_member(customer, group, parent));
+            good.push((CustomerId(customer), GroupId(group), parent.map(CustomerId)));
+            index_of.push(index);
         }
-        let merged = self.upsert(
-            rows::GROUP_MEMBER,
-            " on conflict (customer_id) do update set group_id = excluded.group_id, parent_customer_id = excluded.parent_customer_id",
-            good,
-        ).await?;
+        // kam-core's tree rules per group (one root, parents in the group, no cycle) in the one
+        // writer, against what the table holds and the rows before.
+        let (broken, merged) = write_members(&mut self.tx, self.max_binds, &good).await?;
+        refused.extend(
+            broken
+                .into_iter()
+                .map(|(at, error)| rule(index_of[at], error)),
+        );
+        refused.sort_by_key(|r| r.index);
         Ok((first_per_row(refused), merged))
     }
 
@@ -627,6 +624,7 @@ impl Merge {
             .await?;
         let mut refused = Vec::new();
         let mut good = Vec::new();
+        let mut index_of = Vec::new();
         for (index, a) in rows.iter().enumerate() {
             let (Some(customer), Some(user)) = (
                 customers.get(index, "cif_no", &a.cif_no, &mut refused),
@@ -634,27 +632,23 @@ impl Merge {
             ) else {
                 continue;
             };
-            if let Some(to) = a.effective_to
-                && to <= a.effective_from
-            {
-                refused.push(rule(
-                    index,
-                    ParseError::new(
-                        "effective_to",
-                        to.to_string(),
-                        "an assignment ends after it starts (effective_to is exclusive)",
-                        "分管结束日期应晚于开始日期（结束日不含）",
-                    ),
-                ));
-                continue;
-            }
-            good.push(rows::assignment(customer, user, a, &self.now));
+            good.push(NewAssignment {
+                customer: CustomerId(customer),
+                user: UserId(user),
+                role: a.role,
+                from: a.effective_from,
+                to: a.effective_to,
+            });
+            index_of.push(index);
         }
-        let merged = self.upsert(
-            rows::ASSIGNMENT,
-            " on conflict (customer_id, user_id, role, effective_from) do update set effective_to = excluded.effective_to",
-            good,
-        ).await?;
+        // kam-core's history rules (hand-over, no overlapping leads) in the one writer.
+        let (broken, merged) = write_assignments(&mut self.tx, self.max_binds, &good).await?;
+        refused.extend(
+            broken
+                .into_iter()
+                .map(|(at, error)| rule(index_of[at], error)),
+        );
+        refused.sort_by_key(|r| r.index);
         Ok((first_per_row(refused), merged))
     }
 
@@ -752,7 +746,7 @@ fn first_per_row(mut refused: Vec<Refusal>) -> Vec<Refusal> {
 
 /// `… do update set a = excluded.a, b = excluded.b` with `where t.a is distinct from excluded.a
 /// or …` added (both dialects know `is distinct from`), so an unchanged row is not rewritten.
-fn only_when_changed(head: &str, tail: &str) -> String {
+pub(crate) fn only_when_changed(head: &str, tail: &str) -> String {
     let table = head
         .trim_start_matches("insert into ")
         .split([' ', '('])

@@ -2,17 +2,20 @@
 //! on the user handle and answer `NotFound` for a customer out of reach. Products, holdings and payroll are
 //! in `product.rs`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use kam_core::{
-    assignment::{AssignmentRole, RmAssignment, lead_handover},
+    ParseError,
+    assignment::{AssignmentRole, History, RmAssignment},
     contact::{ContactRole, KeyPerson, NewKeyPerson, Rating, RelationshipStage},
     id::{AssignmentId, CustomerId, KeyPersonId, UserId},
 };
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Result, Store, UserStore, audit, customer::parse_date, handle::WriteTx, org::corrupt, sql::Sql,
-    user::user_by_username_on,
+    Error, Result, Store, UserStore, audit, bulk::insert_rows, customer::parse_date,
+    handle::WriteTx, org::corrupt, rows, sql::Sql, user::user_by_username_on,
 };
 
 fn key_person_from_row(row: &AnyRow) -> Result<KeyPerson> {
@@ -115,7 +118,30 @@ impl UserStore {
             .begin_people_write(customer_id, "assign", "rm_assignment")
             .await?;
         let rm = user_by_username_on(&mut *tx, username).await?;
-        let id = write_assignment(&mut tx, customer_id, rm.id, role, starts, None).await?;
+        let row = NewAssignment {
+            customer: customer_id,
+            user: rm.id,
+            role,
+            from: starts,
+            to: None,
+        };
+        let max_binds = self.store().backend().max_binds();
+        if let Some((_, error)) = write_assignments(&mut tx, max_binds, &[row]).await?.0.pop() {
+            return Err(Error::Invalid(error));
+        }
+        let id: i64 = Sql::new("select id from rm_assignment where customer_id = ")
+            .bind(customer_id.0)
+            .push(" and user_id = ")
+            .bind(rm.id.0)
+            .push(" and role = ")
+            .bind(role.as_str())
+            .push(" and effective_from = ")
+            .bind(starts.to_string())
+            .query()
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+        let id = AssignmentId(id);
         let detail = format!("{} {} from {starts}", rm.username, role);
         audit::record(
             &mut tx,
@@ -167,43 +193,92 @@ where
     rows.iter().map(assignment_from_row).collect()
 }
 
-/// The one writer of `rm_assignment`, for the user handle and the import's merge alike: a new
-/// lead closes the open lead's row on the day it starts (kam-core's `lead_handover`: history
-/// kept, and a lead that starts on or before the current one's first day refused), so a customer
-/// never has two open leads. Returns the new row's id.
-pub(crate) async fn write_assignment(
+/// One assignment row to write (`write_assignments`).
+#[derive(Debug, Clone)]
+pub(crate) struct NewAssignment {
+    pub customer: CustomerId,
+    pub user: UserId,
+    pub role: AssignmentRole,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+/// The one writer of `rm_assignment`, for the bulk load, the import's merge and the user handle
+/// alike: each customer's stored history, then the rows in order through kam-core's `History`
+/// (an end after the start; a new open lead hands over — the open lead's row ends the day the
+/// new one starts —; no two leads' periods overlap), so a customer never has two leads on a day
+/// (the partial unique index `one_open_lead` holds the same in the database). Returns each
+/// refused row's index with the reason, and the number of rows written: inserted, or stored rows
+/// whose end changed.
+pub(crate) async fn write_assignments(
     tx: &mut WriteTx,
-    customer_id: CustomerId,
-    user_id: UserId,
-    role: AssignmentRole,
-    starts: NaiveDate,
-    ends: Option<NaiveDate>,
-) -> Result<AssignmentId> {
-    if role == AssignmentRole::Lead && ends.is_none() {
-        let history = assignments_on(&mut **tx, customer_id).await?;
-        if let Some(closing) = lead_handover(&history, starts)? {
-            Sql::new("update rm_assignment set effective_to = ")
-                .bind(starts.to_string())
-                .push(" where id = ")
-                .bind(closing.0)
-                .query()
-                .execute(&mut **tx)
-                .await?;
+    max_binds: usize,
+    rows: &[NewAssignment],
+) -> Result<(Vec<(usize, ParseError)>, usize)> {
+    let mut customers: Vec<CustomerId> = rows.iter().map(|r| r.customer).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let mut histories: HashMap<CustomerId, History> = HashMap::new();
+    for ids in customers.chunks(max_binds.clamp(1, 500)) {
+        let mut sql = Sql::new(
+            "select id, customer_id, user_id, role, effective_from, effective_to from rm_assignment where customer_id in (",
+        );
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(id.0);
+        }
+        sql.push(") order by effective_from, id");
+        let mut stored: HashMap<CustomerId, Vec<RmAssignment>> = HashMap::new();
+        for row in sql.query().fetch_all(&mut **tx).await? {
+            let assignment = assignment_from_row(&row)?;
+            stored
+                .entry(assignment.customer_id)
+                .or_default()
+                .push(assignment);
+        }
+        for id in ids {
+            histories.insert(*id, History::new(stored.remove(id).unwrap_or_default()));
         }
     }
-    let id: i64 = Sql::new("insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at) values (")
-        .bind(customer_id.0).push(", ")
-        .bind(user_id.0).push(", ")
-        .bind(role.as_str()).push(", ")
-        .bind(starts.to_string()).push(", ")
-        .bind(ends.map(|d| d.to_string())).push(", ")
-        .bind(audit::now())
-        .push(") returning id")
-        .query()
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("id")?;
-    Ok(AssignmentId(id))
+    let mut refused = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let history = histories.entry(row.customer).or_default();
+        if let Err(error) = history.record(row.user, row.role, row.from, row.to) {
+            refused.push((index, error));
+        }
+    }
+    // Ends first (a handed-over lead closes before its successor opens), then the new rows.
+    let mut written = 0;
+    let mut inserts = Vec::new();
+    let now = audit::now();
+    for (customer, history) in &histories {
+        for entry in history.entries().iter().filter(|e| e.changed) {
+            match entry.id {
+                Some(id) => {
+                    Sql::new("update rm_assignment set effective_to = ")
+                        .bind(entry.effective_to.map(|d| d.to_string()))
+                        .push(" where id = ")
+                        .bind(id.0)
+                        .query()
+                        .execute(&mut **tx)
+                        .await?;
+                    written += 1;
+                }
+                None => inserts.push(rows::assignment(
+                    customer.0,
+                    entry.user_id.0,
+                    entry.role,
+                    entry.effective_from,
+                    entry.effective_to,
+                    &now,
+                )),
+            }
+        }
+    }
+    written += insert_rows(tx, max_binds, rows::ASSIGNMENT, "", inserts).await?;
+    Ok((refused, written))
 }
 
 /// A member of a customer's team today, with the user's name.

@@ -2,12 +2,14 @@
 //! that fill them in bulk: the bulk load of a whole reference set (`bulk.rs`) and the merge of
 //! extracts by business key (`merge.rs`). Each writer resolves codes to ids its own way.
 
+use chrono::NaiveDate;
 use kam_core::{
+    assignment::AssignmentRole,
     contact::NewKeyPerson,
     customer::{IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
     group::NewGroup,
     product::NewProduct,
-    reference::{AccountRecord, AssignmentRecord, PayrollRecord},
+    reference::{AccountRecord, PayrollRecord},
     search::name_initials,
 };
 
@@ -87,13 +89,20 @@ pub(crate) fn key_person(customer: i64, p: &NewKeyPerson, now: &str) -> Vec<Arg>
 
 pub(crate) const ASSIGNMENT: &str = "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)";
 
-pub(crate) fn assignment(customer: i64, user: i64, a: &AssignmentRecord, now: &str) -> Vec<Arg> {
+pub(crate) fn assignment(
+    customer: i64,
+    user: i64,
+    role: AssignmentRole,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    now: &str,
+) -> Vec<Arg> {
     vec![
         customer.into(),
         user.into(),
-        a.role.as_str().into(),
-        a.effective_from.to_string().into(),
-        a.effective_to.map(|d| d.to_string()).into(),
+        role.as_str().into(),
+        from.to_string().into(),
+        to.map(|d| d.to_string()).into(),
         now.into(),
     ]
 }

@@ -10,6 +10,7 @@ mod matrix;
 mod parity;
 mod synthetic;
 mod visibility;
+mod writers;
 
 /// Declares each listed `async fn(Store)` test twice: once on SQLite, once on PostgreSQL.
 #[macro_export]

@@ -890,7 +890,8 @@ fn bars(t: &Tr<'_>, bars: &str) -> String {
 }
 
 /// The visible members as an indented tree (depth-first from the roots; a member whose parent is
-/// not visible is shown as a root).
+/// not visible is shown as a root). Each member has one parent, so a walk down from a root cannot
+/// come round again; the store's one writer of `group_member` keeps every group a tree.
 pub(crate) fn tree(nodes: &[kam_store::GroupNode], this: kam_core::id::CustomerId) -> Vec<Node> {
     let visible: BTreeSet<_> = nodes.iter().map(|n| n.customer_id).collect();
     let mut out = Vec::with_capacity(nodes.len());
@@ -912,9 +913,7 @@ pub(crate) fn tree(nodes: &[kam_store::GroupNode], this: kam_core::id::CustomerI
                 depth,
                 this: node.customer_id == this,
             });
-            if depth < 16 {
-                walk(nodes, node.customer_id, depth + 1, this, out);
-            }
+            walk(nodes, node.customer_id, depth + 1, this, out);
         }
     }
     for root in nodes
