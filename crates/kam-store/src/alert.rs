@@ -84,6 +84,7 @@ impl Store {
     /// moves its `last_seen_on`; an active alert without a finding is cleared (an open one becomes
     /// `resolved`, a handled one stays handled). Re-running a date changes nothing; a date older
     /// than the latest night already synced changes nothing either (`skipped`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sync_alerts(
         &self,
         actor: &Actor,
@@ -193,6 +194,7 @@ impl Store {
 impl UserStore {
     /// An alert inbox: the alerts in reach that match `filter`, newest first, and how many match
     /// in all.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alert_inbox(&self, filter: &AlertFilter) -> Result<(Vec<StoredAlert>, i64)> {
         let filtered = |head: &str| {
             let mut sql = self.visible(head);
@@ -226,6 +228,7 @@ impl UserStore {
     }
 
     /// `NotFound` unless the alert exists and its customer is in reach.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alert_visible(&self, id: i64) -> Result<()> {
         self.fetch_visible(self.find_alert(id, false), "alert", &id.to_string())
             .await
@@ -235,6 +238,7 @@ impl UserStore {
     /// Gives an open alert to a user (or takes it back with `None`). `NotFound` when the alert
     /// does not exist, is not open or its customer is out of reach; `ReadOnly` for a read-only
     /// scope; `NotPermitted` for a receiver kam-core says no to. Every refusal is audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn assign_alert(&self, id: i64, username: Option<&str>) -> Result<()> {
         let key = id.to_string();
         let (mut tx, _) = self
@@ -288,6 +292,7 @@ impl UserStore {
 
     /// Marks an open alert handled with a note. `NotFound` when it does not exist, is not open or
     /// its customer is out of reach; `ReadOnly` for a read-only scope (audited either way).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn handle_alert(&self, id: i64, note: &str) -> Result<()> {
         let key = id.to_string();
         let (mut tx, _) = self
@@ -310,6 +315,7 @@ impl UserStore {
     }
 
     /// The alerts in reach, newest first; only open ones when `open_only`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alerts(&self, open_only: bool) -> Result<Vec<StoredAlert>> {
         let mut sql = self.visible(ALERT_COLUMNS);
         if open_only {
@@ -320,6 +326,7 @@ impl UserStore {
 
     /// One visible customer's alerts, newest first (open, handled and resolved); `NotFound` for
     /// a customer out of reach, like every read of one customer.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alerts_of(&self, cif_no: &str) -> Result<Vec<StoredAlert>> {
         self.customer_by_cif(cif_no).await?;
         self.alerts_of_checked(cif_no).await
@@ -334,6 +341,7 @@ impl UserStore {
 
     /// The alerts in reach that were active on `day`: raised on or before it and not cleared by
     /// it (whatever their status), newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn alerts_active_on(&self, day: NaiveDate) -> Result<Vec<StoredAlert>> {
         let day = day.to_string();
         let mut sql = self.visible(ALERT_COLUMNS);

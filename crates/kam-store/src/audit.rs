@@ -79,6 +79,7 @@ pub(crate) async fn record(
 impl Store {
     /// Records an event that is not a change (a reveal of a personal identifier, an export, a
     /// sign-in) in a transaction of its own.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_event(
         &self,
         actor: &Actor,
@@ -95,6 +96,7 @@ impl Store {
 
     /// The newest audit events first, optionally only those whose actor, action, entity or key
     /// contains `search`. People read them through `UserStore::audit_events`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
         let mut sql =
             Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
@@ -130,6 +132,7 @@ impl Store {
 impl UserStore {
     /// The audit trail as `Store::audit_events`, for roles that may read it (kam-core's
     /// `Role::may_read_audit`); `NotPermitted` for the others.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
         self.require(Role::may_read_audit)?;
         self.store().audit_events(search, limit).await

@@ -93,6 +93,7 @@ impl Store {
     /// Loads a complete reference set into an empty store, in one transaction. Org units and users
     /// go through the ordinary (audited, checked) inserts; the bulk of the rows goes in multi-row
     /// inserts with one audit row naming the counts. `password_hashes[i]` belongs to `data.users[i]`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_load(
         &self,
         actor: &Actor,

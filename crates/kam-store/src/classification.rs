@@ -51,6 +51,7 @@ pub struct StoredClass {
 impl Store {
     /// Replaces every customer's classifications with those of `as_of`, in one transaction with
     /// its audit event. Rows of customers the store does not know are skipped.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_classes(
         &self,
         actor: &Actor,
@@ -103,6 +104,7 @@ impl Store {
 impl UserStore {
     /// One customer's latest classifications; `NotFound` when it does not exist, is out of reach,
     /// or the batch has not run.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn class_of(&self, cif_no: &str) -> Result<StoredClass> {
         let mut sql = self.visible(&class_columns());
         sql.push(" and c.cif_no = ").bind(cif_no);
@@ -111,6 +113,7 @@ impl UserStore {
     }
 
     /// Every latest classification in reach, by customer number.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn classes(&self) -> Result<Vec<StoredClass>> {
         let mut sql = self.visible(&class_columns());
         sql.push(" order by c.cif_no");
@@ -126,6 +129,7 @@ impl UserStore {
     /// writing transaction: a customer out of reach is `NotFound` (like a missing one); a
     /// read-only scope (auditor, risk officer, the console's whole-bank read) is `ReadOnly`;
     /// either refusal is audited and nothing else is written.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_manual_score(
         &self,
         cif_no: &str,
@@ -181,6 +185,7 @@ impl UserStore {
 
 impl Store {
     /// Every manual score of one board, by customer number and criterion (for the batch).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn manual_scores(&self, board: &str) -> Result<HashMap<(String, String), u8>> {
         Sql::new(
             "select c.cif_no, s.criterion, s.score from manual_score s \

@@ -120,6 +120,7 @@ pub(crate) fn customer_from_row(row: &AnyRow) -> Result<Customer> {
 
 impl Store {
     /// Adds a customer (system jobs: import, demo). Visibility then follows from its unit and RMs.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_customer(
         &self,
         actor: &Actor,
@@ -163,6 +164,7 @@ impl Store {
 
 impl UserStore {
     /// The customers in reach that match `filter`, by customer number.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn find_customers(&self, filter: &CustomerFilter) -> Result<Vec<CustomerSummary>> {
         // The scope's date is the only date a scoped read uses (the lead RM shown is the one of
         // the day the reader sees). One lead at most on a day — the writer of rm_assignment keeps
@@ -227,6 +229,7 @@ impl UserStore {
     }
 
     /// How many customers in reach match `filter` (limit and offset ignored).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn count_customers(&self, filter: &CustomerFilter) -> Result<i64> {
         let mut sql = self.visible(
             "select count(*) as n from customer c left join tier_month t on t.customer_id = c.id \
@@ -237,12 +240,14 @@ impl UserStore {
     }
 
     /// One customer, or `NotFound` when it does not exist or is out of reach.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn customer(&self, id: CustomerId) -> Result<Customer> {
         self.one_customer("c.id", id.0.into(), &id.to_string())
             .await
     }
 
     /// One customer by customer number; `NotFound` as for `customer`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn customer_by_cif(&self, cif_no: &str) -> Result<Customer> {
         self.one_customer("c.cif_no", cif_no.into(), cif_no).await
     }
@@ -289,6 +294,7 @@ impl UserStore {
     /// (`Role::may_reveal`), for a known field (`Identifier`), with a reason of at least two
     /// characters; the reveal is audited with its reason, a refusal (out of reach, or by role)
     /// too. `Ok(None)` when the customer has no such identifier.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reveal_identifier(
         &self,
         cif_no: &str,
@@ -411,6 +417,7 @@ pub struct PortfolioRow {
 impl UserStore {
     /// The customers in reach whose tier moved in the latest month the batch wrote (up, down, or
     /// below the bar and on watch), best tier first — "what changed since the last batch".
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tier_moves(&self, limit: i64) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
             "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
@@ -429,6 +436,7 @@ impl UserStore {
 
     /// Every customer in reach (in `unit`'s subtree when given), with its latest tier, move
     /// and contribution — one query for the portfolio's distribution, Pareto, board and movers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portfolio(&self, unit: Option<OrgUnitId>) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
             "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \

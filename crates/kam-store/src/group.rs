@@ -24,6 +24,7 @@ pub struct GroupView {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_group(&self, actor: &Actor, group: &NewGroup) -> Result<Group> {
         let lead_unit = self.org_unit_by_code(&group.lead_unit_code).await?;
         let mut co_units = Vec::new();
@@ -70,6 +71,7 @@ impl Store {
     }
 
     /// Adds a customer to a group under `parent` (`None` for the root), keeping it a tree.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_group_member(
         &self,
         actor: &Actor,
@@ -107,6 +109,7 @@ impl Store {
 
 impl UserStore {
     /// A group with the members in reach; `NotFound` when none of them is.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn group(&self, id: GroupId) -> Result<GroupView> {
         let not_found = || Error::NotFound {
             entity: "group",
@@ -174,6 +177,7 @@ impl UserStore {
     }
 
     /// A group by its code, with the members in reach; `NotFound` as for `group`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn group_by_code(&self, code: &str) -> Result<GroupView> {
         let id: i64 = Sql::new("select id from customer_group where code = ")
             .bind(code)
@@ -189,6 +193,7 @@ impl UserStore {
     }
 
     /// The group a visible customer belongs to, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn group_of_customer(&self, customer_id: CustomerId) -> Result<Option<GroupView>> {
         self.customer(customer_id).await?;
         let group_id: Option<i64> =
@@ -230,6 +235,7 @@ pub struct GroupNode {
 
 impl UserStore {
     /// The members of a group in reach, with names, in customer-number order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn group_nodes(&self, group_id: GroupId) -> Result<Vec<GroupNode>> {
         let mut sql = self.visible(
             "select c.id, m.parent_customer_id, c.cif_no, c.name, o.name as org_name \

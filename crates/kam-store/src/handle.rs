@@ -33,6 +33,7 @@ pub struct UserStore {
 
 impl Store {
     /// `user`'s handle on `on`: their scope decided by kam-core from their unit's path.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn for_user(&self, user: &User, on: NaiveDate) -> Result<UserStore> {
         let unit = self.org_unit(user.org_unit_id).await?;
         Ok(UserStore::new(self.clone(), user, &unit.path, on))
@@ -202,6 +203,7 @@ impl UserStore {
 
     /// Records an event that is not a change — a reveal, an export, a download — under this
     /// handle's actor, in a transaction of its own.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_event(
         &self,
         action: &str,

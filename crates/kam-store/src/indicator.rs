@@ -81,6 +81,7 @@ pub struct BatchRun {
 impl Store {
     /// Every customer, for the batch (a system run over the whole bank, not a user's read: no
     /// visibility scope applies, and nothing here reaches a page).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn batch_customers(&self, on: NaiveDate) -> Result<Vec<BatchCustomer>> {
         let on = on.to_string();
         let rows = Sql::new(
@@ -122,6 +123,7 @@ impl Store {
     /// batch run's row and its audit event: the pages see the old snapshot or the new one, never
     /// a mixture. Values of customers the store does not know are skipped; the count written is
     /// returned.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_indicators(
         &self,
         actor: &Actor,
@@ -170,6 +172,7 @@ impl Store {
 
     /// Records a run for a date older than the latest run's (a backfill): its results went to the
     /// Parquet history; the latest values in the store stay those of the later date.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_backfill_run(
         &self,
         actor: &Actor,
@@ -184,6 +187,7 @@ impl Store {
     }
 
     /// The latest date any batch ran for (`None` before the first run).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn latest_batch_date(&self) -> Result<Option<NaiveDate>> {
         let latest: Option<String> = sqlx::query_scalar("select max(as_of) from batch_run")
             .fetch_one(self.pool())
@@ -192,6 +196,7 @@ impl Store {
     }
 
     /// Batch runs, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn batch_runs(&self) -> Result<Vec<BatchRun>> {
         let rows = sqlx::query(
             "select as_of, actor, started_at, finished_at, customers, indicator_values \
@@ -214,6 +219,7 @@ impl Store {
     }
 
     /// The tiers of one month (`YYYY-MM`), by customer number: where the next month starts from.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tiers_of_month(&self, month: &str) -> Result<HashMap<String, StoredTier>> {
         let rows = Sql::new(&format!("{} where t.month = ", tier_columns()))
             .bind(month)
@@ -226,6 +232,7 @@ impl Store {
     }
 
     /// A customer's latest tier, with its explanation.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn latest_tier(&self, cif_no: &str) -> Result<Option<StoredTier>> {
         let rows = Sql::new(&format!("{} where c.cif_no = ", tier_columns()))
             .bind(cif_no)
@@ -237,6 +244,7 @@ impl Store {
     }
 
     /// Replaces one month's tiers in one transaction with its audit event.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_tiers(
         &self,
         actor: &Actor,
@@ -455,11 +463,13 @@ pub(crate) fn decode_values(cif_no: &str, text: &str) -> Result<Vec<StoredIndica
 
 impl UserStore {
     /// The as-of date of the latest batch run (not customer data: every user may know it).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn latest_batch_date(&self) -> Result<Option<NaiveDate>> {
         self.store().latest_batch_date().await
     }
 
     /// Batch runs, newest first, for administrators (`Role::may_administer`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn batch_runs(&self) -> Result<Vec<BatchRun>> {
         self.require(Role::may_administer)?;
         self.store().batch_runs().await
@@ -468,6 +478,7 @@ impl UserStore {
     /// The stored values of one customer (latest snapshot), by code and window: none before its
     /// first batch; `NotFound` for a customer out of reach, exactly as for one that does not
     /// exist.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn indicators_of(&self, cif_no: &str) -> Result<Vec<StoredIndicator>> {
         let mut sql = self.visible(
             "select v.indicator_values from customer c \

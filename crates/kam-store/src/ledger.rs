@@ -113,6 +113,7 @@ impl Store {
     }
 
     /// The committed batch with exactly this content, if the same file was imported before.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn committed_batch_with_content(
         &self,
         kind: &str,
@@ -124,6 +125,7 @@ impl Store {
     }
 
     /// The committed batch occupying a file slot (kind, date, file name), if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn committed_batch_in_slot(
         &self,
         kind: &str,
@@ -151,17 +153,20 @@ impl Store {
         Ok(self.batches_where(sql).await?.pop())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn pending_batches(&self) -> Result<Vec<ImportBatch>> {
         self.batches_where(Sql::new(&format!("{COLUMNS} where state = 'pending'")))
             .await
     }
 
     /// Every batch, oldest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_batches(&self) -> Result<Vec<ImportBatch>> {
         self.batches_where(Sql::new(COLUMNS)).await
     }
 
     /// The ids of the committed batches of a kind: the only fact files that count.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn committed_batch_ids(&self, kind: &str) -> Result<Vec<String>> {
         let mut sql = Sql::new(&format!("{COLUMNS} where state = 'committed' and kind = "));
         sql.bind(kind);
@@ -174,6 +179,7 @@ impl Store {
     }
 
     /// Records a batch as pending, before any of its files become visible.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_import_batch(&self, actor: &Actor, batch: &NewImportBatch) -> Result<()> {
         let mut tx = self.begin_write().await?;
         insert_batch(&mut tx, actor, batch, BatchState::Pending).await?;
@@ -192,6 +198,7 @@ impl Store {
     }
 
     /// The stored rejects of a batch in file order; `NotFound` when the batch does not exist.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_rejects(&self, batch_id: &str) -> Result<Vec<BatchReject>> {
         self.import_batch(batch_id).await?;
         let rows = Sql::new("select file_name, line, column_name, field, value, severity, reason_code, message_zh, message_en from import_reject where batch_id = ")
@@ -218,6 +225,7 @@ impl Store {
     }
 
     /// True when a batch with this id exists in any state.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn batch_id_taken(&self, batch_id: &str) -> Result<bool> {
         let mut sql = Sql::new("select count(*) as n from import_batch where batch_id = ");
         sql.bind(batch_id);
@@ -231,6 +239,7 @@ impl Store {
 
     /// Commits a pending batch; with `replaces`, the old committed batch of the slot becomes
     /// `replaced` in the same transaction — the swap readers see is atomic.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn commit_import_batch(
         &self,
         actor: &Actor,
@@ -263,6 +272,7 @@ impl Store {
 
     /// Records a committed batch of facts kam generated itself (the demo bank), which has no file
     /// to re-read: an earlier row with the same id is replaced, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_generated_batch(
         &self,
         actor: &Actor,
@@ -294,6 +304,7 @@ impl Store {
     }
 
     /// Forgets a pending batch whose files have been removed (undoing an interrupted run).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn forget_pending_batch(&self, actor: &Actor, batch_id: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         Sql::new("delete from import_reject where batch_id in (select batch_id from import_batch where state = 'pending' and batch_id = ")
@@ -321,6 +332,7 @@ impl Store {
     }
 
     /// Marks a committed batch reverted; the caller then removes its files.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revert_import_batch(&self, actor: &Actor, batch_id: &str) -> Result<ImportBatch> {
         let mut tx = self.begin_write().await?;
         let changed = Sql::new("update import_batch set state = 'reverted', finished_at = ")
@@ -343,6 +355,7 @@ impl Store {
     }
 
     /// One batch of the ledger, in whatever state.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_batch(&self, batch_id: &str) -> Result<ImportBatch> {
         let mut sql = Sql::new(&format!("{COLUMNS} where batch_id = "));
         sql.bind(batch_id);
@@ -452,12 +465,14 @@ pub(crate) async fn mark_replaced(
 
 impl UserStore {
     /// Every import batch, for administrators (`Role::may_administer`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_batches(&self) -> Result<Vec<ImportBatch>> {
         self.require(Role::may_administer)?;
         self.store().import_batches().await
     }
 
     /// One batch's rejected rows, for administrators (`Role::may_administer`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn import_rejects(&self, batch_id: &str) -> Result<Vec<BatchReject>> {
         self.require(Role::may_administer)?;
         self.store().import_rejects(batch_id).await

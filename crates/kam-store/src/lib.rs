@@ -123,6 +123,7 @@ fn check_writable(path: &std::path::Path) -> Result<()> {
 
 impl Store {
     /// Connects without touching the schema. Use `open` to also migrate.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
         sqlx::any::install_default_drivers();
         if let DatabaseUrl::Sqlite(path) = url {
@@ -156,6 +157,7 @@ impl Store {
     }
 
     /// Connects and brings the schema up to date (refusing a newer one).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open(url: &DatabaseUrl) -> Result<Self> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
@@ -179,6 +181,7 @@ impl Store {
     }
 
     /// The schema version the database is at (0 when empty).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn schema_version(&self) -> Result<i64> {
         let exists: i64 = sqlx::query_scalar(self.backend.migrations_table_exists_sql())
             .fetch_one(&self.pool)
@@ -196,6 +199,7 @@ impl Store {
 
     /// Applies pending migrations. Running it again is a no-op; a database written by a newer kam
     /// is refused before anything is touched.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<MigrationReport> {
         let before = self.schema_version().await?;
         let known = self.known_schema_version();
@@ -241,6 +245,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
     }

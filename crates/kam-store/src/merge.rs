@@ -106,6 +106,7 @@ pub struct Merge {
 
 impl Store {
     /// Opens a merge. On SQLite this holds the write lock until commit or drop.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_merge(&self) -> Result<Merge> {
         Ok(Merge {
             tx: self.begin_write().await?,
@@ -219,6 +220,7 @@ impl Ids {
 
 impl Merge {
     /// Merges one chunk; returns the rows refused. All chunks of a merge are of one kind.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn apply(&mut self, actor: &Actor, chunk: MasterChunk) -> Result<Vec<Refusal>> {
         let table = chunk.table();
         match self.table {
@@ -243,6 +245,7 @@ impl Merge {
 
     /// Writes the batch's ledger row (committed, replacing `replaces`) and the audit row, and
     /// commits everything at once.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn commit(
         mut self,
         actor: &Actor,

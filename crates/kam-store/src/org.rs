@@ -28,6 +28,7 @@ const ORG_COLUMNS: &str = "select id, code, name, kind, parent_id, path from org
 
 impl Store {
     /// Adds a unit under its parent; the parent must exist and be exactly one level up.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_org_unit(&self, actor: &Actor, unit: &NewOrgUnit) -> Result<OrgUnit> {
         let mut tx = self.begin_write().await?;
         let created = insert_org_unit(&mut tx, actor, unit).await?;
@@ -36,6 +37,7 @@ impl Store {
     }
 
     /// Every unit, in tree order (a parent before its children).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_org_units(&self) -> Result<Vec<OrgUnit>> {
         let rows = Sql::new(&format!("{ORG_COLUMNS} order by path"))
             .query()
@@ -57,11 +59,13 @@ impl Store {
         Ok(units)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn org_unit_by_code(&self, code: &str) -> Result<OrgUnit> {
         let mut conn = self.pool().acquire().await?;
         org_unit_by_code_on(&mut conn, code).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn org_unit(&self, id: OrgUnitId) -> Result<OrgUnit> {
         let row = Sql::new(&format!("{ORG_COLUMNS} where id = "))
             .bind(id.0)
@@ -168,10 +172,12 @@ pub(crate) async fn insert_org_unit(
 
 impl UserStore {
     /// The org tree (not customer data: every user may read it, to choose a unit or a colleague).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_org_units(&self) -> Result<Vec<OrgUnit>> {
         self.store().list_org_units().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn org_unit(&self, id: OrgUnitId) -> Result<OrgUnit> {
         self.store().org_unit(id).await
     }

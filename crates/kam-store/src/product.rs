@@ -42,6 +42,7 @@ fn money(row: &AnyRow, amount: &str) -> Result<Money> {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_product(&self, actor: &Actor, product: &NewProduct) -> Result<ProductId> {
         let mut tx = self.begin_write().await?;
         let id: i64 = Sql::new("insert into product (code, name, line, need_category, risk_level, created_at) values (")
@@ -70,6 +71,7 @@ impl Store {
         Ok(ProductId(id))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_products(&self) -> Result<Vec<Product>> {
         let rows = sqlx::query(
             "select id, code, name, line, need_category, risk_level from product order by code",
@@ -82,6 +84,7 @@ impl Store {
 
 impl UserStore {
     /// The latest holdings of a customer (one row per product and currency, in product-code order).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn holdings(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {
         self.customer(customer_id).await?;
         Ok(self
@@ -119,6 +122,7 @@ impl UserStore {
     /// Payroll links where the customer is employer or employee, limited to links whose other
     /// party is also in reach (a corporate RM sees how many employees, not who, via
     /// `payroll_totals`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn payroll_links(&self, customer_id: CustomerId) -> Result<Vec<PayrollLink>> {
         self.customer(customer_id).await?;
         let mut head = Sql::new(
@@ -149,6 +153,7 @@ impl UserStore {
 
     /// Number of employees paid through the bank by a visible employer and the monthly total in
     /// fen (CNY links only).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn payroll_totals(&self, employer_id: CustomerId) -> Result<(i64, i64)> {
         self.customer(employer_id).await?;
         let row = Sql::new("select count(*) as n, cast(coalesce(sum(monthly_amount_minor), 0) as bigint) as total from payroll_link where currency = 'CNY' and employer_id = ")

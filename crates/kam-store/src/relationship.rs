@@ -70,6 +70,7 @@ impl UserStore {
     }
 
     /// Adds a key person to a customer in reach (`ReadOnly` for a read-only scope).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_key_person(
         &self,
         customer_id: CustomerId,
@@ -100,6 +101,7 @@ impl UserStore {
     }
 
     /// A visible customer's key people.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn key_people(&self, customer_id: CustomerId) -> Result<Vec<KeyPerson>> {
         self.customer(customer_id).await?;
         self.store().key_people_unchecked(customer_id).await
@@ -107,6 +109,7 @@ impl UserStore {
 
     /// Assigns an RM to a customer in reach from `starts`. A new lead closes the current lead's
     /// row on that date (history kept); a team member is simply added.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn assign_rm(
         &self,
         customer_id: CustomerId,
@@ -157,6 +160,7 @@ impl UserStore {
     }
 
     /// Every assignment of a visible customer, oldest first, closed ones included.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn assignment_history(&self, customer_id: CustomerId) -> Result<Vec<RmAssignment>> {
         self.customer(customer_id).await?;
         assignments_on(self.pool(), customer_id).await
@@ -292,6 +296,7 @@ pub struct TeamMember {
 
 impl UserStore {
     /// The team (lead first) of a visible customer on the scope's day.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn team_of(&self, customer_id: CustomerId) -> Result<Vec<TeamMember>> {
         self.customer(customer_id).await?;
         self.store()

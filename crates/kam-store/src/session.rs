@@ -193,6 +193,7 @@ impl Sessions {
     /// the account for `lock_for` — so however many attempts arrive at once, at most
     /// `lock_after` passwords are ever checked per lock. A success (`open_session`) clears the
     /// count; an expired lock starts the count again.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_sign_in(
         &self,
         username: &str,
@@ -263,6 +264,7 @@ impl Sessions {
 
     /// Audits a failed sign-in (the trail shows password guessing): a wrong password — already
     /// counted by `begin_sign_in` —, a locked account or an unknown name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_failed_sign_in(
         &self,
         username: &str,
@@ -289,6 +291,7 @@ impl Sessions {
 
     /// A successful sign-in: clears the failure count and the lock, opens a session under
     /// `token_hash` (a new id every sign-in) and records it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn open_session(
         &self,
         user: &User,
@@ -332,6 +335,7 @@ impl Sessions {
     }
 
     /// The session behind a token hash, with its user, if it exists.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session(&self, token_hash: &str) -> Result<Option<WebSession>> {
         let row = Sql::new(&format!(
             "select s.id as session_id, s.csrf_token, s.created_at as s_created_at, s.last_seen_at, u.locale, \
@@ -349,6 +353,7 @@ impl Sessions {
 
     /// Notes a session's activity (the idle timeout counts from it), at most once per
     /// `activity_note_interval`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn touch_session(&self, session: &WebSession, idle_timeout: Duration) -> Result<()> {
         if !use_note_due(
             Some(session.last_seen_at),
@@ -367,6 +372,7 @@ impl Sessions {
     }
 
     /// Ends one session: signed out (audited with `action`), or expired.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_session(&self, session: &WebSession, action: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         Sql::new("delete from web_session where id = ")
@@ -389,6 +395,7 @@ impl Sessions {
     }
 
     /// The user behind an unrevoked token hash (and notes its use), or `None`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<TokenUser>> {
         let row = Sql::new(&format!(
             "select t.id as token_id, t.last_used_at, o.path as unit_path, {} \
@@ -432,6 +439,7 @@ impl UserStore {
     }
 
     /// The user's stored PHC hash, to check their current password before a change.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn own_password_hash(&self) -> Result<String> {
         let user_id = self.own()?.id;
         self.store().password_hash(user_id).await
@@ -439,6 +447,7 @@ impl UserStore {
 
     /// A user changes their own password: the new hash; every other session of theirs ended and
     /// every API token revoked (this session stays: it has just shown the current password).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn change_own_password(
         &self,
         session: &WebSession,
@@ -474,6 +483,7 @@ impl UserStore {
     }
 
     /// The user's interface language (`zh-CN` or `en`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_locale(&self, locale: &str) -> Result<()> {
         let user_id = self.own()?.id;
         let actor = self.actor();
@@ -491,6 +501,7 @@ impl UserStore {
     }
 
     /// A new personal API token under `token_hash`, audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_api_token(&self, name: &str, token_hash: &str) -> Result<i64> {
         let user_id = self.own()?.id;
         let mut tx = self.store().begin_write().await?;
@@ -522,6 +533,7 @@ impl UserStore {
     }
 
     /// The user's own tokens, newest first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
         let user_id = self.own()?.id;
         let rows = Sql::new(
@@ -547,6 +559,7 @@ impl UserStore {
 
     /// Revokes one of the user's own tokens; another user's token (or a revoked one) is
     /// `NotFound`, the refusal audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
         let user_id = self.own()?.id;
         let mut tx = self.store().begin_write().await?;

@@ -49,6 +49,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> Result<User> {
 
 impl Store {
     /// Creates a user with an already hashed password (hashing is kam-core's, salting the caller's).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_user(
         &self,
         actor: &Actor,
@@ -61,6 +62,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let rows = Sql::new(&format!(
             "{USER_COLUMNS} order by org_unit_id, role, username"
@@ -71,11 +73,13 @@ impl Store {
         rows.iter().map(user_from_row).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_by_username(&self, username: &str) -> Result<User> {
         user_by_username_on(self.pool(), username).await
     }
 
     /// The stored PHC hash, for the sign-in path only.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn password_hash(&self, user_id: UserId) -> Result<String> {
         let hash: String = Sql::new("select password_hash from app_user where id = ")
             .bind(user_id.0)
@@ -87,6 +91,7 @@ impl Store {
     }
 
     /// Disables (or re-enables) a user. Users are never deleted: the audit trail refers to them.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_user_disabled(
         &self,
         actor: &Actor,
@@ -108,6 +113,7 @@ impl Store {
     /// imported from an HR list), lifts a sign-in lock, and in the same transaction ends every
     /// session and revokes every API token of the user: whoever held the old password is out.
     /// The hash is never written to the audit trail; what was ended is.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_password_hash(
         &self,
         actor: &Actor,
@@ -221,12 +227,14 @@ pub(crate) async fn insert_user(
 
 impl UserStore {
     /// Every user (names, roles and units: the directory an alert is given from).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_users(&self) -> Result<Vec<User>> {
         self.store().list_users().await
     }
 
     /// An administrator resets a user's password (`Store::set_password_hash`); any other role is
     /// refused, the refusal audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reset_password(&self, username: &str, password_hash: &str) -> Result<User> {
         self.administer("reset_password", username).await?;
         self.store()
@@ -236,6 +244,7 @@ impl UserStore {
 
     /// An administrator disables or enables a user (`Store::set_user_disabled`); any other role
     /// is refused, the refusal audited.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<User> {
         let action = if disabled { "disable" } else { "enable" };
         self.administer(action, username).await?;

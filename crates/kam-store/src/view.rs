@@ -80,6 +80,7 @@ const HEAD_FROM: &str = ") as payroll_employers \
 impl UserStore {
     /// One customer's 360 as this user sees it on their scope's day; `NotFound` when missing or
     /// out of reach.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn customer_view(&self, cif_no: &str) -> Result<CustomerView> {
         let on = self.scope().on();
         // The one visibility decision: everything below is read only after it.

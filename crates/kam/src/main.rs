@@ -478,6 +478,8 @@ fn run_cli() -> anyhow::Result<()> {
     // Warnings and errors, and the web's one line per request; `KAM_LOG` overrides.
     let filter = tracing_subscriber::EnvFilter::try_from_env("KAM_LOG")
         .unwrap_or_else(|_| "warn,kam_web=info,sqlx::query=error".into());
+    // kam-store's calls are debug-level spans inside the request's span: with
+    // `KAM_LOG=…,kam_store=debug` what a store call logs (sqlx's slow statements) names the call.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
