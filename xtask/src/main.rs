@@ -17,7 +17,7 @@ fn cargo(args: &[&str]) -> bool {
 
 /// Ballista (`--engine`, and the test that runs a date through its standalone mode) is off in a
 /// newcomer's first build and on in CI.
-const DISTRIBUTED: &str = "kam-facts/distributed";
+const DISTRIBUTED: &str = "kam-query/distributed";
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();

@@ -99,7 +99,7 @@ impl FactWriter {
 /// Writes `batches` (of `schema`; none makes a file with no rows) to `path` through a temp file
 /// beside it, fsync and a rename, so a reader or a crash never sees half a file. Returns the bytes
 /// written.
-pub(crate) fn write_parquet_atomically(
+pub fn write_parquet_atomically(
     path: &Path,
     schema: arrow::datatypes::SchemaRef,
     batches: &[arrow::array::RecordBatch],

@@ -1,4 +1,4 @@
-//! `kam batch`: wiring only — customers from the store, indicators from kam-facts over the
+//! `kam batch`: wiring only — customers from the store, indicators from kam-query over the
 //! committed facts, the classifications from kam-core (`diagnose`), the snapshots to Parquet and
 //! the latest results and alerts back to the store.
 
@@ -15,10 +15,10 @@ use kam_core::{
     rules::Rules,
     tier::{TierMove, TierState},
 };
-use kam_facts::{
+use kam_facts::{snapshot::write_snapshot, write_text_snapshot};
+use kam_query::{
     Engine, FactQuery,
-    indicators::{IndicatorRequest, IndicatorValue, Measure, Spreads, compute, write_snapshot},
-    write_text_snapshot,
+    indicators::{IndicatorRequest, IndicatorValue, Measure, Spreads, compute},
 };
 use kam_store::{
     Actor, AlertSync, BatchCustomer, Store, StoredClass, StoredFinding, StoredIndicator, StoredTier,
@@ -45,7 +45,7 @@ pub struct Summary {
     /// latest values.
     pub backfill: bool,
     /// What the facts' rollups of earlier runs saved (the incremental run).
-    pub rollups: kam_facts::indicators::RollupStats,
+    pub rollups: kam_query::indicators::RollupStats,
     pub seconds: f64,
 }
 
@@ -220,7 +220,7 @@ pub async fn run(
 fn subject(
     c: &BatchCustomer,
     previous: &HashMap<String, StoredTier>,
-    computed: &kam_facts::indicators::Computed,
+    computed: &kam_query::indicators::Computed,
 ) -> Subject {
     let facts = computed
         .alert_facts
@@ -285,7 +285,7 @@ impl Results {
         months: &[String],
         subjects: &[Subject],
         diagnoses: &[Diagnosis],
-        figures: &BTreeMap<String, kam_facts::indicators::MonthlyFigures>,
+        figures: &BTreeMap<String, kam_query::indicators::MonthlyFigures>,
     ) -> Self {
         let by_month = |series: &[i64]| {
             join(

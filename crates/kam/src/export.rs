@@ -145,7 +145,7 @@ async fn visible_snapshot(
     as_of: NaiveDate,
     as_user: Option<&str>,
 ) -> anyhow::Result<Visible> {
-    let Some((columns, rows)) = kam_facts::indicators::read_snapshot(facts_dir, as_of)? else {
+    let Some((columns, rows)) = kam_facts::snapshot::read_snapshot(facts_dir, as_of)? else {
         return Err(not_run(as_of));
     };
     let reader = reader(store, "export", as_of, as_user).await?;

@@ -610,7 +610,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
             let rules = load_rules(args.rules.as_deref())?;
-            let engine = kam_facts::Engine::parse(&args.engine)?;
+            let engine = kam_query::Engine::parse(&args.engine)?;
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
                 (None, Some(from), Some(to)) if from <= to => (from, to),
@@ -980,7 +980,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         .iter()
         .all(|run| run.as_of != as_of)
     {
-        let windows = kam_facts::indicators::DEFAULT_WINDOWS;
+        let windows = kam_query::indicators::DEFAULT_WINDOWS;
         let summary = batch::run(
             &store,
             &settings.facts_dir()?,
@@ -988,7 +988,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             as_of,
             windows,
             &kam_core::rules::Rules::builtin(),
-            &kam_facts::Engine::Embedded,
+            &kam_query::Engine::Embedded,
         )
         .await?;
         print_batch(as_of, &summary);
@@ -1082,7 +1082,7 @@ impl kam_web::IndicatorHistory for FactsHistory {
         let facts = self.facts.clone();
         Box::pin(async move {
             let values = tokio::task::spawn_blocking(move || {
-                kam_facts::indicators::customer_snapshot(&facts, as_of, &cif_no)
+                kam_facts::snapshot::customer_snapshot(&facts, as_of, &cif_no)
                     .map(|found| (found, cif_no))
             })
             .await

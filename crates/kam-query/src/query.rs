@@ -14,10 +14,10 @@ use datafusion::{
     prelude::{ParquetReadOptions, SessionConfig},
 };
 
-use crate::{
-    BalanceRow, FactError, FactKind, FactRows, FeeRow, LoanRow, TransactionRow,
-    indicators::sql_text,
-};
+use datafusion::parquet;
+use kam_facts::{BalanceRow, FactError, FactKind, FactRows, FeeRow, LoanRow, TransactionRow};
+
+use crate::indicators::sql_text;
 
 /// Where the plans run.
 #[derive(Debug, Clone, PartialEq, Eq)]

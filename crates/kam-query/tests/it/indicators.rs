@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use kam_facts::{
-    BalanceRow, Direction, FactQuery, FactWriter, FeeRow, LoanRow, TransactionRow,
+use kam_facts::{BalanceRow, Direction, FactWriter, FeeRow, LoanRow, TransactionRow};
+use kam_query::{
+    FactQuery,
     indicators::{AlertFacts, IndicatorRequest, IndicatorValue, Measure, Spreads, compute},
 };
 
@@ -283,7 +284,7 @@ fn docs_indicators_documents_every_code_of_the_catalogue() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/indicators.md"),
     )
     .unwrap();
-    for spec in kam_facts::indicators::CATALOGUE {
+    for spec in kam_query::indicators::CATALOGUE {
         let row = format!("| `{}` | {} | {} |", spec.code, spec.zh, spec.en);
         assert!(doc.contains(&row), "docs/indicators.md lacks the row {row}");
     }

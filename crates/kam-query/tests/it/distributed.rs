@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use kam_facts::{
-    Engine, FactQuery, FactWriter,
+use kam_facts::FactWriter;
+use kam_query::{
+    Engine, FactQuery,
     indicators::{IndicatorRequest, Spreads, compute},
 };
 use kam_synth::{Bank, Scale, SynthConfig};

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kam_facts::{
-    FactQuery, FactWriter,
+use kam_facts::FactWriter;
+use kam_query::{
+    FactQuery,
     indicators::{IndicatorRequest, Measure, Spreads, compute, rounded_div},
 };
 use kam_synth::{Bank, Scale, SynthConfig};

@@ -1,4 +1,4 @@
-//! kam-facts against real Parquet files on disk: the indicator batch on hand-made facts, against
+//! kam-query against real Parquet files on disk: the indicator batch on hand-made facts, against
 //! a naive computation, incremental against full, and through Ballista (feature `distributed`).
 
 #[cfg(feature = "distributed")]

@@ -32,12 +32,14 @@ use datafusion::arrow::{
     datatypes::{DataType, Field, Int64Type, Schema, SchemaRef},
 };
 
-use crate::{
+use datafusion::parquet;
+use kam_facts::{
     FactError, FactKind,
-    indicators::{epoch_date, epoch_day, int_at, int_column, sql_text, text_column},
-    query::FactQuery,
-    writer::write_parquet_atomically,
+    snapshot::{epoch_date, epoch_day, int_at, int_column, text_column},
+    write_parquet_atomically,
 };
+
+use crate::{indicators::sql_text, query::FactQuery};
 
 /// A snapshot (balance, loan) holds for at most this many days after its own day, until the
 /// item's next snapshot: a monthly loan snapshot reaches the next month's, a closed account's last

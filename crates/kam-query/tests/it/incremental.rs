@@ -7,8 +7,9 @@ use std::{collections::BTreeMap, path::Path};
 use crate::copy_facts;
 
 use chrono::NaiveDate;
-use kam_facts::{
-    BalanceRow, FactQuery, FactWriter, TransactionRow,
+use kam_facts::{BalanceRow, FactWriter, TransactionRow};
+use kam_query::{
+    FactQuery,
     indicators::{Computed, IndicatorRequest, Spreads, compute},
 };
 use kam_synth::{Bank, Scale, SynthConfig};
