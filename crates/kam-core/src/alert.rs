@@ -3,6 +3,16 @@
 //! each alert open from the night it is raised until someone handles it or its condition clears,
 //! so an alert is raised once, not every night.
 
+crate::code_enum! {
+    /// Where an alert is: raised and open, handled by someone (stays handled), or resolved by the
+    /// batch when its condition no longer holds.
+    pub enum AlertStatus as "alert_status" {
+        Open = "open",
+        Handled = "handled",
+        Resolved = "resolved",
+    }
+}
+
 /// The kinds of alert, in the order the inbox lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AlertKind {
@@ -37,8 +47,14 @@ impl AlertKind {
         }
     }
 
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
+    pub fn parse(code: &str) -> Result<Self, crate::ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == code)
+            .ok_or_else(|| {
+                let codes: Vec<&str> = Self::ALL.iter().map(|k| k.code()).collect();
+                crate::ParseError::not_one_of("alert_kind", code, &codes)
+            })
     }
 
     pub fn zh(self) -> &'static str {
@@ -328,7 +344,11 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for kind in AlertKind::ALL {
-            assert_eq!(AlertKind::parse(kind.code()), Some(kind));
+            assert_eq!(AlertKind::parse(kind.code()), Ok(kind));
+        }
+        assert!(AlertKind::parse("deposit-drop").is_err());
+        for status in AlertStatus::ALL {
+            assert_eq!(AlertStatus::parse(status.as_str()), Ok(*status));
         }
     }
 }

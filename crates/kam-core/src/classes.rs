@@ -27,6 +27,16 @@ impl RetailTier {
             RetailTier::Vip => "vip",
         }
     }
+
+    pub fn parse(code: &str) -> Result<Self, crate::ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.code() == code)
+            .ok_or_else(|| {
+                let codes: Vec<&str> = Self::ALL.iter().map(|t| t.code()).collect();
+                crate::ParseError::not_one_of("retail_tier", code, &codes)
+            })
+    }
 }
 
 /// Retail tiers by one indicator (by default the 30-day average AUM, i.e. 月日均 AUM).

@@ -10,6 +10,7 @@ pub mod assignment;
 pub mod cell;
 pub mod classes;
 pub mod clock;
+pub mod codec;
 pub mod contact;
 pub mod customer;
 pub mod diagnosis;

@@ -48,6 +48,17 @@ impl TierState {
     }
 }
 
+crate::code_enum! {
+    /// A month's `TierMove` as stored (the months below the bar are stored beside it).
+    pub enum Movement as "movement" {
+        New = "new",
+        Upgraded = "upgraded",
+        Held = "held",
+        Below = "below",
+        Downgraded = "downgraded",
+    }
+}
+
 /// What one month did to a customer's tier, for the explanation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TierMove {
@@ -60,6 +71,18 @@ pub enum TierMove {
         months: u32,
     },
     Downgraded,
+}
+
+impl TierMove {
+    pub fn movement(self) -> Movement {
+        match self {
+            TierMove::New => Movement::New,
+            TierMove::Upgraded => Movement::Upgraded,
+            TierMove::Held => Movement::Held,
+            TierMove::Below { .. } => Movement::Below,
+            TierMove::Downgraded => Movement::Downgraded,
+        }
+    }
 }
 
 /// One month: `measured` is the tier the month's value earns (`TierScale::measure`). Upgrades

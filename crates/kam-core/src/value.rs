@@ -20,6 +20,15 @@ impl Trend {
         }
     }
 
+    pub fn parse(code: &str) -> Result<Self, crate::ParseError> {
+        [Trend::Rising, Trend::Steady, Trend::Falling]
+            .into_iter()
+            .find(|t| t.code() == code)
+            .ok_or_else(|| {
+                crate::ParseError::not_one_of("trend", code, &["rising", "steady", "falling"])
+            })
+    }
+
     pub fn zh(self) -> &'static str {
         match self {
             Trend::Rising => "上升",

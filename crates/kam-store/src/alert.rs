@@ -7,15 +7,18 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::org::OrgPath;
+use kam_core::{
+    alert::{AlertKind, AlertStatus},
+    org::OrgPath,
+};
 
 use crate::{
     Actor, Error, Result, Store, UserStore, audit,
-    bulk::insert_rows,
+    bulk::insert_values,
     customer::parse_date,
     indicator::customer_ids,
     org::corrupt,
-    sql::{Arg, Sql},
+    sql::{Sql, Values},
     user::{user_columns_of, user_from_row},
 };
 
@@ -23,7 +26,7 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFinding {
     pub cif_no: String,
-    pub kind: String,
+    pub kind: AlertKind,
     /// The customer's tier (1 … 5) whose thresholds applied.
     pub tier: i64,
     pub evidence: String,
@@ -36,9 +39,8 @@ pub struct StoredAlert {
     pub id: i64,
     pub cif_no: String,
     pub customer_name: String,
-    pub kind: String,
-    /// `open`, `handled`, `resolved`.
-    pub status: String,
+    pub kind: AlertKind,
+    pub status: AlertStatus,
     pub tier: i64,
     pub raised_on: NaiveDate,
     pub last_seen_on: NaiveDate,
@@ -56,9 +58,9 @@ pub struct StoredAlert {
 /// Which alerts an inbox shows.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
-    /// `open`, `handled`, `resolved`; `None` for every status.
-    pub status: Option<String>,
-    pub kind: Option<String>,
+    /// `None` for every status.
+    pub status: Option<AlertStatus>,
+    pub kind: Option<AlertKind>,
     /// Only those given to this username.
     pub assigned_to: Option<String>,
     pub limit: i64,
@@ -107,12 +109,15 @@ impl Store {
             });
         }
         let ids = customer_ids(&mut tx).await?;
-        let active: HashMap<(i64, String), i64> =
+        let active: HashMap<(i64, AlertKind), i64> =
             sqlx::query("select customer_id, kind, id from alert where cleared_on is null")
                 .fetch_all(&mut *tx)
                 .await?
                 .iter()
-                .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
+                .map(|row| {
+                    let kind = AlertKind::parse(&row.try_get::<String, _>(1)?).map_err(corrupt)?;
+                    Ok(((row.try_get(0)?, kind), row.try_get(2)?))
+                })
                 .collect::<Result<_>>()?;
         let mut seen: HashSet<i64> = HashSet::new();
         let mut new_rows = Vec::new();
@@ -120,22 +125,23 @@ impl Store {
             let Some(&customer) = ids.get(&f.cif_no) else {
                 continue;
             };
-            match active.get(&(customer, f.kind.clone())) {
+            match active.get(&(customer, f.kind)) {
                 Some(&id) => {
                     seen.insert(id);
                 }
-                None => new_rows.push(vec![
-                    Arg::Int(customer),
-                    Arg::from(f.kind.as_str()),
-                    Arg::from("open"),
-                    Arg::Int(f.tier),
-                    Arg::from(day.as_str()),
-                    Arg::from(day.as_str()),
-                    Arg::from(f.evidence.as_str()),
-                    Arg::from(f.thresholds.as_str()),
-                    Arg::from(rule_id),
-                    Arg::Int(rule_version),
-                ]),
+                None => new_rows.push(
+                    Values::new()
+                        .put("customer_id", customer)
+                        .put("kind", f.kind.code())
+                        .put("status", AlertStatus::Open.as_str())
+                        .put("tier", f.tier)
+                        .put("raised_on", day.as_str())
+                        .put("last_seen_on", day.as_str())
+                        .put("evidence", f.evidence.as_str())
+                        .put("thresholds", f.thresholds.as_str())
+                        .put("rule_id", rule_id)
+                        .put("rule_version", rule_version),
+                ),
             }
         }
         let cleared: Vec<i64> = active
@@ -159,15 +165,8 @@ impl Store {
             push_ids(&mut sql, chunk);
             sql.query().execute(&mut *tx).await?;
         }
-        let raised = insert_rows(
-            &mut tx,
-            self.backend().max_binds(),
-            "insert into alert (customer_id, kind, status, tier, raised_on, last_seen_on, evidence, \
-             thresholds, rule_id, rule_version)",
-            "",
-            new_rows,
-        )
-        .await?;
+        let raised =
+            insert_values(&mut tx, self.backend().max_binds(), "alert", new_rows, None).await?;
         let sync = AlertSync {
             raised,
             continuing: seen.len(),
@@ -202,7 +201,7 @@ impl UserStore {
                 sql.push(" and a.status = ").bind(status.as_str());
             }
             if let Some(kind) = &filter.kind {
-                sql.push(" and a.kind = ").bind(kind.as_str());
+                sql.push(" and a.kind = ").bind(kind.code());
             }
             if let Some(user) = &filter.assigned_to {
                 sql.push(" and a.assigned_to = ").bind(user.as_str());
@@ -391,29 +390,29 @@ const ALERT_COLUMNS: &str = "select a.id, c.cif_no, c.name, a.kind, a.status, a.
     a.handled_by, a.note, a.assigned_to from alert a join customer c on c.id = a.customer_id";
 
 fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAlert> {
-    let date = |i: usize, name: &'static str| -> Result<NaiveDate> {
-        parse_date(name, &row.try_get::<String, _>(i)?)
+    let date = |name: &'static str| -> Result<NaiveDate> {
+        parse_date(name, &row.try_get::<String, _>(name)?)
     };
     Ok(StoredAlert {
-        id: row.try_get(0)?,
-        cif_no: row.try_get(1)?,
-        customer_name: row.try_get(2)?,
-        kind: row.try_get(3)?,
-        status: row.try_get(4)?,
-        tier: row.try_get(5)?,
-        raised_on: date(6, "raised_on")?,
-        last_seen_on: date(7, "last_seen_on")?,
+        id: row.try_get("id")?,
+        cif_no: row.try_get("cif_no")?,
+        customer_name: row.try_get("name")?,
+        kind: AlertKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+        status: AlertStatus::parse(&row.try_get::<String, _>("status")?).map_err(corrupt)?,
+        tier: row.try_get("tier")?,
+        raised_on: date("raised_on")?,
+        last_seen_on: date("last_seen_on")?,
         cleared_on: row
-            .try_get::<Option<String>, _>(8)?
+            .try_get::<Option<String>, _>("cleared_on")?
             .as_deref()
             .map(|t| parse_date("cleared_on", t))
             .transpose()?,
-        evidence: row.try_get(9)?,
-        thresholds: row.try_get(10)?,
-        rule_id: row.try_get(11)?,
-        rule_version: row.try_get(12)?,
-        handled_by: row.try_get(13)?,
-        note: row.try_get(14)?,
-        assigned_to: row.try_get(15)?,
+        evidence: row.try_get("evidence")?,
+        thresholds: row.try_get("thresholds")?,
+        rule_id: row.try_get("rule_id")?,
+        rule_version: row.try_get("rule_version")?,
+        handled_by: row.try_get("handled_by")?,
+        note: row.try_get("note")?,
+        assigned_to: row.try_get("assigned_to")?,
     })
 }

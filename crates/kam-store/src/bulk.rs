@@ -15,7 +15,7 @@ use crate::{
     org::insert_org_unit,
     relationship::{NewAssignment, write_assignments},
     rows,
-    sql::{Arg, Sql},
+    sql::{Arg, Sql, Upsert, Values},
     user::insert_user,
 };
 
@@ -70,6 +70,26 @@ pub(crate) async fn insert_rows(
         written += sql.query().execute(&mut **tx).await?.rows_affected();
     }
     Ok(usize::try_from(written).unwrap_or(usize::MAX))
+}
+
+/// `insert_rows` for rows built column by column (`Values`): the column list is the rows' own, and
+/// `upsert` (when given) says how a row already there is met.
+pub(crate) async fn insert_values(
+    tx: &mut Transaction<'_, Any>,
+    max_binds: usize,
+    table: &str,
+    rows: Vec<Values>,
+    upsert: Option<Upsert>,
+) -> Result<usize> {
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let columns = first.columns().to_vec();
+    debug_assert!(rows.iter().all(|r| r.columns() == columns.as_slice()));
+    let head = format!("insert into {table} ({})", columns.join(", "));
+    let tail = upsert.map(|u| u.tail(table)).unwrap_or_default();
+    let rows = rows.into_iter().map(Values::into_args).collect();
+    insert_rows(tx, max_binds, &head, &tail, rows).await
 }
 
 async fn code_map(

@@ -5,12 +5,19 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::Row;
+use kam_core::{
+    classes::RetailTier,
+    codec::{BoardScores, MonthSeries, join_codes, parse_codes},
+    customer::AccountType,
+    value::Trend,
+};
+use sqlx::{Row, any::AnyRow};
 
 use crate::{
     Actor, Result, Store, UserStore, audit,
     customer::parse_date,
-    sql::{Arg, Sql},
+    org::corrupt,
+    sql::{Sql, Values},
 };
 
 /// One customer's classifications as of one date.
@@ -20,32 +27,62 @@ pub struct StoredClass {
     pub as_of: NaiveDate,
     pub rule_id: String,
     pub rule_version: i64,
-    /// `private_banking`, `wealth`, `vip`; `None` for none (and for corporates).
-    pub retail_tier: Option<String>,
+    /// `None` for none (and for corporates).
+    pub retail_tier: Option<RetailTier>,
     pub retail_tier_name: Option<String>,
     /// The column the retail tier read, e.g. `avg_aum_30d`, and its value.
     pub retail_indicator: String,
     pub retail_value: Option<i64>,
-    /// Account type codes, most important first, comma-separated; empty for none.
-    pub account_types: String,
+    /// Most important first; empty for none.
+    pub account_types: Vec<AccountType>,
     pub key_account: bool,
-    /// `YYYY-MM=fen` per month, comma-separated, oldest first.
-    pub value_months: String,
-    /// The same months' average daily deposit, average loan outstanding and fee income, in the
-    /// same form (the 360's trends).
-    pub deposit_months: String,
-    pub loan_months: String,
-    pub fee_months: String,
+    /// The contribution per month, oldest first.
+    pub value_months: MonthSeries,
+    /// The same months' average daily deposit, average loan outstanding and fee income (the
+    /// 360's trends).
+    pub deposit_months: MonthSeries,
+    pub loan_months: MonthSeries,
+    pub fee_months: MonthSeries,
     pub value_total: i64,
     pub value_slope: Option<f64>,
-    pub value_trend: String,
+    pub value_trend: Trend,
     pub value_score: i64,
-    /// The board id when the customer is a candidate, with `criterion=score` (or `-`) per row.
+    /// The board id when the customer is a candidate, with its scores per criterion.
     pub board: Option<String>,
-    pub board_scores: Option<String>,
+    pub board_scores: Option<BoardScores>,
     pub board_total: Option<i64>,
     pub board_average: Option<f64>,
     pub starred: bool,
+}
+
+/// A class row's values, column by column (the column list comes from the same calls).
+fn class_values(c: &StoredClass) -> Values {
+    Values::new()
+        .put("as_of", c.as_of.to_string())
+        .put("rule_id", c.rule_id.as_str())
+        .put("rule_version", c.rule_version)
+        .put("retail_tier", c.retail_tier.map(RetailTier::code))
+        .put("retail_tier_name", c.retail_tier_name.as_deref())
+        .put("retail_indicator", c.retail_indicator.as_str())
+        .put("retail_value", c.retail_value)
+        .put("account_types", join_codes(&c.account_types))
+        .put("key_account", i64::from(c.key_account))
+        .put("value_months", c.value_months.to_string())
+        .put("value_total", c.value_total)
+        .put("value_slope", c.value_slope)
+        .put("value_trend", c.value_trend.code())
+        .put("value_score", c.value_score)
+        .put("board", c.board.as_deref())
+        .put(
+            "board_scores",
+            c.board_scores.as_ref().map(ToString::to_string),
+        )
+        .put("board_total", c.board_total)
+        .put("board_average", c.board_average)
+        .put("starred", i64::from(c.starred))
+        .put("deposit_months", c.deposit_months.to_string())
+        .put("loan_months", c.loan_months.to_string())
+        .put("fee_months", c.fee_months.to_string())
 }
 
 impl Store {
@@ -58,42 +95,11 @@ impl Store {
         as_of: NaiveDate,
         classes: &[StoredClass],
     ) -> Result<usize> {
-        let rows = classes.iter().map(|c| {
-            (
-                c.cif_no.as_str(),
-                vec![
-                    Arg::from(c.as_of.to_string()),
-                    Arg::from(c.rule_id.as_str()),
-                    Arg::Int(c.rule_version),
-                    Arg::from(c.retail_tier.as_deref()),
-                    Arg::from(c.retail_tier_name.as_deref()),
-                    Arg::from(c.retail_indicator.as_str()),
-                    Arg::from(c.retail_value),
-                    Arg::from(c.account_types.as_str()),
-                    Arg::Int(i64::from(c.key_account)),
-                    Arg::from(c.value_months.as_str()),
-                    Arg::Int(c.value_total),
-                    Arg::from(c.value_slope),
-                    Arg::from(c.value_trend.as_str()),
-                    Arg::Int(c.value_score),
-                    Arg::from(c.board.as_deref()),
-                    Arg::from(c.board_scores.as_deref()),
-                    Arg::from(c.board_total),
-                    Arg::from(c.board_average),
-                    Arg::Int(i64::from(c.starred)),
-                    Arg::from(c.deposit_months.as_str()),
-                    Arg::from(c.loan_months.as_str()),
-                    Arg::from(c.fee_months.as_str()),
-                ],
-            )
-        });
+        let rows = classes.iter().map(|c| (c.cif_no.as_str(), class_values(c)));
         self.replace_for_customers(
             actor,
             Sql::new("delete from customer_class"),
-            "insert into customer_class (customer_id, as_of, rule_id, rule_version, retail_tier, \
-             retail_tier_name, retail_indicator, retail_value, account_types, key_account, value_months, \
-             value_total, value_slope, value_trend, value_score, board, board_scores, board_total, \
-             board_average, starred, deposit_months, loan_months, fee_months)",
+            "customer_class",
             rows,
             ("customer_class", &as_of.to_string(), "customers"),
         )
@@ -109,7 +115,7 @@ impl UserStore {
         let mut sql = self.visible(&class_columns());
         sql.push(" and c.cif_no = ").bind(cif_no);
         let row = self.fetch_visible(sql, "customer_class", cif_no).await?;
-        class_from_row(&row)
+        class_of_row(&row)
     }
 
     /// Every latest classification in reach, by customer number.
@@ -121,7 +127,7 @@ impl UserStore {
             .fetch_all(self.pool())
             .await?
             .iter()
-            .map(class_from_row)
+            .map(class_of_row)
             .collect()
     }
 
@@ -207,46 +213,75 @@ impl Store {
     }
 }
 
-/// The columns of a `StoredClass`, in `class_from_row_at`'s order (the 360's head reads them too).
-pub(crate) const CLASS_FIELDS: &str = "c.cif_no, k.as_of, k.rule_id, k.rule_version, k.retail_tier, \
-    k.retail_tier_name, k.retail_indicator, k.retail_value, k.account_types, k.key_account, \
-    k.value_months, k.value_total, k.value_slope, k.value_trend, k.value_score, k.board, \
-    k.board_scores, k.board_total, k.board_average, k.starred, k.deposit_months, k.loan_months, \
-    k.fee_months";
+/// The columns of a `StoredClass` as a select list, each under its own name with a `k_` prefix, so
+/// a statement that reads other tables beside it (the 360's head) reads it by name too.
+pub(crate) const CLASS_FIELDS: &str = "c.cif_no as k_cif_no, k.as_of as k_as_of, \
+    k.rule_id as k_rule_id, k.rule_version as k_rule_version, k.retail_tier as k_retail_tier, \
+    k.retail_tier_name as k_retail_tier_name, k.retail_indicator as k_retail_indicator, \
+    k.retail_value as k_retail_value, k.account_types as k_account_types, \
+    k.key_account as k_key_account, k.value_months as k_value_months, \
+    k.value_total as k_value_total, k.value_slope as k_value_slope, \
+    k.value_trend as k_value_trend, k.value_score as k_value_score, k.board as k_board, \
+    k.board_scores as k_board_scores, k.board_total as k_board_total, \
+    k.board_average as k_board_average, k.starred as k_starred, \
+    k.deposit_months as k_deposit_months, k.loan_months as k_loan_months, \
+    k.fee_months as k_fee_months";
 
 fn class_columns() -> String {
     format!("select {CLASS_FIELDS} from customer_class k join customer c on c.id = k.customer_id")
 }
 
-fn class_from_row(row: &sqlx::any::AnyRow) -> Result<StoredClass> {
-    class_from_row_at(row, 0)
+/// A `StoredClass` from `CLASS_FIELDS`, by name; `None` when the (left-joined) row is absent.
+pub(crate) fn class_from_row(row: &AnyRow) -> Result<Option<StoredClass>> {
+    let Some(as_of) = row.try_get::<Option<String>, _>("k_as_of")? else {
+        return Ok(None);
+    };
+    let text = |name: &str| row.try_get::<String, _>(name);
+    let series = |name: &str| MonthSeries::parse(&text(name)?).map_err(corrupt);
+    Ok(Some(StoredClass {
+        cif_no: text("k_cif_no")?,
+        as_of: parse_date("as_of", &as_of)?,
+        rule_id: text("k_rule_id")?,
+        rule_version: row.try_get("k_rule_version")?,
+        retail_tier: row
+            .try_get::<Option<String>, _>("k_retail_tier")?
+            .map(|t| RetailTier::parse(&t))
+            .transpose()
+            .map_err(corrupt)?,
+        retail_tier_name: row.try_get("k_retail_tier_name")?,
+        retail_indicator: text("k_retail_indicator")?,
+        retail_value: row.try_get("k_retail_value")?,
+        account_types: parse_codes(&text("k_account_types")?, AccountType::parse)
+            .map_err(corrupt)?,
+        key_account: row.try_get::<i64, _>("k_key_account")? != 0,
+        value_months: series("k_value_months")?,
+        value_total: row.try_get("k_value_total")?,
+        value_slope: row.try_get("k_value_slope")?,
+        value_trend: Trend::parse(&text("k_value_trend")?).map_err(corrupt)?,
+        value_score: row.try_get("k_value_score")?,
+        board: row.try_get("k_board")?,
+        board_scores: row
+            .try_get::<Option<String>, _>("k_board_scores")?
+            .map(|s| BoardScores::parse(&s))
+            .transpose()
+            .map_err(corrupt)?,
+        board_total: row.try_get("k_board_total")?,
+        board_average: row.try_get("k_board_average")?,
+        starred: row.try_get::<i64, _>("k_starred")? != 0,
+        deposit_months: series("k_deposit_months")?,
+        loan_months: series("k_loan_months")?,
+        fee_months: series("k_fee_months")?,
+    }))
 }
 
-/// A `StoredClass` from `CLASS_FIELDS` starting at column `at`.
-pub(crate) fn class_from_row_at(row: &sqlx::any::AnyRow, at: usize) -> Result<StoredClass> {
-    Ok(StoredClass {
-        cif_no: row.try_get(at)?,
-        as_of: parse_date("as_of", &row.try_get::<String, _>(at + 1)?)?,
-        rule_id: row.try_get(at + 2)?,
-        rule_version: row.try_get(at + 3)?,
-        retail_tier: row.try_get(at + 4)?,
-        retail_tier_name: row.try_get(at + 5)?,
-        retail_indicator: row.try_get(at + 6)?,
-        retail_value: row.try_get(at + 7)?,
-        account_types: row.try_get(at + 8)?,
-        key_account: row.try_get::<i64, _>(at + 9)? != 0,
-        value_months: row.try_get(at + 10)?,
-        value_total: row.try_get(at + 11)?,
-        value_slope: row.try_get(at + 12)?,
-        value_trend: row.try_get(at + 13)?,
-        value_score: row.try_get(at + 14)?,
-        board: row.try_get(at + 15)?,
-        board_scores: row.try_get(at + 16)?,
-        board_total: row.try_get(at + 17)?,
-        board_average: row.try_get(at + 18)?,
-        starred: row.try_get::<i64, _>(at + 19)? != 0,
-        deposit_months: row.try_get(at + 20)?,
-        loan_months: row.try_get(at + 21)?,
-        fee_months: row.try_get(at + 22)?,
+/// `class_from_row` for a statement that reads only classes (never absent).
+fn class_of_row(row: &AnyRow) -> Result<StoredClass> {
+    class_from_row(row)?.ok_or_else(|| {
+        corrupt(kam_core::ParseError::new(
+            "as_of",
+            "",
+            "a class row without its date",
+            "分类记录缺少日期",
+        ))
     })
 }

@@ -3,12 +3,14 @@
 use chrono::NaiveDate;
 use kam_core::{
     ParseError,
+    codec::BoardScores,
     customer::{
         AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
         RiskTolerance,
     },
     id::{CustomerId, OrgUnitId, UserId},
     org::Line,
+    tier::Movement,
     user::Role,
 };
 use sqlx::{Row, any::AnyRow};
@@ -407,10 +409,10 @@ pub struct PortfolioRow {
     pub name: String,
     pub tier: Option<i64>,
     pub tier_name: Option<String>,
-    /// `new`, `upgraded`, `held`, `below`, `downgraded` in the latest month.
-    pub movement: Option<String>,
+    /// The latest month's move.
+    pub movement: Option<Movement>,
     pub value_total: Option<i64>,
-    pub board_scores: Option<String>,
+    pub board_scores: Option<BoardScores>,
     pub board_total: Option<i64>,
 }
 
@@ -426,8 +428,16 @@ impl UserStore {
         );
         sql.push(
             " and t.month = (select max(month) from tier_month) \
-               and t.move in ('upgraded', 'downgraded', 'below')",
+               and t.move in (",
         );
+        for (i, moved) in [Movement::Upgraded, Movement::Downgraded, Movement::Below]
+            .into_iter()
+            .enumerate()
+        {
+            sql.push(if i == 0 { "" } else { ", " })
+                .bind(moved.as_str());
+        }
+        sql.push(")");
         sql.push(" order by t.tier, coalesce(cc.value_total, 0) desc, c.cif_no limit ")
             .bind(limit);
         let rows = sql.query().fetch_all(self.pool()).await?;
@@ -463,9 +473,17 @@ fn portfolio_row(row: &AnyRow) -> Result<PortfolioRow> {
         name: row.try_get("name")?,
         tier: row.try_get("tier")?,
         tier_name: row.try_get("tier_name")?,
-        movement: row.try_get("move")?,
+        movement: row
+            .try_get::<Option<String>, _>("move")?
+            .map(|m| Movement::parse(&m))
+            .transpose()
+            .map_err(corrupt)?,
         value_total: row.try_get("value_total")?,
-        board_scores: row.try_get("board_scores")?,
+        board_scores: row
+            .try_get::<Option<String>, _>("board_scores")?
+            .map(|s| BoardScores::parse(&s))
+            .transpose()
+            .map_err(corrupt)?,
         board_total: row.try_get("board_total")?,
     })
 }

@@ -4,19 +4,21 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sqlx::Row;
+use sqlx::{Row, any::AnyRow};
 
 use kam_core::{
+    codec::Bars,
     customer::{AccountType, CustomerKind},
+    tier::Movement,
     user::Role,
 };
 
 use crate::{
     Actor, Result, Store, UserStore, audit,
-    bulk::insert_rows,
+    bulk::{insert_rows, insert_values},
     customer::parse_date,
     org::corrupt,
-    sql::{Arg, Sql},
+    sql::{Arg, Sql, Values},
 };
 
 /// One value to store. `window_days` is 0 for an indicator of the date alone.
@@ -55,16 +57,15 @@ pub struct StoredTier {
     pub tier_name: String,
     pub months_below: i64,
     pub on_watch: bool,
-    /// `new`, `upgraded`, `held`, `below`, `downgraded`.
-    pub movement: String,
+    pub movement: Movement,
     pub measured_tier: i64,
     pub rule_id: String,
     pub rule_version: i64,
     /// The indicator column, e.g. `avg_daily_deposit_90d`.
     pub indicator: String,
     pub value_int: Option<i64>,
-    /// The four bars, e.g. `5000000000,1000000000,100000000,10000000`.
-    pub bars: String,
+    /// The four bars of the scale, best first, in the indicator's unit.
+    pub bars: Bars,
 }
 
 /// One finished batch run.
@@ -254,30 +255,26 @@ impl Store {
         let mut delete = Sql::new("delete from tier_month where month = ");
         delete.bind(month);
         let rows = tiers.iter().map(|t| {
-            (
-                t.cif_no.as_str(),
-                vec![
-                    Arg::from(t.month.as_str()),
-                    Arg::from(t.as_of.to_string()),
-                    Arg::Int(t.tier),
-                    Arg::from(t.tier_name.as_str()),
-                    Arg::Int(t.months_below),
-                    Arg::Int(i64::from(t.on_watch)),
-                    Arg::from(t.movement.as_str()),
-                    Arg::Int(t.measured_tier),
-                    Arg::from(t.rule_id.as_str()),
-                    Arg::Int(t.rule_version),
-                    Arg::from(t.indicator.as_str()),
-                    Arg::from(t.value_int),
-                    Arg::from(t.bars.as_str()),
-                ],
-            )
+            let values = Values::new()
+                .put("month", t.month.as_str())
+                .put("as_of", t.as_of.to_string())
+                .put("tier", t.tier)
+                .put("tier_name", t.tier_name.as_str())
+                .put("months_below", t.months_below)
+                .put("on_watch", i64::from(t.on_watch))
+                .put("move", t.movement.as_str())
+                .put("measured_tier", t.measured_tier)
+                .put("rule_id", t.rule_id.as_str())
+                .put("rule_version", t.rule_version)
+                .put("indicator", t.indicator.as_str())
+                .put("value_int", t.value_int)
+                .put("bars", t.bars.to_string());
+            (t.cif_no.as_str(), values)
         });
         self.replace_for_customers(
             actor,
             delete,
-            "insert into tier_month (customer_id, month, as_of, tier, tier_name, months_below, on_watch, \
-             move, measured_tier, rule_id, rule_version, indicator, value_int, bars)",
+            "tier_month",
             rows,
             ("tier_month", month, "tiers"),
         )
@@ -291,13 +288,14 @@ impl Store {
         &self,
         actor: &Actor,
         delete: Sql,
-        head: &str,
-        rows: impl IntoIterator<Item = (&'a str, Vec<Arg>)>,
+        table: &str,
+        rows: impl IntoIterator<Item = (&'a str, Values)>,
         (entity, key, what): (&str, &str, &str),
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
         delete.query().execute(&mut *tx).await?;
-        let written = insert_for_customers(&mut tx, self.backend().max_binds(), head, rows).await?;
+        let written =
+            insert_for_customers(&mut tx, self.backend().max_binds(), table, rows).await?;
         audit::record(
             &mut tx,
             actor,
@@ -317,18 +315,15 @@ impl Store {
 pub(crate) async fn insert_for_customers<'a>(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     max_binds: usize,
-    head: &str,
-    rows: impl IntoIterator<Item = (&'a str, Vec<Arg>)>,
+    table: &str,
+    rows: impl IntoIterator<Item = (&'a str, Values)>,
 ) -> Result<usize> {
     let ids = customer_ids(tx).await?;
-    let rows: Vec<Vec<Arg>> = rows
+    let rows: Vec<Values> = rows
         .into_iter()
-        .filter_map(|(cif, args)| {
-            let id = *ids.get(cif)?;
-            Some(std::iter::once(Arg::Int(id)).chain(args).collect())
-        })
+        .filter_map(|(cif, values)| Some(values.first("customer_id", *ids.get(cif)?)))
         .collect();
-    insert_rows(tx, max_binds, head, "", rows).await
+    insert_values(tx, max_binds, table, rows, None).await
 }
 
 /// Every customer's id by customer number, read inside the writing transaction.
@@ -343,37 +338,50 @@ pub(crate) async fn customer_ids(
         .collect()
 }
 
-/// The columns of a `StoredTier`, in `tier_from_row_at`'s order (the 360's head reads them too).
-pub(crate) const TIER_FIELDS: &str = "c.cif_no, t.month, t.as_of, t.tier, t.tier_name, t.months_below, \
-    t.on_watch, t.move, t.measured_tier, t.rule_id, t.rule_version, t.indicator, t.value_int, t.bars \
-   ";
+/// The columns of a `StoredTier` as a select list, each under its own name with a `t_` prefix, so
+/// a statement that reads other tables beside it (the 360's head) reads it by name too.
+pub(crate) const TIER_FIELDS: &str = "c.cif_no as t_cif_no, t.month as t_month, t.as_of as t_as_of, \
+    t.tier as t_tier, t.tier_name as t_tier_name, t.months_below as t_months_below, \
+    t.on_watch as t_on_watch, t.move as t_move, t.measured_tier as t_measured_tier, \
+    t.rule_id as t_rule_id, t.rule_version as t_rule_version, t.indicator as t_indicator, \
+    t.value_int as t_value_int, t.bars as t_bars";
 
 fn tier_columns() -> String {
     format!("select {TIER_FIELDS} from tier_month t join customer c on c.id = t.customer_id")
 }
 
-fn tier_from_row(row: &sqlx::any::AnyRow) -> Result<StoredTier> {
-    tier_from_row_at(row, 0)
+fn tier_from_row(row: &AnyRow) -> Result<StoredTier> {
+    tier_from_row_opt(row)?.ok_or_else(|| {
+        corrupt(kam_core::ParseError::new(
+            "month",
+            "",
+            "a tier row without its month",
+            "层级记录缺少月份",
+        ))
+    })
 }
 
-/// A `StoredTier` from `TIER_FIELDS` starting at column `at`.
-pub(crate) fn tier_from_row_at(row: &sqlx::any::AnyRow, at: usize) -> Result<StoredTier> {
-    Ok(StoredTier {
-        cif_no: row.try_get(at)?,
-        month: row.try_get(at + 1)?,
-        as_of: parse_date("as_of", &row.try_get::<String, _>(at + 2)?)?,
-        tier: row.try_get(at + 3)?,
-        tier_name: row.try_get(at + 4)?,
-        months_below: row.try_get(at + 5)?,
-        on_watch: row.try_get::<i64, _>(at + 6)? != 0,
-        movement: row.try_get(at + 7)?,
-        measured_tier: row.try_get(at + 8)?,
-        rule_id: row.try_get(at + 9)?,
-        rule_version: row.try_get(at + 10)?,
-        indicator: row.try_get(at + 11)?,
-        value_int: row.try_get(at + 12)?,
-        bars: row.try_get(at + 13)?,
-    })
+/// A `StoredTier` from `TIER_FIELDS`, by name; `None` when the (left-joined) row is absent.
+pub(crate) fn tier_from_row_opt(row: &AnyRow) -> Result<Option<StoredTier>> {
+    let Some(month) = row.try_get::<Option<String>, _>("t_month")? else {
+        return Ok(None);
+    };
+    Ok(Some(StoredTier {
+        cif_no: row.try_get("t_cif_no")?,
+        month,
+        as_of: parse_date("as_of", &row.try_get::<String, _>("t_as_of")?)?,
+        tier: row.try_get("t_tier")?,
+        tier_name: row.try_get("t_tier_name")?,
+        months_below: row.try_get("t_months_below")?,
+        on_watch: row.try_get::<i64, _>("t_on_watch")? != 0,
+        movement: Movement::parse(&row.try_get::<String, _>("t_move")?).map_err(corrupt)?,
+        measured_tier: row.try_get("t_measured_tier")?,
+        rule_id: row.try_get("t_rule_id")?,
+        rule_version: row.try_get("t_rule_version")?,
+        indicator: row.try_get("t_indicator")?,
+        value_int: row.try_get("t_value_int")?,
+        bars: Bars::parse(&row.try_get::<String, _>("t_bars")?).map_err(corrupt)?,
+    }))
 }
 
 /// The batch run's row and its audit event, inside the caller's transaction.

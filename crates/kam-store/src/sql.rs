@@ -114,3 +114,68 @@ impl Sql {
         query
     }
 }
+
+/// One row of an insert, column by column: the column list and the values come from the same
+/// calls, so they cannot drift apart (`bulk::insert_values` writes rows of them).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Values {
+    columns: Vec<&'static str>,
+    args: Vec<Arg>,
+}
+
+impl Values {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn put(mut self, column: &'static str, value: impl Into<Arg>) -> Self {
+        self.columns.push(column);
+        self.args.push(value.into());
+        self
+    }
+
+    /// This row with `column` first (a customer's id in front of the values of a batch result).
+    pub(crate) fn first(mut self, column: &'static str, value: impl Into<Arg>) -> Self {
+        self.columns.insert(0, column);
+        self.args.insert(0, value.into());
+        self
+    }
+
+    pub(crate) fn columns(&self) -> &[&'static str] {
+        &self.columns
+    }
+
+    pub(crate) fn into_args(self) -> Vec<Arg> {
+        self.args
+    }
+}
+
+/// How an insert meets a row that is there already: `on conflict (key) do update` of `update`,
+/// only where one of them changes (`is distinct from`, in both dialects), so an unchanged row is
+/// neither rewritten nor counted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Upsert {
+    pub key: &'static [&'static str],
+    pub update: &'static [&'static str],
+}
+
+impl Upsert {
+    pub(crate) fn tail(&self, table: &str) -> String {
+        let set: Vec<String> = self
+            .update
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let changed: Vec<String> = self
+            .update
+            .iter()
+            .map(|c| format!("{table}.{c} is distinct from excluded.{c}"))
+            .collect();
+        format!(
+            " on conflict ({}) do update set {} where {}",
+            self.key.join(", "),
+            set.join(", "),
+            changed.join(" or ")
+        )
+    }
+}

@@ -14,9 +14,9 @@ use sqlx::Row;
 use crate::{
     CustomerGroup, PayrollSummary, Result, StoredAlert, StoredClass, StoredIndicator, StoredTier,
     TeamMember, UserStore,
-    classification::{CLASS_FIELDS, class_from_row_at},
+    classification::{CLASS_FIELDS, class_from_row},
     customer::customer_from_row,
-    indicator::{TIER_FIELDS, decode_values, tier_from_row_at},
+    indicator::{TIER_FIELDS, decode_values, tier_from_row_opt},
     org::corrupt,
     sql::Sql,
 };
@@ -41,8 +41,7 @@ pub struct CustomerView {
 }
 
 /// The 360's head in one statement: the customer (through the scope: the one visibility
-/// decision) with its latest classes and tier (`CLASS_FIELDS`, then `TIER_FIELDS`, read by
-/// position), its unit, its latest indicator values, its group's name and size and the payroll
+/// decision) with its latest classes and tier (`CLASS_FIELDS` and `TIER_FIELDS`, read by name), its unit, its latest indicator values, its group's name and size and the payroll
 /// figures. Every statement saved is several thread hand-offs saved on SQLite and a round trip
 /// on PostgreSQL, on the page relationship managers open most.
 fn head_select() -> String {
@@ -59,13 +58,6 @@ fn head_select() -> String {
          (select count(*) from payroll_link p join customer e on e.id = p.employer_id \
              where p.employee_id = c.id and "
     )
-}
-
-/// Where the head's columns start: the classes at 0, the tier right after them.
-const CLASS_AT: usize = 0;
-
-fn tier_at() -> usize {
-    CLASS_AT + CLASS_FIELDS.split(',').count()
 }
 
 const HEAD_FROM: &str = ") as payroll_employers \
@@ -92,14 +84,8 @@ impl UserStore {
         sql.push(" and c.cif_no = ").bind(cif_no);
         let head = self.fetch_visible(sql, "customer", cif_no).await?;
         // A missing left-joined row reads as nulls: its as-of date (classes) or month (tier).
-        let class = match head.try_get::<Option<String>, _>(CLASS_AT + 1)? {
-            Some(_) => Some(class_from_row_at(&head, CLASS_AT)?),
-            None => None,
-        };
-        let tier = match head.try_get::<Option<String>, _>(tier_at() + 1)? {
-            Some(_) => Some(tier_from_row_at(&head, tier_at())?),
-            None => None,
-        };
+        let class = class_from_row(&head)?;
+        let tier = tier_from_row_opt(&head)?;
         let customer = customer_from_row(&head)?;
         let id = customer.id;
         let unit = OrgUnit {

@@ -13,7 +13,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use kam_core::{customer::CustomerKind, pareto::pareto};
+use kam_core::{
+    alert::{AlertKind, AlertStatus},
+    customer::CustomerKind,
+    pareto::pareto,
+};
 use kam_store::{AlertFilter, CustomerFilter, StoredAlert, StoredIndicator, UserStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -254,8 +258,8 @@ impl From<StoredAlert> for AlertItem {
             id: a.id,
             cif_no: a.cif_no,
             customer_name: a.customer_name,
-            kind: a.kind,
-            status: a.status,
+            kind: a.kind.code().to_owned(),
+            status: a.status.to_string(),
             tier: a.tier,
             raised_on: a.raised_on.to_string(),
             last_seen_on: a.last_seen_on.to_string(),
@@ -364,17 +368,20 @@ pub(crate) async fn customer(api: ApiUser, Path(cif): Path<String>) -> ApiResult
             tier: t.tier,
             tier_name: t.tier_name,
             month: t.month,
-            movement: t.movement,
+            movement: t.movement.to_string(),
             on_watch: t.on_watch,
             rule_id: t.rule_id,
             rule_version: t.rule_version,
             indicator: t.indicator,
             value_int: t.value_int,
-            bars: t.bars.split(',').filter_map(|b| b.parse().ok()).collect(),
+            bars: t.bars.0,
             as_of: t.as_of.to_string(),
         }),
         key_account: class.as_ref().map(|c| c.key_account),
-        retail_tier: class.as_ref().and_then(|c| c.retail_tier.clone()),
+        retail_tier: class
+            .as_ref()
+            .and_then(|c| c.retail_tier)
+            .map(|t| t.code().to_owned()),
         value_score: class.as_ref().map(|c| c.value_score),
         starred: class.as_ref().map(|c| c.starred),
         alerts: alerts.into_iter().map(AlertItem::from).collect(),
@@ -518,11 +525,19 @@ pub struct AlertQuery {
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
     responses((status = 200, body = AlertList), (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
 pub(crate) async fn alerts(api: ApiUser, Query(query): Query<AlertQuery>) -> ApiResult<AlertList> {
-    let status = query.status.unwrap_or_else(|| "open".into());
+    // An unknown status or kind is a 422 naming the field, not an empty list.
+    let status = match query.status.as_deref().unwrap_or("open") {
+        "all" => None,
+        code => Some(AlertStatus::parse(code)?),
+    };
+    let kind = match query.kind.as_deref().unwrap_or("") {
+        "" => None,
+        code => Some(AlertKind::parse(code)?),
+    };
     let offset = api_page_offset(query.page.unwrap_or(1), 100)?;
     let filter = AlertFilter {
-        status: (status != "all").then_some(status),
-        kind: query.kind.filter(|k| !k.is_empty()),
+        status,
+        kind,
         assigned_to: None,
         limit: 100,
         offset,

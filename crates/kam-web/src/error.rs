@@ -75,12 +75,19 @@ impl From<kam_store::Error> for WebError {
             kam_store::Error::ReadOnly | kam_store::Error::NotPermitted(_) => WebError::Forbidden,
             kam_store::Error::Conflict { .. } => WebError::Conflict,
             // A domain rule refused the value: the user can correct it.
-            kam_store::Error::Invalid(error) => WebError::Unprocessable {
-                field: Some(error.field.to_owned()),
-                zh: format!("{}：{}", error.field, error.reason_zh),
-                en: format!("{}: {}", error.field, error.reason_en),
-            },
+            kam_store::Error::Invalid(error) => error.into(),
             other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A value kam-core refused, named by its field: the user can correct it.
+impl From<kam_core::ParseError> for WebError {
+    fn from(error: kam_core::ParseError) -> Self {
+        WebError::Unprocessable {
+            field: Some(error.field.to_owned()),
+            zh: format!("{}：{}", error.field, error.reason_zh),
+            en: format!("{}: {}", error.field, error.reason_en),
         }
     }
 }

@@ -10,10 +10,11 @@ use std::{
 
 use chrono::{Datelike, NaiveDate};
 use kam_core::{
-    customer::AccountType,
+    classes::RetailTier,
+    codec::{Bars, BoardScores, MonthSeries, join_codes},
     diagnosis::{Diagnosis, Subject, diagnose},
     rules::Rules,
-    tier::{TierMove, TierState},
+    tier::TierState,
 };
 use kam_facts::{snapshot::write_snapshot, write_text_snapshot};
 use kam_query::{
@@ -255,24 +256,6 @@ struct Results {
     findings: Vec<StoredFinding>,
 }
 
-fn movement_code(movement: TierMove) -> &'static str {
-    match movement {
-        TierMove::New => "new",
-        TierMove::Upgraded => "upgraded",
-        TierMove::Held => "held",
-        TierMove::Below { .. } => "below",
-        TierMove::Downgraded => "downgraded",
-    }
-}
-
-fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
-    items
-        .into_iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 fn text<T: ToString>(value: Option<T>) -> String {
     value.map_or(String::new(), |v| v.to_string())
 }
@@ -288,12 +271,7 @@ impl Results {
         figures: &BTreeMap<String, kam_query::indicators::MonthlyFigures>,
     ) -> Self {
         let by_month = |series: &[i64]| {
-            join(
-                months
-                    .iter()
-                    .zip(series)
-                    .map(|(m, fen)| format!("{m}={fen}")),
-            )
+            MonthSeries(months.iter().cloned().zip(series.iter().copied()).collect())
         };
         let mut tiers = Vec::with_capacity(subjects.len());
         let mut classes = Vec::with_capacity(subjects.len());
@@ -308,13 +286,13 @@ impl Results {
                 tier_name: rule.scale.names[d.state.tier].clone(),
                 months_below: i64::from(d.state.months_below),
                 on_watch: d.state.on_watch(rules.watch_months),
-                movement: movement_code(d.movement).to_owned(),
+                movement: d.movement.movement(),
                 measured_tier: d.measured as i64 + 1,
                 rule_id: rules.id.clone(),
                 rule_version: i64::from(rules.version),
                 indicator: rule.column(),
                 value_int: d.tier_value,
-                bars: join(rule.scale.bars),
+                bars: Bars(rule.scale.bars.to_vec()),
             });
             let board = d.board.as_ref();
             classes.push(StoredClass {
@@ -322,34 +300,40 @@ impl Results {
                 as_of,
                 rule_id: rules.id.clone(),
                 rule_version: i64::from(rules.version),
-                retail_tier: d.retail_tier.map(|t| t.code().to_owned()),
+                retail_tier: d.retail_tier,
                 retail_tier_name: d.retail_tier.map(|t| rules.retail_tiers.name(t).to_owned()),
                 retail_indicator: kam_core::rules::column(
                     rules.retail_tiers.indicator,
                     rules.retail_tiers.window,
                 ),
                 retail_value: d.retail_value,
-                account_types: join(d.account_types.iter().map(|t| AccountType::as_str(*t))),
+                account_types: d.account_types.clone(),
                 key_account: d.key_account,
                 value_months: by_month(&s.monthly_contribution),
                 deposit_months: figures
                     .get(&s.cif_no)
-                    .map_or_else(String::new, |f| by_month(&f.deposit)),
+                    .map_or_else(MonthSeries::default, |f| by_month(&f.deposit)),
                 loan_months: figures
                     .get(&s.cif_no)
-                    .map_or_else(String::new, |f| by_month(&f.loan)),
+                    .map_or_else(MonthSeries::default, |f| by_month(&f.loan)),
                 fee_months: figures
                     .get(&s.cif_no)
-                    .map_or_else(String::new, |f| by_month(&f.fees)),
+                    .map_or_else(MonthSeries::default, |f| by_month(&f.fees)),
                 value_total: d.value_total,
                 value_slope: d.value_slope,
-                value_trend: d.value_trend.code().to_owned(),
+                value_trend: d.value_trend,
                 value_score: i64::from(d.value_score),
                 board: board.map(|_| rules.scoring.id.clone()),
                 board_scores: board.map(|b| {
-                    join(rules.scoring.criteria.iter().zip(&b.scores).map(|(c, s)| {
-                        format!("{}={}", c.code, s.map_or("-".to_owned(), |s| s.to_string()))
-                    }))
+                    BoardScores(
+                        rules
+                            .scoring
+                            .criteria
+                            .iter()
+                            .zip(&b.scores)
+                            .map(|(c, s)| (c.code.clone(), *s))
+                            .collect(),
+                    )
                 }),
                 board_total: board.map(|b| b.total),
                 board_average: board.and_then(|b| b.average),
@@ -358,7 +342,7 @@ impl Results {
             for f in &d.findings {
                 findings.push(StoredFinding {
                     cif_no: s.cif_no.clone(),
-                    kind: f.kind.code().to_owned(),
+                    kind: f.kind,
                     tier: d.state.tier as i64 + 1,
                     evidence: f.evidence.clone(),
                     thresholds: f.thresholds.clone(),
@@ -385,24 +369,24 @@ impl Results {
                     t.tier.to_string(),
                     t.tier_name.clone(),
                     u8::from(t.on_watch).to_string(),
-                    t.movement.clone(),
+                    t.movement.to_string(),
                     t.measured_tier.to_string(),
                     t.indicator.clone(),
                     text(t.value_int),
-                    t.bars.clone(),
-                    text(c.retail_tier.clone()),
+                    t.bars.to_string(),
+                    text(c.retail_tier.map(RetailTier::code)),
                     text(c.retail_tier_name.clone()),
                     c.retail_indicator.clone(),
                     text(c.retail_value),
-                    c.account_types.clone(),
+                    join_codes(&c.account_types),
                     u8::from(c.key_account).to_string(),
-                    c.value_months.clone(),
+                    c.value_months.to_string(),
                     c.value_total.to_string(),
                     text(c.value_slope),
-                    c.value_trend.clone(),
+                    c.value_trend.code().to_owned(),
                     c.value_score.to_string(),
                     text(c.board.clone()),
-                    text(c.board_scores.clone()),
+                    text(c.board_scores.as_ref()),
                     text(c.board_total),
                     text(c.board_average),
                     u8::from(c.starred).to_string(),
@@ -425,7 +409,7 @@ impl Results {
             .map(|f| {
                 vec![
                     f.cif_no.clone(),
-                    f.kind.clone(),
+                    f.kind.code().to_owned(),
                     f.tier.to_string(),
                     f.evidence.clone(),
                     f.thresholds.clone(),

@@ -6,6 +6,7 @@ use std::{collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
 use kam_core::{
+    codec::BoardScores,
     rules::Rules,
     scoring::{Candidate, SCALE, Source},
 };
@@ -36,31 +37,39 @@ pub async fn print(
     let (Some(scores_at), Some(total_at)) = (at("board_scores"), at("board_total")) else {
         anyhow::bail!("{as_of}: 快照缺少评分列 / the snapshot has no board columns");
     };
-    let mut candidates: Vec<(i64, Candidate)> = rows
+    let mut candidates: Vec<(i64, Candidate)> = Vec::new();
+    for row in rows
         .iter()
         .filter(|row| !row[scores_at].is_empty() && names.contains_key(&row[0]))
         .filter(|row| cifs.is_empty() || cifs.contains(&row[0]))
-        .map(|row| {
-            let given: HashMap<&str, &str> = row[scores_at]
-                .split(',')
-                .filter_map(|pair| pair.split_once('='))
-                .collect();
-            let scores = rules
-                .scoring
-                .criteria
-                .iter()
-                .map(|c| given.get(c.code.as_str()).and_then(|s| s.parse().ok()))
-                .collect();
-            (
-                row[total_at].parse().unwrap_or(0),
-                Candidate {
-                    cif_no: row[0].clone(),
-                    name: names[&row[0]].clone(),
-                    scores,
-                },
-            )
-        })
-        .collect();
+    {
+        // The snapshot's scores in their one text form; a cell that does not read is an error,
+        // not a candidate with missing scores.
+        let given = BoardScores::parse(&row[scores_at])
+            .map_err(|e| anyhow::anyhow!("{as_of}: {}: {e}", row[0]))?;
+        let given: HashMap<&str, Option<u8>> = given
+            .scores()
+            .iter()
+            .map(|(code, score)| (code.as_str(), *score))
+            .collect();
+        let scores = rules
+            .scoring
+            .criteria
+            .iter()
+            .map(|c| given.get(c.code.as_str()).copied().flatten())
+            .collect();
+        let total = row[total_at]
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{as_of}: {}: board_total “{}”", row[0], row[total_at]))?;
+        candidates.push((
+            total,
+            Candidate {
+                cif_no: row[0].clone(),
+                name: names[&row[0]].clone(),
+                scores,
+            },
+        ));
+    }
     if let Some(missing) = cifs
         .iter()
         .find(|cif| !candidates.iter().any(|(_, c)| &c.cif_no == *cif))

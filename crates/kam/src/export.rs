@@ -271,13 +271,13 @@ pub async fn alerts(
         .await?
         .into_iter()
         .map(|a| {
-            let zh = kam_core::alert::AlertKind::parse(&a.kind).map_or("", |k| k.zh());
+            let zh = a.kind.zh();
             vec![
                 a.cif_no,
                 a.customer_name,
-                a.kind,
+                a.kind.code().to_owned(),
                 zh.to_owned(),
-                a.status,
+                a.status.to_string(),
                 a.tier.to_string(),
                 a.raised_on.to_string(),
                 a.last_seen_on.to_string(),

@@ -3,6 +3,12 @@
 //! and alerts raised once — continuing, cleared, handled, and raised anew only after clearing.
 
 use chrono::NaiveDate;
+use kam_core::{
+    alert::{AlertKind, AlertStatus},
+    codec::{BoardScores, MonthSeries},
+    customer::AccountType,
+    value::Trend,
+};
 use kam_store::{AlertSync, Store, StoredClass, StoredFinding};
 
 use crate::fixture::{build, scope, system, today};
@@ -46,18 +52,18 @@ pub(crate) fn class(cif: &str, as_of: NaiveDate, starred: bool) -> StoredClass {
         retail_tier_name: None,
         retail_indicator: "avg_aum_30d".into(),
         retail_value: Some(12_345),
-        account_types: "group,economic".into(),
+        account_types: vec![AccountType::Group, AccountType::Economic],
         key_account: true,
-        value_months: "2026-09=100,2026-10=200".into(),
-        deposit_months: "2026-09=1000000,2026-10=1200000".into(),
-        loan_months: "2026-09=0,2026-10=500000".into(),
-        fee_months: "2026-09=100,2026-10=0".into(),
+        value_months: MonthSeries::parse("2026-09=100,2026-10=200").unwrap(),
+        deposit_months: MonthSeries::parse("2026-09=1000000,2026-10=1200000").unwrap(),
+        loan_months: MonthSeries::parse("2026-09=0,2026-10=500000").unwrap(),
+        fee_months: MonthSeries::parse("2026-09=100,2026-10=0").unwrap(),
         value_total: 300,
         value_slope: Some(100.0),
-        value_trend: "rising".into(),
+        value_trend: Trend::Rising,
         value_score: 87,
         board: Some("key-account-board".into()),
-        board_scores: Some("relationship=-,scale=7".into()),
+        board_scores: Some(BoardScores::parse("relationship=-,scale=7").unwrap()),
         board_total: Some(7),
         board_average: Some(5.5),
         starred,
@@ -176,7 +182,7 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
 fn finding(cif: &str, kind: &str, evidence: &str) -> StoredFinding {
     StoredFinding {
         cif_no: cif.into(),
-        kind: kind.into(),
+        kind: AlertKind::parse(kind).unwrap(),
         tier: 2,
         evidence: evidence.into(),
         thresholds: "tier=2".into(),
@@ -227,7 +233,10 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
     assert!(sync(19, vec![]).await.skipped);
     let alerts = everything.alerts(true).await.unwrap();
     assert_eq!(alerts.len(), 2);
-    let dormant = alerts.iter().find(|a| a.kind == "dormant").unwrap();
+    let dormant = alerts
+        .iter()
+        .find(|a| a.kind == AlertKind::Dormant)
+        .unwrap();
     assert_eq!(
         (dormant.raised_on, dormant.last_seen_on),
         (day(20), day(21))
@@ -260,17 +269,20 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
         }
     );
     let all = everything.alerts(false).await.unwrap();
-    let status = |kind: &str| {
+    let status = |kind: AlertKind| {
         all.iter()
             .find(|a| a.kind == kind)
-            .map(|a| (a.status.clone(), a.cleared_on))
+            .map(|a| (a.status, a.cleared_on))
             .unwrap()
     };
     assert_eq!(
-        status("deposit_drop"),
-        ("resolved".to_owned(), Some(day(23)))
+        status(AlertKind::DepositDrop),
+        (AlertStatus::Resolved, Some(day(23)))
     );
-    assert_eq!(status("dormant"), ("handled".to_owned(), Some(day(23))));
+    assert_eq!(
+        status(AlertKind::Dormant),
+        (AlertStatus::Handled, Some(day(23)))
+    );
     // Active on a date: raised by then and not yet cleared, whatever the status.
     assert_eq!(everything.alerts_active_on(day(22)).await.unwrap().len(), 2);
     assert!(

@@ -3,6 +3,7 @@
 //! recorded with its audit event.
 
 use chrono::NaiveDate;
+use kam_core::{codec::Bars, tier::Movement};
 use kam_store::{Store, StoredIndicator};
 
 use crate::fixture::{build, system};
@@ -150,13 +151,13 @@ fn tier(cif: &str, month: &str, tier: i64, movement: &str) -> kam_store::StoredT
             .into(),
         months_below: 1,
         on_watch: false,
-        movement: movement.into(),
+        movement: Movement::parse(movement).unwrap(),
         measured_tier: tier + 1,
         rule_id: "kam-default".into(),
         rule_version: 1,
         indicator: "avg_daily_deposit_90d".into(),
         value_int: Some(123_456_789),
-        bars: "5000000000,1000000000,100000000,10000000".into(),
+        bars: Bars(vec![5_000_000_000, 1_000_000_000, 100_000_000, 10_000_000]),
     }
 }
 

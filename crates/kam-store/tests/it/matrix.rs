@@ -6,11 +6,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use kam_core::{
+    alert::AlertKind,
     assignment::AssignmentRole,
+    codec::Bars,
     contact::{ContactRole, NewKeyPerson, Rating, RelationshipStage},
     id::{CustomerId, GroupId},
     org::OrgPath,
     password::{HashCost, hash_password},
+    tier::Movement,
     user::User,
     visibility::Placement,
 };
@@ -179,13 +182,13 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 tier_name: "第2层".into(),
                 months_below: 0,
                 on_watch: false,
-                movement: moved.into(),
+                movement: Movement::parse(moved).unwrap(),
                 measured_tier: 2,
                 rule_id: "kam-default".into(),
                 rule_version: 1,
                 indicator: "avg_daily_deposit_90d".into(),
                 value_int: Some(1_000_000),
-                bars: "4,3,2,1".into(),
+                bars: Bars(vec![4, 3, 2, 1]),
             })
             .collect();
         store.save_tiers(&system(), month, &tiers).await.unwrap();
@@ -196,7 +199,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         .step_by(3)
         .map(|c| StoredFinding {
             cif_no: c.cif_no.to_string(),
-            kind: "deposit_drop".into(),
+            kind: AlertKind::DepositDrop,
             tier: 2,
             evidence: "e".into(),
             thresholds: "t".into(),
@@ -589,7 +592,7 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
             1,
             &[StoredFinding {
                 cif_no: "C0001".into(),
-                kind: "deposit_drop".into(),
+                kind: AlertKind::DepositDrop,
                 tier: 2,
                 evidence: "e".into(),
                 thresholds: "t".into(),

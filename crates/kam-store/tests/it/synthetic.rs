@@ -5,8 +5,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use kam_core::{
     assignment::AssignmentRole,
+    codec::Bars,
     org::OrgPath,
     password::{HashCost, hash_password},
+    tier::Movement,
     visibility::Placement,
 };
 use kam_store::{CustomerFilter, Store};
@@ -56,13 +58,13 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
                 tier_name: format!("第{tier}层"),
                 months_below: 0,
                 on_watch: false,
-                movement: "held".into(),
+                movement: Movement::Held,
                 measured_tier: tier,
                 rule_id: "kam-default".into(),
                 rule_version: 1,
                 indicator: "avg_daily_deposit_90d".into(),
                 value_int: Some(1_000_000),
-                bars: "4,3,2,1".into(),
+                bars: Bars(vec![4, 3, 2, 1]),
             })
             .collect();
         store.save_tiers(&system(), month, &tiers).await.unwrap();

@@ -8,6 +8,7 @@ use axum::{
     extract::{Path, Query, State},
     response::{IntoResponse, Redirect, Response},
 };
+use kam_core::alert::{AlertKind, AlertStatus};
 use kam_store::AlertFilter;
 use serde::Deserialize;
 
@@ -27,7 +28,8 @@ pub(crate) struct InboxRow {
     pub customer_name: String,
     pub kind: String,
     pub status: String,
-    pub status_code: String,
+    /// Whether it is open (it may then be given to someone or handled).
+    pub open: bool,
     pub tier: i64,
     pub raised_on: String,
     pub last_seen_on: String,
@@ -73,14 +75,16 @@ pub(crate) async fn inbox(
     Query(query): Query<InboxQuery>,
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
+    // What the filter form sends; anything else is the default (open alerts, every kind).
     let status = match query.status.as_str() {
-        "handled" | "resolved" | "all" => query.status.clone(),
-        _ => "open".to_owned(),
+        "all" => None,
+        code => Some(AlertStatus::parse(code).unwrap_or(AlertStatus::Open)),
     };
+    let kind = AlertKind::parse(&query.kind).ok();
     let page = crate::pages::page_number(&query.page);
     let filter = AlertFilter {
-        status: (status != "all").then(|| status.clone()),
-        kind: Some(query.kind.clone()).filter(|k| !k.is_empty()),
+        status,
+        kind,
         assigned_to: (query.mine == "1").then(|| signed.user().username.to_string()),
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
@@ -92,9 +96,9 @@ pub(crate) async fn inbox(
             id: a.id,
             cif_no: a.cif_no.clone(),
             customer_name: a.customer_name.clone(),
-            kind: t.code("alert", &a.kind),
-            status: t.code("status", &a.status),
-            status_code: a.status.clone(),
+            kind: t.code("alert", a.kind.code()),
+            status: t.code("status", a.status.as_str()),
+            open: a.status == AlertStatus::Open,
             tier: a.tier,
             raised_on: a.raised_on.to_string(),
             last_seen_on: a.last_seen_on.to_string(),
@@ -109,7 +113,7 @@ pub(crate) async fn inbox(
             },
         })
         .collect();
-    let kinds = kam_core::alert::AlertKind::ALL
+    let kinds = AlertKind::ALL
         .iter()
         .map(|k| Choice {
             value: k.code().to_owned(),
@@ -117,9 +121,11 @@ pub(crate) async fn inbox(
         })
         .collect();
     let assignees = assignees(&app, &signed).await?;
+    let status = status.map_or("all", AlertStatus::as_str).to_owned();
+    let kind = kind.map_or("", AlertKind::code).to_owned();
     let base_query = serde_urlencoded::to_string([
         ("status", status.as_str()),
-        ("kind", query.kind.as_str()),
+        ("kind", kind.as_str()),
         ("mine", query.mine.as_str()),
     ])
     .unwrap_or_default();
@@ -127,7 +133,7 @@ pub(crate) async fn inbox(
         c: Chrome::new(&app, &signed, "alerts", t.get("alerts-title")),
         count_text: t.with("alerts-count", &[("count", total.into())]),
         status,
-        kind: query.kind,
+        kind,
         mine: query.mine == "1",
         kinds,
         rows,

@@ -402,16 +402,6 @@ pub(crate) struct Trend {
     pub svg: String,
 }
 
-/// `YYYY-MM=fen,…` (as the batch stores a series) as chart points; a malformed pair is skipped.
-fn month_points(text: &str) -> Vec<(String, i64)> {
-    text.split(',')
-        .filter_map(|pair| {
-            let (month, fen) = pair.split_once('=')?;
-            Some((month.to_owned(), fen.parse().ok()?))
-        })
-        .collect()
-}
-
 #[derive(Debug)]
 pub(crate) struct Why {
     pub title: String,
@@ -714,7 +704,11 @@ async fn customer_360(
     if let Some(tier) = &tier {
         whys.push(Why {
             title: t.get("why-tier"),
-            result: format!("{} · {}", tier.tier_name, t.code("move", &tier.movement)),
+            result: format!(
+                "{} · {}",
+                tier.tier_name,
+                t.code("move", tier.movement.as_str())
+            ),
             lines: vec![
                 field(
                     "why-rule",
@@ -766,7 +760,18 @@ async fn customer_360(
                         "why-rule",
                         format!("{board} · {} v{}", class.rule_id, class.rule_version),
                     ),
-                    field("why-scores", scores.replace(',', " · ")),
+                    field(
+                        "why-scores",
+                        scores
+                            .scores()
+                            .iter()
+                            .map(|(criterion, score)| {
+                                let score = score.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                                format!("{criterion}={score}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                    ),
                     field(
                         "why-average",
                         class
@@ -778,22 +783,18 @@ async fn customer_360(
             });
         }
         let show = |fen: i64| format::money(fen, t.locale);
-        value_chart = chart::month_bars(
-            &month_points(&class.value_months),
-            &t.get("value-chart"),
-            &show,
-        );
+        value_chart = chart::month_bars(class.value_months.points(), &t.get("value-chart"), &show);
         for (key, series) in [
             ("trend-deposit", &class.deposit_months),
             ("trend-loan", &class.loan_months),
             ("trend-fees", &class.fee_months),
         ] {
-            let points = month_points(series);
+            let points = series.points();
             if points.iter().any(|(_, fen)| *fen != 0) {
                 trends.push(Trend {
                     title: t.get(key),
                     latest: points.last().map(|(_, fen)| show(*fen)).unwrap_or_default(),
-                    svg: chart::month_bars(&points, &t.get(key), &show),
+                    svg: chart::month_bars(points, &t.get(key), &show),
                 });
             }
         }
@@ -802,7 +803,7 @@ async fn customer_360(
             result: format!(
                 "{} · {}",
                 class.value_score,
-                t.code("trend", &class.value_trend)
+                t.code("trend", class.value_trend.code())
             ),
             lines: vec![
                 field(
@@ -853,7 +854,7 @@ async fn customer_360(
         trends,
         alerts: alerts
             .iter()
-            .map(|a| AlertRow::new(a, t.code("alert", &a.kind)))
+            .map(|a| AlertRow::new(a, t.code("alert", a.kind.code())))
             .collect(),
         as_of,
     })
@@ -879,12 +880,10 @@ pub(crate) fn indicator_label(t: &Tr<'_>, column: &str) -> String {
 }
 
 /// The tier bars as amounts, best tier first.
-fn bars(t: &Tr<'_>, bars: &str) -> String {
-    bars.split(',')
-        .map(|b| {
-            b.parse::<i64>()
-                .map_or_else(|_| b.to_owned(), |fen| format::money(fen, t.locale))
-        })
+fn bars(t: &Tr<'_>, bars: &kam_core::codec::Bars) -> String {
+    bars.0
+        .iter()
+        .map(|fen| format::money(*fen, t.locale))
         .collect::<Vec<_>>()
         .join(" / ")
 }

@@ -6,6 +6,7 @@ use axum::{
     extract::{Query, State},
     response::Response,
 };
+use kam_core::tier::Movement;
 use kam_store::{CustomerFilter, CustomerSort, StoredAlert};
 use serde::Deserialize;
 
@@ -105,8 +106,8 @@ pub(crate) async fn home(
         .await?
         .into_iter()
         .map(|r| Mover {
-            up: r.movement.as_deref() == Some("upgraded"),
-            movement: t.code("move", r.movement.as_deref().unwrap_or("")),
+            up: r.movement == Some(Movement::Upgraded),
+            movement: t.code("move", r.movement.map_or("", Movement::as_str)),
             tier: r.tier_name.unwrap_or_default(),
             cif_no: r.cif_no,
             name: r.name,
@@ -122,7 +123,7 @@ pub(crate) async fn home(
         .take(10)
         .map(|a| AlertRow {
             new: is_new(a),
-            ..AlertRow::new(a, t.code("alert", &a.kind))
+            ..AlertRow::new(a, t.code("alert", a.kind.code()))
         })
         .collect();
     render(&HomePage {

@@ -9,6 +9,7 @@ use axum::{
     extract::{Query, State},
     response::Response,
 };
+use kam_core::tier::Movement;
 use kam_core::{pareto::pareto, rules::Rules, scoring::Candidate};
 use kam_store::PortfolioRow;
 use serde::Deserialize;
@@ -115,9 +116,9 @@ pub(crate) async fn portfolio(
         board(&t, &rows);
     let mut movers: Vec<&PortfolioRow> = rows
         .iter()
-        .filter(|r| matches!(r.movement.as_deref(), Some("upgraded" | "downgraded")))
+        .filter(|r| matches!(r.movement, Some(Movement::Upgraded | Movement::Downgraded)))
         .collect();
-    movers.sort_by_key(|r| (r.movement.clone(), r.tier, r.cif_no.clone()));
+    movers.sort_by_key(|r| (r.movement.map(Movement::as_str), r.tier, r.cif_no.clone()));
     let movers = movers
         .into_iter()
         .take(MOVERS)
@@ -125,8 +126,8 @@ pub(crate) async fn portfolio(
             cif_no: r.cif_no.clone(),
             name: r.name.clone(),
             tier: r.tier_name.clone().unwrap_or_default(),
-            movement: t.code("move", r.movement.as_deref().unwrap_or("")),
-            up: r.movement.as_deref() == Some("upgraded"),
+            movement: t.code("move", r.movement.map_or("", Movement::as_str)),
+            up: r.movement == Some(Movement::Upgraded),
         })
         .collect();
 
@@ -181,13 +182,9 @@ fn board(t: &crate::i18n::Tr<'_>, rows: &[PortfolioRow]) -> BoardView {
         .map(|r| {
             let scores: BTreeMap<&str, Option<u8>> = r
                 .board_scores
-                .as_deref()
-                .unwrap_or("")
-                .split(',')
-                .filter_map(|pair| {
-                    let (code, score) = pair.split_once('=')?;
-                    Some((code, score.parse::<u8>().ok()))
-                })
+                .iter()
+                .flat_map(|s| s.scores())
+                .map(|(code, score)| (code.as_str(), *score))
                 .collect();
             Candidate {
                 cif_no: r.cif_no.clone(),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use kam_core::{codec::Bars, tier::Movement};
 use kam_core::{
     password::{HashCost, hash_password},
     user::{Role, User},
@@ -63,7 +64,7 @@ impl Server {
             .step_by(7)
             .map(|c| StoredFinding {
                 cif_no: c.cif_no.to_string(),
-                kind: "dormant".into(),
+                kind: kam_core::alert::AlertKind::Dormant,
                 tier: 3,
                 evidence: format!("no transaction for 95 days ({})", c.cif_no),
                 thresholds: "days=90".into(),
@@ -98,17 +99,16 @@ impl Server {
                     months_below: 0,
                     on_watch: false,
                     movement: match i % 11 {
-                        0 => "upgraded",
-                        5 => "downgraded",
-                        _ => "held",
-                    }
-                    .into(),
+                        0 => Movement::Upgraded,
+                        5 => Movement::Downgraded,
+                        _ => Movement::Held,
+                    },
                     measured_tier: tier,
                     rule_id: "kam-default".into(),
                     rule_version: 2,
                     indicator: "avg_daily_deposit_90d".into(),
                     value_int: Some(1_000_000 * (6 - tier)),
-                    bars: "5000000000,1000000000,100000000,10000000".into(),
+                    bars: Bars(vec![5_000_000_000, 1_000_000_000, 100_000_000, 10_000_000]),
                 }
             })
             .collect();

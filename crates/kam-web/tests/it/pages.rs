@@ -1,7 +1,7 @@
 //! The pages as users meet them: sign-in, my day, the customer list with pinyin search, the 360
 //! with masked identifiers, the language switch and the password change.
 
-use kam_core::{search::name_initials, user::Role};
+use kam_core::{codec::MonthSeries, search::name_initials, user::Role};
 use reqwest::StatusCode;
 
 use crate::fixture::{PASSWORD, Server};
@@ -765,15 +765,15 @@ async fn the_360_draws_the_months_the_batch_kept(server: Server) {
         retail_tier_name: None,
         retail_indicator: "avg_aum_30d".into(),
         retail_value: None,
-        account_types: String::new(),
+        account_types: Vec::new(),
         key_account: false,
-        value_months: "2026-09=100,2026-10=200".into(),
-        deposit_months: "2026-09=100000000,2026-10=123456789".into(),
-        loan_months: "2026-09=0,2026-10=0".into(),
-        fee_months: "2026-09=5000,2026-10=0".into(),
+        value_months: MonthSeries::parse("2026-09=100,2026-10=200").unwrap(),
+        deposit_months: MonthSeries::parse("2026-09=100000000,2026-10=123456789").unwrap(),
+        loan_months: MonthSeries::parse("2026-09=0,2026-10=0").unwrap(),
+        fee_months: MonthSeries::parse("2026-09=5000,2026-10=0").unwrap(),
         value_total: 300,
         value_slope: Some(100.0),
-        value_trend: "rising".into(),
+        value_trend: kam_core::value::Trend::Rising,
         value_score: 50,
         board: None,
         board_scores: None,
