@@ -92,6 +92,34 @@ pub(crate) async fn insert_values(
     insert_rows(tx, max_binds, &head, &tail, rows).await
 }
 
+/// One row (`Values`) into `table`, returning its new id: the single-row writers use the same row
+/// builders (`rows.rs`) as the bulk load and the merge. A unique key already taken is `Conflict`
+/// for `entity` `key`.
+pub(crate) async fn insert_one(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    values: Values,
+    (entity, key): (&'static str, &str),
+) -> Result<i64> {
+    let mut sql = Sql::new(&format!(
+        "insert into {table} ({}) values (",
+        values.columns().join(", ")
+    ));
+    for (i, arg) in values.into_args().into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(arg);
+    }
+    sql.push(") returning id");
+    Ok(sql
+        .query()
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| Error::from_write(e, entity, key))?
+        .try_get("id")?)
+}
+
 async fn code_map(
     tx: &mut Transaction<'_, Any>,
     query: &'static str,
@@ -144,7 +172,8 @@ impl Store {
             .iter()
             .map(|p| rows::product(p, &now))
             .collect();
-        let products_written = insert_rows(&mut tx, max_binds, rows::PRODUCT, "", rows).await?;
+        let products_written =
+            insert_values(&mut tx, max_binds, rows::PRODUCT.name, rows, None).await?;
         let products = code_map(&mut tx, "select id, code from product").await?;
 
         let mut rows = Vec::with_capacity(data.customers.len());
@@ -155,7 +184,7 @@ impl Store {
                 &now,
             ));
         }
-        let customers_written = insert_rows(&mut tx, max_binds, rows::CUSTOMER, "", rows)
+        let customers_written = insert_values(&mut tx, max_binds, rows::CUSTOMER.name, rows, None)
             .await
             .map_err(|e| match e {
                 Error::Database(db) => Error::from_write(db, "customer", "(bulk)"),
@@ -173,18 +202,19 @@ impl Store {
             let lead_unit = lookup(&units, "org_unit", &g.lead_unit_code)?;
             rows.push(rows::group(g, lead_unit, lead_rm, &now));
         }
-        let groups_written = insert_rows(&mut tx, max_binds, rows::GROUP, "", rows).await?;
+        let groups_written =
+            insert_values(&mut tx, max_binds, rows::GROUP.name, rows, None).await?;
         let groups = code_map(&mut tx, "select id, code from customer_group").await?;
         let mut rows = Vec::new();
         for g in &data.groups {
             for co in &g.co_unit_codes {
-                rows.push(vec![
-                    lookup(&groups, "group", &g.code)?.into(),
-                    lookup(&units, "org_unit", co)?.into(),
-                ]);
+                rows.push(rows::group_co_unit(
+                    lookup(&groups, "group", &g.code)?,
+                    lookup(&units, "org_unit", co)?,
+                ));
             }
         }
-        insert_rows(&mut tx, max_binds, rows::GROUP_CO_UNIT, "", rows).await?;
+        insert_values(&mut tx, max_binds, rows::GROUP_CO_UNIT, rows, None).await?;
 
         // Members and assignments through their one writer, with kam-core's rules: a reference
         // set that breaks them is refused whole.
@@ -212,7 +242,7 @@ impl Store {
             rows.push(rows::key_person(customer, &k.person, &now));
         }
         let key_people_written =
-            insert_rows(&mut tx, max_binds, rows::KEY_PERSON, "", rows).await?;
+            insert_values(&mut tx, max_binds, rows::KEY_PERSON.name, rows, None).await?;
 
         let mut assignments = Vec::new();
         for a in &data.assignments {
@@ -239,7 +269,8 @@ impl Store {
                 lookup(&units, "org_unit", &a.org_unit_code)?,
             ));
         }
-        let accounts_written = insert_rows(&mut tx, max_binds, rows::ACCOUNT, "", rows).await?;
+        let accounts_written =
+            insert_values(&mut tx, max_binds, rows::ACCOUNT.name, rows, None).await?;
 
         let mut rows = Vec::new();
         for h in &data.holdings {
@@ -268,7 +299,8 @@ impl Store {
                 p,
             ));
         }
-        let payroll_written = insert_rows(&mut tx, max_binds, rows::PAYROLL_LINK, "", rows).await?;
+        let payroll_written =
+            insert_values(&mut tx, max_binds, rows::PAYROLL_LINK.name, rows, None).await?;
 
         let counts = LoadCounts {
             org_units: data.org_units.len(),

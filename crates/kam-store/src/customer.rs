@@ -17,7 +17,9 @@ use sqlx::{Row, any::AnyRow};
 
 use crate::{
     Actor, Error, Result, Store, UserStore, audit,
+    bulk::insert_one,
     org::corrupt,
+    rows,
     sql::{Arg, Sql},
 };
 
@@ -130,26 +132,9 @@ impl Store {
     ) -> Result<CustomerId> {
         let unit = self.org_unit_by_code(&customer.org_unit_code).await?;
         let mut tx = self.begin_write().await?;
-        let id: i64 = Sql::new("insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at, name_initials) values (")
-            .bind(customer.cif_no.as_str()).push(", ")
-            .bind(customer.kind.as_str()).push(", ")
-            .bind(customer.name.as_str()).push(", ")
-            .bind(customer.line.as_str()).push(", ")
-            .bind(unit.id.0).push(", ")
-            .bind(customer.industry.map(Industry::as_str)).push(", ")
-            .bind(customer.account_type.as_str()).push(", ")
-            .bind(customer.risk_tolerance.map(RiskTolerance::as_str)).push(", ")
-            .bind(customer.id_number.as_ref().map(IdNumber::reveal)).push(", ")
-            .bind(customer.phone.as_ref().map(Phone::reveal)).push(", ")
-            .bind(customer.since.to_string()).push(", ")
-            .bind(audit::now()).push(", ")
-            .bind(kam_core::search::name_initials(&customer.name))
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "customer", customer.cif_no.to_string()))?
-            .try_get("id")?;
+        let row = rows::customer(customer, unit.id.0, &audit::now());
+        let key = customer.cif_no.to_string();
+        let id = insert_one(&mut tx, rows::CUSTOMER.name, row, ("customer", &key)).await?;
         audit::record(
             &mut tx,
             actor,

@@ -10,8 +10,11 @@ use kam_core::{
 use sqlx::Row;
 
 use crate::{
-    Actor, Error, Result, Store, UserStore, audit, bulk::insert_rows, handle::WriteTx,
-    merge::only_when_changed, rows, sql::Sql,
+    Actor, Error, Result, Store, UserStore, audit,
+    bulk::{insert_one, insert_values},
+    handle::WriteTx,
+    rows,
+    sql::Sql,
 };
 
 /// A group as one scope sees it: the group itself and only the members it may see.
@@ -36,28 +39,14 @@ impl Store {
             None => None,
         };
         let mut tx = self.begin_write().await?;
-        let id: i64 = Sql::new("insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at) values (")
-            .bind(group.code.as_str()).push(", ")
-            .bind(group.name.as_str()).push(", ")
-            .bind(lead_unit.id.0).push(", ")
-            .bind(lead_rm.map(|u| u.0)).push(", ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "group", group.code.clone()))?
-            .try_get("id")?;
-        for unit in &co_units {
-            Sql::new("insert into group_co_unit (group_id, org_unit_id) values (")
-                .bind(id)
-                .push(", ")
-                .bind(unit.0)
-                .push(")")
-                .query()
-                .execute(&mut *tx)
-                .await?;
-        }
+        let row = rows::group(group, lead_unit.id.0, lead_rm.map(|u| u.0), &audit::now());
+        let id = insert_one(&mut tx, rows::GROUP.name, row, ("group", &group.code)).await?;
+        let co_rows = co_units
+            .iter()
+            .map(|unit| rows::group_co_unit(id, unit.0))
+            .collect();
+        let max_binds = self.backend().max_binds();
+        insert_values(&mut tx, max_binds, rows::GROUP_CO_UNIT, co_rows, None).await?;
         audit::record(&mut tx, actor, "create", "group", &group.code, &group.name).await?;
         tx.commit().await?;
         Ok(Group {
@@ -350,10 +339,8 @@ pub(crate) async fn write_members(
             Some(rows::group_member(customer.0, group.0, parent.map(|p| p.0)))
         })
         .collect();
-    let tail = only_when_changed(
-        rows::GROUP_MEMBER,
-        " on conflict (customer_id) do update set group_id = excluded.group_id, parent_customer_id = excluded.parent_customer_id",
-    );
-    let written = insert_rows(tx, max_binds, rows::GROUP_MEMBER, &tail, written_rows).await?;
+    let table = rows::GROUP_MEMBER;
+    let written =
+        insert_values(tx, max_binds, table.name, written_rows, Some(table.upsert)).await?;
     Ok((refused, written))
 }

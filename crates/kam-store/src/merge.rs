@@ -23,13 +23,14 @@ use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
 use crate::{
     Actor, Result, Store, audit,
-    bulk::insert_rows,
+    bulk::insert_values,
     group::write_members,
     ledger::{BatchState, NewImportBatch, insert_batch, mark_replaced},
     org::insert_org_unit,
     relationship::{NewAssignment, write_assignments},
     rows,
-    sql::{Arg, Sql},
+    rows::Table,
+    sql::{Sql, Values},
 };
 
 /// The password hash of a user created from an HR list: no password verifies against it, so the
@@ -286,9 +287,15 @@ impl Merge {
 
     /// Inserts or updates by business key; returns the rows actually written — a row already
     /// as given is left alone and not counted, so a re-import reports nothing updated.
-    async fn upsert(&mut self, head: &str, tail: &str, rows: Vec<Vec<Arg>>) -> Result<usize> {
-        let tail = only_when_changed(head, tail);
-        insert_rows(&mut self.tx, self.max_binds, head, &tail, rows).await
+    async fn upsert(&mut self, table: Table, rows: Vec<Values>) -> Result<usize> {
+        insert_values(
+            &mut self.tx,
+            self.max_binds,
+            table.name,
+            rows,
+            Some(table.upsert),
+        )
+        .await
     }
 
     /// Org units one by one, parents first: a unit whose parent comes later in the same chunk
@@ -428,32 +435,25 @@ impl Merge {
                 refused.push(rule(index, error));
                 continue;
             }
-            good.push(vec![
-                user.username.as_str().into(),
-                user.display_name.into(),
-                user.role.as_str().into(),
-                (*unit_id).into(),
-                user.line.map(Line::as_str).into(),
-                NO_PASSWORD.into(),
-                self.now.clone().into(),
-            ]);
+            good.push(
+                Values::new()
+                    .put("username", user.username.as_str())
+                    .put("display_name", user.display_name)
+                    .put("role", user.role.as_str())
+                    .put("org_unit_id", *unit_id)
+                    .put("line", user.line.map(Line::as_str))
+                    .put("password_hash", NO_PASSWORD)
+                    .put("created_at", self.now.as_str()),
+            );
         }
         // A merged user keeps its password hash and its disabled flag: those belong to kam.
-        let merged = self.upsert(
-            "insert into app_user (username, display_name, role, org_unit_id, line, password_hash, created_at)",
-            " on conflict (username) do update set display_name = excluded.display_name, role = excluded.role, org_unit_id = excluded.org_unit_id, line = excluded.line",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::USER, good).await?;
         Ok((refused, merged))
     }
 
     async fn products(&mut self, rows: Vec<NewProduct>) -> Result<(Vec<Refusal>, usize)> {
         let good = rows.iter().map(|p| rows::product(p, &self.now)).collect();
-        let merged = self.upsert(
-            rows::PRODUCT,
-            " on conflict (code) do update set name = excluded.name, line = excluded.line, need_category = excluded.need_category, risk_level = excluded.risk_level",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::PRODUCT, good).await?;
         Ok((Vec::new(), merged))
     }
 
@@ -471,11 +471,7 @@ impl Merge {
                 good.push(rows::customer(c, unit, &self.now));
             }
         }
-        let merged = self.upsert(
-            rows::CUSTOMER,
-            " on conflict (cif_no) do update set kind = excluded.kind, name = excluded.name, line = excluded.line, org_unit_id = excluded.org_unit_id, industry = excluded.industry, account_type = excluded.account_type, risk_tolerance = excluded.risk_tolerance, id_number = excluded.id_number, phone = excluded.phone, since = excluded.since, name_initials = excluded.name_initials",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::CUSTOMER, good).await?;
         Ok((refused, merged))
     }
 
@@ -524,11 +520,7 @@ impl Merge {
             good.push(rows::group(g, lead_unit, lead_rm, &self.now));
             accepted.push((g, co_units));
         }
-        let merged = self.upsert(
-            rows::GROUP,
-            " on conflict (code) do update set name = excluded.name, lead_unit_id = excluded.lead_unit_id, lead_rm_id = excluded.lead_rm_id",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::GROUP, good).await?;
         // The co-units of a merged group are the file's list, replacing what was stored.
         let groups = self
             .ids(
@@ -547,10 +539,17 @@ impl Merge {
             co_rows.extend(
                 co_units
                     .into_iter()
-                    .map(|unit| vec![group_id.into(), unit.into()]),
+                    .map(|unit| rows::group_co_unit(group_id, unit)),
             );
         }
-        self.upsert(rows::GROUP_CO_UNIT, "", co_rows).await?;
+        insert_values(
+            &mut self.tx,
+            self.max_binds,
+            rows::GROUP_CO_UNIT,
+            co_rows,
+            None,
+        )
+        .await?;
         Ok((refused, merged))
     }
 
@@ -610,11 +609,7 @@ impl Merge {
                 good.push(rows::key_person(customer, &k.person, &self.now));
             }
         }
-        let merged = self.upsert(
-            rows::KEY_PERSON,
-            " on conflict (customer_id, name, role) do update set title = excluded.title, closeness = excluded.closeness, trust = excluded.trust, favour = excluded.favour, stage = excluded.stage",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::KEY_PERSON, good).await?;
         Ok((refused, merged))
     }
 
@@ -683,11 +678,7 @@ impl Merge {
             };
             good.push(rows::account(a, customer, product, unit));
         }
-        let merged = self.upsert(
-            rows::ACCOUNT,
-            " on conflict (account_no) do update set customer_id = excluded.customer_id, product_id = excluded.product_id, currency = excluded.currency, org_unit_id = excluded.org_unit_id, opened_on = excluded.opened_on",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::ACCOUNT, good).await?;
         Ok((first_per_row(refused), merged))
     }
 
@@ -731,11 +722,7 @@ impl Merge {
             }
             good.push(rows::payroll_link(employer, employee, p));
         }
-        let merged = self.upsert(
-            rows::PAYROLL_LINK,
-            " on conflict (employer_id, employee_id) do update set monthly_amount_minor = excluded.monthly_amount_minor, currency = excluded.currency, since = excluded.since",
-            good,
-        ).await?;
+        let merged = self.upsert(rows::PAYROLL_LINK, good).await?;
         Ok((first_per_row(refused), merged))
     }
 }
@@ -745,29 +732,4 @@ impl Merge {
 fn first_per_row(mut refused: Vec<Refusal>) -> Vec<Refusal> {
     refused.dedup_by_key(|r| r.index);
     refused
-}
-
-/// `… do update set a = excluded.a, b = excluded.b` with `where t.a is distinct from excluded.a
-/// or …` added (both dialects know `is distinct from`), so an unchanged row is not rewritten.
-pub(crate) fn only_when_changed(head: &str, tail: &str) -> String {
-    let table = head
-        .trim_start_matches("insert into ")
-        .split([' ', '('])
-        .next()
-        .unwrap_or_default();
-    let Some((_, assignments)) = tail.split_once(" do update set ") else {
-        return tail.to_owned();
-    };
-    let changed: Vec<String> = assignments
-        .split(',')
-        .filter_map(|assignment| {
-            let (column, value) = assignment.split_once('=')?;
-            Some(format!(
-                "{table}.{} is distinct from {}",
-                column.trim(),
-                value.trim()
-            ))
-        })
-        .collect();
-    format!("{tail} where {}", changed.join(" or "))
 }

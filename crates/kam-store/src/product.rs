@@ -11,7 +11,8 @@ use kam_core::{
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Actor, Error, Result, Store, UserStore, audit, customer::parse_date, org::corrupt, sql::Sql,
+    Actor, Result, Store, UserStore, audit, bulk::insert_one, customer::parse_date, org::corrupt,
+    rows, sql::Sql,
 };
 
 fn product_from_row(row: &AnyRow) -> Result<Product> {
@@ -45,19 +46,8 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_product(&self, actor: &Actor, product: &NewProduct) -> Result<ProductId> {
         let mut tx = self.begin_write().await?;
-        let id: i64 = Sql::new("insert into product (code, name, line, need_category, risk_level, created_at) values (")
-            .bind(product.code.as_str()).push(", ")
-            .bind(product.name.as_str()).push(", ")
-            .bind(product.line.as_str()).push(", ")
-            .bind(product.need_category.as_str()).push(", ")
-            .bind(product.risk_level.as_str()).push(", ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Error::from_write(e, "product", product.code.clone()))?
-            .try_get("id")?;
+        let row = rows::product(product, &audit::now());
+        let id = insert_one(&mut tx, rows::PRODUCT.name, row, ("product", &product.code)).await?;
         audit::record(
             &mut tx,
             actor,

@@ -14,8 +14,14 @@ use kam_core::{
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Error, Result, Store, UserStore, audit, bulk::insert_rows, customer::parse_date,
-    handle::WriteTx, org::corrupt, rows, sql::Sql, user::user_by_username_on,
+    Error, Result, Store, UserStore, audit,
+    bulk::{insert_one, insert_values},
+    customer::parse_date,
+    handle::WriteTx,
+    org::corrupt,
+    rows,
+    sql::Sql,
+    user::user_by_username_on,
 };
 
 fn key_person_from_row(row: &AnyRow) -> Result<KeyPerson> {
@@ -79,21 +85,9 @@ impl UserStore {
         let (mut tx, cif_no) = self
             .begin_people_write(customer_id, "add", "key_person")
             .await?;
-        let id: i64 = Sql::new("insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at) values (")
-            .bind(customer_id.0).push(", ")
-            .bind(person.name.as_str()).push(", ")
-            .bind(person.role.as_str()).push(", ")
-            .bind(person.title.clone()).push(", ")
-            .bind(i64::from(person.closeness.get())).push(", ")
-            .bind(i64::from(person.trust.get())).push(", ")
-            .bind(i64::from(person.favour.get())).push(", ")
-            .bind(person.stage.as_str()).push(", ")
-            .bind(audit::now())
-            .push(") returning id")
-            .query()
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
+        let row = rows::key_person(customer_id.0, person, &audit::now());
+        let key = format!("{cif_no}/{}", person.name);
+        let id = insert_one(&mut tx, rows::KEY_PERSON.name, row, ("key_person", &key)).await?;
         let detail = format!("{} ({})", person.name, person.role);
         audit::record(&mut tx, self.actor(), "add", "key_person", &cif_no, &detail).await?;
         tx.commit().await?;
@@ -281,7 +275,7 @@ pub(crate) async fn write_assignments(
             }
         }
     }
-    written += insert_rows(tx, max_binds, rows::ASSIGNMENT, "", inserts).await?;
+    written += insert_values(tx, max_binds, rows::ASSIGNMENT, inserts, None).await?;
     Ok((refused, written))
 }
 

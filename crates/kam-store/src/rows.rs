@@ -1,6 +1,8 @@
-//! The insert heads and argument rows of the master tables, written once for the two writers
-//! that fill them in bulk: the bulk load of a whole reference set (`bulk.rs`) and the merge of
-//! extracts by business key (`merge.rs`). Each writer resolves codes to ids its own way.
+//! The master tables' rows, column by column (`Values`: the column list and the values come from
+//! the same calls), and each table's business key and merged columns (`Table`), written once for
+//! the writers that fill them: the bulk load of a whole reference set (`bulk.rs`), the merge of
+//! extracts by business key (`merge.rs`) and the single-row writers. Each resolves codes to ids
+//! its own way.
 
 use chrono::NaiveDate;
 use kam_core::{
@@ -13,81 +15,137 @@ use kam_core::{
     search::name_initials,
 };
 
-use crate::sql::Arg;
+use crate::sql::{Upsert, Values};
 
-pub(crate) const PRODUCT: &str =
-    "insert into product (code, name, line, need_category, risk_level, created_at)";
-
-pub(crate) fn product(p: &NewProduct, now: &str) -> Vec<Arg> {
-    vec![
-        p.code.as_str().into(),
-        p.name.as_str().into(),
-        p.line.as_str().into(),
-        p.need_category.as_str().into(),
-        p.risk_level.as_str().into(),
-        now.into(),
-    ]
+/// A master table: its name, and how a row already there (same business key) is merged.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub upsert: Upsert,
 }
 
-pub(crate) const CUSTOMER: &str = "insert into customer (cif_no, kind, name, line, org_unit_id, industry, account_type, risk_tolerance, id_number, phone, since, created_at, name_initials)";
+pub(crate) const PRODUCT: Table = Table {
+    name: "product",
+    upsert: Upsert {
+        key: &["code"],
+        update: &["name", "line", "need_category", "risk_level"],
+    },
+};
 
-pub(crate) fn customer(c: &NewCustomer, unit: i64, now: &str) -> Vec<Arg> {
-    vec![
-        c.cif_no.as_str().into(),
-        c.kind.as_str().into(),
-        c.name.as_str().into(),
-        c.line.as_str().into(),
-        unit.into(),
-        c.industry.map(Industry::as_str).into(),
-        c.account_type.as_str().into(),
-        c.risk_tolerance.map(RiskTolerance::as_str).into(),
-        c.id_number.as_ref().map(IdNumber::reveal).into(),
-        c.phone.as_ref().map(Phone::reveal).into(),
-        c.since.to_string().into(),
-        now.into(),
-        name_initials(&c.name).into(),
-    ]
+pub(crate) fn product(p: &NewProduct, now: &str) -> Values {
+    Values::new()
+        .put("code", p.code.as_str())
+        .put("name", p.name.as_str())
+        .put("line", p.line.as_str())
+        .put("need_category", p.need_category.as_str())
+        .put("risk_level", p.risk_level.as_str())
+        .put("created_at", now)
 }
 
-pub(crate) const GROUP: &str =
-    "insert into customer_group (code, name, lead_unit_id, lead_rm_id, created_at)";
+pub(crate) const CUSTOMER: Table = Table {
+    name: "customer",
+    upsert: Upsert {
+        key: &["cif_no"],
+        update: &[
+            "kind",
+            "name",
+            "line",
+            "org_unit_id",
+            "industry",
+            "account_type",
+            "risk_tolerance",
+            "id_number",
+            "phone",
+            "since",
+            "name_initials",
+        ],
+    },
+};
 
-pub(crate) fn group(g: &NewGroup, lead_unit: i64, lead_rm: Option<i64>, now: &str) -> Vec<Arg> {
-    vec![
-        g.code.as_str().into(),
-        g.name.as_str().into(),
-        lead_unit.into(),
-        lead_rm.into(),
-        now.into(),
-    ]
+pub(crate) fn customer(c: &NewCustomer, unit: i64, now: &str) -> Values {
+    Values::new()
+        .put("cif_no", c.cif_no.as_str())
+        .put("kind", c.kind.as_str())
+        .put("name", c.name.as_str())
+        .put("line", c.line.as_str())
+        .put("org_unit_id", unit)
+        .put("industry", c.industry.map(Industry::as_str))
+        .put("account_type", c.account_type.as_str())
+        .put(
+            "risk_tolerance",
+            c.risk_tolerance.map(RiskTolerance::as_str),
+        )
+        .put("id_number", c.id_number.as_ref().map(IdNumber::reveal))
+        .put("phone", c.phone.as_ref().map(Phone::reveal))
+        .put("since", c.since.to_string())
+        .put("created_at", now)
+        .put("name_initials", name_initials(&c.name))
 }
 
-pub(crate) const GROUP_CO_UNIT: &str = "insert into group_co_unit (group_id, org_unit_id)";
+pub(crate) const GROUP: Table = Table {
+    name: "customer_group",
+    upsert: Upsert {
+        key: &["code"],
+        update: &["name", "lead_unit_id", "lead_rm_id"],
+    },
+};
 
-pub(crate) const GROUP_MEMBER: &str =
-    "insert into group_member (customer_id, group_id, parent_customer_id)";
-
-pub(crate) fn group_member(customer: i64, group: i64, parent: Option<i64>) -> Vec<Arg> {
-    vec![customer.into(), group.into(), parent.into()]
+pub(crate) fn group(g: &NewGroup, lead_unit: i64, lead_rm: Option<i64>, now: &str) -> Values {
+    Values::new()
+        .put("code", g.code.as_str())
+        .put("name", g.name.as_str())
+        .put("lead_unit_id", lead_unit)
+        .put("lead_rm_id", lead_rm)
+        .put("created_at", now)
 }
 
-pub(crate) const KEY_PERSON: &str = "insert into key_person (customer_id, name, role, title, closeness, trust, favour, stage, created_at)";
+/// The co-units of a group: replaced whole, never merged row by row.
+pub(crate) const GROUP_CO_UNIT: &str = "group_co_unit";
 
-pub(crate) fn key_person(customer: i64, p: &NewKeyPerson, now: &str) -> Vec<Arg> {
-    vec![
-        customer.into(),
-        p.name.as_str().into(),
-        p.role.as_str().into(),
-        p.title.as_deref().into(),
-        i64::from(p.closeness.get()).into(),
-        i64::from(p.trust.get()).into(),
-        i64::from(p.favour.get()).into(),
-        p.stage.as_str().into(),
-        now.into(),
-    ]
+pub(crate) fn group_co_unit(group: i64, unit: i64) -> Values {
+    Values::new()
+        .put("group_id", group)
+        .put("org_unit_id", unit)
 }
 
-pub(crate) const ASSIGNMENT: &str = "insert into rm_assignment (customer_id, user_id, role, effective_from, effective_to, created_at)";
+pub(crate) const GROUP_MEMBER: Table = Table {
+    name: "group_member",
+    upsert: Upsert {
+        key: &["customer_id"],
+        update: &["group_id", "parent_customer_id"],
+    },
+};
+
+pub(crate) fn group_member(customer: i64, group: i64, parent: Option<i64>) -> Values {
+    Values::new()
+        .put("customer_id", customer)
+        .put("group_id", group)
+        .put("parent_customer_id", parent)
+}
+
+pub(crate) const KEY_PERSON: Table = Table {
+    name: "key_person",
+    upsert: Upsert {
+        key: &["customer_id", "name", "role"],
+        update: &["title", "closeness", "trust", "favour", "stage"],
+    },
+};
+
+pub(crate) fn key_person(customer: i64, p: &NewKeyPerson, now: &str) -> Values {
+    Values::new()
+        .put("customer_id", customer)
+        .put("name", p.name.as_str())
+        .put("role", p.role.as_str())
+        .put("title", p.title.as_deref())
+        .put("closeness", i64::from(p.closeness.get()))
+        .put("trust", i64::from(p.trust.get()))
+        .put("favour", i64::from(p.favour.get()))
+        .put("stage", p.stage.as_str())
+        .put("created_at", now)
+}
+
+/// RM assignments: new rows only — a stored row's end is set by `relationship::write_assignments`.
+pub(crate) const ASSIGNMENT: &str = "rm_assignment";
 
 pub(crate) fn assignment(
     customer: i64,
@@ -96,40 +154,63 @@ pub(crate) fn assignment(
     from: NaiveDate,
     to: Option<NaiveDate>,
     now: &str,
-) -> Vec<Arg> {
-    vec![
-        customer.into(),
-        user.into(),
-        role.as_str().into(),
-        from.to_string().into(),
-        to.map(|d| d.to_string()).into(),
-        now.into(),
-    ]
+) -> Values {
+    Values::new()
+        .put("customer_id", customer)
+        .put("user_id", user)
+        .put("role", role.as_str())
+        .put("effective_from", from.to_string())
+        .put("effective_to", to.map(|d| d.to_string()))
+        .put("created_at", now)
 }
 
-pub(crate) const ACCOUNT: &str =
-    "insert into account (account_no, customer_id, product_id, currency, org_unit_id, opened_on)";
+pub(crate) const ACCOUNT: Table = Table {
+    name: "account",
+    upsert: Upsert {
+        key: &["account_no"],
+        update: &[
+            "customer_id",
+            "product_id",
+            "currency",
+            "org_unit_id",
+            "opened_on",
+        ],
+    },
+};
 
-pub(crate) fn account(a: &AccountRecord, customer: i64, product: i64, unit: i64) -> Vec<Arg> {
-    vec![
-        a.account_no.as_str().into(),
-        customer.into(),
-        product.into(),
-        a.currency.as_str().into(),
-        unit.into(),
-        a.opened_on.to_string().into(),
-    ]
+pub(crate) fn account(a: &AccountRecord, customer: i64, product: i64, unit: i64) -> Values {
+    Values::new()
+        .put("account_no", a.account_no.as_str())
+        .put("customer_id", customer)
+        .put("product_id", product)
+        .put("currency", a.currency.as_str())
+        .put("org_unit_id", unit)
+        .put("opened_on", a.opened_on.to_string())
 }
 
-pub(crate) const PAYROLL_LINK: &str =
-    "insert into payroll_link (employer_id, employee_id, monthly_amount_minor, currency, since)";
+pub(crate) const PAYROLL_LINK: Table = Table {
+    name: "payroll_link",
+    upsert: Upsert {
+        key: &["employer_id", "employee_id"],
+        update: &["monthly_amount_minor", "currency", "since"],
+    },
+};
 
-pub(crate) fn payroll_link(employer: i64, employee: i64, p: &PayrollRecord) -> Vec<Arg> {
-    vec![
-        employer.into(),
-        employee.into(),
-        p.monthly_amount.minor().into(),
-        p.monthly_amount.currency().as_str().into(),
-        p.since.to_string().into(),
-    ]
+pub(crate) fn payroll_link(employer: i64, employee: i64, p: &PayrollRecord) -> Values {
+    Values::new()
+        .put("employer_id", employer)
+        .put("employee_id", employee)
+        .put("monthly_amount_minor", p.monthly_amount.minor())
+        .put("currency", p.monthly_amount.currency().as_str())
+        .put("since", p.since.to_string())
 }
+
+/// Users from an HR list: a merged user keeps its password hash and its disabled flag (those
+/// belong to kam), so neither is among the merged columns.
+pub(crate) const USER: Table = Table {
+    name: "app_user",
+    upsert: Upsert {
+        key: &["username"],
+        update: &["display_name", "role", "org_unit_id", "line"],
+    },
+};
