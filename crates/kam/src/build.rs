@@ -125,13 +125,7 @@ pub fn add_totals(totals: &mut [KindTotals; 4], day: &DayFacts) {
     );
 }
 
-/// The fact kinds in the order of `KindTotals` arrays, with their extract-kind names (the ledger's).
-pub const FACT_KINDS: [(FactKind, &str); 4] = [
-    (FactKind::Balance, "balances"),
-    (FactKind::Transaction, "transactions"),
-    (FactKind::Loan, "loans"),
-    (FactKind::Fee, "fees"),
-];
+pub use kam_app::batch::FACT_KINDS;
 
 /// Builds the whole demo bank: facts to `facts_dir`, reference data to `store`.
 pub async fn build_bank(

@@ -336,6 +336,6 @@ pub async fn status(store: &kam_store::Store) -> anyhow::Result<()> {
             b.file_name,
         ]);
     }
-    crate::print_lines(crate::table_lines(&rows));
+    crate::report::print_lines(crate::report::table_lines(&rows));
     Ok(())
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use kam_store::{Actor, CustomerFilter, Store, UserStore};
 
 /// The file formats of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Xlsx,
