@@ -290,13 +290,24 @@ impl UserStore {
     }
 
     /// Marks an open alert handled with a note. `NotFound` when it does not exist, is not open or
-    /// its customer is out of reach; `ReadOnly` for a read-only scope (audited either way).
+    /// its customer is out of reach; `ReadOnly` for a read-only scope (audited either way);
+    /// `Invalid` (field `note`) without a note.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn handle_alert(&self, id: i64, note: &str) -> Result<()> {
         let key = id.to_string();
         let (mut tx, _) = self
             .begin_customer_write(self.find_alert(id, true), "handle", "alert", &key)
             .await?;
+        // What was done is the point of handling: a note of 1 to 2,000 characters.
+        let note = note.trim();
+        if note.is_empty() || note.chars().count() > 2_000 {
+            return Err(Error::Invalid(kam_core::ParseError::new(
+                "note",
+                note.chars().take(40).collect::<String>(),
+                "say what was done (1 to 2,000 characters)",
+                "请写明处理情况（1 至 2000 字）",
+            )));
+        }
         Sql::new("update alert set status = 'handled', handled_by = ")
             .bind(self.actor().name.as_str())
             .push(", handled_at = ")

@@ -188,7 +188,6 @@ alerts-thresholds = Thresholds
 alerts-assign = Give
 alerts-note = What was done
 alerts-handle = Mark handled
-alerts-note-needed = Say what was done
 me = me
 status-open = Open
 status-handled = Handled

@@ -188,7 +188,6 @@ alerts-thresholds = 阈值
 alerts-assign = 分配
 alerts-note = 处理说明
 alerts-handle = 标记已处理
-alerts-note-needed = 请填写处理说明
 me = 本人
 status-open = 未处理
 status-handled = 已处理

@@ -83,7 +83,9 @@ async fn a_manual_score_is_checked_against_the_rules_and_the_reader_before_it_is
         "{read_only:?}"
     );
     assert!(store.manual_scores(&board_id).await.unwrap().is_empty());
-    board::set(&rm, &rules, &cif, "relationship", 7).await.unwrap();
+    board::set(&rm, &rules, &cif, "relationship", 7)
+        .await
+        .unwrap();
     let scores = store.manual_scores(&board_id).await.unwrap();
     assert_eq!(scores.get(&(cif, "relationship".to_owned())), Some(&7));
 }
@@ -143,5 +145,9 @@ async fn an_export_holds_only_what_its_user_may_see_and_is_audited() {
         .filter(|e| e.action == "export")
         .map(|e| e.actor)
         .collect();
-    assert_eq!(exports, ["system:export".to_owned(), username], "newest first");
+    assert_eq!(
+        exports,
+        ["system:export".to_owned(), username],
+        "newest first"
+    );
 }

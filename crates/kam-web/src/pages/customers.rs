@@ -22,7 +22,10 @@ use crate::{
     error::WebError,
     format,
     i18n::Tr,
-    pages::{Choice, Chrome, home::AlertRow, reachable_units, render, unit_choices, xlsx_download},
+    pages::{
+        Choice, Chrome, FieldError, home::AlertRow, reachable_units, render, render_form,
+        unit_choices, xlsx_download,
+    },
     session::Signed,
 };
 
@@ -417,6 +420,9 @@ struct CustomerPage<'a> {
     /// An identifier is shown whole in this answer (after a reason, audited).
     revealed: bool,
     reveal_error: Option<String>,
+    /// What the refused reveal form held, kept.
+    reveal_field: String,
+    reveal_reason: String,
     cif_no: String,
     name: String,
     badges: Vec<String>,
@@ -514,8 +520,16 @@ pub(crate) async fn show(
 #[derive(Debug)]
 enum Reveal {
     None,
-    Shown { field: String, value: String },
-    Refused(String),
+    Shown {
+        field: String,
+        value: String,
+    },
+    /// The reason was refused: the message, and the field and reason as entered (kept).
+    Refused {
+        message: String,
+        field: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -548,7 +562,11 @@ pub(crate) async fn reveal(
             return Err(WebError::BadRequest(t.get("reveal-nothing")));
         }
         Err(kam_store::Error::Invalid(_)) => {
-            let refused = Reveal::Refused(t.get("reveal-reason-needed"));
+            let refused = Reveal::Refused {
+                message: t.get("reveal-reason-needed"),
+                field: form.field.clone(),
+                reason: form.reason.clone(),
+            };
             return customer_360(&app, &signed, &cif, refused).await;
         }
         Err(other) => return Err(other.into()),
@@ -825,16 +843,25 @@ async fn customer_360(
         .then(|| t.get("no-batch-yet"))
         .or_else(|| class.as_ref().map(|c| c.as_of.to_string()))
         .unwrap_or_default();
-    let (revealed, reveal_error) = match reveal {
-        Reveal::None => (false, None),
-        Reveal::Shown { .. } => (true, None),
-        Reveal::Refused(message) => (false, Some(message)),
+    let (revealed, reveal_error, reveal_field, reveal_reason) = match reveal {
+        Reveal::None => (false, None, String::new(), String::new()),
+        Reveal::Shown { .. } => (true, None, String::new(), String::new()),
+        Reveal::Refused {
+            message,
+            field,
+            reason,
+        } => (false, Some(message), field, reason),
     };
-    render(&CustomerPage {
+    let refused = reveal_error
+        .clone()
+        .map(|message| FieldError::new("reason", message));
+    let page = CustomerPage {
         c: Chrome::new(app, signed, "customers", customer.name.clone()),
         can_reveal,
         revealed,
         reveal_error,
+        reveal_field,
+        reveal_reason,
         cif_no: customer.cif_no.to_string(),
         name: customer.name.clone(),
         badges,
@@ -857,7 +884,8 @@ async fn customer_360(
             .map(|a| AlertRow::new(a, t.code("alert", a.kind.code())))
             .collect(),
         as_of,
-    })
+    };
+    render_form(&page, refused.as_ref())
 }
 
 /// An indicator column (`avg_daily_deposit_90d`) as its name and window (日均存款 · 近 90 天).

@@ -17,7 +17,7 @@ use crate::{
     App,
     error::WebError,
     i18n::Locale,
-    pages::{Chrome, render},
+    pages::{Chrome, FieldError, render_form},
     session::{LANG_COOKIE, Signed, new_token, set_cookie, token_hash},
 };
 
@@ -28,35 +28,70 @@ struct MePage<'a> {
     username: String,
     unit: String,
     message: Option<String>,
-    error: Option<String>,
+    /// The field a form refused, with the message shown next to it.
+    refused: Option<FieldError>,
+    /// The token name as entered, kept when the form is refused.
+    token_name: String,
     tokens: Vec<ApiToken>,
     /// A token just created: shown this once, never again.
     new_token: Option<String>,
 }
 
-async fn page(
-    app: &App,
-    signed: &Signed,
+impl MePage<'_> {
+    fn error(&self) -> Option<String> {
+        self.refused.as_ref().map(|e| e.message.clone())
+    }
+
+    fn error_on(&self, field: &str) -> Option<String> {
+        FieldError::on(&self.refused, field)
+    }
+}
+
+/// What the page shows besides the user: a message, a refused field, a kept token name, a token
+/// just made.
+#[derive(Debug, Default)]
+struct Outcome {
     message: Option<String>,
-    error: Option<String>,
+    refused: Option<FieldError>,
+    token_name: String,
     new_token: Option<String>,
-) -> Result<Response, WebError> {
+}
+
+async fn page(app: &App, signed: &Signed, outcome: Outcome) -> Result<Response, WebError> {
     let t = signed.tr(app);
     let unit = signed.store.org_unit(signed.user().org_unit_id).await?;
     let tokens = signed.store.api_tokens().await?;
-    render(&MePage {
+    let page = MePage {
         c: Chrome::new(app, signed, "me", t.get("me-title")),
         username: signed.user().username.to_string(),
         unit: unit.name,
-        message,
-        error,
+        message: outcome.message,
+        refused: outcome.refused,
+        token_name: outcome.token_name,
         tokens,
-        new_token,
-    })
+        new_token: outcome.new_token,
+    };
+    render_form(&page, page.refused.as_ref())
+}
+
+/// The page again with `field` refused (422), `token_name` kept.
+async fn refuse(
+    app: &App,
+    signed: &Signed,
+    field: &'static str,
+    message: String,
+    token_name: &str,
+) -> Result<Response, WebError> {
+    let outcome = Outcome {
+        refused: Some(FieldError::new(field, message)),
+        token_name: token_name.to_owned(),
+        ..Outcome::default()
+    };
+    page(app, signed, outcome).await
 }
 
 pub(crate) async fn me_page(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
-    page(&app, &signed, None, None, None).await
+    page(&app, &signed, Outcome::default()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,28 +109,20 @@ pub(crate) async fn create_token(
     let t = signed.tr(&app);
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return page(
-            &app,
-            &signed,
-            None,
-            Some(t.get("me-token-name-needed")),
-            None,
-        )
-        .await;
+        let message = t.get("me-token-name-needed");
+        return refuse(&app, &signed, "name", message, &form.name).await;
     }
     let token = format!("kam_{}", new_token());
     signed
         .store
         .create_api_token(name, &token_hash(&token))
         .await?;
-    page(
-        &app,
-        &signed,
-        Some(t.get("me-token-created")),
-        None,
-        Some(token),
-    )
-    .await
+    let outcome = Outcome {
+        message: Some(t.get("me-token-created")),
+        new_token: Some(token),
+        ..Outcome::default()
+    };
+    page(&app, &signed, outcome).await
 }
 
 /// Revokes one of the user's own tokens; anyone else's is a 404.
@@ -147,18 +174,15 @@ pub(crate) async fn change_password(
     let matches = tokio::task::spawn_blocking(move || verify_password(&current, &stored))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
+    // Passwords are never sent back: a refused password form comes back empty, the reason next
+    // to the field at fault.
     if !matches {
-        return page(&app, &signed, None, Some(t.get("me-password-wrong")), None).await;
+        let message = t.get("me-password-wrong");
+        return refuse(&app, &signed, "current", message, "").await;
     }
     if form.new != form.repeat {
-        return page(
-            &app,
-            &signed,
-            None,
-            Some(t.get("me-password-mismatch")),
-            None,
-        )
-        .await;
+        let message = t.get("me-password-mismatch");
+        return refuse(&app, &signed, "repeat", message, "").await;
     }
     if let Err(error) = check_policy(&form.new, app.config().password_min_length) {
         let message = if t.is_zh() {
@@ -166,7 +190,7 @@ pub(crate) async fn change_password(
         } else {
             error.reason_en.clone()
         };
-        return page(&app, &signed, None, Some(message), None).await;
+        return refuse(&app, &signed, "new", message, "").await;
     }
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
@@ -179,12 +203,9 @@ pub(crate) async fn change_password(
         .store
         .change_own_password(&signed.session, &hash)
         .await?;
-    page(
-        &app,
-        &signed,
-        Some(t.get("me-password-changed")),
-        None,
-        None,
-    )
-    .await
+    let outcome = Outcome {
+        message: Some(t.get("me-password-changed")),
+        ..Outcome::default()
+    };
+    page(&app, &signed, outcome).await
 }

@@ -161,6 +161,41 @@ pub(crate) fn render(template: &impl Template) -> Result<Response, WebError> {
     Ok(Html(template.render()?).into_response())
 }
 
+/// A form's refusal of one field, in the user's language: the page shows it next to the field
+/// (and at the top, for a screen reader's first pass), and answers 422 with what was entered kept
+/// — never a password.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: &'static str, message: String) -> Self {
+        Self { field, message }
+    }
+
+    /// The message when it belongs to `field`, for the template next to that field.
+    pub(crate) fn on(error: &Option<FieldError>, field: &str) -> Option<String> {
+        error
+            .as_ref()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.clone())
+    }
+}
+
+/// `render`, with 422 when a field was refused.
+pub(crate) fn render_form(
+    template: &impl Template,
+    refused: Option<&FieldError>,
+) -> Result<Response, WebError> {
+    let mut response = render(template)?;
+    if refused.is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
 /// The highest page number any list answers: far beyond any bank's rows, and far below where
 /// `(page - 1) * size` could overflow.
 pub(crate) const MAX_PAGE: i64 = 1_000_000;

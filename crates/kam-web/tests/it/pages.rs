@@ -158,6 +158,16 @@ async fn a_password_change_checks_the_policy_and_the_old_password(server: Server
         )
         .await;
     assert!(wrong.body.contains("当前密码不正确"), "{}", wrong.body);
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("id=\"password-current-error\"")
+            && wrong.body.contains("aria-invalid=\"true\""),
+        "the message stands next to the field at fault"
+    );
+    assert!(
+        !wrong.body.contains("New-Pass-2026"),
+        "a refused password form never sends a password back"
+    );
     let weak = client
         .post(
             "/me/password",
@@ -165,6 +175,18 @@ async fn a_password_change_checks_the_policy_and_the_old_password(server: Server
         )
         .await;
     assert!(weak.body.contains("密码至少"), "the policy is explained");
+    assert!(weak.body.contains("id=\"password-new-error\""));
+    let unnamed = client
+        .post("/me/tokens", &[("name", &"长".repeat(61))])
+        .await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unnamed
+            .body
+            .contains(&format!("value=\"{}\"", "长".repeat(61)))
+            && unnamed.body.contains("id=\"token-name-error\""),
+        "the token name is kept, the message beside it"
+    );
     let changed = client
         .post(
             "/me/password",
@@ -246,6 +268,12 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
         )
         .await;
     assert!(no_reason.body.contains("请填写查看原因"));
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_reason.body.contains("id=\"reveal-error\"")
+            && no_reason.body.contains("<details class=\"reveal\" open>"),
+        "the form stays open with the message beside the reason"
+    );
     assert!(!no_reason.body.contains(&whole));
     let shown = client
         .post(
@@ -394,7 +422,16 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
     let empty = client
         .post(&format!("/alerts/{}/handle", alert.id), &[("note", " ")])
         .await;
-    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "a note is needed");
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a note is needed"
+    );
+    assert!(
+        empty.body.contains("note") && empty.body.contains("请写明处理情况"),
+        "the refusal names the field, in the user's language: {}",
+        empty.body
+    );
     let handled = client
         .post(
             &format!("/alerts/{}/handle", alert.id),
