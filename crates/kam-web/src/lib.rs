@@ -181,7 +181,8 @@ pub enum Access {
 
 /// Routes registered together with their table, so that `route_table()` can never miss one: the
 /// IDOR matrix test walks the table, and a new route is covered without anyone remembering it.
-struct Routes {
+/// Each page module adds its own (`pages::<module>::routes`).
+pub(crate) struct Routes {
     router: Router<App>,
     table: Vec<RouteSpec>,
     access: Access,
@@ -196,7 +197,7 @@ impl Routes {
         }
     }
 
-    fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    pub(crate) fn get<H, T>(self, path: &'static str, handler: H) -> Self
     where
         H: axum::handler::Handler<T, App>,
         T: 'static,
@@ -204,7 +205,7 @@ impl Routes {
         self.add(path, Method::GET, get(handler))
     }
 
-    fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    pub(crate) fn post<H, T>(self, path: &'static str, handler: H) -> Self
     where
         H: axum::handler::Handler<T, App>,
         T: 'static,
@@ -223,34 +224,18 @@ impl Routes {
     }
 }
 
-/// The pages and forms: every one passes the session layer.
+/// The pages and forms: every one passes the session layer. Each page module registers its own.
 fn signed_routes() -> Routes {
-    Routes::new(Access::Session)
-        .get("/", pages::home::home)
-        .get("/sign-in", pages::auth::sign_in_page)
-        .post("/sign-in", pages::auth::sign_in)
-        .post("/sign-out", pages::auth::sign_out)
-        .get("/me", pages::me::me_page)
-        .post("/me/locale", pages::me::set_locale)
-        .post("/me/password", pages::me::change_password)
-        .post("/me/tokens", pages::me::create_token)
-        .post("/me/tokens/{token}/revoke", pages::me::revoke_token)
-        .get("/customers", pages::customers::list)
-        .get("/customers/export.xlsx", pages::customers::export)
-        .get("/customers/{cif}", pages::customers::show)
-        .post("/customers/{cif}/reveal", pages::customers::reveal)
-        .get("/groups/{group}", pages::groups::show)
-        .get("/portfolio", pages::portfolio::portfolio)
-        .get("/alerts", pages::alerts::inbox)
-        .post("/alerts/{id}/assign", pages::alerts::assign)
-        .post("/alerts/{id}/handle", pages::alerts::handle)
-        .get("/audit", pages::audit::audit)
-        .get("/admin", pages::admin::admin)
-        .post("/admin/users/{user}", pages::admin::user_action)
-        .get(
-            "/admin/imports/{batch}/rejects.xlsx",
-            pages::admin::import_rejects,
-        )
+    let routes = Routes::new(Access::Session);
+    let routes = pages::home::routes(routes);
+    let routes = pages::auth::routes(routes);
+    let routes = pages::me::routes(routes);
+    let routes = pages::customers::routes(routes);
+    let routes = pages::groups::routes(routes);
+    let routes = pages::portfolio::routes(routes);
+    let routes = pages::alerts::routes(routes);
+    let routes = pages::audit::routes(routes);
+    pages::admin::routes(routes)
 }
 
 /// The JSON API: bearer tokens, JSON errors.

@@ -21,6 +21,14 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes
+        .get("/admin", admin)
+        .post("/admin/users/{user}", user_action)
+        .get("/admin/imports/{batch}/rejects.xlsx", import_rejects)
+}
+
 #[derive(Debug)]
 pub(crate) struct UserRow {
     pub username: String,

@@ -19,6 +19,14 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes
+        .get("/alerts", inbox)
+        .post("/alerts/{id}/assign", assign)
+        .post("/alerts/{id}/handle", handle)
+}
+
 const PAGE_SIZE: i64 = 50;
 
 #[derive(Debug)]

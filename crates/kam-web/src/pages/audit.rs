@@ -16,6 +16,11 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes.get("/audit", audit)
+}
+
 /// Events shown per search.
 const LIMIT: i64 = 500;
 

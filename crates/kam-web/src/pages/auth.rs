@@ -25,6 +25,14 @@ use crate::{
     },
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes
+        .get("/sign-in", sign_in_page)
+        .post("/sign-in", sign_in)
+        .post("/sign-out", sign_out)
+}
+
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct SignInPage<'a> {

@@ -29,6 +29,15 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes
+        .get("/customers", list)
+        .get("/customers/export.xlsx", export)
+        .get("/customers/{cif}", show)
+        .post("/customers/{cif}/reveal", reveal)
+}
+
 /// Rows per page of the list.
 const PAGE_SIZE: i64 = 50;
 

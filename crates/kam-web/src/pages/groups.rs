@@ -23,6 +23,11 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes.get("/groups/{group}", show)
+}
+
 #[derive(Debug)]
 pub(crate) struct MemberRow {
     pub node: Node,

@@ -22,6 +22,11 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes.get("/", home)
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage<'a> {

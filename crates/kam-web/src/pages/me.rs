@@ -21,6 +21,16 @@ use crate::{
     session::{LANG_COOKIE, Signed, new_token, set_cookie, token_hash},
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes
+        .get("/me", me_page)
+        .post("/me/locale", set_locale)
+        .post("/me/password", change_password)
+        .post("/me/tokens", create_token)
+        .post("/me/tokens/{token}/revoke", revoke_token)
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage<'a> {

@@ -22,6 +22,11 @@ use crate::{
     session::Signed,
 };
 
+/// This page's routes, into the one route table.
+pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
+    routes.get("/portfolio", portfolio)
+}
+
 /// Candidates shown on the board (the seed's table has a handful of columns).
 const BOARD_COLUMNS: usize = 10;
 /// Movers listed.
