@@ -589,13 +589,7 @@ impl Merge {
         // kam-core's tree rules per group (one root, parents in the group, no cycle) in the one
         // writer, against what the table holds and the rows before.
         let (broken, merged) = write_members(&mut self.tx, self.max_binds, &good).await?;
-        refused.extend(
-            broken
-                .into_iter()
-                .map(|(at, error)| rule(index_of[at], error)),
-        );
-        refused.sort_by_key(|r| r.index);
-        Ok((first_per_row(refused), merged))
+        Ok((with_broken(refused, broken, &index_of), merged))
     }
 
     async fn key_people(&mut self, rows: Vec<KeyPersonRecord>) -> Result<(Vec<Refusal>, usize)> {
@@ -641,13 +635,7 @@ impl Merge {
         }
         // kam-core's history rules (hand-over, no overlapping leads) in the one writer.
         let (broken, merged) = write_assignments(&mut self.tx, self.max_binds, &good).await?;
-        refused.extend(
-            broken
-                .into_iter()
-                .map(|(at, error)| rule(index_of[at], error)),
-        );
-        refused.sort_by_key(|r| r.index);
-        Ok((first_per_row(refused), merged))
+        Ok((with_broken(refused, broken, &index_of), merged))
     }
 
     async fn accounts(&mut self, rows: Vec<AccountRecord>) -> Result<(Vec<Refusal>, usize)> {
@@ -725,6 +713,22 @@ impl Merge {
         let merged = self.upsert(rows::PAYROLL_LINK, good).await?;
         Ok((first_per_row(refused), merged))
     }
+}
+
+/// The refusals of a chunk with those of a table's writer added: `broken` indexes the rows handed
+/// to the writer, `index_of` maps them back to the chunk's rows. One per row, in row order.
+fn with_broken(
+    mut refused: Vec<Refusal>,
+    broken: Vec<(usize, ParseError)>,
+    index_of: &[usize],
+) -> Vec<Refusal> {
+    refused.extend(
+        broken
+            .into_iter()
+            .map(|(at, error)| rule(index_of[at], error)),
+    );
+    refused.sort_by_key(|r| r.index);
+    first_per_row(refused)
 }
 
 /// One refusal per row (its first reason), as a reject names one reason per row; the lookups of

@@ -280,7 +280,14 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
     };
     assert!(!groups.is_empty());
 
+    assert!(
+        data.assignments
+            .iter()
+            .any(|a| a.role == AssignmentRole::Member),
+        "the bank has account teams"
+    );
     let mut customers_seen = 0;
+    let mut users_seeing = 0;
     for user in &users {
         let handle = store.for_user(user, today()).await.unwrap();
         let who = user.username.as_str();
@@ -301,6 +308,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             .map(|c| c.cif_no.to_string())
             .collect();
         customers_seen += expected.len();
+        users_seeing += usize::from(!expected.is_empty());
         let within = |of: &BTreeSet<String>| -> BTreeSet<String> {
             of.intersection(&expected).cloned().collect()
         };
@@ -527,6 +535,11 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         handle.latest_batch_date().await.unwrap();
     }
     assert!(customers_seen > 0);
+    assert!(
+        users_seeing > users.len() / 2,
+        "most users see something: {users_seeing} of {}",
+        users.len()
+    );
 }
 
 /// A snapshot of everything the writes below could change, read through the system handle.
