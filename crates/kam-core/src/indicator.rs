@@ -18,6 +18,10 @@ pub enum Unit {
     Fen,
     Count,
     Days,
+    /// Days on average between events (a real number: 416.7 days, never a percentage).
+    AverageDays,
+    /// A loan's five-level class (五级分类), 1 正常 … 5 损失.
+    LoanClass,
     /// A ratio or share (a float; never money).
     Ratio,
 }
@@ -116,7 +120,7 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
     spec!(
         "avg_txn_interval_days",
         Transaction,
-        Ratio,
+        AverageDays,
         true,
         "平均交易间隔（天）",
         "average days between transactions"
@@ -164,7 +168,7 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
     spec!(
         "avg_inflow_interval_days",
         Financial,
-        Ratio,
+        AverageDays,
         true,
         "平均流入间隔（天）",
         "average days between inflows"
@@ -229,7 +233,7 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
     spec!(
         "worst_loan_class",
         Financial,
-        Count,
+        LoanClass,
         false,
         "最差五级分类",
         "worst loan class"

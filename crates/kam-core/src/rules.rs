@@ -228,9 +228,10 @@ fn indicator(
             }
         ));
     }
-    if indicator.unit == Unit::Ratio {
+    // Bars compare whole numbers: a ratio or an average of days is a real number.
+    if matches!(indicator.unit, Unit::Ratio | Unit::AverageDays) {
         return Err(format!(
-            "{where_}: 门槛需要金额或计数指标，{} 是比率 / bars need a money or count indicator; {} is a ratio",
+            "{where_}: 门槛需要金额或计数指标，{} 是比率或平均值 / bars need a money or count indicator; {} is a ratio or an average",
             indicator.code, indicator.code
         ));
     }

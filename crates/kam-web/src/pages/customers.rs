@@ -461,8 +461,14 @@ fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String
     match (unit, value.value_int, value.value_real) {
         (Unit::Fen, Some(fen), _) => format::money(fen, t.locale),
         (Unit::Count, Some(n), _) => format::thousands(u128::from(n.unsigned_abs())),
-        (Unit::Days, Some(n), _) => t.with("days", &[("n", n.into())]),
-        (Unit::Days, None, Some(x)) => t.with("days", &[("n", format!("{x:.1}").into())]),
+        (Unit::Days, Some(n), _) => {
+            let n = format::thousands(u128::from(n.unsigned_abs()));
+            t.with("days", &[("n", n.into())])
+        }
+        (Unit::Days | Unit::AverageDays, None, Some(x)) => {
+            t.with("days", &[("n", format!("{x:.1}").into())])
+        }
+        (Unit::LoanClass, Some(class), _) => t.code("loan-class", &class.to_string()),
         (Unit::Ratio, _, Some(x)) => format::percent(x),
         (_, Some(n), _) => n.to_string(),
         (_, None, Some(x)) => format!("{x:.2}"),

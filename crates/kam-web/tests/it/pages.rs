@@ -21,6 +21,7 @@ crate::on_both_backends!(
     the_administrator_downloads_a_batchs_rejects,
     a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list,
     the_360_draws_the_months_the_batch_kept,
+    the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -845,4 +846,47 @@ async fn the_360_draws_the_months_the_batch_kept(server: Server) {
     );
     let other = client.get(&format!("/customers/{}", plain.cif_no)).await;
     assert!(!other.body.contains("id=\"trends\""), "no batch, no trends");
+}
+
+async fn the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let cif = server.bank.reference.customers[2].cif_no.to_string();
+    let value = |code: &str, window_days: i64, value_int: Option<i64>, value_real: Option<f64>| {
+        kam_store::StoredIndicator {
+            cif_no: cif.clone(),
+            code: code.into(),
+            window_days,
+            value_int,
+            value_real,
+        }
+    };
+    let values = [
+        value("avg_txn_interval_days", 365, None, Some(4.1666)),
+        value("worst_loan_class", 0, Some(4), None),
+        value("txn_count", 365, Some(2282), None),
+        value("tenure_days", 0, Some(5255), None),
+    ];
+    server
+        .store
+        .save_indicators(
+            &kam_store::Actor::system("test"),
+            crate::fixture::kam_web_today(),
+            "2026-12-06T00:00:00.000Z",
+            1,
+            &values,
+        )
+        .await
+        .unwrap();
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let page = client.get(&format!("/customers/{cif}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("4.2 天"),
+        "an interval is days, not 416.7%"
+    );
+    assert!(!page.body.contains("416.7%"));
+    assert!(page.body.contains("可疑"), "class 4 by its name");
+    assert!(page.body.contains("2,282"), "a count with separators");
+    assert!(page.body.contains("5,255 天"), "days with separators");
 }
