@@ -30,6 +30,8 @@ struct AuditPage<'a> {
     c: Chrome<'a>,
     q: String,
     events: Vec<AuditEvent>,
+    /// The bank's time zone, as the times are shown (`+08:00`).
+    zone: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,10 +50,34 @@ pub(crate) async fn audit(
     }
     let t = signed.tr(&app);
     let search = Some(query.q.trim()).filter(|q| !q.is_empty());
-    let events = signed.store.audit_events(search, LIMIT).await?;
+    let zone = app.config().zone;
+    let events = signed
+        .store
+        .audit_events(search, LIMIT)
+        .await?
+        .into_iter()
+        .map(|e| AuditEvent {
+            at: bank_time(zone, &e.at),
+            ..e
+        })
+        .collect();
     render(&AuditPage {
         c: Chrome::new(&app, &signed, "audit", t.get("audit-title")),
         q: query.q,
         events,
+        zone: zone.to_string(),
     })
+}
+
+/// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
+/// that does not read is shown as stored.
+fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| at.to_owned(),
+        |instant| {
+            zone.local(instant.with_timezone(&chrono::Utc))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
 }

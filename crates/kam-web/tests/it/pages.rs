@@ -312,6 +312,20 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let trail = audit.get("/audit?q=reveal").await;
     assert_eq!(trail.status, StatusCode::OK);
+    // Times in the bank's zone, as a banker reads a clock: no ISO `T…Z` instants.
+    let zone = kam_core::clock::BankZone::default();
+    // The reveal was written moments ago: its hour now, or a minute ago across the hour.
+    let hours: Vec<String> = [0, 1]
+        .map(|back| {
+            let at = chrono::Utc::now() - chrono::Duration::minutes(back);
+            zone.local(at).format("%Y-%m-%d %H:").to_string()
+        })
+        .to_vec();
+    assert!(
+        trail.body.contains("(UTC+08:00)") && hours.iter().any(|h| trail.body.contains(h)),
+        "Beijing time: {hours:?}"
+    );
+    assert!(!trail.body.contains("Z</td>"), "no UTC instants");
     assert!(trail.body.contains(&cif) && trail.body.contains("客户来电核实身份"));
     assert!(
         !trail.body.contains(&whole),
