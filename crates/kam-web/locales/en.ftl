@@ -295,3 +295,23 @@ field-payroll-employer = Payroll
 payroll-employer = { $count } employees, { $amount } a month
 field-payroll-employee = Salary paid by
 payroll-employee = { $count } employers through this bank
+
+# Import batches on the administration page.
+extract-kind-org_units = org units
+extract-kind-users = users
+extract-kind-products = products
+extract-kind-customers = customers
+extract-kind-groups = groups
+extract-kind-group_members = group members
+extract-kind-key_people = key people
+extract-kind-rm_assignments = RM assignments
+extract-kind-accounts = accounts
+extract-kind-payroll_links = payroll links
+extract-kind-balances = balances
+extract-kind-transactions = transactions
+extract-kind-loans = loans
+extract-kind-fees = fee income
+batch-state-pending = pending
+batch-state-committed = committed
+batch-state-replaced = replaced
+batch-state-reverted = reverted

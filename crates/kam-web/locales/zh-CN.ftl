@@ -295,3 +295,23 @@ field-payroll-employer = 代发工资
 payroll-employer = { $count } 名员工，月合计 { $amount }
 field-payroll-employee = 代发单位
 payroll-employee = { $count } 家单位在本行代发工资
+
+# Import batches on the administration page.
+extract-kind-org_units = 机构
+extract-kind-users = 用户
+extract-kind-products = 产品
+extract-kind-customers = 客户
+extract-kind-groups = 集团
+extract-kind-group_members = 集团成员
+extract-kind-key_people = 关键人
+extract-kind-rm_assignments = 客户经理分管
+extract-kind-accounts = 账户
+extract-kind-payroll_links = 代发工资
+extract-kind-balances = 余额
+extract-kind-transactions = 交易
+extract-kind-loans = 贷款
+extract-kind-fees = 中间业务收入
+batch-state-pending = 处理中
+batch-state-committed = 已生效
+batch-state-replaced = 已被替换
+batch-state-reverted = 已撤销

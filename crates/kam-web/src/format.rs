@@ -101,3 +101,16 @@ mod tests {
         assert_eq!(thousands(999), "999");
     }
 }
+
+/// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
+/// that does not read is shown as stored.
+pub(crate) fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| at.to_owned(),
+        |instant| {
+            zone.local(instant.with_timezone(&chrono::Utc))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
+}

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::{
     App,
     error::WebError,
+    format,
     i18n::Tr,
     pages::{Chrome, render, role_label, xlsx_download},
     session::Signed,
@@ -53,10 +54,53 @@ struct AdminPage<'a> {
     c: Chrome<'a>,
     users: Vec<UserRow>,
     units: Vec<UnitRow>,
-    imports: Vec<ImportBatch>,
+    imports: Vec<ImportRow>,
     runs: Vec<BatchRun>,
     message: Option<String>,
     password: Option<String>,
+}
+
+/// One import batch as the administrator reads it: kind and state in words, counts grouped,
+/// the amount in the money unit, times in the bank's zone.
+#[derive(Debug)]
+struct ImportRow {
+    batch_id: String,
+    kind: String,
+    business_date: String,
+    file_name: String,
+    state: String,
+    rows_read: String,
+    loaded: String,
+    rejected: String,
+    duplicates: String,
+    /// Whether the download of rejects and duplicates is offered.
+    has_rejects: bool,
+    amount: String,
+    finished_at: String,
+}
+
+impl ImportRow {
+    fn new(t: &Tr<'_>, zone: kam_core::clock::BankZone, b: &ImportBatch) -> Self {
+        let count = |n: i64| format::thousands(u128::from(n.unsigned_abs()));
+        Self {
+            batch_id: b.batch_id.clone(),
+            kind: t.code("extract-kind", &b.kind),
+            business_date: b.business_date.to_string(),
+            file_name: b.file_name.clone(),
+            state: t.code("batch-state", b.state.as_str()),
+            rows_read: count(b.rows_read),
+            loaded: count(b.loaded),
+            rejected: count(b.rejected),
+            duplicates: count(b.duplicates),
+            has_rejects: b.rejected > 0 || b.duplicates > 0,
+            amount: format::money(b.amount_total_minor, t.locale),
+            finished_at: b
+                .finished_at
+                .as_deref()
+                .map(|at| format::bank_time(zone, at))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 fn admin_only(signed: &Signed) -> Result<(), WebError> {
@@ -116,7 +160,12 @@ async fn page(
         c: Chrome::new(app, signed, "admin", t.get("admin-title")),
         users,
         units: unit_rows,
-        imports: imports.into_iter().rev().take(200).collect(),
+        imports: imports
+            .iter()
+            .rev()
+            .take(200)
+            .map(|b| ImportRow::new(&t, app.config().zone, b))
+            .collect(),
         runs: runs.into_iter().take(50).collect(),
         message,
         password,

@@ -57,7 +57,7 @@ pub(crate) async fn audit(
         .await?
         .into_iter()
         .map(|e| AuditEvent {
-            at: bank_time(zone, &e.at),
+            at: crate::format::bank_time(zone, &e.at),
             ..e
         })
         .collect();
@@ -67,17 +67,4 @@ pub(crate) async fn audit(
         events,
         zone: zone.to_string(),
     })
-}
-
-/// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
-/// that does not read is shown as stored.
-fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| {
-            zone.local(instant.with_timezone(&chrono::Utc))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        },
-    )
 }

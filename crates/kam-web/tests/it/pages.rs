@@ -628,11 +628,11 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         file_name: "accounts_20261127.csv".into(),
         content_hash: "feedbeef".into(),
-        rows_read: 3,
-        loaded: 1,
+        rows_read: 12_345,
+        loaded: 12_343,
         rejected: 2,
         duplicates: 0,
-        amount_total_minor: 0,
+        amount_total_minor: 123_456_789,
         rejects: vec![reject(3, "C404"), reject(4, "C405")],
     };
     server
@@ -646,6 +646,17 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
     client.sign_in(admin.username.as_str()).await;
     let page = client.get("/admin").await;
     assert!(page.body.contains(&format!("href=\"{path}\"")), "linked");
+    // Kinds and states in words, counts grouped, the amount in the money unit.
+    for shown in [
+        "<td>账户</td>",
+        "<td>已生效</td>",
+        "12,345",
+        "12,343",
+        "123.46 万元",
+    ] {
+        assert!(page.body.contains(shown), "{shown} on the page");
+    }
+    assert!(!page.body.contains("<td>committed</td>"));
     let (status, bytes) = client.get_bytes(path).await;
     assert_eq!(status, StatusCode::OK);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
