@@ -71,6 +71,19 @@ pub(crate) fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
 }
 
+/// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
+/// that does not read is shown as stored.
+pub(crate) fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| at.to_owned(),
+        |instant| {
+            zone.local(instant.with_timezone(&chrono::Utc))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,17 +113,15 @@ mod tests {
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(999), "999");
     }
-}
 
-/// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
-/// that does not read is shown as stored.
-pub(crate) fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at).map_or_else(
-        |_| at.to_owned(),
-        |instant| {
-            zone.local(instant.with_timezone(&chrono::Utc))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        },
-    )
+    #[test]
+    fn instants_show_in_the_banks_zone() {
+        let zone = kam_core::clock::BankZone::default();
+        assert_eq!(
+            bank_time(zone, "2026-12-05T17:30:00.000Z"),
+            "2026-12-06 01:30:00",
+            "after midnight in Beijing"
+        );
+        assert_eq!(bank_time(zone, "not a time"), "not a time");
+    }
 }
