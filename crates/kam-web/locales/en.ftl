@@ -315,3 +315,4 @@ batch-state-pending = pending
 batch-state-committed = committed
 batch-state-replaced = replaced
 batch-state-reverted = reverted
+alerts-unassigned = unassigned (choose from the list)

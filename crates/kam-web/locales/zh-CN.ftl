@@ -315,3 +315,4 @@ batch-state-pending = 处理中
 batch-state-committed = 已生效
 batch-state-replaced = 已被替换
 batch-state-reverted = 已撤销
+alerts-unassigned = 未分派（从名单中选择）

@@ -45,6 +45,8 @@ pub(crate) struct InboxRow {
     pub thresholds: String,
     pub rule: String,
     pub assigned_to: String,
+    /// The receiver by name (and login).
+    pub assigned_name: String,
     pub handled: String,
 }
 
@@ -98,6 +100,19 @@ pub(crate) async fn inbox(
         offset: (page - 1) * PAGE_SIZE,
     };
     let (alerts, total) = signed.store.alert_inbox(&filter).await?;
+    // People by name, not by login: the giver, the receiver and who handled it.
+    let names: std::collections::HashMap<String, String> = signed
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| (u.username.to_string(), u.display_name))
+        .collect();
+    let name = |login: &str| {
+        names
+            .get(login)
+            .map_or_else(|| login.to_owned(), |n| format!("{n} ({login})"))
+    };
     let rows = alerts
         .iter()
         .map(|a| InboxRow {
@@ -114,9 +129,10 @@ pub(crate) async fn inbox(
             thresholds: a.thresholds.clone(),
             rule: format!("{} v{}", a.rule_id, a.rule_version),
             assigned_to: a.assigned_to.clone().unwrap_or_default(),
+            assigned_name: a.assigned_to.as_deref().map(name).unwrap_or_default(),
             handled: match (&a.handled_by, &a.note) {
-                (Some(by), Some(note)) => format!("{by}: {note}"),
-                (Some(by), None) => by.clone(),
+                (Some(by), Some(note)) => format!("{}: {note}", name(by)),
+                (Some(by), None) => name(by),
                 _ => String::new(),
             },
         })

@@ -376,6 +376,15 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
     boss.sign_in(manager.username.as_str()).await;
     let inbox = boss.get("/alerts").await;
     assert!(inbox.body.contains(&format!("id=\"alert-{}\"", alert.id)));
+    // The people one may give an alert to come once per page, not once per row, and an
+    // unassigned row shows nobody (nothing preselected that looks like an assignment).
+    assert_eq!(inbox.body.matches("<datalist id=\"assignees\">").count(), 1);
+    assert!(!inbox.body.contains("<select name=\"assignee\""));
+    assert!(
+        inbox
+            .body
+            .contains("name=\"assignee\" list=\"assignees\" value=\"\"")
+    );
     let given = boss
         .post(
             &format!("/alerts/{}/assign", alert.id),
@@ -461,6 +470,12 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
     );
     let history = client.get("/alerts?status=handled").await;
     assert!(history.body.contains("已电话回访"), "and stay in history");
+    assert!(
+        history
+            .body
+            .contains(&format!("{} ({})", rm.display_name, rm.username)),
+        "who handled it, by name"
+    );
 
     let auditor = server.user_of(Role::Auditor).await;
     let mut audit = server.client();
