@@ -293,6 +293,7 @@ impl Results {
                 as_of,
                 tier: d.state.tier as i64 + 1,
                 tier_name: rule.scale.names[d.state.tier].clone(),
+                tier_name_en: rule.names_en[d.state.tier].clone(),
                 months_below: i64::from(d.state.months_below),
                 on_watch: d.state.on_watch(rules.watch_months),
                 movement: d.movement.movement(),
@@ -311,6 +312,9 @@ impl Results {
                 rule_version: i64::from(rules.version),
                 retail_tier: d.retail_tier,
                 retail_tier_name: d.retail_tier.map(|t| rules.retail_tiers.name(t).to_owned()),
+                retail_tier_name_en: d
+                    .retail_tier
+                    .map(|t| rules.retail_tiers.name_en(t).to_owned()),
                 retail_indicator: kam_core::rules::column(
                     rules.retail_tiers.indicator,
                     rules.retail_tiers.window,

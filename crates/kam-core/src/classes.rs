@@ -46,6 +46,8 @@ pub struct RetailTierRule {
     pub window: Option<u32>,
     /// 私人银行, 财富, 贵宾 (configurable).
     pub names: [String; 3],
+    /// The same in English (private banking, wealth, VIP).
+    pub names_en: [String; 3],
     /// The least value of each, strictly descending, in fen.
     pub bars: [i64; 3],
 }
@@ -60,11 +62,18 @@ impl RetailTierRule {
     }
 
     pub fn name(&self, tier: RetailTier) -> &str {
-        let i = RetailTier::ALL
+        &self.names[Self::at(tier)]
+    }
+
+    pub fn name_en(&self, tier: RetailTier) -> &str {
+        &self.names_en[Self::at(tier)]
+    }
+
+    fn at(tier: RetailTier) -> usize {
+        RetailTier::ALL
             .iter()
             .position(|t| *t == tier)
-            .expect("every tier is listed");
-        &self.names[i]
+            .expect("every tier is listed")
     }
 }
 
@@ -128,8 +137,10 @@ mod tests {
             indicator: CATALOGUE.iter().find(|s| s.code == "avg_aum").unwrap(),
             window: Some(30),
             names: ["私人银行".into(), "财富".into(), "贵宾".into()],
+            names_en: ["private banking".into(), "wealth".into(), "VIP".into()],
             bars: [600, 100, 30],
         };
+        assert_eq!(rule.name_en(RetailTier::Vip), "VIP");
         let tiers: Vec<Option<RetailTier>> = [Some(600), Some(599), Some(30), Some(29), None]
             .into_iter()
             .map(|v| rule.measure(v))

@@ -40,6 +40,9 @@ pub struct TierRule {
     /// The window of a windowed indicator; `None` for one of the date alone.
     pub window: Option<u32>,
     pub scale: TierScale,
+    /// The scale's names in English, best first (the interface's English; `scale.names` are
+    /// the Chinese).
+    pub names_en: [String; 5],
 }
 
 impl TierRule {
@@ -100,6 +103,8 @@ struct TierFile {
     indicator: String,
     window: Option<u32>,
     names: [String; 5],
+    /// The names in English; the Chinese names stand in when absent.
+    names_en: Option<[String; 5]>,
     /// Yuan for money indicators (exact, at most two decimals), plain integers otherwise.
     bars: [String; 4],
 }
@@ -110,6 +115,8 @@ struct RetailTiersFile {
     indicator: String,
     window: Option<u32>,
     names: [String; 3],
+    /// The names in English; the Chinese names stand in when absent.
+    names_en: Option<[String; 3]>,
     bars: [String; 3],
 }
 
@@ -303,11 +310,13 @@ impl Rules {
             let where_ = format!("{source}: [tiers.{line}]");
             let indicator = indicator(&where_, &t.indicator, t.window)?;
             let bars = bars(&where_, indicator, &t.bars)?;
+            let names_en = t.names_en.unwrap_or_else(|| t.names.clone());
             let scale = TierScale::new(t.names, bars).map_err(|e| format!("{where_}: {e}"))?;
             Ok(TierRule {
                 indicator,
                 window: t.window,
                 scale,
+                names_en,
             })
         };
         let corporate = tier("corporate", file.tiers.corporate)?;
@@ -321,6 +330,7 @@ impl Rules {
             RetailTierRule {
                 indicator,
                 window: t.window,
+                names_en: t.names_en.unwrap_or_else(|| t.names.clone()),
                 names: t.names,
                 bars,
             }
@@ -500,6 +510,10 @@ mod tests {
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);
         assert_eq!(rules.retail.column(), "contribution_365d");
         assert_eq!(rules.retail.scale.names[0], "钻石");
+        assert_eq!(
+            rules.corporate.names_en[0], "strategic",
+            "names in both languages"
+        );
         assert_eq!(rules.retail_tiers.bars[0], 600_000_000);
         assert_eq!(rules.alerts.deposit_drop.fen[0], 100_000_000);
         assert_eq!(rules.scoring.criteria.len(), 6);

@@ -30,6 +30,7 @@ pub struct StoredClass {
     /// `None` for none (and for corporates).
     pub retail_tier: Option<RetailTier>,
     pub retail_tier_name: Option<String>,
+    pub retail_tier_name_en: Option<String>,
     /// The column the retail tier read, e.g. `avg_aum_30d`, and its value.
     pub retail_indicator: String,
     pub retail_value: Option<i64>,
@@ -63,6 +64,7 @@ fn class_values(c: &StoredClass) -> Values {
         .put("rule_version", c.rule_version)
         .put("retail_tier", c.retail_tier.map(RetailTier::code))
         .put("retail_tier_name", c.retail_tier_name.as_deref())
+        .put("retail_tier_name_en", c.retail_tier_name_en.as_deref())
         .put("retail_indicator", c.retail_indicator.as_str())
         .put("retail_value", c.retail_value)
         .put("account_types", join_codes(&c.account_types))
@@ -217,7 +219,8 @@ impl Store {
 /// a statement that reads other tables beside it (the 360's head) reads it by name too.
 pub(crate) const CLASS_FIELDS: &str = "c.cif_no as k_cif_no, k.as_of as k_as_of, \
     k.rule_id as k_rule_id, k.rule_version as k_rule_version, k.retail_tier as k_retail_tier, \
-    k.retail_tier_name as k_retail_tier_name, k.retail_indicator as k_retail_indicator, \
+    k.retail_tier_name as k_retail_tier_name, k.retail_tier_name_en as k_retail_tier_name_en, \
+    k.retail_indicator as k_retail_indicator, \
     k.retail_value as k_retail_value, k.account_types as k_account_types, \
     k.key_account as k_key_account, k.value_months as k_value_months, \
     k.value_total as k_value_total, k.value_slope as k_value_slope, \
@@ -249,6 +252,7 @@ pub(crate) fn class_from_row(row: &AnyRow) -> Result<Option<StoredClass>> {
             .transpose()
             .map_err(corrupt)?,
         retail_tier_name: row.try_get("k_retail_tier_name")?,
+        retail_tier_name_en: row.try_get("k_retail_tier_name_en")?,
         retail_indicator: text("k_retail_indicator")?,
         retail_value: row.try_get("k_retail_value")?,
         account_types: parse_codes(&text("k_account_types")?, AccountType::parse)

@@ -38,6 +38,7 @@ pub struct CustomerSummary {
     /// The five-tier class of the latest month the batch wrote, and its name.
     pub tier: Option<i64>,
     pub tier_name: Option<String>,
+    pub tier_name_en: Option<String>,
     pub key_account: bool,
     /// Contribution over the customer-value months (fen), from the latest batch.
     pub value_total: Option<i64>,
@@ -159,7 +160,7 @@ impl UserStore {
         let today = self.scope().on().to_string();
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
-               o.code as org_code, o.name as org_name, t.tier, t.tier_name, \
+               o.code as org_code, o.name as org_name, t.tier, t.tier_name, t.tier_name_en, \
                cc.key_account, cc.value_total, \
                (select count(*) from alert a where a.customer_id = c.id and a.status = 'open') as open_alerts, \
                (select min(u.display_name) from rm_assignment r join app_user u on u.id = r.user_id \
@@ -206,6 +207,7 @@ impl UserStore {
                     industry: optional(row, "industry", Industry::parse)?,
                     tier: row.try_get("tier")?,
                     tier_name: row.try_get("tier_name")?,
+                    tier_name_en: row.try_get("tier_name_en")?,
                     key_account: row.try_get::<Option<i64>, _>("key_account")? == Some(1),
                     value_total: row.try_get("value_total")?,
                     open_alerts: row.try_get("open_alerts")?,
@@ -394,6 +396,7 @@ pub struct PortfolioRow {
     pub name: String,
     pub tier: Option<i64>,
     pub tier_name: Option<String>,
+    pub tier_name_en: Option<String>,
     /// The latest month's move.
     pub movement: Option<Movement>,
     pub value_total: Option<i64>,
@@ -407,7 +410,7 @@ impl UserStore {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tier_moves(&self, limit: i64) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
-            "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
+            "select c.cif_no, c.name, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from tier_month t join customer c on c.id = t.customer_id \
              left join customer_class cc on cc.customer_id = c.id",
         );
@@ -434,7 +437,7 @@ impl UserStore {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portfolio(&self, unit: Option<OrgUnitId>) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
-            "select c.cif_no, c.name, t.tier, t.tier_name, t.move, cc.value_total, cc.board_scores, cc.board_total \
+            "select c.cif_no, c.name, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from customer c left join customer_class cc on cc.customer_id = c.id \
              left join tier_month t on t.customer_id = c.id \
                and t.month = (select max(month) from tier_month)",
@@ -458,6 +461,7 @@ fn portfolio_row(row: &AnyRow) -> Result<PortfolioRow> {
         name: row.try_get("name")?,
         tier: row.try_get("tier")?,
         tier_name: row.try_get("tier_name")?,
+        tier_name_en: row.try_get("tier_name_en")?,
         movement: row
             .try_get::<Option<String>, _>("move")?
             .map(|m| Movement::parse(&m))

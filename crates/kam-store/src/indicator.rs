@@ -55,6 +55,8 @@ pub struct StoredTier {
     /// 1 (best) to 5.
     pub tier: i64,
     pub tier_name: String,
+    /// The same in English (empty for rows written before names were kept in both languages).
+    pub tier_name_en: String,
     pub months_below: i64,
     pub on_watch: bool,
     pub movement: Movement,
@@ -260,6 +262,7 @@ impl Store {
                 .put("as_of", t.as_of.to_string())
                 .put("tier", t.tier)
                 .put("tier_name", t.tier_name.as_str())
+                .put("tier_name_en", t.tier_name_en.as_str())
                 .put("months_below", t.months_below)
                 .put("on_watch", i64::from(t.on_watch))
                 .put("move", t.movement.as_str())
@@ -341,7 +344,8 @@ pub(crate) async fn customer_ids(
 /// The columns of a `StoredTier` as a select list, each under its own name with a `t_` prefix, so
 /// a statement that reads other tables beside it (the 360's head) reads it by name too.
 pub(crate) const TIER_FIELDS: &str = "c.cif_no as t_cif_no, t.month as t_month, t.as_of as t_as_of, \
-    t.tier as t_tier, t.tier_name as t_tier_name, t.months_below as t_months_below, \
+    t.tier as t_tier, t.tier_name as t_tier_name, t.tier_name_en as t_tier_name_en, \
+    t.months_below as t_months_below, \
     t.on_watch as t_on_watch, t.move as t_move, t.measured_tier as t_measured_tier, \
     t.rule_id as t_rule_id, t.rule_version as t_rule_version, t.indicator as t_indicator, \
     t.value_int as t_value_int, t.bars as t_bars";
@@ -372,6 +376,7 @@ pub(crate) fn tier_from_row_opt(row: &AnyRow) -> Result<Option<StoredTier>> {
         as_of: parse_date("as_of", &row.try_get::<String, _>("t_as_of")?)?,
         tier: row.try_get("t_tier")?,
         tier_name: row.try_get("t_tier_name")?,
+        tier_name_en: row.try_get("t_tier_name_en")?,
         months_below: row.try_get("t_months_below")?,
         on_watch: row.try_get::<i64, _>("t_on_watch")? != 0,
         movement: Movement::parse(&row.try_get::<String, _>("t_move")?).map_err(corrupt)?,

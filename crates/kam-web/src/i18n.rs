@@ -138,6 +138,15 @@ impl<'a> Tr<'a> {
     }
 
     /// A code's label (`role-relationship_manager`, `tier-3`…): `prefix-code`, or the code.
+    /// A name the rules define in both languages: the English one in the English interface when
+    /// it has one, else the Chinese.
+    pub fn pick(&self, zh: &str, en: Option<&str>) -> String {
+        match en.filter(|en| !en.is_empty()) {
+            Some(en) if !self.is_zh() => en.to_owned(),
+            _ => zh.to_owned(),
+        }
+    }
+
     pub fn code(&self, prefix: &str, code: &str) -> String {
         let key = format!("{prefix}-{code}");
         let text = self.get(&key);

@@ -50,6 +50,7 @@ pub(crate) fn class(cif: &str, as_of: NaiveDate, starred: bool) -> StoredClass {
         rule_version: 2,
         retail_tier: None,
         retail_tier_name: None,
+        retail_tier_name_en: None,
         retail_indicator: "avg_aum_30d".into(),
         retail_value: Some(12_345),
         account_types: vec![AccountType::Group, AccountType::Economic],

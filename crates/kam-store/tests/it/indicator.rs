@@ -149,6 +149,9 @@ fn tier(cif: &str, month: &str, tier: i64, movement: &str) -> kam_store::StoredT
         tier,
         tier_name: ["战略", "核心", "重点", "基础", "一般"][usize::try_from(tier - 1).unwrap()]
             .into(),
+        tier_name_en: ["strategic", "core", "key", "basic", "general"]
+            [usize::try_from(tier - 1).unwrap()]
+        .into(),
         months_below: 1,
         on_watch: false,
         movement: Movement::parse(movement).unwrap(),

@@ -180,6 +180,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 as_of: today(),
                 tier: 2,
                 tier_name: "第2层".into(),
+                tier_name_en: "tier 2".into(),
                 months_below: 0,
                 on_watch: false,
                 movement: Movement::parse(moved).unwrap(),

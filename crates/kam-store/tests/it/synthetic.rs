@@ -50,6 +50,7 @@ async fn the_360_in_few_statements_agrees_with_the_separate_reads(store: Store) 
                 as_of: today(),
                 tier,
                 tier_name: format!("第{tier}层"),
+                tier_name_en: format!("tier {tier}"),
                 months_below: 0,
                 on_watch: false,
                 movement: Movement::Held,

@@ -24,7 +24,7 @@ use crate::{
     i18n::Tr,
     pages::{
         Choice, Chrome, FieldError, home::AlertRow, reachable_units, render, render_form,
-        unit_choices, xlsx_download,
+        tier_name, unit_choices, xlsx_download,
     },
     session::Signed,
 };
@@ -77,8 +77,15 @@ pub(crate) fn rows(t: &Tr<'_>, customers: &[CustomerSummary]) -> Vec<Row> {
             name: c.name.clone(),
             unit: c.org_unit_name.clone(),
             tier: match (&c.tier_name, c.tier) {
-                (Some(name), Some(tier)) if t.is_zh() => format!("{tier} {name}"),
-                (_, Some(tier)) => t.code("tier", &tier.to_string()),
+                (Some(name), Some(tier)) => {
+                    let name = tier_name(t, tier, name, c.tier_name_en.as_deref());
+                    if t.is_zh() || !c.tier_name_en.as_deref().unwrap_or("").is_empty() {
+                        format!("{tier} {name}")
+                    } else {
+                        name
+                    }
+                }
+                (None, Some(tier)) => t.code("tier", &tier.to_string()),
                 _ => "—".into(),
             },
             tier_class: c
@@ -620,11 +627,12 @@ async fn customer_360(
 
     let mut badges = vec![t.code("kind", customer.kind.as_str())];
     if let Some(tier) = &tier {
-        badges.push(if t.is_zh() {
-            tier.tier_name.clone()
-        } else {
-            t.code("tier", &tier.tier.to_string())
-        });
+        badges.push(tier_name(
+            &t,
+            tier.tier,
+            &tier.tier_name,
+            Some(&tier.tier_name_en),
+        ));
     }
     badges.push(account_type_label(&t, customer.account_type));
     if let Some(class) = &class {
@@ -632,7 +640,7 @@ async fn customer_360(
             badges.push(t.get("key-account"));
         }
         if let Some(name) = &class.retail_tier_name {
-            badges.push(name.clone());
+            badges.push(t.pick(name, class.retail_tier_name_en.as_deref()));
         }
         if class.starred {
             badges.push("★".into());
@@ -739,7 +747,7 @@ async fn customer_360(
             title: t.get("why-tier"),
             result: format!(
                 "{} · {}",
-                tier.tier_name,
+                tier_name(&t, tier.tier, &tier.tier_name, Some(&tier.tier_name_en)),
                 t.code("move", tier.movement.as_str())
             ),
             lines: vec![
@@ -762,7 +770,7 @@ async fn customer_360(
         if let Some(name) = &class.retail_tier_name {
             whys.push(Why {
                 title: t.get("why-retail-tier"),
-                result: name.clone(),
+                result: t.pick(name, class.retail_tier_name_en.as_deref()),
                 lines: vec![
                     field(
                         "why-rule",

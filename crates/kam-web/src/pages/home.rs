@@ -17,7 +17,7 @@ use crate::{
         Choice, Chrome,
         customers::{Row, rows},
         portfolio::Mover,
-        reachable_units, render, unit_choices,
+        reachable_units, render, tier_name, unit_choices,
     },
     session::Signed,
 };
@@ -113,7 +113,10 @@ pub(crate) async fn home(
         .map(|r| Mover {
             up: r.movement == Some(Movement::Upgraded),
             movement: t.code("move", r.movement.map_or("", Movement::as_str)),
-            tier: r.tier_name.unwrap_or_default(),
+            tier: match (r.tier, r.tier_name.as_deref()) {
+                (Some(tier), Some(zh)) => tier_name(&t, tier, zh, r.tier_name_en.as_deref()),
+                _ => String::new(),
+            },
             cif_no: r.cif_no,
             name: r.name,
         })

@@ -161,6 +161,17 @@ pub(crate) fn render(template: &impl Template) -> Result<Response, WebError> {
     Ok(Html(template.render()?).into_response())
 }
 
+/// A tier's name as the rules define it, in the interface's language: the Chinese name, or the
+/// English one the rules file gives (`names_en`); a row from before English names were kept reads
+/// "Tier N" in English.
+pub(crate) fn tier_name(t: &Tr<'_>, tier: i64, zh: &str, en: Option<&str>) -> String {
+    match en.filter(|en| !en.is_empty()) {
+        _ if t.is_zh() => zh.to_owned(),
+        Some(en) => en.to_owned(),
+        None => t.code("tier", &tier.to_string()),
+    }
+}
+
 /// A form's refusal of one field, in the user's language: the page shows it next to the field
 /// (and at the top, for a screen reader's first pass), and answers 422 with what was entered kept
 /// — never a password.

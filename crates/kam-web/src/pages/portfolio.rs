@@ -18,7 +18,7 @@ use crate::{
     App, chart,
     error::WebError,
     format,
-    pages::{Choice, Chrome, reachable_units, render, unit_choices},
+    pages::{Choice, Chrome, reachable_units, render, tier_name, unit_choices},
     session::Signed,
 };
 
@@ -99,8 +99,10 @@ pub(crate) async fn portfolio(
                 tier => rows
                     .iter()
                     .find(|r| r.tier == Some(*tier))
-                    .and_then(|r| r.tier_name.clone())
-                    .filter(|_| t.is_zh())
+                    .and_then(|r| {
+                        let zh = r.tier_name.as_deref()?;
+                        Some(tier_name(&t, *tier, zh, r.tier_name_en.as_deref()))
+                    })
                     .unwrap_or_else(|| t.code("tier", &tier.to_string())),
             };
             (label, *n)
@@ -130,7 +132,10 @@ pub(crate) async fn portfolio(
         .map(|r| Mover {
             cif_no: r.cif_no.clone(),
             name: r.name.clone(),
-            tier: r.tier_name.clone().unwrap_or_default(),
+            tier: match (r.tier, r.tier_name.as_deref()) {
+                (Some(tier), Some(zh)) => tier_name(&t, tier, zh, r.tier_name_en.as_deref()),
+                _ => String::new(),
+            },
             movement: t.code("move", r.movement.map_or("", Movement::as_str)),
             up: r.movement == Some(Movement::Upgraded),
         })

@@ -83,6 +83,7 @@ impl Server {
         // A tier for every customer this month, as the batch would write it (with its why).
         let month = kam_web_today().format("%Y-%m").to_string();
         let names = ["战略", "核心", "重点", "基础", "一般"];
+        let names_en = ["strategic", "core", "key", "basic", "general"];
         let tiers: Vec<StoredTier> = bank
             .reference
             .customers
@@ -96,6 +97,7 @@ impl Server {
                     as_of: kam_web_today(),
                     tier,
                     tier_name: names[(tier - 1) as usize].into(),
+                    tier_name_en: names_en[(tier - 1) as usize].into(),
                     months_below: 0,
                     on_watch: false,
                     movement: match i % 11 {

@@ -134,6 +134,18 @@ async fn english_is_one_click_away_and_stays(server: Server) {
             .contains(" customers ·"),
         "the count is in English"
     );
+    // Rule-defined names in English too: the rules file carries both.
+    let tiers = ["strategic", "core", "key", "basic", "general"];
+    assert!(
+        tiers.iter().any(|name| list.body.contains(name)),
+        "tiers by their English names"
+    );
+    for zh in ["战略", "核心", "重点", "基础", "一般"] {
+        assert!(
+            !list.body.contains(zh),
+            "no Chinese tier name ({zh}) in English"
+        );
+    }
     // Kept with the user: a new session is in English too.
     let mut again = server.client();
     again.sign_in(user.username.as_str()).await;
@@ -841,6 +853,7 @@ async fn the_360_draws_the_months_the_batch_kept(server: Server) {
         rule_version: 1,
         retail_tier: None,
         retail_tier_name: None,
+        retail_tier_name_en: None,
         retail_indicator: "avg_aum_30d".into(),
         retail_value: None,
         account_types: Vec::new(),
