@@ -394,6 +394,8 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
 pub struct PortfolioRow {
     pub cif_no: String,
     pub name: String,
+    /// Corporate and individual customers climb separate tier ladders.
+    pub kind: CustomerKind,
     pub tier: Option<i64>,
     pub tier_name: Option<String>,
     pub tier_name_en: Option<String>,
@@ -410,7 +412,7 @@ impl UserStore {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn tier_moves(&self, limit: i64) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
-            "select c.cif_no, c.name, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
+            "select c.cif_no, c.name, c.kind, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from tier_month t join customer c on c.id = t.customer_id \
              left join customer_class cc on cc.customer_id = c.id",
         );
@@ -437,7 +439,7 @@ impl UserStore {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn portfolio(&self, unit: Option<OrgUnitId>) -> Result<Vec<PortfolioRow>> {
         let mut sql = self.visible(
-            "select c.cif_no, c.name, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
+            "select c.cif_no, c.name, c.kind, t.tier, t.tier_name, t.tier_name_en, t.move, cc.value_total, cc.board_scores, cc.board_total \
              from customer c left join customer_class cc on cc.customer_id = c.id \
              left join tier_month t on t.customer_id = c.id \
                and t.month = (select max(month) from tier_month)",
@@ -459,6 +461,7 @@ fn portfolio_row(row: &AnyRow) -> Result<PortfolioRow> {
     Ok(PortfolioRow {
         cif_no: row.try_get("cif_no")?,
         name: row.try_get("name")?,
+        kind: CustomerKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
         tier: row.try_get("tier")?,
         tier_name: row.try_get("tier_name")?,
         tier_name_en: row.try_get("tier_name_en")?,

@@ -9,7 +9,7 @@ use axum::{
     extract::{Query, State},
     response::Response,
 };
-use kam_core::tier::Movement;
+use kam_core::{customer::CustomerKind, tier::Movement};
 use kam_core::{pareto::pareto, rules::Rules, scoring::Candidate};
 use kam_store::PortfolioRow;
 use serde::Deserialize;
@@ -54,7 +54,8 @@ struct PortfolioPage<'a> {
     units: Vec<Choice>,
     unit: String,
     customers: usize,
-    tier_chart: String,
+    /// Per tier ladder (corporate, retail): its title and its chart.
+    tier_charts: Vec<(String, String)>,
     lorenz_chart: String,
     gini: String,
     top20: String,
@@ -87,25 +88,18 @@ pub(crate) async fn portfolio(
     let chosen = reach.iter().find(|u| u.code == query.unit);
     let rows = store.portfolio(chosen.map(|u| u.id)).await?;
 
-    let mut tiers: BTreeMap<i64, i64> = BTreeMap::new();
-    for row in &rows {
-        *tiers.entry(row.tier.unwrap_or(0)).or_default() += 1;
-    }
-    let tier_rows: Vec<(String, i64)> = tiers
-        .iter()
-        .map(|(tier, n)| {
-            let label = match tier {
-                0 => t.get("tier-none"),
-                tier => rows
-                    .iter()
-                    .find(|r| r.tier == Some(*tier))
-                    .and_then(|r| {
-                        let zh = r.tier_name.as_deref()?;
-                        Some(tier_name(&t, *tier, zh, r.tier_name_en.as_deref()))
-                    })
-                    .unwrap_or_else(|| t.code("tier", &tier.to_string())),
-            };
-            (label, *n)
+    // Corporate and retail customers climb separate ladders (战略 … 一般, 钻石 … 普通): one chart
+    // each, never one ladder's names on the other's customers.
+    let tier_charts: Vec<(String, String)> = [CustomerKind::Corporate, CustomerKind::Individual]
+        .into_iter()
+        .filter_map(|kind| {
+            let of_kind: Vec<&PortfolioRow> = rows.iter().filter(|r| r.kind == kind).collect();
+            if of_kind.is_empty() {
+                return None;
+            }
+            let title = t.get(&format!("portfolio-tiers-{}", kind.as_str()));
+            let counts = tier_counts(&t, &of_kind);
+            Some((title.clone(), chart::count_bars(&counts, &title)))
         })
         .collect();
 
@@ -146,7 +140,7 @@ pub(crate) async fn portfolio(
         units: unit_choices(&reach),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
         customers: rows.len(),
-        tier_chart: chart::count_bars(&tier_rows, &t.get("portfolio-tiers")),
+        tier_charts,
         lorenz_chart: chart::lorenz(&curve.lorenz, &t.get("portfolio-lorenz")),
         gini: curve.gini.map_or_else(|| "—".into(), |g| format!("{g:.3}")),
         top20: curve
@@ -172,6 +166,31 @@ type BoardView = (
     Vec<bool>,
     String,
 );
+
+/// Customers per tier of one ladder, labelled by the ladder's names; no tier yet counts apart.
+fn tier_counts(t: &crate::i18n::Tr<'_>, rows: &[&PortfolioRow]) -> Vec<(String, i64)> {
+    let mut tiers: BTreeMap<i64, i64> = BTreeMap::new();
+    for row in rows {
+        *tiers.entry(row.tier.unwrap_or(0)).or_default() += 1;
+    }
+    tiers
+        .iter()
+        .map(|(tier, n)| {
+            let label = match tier {
+                0 => t.get("tier-none"),
+                tier => rows
+                    .iter()
+                    .find(|r| r.tier == Some(*tier))
+                    .and_then(|r| {
+                        let zh = r.tier_name.as_deref()?;
+                        Some(tier_name(t, *tier, zh, r.tier_name_en.as_deref()))
+                    })
+                    .unwrap_or_else(|| t.code("tier", &tier.to_string())),
+            };
+            (label, *n)
+        })
+        .collect()
+}
 
 /// The scoring board as the seed's matrix: criteria down, the best candidates across, totals, ★
 /// at or above the shown candidates' average (kam-core's `Board::evaluate` decides).

@@ -82,8 +82,17 @@ impl Server {
             .expect("raise the alerts");
         // A tier for every customer this month, as the batch would write it (with its why).
         let month = kam_web_today().format("%Y-%m").to_string();
-        let names = ["战略", "核心", "重点", "基础", "一般"];
-        let names_en = ["strategic", "core", "key", "basic", "general"];
+        // Each kind its own ladder, as the built-in rules name them.
+        let ladder = |kind: kam_core::customer::CustomerKind| match kind {
+            kam_core::customer::CustomerKind::Corporate => (
+                ["战略", "核心", "重点", "基础", "一般"],
+                ["strategic", "core", "key", "basic", "general"],
+            ),
+            kam_core::customer::CustomerKind::Individual => (
+                ["钻石", "白金", "金卡", "银卡", "普通"],
+                ["diamond", "platinum", "gold", "silver", "standard"],
+            ),
+        };
         let tiers: Vec<StoredTier> = bank
             .reference
             .customers
@@ -91,6 +100,7 @@ impl Server {
             .enumerate()
             .map(|(i, c)| {
                 let tier = (i % 5) as i64 + 1;
+                let (names, names_en) = ladder(c.kind);
                 StoredTier {
                     cif_no: c.cif_no.to_string(),
                     month: month.clone(),

@@ -140,7 +140,9 @@ async fn english_is_one_click_away_and_stays(server: Server) {
         tiers.iter().any(|name| list.body.contains(name)),
         "tiers by their English names"
     );
-    for zh in ["战略", "核心", "重点", "基础", "一般"] {
+    for zh in [
+        "战略", "核心", "重点", "基础", "一般", "钻石", "白金", "金卡", "银卡", "普通",
+    ] {
         assert!(
             !list.body.contains(zh),
             "no Chinese tier name ({zh}) in English"
@@ -517,6 +519,16 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
     assert!(page.body.contains("<svg class=\"chart lorenz\""));
     // Five tiers were written for every customer: the distribution has a bar per tier seen.
     assert!(page.body.matches("<rect x=\"110\"").count() >= 2);
+    // Corporate and retail tiers are separate ladders, each with its own names.
+    let ladders: Vec<&str> = page
+        .body
+        .split("<section class=\"panel tier-ladder\">")
+        .skip(1)
+        .map(|s| s.split("</section>").next().unwrap())
+        .collect();
+    assert_eq!(ladders.len(), 2, "a chart per ladder");
+    assert!(ladders[0].contains("对公客户层级分布") && !ladders[0].contains("钻石"));
+    assert!(ladders[1].contains("零售客户层级分布") && !ladders[1].contains("战略"));
 
     let reference = &server.bank.reference;
     let (group, member) = reference
