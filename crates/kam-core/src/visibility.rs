@@ -142,6 +142,12 @@ impl Scope {
         matches!(self.reach, Reach::Everything | Reach::Subtree(_))
     }
 
+    /// Whether this scope reaches any customer at all (administrators and tellers do not: their
+    /// customer pages are not theirs to open).
+    pub fn sees_customers(&self) -> bool {
+        self.reach != Reach::Nothing
+    }
+
     pub fn may_write(&self) -> bool {
         self.access == Access::ReadWrite && self.reach != Reach::Nothing
     }

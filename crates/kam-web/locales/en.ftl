@@ -317,3 +317,6 @@ batch-state-reverted = reverted
 alerts-unassigned = unassigned (choose from the list)
 portfolio-tiers-corporate = Corporate tiers
 portfolio-tiers-individual = Retail tiers
+error-code = Code
+error-reference = Reference
+error-home = Back to the home page

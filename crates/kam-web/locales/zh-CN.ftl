@@ -317,3 +317,6 @@ batch-state-reverted = 已撤销
 alerts-unassigned = 未分派（从名单中选择）
 portfolio-tiers-corporate = 对公客户层级分布
 portfolio-tiers-individual = 零售客户层级分布
+error-code = 错误代码
+error-reference = 参考号
+error-home = 返回首页

@@ -192,11 +192,27 @@ impl WebError {
     }
 }
 
+/// What an error page says, kept on the response so that the session layer can show it inside the
+/// navigation for a signed-in user (`session::load`); without a session it stays the plain page.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorPage {
+    pub code: &'static str,
+    pub zh: String,
+    pub en: String,
+    pub reference: Option<String>,
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let reference = self.log();
         let (zh, en) = self.messages();
         let status = self.status();
+        let info = ErrorPage {
+            code: self.code(),
+            zh: zh.to_owned(),
+            en: en.to_owned(),
+            reference: reference.clone(),
+        };
         // Plain markup without the layout: an error page must not depend on anything that failed.
         let page = format!(
             "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{code}</title>\
@@ -211,12 +227,14 @@ impl IntoResponse for WebError {
                 .map(|r| format!(" · 参考号 / reference <code>{r}</code>"))
                 .unwrap_or_default(),
         );
-        (
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             Html(page),
         )
-            .into_response()
+            .into_response();
+        response.extensions_mut().insert(info);
+        response
     }
 }
 

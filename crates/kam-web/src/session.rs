@@ -21,7 +21,7 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     App,
-    error::WebError,
+    error::{ErrorPage, WebError},
     i18n::{Locale, Tr},
 };
 
@@ -78,10 +78,49 @@ fn equal(a: &str, b: &str) -> bool {
 pub(crate) async fn load(State(app): State<App>, request: Request, next: Next) -> Response {
     match load_inner(&app, request).await {
         Ok((request, expired)) => {
+            let session = request.extensions().get::<Arc<WebSession>>().cloned();
             let mut response = next.run(request).await;
+            // A signed-in user's error page keeps the navigation (where to go next), with the
+            // same status and message as the plain one.
+            if let (Some(session), Some(info)) =
+                (session, response.extensions().get::<ErrorPage>().cloned())
+            {
+                response = error_in_layout(&app, session, &info, response.status());
+            }
             if expired && let Ok(value) = set_cookie(&app, SESSION_COOKIE, "", Some(0)).parse() {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The error page inside the layout, for the signed-in user of `session`.
+fn error_in_layout(
+    app: &App,
+    session: Arc<WebSession>,
+    info: &ErrorPage,
+    status: axum::http::StatusCode,
+) -> Response {
+    let today = app.today();
+    let signed = Signed {
+        locale: Locale::from_code(&session.locale),
+        store: app.sessions().for_session(&session, today),
+        session,
+        today,
+    };
+    let t = signed.tr(app);
+    let page = crate::pages::ErrorInLayout {
+        c: crate::pages::Chrome::new(app, &signed, "", t.pick(&info.zh, Some(&info.en))),
+        status: status.as_u16(),
+        message: t.pick(&info.zh, Some(&info.en)),
+        code: info.code,
+        reference: info.reference.clone().unwrap_or_default(),
+    };
+    match crate::pages::render(&page) {
+        Ok(mut response) => {
+            *response.status_mut() = status;
             response
         }
         Err(error) => error.into_response(),

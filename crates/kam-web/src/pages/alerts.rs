@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::{
     App,
     error::WebError,
-    pages::{Choice, Chrome, render},
+    pages::{Choice, Chrome, no_customer_pages, render},
     session::Signed,
 };
 
@@ -84,6 +84,7 @@ pub(crate) async fn inbox(
     signed: Signed,
     Query(query): Query<InboxQuery>,
 ) -> Result<Response, WebError> {
+    no_customer_pages(&signed)?;
     let t = signed.tr(&app);
     // What the filter form sends; anything else is the default (open alerts, every kind).
     let status = match query.status.as_str() {

@@ -23,8 +23,8 @@ use crate::{
     format,
     i18n::Tr,
     pages::{
-        Choice, Chrome, FieldError, home::AlertRow, reachable_units, render, render_form,
-        tier_name, unit_choices, xlsx_download,
+        Choice, Chrome, FieldError, home::AlertRow, no_customer_pages, reachable_units, render,
+        render_form, tier_name, unit_choices, xlsx_download,
     },
     session::Signed,
 };
@@ -210,6 +210,7 @@ pub(crate) async fn list(
     signed: Signed,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
+    no_customer_pages(&signed)?;
     let t = signed.tr(&app);
     let page = crate::pages::page_number(&query.page);
     let reachable = Reachable::of(&signed).await?;
@@ -277,6 +278,7 @@ pub(crate) async fn export(
     signed: Signed,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
+    no_customer_pages(&signed)?;
     let t = signed.tr(&app);
     let reachable = Reachable::of(&signed).await?;
     let mut filter = list_filter(&signed, &query, &reachable);

@@ -57,7 +57,7 @@ impl<'a> Chrome<'a> {
             role: role_label(&t, role),
             csrf: signed.session.csrf_token.clone(),
             signed_in: true,
-            sees_customers: !matches!(role, Role::Administrator | Role::Teller),
+            sees_customers: signed.scope().sees_customers(),
             reads_audit: role.may_read_audit(),
             administers: role.may_administer(),
             t,
@@ -170,6 +170,29 @@ pub(crate) fn tier_name(t: &Tr<'_>, tier: i64, zh: &str, en: Option<&str>) -> St
         Some(en) => en.to_owned(),
         None => t.code("tier", &tier.to_string()),
     }
+}
+
+/// The customer pages (list, portfolio, alert inbox) of a role without customer data
+/// (administrators, tellers) answer the same 404, inside the navigation, as a page that does not
+/// exist — not an empty list (kam-core's `Scope::sees_customers` decides).
+pub(crate) fn no_customer_pages(signed: &Signed) -> Result<(), WebError> {
+    if signed.scope().sees_customers() {
+        Ok(())
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
+/// An error (404, 403, 422…) inside the layout, for a signed-in user: the status, the message in
+/// their language, the stable code, and a reference for an internal failure.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorInLayout<'a> {
+    pub c: Chrome<'a>,
+    pub status: u16,
+    pub message: String,
+    pub code: &'static str,
+    pub reference: String,
 }
 
 /// A form's refusal of one field, in the user's language: the page shows it next to the field

@@ -18,7 +18,7 @@ use crate::{
     App, chart,
     error::WebError,
     format,
-    pages::{Choice, Chrome, reachable_units, render, tier_name, unit_choices},
+    pages::{Choice, Chrome, no_customer_pages, reachable_units, render, tier_name, unit_choices},
     session::Signed,
 };
 
@@ -81,6 +81,7 @@ pub(crate) async fn portfolio(
     signed: Signed,
     Query(query): Query<PortfolioQuery>,
 ) -> Result<Response, WebError> {
+    no_customer_pages(&signed)?;
     let t = signed.tr(&app);
     let store = &signed.store;
     let reach = reachable_units(&signed).await?;

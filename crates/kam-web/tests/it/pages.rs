@@ -21,6 +21,7 @@ crate::on_both_backends!(
     the_administrator_downloads_a_batchs_rejects,
     a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list,
     the_360_draws_the_months_the_batch_kept,
+    a_page_out_of_reach_is_one_404_inside_the_navigation,
     the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped,
 );
 
@@ -954,4 +955,55 @@ async fn the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped(serv
     assert!(page.body.contains("可疑"), "class 4 by its name");
     assert!(page.body.contains("2,282"), "a count with separators");
     assert!(page.body.contains("5,255 天"), "days with separators");
+}
+
+async fn a_page_out_of_reach_is_one_404_inside_the_navigation(server: Server) {
+    // An administrator has no customer data: the customer pages are not an empty list but the
+    // same 404 as a page that does not exist, with the navigation to go on from.
+    let admin = server.user_of(Role::Administrator).await;
+    let mut client = server.client();
+    client.sign_in(admin.username.as_str()).await;
+    for path in [
+        "/customers",
+        "/portfolio",
+        "/alerts",
+        "/customers/export.xlsx",
+    ] {
+        let page = client.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            page.body.contains("id=\"error\"") && page.body.contains("id=\"nav-admin\""),
+            "{path}: the 404 inside the navigation"
+        );
+        assert!(page.body.contains("KAM-404"));
+    }
+    // A record out of reach reads exactly like a missing one, inside the navigation too.
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let visible = server.visible_cifs(&rm).await;
+    let hidden = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| !visible.contains(&c.cif_no.to_string()))
+        .expect("a customer out of the RM's reach");
+    let mut rm_client = server.client();
+    rm_client.sign_in(rm.username.as_str()).await;
+    let out_of_reach = rm_client
+        .get(&format!("/customers/{}", hidden.cif_no))
+        .await;
+    let missing = rm_client.get("/customers/NO-SUCH-CIF").await;
+    assert_eq!(out_of_reach.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        out_of_reach.body,
+        missing.body.replace("NO-SUCH-CIF", hidden.cif_no.as_str())
+    );
+    assert!(
+        out_of_reach.body.contains("href=\"/customers\""),
+        "with the navigation"
+    );
+    // Signed out, the plain page stays (nothing of a session to show).
+    let anonymous = server.client().get("/no-such-page").await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
+    assert!(!anonymous.body.contains("id=\"nav-admin\"") && anonymous.body.contains("KAM-404"));
 }
