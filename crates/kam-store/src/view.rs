@@ -3,7 +3,7 @@
 
 use kam_core::{
     contact::KeyPerson,
-    customer::Customer,
+    customer::{Customer, CustomerKind},
     id::{GroupId, OrgUnitId},
     org::{OrgKind, OrgPath, OrgUnit},
     product::{Holding, Product},
@@ -120,12 +120,22 @@ impl UserStore {
                 None => Ok(Vec::new()),
             }
         };
-        let (team, key_people, holdings, nodes, alerts) = tokio::try_join!(
+        // An individual's 360 is a read of personal information: it is in the audit trail (等保
+        // 三级 asks that such access be traceable), written beside the other reads.
+        let viewed = async {
+            if customer.kind == CustomerKind::Individual {
+                self.record_event("view", "customer", cif_no, "360").await
+            } else {
+                Ok(())
+            }
+        };
+        let (team, key_people, holdings, nodes, alerts, ()) = tokio::try_join!(
             self.store().team_of_unchecked(id, on),
             self.store().key_people_unchecked(id),
             self.store().held_products_unchecked(id),
             nodes,
             self.alerts_of_checked(cif_no),
+            viewed,
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,

@@ -342,6 +342,12 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
     );
     assert!(!trail.body.contains("Z</td>"), "no UTC instants");
     assert!(trail.body.contains(&cif) && trail.body.contains("客户来电核实身份"));
+    // Opening an individual's 360 is itself a read of personal data, in the trail.
+    let views = audit.get(&format!("/audit?q={cif}")).await;
+    assert!(
+        views.body.contains("<td>view</td><td>customer</td>"),
+        "the 360's reads are recorded"
+    );
     assert!(
         !trail.body.contains(&whole),
         "the trail names the field, not the value"
