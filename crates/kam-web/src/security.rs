@@ -85,9 +85,65 @@ pub(crate) fn local_path_or(candidate: &str, fallback: &str) -> String {
     local_path(candidate).unwrap_or_else(|| fallback.to_owned())
 }
 
+/// A path to return to with GET: `path` itself when a page answers it, else the nearest page above
+/// it. The language switch is used on whatever page is shown, and a page shown after a form is
+/// the form's POST address (`/me/tokens`, `/customers/C001/reveal`), which a GET would answer
+/// with 405; its page (`/me`, `/customers/C001`) is where the user was.
+pub(crate) fn page_to_return_to(path: &str) -> String {
+    let (path, query) = path
+        .split_once('?')
+        .map_or((path, None), |(p, q)| (p, Some(q)));
+    let pages: Vec<Vec<&str>> = crate::route_table()
+        .into_iter()
+        .filter(|r| r.method == axum::http::Method::GET)
+        .map(|r| r.path.split('/').collect())
+        .collect();
+    let answers = |candidate: &str| {
+        let segments: Vec<&str> = candidate.split('/').collect();
+        pages.iter().any(|page| {
+            page.len() == segments.len()
+                && page
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p.starts_with('{') || p == s)
+        })
+    };
+    if answers(path) {
+        return match query {
+            Some(query) => format!("{path}?{query}"),
+            None => path.to_owned(),
+        };
+    }
+    let mut candidate = path.trim_end_matches('/');
+    while let Some((parent, _)) = candidate.rsplit_once('/') {
+        let parent = if parent.is_empty() { "/" } else { parent };
+        if answers(parent) {
+            return parent.to_owned();
+        }
+        candidate = parent.trim_end_matches('/');
+        if candidate.is_empty() {
+            break;
+        }
+    }
+    "/".to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_address_returns_to_its_page() {
+        assert_eq!(page_to_return_to("/customers?q=1"), "/customers?q=1");
+        assert_eq!(page_to_return_to("/me/tokens"), "/me");
+        assert_eq!(
+            page_to_return_to("/customers/C001/reveal"),
+            "/customers/C001"
+        );
+        assert_eq!(page_to_return_to("/admin/users/rm.1"), "/admin");
+        assert_eq!(page_to_return_to("/alerts/7/handle"), "/alerts");
+        assert_eq!(page_to_return_to("/nowhere/at/all"), "/");
+    }
 
     #[test]
     fn only_paths_on_this_server_are_followed() {

@@ -158,7 +158,7 @@ pub(crate) async fn set_locale(
 ) -> Result<Response, WebError> {
     let locale = Locale::from_code(&form.locale);
     signed.store.set_locale(locale.code()).await?;
-    let back = crate::security::local_path_or(&form.back, "/");
+    let back = crate::security::page_to_return_to(&crate::security::local_path_or(&form.back, "/"));
     let mut response = Redirect::to(&back).into_response();
     if let Ok(value) = set_cookie(&app, LANG_COOKIE, locale.code(), Some(365 * 86400)).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);

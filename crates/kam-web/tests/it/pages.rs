@@ -121,6 +121,13 @@ async fn english_is_one_click_away_and_stays(server: Server) {
         .await;
     assert_eq!(switched.status, StatusCode::SEE_OTHER);
     assert_eq!(switched.location.as_deref(), Some("/customers"));
+    // Switched on a page shown after a form (its POST address), it returns to that form's page,
+    // not to an address a GET would answer with 405.
+    let after_form = client
+        .post("/me/locale", &[("locale", "en"), ("back", "/me/tokens")])
+        .await;
+    assert_eq!(after_form.location.as_deref(), Some("/me"));
+    assert_eq!(client.get("/me").await.status, StatusCode::OK);
     let list = client.get("/customers").await;
     assert!(list.body.contains("<html lang=\"en\">"));
     let count_at = list
