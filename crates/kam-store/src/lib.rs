@@ -55,7 +55,7 @@ pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewIm
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use product::PayrollSummary;
 pub use relationship::TeamMember;
-pub use session::{ApiToken, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
+pub use session::{ApiToken, Flash, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
 pub use url::DatabaseUrl;
 pub use view::CustomerView;
 

@@ -35,6 +35,18 @@ pub struct WebSession {
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// The one-time message a form left for the page it redirected to, read with the session.
+    pub flash: Option<Flash>,
+}
+
+/// What a form leaves for the page it redirects to (post/redirect/get), shown once: a note in the
+/// user's language, and what may be shown only this once (a new token, a one-time password, a
+/// revealed identifier, with the field it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flash {
+    pub note: String,
+    pub secret: Option<String>,
+    pub field: Option<String>,
 }
 
 /// A personal API token as its owner sees it (never the token itself).
@@ -91,6 +103,16 @@ fn session_from_row(row: &AnyRow) -> Result<WebSession> {
         csrf_token: row.try_get("csrf_token")?,
         created_at: parse_timestamp("created_at", &row.try_get::<String, _>("s_created_at")?)?,
         last_seen_at: parse_timestamp("last_seen_at", &row.try_get::<String, _>("last_seen_at")?)?,
+        flash: row
+            .try_get::<Option<String>, _>("flash_note")?
+            .map(|note| -> Result<Flash> {
+                Ok(Flash {
+                    note,
+                    secret: row.try_get("flash_secret")?,
+                    field: row.try_get("flash_field")?,
+                })
+            })
+            .transpose()?,
     })
 }
 
@@ -339,6 +361,7 @@ impl Sessions {
     pub async fn session(&self, token_hash: &str) -> Result<Option<WebSession>> {
         let row = Sql::new(&format!(
             "select s.id as session_id, s.csrf_token, s.created_at as s_created_at, s.last_seen_at, u.locale, \
+             s.flash_note, s.flash_secret, s.flash_field, \
              o.path as unit_path, {} \
              from web_session s join app_user u on u.id = s.user_id join org_unit o on o.id = u.org_unit_id \
              where s.token_hash = ",
@@ -349,6 +372,40 @@ impl Sessions {
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// Leaves `flash` for the next page of `session` (replacing one not yet shown).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_flash(&self, session: &WebSession, flash: &Flash) -> Result<()> {
+        Sql::new("update web_session set flash_note = ")
+            .bind(flash.note.as_str())
+            .push(", flash_secret = ")
+            .bind(flash.secret.as_deref())
+            .push(", flash_field = ")
+            .bind(flash.field.as_deref())
+            .push(" where id = ")
+            .bind(session.id)
+            .query()
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Clears the flash `session` was read with (it has been shown), only when it is still that
+    /// one: a flash set meanwhile by another request stays for its page.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn clear_flash(&self, session: &WebSession) -> Result<()> {
+        let Some(flash) = &session.flash else {
+            return Ok(());
+        };
+        Sql::new("update web_session set flash_note = null, flash_secret = null, flash_field = null where id = ")
+            .bind(session.id)
+            .push(" and flash_note = ")
+            .bind(flash.note.as_str())
+            .query()
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// Notes a session's activity (the idle timeout counts from it), at most once per

@@ -79,7 +79,17 @@ pub(crate) async fn load(State(app): State<App>, request: Request, next: Next) -
     match load_inner(&app, request).await {
         Ok((request, expired)) => {
             let session = request.extensions().get::<Arc<WebSession>>().cloned();
+            let shows_page = request.method() == Method::GET;
             let mut response = next.run(request).await;
+            // A one-time message is gone once a page has shown it.
+            if let Some(session) = &session
+                && shows_page
+                && response.status().is_success()
+                && session.flash.is_some()
+                && let Err(error) = app.sessions().clear_flash(session).await
+            {
+                return WebError::from(error).into_response();
+            }
             // A signed-in user's error page keeps the navigation (where to go next), with the
             // same status and message as the plain one.
             if let (Some(session), Some(info)) =
@@ -94,6 +104,18 @@ pub(crate) async fn load(State(app): State<App>, request: Request, next: Next) -
         }
         Err(error) => error.into_response(),
     }
+}
+
+/// Post/redirect/get: leaves `flash` for the page at `to` and redirects there (303), so that a
+/// reload or a language switch shows that page again instead of sending the form again.
+pub(crate) async fn redirect_with(
+    app: &App,
+    signed: &Signed,
+    to: &str,
+    flash: kam_store::Flash,
+) -> Result<Response, WebError> {
+    app.sessions().set_flash(&signed.session, &flash).await?;
+    Ok(Redirect::to(to).into_response())
 }
 
 /// The error page inside the layout, for the signed-in user of `session`.

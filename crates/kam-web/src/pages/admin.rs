@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use kam_core::password::{hash_password, one_time_password};
-use kam_store::{BatchReject, BatchRun, ImportBatch};
+use kam_store::{BatchReject, BatchRun, Flash, ImportBatch};
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -19,7 +19,7 @@ use crate::{
     format,
     i18n::Tr,
     pages::{Chrome, render, role_label, xlsx_download},
-    session::Signed,
+    session::{Signed, redirect_with},
 };
 
 /// This page's routes, into the one route table.
@@ -235,7 +235,18 @@ fn rejects_workbook(
 
 pub(crate) async fn admin(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
     admin_only(&signed)?;
-    page(&app, &signed, None, None).await
+    // What an action left for this page (post/redirect/get): its note, a one-time password once.
+    let (message, password) = match &signed.session.flash {
+        Some(flash) => (
+            Some(flash.note.clone()),
+            flash
+                .secret
+                .clone()
+                .filter(|_| flash.field.as_deref() == Some("password")),
+        ),
+        None => (None, None),
+    };
+    page(&app, &signed, message, password).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +272,11 @@ pub(crate) async fn user_action(
             store
                 .set_user_disabled(&username, form.action == "disable")
                 .await?;
-            page(&app, &signed, Some(t.get("admin-done")), None).await
+            let flash = Flash {
+                note: t.get("admin-done"),
+                ..Flash::default()
+            };
+            redirect_with(&app, &signed, "/admin", flash).await
         }
         "reset" => {
             let mut random = [0u8; 12];
@@ -275,8 +290,12 @@ pub(crate) async fn user_action(
                 .await
                 .map_err(|e| WebError::Internal(e.to_string()))?;
             store.reset_password(&username, &hash).await?;
-            let message = t.with("admin-reset-done", &[("user", username.as_str().into())]);
-            page(&app, &signed, Some(message), Some(password)).await
+            let flash = Flash {
+                note: t.with("admin-reset-done", &[("user", username.as_str().into())]),
+                secret: Some(password),
+                field: Some("password".into()),
+            };
+            redirect_with(&app, &signed, "/admin", flash).await
         }
         _ => Err(WebError::BadRequest(t.get("admin-unknown-action"))),
     }

@@ -26,7 +26,7 @@ use crate::{
         Choice, Chrome, FieldError, home::AlertRow, no_customer_pages, reachable_units, render,
         render_form, tier_name, unit_choices, xlsx_download,
     },
-    session::Signed,
+    session::{Signed, redirect_with},
 };
 
 /// This page's routes, into the one route table.
@@ -537,7 +537,19 @@ pub(crate) async fn show(
     signed: Signed,
     Path(cif): Path<String>,
 ) -> Result<Response, WebError> {
-    customer_360(&app, &signed, &cif, Reveal::None).await
+    // A reveal just made (post/redirect/get) is shown this once.
+    let reveal = match &signed.session.flash {
+        Some(kam_store::Flash {
+            secret: Some(value),
+            field: Some(field),
+            ..
+        }) if field == "id_number" || field == "phone" => Reveal::Shown {
+            field: field.clone(),
+            value: value.clone(),
+        },
+        _ => Reveal::None,
+    };
+    customer_360(&app, &signed, &cif, reveal).await
 }
 
 /// What the 360 shows unmasked, once, in this answer only.
@@ -595,11 +607,14 @@ pub(crate) async fn reveal(
         }
         Err(other) => return Err(other.into()),
     };
-    let shown = Reveal::Shown {
-        field: form.field,
-        value,
+    // Shown once on the 360 it redirects to; a reload shows the masked value again.
+    let flash = kam_store::Flash {
+        note: t.get("reveal-recorded"),
+        secret: Some(value),
+        field: Some(form.field),
     };
-    customer_360(&app, &signed, &cif, shown).await
+    let back = crate::security::local_path_or(&format!("/customers/{cif}"), "/customers");
+    redirect_with(&app, &signed, &back, flash).await
 }
 
 async fn customer_360(

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use kam_core::password::{check_policy, hash_password, verify_password};
-use kam_store::ApiToken;
+use kam_store::{ApiToken, Flash};
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::{
     error::WebError,
     i18n::Locale,
     pages::{Chrome, FieldError, render_form},
-    session::{LANG_COOKIE, Signed, new_token, set_cookie, token_hash},
+    session::{LANG_COOKIE, Signed, new_token, redirect_with, set_cookie, token_hash},
 };
 
 /// This page's routes, into the one route table.
@@ -101,7 +101,19 @@ async fn refuse(
 }
 
 pub(crate) async fn me_page(State(app): State<App>, signed: Signed) -> Result<Response, WebError> {
-    page(&app, &signed, Outcome::default()).await
+    // What a form left for this page (post/redirect/get): its note, and a new token shown once.
+    let outcome = match &signed.session.flash {
+        Some(flash) => Outcome {
+            message: Some(flash.note.clone()),
+            new_token: flash
+                .secret
+                .clone()
+                .filter(|_| flash.field.as_deref() == Some("token")),
+            ..Outcome::default()
+        },
+        None => Outcome::default(),
+    };
+    page(&app, &signed, outcome).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,12 +139,12 @@ pub(crate) async fn create_token(
         .store
         .create_api_token(name, &token_hash(&token))
         .await?;
-    let outcome = Outcome {
-        message: Some(t.get("me-token-created")),
-        new_token: Some(token),
-        ..Outcome::default()
+    let flash = Flash {
+        note: t.get("me-token-created"),
+        secret: Some(token),
+        field: Some("token".into()),
     };
-    page(&app, &signed, outcome).await
+    redirect_with(&app, &signed, "/me", flash).await
 }
 
 /// Revokes one of the user's own tokens; anyone else's is a 404.
@@ -213,9 +225,9 @@ pub(crate) async fn change_password(
         .store
         .change_own_password(&signed.session, &hash)
         .await?;
-    let outcome = Outcome {
-        message: Some(t.get("me-password-changed")),
-        ..Outcome::default()
+    let flash = Flash {
+        note: t.get("me-password-changed"),
+        ..Flash::default()
     };
-    page(&app, &signed, outcome).await
+    redirect_with(&app, &signed, "/me", flash).await
 }

@@ -23,7 +23,14 @@ async fn a_token_reads_what_its_user_may_see_and_nothing_else(server: Server) {
     let mut client = server.client();
     client.sign_in(president.username.as_str()).await;
     client.get("/me").await;
-    let created = client.post("/me/tokens", &[("name", "报表脚本")]).await;
+    let posted = client.post("/me/tokens", &[("name", "报表脚本")]).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "post/redirect/get");
+    assert_eq!(posted.location.as_deref(), Some("/me"));
+    let created = client.get("/me").await;
+    assert!(
+        !client.get("/me").await.body.contains("id=\"new-token\""),
+        "shown once: a reload shows it no more"
+    );
     let at = created
         .body
         .find("id=\"new-token\">")

@@ -76,7 +76,14 @@ async fn a_password_reset_or_change_ends_sessions_and_tokens(server: Server) {
     let reset = boss
         .post(&format!("/admin/users/{name}"), &[("action", "reset")])
         .await;
-    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert_eq!(reset.status, StatusCode::SEE_OTHER, "{}", reset.body);
+    assert!(
+        boss.get("/admin")
+            .await
+            .body
+            .contains("id=\"one-time-password\""),
+        "the one-time password on the page it redirects to"
+    );
     assert_eq!(
         session.get("/").await.status,
         StatusCode::SEE_OTHER,
@@ -110,7 +117,8 @@ async fn a_password_reset_or_change_ends_sessions_and_tokens(server: Server) {
             ],
         )
         .await;
-    assert!(changed.body.contains("密码已修改"), "{}", changed.body);
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert!(here.get("/me").await.body.contains("密码已修改"));
     assert_eq!(here.get("/").await.status, StatusCode::OK);
     assert_eq!(elsewhere.get("/").await.status, StatusCode::SEE_OTHER);
     assert_eq!(

@@ -220,7 +220,12 @@ async fn a_password_change_checks_the_policy_and_the_old_password(server: Server
             ],
         )
         .await;
-    assert!(changed.body.contains("密码已修改"), "{}", changed.body);
+    assert_eq!(
+        changed.location.as_deref(),
+        Some("/me"),
+        "post/redirect/get"
+    );
+    assert!(client.get("/me").await.body.contains("密码已修改"));
     assert_eq!(
         client.get("/").await.status,
         StatusCode::OK,
@@ -304,7 +309,12 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
             &[("field", "id_number"), ("reason", "客户来电核实身份")],
         )
         .await;
-    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.status, StatusCode::SEE_OTHER, "post/redirect/get");
+    assert_eq!(
+        shown.location.as_deref(),
+        Some(format!("/customers/{cif}").as_str())
+    );
+    let shown = client.get(&format!("/customers/{cif}")).await;
     assert!(shown.body.contains(&whole), "shown whole after a reason");
     assert!(
         !client
@@ -596,7 +606,21 @@ async fn the_administrator_disables_and_resets_users(server: Server) {
         "a disabled user cannot sign in"
     );
     client.post(&path, &[("action", "enable")]).await;
-    let reset = client.post(&path, &[("action", "reset")]).await;
+    let posted = client.post(&path, &[("action", "reset")]).await;
+    assert_eq!(
+        posted.location.as_deref(),
+        Some("/admin"),
+        "post/redirect/get"
+    );
+    let reset = client.get("/admin").await;
+    assert!(
+        !client
+            .get("/admin")
+            .await
+            .body
+            .contains("id=\"one-time-password\""),
+        "a reload does not reset again, nor show the password again"
+    );
     let at = reset
         .body
         .find("id=\"one-time-password\">")
