@@ -261,7 +261,10 @@ pub(crate) async fn list(
         industries,
         units,
         rms,
-        count_text: t.with("customers-count", &[("count", total.into())]),
+        count_text: t.with(
+            "customers-count",
+            &[("count", crate::pages::home::grouped(total).into())],
+        ),
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         base_query,

@@ -32,9 +32,10 @@ pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
 struct HomePage<'a> {
     c: Chrome<'a>,
     as_of: String,
-    customer_count: i64,
-    alert_count: usize,
-    key_count: i64,
+    /// The figures as a banker reads them: 2,282, not 2282.
+    customer_count: String,
+    alert_count: String,
+    key_count: String,
     alerts: Vec<AlertRow>,
     rows: Vec<Row>,
     moves: Vec<Mover>,
@@ -42,7 +43,7 @@ struct HomePage<'a> {
     units: Vec<Choice>,
     unit: String,
     /// Alerts raised by the latest batch.
-    new_alerts: usize,
+    new_alerts: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,14 +138,19 @@ pub(crate) async fn home(
     render(&HomePage {
         c: Chrome::new(&app, &signed, "home", t.get("home-title")),
         as_of,
-        customer_count,
-        alert_count: open.len(),
-        key_count,
+        customer_count: grouped(customer_count),
+        alert_count: grouped(open.len() as i64),
+        key_count: grouped(key_count),
         alerts,
         rows: rows(&t, &top),
         moves,
         units: unit_choices(&units),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
-        new_alerts,
+        new_alerts: grouped(new_alerts as i64),
     })
+}
+
+/// A count with thousands separators.
+pub(crate) fn grouped(n: i64) -> String {
+    crate::format::thousands(u128::from(n.unsigned_abs()))
 }

@@ -36,8 +36,10 @@ async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server)
     );
     let visible = server.visible_cifs(&user).await;
     assert!(
-        home.body
-            .contains(&format!("id=\"customer-count\">{}<", visible.len())),
+        home.body.contains(&format!(
+            "id=\"customer-count\">{}<",
+            grouped(visible.len())
+        )),
         "home counts the {} visible customers",
         visible.len()
     );
@@ -49,7 +51,10 @@ async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server)
     );
     let list = client.get("/customers").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert!(list.body.contains(&format!("共 {} 户", visible.len())));
+    assert!(
+        list.body
+            .contains(&format!("共 {} 户", grouped(visible.len())))
+    );
     let first = &visible[0];
     assert!(list.body.contains(&format!("/customers/{first}")));
     let page = client.get(&format!("/customers/{first}")).await;
@@ -536,10 +541,10 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
     client.sign_in(president.username.as_str()).await;
     let page = client.get("/portfolio").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(
-        page.body
-            .contains(&format!("id=\"portfolio-count\">{}<", visible.len()))
-    );
+    assert!(page.body.contains(&format!(
+        "id=\"portfolio-count\">{}<",
+        grouped(visible.len())
+    )));
     assert!(page.body.contains("<svg class=\"chart lorenz\""));
     // Five tiers were written for every customer: the distribution has a bar per tier seen.
     assert!(page.body.matches("<rect x=\"110\"").count() >= 2);
@@ -811,14 +816,14 @@ async fn a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list(server: 
     assert!(
         home_page
             .body
-            .contains(&format!("id=\"customer-count\">{in_sub}<")),
+            .contains(&format!("id=\"customer-count\">{}<", grouped(in_sub))),
         "home counts the chosen unit's {in_sub} customers"
     );
     let outside = client.get(&format!("/?unit={}", other.code)).await;
     assert!(
         outside
             .body
-            .contains(&format!("id=\"customer-count\">{everything}<")),
+            .contains(&format!("id=\"customer-count\">{}<", grouped(everything))),
         "a unit out of reach widens nothing: the whole reach"
     );
     assert_eq!(
@@ -1043,4 +1048,17 @@ async fn a_page_out_of_reach_is_one_404_inside_the_navigation(server: Server) {
     let anonymous = server.client().get("/no-such-page").await;
     assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
     assert!(!anonymous.body.contains("id=\"nav-admin\"") && anonymous.body.contains("KAM-404"));
+}
+
+/// A count as the pages show it, with thousands separators (2,282).
+fn grouped(n: impl ToString) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
