@@ -1051,11 +1051,11 @@ async fn a_page_out_of_reach_is_one_404_inside_the_navigation(server: Server) {
 }
 
 /// A count as the pages show it, with thousands separators (2,282).
-fn grouped(n: impl ToString) -> String {
+fn grouped(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
