@@ -71,6 +71,11 @@ pub(crate) fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
 }
 
+/// A count as a banker reads it: 2,282 (counts are never negative; a sign would be dropped).
+pub(crate) fn count(n: i64) -> String {
+    thousands(u128::from(n.unsigned_abs()))
+}
+
 /// A stored instant (RFC 3339, UTC) as the bank's wall-clock time, `2026-12-06 13:05:21`; a text
 /// that does not read is shown as stored.
 pub(crate) fn bank_time(zone: kam_core::clock::BankZone, at: &str) -> String {

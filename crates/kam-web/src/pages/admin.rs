@@ -81,17 +81,16 @@ struct ImportRow {
 
 impl ImportRow {
     fn new(t: &Tr<'_>, zone: kam_core::clock::BankZone, b: &ImportBatch) -> Self {
-        let count = |n: i64| format::thousands(u128::from(n.unsigned_abs()));
         Self {
             batch_id: b.batch_id.clone(),
             kind: t.code("extract-kind", &b.kind),
             business_date: b.business_date.to_string(),
             file_name: b.file_name.clone(),
             state: t.code("batch-state", b.state.as_str()),
-            rows_read: count(b.rows_read),
-            loaded: count(b.loaded),
-            rejected: count(b.rejected),
-            duplicates: count(b.duplicates),
+            rows_read: format::count(b.rows_read),
+            loaded: format::count(b.loaded),
+            rejected: format::count(b.rejected),
+            duplicates: format::count(b.duplicates),
             has_rejects: b.rejected > 0 || b.duplicates > 0,
             amount: format::money(b.amount_total_minor, t.locale),
             finished_at: b

@@ -101,13 +101,12 @@ pub(crate) async fn inbox(
         offset: (page - 1) * PAGE_SIZE,
     };
     let (alerts, total) = signed.store.alert_inbox(&filter).await?;
-    // People by name, not by login: the giver, the receiver and who handled it.
-    let names: std::collections::HashMap<String, String> = signed
-        .store
-        .list_users()
-        .await?
-        .into_iter()
-        .map(|u| (u.username.to_string(), u.display_name))
+    // People by name, not by login: the receiver and who handled it. The users are read once,
+    // for the names and for whom the alerts may be given to.
+    let users = signed.store.list_users().await?;
+    let names: std::collections::HashMap<String, String> = users
+        .iter()
+        .map(|u| (u.username.to_string(), u.display_name.clone()))
         .collect();
     let name = |login: &str| {
         names
@@ -145,7 +144,7 @@ pub(crate) async fn inbox(
             label: t.code("alert", k.code()),
         })
         .collect();
-    let assignees = assignees(&app, &signed).await?;
+    let assignees = assignees(&app, &signed, &users).await?;
     let status = status.map_or("all", AlertStatus::as_str).to_owned();
     let kind = kind.map_or("", AlertKind::code).to_owned();
     let base_query = serde_urlencoded::to_string([
@@ -172,22 +171,26 @@ pub(crate) async fn inbox(
 
 /// Whom a user may give an alert to, as kam-core decides (`Scope::may_give_alert_to`): themself
 /// first, then the colleagues within their reach. The store applies the same rule on the write.
-async fn assignees(app: &App, signed: &Signed) -> Result<Vec<Choice>, WebError> {
+async fn assignees(
+    app: &App,
+    signed: &Signed,
+    users: &[kam_core::user::User],
+) -> Result<Vec<Choice>, WebError> {
     let me = signed.user();
     let mut choices = vec![Choice {
         value: me.username.to_string(),
         label: format!("{} ({})", me.display_name, signed.tr(app).get("me")),
     }];
     if !signed.scope().gives_alerts_to_others() {
-        // Nobody else to offer: no need to read the users.
+        // Nobody else to offer: no need to read the units.
         return Ok(choices);
     }
     let units = signed.store.list_org_units().await?;
-    for user in signed.store.list_users().await? {
+    for user in users {
         let Some(unit) = units.iter().find(|u| u.id == user.org_unit_id) else {
             continue;
         };
-        if user.id != me.id && signed.scope().may_give_alert_to(&user, &unit.path) {
+        if user.id != me.id && signed.scope().may_give_alert_to(user, &unit.path) {
             choices.push(Choice {
                 value: user.username.to_string(),
                 label: format!("{} ({})", user.display_name, user.username),

@@ -261,10 +261,7 @@ pub(crate) async fn list(
         industries,
         units,
         rms,
-        count_text: t.with(
-            "customers-count",
-            &[("count", crate::pages::home::grouped(total).into())],
-        ),
+        count_text: t.with("customers-count", &[("count", format::count(total).into())]),
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         base_query,
@@ -472,9 +469,9 @@ fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String
     };
     match (unit, value.value_int, value.value_real) {
         (Unit::Fen, Some(fen), _) => format::money(fen, t.locale),
-        (Unit::Count, Some(n), _) => format::thousands(u128::from(n.unsigned_abs())),
+        (Unit::Count, Some(n), _) => format::count(n),
         (Unit::Days, Some(n), _) => {
-            let n = format::thousands(u128::from(n.unsigned_abs()));
+            let n = format::count(n);
             t.with("days", &[("n", n.into())])
         }
         (Unit::Days | Unit::AverageDays, None, Some(x)) => {

@@ -138,19 +138,14 @@ pub(crate) async fn home(
     render(&HomePage {
         c: Chrome::new(&app, &signed, "home", t.get("home-title")),
         as_of,
-        customer_count: grouped(customer_count),
-        alert_count: grouped(open.len() as i64),
-        key_count: grouped(key_count),
+        customer_count: crate::format::count(customer_count),
+        alert_count: crate::format::count(open.len() as i64),
+        key_count: crate::format::count(key_count),
         alerts,
         rows: rows(&t, &top),
         moves,
         units: unit_choices(&units),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
-        new_alerts: grouped(new_alerts as i64),
+        new_alerts: crate::format::count(new_alerts as i64),
     })
-}
-
-/// A count with thousands separators.
-pub(crate) fn grouped(n: i64) -> String {
-    crate::format::thousands(u128::from(n.unsigned_abs()))
 }

@@ -140,7 +140,7 @@ pub(crate) async fn portfolio(
         c: Chrome::new(&app, &signed, "portfolio", t.get("portfolio-title")),
         units: unit_choices(&reach),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
-        customers: crate::pages::home::grouped(rows.len() as i64),
+        customers: format::count(rows.len() as i64),
         tier_charts,
         lorenz_chart: chart::lorenz(&curve.lorenz, &t.get("portfolio-lorenz")),
         gini: curve.gini.map_or_else(|| "—".into(), |g| format!("{g:.3}")),
