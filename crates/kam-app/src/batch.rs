@@ -107,7 +107,7 @@ pub async fn run(
         months: rules.customer_value.months,
         outflow_days: rules.alerts.outflow.days,
         own_banks: &rules.alerts.outflow.own_bank,
-        loan_lookback_days: rules.alerts.loan_class_lookback_days,
+        loan_lookback_days: rules.alerts.loan_class.lookback_days,
     };
     let computed = compute(&query, &request).await?;
     let values = &computed.values;
@@ -353,12 +353,13 @@ impl Results {
                 starred: board.is_some_and(|b| b.starred),
             });
             for f in &d.findings {
+                let (evidence, thresholds) = f.evidence.encode(f.tier);
                 findings.push(StoredFinding {
                     cif_no: s.cif_no.clone(),
                     kind: f.kind,
-                    tier: d.state.tier as i64 + 1,
-                    evidence: f.evidence.clone(),
-                    thresholds: f.thresholds.clone(),
+                    tier: f.tier,
+                    evidence,
+                    thresholds,
                 });
             }
         }

@@ -22,7 +22,8 @@ pub enum AlertKind {
     Outflow,
     /// 睡眠客户: no transaction for many days.
     Dormant,
-    /// 贷款分类下调: the worst loan class is worse than it was.
+    /// 贷款分类下调或不良: the worst loan class is worse than it was, or at or below the rule's
+    /// holding class (次级 and worse: non-performing) while it stays there.
     LoanClass,
     /// 无主办客户经理: a key account without a lead RM.
     NoLeadRm,
@@ -62,7 +63,7 @@ impl AlertKind {
             AlertKind::DepositDrop => "存款下降",
             AlertKind::Outflow => "资金流向他行",
             AlertKind::Dormant => "长期无交易",
-            AlertKind::LoanClass => "贷款分类下调",
+            AlertKind::LoanClass => "贷款分类下调或不良",
             AlertKind::NoLeadRm => "重点客户无主办客户经理",
         }
     }
@@ -72,7 +73,7 @@ impl AlertKind {
             AlertKind::DepositDrop => "deposit drop",
             AlertKind::Outflow => "money moving to other banks",
             AlertKind::Dormant => "dormant",
-            AlertKind::LoanClass => "loan class worsened",
+            AlertKind::LoanClass => "loan class worsened or non-performing",
             AlertKind::NoLeadRm => "key account without a lead RM",
         }
     }
@@ -84,8 +85,7 @@ pub struct AlertRules {
     pub deposit_drop: DepositDropRule,
     pub outflow: OutflowRule,
     pub dormant_days: [i64; 5],
-    /// The worst loan class is compared with the one this many days earlier.
-    pub loan_class_lookback_days: u32,
+    pub loan_class: LoanClassRule,
     pub no_lead_rm: bool,
 }
 
@@ -103,10 +103,21 @@ pub struct DepositDropRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutflowRule {
     pub days: u32,
-    /// Debits to other banks above this percent of the baseline average daily deposit.
+    /// Debits to other banks above this percent of the baseline average daily deposit …
     pub percent: [i64; 5],
+    /// … and above this many fen: a few yuan leaving a near-empty account is not news.
+    pub min_fen: [i64; 5],
     /// Counterparty bank names that are this bank (a transfer to them is not an outflow).
     pub own_bank: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanClassRule {
+    /// The worst loan class is compared with the one this many days earlier.
+    pub lookback_days: u32,
+    /// A worst class at or below this one (3 = 次级: non-performing) is flagged while it holds,
+    /// changed or not; `None` flags changes only.
+    pub hold_class: Option<i64>,
 }
 
 /// What the batch knows of one customer on the date.
@@ -131,17 +142,299 @@ pub struct AlertInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub kind: AlertKind,
-    /// The inputs, `name=value` joined by `; ` (money in fen).
-    pub evidence: String,
-    /// The thresholds that applied, same form.
-    pub thresholds: String,
+    /// The customer's tier the thresholds were taken from, 1 … 5.
+    pub tier: i64,
+    pub evidence: Evidence,
+}
+
+/// Why an alert fired: the figures the rule read and the bars it applied, typed. It is stored as
+/// two texts (`encode`: `name=value; …` for the figures and `name>bar; …` for the thresholds,
+/// money in fen) that stay readable in the Parquet history and in a CSV export, and is read back
+/// (`decode`) to be written in a banker's words (the web's messages) with the page's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    DepositDrop {
+        recent_days: u32,
+        baseline_days: u32,
+        /// Average daily deposit over the recent and the baseline window, fen.
+        recent: i64,
+        baseline: i64,
+        /// The bars: more than `percent` % and more than `min_drop` fen down.
+        percent: i64,
+        min_drop: i64,
+    },
+    Outflow {
+        days: u32,
+        baseline_days: u32,
+        /// Debits to other banks in the window, fen.
+        outflow: i64,
+        /// The baseline average daily deposit, fen.
+        baseline: i64,
+        /// The bars: more than `percent` % of the baseline and more than `min_outflow` fen.
+        percent: i64,
+        min_outflow: i64,
+    },
+    Dormant {
+        idle_days: i64,
+        /// The bar: this many days or more.
+        days: i64,
+    },
+    LoanClass {
+        /// The worst class now and `lookback_days` earlier (1 pass … 5 loss; no loan then = 1).
+        now: i64,
+        before: i64,
+        lookback_days: u32,
+        /// The class from which a holding class is flagged, if the rule has one.
+        hold_class: Option<i64>,
+    },
+    NoLeadRm,
+}
+
+impl Evidence {
+    pub fn kind(&self) -> AlertKind {
+        match self {
+            Evidence::DepositDrop { .. } => AlertKind::DepositDrop,
+            Evidence::Outflow { .. } => AlertKind::Outflow,
+            Evidence::Dormant { .. } => AlertKind::Dormant,
+            Evidence::LoanClass { .. } => AlertKind::LoanClass,
+            Evidence::NoLeadRm => AlertKind::NoLeadRm,
+        }
+    }
+
+    /// The stored texts: the figures and the thresholds (with the tier they came from).
+    pub fn encode(&self, tier: i64) -> (String, String) {
+        match *self {
+            Evidence::DepositDrop {
+                recent_days,
+                baseline_days,
+                recent,
+                baseline,
+                percent,
+                min_drop,
+            } => (
+                format!(
+                    "avg_daily_deposit_{recent_days}d={recent}; avg_daily_deposit_{baseline_days}d={baseline}; drop={}",
+                    baseline - recent
+                ),
+                format!("tier={tier}; drop_percent>{percent}; drop_fen>{min_drop}"),
+            ),
+            Evidence::Outflow {
+                days,
+                baseline_days,
+                outflow,
+                baseline,
+                percent,
+                min_outflow,
+            } => (
+                format!(
+                    "outflow_other_banks_{days}d={outflow}; avg_daily_deposit_{baseline_days}d={baseline}"
+                ),
+                format!("tier={tier}; outflow_percent>{percent}; outflow_fen>{min_outflow}"),
+            ),
+            Evidence::Dormant { idle_days, days } => (
+                format!("idle_days={idle_days}"),
+                format!("tier={tier}; idle_days>={days}"),
+            ),
+            Evidence::LoanClass {
+                now,
+                before,
+                lookback_days,
+                hold_class,
+            } => (
+                format!(
+                    "worst_loan_class={now}({}); {lookback_days}_days_before={before}({})",
+                    class_zh(now),
+                    class_zh(before)
+                ),
+                match hold_class {
+                    Some(hold) => format!("lookback_days={lookback_days}; hold_class>={hold}"),
+                    None => format!("lookback_days={lookback_days}"),
+                },
+            ),
+            Evidence::NoLeadRm => (
+                format!("key_account=true; tier={tier}; lead_rm=none"),
+                "lead_rm=required".to_owned(),
+            ),
+        }
+    }
+
+    /// Reads the stored texts back. Texts written before a bar existed read with that bar at 0
+    /// (`outflow_fen`) or absent (`hold_class`), which is what the rule applied then.
+    pub fn decode(
+        kind: AlertKind,
+        evidence: &str,
+        thresholds: &str,
+    ) -> Result<Self, crate::ParseError> {
+        if kind == AlertKind::NoLeadRm {
+            // Nothing to read: earlier versions stored an English sentence as its threshold.
+            return Ok(Evidence::NoLeadRm);
+        }
+        let figures = Pairs::read(evidence)?;
+        let bars = Pairs::read(thresholds)?;
+        Ok(match kind {
+            AlertKind::DepositDrop => {
+                let ((recent_days, recent), (baseline_days, baseline)) =
+                    figures.two_windows("avg_daily_deposit_")?;
+                Evidence::DepositDrop {
+                    recent_days,
+                    baseline_days,
+                    recent,
+                    baseline,
+                    percent: bars.number("drop_percent")?,
+                    min_drop: bars.number("drop_fen")?,
+                }
+            }
+            AlertKind::Outflow => {
+                let (days, outflow) = figures.window("outflow_other_banks_")?;
+                let (baseline_days, baseline) = figures.window("avg_daily_deposit_")?;
+                Evidence::Outflow {
+                    days,
+                    baseline_days,
+                    outflow,
+                    baseline,
+                    percent: bars.number("outflow_percent")?,
+                    min_outflow: bars.optional("outflow_fen")?.unwrap_or(0),
+                }
+            }
+            AlertKind::Dormant => Evidence::Dormant {
+                idle_days: figures.number("idle_days")?,
+                days: bars.number("idle_days")?,
+            },
+            AlertKind::LoanClass => {
+                let lookback_days = u32::try_from(bars.number("lookback_days")?).map_err(|_| {
+                    bad(
+                        thresholds,
+                        "lookback_days is out of range",
+                        "lookback_days 超出范围",
+                    )
+                })?;
+                Evidence::LoanClass {
+                    now: figures.number("worst_loan_class")?,
+                    before: figures.number(&format!("{lookback_days}_days_before"))?,
+                    lookback_days,
+                    hold_class: bars.optional("hold_class")?,
+                }
+            }
+            AlertKind::NoLeadRm => Evidence::NoLeadRm,
+        })
+    }
+
+    /// `outflow` or `drop` as a whole percent of the baseline, rounded half up; `None` on an
+    /// empty baseline.
+    pub fn share_percent(part: i64, whole: i64) -> Option<i64> {
+        (whole > 0).then(|| {
+            let scaled = i128::from(part) * 200 + i128::from(whole);
+            i64::try_from(scaled / (2 * i128::from(whole))).unwrap_or(i64::MAX)
+        })
+    }
+}
+
+fn bad(text: &str, en: &str, zh: &str) -> crate::ParseError {
+    crate::ParseError::new("alert_evidence", text, en, zh)
+}
+
+/// A window's length in days and its figure.
+type Window = (u32, i64);
+
+/// `name=value` (or `name>bar`, `name>=bar`) items joined by `; `, values whole numbers, with an
+/// optional `(名称)` after a number (a loan class's name).
+struct Pairs<'a> {
+    text: &'a str,
+    items: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Pairs<'a> {
+    fn read(text: &'a str) -> Result<Self, crate::ParseError> {
+        let mut items = Vec::new();
+        for item in text.split(';').map(str::trim).filter(|i| !i.is_empty()) {
+            let at = item
+                .find(['=', '>'])
+                .ok_or_else(|| bad(text, "an item is not name=value", "有一项不是 名称=取值"))?;
+            let value = item[at..].trim_start_matches(['>', '=']);
+            items.push((item[..at].trim(), value.trim()));
+        }
+        Ok(Self { text, items })
+    }
+
+    fn optional(&self, name: &str) -> Result<Option<i64>, crate::ParseError> {
+        let Some((_, value)) = self.items.iter().find(|(n, _)| *n == name) else {
+            return Ok(None);
+        };
+        // A loan class carries its name: `4(可疑)`; the number is what counts.
+        let number = value.split('(').next().unwrap_or(value);
+        number.parse().map(Some).map_err(|_| {
+            bad(
+                self.text,
+                &format!("{name} is not a whole number"),
+                &format!("{name} 不是整数"),
+            )
+        })
+    }
+
+    fn number(&self, name: &str) -> Result<i64, crate::ParseError> {
+        self.optional(name)?.ok_or_else(|| {
+            bad(
+                self.text,
+                &format!("{name} is missing"),
+                &format!("缺少 {name}"),
+            )
+        })
+    }
+
+    /// Every `<prefix><days>d=value` item, in order.
+    fn windows(&self, prefix: &str) -> Result<Vec<Window>, crate::ParseError> {
+        let mut out = Vec::new();
+        for (name, _) in &self.items {
+            if let Some(days) = name.strip_prefix(prefix).and_then(|r| r.strip_suffix('d'))
+                && let Ok(days) = days.parse()
+            {
+                out.push((days, self.number(name)?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn window(&self, prefix: &str) -> Result<Window, crate::ParseError> {
+        match self.windows(prefix)?.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(bad(
+                self.text,
+                &format!("expected one {prefix}<days>d"),
+                &format!("应有一项 {prefix}<天数>d"),
+            )),
+        }
+    }
+
+    fn two_windows(&self, prefix: &str) -> Result<(Window, Window), crate::ParseError> {
+        match self.windows(prefix)?.as_slice() {
+            [first, second] => Ok((*first, *second)),
+            _ => Err(bad(
+                self.text,
+                &format!("expected two {prefix}<days>d"),
+                &format!("应有两项 {prefix}<天数>d"),
+            )),
+        }
+    }
 }
 
 const CLASS_ZH: [&str; 5] = ["正常", "关注", "次级", "可疑", "损失"];
 
+fn class_zh(class: i64) -> &'static str {
+    usize::try_from(class - 1)
+        .ok()
+        .and_then(|i| CLASS_ZH.get(i))
+        .copied()
+        .unwrap_or("?")
+}
+
 /// Every alert condition that holds for one customer.
 pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
     let tier = input.tier.min(4);
+    let finding = |evidence: Evidence| Finding {
+        kind: evidence.kind(),
+        tier: tier as i64 + 1,
+        evidence,
+    };
     let mut out = Vec::new();
     let drop = &rules.deposit_drop;
     if let (Some(recent), Some(baseline)) = (input.recent_deposit, input.baseline_deposit) {
@@ -151,72 +444,53 @@ pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
             && i128::from(fell) * 100 > i128::from(drop.percent[tier]) * i128::from(baseline)
             && fell > drop.fen[tier]
         {
-            out.push(Finding {
-                kind: AlertKind::DepositDrop,
-                evidence: format!(
-                    "avg_daily_deposit_{}d={recent}; avg_daily_deposit_{}d={baseline}; drop={fell}",
-                    drop.recent_days, drop.baseline_days
-                ),
-                thresholds: format!(
-                    "tier={}; drop_percent>{}; drop_fen>{}",
-                    tier + 1,
-                    drop.percent[tier],
-                    drop.fen[tier]
-                ),
-            });
+            out.push(finding(Evidence::DepositDrop {
+                recent_days: drop.recent_days,
+                baseline_days: drop.baseline_days,
+                recent,
+                baseline,
+                percent: drop.percent[tier],
+                min_drop: drop.fen[tier],
+            }));
         }
     }
     let flow = &rules.outflow;
     if let Some(baseline) = input.baseline_deposit
         && baseline > 0
         && i128::from(input.outflow) * 100 > i128::from(flow.percent[tier]) * i128::from(baseline)
+        && input.outflow > flow.min_fen[tier]
     {
-        out.push(Finding {
-            kind: AlertKind::Outflow,
-            evidence: format!(
-                "outflow_other_banks_{}d={}; avg_daily_deposit_{}d={baseline}",
-                flow.days, input.outflow, drop.baseline_days
-            ),
-            thresholds: format!("tier={}; outflow_percent>{}", tier + 1, flow.percent[tier]),
-        });
+        out.push(finding(Evidence::Outflow {
+            days: flow.days,
+            baseline_days: drop.baseline_days,
+            outflow: input.outflow,
+            baseline,
+            percent: flow.percent[tier],
+            min_outflow: flow.min_fen[tier],
+        }));
     }
     if let Some(idle) = input.idle_days
         && idle >= rules.dormant_days[tier]
     {
-        out.push(Finding {
-            kind: AlertKind::Dormant,
-            evidence: format!("idle_days={idle}"),
-            thresholds: format!("tier={}; idle_days>={}", tier + 1, rules.dormant_days[tier]),
-        });
+        out.push(finding(Evidence::Dormant {
+            idle_days: idle,
+            days: rules.dormant_days[tier],
+        }));
     }
     if let Some(now) = input.worst_loan_class {
         let before = input.prior_worst_loan_class.unwrap_or(1);
-        if now > before {
-            let name = |class: i64| {
-                usize::try_from(class - 1)
-                    .ok()
-                    .and_then(|i| CLASS_ZH.get(i))
-                    .copied()
-                    .unwrap_or("?")
-            };
-            out.push(Finding {
-                kind: AlertKind::LoanClass,
-                evidence: format!(
-                    "worst_loan_class={now}({}); {}_days_before={before}({})",
-                    name(now),
-                    rules.loan_class_lookback_days,
-                    name(before)
-                ),
-                thresholds: format!("lookback_days={}", rules.loan_class_lookback_days),
-            });
+        let held = rules.loan_class.hold_class.is_some_and(|hold| now >= hold);
+        if now > before || held {
+            out.push(finding(Evidence::LoanClass {
+                now,
+                before,
+                lookback_days: rules.loan_class.lookback_days,
+                hold_class: rules.loan_class.hold_class,
+            }));
         }
     }
     if rules.no_lead_rm && input.key_account && !input.has_lead_rm {
-        out.push(Finding {
-            kind: AlertKind::NoLeadRm,
-            evidence: format!("key_account=true; tier={}; lead_rm=none", tier + 1),
-            thresholds: "key accounts need a lead RM".to_owned(),
-        });
+        out.push(finding(Evidence::NoLeadRm));
     }
     out
 }
@@ -240,10 +514,14 @@ mod tests {
             outflow: OutflowRule {
                 days: 7,
                 percent: [30, 30, 40, 50, 50],
+                min_fen: [0; 5],
                 own_bank: vec!["本行".into()],
             },
             dormant_days: [30, 30, 60, 90, 180],
-            loan_class_lookback_days: 30,
+            loan_class: LoanClassRule {
+                lookback_days: 30,
+                hold_class: None,
+            },
             no_lead_rm: true,
         }
     }
@@ -266,14 +544,12 @@ mod tests {
         };
         assert_eq!(kinds(&fell), [AlertKind::DepositDrop]);
         let finding = &evaluate(&rules(), &fell)[0];
+        let (evidence, thresholds) = finding.evidence.encode(finding.tier);
         assert_eq!(
-            finding.evidence,
+            evidence,
             "avg_daily_deposit_30d=79000000; avg_daily_deposit_90d=100000000; drop=21000000"
         );
-        assert_eq!(
-            finding.thresholds,
-            "tier=1; drop_percent>20; drop_fen>10000000"
-        );
+        assert_eq!(thresholds, "tier=1; drop_percent>20; drop_fen>10000000");
         // Exactly 20% is not more than 20%.
         let at_bar = AlertInput {
             recent_deposit: Some(yuan(800_000)),
@@ -329,7 +605,7 @@ mod tests {
             .find(|f| f.kind == AlertKind::LoanClass)
             .unwrap();
         assert_eq!(
-            loan.evidence,
+            loan.evidence.encode(loan.tier).0,
             "worst_loan_class=3(次级); 30_days_before=2(关注)"
         );
         // A new loan already below pass counts as worse than pass.
@@ -339,6 +615,143 @@ mod tests {
             ..calm
         };
         assert_eq!(kinds(&new_bad), [AlertKind::LoanClass]);
+    }
+
+    #[test]
+    fn a_small_outflow_is_not_news_and_a_bad_class_is_flagged_while_it_holds() {
+        let mut rules = rules();
+        rules.outflow.min_fen = [yuan(10_000); 5];
+        // 59.58 yuan out of an account averaging 24.10 yuan: 247 %, but below the minimum.
+        let tiny = AlertInput {
+            tier: 4,
+            baseline_deposit: Some(2_410),
+            outflow: 5_958,
+            ..AlertInput::default()
+        };
+        assert!(evaluate(&rules, &tiny).is_empty());
+        let large = AlertInput {
+            baseline_deposit: Some(yuan(20_000)),
+            outflow: yuan(10_001),
+            ..tiny
+        };
+        assert_eq!(
+            evaluate(&rules, &large)
+                .iter()
+                .map(|f| f.kind)
+                .collect::<Vec<_>>(),
+            [AlertKind::Outflow]
+        );
+        // 可疑 a month ago and now: no change, so only the holding rule sees it.
+        let doubtful = AlertInput {
+            worst_loan_class: Some(4),
+            prior_worst_loan_class: Some(4),
+            ..AlertInput::default()
+        };
+        assert!(evaluate(&rules, &doubtful).is_empty());
+        rules.loan_class.hold_class = Some(3);
+        let found = evaluate(&rules, &doubtful);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].evidence.encode(found[0].tier),
+            (
+                "worst_loan_class=4(可疑); 30_days_before=4(可疑)".to_owned(),
+                "lookback_days=30; hold_class>=3".to_owned()
+            )
+        );
+        // 关注 is above the holding class and unchanged: nothing.
+        let special = AlertInput {
+            worst_loan_class: Some(2),
+            prior_worst_loan_class: Some(2),
+            ..AlertInput::default()
+        };
+        assert!(evaluate(&rules, &special).is_empty());
+    }
+
+    #[test]
+    fn evidence_reads_back_what_it_wrote() {
+        let cases = [
+            Evidence::DepositDrop {
+                recent_days: 30,
+                baseline_days: 90,
+                recent: 79_000_000,
+                baseline: 100_000_000,
+                percent: 20,
+                min_drop: 10_000_000,
+            },
+            Evidence::Outflow {
+                days: 7,
+                baseline_days: 90,
+                outflow: 3_890_602_434,
+                baseline: 6_678_377_537,
+                percent: 30,
+                min_outflow: 100_000,
+            },
+            Evidence::Dormant {
+                idle_days: 95,
+                days: 90,
+            },
+            Evidence::LoanClass {
+                now: 4,
+                before: 2,
+                lookback_days: 30,
+                hold_class: Some(3),
+            },
+            Evidence::LoanClass {
+                now: 3,
+                before: 1,
+                lookback_days: 45,
+                hold_class: None,
+            },
+            Evidence::NoLeadRm,
+        ];
+        for evidence in cases {
+            let (figures, bars) = evidence.encode(2);
+            assert_eq!(
+                Evidence::decode(evidence.kind(), &figures, &bars),
+                Ok(evidence),
+                "{figures} / {bars}"
+            );
+        }
+        // What earlier versions stored still reads: no outflow minimum, the English sentence.
+        assert_eq!(
+            Evidence::decode(
+                AlertKind::Outflow,
+                "outflow_other_banks_7d=3890602434; avg_daily_deposit_90d=6678377537",
+                "tier=2; outflow_percent>30"
+            ),
+            Ok(Evidence::Outflow {
+                days: 7,
+                baseline_days: 90,
+                outflow: 3_890_602_434,
+                baseline: 6_678_377_537,
+                percent: 30,
+                min_outflow: 0,
+            })
+        );
+        assert_eq!(
+            Evidence::decode(
+                AlertKind::NoLeadRm,
+                "key_account=true; tier=1; lead_rm=none",
+                "key accounts need a lead RM"
+            ),
+            Ok(Evidence::NoLeadRm)
+        );
+        // Damaged text is an error, not a zero.
+        assert!(Evidence::decode(AlertKind::Dormant, "idle_days=9x", "idle_days>=90").is_err());
+        assert!(Evidence::decode(AlertKind::Dormant, "", "idle_days>=90").is_err());
+        assert!(
+            Evidence::decode(
+                AlertKind::Outflow,
+                "avg_daily_deposit_90d=5",
+                "outflow_percent>30"
+            )
+            .is_err()
+        );
+        assert_eq!(
+            Evidence::share_percent(3_890_602_434, 6_678_377_537),
+            Some(58)
+        );
+        assert_eq!(Evidence::share_percent(1, 0), None);
     }
 
     #[test]

@@ -184,6 +184,47 @@ impl fmt::Display for Money {
     }
 }
 
+crate::code_enum! {
+    /// The unit a page writes amounts in, one per column, named in the column's header (a bank
+    /// setting; 万元 by default, as Chinese bank reports read).
+    #[derive(Default)]
+    pub enum AmountUnit as "amount_unit" {
+        Yuan = "yuan",
+        #[default]
+        Wan = "wan",
+        Yi = "yi",
+    }
+}
+
+impl AmountUnit {
+    /// Fen in one unit.
+    pub fn fen(self) -> i64 {
+        match self {
+            AmountUnit::Yuan => 100,
+            AmountUnit::Wan => 1_000_000,
+            AmountUnit::Yi => 10_000_000_000,
+        }
+    }
+
+    /// The unit's Chinese name: 元, 万元, 亿元.
+    pub fn zh(self) -> &'static str {
+        match self {
+            AmountUnit::Yuan => "元",
+            AmountUnit::Wan => "万元",
+            AmountUnit::Yi => "亿元",
+        }
+    }
+
+    /// The unit in English: CNY, CNY 10k, CNY 100m.
+    pub fn en(self) -> &'static str {
+        match self {
+            AmountUnit::Yuan => "CNY",
+            AmountUnit::Wan => "CNY 10k",
+            AmountUnit::Yi => "CNY 100m",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::{
-    alert::{AlertRules, DepositDropRule, OutflowRule},
+    alert::{AlertRules, DepositDropRule, LoanClassRule, OutflowRule},
     classes::RetailTierRule,
     indicator::{CATALOGUE, IndicatorSpec, Unit},
     money::{Currency, Money},
@@ -159,6 +159,8 @@ struct DepositDropFile {
 struct OutflowFile {
     days: u32,
     percent: [i64; 5],
+    /// Optional so that a bank's rules file written before the minimum existed still reads.
+    min_yuan: Option<[String; 5]>,
     own_bank: Vec<String>,
 }
 
@@ -172,6 +174,7 @@ struct DormantFile {
 #[serde(deny_unknown_fields)]
 struct LoanClassFile {
     lookback_days: u32,
+    hold_class: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -361,6 +364,20 @@ impl Rules {
             for (f, text) in fen.iter_mut().zip(&a.deposit_drop.yuan) {
                 *f = yuan(&where_, text)?;
             }
+            let mut min_outflow = [0i64; 5];
+            if let Some(texts) = &a.outflow.min_yuan {
+                let where_ = format!("{source}: [alerts.outflow] min_yuan");
+                for (f, text) in min_outflow.iter_mut().zip(texts) {
+                    *f = yuan(&where_, text)?;
+                }
+            }
+            if let Some(class) = a.loan_class.hold_class
+                && !(1..=5).contains(&class)
+            {
+                return Err(format!(
+                    "{source}: [alerts.loan_class] hold_class 应为 1（正常）到 5（损失）/ must be 1 (pass) to 5 (loss)"
+                ));
+            }
             for (name, days) in [
                 ("deposit_drop.recent_days", a.deposit_drop.recent_days),
                 ("deposit_drop.baseline_days", a.deposit_drop.baseline_days),
@@ -383,10 +400,14 @@ impl Rules {
                 outflow: OutflowRule {
                     days: a.outflow.days,
                     percent: a.outflow.percent,
+                    min_fen: min_outflow,
                     own_bank: a.outflow.own_bank,
                 },
                 dormant_days: a.dormant.days,
-                loan_class_lookback_days: a.loan_class.lookback_days,
+                loan_class: LoanClassRule {
+                    lookback_days: a.loan_class.lookback_days,
+                    hold_class: a.loan_class.hold_class,
+                },
                 no_lead_rm: a.no_lead_rm,
             }
         };
@@ -504,7 +525,7 @@ mod tests {
         let rules = Rules::builtin();
         assert_eq!(
             (rules.id.as_str(), rules.version, rules.watch_months),
-            ("kam-default", 2, 3)
+            ("kam-default", 3, 3)
         );
         assert_eq!(rules.corporate.column(), "avg_daily_deposit_90d");
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);
@@ -516,6 +537,8 @@ mod tests {
         );
         assert_eq!(rules.retail_tiers.bars[0], 600_000_000);
         assert_eq!(rules.alerts.deposit_drop.fen[0], 100_000_000);
+        assert_eq!(rules.alerts.outflow.min_fen[4], 500_000);
+        assert_eq!(rules.alerts.loan_class.hold_class, Some(3));
         assert_eq!(rules.scoring.criteria.len(), 6);
         assert_eq!(rules.scoring.star, StarBar::Average);
         assert_eq!(rules.windows(), [30, 90, 365]);

@@ -1,5 +1,6 @@
-//! Numbers the way Chinese bankers read them: 万元 / 亿元 with thousands separators in zh-CN, yuan
-//! in en. Money arrives as integer fen and is formatted with integer arithmetic only.
+//! Numbers the way bankers read them: amounts in one unit per column (the bank's setting, 万元 by
+//! default) with thousands separators, the unit in the header; yuan inside an English sentence.
+//! Money arrives as integer fen and is formatted with integer arithmetic only.
 
 use crate::i18n::Locale;
 
@@ -34,36 +35,32 @@ fn scaled(fen: i64, unit_fen: u128, decimals: u32) -> String {
     )
 }
 
-/// An amount in fen for a table cell: 亿元 from one hundred million yuan, 万元 from ten thousand,
-/// else 元 (zh-CN); ¥ and yuan with two decimals (en).
-pub(crate) fn money(fen: i64, locale: Locale) -> String {
-    const YUAN: u128 = 100;
-    const WAN: u128 = 10_000 * YUAN;
-    const YI: u128 = 100_000_000 * YUAN;
-    match locale {
-        Locale::En => {
-            let text = scaled(fen, YUAN, 2);
-            match text.strip_prefix('-') {
-                Some(rest) => format!("-¥{rest}"),
-                None => format!("¥{text}"),
-            }
-        }
-        Locale::ZhCn => {
-            let magnitude = u128::from(fen.unsigned_abs());
-            if magnitude >= YI {
-                format!("{} 亿元", scaled(fen, YI, 2))
-            } else if magnitude >= WAN {
-                format!("{} 万元", scaled(fen, WAN, 2))
-            } else {
-                format!("{} 元", scaled(fen, YUAN, 2))
-            }
-        }
+/// Yuan as an English reader writes them: `¥1,234,567.89`, `-¥1.50`.
+fn yuan(fen: i64) -> String {
+    let text = scaled(fen, 100, 2);
+    match text.strip_prefix('-') {
+        Some(rest) => format!("-¥{rest}"),
+        None => format!("¥{text}"),
     }
 }
 
-/// An optional amount; an empty value (an average over nothing) shows as a dash, never 0.
-pub(crate) fn money_or_dash(fen: Option<i64>, locale: Locale) -> String {
-    fen.map_or_else(|| "—".to_owned(), |fen| money(fen, locale))
+/// An amount in `unit` with two decimals and separators, no unit: `3890602434` fen in 万元 →
+/// `389.06`. The column's header names the unit.
+pub(crate) fn amount(fen: i64, unit: kam_core::money::AmountUnit) -> String {
+    scaled(fen, u128::from(unit.fen().unsigned_abs()), 2)
+}
+
+/// An amount inside a sentence: in zh-CN in `unit` with its name (`389.06 万元`); in English in
+/// yuan (`¥3,890,602.43`), because an English reader does not count in 万.
+pub(crate) fn amount_with_unit(
+    fen: i64,
+    unit: kam_core::money::AmountUnit,
+    locale: Locale,
+) -> String {
+    match locale {
+        Locale::ZhCn => format!("{} {}", amount(fen, unit), unit.zh()),
+        Locale::En => yuan(fen),
+    }
 }
 
 /// A ratio as a percentage with one decimal.
@@ -94,27 +91,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chinese_amounts_use_wan_and_yi() {
-        assert_eq!(money(123_456, Locale::ZhCn), "1,234.56 元");
-        assert_eq!(money(1_234_567_800, Locale::ZhCn), "1,234.57 万元");
-        assert_eq!(money(250_000_000_000, Locale::ZhCn), "25.00 亿元");
-        assert_eq!(money(-5_000_000, Locale::ZhCn), "-5.00 万元");
-        assert_eq!(money(0, Locale::ZhCn), "0.00 元");
+    fn one_unit_for_a_column() {
+        use kam_core::money::AmountUnit;
+        // The same unit for a big and a small amount: no 元/万元/亿元 jumping row by row.
+        assert_eq!(amount(3_890_602_434, AmountUnit::Wan), "3,890.60");
+        assert_eq!(amount(450_000, AmountUnit::Wan), "0.45");
+        assert_eq!(amount(-17_600_000_000, AmountUnit::Yi), "-1.76");
+        assert_eq!(amount(5_958, AmountUnit::Yuan), "59.58");
+        assert_eq!(
+            amount_with_unit(389_060_000, AmountUnit::Wan, Locale::ZhCn),
+            "389.06 万元"
+        );
+        assert_eq!(
+            amount_with_unit(389_060_000, AmountUnit::Wan, Locale::En),
+            "¥3,890,600.00"
+        );
     }
 
     #[test]
     fn english_amounts_are_yuan() {
-        assert_eq!(money(123_456_789, Locale::En), "¥1,234,567.89");
-        assert_eq!(money(-150, Locale::En), "-¥1.50");
-        assert_eq!(money_or_dash(None, Locale::En), "—");
+        assert_eq!(yuan(123_456_789), "¥1,234,567.89");
+        assert_eq!(yuan(-150), "-¥1.50");
     }
 
     #[test]
     fn rounding_is_half_away_from_zero_and_exact() {
         // 12,345.675 万元 → 12,345.68 (no float in the way).
-        assert_eq!(money(123_456_750_000 / 10, Locale::ZhCn), "1.23 亿元");
-        assert_eq!(money(1_234_567_500, Locale::ZhCn), "1,234.57 万元");
-        assert_eq!(money(-1_234_567_500, Locale::ZhCn), "-1,234.57 万元");
+        use kam_core::money::AmountUnit;
+        assert_eq!(amount(123_456_750_000 / 10, AmountUnit::Yi), "1.23");
+        assert_eq!(amount(1_234_567_500, AmountUnit::Wan), "1,234.57");
+        assert_eq!(amount(-1_234_567_500, AmountUnit::Wan), "-1,234.57");
+        assert_eq!(amount(-5, AmountUnit::Yuan), "-0.05");
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(999), "999");
     }

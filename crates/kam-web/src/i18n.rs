@@ -5,6 +5,7 @@
 use std::fmt;
 
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
+use kam_core::money::AmountUnit;
 use unic_langid::langid;
 
 /// The interface languages, Chinese first.
@@ -109,6 +110,8 @@ impl I18n {
 #[derive(Clone, Copy)]
 pub(crate) struct Tr<'a> {
     pub locale: Locale,
+    /// The unit amounts are written in (the bank's setting).
+    pub unit: AmountUnit,
     i18n: &'a I18n,
 }
 
@@ -120,7 +123,44 @@ impl fmt::Debug for Tr<'_> {
 
 impl<'a> Tr<'a> {
     pub(crate) fn new(i18n: &'a I18n, locale: Locale) -> Self {
-        Self { locale, i18n }
+        Self {
+            locale,
+            unit: AmountUnit::default(),
+            i18n,
+        }
+    }
+
+    /// The same translator writing amounts in `unit`.
+    pub(crate) fn in_unit(self, unit: AmountUnit) -> Self {
+        Self { unit, ..self }
+    }
+
+    /// An amount for a cell of a column headed with the unit: `389.06` (万元), no unit.
+    pub fn amount(&self, fen: i64) -> String {
+        crate::format::amount(fen, self.unit)
+    }
+
+    /// An optional amount for a cell; nothing to average shows as a dash, never 0.
+    pub fn amount_or_dash(&self, fen: Option<i64>) -> String {
+        fen.map_or_else(|| "—".to_owned(), |fen| self.amount(fen))
+    }
+
+    /// An optional amount inside a sentence; a dash when there is none.
+    pub fn money_or_dash(&self, fen: Option<i64>) -> String {
+        fen.map_or_else(|| "—".to_owned(), |fen| self.money(fen))
+    }
+
+    /// An amount inside a sentence, with its unit: `389.06 万元`; in English in yuan, `¥3,890,602.43`.
+    pub fn money(&self, fen: i64) -> String {
+        crate::format::amount_with_unit(fen, self.unit, self.locale)
+    }
+
+    /// The unit for a column's header: 万元 / CNY 10k.
+    pub fn unit_label(&self) -> &'static str {
+        match self.locale {
+            Locale::ZhCn => self.unit.zh(),
+            Locale::En => self.unit.en(),
+        }
     }
 
     /// The message `key`.

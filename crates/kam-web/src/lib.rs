@@ -10,6 +10,7 @@ mod api;
 mod assets;
 mod chart;
 mod error;
+mod evidence;
 mod format;
 mod i18n;
 mod observe;
@@ -51,6 +52,8 @@ pub struct WebConfig {
     pub hash_cost: HashCost,
     /// The bank's time zone: every "today" of the web is its date.
     pub zone: kam_core::clock::BankZone,
+    /// The unit every page writes amounts in (one per column, named in the header).
+    pub amount_unit: kam_core::money::AmountUnit,
     /// Where the current instant comes from (tests pass a fixed one).
     pub clock: Arc<dyn kam_core::clock::Clock>,
 }
@@ -76,6 +79,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             hash_cost: HashCost::Production,
             zone: kam_core::clock::BankZone::default(),
+            amount_unit: kam_core::money::AmountUnit::default(),
             clock: Arc::new(SystemClock),
         }
     }

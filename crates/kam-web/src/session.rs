@@ -233,7 +233,7 @@ impl Signed {
     }
 
     pub fn tr<'a>(&self, app: &'a App) -> Tr<'a> {
-        Tr::new(app.i18n(), self.locale)
+        Tr::new(app.i18n(), self.locale).in_unit(app.config().amount_unit)
     }
 }
 

@@ -25,6 +25,7 @@ pub(crate) async fn serve(settings: &Settings, store: Store, bind: &str) -> anyh
         ),
         password_min_length: settings.password_min_length,
         zone: settings.zone()?,
+        amount_unit: settings.amount_unit()?,
         ..kam_web::WebConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(bind)

@@ -41,6 +41,8 @@ pub struct WebSettings {
     /// PEM certificate chain and private key: with both, `kam serve` speaks HTTPS only.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The unit of amounts on the pages: yuan, wan (万元) or yi (亿元).
+    pub amount_unit: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -89,6 +91,7 @@ impl Default for Settings {
                 absolute_timeout_hours: 12,
                 tls_cert: None,
                 tls_key: None,
+                amount_unit: "wan".into(),
             },
         }
     }
@@ -163,12 +166,19 @@ impl Settings {
             );
         }
         self.zone()?;
+        self.amount_unit()?;
         if self.web.tls_cert.is_some() != self.web.tls_key.is_some() {
             bail!(
                 "设置项 web.tls_cert 与 web.tls_key 须同时设置（web.tls_cert and web.tls_key go together)"
             );
         }
         Ok(())
+    }
+
+    /// The unit the pages write amounts in.
+    pub fn amount_unit(&self) -> anyhow::Result<kam_core::money::AmountUnit> {
+        kam_core::money::AmountUnit::parse(&self.web.amount_unit)
+            .map_err(|e| anyhow::anyhow!("设置项 web.amount_unit：{e}"))
     }
 
     /// The bank's time zone.
@@ -251,6 +261,9 @@ absolute_timeout_hours = 12
 # 证书与私钥（PEM 格式）；两者都设置时以 HTTPS 提供服务。
 # tls_cert = "/etc/kam/tls/fullchain.pem"
 # tls_key = "/etc/kam/tls/key.pem"
+# The unit of amounts on the pages, one per column, named in the header: yuan, wan (万元), yi (亿元).
+# 页面金额单位（每列一个单位，列标题注明）：yuan 元、wan 万元、yi 亿元。
+amount_unit = "wan"
 "#;
 
 #[cfg(test)]

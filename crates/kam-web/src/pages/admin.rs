@@ -92,7 +92,7 @@ impl ImportRow {
             rejected: format::count(b.rejected),
             duplicates: format::count(b.duplicates),
             has_rejects: b.rejected > 0 || b.duplicates > 0,
-            amount: format::money(b.amount_total_minor, t.locale),
+            amount: t.amount(b.amount_total_minor),
             finished_at: b
                 .finished_at
                 .as_deref()

@@ -41,8 +41,10 @@ pub(crate) struct InboxRow {
     pub tier: i64,
     pub raised_on: String,
     pub last_seen_on: String,
+    /// What was found and the bars, in the reader's words and unit, and what to do.
     pub evidence: String,
     pub thresholds: String,
+    pub action: String,
     pub rule: String,
     pub assigned_to: String,
     /// The receiver by name (and login).
@@ -115,7 +117,13 @@ pub(crate) async fn inbox(
     };
     let rows = alerts
         .iter()
-        .map(|a| InboxRow {
+        .map(|a| {
+            (
+                a,
+                crate::evidence::explain(&t, a.kind, &a.evidence, &a.thresholds),
+            )
+        })
+        .map(|(a, said)| InboxRow {
             id: a.id,
             cif_no: a.cif_no.clone(),
             customer_name: a.customer_name.clone(),
@@ -125,8 +133,9 @@ pub(crate) async fn inbox(
             tier: a.tier,
             raised_on: a.raised_on.to_string(),
             last_seen_on: a.last_seen_on.to_string(),
-            evidence: a.evidence.clone(),
-            thresholds: a.thresholds.clone(),
+            evidence: said.text,
+            thresholds: said.bars,
+            action: said.action,
             rule: format!("{} v{}", a.rule_id, a.rule_version),
             assigned_to: a.assigned_to.clone().unwrap_or_default(),
             assigned_name: a.assigned_to.as_deref().map(name).unwrap_or_default(),

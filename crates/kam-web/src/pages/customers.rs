@@ -95,7 +95,7 @@ pub(crate) fn rows(t: &Tr<'_>, customers: &[CustomerSummary]) -> Vec<Row> {
             account_type: account_type_label(t, c.account_type),
             key_account: c.key_account,
             lead_rm: c.lead_rm.clone().unwrap_or_else(|| "—".into()),
-            value: format::money_or_dash(c.value_total, t.locale),
+            value: t.amount_or_dash(c.value_total),
             alerts: c.open_alerts,
         })
         .collect()
@@ -468,7 +468,7 @@ fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String
         return "—".into();
     };
     match (unit, value.value_int, value.value_real) {
-        (Unit::Fen, Some(fen), _) => format::money(fen, t.locale),
+        (Unit::Fen, Some(fen), _) => t.money(fen),
         (Unit::Count, Some(n), _) => format::count(n),
         (Unit::Days, Some(n), _) => {
             let n = format::count(n);
@@ -697,10 +697,7 @@ async fn customer_360(
                 "payroll-employer",
                 &[
                     ("count", payroll.employees.into()),
-                    (
-                        "amount",
-                        format::money(payroll.monthly_fen, t.locale).into(),
-                    ),
+                    ("amount", t.money(payroll.monthly_fen).into()),
                 ],
             ),
         ));
@@ -748,12 +745,12 @@ async fn customer_360(
         .iter()
         .map(|(h, product)| Field {
             label: product.name.clone(),
-            value: format!(
-                "{} {} · {}",
-                format::money(h.amount.minor(), t.locale),
-                h.amount.currency(),
-                h.as_of
-            ),
+            // Yuan in the page's unit; another currency in its own units with its code.
+            value: if h.amount.currency().as_str() == "CNY" {
+                format!("{} · {}", t.money(h.amount.minor()), h.as_of)
+            } else {
+                format!("{} · {}", h.amount, h.as_of)
+            },
         })
         .collect();
     let (windows, families) = indicator_families(&t, &values);
@@ -773,7 +770,7 @@ async fn customer_360(
                     format!("{} v{}", tier.rule_id, tier.rule_version),
                 ),
                 field("why-indicator", indicator_label(&t, &tier.indicator)),
-                field("why-value", format::money_or_dash(tier.value_int, t.locale)),
+                field("why-value", t.money_or_dash(tier.value_int)),
                 field("why-bars", bars(&t, &tier.bars)),
                 field("why-measured", tier.measured_tier.to_string()),
                 field("why-months-below", tier.months_below.to_string()),
@@ -797,10 +794,7 @@ async fn customer_360(
                         "why-indicator",
                         indicator_label(&t, &class.retail_indicator),
                     ),
-                    field(
-                        "why-value",
-                        format::money_or_dash(class.retail_value, t.locale),
-                    ),
+                    field("why-value", t.money_or_dash(class.retail_value)),
                     field("why-as-of", class.as_of.to_string()),
                 ],
             });
@@ -840,7 +834,7 @@ async fn customer_360(
                 ],
             });
         }
-        let show = |fen: i64| format::money(fen, t.locale);
+        let show = |fen: i64| t.money(fen);
         value_chart = chart::month_bars(class.value_months.points(), &t.get("value-chart"), &show);
         for (key, series) in [
             ("trend-deposit", &class.deposit_months),
@@ -864,15 +858,12 @@ async fn customer_360(
                 t.code("trend", class.value_trend.code())
             ),
             lines: vec![
-                field(
-                    "why-value-total",
-                    format::money(class.value_total, t.locale),
-                ),
+                field("why-value-total", t.money(class.value_total)),
                 field(
                     "why-slope",
                     class
                         .value_slope
-                        .map_or_else(|| "—".into(), |s| format::money(s.round() as i64, t.locale)),
+                        .map_or_else(|| "—".into(), |s| t.money(s.round() as i64)),
                 ),
                 field("why-as-of", class.as_of.to_string()),
             ],
@@ -919,10 +910,7 @@ async fn customer_360(
         whys,
         value_chart,
         trends,
-        alerts: alerts
-            .iter()
-            .map(|a| AlertRow::new(a, t.code("alert", a.kind.code())))
-            .collect(),
+        alerts: alerts.iter().map(|a| AlertRow::new(&t, a)).collect(),
         as_of,
     };
     render_form(&page, refused.as_ref())
@@ -951,7 +939,7 @@ pub(crate) fn indicator_label(t: &Tr<'_>, column: &str) -> String {
 fn bars(t: &Tr<'_>, bars: &kam_core::codec::Bars) -> String {
     bars.0
         .iter()
-        .map(|fen| format::money(*fen, t.locale))
+        .map(|fen| t.money(*fen))
         .collect::<Vec<_>>()
         .join(" / ")
 }

@@ -14,7 +14,6 @@ use kam_store::StoredIndicator;
 use crate::{
     App,
     error::WebError,
-    format,
     pages::{
         Chrome,
         customers::{Field, Node},
@@ -119,23 +118,23 @@ pub(crate) async fn show(
             *by_class.entry(class).or_default() += loan;
         }
         members.push(MemberRow {
-            deposit: format::money_or_dash(deposit, t.locale),
-            loan: format::money_or_dash(loan, t.locale),
+            deposit: t.amount_or_dash(deposit),
+            loan: t.amount_or_dash(loan),
             loan_class: class.map_or_else(|| "—".into(), |c| t.code("loan-class", &c.to_string())),
-            contribution: format::money_or_dash(contributed, t.locale),
+            contribution: t.amount_or_dash(contributed),
             node,
         });
     }
     let totals = vec![
-        field("group-deposits", format::money(deposits, t.locale)),
-        field("group-loans", format::money(loans, t.locale)),
-        field("group-contribution", format::money(contribution, t.locale)),
+        field("group-deposits", t.money(deposits)),
+        field("group-loans", t.money(loans)),
+        field("group-contribution", t.money(contribution)),
     ];
     let loans_by_class = by_class
         .into_iter()
         .map(|(class, amount)| Field {
             label: t.code("loan-class", &class.to_string()),
-            value: format::money(amount, t.locale),
+            value: t.money(amount),
         })
         .collect();
     render(&GroupPage {

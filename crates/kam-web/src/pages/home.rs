@@ -58,20 +58,25 @@ pub(crate) struct AlertRow {
     pub customer_name: String,
     pub kind: String,
     pub raised_on: String,
+    /// What was found, in the reader's words and unit.
     pub evidence: String,
+    /// What to do about it.
+    pub action: String,
     /// Raised by the latest batch: new since yesterday.
     pub new: bool,
 }
 
 impl AlertRow {
-    pub(crate) fn new(alert: &StoredAlert, kind: String) -> Self {
+    pub(crate) fn new(t: &crate::i18n::Tr<'_>, alert: &StoredAlert) -> Self {
+        let said = crate::evidence::explain(t, alert.kind, &alert.evidence, &alert.thresholds);
         Self {
             id: alert.id,
             cif_no: alert.cif_no.clone(),
             customer_name: alert.customer_name.clone(),
-            kind,
+            kind: t.code("alert", alert.kind.code()),
             raised_on: alert.raised_on.to_string(),
-            evidence: alert.evidence.clone(),
+            evidence: said.text,
+            action: said.action,
             new: false,
         }
     }
@@ -132,7 +137,7 @@ pub(crate) async fn home(
         .take(10)
         .map(|a| AlertRow {
             new: is_new(a),
-            ..AlertRow::new(a, t.code("alert", a.kind.code()))
+            ..AlertRow::new(&t, a)
         })
         .collect();
     render(&HomePage {

@@ -66,7 +66,7 @@ impl<'a> Chrome<'a> {
 
     pub(crate) fn anonymous(app: &'a App, locale: Locale, title: String, csrf: String) -> Self {
         Self {
-            t: Tr::new(app.i18n(), locale),
+            t: Tr::new(app.i18n(), locale).in_unit(app.config().amount_unit),
             title,
             active: "",
             user_name: String::new(),
@@ -82,6 +82,14 @@ impl<'a> Chrome<'a> {
     /// A message of the interface.
     pub fn m(&self, key: &str) -> String {
         self.t.get(key)
+    }
+
+    /// A column's header with the unit its amounts are written in: 价值贡献（万元）.
+    pub fn with_unit(&self, key: &str) -> String {
+        match self.t.locale {
+            Locale::ZhCn => format!("{}（{}）", self.m(key), self.t.unit_label()),
+            Locale::En => format!("{} ({})", self.m(key), self.t.unit_label()),
+        }
     }
 
     pub fn lang(&self) -> &'static str {

@@ -147,7 +147,7 @@ pub(crate) async fn portfolio(
         top20: curve
             .top20_share
             .map_or_else(|| "—".into(), format::percent),
-        total: format::money(i64::try_from(curve.total).unwrap_or(i64::MAX), t.locale),
+        total: t.money(i64::try_from(curve.total).unwrap_or(i64::MAX)),
         abc: abc.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
         board_title,
         board_heads,

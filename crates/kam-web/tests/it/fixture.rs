@@ -62,12 +62,20 @@ impl Server {
             .customers
             .iter()
             .step_by(7)
-            .map(|c| StoredFinding {
-                cif_no: c.cif_no.to_string(),
-                kind: kam_core::alert::AlertKind::Dormant,
-                tier: 3,
-                evidence: format!("no transaction for 95 days ({})", c.cif_no),
-                thresholds: "days=90".into(),
+            .map(|c| {
+                // Stored as the batch stores it (kam-core's encoding), so pages read it back.
+                let (evidence, thresholds) = kam_core::alert::Evidence::Dormant {
+                    idle_days: 95,
+                    days: 90,
+                }
+                .encode(3);
+                StoredFinding {
+                    cif_no: c.cif_no.to_string(),
+                    kind: kam_core::alert::AlertKind::Dormant,
+                    tier: 3,
+                    evidence,
+                    thresholds,
+                }
             })
             .collect();
         db.store

@@ -422,6 +422,11 @@ async fn a_manager_gives_an_alert_and_the_rm_handles_it(server: Server) {
     // The people one may give an alert to come once per page, not once per row, and an
     // unassigned row shows nobody (nothing preselected that looks like an assignment).
     assert_eq!(inbox.body.matches("<datalist id=\"assignees\">").count(), 1);
+    // The evidence in words, with the bar and what to do, never the stored codes.
+    for shown in ["已连续 95 天无交易", "90 天及以上", "安排电话或拜访"] {
+        assert!(inbox.body.contains(shown), "{shown} on the inbox");
+    }
+    assert!(!inbox.body.contains("idle_days"));
     assert!(!inbox.body.contains("<select name=\"assignee\""));
     assert!(
         inbox
@@ -734,7 +739,8 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         "<td>已生效</td>",
         "12,345",
         "12,343",
-        "123.46 万元",
+        "金额合计（万元）",
+        "<td class=\"num\">123.46</td>",
     ] {
         assert!(page.body.contains(shown), "{shown} on the page");
     }
