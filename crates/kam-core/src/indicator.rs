@@ -199,12 +199,44 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
         "average daily AUM"
     ),
     spec!(
-        "aum",
+        "deposit_balance",
         Financial,
         Fen,
         false,
-        "管理资产（AUM）",
-        "assets under management"
+        "存款时点余额",
+        "deposit balance on the date"
+    ),
+    spec!(
+        "deposit_change_day",
+        Financial,
+        Fen,
+        false,
+        "存款较上日",
+        "deposits vs the day before"
+    ),
+    spec!(
+        "deposit_change_month",
+        Financial,
+        Fen,
+        false,
+        "存款较上月末",
+        "deposits vs last month-end"
+    ),
+    spec!(
+        "deposit_change_ytd",
+        Financial,
+        Fen,
+        false,
+        "存款较年初",
+        "deposits vs the start of the year"
+    ),
+    spec!(
+        "deposit_change_yoy",
+        Financial,
+        Fen,
+        false,
+        "存款同比",
+        "deposits vs a year earlier"
     ),
     spec!(
         "loan_balance",
@@ -213,6 +245,78 @@ pub const CATALOGUE: &[IndicatorSpec] = &[
         false,
         "贷款余额",
         "loan balance"
+    ),
+    spec!(
+        "loan_change_day",
+        Financial,
+        Fen,
+        false,
+        "贷款较上日",
+        "loans vs the day before"
+    ),
+    spec!(
+        "loan_change_month",
+        Financial,
+        Fen,
+        false,
+        "贷款较上月末",
+        "loans vs last month-end"
+    ),
+    spec!(
+        "loan_change_ytd",
+        Financial,
+        Fen,
+        false,
+        "贷款较年初",
+        "loans vs the start of the year"
+    ),
+    spec!(
+        "loan_change_yoy",
+        Financial,
+        Fen,
+        false,
+        "贷款同比",
+        "loans vs a year earlier"
+    ),
+    spec!(
+        "aum",
+        Financial,
+        Fen,
+        false,
+        "管理资产（AUM）",
+        "assets under management"
+    ),
+    spec!(
+        "aum_change_day",
+        Financial,
+        Fen,
+        false,
+        "管理资产较上日",
+        "AUM vs the day before"
+    ),
+    spec!(
+        "aum_change_month",
+        Financial,
+        Fen,
+        false,
+        "管理资产较上月末",
+        "AUM vs last month-end"
+    ),
+    spec!(
+        "aum_change_ytd",
+        Financial,
+        Fen,
+        false,
+        "管理资产较年初",
+        "AUM vs the start of the year"
+    ),
+    spec!(
+        "aum_change_yoy",
+        Financial,
+        Fen,
+        false,
+        "管理资产同比",
+        "AUM vs a year earlier"
     ),
     spec!(
         "credit_limit",
@@ -361,6 +465,70 @@ pub fn interval(first: Option<i64>, last: Option<i64>, days: i64) -> Option<f64>
     }
 }
 
+/// The comparisons every Chinese bank report shows next to a balance on the date: 较上日 (the day
+/// before), 较上月 (the last day of the previous month), 较年初 (the last day of the previous year:
+/// the year's opening balance) and 同比 (the same date a year earlier; 29 February compares with
+/// 28 February).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Day,
+    Month,
+    YearStart,
+    YearAgo,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 4] = [
+        Comparison::Day,
+        Comparison::Month,
+        Comparison::YearStart,
+        Comparison::YearAgo,
+    ];
+
+    /// The suffix of the indicator's code: `deposit_change_day`, `…_month`, `…_ytd`, `…_yoy`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Comparison::Day => "day",
+            Comparison::Month => "month",
+            Comparison::YearStart => "ytd",
+            Comparison::YearAgo => "yoy",
+        }
+    }
+
+    /// The date `as_of` is compared with.
+    pub fn date(self, as_of: chrono::NaiveDate) -> chrono::NaiveDate {
+        use chrono::Datelike;
+        match self {
+            Comparison::Day => as_of - chrono::Duration::days(1),
+            Comparison::Month => {
+                as_of.with_day(1).expect("day 1 exists") - chrono::Duration::days(1)
+            }
+            Comparison::YearStart => chrono::NaiveDate::from_ymd_opt(as_of.year() - 1, 12, 31)
+                .expect("31 December exists"),
+            // chrono clamps to the month's last day: 2028-02-29 → 2027-02-28.
+            Comparison::YearAgo => as_of - chrono::Months::new(12),
+        }
+    }
+}
+
+/// The balance-like figures compared: deposits on the date, outstanding loans, AUM.
+pub const COMPARED: [&str; 3] = ["deposit", "loan", "aum"];
+
+/// The code of a comparison indicator: `change_code("loan", Comparison::YearStart)` is
+/// `loan_change_ytd`, a code of the catalogue.
+pub fn change_code(figure: &str, comparison: Comparison) -> &'static str {
+    CATALOGUE
+        .iter()
+        .find(|s| {
+            s.code
+                .strip_prefix(figure)
+                .and_then(|rest| rest.strip_prefix("_change_"))
+                == Some(comparison.suffix())
+        })
+        .map(|s| s.code)
+        .expect("every compared figure has its four comparisons in the catalogue")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +541,32 @@ mod tests {
         assert_eq!(rounded_div(5, 3), Some(2));
         assert_eq!(rounded_div(-4, 3), Some(-1));
         assert_eq!(rounded_div(1, 0), None);
+    }
+
+    #[test]
+    fn comparisons_take_the_dates_a_bank_report_takes() {
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let on = day(2028, 2, 29);
+        let dates: Vec<_> = Comparison::ALL.iter().map(|c| c.date(on)).collect();
+        assert_eq!(
+            dates,
+            [
+                day(2028, 2, 28),
+                day(2028, 1, 31),
+                day(2027, 12, 31),
+                day(2027, 2, 28)
+            ]
+        );
+        // On the first of January the month-end and the year-start are the same day.
+        let new_year = day(2027, 1, 1);
+        assert_eq!(Comparison::Month.date(new_year), day(2026, 12, 31));
+        assert_eq!(Comparison::YearStart.date(new_year), day(2026, 12, 31));
+        for figure in COMPARED {
+            for comparison in Comparison::ALL {
+                let code = change_code(figure, comparison);
+                assert!(code.starts_with(figure) && code.ends_with(comparison.suffix()));
+            }
+        }
     }
 
     #[test]

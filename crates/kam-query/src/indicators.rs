@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, Int64Array, RecordBatch};
+use kam_core::indicator::Comparison;
 
 pub use kam_core::indicator::{
     CATALOGUE, DEFAULT_WINDOWS, Family, IndicatorSpec, Measure, Spreads, Unit, contribution,
@@ -136,10 +137,24 @@ pub async fn compute(
             own_banks: request.own_banks,
         },
     );
-    // The held and fee rollups are read from the earliest range (and the loan look-back) on.
+    // The days balances are compared with (较上日/较上月/较年初/同比): only those the facts
+    // cover; before the first extract a balance is unknown, not zero.
+    let compared: Vec<Option<i64>> = Comparison::ALL
+        .iter()
+        .map(|c| {
+            let day = c.date(request.as_of);
+            query
+                .first_date()
+                .is_some_and(|first| first <= day)
+                .then(|| epoch_day(day))
+        })
+        .collect();
+    // The held and fee rollups are read from the earliest range (and the loan look-back, and the
+    // compared days) on.
     let needed_from = ranges
         .iter()
         .map(|r| r.0)
+        .chain(compared.iter().flatten().copied())
         .chain([d - i64::from(request.loan_lookback_days)])
         .min()
         .unwrap_or(d);
@@ -152,7 +167,7 @@ pub async fn compute(
     let (transactions, first_last, held, loans_today, loans_before, fees) = tokio::try_join!(
         transaction_aggregates(query, request, d, widest, &rollups.months),
         first_last_transactions(query, request, &rollups.months),
-        held_sums(query, &ranges, d),
+        held_sums(query, &ranges, d, &compared),
         loans_on_date(query, d),
         async {
             if lookback > 0 {
@@ -178,6 +193,7 @@ pub async fn compute(
     let empty_h = Held {
         window_sums: vec![vec![0; ranges.len()]; 3],
         on_date: vec![0; 3],
+        on_compared: vec![vec![0; 3]; compared.len()],
     };
     // Each indicator's formula found once, not by comparing its code for every customer.
     let formulas: Vec<(&IndicatorSpec, Formula)> = CATALOGUE
@@ -250,7 +266,10 @@ pub async fn compute(
                         .map(|(_, last)| (request.as_of - *last).num_days())),
                     // No opportunities exist yet: their open amount × probability is 0.
                     Formula::ExpectedSales => int(Some(0)),
-                    Formula::Aum => int(Some(h.on_date[balance])),
+                    Formula::Aum | Formula::DepositBalance => int(Some(h.on_date[balance])),
+                    // The figure on D less the figure on the compared day, when the facts reach it.
+                    &Formula::Change { held, comparison } => int(compared[comparison]
+                        .map(|_| h.on_date[held] - h.on_compared[comparison][held])),
                     Formula::LoanBalance => int(Some(h.on_date[outstanding])),
                     Formula::CreditLimit => int(Some(today.credit_limit)),
                     Formula::Utilisation => real(
@@ -343,6 +362,13 @@ enum Formula {
     ExpectedSales,
     Aum,
     LoanBalance,
+    /// Deposits on the date (时点余额).
+    DepositBalance,
+    /// A held figure (0 balances, 1 outstanding loans) on D against `Comparison::ALL[comparison]`.
+    Change {
+        held: usize,
+        comparison: usize,
+    },
     CreditLimit,
     Utilisation,
     WorstLoanClass,
@@ -398,6 +424,23 @@ impl Formula {
             "task_count" | "process_count" | "praise_count" | "complaint_count"
             | "suggestion_count" => Self::NoneYet,
             "praise_share" | "complaint_share" | "suggestion_share" => Self::ShareOfNone,
+            "deposit_balance" => Self::DepositBalance,
+            other if other.contains("_change_") => {
+                let (figure, suffix) = other
+                    .split_once("_change_")
+                    .expect("checked: it contains the separator");
+                // AUM is the balances kam's facts carry (deposits), like `aum`.
+                let held = match figure {
+                    "deposit" | "aum" => 0,
+                    "loan" => 1,
+                    other => unreachable!("{other} is not a compared figure"),
+                };
+                let comparison = Comparison::ALL
+                    .iter()
+                    .position(|c| c.suffix() == suffix)
+                    .unwrap_or_else(|| unreachable!("{other} has no comparison"));
+                Self::Change { held, comparison }
+            }
             other => unreachable!("{other} is in the catalogue without a formula"),
         }
     }
@@ -678,6 +721,8 @@ struct Held {
     window_sums: Vec<Vec<i64>>,
     /// `[value]`: the value holding on the as-of date.
     on_date: Vec<i64>,
+    /// `[comparison][value]`: the value holding on each compared day (0 where none is read).
+    on_compared: Vec<Vec<i64>>,
 }
 
 /// A range's sum of a value held, per calendar month it touches: the month's running sum at the
@@ -705,6 +750,7 @@ async fn held_sums(
     query: &FactQuery,
     ranges: &[Range],
     d: i64,
+    compared: &[Option<i64>],
 ) -> Result<BTreeMap<String, Held>, FactError> {
     const VALUES: [&str; 3] = ["balance", "outstanding", "overdue"];
     let columns = VALUES.map(|v| format!("cum_{v}"));
@@ -712,11 +758,16 @@ async fn held_sums(
     // What holds on D is the month's running sum on D less that on the day before (when in the
     // same month).
     let today = month_terms((d, d))[0];
+    let then: Vec<Option<(i64, Option<i64>)>> = compared
+        .iter()
+        .map(|day| day.map(|x| month_terms((x, x))[0]))
+        .collect();
     // The days whose rows are read: two or so per range and month, and D's.
     let mut points: Vec<i64> = terms
         .iter()
         .flatten()
         .chain([&today])
+        .chain(then.iter().flatten())
         .flat_map(|(end, before)| [Some(*end), *before])
         .flatten()
         .collect();
@@ -776,6 +827,14 @@ async fn held_sums(
                 Held {
                     window_sums,
                     on_date: (0..VALUES.len()).map(|v| sum(&sums, v, today)).collect(),
+                    on_compared: then
+                        .iter()
+                        .map(|term| {
+                            (0..VALUES.len())
+                                .map(|v| term.map_or(0, |term| sum(&sums, v, term)))
+                                .collect()
+                        })
+                        .collect(),
                 },
             )
         })

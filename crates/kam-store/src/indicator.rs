@@ -168,6 +168,7 @@ impl Store {
             rows,
         )
         .await?;
+        crate::figure::replace(&mut tx, self.backend().max_binds(), as_of, &ids, values).await?;
         record_run(&mut tx, actor, as_of, started_at, customers, written).await?;
         tx.commit().await?;
         Ok(written)

@@ -3,18 +3,23 @@
 
 use std::fmt::Write;
 
-/// A bar chart of monthly amounts in fen: one bar per point, negative bars below the axis, the
-/// labels under every few bars, each bar's amount (as `show` writes it) in its tooltip. `title` is
-/// the accessible name.
+/// A bar chart of monthly amounts in fen: one bar per point, negative bars below the axis, a
+/// y-axis on the left with its ticks (as `tick` writes them) and `unit` above it, the labels under
+/// every few bars, each bar's amount (as `show` writes it) in its tooltip. `title` is the
+/// accessible name.
 pub(crate) fn month_bars(
     points: &[(String, i64)],
     title: &str,
     show: &dyn Fn(i64) -> String,
+    tick: &dyn Fn(i64) -> String,
+    unit: &str,
 ) -> String {
     const WIDTH: i64 = 640;
-    const HEIGHT: i64 = 160;
-    const TOP: i64 = 10;
+    const HEIGHT: i64 = 170;
+    const TOP: i64 = 20;
     const BOTTOM: i64 = 24;
+    // Room for the axis' numbers.
+    const LEFT: i64 = 76;
     if points.is_empty() {
         return String::new();
     }
@@ -25,7 +30,7 @@ pub(crate) fn month_bars(
     // Integer pixel arithmetic: i128 so that large fen amounts cannot overflow.
     let y_of = |v: i64| TOP + ((i128::from(max - v) * i128::from(plot)) / i128::from(span)) as i64;
     let zero = y_of(0);
-    let step = WIDTH / points.len() as i64;
+    let step = (WIDTH - LEFT) / points.len() as i64;
     let bar = (step * 7 / 10).max(1);
     let mut svg = String::new();
     let _ = write!(
@@ -33,13 +38,40 @@ pub(crate) fn month_bars(
         "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
         escape(title)
     );
+    // The y-axis: the unit on top, a tick at the top, the middle, zero and the bottom.
     let _ = write!(
         svg,
-        "<line x1=\"0\" y1=\"{zero}\" x2=\"{WIDTH}\" y2=\"{zero}\" stroke=\"#9aa5b1\" stroke-width=\"1\"/>"
+        "<text x=\"{}\" y=\"11\" font-size=\"11\" text-anchor=\"end\" fill=\"#52606d\">{}</text>",
+        LEFT - 6,
+        escape(unit)
+    );
+    let mut ticks = vec![max, 0];
+    if max > 0 {
+        ticks.push(max / 2);
+    }
+    if min < 0 {
+        ticks.push(min);
+    }
+    ticks.sort_unstable();
+    ticks.dedup();
+    for value in ticks {
+        let y = y_of(value);
+        let _ = write!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{y}\" x2=\"{WIDTH}\" y2=\"{y}\" stroke=\"#e4e7eb\" stroke-width=\"1\"/><text class=\"tick\" x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" fill=\"#52606d\">{}</text>",
+            LEFT - 6,
+            y + 4,
+            escape(&tick(value))
+        );
+    }
+    let _ = write!(
+        svg,
+        "<line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{}\" stroke=\"#9aa5b1\" stroke-width=\"1\"/><line x1=\"{LEFT}\" y1=\"{zero}\" x2=\"{WIDTH}\" y2=\"{zero}\" stroke=\"#9aa5b1\" stroke-width=\"1\"/>",
+        TOP + plot
     );
     let label_every = (points.len() / 6).max(1);
     for (i, (label, value)) in points.iter().enumerate() {
-        let x = i as i64 * step + (step - bar) / 2;
+        let x = LEFT + i as i64 * step + (step - bar) / 2;
         let y = y_of(*value);
         let (top, height) = if *value >= 0 {
             (y, zero - y)
@@ -174,7 +206,13 @@ mod tests {
             ("2026-02".to_owned(), -250),
             ("2026-03".to_owned(), 0),
         ];
-        let svg = month_bars(&points, "贡献 <趋势>", &|fen| format!("{fen} 分"));
+        let svg = month_bars(
+            &points,
+            "贡献 <趋势>",
+            &|fen| format!("{fen} 分"),
+            &|fen| format!("t{fen}"),
+            "分",
+        );
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(
             svg.contains("fill=\"#c0392b\""),
@@ -186,7 +224,14 @@ mod tests {
             svg.contains("<title>2026-02 -250 分</title>"),
             "amounts as shown"
         );
-        assert_eq!(month_bars(&[], "x", &|fen| fen.to_string()), "");
+        // The y-axis: the unit, and ticks at the top, the middle, zero and the bottom.
+        assert!(svg.contains(">分</text>"));
+        for tick in ["t500", "t250", "t0", "t-250"] {
+            assert!(svg.contains(&format!(">{tick}</text>")), "tick {tick}");
+        }
+        assert_eq!(svg.matches("class=\"tick\"").count(), 4);
+        let none = |fen: i64| fen.to_string();
+        assert_eq!(month_bars(&[], "x", &none, &none, ""), "");
     }
 
     #[test]

@@ -127,3 +127,102 @@ async fn datafusion_agrees_with_a_naive_computation_on_a_synthetic_bank() {
     assert!(with_transactions > 50, "{with_transactions}");
     assert!(checked > customers.len() * 10, "{checked}");
 }
+
+/// 时点余额 and 较上日 / 较上月 / 较年初 / 同比 against the balances of the synthetic bank's own rows,
+/// over more than a year so that every comparison reaches facts; and empty, not a whole balance,
+/// where the compared day is before the first extract.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_on_the_date_and_their_comparisons_agree_with_the_rows() {
+    use kam_core::indicator::{COMPARED, Comparison, change_code};
+    let dir = tempfile::tempdir().unwrap();
+    let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 11).with_days(400));
+    let as_of = bank.config.end;
+    let writer = FactWriter::new(dir.path());
+    // Per day and customer: (deposits, outstanding loans) as the rows say, on the days that count.
+    let early = as_of - chrono::Duration::days(359);
+    let mut days: Vec<chrono::NaiveDate> = Comparison::ALL.iter().map(|c| c.date(as_of)).collect();
+    days.push(as_of);
+    days.push(early);
+    days.extend(Comparison::ALL.iter().map(|c| c.date(early)));
+    let mut held: HashMap<(chrono::NaiveDate, String), (i64, i64)> = HashMap::new();
+    let mut first = None;
+    for day in bank.facts() {
+        first.get_or_insert(day.date);
+        crate::write_synthetic_day(&writer, "b", &day);
+        if days.contains(&day.date) {
+            for b in &day.balances {
+                held.entry((day.date, b.cif_no.clone())).or_default().0 += b.balance_minor;
+            }
+            for l in &day.loans {
+                held.entry((day.date, l.cif_no.clone())).or_default().1 += l.outstanding_minor;
+            }
+        }
+    }
+    let first = first.unwrap();
+    let customers = crate::customer_numbers(&bank);
+    let query = FactQuery::open(dir.path(), &["b".to_owned()])
+        .await
+        .unwrap();
+    let since = BTreeMap::new();
+    let mut checked = 0;
+    let mut moved = 0;
+    let mut empty = 0;
+    for on in [as_of, early] {
+        let request = IndicatorRequest {
+            as_of: on,
+            windows: &[30],
+            customers: &customers,
+            since: &since,
+            currency: "CNY",
+            spreads: Spreads::default(),
+            months: 0,
+            outflow_days: 0,
+            own_banks: &[],
+            loan_lookback_days: 0,
+        };
+        let got = compute(&query, &request).await.unwrap().values;
+        let value = |cif: &str, code: &str| {
+            got.iter()
+                .find(|v| v.cif_no == cif && v.code == code)
+                .unwrap_or_else(|| panic!("{cif} {code}"))
+                .value
+        };
+        let figures = |date, cif: &str| {
+            held.get(&(date, cif.to_owned()))
+                .copied()
+                .unwrap_or_default()
+        };
+        for cif in &customers {
+            let now = figures(on, cif);
+            assert_eq!(
+                value(cif, "deposit_balance"),
+                Some(Measure::Int(now.0)),
+                "{cif} deposit_balance on {on}"
+            );
+            for comparison in Comparison::ALL {
+                let then_day = comparison.date(on);
+                let then = figures(then_day, cif);
+                for figure in COMPARED {
+                    let (a, b) = match figure {
+                        "loan" => (now.1, then.1),
+                        _ => (now.0, then.0),
+                    };
+                    let want = (then_day >= first).then_some(Measure::Int(a - b));
+                    let code = change_code(figure, comparison);
+                    assert_eq!(value(cif, code), want, "{cif} {code} on {on}");
+                    checked += 1;
+                    if want.is_some_and(|w| w != Measure::Int(0)) {
+                        moved += 1;
+                    }
+                    if want.is_none() {
+                        empty += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Not vacuous: balances moved, and the early date's year-ago comparisons are empty.
+    assert!(moved > customers.len(), "{moved}");
+    assert!(empty >= customers.len() * 3, "{empty}");
+    assert!(checked > customers.len() * 20, "{checked}");
+}

@@ -17,7 +17,10 @@ use kam_core::{
     user::User,
     visibility::Placement,
 };
-use kam_store::{AlertFilter, CustomerFilter, Error, Store, StoredFinding, StoredTier, UserStore};
+use kam_store::{
+    AlertFilter, CustomerFilter, Error, Store, StoredFinding, StoredIndicator, StoredTier,
+    UserStore,
+};
 use kam_synth::{Bank, Scale, SynthConfig};
 
 use crate::fixture::{self, system, today};
@@ -40,6 +43,7 @@ const READS: &[&str] = &[
     "classes",
     "class_of",
     "indicators_of",
+    "unit_figures",
     "alerts",
     "alerts_of",
     "alert_inbox",
@@ -210,6 +214,34 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         .sync_alerts(&system(), today(), "kam-default", 1, &findings)
         .await
         .unwrap();
+    // Balances on the date for every third customer: the k-th has k yuan.
+    let deposit = |cif: &str| -> i64 {
+        100 * (1 + data
+            .customers
+            .iter()
+            .position(|c| c.cif_no.as_str() == cif)
+            .unwrap() as i64)
+    };
+    let with_figures: Vec<&str> = data
+        .customers
+        .iter()
+        .step_by(3)
+        .map(|c| c.cif_no.as_str())
+        .collect();
+    let values: Vec<StoredIndicator> = with_figures
+        .iter()
+        .map(|cif| StoredIndicator {
+            cif_no: (*cif).to_owned(),
+            code: "deposit_balance".into(),
+            window_days: 0,
+            value_int: Some(deposit(cif)),
+            value_real: None,
+        })
+        .collect();
+    store
+        .save_indicators(&system(), today(), "2026-12-01T00:00:00Z", 1, &values)
+        .await
+        .unwrap();
 
     // What kam-core's rule admits, customer by customer.
     let paths: HashMap<String, OrgPath> = store
@@ -325,6 +357,22 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             handle.count_customers(&every).await.unwrap(),
             expected.len() as i64,
             "{who}"
+        );
+        // The unit's figures sum exactly the customers in reach.
+        let figures = handle.unit_figures().await.unwrap();
+        let summed: Vec<&&str> = with_figures
+            .iter()
+            .filter(|cif| expected.contains(**cif))
+            .collect();
+        assert_eq!(figures.customers, summed.len() as i64, "{who} unit_figures");
+        assert_eq!(
+            figures.lines[0].balance,
+            (!summed.is_empty()).then(|| summed.iter().map(|cif| deposit(cif)).sum::<i64>()),
+            "{who} unit_figures deposits"
+        );
+        assert_eq!(
+            figures.lines[1].balance, None,
+            "{who}: no loan figures were written"
         );
         let portfolio = handle.portfolio(None).await.unwrap();
         assert_eq!(

@@ -835,7 +835,14 @@ async fn customer_360(
             });
         }
         let show = |fen: i64| t.money(fen);
-        value_chart = chart::month_bars(class.value_months.points(), &t.get("value-chart"), &show);
+        let tick = |fen: i64| t.amount(fen);
+        value_chart = chart::month_bars(
+            class.value_months.points(),
+            &t.get("value-chart"),
+            &show,
+            &tick,
+            t.unit_label(),
+        );
         for (key, series) in [
             ("trend-deposit", &class.deposit_months),
             ("trend-loan", &class.loan_months),
@@ -846,7 +853,7 @@ async fn customer_360(
                 trends.push(Trend {
                     title: t.get(key),
                     latest: points.last().map(|(_, fen)| show(*fen)).unwrap_or_default(),
-                    svg: chart::month_bars(points, &t.get(key), &show),
+                    svg: chart::month_bars(points, &t.get(key), &show, &tick, t.unit_label()),
                 });
             }
         }
@@ -861,9 +868,10 @@ async fn customer_360(
                 field("why-value-total", t.money(class.value_total)),
                 field(
                     "why-slope",
-                    class
-                        .value_slope
-                        .map_or_else(|| "—".into(), |s| t.money(s.round() as i64)),
+                    class.value_slope.map_or_else(
+                        || "—".into(),
+                        |s| t.with("per-month", &[("amount", t.money(s.round() as i64).into())]),
+                    ),
                 ),
                 field("why-as-of", class.as_of.to_string()),
             ],

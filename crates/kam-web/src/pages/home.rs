@@ -44,6 +44,8 @@ struct HomePage<'a> {
     unit: String,
     /// Alerts raised by the latest batch.
     new_alerts: String,
+    /// Deposits, loans and AUM of the unit in scope, with their changes.
+    figures: crate::pages::FiguresTable,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +114,7 @@ pub(crate) async fn home(
         })
         .await?;
     let open = store.alerts(true).await?;
+    let figures = crate::pages::figures_table(&t, &store.unit_figures().await?);
     let moves = store
         .tier_moves(15)
         .await?
@@ -152,5 +155,6 @@ pub(crate) async fn home(
         units: unit_choices(&units),
         unit: chosen.map(|u| u.code.clone()).unwrap_or_default(),
         new_alerts: crate::format::count(new_alerts as i64),
+        figures,
     })
 }

@@ -164,6 +164,49 @@ pub(crate) fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// Deposits, loans and AUM of the customers in reach, as home and the portfolio show them: the
+/// balance on the date, the average, and 较上日 / 较上月末 / 较年初 / 同比, in the page's unit.
+#[derive(Debug)]
+pub(crate) struct FiguresTable {
+    pub as_of: String,
+    /// The row's name and its cells (balance, average, the four changes).
+    pub rows: Vec<(String, Vec<FigureCell>)>,
+}
+
+/// One cell: the amount, and whether it is a fall (shown in red, as bank reports do).
+#[derive(Debug)]
+pub(crate) struct FigureCell {
+    pub text: String,
+    pub down: bool,
+}
+
+pub(crate) fn figures_table(t: &Tr<'_>, figures: &kam_store::UnitFigures) -> FiguresTable {
+    let rows = kam_core::indicator::COMPARED
+        .iter()
+        .zip(&figures.lines)
+        .map(|(figure, line)| {
+            let plain = |fen: Option<i64>| FigureCell {
+                text: t.amount_or_dash(fen),
+                down: false,
+            };
+            let mut cells = vec![plain(line.balance), plain(line.average)];
+            cells.extend(line.changes.iter().map(|change| FigureCell {
+                // A rise carries its sign, as 较上日 +12.30 reads in a bank's daily report.
+                text: match change {
+                    Some(fen) if *fen > 0 => format!("+{}", t.amount(*fen)),
+                    other => t.amount_or_dash(*other),
+                },
+                down: change.is_some_and(|fen| fen < 0),
+            }));
+            (t.get(&format!("figure-{figure}")), cells)
+        })
+        .collect();
+    FiguresTable {
+        as_of: figures.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        rows,
+    }
+}
+
 /// Renders a template into a response (an internal error if the template fails).
 pub(crate) fn render(template: &impl Template) -> Result<Response, WebError> {
     Ok(Html(template.render()?).into_response())

@@ -68,6 +68,8 @@ struct PortfolioPage<'a> {
     board_stars: Vec<bool>,
     board_bar: String,
     movers: Vec<Mover>,
+    /// Deposits, loans and AUM of the unit in scope, with their changes.
+    figures: crate::pages::FiguresTable,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +90,10 @@ pub(crate) async fn portfolio(
     // A unit outside the user's own subtree is not a choice: the whole reach instead.
     let chosen = reach.iter().find(|u| u.code == query.unit);
     let rows = store.portfolio(chosen.map(|u| u.id)).await?;
+    let figures = match chosen {
+        Some(unit) => store.narrowed_to(&unit.path).unit_figures().await?,
+        None => store.unit_figures().await?,
+    };
 
     // Corporate and retail customers climb separate ladders (战略 … 一般, 钻石 … 普通): one chart
     // each, never one ladder's names on the other's customers.
@@ -156,6 +162,7 @@ pub(crate) async fn portfolio(
         board_stars,
         board_bar,
         movers,
+        figures: crate::pages::figures_table(&t, &figures),
     })
 }
 

@@ -23,6 +23,7 @@ crate::on_both_backends!(
     the_360_draws_the_months_the_batch_kept,
     a_page_out_of_reach_is_one_404_inside_the_navigation,
     the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped,
+    home_and_the_portfolio_show_balances_on_the_date_and_their_changes,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1054,6 +1055,75 @@ async fn a_page_out_of_reach_is_one_404_inside_the_navigation(server: Server) {
     let anonymous = server.client().get("/no-such-page").await;
     assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
     assert!(!anonymous.body.contains("id=\"nav-admin\"") && anonymous.body.contains("KAM-404"));
+}
+
+async fn home_and_the_portfolio_show_balances_on_the_date_and_their_changes(server: Server) {
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    assert!(!visible.is_empty());
+    // Every customer of the bank: 1 万元 on the date, 0.25 万元 more than a year ago, 0.5 万元 less
+    // loans than yesterday; one customer outside the president's reach has far more.
+    let mut values = Vec::new();
+    let outsider = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| !visible.contains(&c.cif_no.to_string()))
+        .expect("a customer out of reach");
+    for customer in &server.bank.reference.customers {
+        let cif = customer.cif_no.to_string();
+        let big = if customer.cif_no == outsider.cif_no {
+            1_000
+        } else {
+            1
+        };
+        for (code, fen) in [
+            ("deposit_balance", 1_000_000 * big),
+            ("deposit_change_yoy", 250_000 * big),
+            ("loan_change_day", -500_000 * big),
+        ] {
+            values.push(kam_store::StoredIndicator {
+                cif_no: cif.clone(),
+                code: code.into(),
+                window_days: 0,
+                value_int: Some(fen),
+                value_real: None,
+            });
+        }
+    }
+    server
+        .store
+        .save_indicators(
+            &kam_store::Actor::system("test"),
+            crate::fixture::kam_web_today(),
+            "2026-12-06T00:00:00.000Z",
+            values.len() as i64,
+            &values,
+        )
+        .await
+        .unwrap();
+    let n = visible.len();
+    // n × 1 万元, n × 0.25, n × −0.5, with two decimals in 万元.
+    let wan = |hundredths: usize| format!("{}.{:02}", grouped(hundredths / 100), hundredths % 100);
+    let mut client = server.client();
+    client.sign_in(president.username.as_str()).await;
+    for path in ["/", "/portfolio"] {
+        let page = client.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        for shown in [
+            "id=\"figures\"",
+            "时点余额",
+            "较上日",
+            "较年初",
+            "单位：万元",
+            &format!("<td class=\"num\">{}</td>", wan(n * 100)),
+            &format!("<td class=\"num\">+{}</td>", wan(n * 25)),
+            &format!("<td class=\"num down\">-{}</td>", wan(n * 50)),
+        ] {
+            assert!(page.body.contains(shown), "{path}: {shown}");
+        }
+    }
 }
 
 /// A count as the pages show it, with thousands separators (2,282).
