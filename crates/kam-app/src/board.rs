@@ -5,12 +5,8 @@
 use std::{collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
-use kam_core::{
-    codec::BoardScores,
-    rules::Rules,
-    scoring::{Candidate, SCALE, Source},
-};
-use kam_store::{Store, UserStore};
+use kam_core::{codec::BoardScores, rules::Rules, scoring::Candidate};
+use kam_store::{Seen, Store, UserStore};
 
 pub use crate::export::reader;
 use crate::export::{not_run, visible_customers};
@@ -99,8 +95,14 @@ pub async fn set(
     score: u8,
 ) -> anyhow::Result<()> {
     check(user, rules, cif_no, criterion, score).await?;
-    user.set_manual_score(cif_no, &rules.scoring.id, criterion, score)
-        .await?;
+    user.set_manual_score(
+        cif_no,
+        &rules.scoring.id,
+        criterion,
+        score,
+        &Seen::Unchecked,
+    )
+    .await?;
     Ok(())
 }
 
@@ -112,25 +114,7 @@ async fn check(
     criterion: &str,
     score: u8,
 ) -> anyhow::Result<()> {
-    let board = &rules.scoring;
-    let manual: Vec<&str> = board
-        .criteria
-        .iter()
-        .filter(|c| c.source == Source::Manual)
-        .map(|c| c.code.as_str())
-        .collect();
-    if !manual.contains(&criterion) {
-        anyhow::bail!(
-            "{criterion} 不是人工评分项；可用：{} / {criterion} is not a manual criterion; valid: {}",
-            manual.join(", "),
-            manual.join(", ")
-        );
-    }
-    if !SCALE.contains(&score) {
-        anyhow::bail!(
-            "分数 {score} 无效，应为 1、3、5、7 或 9 / score {score} must be 1, 3, 5, 7 or 9"
-        );
-    }
+    rules.scoring.check_manual(criterion, score)?;
     // A customer the user may not see is "not found", exactly like one that does not exist; a
     // user who may only look is told so before anything of a file is stored (the store checks
     // both again in the transaction that writes).
@@ -176,7 +160,7 @@ pub async fn import(user: &UserStore, rules: &Rules, path: &Path) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("{}: 第 {line} 行 / line {line}: {e}", path.display()))?;
     }
     for (_, cif, criterion, score) in &rows {
-        user.set_manual_score(cif, &rules.scoring.id, criterion, *score)
+        user.set_manual_score(cif, &rules.scoring.id, criterion, *score, &Seen::Unchecked)
             .await?;
     }
     Ok(rows.len())

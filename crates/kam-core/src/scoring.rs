@@ -117,8 +117,41 @@ pub struct Outcome {
 }
 
 impl Board {
+    /// A score someone enters: `criterion` must be one of the board's manual criteria and the
+    /// score one of the scale. The refusal names the field and says what would do.
+    pub fn check_manual(&self, criterion: &str, score: u8) -> Result<(), crate::ParseError> {
+        let manual: Vec<&str> = self
+            .criteria
+            .iter()
+            .filter(|c| c.source == Source::Manual)
+            .map(|c| c.code.as_str())
+            .collect();
+        if !manual.contains(&criterion) {
+            return Err(crate::ParseError::new(
+                "criterion",
+                criterion,
+                format!(
+                    "not a manual criterion of the board; manual: {}",
+                    manual.join(", ")
+                ),
+                format!("不是评分板的人工评分项；人工评分项：{}", manual.join("、")),
+            ));
+        }
+        if !SCALE.contains(&score) {
+            return Err(crate::ParseError::new(
+                "score",
+                score.to_string(),
+                "a score is 1, 3, 5, 7 or 9",
+                "分数应为 1、3、5、7 或 9",
+            ));
+        }
+        Ok(())
+    }
+
     /// Totals (Σ weight × score), the average, and ★ per candidate. The comparison with the
-    /// average is exact: total × n ≥ Σ totals.
+    /// average is exact: total × n ≥ Σ totals. When every candidate has the same total the board
+    /// tells them apart in nothing, so nobody is starred (a board where everyone has ★ says
+    /// nothing; typically its manual criteria are not scored yet).
     pub fn evaluate(&self, candidates: &[Candidate]) -> Outcome {
         let totals: Vec<i64> = candidates
             .iter()
@@ -132,13 +165,14 @@ impl Board {
             .collect();
         let n = i64::try_from(totals.len()).unwrap_or(i64::MAX);
         let sum: i64 = totals.iter().sum();
+        let distinguishes = totals.iter().min() != totals.iter().max();
         let scored = candidates
             .iter()
             .zip(&totals)
             .map(|(c, &total)| Scored {
                 total,
                 starred: match self.star {
-                    StarBar::Average => total * n >= sum,
+                    StarBar::Average => distinguishes && total * n >= sum,
                     StarBar::Fixed(bar) => total >= bar,
                 },
                 complete: c.scores.len() == self.criteria.len()
@@ -337,9 +371,36 @@ mod tests {
         assert!(board.matrix(&candidates).contains("b ×2\t7\t—"));
     }
 
+    #[test]
+    fn a_board_where_everyone_scores_the_same_stars_nobody() {
+        let board = Board {
+            id: "b".into(),
+            zh: "b".into(),
+            en: "b".into(),
+            criteria: vec![manual("a"), manual("b")],
+            star: StarBar::Average,
+        };
+        // Manual criteria not scored yet and the indicator ones alike: 27 each, as in the demo.
+        let same = |cif: &str| Candidate {
+            cif_no: cif.into(),
+            name: cif.into(),
+            scores: vec![Some(9), None],
+        };
+        let outcome = board.evaluate(&[same("1"), same("2"), same("3")]);
+        assert!(outcome.scored.iter().all(|s| !s.starred && s.total == 9));
+        let mut better = same("4");
+        better.scores[1] = Some(1);
+        let outcome = board.evaluate(&[same("1"), same("2"), better]);
+        assert_eq!(
+            outcome.scored.iter().map(|s| s.starred).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+    }
+
     proptest! {
-        /// At least one candidate of a non-empty board reaches the average, and ★ is monotone:
-        /// whoever has a total at least a starred one's is starred too.
+        /// When the totals differ, at least one candidate reaches the average (and not all do);
+        /// when they are all equal nobody is starred; ★ is monotone: whoever has a total at
+        /// least a starred one's is starred too.
         #[test]
         fn stars_are_monotone_in_the_total(columns in prop::collection::vec(prop::collection::vec(0usize..5, 3), 1..30)) {
             let board = Board {
@@ -353,7 +414,9 @@ mod tests {
                 scores: col.iter().map(|&s| Some(SCALE[s])).collect(),
             }).collect();
             let outcome = board.evaluate(&candidates);
-            prop_assert!(outcome.scored.iter().any(|s| s.starred));
+            let all_equal = outcome.scored.iter().all(|s| s.total == outcome.scored[0].total);
+            prop_assert_eq!(outcome.scored.iter().any(|s| s.starred), !all_equal);
+            prop_assert!(!outcome.scored.iter().all(|s| s.starred) || all_equal);
             for a in &outcome.scored {
                 for b in &outcome.scored {
                     if a.starred && b.total >= a.total {

@@ -14,7 +14,7 @@ use kam_core::{
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Actor, Result, Store, UserStore, audit,
+    Actor, Error, Result, Store, UserStore, audit,
     customer::parse_date,
     org::corrupt,
     sql::{Sql, Values},
@@ -136,7 +136,9 @@ impl UserStore {
     /// Sets (or replaces) one manual score on a board, with its audit event. Checked in the
     /// writing transaction: a customer out of reach is `NotFound` (like a missing one); a
     /// read-only scope (auditor, risk officer, the console's whole-bank read) is `ReadOnly`;
-    /// either refusal is audited and nothing else is written.
+    /// either refusal is audited and nothing else is written. A form passes what it showed
+    /// (`seen`): if someone else entered a score since, the write is `Conflict` and nothing is
+    /// written.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_manual_score(
         &self,
@@ -144,6 +146,7 @@ impl UserStore {
         board: &str,
         criterion: &str,
         score: u8,
+        seen: &Seen,
     ) -> Result<()> {
         let key = format!("{cif_no}/{board}/{criterion}");
         let mut find = self.visible("select c.id from customer c");
@@ -152,6 +155,30 @@ impl UserStore {
             .begin_customer_write(find, "score", "manual_score", &key)
             .await?;
         let id: i64 = found.try_get(0)?;
+        if *seen != Seen::Unchecked {
+            let now: Option<String> =
+                Sql::new("select entered_at from manual_score where customer_id = ")
+                    .bind(id)
+                    .push(" and board = ")
+                    .bind(board)
+                    .push(" and criterion = ")
+                    .bind(criterion)
+                    .query()
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?;
+            let expected = match seen {
+                Seen::At(at) => Some(at.as_str()),
+                _ => None,
+            };
+            if now.as_deref() != expected {
+                return Err(Error::Conflict {
+                    entity: "manual_score",
+                    key,
+                });
+            }
+        }
         Sql::new("delete from manual_score where customer_id = ")
             .bind(id)
             .push(" and board = ")
@@ -188,6 +215,56 @@ impl UserStore {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// What a form showed of a record when it was opened: the write goes ahead only if that is
+/// still so, so two people never silently overwrite each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// No check: the console's `kam score set` and an import state the value outright.
+    Unchecked,
+    /// The form showed no value.
+    Nothing,
+    /// The form showed the value entered at this instant (as stored).
+    At(String),
+}
+
+/// One manual score as entered: by whom and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualScore {
+    pub cif_no: String,
+    pub criterion: String,
+    pub score: u8,
+    pub entered_by: String,
+    pub entered_at: String,
+}
+
+impl UserStore {
+    /// The manual scores of one board on the customers in reach, with who entered them and when.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn board_manual_scores(&self, board: &str) -> Result<Vec<ManualScore>> {
+        let mut sql = self.visible(
+            "select c.cif_no, s.criterion, s.score, s.entered_by, s.entered_at from customer c \
+             join manual_score s on s.customer_id = c.id",
+        );
+        sql.push(" and s.board = ").bind(board);
+        sql.push(" order by c.cif_no, s.criterion");
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                let score: i64 = row.try_get(2)?;
+                Ok(ManualScore {
+                    cif_no: row.try_get(0)?,
+                    criterion: row.try_get(1)?,
+                    score: u8::try_from(score).unwrap_or(0),
+                    entered_by: row.try_get(3)?,
+                    entered_at: row.try_get(4)?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -45,7 +45,7 @@ use sqlx::{
 pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent};
 pub use bulk::LoadCounts;
-pub use classification::StoredClass;
+pub use classification::{ManualScore, Seen, StoredClass};
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, Identifier, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};

@@ -9,7 +9,7 @@ use kam_core::{
     customer::AccountType,
     value::Trend,
 };
-use kam_store::{AlertSync, Store, StoredClass, StoredFinding};
+use kam_store::{AlertSync, Error, Seen, Store, StoredClass, StoredFinding};
 
 use crate::fixture::{build, scope, system, today};
 
@@ -116,13 +116,13 @@ async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
 async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     build(&store).await;
     let ho = scope(&store, "ho.kam").await;
-    ho.set_manual_score("C0001", "board", "relationship", 7)
+    ho.set_manual_score("C0001", "board", "relationship", 7, &Seen::Unchecked)
         .await
         .unwrap();
-    ho.set_manual_score("C0001", "board", "relationship", 9)
+    ho.set_manual_score("C0001", "board", "relationship", 9, &Seen::Unchecked)
         .await
         .unwrap();
-    ho.set_manual_score("C0003", "board", "policy", 3)
+    ho.set_manual_score("C0003", "board", "policy", 3, &Seen::Unchecked)
         .await
         .unwrap();
     let scores = store.manual_scores("board").await.unwrap();
@@ -130,7 +130,8 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     assert_eq!(scores[&("C0001".to_owned(), "relationship".to_owned())], 9);
     assert!(store.manual_scores("other").await.unwrap().is_empty());
     assert!(matches!(
-        ho.set_manual_score("NOBODY", "board", "policy", 3).await,
+        ho.set_manual_score("NOBODY", "board", "policy", 3, &Seen::Unchecked)
+            .await,
         Err(kam_store::Error::NotFound { .. })
     ));
     // Roles that may only look write nothing, and the refusal is in the trail; a customer out of
@@ -143,7 +144,7 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     ] {
         let answer = scope(&store, who)
             .await
-            .set_manual_score(cif, "board", "relationship", 1)
+            .set_manual_score(cif, "board", "relationship", 1, &Seen::Unchecked)
             .await;
         if refused_as_read_only {
             assert!(
@@ -177,6 +178,54 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
             .count(),
         3,
         "the auditor's and the risk officer's refusals, and the out-of-reach RM's"
+    );
+    // The page reads them with who and when, and a form's write checks what it showed: two
+    // people who opened the same score do not silently overwrite each other.
+    let shown = ho.board_manual_scores("board").await.unwrap();
+    assert_eq!(
+        shown
+            .iter()
+            .map(|s| (s.cif_no.as_str(), s.criterion.as_str(), s.score))
+            .collect::<Vec<_>>(),
+        [("C0001", "relationship", 9), ("C0003", "policy", 3)]
+    );
+    assert!(
+        shown
+            .iter()
+            .all(|s| s.entered_by == "ho.kam" && !s.entered_at.is_empty())
+    );
+    let seen = Seen::At(shown[0].entered_at.clone());
+    ho.set_manual_score("C0001", "board", "relationship", 5, &seen)
+        .await
+        .unwrap();
+    assert!(matches!(
+        ho.set_manual_score("C0001", "board", "relationship", 1, &seen)
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    assert!(matches!(
+        ho.set_manual_score("C0001", "board", "relationship", 1, &Seen::Nothing)
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(
+        store.manual_scores("board").await.unwrap()
+            [&("C0001".to_owned(), "relationship".to_owned())],
+        5,
+        "the stale writes wrote nothing"
+    );
+    ho.set_manual_score("C0001", "board", "potential", 7, &Seen::Nothing)
+        .await
+        .unwrap();
+    // rm.corp.c does not reach C0001: none of its scores.
+    assert!(
+        scope(&store, "rm.corp.c")
+            .await
+            .board_manual_scores("board")
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.cif_no != "C0001")
     );
 }
 

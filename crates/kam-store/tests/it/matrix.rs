@@ -18,7 +18,7 @@ use kam_core::{
     visibility::Placement,
 };
 use kam_store::{
-    AlertFilter, CustomerFilter, Error, Store, StoredFinding, StoredIndicator, StoredTier,
+    AlertFilter, CustomerFilter, Error, Seen, Store, StoredFinding, StoredIndicator, StoredTier,
     UserStore,
 };
 use kam_synth::{Bank, Scale, SynthConfig};
@@ -44,6 +44,7 @@ const READS: &[&str] = &[
     "class_of",
     "indicators_of",
     "unit_figures",
+    "board_manual_scores",
     "alerts",
     "alerts_of",
     "alert_inbox",
@@ -295,6 +296,25 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
     assert!(!all_alerts.is_empty());
     let alerted = cifs(&all_alerts, |a| a.cif_no.clone());
     let classed: BTreeSet<String> = classed.iter().map(|c| (*c).to_owned()).collect();
+    // Manual scores on every fourth customer, entered by head office's key-account manager.
+    let kam = users
+        .iter()
+        .find(|u| u.role == kam_core::user::Role::HeadOfficeKeyAccountManager && u.line.is_none())
+        .expect("a head-office key-account manager of every line");
+    let kam = store.for_user(kam, today()).await.unwrap();
+    let mut scored = BTreeSet::new();
+    for c in data.customers.iter().step_by(4) {
+        kam.set_manual_score(
+            c.cif_no.as_str(),
+            "board",
+            "relationship",
+            7,
+            &Seen::Nothing,
+        )
+        .await
+        .unwrap();
+        scored.insert(c.cif_no.to_string());
+    }
     let groups: Vec<(GroupId, String, BTreeSet<String>)> = {
         let mut out = Vec::new();
         for g in &data.groups {
@@ -357,6 +377,12 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             handle.count_customers(&every).await.unwrap(),
             expected.len() as i64,
             "{who}"
+        );
+        let manual = handle.board_manual_scores("board").await.unwrap();
+        assert_eq!(
+            cifs(&manual, |s| s.cif_no.clone()),
+            within(&scored),
+            "{who} board_manual_scores"
         );
         // The unit's figures sum exactly the customers in reach.
         let figures = handle.unit_figures().await.unwrap();
@@ -781,7 +807,7 @@ impl Write {
         match self {
             Write::Score => {
                 handle
-                    .set_manual_score("C0001", "board", "relationship", 7)
+                    .set_manual_score("C0001", "board", "relationship", 7, &Seen::Unchecked)
                     .await
             }
             Write::HandleAlert => handle.handle_alert(c.alert, "noted").await,
