@@ -12,7 +12,7 @@ pub use crate::export::reader;
 use crate::export::{not_run, visible_customers};
 
 /// The board of `as_of` for the candidates `cifs` (or the `top` visible candidates by total),
-/// as the seed's matrix; the average and ★ are those of the candidates shown.
+/// as the key-account scoring matrix (大客户综合评分表); the average and ★ are those of the candidates shown.
 pub async fn print(
     store: &Store,
     facts_dir: &Path,

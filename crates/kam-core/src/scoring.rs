@@ -1,7 +1,7 @@
 //! The scoring board (综合评分, 大客户管理方案): criteria rows, each scored 1/3/5/7/9 per candidate
 //! either from an indicator through four bars or from a manual score; optional integer weights; a
 //! total per candidate; the board's average; ★ (`starred`) when the total reaches the average or a
-//! fixed bar. `Board::matrix` prints the seed's table: criteria down, candidates across.
+//! fixed bar. `Board::matrix` prints the key-account scoring matrix (大客户综合评分表): criteria down, candidates across.
 
 use crate::indicator::IndicatorSpec;
 
@@ -185,7 +185,7 @@ impl Board {
         }
     }
 
-    /// The seed's matrix as text: a header of candidate names, one row per criterion (its weight
+    /// The key-account scoring matrix (大客户综合评分表) as text: a header of candidate names, one row per criterion (its weight
     /// when not 1), the totals, ★ under each starred total, and the bar ("≥平均分29.1 分").
     pub fn matrix(&self, candidates: &[Candidate]) -> String {
         let outcome = self.evaluate(candidates);
@@ -241,7 +241,7 @@ mod tests {
         }
     }
 
-    /// The seed's board (大客户管理方案). Its table reached us flattened, so this is a
+    /// The board of the key-account management plan (大客户管理方案). Its table reached us flattened, so this is a
     /// reconstruction that keeps every number the seed shows: the 客户关系 and 政策支持 rows exactly
     /// (nine candidates each), the seven visible values of the row above them as 规模, the totals
     /// 42, 46, 32, 28, 28, 24, 22 and the average 29.1 (which fixes the last two totals' sum at 40).

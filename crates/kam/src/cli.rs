@@ -62,7 +62,7 @@ pub(crate) enum Command {
     /// Batch results out, one row per customer. 导出。
     #[command(subcommand)]
     Export(ExportCommand),
-    /// The scoring board of a date as the seed's matrix: criteria down, candidates across, totals
+    /// The scoring board of a date as the key-account scoring matrix (大客户综合评分表): criteria down, candidates across, totals
     /// and ★. 综合评分表。
     Board(BoardArgs),
     /// Manual scores on the scoring board (客户关系, 政策支持 …). 人工评分。

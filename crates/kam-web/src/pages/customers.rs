@@ -800,6 +800,7 @@ async fn customer_360(
             });
         }
         if let (Some(board), Some(scores)) = (&class.board, &class.board_scores) {
+            let rules = kam_core::rules::Rules::builtin();
             whys.push(Why {
                 title: t.get("why-board"),
                 result: format!(
@@ -814,12 +815,19 @@ async fn customer_360(
                     ),
                     field(
                         "why-scores",
+                        // Each criterion by its name (客户关系 7 · 政策支持 —), as the rules name it.
                         scores
                             .scores()
                             .iter()
-                            .map(|(criterion, score)| {
-                                let score = score.map_or_else(|| "-".to_owned(), |s| s.to_string());
-                                format!("{criterion}={score}")
+                            .map(|(code, score)| {
+                                let name = rules
+                                    .scoring
+                                    .criteria
+                                    .iter()
+                                    .find(|c| &c.code == code)
+                                    .map_or_else(|| code.clone(), |c| t.pick(&c.zh, Some(&c.en)));
+                                let score = score.map_or_else(|| "—".to_owned(), |s| s.to_string());
+                                format!("{name} {score}")
                             })
                             .collect::<Vec<_>>()
                             .join(" · "),

@@ -6,6 +6,7 @@ pub(crate) mod admin;
 pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
+pub(crate) mod board;
 pub(crate) mod customers;
 pub(crate) mod groups;
 pub(crate) mod home;

@@ -1,6 +1,6 @@
 //! The portfolio of the unit in scope — what the sub-branch president brings to the Monday
 //! meeting: the tier distribution, the 80/20 of contribution (Lorenz curve, Gini, top-20% share,
-//! ABC), the scoring board as the seed's matrix with ★, and the customers who moved tier.
+//! ABC), the top of the key-account scoring board with ★, and the customers who moved tier.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use axum::{
     response::Response,
 };
 use kam_core::{customer::CustomerKind, tier::Movement};
-use kam_core::{pareto::pareto, rules::Rules, scoring::Candidate};
+use kam_core::{pareto::pareto, rules::Rules};
 use kam_store::PortfolioRow;
 use serde::Deserialize;
 
@@ -27,15 +27,18 @@ pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
     routes.get("/portfolio", portfolio)
 }
 
-/// Candidates shown on the board (the seed's table has a handful of columns).
-const BOARD_COLUMNS: usize = 10;
+/// Candidates shown at the top of the board (the whole board is on `/board`).
+const BOARD_ROWS: usize = 10;
 /// Movers listed.
 const MOVERS: usize = 30;
 
 #[derive(Debug)]
 pub(crate) struct BoardRow {
+    pub cif_no: String,
     pub name: String,
     pub cells: Vec<String>,
+    pub total: String,
+    pub starred: bool,
 }
 
 #[derive(Debug)]
@@ -61,12 +64,7 @@ struct PortfolioPage<'a> {
     top20: String,
     total: String,
     abc: Vec<(String, usize)>,
-    board_title: String,
-    board_heads: Vec<String>,
-    board_rows: Vec<BoardRow>,
-    board_totals: Vec<String>,
-    board_stars: Vec<bool>,
-    board_bar: String,
+    board: BoardView,
     movers: Vec<Mover>,
     /// Deposits, loans and AUM of the unit in scope, with their changes.
     figures: crate::pages::FiguresTable,
@@ -120,8 +118,7 @@ pub(crate) async fn portfolio(
         *abc.entry(ranked.class.as_str()).or_default() += 1;
     }
 
-    let (board_title, board_heads, board_rows, board_totals, board_stars, board_bar) =
-        board(&t, &rows);
+    let board = board(&t, &signed, &rows).await?;
     let mut movers: Vec<&PortfolioRow> = rows
         .iter()
         .filter(|r| matches!(r.movement, Some(Movement::Upgraded | Movement::Downgraded)))
@@ -155,25 +152,20 @@ pub(crate) async fn portfolio(
             .map_or_else(|| "—".into(), format::percent),
         total: t.money(i64::try_from(curve.total).unwrap_or(i64::MAX)),
         abc: abc.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
-        board_title,
-        board_heads,
-        board_rows,
-        board_totals,
-        board_stars,
-        board_bar,
+        board,
         movers,
         figures: crate::pages::figures_table(&t, &figures),
     })
 }
 
-type BoardView = (
-    String,
-    Vec<String>,
-    Vec<BoardRow>,
-    Vec<String>,
-    Vec<bool>,
-    String,
-);
+/// The board's top rows for the portfolio.
+pub(crate) struct BoardView {
+    pub title: String,
+    pub heads: Vec<String>,
+    pub rows: Vec<BoardRow>,
+    pub bar: String,
+    pub candidates: String,
+}
 
 /// Customers per tier of one ladder, labelled by the ladder's names; no tier yet counts apart.
 fn tier_counts(t: &crate::i18n::Tr<'_>, rows: &[&PortfolioRow]) -> Vec<(String, i64)> {
@@ -200,72 +192,52 @@ fn tier_counts(t: &crate::i18n::Tr<'_>, rows: &[&PortfolioRow]) -> Vec<(String, 
         .collect()
 }
 
-/// The scoring board as the seed's matrix: criteria down, the best candidates across, totals, ★
-/// at or above the shown candidates' average (kam-core's `Board::evaluate` decides).
-fn board(t: &crate::i18n::Tr<'_>, rows: &[PortfolioRow]) -> BoardView {
+/// The top of the key-account scoring board (大客户综合评分表) in reach: a row per candidate, a
+/// column per criterion by its name, with the manual scores as they are now; the whole board, and
+/// the entry of manual scores, is on `/board`.
+async fn board(
+    t: &crate::i18n::Tr<'_>,
+    signed: &Signed,
+    rows: &[PortfolioRow],
+) -> Result<BoardView, WebError> {
     let rules = Rules::builtin();
     let board = &rules.scoring;
-    let mut candidates: Vec<&PortfolioRow> =
-        rows.iter().filter(|r| r.board_scores.is_some()).collect();
-    candidates.sort_by_key(|r| {
-        (
-            std::cmp::Reverse(r.board_total.unwrap_or(0)),
-            r.cif_no.clone(),
-        )
-    });
-    candidates.truncate(BOARD_COLUMNS);
-    let parsed: Vec<Candidate> = candidates
+    let manual = signed.store.board_manual_scores(&board.id).await?;
+    let ranked = crate::pages::board::rank(board, rows, &manual);
+    let lines = ranked
+        .candidates
         .iter()
-        .map(|r| {
-            let scores: BTreeMap<&str, Option<u8>> = r
-                .board_scores
+        .zip(&ranked.outcome.scored)
+        .take(BOARD_ROWS)
+        .map(|(c, s)| BoardRow {
+            cif_no: c.cif_no.clone(),
+            name: c.name.clone(),
+            cells: c
+                .scores
                 .iter()
-                .flat_map(|s| s.scores())
-                .map(|(code, score)| (code.as_str(), *score))
-                .collect();
-            Candidate {
-                cif_no: r.cif_no.clone(),
-                name: r.name.clone(),
-                scores: board
-                    .criteria
-                    .iter()
-                    .map(|c| scores.get(c.code.as_str()).copied().flatten())
-                    .collect(),
-            }
-        })
-        .collect();
-    let outcome = board.evaluate(&parsed);
-    let rows = board
-        .criteria
-        .iter()
-        .enumerate()
-        .map(|(i, criterion)| BoardRow {
-            name: if t.is_zh() {
-                criterion.zh.clone()
-            } else {
-                criterion.en.clone()
-            },
-            cells: parsed
-                .iter()
-                .map(|c| c.scores[i].map_or_else(|| "—".into(), |s| s.to_string()))
+                .map(|score| score.map_or_else(|| "—".into(), |s| s.to_string()))
                 .collect(),
+            total: s.total.to_string(),
+            starred: s.starred,
         })
         .collect();
-    (
-        if t.is_zh() {
-            board.zh.clone()
-        } else {
-            board.en.clone()
-        },
-        parsed.iter().map(|c| c.name.clone()).collect(),
-        rows,
-        outcome.scored.iter().map(|s| s.total.to_string()).collect(),
-        outcome.scored.iter().map(|s| s.starred).collect(),
-        outcome.average.map_or_else(String::new, |a| {
-            t.with(
-                "portfolio-star-bar",
-                &[("average", format!("{a:.1}").into())],
-            )
-        }),
-    )
+    let anyone_starred = ranked.outcome.scored.iter().any(|s| s.starred);
+    let bar = match ranked.outcome.average {
+        Some(_) if !anyone_starred => t.get("board-no-star"),
+        Some(average) => t.with(
+            "portfolio-star-bar",
+            &[("average", format!("{average:.1}").into())],
+        ),
+        None => String::new(),
+    };
+    Ok(BoardView {
+        title: t.pick(&board.zh, Some(&board.en)),
+        heads: crate::pages::board::criterion_heads(t, board)
+            .into_iter()
+            .map(|h| h.name)
+            .collect(),
+        rows: lines,
+        bar,
+        candidates: format::count(ranked.candidates.len() as i64),
+    })
 }

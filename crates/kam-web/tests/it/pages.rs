@@ -24,6 +24,7 @@ crate::on_both_backends!(
     a_page_out_of_reach_is_one_404_inside_the_navigation,
     the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped,
     home_and_the_portfolio_show_balances_on_the_date_and_their_changes,
+    a_key_account_manager_scores_the_board_on_the_page,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1124,6 +1125,147 @@ async fn home_and_the_portfolio_show_balances_on_the_date_and_their_changes(serv
             assert!(page.body.contains(shown), "{path}: {shown}");
         }
     }
+}
+
+async fn a_key_account_manager_scores_the_board_on_the_page(server: Server) {
+    let kam = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let visible = server.visible_cifs(&kam).await;
+    let candidates: Vec<String> = visible.iter().take(3).cloned().collect();
+    assert_eq!(candidates.len(), 3);
+    let as_of = crate::fixture::kam_web_today();
+    // The batch left every candidate at the same total, the manual criteria unscored.
+    let class = |cif: &str| kam_store::StoredClass {
+        cif_no: cif.into(),
+        as_of,
+        rule_id: "kam-default".into(),
+        rule_version: 3,
+        retail_tier: None,
+        retail_tier_name: None,
+        retail_tier_name_en: None,
+        retail_indicator: "avg_aum_30d".into(),
+        retail_value: None,
+        account_types: Vec::new(),
+        key_account: true,
+        value_months: MonthSeries::default(),
+        deposit_months: MonthSeries::default(),
+        loan_months: MonthSeries::default(),
+        fee_months: MonthSeries::default(),
+        value_total: 0,
+        value_slope: None,
+        value_trend: kam_core::value::Trend::Steady,
+        value_score: 0,
+        board: Some("key-account-board".into()),
+        board_scores: Some(kam_core::codec::BoardScores(vec![
+            ("relationship".into(), None),
+            ("policy".into(), None),
+            ("scale".into(), Some(9)),
+            ("contribution".into(), Some(5)),
+            ("credit".into(), Some(9)),
+            ("potential".into(), None),
+        ])),
+        board_total: Some(23),
+        board_average: Some(23.0),
+        starred: true,
+    };
+    let classes: Vec<_> = candidates.iter().map(|c| class(c)).collect();
+    server
+        .store
+        .save_classes(&kam_store::Actor::system("test"), as_of, &classes)
+        .await
+        .unwrap();
+    let mut client = server.client();
+    client.sign_in(kam.username.as_str()).await;
+    let page = client.get("/board").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "id=\"nav-board\"",
+        "客户关系",
+        "政策支持",
+        "发展潜力",
+        "id=\"board-unscored\"",
+        "全体候选总分相同",
+        "name=\"score-relationship\"",
+    ] {
+        assert!(page.body.contains(shown), "{shown} on the board");
+    }
+    assert!(
+        !page.body.contains("relationship=") && !page.body.contains("<td class=\"star\">★</td>")
+    );
+    let first = &candidates[0];
+    let saved = client
+        .post(
+            &format!("/board/{first}/scores"),
+            &[
+                ("score-relationship", "9"),
+                ("seen-relationship", ""),
+                ("shown-relationship", ""),
+                ("back", "/board?unit="),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = client.get("/board").await;
+    assert!(page.body.contains("id=\"board-note\""), "the one-time note");
+    let row = page
+        .body
+        .split(&format!("id=\"board-{first}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("the scored row");
+    assert!(row.contains(">32<") && row.contains("★"), "{row}");
+    assert!(row.contains(&kam.display_name), "who entered it: {row}");
+    assert_eq!(page.body.matches("<td class=\"star\">★</td>").count(), 1);
+    // A form opened before that score was entered does not overwrite it.
+    let stale = client
+        .post(
+            &format!("/board/{first}/scores"),
+            &[
+                ("score-relationship", "1"),
+                ("seen-relationship", ""),
+                ("shown-relationship", ""),
+                ("back", "/board"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    // A score off the scale is refused by name.
+    let bad = client
+        .post(
+            &format!("/board/{first}/scores"),
+            &[("score-policy", "4"), ("back", "/board")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let scores = server
+        .store
+        .manual_scores("key-account-board")
+        .await
+        .unwrap();
+    assert_eq!(scores.len(), 1);
+    assert_eq!(scores[&(first.clone(), "relationship".to_owned())], 9);
+    // An auditor reads the board and enters nothing.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut reader = server.client();
+    reader.sign_in(auditor.username.as_str()).await;
+    let page = reader.get("/board").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<select name=\"score-"));
+    let refused = reader
+        .post(
+            &format!("/board/{first}/scores"),
+            &[("score-policy", "7"), ("back", "/board")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server
+            .store
+            .manual_scores("key-account-board")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A count as the pages show it, with thousands separators (2,282).

@@ -365,7 +365,7 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
             .all(|row| mine_text.contains(row.split(',').next().unwrap()))
     );
     // Manual scores: a file is checked line by line before anything is stored; after the next
-    // batch the board shows them in the seed's matrix.
+    // batch the board shows them in the key-account scoring matrix (大客户综合评分表).
     let candidate = tiers_text
         .lines()
         .find(|l| l.contains(",key-account-board,"))
