@@ -185,20 +185,39 @@ impl Scope {
         if receiver.id == self.user_id {
             return true;
         }
+        self.serves_within_reach(receiver, receiver_unit)
+    }
+
+    /// Whether this scope appoints customers' relationship managers — the lead RM and the
+    /// account team (a sub-branch president, a branch manager, head office): a manager reaching
+    /// a subtree or the whole bank who may write. An RM's book is customers, not colleagues.
+    pub fn appoints_relationship_managers(&self) -> bool {
+        self.gives_alerts_to_others()
+    }
+
+    /// Whom it may appoint to a customer's team (`rm`, working at `rm_unit`): an active RM or
+    /// sub-branch president working within its reach, in a compatible line.
+    pub fn may_appoint(&self, rm: &User, rm_unit: &OrgPath) -> bool {
+        self.appoints_relationship_managers() && self.serves_within_reach(rm, rm_unit)
+    }
+
+    /// An active RM or sub-branch president working within this scope's subtree (or anywhere,
+    /// for the whole bank) in a compatible line.
+    fn serves_within_reach(&self, person: &User, unit: &OrgPath) -> bool {
         let serves_customers = matches!(
-            receiver.role,
+            person.role,
             Role::RelationshipManager | Role::SubBranchPresident
         );
-        let line_fits = match (self.line, receiver.line) {
+        let line_fits = match (self.line, person.line) {
             (Some(mine), Some(theirs)) => mine == theirs,
             _ => true,
         };
-        if receiver.disabled || !serves_customers || !line_fits {
+        if person.disabled || !serves_customers || !line_fits {
             return false;
         }
         match &self.reach {
             Reach::Everything => true,
-            Reach::Subtree(path) => path.contains(receiver_unit),
+            Reach::Subtree(path) => path.contains(unit),
             Reach::Book(_) | Reach::Nothing => false,
         }
     }
@@ -495,5 +514,30 @@ mod tests {
             !auditor.may_give_alert_to(&user(8, Role::Auditor, None), &path("/1/")),
             "reads only"
         );
+    }
+
+    #[test]
+    fn managers_appoint_relationship_managers_in_reach_and_line() {
+        let sub_a = path(SUB_A);
+        let president = user(4, Role::SubBranchPresident, None);
+        let boss = scope_for(&president, &sub_a, today());
+        let corporate_rm = user(2, Role::RelationshipManager, Some(Line::Corporate));
+        assert!(boss.appoints_relationship_managers());
+        assert!(boss.may_appoint(&corporate_rm, &sub_a));
+        assert!(
+            boss.may_appoint(&president, &sub_a),
+            "a president may lead an account"
+        );
+        assert!(
+            !boss.may_appoint(&corporate_rm, &path("/1/3/")),
+            "another branch"
+        );
+        assert!(!boss.may_appoint(&user(5, Role::Teller, None), &sub_a));
+        // An RM appoints nobody, not even themself: the book is given, not taken.
+        let rm = scope_for(&corporate_rm, &sub_a, today());
+        assert!(!rm.appoints_relationship_managers());
+        assert!(!rm.may_appoint(&corporate_rm, &sub_a));
+        let risk = scope_for(&user(9, Role::RiskOfficer, None), &path("/1/"), today());
+        assert!(!risk.may_appoint(&corporate_rm, &sub_a), "reads only");
     }
 }

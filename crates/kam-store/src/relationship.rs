@@ -10,6 +10,7 @@ use kam_core::{
     assignment::{AssignmentRole, History, RmAssignment},
     contact::{ContactRole, KeyPerson, NewKeyPerson, Rating, RelationshipStage},
     id::{AssignmentId, CustomerId, KeyPersonId, UserId},
+    org::OrgPath,
 };
 use sqlx::{Row, any::AnyRow};
 
@@ -114,7 +115,33 @@ impl UserStore {
         let (mut tx, cif_no) = self
             .begin_people_write(customer_id, "assign", "rm_assignment")
             .await?;
-        let rm = user_by_username_on(&mut *tx, username).await?;
+        // kam-core decides who appoints whom: a manager, an RM or president within reach and
+        // line. An unknown name gets the same answer as one out of reach.
+        let rm = user_by_username_on(&mut *tx, username).await.ok();
+        let unit: Option<String> = match &rm {
+            Some(rm) => Sql::new("select path from org_unit where id = ")
+                .bind(rm.org_unit_id.0)
+                .query()
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?,
+            None => None,
+        };
+        let permitted = match (&rm, unit) {
+            (Some(rm), Some(path)) => self
+                .scope()
+                .may_appoint(rm, &OrgPath::parse(&path).map_err(corrupt)?),
+            _ => false,
+        };
+        let Some(rm) = rm.filter(|_| permitted) else {
+            let refused = Error::NotPermitted(
+                "a manager appoints an RM or president within their reach and line",
+            );
+            return Err(self
+                .refuse(tx, "assign", "rm_assignment", &cif_no, refused)
+                .await);
+        };
         let row = NewAssignment {
             customer: customer_id,
             user: rm.id,
@@ -151,6 +178,59 @@ impl UserStore {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Ends one assignment of a customer in reach on `ends` (a team member leaves, or a lead is
+    /// taken off without a successor). The same rules as appointing: a manager within reach
+    /// (`NotPermitted` otherwise, audited); `NotFound` for an assignment of another customer;
+    /// kam-core's `History` refuses an end before the start (`Invalid`). History is kept: the
+    /// row stays, with its end.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn end_assignment(
+        &self,
+        customer_id: CustomerId,
+        assignment: AssignmentId,
+        ends: NaiveDate,
+    ) -> Result<()> {
+        let (mut tx, cif_no) = self
+            .begin_people_write(customer_id, "end", "rm_assignment")
+            .await?;
+        if !self.scope().appoints_relationship_managers() {
+            let refused = Error::NotPermitted("a manager ends an RM's assignment");
+            return Err(self
+                .refuse(tx, "end", "rm_assignment", &cif_no, refused)
+                .await);
+        }
+        let stored = assignments_on(&mut *tx, customer_id)
+            .await?
+            .into_iter()
+            .find(|a| a.id == assignment)
+            .ok_or_else(|| Error::NotFound {
+                entity: "rm_assignment",
+                key: assignment.0.to_string(),
+            })?;
+        let row = NewAssignment {
+            customer: customer_id,
+            user: stored.user_id,
+            role: stored.role,
+            from: stored.effective_from,
+            to: Some(ends),
+        };
+        let max_binds = self.store().backend().max_binds();
+        if let Some((_, error)) = write_assignments(&mut tx, max_binds, &[row]).await?.0.pop() {
+            return Err(Error::Invalid(error));
+        }
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "end",
+            "rm_assignment",
+            &cif_no,
+            &format!("{} {} until {ends}", stored.user_id.0, stored.role),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every assignment of a visible customer, oldest first, closed ones included.
@@ -282,6 +362,8 @@ pub(crate) async fn write_assignments(
 /// A member of a customer's team today, with the user's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamMember {
+    /// The assignment (to end it).
+    pub assignment: AssignmentId,
     pub username: String,
     pub display_name: String,
     pub role: AssignmentRole,
@@ -308,7 +390,7 @@ impl Store {
     ) -> Result<Vec<TeamMember>> {
         let on = on.to_string();
         let rows = Sql::new(
-            "select u.username, u.display_name, a.role, a.effective_from from rm_assignment a \
+            "select a.id, u.username, u.display_name, a.role, a.effective_from from rm_assignment a \
              join app_user u on u.id = a.user_id where a.customer_id = ",
         )
         .bind(customer_id.0)
@@ -323,6 +405,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(TeamMember {
+                    assignment: AssignmentId(row.try_get("id")?),
                     username: row.try_get("username")?,
                     display_name: row.try_get("display_name")?,
                     role: AssignmentRole::parse(&row.try_get::<String, _>("role")?)

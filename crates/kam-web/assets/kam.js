@@ -5,4 +5,20 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const input of document.querySelectorAll("input.js-back")) {
     input.value = window.location.pathname + window.location.search;
   }
+  // A form that ends, disables or resets something asks first (the server does not depend on it).
+  for (const form of document.querySelectorAll("form.confirm[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  }
+  // "Select all" for the rows of a bulk form.
+  for (const all of document.querySelectorAll("input.js-select-all")) {
+    all.addEventListener("change", () => {
+      for (const box of document.querySelectorAll(`input[form="${all.dataset.form}"][type="checkbox"]`)) {
+        box.checked = all.checked;
+      }
+    });
+  }
 });

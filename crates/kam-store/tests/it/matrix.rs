@@ -76,6 +76,7 @@ const WRITES: &[&str] = &[
     "handle_alert",
     "add_key_person",
     "assign_rm",
+    "end_assignment",
     "revoke_api_token",
     "reset_password",
     "set_user_disabled",
@@ -711,11 +712,18 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         stage: RelationshipStage::Build,
     };
 
+    let assignment = store
+        .whole_bank("test", today())
+        .assignment_history(fixture.c_corp_a)
+        .await
+        .unwrap()[0]
+        .id;
     let context = Context {
         alert,
         token,
         customer: fixture.c_corp_a,
         person,
+        assignment,
     };
     let mut refused = 0;
     for user in store.list_users().await.unwrap() {
@@ -736,7 +744,13 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
                 Write::Reveal if !sees_p0001 => (false, "NotFound"),
                 Write::Reveal => (user.role.may_reveal(), "NotPermitted"),
                 _ if !sees_c0001 => (false, "NotFound"),
-                _ => (handle.scope().may_write(), "ReadOnly"),
+                _ if !handle.scope().may_write() => (false, "ReadOnly"),
+                // Appointing and ending an RM's assignment are a manager's (kam-core).
+                Write::AssignRm | Write::EndAssignment => (
+                    handle.scope().appoints_relationship_managers(),
+                    "NotPermitted",
+                ),
+                _ => (true, "ReadOnly"),
             };
             if allowed {
                 // What an allowed write writes is each write's own test.
@@ -774,6 +788,7 @@ struct Context {
     token: i64,
     customer: CustomerId,
     person: NewKeyPerson,
+    assignment: kam_core::id::AssignmentId,
 }
 
 /// Every write of the user handle (`WRITES`).
@@ -784,6 +799,7 @@ enum Write {
     AssignAlert,
     AddKeyPerson,
     AssignRm,
+    EndAssignment,
     RevokeToken,
     ResetPassword,
     Disable,
@@ -791,12 +807,13 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 9] = [
+    const ALL: [Write; 10] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
         Write::AddKeyPerson,
         Write::AssignRm,
+        Write::EndAssignment,
         Write::RevokeToken,
         Write::ResetPassword,
         Write::Disable,
@@ -817,6 +834,11 @@ impl Write {
                 .assign_rm(c.customer, "rm.corp.a", AssignmentRole::Member, today())
                 .await
                 .map(drop),
+            Write::EndAssignment => {
+                handle
+                    .end_assignment(c.customer, c.assignment, today())
+                    .await
+            }
             Write::RevokeToken => handle.revoke_api_token(c.token).await,
             Write::ResetPassword => handle.reset_password("teller.a", "x").await.map(drop),
             Write::Disable => handle.set_user_disabled("teller.a", true).await.map(drop),

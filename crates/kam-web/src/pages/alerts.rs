@@ -23,6 +23,7 @@ use crate::{
 pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
     routes
         .get("/alerts", inbox)
+        .post("/alerts/assign", assign_many)
         .post("/alerts/{id}/assign", assign)
         .post("/alerts/{id}/handle", handle)
 }
@@ -35,6 +36,8 @@ pub(crate) struct InboxRow {
     pub cif_no: String,
     pub customer_name: String,
     pub kind: String,
+    /// The kind's code: a "no lead RM" alert links to where the lead is appointed.
+    pub kind_code: &'static str,
     pub status: String,
     /// Whether it is open (it may then be given to someone or handled).
     pub open: bool,
@@ -63,6 +66,8 @@ struct InboxPage<'a> {
     rows: Vec<InboxRow>,
     count_text: String,
     may_write: bool,
+    /// Whether the user appoints lead RMs (kam-core).
+    appoints: bool,
     assignees: Vec<Choice>,
     page: i64,
     pages: i64,
@@ -128,6 +133,7 @@ pub(crate) async fn inbox(
             cif_no: a.cif_no.clone(),
             customer_name: a.customer_name.clone(),
             kind: t.code("alert", a.kind.code()),
+            kind_code: a.kind.code(),
             status: t.code("status", a.status.as_str()),
             open: a.status == AlertStatus::Open,
             tier: a.tier,
@@ -171,6 +177,7 @@ pub(crate) async fn inbox(
         kinds,
         rows,
         may_write: signed.scope().may_write(),
+        appoints: signed.scope().appoints_relationship_managers(),
         assignees,
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
@@ -245,6 +252,45 @@ pub(crate) async fn handle(
     let back = back_to(&form.back);
     // The store checks reach (404), write permission (403) and the note (422, naming the field).
     signed.store.handle_alert(id, &form.note).await?;
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// Gives several alerts at once (the rows ticked on the inbox) to one person — the Monday
+/// meeting's "these five to Wang". Each is checked by the store as if given alone: the first
+/// refusal stops the rest and is shown; those given before it stay given (each is audited).
+pub(crate) async fn assign_many(
+    signed: Signed,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    };
+    let back = back_to(field("back"));
+    let assignee = Some(field("assignee")).filter(|a| !a.is_empty());
+    let mut ids = Vec::new();
+    for (_, value) in fields.iter().filter(|(k, _)| k == "id") {
+        ids.push(value.trim().parse::<i64>().map_err(|_| {
+            WebError::from(kam_core::ParseError::new(
+                "id",
+                value.clone(),
+                "not an alert number",
+                "不是预警编号",
+            ))
+        })?);
+    }
+    if ids.is_empty() {
+        return Err(WebError::Unprocessable {
+            field: Some("id".into()),
+            zh: "请先勾选要分配的预警".into(),
+            en: "Tick the alerts to give first".into(),
+        });
+    }
+    for id in ids {
+        signed.store.assign_alert(id, assignee).await?;
+    }
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -36,6 +36,8 @@ pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
         .get("/customers/export.xlsx", export)
         .get("/customers/{cif}", show)
         .post("/customers/{cif}/reveal", reveal)
+        .post("/customers/{cif}/team", appoint)
+        .post("/customers/{cif}/team/{assignment}/end", end_assignment)
 }
 
 /// Rows per page of the list.
@@ -445,7 +447,12 @@ struct CustomerPage<'a> {
     name: String,
     badges: Vec<String>,
     profile: Vec<Field>,
-    team: Vec<Field>,
+    team: Vec<TeamLine>,
+    /// Whether the user appoints RMs (kam-core), and whom they may appoint.
+    appoints: bool,
+    appointable: Vec<Choice>,
+    /// A one-time note after a change of the team.
+    team_note: Option<String>,
     group_name: Option<String>,
     group_code: String,
     group_size: i64,
@@ -550,6 +557,109 @@ pub(crate) async fn show(
         _ => Reveal::None,
     };
     customer_360(&app, &signed, &cif, reveal).await
+}
+
+/// One member of the account team as the 360 lists it.
+#[derive(Debug)]
+pub(crate) struct TeamLine {
+    pub assignment: i64,
+    pub role: String,
+    pub lead: bool,
+    pub name: String,
+    pub since: String,
+}
+
+/// The people a manager may appoint to a customer's team: active RMs and sub-branch presidents
+/// in their reach and line, as kam-core decides (`Scope::may_appoint`; the store asks again).
+async fn appointable(signed: &Signed) -> Result<Vec<Choice>, WebError> {
+    let units = signed.store.list_org_units().await?;
+    let users = signed.store.list_users().await?;
+    Ok(users
+        .iter()
+        .filter_map(|u| {
+            let unit = units.iter().find(|o| o.id == u.org_unit_id)?;
+            signed.scope().may_appoint(u, &unit.path).then(|| Choice {
+                value: u.username.to_string(),
+                label: format!("{} ({}) · {}", u.display_name, u.username, unit.name),
+            })
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct AppointForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Appoints a lead RM (handing over from the current lead, whose row ends today: history is
+/// kept) or adds a team member, from today. The store checks reach (404), the role (403) and
+/// the appointee (403), and audits.
+pub(crate) async fn appoint(
+    State(app): State<App>,
+    signed: Signed,
+    Path(cif): Path<String>,
+    Form(form): Form<AppointForm>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let customer = signed.store.customer_by_cif(&cif).await?;
+    let role = kam_core::assignment::AssignmentRole::parse(&form.role)?;
+    let username = form.username.trim();
+    if username.is_empty() {
+        return Err(WebError::Unprocessable {
+            field: Some("username".into()),
+            zh: "请选择客户经理".into(),
+            en: "Choose a relationship manager".into(),
+        });
+    }
+    signed
+        .store
+        .assign_rm(customer.id, username, role, app.today())
+        .await?;
+    let note = t.with(
+        "team-appointed",
+        &[
+            ("name", username.into()),
+            ("role", t.code("assignment", role.as_str()).into()),
+        ],
+    );
+    team_changed(&app, &signed, &cif, note).await
+}
+
+/// Ends one member's assignment today (history kept).
+pub(crate) async fn end_assignment(
+    State(app): State<App>,
+    signed: Signed,
+    Path((cif, assignment)): Path<(String, i64)>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let customer = signed.store.customer_by_cif(&cif).await?;
+    signed
+        .store
+        .end_assignment(
+            customer.id,
+            kam_core::id::AssignmentId(assignment),
+            app.today(),
+        )
+        .await?;
+    team_changed(&app, &signed, &cif, t.get("team-ended")).await
+}
+
+async fn team_changed(
+    app: &App,
+    signed: &Signed,
+    cif: &str,
+    note: String,
+) -> Result<Response, WebError> {
+    let flash = kam_store::Flash {
+        note,
+        secret: None,
+        field: Some("team".into()),
+    };
+    let back = crate::security::local_path_or(&format!("/customers/{cif}#team"), "/customers");
+    redirect_with(app, signed, &back, flash).await
 }
 
 /// What the 360 shows unmasked, once, in this answer only.
@@ -719,11 +829,26 @@ async fn customer_360(
 
     let team = team
         .iter()
-        .map(|m| Field {
-            label: t.code("assignment", m.role.as_str()),
-            value: format!("{} ({}) · {}", m.display_name, m.username, m.since),
+        .map(|m| TeamLine {
+            assignment: m.assignment.0,
+            role: t.code("assignment", m.role.as_str()),
+            lead: m.role == kam_core::assignment::AssignmentRole::Lead,
+            name: format!("{} ({})", m.display_name, m.username),
+            since: m.since.to_string(),
         })
         .collect();
+    let appoints = signed.scope().appoints_relationship_managers();
+    let appointable = if appoints {
+        appointable(signed).await?
+    } else {
+        Vec::new()
+    };
+    let team_note = signed
+        .session
+        .flash
+        .as_ref()
+        .filter(|f| f.field.as_deref() == Some("team"))
+        .map(|f| f.note.clone());
 
     let nodes = group
         .as_ref()
@@ -914,6 +1039,9 @@ async fn customer_360(
         badges,
         profile,
         team,
+        appoints,
+        appointable,
+        team_note,
         group_name: group.as_ref().map(|g| g.name.clone()),
         group_code: group.as_ref().map(|g| g.code.clone()).unwrap_or_default(),
         group_size: group.as_ref().map_or(0, |g| g.member_count),

@@ -25,6 +25,7 @@ crate::on_both_backends!(
     the_360_shows_intervals_in_days_classes_by_name_and_counts_grouped,
     home_and_the_portfolio_show_balances_on_the_date_and_their_changes,
     a_key_account_manager_scores_the_board_on_the_page,
+    a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1266,6 +1267,156 @@ async fn a_key_account_manager_scores_the_board_on_the_page(server: Server) {
             .len(),
         1
     );
+}
+
+async fn a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once(server: Server) {
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let visible = server.visible_cifs(&president).await;
+    let today = crate::fixture::kam_web_today();
+    let bank = server.store.whole_bank("test", today);
+    // A customer in reach with a lead, and an RM of another customer in reach to take over.
+    let mut found = None;
+    for cif in &visible {
+        let customer = bank.customer_by_cif(cif).await.unwrap();
+        let team = bank.team_of(customer.id).await.unwrap();
+        if let Some(lead) = team.iter().find(|m| m.role.as_str() == "lead") {
+            found = Some((customer, lead.username.clone()));
+            break;
+        }
+    }
+    let (customer, old_lead) = found.expect("a customer in reach with a lead");
+    let mut successor = None;
+    for cif in &visible {
+        let other = bank.customer_by_cif(cif).await.unwrap();
+        for m in bank.team_of(other.id).await.unwrap() {
+            let user = server
+                .store
+                .list_users()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.username.as_str() == m.username)
+                .unwrap();
+            if m.username != old_lead
+                && user.role == Role::RelationshipManager
+                && (president.line.is_none() || user.line == president.line)
+            {
+                successor = Some(m.username.clone());
+            }
+        }
+        if successor.is_some() {
+            break;
+        }
+    }
+    let successor = successor.expect("another RM in reach");
+    let mut boss = server.client();
+    boss.sign_in(president.username.as_str()).await;
+    let cif = customer.cif_no.to_string();
+    let page = boss.get(&format!("/customers/{cif}")).await;
+    assert!(
+        page.body.contains("id=\"team-appoint\""),
+        "the president appoints here"
+    );
+    assert!(page.body.contains(&format!("value=\"{successor}\"")));
+    let appointed = boss
+        .post(
+            &format!("/customers/{cif}/team"),
+            &[("username", successor.as_str()), ("role", "lead")],
+        )
+        .await;
+    assert_eq!(
+        appointed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        appointed.body
+    );
+    let page = boss.get(&format!("/customers/{cif}")).await;
+    assert!(page.body.contains("id=\"team-note\""));
+    // History kept: the old lead's row ends today, the new one starts today; audited.
+    let history = bank.assignment_history(customer.id).await.unwrap();
+    let leads: Vec<_> = history
+        .iter()
+        .filter(|a| a.role.as_str() == "lead")
+        .collect();
+    assert!(
+        leads.iter().any(|a| a.effective_to == Some(today)),
+        "{leads:?}"
+    );
+    assert!(
+        leads
+            .iter()
+            .any(|a| a.effective_from == today && a.effective_to.is_none())
+    );
+    let team = bank.team_of(customer.id).await.unwrap();
+    assert_eq!(
+        team.iter()
+            .filter(|m| m.role.as_str() == "lead")
+            .map(|m| m.username.as_str())
+            .collect::<Vec<_>>(),
+        [successor.as_str()]
+    );
+    let audit = server.store.audit_events(None, 50).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "assign" && e.entity == "rm_assignment" && e.entity_key == cif)
+    );
+    // An RM appoints nobody: no form, and the address refuses (audited).
+    let rm = server
+        .store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username.as_str() == successor)
+        .unwrap();
+    let mut rm_client = server.client();
+    rm_client.sign_in(rm.username.as_str()).await;
+    let page = rm_client.get(&format!("/customers/{cif}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"team-appoint\""));
+    let refused = rm_client
+        .post(
+            &format!("/customers/{cif}/team"),
+            &[("username", rm.username.as_str()), ("role", "member")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Several alerts at once: the president ticks two and gives them to the new lead.
+    let alerts: Vec<i64> = server
+        .all_alerts()
+        .await
+        .into_iter()
+        .filter(|a| visible.contains(&a.cif_no) && a.status.as_str() == "open")
+        .map(|a| a.id)
+        .take(2)
+        .collect();
+    assert_eq!(alerts.len(), 2, "two open alerts in reach");
+    let inbox = boss.get("/alerts").await;
+    assert!(inbox.body.contains("id=\"bulk-assign\""));
+    let (first, second) = (alerts[0].to_string(), alerts[1].to_string());
+    let given = boss
+        .post(
+            "/alerts/assign",
+            &[
+                ("id", first.as_str()),
+                ("id", second.as_str()),
+                ("assignee", successor.as_str()),
+                ("back", "/alerts"),
+            ],
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+    let now = server.all_alerts().await;
+    for id in &alerts {
+        let alert = now.iter().find(|a| a.id == *id).unwrap();
+        assert_eq!(alert.assigned_to.as_deref(), Some(successor.as_str()));
+    }
+    let none = boss
+        .post("/alerts/assign", &[("assignee", successor.as_str())])
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 /// A count as the pages show it, with thousands separators (2,282).
