@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(c.account_types, [AccountType::Strategic]);
         let p = &got[3];
         assert_eq!(p.retail_tier, Some(RetailTier::Wealth));
-        // 16,000 yuan of contribution: 白金 (tier 2) of the retail scale.
+        // 16,000 yuan of contribution: 较高价值 (tier 2) of the retail scale.
         assert_eq!(p.state.tier, 1);
         assert!(p.board.is_none(), "the board is for corporates");
         // The board: A and C are the candidates. A: relationship 9, scale 9, contribution 7,

@@ -530,7 +530,7 @@ mod tests {
         assert_eq!(rules.corporate.column(), "avg_daily_deposit_90d");
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);
         assert_eq!(rules.retail.column(), "contribution_365d");
-        assert_eq!(rules.retail.scale.names[0], "钻石");
+        assert_eq!(rules.retail.scale.names[0], "高价值");
         assert_eq!(
             rules.corporate.names_en[0], "strategic",
             "names in both languages"

@@ -40,6 +40,9 @@ pub struct CustomerSummary {
     pub tier_name: Option<String>,
     pub tier_name_en: Option<String>,
     pub key_account: bool,
+    /// The retail tier (私人银行/财富/贵宾) of the latest batch, by its names; none for corporates.
+    pub retail_tier_name: Option<String>,
+    pub retail_tier_name_en: Option<String>,
     /// Contribution over the customer-value months (fen), from the latest batch.
     pub value_total: Option<i64>,
     pub open_alerts: i64,
@@ -50,8 +53,8 @@ pub struct CustomerSummary {
 /// Filters for a customer list; empty means everything the scope sees.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
-    /// Matches the start of the customer number, any part of the name, or (for plain letters)
-    /// the name's pinyin initials.
+    /// Matches any part of the customer number or of the name, or (for plain letters) the
+    /// name's pinyin initials.
     pub text: Option<String>,
     pub kind: Option<CustomerKind>,
     pub account_type: Option<AccountType>,
@@ -62,6 +65,8 @@ pub struct CustomerFilter {
     pub rm: Option<(UserId, NaiveDate)>,
     /// Only customers of this tier (1 … 5) in the latest month the batch wrote.
     pub tier: Option<i64>,
+    /// Only retail customers of this retail tier (私人银行/财富/贵宾) in the latest batch.
+    pub retail_tier: Option<kam_core::classes::RetailTier>,
     /// Only customers with an open alert.
     pub open_alert: bool,
     pub sort: CustomerSort,
@@ -161,7 +166,7 @@ impl UserStore {
         let mut sql = Sql::new(
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
                o.code as org_code, o.name as org_name, t.tier, t.tier_name, t.tier_name_en, \
-               cc.key_account, cc.value_total, \
+               cc.key_account, cc.value_total, cc.retail_tier_name, cc.retail_tier_name_en, \
                (select count(*) from alert a where a.customer_id = c.id and a.status = 'open') as open_alerts, \
                (select min(u.display_name) from rm_assignment r join app_user u on u.id = r.user_id \
                  where r.customer_id = c.id and r.role = 'lead' and r.effective_from <= ",
@@ -209,6 +214,8 @@ impl UserStore {
                     tier_name: row.try_get("tier_name")?,
                     tier_name_en: row.try_get("tier_name_en")?,
                     key_account: row.try_get::<Option<i64>, _>("key_account")? == Some(1),
+                    retail_tier_name: row.try_get("retail_tier_name")?,
+                    retail_tier_name_en: row.try_get("retail_tier_name_en")?,
                     value_total: row.try_get("value_total")?,
                     open_alerts: row.try_get("open_alerts")?,
                     lead_rm: row.try_get("lead_rm")?,
@@ -343,8 +350,9 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
             .replace('!', "!!")
             .replace('%', "!%")
             .replace('_', "!_");
+        // Any part of the number: a banker often remembers its last digits.
         sql.push(" and (c.cif_no like ")
-            .bind(format!("{literal}%"))
+            .bind(format!("%{literal}%"))
             .push(" escape '!' or c.name like ")
             .bind(format!("%{literal}%"))
             .push(" escape '!'");
@@ -374,6 +382,13 @@ fn push_filter(sql: &mut Sql, filter: &CustomerFilter) {
     }
     if let Some(tier) = filter.tier {
         sql.push(" and t.tier = ").bind(tier);
+    }
+    if let Some(retail) = filter.retail_tier {
+        sql.push(
+            " and exists (select 1 from customer_class k where k.customer_id = c.id and k.retail_tier = ",
+        )
+        .bind(retail.code())
+        .push(")");
     }
     if filter.open_alert {
         sql.push(

@@ -51,6 +51,8 @@ pub(crate) struct Row {
     pub unit: String,
     pub tier: String,
     pub tier_class: String,
+    /// The retail tier (私人银行/财富/贵宾) by the rules' name; empty for none.
+    pub retail_tier: String,
     pub account_type: String,
     pub key_account: bool,
     pub lead_rm: String,
@@ -94,6 +96,11 @@ pub(crate) fn rows(t: &Tr<'_>, customers: &[CustomerSummary]) -> Vec<Row> {
                 .tier
                 .map(|tier| format!("tier-{tier}"))
                 .unwrap_or_default(),
+            retail_tier: c
+                .retail_tier_name
+                .as_deref()
+                .map(|zh| t.pick(zh, c.retail_tier_name_en.as_deref()))
+                .unwrap_or_default(),
             account_type: account_type_label(t, c.account_type),
             key_account: c.key_account,
             lead_rm: c.lead_rm.clone().unwrap_or_else(|| "—".into()),
@@ -109,6 +116,9 @@ pub(crate) struct ListQuery {
     q: String,
     #[serde(default)]
     tier: String,
+    /// A retail tier's code (`private_banking`, `wealth`, `vip`).
+    #[serde(default)]
+    retail: String,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -137,6 +147,7 @@ impl ListQuery {
         serde_urlencoded::to_string([
             ("q", self.q.as_str()),
             ("tier", self.tier.as_str()),
+            ("retail", self.retail.as_str()),
             ("kind", self.kind.as_str()),
             ("alert", self.alert.as_str()),
             ("mine", self.mine.as_str()),
@@ -187,6 +198,9 @@ struct ListPage<'a> {
     c: Chrome<'a>,
     q: String,
     tier: String,
+    retail: String,
+    /// The retail tiers by the rules' names, best first.
+    retail_tiers: Vec<Choice>,
     kind: String,
     alert: bool,
     mine: bool,
@@ -251,6 +265,20 @@ pub(crate) async fn list(
         rows: rows(&t, &found),
         q: query.q,
         tier: query.tier,
+        retail: query.retail,
+        retail_tiers: {
+            let rules = kam_core::rules::Rules::builtin();
+            kam_core::classes::RetailTier::ALL
+                .iter()
+                .map(|tier| Choice {
+                    value: tier.code().to_owned(),
+                    label: t.pick(
+                        rules.retail_tiers.name(*tier),
+                        Some(rules.retail_tiers.name_en(*tier)),
+                    ),
+                })
+                .collect()
+        },
         kind: query.kind,
         alert: query.alert == "1",
         mine: query.mine == "1",
@@ -361,6 +389,7 @@ fn list_filter(signed: &Signed, query: &ListQuery, reachable: &Reachable) -> Cus
             .parse::<i64>()
             .ok()
             .filter(|t| (1..=5).contains(t)),
+        retail_tier: kam_core::classes::RetailTier::parse(&query.retail).ok(),
         open_alert: query.alert == "1",
         rm: (query.mine == "1")
             .then_some((signed.user().id, signed.today))

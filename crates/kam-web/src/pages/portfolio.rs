@@ -93,7 +93,7 @@ pub(crate) async fn portfolio(
         None => store.unit_figures().await?,
     };
 
-    // Corporate and retail customers climb separate ladders (战略 … 一般, 钻石 … 普通): one chart
+    // Corporate and retail customers climb separate ladders (战略 … 一般, 高价值 … 低价值): one chart
     // each, never one ladder's names on the other's customers.
     let tier_charts: Vec<(String, String)> = [CustomerKind::Corporate, CustomerKind::Individual]
         .into_iter()

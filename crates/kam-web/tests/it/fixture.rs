@@ -97,8 +97,14 @@ impl Server {
                 ["strategic", "core", "key", "basic", "general"],
             ),
             kam_core::customer::CustomerKind::Individual => (
-                ["钻石", "白金", "金卡", "银卡", "普通"],
-                ["diamond", "platinum", "gold", "silver", "standard"],
+                ["高价值", "较高价值", "中等价值", "一般价值", "低价值"],
+                [
+                    "highest value",
+                    "high value",
+                    "medium value",
+                    "modest value",
+                    "low value",
+                ],
             ),
         };
         let tiers: Vec<StoredTier> = bank

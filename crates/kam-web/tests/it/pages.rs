@@ -26,6 +26,7 @@ crate::on_both_backends!(
     home_and_the_portfolio_show_balances_on_the_date_and_their_changes,
     a_key_account_manager_scores_the_board_on_the_page,
     a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once,
+    the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -157,7 +158,16 @@ async fn english_is_one_click_away_and_stays(server: Server) {
         "tiers by their English names"
     );
     for zh in [
-        "战略", "核心", "重点", "基础", "一般", "钻石", "白金", "金卡", "银卡", "普通",
+        "战略",
+        "核心",
+        "重点",
+        "基础",
+        "一般",
+        "高价值",
+        "较高价值",
+        "中等价值",
+        "一般价值",
+        "低价值",
     ] {
         assert!(
             !list.body.contains(zh),
@@ -564,7 +574,7 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
         .map(|s| s.split("</section>").next().unwrap())
         .collect();
     assert_eq!(ladders.len(), 2, "a chart per ladder");
-    assert!(ladders[0].contains("对公客户层级分布") && !ladders[0].contains("钻石"));
+    assert!(ladders[0].contains("对公客户层级分布") && !ladders[0].contains("高价值"));
     assert!(ladders[1].contains("零售客户层级分布") && !ladders[1].contains("战略"));
 
     let reference = &server.bank.reference;
@@ -1417,6 +1427,77 @@ async fn a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once(serve
         .post("/alerts/assign", &[("assignee", successor.as_str())])
         .await;
     assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier(server: Server) {
+    let user = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let visible = server.visible_cifs(&user).await;
+    let people: Vec<&kam_core::customer::NewCustomer> = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .filter(|c| {
+            c.kind == kam_core::customer::CustomerKind::Individual
+                && visible.contains(&c.cif_no.to_string())
+        })
+        .take(2)
+        .collect();
+    assert_eq!(people.len(), 2);
+    let as_of = crate::fixture::kam_web_today();
+    let rules = kam_core::rules::Rules::builtin();
+    let class = |cif: &str, tier: kam_core::classes::RetailTier| kam_store::StoredClass {
+        cif_no: cif.into(),
+        as_of,
+        rule_id: "kam-default".into(),
+        rule_version: 3,
+        retail_tier: Some(tier),
+        retail_tier_name: Some(rules.retail_tiers.name(tier).to_owned()),
+        retail_tier_name_en: Some(rules.retail_tiers.name_en(tier).to_owned()),
+        retail_indicator: "avg_aum_30d".into(),
+        retail_value: Some(700_000_000),
+        account_types: Vec::new(),
+        key_account: false,
+        value_months: MonthSeries::default(),
+        deposit_months: MonthSeries::default(),
+        loan_months: MonthSeries::default(),
+        fee_months: MonthSeries::default(),
+        value_total: 0,
+        value_slope: None,
+        value_trend: kam_core::value::Trend::Steady,
+        value_score: 0,
+        board: None,
+        board_scores: None,
+        board_total: None,
+        board_average: None,
+        starred: false,
+    };
+    let (rich, vip) = (people[0].cif_no.to_string(), people[1].cif_no.to_string());
+    server
+        .store
+        .save_classes(
+            &kam_store::Actor::system("test"),
+            as_of,
+            &[
+                class(&rich, kam_core::classes::RetailTier::PrivateBanking),
+                class(&vip, kam_core::classes::RetailTier::Vip),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut client = server.client();
+    client.sign_in(user.username.as_str()).await;
+    let page = client.get("/customers?retail=private_banking").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!(">{rich}<")) && !page.body.contains(&format!(">{vip}<")));
+    assert!(page.body.contains("<td>私人银行</td>") && page.body.contains("零售等级"));
+    // The last digits of a number find it, wherever they are.
+    let tail = &vip[vip.len() - 5..];
+    let found = client.get(&format!("/customers?q={tail}")).await;
+    assert!(
+        found.body.contains(&format!(">{vip}<")),
+        "…{tail} finds {vip}"
+    );
 }
 
 /// A count as the pages show it, with thousands separators (2,282).
