@@ -51,6 +51,13 @@ impl BankZone {
         at.with_timezone(&self.0).date_naive()
     }
 
+    /// The instant the bank's day `day` begins (its midnight), in UTC: a day's events are those
+    /// from `start_of(day)` until `start_of(day + 1)`.
+    pub fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        (midnight - self.0).and_utc()
+    }
+
     /// The bank's wall-clock time at `at`.
     pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
         at.with_timezone(&self.0).naive_local()
@@ -81,6 +88,18 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()
         );
         assert_eq!(zone.to_string(), "+08:00");
+    }
+
+    #[test]
+    fn a_banks_day_starts_at_its_midnight() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let start = BankZone::BEIJING.start_of(day);
+        assert_eq!(start.to_rfc3339(), "2026-12-05T16:00:00+00:00");
+        assert_eq!(BankZone::BEIJING.date_of(start), day);
+        assert_eq!(
+            BankZone::BEIJING.date_of(start - chrono::Duration::seconds(1)),
+            day.pred_opt().unwrap()
+        );
     }
 
     #[test]

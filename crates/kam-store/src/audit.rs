@@ -98,20 +98,28 @@ impl Store {
     /// contains `search`. People read them through `UserStore::audit_events`.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
-        let mut sql =
-            Sql::new("select id, at, actor, action, entity, entity_key, detail from audit_event");
-        if let Some(text) = search {
-            let pattern = format!("%{text}%");
-            sql.push(" where actor like ")
-                .bind(pattern.clone())
-                .push(" or action like ")
-                .bind(pattern.clone())
-                .push(" or entity like ")
-                .bind(pattern.clone())
-                .push(" or entity_key like ")
-                .bind(pattern);
-        }
-        sql.push(" order by id desc limit ").bind(limit);
+        let filter = AuditFilter {
+            text: search.map(str::to_owned),
+            limit,
+            ..AuditFilter::default()
+        };
+        Ok(self.audit_search(&filter).await?.0)
+    }
+
+    /// The audit events matching `filter`, newest first, and how many match in all.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn audit_search(&self, filter: &AuditFilter) -> Result<(Vec<AuditEvent>, i64)> {
+        let mut count = Sql::new("select count(*) as n from audit_event where 1 = 1");
+        push_audit_filter(&mut count, filter);
+        let total: i64 = count.query().fetch_one(self.pool()).await?.try_get("n")?;
+        let mut sql = Sql::new(
+            "select id, at, actor, action, entity, entity_key, detail from audit_event where 1 = 1",
+        );
+        push_audit_filter(&mut sql, filter);
+        sql.push(" order by id desc limit ")
+            .bind(filter.limit.max(1))
+            .push(" offset ")
+            .bind(filter.offset.max(0));
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
@@ -125,7 +133,67 @@ impl Store {
                     detail: row.try_get("detail")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(|events| (events, total))
+    }
+}
+
+/// What an auditor looks for in the trail; empty means everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Contained in the actor, action, entity or key.
+    pub text: Option<String>,
+    /// The actor's user name, exactly.
+    pub actor: Option<String>,
+    /// The action (`view`, `reveal`, `export`, `score` …), exactly; `*_refused` with `refused`.
+    pub action: Option<String>,
+    /// The record's key (a customer number, an alert's number) contained in the key.
+    pub key: Option<String>,
+    /// Instants (as stored: RFC 3339 UTC with milliseconds) from, inclusive, and until, exclusive:
+    /// the caller turns the bank's days into them.
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn push_audit_filter(sql: &mut Sql, filter: &AuditFilter) {
+    let like = |text: &str| {
+        format!(
+            "%{}%",
+            text.replace('!', "!!")
+                .replace('%', "!%")
+                .replace('_', "!_")
+        )
+    };
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = like(text);
+        sql.push(" and (actor like ")
+            .bind(pattern.clone())
+            .push(" escape '!' or action like ")
+            .bind(pattern.clone())
+            .push(" escape '!' or entity like ")
+            .bind(pattern.clone())
+            .push(" escape '!' or entity_key like ")
+            .bind(pattern)
+            .push(" escape '!')");
+    }
+    if let Some(actor) = filter.actor.as_deref().filter(|t| !t.is_empty()) {
+        sql.push(" and actor = ").bind(actor);
+    }
+    if let Some(action) = filter.action.as_deref().filter(|t| !t.is_empty()) {
+        sql.push(" and action = ").bind(action);
+    }
+    if let Some(key) = filter.key.as_deref().filter(|t| !t.is_empty()) {
+        sql.push(" and entity_key like ")
+            .bind(like(key))
+            .push(" escape '!'");
+    }
+    if let Some(from) = &filter.from {
+        sql.push(" and at >= ").bind(from.as_str());
+    }
+    if let Some(until) = &filter.until {
+        sql.push(" and at < ").bind(until.as_str());
     }
 }
 
@@ -136,5 +204,22 @@ impl UserStore {
     pub async fn audit_events(&self, search: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>> {
         self.require(Role::may_read_audit)?;
         self.store().audit_events(search, limit).await
+    }
+
+    /// `Store::audit_search`, for roles that may read the trail; `NotPermitted` for the others.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn audit_search(&self, filter: &AuditFilter) -> Result<(Vec<AuditEvent>, i64)> {
+        self.require(Role::may_read_audit)?;
+        self.store().audit_search(filter).await
+    }
+
+    /// Records that this user exported the audit trail (the export of the trail is itself in
+    /// the trail), for roles that may read it.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_audit_export(&self, detail: &str) -> Result<()> {
+        self.require(Role::may_read_audit)?;
+        self.store()
+            .record_event(self.actor(), "export", "audit_event", "audit", detail)
+            .await
     }
 }

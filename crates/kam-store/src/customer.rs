@@ -45,6 +45,10 @@ pub struct CustomerSummary {
     pub retail_tier_name_en: Option<String>,
     /// Contribution over the customer-value months (fen), from the latest batch.
     pub value_total: Option<i64>,
+    /// Deposits, loans and AUM on the latest batch date (fen): the export's key figures.
+    pub deposit_balance: Option<i64>,
+    pub loan_balance: Option<i64>,
+    pub aum_balance: Option<i64>,
     pub open_alerts: i64,
     /// The lead relationship manager's display name today.
     pub lead_rm: Option<String>,
@@ -167,6 +171,7 @@ impl UserStore {
             "select c.id, c.cif_no, c.name, c.kind, c.line, c.account_type, c.industry, \
                o.code as org_code, o.name as org_name, t.tier, t.tier_name, t.tier_name_en, \
                cc.key_account, cc.value_total, cc.retail_tier_name, cc.retail_tier_name_en, \
+               f.deposit_balance, f.loan_balance, f.aum_balance, \
                (select count(*) from alert a where a.customer_id = c.id and a.status = 'open') as open_alerts, \
                (select min(u.display_name) from rm_assignment r join app_user u on u.id = r.user_id \
                  where r.customer_id = c.id and r.role = 'lead' and r.effective_from <= ",
@@ -178,6 +183,7 @@ impl UserStore {
                 ")) as lead_rm \
              from customer c join org_unit o on o.id = c.org_unit_id \
              left join customer_class cc on cc.customer_id = c.id \
+             left join figure_latest f on f.customer_id = c.id \
              left join tier_month t on t.customer_id = c.id \
                and t.month = (select max(month) from tier_month)",
             );
@@ -217,6 +223,9 @@ impl UserStore {
                     retail_tier_name: row.try_get("retail_tier_name")?,
                     retail_tier_name_en: row.try_get("retail_tier_name_en")?,
                     value_total: row.try_get("value_total")?,
+                    deposit_balance: row.try_get("deposit_balance")?,
+                    loan_balance: row.try_get("loan_balance")?,
+                    aum_balance: row.try_get("aum_balance")?,
                     open_alerts: row.try_get("open_alerts")?,
                     lead_rm: row.try_get("lead_rm")?,
                 })

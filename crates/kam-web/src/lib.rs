@@ -11,6 +11,7 @@ mod assets;
 mod chart;
 mod error;
 mod evidence;
+mod excel;
 mod format;
 mod i18n;
 mod observe;

@@ -61,6 +61,8 @@ const READS: &[&str] = &[
     "group_of_customer",
     "group_nodes",
     "audit_events",
+    "audit_search",
+    "record_audit_export",
     "import_batches",
     "import_rejects",
     "batch_runs",
@@ -581,6 +583,22 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             role.may_read_audit(),
             "audit_events",
             handle.audit_events(None, 5).await.map(drop),
+        );
+        gate(
+            role.may_read_audit(),
+            "audit_search",
+            handle
+                .audit_search(&kam_store::AuditFilter {
+                    limit: 5,
+                    ..Default::default()
+                })
+                .await
+                .map(drop),
+        );
+        gate(
+            role.may_read_audit(),
+            "record_audit_export",
+            handle.record_audit_export("matrix").await,
         );
         gate(
             role.may_administer(),

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use crate::{
     App, chart,
     error::WebError,
+    excel::{self, Cell, SheetTitle, TitleLabels},
     format,
     i18n::Tr,
     pages::{
@@ -321,48 +322,106 @@ pub(crate) async fn export(
         .record_event("export", "customer_list", "xlsx", &detail)
         .await?;
     let rows = rows(&t, &found);
-    let bytes = workbook(&t, &found, &rows).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(xlsx_download("kam-customers.xlsx", bytes))
-}
-
-fn workbook(
-    t: &Tr<'_>,
-    found: &[CustomerSummary],
-    rows: &[Row],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let heads = [
+    let heads: Vec<String> = [
         "col-cif",
         "col-name",
         "col-tier",
+        "col-retail-tier",
         "col-type",
+        "key-account",
         "col-unit",
         "col-rm",
-        "col-value",
-        "export-value-fen",
-        "col-alerts",
-    ];
-    for (c, key) in heads.iter().enumerate() {
-        sheet.write_string(0, c as u16, t.get(key))?;
+    ]
+    .iter()
+    .map(|key| t.get(key))
+    .chain(
+        [
+            "col-value",
+            "figure-deposit-balance",
+            "figure-loan-balance",
+            "figure-aum-balance",
+        ]
+        .iter()
+        .map(|key| unit_head(&t, key)),
+    )
+    .chain([t.get("col-alerts")])
+    .collect();
+    let cells: Vec<Vec<Cell>> = found
+        .iter()
+        .zip(&rows)
+        .map(|(summary, row)| {
+            let text = |s: &str| Cell::Text(s.to_owned());
+            vec![
+                text(&row.cif_no),
+                text(&row.name),
+                text(&row.tier),
+                text(&row.retail_tier),
+                text(&row.account_type),
+                text(&if row.key_account {
+                    t.get("yes")
+                } else {
+                    String::new()
+                }),
+                text(&row.unit),
+                text(&row.lead_rm),
+                Cell::Amount(summary.value_total),
+                Cell::Amount(summary.deposit_balance),
+                Cell::Amount(summary.loan_balance),
+                Cell::Amount(summary.aum_balance),
+                Cell::Count(row.alerts),
+            ]
+        })
+        .collect();
+    let as_of = signed.store.latest_batch_date().await?;
+    let title = SheetTitle {
+        sheet: t.get("customers-title"),
+        title: t.with(
+            "export-customers-title",
+            &[("count", format::count(found.len() as i64).into())],
+        ),
+        data_date: as_of.map(|d| d.to_string()).unwrap_or_default(),
+        scope: export_scope(&t, &query, &reachable),
+        exported_by: signed.user().display_name.clone(),
+        exported_at: format::bank_time(app.config().zone, &app.now().to_rfc3339()),
+    };
+    let bytes = excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &cells)?;
+    Ok(xlsx_download("kam-customers.xlsx", bytes))
+}
+
+/// A column's header with the unit its amounts are in: 贡献（万元）.
+fn unit_head(t: &Tr<'_>, key: &str) -> String {
+    match t.locale {
+        crate::i18n::Locale::ZhCn => format!("{}（{}）", t.get(key), t.unit_label()),
+        crate::i18n::Locale::En => format!("{} ({})", t.get(key), t.unit_label()),
     }
-    // Excel's numbers are doubles: integers below 2^53 are exact, so fen stay exact.
-    const EXACT: i64 = 1 << 53;
-    for (i, (summary, row)) in found.iter().zip(rows).enumerate() {
-        let r = i as u32 + 1;
-        sheet.write_string(r, 0, &row.cif_no)?;
-        sheet.write_string(r, 1, &row.name)?;
-        sheet.write_string(r, 2, &row.tier)?;
-        sheet.write_string(r, 3, &row.account_type)?;
-        sheet.write_string(r, 4, &row.unit)?;
-        sheet.write_string(r, 5, &row.lead_rm)?;
-        sheet.write_string(r, 6, &row.value)?;
-        if let Some(fen) = summary.value_total.filter(|f| f.abs() < EXACT) {
-            sheet.write_number(r, 7, fen as f64)?;
-        }
-        sheet.write_number(r, 8, row.alerts as f64)?;
+}
+
+/// What an export was selected by, in words: the filters that were set.
+fn export_scope(t: &Tr<'_>, query: &ListQuery, reachable: &Reachable) -> String {
+    let mut parts = Vec::new();
+    if !query.q.trim().is_empty() {
+        parts.push(format!("“{}”", query.q.trim()));
     }
-    book.save_to_buffer()
+    if let Some(unit) = reachable.units.iter().find(|u| u.code == query.unit) {
+        parts.push(unit.name.clone());
+    }
+    if let Ok(tier) = query.tier.parse::<i64>() {
+        parts.push(format!("{} {tier}", t.get("tier-option")));
+    }
+    if let Ok(kind) = CustomerKind::parse(&query.kind) {
+        parts.push(t.get(&format!("kind-{}", kind.as_str())));
+    }
+    if query.alert == "1" {
+        parts.push(t.get("filter-alert"));
+    }
+    if query.mine == "1" {
+        parts.push(t.get("filter-mine"));
+    }
+    if parts.is_empty() {
+        t.get("export-all-in-reach")
+    } else {
+        parts.join(" · ")
+    }
 }
 
 /// The store's filter for a list query. A unit or RM outside what the user may choose is

@@ -380,8 +380,32 @@ async fn a_reveal_needs_the_role_and_a_reason_and_the_auditor_sees_it(server: Se
     // Opening an individual's 360 is itself a read of personal data, in the trail.
     let views = audit.get(&format!("/audit?q={cif}")).await;
     assert!(
-        views.body.contains("<td>view</td><td>customer</td>"),
-        "the 360's reads are recorded"
+        views.body.contains("<td>查看客户</td><td>客户</td>"),
+        "the 360's reads are recorded, in words"
+    );
+    // The filters: by action and by date (today in the bank), and the export (itself audited).
+    let today = zone.date_of(chrono::Utc::now()).to_string();
+    let reveals = audit
+        .get(&format!("/audit?action=reveal&from={today}&to={today}"))
+        .await;
+    assert!(
+        reveals.body.contains("客户来电核实身份") && !reveals.body.contains("<td>查看客户</td>")
+    );
+    let yesterday_only = audit.get("/audit?action=reveal&to=2000-01-01").await;
+    assert!(!yesterday_only.body.contains("客户来电核实身份"));
+    let bad = audit.get("/audit?from=2026-13-45").await;
+    assert!(bad.body.contains("id=\"audit-date-error\""));
+    let (status, bytes) = audit.get_bytes("/audit/export.xlsx?action=reveal").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"PK"), "an xlsx workbook");
+    let exported = server
+        .store
+        .audit_events(Some("audit_event"), 5)
+        .await
+        .unwrap();
+    assert!(
+        exported.iter().any(|e| e.action == "export"),
+        "the export is audited"
     );
     assert!(
         !trail.body.contains(&whole),
@@ -682,14 +706,45 @@ async fn the_list_exports_what_is_shown_to_excel_and_is_audited(server: Server) 
     let (status, bytes) = client.get_bytes("/customers/export.xlsx?sort=name").await;
     assert_eq!(status, StatusCode::OK);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    assert_eq!(
+        book.sheet_names(),
+        ["客户"],
+        "a sheet named for what it holds"
+    );
     let sheet = book.worksheet_range_at(0).unwrap().unwrap();
     assert_eq!(
         sheet.height(),
-        visible.len() + 1,
-        "a header and every customer in reach"
+        visible.len() + 3,
+        "a title, the date/scope/exporter line, a header and every customer in reach"
     );
-    let cifs: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
+    let about = sheet.get((1, 0)).unwrap().to_string();
+    assert!(
+        about.contains("范围：") && about.contains(&format!("导出人：{}", president.display_name)),
+        "{about}"
+    );
+    let header: Vec<String> = sheet
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(header.contains(&"贡献（万元）".to_owned()), "{header:?}");
+    assert!(
+        header.contains(&"存款时点余额（万元）".to_owned()),
+        "{header:?}"
+    );
+    let cifs: Vec<String> = sheet.rows().skip(3).map(|r| r[0].to_string()).collect();
     assert!(cifs.iter().all(|c| visible.contains(c)));
+    // Amounts are numbers in the column's unit, not text.
+    let value_at = header.iter().position(|h| h == "贡献（万元）").unwrap();
+    assert!(
+        sheet.rows().skip(3).all(|r| matches!(
+            r[value_at],
+            calamine::Data::Float(_) | calamine::Data::Empty
+        )),
+        "amounts as numbers"
+    );
     let (_, tier_one) = client.get_bytes("/customers/export.xlsx?tier=1").await;
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(tier_one)).unwrap();
     assert!(
@@ -912,7 +967,8 @@ async fn exported(client: &mut crate::fixture::Client, query: &str) -> usize {
         .await;
     assert_eq!(status, StatusCode::OK);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
-    book.worksheet_range_at(0).unwrap().unwrap().height() - 1
+    // A title, a line with the date, scope and exporter, the header, then the rows.
+    book.worksheet_range_at(0).unwrap().unwrap().height() - 3
 }
 
 async fn the_360_draws_the_months_the_batch_kept(server: Server) {
