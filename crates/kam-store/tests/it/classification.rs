@@ -107,7 +107,7 @@ async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
     let rm_c = scope(&store, "rm.corp.c").await;
     assert!(matches!(
         rm_c.class_of("C0001").await,
-        Err(kam_store::Error::NotFound { .. })
+        Err(Error::NotFound { .. })
     ));
     assert!(rm_c.classes().await.unwrap().is_empty());
     assert_eq!(everything.classes().await.unwrap().len(), 1);
@@ -132,7 +132,7 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     assert!(matches!(
         ho.set_manual_score("NOBODY", "board", "policy", 3, &Seen::Unchecked)
             .await,
-        Err(kam_store::Error::NotFound { .. })
+        Err(Error::NotFound { .. })
     ));
     // Roles that may only look write nothing, and the refusal is in the trail; a customer out of
     // reach is not found, as if it did not exist.
@@ -148,12 +148,12 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
             .await;
         if refused_as_read_only {
             assert!(
-                matches!(answer, Err(kam_store::Error::ReadOnly)),
+                matches!(answer, Err(Error::ReadOnly)),
                 "{who}: {answer:?}"
             );
         } else {
             assert!(
-                matches!(answer, Err(kam_store::Error::NotFound { .. })),
+                matches!(answer, Err(Error::NotFound { .. })),
                 "{who}: {answer:?}"
             );
         }
@@ -299,7 +299,7 @@ async fn an_alert_is_raised_once_and_stays_until_handled_or_cleared(store: Store
     assert_eq!(visible[0].cif_no, "C0003");
     assert!(matches!(
         rm_c.handle_alert(dormant.id, "no").await,
-        Err(kam_store::Error::NotFound { .. })
+        Err(Error::NotFound { .. })
     ));
     // Handled: out of the open list, not raised again while the condition holds.
     everything
