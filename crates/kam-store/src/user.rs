@@ -253,6 +253,61 @@ impl UserStore {
             .await
     }
 
+    /// An administrator adds a user with an already hashed first password (the role checked
+    /// against the unit's level by kam-core; a taken name is `Conflict`); audited.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_user(&self, user: &NewUser, password_hash: &str) -> Result<User> {
+        self.administer("create", user.username.as_str()).await?;
+        self.store()
+            .create_user(self.actor(), user, password_hash)
+            .await
+    }
+
+    /// An administrator changes a user's name, role, unit and line. `seen` is the user as the
+    /// form showed it: if someone changed the user since, the write is `Conflict` and nothing is
+    /// written. kam-core checks the role against the unit and the line; audited with what
+    /// changed.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn edit_user(&self, seen: &User, change: &NewUser) -> Result<User> {
+        let username = seen.username.as_str();
+        self.administer("edit", username).await?;
+        let mut tx = self.store().begin_write().await?;
+        let now = user_by_username_on(&mut *tx, username).await?;
+        if now != *seen {
+            return Err(Error::Conflict {
+                entity: "user",
+                key: username.to_owned(),
+            });
+        }
+        let unit = org_unit_by_code_on(&mut tx, &change.org_unit_code).await?;
+        change.check_unit(unit.kind)?;
+        Sql::new("update app_user set display_name = ")
+            .bind(change.display_name.as_str())
+            .push(", role = ")
+            .bind(change.role.as_str())
+            .push(", org_unit_id = ")
+            .bind(unit.id.0)
+            .push(", line = ")
+            .bind(change.line.map(Line::as_str))
+            .push(" where id = ")
+            .bind(now.id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "role={}→{} unit={}→{} line={}→{}",
+            now.role,
+            change.role,
+            now.org_unit_id.0,
+            unit.code,
+            now.line.map_or("-", Line::as_str),
+            change.line.map_or("-", Line::as_str)
+        );
+        audit::record(&mut tx, self.actor(), "edit", "user", username, &detail).await?;
+        tx.commit().await?;
+        self.store().user_by_username(username).await
+    }
+
     /// Refuses (audited) unless this user administers kam (`Role::may_administer`).
     async fn administer(&self, action: &str, username: &str) -> Result<()> {
         if let Err(refused) = self.require(Role::may_administer) {

@@ -280,11 +280,17 @@ pub fn router(app: App) -> Router {
     let pages = signed_routes()
         .router
         .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
+    // An address nobody serves: through the session layer too, so that a signed-in user gets
+    // the 404 inside the navigation (where to go next), like a record out of reach.
+    let unknown = Router::new()
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), session::load))
+        .with_state(app.clone());
     let router = Router::new()
         .merge(pages)
         .merge(api_routes().router)
         .merge(public_routes().router)
-        .fallback(error::not_found)
+        .fallback_service(unknown)
         .layer(middleware::from_fn_with_state(
             app.clone(),
             security::headers,

@@ -147,10 +147,7 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
             .set_manual_score(cif, "board", "relationship", 1, &Seen::Unchecked)
             .await;
         if refused_as_read_only {
-            assert!(
-                matches!(answer, Err(Error::ReadOnly)),
-                "{who}: {answer:?}"
-            );
+            assert!(matches!(answer, Err(Error::ReadOnly)), "{who}: {answer:?}");
         } else {
             assert!(
                 matches!(answer, Err(Error::NotFound { .. })),

@@ -82,6 +82,8 @@ const WRITES: &[&str] = &[
     "revoke_api_token",
     "reset_password",
     "set_user_disabled",
+    "add_user",
+    "edit_user",
     "reveal_identifier",
 ];
 const OWN: &[&str] = &[
@@ -756,7 +758,7 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
             // What kam-core's rules say, and the refusal they give.
             let (allowed, refusal) = match write {
                 Write::RevokeToken => (user.id == owner.id, "NotFound"),
-                Write::ResetPassword | Write::Disable => {
+                Write::ResetPassword | Write::Disable | Write::AddUser | Write::EditUser => {
                     (user.role.may_administer(), "NotPermitted")
                 }
                 Write::Reveal if !sees_p0001 => (false, "NotFound"),
@@ -821,11 +823,13 @@ enum Write {
     RevokeToken,
     ResetPassword,
     Disable,
+    AddUser,
+    EditUser,
     Reveal,
 }
 
 impl Write {
-    const ALL: [Write; 10] = [
+    const ALL: [Write; 12] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
@@ -835,6 +839,8 @@ impl Write {
         Write::RevokeToken,
         Write::ResetPassword,
         Write::Disable,
+        Write::AddUser,
+        Write::EditUser,
         Write::Reveal,
     ];
 
@@ -860,6 +866,33 @@ impl Write {
             Write::RevokeToken => handle.revoke_api_token(c.token).await,
             Write::ResetPassword => handle.reset_password("teller.a", "x").await.map(drop),
             Write::Disable => handle.set_user_disabled("teller.a", true).await.map(drop),
+            Write::AddUser => {
+                let new = kam_core::user::NewUser::parse(
+                    "new.rm",
+                    "新客户经理",
+                    kam_core::user::Role::Teller,
+                    "0111",
+                    Some(kam_core::org::Line::Retail),
+                )
+                .unwrap();
+                handle.add_user(&new, "hash").await.map(drop)
+            }
+            Write::EditUser => {
+                let seen = handle.list_users().await?;
+                let teller = seen
+                    .iter()
+                    .find(|u| u.username.as_str() == "teller.a")
+                    .unwrap();
+                let change = kam_core::user::NewUser::parse(
+                    "teller.a",
+                    "改名",
+                    teller.role,
+                    "0111",
+                    teller.line,
+                )
+                .unwrap();
+                handle.edit_user(teller, &change).await.map(drop)
+            }
             Write::Reveal => handle
                 .reveal_identifier("P0001", "id_number", "核对身份")
                 .await

@@ -27,6 +27,7 @@ crate::on_both_backends!(
     a_key_account_manager_scores_the_board_on_the_page,
     a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once,
     the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier,
+    the_administrator_adds_searches_and_edits_users,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1119,6 +1120,13 @@ async fn a_page_out_of_reach_is_one_404_inside_the_navigation(server: Server) {
         out_of_reach.body.contains("href=\"/customers\""),
         "with the navigation"
     );
+    // An address nobody serves, signed in: the same 404 inside the navigation.
+    let unknown = rm_client.get("/no-such-page").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.body.contains("id=\"error\"") && unknown.body.contains("href=\"/customers\""),
+        "an unknown address inside the navigation"
+    );
     // Signed out, the plain page stays (nothing of a session to show).
     let anonymous = server.client().get("/no-such-page").await;
     assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
@@ -1553,6 +1561,130 @@ async fn the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier(server
     assert!(
         found.body.contains(&format!(">{vip}<")),
         "…{tail} finds {vip}"
+    );
+}
+
+async fn the_administrator_adds_searches_and_edits_users(server: Server) {
+    use kam_core::org::OrgKind;
+    let admin = server.user_of(Role::Administrator).await;
+    let units = server.store.list_org_units().await.unwrap();
+    let sub = units.iter().find(|u| u.kind == OrgKind::SubBranch).unwrap();
+    let head = units
+        .iter()
+        .find(|u| u.kind == OrgKind::HeadOffice)
+        .unwrap();
+    let mut client = server.client();
+    client.sign_in(admin.username.as_str()).await;
+    // Search: one user found by name among all.
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let found = client
+        .get(&format!("/admin?q={}", rm.username.as_str()))
+        .await;
+    assert!(found.body.contains(&format!("id=\"user-{}\"", rm.username)));
+    assert!(
+        !found
+            .body
+            .contains(&format!("id=\"user-{}\"", admin.username))
+    );
+    assert!(
+        found.body.contains("data-confirm="),
+        "disable and reset ask first"
+    );
+    // Add: refused with the field named and the values kept, then added.
+    let form = client.get("/admin/users/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let wrong_level = client
+        .post(
+            "/admin/users",
+            &[
+                ("username", "new.rm01"),
+                ("display_name", "新来的客户经理"),
+                ("role", "relationship_manager"),
+                ("unit", head.code.as_str()),
+                ("line", "corporate"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong_level.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong_level.body.contains("新来的客户经理"),
+        "what was entered is kept"
+    );
+    let added = client
+        .post(
+            "/admin/users",
+            &[
+                ("username", "new.rm01"),
+                ("display_name", "新来的客户经理"),
+                ("role", "relationship_manager"),
+                ("unit", sub.code.as_str()),
+                ("line", "corporate"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let shown = client.get("/admin").await;
+    let at = shown
+        .body
+        .find("id=\"one-time-password\">")
+        .expect("the first password, once")
+        + "id=\"one-time-password\">".len();
+    let password: String = shown.body[at..].chars().take_while(|c| *c != '<').collect();
+    let mut newcomer = server.client();
+    let signed = newcomer.sign_in_with("new.rm01", &password).await;
+    assert_eq!(
+        signed.status,
+        StatusCode::SEE_OTHER,
+        "the new user signs in"
+    );
+    let taken = client
+        .post(
+            "/admin/users",
+            &[
+                ("username", "new.rm01"),
+                ("display_name", "重名"),
+                ("role", "relationship_manager"),
+                ("unit", sub.code.as_str()),
+                ("line", "corporate"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.body.contains("该用户名已被使用"));
+    // Edit: the line changes; a form opened before that change is refused, not applied.
+    let edit = client.get("/admin/users/new.rm01/edit").await;
+    let at = edit.body.find("name=\"seen\" value=\"").unwrap() + "name=\"seen\" value=\"".len();
+    let seen: String = edit.body[at..].chars().take_while(|c| *c != '"').collect();
+    let fields = |line: &'static str, seen: &str| {
+        vec![
+            ("display_name", "新来的客户经理".to_owned()),
+            ("role", "relationship_manager".to_owned()),
+            ("unit", sub.code.clone()),
+            ("line", line.to_owned()),
+            ("seen", seen.to_owned()),
+        ]
+    };
+    let first = fields("retail", &seen);
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = client.post("/admin/users/new.rm01/edit", &first).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let user = server.store.user_by_username("new.rm01").await.unwrap();
+    assert_eq!(user.line, Some(kam_core::org::Line::Retail));
+    let stale = client.post("/admin/users/new.rm01/edit", &first).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let trail = server
+        .store
+        .audit_events(Some("new.rm01"), 10)
+        .await
+        .unwrap();
+    assert!(trail.iter().any(|e| e.action == "create"));
+    assert!(trail.iter().any(|e| e.action == "edit"));
+    // Nobody else reaches these pages.
+    let mut rm_client = server.client();
+    rm_client.sign_in(rm.username.as_str()).await;
+    assert_eq!(
+        rm_client.get("/admin/users/new").await.status,
+        StatusCode::NOT_FOUND
     );
 }
 
