@@ -55,7 +55,7 @@ pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
-pub use product::PayrollSummary;
+pub use product::{PayrollPeople, PayrollPerson, PayrollSummary};
 pub use relationship::TeamMember;
 pub use session::{ApiToken, Flash, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
 pub use url::DatabaseUrl;

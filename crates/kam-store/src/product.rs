@@ -156,6 +156,76 @@ impl UserStore {
     }
 }
 
+/// One side of a payroll link as the 360 lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayrollPerson {
+    pub cif_no: String,
+    pub name: String,
+    pub monthly_amount: Money,
+    pub since: chrono::NaiveDate,
+    /// Whether the reader may open this customer (a link), or only knows of it.
+    pub in_reach: bool,
+}
+
+/// Who a customer pays and who pays them through the bank (代发工资).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayrollPeople {
+    /// As employer: the employees in the reader's reach (personal data: nobody else's).
+    pub employees: Vec<PayrollPerson>,
+    /// As employee: every employer, by name — a company's name is what the employee's RM
+    /// needs to know where the salary comes from — with a link only to those in reach.
+    pub employers: Vec<PayrollPerson>,
+}
+
+impl UserStore {
+    /// The payroll of a customer in reach, both ways (`NotFound` out of reach): its employees in
+    /// reach, and its employers (named; linked when in reach).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn payroll_people(&self, customer_id: CustomerId) -> Result<PayrollPeople> {
+        self.customer(customer_id).await?;
+        let columns = "select c.cif_no, c.name, p.monthly_amount_minor, p.currency, p.since \
+             from payroll_link p join customer c on c.id = ";
+        let mut employees = Sql::new(columns);
+        employees.push("p.employee_id");
+        let mut employees = self.visible_from(employees);
+        employees
+            .push(" and p.employer_id = ")
+            .bind(customer_id.0)
+            .push(" order by p.monthly_amount_minor desc, c.cif_no");
+        let mut employers = Sql::new(columns);
+        employers
+            .push("p.employer_id where p.employee_id = ")
+            .bind(customer_id.0)
+            .push(" order by c.cif_no");
+        let person = |row: &AnyRow, in_reach: bool| -> Result<PayrollPerson> {
+            Ok(PayrollPerson {
+                cif_no: row.try_get("cif_no")?,
+                name: row.try_get("name")?,
+                monthly_amount: money(row, "monthly_amount_minor")?,
+                since: parse_date("since", &row.try_get::<String, _>("since")?)?,
+                in_reach,
+            })
+        };
+        let employees = employees
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| person(row, true))
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for row in employers.query().fetch_all(self.pool()).await? {
+            let cif: String = row.try_get("cif_no")?;
+            let in_reach = self.customer_by_cif(&cif).await.is_ok();
+            out.push(person(&row, in_reach)?);
+        }
+        Ok(PayrollPeople {
+            employees,
+            employers: out,
+        })
+    }
+}
+
 /// A customer's payroll (代发工资) at a glance: as employer, the employees paid through the bank
 /// and their monthly total in CNY fen; as employee, how many employers in reach pay them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -452,3 +452,7 @@ admin-username-taken = This login is taken
 admin-unknown-unit = No such unit
 admin-user-added = User { $user } added
 admin-user-saved = User { $user } saved
+payroll-employers = Paid by (payroll)
+payroll-employees = Employees paid through us (in reach)
+payroll-monthly = Monthly payroll
+payroll-out-of-reach = (another unit's customer: not in your reach)

@@ -452,3 +452,7 @@ admin-username-taken = 该用户名已被使用
 admin-unknown-unit = 没有这个机构
 admin-user-added = 已新增用户 { $user }
 admin-user-saved = 已保存用户 { $user }
+payroll-employers = 代发工资单位
+payroll-employees = 代发工资员工（权限范围内）
+payroll-monthly = 月代发金额
+payroll-out-of-reach = （其他机构的客户，无查看权限）

@@ -56,6 +56,7 @@ const READS: &[&str] = &[
     "assignment_history",
     "payroll_links",
     "payroll_totals",
+    "payroll_people",
     "group",
     "group_by_code",
     "group_of_customer",
@@ -518,6 +519,21 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 visible,
                 &handle.payroll_totals(id).await,
             );
+            let people = handle.payroll_people(id).await;
+            agrees(who, "payroll_people", cif, visible, &people);
+            // Employees listed are in reach; an employer's link only when it is.
+            if let Ok(people) = &people {
+                for person in &people.employees {
+                    assert!(
+                        expected.contains(&person.cif_no),
+                        "{who}: employee {}",
+                        person.cif_no
+                    );
+                }
+                for person in &people.employers {
+                    assert_eq!(person.in_reach, expected.contains(&person.cif_no), "{who}");
+                }
+            }
             agrees(
                 who,
                 "group_of_customer",

@@ -547,6 +547,9 @@ struct CustomerPage<'a> {
     nodes: Vec<Node>,
     people: Vec<Person>,
     holdings: Vec<Field>,
+    /// Payroll (代发工资): the employees in reach, and the employers (linked when in reach).
+    payroll_employees: Vec<PayrollLine>,
+    payroll_employers: Vec<PayrollLine>,
     windows: Vec<String>,
     families: Vec<IndicatorFamily>,
     has_indicators: bool,
@@ -645,6 +648,16 @@ pub(crate) async fn show(
         _ => Reveal::None,
     };
     customer_360(&app, &signed, &cif, reveal).await
+}
+
+/// One side of a payroll link on the 360.
+#[derive(Debug)]
+pub(crate) struct PayrollLine {
+    pub cif_no: String,
+    pub name: String,
+    pub amount: String,
+    pub since: String,
+    pub link: bool,
 }
 
 /// One member of the account team as the 360 lists it.
@@ -925,6 +938,20 @@ async fn customer_360(
             since: m.since.to_string(),
         })
         .collect();
+    let paid = store.payroll_people(customer.id).await?;
+    let payroll_line = |p: &kam_store::PayrollPerson| PayrollLine {
+        cif_no: p.cif_no.clone(),
+        name: p.name.clone(),
+        amount: if p.monthly_amount.currency().as_str() == "CNY" {
+            t.amount(p.monthly_amount.minor())
+        } else {
+            p.monthly_amount.to_string()
+        },
+        since: p.since.to_string(),
+        link: p.in_reach,
+    };
+    let payroll_employees = paid.employees.iter().map(payroll_line).collect();
+    let payroll_employers = paid.employers.iter().map(payroll_line).collect();
     let appoints = signed.scope().appoints_relationship_managers();
     let appointable = if appoints {
         appointable(signed).await?
@@ -1127,6 +1154,8 @@ async fn customer_360(
         badges,
         profile,
         team,
+        payroll_employees,
+        payroll_employers,
         appoints,
         appointable,
         team_note,

@@ -28,6 +28,7 @@ crate::on_both_backends!(
     a_president_appoints_the_lead_rm_and_gives_several_alerts_at_once,
     the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier,
     the_administrator_adds_searches_and_edits_users,
+    an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its_employer,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1686,6 +1687,68 @@ async fn the_administrator_adds_searches_and_edits_users(server: Server) {
         rm_client.get("/admin/users/new").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its_employer(
+    server: Server,
+) {
+    let links = &server.bank.reference.payroll_links;
+    assert!(!links.is_empty(), "the synthetic bank pays salaries");
+    // Head office sees the employer and its employees.
+    let kam = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let visible = server.visible_cifs(&kam).await;
+    let link = links
+        .iter()
+        .find(|l| visible.contains(&l.employer_cif_no) && visible.contains(&l.employee_cif_no))
+        .expect("a payroll link in reach");
+    let mut client = server.client();
+    client.sign_in(kam.username.as_str()).await;
+    let employer = client
+        .get(&format!("/customers/{}", link.employer_cif_no))
+        .await;
+    assert!(employer.body.contains("id=\"payroll-employees\""));
+    assert!(
+        employer
+            .body
+            .contains(&format!("href=\"/customers/{}\"", link.employee_cif_no)),
+        "the employee listed, linked"
+    );
+    let employee = client
+        .get(&format!("/customers/{}", link.employee_cif_no))
+        .await;
+    assert!(employee.body.contains("id=\"payroll-employers\""));
+    assert!(
+        employee
+            .body
+            .contains(&format!("href=\"/customers/{}\"", link.employer_cif_no))
+    );
+    // An RM who has the employee but not the employer still reads the employer's name.
+    for user in server.store.list_users().await.unwrap() {
+        if user.role != Role::RelationshipManager {
+            continue;
+        }
+        let book = server.visible_cifs(&user).await;
+        let Some(link) = links
+            .iter()
+            .find(|l| book.contains(&l.employee_cif_no) && !book.contains(&l.employer_cif_no))
+        else {
+            continue;
+        };
+        let mut rm = server.client();
+        rm.sign_in(user.username.as_str()).await;
+        let page = rm
+            .get(&format!("/customers/{}", link.employee_cif_no))
+            .await;
+        assert!(page.body.contains("id=\"payroll-employers\""));
+        assert!(
+            !page
+                .body
+                .contains(&format!("href=\"/customers/{}\"", link.employer_cif_no)),
+            "no link out of reach"
+        );
+        assert!(page.body.contains("其他机构的客户"));
+        return;
+    }
 }
 
 /// A count as the pages show it, with thousands separators (2,282).
