@@ -58,6 +58,8 @@ pub struct Placement<'a> {
     pub team: &'a [UserId],
     /// The lead RM of the customer's group, if the customer belongs to one.
     pub group_lead_rm: Option<UserId>,
+    /// The path of the group's lead unit (主办行), if the customer belongs to a group.
+    pub group_lead_unit: Option<&'a OrgPath>,
 }
 
 /// Decides a user's scope from their role, place in the org tree and line.
@@ -110,7 +112,14 @@ impl Scope {
         match &self.reach {
             Reach::Nothing => false,
             Reach::Everything => true,
-            Reach::Subtree(path) => path.contains(placement.org_path),
+            // The subtree's own customers, and every member of a group the subtree leads: the
+            // lead unit (主办行) runs the whole relationship, wherever a member is booked.
+            Reach::Subtree(path) => {
+                path.contains(placement.org_path)
+                    || placement
+                        .group_lead_unit
+                        .is_some_and(|lead| path.contains(lead))
+            }
             Reach::Book(rm) => placement.team.contains(rm) || placement.group_lead_rm == Some(*rm),
         }
     }
@@ -258,6 +267,7 @@ mod tests {
             line: Line::Corporate,
             team,
             group_lead_rm: None,
+            group_lead_unit: None,
         }
     }
 
@@ -309,6 +319,7 @@ mod tests {
             line: Line::Retail,
             team: &[UserId(7)],
             group_lead_rm: None,
+            group_lead_unit: None,
         };
         assert!(!rm.admits(&retail));
     }
@@ -341,6 +352,7 @@ mod tests {
             line: Line::Retail,
             team: &[],
             group_lead_rm: None,
+            group_lead_unit: None,
         };
         assert!(manager.admits(&retail));
         assert!(!manager.admits(&corporate_at(&deep, &[])));
@@ -364,8 +376,59 @@ mod tests {
             line: Line::Corporate,
             team: &[UserId(99)],
             group_lead_rm: Some(UserId(7)),
+            group_lead_unit: None,
         };
         assert!(rm.admits(&member));
+    }
+
+    #[test]
+    fn the_lead_units_managers_see_every_member_of_its_groups() {
+        let lead_unit = path(SUB_A);
+        let other_branch = path("/1/3/9/");
+        let member = Placement {
+            org_path: &other_branch,
+            line: Line::Corporate,
+            team: &[UserId(99)],
+            group_lead_rm: None,
+            group_lead_unit: Some(&lead_unit),
+        };
+        // The president of the lead sub-branch, and the branch manager above it.
+        let president = scope_for(
+            &user(4, Role::SubBranchPresident, None),
+            &lead_unit,
+            today(),
+        );
+        assert!(president.admits(&member));
+        let branch = scope_for(
+            &user(1, Role::BranchManager, Some(Line::Corporate)),
+            &path("/1/2/"),
+            today(),
+        );
+        assert!(branch.admits(&member));
+        // Not the manager of another subtree, nor across lines, nor a member of no group.
+        let elsewhere = scope_for(
+            &user(5, Role::SubBranchPresident, None),
+            &path("/1/2/8/"),
+            today(),
+        );
+        assert!(!elsewhere.admits(&member));
+        let retail = scope_for(
+            &user(6, Role::BranchManager, Some(Line::Retail)),
+            &path("/1/2/"),
+            today(),
+        );
+        assert!(!retail.admits(&member));
+        assert!(!president.admits(&Placement {
+            group_lead_unit: None,
+            ..member
+        }));
+        // An RM's book is not widened by the group's lead unit.
+        let rm = scope_for(
+            &user(7, Role::RelationshipManager, Some(Line::Corporate)),
+            &lead_unit,
+            today(),
+        );
+        assert!(!rm.admits(&member));
     }
 
     #[test]
@@ -406,7 +469,8 @@ mod tests {
             org_path: &deep,
             line: Line::Retail,
             team: &[],
-            group_lead_rm: None
+            group_lead_rm: None,
+            group_lead_unit: None,
         }));
         assert!(!risk.may_write());
     }

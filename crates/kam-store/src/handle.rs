@@ -231,11 +231,19 @@ fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
             sql.push("1 = 1");
         }
         Reach::Subtree(path) => {
-            // Paths are digits and slashes only, so LIKE needs no escaping.
+            // Paths are digits and slashes only, so LIKE needs no escaping. Booked in the
+            // subtree, or a member of a group whose lead unit (主办行) is in it.
+            let under = format!("{}%", path.as_str());
             sql.push(&format!(
                 "{c}.org_unit_id in (select id from org_unit where path like "
             ))
-            .bind(format!("{}%", path.as_str()))
+            .bind(under.clone())
+            .push(&format!(
+                ") or {c}.id in (select gm.customer_id from group_member gm \
+                 join customer_group g on g.id = gm.group_id \
+                 join org_unit lu on lu.id = g.lead_unit_id where lu.path like "
+            ))
+            .bind(under)
             .push(")");
         }
         Reach::Book(rm) => {

@@ -139,7 +139,8 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     for (who, cif, refused_as_read_only) in [
         ("auditor", "C0001", true),
         ("risk.b1", "C0001", true),
-        ("risk.b1", "C0003", false),
+        // C0003 is a member of a group 支行A leads: in risk.b1's reach, but only to read.
+        ("risk.b1", "C0003", true),
         ("rm.corp.c", "C0001", false),
     ] {
         let answer = scope(&store, who)

@@ -345,6 +345,15 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             .any(|a| a.role == AssignmentRole::Member),
         "the bank has account teams"
     );
+    // Each group member's group's lead unit (主办行).
+    let lead_unit: HashMap<&str, &OrgPath> = data
+        .group_members
+        .iter()
+        .filter_map(|m| {
+            let group = data.groups.iter().find(|g| g.code == m.group_code)?;
+            Some((m.cif_no.as_str(), &paths[&group.lead_unit_code]))
+        })
+        .collect();
     let mut customers_seen = 0;
     let mut users_seeing = 0;
     for user in &users {
@@ -362,6 +371,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                         .map(Vec::as_slice)
                         .unwrap_or(&[]),
                     group_lead_rm: group_lead.get(c.cif_no.as_str()).copied(),
+                    group_lead_unit: lead_unit.get(c.cif_no.as_str()).copied(),
                 })
             })
             .map(|c| c.cif_no.to_string())

@@ -50,17 +50,20 @@ async fn an_rm_sees_own_book_and_teams_only(store: Store) {
 
 async fn a_sub_branch_president_sees_the_sub_branch(store: Store) {
     let f = fixture::build(&store).await;
+    // The sub-branch's own customers, and C0003: booked at 支行C but a member of G001, which
+    // 支行A leads (主办行) — the lead unit runs the whole relationship.
     assert_eq!(
         visible(&store, "president.a").await,
-        BTreeSet::from([f.c_corp_a, f.c_retail_a])
+        BTreeSet::from([f.c_corp_a, f.c_retail_a, f.c_group_c])
     );
 }
 
 async fn a_branch_manager_sees_the_subtree_limited_by_line(store: Store) {
     let f = fixture::build(&store).await;
+    // The branch leads G001 through 支行A: its corporate member C0003 (booked at 支行C) too.
     assert_eq!(
         visible(&store, "manager.b1").await,
-        BTreeSet::from([f.c_corp_a, f.c_corp_b, f.c_retail_a])
+        BTreeSet::from([f.c_corp_a, f.c_corp_b, f.c_retail_a, f.c_group_c])
     );
     assert_eq!(
         visible(&store, "manager.b1.retail").await,
@@ -68,7 +71,7 @@ async fn a_branch_manager_sees_the_subtree_limited_by_line(store: Store) {
     );
     assert_eq!(
         visible(&store, "risk.b1").await,
-        BTreeSet::from([f.c_corp_a, f.c_corp_b, f.c_retail_a])
+        BTreeSet::from([f.c_corp_a, f.c_corp_b, f.c_retail_a, f.c_group_c])
     );
 }
 
