@@ -443,3 +443,91 @@ async fn an_idle_session_expires_in_the_browser() {
     shot(&client, "10-session-expired").await;
     client.close().await.unwrap();
 }
+
+/// Every page each role reaches from the navigation, on a laptop (1366 px) and on a tablet held
+/// upright (768 px): none is wider than the screen (a wide table scrolls inside itself), each one
+/// screenshotted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_every_role_fits_the_screen() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let server = Server::start(kam_store::testing::sqlite().await, Options::default()).await;
+    let base = server.base.clone();
+    // A scoring board with long company names, so the widest tables are there to measure.
+    let kam = server.user_of(Role::HeadOfficeKeyAccountManager).await;
+    let visible = server.visible_cifs(&kam).await;
+    let as_of = crate::fixture::kam_web_today();
+    let classes: Vec<kam_store::StoredClass> = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .filter(|c| {
+            c.kind == kam_core::customer::CustomerKind::Corporate
+                && visible.contains(&c.cif_no.to_string())
+        })
+        .take(15)
+        .enumerate()
+        .map(|(i, c)| crate::pages::board_class(c.cif_no.as_str(), as_of, i))
+        .collect();
+    server
+        .store
+        .save_classes(&kam_store::Actor::system("test"), as_of, &classes)
+        .await
+        .unwrap();
+    for role in [
+        Role::RelationshipManager,
+        Role::SubBranchPresident,
+        Role::BranchManager,
+        Role::HeadOfficeKeyAccountManager,
+        Role::RiskOfficer,
+        Role::Auditor,
+        Role::Administrator,
+        Role::Teller,
+    ] {
+        let user = server.user_of(role).await;
+        let mut pages = vec!["/".to_owned(), "/me".to_owned()];
+        let scope = server.handle_of(&user).await;
+        if scope.scope().sees_customers() {
+            pages.extend(["/customers", "/portfolio", "/alerts", "/board"].map(str::to_owned));
+            if let Some(cif) = server.visible_cifs(&user).await.first() {
+                pages.push(format!("/customers/{cif}"));
+            }
+        }
+        if role.may_read_audit() {
+            pages.push("/audit".to_owned());
+        }
+        if role.may_administer() {
+            pages.extend(["/admin", "/admin/users/new"].map(str::to_owned));
+        }
+        let client = browser(&driver).await;
+        sign_in(&client, &base, user.username.as_str()).await;
+        for (width, height) in [(1366, 900), (768, 1024)] {
+            client.set_window_size(width, height).await.unwrap();
+            for path in &pages {
+                open(&client, &format!("{base}{path}")).await;
+                let fits = client
+                    .execute(
+                        "return [document.documentElement.scrollWidth, window.innerWidth]",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                let (page_width, screen) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+                assert!(
+                    page_width <= screen + 1,
+                    "{role:?} {path} at {width} px is {page_width} px wide"
+                );
+                let name = path.trim_matches('/').replace('/', "-");
+                let name = if name.is_empty() {
+                    "home".to_owned()
+                } else {
+                    name
+                };
+                shot(&client, &format!("fit-{}-{width}-{name}", role.as_str())).await;
+            }
+        }
+        client.close().await.unwrap();
+    }
+}

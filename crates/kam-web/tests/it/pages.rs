@@ -1759,6 +1759,44 @@ async fn an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its
     }
 }
 
+/// A corporate key account on the scoring board, as the batch stores it: scores vary with `i`.
+pub(crate) fn board_class(cif: &str, as_of: chrono::NaiveDate, i: usize) -> kam_store::StoredClass {
+    let scale = [9u8, 7, 5, 3, 1];
+    kam_store::StoredClass {
+        cif_no: cif.into(),
+        as_of,
+        rule_id: "kam-default".into(),
+        rule_version: 3,
+        retail_tier: None,
+        retail_tier_name: None,
+        retail_tier_name_en: None,
+        retail_indicator: "avg_aum_30d".into(),
+        retail_value: None,
+        account_types: Vec::new(),
+        key_account: true,
+        value_months: MonthSeries::default(),
+        deposit_months: MonthSeries::default(),
+        loan_months: MonthSeries::default(),
+        fee_months: MonthSeries::default(),
+        value_total: 0,
+        value_slope: None,
+        value_trend: kam_core::value::Trend::Steady,
+        value_score: 0,
+        board: Some("key-account-board".into()),
+        board_scores: Some(kam_core::codec::BoardScores(vec![
+            ("relationship".into(), None),
+            ("policy".into(), None),
+            ("scale".into(), Some(scale[i % 5])),
+            ("contribution".into(), Some(scale[(i + 2) % 5])),
+            ("credit".into(), Some(9)),
+            ("potential".into(), None),
+        ])),
+        board_total: None,
+        board_average: None,
+        starred: false,
+    }
+}
+
 /// A count as the pages show it, with thousands separators (2,282).
 fn grouped(n: usize) -> String {
     let digits = n.to_string();
