@@ -456,3 +456,5 @@ payroll-employers = Paid by (payroll)
 payroll-employees = Employees paid through us (in reach)
 payroll-monthly = Monthly payroll
 payroll-out-of-reach = (another unit's customer: not in your reach)
+rejects-sheet = Rejected rows
+rejects-title = Rejected and duplicate rows of import batch { $batch }

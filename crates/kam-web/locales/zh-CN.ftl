@@ -456,3 +456,5 @@ payroll-employers = 代发工资单位
 payroll-employees = 代发工资员工（权限范围内）
 payroll-monthly = 月代发金额
 payroll-out-of-reach = （其他机构的客户，无查看权限）
+rejects-sheet = 拒收记录
+rejects-title = 导入批次 { $batch } 的拒收与重复记录

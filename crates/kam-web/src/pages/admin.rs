@@ -9,13 +9,14 @@ use axum::{
     response::Response,
 };
 use kam_core::password::{hash_password, one_time_password};
-use kam_store::{BatchReject, BatchRun, Flash, ImportBatch};
+use kam_store::{BatchRun, Flash, ImportBatch};
 use rand::RngCore;
 use serde::Deserialize;
 
 use crate::{
     App,
     error::WebError,
+    excel::{self, Cell, SheetTitle, TitleLabels},
     format,
     i18n::Tr,
     pages::{Chrome, render, role_label, xlsx_download},
@@ -220,17 +221,7 @@ pub(crate) async fn import_rejects(
             &format!("rows={}", rejects.len()),
         )
         .await?;
-    let bytes = rejects_workbook(&t, &rejects).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(xlsx_download(&format!("kam-rejects-{batch}.xlsx"), bytes))
-}
-
-fn rejects_workbook(
-    t: &Tr<'_>,
-    rejects: &[BatchReject],
-) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let heads = [
+    let heads: Vec<String> = [
         "rejects-file",
         "rejects-line",
         "rejects-column",
@@ -239,27 +230,39 @@ fn rejects_workbook(
         "rejects-severity",
         "rejects-code",
         "rejects-message",
-    ];
-    for (c, key) in heads.iter().enumerate() {
-        sheet.write_string(0, c as u16, t.get(key))?;
-    }
-    for (i, r) in rejects.iter().enumerate() {
-        let row = i as u32 + 1;
-        sheet.write_string(row, 0, &r.file_name)?;
-        sheet.write_number(row, 1, r.line as f64)?;
-        sheet.write_string(row, 2, &r.column)?;
-        sheet.write_string(row, 3, &r.field)?;
-        sheet.write_string(row, 4, &r.value)?;
-        sheet.write_string(row, 5, t.code("severity", &r.severity))?;
-        sheet.write_string(row, 6, &r.reason_code)?;
-        let message = if t.is_zh() {
-            &r.message_zh
-        } else {
-            &r.message_en
-        };
-        sheet.write_string(row, 7, message)?;
-    }
-    book.save_to_buffer()
+    ]
+    .iter()
+    .map(|key| t.get(key))
+    .collect();
+    let rows: Vec<Vec<Cell>> = rejects
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(r.file_name.clone()),
+                Cell::Count(r.line),
+                Cell::Text(r.column.clone()),
+                Cell::Text(r.field.clone()),
+                Cell::Text(r.value.clone()),
+                Cell::Text(t.code("severity", &r.severity)),
+                Cell::Text(r.reason_code.clone()),
+                Cell::Text(if t.is_zh() {
+                    r.message_zh.clone()
+                } else {
+                    r.message_en.clone()
+                }),
+            ]
+        })
+        .collect();
+    let title = SheetTitle {
+        sheet: t.get("rejects-sheet"),
+        title: t.with("rejects-title", &[("batch", batch.as_str().into())]),
+        data_date: String::new(),
+        scope: batch.clone(),
+        exported_by: signed.user().display_name.clone(),
+        exported_at: format::bank_time(app.config().zone, &app.now().to_rfc3339()),
+    };
+    let bytes = excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &rows)?;
+    Ok(xlsx_download(&format!("kam-rejects-{batch}.xlsx"), bytes))
 }
 
 #[derive(Debug, Default, Deserialize)]
