@@ -458,3 +458,5 @@ payroll-monthly = Monthly payroll
 payroll-out-of-reach = (another unit's customer: not in your reach)
 rejects-sheet = Rejected rows
 rejects-title = Rejected and duplicate rows of import batch { $batch }
+demo-accounts = The demo bank's accounts (shown by kam demo only)
+demo-password = Every account's password is

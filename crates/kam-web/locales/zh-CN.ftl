@@ -458,3 +458,5 @@ payroll-monthly = 月代发金额
 payroll-out-of-reach = （其他机构的客户，无查看权限）
 rejects-sheet = 拒收记录
 rejects-title = 导入批次 { $batch } 的拒收与重复记录
+demo-accounts = 演示银行的账号（仅 kam demo 显示）
+demo-password = 每个账号的密码均为

@@ -57,6 +57,17 @@ pub struct WebConfig {
     pub amount_unit: kam_core::money::AmountUnit,
     /// Where the current instant comes from (tests pass a fixed one).
     pub clock: Arc<dyn kam_core::clock::Clock>,
+    /// `kam demo` only (never `kam serve`): the demo bank's accounts and their shared password,
+    /// listed on the sign-in page so a newcomer can try each role.
+    pub demo: Option<DemoAccounts>,
+}
+
+/// The synthetic bank's sign-in accounts, one per role, for the demo's sign-in page.
+#[derive(Debug, Clone)]
+pub struct DemoAccounts {
+    pub password: String,
+    /// (role, login), in the order of `Role::ALL`.
+    pub accounts: Vec<(kam_core::user::Role, String)>,
 }
 
 /// The system's clock.
@@ -81,6 +92,7 @@ impl Default for WebConfig {
             hash_cost: HashCost::Production,
             zone: kam_core::clock::BankZone::default(),
             amount_unit: kam_core::money::AmountUnit::default(),
+            demo: None,
             clock: Arc::new(SystemClock),
         }
     }

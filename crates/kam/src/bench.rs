@@ -33,7 +33,7 @@ pub(crate) fn bench_synth(scale: Scale, seed: u64, days: Option<usize>) -> anyho
     let writer = kam_facts::FactWriter::new(dir.join("facts"));
     drop(bank); // measure the writing pass with one bank in memory, not two
     let mut bank = kam_synth::Bank::generate(config);
-    let bar = build::progress(config.days as u64, "parquet");
+    let bar = build::progress_bar(config.days as u64, "parquet");
     let started = Instant::now();
     let (written_rows, bytes) = build::stream_facts(&mut bank, &bar, |day| {
         build::write_parquet_day(&writer, day, "bench")

@@ -39,7 +39,7 @@ pub struct BuildFigures {
     pub load_secs: f64,
 }
 
-pub fn progress(len: u64, what: &str) -> ProgressBar {
+pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(
@@ -132,6 +132,7 @@ pub async fn build_bank(
     store: &Store,
     facts_dir: &Path,
     config: SynthConfig,
+    progress: &crate::warmup::Progress,
 ) -> anyhow::Result<(LoadCounts, BuildFigures)> {
     let mut figures = BuildFigures::default();
     let started = Instant::now();
@@ -159,7 +160,8 @@ pub async fn build_bank(
     for (kind, _) in FACT_KINDS {
         writer.remove_batch(&kind_batch_id(batch, kind))?;
     }
-    let bar = progress(config.days as u64, "facts 事实");
+    let bar = progress_bar(config.days as u64, "facts 事实");
+    progress.bar(&bar);
     let mut totals = [KindTotals::default(); 4];
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
         add_totals(&mut totals, day);
@@ -196,6 +198,7 @@ pub async fn build_bank(
     figures.fact_bytes = bytes;
     figures.facts_secs = started.elapsed().as_secs_f64();
 
+    progress.stage(1);
     let started = Instant::now();
     let mut data = bank.reference.clone();
     data.holdings = bank.holdings(config.end);
@@ -230,7 +233,7 @@ pub fn write_extracts(
             facts.remove_batch(&kind_batch_id(batch, kind))?;
         }
     }
-    let bar = progress(config.days as u64, "extracts 文件");
+    let bar = progress_bar(config.days as u64, "extracts 文件");
     let (rows, bytes) = stream_facts(&mut bank, &bar, |day| {
         let before = extracts.bytes_written;
         extracts.write_day(day)?;

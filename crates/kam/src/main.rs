@@ -8,6 +8,7 @@ mod import;
 mod report;
 mod serve;
 mod settings;
+mod warmup;
 
 use kam_app::{batch, board, export};
 
@@ -511,14 +512,36 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         None => settings.demo_scale()?,
     };
     let config = SynthConfig::new(scale, args.seed.unwrap_or(settings.demo.seed));
-    let store = open_store(settings).await?;
     let started = Instant::now();
+    // The port answers at once: a page that says what is being built and how far it is, until
+    // the bank is ready and the application takes the port over (`--no-serve`: no port).
+    let progress = warmup::Progress::new();
+    let bind = format!("127.0.0.1:{}", args.port.unwrap_or(8080));
+    let warm = if args.no_serve {
+        None
+    } else {
+        let listener = std::net::TcpListener::bind(&bind)
+            .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
+        listener.set_nonblocking(true)?;
+        let page = tokio::net::TcpListener::from_std(listener.try_clone()?)?;
+        println!(
+            "演示银行准备中，可先在浏览器打开 / preparing the demo; open http://{}/ meanwhile",
+            listener.local_addr()?
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(warmup::serve(page, progress.clone(), async {
+            let _ = stopped.await;
+        }));
+        Some((listener, stop, task))
+    };
+    let store = open_store(settings).await?;
     if store.list_users().await?.is_empty() {
         println!(
             "正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…",
             config.seed
         );
-        let (counts, figures) = build::build_bank(&store, &settings.facts_dir()?, config).await?;
+        let (counts, figures) =
+            build::build_bank(&store, &settings.facts_dir()?, config, &progress).await?;
         println!(
             "已生成：{} 个机构，{} 名用户，{} 个产品，{} 个客户（{} 个集团，{} 名成员），{} 位关键人，{} 条客户经理分配，{} 个账户，{} 条持有，{} 条代发工资关系",
             counts.org_units,
@@ -553,6 +576,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         );
     }
     // The demo shows the bank as of its last date: the batch for it, once per data directory.
+    progress.stage(2);
     let as_of = config.end;
     if store
         .batch_runs()
@@ -582,6 +606,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         "\n登录账号（密码均为 {DEMO_PASSWORD}）/ sign-in for each role (password {DEMO_PASSWORD}):"
     );
     let users = store.list_users().await?;
+    let mut accounts = Vec::new();
     for role in Role::ALL {
         if let Some(user) = users.iter().find(|u| u.role == *role && !u.disabled) {
             println!(
@@ -590,13 +615,36 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
                 user.username.as_str(),
                 role.as_str()
             );
+            accounts.push((*role, user.username.to_string()));
         }
     }
-    if args.no_serve {
+    let Some((listener, stop, task)) = warm else {
         return Ok(());
+    };
+    progress.stage(3);
+    // The warm-up page lets go of the port; the application serves on the same one.
+    let _ = stop.send(());
+    if tokio::time::timeout(warmup::HAND_OVER, task).await.is_err() {
+        eprintln!(
+            "提示：预热页面未及时释放连接，继续启动 / the warm-up page kept a connection open; serving anyway"
+        );
     }
-    let bind = format!("127.0.0.1:{}", args.port.unwrap_or(8080));
-    serve(settings, store, &bind).await
+    println!(
+        "演示银行已就绪，用时 {:.1} 秒 / the demo bank is ready after {:.1} s",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    let demo = kam_web::DemoAccounts {
+        password: DEMO_PASSWORD.to_owned(),
+        accounts,
+    };
+    serve::serve_on(
+        settings,
+        store,
+        tokio::net::TcpListener::from_std(listener)?,
+        Some(demo),
+    )
+    .await
 }
 
 /// The rules file given, or the built-in rules.

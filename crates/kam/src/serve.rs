@@ -11,6 +11,20 @@ use crate::settings::Settings;
 
 /// Serves the web application on `bind` until Ctrl-C or SIGTERM.
 pub(crate) async fn serve(settings: &Settings, store: Store, bind: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
+    serve_on(settings, store, listener, None).await
+}
+
+/// Serves the web application on `listener` until Ctrl-C or SIGTERM; `demo` lists the demo
+/// bank's accounts on the sign-in page (`kam demo` only).
+pub(crate) async fn serve_on(
+    settings: &Settings,
+    store: Store,
+    listener: tokio::net::TcpListener,
+    demo: Option<kam_web::DemoAccounts>,
+) -> anyhow::Result<()> {
     let tls = match (&settings.web.tls_cert, &settings.web.tls_key) {
         (Some(cert), Some(key)) => {
             Some(kam_web::tls_config(cert, key).map_err(anyhow::Error::msg)?)
@@ -26,11 +40,9 @@ pub(crate) async fn serve(settings: &Settings, store: Store, bind: &str) -> anyh
         password_min_length: settings.password_min_length,
         zone: settings.zone()?,
         amount_unit: settings.amount_unit()?,
+        demo,
         ..kam_web::WebConfig::default()
     };
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("无法监听 / cannot listen on {bind}"))?;
     let address = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("\n网页服务已启动 / serving on {scheme}://{address}/  (Ctrl-C 停止 / to stop)");

@@ -40,6 +40,9 @@ struct SignInPage<'a> {
     next: String,
     username: String,
     error: Option<String>,
+    /// `kam demo` only: (role, login) to try, and the shared password.
+    demo_accounts: Vec<(String, String)>,
+    demo_password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,11 +68,22 @@ fn sign_in_form(
 ) -> Result<Response, WebError> {
     let csrf = new_token();
     let title = app.i18n().message(locale, "sign-in-title", None);
+    let t = crate::i18n::Tr::new(app.i18n(), locale);
+    let demo = app.config().demo.as_ref();
     let page = SignInPage {
         c: Chrome::anonymous(app, locale, title, csrf.clone()),
         next: local_path_or(next, "/"),
         username: username.to_owned(),
         error,
+        demo_accounts: demo
+            .map(|d| {
+                d.accounts
+                    .iter()
+                    .map(|(role, login)| (crate::pages::role_label(&t, *role), login.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        demo_password: demo.map(|d| d.password.clone()).unwrap_or_default(),
     };
     let mut response = render(&page)?;
     let headers = response.headers_mut();

@@ -26,6 +26,8 @@ pub struct Options {
     pub absolute_timeout: Option<Duration>,
     /// A clock to serve with instead of the system's.
     pub clock: Option<std::sync::Arc<dyn kam_core::clock::Clock>>,
+    /// Serve as `kam demo` does: the demo accounts on the sign-in page.
+    pub demo: bool,
 }
 
 pub struct Server {
@@ -151,6 +153,16 @@ impl Server {
                 .absolute_timeout
                 .unwrap_or(WebConfig::default().absolute_timeout),
             clock: options.clock.unwrap_or_else(|| WebConfig::default().clock),
+            demo: options.demo.then(|| kam_web::DemoAccounts {
+                password: PASSWORD.to_owned(),
+                accounts: kam_core::user::Role::ALL
+                    .iter()
+                    .filter_map(|role| {
+                        let user = bank.reference.users.iter().find(|u| u.role == *role)?;
+                        Some((*role, user.username.to_string()))
+                    })
+                    .collect(),
+            }),
             ..WebConfig::default()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

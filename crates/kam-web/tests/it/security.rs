@@ -232,3 +232,24 @@ async fn a_busy_session_still_ends_at_the_absolute_limit() {
         .unwrap();
     assert!(trail.iter().any(|e| e.action == "session_expired"));
 }
+
+/// The demo's sign-in page lists an account per role with the shared password; a served bank's
+/// never does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_demo_lists_its_accounts_on_the_sign_in_page() {
+    let served = Server::start(kam_store::testing::sqlite().await, Options::default()).await;
+    let page = served.client().get("/sign-in").await;
+    assert!(!page.body.contains("id=\"demo-accounts\"") && !page.body.contains(PASSWORD));
+    let demo = Server::start(
+        kam_store::testing::sqlite().await,
+        Options {
+            demo: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let page = demo.client().get("/sign-in").await;
+    assert!(page.body.contains("id=\"demo-accounts\"") && page.body.contains(PASSWORD));
+    let president = demo.user_of(Role::SubBranchPresident).await;
+    assert!(page.body.contains(president.username.as_str()) && page.body.contains("支行行长"));
+}

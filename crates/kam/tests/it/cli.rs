@@ -1307,3 +1307,77 @@ fn the_server_logs_one_json_line_per_request_without_the_path() {
     assert!(lines[1].contains("\"request_id\":\""), "{logs}");
     assert!(!logs.contains("C0009999"), "no path in the log: {logs}");
 }
+
+/// One HTTP/1.1 GET over a plain socket: the status code and the body (`None` while nothing
+/// listens).
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept-Language: zh-CN\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.split(' ').nth(1)?.parse().ok()?;
+    Some((status, answer))
+}
+
+/// `kam demo` answers on its port from the start — a page of what is being built while it
+/// builds (503, refreshing itself), then the sign-in page listing the demo's accounts.
+#[test]
+fn the_demo_answers_at_once_and_then_signs_in_with_its_accounts_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "demo",
+            "--scale",
+            "tiny",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut seen_warming = false;
+    let signed_in_page = loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "the demo never became ready"
+        );
+        match get(port, "/sign-in") {
+            Some((503, page)) => {
+                assert!(
+                    page.contains("id=\"warming-up\"") && page.contains("http-equiv=\"refresh\"")
+                );
+                seen_warming = true;
+            }
+            Some((200, page)) => break page,
+            Some((status, page)) => panic!("{status}: {page}"),
+            None => {}
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(signed_in_page.contains("id=\"demo-accounts\""));
+    assert!(
+        signed_in_page.contains("<code>Kam-demo-2026</code>"),
+        "the shared password"
+    );
+    eprintln!("warm-up page seen before the sign-in: {seen_warming}");
+}
