@@ -23,6 +23,7 @@ pub mod org;
 pub mod pareto;
 pub mod password;
 pub mod product;
+pub mod profile;
 pub mod reference;
 pub mod rules;
 pub mod scoring;

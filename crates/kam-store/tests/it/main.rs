@@ -8,6 +8,7 @@ mod indicator;
 mod ledger;
 mod matrix;
 mod parity;
+mod profile;
 mod synthetic;
 mod visibility;
 mod writers;

@@ -44,6 +44,7 @@ const READS: &[&str] = &[
     "class_of",
     "indicators_of",
     "unit_figures",
+    "corporate_profile",
     "board_manual_scores",
     "alerts",
     "alerts_of",
@@ -80,6 +81,7 @@ const WRITES: &[&str] = &[
     "add_key_person",
     "assign_rm",
     "end_assignment",
+    "save_corporate_profile",
     "revoke_api_token",
     "reset_password",
     "set_user_disabled",
@@ -510,6 +512,13 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             agrees(who, "team_of", cif, visible, &handle.team_of(id).await);
             agrees(
                 who,
+                "corporate_profile",
+                cif,
+                visible,
+                &handle.corporate_profile(id).await,
+            );
+            agrees(
+                who,
                 "assignment_history",
                 cif,
                 visible,
@@ -672,9 +681,10 @@ async fn written(store: &Store, owner: &User) -> String {
     for cif in ["C0001", "P0001"] {
         let id = bank_wide.customer_by_cif(cif).await.unwrap().id;
         people.push(format!(
-            "{:?} {:?}",
+            "{:?} {:?} {:?}",
             bank_wide.key_people(id).await.unwrap(),
-            bank_wide.assignment_history(id).await.unwrap()
+            bank_wide.assignment_history(id).await.unwrap(),
+            bank_wide.corporate_profile(id).await.unwrap()
         ));
     }
     let owner_tokens = store
@@ -846,6 +856,7 @@ enum Write {
     AddKeyPerson,
     AssignRm,
     EndAssignment,
+    SaveProfile,
     RevokeToken,
     ResetPassword,
     Disable,
@@ -855,13 +866,14 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 12] = [
+    const ALL: [Write; 13] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
         Write::AddKeyPerson,
         Write::AssignRm,
         Write::EndAssignment,
+        Write::SaveProfile,
         Write::RevokeToken,
         Write::ResetPassword,
         Write::Disable,
@@ -889,6 +901,17 @@ impl Write {
                     .end_assignment(c.customer, c.assignment, today())
                     .await
             }
+            Write::SaveProfile => handle
+                .save_corporate_profile(
+                    c.customer,
+                    &kam_core::profile::CorporateProfile {
+                        employees: Some(10),
+                        ..Default::default()
+                    },
+                    0,
+                )
+                .await
+                .map(drop),
             Write::RevokeToken => handle.revoke_api_token(c.token).await,
             Write::ResetPassword => handle.reset_password("teller.a", "x").await.map(drop),
             Write::Disable => handle.set_user_disabled("teller.a", true).await.map(drop),
