@@ -76,6 +76,20 @@ impl CreditCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The code whose first seventeen characters are `body`, with its check character.
+    pub fn complete(body: &str) -> Result<Self, ParseError> {
+        let sum: u32 = body
+            .chars()
+            .zip(CODE_WEIGHTS)
+            .map(|(c, w)| CODE_CHARS.find(c).map_or(0, |v| v as u32) * w)
+            .sum();
+        let check = CODE_CHARS
+            .chars()
+            .nth(((31 - sum % 31) % 31) as usize)
+            .unwrap_or('0');
+        Self::parse(&format!("{body}{check}"))
+    }
 }
 
 /// A bank the company works with, and its share of the company's wallet (percent).

@@ -838,6 +838,61 @@ impl Bank {
         }
     }
 
+    /// A corporate archive for every other company (the rest left for the RMs to fill in), derived
+    /// from each customer's number and start date rather than from the random stream, so the
+    /// stream — and every other file — stays byte-identical.
+    pub fn profiles(&self) -> Vec<(String, kam_core::profile::CorporateProfile)> {
+        use kam_core::profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand};
+        const REPS: [&str; 8] = [
+            "王建国",
+            "李明华",
+            "张伟",
+            "刘洋",
+            "陈静",
+            "杨帆",
+            "赵磊",
+            "周敏",
+        ];
+        const BANKS: [&str; 5] = ["工商银行", "建设银行", "农业银行", "招商银行", "兴业银行"];
+        self.reference
+            .customers
+            .iter()
+            .filter(|c| c.kind == CustomerKind::Corporate)
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0)
+            .filter_map(|(i, c)| {
+                let n: u64 = c
+                    .cif_no
+                    .as_str()
+                    .bytes()
+                    .fold(17, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+                let body = format!("91310000MA{:07}", n % 10_000_000);
+                let ours = 20 + (n % 50) as u8;
+                let first = ((100 - u16::from(ours)) * 6 / 10) as u8;
+                Some((
+                    c.cif_no.to_string(),
+                    CorporateProfile {
+                        legal_representative: Some(REPS[i % REPS.len()].to_owned()),
+                        registered_capital: Some(Money::cny(
+                            i64::try_from((n % 500 + 1) * 1_000_000_000).ok()?,
+                        )),
+                        established_on: Some(c.since - chrono::Duration::days((n % 3_000) as i64)),
+                        business_scope: c.industry.map(|ind| ind.label_zh().to_owned()),
+                        credit_code: CreditCode::complete(&body).ok(),
+                        listing: Some(Listing::ALL[(n % 3) as usize]),
+                        employees: Some((n % 5_000 + 20) as i64),
+                        revenue_band: Some(RevenueBand::ALL[(n % 5) as usize]),
+                        our_share_percent: Some(ours),
+                        main_banks: vec![MainBank {
+                            name: BANKS[(n % 5) as usize].to_owned(),
+                            share_percent: first,
+                        }],
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Holdings as of the last day the fact stream reached (deposit balances and loans).
     pub fn holdings(&self, as_of: NaiveDate) -> Vec<HoldingRecord> {
         let products: std::collections::HashMap<&str, &str> = self

@@ -180,6 +180,23 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_archives_pass_kam_cores_check_and_half_the_companies_have_one() {
+        let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 3));
+        let profiles = bank.profiles();
+        let companies = bank
+            .reference
+            .customers
+            .iter()
+            .filter(|c| c.kind == kam_core::customer::CustomerKind::Corporate)
+            .count();
+        assert_eq!(profiles.len(), companies.div_ceil(2));
+        for (cif, profile) in &profiles {
+            assert_eq!(profile.check(bank.config.end), Ok(()), "{cif}");
+            assert!(profile.credit_code.is_some(), "{cif}: a valid credit code");
+        }
+    }
+
+    #[test]
     fn another_seed_gives_another_bank() {
         let one = Bank::generate(SynthConfig::new(Scale::Tiny, 1));
         let two = Bank::generate(SynthConfig::new(Scale::Tiny, 2));

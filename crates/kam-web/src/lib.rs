@@ -252,6 +252,7 @@ fn signed_routes() -> Routes {
     let routes = pages::portfolio::routes(routes);
     let routes = pages::alerts::routes(routes);
     let routes = pages::board::routes(routes);
+    let routes = pages::profile::routes(routes);
     let routes = pages::audit::routes(routes);
     pages::admin::routes(routes)
 }

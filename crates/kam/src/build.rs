@@ -210,6 +210,11 @@ pub async fn build_bank(
         .bulk_load(&Actor::system("demo"), &data, &hashes)
         .await
         .context("loading the synthetic bank into the store")?;
+    // The corporate archives the demo shows (through the same writer as a person's save).
+    store
+        .load_profiles(&Actor::system("demo"), &bank.profiles(), config.end)
+        .await
+        .context("loading the corporate archives")?;
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

@@ -547,6 +547,13 @@ struct CustomerPage<'a> {
     nodes: Vec<Node>,
     people: Vec<Person>,
     holdings: Vec<Field>,
+    /// The corporate archive: whether the customer has one to keep (corporates), its fields, its
+    /// last save, and whether the user may edit it.
+    corporate: bool,
+    archive: Vec<Field>,
+    archive_updated: String,
+    archive_note: Option<String>,
+    may_edit: bool,
     /// Payroll (代发工资): the employees in reach, and the employers (linked when in reach).
     payroll_employees: Vec<PayrollLine>,
     payroll_employers: Vec<PayrollLine>,
@@ -648,6 +655,60 @@ pub(crate) async fn show(
         _ => Reveal::None,
     };
     customer_360(&app, &signed, &cif, reveal).await
+}
+
+/// The archive's fields that are known, labelled, amounts in the page's unit.
+fn archive_fields(t: &Tr<'_>, p: &kam_core::profile::CorporateProfile) -> Vec<Field> {
+    let mut out = Vec::new();
+    let mut add = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            out.push(Field {
+                label: t.get(key),
+                value,
+            });
+        }
+    };
+    add(
+        "profile-legal-representative",
+        p.legal_representative.clone(),
+    );
+    add(
+        "profile-registered-capital",
+        p.registered_capital.as_ref().map(|m| t.money(m.minor())),
+    );
+    add(
+        "profile-established-on",
+        p.established_on.map(|d| d.to_string()),
+    );
+    add(
+        "profile-credit-code",
+        p.credit_code.as_ref().map(|c| c.as_str().to_owned()),
+    );
+    add(
+        "profile-listing",
+        p.listing.map(|l| t.code("listing", l.as_str())),
+    );
+    add("profile-employees", p.employees.map(format::count));
+    add(
+        "profile-revenue-band",
+        p.revenue_band.map(|b| t.code("revenue-band", b.as_str())),
+    );
+    add(
+        "profile-our-share",
+        p.our_share_percent.map(|s| format!("{s}%")),
+    );
+    add(
+        "profile-main-banks",
+        (!p.main_banks.is_empty()).then(|| {
+            p.main_banks
+                .iter()
+                .map(|b| format!("{} {}%", b.name, b.share_percent))
+                .collect::<Vec<_>>()
+                .join("、")
+        }),
+    );
+    add("profile-business-scope", p.business_scope.clone());
+    out
 }
 
 /// One side of a payroll link on the 360.
@@ -938,6 +999,33 @@ async fn customer_360(
             since: m.since.to_string(),
         })
         .collect();
+    let corporate = customer.kind == CustomerKind::Corporate;
+    let (archive, archive_updated) = match corporate {
+        true => match store.corporate_profile(customer.id).await? {
+            Some(stored) => (
+                archive_fields(&t, &stored.profile),
+                t.with(
+                    "profile-updated",
+                    &[
+                        ("version", stored.version.into()),
+                        ("who", stored.updated_by.clone().into()),
+                        (
+                            "at",
+                            format::bank_time(app.config().zone, &stored.updated_at).into(),
+                        ),
+                    ],
+                ),
+            ),
+            None => (Vec::new(), String::new()),
+        },
+        false => (Vec::new(), String::new()),
+    };
+    let archive_note = signed
+        .session
+        .flash
+        .as_ref()
+        .filter(|f| f.field.as_deref() == Some("profile"))
+        .map(|f| f.note.clone());
     let paid = store.payroll_people(customer.id).await?;
     let payroll_line = |p: &kam_store::PayrollPerson| PayrollLine {
         cif_no: p.cif_no.clone(),
@@ -1154,6 +1242,11 @@ async fn customer_360(
         badges,
         profile,
         team,
+        corporate,
+        archive,
+        archive_updated,
+        archive_note,
+        may_edit: signed.scope().may_write(),
         payroll_employees,
         payroll_employers,
         appoints,

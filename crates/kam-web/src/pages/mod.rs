@@ -12,6 +12,7 @@ pub(crate) mod groups;
 pub(crate) mod home;
 pub(crate) mod me;
 pub(crate) mod portfolio;
+pub(crate) mod profile;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};

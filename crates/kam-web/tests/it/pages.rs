@@ -29,6 +29,7 @@ crate::on_both_backends!(
     the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier,
     the_administrator_adds_searches_and_edits_users,
     an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its_employer,
+    an_rm_keeps_the_corporate_archive,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1763,6 +1764,78 @@ async fn an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its
         assert!(page.body.contains("其他机构的客户"));
         return;
     }
+}
+
+async fn an_rm_keeps_the_corporate_archive(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let book = server.visible_cifs(&rm).await;
+    let company = server
+        .bank
+        .reference
+        .customers
+        .iter()
+        .find(|c| {
+            c.kind == kam_core::customer::CustomerKind::Corporate
+                && book.contains(&c.cif_no.to_string())
+        })
+        .expect("a company in the RM's book")
+        .cif_no
+        .to_string();
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("id=\"profile\"") && page.body.contains("尚未建立档案"));
+    let form = client.get(&format!("/customers/{company}/profile")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let path = format!("/customers/{company}/profile");
+    let fields = |code: &'static str, version: &'static str| {
+        vec![
+            ("legal_representative", "王建国"),
+            ("registered_capital", "5000.5"),
+            ("established_on", "2008-05-20"),
+            ("credit_code", code),
+            ("listing", "pre_listing"),
+            ("employees", "1200"),
+            ("revenue_band", "100m_1b"),
+            ("our_share", "40"),
+            ("bank_0", "工商银行"),
+            ("share_0", "35"),
+            ("version", version),
+        ]
+    };
+    // A mistyped credit code: refused by name, everything entered kept.
+    let refused = client.post(&path, &fields("91350100M000100Y44", "0")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("校验位不符") && refused.body.contains("王建国"));
+    let saved = client.post(&path, &fields("91350100M000100Y43", "0")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = client.get(&format!("/customers/{company}")).await;
+    for shown in [
+        "王建国",
+        "5,000.50 万元",
+        "拟上市",
+        "1,200",
+        "工商银行 35%",
+        "第 1 版",
+    ] {
+        assert!(page.body.contains(shown), "{shown} on the 360");
+    }
+    // Someone else's form, opened before that save, does not overwrite it.
+    let stale = client.post(&path, &fields("91350100M000100Y43", "0")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    // Shares over 100 % with ours: named.
+    let mut over = fields("91350100M000100Y43", "1");
+    over[9] = ("share_0", "70");
+    let over = client.post(&path, &over).await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(over.body.contains("合计超过 100%"));
+    // An auditor reads the archive and cannot open the form.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut reader = server.client();
+    reader.sign_in(auditor.username.as_str()).await;
+    let page = reader.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("王建国") && !page.body.contains("id=\"profile-edit\""));
+    assert_eq!(reader.get(&path).await.status, StatusCode::FORBIDDEN);
 }
 
 /// A corporate key account on the scoring board, as the batch stores it: scores vary with `i`.
