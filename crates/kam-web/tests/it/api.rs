@@ -83,6 +83,9 @@ async fn a_token_reads_what_its_user_may_see_and_nothing_else(server: Server) {
     let id = person.id_number.as_ref().unwrap();
     assert!(!one.body.contains(id.reveal()), "masked in the API too");
     assert_eq!(json(&one.body)["id_number"], id.masked());
+    // An individual keeps no corporate archive: present, and empty.
+    let body = json(&one.body);
+    assert!(body.as_object().unwrap().contains_key("profile") && body["profile"].is_null());
     let values = client
         .get_api(
             &format!("/api/v1/customers/{}/indicators", person.cif_no),
