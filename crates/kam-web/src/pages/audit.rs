@@ -193,17 +193,48 @@ fn filter(
     )
 }
 
+/// An action as the auditor reads it, a refused one marked so.
+fn action_label(t: &Tr<'_>, code: &str) -> String {
+    match code.strip_suffix("_refused") {
+        Some(base) => format!(
+            "{} · {}",
+            label(t, "audit-action", base),
+            t.get("audit-refused")
+        ),
+        None => label(t, "audit-action", code),
+    }
+}
+
+/// The trail is the auditor's: anyone else gets the 404 of a page that does not exist. Then the
+/// reader's translator, the bank's zone and the filter the query asks for.
+fn auditor_only<'a>(
+    app: &'a App,
+    signed: &Signed,
+    query: &AuditQuery,
+) -> Result<
+    (
+        Tr<'a>,
+        kam_core::clock::BankZone,
+        AuditFilter,
+        Option<String>,
+    ),
+    WebError,
+> {
+    if !signed.user().role.may_read_audit() {
+        return Err(WebError::NotFound);
+    }
+    let t = signed.tr(app);
+    let zone = app.config().zone;
+    let (filter, date_error) = filter(&t, zone, query);
+    Ok((t, zone, filter, date_error))
+}
+
 pub(crate) async fn audit(
     State(app): State<App>,
     signed: Signed,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    if !signed.user().role.may_read_audit() {
-        return Err(WebError::NotFound);
-    }
-    let t = signed.tr(&app);
-    let zone = app.config().zone;
-    let (filter, date_error) = filter(&t, zone, &query);
+    let (t, zone, filter, date_error) = auditor_only(&app, &signed, &query)?;
     let (events, total) = signed.store.audit_search(&filter).await?;
     let users = signed.store.list_users().await?;
     let actors = users
@@ -217,14 +248,7 @@ pub(crate) async fn audit(
         .iter()
         .flat_map(|a| [a.to_string(), format!("{a}_refused")])
         .map(|code| Choice {
-            label: match code.strip_suffix("_refused") {
-                Some(base) => format!(
-                    "{} · {}",
-                    label(&t, "audit-action", base),
-                    t.get("audit-refused")
-                ),
-                None => label(&t, "audit-action", &code),
-            },
+            label: action_label(&t, &code),
             value: code,
         })
         .collect();
@@ -256,12 +280,7 @@ pub(crate) async fn export(
     signed: Signed,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
-    if !signed.user().role.may_read_audit() {
-        return Err(WebError::NotFound);
-    }
-    let t = signed.tr(&app);
-    let zone = app.config().zone;
-    let (mut filter, date_error) = filter(&t, zone, &query);
+    let (t, zone, mut filter, date_error) = auditor_only(&app, &signed, &query)?;
     if let Some(message) = date_error {
         return Err(WebError::BadRequest(message));
     }
@@ -284,13 +303,8 @@ pub(crate) async fn export(
     let rows: Vec<Vec<Cell>> = events
         .into_iter()
         .map(|e| {
-            let refused = e.action.ends_with("_refused");
+            let action = action_label(&t, &e.action);
             let l = line(&t, zone, e);
-            let action = if refused {
-                format!("{} · {}", l.action, t.get("audit-refused"))
-            } else {
-                l.action
-            };
             let detail = if l.detail.is_empty() {
                 l.summary
             } else {

@@ -95,6 +95,19 @@ pub(crate) fn rank(board: &Board, rows: &[PortfolioRow], manual: &[ManualScore])
     }
 }
 
+/// What earns ★ on this board ("≥ 平均分 19.0"), or why nobody has one; empty without candidates.
+pub(crate) fn star_bar(t: &Tr<'_>, outcome: &Outcome) -> String {
+    let anyone_starred = outcome.scored.iter().any(|s| s.starred);
+    match outcome.average {
+        Some(_) if !anyone_starred => t.get("board-no-star"),
+        Some(average) => t.with(
+            "portfolio-star-bar",
+            &[("average", format!("{average:.1}").into())],
+        ),
+        None => String::new(),
+    }
+}
+
 /// A criterion's header: its name in the reader's language, its weight when not 1.
 pub(crate) fn criterion_heads(t: &Tr<'_>, board: &Board) -> Vec<Head> {
     board
@@ -242,15 +255,7 @@ pub(crate) async fn board_page(
             starred: scored.starred,
         })
         .collect();
-    let anyone_starred = ranked.outcome.scored.iter().any(|s| s.starred);
-    let bar = match ranked.outcome.average {
-        Some(_) if !anyone_starred => t.get("board-no-star"),
-        Some(average) => t.with(
-            "portfolio-star-bar",
-            &[("average", format!("{average:.1}").into())],
-        ),
-        None => String::new(),
-    };
+    let bar = star_bar(&t, &ranked.outcome);
     // Manual criteria nobody in reach has a score for yet: said once, not as a column of dashes.
     let unscored: Vec<String> = heads
         .iter()

@@ -221,15 +221,7 @@ async fn board(
             starred: s.starred,
         })
         .collect();
-    let anyone_starred = ranked.outcome.scored.iter().any(|s| s.starred);
-    let bar = match ranked.outcome.average {
-        Some(_) if !anyone_starred => t.get("board-no-star"),
-        Some(average) => t.with(
-            "portfolio-star-bar",
-            &[("average", format!("{average:.1}").into())],
-        ),
-        None => String::new(),
-    };
+    let bar = crate::pages::board::star_bar(t, &ranked.outcome);
     Ok(BoardView {
         title: t.pick(&board.zh, Some(&board.en)),
         heads: crate::pages::board::criterion_heads(t, board)

@@ -994,17 +994,6 @@ async fn the_360_draws_the_months_the_batch_kept(server: Server) {
     let (charted, plain) = (&customers[0], &customers[1]);
     let as_of = crate::fixture::kam_web_today();
     let class = |cif: &str| kam_store::StoredClass {
-        cif_no: cif.into(),
-        as_of,
-        rule_id: "kam-default".into(),
-        rule_version: 1,
-        retail_tier: None,
-        retail_tier_name: None,
-        retail_tier_name_en: None,
-        retail_indicator: "avg_aum_30d".into(),
-        retail_value: None,
-        account_types: Vec::new(),
-        key_account: false,
         value_months: MonthSeries::parse("2026-09=100,2026-10=200").unwrap(),
         deposit_months: MonthSeries::parse("2026-09=100000000,2026-10=123456789").unwrap(),
         loan_months: MonthSeries::parse("2026-09=0,2026-10=0").unwrap(),
@@ -1013,11 +1002,7 @@ async fn the_360_draws_the_months_the_batch_kept(server: Server) {
         value_slope: Some(100.0),
         value_trend: kam_core::value::Trend::Rising,
         value_score: 50,
-        board: None,
-        board_scores: None,
-        board_total: None,
-        board_average: None,
-        starred: false,
+        ..plain_class(cif, as_of)
     };
     server
         .store
@@ -1226,26 +1211,7 @@ async fn a_key_account_manager_scores_the_board_on_the_page(server: Server) {
     let as_of = crate::fixture::kam_web_today();
     // The batch left every candidate at the same total, the manual criteria unscored.
     let class = |cif: &str| kam_store::StoredClass {
-        cif_no: cif.into(),
-        as_of,
-        rule_id: "kam-default".into(),
-        rule_version: 3,
-        retail_tier: None,
-        retail_tier_name: None,
-        retail_tier_name_en: None,
-        retail_indicator: "avg_aum_30d".into(),
-        retail_value: None,
-        account_types: Vec::new(),
-        key_account: true,
-        value_months: MonthSeries::default(),
-        deposit_months: MonthSeries::default(),
-        loan_months: MonthSeries::default(),
-        fee_months: MonthSeries::default(),
-        value_total: 0,
-        value_slope: None,
-        value_trend: kam_core::value::Trend::Steady,
-        value_score: 0,
-        board: Some("key-account-board".into()),
+        // Every candidate the same: scale 9, contribution 5, credit 9, manual criteria unscored.
         board_scores: Some(kam_core::codec::BoardScores(vec![
             ("relationship".into(), None),
             ("policy".into(), None),
@@ -1254,9 +1220,7 @@ async fn a_key_account_manager_scores_the_board_on_the_page(server: Server) {
             ("credit".into(), Some(9)),
             ("potential".into(), None),
         ])),
-        board_total: Some(23),
-        board_average: Some(23.0),
-        starred: true,
+        ..board_class(cif, as_of, 0)
     };
     let classes: Vec<_> = candidates.iter().map(|c| class(c)).collect();
     server
@@ -1527,30 +1491,11 @@ async fn the_list_finds_any_digits_of_a_number_and_filters_by_retail_tier(server
     let as_of = crate::fixture::kam_web_today();
     let rules = kam_core::rules::Rules::builtin();
     let class = |cif: &str, tier: kam_core::classes::RetailTier| kam_store::StoredClass {
-        cif_no: cif.into(),
-        as_of,
-        rule_id: "kam-default".into(),
-        rule_version: 3,
         retail_tier: Some(tier),
         retail_tier_name: Some(rules.retail_tiers.name(tier).to_owned()),
         retail_tier_name_en: Some(rules.retail_tiers.name_en(tier).to_owned()),
-        retail_indicator: "avg_aum_30d".into(),
         retail_value: Some(700_000_000),
-        account_types: Vec::new(),
-        key_account: false,
-        value_months: MonthSeries::default(),
-        deposit_months: MonthSeries::default(),
-        loan_months: MonthSeries::default(),
-        fee_months: MonthSeries::default(),
-        value_total: 0,
-        value_slope: None,
-        value_trend: kam_core::value::Trend::Steady,
-        value_score: 0,
-        board: None,
-        board_scores: None,
-        board_total: None,
-        board_average: None,
-        starred: false,
+        ..plain_class(cif, as_of)
     };
     let (rich, vip) = (people[0].cif_no.to_string(), people[1].cif_no.to_string());
     server
@@ -1842,6 +1787,24 @@ async fn an_rm_keeps_the_corporate_archive(server: Server) {
 pub(crate) fn board_class(cif: &str, as_of: chrono::NaiveDate, i: usize) -> kam_store::StoredClass {
     let scale = [9u8, 7, 5, 3, 1];
     kam_store::StoredClass {
+        key_account: true,
+        board: Some("key-account-board".into()),
+        board_scores: Some(kam_core::codec::BoardScores(vec![
+            ("relationship".into(), None),
+            ("policy".into(), None),
+            ("scale".into(), Some(scale[i % 5])),
+            ("contribution".into(), Some(scale[(i + 2) % 5])),
+            ("credit".into(), Some(9)),
+            ("potential".into(), None),
+        ])),
+        ..plain_class(cif, as_of)
+    }
+}
+
+/// A customer's classes as the batch stores them, with nothing in particular: no retail tier, no
+/// board, empty series. Tests set what they look at.
+pub(crate) fn plain_class(cif: &str, as_of: chrono::NaiveDate) -> kam_store::StoredClass {
+    kam_store::StoredClass {
         cif_no: cif.into(),
         as_of,
         rule_id: "kam-default".into(),
@@ -1852,7 +1815,7 @@ pub(crate) fn board_class(cif: &str, as_of: chrono::NaiveDate, i: usize) -> kam_
         retail_indicator: "avg_aum_30d".into(),
         retail_value: None,
         account_types: Vec::new(),
-        key_account: true,
+        key_account: false,
         value_months: MonthSeries::default(),
         deposit_months: MonthSeries::default(),
         loan_months: MonthSeries::default(),
@@ -1861,15 +1824,8 @@ pub(crate) fn board_class(cif: &str, as_of: chrono::NaiveDate, i: usize) -> kam_
         value_slope: None,
         value_trend: kam_core::value::Trend::Steady,
         value_score: 0,
-        board: Some("key-account-board".into()),
-        board_scores: Some(kam_core::codec::BoardScores(vec![
-            ("relationship".into(), None),
-            ("policy".into(), None),
-            ("scale".into(), Some(scale[i % 5])),
-            ("contribution".into(), Some(scale[(i + 2) % 5])),
-            ("credit".into(), Some(9)),
-            ("potential".into(), None),
-        ])),
+        board: None,
+        board_scores: None,
         board_total: None,
         board_average: None,
         starred: false,
