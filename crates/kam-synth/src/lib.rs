@@ -187,7 +187,7 @@ mod tests {
             .reference
             .customers
             .iter()
-            .filter(|c| c.kind == kam_core::customer::CustomerKind::Corporate)
+            .filter(|c| c.kind == CustomerKind::Corporate)
             .count();
         assert_eq!(profiles.len(), companies.div_ceil(2));
         for (cif, profile) in &profiles {

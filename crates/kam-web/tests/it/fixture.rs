@@ -155,7 +155,7 @@ impl Server {
             clock: options.clock.unwrap_or_else(|| WebConfig::default().clock),
             demo: options.demo.then(|| kam_web::DemoAccounts {
                 password: PASSWORD.to_owned(),
-                accounts: kam_core::user::Role::ALL
+                accounts: Role::ALL
                     .iter()
                     .filter_map(|role| {
                         let user = bank.reference.users.iter().find(|u| u.role == *role)?;
