@@ -390,7 +390,8 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     assert!(!refused.status.success());
     assert!(
         text(&refused).contains("line 3")
-            && text(&refused).contains("scale is not a manual criterion"),
+            && text(&refused).contains("“scale”")
+            && text(&refused).contains("not a manual criterion"),
         "{}",
         text(&refused)
     );
