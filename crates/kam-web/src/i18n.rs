@@ -155,6 +155,23 @@ impl<'a> Tr<'a> {
         crate::format::amount_with_unit(fen, self.unit, self.locale)
     }
 
+    /// A refusal's reason in the reader's language.
+    pub fn reason(&self, error: &kam_core::ParseError) -> String {
+        if self.is_zh() {
+            error.reason_zh.clone()
+        } else {
+            error.reason_en.clone()
+        }
+    }
+
+    /// A column's header with the unit its amounts are in: 贡献（万元）, Contribution (CNY 10k).
+    pub fn with_unit(&self, key: &str) -> String {
+        match self.locale {
+            Locale::ZhCn => format!("{}（{}）", self.get(key), self.unit_label()),
+            Locale::En => format!("{} ({})", self.get(key), self.unit_label()),
+        }
+    }
+
     /// The unit for a column's header: 万元 / CNY 10k.
     pub fn unit_label(&self) -> &'static str {
         match self.locale {

@@ -629,11 +629,8 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             "提示：预热页面未及时释放连接，继续启动 / the warm-up page kept a connection open; serving anyway"
         );
     }
-    println!(
-        "演示银行已就绪，用时 {:.1} 秒 / the demo bank is ready after {:.1} s",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64()
-    );
+    let ready = started.elapsed().as_secs_f64();
+    println!("演示银行已就绪，用时 {ready:.1} 秒 / the demo bank is ready after {ready:.1} s");
     let demo = kam_web::DemoAccounts {
         password: DEMO_PASSWORD.to_owned(),
         accounts,

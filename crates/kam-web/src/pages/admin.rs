@@ -451,7 +451,7 @@ fn parse_user(
             "org_unit" => "unit",
             _ => "role",
         };
-        crate::pages::FieldError::new(field, if t.is_zh() { e.reason_zh } else { e.reason_en })
+        crate::pages::FieldError::new(field, t.reason(&e))
     };
     let role = kam_core::user::Role::parse(&form.role).map_err(field_error)?;
     let line = match form.line.trim() {
@@ -473,10 +473,7 @@ fn user_refusal(
             Ok(FieldError::new("username", t.get("admin-username-taken")))
         }
         // The role does not fit the unit's level (kam-core's rule).
-        kam_store::Error::Invalid(e) => Ok(FieldError::new(
-            "unit",
-            if t.is_zh() { e.reason_zh } else { e.reason_en },
-        )),
+        kam_store::Error::Invalid(e) => Ok(FieldError::new("unit", t.reason(&e))),
         kam_store::Error::NotFound {
             entity: "org_unit", ..
         } => Ok(FieldError::new("unit", t.get("admin-unknown-unit"))),

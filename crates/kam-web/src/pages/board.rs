@@ -191,7 +191,7 @@ pub(crate) async fn board_page(
 ) -> Result<Response, WebError> {
     no_customer_pages(&signed)?;
     let t = signed.tr(&app);
-    let rules = Rules::builtin();
+    let rules = Rules::shared();
     let board = &rules.scoring;
     let reach = reachable_units(&signed).await?;
     let chosen = reach.iter().find(|u| u.code == query.unit);
@@ -306,7 +306,7 @@ pub(crate) async fn save_scores(
     no_customer_pages(&signed)?;
     // Out of reach is 404 whatever the form holds, even a form that changes nothing.
     signed.store.customer_by_cif(&cif).await?;
-    let rules = Rules::builtin();
+    let rules = Rules::shared();
     let board = &rules.scoring;
     let back = crate::security::local_path(fields.get("back").map_or("", String::as_str))
         .filter(|path| path.starts_with("/board"))

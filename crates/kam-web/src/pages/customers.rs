@@ -268,7 +268,7 @@ pub(crate) async fn list(
         tier: query.tier,
         retail: query.retail,
         retail_tiers: {
-            let rules = kam_core::rules::Rules::builtin();
+            let rules = kam_core::rules::Rules::shared();
             kam_core::classes::RetailTier::ALL
                 .iter()
                 .map(|tier| Choice {
@@ -342,7 +342,7 @@ pub(crate) async fn export(
             "figure-aum-balance",
         ]
         .iter()
-        .map(|key| unit_head(&t, key)),
+        .map(|key| t.with_unit(key)),
     )
     .chain([t.get("col-alerts")])
     .collect();
@@ -386,14 +386,6 @@ pub(crate) async fn export(
     };
     let bytes = excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &cells)?;
     Ok(xlsx_download("kam-customers.xlsx", bytes))
-}
-
-/// A column's header with the unit its amounts are in: 贡献（万元）.
-fn unit_head(t: &Tr<'_>, key: &str) -> String {
-    match t.locale {
-        crate::i18n::Locale::ZhCn => format!("{}（{}）", t.get(key), t.unit_label()),
-        crate::i18n::Locale::En => format!("{} ({})", t.get(key), t.unit_label()),
-    }
 }
 
 /// What an export was selected by, in words: the filters that were set.
@@ -1128,7 +1120,7 @@ async fn customer_360(
             });
         }
         if let (Some(board), Some(scores)) = (&class.board, &class.board_scores) {
-            let rules = kam_core::rules::Rules::builtin();
+            let rules = kam_core::rules::Rules::shared();
             whys.push(Why {
                 title: t.get("why-board"),
                 result: format!(

@@ -207,11 +207,7 @@ pub(crate) async fn change_password(
         return refuse(&app, &signed, "repeat", message, "").await;
     }
     if let Err(error) = check_policy(&form.new, app.config().password_min_length) {
-        let message = if t.is_zh() {
-            error.reason_zh.clone()
-        } else {
-            error.reason_en.clone()
-        };
+        let message = t.reason(&error);
         return refuse(&app, &signed, "new", message, "").await;
     }
     let mut salt = [0u8; 16];

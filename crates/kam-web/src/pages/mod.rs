@@ -88,10 +88,7 @@ impl<'a> Chrome<'a> {
 
     /// A column's header with the unit its amounts are written in: 价值贡献（万元）.
     pub fn with_unit(&self, key: &str) -> String {
-        match self.t.locale {
-            Locale::ZhCn => format!("{}（{}）", self.m(key), self.t.unit_label()),
-            Locale::En => format!("{} ({})", self.m(key), self.t.unit_label()),
-        }
+        self.t.with_unit(key)
     }
 
     pub fn lang(&self) -> &'static str {

@@ -200,7 +200,7 @@ async fn board(
     signed: &Signed,
     rows: &[PortfolioRow],
 ) -> Result<BoardView, WebError> {
-    let rules = Rules::builtin();
+    let rules = Rules::shared();
     let board = &rules.scoring;
     let manual = signed.store.board_manual_scores(&board.id).await?;
     let ranked = crate::pages::board::rank(board, rows, &manual);

@@ -140,9 +140,8 @@ impl ProfileForm {
 
     /// The archive the form describes, or the first field it gets wrong.
     fn profile(&self, t: &Tr<'_>) -> Result<CorporateProfile, FieldError> {
-        let refused = |field: &'static str, e: kam_core::ParseError| {
-            FieldError::new(field, if t.is_zh() { e.reason_zh } else { e.reason_en })
-        };
+        let refused =
+            |field: &'static str, e: kam_core::ParseError| FieldError::new(field, t.reason(&e));
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let number = |field: &'static str, s: &str| -> Result<Option<i64>, FieldError> {
             match s.trim() {
@@ -337,7 +336,7 @@ pub(crate) async fn save(
                 | "credit_code" => e.field,
                 _ => "our_share",
             };
-            let message = if t.is_zh() { e.reason_zh } else { e.reason_en };
+            let message = t.reason(&e);
             return page(
                 &app,
                 &signed,
