@@ -6,7 +6,7 @@ use std::{collections::HashMap, path::Path};
 
 use chrono::NaiveDate;
 use kam_core::{codec::BoardScores, rules::Rules, scoring::Candidate};
-use kam_store::{Seen, Store, UserStore};
+use kam_store::{ScoreEntry, Seen, Store, UserStore};
 
 pub use crate::export::reader;
 use crate::export::{not_run, visible_customers};
@@ -95,12 +95,10 @@ pub async fn set(
     score: u8,
 ) -> anyhow::Result<()> {
     check(user, rules, cif_no, criterion, score).await?;
-    user.set_manual_score(
+    user.set_manual_scores(
         cif_no,
         &rules.scoring.id,
-        criterion,
-        score,
-        &Seen::Unchecked,
+        &[ScoreEntry::new(criterion, score, Seen::Unchecked)],
     )
     .await?;
     Ok(())
@@ -160,8 +158,12 @@ pub async fn import(user: &UserStore, rules: &Rules, path: &Path) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("{}: 第 {line} 行 / line {line}: {e}", path.display()))?;
     }
     for (_, cif, criterion, score) in &rows {
-        user.set_manual_score(cif, &rules.scoring.id, criterion, *score, &Seen::Unchecked)
-            .await?;
+        user.set_manual_scores(
+            cif,
+            &rules.scoring.id,
+            &[ScoreEntry::new(criterion, *score, Seen::Unchecked)],
+        )
+        .await?;
     }
     Ok(rows.len())
 }

@@ -119,7 +119,63 @@ pub struct CorporateProfile {
 /// Longest free text kept in a field.
 pub const TEXT_LIMIT: usize = 500;
 
+impl MainBank {
+    /// The banks of an extract cell, `name:share` pairs separated by `;` (full-width `；` and
+    /// `：` too, as Chinese spreadsheets type them): `工商银行:35;招商银行:25`. The whole cell
+    /// is read or it is refused, naming the pair that could not be read.
+    pub fn parse_list(text: &str) -> Result<Vec<MainBank>, ParseError> {
+        text.split([';', '；'])
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let bad = || {
+                    ParseError::new(
+                        "main_banks",
+                        pair,
+                        "each bank is written name:share, e.g. 工商银行:35",
+                        "每家银行写作“名称:占比”，如 工商银行:35",
+                    )
+                };
+                let (name, share) = pair.rsplit_once([':', '：']).ok_or_else(bad)?;
+                let share = share.trim().trim_end_matches('%');
+                if share.is_empty() || !share.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                Ok(MainBank {
+                    name: name.trim().to_owned(),
+                    share_percent: share.parse().map_err(|_| bad())?,
+                })
+            })
+            .collect()
+    }
+}
+
 impl CorporateProfile {
+    /// This archive with what an extract carries laid over it: a field the extract gives
+    /// replaces the stored one, a field it leaves empty keeps what the RM entered (a core
+    /// system knows the credit code and capital; rarely the other banks or our share).
+    pub fn overlaid(&self, extract: &CorporateProfile) -> CorporateProfile {
+        fn pick<T: Clone>(extract: &Option<T>, stored: &Option<T>) -> Option<T> {
+            extract.clone().or_else(|| stored.clone())
+        }
+        CorporateProfile {
+            legal_representative: pick(&extract.legal_representative, &self.legal_representative),
+            registered_capital: pick(&extract.registered_capital, &self.registered_capital),
+            established_on: pick(&extract.established_on, &self.established_on),
+            business_scope: pick(&extract.business_scope, &self.business_scope),
+            credit_code: pick(&extract.credit_code, &self.credit_code),
+            listing: pick(&extract.listing, &self.listing),
+            employees: pick(&extract.employees, &self.employees),
+            revenue_band: pick(&extract.revenue_band, &self.revenue_band),
+            our_share_percent: pick(&extract.our_share_percent, &self.our_share_percent),
+            main_banks: if extract.main_banks.is_empty() {
+                self.main_banks.clone()
+            } else {
+                extract.main_banks.clone()
+            },
+        }
+    }
+
     /// Checks what was entered as a whole: names and scope within bounds, a date not in the
     /// future of `today`, non-negative counts and capital, and shares that add up to at most
     /// 100 % with ours. The first refusal names its field.
@@ -221,6 +277,59 @@ mod tests {
         );
         assert!(CreditCode::parse(&good[..17]).is_err(), "too short");
         assert!(CreditCode::parse("91110108MA01ABCDI0").is_err(), "no I");
+    }
+
+    #[test]
+    fn bank_lists_are_read_whole() {
+        let banks = MainBank::parse_list("工商银行:35；招商银行：25%; ").unwrap();
+        assert_eq!(
+            banks,
+            vec![
+                MainBank {
+                    name: "工商银行".into(),
+                    share_percent: 35
+                },
+                MainBank {
+                    name: "招商银行".into(),
+                    share_percent: 25
+                }
+            ]
+        );
+        assert_eq!(MainBank::parse_list("").unwrap(), vec![]);
+        for bad in [
+            "工商银行",
+            "工商银行:3x",
+            "工商银行:",
+            "工商银行:-5",
+            "工商银行:999",
+        ] {
+            let error = MainBank::parse_list(bad).unwrap_err();
+            assert_eq!(error.field, "main_banks", "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_extract_replaces_only_the_fields_it_gives() {
+        let stored = CorporateProfile {
+            legal_representative: Some("王建国".into()),
+            our_share_percent: Some(40),
+            main_banks: vec![MainBank {
+                name: "工商银行".into(),
+                share_percent: 30,
+            }],
+            ..CorporateProfile::default()
+        };
+        let extract = CorporateProfile {
+            legal_representative: Some("李明华".into()),
+            employees: Some(300),
+            ..CorporateProfile::default()
+        };
+        let merged = stored.overlaid(&extract);
+        assert_eq!(merged.legal_representative.as_deref(), Some("李明华"));
+        assert_eq!(merged.employees, Some(300));
+        assert_eq!(merged.our_share_percent, Some(40));
+        assert_eq!(merged.main_banks, stored.main_banks);
+        assert_eq!(stored.overlaid(&CorporateProfile::default()), stored);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::{
     money::{Currency, Money},
     org::NewOrgUnit,
     product::NewProduct,
+    profile::CorporateProfile,
     user::NewUser,
 };
 
@@ -29,6 +30,15 @@ pub struct ReferenceData {
     pub accounts: Vec<AccountRecord>,
     pub holdings: Vec<HoldingRecord>,
     pub payroll_links: Vec<PayrollRecord>,
+    /// Corporate archives (大客户信息档案) the core system keeps.
+    pub profiles: Vec<ProfileRecord>,
+}
+
+/// The archive of a corporate customer, by customer number.
+#[derive(Debug, Clone)]
+pub struct ProfileRecord {
+    pub cif_no: String,
+    pub profile: CorporateProfile,
 }
 
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use kam_core::{
     customer::{AccountType, CustomerKind, Industry, RiskTolerance},
     org::{Line, OrgKind},
     product::{NeedCategory, ProductRisk},
+    profile::{Listing, RevenueBand},
     user::Role,
 };
 
@@ -24,6 +25,7 @@ code_enum! {
         RmAssignments = "rm_assignments",
         Accounts = "accounts",
         PayrollLinks = "payroll_links",
+        CorporateProfiles = "corporate_profiles",
         Balances = "balances",
         Transactions = "transactions",
         Loans = "loans",
@@ -178,6 +180,21 @@ const PAYROLL_LINKS_FIELDS: &[FieldSpec] = &[
     req("since", Date),
 ];
 
+const CORPORATE_PROFILES_FIELDS: &[FieldSpec] = &[
+    req("cif_no", Code),
+    opt("legal_representative", Text),
+    opt("registered_capital", Amount),
+    opt("capital_currency", Currency),
+    opt("established_on", Date),
+    opt("business_scope", Text),
+    opt("credit_code", Code),
+    opt("listing", Choice(Listing::CODES)),
+    opt("employees", Count),
+    opt("revenue_band", Choice(RevenueBand::CODES)),
+    opt("our_share_percent", Count),
+    opt("main_banks", Text),
+];
+
 const BALANCES_FIELDS: &[FieldSpec] = &[
     req("business_date", Date),
     req("account_no", Code),
@@ -235,6 +252,7 @@ impl ExtractKind {
             ExtractKind::RmAssignments => RM_ASSIGNMENTS_FIELDS,
             ExtractKind::Accounts => ACCOUNTS_FIELDS,
             ExtractKind::PayrollLinks => PAYROLL_LINKS_FIELDS,
+            ExtractKind::CorporateProfiles => CORPORATE_PROFILES_FIELDS,
             ExtractKind::Balances => BALANCES_FIELDS,
             ExtractKind::Transactions => TRANSACTIONS_FIELDS,
             ExtractKind::Loans => LOANS_FIELDS,
@@ -256,6 +274,7 @@ impl ExtractKind {
             ExtractKind::RmAssignments => &["cif_no", "username", "role", "effective_from"],
             ExtractKind::Accounts => &["account_no"],
             ExtractKind::PayrollLinks => &["employer_cif_no", "employee_cif_no"],
+            ExtractKind::CorporateProfiles => &["cif_no"],
             ExtractKind::Balances => &["business_date", "account_no"],
             ExtractKind::Transactions => &["txn_id"],
             ExtractKind::Loans => &["business_date", "loan_no"],

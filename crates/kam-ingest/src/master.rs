@@ -19,7 +19,11 @@ use kam_core::{
     money::{Currency, Money},
     org::{Line, NewOrgUnit, OrgKind},
     product::{NeedCategory, NewProduct, ProductRisk},
-    reference::{AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord},
+    profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
+    reference::{
+        AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
+        ProfileRecord,
+    },
     user::{NewUser, Role},
 };
 use kam_store::{MasterChunk, RefusalKind};
@@ -202,6 +206,7 @@ fn empty_chunk(kind: ExtractKind) -> MasterChunk {
         ExtractKind::RmAssignments => MasterChunk::Assignments(Vec::new()),
         ExtractKind::Accounts => MasterChunk::Accounts(Vec::new()),
         ExtractKind::PayrollLinks => MasterChunk::PayrollLinks(Vec::new()),
+        ExtractKind::CorporateProfiles => MasterChunk::Profiles(Vec::new()),
         fact => unreachable!("{fact} is a fact kind, imported to Parquet"),
     }
 }
@@ -322,6 +327,46 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                 employee_cif_no: v[1].take_string(),
                 monthly_amount: Money::from_minor(minor, code(&v[3], Currency::parse)?),
                 since: required_date(&v[4], "since")?,
+            });
+        }
+        MasterChunk::Profiles(rows) => {
+            let capital = match v[2].amount() {
+                Some(minor) => {
+                    let currency = opt_code(&v[3], Currency::parse)?.unwrap_or(Currency::CNY);
+                    Some(Money::from_minor(minor, currency))
+                }
+                None => None,
+            };
+            let percent = |value: &Value| -> Result<Option<u8>, ParseError> {
+                value
+                    .count()
+                    .map(|n| {
+                        u8::try_from(n).ok().filter(|p| *p <= 100).ok_or_else(|| {
+                            ParseError::new(
+                                "our_share_percent",
+                                n.to_string(),
+                                "a share is 0 to 100 percent",
+                                "占比应在 0 至 100 之间",
+                            )
+                        })
+                    })
+                    .transpose()
+            };
+            let profile = CorporateProfile {
+                legal_representative: v[1].take_text(),
+                registered_capital: capital,
+                established_on: v[4].date(),
+                business_scope: v[5].take_text(),
+                credit_code: opt_code(&v[6], CreditCode::parse)?,
+                listing: opt_code(&v[7], Listing::parse)?,
+                employees: v[8].count(),
+                revenue_band: opt_code(&v[9], RevenueBand::parse)?,
+                our_share_percent: percent(&v[10])?,
+                main_banks: MainBank::parse_list(v[11].as_text().unwrap_or_default())?,
+            };
+            rows.push(ProfileRecord {
+                cif_no: v[0].take_string(),
+                profile,
             });
         }
     }

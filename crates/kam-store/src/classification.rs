@@ -133,88 +133,111 @@ impl UserStore {
             .collect()
     }
 
-    /// Sets (or replaces) one manual score on a board, with its audit event. Checked in the
+    /// Sets (or replaces) a customer's manual scores on a board — one row of the board's form —
+    /// in one transaction, each with its audit event: all are written or none. Checked in the
     /// writing transaction: a customer out of reach is `NotFound` (like a missing one); a
     /// read-only scope (auditor, risk officer, the console's whole-bank read) is `ReadOnly`;
-    /// either refusal is audited and nothing else is written. A form passes what it showed
-    /// (`seen`): if someone else entered a score since, the write is `Conflict` and nothing is
-    /// written.
+    /// either refusal is audited and nothing else is written. A form passes what it showed of
+    /// each score (`seen`): if someone else entered one since, the write is `Conflict` and
+    /// nothing is written.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn set_manual_score(
+    pub async fn set_manual_scores(
         &self,
         cif_no: &str,
         board: &str,
-        criterion: &str,
-        score: u8,
-        seen: &Seen,
+        entries: &[ScoreEntry],
     ) -> Result<()> {
-        let key = format!("{cif_no}/{board}/{criterion}");
+        let keys: Vec<&str> = entries.iter().map(|e| e.criterion.as_str()).collect();
+        let key = format!("{cif_no}/{board}/{}", keys.join("+"));
         let mut find = self.visible("select c.id from customer c");
         find.push(" and c.cif_no = ").bind(cif_no);
         let (mut tx, found) = self
             .begin_customer_write(find, "score", "manual_score", &key)
             .await?;
         let id: i64 = found.try_get(0)?;
-        if *seen != Seen::Unchecked {
-            let now: Option<String> =
-                Sql::new("select entered_at from manual_score where customer_id = ")
-                    .bind(id)
-                    .push(" and board = ")
-                    .bind(board)
-                    .push(" and criterion = ")
-                    .bind(criterion)
-                    .query()
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|row| row.try_get(0))
-                    .transpose()?;
-            let expected = match seen {
-                Seen::At(at) => Some(at.as_str()),
-                _ => None,
-            };
-            if now.as_deref() != expected {
-                return Err(Error::Conflict {
-                    entity: "manual_score",
-                    key,
-                });
+        let now = audit::now();
+        for entry in entries {
+            let criterion = entry.criterion.as_str();
+            let key = format!("{cif_no}/{board}/{criterion}");
+            if entry.seen != Seen::Unchecked {
+                let stored: Option<String> =
+                    Sql::new("select entered_at from manual_score where customer_id = ")
+                        .bind(id)
+                        .push(" and board = ")
+                        .bind(board)
+                        .push(" and criterion = ")
+                        .bind(criterion)
+                        .query()
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|row| row.try_get(0))
+                        .transpose()?;
+                let expected = match &entry.seen {
+                    Seen::At(at) => Some(at.as_str()),
+                    _ => None,
+                };
+                if stored.as_deref() != expected {
+                    return Err(Error::Conflict {
+                        entity: "manual_score",
+                        key,
+                    });
+                }
             }
+            Sql::new("delete from manual_score where customer_id = ")
+                .bind(id)
+                .push(" and board = ")
+                .bind(board)
+                .push(" and criterion = ")
+                .bind(criterion)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+            Sql::new("insert into manual_score (customer_id, board, criterion, score, entered_by, entered_at) values (")
+                .bind(id)
+                .push(", ")
+                .bind(board)
+                .push(", ")
+                .bind(criterion)
+                .push(", ")
+                .bind(i64::from(entry.score))
+                .push(", ")
+                .bind(self.actor().name.as_str())
+                .push(", ")
+                .bind(now.as_str())
+                .push(")")
+                .query()
+                .execute(&mut *tx)
+                .await?;
+            audit::record(
+                &mut tx,
+                self.actor(),
+                "score",
+                "manual_score",
+                &key,
+                &entry.score.to_string(),
+            )
+            .await?;
         }
-        Sql::new("delete from manual_score where customer_id = ")
-            .bind(id)
-            .push(" and board = ")
-            .bind(board)
-            .push(" and criterion = ")
-            .bind(criterion)
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        Sql::new("insert into manual_score (customer_id, board, criterion, score, entered_by, entered_at) values (")
-            .bind(id)
-            .push(", ")
-            .bind(board)
-            .push(", ")
-            .bind(criterion)
-            .push(", ")
-            .bind(i64::from(score))
-            .push(", ")
-            .bind(self.actor().name.as_str())
-            .push(", ")
-            .bind(audit::now())
-            .push(")")
-            .query()
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "score",
-            "manual_score",
-            &key,
-            &score.to_string(),
-        )
-        .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// One manual score to enter, with what the form showed of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreEntry {
+    pub criterion: String,
+    pub score: u8,
+    pub seen: Seen,
+}
+
+impl ScoreEntry {
+    pub fn new(criterion: &str, score: u8, seen: Seen) -> Self {
+        Self {
+            criterion: criterion.to_owned(),
+            score,
+            seen,
+        }
     }
 }
 
@@ -289,6 +312,53 @@ impl Store {
             ))
         })
         .collect()
+    }
+
+    /// Loads manual scores for the demo bank — `(customer number, criterion, score)`, entered by
+    /// `entered_by` now — in one transaction with one audit row; unknown numbers are skipped.
+    /// Returns how many were written.
+    pub async fn load_manual_scores(
+        &self,
+        actor: &Actor,
+        board: &str,
+        entered_by: &str,
+        scores: &[(String, String, u8)],
+    ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let ids = crate::indicator::customer_ids(&mut tx).await?;
+        let now = audit::now();
+        let rows: Vec<Vec<crate::sql::Arg>> = scores
+            .iter()
+            .filter_map(|(cif, criterion, score)| {
+                Some(vec![
+                    (*ids.get(cif)?).into(),
+                    board.into(),
+                    criterion.as_str().into(),
+                    i64::from(*score).into(),
+                    entered_by.into(),
+                    now.as_str().into(),
+                ])
+            })
+            .collect();
+        let written = crate::bulk::insert_rows(
+            &mut tx,
+            self.backend().max_binds(),
+            "insert into manual_score (customer_id, board, criterion, score, entered_by, entered_at)",
+            "",
+            rows,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "bulk_load",
+            "manual_score",
+            board,
+            &format!("{written} scores by {entered_by}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
     }
 }
 

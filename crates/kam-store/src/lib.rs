@@ -46,7 +46,7 @@ use sqlx::{
 pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent, AuditFilter};
 pub use bulk::LoadCounts;
-pub use classification::{ManualScore, Seen, StoredClass};
+pub use classification::{ManualScore, ScoreEntry, Seen, StoredClass};
 pub use customer::{CustomerFilter, CustomerSort, CustomerSummary, Identifier, PortfolioRow};
 pub use dialect::Backend;
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
 //! Merging master data from extracts (org units, users, products, customers, groups, members, key
-//! people, RM assignments, accounts, payroll links) by business key, in one transaction that also
+//! people, RM assignments, accounts, payroll links, corporate archives) by business key, in one transaction that also
 //! writes the import batch's ledger row: killed at any moment, the batch is wholly there or not.
 //!
 //! A row whose references cannot be resolved (an account of a customer never defined) or that
@@ -16,7 +16,10 @@ use kam_core::{
     id::{CustomerId, GroupId, UserId},
     org::{Line, NewOrgUnit, OrgKind},
     product::NewProduct,
-    reference::{AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord},
+    reference::{
+        AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
+        ProfileRecord,
+    },
     user::NewUser,
 };
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
@@ -50,6 +53,7 @@ pub enum MasterChunk {
     Assignments(Vec<AssignmentRecord>),
     Accounts(Vec<AccountRecord>),
     PayrollLinks(Vec<PayrollRecord>),
+    Profiles(Vec<ProfileRecord>),
 }
 
 impl MasterChunk {
@@ -65,6 +69,7 @@ impl MasterChunk {
             Self::Assignments(_) => "rm_assignment",
             Self::Accounts(_) => "account",
             Self::PayrollLinks(_) => "payroll_link",
+            Self::Profiles(_) => "corporate_profile",
         }
     }
 }
@@ -239,6 +244,7 @@ impl Merge {
             MasterChunk::Assignments(rows) => self.assignments(rows).await?,
             MasterChunk::Accounts(rows) => self.accounts(rows).await?,
             MasterChunk::PayrollLinks(rows) => self.payroll_links(rows).await?,
+            MasterChunk::Profiles(rows) => self.profiles(actor, rows).await?,
         };
         self.merged += merged as u64;
         Ok(refused)
@@ -712,6 +718,63 @@ impl Merge {
         }
         let merged = self.upsert(rows::PAYROLL_LINK, good).await?;
         Ok((first_per_row(refused), merged))
+    }
+
+    /// Corporate archives: the extract's fields laid over the stored archive (the RM's entries
+    /// stay where the extract is empty), checked by kam-core as a person's save is, and written
+    /// as a new version by the same writer; an archive the extract leaves as it was is not
+    /// touched. A later row for the same customer in one chunk is a duplicate the reader refused.
+    async fn profiles(
+        &mut self,
+        actor: &Actor,
+        rows: Vec<ProfileRecord>,
+    ) -> Result<(Vec<Refusal>, usize)> {
+        // The bank's zone is ahead of UTC: a company founded "today" there may be tomorrow here.
+        let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+        let mut refused = Vec::new();
+        let mut merged = 0;
+        for (index, record) in rows.iter().enumerate() {
+            let Some((id, corporate, stored)) =
+                crate::profile::customer_with_profile(&mut self.tx, &record.cif_no).await?
+            else {
+                refused.push(Referent::Customer.missing(index, "cif_no", &record.cif_no));
+                continue;
+            };
+            if !corporate {
+                refused.push(rule(
+                    index,
+                    ParseError::new(
+                        "cif_no",
+                        record.cif_no.as_str(),
+                        "the archive is kept for corporate customers",
+                        "信息档案只用于对公客户",
+                    ),
+                ));
+                continue;
+            }
+            let (before, version) = match stored {
+                Some(s) => (s.profile, s.version),
+                None => (kam_core::profile::CorporateProfile::default(), 0),
+            };
+            let after = before.overlaid(&record.profile);
+            if let Err(error) = after.check(today) {
+                refused.push(rule(index, error));
+                continue;
+            }
+            if after == before && version > 0 {
+                continue;
+            }
+            crate::profile::write_profile(
+                &mut self.tx,
+                id,
+                &after,
+                version + 1,
+                actor.name.as_str(),
+            )
+            .await?;
+            merged += 1;
+        }
+        Ok((refused, merged))
     }
 }
 

@@ -8,6 +8,7 @@ use kam_core::{
     id::CustomerId,
     money::{Currency, Money},
     profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
+    reference::ProfileRecord,
 };
 use sqlx::{Row, any::AnyRow};
 
@@ -102,7 +103,7 @@ fn profile_from_row(row: &AnyRow) -> Result<StoredProfile> {
 }
 
 /// The one writer of `corporate_profile`: replaces a customer's row with `profile` at `version`.
-async fn write_profile(
+pub(crate) async fn write_profile(
     tx: &mut WriteTx,
     customer: i64,
     profile: &CorporateProfile,
@@ -154,6 +155,34 @@ async fn write_profile(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A customer by number for the import's merge: its id, whether it is a company, and its
+/// stored archive. `None` when no customer has the number.
+pub(crate) async fn customer_with_profile(
+    tx: &mut WriteTx,
+    cif: &str,
+) -> Result<Option<(i64, bool, Option<StoredProfile>)>> {
+    let Some(row) = Sql::new(
+        "select c.id as found_id, c.kind as found_kind, p.* from customer c \
+         left join corporate_profile p on p.customer_id = c.id where c.cif_no = ",
+    )
+    .bind(cif)
+    .query()
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let stored = match row.try_get::<Option<i64>, _>("customer_id")? {
+        Some(_) => Some(profile_from_row(&row)?),
+        None => None,
+    };
+    Ok(Some((
+        row.try_get("found_id")?,
+        row.try_get::<String, _>("found_kind")? == CustomerKind::Corporate.as_str(),
+        stored,
+    )))
 }
 
 impl UserStore {
@@ -244,14 +273,14 @@ impl Store {
     pub async fn load_profiles(
         &self,
         actor: &Actor,
-        profiles: &[(String, CorporateProfile)],
+        profiles: &[ProfileRecord],
         today: NaiveDate,
     ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
         let ids = crate::indicator::customer_ids(&mut tx).await?;
         let mut written = 0;
-        for (cif, profile) in profiles {
-            let Some(id) = ids.get(cif) else { continue };
+        for ProfileRecord { cif_no, profile } in profiles {
+            let Some(id) = ids.get(cif_no) else { continue };
             profile.check(today)?;
             write_profile(&mut tx, *id, profile, 1, actor.name.as_str()).await?;
             written += 1;

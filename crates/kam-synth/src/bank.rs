@@ -827,7 +827,7 @@ impl Bank {
             })
             .collect();
 
-        Bank {
+        let mut bank = Bank {
             config,
             reference: data,
             deposits,
@@ -835,13 +835,15 @@ impl Bank {
             payroll,
             rng,
             counterparties,
-        }
+        };
+        bank.reference.profiles = bank.profiles();
+        bank
     }
 
     /// A corporate archive for every other company (the rest left for the RMs to fill in), derived
     /// from each customer's number and start date rather than from the random stream, so the
     /// stream — and every other file — stays byte-identical.
-    pub fn profiles(&self) -> Vec<(String, kam_core::profile::CorporateProfile)> {
+    fn profiles(&self) -> Vec<kam_core::reference::ProfileRecord> {
         use kam_core::profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand};
         const REPS: [&str; 8] = [
             "王建国",
@@ -869,9 +871,9 @@ impl Bank {
                 let body = format!("91310000MA{:07}", n % 10_000_000);
                 let ours = 20 + (n % 50) as u8;
                 let first = ((100 - u16::from(ours)) * 6 / 10) as u8;
-                Some((
-                    c.cif_no.to_string(),
-                    CorporateProfile {
+                Some(kam_core::reference::ProfileRecord {
+                    cif_no: c.cif_no.to_string(),
+                    profile: CorporateProfile {
                         legal_representative: Some(REPS[i % REPS.len()].to_owned()),
                         registered_capital: Some(Money::cny(
                             i64::try_from((n % 500 + 1) * 1_000_000_000).ok()?,
@@ -888,9 +890,47 @@ impl Bank {
                             share_percent: first,
                         }],
                     },
-                ))
+                })
             })
             .collect()
+    }
+
+    /// Scores a key-account manager gave on the board's manual criteria (`criteria`): four in
+    /// five companies scored, the rest left for the demo's users; strategic and important
+    /// accounts lean higher. Derived from the customer number (not the random stream), so every
+    /// other file stays byte-identical.
+    pub fn manual_scores(&self, criteria: &[&str]) -> Vec<(String, String, u8)> {
+        const SCALE: [u8; 5] = [1, 3, 5, 7, 9];
+        let mut out = Vec::new();
+        for c in self
+            .reference
+            .customers
+            .iter()
+            .filter(|c| c.kind == CustomerKind::Corporate)
+        {
+            let n: u64 = c
+                .cif_no
+                .as_str()
+                .bytes()
+                .fold(7, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)));
+            if n.is_multiple_of(5) {
+                continue;
+            }
+            let lean = match c.account_type {
+                AccountType::Strategic => 2,
+                AccountType::Important => 1,
+                _ => 0,
+            };
+            for (i, criterion) in criteria.iter().enumerate() {
+                let step = ((n >> (8 * i)) % 3) as usize + lean;
+                out.push((
+                    c.cif_no.to_string(),
+                    (*criterion).to_owned(),
+                    SCALE[step.min(4)],
+                ));
+            }
+        }
+        out
     }
 
     /// Holdings as of the last day the fact stream reached (deposit balances and loans).

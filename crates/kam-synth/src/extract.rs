@@ -316,6 +316,45 @@ pub fn write_reference(
             ]
         }),
     )?;
+    file(
+        "corporate_profiles",
+        &[
+            "cif_no",
+            "legal_representative",
+            "registered_capital",
+            "capital_currency",
+            "established_on",
+            "business_scope",
+            "credit_code",
+            "listing",
+            "employees",
+            "revenue_band",
+            "our_share_percent",
+            "main_banks",
+        ],
+        &mut data.profiles.iter().map(|r| {
+            let p = &r.profile;
+            let text = |v: Option<String>| v.unwrap_or_default();
+            vec![
+                r.cif_no.clone(),
+                text(p.legal_representative.clone()),
+                text(p.registered_capital.as_ref().map(money)),
+                text(p.registered_capital.map(|m| m.currency().to_string())),
+                text(p.established_on.map(|d| d.to_string())),
+                text(p.business_scope.clone()),
+                text(p.credit_code.as_ref().map(|c| c.as_str().to_owned())),
+                text(p.listing.map(|l| l.as_str().to_owned())),
+                text(p.employees.map(|n| n.to_string())),
+                text(p.revenue_band.map(|b| b.as_str().to_owned())),
+                text(p.our_share_percent.map(|n| n.to_string())),
+                p.main_banks
+                    .iter()
+                    .map(|b| format!("{}:{}", b.name, b.share_percent))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ]
+        }),
+    )?;
     Ok(written)
 }
 

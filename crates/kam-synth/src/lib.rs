@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn the_demo_archives_pass_kam_cores_check_and_half_the_companies_have_one() {
         let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 3));
-        let profiles = bank.profiles();
+        let profiles = &bank.reference.profiles;
         let companies = bank
             .reference
             .customers
@@ -190,9 +190,13 @@ mod tests {
             .filter(|c| c.kind == CustomerKind::Corporate)
             .count();
         assert_eq!(profiles.len(), companies.div_ceil(2));
-        for (cif, profile) in &profiles {
-            assert_eq!(profile.check(bank.config.end), Ok(()), "{cif}");
-            assert!(profile.credit_code.is_some(), "{cif}: a valid credit code");
+        for record in profiles {
+            let cif = &record.cif_no;
+            assert_eq!(record.profile.check(bank.config.end), Ok(()), "{cif}");
+            assert!(
+                record.profile.credit_code.is_some(),
+                "{cif}: a valid credit code"
+            );
         }
     }
 

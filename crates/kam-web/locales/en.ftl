@@ -306,6 +306,7 @@ extract-kind-key_people = key people
 extract-kind-rm_assignments = RM assignments
 extract-kind-accounts = accounts
 extract-kind-payroll_links = payroll links
+extract-kind-corporate_profiles = corporate archives
 extract-kind-balances = balances
 extract-kind-transactions = transactions
 extract-kind-loans = loans

@@ -306,6 +306,7 @@ extract-kind-key_people = 关键人
 extract-kind-rm_assignments = 客户经理分管
 extract-kind-accounts = 账户
 extract-kind-payroll_links = 代发工资
+extract-kind-corporate_profiles = 客户信息档案
 extract-kind-balances = 余额
 extract-kind-transactions = 交易
 extract-kind-loans = 贷款

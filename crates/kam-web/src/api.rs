@@ -1,8 +1,9 @@
 //! The JSON API under `/api/v1`: the same data as the pages, with the same visibility (the
 //! user's scope in every store call) and the same masking, for a personal API token
-//! (`Authorization: Bearer …`, hashed at rest, created and revoked on the personal page). Read
-//! only, so no CSRF: a token is not a cookie a browser sends by itself. The OpenAPI document at
-//! `/api/v1/openapi.json` is generated from these handlers and types by utoipa.
+//! (`Authorization: Bearer …`, hashed at rest, created and revoked on the personal page). The
+//! reads are here, the writes in `api_write.rs`; no CSRF: a token is not a cookie a browser sends
+//! by itself. The OpenAPI document at `/api/v1/openapi.json` is generated from these handlers and
+//! types by utoipa.
 
 use std::{collections::BTreeMap, future::Future, pin::Pin};
 
@@ -190,6 +191,8 @@ pub(crate) async fn customers(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TeamItem {
+    /// The assignment: `POST …/team/{assignment}/end` ends it.
+    pub assignment: i64,
     pub username: String,
     pub display_name: String,
     /// `lead` or `member`.
@@ -244,17 +247,44 @@ pub struct AlertItem {
     pub tier: i64,
     pub raised_on: String,
     pub last_seen_on: String,
+    /// As stored (`name=value`, money in fen), for systems that read it.
     pub evidence: String,
     pub thresholds: String,
+    /// The evidence in a banker's words, in Chinese and in English, amounts in the unit the
+    /// bank configured for its pages.
+    pub explained_zh: Explanation,
+    pub explained_en: Explanation,
     pub rule: String,
     pub assigned_to: Option<String>,
     pub handled_by: Option<String>,
     pub note: Option<String>,
 }
 
-impl From<StoredAlert> for AlertItem {
-    fn from(a: StoredAlert) -> Self {
+/// An alert's evidence in words: what was found, the bars that applied, what to do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Explanation {
+    pub found: String,
+    pub bars: String,
+    pub action: String,
+}
+
+impl Explanation {
+    fn of(app: &App, locale: crate::i18n::Locale, a: &StoredAlert) -> Self {
+        let t = crate::i18n::Tr::new(app.i18n(), locale).in_unit(app.config().amount_unit);
+        let e = crate::evidence::explain(&t, a.kind, &a.evidence, &a.thresholds);
         Self {
+            found: e.text,
+            bars: e.bars,
+            action: e.action,
+        }
+    }
+}
+
+impl AlertItem {
+    fn of(app: &App, a: StoredAlert) -> Self {
+        Self {
+            explained_zh: Explanation::of(app, crate::i18n::Locale::ZhCn, &a),
+            explained_en: Explanation::of(app, crate::i18n::Locale::En, &a),
             id: a.id,
             cif_no: a.cif_no,
             customer_name: a.customer_name,
@@ -319,7 +349,7 @@ pub struct ProfileItem {
     pub revenue_band: Option<String>,
     pub our_share_percent: Option<u8>,
     /// The other banks and their shares (percent).
-    pub main_banks: Vec<(String, u8)>,
+    pub main_banks: Vec<crate::api_write::BankShare>,
     pub version: i64,
     pub updated_by: String,
     pub updated_at: String,
@@ -342,7 +372,10 @@ impl From<kam_store::StoredProfile> for ProfileItem {
             main_banks: p
                 .main_banks
                 .into_iter()
-                .map(|b| (b.name, b.share_percent))
+                .map(|b| crate::api_write::BankShare {
+                    name: b.name,
+                    share_percent: b.share_percent,
+                })
                 .collect(),
             version: stored.version,
             updated_by: stored.updated_by,
@@ -355,7 +388,11 @@ impl From<kam_store::StoredProfile> for ProfileItem {
     params(("cif" = String, Path, description = "customer number")),
     responses((status = 200, body = Customer360), (status = 404, description = "missing or out of reach")),
     security(("bearer" = [])))]
-pub(crate) async fn customer(api: ApiUser, Path(cif): Path<String>) -> ApiResult<Customer360> {
+pub(crate) async fn customer(
+    State(app): State<App>,
+    api: ApiUser,
+    Path(cif): Path<String>,
+) -> ApiResult<Customer360> {
     let store = &api.store;
     let view = store.customer_view(&cif).await?;
     let kam_store::CustomerView {
@@ -390,6 +427,7 @@ pub(crate) async fn customer(api: ApiUser, Path(cif): Path<String>) -> ApiResult
         team: team
             .into_iter()
             .map(|m| TeamItem {
+                assignment: m.assignment.0,
                 username: m.username,
                 display_name: m.display_name,
                 role: m.role.as_str().to_owned(),
@@ -439,7 +477,7 @@ pub(crate) async fn customer(api: ApiUser, Path(cif): Path<String>) -> ApiResult
             .map(|t| t.code().to_owned()),
         value_score: class.as_ref().map(|c| c.value_score),
         starred: class.as_ref().map(|c| c.starred),
-        alerts: alerts.into_iter().map(AlertItem::from).collect(),
+        alerts: alerts.into_iter().map(|a| AlertItem::of(&app, a)).collect(),
     }))
 }
 
@@ -579,7 +617,11 @@ pub struct AlertQuery {
 
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery),
     responses((status = 200, body = AlertList), (status = 422, description = "page out of range", body = crate::error::Problem, content_type = "application/problem+json")), security(("bearer" = [])))]
-pub(crate) async fn alerts(api: ApiUser, Query(query): Query<AlertQuery>) -> ApiResult<AlertList> {
+pub(crate) async fn alerts(
+    State(app): State<App>,
+    api: ApiUser,
+    Query(query): Query<AlertQuery>,
+) -> ApiResult<AlertList> {
     // An unknown status or kind is a 422 naming the field, not an empty list.
     let status = match query.status.as_deref().unwrap_or("open") {
         "all" => None,
@@ -600,7 +642,7 @@ pub(crate) async fn alerts(api: ApiUser, Query(query): Query<AlertQuery>) -> Api
     let (alerts, total) = api.store.alert_inbox(&filter).await?;
     Ok(Json(AlertList {
         total,
-        alerts: alerts.into_iter().map(AlertItem::from).collect(),
+        alerts: alerts.into_iter().map(|a| AlertItem::of(&app, a)).collect(),
     }))
 }
 
@@ -653,8 +695,10 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility. Money in fen (integer minor units). Personal identifiers masked."),
-    paths(customers, customer, indicators, group, alerts, portfolio),
+    info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility, and the writes a banker makes on the pages (archive, team, board scores, alerts), each checked and audited as on the page. Money in fen (integer minor units). Personal identifiers masked. Refusals are problem documents (RFC 9457) naming the field."),
+    paths(customers, customer, indicators, group, alerts, portfolio,
+        crate::api_write::save_profile, crate::api_write::appoint, crate::api_write::end_assignment,
+        crate::api_write::save_scores, crate::api_write::assign_alert, crate::api_write::handle_alert),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

@@ -7,6 +7,7 @@
 //! state-changing request), so no handler can forget either.
 
 mod api;
+mod api_write;
 mod assets;
 mod chart;
 mod error;
@@ -26,7 +27,7 @@ use axum::{
     Router,
     http::Method,
     middleware,
-    routing::{MethodRouter, get, post},
+    routing::{MethodRouter, get, post, put},
 };
 use kam_core::password::HashCost;
 use kam_store::Sessions;
@@ -60,6 +61,9 @@ pub struct WebConfig {
     /// `kam demo` only (never `kam serve`): the demo bank's accounts and their shared password,
     /// listed on the sign-in page so a newcomer can try each role.
     pub demo: Option<DemoAccounts>,
+    /// The classification rules the batch runs with (the bank's rules file, or the built-in
+    /// one): the pages name tiers and board criteria, and check entered scores, by the same.
+    pub rules: Arc<kam_core::rules::Rules>,
 }
 
 /// The synthetic bank's sign-in accounts, one per role, for the demo's sign-in page.
@@ -93,6 +97,7 @@ impl Default for WebConfig {
             zone: kam_core::clock::BankZone::default(),
             amount_unit: kam_core::money::AmountUnit::default(),
             demo: None,
+            rules: Arc::new(kam_core::rules::Rules::builtin()),
             clock: Arc::new(SystemClock),
         }
     }
@@ -168,6 +173,11 @@ impl App {
         &self.0.config
     }
 
+    /// The classification rules the pages read (`WebConfig::rules`).
+    pub(crate) fn rules(&self) -> &kam_core::rules::Rules {
+        &self.0.config.rules
+    }
+
     pub(crate) fn dummy_hash(&self) -> &str {
         &self.0.dummy_hash
     }
@@ -230,6 +240,14 @@ impl Routes {
         self.add(path, Method::POST, post(handler))
     }
 
+    pub(crate) fn put<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, App>,
+        T: 'static,
+    {
+        self.add(path, Method::PUT, put(handler))
+    }
+
     fn add(mut self, path: &'static str, method: Method, route: MethodRouter<App>) -> Self {
         self.router = self.router.route(path, route);
         self.table.push(RouteSpec {
@@ -266,6 +284,15 @@ fn api_routes() -> Routes {
         .get("/api/v1/groups/{group}", api::group)
         .get("/api/v1/alerts", api::alerts)
         .get("/api/v1/portfolio", api::portfolio)
+        .put("/api/v1/customers/{cif}/profile", api_write::save_profile)
+        .post("/api/v1/customers/{cif}/team", api_write::appoint)
+        .post(
+            "/api/v1/customers/{cif}/team/{assignment}/end",
+            api_write::end_assignment,
+        )
+        .put("/api/v1/board/{cif}/scores", api_write::save_scores)
+        .post("/api/v1/alerts/{id}/assign", api_write::assign_alert)
+        .post("/api/v1/alerts/{id}/handle", api_write::handle_alert)
 }
 
 /// What anyone may fetch: health, the embedded assets, the API's description.

@@ -212,9 +212,34 @@ pub async fn build_bank(
         .context("loading the synthetic bank into the store")?;
     // The corporate archives the demo shows (through the same writer as a person's save).
     store
-        .load_profiles(&Actor::system("demo"), &bank.profiles(), config.end)
+        .load_profiles(&Actor::system("demo"), &data.profiles, config.end)
         .await
         .context("loading the corporate archives")?;
+    // The board's manual criteria as head office's key-account manager scored them, so the
+    // board ranks and stars by all its criteria (a fifth of the companies left unscored).
+    let rules = kam_core::rules::Rules::builtin();
+    let manual: Vec<&str> = rules
+        .scoring
+        .criteria
+        .iter()
+        .filter(|c| c.source == kam_core::scoring::Source::Manual)
+        .map(|c| c.code.as_str())
+        .collect();
+    if let Some(kam) = data
+        .users
+        .iter()
+        .find(|u| u.role == kam_core::user::Role::HeadOfficeKeyAccountManager)
+    {
+        store
+            .load_manual_scores(
+                &Actor::system("demo"),
+                &rules.scoring.id,
+                kam.username.as_str(),
+                &bank.manual_scores(&manual),
+            )
+            .await
+            .context("loading the board's manual scores")?;
+    }
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

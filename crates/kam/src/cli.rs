@@ -116,7 +116,8 @@ pub(crate) struct BoardArgs {
     /// Only candidates this user may see. 按该用户的可见范围。
     #[arg(long, value_name = "LOGIN")]
     pub(crate) as_user: Option<String>,
-    /// The rules file whose board to print (default: the built-in rules). 规则文件。
+    /// The rules file whose board to print (default: the `rules` setting, else the built-in
+    /// rules). 规则文件。
     #[arg(long, value_name = "FILE")]
     pub(crate) rules: Option<PathBuf>,
 }
@@ -180,7 +181,8 @@ pub(crate) struct BatchArgs {
     /// Window lengths in days, comma-separated. 统计窗口（天）。
     #[arg(long, value_delimiter = ',', default_value = "30,90,365")]
     pub(crate) windows: Vec<u32>,
-    /// A rules file (TOML) instead of the built-in one (docs/rules.md). 分类规则文件。
+    /// A rules file (TOML; docs/rules.md) instead of the `rules` setting or the built-in one.
+    /// 分类规则文件。
     #[arg(long, value_name = "FILE")]
     pub(crate) rules: Option<PathBuf>,
     /// Where the plans run: embedded (this process), standalone (Ballista in this process) or

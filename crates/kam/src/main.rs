@@ -188,7 +188,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let facts = settings.facts_dir()?;
             let store = open_store(&settings).await?;
             let windows = check_windows(&args.windows)?;
-            let rules = load_rules(args.rules.as_deref())?;
+            let rules = load_rules(args.rules.as_deref().or(settings.rules.as_deref()))?;
             let engine = kam_query::Engine::parse(&args.engine)?;
             let (first, last) = match (args.as_of, args.from, args.to) {
                 (Some(day), _, _) => (day, day),
@@ -211,7 +211,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Board(args) => {
             let store = open_store(&settings).await?;
-            let rules = load_rules(args.rules.as_deref())?;
+            let rules = load_rules(args.rules.as_deref().or(settings.rules.as_deref()))?;
             let matrix = board::print(
                 &store,
                 &settings.facts_dir()?,
@@ -230,7 +230,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 | ScoreCommand::Import { as_user, rules, .. } => (as_user, rules),
             };
             let store = open_store(&settings).await?;
-            let rules = load_rules(rules.as_deref())?;
+            let rules = load_rules(rules.as_deref().or(settings.rules.as_deref()))?;
             let today = settings.today()?;
             let user = board::reader(&store, "score", today, Some(as_user)).await?;
             match &command {
@@ -645,7 +645,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 /// The rules file given, or the built-in rules.
-fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<kam_core::rules::Rules> {
+pub(crate) fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<kam_core::rules::Rules> {
     match path {
         Some(path) => kam_core::rules::Rules::parse(
             &path.display().to_string(),

@@ -40,6 +40,12 @@ pub(crate) async fn serve_on(
         password_min_length: settings.password_min_length,
         zone: settings.zone()?,
         amount_unit: settings.amount_unit()?,
+        // The demo's batch runs with the built-in rules; a bank's server with its own.
+        rules: std::sync::Arc::new(if demo.is_some() {
+            kam_core::rules::Rules::builtin()
+        } else {
+            crate::load_rules(settings.rules.as_deref())?
+        }),
         demo,
         ..kam_web::WebConfig::default()
     };

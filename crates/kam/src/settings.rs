@@ -25,6 +25,9 @@ pub struct Settings {
     pub password_min_length: usize,
     /// The bank's time zone as a UTC offset (`+08:00`): the date of every "today".
     pub time_zone: String,
+    /// The classification rules file (docs/rules.md) the batch, the board and the pages use;
+    /// unset: the built-in rules. `--rules` on a command overrides it.
+    pub rules: Option<PathBuf>,
     pub demo: DemoSettings,
     pub web: WebSettings,
 }
@@ -67,6 +70,7 @@ impl std::fmt::Debug for Settings {
             .field("facts", &self.facts)
             .field("password_min_length", &self.password_min_length)
             .field("time_zone", &self.time_zone)
+            .field("rules", &self.rules)
             .field("demo", &self.demo)
             .field("web", &self.web)
             .finish()
@@ -81,6 +85,7 @@ impl Default for Settings {
             facts: None,
             password_min_length: 10,
             time_zone: "+08:00".into(),
+            rules: None,
             demo: DemoSettings {
                 scale: "demo".into(),
                 seed: 20_261_129,
@@ -244,6 +249,10 @@ password_min_length = 10
 # The bank's time zone as a UTC offset: the date of every "today" (scopes, lists, scores).
 # 银行所在时区（UTC 偏移）：所有“今天”均按此计算。
 time_zone = "+08:00"
+
+# The classification rules (tiers, board, alerts; docs/rules.md) for the batch and the pages.
+# Unset: the built-in rules. 分类规则文件（层级、评分表、预警；见 docs/rules.md），不设置则使用内置规则。
+# rules = "/etc/kam/rules.toml"
 
 [demo]
 # Size of the synthetic bank: tiny, small, demo, large, huge. 合成银行规模。

@@ -154,8 +154,135 @@ both!(
     a_corrected_master_file_updates_by_business_key,
     an_over_limit_master_file_merges_nothing,
     master_batches_are_not_reverted,
-    a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers
+    a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers,
+    a_corporate_archive_from_an_extract_keeps_what_the_rm_entered
 );
+
+const PROFILES_HEADER: &str = "cif_no,legal_representative,registered_capital,capital_currency,established_on,business_scope,credit_code,listing,employees,revenue_band,our_share_percent,main_banks\n";
+
+/// The archive of `cif` as an auditor reads it through the user handle.
+async fn archive_of(store: &Store, cif: &str) -> Option<kam_store::StoredProfile> {
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let scope = auditor_scope(store, on).await;
+    let filter = CustomerFilter {
+        text: Some(cif.to_owned()),
+        limit: 10,
+        ..CustomerFilter::default()
+    };
+    let id = scope
+        .find_customers(&filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.cif_no.as_str() == cif)
+        .unwrap()
+        .id;
+    scope.corporate_profile(id).await.unwrap()
+}
+
+/// An extract's archive fields replace the stored ones; fields it leaves empty keep what the RM
+/// entered; every bad row says where and why; a file that changes nothing writes no new version.
+async fn a_corporate_archive_from_an_extract_keeps_what_the_rm_entered(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let person = write(
+        dir.path(),
+        "customers_20261128.csv",
+        &format!("{CUSTOMERS_HEADER}P001,individual,张三,retail,BR1,,,,,,2020-01-01\n"),
+    );
+    let (_, rejects) = import(&store, &person, &options(false, RejectLimit::Count(0))).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    // What the RM entered on the page (the demo's loader writes through the same writer).
+    let entered = kam_core::profile::CorporateProfile {
+        legal_representative: Some("王建国".into()),
+        our_share_percent: Some(40),
+        main_banks: vec![kam_core::profile::MainBank {
+            name: "工商银行".into(),
+            share_percent: 30,
+        }],
+        ..Default::default()
+    };
+    store
+        .load_profiles(
+            &Actor::system("test"),
+            &[kam_core::reference::ProfileRecord {
+                cif_no: "C001".into(),
+                profile: entered.clone(),
+            }],
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        )
+        .await
+        .unwrap();
+    let code = kam_core::profile::CreditCode::complete("91110108MA01ABCDE").unwrap();
+    let path = write(
+        dir.path(),
+        "corporate_profiles_20261128.csv",
+        &format!(
+            "{PROFILES_HEADER}C001,李明华,5000000.00,,2010-05-01,软件开发,{code},listed,320,100m_1b,,\n\
+             C002,,,,,,,,,,,招商银行:60;兴业银行:50\n\
+             C404,赵六,,,,,,,,,,\n\
+             P001,张三,,,,,,,,,,\n\
+             C002,,,,,,91110108MA01ABCDEX,,,,,\n",
+            code = code.as_str()
+        ),
+    );
+    let (outcome, rejects) = import(&store, &path, &options(false, RejectLimit::Count(9))).await;
+    let mut shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_str(), r.code))
+        .collect();
+    // The reader's rejects come as it reads, the store's refusals as it merges: by line.
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            (3, "main_banks", RejectCode::Rule),
+            (4, "cif_no", RejectCode::UnknownReference),
+            (5, "cif_no", RejectCode::Rule),
+            (6, "cif_no", RejectCode::DuplicateKey),
+        ],
+        "{rejects:?}"
+    );
+    assert!(
+        rejects
+            .iter()
+            .any(|r| r.field == "main_banks" && r.message_zh.contains("100%")),
+        "{rejects:?}"
+    );
+    let FileOutcome::Imported {
+        merged: Some(merged),
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!((merged.inserted, merged.updated), (0, 1));
+    let stored = archive_of(&store, "C001").await.unwrap();
+    assert_eq!(stored.version, 2);
+    let p = &stored.profile;
+    assert_eq!(p.legal_representative.as_deref(), Some("李明华"));
+    assert_eq!(
+        p.registered_capital,
+        Some(kam_core::money::Money::cny(500_000_000))
+    );
+    assert_eq!(p.credit_code.as_ref(), Some(&code));
+    assert_eq!(p.employees, Some(320));
+    assert_eq!(
+        (p.our_share_percent, &p.main_banks),
+        (Some(40), &entered.main_banks)
+    );
+    assert_eq!(archive_of(&store, "C002").await, None);
+
+    // The same archive again under another date changes nothing: no new version.
+    let again = write(
+        dir.path(),
+        "corporate_profiles_20261129.csv",
+        &fs::read_to_string(&path).unwrap().replace("C404", "C405"),
+    );
+    let (_, rejects) = import(&store, &again, &options(false, RejectLimit::Count(9))).await;
+    assert_eq!(rejects.len(), 4);
+    assert_eq!(archive_of(&store, "C001").await.unwrap().version, 2);
+}
 
 async fn the_synthetic_master_extracts_merge_to_what_a_bulk_load_gives(store: Store, peer: Store) {
     synthetic_master_merge(store, peer, ExtractFormat::Csv).await;
@@ -192,6 +319,7 @@ async fn synthetic_master_merge(store: Store, peer: Store, format: ExtractFormat
         ("rm_assignments", r.assignments.len()),
         ("accounts", r.accounts.len()),
         ("payroll_links", r.payroll_links.len()),
+        ("corporate_profiles", r.profiles.len()),
     ];
     let mut imported_kinds = Vec::new();
     for path in &ordered {
@@ -228,6 +356,17 @@ async fn synthetic_master_merge(store: Store, peer: Store, format: ExtractFormat
     peer.bulk_load(&Actor::system("test"), r, &hashes)
         .await
         .unwrap();
+    peer.load_profiles(&Actor::system("test"), &r.profiles, bank.config.end)
+        .await
+        .unwrap();
+    for record in r.profiles.iter().take(5) {
+        let imported = archive_of(&store, &record.cif_no).await.unwrap();
+        assert_eq!(imported.profile, record.profile, "{}", record.cif_no);
+        assert_eq!(
+            Some(imported.profile),
+            archive_of(&peer, &record.cif_no).await.map(|p| p.profile)
+        );
+    }
     let end = bank.config.end;
     let merged_customers = customer_listing(&store, end).await;
     assert_eq!(merged_customers.len(), r.customers.len());

@@ -9,7 +9,7 @@ use kam_core::{
     customer::AccountType,
     value::Trend,
 };
-use kam_store::{AlertSync, Error, Seen, Store, StoredClass, StoredFinding};
+use kam_store::{AlertSync, Error, ScoreEntry, Seen, Store, StoredClass, StoredFinding};
 
 use crate::fixture::{build, scope, system, today};
 
@@ -116,22 +116,38 @@ async fn classes_are_replaced_whole_and_read_through_visibility(store: Store) {
 async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     build(&store).await;
     let ho = scope(&store, "ho.kam").await;
-    ho.set_manual_score("C0001", "board", "relationship", 7, &Seen::Unchecked)
-        .await
-        .unwrap();
-    ho.set_manual_score("C0001", "board", "relationship", 9, &Seen::Unchecked)
-        .await
-        .unwrap();
-    ho.set_manual_score("C0003", "board", "policy", 3, &Seen::Unchecked)
-        .await
-        .unwrap();
+    ho.set_manual_scores(
+        "C0001",
+        "board",
+        &[ScoreEntry::new("relationship", 7, Seen::Unchecked)],
+    )
+    .await
+    .unwrap();
+    ho.set_manual_scores(
+        "C0001",
+        "board",
+        &[ScoreEntry::new("relationship", 9, Seen::Unchecked)],
+    )
+    .await
+    .unwrap();
+    ho.set_manual_scores(
+        "C0003",
+        "board",
+        &[ScoreEntry::new("policy", 3, Seen::Unchecked)],
+    )
+    .await
+    .unwrap();
     let scores = store.manual_scores("board").await.unwrap();
     assert_eq!(scores.len(), 2);
     assert_eq!(scores[&("C0001".to_owned(), "relationship".to_owned())], 9);
     assert!(store.manual_scores("other").await.unwrap().is_empty());
     assert!(matches!(
-        ho.set_manual_score("NOBODY", "board", "policy", 3, &Seen::Unchecked)
-            .await,
+        ho.set_manual_scores(
+            "NOBODY",
+            "board",
+            &[ScoreEntry::new("policy", 3, Seen::Unchecked)]
+        )
+        .await,
         Err(Error::NotFound { .. })
     ));
     // Roles that may only look write nothing, and the refusal is in the trail; a customer out of
@@ -145,7 +161,11 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
     ] {
         let answer = scope(&store, who)
             .await
-            .set_manual_score(cif, "board", "relationship", 1, &Seen::Unchecked)
+            .set_manual_scores(
+                cif,
+                "board",
+                &[ScoreEntry::new("relationship", 1, Seen::Unchecked)],
+            )
             .await;
         if refused_as_read_only {
             assert!(matches!(answer, Err(Error::ReadOnly)), "{who}: {answer:?}");
@@ -193,17 +213,29 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
             .all(|s| s.entered_by == "ho.kam" && !s.entered_at.is_empty())
     );
     let seen = Seen::At(shown[0].entered_at.clone());
-    ho.set_manual_score("C0001", "board", "relationship", 5, &seen)
-        .await
-        .unwrap();
+    ho.set_manual_scores(
+        "C0001",
+        "board",
+        &[ScoreEntry::new("relationship", 5, seen.clone())],
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        ho.set_manual_score("C0001", "board", "relationship", 1, &seen)
-            .await,
+        ho.set_manual_scores(
+            "C0001",
+            "board",
+            &[ScoreEntry::new("relationship", 1, seen.clone())]
+        )
+        .await,
         Err(Error::Conflict { .. })
     ));
     assert!(matches!(
-        ho.set_manual_score("C0001", "board", "relationship", 1, &Seen::Nothing)
-            .await,
+        ho.set_manual_scores(
+            "C0001",
+            "board",
+            &[ScoreEntry::new("relationship", 1, Seen::Nothing)]
+        )
+        .await,
         Err(Error::Conflict { .. })
     ));
     assert_eq!(
@@ -212,9 +244,41 @@ async fn manual_scores_are_set_replaced_and_audited(store: Store) {
         5,
         "the stale writes wrote nothing"
     );
-    ho.set_manual_score("C0001", "board", "potential", 7, &Seen::Nothing)
-        .await
-        .unwrap();
+    ho.set_manual_scores(
+        "C0001",
+        "board",
+        &[ScoreEntry::new("potential", 7, Seen::Nothing)],
+    )
+    .await
+    .unwrap();
+    // A row of the form is one write: a stale second score leaves the first unwritten too.
+    let before = store.manual_scores("board").await.unwrap();
+    assert!(matches!(
+        ho.set_manual_scores(
+            "C0001",
+            "board",
+            &[
+                ScoreEntry::new("policy", 9, Seen::Nothing),
+                ScoreEntry::new("potential", 1, Seen::Nothing),
+            ]
+        )
+        .await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(store.manual_scores("board").await.unwrap(), before);
+    ho.set_manual_scores(
+        "C0001",
+        "board",
+        &[
+            ScoreEntry::new("policy", 9, Seen::Nothing),
+            ScoreEntry::new("relationship", 3, Seen::Unchecked),
+        ],
+    )
+    .await
+    .unwrap();
+    let after = store.manual_scores("board").await.unwrap();
+    assert_eq!(after[&("C0001".to_owned(), "policy".to_owned())], 9);
+    assert_eq!(after[&("C0001".to_owned(), "relationship".to_owned())], 3);
     // rm.corp.c does not reach C0001: none of its scores.
     assert!(
         scope(&store, "rm.corp.c")

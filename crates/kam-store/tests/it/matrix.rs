@@ -18,8 +18,8 @@ use kam_core::{
     visibility::Placement,
 };
 use kam_store::{
-    AlertFilter, CustomerFilter, Error, Seen, Store, StoredFinding, StoredIndicator, StoredTier,
-    UserStore,
+    AlertFilter, CustomerFilter, Error, ScoreEntry, Seen, Store, StoredFinding, StoredIndicator,
+    StoredTier, UserStore,
 };
 use kam_synth::{Bank, Scale, SynthConfig};
 
@@ -75,7 +75,7 @@ const READS: &[&str] = &[
     "latest_batch_date",
 ];
 const WRITES: &[&str] = &[
-    "set_manual_score",
+    "set_manual_scores",
     "assign_alert",
     "handle_alert",
     "add_key_person",
@@ -312,12 +312,10 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
     let kam = store.for_user(kam, today()).await.unwrap();
     let mut scored = BTreeSet::new();
     for c in data.customers.iter().step_by(4) {
-        kam.set_manual_score(
+        kam.set_manual_scores(
             c.cif_no.as_str(),
             "board",
-            "relationship",
-            7,
-            &Seen::Nothing,
+            &[ScoreEntry::new("relationship", 7, Seen::Nothing)],
         )
         .await
         .unwrap();
@@ -886,7 +884,11 @@ impl Write {
         match self {
             Write::Score => {
                 handle
-                    .set_manual_score("C0001", "board", "relationship", 7, &Seen::Unchecked)
+                    .set_manual_scores(
+                        "C0001",
+                        "board",
+                        &[ScoreEntry::new("relationship", 7, Seen::Unchecked)],
+                    )
                     .await
             }
             Write::HandleAlert => handle.handle_alert(c.alert, "noted").await,

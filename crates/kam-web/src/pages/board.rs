@@ -13,11 +13,8 @@ use axum::{
     extract::{Path, Query, State},
     response::Response,
 };
-use kam_core::{
-    rules::Rules,
-    scoring::{Board, Candidate, Outcome, SCALE, Source},
-};
-use kam_store::{ManualScore, PortfolioRow, Seen};
+use kam_core::scoring::{Board, Candidate, Outcome, SCALE, Source};
+use kam_store::{ManualScore, PortfolioRow, ScoreEntry, Seen};
 use serde::Deserialize;
 
 use crate::{
@@ -191,7 +188,7 @@ pub(crate) async fn board_page(
 ) -> Result<Response, WebError> {
     no_customer_pages(&signed)?;
     let t = signed.tr(&app);
-    let rules = Rules::shared();
+    let rules = app.rules();
     let board = &rules.scoring;
     let reach = reachable_units(&signed).await?;
     let chosen = reach.iter().find(|u| u.code == query.unit);
@@ -306,7 +303,7 @@ pub(crate) async fn save_scores(
     no_customer_pages(&signed)?;
     // Out of reach is 404 whatever the form holds, even a form that changes nothing.
     signed.store.customer_by_cif(&cif).await?;
-    let rules = Rules::shared();
+    let rules = app.rules();
     let board = &rules.scoring;
     let back = crate::security::local_path(fields.get("back").map_or("", String::as_str))
         .filter(|path| path.starts_with("/board"))
@@ -341,15 +338,16 @@ pub(crate) async fn save_scores(
             "" => Seen::Nothing,
             at => Seen::At(at.to_owned()),
         };
-        writes.push((criterion.code.clone(), score, seen));
+        writes.push(ScoreEntry::new(&criterion.code, score, seen));
     }
-    for (criterion, score, seen) in &writes {
-        // Reach (404), write permission (403) and what the form showed (409) are the store's.
+    if !writes.is_empty() {
+        // Reach (404), write permission (403) and what the form showed (409) are the store's;
+        // the row's scores are written together or not at all.
         signed
             .store
-            .set_manual_score(&cif, &board.id, criterion, *score, seen)
+            .set_manual_scores(&cif, &board.id, &writes)
             .await?;
-        changed += 1;
+        changed = writes.len();
     }
     let note = t.with(
         "board-saved",

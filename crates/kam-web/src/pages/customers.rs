@@ -268,7 +268,7 @@ pub(crate) async fn list(
         tier: query.tier,
         retail: query.retail,
         retail_tiers: {
-            let rules = kam_core::rules::Rules::shared();
+            let rules = app.rules();
             kam_core::classes::RetailTier::ALL
                 .iter()
                 .map(|tier| Choice {
@@ -1120,7 +1120,7 @@ async fn customer_360(
             });
         }
         if let (Some(board), Some(scores)) = (&class.board, &class.board_scores) {
-            let rules = kam_core::rules::Rules::shared();
+            let rules = app.rules();
             whys.push(Why {
                 title: t.get("why-board"),
                 result: format!(

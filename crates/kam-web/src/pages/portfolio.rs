@@ -9,8 +9,8 @@ use axum::{
     extract::{Query, State},
     response::Response,
 };
+use kam_core::pareto::pareto;
 use kam_core::{customer::CustomerKind, tier::Movement};
-use kam_core::{pareto::pareto, rules::Rules};
 use kam_store::PortfolioRow;
 use serde::Deserialize;
 
@@ -118,7 +118,7 @@ pub(crate) async fn portfolio(
         *abc.entry(ranked.class.as_str()).or_default() += 1;
     }
 
-    let board = board(&t, &signed, &rows).await?;
+    let board = board(&app, &t, &signed, &rows).await?;
     let mut movers: Vec<&PortfolioRow> = rows
         .iter()
         .filter(|r| matches!(r.movement, Some(Movement::Upgraded | Movement::Downgraded)))
@@ -196,11 +196,12 @@ fn tier_counts(t: &crate::i18n::Tr<'_>, rows: &[&PortfolioRow]) -> Vec<(String, 
 /// column per criterion by its name, with the manual scores as they are now; the whole board, and
 /// the entry of manual scores, is on `/board`.
 async fn board(
+    app: &App,
     t: &crate::i18n::Tr<'_>,
     signed: &Signed,
     rows: &[PortfolioRow],
 ) -> Result<BoardView, WebError> {
-    let rules = Rules::shared();
+    let rules = app.rules();
     let board = &rules.scoring;
     let manual = signed.store.board_manual_scores(&board.id).await?;
     let ranked = crate::pages::board::rank(board, rows, &manual);

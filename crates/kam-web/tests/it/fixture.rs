@@ -337,6 +337,26 @@ impl Client {
         self.page(response).await
     }
 
+    /// A write of the JSON API: `method` with a JSON body and a bearer token (no cookie needed,
+    /// no CSRF token).
+    pub async fn send_api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Page {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        self.page(response).await
+    }
+
     /// Posts a form with the current CSRF token added.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
