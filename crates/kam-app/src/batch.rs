@@ -8,6 +8,7 @@ use std::{
     time::Instant,
 };
 
+use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use kam_core::{
     classes::RetailTier,
@@ -110,11 +111,22 @@ pub async fn run(
         loan_lookback_days: rules.alerts.loan_class.lookback_days,
     };
     let computed = compute(&query, &request).await?;
-    let values = &computed.values;
     stage("indicators");
-    let snapshot_bytes = write_snapshot(facts_dir, as_of, values)?;
-    stage("snapshot");
-    let stored: Vec<StoredIndicator> = values
+
+    // What the classification reads from the store, read before anything is written: last
+    // month's tiers (hysteresis: this month's starts from them) and the board's manual scores.
+    // A date older than the latest run's (a backfill) goes to the Parquet history only: the
+    // store's latest values, classes and this month's tiers stay those of the later date.
+    let latest = store.latest_batch_date().await?;
+    let is_latest = latest.is_none_or(|l| as_of >= l);
+    let month = as_of.format("%Y-%m").to_string();
+    let last_month = (as_of - chrono::Duration::days(i64::from(as_of.day())))
+        .format("%Y-%m")
+        .to_string();
+    let previous = store.tiers_of_month(&last_month).await?;
+    let manual = store.manual_scores(&rules.scoring.id).await?;
+    let stored: Vec<StoredIndicator> = computed
+        .values
         .iter()
         .map(|v| StoredIndicator {
             cif_no: v.cif_no.clone(),
@@ -130,10 +142,21 @@ pub async fn run(
             },
         })
         .collect();
-    // A date older than the latest run's (a backfill) goes to the Parquet history only: the
-    // store's latest values, classes and this month's tiers stay those of the later date.
-    let latest = store.latest_batch_date().await?;
-    let is_latest = latest.is_none_or(|l| as_of >= l);
+    let value_count = computed.values.len();
+    let rollups = computed.rollups;
+
+    // The snapshot, the classification and its history are CPU work and Parquet files; writing
+    // the indicators is the store's. They do not depend on each other, so they run at once.
+    let classifying = {
+        let facts_dir = facts_dir.to_path_buf();
+        let rules = rules.clone();
+        let month = month.clone();
+        tokio::task::spawn_blocking(move || {
+            classify(
+                &facts_dir, as_of, &month, &rules, &customers, &previous, &manual, &computed,
+            )
+        })
+    };
     let customer_count = i64::try_from(cifs.len()).unwrap_or(i64::MAX);
     let written = if is_latest {
         store
@@ -145,41 +168,15 @@ pub async fn run(
             .await?;
         0
     };
+    drop(stored);
     stage("store");
+    let Classified {
+        snapshot_bytes,
+        diagnoses,
+        results,
+    } = classifying.await.context("the classification thread")??;
+    stage("snapshot + classify");
 
-    // Classifications: this month's tier starts from last month's (hysteresis).
-    let month = as_of.format("%Y-%m").to_string();
-    let last_month = (as_of - chrono::Duration::days(i64::from(as_of.day())))
-        .format("%Y-%m")
-        .to_string();
-    let previous = store.tiers_of_month(&last_month).await?;
-    let manual = store.manual_scores(&rules.scoring.id).await?;
-    let by_key = ValueIndex::new(values);
-    let subjects: Vec<Subject> = customers
-        .iter()
-        .map(|c| subject(c, &previous, &computed))
-        .collect();
-    let diagnoses = diagnose(
-        rules,
-        &subjects,
-        |cif, code, window| by_key.int(cif, code, window),
-        |cif, criterion| manual.get(&(cif.to_owned(), criterion.to_owned())).copied(),
-    );
-    let months: Vec<String> = computed
-        .months
-        .iter()
-        .map(|m| m.format("%Y-%m").to_string())
-        .collect();
-    let results = Results::assemble(
-        rules,
-        as_of,
-        &month,
-        &months,
-        &subjects,
-        &diagnoses,
-        &computed.monthly_figures,
-    );
-    stage("classify");
     let latest_month = latest.map(|l| l.format("%Y-%m").to_string());
     if is_latest || latest_month.as_deref() != Some(month.as_str()) {
         store.save_tiers(actor, &month, &results.tiers).await?;
@@ -196,7 +193,6 @@ pub async fn run(
             &results.findings,
         )
         .await?;
-    results.write_history(facts_dir, as_of)?;
     stage("results");
 
     let mut summary = Summary {
@@ -207,10 +203,10 @@ pub async fn run(
         starred: 0,
         alerts,
         backfill: !is_latest,
-        rollups: computed.rollups,
+        rollups,
         stages,
         customers: cifs.len(),
-        values: values.len(),
+        values: value_count,
         stored: written,
         snapshot_bytes,
         seconds: started.elapsed().as_secs_f64(),
@@ -225,6 +221,61 @@ pub async fn run(
         summary.starred += usize::from(d.board.as_ref().is_some_and(|b| b.starred));
     }
     Ok(summary)
+}
+
+/// What the classification thread hands back.
+struct Classified {
+    snapshot_bytes: u64,
+    diagnoses: Vec<Diagnosis>,
+    results: Results,
+}
+
+/// The indicators' snapshot, kam-core's decision for every customer, and the results' history,
+/// for one date: everything of a run that needs no store.
+#[allow(clippy::too_many_arguments)] // one call site; the run's own values, named
+fn classify(
+    facts_dir: &Path,
+    as_of: NaiveDate,
+    month: &str,
+    rules: &Rules,
+    customers: &[BatchCustomer],
+    previous: &HashMap<String, StoredTier>,
+    manual: &HashMap<(String, String), u8>,
+    computed: &kam_query::indicators::Computed,
+) -> anyhow::Result<Classified> {
+    let values = &computed.values;
+    let snapshot_bytes = write_snapshot(facts_dir, as_of, values)?;
+    let by_key = ValueIndex::new(values);
+    let subjects: Vec<Subject> = customers
+        .iter()
+        .map(|c| subject(c, previous, computed))
+        .collect();
+    let diagnoses = diagnose(
+        rules,
+        &subjects,
+        |cif, code, window| by_key.int(cif, code, window),
+        |cif, criterion| manual.get(&(cif.to_owned(), criterion.to_owned())).copied(),
+    );
+    let months: Vec<String> = computed
+        .months
+        .iter()
+        .map(|m| m.format("%Y-%m").to_string())
+        .collect();
+    let results = Results::assemble(
+        rules,
+        as_of,
+        month,
+        &months,
+        &subjects,
+        &diagnoses,
+        &computed.monthly_figures,
+    );
+    results.write_history(facts_dir, as_of)?;
+    Ok(Classified {
+        snapshot_bytes,
+        diagnoses,
+        results,
+    })
 }
 
 fn subject(
