@@ -34,12 +34,24 @@ impl Format {
     }
 }
 
-/// Writes a table: CSV (UTF-8), an Excel workbook (integers as numbers, everything else as
-/// text; the first column, the customer number, always text) or Parquet (text columns, empty
-/// cells null). Returns the rows written.
+/// What a workbook's title lines say about an export (CSV and Parquet carry data only).
+#[derive(Debug, Clone, Copy)]
+pub struct About<'a> {
+    /// What is exported (`indicator_value`, `customer_class`, `alert`, …).
+    pub what: &'a str,
+    pub data_date: &'a str,
+    /// Who exported: a user name, or `system:…` for the console's whole-bank read.
+    pub by: &'a str,
+}
+
+/// Writes a table: CSV (UTF-8), an Excel workbook through kam's one Excel writer (`kam-sheet`:
+/// a named sheet, the title lines, a frozen header, whole numbers as numbers — money stays in
+/// fen, as the column codes say — and the first column, the customer number, always text) or
+/// Parquet (text columns, empty cells null). Returns the rows written.
 pub fn write_table(
     format: Format,
     out: &Path,
+    about: &About<'_>,
     header: &[String],
     rows: &[Vec<String>],
 ) -> anyhow::Result<usize> {
@@ -56,28 +68,39 @@ pub fn write_table(
             writer.flush()?;
         }
         Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            for (c, name) in header.iter().enumerate() {
-                sheet.write_string(0, col(c)?, name)?;
-            }
-            // Excel's numbers are doubles: only integers it holds exactly become numbers.
-            const EXACT: i64 = 1 << 53;
-            for (r, row) in rows.iter().enumerate() {
-                let r = u32::try_from(r + 1)?;
-                for (c, cell) in row.iter().enumerate() {
-                    match cell.parse::<i64>() {
-                        Ok(n) if c > 0 && n.abs() < EXACT => {
-                            sheet.write_number(r, col(c)?, n as f64)?;
-                        }
-                        _ if cell.is_empty() => {}
-                        _ => {
-                            sheet.write_string(r, col(c)?, cell)?;
-                        }
-                    }
-                }
-            }
-            book.save(out)?;
+            use kam_sheet::Cell;
+            let cells: Vec<Vec<Cell>> = rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(c, cell)| match cell.parse::<i64>() {
+                            Ok(n) if c > 0 => Cell::Count(Some(n)),
+                            _ if cell.is_empty() => Cell::Count(None),
+                            _ => Cell::Text(cell.clone()),
+                        })
+                        .collect()
+                })
+                .collect();
+            let scope = match about.by.strip_prefix("system:") {
+                Some(_) => "全行 whole bank".to_owned(),
+                None => format!("{} 可见范围 what {} may see", about.by, about.by),
+            };
+            let line = format!(
+                "数据日期 data date {} · 范围 scope {scope} · 导出 exported by {} {}",
+                about.data_date,
+                about.by,
+                chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            );
+            let bytes = kam_sheet::workbook(&kam_sheet::Sheet {
+                name: about.what,
+                title: &format!("kam export {} {}", about.what, about.data_date),
+                about: &line,
+                heads: header,
+                rows: &cells,
+                fen_per_unit: 1,
+            })?;
+            std::fs::write(out, bytes)?;
         }
         Format::Parquet => {
             let names: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -89,10 +112,6 @@ pub fn write_table(
         }
     }
     Ok(rows.len())
-}
-
-fn col(c: usize) -> anyhow::Result<u16> {
-    u16::try_from(c).map_err(|_| anyhow::anyhow!("too many columns for a worksheet"))
 }
 
 /// Who reads, and what they may see: the user's handle with `--as-user`, else the console's
@@ -315,7 +334,12 @@ async fn deliver(
     header: &[String],
     rows: &[Vec<String>],
 ) -> anyhow::Result<Written> {
-    let written = write_table(format, out, header, rows)?;
+    let about = About {
+        what: entity,
+        data_date: key,
+        by: actor.name.as_str(),
+    };
+    let written = write_table(format, out, &about, header, rows)?;
     store
         .record_event(
             actor,
@@ -424,4 +448,42 @@ pub async fn pareto(
         top20_share: result.top20_share,
         class_counts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use calamine::{Data, Reader, Xlsx};
+
+    use super::*;
+
+    #[test]
+    fn a_console_workbook_has_a_named_sheet_title_lines_and_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("tiers.xlsx");
+        let header = ["cif_no".to_owned(), "tier".to_owned(), "name".to_owned()];
+        let rows = [vec![
+            "000123".to_owned(),
+            "2".to_owned(),
+            "甲公司".to_owned(),
+        ]];
+        let about = About {
+            what: "customer_class",
+            data_date: "2026-11-27",
+            by: "system:export",
+        };
+        write_table(Format::Xlsx, &out, &about, &header, &rows).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook(&out).unwrap();
+        assert_eq!(book.sheet_names(), ["customer_class"]);
+        let range = book.worksheet_range("customer_class").unwrap();
+        let text = |r, c| match range.get_value((r, c)) {
+            Some(Data::String(s)) => s.clone(),
+            other => format!("{other:?}"),
+        };
+        assert!(text(0, 0).contains("customer_class 2026-11-27"));
+        assert!(text(1, 0).contains("全行 whole bank"), "{}", text(1, 0));
+        assert_eq!(text(2, 0), "cif_no");
+        // The customer number keeps its leading zeros; the tier is a number.
+        assert_eq!(text(3, 0), "000123");
+        assert_eq!(range.get_value((3, 1)), Some(&Data::Float(2.0)));
+    }
 }

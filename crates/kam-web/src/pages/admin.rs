@@ -239,7 +239,7 @@ pub(crate) async fn import_rejects(
         .map(|r| {
             vec![
                 Cell::Text(r.file_name.clone()),
-                Cell::Count(r.line),
+                Cell::Count(Some(r.line)),
                 Cell::Text(r.column.clone()),
                 Cell::Text(r.field.clone()),
                 Cell::Text(r.value.clone()),

@@ -368,7 +368,7 @@ pub(crate) async fn export(
                 Cell::Amount(summary.deposit_balance),
                 Cell::Amount(summary.loan_balance),
                 Cell::Amount(summary.aum_balance),
-                Cell::Count(row.alerts),
+                Cell::Count(Some(row.alerts)),
             ]
         })
         .collect();

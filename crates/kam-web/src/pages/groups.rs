@@ -14,6 +14,7 @@ use kam_store::StoredIndicator;
 use crate::{
     App,
     error::WebError,
+    excel::{Cell, SheetTitle, TitleLabels},
     pages::{
         Chrome,
         customers::{Field, Node},
@@ -24,7 +25,9 @@ use crate::{
 
 /// This page's routes, into the one route table.
 pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
-    routes.get("/groups/{group}", show)
+    routes
+        .get("/groups/{group}", show)
+        .get("/groups/{group}/export.xlsx", export)
 }
 
 #[derive(Debug)]
@@ -54,6 +57,111 @@ fn value(values: &[StoredIndicator], code: &str, window: i64) -> Option<i64> {
         .iter()
         .find(|v| v.code == code && v.window_days == window)
         .and_then(|v| v.value_int)
+}
+
+/// One member's consolidated figures (the latest batch's indicators).
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    /// Average daily deposits over 90 days, fen.
+    deposit: Option<i64>,
+    loan: Option<i64>,
+    /// The worst five-class loan class (1 正常 … 5 损失).
+    class: Option<i64>,
+    /// Contribution over 365 days, fen.
+    contribution: Option<i64>,
+}
+
+/// The members in reach, in tree order, with their figures.
+async fn member_figures(
+    store: &kam_store::UserStore,
+    nodes: &[kam_store::GroupNode],
+) -> Result<Vec<(Node, Figures)>, WebError> {
+    let tree = crate::pages::customers::tree(nodes, kam_core::id::CustomerId(-1));
+    let mut out = Vec::with_capacity(tree.len());
+    for node in tree {
+        let values = store.indicators_of(&node.cif_no).await?;
+        let figures = Figures {
+            deposit: value(&values, "avg_daily_deposit", 90),
+            loan: value(&values, "loan_balance", 0),
+            class: value(&values, "worst_loan_class", 0),
+            contribution: value(&values, "contribution", 365),
+        };
+        out.push((node, figures));
+    }
+    Ok(out)
+}
+
+/// The group's members in reach as a workbook: the page's table with amounts as numbers in the
+/// page's unit, and the title lines saying the group, the data date and who exported it.
+/// Audited like every export.
+pub(crate) async fn export(
+    State(app): State<App>,
+    signed: Signed,
+    Path(code): Path<String>,
+) -> Result<Response, WebError> {
+    let t = signed.tr(&app);
+    let store = &signed.store;
+    let view = store.group_by_code(&code).await?;
+    let nodes = store.group_nodes(view.group.id).await?;
+    let figures = member_figures(store, &nodes).await?;
+    let heads = vec![
+        t.get("col-cif"),
+        t.get("col-name"),
+        t.get("col-unit"),
+        t.with_unit("group-col-deposit"),
+        t.with_unit("group-col-loan"),
+        t.get("group-col-class"),
+        t.with_unit("group-col-contribution"),
+    ];
+    let rows: Vec<Vec<Cell>> = figures
+        .iter()
+        .map(|(node, f)| {
+            vec![
+                Cell::Text(node.cif_no.clone()),
+                Cell::Text(format!("{}{}", "　".repeat(node.depth), node.name)),
+                Cell::Text(node.unit.clone()),
+                Cell::Amount(f.deposit),
+                Cell::Amount(f.loan),
+                Cell::Text(
+                    f.class
+                        .map_or_else(String::new, |c| t.code("loan-class", &c.to_string())),
+                ),
+                Cell::Amount(f.contribution),
+            ]
+        })
+        .collect();
+    store
+        .record_event(
+            "export",
+            "customer_group",
+            &code,
+            &format!(
+                "xlsx: {} members in reach of {}",
+                rows.len(),
+                view.member_count
+            ),
+        )
+        .await?;
+    let as_of = store.latest_batch_date().await?;
+    let title = SheetTitle {
+        sheet: view.group.name.clone(),
+        title: format!("{} {}", view.group.name, t.get("group-members-title")),
+        data_date: as_of.map(|d| d.to_string()).unwrap_or_default(),
+        scope: t.with(
+            "group-coverage",
+            &[
+                ("visible", (rows.len() as i64).into()),
+                ("all", view.member_count.into()),
+            ],
+        ),
+        exported_by: signed.user().display_name.clone(),
+        exported_at: crate::format::bank_time(app.config().zone, &app.now().to_rfc3339()),
+    };
+    let bytes = crate::excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &rows)?;
+    Ok(crate::pages::xlsx_download(
+        &format!("kam-group-{code}.xlsx"),
+        bytes,
+    ))
 }
 
 pub(crate) async fn show(
@@ -99,29 +207,26 @@ pub(crate) async fn show(
         field("group-lead-rm", lead_rm.unwrap_or_else(|| "—".into())),
     ];
 
-    let tree = crate::pages::customers::tree(&nodes, kam_core::id::CustomerId(-1));
-    let mut members = Vec::with_capacity(tree.len());
+    let figures = member_figures(store, &nodes).await?;
     let (mut deposits, mut loans, mut contribution) = (0i64, 0i64, 0i64);
     let mut by_class: BTreeMap<i64, i64> = BTreeMap::new();
-    for node in tree {
-        let values = store.indicators_of(&node.cif_no).await?;
-        let deposit = value(&values, "avg_daily_deposit", 90);
-        let loan = value(&values, "loan_balance", 0);
-        let class = value(&values, "worst_loan_class", 0);
-        let contributed = value(&values, "contribution", 365);
-        deposits += deposit.unwrap_or(0);
-        loans += loan.unwrap_or(0);
-        contribution += contributed.unwrap_or(0);
-        if let (Some(loan), Some(class)) = (loan, class)
+    let mut members = Vec::with_capacity(figures.len());
+    for (node, f) in figures {
+        deposits += f.deposit.unwrap_or(0);
+        loans += f.loan.unwrap_or(0);
+        contribution += f.contribution.unwrap_or(0);
+        if let (Some(loan), Some(class)) = (f.loan, f.class)
             && loan != 0
         {
             *by_class.entry(class).or_default() += loan;
         }
         members.push(MemberRow {
-            deposit: t.amount_or_dash(deposit),
-            loan: t.amount_or_dash(loan),
-            loan_class: class.map_or_else(|| "—".into(), |c| t.code("loan-class", &c.to_string())),
-            contribution: t.amount_or_dash(contributed),
+            deposit: t.amount_or_dash(f.deposit),
+            loan: t.amount_or_dash(f.loan),
+            loan_class: f
+                .class
+                .map_or_else(|| "—".into(), |c| t.code("loan-class", &c.to_string())),
+            contribution: t.amount_or_dash(f.contribution),
             node,
         });
     }

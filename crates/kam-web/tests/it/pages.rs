@@ -636,6 +636,40 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
         .filter(|m| m.group_code == group)
         .count();
     assert!(page.body.contains(&format!("集团共 {all} 户")));
+    // The members in reach as a workbook, through the one Excel writer; audited.
+    use calamine::Reader;
+    assert!(page.body.contains("id=\"group-export\""));
+    let (status, bytes) = client
+        .get_bytes(&format!("/groups/{group}/export.xlsx"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let in_reach = reference
+        .group_members
+        .iter()
+        .filter(|m| m.group_code == group && visible.contains(&m.cif_no))
+        .count();
+    assert_eq!(
+        sheet.height(),
+        in_reach + 3,
+        "title, about, header, members"
+    );
+    let listed: Vec<String> = sheet.rows().skip(3).map(|r| r[0].to_string()).collect();
+    assert!(listed.contains(&member) && listed.iter().all(|c| visible.contains(c)));
+    assert!(
+        sheet
+            .rows()
+            .skip(3)
+            .all(|r| matches!(r[3], calamine::Data::Float(_) | calamine::Data::Empty)),
+        "deposits as numbers"
+    );
+    let audit = server.store.audit_events(None, 20).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "export" && e.entity == "customer_group" && e.entity_key == group)
+    );
 }
 
 async fn the_administrator_disables_and_resets_users(server: Server) {
