@@ -160,18 +160,12 @@ impl UserStore {
             let criterion = entry.criterion.as_str();
             let key = format!("{cif_no}/{board}/{criterion}");
             if entry.seen != Seen::Unchecked {
-                let stored: Option<String> =
-                    Sql::new("select entered_at from manual_score where customer_id = ")
-                        .bind(id)
-                        .push(" and board = ")
-                        .bind(board)
-                        .push(" and criterion = ")
-                        .bind(criterion)
-                        .query()
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .map(|row| row.try_get(0))
-                        .transpose()?;
+                let stored: Option<String> = score_row("select entered_at", id, board, criterion)
+                    .query()
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?;
                 let expected = match &entry.seen {
                     Seen::At(at) => Some(at.as_str()),
                     _ => None,
@@ -183,12 +177,7 @@ impl UserStore {
                     });
                 }
             }
-            Sql::new("delete from manual_score where customer_id = ")
-                .bind(id)
-                .push(" and board = ")
-                .bind(board)
-                .push(" and criterion = ")
-                .bind(criterion)
+            score_row("delete", id, board, criterion)
                 .query()
                 .execute(&mut *tx)
                 .await?;
@@ -221,6 +210,17 @@ impl UserStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// `head` (a select list or `delete`) on one customer's score of one criterion of a board.
+fn score_row(head: &str, customer: i64, board: &str, criterion: &str) -> Sql {
+    let mut sql = Sql::new(&format!("{head} from manual_score where customer_id = "));
+    sql.bind(customer)
+        .push(" and board = ")
+        .bind(board)
+        .push(" and criterion = ")
+        .bind(criterion);
+    sql
 }
 
 /// One manual score to enter, with what the form showed of it.

@@ -333,23 +333,12 @@ pub struct Customer360 {
     pub profile: Option<ProfileItem>,
 }
 
-/// A company's archive; money in minor units with its currency.
+/// A company's archive as stored: its fields, the version (the number of saves) and the last
+/// save.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileItem {
-    pub legal_representative: Option<String>,
-    pub registered_capital_minor: Option<i64>,
-    pub registered_capital_currency: Option<String>,
-    pub established_on: Option<String>,
-    pub business_scope: Option<String>,
-    pub credit_code: Option<String>,
-    /// `not_listed`, `pre_listing`, `listed`.
-    pub listing: Option<String>,
-    pub employees: Option<i64>,
-    /// `under_10m`, `10m_100m`, `100m_1b`, `1b_10b`, `over_10b`.
-    pub revenue_band: Option<String>,
-    pub our_share_percent: Option<u8>,
-    /// The other banks and their shares (percent).
-    pub main_banks: Vec<crate::api_write::BankShare>,
+    #[serde(flatten)]
+    pub fields: crate::api_write::ProfileFields,
     pub version: i64,
     pub updated_by: String,
     pub updated_at: String,
@@ -357,26 +346,8 @@ pub struct ProfileItem {
 
 impl From<kam_store::StoredProfile> for ProfileItem {
     fn from(stored: kam_store::StoredProfile) -> Self {
-        let p = stored.profile;
         Self {
-            legal_representative: p.legal_representative,
-            registered_capital_minor: p.registered_capital.as_ref().map(|m| m.minor()),
-            registered_capital_currency: p.registered_capital.map(|m| m.currency().to_string()),
-            established_on: p.established_on.map(|d| d.to_string()),
-            business_scope: p.business_scope,
-            credit_code: p.credit_code.map(|c| c.as_str().to_owned()),
-            listing: p.listing.map(|l| l.as_str().to_owned()),
-            employees: p.employees,
-            revenue_band: p.revenue_band.map(|b| b.as_str().to_owned()),
-            our_share_percent: p.our_share_percent,
-            main_banks: p
-                .main_banks
-                .into_iter()
-                .map(|b| crate::api_write::BankShare {
-                    name: b.name,
-                    share_percent: b.share_percent,
-                })
-                .collect(),
+            fields: crate::api_write::ProfileFields::from(stored.profile),
             version: stored.version,
             updated_by: stored.updated_by,
             updated_at: stored.updated_at,

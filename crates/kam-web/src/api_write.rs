@@ -63,10 +63,10 @@ pub struct BankShare {
     pub share_percent: u8,
 }
 
-/// A company's archive as a client sends it: every field may be absent (unknown). Money in
-/// minor units with its currency (CNY when absent).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ProfileInput {
+/// A company's archive (大客户信息档案), as the API reads and writes it: every field may be
+/// absent (unknown); money in minor units with its currency (CNY when absent).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ProfileFields {
     pub legal_representative: Option<String>,
     pub registered_capital_minor: Option<i64>,
     pub registered_capital_currency: Option<String>,
@@ -80,9 +80,43 @@ pub struct ProfileInput {
     pub employees: Option<i64>,
     /// `under_10m`, `10m_100m`, `100m_1b`, `1b_10b`, `over_10b`.
     pub revenue_band: Option<String>,
+    /// Our share of the company's banking, percent.
     pub our_share_percent: Option<u8>,
+    /// The other banks it works with, main first.
     #[serde(default)]
     pub main_banks: Vec<BankShare>,
+}
+
+impl From<CorporateProfile> for ProfileFields {
+    fn from(p: CorporateProfile) -> Self {
+        Self {
+            legal_representative: p.legal_representative,
+            registered_capital_minor: p.registered_capital.as_ref().map(Money::minor),
+            registered_capital_currency: p.registered_capital.map(|m| m.currency().to_string()),
+            established_on: p.established_on.map(|d| d.to_string()),
+            business_scope: p.business_scope,
+            credit_code: p.credit_code.map(|c| c.as_str().to_owned()),
+            listing: p.listing.map(|l| l.as_str().to_owned()),
+            employees: p.employees,
+            revenue_band: p.revenue_band.map(|b| b.as_str().to_owned()),
+            our_share_percent: p.our_share_percent,
+            main_banks: p
+                .main_banks
+                .into_iter()
+                .map(|b| BankShare {
+                    name: b.name,
+                    share_percent: b.share_percent,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An archive to save, with the version the client read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfileInput {
+    #[serde(flatten)]
+    pub fields: ProfileFields,
     /// The version the client read (0 when there was none): a save since is a 409.
     pub version: i64,
 }
@@ -92,7 +126,7 @@ fn given(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-impl ProfileInput {
+impl ProfileFields {
     /// The archive, each value read whole by kam-core; the first refusal names its field.
     fn profile(self) -> Result<CorporateProfile, ParseError> {
         let capital = match self.registered_capital_minor {
@@ -161,7 +195,7 @@ pub(crate) async fn save_profile(
 ) -> Result<Json<ProfileItem>, ApiError> {
     let customer = api.store.customer_by_cif(&cif).await?;
     let seen = input.version;
-    let profile = input.profile()?;
+    let profile = input.fields.profile()?;
     api.store
         .save_corporate_profile(customer.id, &profile, seen)
         .await?;

@@ -166,19 +166,7 @@ async fn the_openapi_document_lists_every_api_route(server: Server) {
 /// document naming the field; alerts read in words.
 async fn the_api_writes_what_the_pages_write_with_the_same_checks(server: Server) {
     let president = server.user_of(Role::SubBranchPresident).await;
-    let visible = server.visible_cifs(&president).await;
-    let company = server
-        .bank
-        .reference
-        .customers
-        .iter()
-        .find(|c| {
-            c.kind == kam_core::customer::CustomerKind::Corporate
-                && visible.contains(&c.cif_no.to_string())
-        })
-        .expect("a company in the president's reach")
-        .cif_no
-        .to_string();
+    let company = server.company_in_reach(&president).await;
     let token = server.token_for(&president).await;
     let mut client = server.client();
     let profile = format!("/api/v1/customers/{company}/profile");

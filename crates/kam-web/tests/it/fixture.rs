@@ -256,6 +256,22 @@ impl Server {
             .map(|c| c.cif_no.to_string())
             .collect()
     }
+
+    /// The number of the first company in the user's reach.
+    pub async fn company_in_reach(&self, user: &User) -> String {
+        let visible = self.visible_cifs(user).await;
+        self.bank
+            .reference
+            .customers
+            .iter()
+            .find(|c| {
+                c.kind == kam_core::customer::CustomerKind::Corporate
+                    && visible.contains(&c.cif_no.to_string())
+            })
+            .unwrap_or_else(|| panic!("a company in {}'s reach", user.username))
+            .cif_no
+            .to_string()
+    }
 }
 
 /// The web's "today" (Asia/Shanghai).

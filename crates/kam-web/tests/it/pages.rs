@@ -1747,19 +1747,7 @@ async fn an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its
 
 async fn an_rm_keeps_the_corporate_archive(server: Server) {
     let rm = server.user_of(Role::RelationshipManager).await;
-    let book = server.visible_cifs(&rm).await;
-    let company = server
-        .bank
-        .reference
-        .customers
-        .iter()
-        .find(|c| {
-            c.kind == kam_core::customer::CustomerKind::Corporate
-                && book.contains(&c.cif_no.to_string())
-        })
-        .expect("a company in the RM's book")
-        .cif_no
-        .to_string();
+    let company = server.company_in_reach(&rm).await;
     let mut client = server.client();
     client.sign_in(rm.username.as_str()).await;
     let page = client.get(&format!("/customers/{company}")).await;
