@@ -1,5 +1,5 @@
-//! `kam board` and `kam score`: wiring only — the scoring board of a date printed as the seed's
-//! matrix (kam-core `Board::matrix`) for candidates the user may see, and manual scores entered
+//! `kam board` and `kam score`: wiring only — the scoring board of a date printed as the
+//! key-account scoring matrix (大客户综合评分表, kam-core `Board::matrix`) for candidates the user may see, and manual scores entered
 //! one at a time or imported from a CSV file (checked against the rules, audited by the store).
 
 use std::{collections::HashMap, path::Path};

@@ -6,7 +6,8 @@ use crate::{
 };
 
 code_enum! {
-    /// The seed's four key people plus influencers and others.
+    /// A company's four key people (认识企业的4大金刚: decision maker, finance head, accountant,
+    /// cashier) plus influencers and others.
     pub enum ContactRole as "contact_role" {
         DecisionMaker = "decision_maker",
         FinanceHead = "finance_head",

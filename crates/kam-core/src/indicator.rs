@@ -3,7 +3,7 @@
 //! fen rounded half away from zero. kam-facts computes the sums over the facts; the arithmetic on
 //! them is here, once.
 
-/// The family an indicator belongs to (the seed's 交易类 / 财务类 / 联络类).
+/// The family an indicator belongs to (交易类 / 财务类 / 联络类: transactions, finances, contact).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
     Transaction,

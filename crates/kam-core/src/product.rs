@@ -27,7 +27,7 @@ impl ProductRisk {
 }
 
 code_enum! {
-    /// The seed's cash-flow needs (与现金流动相关的客户五大需求) plus the retail wealth need.
+    /// A customer's five cash-flow needs (与现金流动相关的客户五大需求) plus the retail wealth need.
     pub enum NeedCategory as "need_category" {
         Settlement = "settlement",
         Financing = "financing",

@@ -75,7 +75,7 @@ impl Criterion {
 /// When a candidate earns ★.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StarBar {
-    /// Total ≥ the board's average (the seed's "总分 ≥ 平均分").
+    /// Total ≥ the board's average (the scoring matrix's "总分 ≥ 平均分").
     Average,
     /// Total ≥ a fixed number of points.
     Fixed(i64),

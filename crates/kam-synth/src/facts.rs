@@ -175,7 +175,7 @@ impl Iterator for FactStream<'_> {
                     reverses_txn_id: None,
                 });
                 if reversed {
-                    // The seed's 退货: the same amount back the other way, pointing at the original.
+                    // A 退货 (a return): the same amount back the other way, pointing at the original.
                     let back = if direction == Direction::Credit {
                         Direction::Debit
                     } else {
