@@ -1,7 +1,12 @@
-//! Key people at corporate customers (四大金刚 and influencers) and the state of the relationship.
+//! Key people at corporate customers (四大金刚 and influencers) and the state of the relationship:
+//! who they are, the ratings and the 建/做/拉/用 stage with the day it changed, and what an RM
+//! keeps beyond that (phone, birthday, the colleague who owns the relationship, notes).
+
+use chrono::NaiveDate;
 
 use crate::{
     ParseError, code_enum,
+    customer::Phone,
     id::{CustomerId, KeyPersonId},
 };
 
@@ -74,6 +79,59 @@ impl Rating {
     }
 }
 
+/// What an RM keeps about a key person beyond who they are. Every field may be unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonDetails {
+    /// A mobile number: masked wherever shown, like a customer's.
+    pub phone: Option<Phone>,
+    pub birthday: Option<NaiveDate>,
+    /// The colleague who owns the relationship with this person (a user name), when not the RM.
+    pub owner: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Longest note kept on a key person.
+pub const NOTES_LIMIT: usize = 2_000;
+
+impl PersonDetails {
+    /// A birthday between 1900 and `today`, notes within bounds; the first refusal names its
+    /// field.
+    pub fn check(&self, today: NaiveDate) -> Result<(), ParseError> {
+        if let Some(day) = self.birthday {
+            let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+            if day > today || day < earliest {
+                return Err(ParseError::new(
+                    "birthday",
+                    day.to_string(),
+                    "a birthday is between 1900 and today",
+                    "生日应在 1900 年至今天之间",
+                ));
+            }
+        }
+        if let Some(notes) = &self.notes
+            && notes.chars().count() > NOTES_LIMIT
+        {
+            return Err(ParseError::new(
+                "notes",
+                notes.chars().take(20).collect::<String>(),
+                format!("at most {NOTES_LIMIT} characters"),
+                format!("最多 {NOTES_LIMIT} 个字"),
+            ));
+        }
+        if let Some(owner) = &self.owner
+            && (owner.is_empty() || owner.chars().count() > 64)
+        {
+            return Err(ParseError::new(
+                "owner",
+                owner.clone(),
+                "name a colleague by their user name",
+                "请填写同事的登录名",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A key person as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPerson {
@@ -86,9 +144,30 @@ pub struct KeyPerson {
     pub trust: Rating,
     pub favour: Rating,
     pub stage: RelationshipStage,
+    /// The day the stage was entered (unknown for people loaded before it was kept).
+    pub stage_since: Option<NaiveDate>,
+    pub details: PersonDetails,
+    /// The number of saves: an edit names the version it started from.
+    pub version: i64,
 }
 
-/// A key person to be added.
+impl KeyPerson {
+    /// The day the stage began after an edit on `today` to `stage`: today when it changed,
+    /// else as it was (unknown stays unknown: an edit of the phone does not date the stage).
+    pub fn stage_since_after(
+        &self,
+        stage: RelationshipStage,
+        today: NaiveDate,
+    ) -> Option<NaiveDate> {
+        if stage == self.stage {
+            self.stage_since
+        } else {
+            Some(today)
+        }
+    }
+}
+
+/// A key person to be added (or a person's values as an edit gives them).
 #[derive(Debug, Clone)]
 pub struct NewKeyPerson {
     pub name: String,
@@ -98,6 +177,7 @@ pub struct NewKeyPerson {
     pub trust: Rating,
     pub favour: Rating,
     pub stage: RelationshipStage,
+    pub details: PersonDetails,
 }
 
 impl NewKeyPerson {
@@ -118,7 +198,13 @@ impl NewKeyPerson {
             trust: Rating::new("trust", ratings[1])?,
             favour: Rating::new("favour", ratings[2])?,
             stage,
+            details: PersonDetails::default(),
         })
+    }
+
+    /// The same person with what the RM keeps about them.
+    pub fn with_details(self, details: PersonDetails) -> Self {
+        Self { details, ..self }
     }
 }
 
@@ -131,6 +217,53 @@ mod tests {
         assert!(Rating::new("trust", 0).is_err());
         assert!(Rating::new("trust", 6).is_err());
         assert_eq!(Rating::new("trust", 5).unwrap().get(), 5);
+    }
+
+    #[test]
+    fn details_are_checked_and_a_stage_change_restarts_its_day() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let mut details = PersonDetails {
+            birthday: NaiveDate::from_ymd_opt(1975, 3, 9),
+            notes: Some("喜欢打羽毛球".into()),
+            ..PersonDetails::default()
+        };
+        assert_eq!(details.check(today), Ok(()));
+        details.birthday = today.succ_opt();
+        assert_eq!(details.check(today).unwrap_err().field, "birthday");
+        details.birthday = None;
+        details.notes = Some("字".repeat(NOTES_LIMIT + 1));
+        assert_eq!(details.check(today).unwrap_err().field, "notes");
+        let since = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let person = KeyPerson {
+            id: KeyPersonId(1),
+            customer_id: CustomerId(1),
+            name: "李明".into(),
+            role: ContactRole::FinanceHead,
+            title: None,
+            closeness: Rating::new("closeness", 3).unwrap(),
+            trust: Rating::new("trust", 3).unwrap(),
+            favour: Rating::new("favour", 3).unwrap(),
+            stage: RelationshipStage::Deepen,
+            stage_since: Some(since),
+            details: PersonDetails::default(),
+            version: 1,
+        };
+        assert_eq!(
+            person.stage_since_after(RelationshipStage::Deepen, today),
+            Some(since)
+        );
+        assert_eq!(
+            person.stage_since_after(RelationshipStage::Extend, today),
+            Some(today)
+        );
+        let unknown = KeyPerson {
+            stage_since: None,
+            ..person
+        };
+        assert_eq!(
+            unknown.stage_since_after(RelationshipStage::Deepen, today),
+            None
+        );
     }
 
     #[test]

@@ -239,7 +239,12 @@ impl Store {
         let mut rows = Vec::new();
         for k in &data.key_people {
             let customer = lookup(&customers, "customer", &k.cif_no)?;
-            rows.push(rows::key_person(customer, &k.person, &now));
+            rows.push(rows::key_person(
+                customer,
+                &k.person,
+                None,
+                (actor.name.as_str(), &now),
+            ));
         }
         let key_people_written =
             insert_values(&mut tx, max_binds, rows::KEY_PERSON.name, rows, None).await?;

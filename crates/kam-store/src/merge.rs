@@ -240,7 +240,7 @@ impl Merge {
             MasterChunk::Customers(rows) => self.customers(rows).await?,
             MasterChunk::Groups(rows) => self.groups(rows).await?,
             MasterChunk::GroupMembers(rows) => self.group_members(rows).await?,
-            MasterChunk::KeyPeople(rows) => self.key_people(rows).await?,
+            MasterChunk::KeyPeople(rows) => self.key_people(actor, rows).await?,
             MasterChunk::Assignments(rows) => self.assignments(rows).await?,
             MasterChunk::Accounts(rows) => self.accounts(rows).await?,
             MasterChunk::PayrollLinks(rows) => self.payroll_links(rows).await?,
@@ -598,7 +598,11 @@ impl Merge {
         Ok((with_broken(refused, broken, &index_of), merged))
     }
 
-    async fn key_people(&mut self, rows: Vec<KeyPersonRecord>) -> Result<(Vec<Refusal>, usize)> {
+    async fn key_people(
+        &mut self,
+        actor: &Actor,
+        rows: Vec<KeyPersonRecord>,
+    ) -> Result<(Vec<Refusal>, usize)> {
         let customers = self
             .ids(Referent::Customer, rows.iter().map(|k| k.cif_no.as_str()))
             .await?;
@@ -606,7 +610,12 @@ impl Merge {
         let mut good = Vec::new();
         for (index, k) in rows.iter().enumerate() {
             if let Some(customer) = customers.get(index, "cif_no", &k.cif_no, &mut refused) {
-                good.push(rows::key_person(customer, &k.person, &self.now));
+                good.push(rows::key_person(
+                    customer,
+                    &k.person,
+                    None,
+                    (actor.name.as_str(), &self.now),
+                ));
             }
         }
         let merged = self.upsert(rows::KEY_PERSON, good).await?;

@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use kam_core::{
     ParseError,
     assignment::{AssignmentRole, History, RmAssignment},
-    contact::{ContactRole, KeyPerson, NewKeyPerson, Rating, RelationshipStage},
+    contact::{ContactRole, KeyPerson, NewKeyPerson, PersonDetails, Rating, RelationshipStage},
+    customer::Phone,
     id::{AssignmentId, CustomerId, KeyPersonId, UserId},
     org::OrgPath,
 };
@@ -25,11 +26,31 @@ use crate::{
     user::user_by_username_on,
 };
 
+/// The columns of a `KeyPerson`.
+const KEY_PERSON_COLUMNS: &str = "id, customer_id, name, role, title, closeness, trust, favour, \
+    stage, stage_since, phone, birthday, owner, notes, version";
+
 fn key_person_from_row(row: &AnyRow) -> Result<KeyPerson> {
     let rating = |column: &'static str| -> Result<Rating> {
         Rating::new(column, row.try_get(column)?).map_err(corrupt)
     };
+    let date = |column: &'static str| -> Result<Option<NaiveDate>> {
+        row.try_get::<Option<String>, _>(column)?
+            .map(|d| parse_date(column, &d))
+            .transpose()
+    };
     Ok(KeyPerson {
+        stage_since: date("stage_since")?,
+        details: PersonDetails {
+            phone: row
+                .try_get::<Option<String>, _>("phone")?
+                .map(|p| Phone::parse(&p).map_err(corrupt))
+                .transpose()?,
+            birthday: date("birthday")?,
+            owner: row.try_get("owner")?,
+            notes: row.try_get("notes")?,
+        },
+        version: row.try_get("version")?,
         id: KeyPersonId(row.try_get("id")?),
         customer_id: CustomerId(row.try_get("customer_id")?),
         name: row.try_get("name")?,
@@ -76,7 +97,9 @@ impl UserStore {
         Ok((tx, row.try_get("cif_no")?))
     }
 
-    /// Adds a key person to a customer in reach (`ReadOnly` for a read-only scope).
+    /// Adds a key person to a customer in reach, in their stage from today (`ReadOnly` for a
+    /// read-only scope; kam-core's check of the details and an owner who is a user, `Invalid`
+    /// naming the field; a person of the same name and role already there, `Conflict`).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_key_person(
         &self,
@@ -86,13 +109,157 @@ impl UserStore {
         let (mut tx, cif_no) = self
             .begin_people_write(customer_id, "add", "key_person")
             .await?;
-        let row = rows::key_person(customer_id.0, person, &audit::now());
+        check_person(&mut tx, person, self.scope().on()).await?;
+        let now = audit::now();
+        let row = rows::key_person(
+            customer_id.0,
+            person,
+            Some(self.scope().on()),
+            (self.actor().name.as_str(), &now),
+        );
         let key = format!("{cif_no}/{}", person.name);
         let id = insert_one(&mut tx, rows::KEY_PERSON.name, row, ("key_person", &key)).await?;
         let detail = format!("{} ({})", person.name, person.role);
         audit::record(&mut tx, self.actor(), "add", "key_person", &cif_no, &detail).await?;
         tx.commit().await?;
         Ok(KeyPersonId(id))
+    }
+
+    /// Changes a current key person of a customer in reach to `person`. `seen` is the version
+    /// the form started from: someone's save since is `Conflict` and nothing is written. A change
+    /// of stage dates the new stage today. Returns the new version.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn edit_key_person(
+        &self,
+        customer_id: CustomerId,
+        id: KeyPersonId,
+        person: &NewKeyPerson,
+        seen: i64,
+    ) -> Result<i64> {
+        let (mut tx, cif_no) = self
+            .begin_people_write(customer_id, "edit", "key_person")
+            .await?;
+        let stored = current_person(&mut tx, customer_id, id).await?;
+        if stored.version != seen {
+            return Err(Error::Conflict {
+                entity: "key_person",
+                key: format!("{cif_no}/{}", stored.name),
+            });
+        }
+        check_person(&mut tx, person, self.scope().on()).await?;
+        let d = &person.details;
+        let version = seen + 1;
+        Sql::new("update key_person set name = ")
+            .bind(person.name.as_str())
+            .push(", role = ")
+            .bind(person.role.as_str())
+            .push(", title = ")
+            .bind(person.title.as_deref())
+            .push(", closeness = ")
+            .bind(i64::from(person.closeness.get()))
+            .push(", trust = ")
+            .bind(i64::from(person.trust.get()))
+            .push(", favour = ")
+            .bind(i64::from(person.favour.get()))
+            .push(", stage = ")
+            .bind(person.stage.as_str())
+            .push(", stage_since = ")
+            .bind(
+                stored
+                    .stage_since_after(person.stage, self.scope().on())
+                    .map(|d| d.to_string()),
+            )
+            .push(", phone = ")
+            .bind(d.phone.as_ref().map(|p| p.reveal().to_owned()))
+            .push(", birthday = ")
+            .bind(d.birthday.map(|d| d.to_string()))
+            .push(", owner = ")
+            .bind(d.owner.clone())
+            .push(", notes = ")
+            .bind(d.notes.clone())
+            .push(", version = ")
+            .bind(version)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Error::from_write(e, "key_person", &cif_no))?;
+        let detail = format!("{} ({}) version {version}", person.name, person.role);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "edit",
+            "key_person",
+            &cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Retires a current key person of a customer in reach (left the company, no longer a
+    /// contact): the row stays with the day and the reason, audited, and the 360 lists them no
+    /// more. `seen` as for an edit.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn retire_key_person(
+        &self,
+        customer_id: CustomerId,
+        id: KeyPersonId,
+        reason: &str,
+        seen: i64,
+    ) -> Result<()> {
+        let (mut tx, cif_no) = self
+            .begin_people_write(customer_id, "retire", "key_person")
+            .await?;
+        let stored = current_person(&mut tx, customer_id, id).await?;
+        if stored.version != seen {
+            return Err(Error::Conflict {
+                entity: "key_person",
+                key: format!("{cif_no}/{}", stored.name),
+            });
+        }
+        let reason = reason.trim();
+        if reason.chars().count() < 2 || reason.chars().count() > 200 {
+            return Err(Error::Invalid(ParseError::new(
+                "reason",
+                reason.chars().take(20).collect::<String>(),
+                "say why, in 2 to 200 characters",
+                "请说明原因（2 至 200 字）",
+            )));
+        }
+        Sql::new("update key_person set retired_on = ")
+            .bind(self.scope().on().to_string())
+            .push(", retired_reason = ")
+            .bind(reason)
+            .push(", version = ")
+            .bind(seen + 1)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("{} ({}): {reason}", stored.name, stored.role);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "retire",
+            "key_person",
+            &cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A visible customer's key people.
@@ -247,14 +414,55 @@ impl Store {
         &self,
         customer_id: CustomerId,
     ) -> Result<Vec<KeyPerson>> {
-        let rows = Sql::new("select id, customer_id, name, role, title, closeness, trust, favour, stage from key_person where customer_id = ")
-            .bind(customer_id.0)
-            .push(" order by id")
+        let rows = Sql::new(&format!(
+            "select {KEY_PERSON_COLUMNS} from key_person where retired_on is null and customer_id = "
+        ))
+        .bind(customer_id.0)
+        .push(" order by id")
             .query()
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(key_person_from_row).collect()
     }
+}
+
+/// A current (not retired) key person of the customer, in the writing transaction; another
+/// customer's person, or a retired one, is `NotFound`.
+async fn current_person(
+    tx: &mut WriteTx,
+    customer_id: CustomerId,
+    id: KeyPersonId,
+) -> Result<KeyPerson> {
+    let row = Sql::new(&format!(
+        "select {KEY_PERSON_COLUMNS} from key_person where retired_on is null and id = "
+    ))
+    .bind(id.0)
+    .push(" and customer_id = ")
+    .bind(customer_id.0)
+    .query()
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "key_person",
+        key: id.0.to_string(),
+    })?;
+    key_person_from_row(&row)
+}
+
+/// kam-core's check of what an RM keeps, and an owner who is a user of kam.
+async fn check_person(tx: &mut WriteTx, person: &NewKeyPerson, today: NaiveDate) -> Result<()> {
+    person.details.check(today)?;
+    if let Some(owner) = &person.details.owner
+        && user_by_username_on(&mut **tx, owner).await.is_err()
+    {
+        return Err(Error::Invalid(ParseError::new(
+            "owner",
+            owner.as_str(),
+            "no user with this name",
+            "没有此登录名的用户",
+        )));
+    }
+    Ok(())
 }
 
 /// Every assignment of a customer, oldest first, closed ones included.

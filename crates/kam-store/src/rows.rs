@@ -131,7 +131,15 @@ pub(crate) const KEY_PERSON: Table = Table {
     },
 };
 
-pub(crate) fn key_person(customer: i64, p: &NewKeyPerson, now: &str) -> Values {
+/// A new key person's row: version 1, saved `now` by `by`, in its stage since `stage_since`
+/// (unknown for people an extract brings).
+pub(crate) fn key_person(
+    customer: i64,
+    p: &NewKeyPerson,
+    stage_since: Option<NaiveDate>,
+    (by, now): (&str, &str),
+) -> Values {
+    let d = &p.details;
     Values::new()
         .put("customer_id", customer)
         .put("name", p.name.as_str())
@@ -141,6 +149,14 @@ pub(crate) fn key_person(customer: i64, p: &NewKeyPerson, now: &str) -> Values {
         .put("trust", i64::from(p.trust.get()))
         .put("favour", i64::from(p.favour.get()))
         .put("stage", p.stage.as_str())
+        .put("stage_since", stage_since.map(|d| d.to_string()))
+        .put("phone", d.phone.as_ref().map(|p| p.reveal().to_owned()))
+        .put("birthday", d.birthday.map(|d| d.to_string()))
+        .put("owner", d.owner.clone())
+        .put("notes", d.notes.clone())
+        .put("version", 1i64)
+        .put("updated_by", by)
+        .put("updated_at", now)
         .put("created_at", now)
 }
 

@@ -21,6 +21,7 @@ crate::on_both_backends!(
     every_change_writes_the_audit_trail,
     a_lead_handover_keeps_the_history,
     key_people_are_added_and_read_back,
+    a_key_person_is_edited_by_version_and_retired_with_a_reason,
     a_disabled_user_sees_nothing,
     customer_search_matches_number_prefix_and_name,
 );
@@ -258,4 +259,97 @@ async fn customer_search_matches_number_prefix_and_name(store: Store) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn a_key_person_is_edited_by_version_and_retired_with_a_reason(store: Store) {
+    use kam_core::contact::PersonDetails;
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let today = fixture::today();
+    let details = PersonDetails {
+        phone: Some(kam_core::customer::Phone::parse("13800001234").unwrap()),
+        birthday: NaiveDate::from_ymd_opt(1972, 5, 20),
+        owner: Some("president.a".into()),
+        notes: Some("每周三上午在厂区".into()),
+    };
+    let person = NewKeyPerson::parse(
+        "王财务",
+        ContactRole::FinanceHead,
+        Some("财务总监"),
+        [3, 3, 2],
+        RelationshipStage::Build,
+    )
+    .unwrap()
+    .with_details(details.clone());
+    // Refused values name their field and write nothing.
+    let mut unknown_owner = person.clone();
+    unknown_owner.details.owner = Some("nobody".into());
+    match rm.add_key_person(fixture.c_corp_a, &unknown_owner).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "owner"),
+        other => panic!("{other:?}"),
+    }
+    let mut unborn = person.clone();
+    unborn.details.birthday = today.succ_opt();
+    match rm.add_key_person(fixture.c_corp_a, &unborn).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "birthday"),
+        other => panic!("{other:?}"),
+    }
+    assert!(rm.key_people(fixture.c_corp_a).await.unwrap().is_empty());
+
+    let id = rm.add_key_person(fixture.c_corp_a, &person).await.unwrap();
+    let stored = rm.key_people(fixture.c_corp_a).await.unwrap().remove(0);
+    assert_eq!((stored.id, stored.version), (id, 1));
+    assert_eq!(stored.details, details);
+    assert_eq!(stored.stage_since, Some(today));
+    assert_eq!(
+        stored.details.phone.as_ref().unwrap().masked(),
+        "138****1234"
+    );
+
+    // An edit names the version it started from; a stale one writes nothing.
+    let mut deeper = person.clone();
+    deeper.stage = RelationshipStage::Deepen;
+    deeper.closeness = kam_core::contact::Rating::new("closeness", 5).unwrap();
+    let president = scope(&store, "president.a").await;
+    assert_eq!(
+        president
+            .edit_key_person(fixture.c_corp_a, id, &deeper, 1)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(matches!(
+        rm.edit_key_person(fixture.c_corp_a, id, &person, 1).await,
+        Err(Error::Conflict { .. })
+    ));
+    let now = rm.key_people(fixture.c_corp_a).await.unwrap().remove(0);
+    assert_eq!(
+        (now.stage, now.closeness.get(), now.version),
+        (RelationshipStage::Deepen, 5, 2)
+    );
+    // Another customer's person, or one out of reach, is not found.
+    assert!(matches!(
+        rm.edit_key_person(fixture.c_corp_b, id, &person, 2).await,
+        Err(Error::NotFound { .. })
+    ));
+
+    // Retired with a reason: gone from the list, kept in the table and the trail.
+    match rm.retire_key_person(fixture.c_corp_a, id, " ", 2).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "reason"),
+        other => panic!("{other:?}"),
+    }
+    rm.retire_key_person(fixture.c_corp_a, id, "已调往集团总部", 2)
+        .await
+        .unwrap();
+    assert!(rm.key_people(fixture.c_corp_a).await.unwrap().is_empty());
+    assert!(matches!(
+        rm.edit_key_person(fixture.c_corp_a, id, &person, 3).await,
+        Err(Error::NotFound { .. })
+    ));
+    let trail = store.audit_events(Some("key_person"), 20).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    for action in ["add", "edit", "retire"] {
+        assert!(actions.contains(&action), "{actions:?}");
+    }
+    assert!(trail.iter().any(|e| e.detail.contains("已调往集团总部")));
 }

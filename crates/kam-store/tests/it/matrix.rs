@@ -79,6 +79,8 @@ const WRITES: &[&str] = &[
     "assign_alert",
     "handle_alert",
     "add_key_person",
+    "edit_key_person",
+    "retire_key_person",
     "assign_rm",
     "end_assignment",
     "save_corporate_profile",
@@ -764,7 +766,24 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         trust: Rating::new("trust", 3).unwrap(),
         favour: Rating::new("favour", 3).unwrap(),
         stage: RelationshipStage::Build,
+        details: Default::default(),
     };
+    // A key person of C0001 for the edits to name, added by head office's key-account manager.
+    let kam = fixture::user(&store, "ho.kam").await;
+    let existing = store
+        .for_user(&kam, today())
+        .await
+        .unwrap()
+        .add_key_person(
+            fixture.c_corp_a,
+            &NewKeyPerson {
+                name: "出纳".into(),
+                role: ContactRole::Cashier,
+                ..person.clone()
+            },
+        )
+        .await
+        .unwrap();
 
     let assignment = store
         .whole_bank("test", today())
@@ -777,6 +796,7 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         token,
         customer: fixture.c_corp_a,
         person,
+        existing,
         assignment,
     };
     let mut refused = 0;
@@ -842,6 +862,8 @@ struct Context {
     token: i64,
     customer: CustomerId,
     person: NewKeyPerson,
+    /// A current key person of `customer`.
+    existing: kam_core::id::KeyPersonId,
     assignment: kam_core::id::AssignmentId,
 }
 
@@ -852,6 +874,8 @@ enum Write {
     HandleAlert,
     AssignAlert,
     AddKeyPerson,
+    EditKeyPerson,
+    RetireKeyPerson,
     AssignRm,
     EndAssignment,
     SaveProfile,
@@ -864,11 +888,13 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 13] = [
+    const ALL: [Write; 15] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
         Write::AddKeyPerson,
+        Write::EditKeyPerson,
+        Write::RetireKeyPerson,
         Write::AssignRm,
         Write::EndAssignment,
         Write::SaveProfile,
@@ -894,6 +920,15 @@ impl Write {
             Write::HandleAlert => handle.handle_alert(c.alert, "noted").await,
             Write::AssignAlert => handle.assign_alert(c.alert, None).await,
             Write::AddKeyPerson => handle.add_key_person(c.customer, &c.person).await.map(drop),
+            Write::EditKeyPerson => handle
+                .edit_key_person(c.customer, c.existing, &c.person, 1)
+                .await
+                .map(drop),
+            Write::RetireKeyPerson => {
+                handle
+                    .retire_key_person(c.customer, c.existing, "已离职", 1)
+                    .await
+            }
             Write::AssignRm => handle
                 .assign_rm(c.customer, "rm.corp.a", AssignmentRole::Member, today())
                 .await
