@@ -494,3 +494,24 @@ audit-entity-customer_class = Customer classes
 audit-entity-tier_month = Monthly tiers
 audit-entity-figure_latest = Balances and changes
 audit-entity-corporate_profile = Corporate archive
+
+# Key people (关键人)
+person-title-new = Add a key person
+person-title-edit = Edit a key person
+person-add = + Add a key person
+person-edit = Edit
+person-phone = Mobile
+person-birthday = Birthday
+person-ratings = Ratings (1–5)
+person-rating = Choose 1 to 5
+person-owner = Relationship owner
+person-notes = Notes
+person-since = since
+person-stage-hint = A change of stage is dated today
+person-exists = This customer already has a key person of this name and role (perhaps retired)
+person-added = { $name } added to the key people
+person-saved = { $name } saved
+person-retired = { $name } is no longer a key person
+person-retire = Retire from the key people
+person-retire-reason = Reason (e.g. left the company)
+person-retire-confirm = Retire this person from the key people? The record is kept and audited.

@@ -494,3 +494,24 @@ audit-entity-customer_class = 客户分类结果
 audit-entity-tier_month = 月度层级
 audit-entity-figure_latest = 余额与变化
 audit-entity-corporate_profile = 信息档案
+
+# Key people (关键人)
+person-title-new = 添加关键人
+person-title-edit = 修改关键人
+person-add = + 添加关键人
+person-edit = 修改
+person-phone = 手机
+person-birthday = 生日
+person-ratings = 评分（1–5）
+person-rating = 请选择 1 至 5 分
+person-owner = 关系维护人
+person-notes = 备注
+person-since = 自
+person-stage-hint = 阶段变化时记录当日为起始日
+person-exists = 该客户已有同名同角色的关键人（可能已移出）
+person-added = 已添加关键人 { $name }
+person-saved = 已保存 { $name }
+person-retired = 已将 { $name } 移出关键人名单
+person-retire = 移出关键人名单
+person-retire-reason = 原因（如已离职）
+person-retire-confirm = 确认将此人移出关键人名单？记录会保留并记入审计。

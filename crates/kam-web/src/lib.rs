@@ -271,6 +271,7 @@ fn signed_routes() -> Routes {
     let routes = pages::alerts::routes(routes);
     let routes = pages::board::routes(routes);
     let routes = pages::profile::routes(routes);
+    let routes = pages::people::routes(routes);
     let routes = pages::audit::routes(routes);
     pages::admin::routes(routes)
 }

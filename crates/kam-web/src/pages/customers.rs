@@ -479,13 +479,21 @@ pub(crate) struct IndicatorFamily {
 
 #[derive(Debug)]
 pub(crate) struct Person {
+    pub id: i64,
     pub name: String,
     pub role: String,
     pub title: String,
+    /// Masked (`138****1234`); the whole number is on the person's form for whoever may change it.
+    pub phone: String,
+    pub birthday: String,
     pub closeness: u8,
     pub trust: u8,
     pub favour: u8,
     pub stage: String,
+    /// Since when, when known.
+    pub stage_since: String,
+    pub owner: String,
+    pub notes: String,
 }
 
 #[derive(Debug)]
@@ -533,6 +541,8 @@ struct CustomerPage<'a> {
     appointable: Vec<Choice>,
     /// A one-time note after a change of the team.
     team_note: Option<String>,
+    /// A one-time note after a change of the key people.
+    people_note: Option<String>,
     group_name: Option<String>,
     group_code: String,
     group_size: i64,
@@ -1038,12 +1048,16 @@ async fn customer_360(
     } else {
         Vec::new()
     };
-    let team_note = signed
-        .session
-        .flash
-        .as_ref()
-        .filter(|f| f.field.as_deref() == Some("team"))
-        .map(|f| f.note.clone());
+    let note_for = |field: &str| {
+        signed
+            .session
+            .flash
+            .as_ref()
+            .filter(|f| f.field.as_deref() == Some(field))
+            .map(|f| f.note.clone())
+    };
+    let team_note = note_for("team");
+    let people_note = note_for("people");
 
     let nodes = group
         .as_ref()
@@ -1052,13 +1066,28 @@ async fn customer_360(
     let people = people
         .iter()
         .map(|p| Person {
+            id: p.id.0,
             name: p.name.clone(),
             role: t.code("contact-role", p.role.as_str()),
             title: p.title.clone().unwrap_or_default(),
+            phone: p
+                .details
+                .phone
+                .as_ref()
+                .map(|v| v.masked())
+                .unwrap_or_default(),
+            birthday: p
+                .details
+                .birthday
+                .map(|d| d.format("%m-%d").to_string())
+                .unwrap_or_default(),
             closeness: p.closeness.get(),
             trust: p.trust.get(),
             favour: p.favour.get(),
             stage: t.code("stage", p.stage.as_str()),
+            stage_since: p.stage_since.map(|d| d.to_string()).unwrap_or_default(),
+            owner: p.details.owner.clone().unwrap_or_default(),
+            notes: p.details.notes.clone().unwrap_or_default(),
         })
         .collect();
     let holdings = holdings
@@ -1244,6 +1273,7 @@ async fn customer_360(
         appoints,
         appointable,
         team_note,
+        people_note,
         group_name: group.as_ref().map(|g| g.name.clone()),
         group_code: group.as_ref().map(|g| g.code.clone()).unwrap_or_default(),
         group_size: group.as_ref().map_or(0, |g| g.member_count),

@@ -152,6 +152,8 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     let path = path.replace("{batch}", &batch);
                     // An assignment of the customer out of reach: the customer answers first.
                     let path = path.replace("{assignment}", "1");
+                    // A key person of the customer out of reach: the customer answers first.
+                    let path = path.replace("{person}", "1");
                     assert!(
                         !path.contains('{'),
                         "{}: a parameter this matrix does not know; teach it",

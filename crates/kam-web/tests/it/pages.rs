@@ -30,6 +30,7 @@ crate::on_both_backends!(
     the_administrator_adds_searches_and_edits_users,
     an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its_employer,
     an_rm_keeps_the_corporate_archive,
+    an_rm_keeps_the_key_people_of_a_company,
 );
 
 async fn a_head_office_manager_signs_in_and_reads_the_main_pages(server: Server) {
@@ -1743,6 +1744,129 @@ async fn an_employers_360_lists_its_employees_in_reach_and_an_employee_names_its
         assert!(page.body.contains("其他机构的客户"));
         return;
     }
+}
+
+async fn an_rm_keeps_the_key_people_of_a_company(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("id=\"person-add\""), "the RM adds here");
+    let form = client
+        .get(&format!("/customers/{company}/people/new"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    let fields = |phone: &'static str, stage: &'static str, version: &'static str| {
+        vec![
+            ("name", "周建华"),
+            ("role", "finance_head"),
+            ("title", "财务总监"),
+            ("phone", phone),
+            ("birthday", "1976-08-15"),
+            ("closeness", "3"),
+            ("trust", "4"),
+            ("favour", "2"),
+            ("stage", stage),
+            ("owner", ""),
+            ("notes", "周三上午在厂区办公"),
+            ("version", version),
+        ]
+    };
+    // A bad number is named, what was typed is kept, nothing is added.
+    let refused = client
+        .post(
+            &format!("/customers/{company}/people"),
+            &fields("12345", "build", ""),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("手机号码应为以 1 开头的 11 位数字"));
+    assert!(refused.body.contains("value=\"周建华\""));
+    let added = client
+        .post(
+            &format!("/customers/{company}/people"),
+            &fields("13912345678", "build", ""),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("id=\"people-note\""));
+    assert!(page.body.contains("139****5678") && !page.body.contains("13912345678"));
+    let bank = server
+        .store
+        .whole_bank("test", crate::fixture::kam_web_today());
+    let customer = bank.customer_by_cif(&company).await.unwrap();
+    let person = bank
+        .key_people(customer.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "周建华")
+        .expect("added");
+    let edit = format!("/customers/{company}/people/{}", person.id.0);
+    let form = client.get(&edit).await;
+    assert!(form.body.contains("value=\"139****5678\"") && !form.body.contains("13912345678"));
+    // Saved with the masked number unchanged: the number stays; the new stage is dated today.
+    let saved = client
+        .post(&edit, &fields("139****5678", "deepen", "1"))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let now = bank
+        .key_people(customer.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == person.id)
+        .unwrap();
+    assert_eq!(now.details.phone.as_ref().unwrap().reveal(), "13912345678");
+    assert_eq!(now.stage.as_str(), "deepen");
+    assert_eq!(now.stage_since, Some(crate::fixture::kam_web_today()));
+    assert_eq!(now.version, 2);
+    // A form opened before that save does not overwrite it.
+    let stale = client
+        .post(&edit, &fields("139****5678", "extend", "1"))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    // Retired with a reason: off the 360, kept and audited.
+    let retire = format!("{edit}/retire");
+    let no_reason = client
+        .post(&retire, &[("reason", ""), ("version", "2")])
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let retired = client
+        .post(&retire, &[("reason", "已调任集团总部"), ("version", "2")])
+        .await;
+    assert_eq!(retired.status, StatusCode::SEE_OTHER, "{}", retired.body);
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(
+        !page
+            .body
+            .contains(&format!("id=\"person-{}\"", person.id.0))
+    );
+    let trail = server
+        .store
+        .audit_events(Some("key_person"), 20)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "retire" && e.detail.contains("已调任集团总部"))
+    );
+    // An auditor reads the 360 and changes no one.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut reader = server.client();
+    reader.sign_in(auditor.username.as_str()).await;
+    let page = reader.get(&format!("/customers/{company}")).await;
+    assert!(!page.body.contains("id=\"person-add\""));
+    let refused = reader
+        .post(
+            &format!("/customers/{company}/people"),
+            &fields("13912345678", "build", ""),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
 async fn an_rm_keeps_the_corporate_archive(server: Server) {
