@@ -200,15 +200,50 @@ pub struct TeamItem {
     pub since: String,
 }
 
+/// A current key person of the customer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonItem {
+    /// `PUT …/people/{person}` edits, `POST …/people/{person}/retire` retires.
+    pub id: i64,
     pub name: String,
+    /// `decision_maker`, `finance_head`, `accountant`, `cashier`, `influencer`, `other`.
     pub role: String,
     pub title: Option<String>,
+    /// Masked (`139****5678`).
+    pub phone: Option<String>,
+    pub birthday: Option<String>,
     pub closeness: u8,
     pub trust: u8,
     pub favour: u8,
+    /// `build`, `deepen`, `extend`, `leverage` (建/做/拉/用).
     pub stage: String,
+    /// The day the stage was entered, when known.
+    pub stage_since: Option<String>,
+    /// The colleague (user name) who owns the relationship.
+    pub owner: Option<String>,
+    pub notes: Option<String>,
+    pub version: i64,
+}
+
+impl From<kam_core::contact::KeyPerson> for PersonItem {
+    fn from(p: kam_core::contact::KeyPerson) -> Self {
+        Self {
+            id: p.id.0,
+            name: p.name,
+            role: p.role.as_str().to_owned(),
+            title: p.title,
+            phone: p.details.phone.as_ref().map(|v| v.masked()),
+            birthday: p.details.birthday.map(|d| d.to_string()),
+            closeness: p.closeness.get(),
+            trust: p.trust.get(),
+            favour: p.favour.get(),
+            stage: p.stage.as_str().to_owned(),
+            stage_since: p.stage_since.map(|d| d.to_string()),
+            owner: p.details.owner,
+            notes: p.details.notes,
+            version: p.version,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -406,18 +441,7 @@ pub(crate) async fn customer(
             })
             .collect(),
         group: group.map(|g| g.code),
-        key_people: people
-            .into_iter()
-            .map(|p| PersonItem {
-                name: p.name,
-                role: p.role.as_str().to_owned(),
-                title: p.title,
-                closeness: p.closeness.get(),
-                trust: p.trust.get(),
-                favour: p.favour.get(),
-                stage: p.stage.as_str().to_owned(),
-            })
-            .collect(),
+        key_people: people.into_iter().map(PersonItem::from).collect(),
         holdings: holdings
             .into_iter()
             .map(|(h, product)| HoldingItem {
@@ -669,7 +693,8 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
     info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility, and the writes a banker makes on the pages (archive, team, board scores, alerts), each checked and audited as on the page. Money in fen (integer minor units). Personal identifiers masked. Refusals are problem documents (RFC 9457) naming the field."),
     paths(customers, customer, indicators, group, alerts, portfolio,
         crate::api_write::save_profile, crate::api_write::appoint, crate::api_write::end_assignment,
-        crate::api_write::save_scores, crate::api_write::assign_alert, crate::api_write::handle_alert),
+        crate::api_write::save_scores, crate::api_write::assign_alert, crate::api_write::handle_alert,
+        crate::api_write::add_person, crate::api_write::edit_person, crate::api_write::retire_person),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

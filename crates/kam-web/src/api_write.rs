@@ -1,5 +1,5 @@
-//! The JSON API's writes: a company's archive, a customer's team, the board's manual scores, and
-//! an alert's receiver and handling. Each is the store call the page makes, on the token's user
+//! The JSON API's writes: a company's archive, a customer's team and key people, the board's
+//! manual scores, and an alert's receiver and handling. Each is the store call the page makes, on the token's user
 //! handle — reach (404), a role that may only look (403), a stale version (409) and a refused
 //! value (422, naming the field) are the store's and kam-core's answers, audited there. No CSRF
 //! token: a bearer token is not something a browser sends by itself.
@@ -391,5 +391,176 @@ pub(crate) async fn handle_alert(
     Body(input): Body<HandleInput>,
 ) -> Result<StatusCode, ApiError> {
     api.store.handle_alert(id, &input.note).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A key person as a client sends it (to add, or the whole person to edit).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonInput {
+    pub name: String,
+    /// `decision_maker`, `finance_head`, `accountant`, `cashier`, `influencer`, `other`.
+    pub role: String,
+    pub title: Option<String>,
+    /// A mainland mobile number. On an edit, the masked number as read keeps the stored one.
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    /// 1 … 5 each.
+    pub closeness: i64,
+    pub trust: i64,
+    pub favour: i64,
+    /// `build`, `deepen`, `extend`, `leverage`.
+    pub stage: String,
+    /// A colleague's user name.
+    pub owner: Option<String>,
+    pub notes: Option<String>,
+    /// On an edit, the version read: a save since is a 409.
+    pub version: Option<i64>,
+}
+
+impl PersonInput {
+    /// The person, each value read whole by kam-core; `kept` is the stored phone, kept when the
+    /// client sends back its masked form.
+    fn person(
+        self,
+        kept: Option<&kam_core::customer::Phone>,
+    ) -> Result<kam_core::contact::NewKeyPerson, ParseError> {
+        use kam_core::contact::{ContactRole, NewKeyPerson, PersonDetails, RelationshipStage};
+        let phone = match (given(self.phone), kept) {
+            (Some(p), Some(stored)) if p == stored.masked() => Some(stored.clone()),
+            (Some(p), _) => Some(kam_core::customer::Phone::parse(&p)?),
+            (None, _) => None,
+        };
+        let birthday = given(self.birthday)
+            .map(|text| {
+                NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+                    ParseError::new(
+                        "birthday",
+                        text,
+                        "not a YYYY-MM-DD date",
+                        "不是 YYYY-MM-DD 格式的日期",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(NewKeyPerson::parse(
+            &self.name,
+            ContactRole::parse(self.role.trim())?,
+            given(self.title).as_deref(),
+            [self.closeness, self.trust, self.favour],
+            RelationshipStage::parse(self.stage.trim())?,
+        )?
+        .with_details(PersonDetails {
+            phone,
+            birthday,
+            owner: given(self.owner),
+            notes: given(self.notes),
+        }))
+    }
+}
+
+/// The person as stored after a write.
+async fn person_item(
+    api: &ApiUser,
+    customer: kam_core::id::CustomerId,
+    id: kam_core::id::KeyPersonId,
+) -> Result<Json<crate::api::PersonItem>, ApiError> {
+    let person = api
+        .store
+        .key_people(customer)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(WebError::NotFound)?;
+    Ok(Json(crate::api::PersonItem::from(person)))
+}
+
+#[utoipa::path(post, path = "/api/v1/customers/{cif}/people",
+    params(("cif" = String, Path, description = "customer number")),
+    request_body = PersonInput,
+    responses((status = 201, body = crate::api::PersonItem),
+        (status = 403, description = "the role may only look"),
+        (status = 404, description = "missing or out of reach"),
+        (status = 409, description = "a key person of this name and role is there already"),
+        (status = 422, description = "a value refused, naming its field", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(crate) async fn add_person(
+    api: ApiUser,
+    Path(cif): Path<String>,
+    Body(input): Body<PersonInput>,
+) -> Result<(StatusCode, Json<crate::api::PersonItem>), ApiError> {
+    let customer = api.store.customer_by_cif(&cif).await?;
+    let person = input.person(None)?;
+    let id = api.store.add_key_person(customer.id, &person).await?;
+    Ok((
+        StatusCode::CREATED,
+        person_item(&api, customer.id, id).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/customers/{cif}/people/{person}",
+    params(("cif" = String, Path, description = "customer number"),
+        ("person" = i64, Path, description = "the key person's id")),
+    request_body = PersonInput,
+    responses((status = 200, body = crate::api::PersonItem),
+        (status = 403, description = "the role may only look"),
+        (status = 404, description = "missing, retired or out of reach"),
+        (status = 409, description = "saved by someone else since `version`"),
+        (status = 422, description = "a value refused, naming its field", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(crate) async fn edit_person(
+    api: ApiUser,
+    Path((cif, person)): Path<(String, i64)>,
+    Body(input): Body<PersonInput>,
+) -> Result<Json<crate::api::PersonItem>, ApiError> {
+    let customer = api.store.customer_by_cif(&cif).await?;
+    let id = kam_core::id::KeyPersonId(person);
+    let stored = api
+        .store
+        .key_people(customer.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(WebError::NotFound)?;
+    let seen = input.version.unwrap_or(-1);
+    let person = input.person(stored.details.phone.as_ref())?;
+    api.store
+        .edit_key_person(customer.id, id, &person, seen)
+        .await?;
+    person_item(&api, customer.id, id).await
+}
+
+/// Why a key person is retired, and the version read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RetireInput {
+    /// 2 to 200 characters.
+    pub reason: String,
+    pub version: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/customers/{cif}/people/{person}/retire",
+    params(("cif" = String, Path, description = "customer number"),
+        ("person" = i64, Path, description = "the key person's id")),
+    request_body = RetireInput,
+    responses((status = 204, description = "retired: kept with the day and reason, audited"),
+        (status = 403, description = "the role may only look"),
+        (status = 404, description = "missing, retired or out of reach"),
+        (status = 409, description = "saved by someone else since `version`"),
+        (status = 422, description = "no reason", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(crate) async fn retire_person(
+    api: ApiUser,
+    Path((cif, person)): Path<(String, i64)>,
+    Body(input): Body<RetireInput>,
+) -> Result<StatusCode, ApiError> {
+    let customer = api.store.customer_by_cif(&cif).await?;
+    api.store
+        .retire_key_person(
+            customer.id,
+            kam_core::id::KeyPersonId(person),
+            &input.reason,
+            input.version,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

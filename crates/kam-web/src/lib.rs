@@ -294,6 +294,15 @@ fn api_routes() -> Routes {
         .put("/api/v1/board/{cif}/scores", api_write::save_scores)
         .post("/api/v1/alerts/{id}/assign", api_write::assign_alert)
         .post("/api/v1/alerts/{id}/handle", api_write::handle_alert)
+        .post("/api/v1/customers/{cif}/people", api_write::add_person)
+        .put(
+            "/api/v1/customers/{cif}/people/{person}",
+            api_write::edit_person,
+        )
+        .post(
+            "/api/v1/customers/{cif}/people/{person}/retire",
+            api_write::retire_person,
+        )
 }
 
 /// What anyone may fetch: health, the embedded assets, the API's description.

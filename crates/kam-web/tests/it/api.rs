@@ -368,6 +368,67 @@ async fn the_api_writes_what_the_pages_write_with_the_same_checks(server: Server
         .await;
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Key people: added, edited with the version read (the masked phone kept), retired.
+    let people = format!("/api/v1/customers/{company}/people");
+    let person = serde_json::json!({
+        "name": "周建华", "role": "finance_head", "title": "财务总监", "phone": "13912345678",
+        "birthday": "1976-08-15", "closeness": 3, "trust": 4, "favour": 2, "stage": "build",
+        "owner": null, "notes": "周三上午在厂区",
+    });
+    let answer = client
+        .send_api(Method::POST, &people, &token, &person)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let added = json(&answer.body);
+    assert_eq!(added["phone"], "139****5678");
+    assert_eq!(added["version"], 1);
+    let id = added["id"].as_i64().unwrap();
+    let mut change = person.clone();
+    change["phone"] = added["phone"].clone();
+    change["stage"] = "deepen".into();
+    change["version"] = 1.into();
+    let edited = client
+        .send_api(Method::PUT, &format!("{people}/{id}"), &token, &change)
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let edited = json(&edited.body);
+    assert_eq!(
+        (edited["version"].as_i64(), edited["stage"].as_str()),
+        (Some(2), Some("deepen"))
+    );
+    assert_eq!(edited["phone"], "139****5678", "the stored number kept");
+    let stale = client
+        .send_api(Method::PUT, &format!("{people}/{id}"), &token, &change)
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let mut wrong = person.clone();
+    wrong["closeness"] = 9.into();
+    let answer = client.send_api(Method::POST, &people, &token, &wrong).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(&answer.body)["errors"][0]["field"], "closeness");
+    let retired = client
+        .send_api(
+            Method::POST,
+            &format!("{people}/{id}/retire"),
+            &token,
+            &serde_json::json!({"reason": "已离职", "version": 2}),
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::NO_CONTENT, "{}", retired.body);
+    let read = json(
+        &client
+            .get_api(&format!("/api/v1/customers/{company}"), &token)
+            .await
+            .body,
+    );
+    assert!(
+        read["key_people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"].as_i64() != Some(id))
+    );
+
     // An auditor's token reads and writes nothing.
     let auditor = server.user_of(Role::Auditor).await;
     let reader = server.token_for(&auditor).await;

@@ -169,6 +169,12 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                             "role": "member",
                             "scores": [{"criterion": "relationship", "score": 7, "seen": null}],
                             "note": "idor",
+                            "name": "idor",
+                            "closeness": 3,
+                            "trust": 3,
+                            "favour": 3,
+                            "stage": "build",
+                            "reason": "idor",
                         });
                         client
                             .send_api(route.method.clone(), &path, &token, &body)
