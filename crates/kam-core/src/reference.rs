@@ -53,6 +53,8 @@ pub struct MemberRecord {
 pub struct KeyPersonRecord {
     pub cif_no: String,
     pub person: NewKeyPerson,
+    /// The day the person's stage was entered, when the source knows it.
+    pub stage_since: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]

@@ -303,7 +303,11 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                 ],
                 code(&v[7], RelationshipStage::parse)?,
             )?;
-            rows.push(KeyPersonRecord { cif_no, person });
+            rows.push(KeyPersonRecord {
+                cif_no,
+                person,
+                stage_since: None,
+            });
         }
         MasterChunk::Assignments(rows) => rows.push(AssignmentRecord {
             cif_no: v[0].take_string(),

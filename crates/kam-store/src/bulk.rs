@@ -242,7 +242,7 @@ impl Store {
             rows.push(rows::key_person(
                 customer,
                 &k.person,
-                None,
+                k.stage_since,
                 (actor.name.as_str(), &now),
             ));
         }

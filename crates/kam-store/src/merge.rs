@@ -613,7 +613,7 @@ impl Merge {
                 good.push(rows::key_person(
                     customer,
                     &k.person,
-                    None,
+                    k.stage_since,
                     (actor.name.as_str(), &self.now),
                 ));
             }

@@ -565,6 +565,7 @@ impl Bank {
                             stage,
                         )
                         .expect("valid"),
+                        stage_since: None,
                     });
                 }
             }
@@ -837,7 +838,59 @@ impl Bank {
             counterparties,
         };
         bank.reference.profiles = bank.profiles();
+        bank.keep_key_people();
         bank
+    }
+
+    /// What the RMs keep about the key people — a mobile number, a birthday, the day of the
+    /// stage, the colleague who owns the relationship (the customer's lead RM, for a decision
+    /// maker), a note for some — derived from each person's name and customer rather than from
+    /// the random stream, so the stream and every extract stay byte-identical.
+    fn keep_key_people(&mut self) {
+        const NOTES: [&str; 6] = [
+            "每周三上午在厂区，电话前先发短信",
+            "关注融资成本，对利率敏感",
+            "喜欢打羽毛球，周末常在体育中心",
+            "年底前决定下一年合作银行",
+            "新任，前任已调往集团总部",
+            "重视对账效率，曾抱怨网银回单",
+        ];
+        let leads: std::collections::HashMap<&str, &str> = self
+            .reference
+            .assignments
+            .iter()
+            .filter(|a| a.role == AssignmentRole::Lead && a.effective_to.is_none())
+            .map(|a| (a.cif_no.as_str(), a.username.as_str()))
+            .collect();
+        let end = self.config.end;
+        let mut kept = Vec::with_capacity(self.reference.key_people.len());
+        for record in &self.reference.key_people {
+            let n: u64 = format!("{}{}", record.cif_no, record.person.name)
+                .bytes()
+                .fold(29, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)));
+            let phone = format!("13{:09}", n % 1_000_000_000);
+            let birthday = NaiveDate::from_ymd_opt(
+                1960 + (n % 31) as i32,
+                1 + (n / 31 % 12) as u32,
+                1 + (n / 400 % 28) as u32,
+            );
+            let owner = (record.person.role == ContactRole::DecisionMaker)
+                .then(|| leads.get(record.cif_no.as_str()).map(|u| (*u).to_owned()))
+                .flatten();
+            let notes = (n % 3 == 0).then(|| NOTES[(n / 3 % 6) as usize].to_owned());
+            let details = kam_core::contact::PersonDetails {
+                phone: Phone::parse(&phone).ok(),
+                birthday,
+                owner,
+                notes,
+            };
+            kept.push(KeyPersonRecord {
+                cif_no: record.cif_no.clone(),
+                person: record.person.clone().with_details(details),
+                stage_since: Some(end - chrono::Duration::days((n % 700) as i64)),
+            });
+        }
+        self.reference.key_people = kept;
     }
 
     /// A corporate archive for every other company (the rest left for the RMs to fill in), derived
