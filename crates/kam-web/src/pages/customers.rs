@@ -1063,6 +1063,19 @@ async fn customer_360(
         .as_ref()
         .map(|g| tree(&g.nodes, id))
         .unwrap_or_default();
+    // The owner of a relationship by name (a user name is what the store keeps).
+    let names: std::collections::HashMap<String, String> =
+        if people.iter().any(|p| p.details.owner.is_some()) {
+            signed
+                .store
+                .list_users()
+                .await?
+                .into_iter()
+                .map(|u| (u.username.to_string(), u.display_name))
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
     let people = people
         .iter()
         .map(|p| Person {
@@ -1086,7 +1099,12 @@ async fn customer_360(
             favour: p.favour.get(),
             stage: t.code("stage", p.stage.as_str()),
             stage_since: p.stage_since.map(|d| d.to_string()).unwrap_or_default(),
-            owner: p.details.owner.clone().unwrap_or_default(),
+            owner: p
+                .details
+                .owner
+                .as_ref()
+                .map(|o| names.get(o).cloned().unwrap_or_else(|| o.clone()))
+                .unwrap_or_default(),
             notes: p.details.notes.clone().unwrap_or_default(),
         })
         .collect();

@@ -340,6 +340,38 @@ async fn a_relationship_day_in_the_browser() {
         assert!(source(&client).await.contains(member.cif_no.as_str()));
         shot(&client, "06-group").await;
     }
+    // A key person added from a company's 360: the form, then back on the 360 with the person
+    // listed and the mobile masked.
+    let company = server.company_in_reach(&president).await;
+    open(&client, &format!("{base}/customers/{company}")).await;
+    click_to(&client, Locator::Id("person-add"), |url| {
+        url.path().ends_with("/people/new")
+    })
+    .await;
+    for (id, text) in [
+        ("k-name", "周建华"),
+        ("k-title", "财务总监"),
+        ("k-phone", "13912345678"),
+    ] {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    shot(&client, "06-key-person-form").await;
+    let back = format!("/customers/{company}");
+    click_to(&client, Locator::Id("person-save"), |url| {
+        url.path() == back
+    })
+    .await;
+    let page = source(&client).await;
+    assert!(
+        page.contains("周建华") && page.contains("139****5678") && !page.contains("13912345678")
+    );
+    shot(&client, "06-key-person-added").await;
     open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 
@@ -491,8 +523,20 @@ async fn every_page_of_every_role_fits_the_screen() {
         let scope = server.handle_of(&user).await;
         if scope.scope().sees_customers() {
             pages.extend(["/customers", "/portfolio", "/alerts", "/board"].map(str::to_owned));
-            if let Some(cif) = server.visible_cifs(&user).await.first() {
+            let visible = server.visible_cifs(&user).await;
+            if let Some(cif) = visible.first() {
                 pages.push(format!("/customers/{cif}"));
+            }
+            // A company's 360 (the key people's table is the widest) and, for whoever may
+            // change it, the key person's form.
+            if let Some(company) = server.bank.reference.customers.iter().find(|c| {
+                c.kind == kam_core::customer::CustomerKind::Corporate
+                    && visible.contains(&c.cif_no.to_string())
+            }) {
+                pages.push(format!("/customers/{}", company.cif_no));
+                if scope.scope().may_write() {
+                    pages.push(format!("/customers/{}/people/new", company.cif_no));
+                }
             }
         }
         if role.may_read_audit() {
