@@ -877,7 +877,9 @@ impl Bank {
             let owner = (record.person.role == ContactRole::DecisionMaker)
                 .then(|| leads.get(record.cif_no.as_str()).map(|u| (*u).to_owned()))
                 .flatten();
-            let notes = (n % 3 == 0).then(|| NOTES[(n / 3 % 6) as usize].to_owned());
+            let notes = n
+                .is_multiple_of(3)
+                .then(|| NOTES[(n / 3 % 6) as usize].to_owned());
             let details = kam_core::contact::PersonDetails {
                 phone: Phone::parse(&phone).ok(),
                 birthday,
