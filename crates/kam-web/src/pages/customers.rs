@@ -817,13 +817,7 @@ async fn team_changed(
     cif: &str,
     note: String,
 ) -> Result<Response, WebError> {
-    let flash = kam_store::Flash {
-        note,
-        secret: None,
-        field: Some("team".into()),
-    };
-    let back = crate::security::local_path_or(&format!("/customers/{cif}#team"), "/customers");
-    redirect_with(app, signed, &back, flash).await
+    crate::pages::back_to_360(app, signed, cif, "team", note).await
 }
 
 /// What the 360 shows unmasked, once, in this answer only.

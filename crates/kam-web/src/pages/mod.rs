@@ -119,6 +119,35 @@ pub(crate) struct Choice {
     pub label: String,
 }
 
+/// The choices of a closed list of codes, each labelled by its message `{prefix}-{code}`.
+pub(crate) fn code_choices(t: &Tr<'_>, prefix: &str, codes: &[&str]) -> Vec<Choice> {
+    codes
+        .iter()
+        .map(|code| Choice {
+            value: (*code).to_owned(),
+            label: t.code(prefix, code),
+        })
+        .collect()
+}
+
+/// Back to a section of a customer's 360 after a change there, with a one-time note shown in
+/// that section (post/redirect/get).
+pub(crate) async fn back_to_360(
+    app: &App,
+    signed: &Signed,
+    cif: &str,
+    section: &str,
+    note: String,
+) -> Result<Response, WebError> {
+    let flash = kam_store::Flash {
+        note,
+        secret: None,
+        field: Some(section.to_owned()),
+    };
+    let back = crate::security::local_path_or(&format!("/customers/{cif}#{section}"), "/customers");
+    crate::session::redirect_with(app, signed, &back, flash).await
+}
+
 /// The units a user may put in scope (their own and every unit below it, in tree order), none
 /// for an RM, whose reach is a book rather than a subtree.
 pub(crate) async fn reachable_units(signed: &Signed) -> Result<Vec<OrgUnit>, WebError> {

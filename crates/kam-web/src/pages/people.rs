@@ -21,8 +21,10 @@ use crate::{
     App,
     error::WebError,
     i18n::Tr,
-    pages::{Choice, Chrome, FieldError, no_customer_pages, render_form},
-    session::{Signed, redirect_with},
+    pages::{
+        Choice, Chrome, FieldError, back_to_360, code_choices, no_customer_pages, render_form,
+    },
+    session::Signed,
 };
 
 /// This page's routes, into the one route table.
@@ -210,20 +212,8 @@ async fn page(
         customer: customer.name.clone(),
         person,
         form,
-        roles: ContactRole::ALL
-            .iter()
-            .map(|r| Choice {
-                value: r.as_str().to_owned(),
-                label: t.code("contact-role", r.as_str()),
-            })
-            .collect(),
-        stages: RelationshipStage::ALL
-            .iter()
-            .map(|s| Choice {
-                value: s.as_str().to_owned(),
-                label: t.code("stage", s.as_str()),
-            })
-            .collect(),
+        roles: code_choices(&t, "contact-role", ContactRole::CODES),
+        stages: code_choices(&t, "stage", RelationshipStage::CODES),
         ratings: vec![1, 2, 3, 4, 5],
         colleagues,
         error,
@@ -407,10 +397,5 @@ async fn back_to_people(
     cif: &str,
     note: String,
 ) -> Result<Response, WebError> {
-    let flash = kam_store::Flash {
-        note,
-        secret: None,
-        field: Some("people".into()),
-    };
-    redirect_with(app, signed, &format!("/customers/{cif}#people"), flash).await
+    back_to_360(app, signed, cif, "people", note).await
 }

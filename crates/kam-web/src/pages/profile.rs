@@ -20,8 +20,10 @@ use crate::{
     App,
     error::WebError,
     i18n::Tr,
-    pages::{Choice, Chrome, FieldError, no_customer_pages, render_form},
-    session::{Signed, redirect_with},
+    pages::{
+        Choice, Chrome, FieldError, back_to_360, code_choices, no_customer_pages, render_form,
+    },
+    session::Signed,
 };
 
 /// This page's routes, into the one route table.
@@ -261,20 +263,8 @@ async fn page(
         cif_no: customer.cif_no.to_string(),
         name: customer.name.clone(),
         form,
-        listings: Listing::ALL
-            .iter()
-            .map(|l| Choice {
-                value: l.as_str().to_owned(),
-                label: t.code("listing", l.as_str()),
-            })
-            .collect(),
-        bands: RevenueBand::ALL
-            .iter()
-            .map(|b| Choice {
-                value: b.as_str().to_owned(),
-                label: t.code("revenue-band", b.as_str()),
-            })
-            .collect(),
+        listings: code_choices(&t, "listing", Listing::CODES),
+        bands: code_choices(&t, "revenue-band", RevenueBand::CODES),
         error,
     };
     let refused = page.error.clone();
@@ -348,10 +338,5 @@ pub(crate) async fn save(
         }
         Err(other) => return Err(other.into()),
     }
-    let flash = kam_store::Flash {
-        note: t.get("profile-saved"),
-        secret: None,
-        field: Some("profile".into()),
-    };
-    redirect_with(&app, &signed, &format!("/customers/{cif}#profile"), flash).await
+    back_to_360(&app, &signed, &cif, "profile", t.get("profile-saved")).await
 }
