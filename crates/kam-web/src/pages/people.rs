@@ -289,7 +289,6 @@ fn form_error(t: &Tr<'_>, error: kam_store::Error) -> Result<FieldError, WebErro
             let field = match e.field {
                 "owner" => "owner",
                 "birthday" => "birthday",
-                "reason" => "reason",
                 _ => "notes",
             };
             Ok(FieldError::new(field, t.reason(&e)))
@@ -382,11 +381,21 @@ pub(crate) async fn retire(
     let t = signed.tr(&app);
     let seen: i64 = form.version.trim().parse().unwrap_or(-1);
     let stored = current(&signed, customer, id).await?;
-    // The store checks the reason (422 naming it) and the version (409).
-    signed
+    // The store checks the reason and the version (409). A refused reason is shown on the
+    // person's page next to the field, the person's values as stored.
+    match signed
         .store
         .retire_key_person(customer, KeyPersonId(id), &form.reason, seen)
-        .await?;
+        .await
+    {
+        Ok(()) => {}
+        Err(kam_store::Error::Invalid(e)) if e.field == "reason" => {
+            let error = FieldError::new("reason", t.reason(&e));
+            let form = PersonForm::of(&stored);
+            return page(&app, &signed, &cif, Some(id), form, Some(error)).await;
+        }
+        Err(other) => return Err(other.into()),
+    }
     let note = t.with("person-retired", &[("name", stored.name.as_str().into())]);
     back_to_people(&app, &signed, &cif, note).await
 }
