@@ -493,13 +493,6 @@ impl Rules {
         Self::parse("rules/default.toml", DEFAULT_RULES).expect("the shipped rules are valid")
     }
 
-    /// The shipped rules, parsed once per process: for readers on a request's path (the pages),
-    /// which must not parse TOML on every request.
-    pub fn shared() -> &'static Self {
-        static SHARED: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
-        SHARED.get_or_init(Self::builtin)
-    }
-
     /// Every window the rules read, so the batch computes them whatever `--windows` says.
     pub fn windows(&self) -> Vec<u32> {
         let mut out: Vec<u32> = [
