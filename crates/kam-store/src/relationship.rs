@@ -139,13 +139,7 @@ impl UserStore {
         let (mut tx, cif_no) = self
             .begin_people_write(customer_id, "edit", "key_person")
             .await?;
-        let stored = current_person(&mut tx, customer_id, id).await?;
-        if stored.version != seen {
-            return Err(Error::Conflict {
-                entity: "key_person",
-                key: format!("{cif_no}/{}", stored.name),
-            });
-        }
+        let stored = current_person(&mut tx, customer_id, id, (seen, &cif_no)).await?;
         check_person(&mut tx, person, self.scope().on()).await?;
         let d = &person.details;
         let version = seen + 1;
@@ -217,13 +211,7 @@ impl UserStore {
         let (mut tx, cif_no) = self
             .begin_people_write(customer_id, "retire", "key_person")
             .await?;
-        let stored = current_person(&mut tx, customer_id, id).await?;
-        if stored.version != seen {
-            return Err(Error::Conflict {
-                entity: "key_person",
-                key: format!("{cif_no}/{}", stored.name),
-            });
-        }
+        let stored = current_person(&mut tx, customer_id, id, (seen, &cif_no)).await?;
         let reason = reason.trim();
         if reason.chars().count() < 2 || reason.chars().count() > 200 {
             return Err(Error::Invalid(ParseError::new(
@@ -426,12 +414,14 @@ impl Store {
     }
 }
 
-/// A current (not retired) key person of the customer, in the writing transaction; another
-/// customer's person, or a retired one, is `NotFound`.
+/// A current (not retired) key person of the customer at the version a form started from, in
+/// the writing transaction; another customer's person, or a retired one, is `NotFound`; one
+/// saved since `seen` is `Conflict` (keyed by the customer number `cif`).
 async fn current_person(
     tx: &mut WriteTx,
     customer_id: CustomerId,
     id: KeyPersonId,
+    (seen, cif): (i64, &str),
 ) -> Result<KeyPerson> {
     let row = Sql::new(&format!(
         "select {KEY_PERSON_COLUMNS} from key_person where retired_on is null and id = "
@@ -446,7 +436,14 @@ async fn current_person(
         entity: "key_person",
         key: id.0.to_string(),
     })?;
-    key_person_from_row(&row)
+    let person = key_person_from_row(&row)?;
+    if person.version != seen {
+        return Err(Error::Conflict {
+            entity: "key_person",
+            key: format!("{cif}/{}", person.name),
+        });
+    }
+    Ok(person)
 }
 
 /// kam-core's check of what an RM keeps, and an owner who is a user of kam.
