@@ -153,6 +153,11 @@ const KEY_PEOPLE_FIELDS: &[FieldSpec] = &[
     req("trust", Count),
     req("favour", Count),
     req("stage", Choice(RelationshipStage::CODES)),
+    opt("stage_since", Date),
+    opt("phone", Phone),
+    opt("birthday", Date),
+    opt("owner", Code),
+    opt("notes", Text),
 ];
 
 const RM_ASSIGNMENTS_FIELDS: &[FieldSpec] = &[

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use kam_core::{
     ParseError,
     assignment::AssignmentRole,
-    contact::{ContactRole, NewKeyPerson, RelationshipStage},
+    contact::{ContactRole, NewKeyPerson, PersonDetails, RelationshipStage},
     customer::{
         AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance,
     },
@@ -302,11 +302,17 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                     v[6].count().unwrap_or(0),
                 ],
                 code(&v[7], RelationshipStage::parse)?,
-            )?;
+            )?
+            .with_details(PersonDetails {
+                phone: opt_code(&v[9], Phone::parse)?,
+                birthday: v[10].date(),
+                owner: v[11].take_text(),
+                notes: v[12].take_text(),
+            });
             rows.push(KeyPersonRecord {
                 cif_no,
                 person,
-                stage_since: None,
+                stage_since: v[8].date(),
             });
         }
         MasterChunk::Assignments(rows) => rows.push(AssignmentRecord {

@@ -606,10 +606,32 @@ impl Merge {
         let customers = self
             .ids(Referent::Customer, rows.iter().map(|k| k.cif_no.as_str()))
             .await?;
+        let owners = self
+            .ids(
+                Referent::User,
+                rows.iter()
+                    .filter_map(|k| k.person.details.owner.as_deref()),
+            )
+            .await?;
+        // The bank's zone is ahead of UTC: a birthday "today" there may be tomorrow here.
+        let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
         let mut refused = Vec::new();
         let mut good = Vec::new();
         for (index, k) in rows.iter().enumerate() {
-            if let Some(customer) = customers.get(index, "cif_no", &k.cif_no, &mut refused) {
+            let owner = owners.get_opt(
+                index,
+                "owner",
+                k.person.details.owner.as_deref(),
+                &mut refused,
+            );
+            if let Err(error) = k.person.details.check(today) {
+                refused.push(rule(index, error));
+                continue;
+            }
+            if let (Some(customer), Some(_)) = (
+                customers.get(index, "cif_no", &k.cif_no, &mut refused),
+                owner,
+            ) {
                 good.push(rows::key_person(
                     customer,
                     &k.person,
@@ -619,7 +641,7 @@ impl Merge {
             }
         }
         let merged = self.upsert(rows::KEY_PERSON, good).await?;
-        Ok((refused, merged))
+        Ok((first_per_row(refused), merged))
     }
 
     async fn assignments(&mut self, rows: Vec<AssignmentRecord>) -> Result<(Vec<Refusal>, usize)> {

@@ -29,6 +29,7 @@ pub(crate) const PRODUCT: Table = Table {
     upsert: Upsert {
         key: &["code"],
         update: &["name", "line", "need_category", "risk_level"],
+        dated: None,
     },
 };
 
@@ -59,6 +60,7 @@ pub(crate) const CUSTOMER: Table = Table {
             "since",
             "name_initials",
         ],
+        dated: None,
     },
 };
 
@@ -87,6 +89,7 @@ pub(crate) const GROUP: Table = Table {
     upsert: Upsert {
         key: &["code"],
         update: &["name", "lead_unit_id", "lead_rm_id"],
+        dated: None,
     },
 };
 
@@ -113,6 +116,7 @@ pub(crate) const GROUP_MEMBER: Table = Table {
     upsert: Upsert {
         key: &["customer_id"],
         update: &["group_id", "parent_customer_id"],
+        dated: None,
     },
 };
 
@@ -127,7 +131,10 @@ pub(crate) const KEY_PERSON: Table = Table {
     name: "key_person",
     upsert: Upsert {
         key: &["customer_id", "name", "role"],
+        // The mobile, birthday, owner and notes come with the first file only: after that they
+        // are the RM's (docs/extracts.md). A change of stage takes the file's day for it.
         update: &["title", "closeness", "trust", "favour", "stage"],
+        dated: Some(("stage_since", "stage")),
     },
 };
 
@@ -191,6 +198,7 @@ pub(crate) const ACCOUNT: Table = Table {
             "org_unit_id",
             "opened_on",
         ],
+        dated: None,
     },
 };
 
@@ -209,6 +217,7 @@ pub(crate) const PAYROLL_LINK: Table = Table {
     upsert: Upsert {
         key: &["employer_id", "employee_id"],
         update: &["monthly_amount_minor", "currency", "since"],
+        dated: None,
     },
 };
 
@@ -228,5 +237,6 @@ pub(crate) const USER: Table = Table {
     upsert: Upsert {
         key: &["username"],
         update: &["display_name", "role", "org_unit_id", "line"],
+        dated: None,
     },
 };

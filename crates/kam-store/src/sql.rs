@@ -157,20 +157,35 @@ impl Values {
 pub(crate) struct Upsert {
     pub key: &'static [&'static str],
     pub update: &'static [&'static str],
+    /// `(date, column)`: the date column says since when `column` holds its value — when a
+    /// file changes `column`, the date is the file's (unknown when it gives none); when it does
+    /// not, the stored date stays (the file's only fills one never known).
+    pub dated: Option<(&'static str, &'static str)>,
 }
 
 impl Upsert {
     pub(crate) fn tail(&self, table: &str) -> String {
-        let set: Vec<String> = self
+        let mut set: Vec<String> = self
             .update
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
-        let changed: Vec<String> = self
+        if let Some((date, column)) = self.dated {
+            set.push(format!(
+                "{date} = case when {table}.{column} is distinct from excluded.{column} \
+                 then excluded.{date} else coalesce({table}.{date}, excluded.{date}) end"
+            ));
+        }
+        let mut changed: Vec<String> = self
             .update
             .iter()
             .map(|c| format!("{table}.{c} is distinct from excluded.{c}"))
             .collect();
+        if let Some((date, _)) = self.dated {
+            changed.push(format!(
+                "({table}.{date} is null and excluded.{date} is not null)"
+            ));
+        }
         format!(
             " on conflict ({}) do update set {} where {}",
             self.key.join(", "),

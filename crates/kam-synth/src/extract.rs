@@ -242,9 +242,15 @@ pub fn write_reference(
             "trust",
             "favour",
             "stage",
+            "stage_since",
+            "phone",
+            "birthday",
+            "owner",
+            "notes",
         ],
         &mut data.key_people.iter().map(|k| {
             let p = &k.person;
+            let d = &p.details;
             vec![
                 k.cif_no.clone(),
                 p.name.clone(),
@@ -254,6 +260,14 @@ pub fn write_reference(
                 p.trust.get().to_string(),
                 p.favour.get().to_string(),
                 p.stage.to_string(),
+                k.stage_since.map(|d| d.to_string()).unwrap_or_default(),
+                d.phone
+                    .as_ref()
+                    .map(|p| p.reveal().to_owned())
+                    .unwrap_or_default(),
+                d.birthday.map(|d| d.to_string()).unwrap_or_default(),
+                d.owner.clone().unwrap_or_default(),
+                d.notes.clone().unwrap_or_default(),
             ]
         }),
     )?;

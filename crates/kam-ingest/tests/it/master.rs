@@ -155,7 +155,8 @@ both!(
     an_over_limit_master_file_merges_nothing,
     master_batches_are_not_reverted,
     a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers,
-    a_corporate_archive_from_an_extract_keeps_what_the_rm_entered
+    a_corporate_archive_from_an_extract_keeps_what_the_rm_entered,
+    key_people_details_come_with_the_first_file_and_stay_the_rms
 );
 
 const PROFILES_HEADER: &str = "cif_no,legal_representative,registered_capital,capital_currency,established_on,business_scope,credit_code,listing,employees,revenue_band,our_share_percent,main_banks\n";
@@ -651,5 +652,75 @@ async fn a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers(store
     assert_eq!(
         shown,
         [(3, "monthly_amount", "1.005", RejectCode::AmountPrecision)]
+    );
+}
+
+const PEOPLE_HEADER: &str = "cif_no,name,contact_role,title,closeness,trust,favour,stage,stage_since,phone,birthday,owner,notes\n";
+
+/// A key person's mobile, birthday, owner and notes come with the file that brings them first;
+/// a later file updates ratings and stage but not what the RM keeps; a bad owner or birthday is
+/// a reject that says where.
+async fn key_people_details_come_with_the_first_file_and_stay_the_rms(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let first = write(
+        dir.path(),
+        "key_people_20261128.csv",
+        &format!(
+            "{PEOPLE_HEADER}C001,何强,decision_maker,董事长,5,1,3,build,2026-03-02,13912345678,1971-05-20,,周三在厂区\n\
+             C001,李四,cashier,出纳,3,3,3,build,,,1971-05-20,nobody,\n\
+             C001,王五,accountant,会计,3,3,3,build,,,2999-01-01,,\n"
+        ),
+    );
+    let (_, rejects) = import(&store, &first, &options(false, RejectLimit::Count(5))).await;
+    let mut shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_str(), r.code))
+        .collect();
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            (3, "owner", RejectCode::UnknownReference),
+            (4, "birthday", RejectCode::Rule)
+        ],
+        "{rejects:?}"
+    );
+    let second = write(
+        dir.path(),
+        "key_people_20261129.csv",
+        &format!(
+            "{PEOPLE_HEADER}C001,何强,decision_maker,董事长,4,2,3,deepen,2026-11-20,13800000000,,,\n"
+        ),
+    );
+    let (_, rejects) = import(&store, &second, &options(false, RejectLimit::Count(0))).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let scope = auditor_scope(&store, on).await;
+    let id = scope.customer_by_cif("C001").await.unwrap().id;
+    let people = scope.key_people(id).await.unwrap();
+    assert_eq!(people.len(), 1, "{people:?}");
+    let he = &people[0];
+    assert_eq!((he.closeness.get(), he.stage.as_str()), (4, "deepen"));
+    assert_eq!(he.details.phone.as_ref().unwrap().reveal(), "13912345678");
+    assert_eq!(he.details.notes.as_deref(), Some("周三在厂区"));
+    // The stage changed: its day is the file's.
+    assert_eq!(
+        he.stage_since,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    // The same stage again with no day given: the stored day stays.
+    let third = write(
+        dir.path(),
+        "key_people_20261130.csv",
+        &format!("{PEOPLE_HEADER}C001,何强,decision_maker,董事长,5,2,3,deepen,,,,,\n"),
+    );
+    let (_, rejects) = import(&store, &third, &options(false, RejectLimit::Count(0))).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let he = scope.key_people(id).await.unwrap().remove(0);
+    assert_eq!(he.closeness.get(), 5);
+    assert_eq!(
+        he.stage_since,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
     );
 }
