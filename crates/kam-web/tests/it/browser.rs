@@ -318,7 +318,12 @@ async fn a_relationship_day_in_the_browser() {
         url.path().starts_with("/customers/") && !url.path().ends_with("/reveal")
     })
     .await;
-    assert!(source(&client).await.contains(&whole), "revealed");
+    // The address is the 360's before and after the post: wait for the answer, not the address.
+    let started = Instant::now();
+    while !source(&client).await.contains(&whole) {
+        assert!(started.elapsed() < Duration::from_secs(20), "revealed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     shot(&client, "05-reveal").await;
 
     open(&client, &format!("{base}/portfolio")).await;
