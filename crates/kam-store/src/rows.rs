@@ -30,6 +30,7 @@ pub(crate) const PRODUCT: Table = Table {
         key: &["code"],
         update: &["name", "line", "need_category", "risk_level"],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -61,6 +62,7 @@ pub(crate) const CUSTOMER: Table = Table {
             "name_initials",
         ],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -90,6 +92,7 @@ pub(crate) const GROUP: Table = Table {
         key: &["code"],
         update: &["name", "lead_unit_id", "lead_rm_id"],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -117,6 +120,7 @@ pub(crate) const GROUP_MEMBER: Table = Table {
         key: &["customer_id"],
         update: &["group_id", "parent_customer_id"],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -135,6 +139,7 @@ pub(crate) const KEY_PERSON: Table = Table {
         // are the RM's (docs/extracts.md). A change of stage takes the file's day for it.
         update: &["title", "closeness", "trust", "favour", "stage"],
         dated: Some(("stage_since", "stage")),
+        versioned: true,
     },
 };
 
@@ -199,6 +204,7 @@ pub(crate) const ACCOUNT: Table = Table {
             "opened_on",
         ],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -218,6 +224,7 @@ pub(crate) const PAYROLL_LINK: Table = Table {
         key: &["employer_id", "employee_id"],
         update: &["monthly_amount_minor", "currency", "since"],
         dated: None,
+        versioned: false,
     },
 };
 
@@ -238,5 +245,6 @@ pub(crate) const USER: Table = Table {
         key: &["username"],
         update: &["display_name", "role", "org_unit_id", "line"],
         dated: None,
+        versioned: false,
     },
 };

@@ -161,6 +161,10 @@ pub(crate) struct Upsert {
     /// file changes `column`, the date is the file's (unknown when it gives none); when it does
     /// not, the stored date stays (the file's only fills one never known).
     pub dated: Option<(&'static str, &'static str)>,
+    /// The table counts its saves in `version` (forms name the version they started from): a
+    /// file that changes a row is a save too, so a form opened before it is refused, not
+    /// silently applied over it.
+    pub versioned: bool,
 }
 
 impl Upsert {
@@ -170,6 +174,9 @@ impl Upsert {
             .iter()
             .map(|c| format!("{c} = excluded.{c}"))
             .collect();
+        if self.versioned {
+            set.push(format!("version = {table}.version + 1"));
+        }
         if let Some((date, column)) = self.dated {
             set.push(format!(
                 "{date} = case when {table}.{column} is distinct from excluded.{column} \

@@ -704,11 +704,13 @@ async fn key_people_details_come_with_the_first_file_and_stay_the_rms(store: Sto
     assert_eq!((he.closeness.get(), he.stage.as_str()), (4, "deepen"));
     assert_eq!(he.details.phone.as_ref().unwrap().reveal(), "13912345678");
     assert_eq!(he.details.notes.as_deref(), Some("周三在厂区"));
-    // The stage changed: its day is the file's.
+    // The stage changed: its day is the file's; the change is a save (a form opened before it
+    // is refused).
     assert_eq!(
         he.stage_since,
         chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
     );
+    assert_eq!(he.version, 2);
     // The same stage again with no day given: the stored day stays.
     let third = write(
         dir.path(),
@@ -723,4 +725,19 @@ async fn key_people_details_come_with_the_first_file_and_stay_the_rms(store: Sto
         he.stage_since,
         chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
     );
+    assert_eq!(he.version, 3);
+    // A file that brings someone else and him as he is changes nothing of him: no new version.
+    let again = write(
+        dir.path(),
+        "key_people_20261201.csv",
+        &format!(
+            "{PEOPLE_HEADER}C001,何强,decision_maker,董事长,5,2,3,deepen,,,,,\n\
+             C001,赵六,cashier,出纳,3,3,3,build,,,,,\n"
+        ),
+    );
+    let (_, rejects) = import(&store, &again, &options(false, RejectLimit::Count(0))).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let people = scope.key_people(id).await.unwrap();
+    assert_eq!(people.len(), 2);
+    assert_eq!(people.iter().find(|p| p.name == "何强").unwrap().version, 3);
 }
