@@ -225,6 +225,16 @@ impl Phone {
         &self.0
     }
 
+    /// A number as an edit form sends it back: empty is none; the masked form of `kept` (what
+    /// the form showed, since a form is not a reveal) keeps it; anything else is read whole.
+    pub fn parse_keeping(text: &str, kept: Option<&Phone>) -> Result<Option<Self>, ParseError> {
+        match (text.trim(), kept) {
+            ("", _) => Ok(None),
+            (t, Some(kept)) if t == kept.masked() => Ok(Some(kept.clone())),
+            (t, _) => Self::parse(t).map(Some),
+        }
+    }
+
     /// `138****1234`.
     pub fn masked(&self) -> String {
         mask_middle(&self.0, 3, 4)
@@ -339,6 +349,25 @@ impl NewCustomer {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_masked_number_sent_back_keeps_the_stored_one() {
+        let kept = Phone::parse("13912345678").unwrap();
+        assert_eq!(
+            Phone::parse_keeping("139****5678", Some(&kept)),
+            Ok(Some(kept.clone()))
+        );
+        assert_eq!(Phone::parse_keeping(" ", Some(&kept)), Ok(None));
+        assert_eq!(
+            Phone::parse_keeping("13800000000", Some(&kept))
+                .unwrap()
+                .unwrap()
+                .reveal(),
+            "13800000000"
+        );
+        assert!(Phone::parse_keeping("139****5678", None).is_err());
+        assert!(Phone::parse_keeping("139****0000", Some(&kept)).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -613,8 +613,7 @@ impl Merge {
                     .filter_map(|k| k.person.details.owner.as_deref()),
             )
             .await?;
-        // The bank's zone is ahead of UTC: a birthday "today" there may be tomorrow here.
-        let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+        let today = latest_bank_day();
         let mut refused = Vec::new();
         let mut good = Vec::new();
         for (index, k) in rows.iter().enumerate() {
@@ -760,8 +759,7 @@ impl Merge {
         actor: &Actor,
         rows: Vec<ProfileRecord>,
     ) -> Result<(Vec<Refusal>, usize)> {
-        // The bank's zone is ahead of UTC: a company founded "today" there may be tomorrow here.
-        let today = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+        let today = latest_bank_day();
         let mut refused = Vec::new();
         let mut merged = 0;
         for (index, record) in rows.iter().enumerate() {
@@ -807,6 +805,13 @@ impl Merge {
         }
         Ok((refused, merged))
     }
+}
+
+/// The latest day that may be "today" somewhere a bank runs: a date not after it (a birthday, a
+/// founding) is not in the future. The merge has no bank zone, and a zone ahead of UTC may be a
+/// day ahead.
+fn latest_bank_day() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive() + chrono::Duration::days(1)
 }
 
 /// The refusals of a chunk with those of a table's writer added: `broken` indexes the rows handed

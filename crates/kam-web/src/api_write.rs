@@ -16,7 +16,6 @@ use kam_core::{
     id::AssignmentId,
     money::{Currency, Money},
     profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
-    scoring::Source,
 };
 use kam_store::{ScoreEntry, Seen};
 use serde::{Deserialize, Serialize};
@@ -316,19 +315,7 @@ pub(crate) async fn save_scores(
     let board = &rules.scoring;
     let mut entries = Vec::with_capacity(input.scores.len());
     for score in input.scores {
-        let manual = board
-            .criteria
-            .iter()
-            .any(|c| c.code == score.criterion && c.source == Source::Manual);
-        if !manual {
-            return Err(ParseError::new(
-                "criterion",
-                score.criterion,
-                "not a manual criterion of the board",
-                "不是评分表中人工评分的项目",
-            )
-            .into());
-        }
+        // kam-core's rule: a manual criterion of the board, a score of its scale.
         board.check_manual(&score.criterion, score.score)?;
         let seen = match score.seen.filter(|s| !s.is_empty()) {
             Some(at) => Seen::At(at),
@@ -426,11 +413,8 @@ impl PersonInput {
         kept: Option<&kam_core::customer::Phone>,
     ) -> Result<kam_core::contact::NewKeyPerson, ParseError> {
         use kam_core::contact::{ContactRole, NewKeyPerson, PersonDetails, RelationshipStage};
-        let phone = match (given(self.phone), kept) {
-            (Some(p), Some(stored)) if p == stored.masked() => Some(stored.clone()),
-            (Some(p), _) => Some(kam_core::customer::Phone::parse(&p)?),
-            (None, _) => None,
-        };
+        let phone =
+            kam_core::customer::Phone::parse_keeping(self.phone.as_deref().unwrap_or(""), kept)?;
         let birthday = given(self.birthday)
             .map(|text| {
                 NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {

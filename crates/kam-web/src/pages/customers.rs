@@ -735,9 +735,11 @@ pub(crate) struct TeamLine {
 
 /// The people a manager may appoint to a customer's team: active RMs and sub-branch presidents
 /// in their reach and line, as kam-core decides (`Scope::may_appoint`; the store asks again).
-async fn appointable(signed: &Signed) -> Result<Vec<Choice>, WebError> {
+async fn appointable(
+    signed: &Signed,
+    users: &[kam_core::user::User],
+) -> Result<Vec<Choice>, WebError> {
     let units = signed.store.list_org_units().await?;
-    let users = signed.store.list_users().await?;
     Ok(users
         .iter()
         .filter_map(|u| {
@@ -1037,8 +1039,15 @@ async fn customer_360(
     let payroll_employees = paid.employees.iter().map(payroll_line).collect();
     let payroll_employers = paid.employers.iter().map(payroll_line).collect();
     let appoints = signed.scope().appoints_relationship_managers();
+    // The users, read once when the page needs them: whom a manager may appoint, and the
+    // owners of key relationships by name (a user name is what the store keeps).
+    let users = if appoints || people.iter().any(|p| p.details.owner.is_some()) {
+        signed.store.list_users().await?
+    } else {
+        Vec::new()
+    };
     let appointable = if appoints {
-        appointable(signed).await?
+        appointable(signed, &users).await?
     } else {
         Vec::new()
     };
@@ -1057,19 +1066,10 @@ async fn customer_360(
         .as_ref()
         .map(|g| tree(&g.nodes, id))
         .unwrap_or_default();
-    // The owner of a relationship by name (a user name is what the store keeps).
-    let names: std::collections::HashMap<String, String> =
-        if people.iter().any(|p| p.details.owner.is_some()) {
-            signed
-                .store
-                .list_users()
-                .await?
-                .into_iter()
-                .map(|u| (u.username.to_string(), u.display_name))
-                .collect()
-        } else {
-            std::collections::HashMap::new()
-        };
+    let names: std::collections::HashMap<&str, &str> = users
+        .iter()
+        .map(|u| (u.username.as_str(), u.display_name.as_str()))
+        .collect();
     let people = people
         .iter()
         .map(|p| Person {
@@ -1097,7 +1097,11 @@ async fn customer_360(
                 .details
                 .owner
                 .as_ref()
-                .map(|o| names.get(o).cloned().unwrap_or_else(|| o.clone()))
+                .map(|o| {
+                    names
+                        .get(o.as_str())
+                        .map_or_else(|| o.clone(), |n| (*n).to_owned())
+                })
                 .unwrap_or_default(),
             notes: p.details.notes.clone().unwrap_or_default(),
         })

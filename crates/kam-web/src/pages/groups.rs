@@ -71,12 +71,15 @@ struct Figures {
     contribution: Option<i64>,
 }
 
-/// The members in reach, in tree order, with their figures.
+/// The group (404 when none of its members is in reach) and its members in reach, in tree
+/// order, with their figures: what the page and its export show.
 async fn member_figures(
     store: &kam_store::UserStore,
-    nodes: &[kam_store::GroupNode],
-) -> Result<Vec<(Node, Figures)>, WebError> {
-    let tree = crate::pages::customers::tree(nodes, kam_core::id::CustomerId(-1));
+    code: &str,
+) -> Result<(kam_store::GroupView, Vec<(Node, Figures)>), WebError> {
+    let view = store.group_by_code(code).await?;
+    let nodes = store.group_nodes(view.group.id).await?;
+    let tree = crate::pages::customers::tree(&nodes, kam_core::id::CustomerId(-1));
     let mut out = Vec::with_capacity(tree.len());
     for node in tree {
         let values = store.indicators_of(&node.cif_no).await?;
@@ -88,7 +91,7 @@ async fn member_figures(
         };
         out.push((node, figures));
     }
-    Ok(out)
+    Ok((view, out))
 }
 
 /// The group's members in reach as a workbook: the page's table with amounts as numbers in the
@@ -101,9 +104,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let store = &signed.store;
-    let view = store.group_by_code(&code).await?;
-    let nodes = store.group_nodes(view.group.id).await?;
-    let figures = member_figures(store, &nodes).await?;
+    let (view, figures) = member_figures(store, &code).await?;
     let heads = vec![
         t.get("col-cif"),
         t.get("col-name"),
@@ -171,8 +172,7 @@ pub(crate) async fn show(
 ) -> Result<Response, WebError> {
     let t = signed.tr(&app);
     let store = &signed.store;
-    let view = store.group_by_code(&code).await?;
-    let nodes = store.group_nodes(view.group.id).await?;
+    let (view, figures) = member_figures(store, &code).await?;
     let units = store.list_org_units().await?;
     let unit_name = |id| {
         units
@@ -207,7 +207,6 @@ pub(crate) async fn show(
         field("group-lead-rm", lead_rm.unwrap_or_else(|| "—".into())),
     ];
 
-    let figures = member_figures(store, &nodes).await?;
     let (mut deposits, mut loans, mut contribution) = (0i64, 0i64, 0i64);
     let mut by_class: BTreeMap<i64, i64> = BTreeMap::new();
     let mut members = Vec::with_capacity(figures.len());

@@ -88,8 +88,14 @@ impl PersonForm {
         }
     }
 
-    /// The person the form describes, or the first field it gets wrong.
-    fn person(&self, t: &Tr<'_>, today: NaiveDate) -> Result<NewKeyPerson, FieldError> {
+    /// The person the form describes, or the first field it gets wrong; `kept` is the stored
+    /// mobile, kept when the form sends back its masked form.
+    fn person(
+        &self,
+        t: &Tr<'_>,
+        today: NaiveDate,
+        kept: Option<&Phone>,
+    ) -> Result<NewKeyPerson, FieldError> {
         let refused =
             |field: &'static str, e: kam_core::ParseError| FieldError::new(field, t.reason(&e));
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -123,10 +129,7 @@ impl PersonForm {
             refused(field, e)
         })?;
         let details = PersonDetails {
-            phone: match self.phone.trim() {
-                "" => None,
-                p => Some(Phone::parse(p).map_err(|e| refused("phone", e))?),
-            },
+            phone: Phone::parse_keeping(&self.phone, kept).map_err(|e| refused("phone", e))?,
             birthday: match self.birthday.trim() {
                 "" => None,
                 d => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
@@ -307,7 +310,7 @@ pub(crate) async fn add(
 ) -> Result<Response, WebError> {
     let customer = writable(&signed, &cif).await?;
     let t = signed.tr(&app);
-    let person = match form.person(&t, app.today()) {
+    let person = match form.person(&t, app.today(), None) {
         Ok(person) => person,
         Err(error) => return page(&app, &signed, &cif, None, form, Some(error)).await,
     };
@@ -328,13 +331,7 @@ pub(crate) async fn save(
     let customer = writable(&signed, &cif).await?;
     let t = signed.tr(&app);
     let stored = current(&signed, customer, id).await?;
-    let mut given = form.clone();
-    if let Some(phone) = &stored.details.phone
-        && given.phone.trim() == phone.masked()
-    {
-        given.phone = phone.reveal().to_owned();
-    }
-    let person = match given.person(&t, app.today()) {
+    let person = match form.person(&t, app.today(), stored.details.phone.as_ref()) {
         Ok(person) => person,
         Err(error) => return page(&app, &signed, &cif, Some(id), form, Some(error)).await,
     };
