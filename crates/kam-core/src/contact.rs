@@ -208,6 +208,86 @@ impl NewKeyPerson {
     }
 }
 
+/// How fresh a relationship is: days since the last logged contact against the expected interval
+/// of the customer's tier (rules `[contact] interval_days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Freshness {
+    /// Contacted within the interval.
+    Fresh,
+    /// Past the interval, within twice it: time to get in touch.
+    Due,
+    /// Past twice the interval: the relationship is cooling.
+    Lapsed,
+    /// No contact logged.
+    Never,
+}
+
+impl Freshness {
+    pub fn code(self) -> &'static str {
+        match self {
+            Freshness::Fresh => "fresh",
+            Freshness::Due => "due",
+            Freshness::Lapsed => "lapsed",
+            Freshness::Never => "never",
+        }
+    }
+}
+
+/// A key person's contact as of a day: the last contact, how long ago, how fresh, and the
+/// closeness shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactState {
+    pub last: Option<NaiveDate>,
+    pub days: Option<i64>,
+    pub interval: u32,
+    pub freshness: Freshness,
+    /// The closeness as entered, faded by time since contact (the stored rating is unchanged).
+    pub shown_closeness: Rating,
+}
+
+/// The contact state of a person rated `closeness`, last contacted on `last`, on `today`, for a
+/// customer whose tier expects contact every `interval` days.
+///
+/// The fade (docs/rules.md): within the interval the closeness is as entered; every further
+/// started interval without contact costs one point, down to 1 — `faded = max(1, closeness −
+/// ⌊(days − 1) / interval⌋)`. Without any logged contact the rating is shown as entered (kam cannot
+/// tell how old it is) and the person is marked as never contacted.
+pub fn contact_state(
+    closeness: Rating,
+    last: Option<NaiveDate>,
+    today: NaiveDate,
+    interval: u32,
+) -> ContactState {
+    let interval = interval.max(1);
+    let Some(last) = last else {
+        return ContactState {
+            last: None,
+            days: None,
+            interval,
+            freshness: Freshness::Never,
+            shown_closeness: closeness,
+        };
+    };
+    let days = (today - last).num_days().max(0);
+    let span = i64::from(interval);
+    let freshness = if days <= span {
+        Freshness::Fresh
+    } else if days <= 2 * span {
+        Freshness::Due
+    } else {
+        Freshness::Lapsed
+    };
+    let lost = (days - 1).max(0) / span;
+    let shown = (i64::from(closeness.get()) - lost).max(1);
+    ContactState {
+        last: Some(last),
+        days: Some(days),
+        interval,
+        freshness,
+        shown_closeness: Rating(u8::try_from(shown).unwrap_or(1)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +344,27 @@ mod tests {
             unknown.stage_since_after(RelationshipStage::Deepen, today),
             None
         );
+    }
+
+    #[test]
+    fn closeness_fades_one_point_per_interval_without_contact() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let five = Rating::new("closeness", 5).unwrap();
+        let ago = |days: u64| Some(today - chrono::Days::new(days));
+        let state = |days| contact_state(five, ago(days), today, 30);
+        assert_eq!(state(0).freshness, Freshness::Fresh);
+        assert_eq!(state(30).shown_closeness.get(), 5);
+        assert_eq!(state(30).freshness, Freshness::Fresh);
+        assert_eq!(state(31).shown_closeness.get(), 4);
+        assert_eq!(state(31).freshness, Freshness::Due);
+        assert_eq!(state(60).shown_closeness.get(), 4);
+        assert_eq!(state(61).shown_closeness.get(), 3);
+        assert_eq!(state(61).freshness, Freshness::Lapsed);
+        assert_eq!(state(400).shown_closeness.get(), 1);
+        assert_eq!(state(45).days, Some(45));
+        let never = contact_state(five, None, today, 30);
+        assert_eq!(never.freshness, Freshness::Never);
+        assert_eq!(never.shown_closeness, five);
     }
 
     #[test]

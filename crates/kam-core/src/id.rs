@@ -30,4 +30,10 @@ id_type!(
     AssignmentId,
     /// A product in the bank's catalogue.
     ProductId,
+    /// A visit, call, meeting or event with a customer (拜访与活动).
+    ActivityId,
+    /// A need found at a customer (隐含/明确需求).
+    NeedId,
+    /// A task of a colleague (待办).
+    TaskId,
 );

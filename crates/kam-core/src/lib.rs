@@ -5,6 +5,7 @@
 //! Pure: no I/O, no async, no SQL. Everything that crosses in from outside is parsed into a type
 //! here (`CifNo::parse`, `Money::parse_yuan`, `IdNumber::parse`) and trusted afterwards.
 
+pub mod activity;
 pub mod alert;
 pub mod assignment;
 pub mod cell;
@@ -28,6 +29,7 @@ pub mod reference;
 pub mod rules;
 pub mod scoring;
 pub mod search;
+pub mod task;
 pub mod tier;
 pub mod user;
 pub mod value;

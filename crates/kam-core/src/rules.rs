@@ -13,6 +13,13 @@ use crate::{
     tier::TierScale,
 };
 
+/// The contact rule of a rules file that has none (the shipped file's values).
+const BUILTIN_CONTACT: ContactRule = ContactRule {
+    interval_days: [30, 30, 60, 90, 180],
+    rm_visits_per_month: [3, 2, 1, 0, 0],
+    president_visits_per_month: [1, 1, 0, 0, 0],
+};
+
 /// The rules kam ships with.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.toml");
 
@@ -31,6 +38,28 @@ pub struct Rules {
     pub customer_value: ValueRule,
     pub alerts: AlertRules,
     pub scoring: Board,
+    pub contact: ContactRule,
+}
+
+/// How often a customer's people should be contacted and visited, by tier (index 0 = tier 1):
+/// the freshness of a relationship, the fade of closeness, and visit coverage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRule {
+    /// Days between contacts with a customer's key people the tier expects.
+    pub interval_days: [u32; 5],
+    /// Visits a month the lead RM owes a customer of the tier (0: none required).
+    pub rm_visits_per_month: [u32; 5],
+    /// Visits a month the sub-branch president owes a customer of the tier.
+    pub president_visits_per_month: [u32; 5],
+}
+
+impl ContactRule {
+    /// The interval for a customer in `tier` (1–5); the last tier's for one not yet tiered.
+    pub fn interval_for(&self, tier: Option<u8>) -> u32 {
+        let i = tier.map_or(4, |t| usize::from(t.clamp(1, 5)) - 1);
+        self.interval_days[i]
+    }
 }
 
 /// One line's five tiers.
@@ -88,6 +117,8 @@ struct RulesFile {
     customer_value: ValueFile,
     alerts: AlertsFile,
     scoring: ScoringFile,
+    /// Absent in a rules file older than version 4: the built-in contact rule applies.
+    contact: Option<ContactRule>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -470,6 +501,17 @@ impl Rules {
                 star,
             }
         };
+        let contact = match file.contact {
+            Some(c) => {
+                if c.interval_days.contains(&0) {
+                    return Err(format!(
+                        "{source}: [contact] interval_days 应至少为 1 / interval_days must be at least 1"
+                    ));
+                }
+                c
+            }
+            None => BUILTIN_CONTACT,
+        };
         Ok(Rules {
             id: file.id,
             version: file.version,
@@ -485,6 +527,7 @@ impl Rules {
             },
             alerts,
             scoring,
+            contact,
         })
     }
 
@@ -525,7 +568,18 @@ mod tests {
         let rules = Rules::builtin();
         assert_eq!(
             (rules.id.as_str(), rules.version, rules.watch_months),
-            ("kam-default", 3, 3)
+            ("kam-default", 4, 3)
+        );
+        assert_eq!(
+            rules.contact, BUILTIN_CONTACT,
+            "the fallback is the shipped rule"
+        );
+        assert_eq!(rules.contact.interval_for(Some(1)), 30);
+        assert_eq!(rules.contact.interval_for(None), 180);
+        let without = DEFAULT_RULES.split("\n[contact]").next().unwrap();
+        assert_eq!(
+            Rules::parse("v3", without).unwrap().contact,
+            BUILTIN_CONTACT
         );
         assert_eq!(rules.corporate.column(), "avg_daily_deposit_90d");
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);

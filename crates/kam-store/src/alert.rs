@@ -7,10 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use kam_core::{
-    alert::{AlertKind, AlertStatus},
-    org::OrgPath,
-};
+use kam_core::alert::{AlertKind, AlertStatus};
 
 use crate::{
     Actor, Error, Result, Store, UserStore, audit,
@@ -19,7 +16,7 @@ use crate::{
     indicator::customer_ids,
     org::corrupt,
     sql::{Sql, Values},
-    user::{user_columns_of, user_from_row},
+    user::user_with_unit_on,
 };
 
 /// One alert condition found by the batch for one customer.
@@ -244,24 +241,11 @@ impl UserStore {
             .begin_customer_write(self.find_alert(id, true), "assign", "alert", &key)
             .await?;
         if let Some(name) = username {
-            let receiver = Sql::new(&format!(
-                "select o.path as unit_path, {} from app_user u join org_unit o on o.id = u.org_unit_id where u.username = ",
-                user_columns_of("u")
-            ))
-            .bind(name)
-            .query()
-            .fetch_optional(&mut *tx)
-            .await?;
             // kam-core decides; an unknown name gets the same answer as one out of reach, so
             // the form cannot be used to learn which user names exist.
-            let permitted = match receiver {
-                Some(row) => {
-                    let path =
-                        OrgPath::parse(&row.try_get::<String, _>("unit_path")?).map_err(corrupt)?;
-                    self.scope().may_give_alert_to(&user_from_row(&row)?, &path)
-                }
-                None => false,
-            };
+            let permitted = user_with_unit_on(&mut *tx, name)
+                .await?
+                .is_some_and(|(receiver, unit)| self.scope().may_give_alert_to(&receiver, &unit));
             if !permitted {
                 let refused = Error::NotPermitted(
                     "an alert goes to its giver or to an RM or president within their reach",

@@ -8,6 +8,7 @@
 //! web receives `Sessions`, which makes a `UserStore` from a live session and nothing else. Every
 //! change writes the audit trail in its own transaction (`audit.rs`).
 
+mod activity;
 mod alert;
 mod audit;
 mod bulk;
@@ -28,6 +29,7 @@ mod relationship;
 mod rows;
 mod session;
 mod sql;
+mod task;
 mod url;
 mod user;
 mod view;
@@ -43,6 +45,7 @@ use sqlx::{
     migrate::Migrator,
 };
 
+pub use activity::{ActivityRow, ActivityView, Need};
 pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent, AuditFilter};
 pub use bulk::LoadCounts;
@@ -60,6 +63,7 @@ pub use product::{PayrollPeople, PayrollPerson, PayrollSummary};
 pub use profile::StoredProfile;
 pub use relationship::TeamMember;
 pub use session::{ApiToken, Flash, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
+pub use task::TaskFilter;
 pub use url::DatabaseUrl;
 pub use view::CustomerView;
 

@@ -148,6 +148,18 @@ impl Values {
     pub(crate) fn into_args(self) -> Vec<Arg> {
         self.args
     }
+
+    /// `update {table} set column = value, …` of these values; the caller adds the `where`.
+    pub(crate) fn into_update(self, table: &str) -> Sql {
+        let mut sql = Sql::new(&format!("update {table} set "));
+        for (i, (column, arg)) in self.columns.into_iter().zip(self.args).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(&format!("{column} = ")).bind(arg);
+        }
+        sql
+    }
 }
 
 /// How an insert meets a row that is there already: `on conflict (key) do update` of `update`,

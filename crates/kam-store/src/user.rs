@@ -183,6 +183,31 @@ where
     user_from_row(&row)
 }
 
+/// A user by name with the path of the unit they work at (for kam-core's reach rules on
+/// colleagues: whom work may be given to), or `None` for an unknown name.
+pub(crate) async fn user_with_unit_on<'e, E>(
+    on: E,
+    username: &str,
+) -> Result<Option<(User, kam_core::org::OrgPath)>>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let row = Sql::new(&format!(
+        "select o.path as unit_path, {} from app_user u join org_unit o on o.id = u.org_unit_id where u.username = ",
+        user_columns_of("u")
+    ))
+    .bind(username)
+    .query()
+    .fetch_optional(on)
+    .await?;
+    row.map(|row| {
+        let path = kam_core::org::OrgPath::parse(&row.try_get::<String, _>("unit_path")?)
+            .map_err(corrupt)?;
+        Ok((user_from_row(&row)?, path))
+    })
+    .transpose()
+}
+
 /// Inserts a user inside `tx`, checking the role against the unit's level.
 pub(crate) async fn insert_user(
     tx: &mut Transaction<'_, Any>,

@@ -1,6 +1,7 @@
 //! kam-store's integration tests: one conformance suite run on a real SQLite file and on a real
 //! PostgreSQL started by the harness (see `kam_store::testing`).
 
+mod activities;
 mod classification;
 mod conformance;
 mod fixture;

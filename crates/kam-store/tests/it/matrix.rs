@@ -6,6 +6,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use kam_core::{
+    activity::{ActivityStatus, NeedStatus},
+    task::{NewTask, Priority, TaskStatus},
+};
+use kam_core::{
     alert::AlertKind,
     assignment::AssignmentRole,
     codec::Bars,
@@ -19,7 +23,7 @@ use kam_core::{
 };
 use kam_store::{
     AlertFilter, CustomerFilter, Error, ScoreEntry, Seen, Store, StoredFinding, StoredIndicator,
-    StoredTier, UserStore,
+    StoredTier, TaskFilter, UserStore,
 };
 use kam_synth::{Bank, Scale, SynthConfig};
 
@@ -53,6 +57,13 @@ const READS: &[&str] = &[
     "alert_visible",
     "holdings",
     "key_people",
+    "last_contacts",
+    "activities",
+    "activities_between",
+    "activity",
+    "needs",
+    "tasks",
+    "task",
     "team_of",
     "assignment_history",
     "payroll_links",
@@ -81,6 +92,14 @@ const WRITES: &[&str] = &[
     "add_key_person",
     "edit_key_person",
     "retire_key_person",
+    "add_activity",
+    "save_activity",
+    "cancel_activity",
+    "set_need_status",
+    "add_task",
+    "edit_task",
+    "set_task_status",
+    "delete_task",
     "assign_rm",
     "end_assignment",
     "save_corporate_profile",
@@ -323,6 +342,33 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         .unwrap();
         scored.insert(c.cif_no.to_string());
     }
+    // A logged visit (with a need and a next step: a task) on every sixth customer, by the same
+    // manager.
+    let mut visited = BTreeSet::new();
+    let mut visits = Vec::new();
+    let mut task_ids = Vec::new();
+    for c in data.customers.iter().step_by(6) {
+        let id = bank_wide
+            .customer_by_cif(c.cif_no.as_str())
+            .await
+            .unwrap()
+            .id;
+        let visit = crate::activities::visit(today(), "matrix", kam.actor().name.as_str());
+        let activity = kam
+            .add_activity(id, &visit, ActivityStatus::Done)
+            .await
+            .unwrap();
+        let tasks = kam
+            .tasks(&TaskFilter {
+                customer: Some(id),
+                ..TaskFilter::default()
+            })
+            .await
+            .unwrap();
+        task_ids.push((c.cif_no.to_string(), tasks[0].id));
+        visits.push((c.cif_no.to_string(), id, activity));
+        visited.insert(c.cif_no.to_string());
+    }
     let groups: Vec<(GroupId, String, BTreeSet<String>)> = {
         let mut out = Vec::new();
         for g in &data.groups {
@@ -442,6 +488,56 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             within(&alerted),
             "{who} alerts"
         );
+        // Activities and tasks: those of customers in reach, one at a time or in lists.
+        let week = handle
+            .activities_between(today() - chrono::Days::new(7), today(), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            cifs(&week, |a| a.cif_no.clone()),
+            within(&visited),
+            "{who} activities_between"
+        );
+        let tasks = handle.tasks(&TaskFilter::default()).await.unwrap();
+        assert_eq!(
+            cifs(&tasks, |t| t.cif_no.clone()),
+            within(&visited),
+            "{who} tasks"
+        );
+        for (cif, id, activity) in &visits {
+            let visible = expected.contains(cif);
+            agrees(
+                who,
+                "activities",
+                cif,
+                visible,
+                &handle.activities(*id, 0).await,
+            );
+            agrees(
+                who,
+                "activity",
+                cif,
+                visible,
+                &handle.activity(*id, *activity).await,
+            );
+            agrees(who, "needs", cif, visible, &handle.needs(*id).await);
+            agrees(
+                who,
+                "last_contacts",
+                cif,
+                visible,
+                &handle.last_contacts(*id).await,
+            );
+        }
+        for (cif, task) in &task_ids {
+            agrees(
+                who,
+                "task",
+                cif,
+                expected.contains(cif),
+                &handle.task(*task).await,
+            );
+        }
         let open = handle.alerts(true).await.unwrap();
         assert_eq!(open.len(), alerts.len(), "{who}: every alert is open");
         let (inbox, total) = handle
@@ -680,11 +776,20 @@ async fn written(store: &Store, owner: &User) -> String {
     let mut people = Vec::new();
     for cif in ["C0001", "P0001"] {
         let id = bank_wide.customer_by_cif(cif).await.unwrap().id;
+        let tasks = bank_wide
+            .tasks(&TaskFilter {
+                customer: Some(id),
+                ..TaskFilter::default()
+            })
+            .await
+            .unwrap();
         people.push(format!(
-            "{:?} {:?} {:?}",
+            "{:?} {:?} {:?} {:?} {:?} {tasks:?}",
             bank_wide.key_people(id).await.unwrap(),
             bank_wide.assignment_history(id).await.unwrap(),
-            bank_wide.corporate_profile(id).await.unwrap()
+            bank_wide.corporate_profile(id).await.unwrap(),
+            bank_wide.activities(id, 0).await.unwrap(),
+            bank_wide.needs(id).await.unwrap(),
         ));
     }
     let owner_tokens = store
@@ -791,6 +896,15 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         .await
         .unwrap()[0]
         .id;
+    // A logged visit of C0001 with its need and its next step's task, for the writes to name.
+    let kam_handle = store.for_user(&kam, today()).await.unwrap();
+    let visit = crate::activities::visit(today(), "matrix", "ho.kam");
+    let activity = kam_handle
+        .add_activity(fixture.c_corp_a, &visit, ActivityStatus::Done)
+        .await
+        .unwrap();
+    let need = kam_handle.needs(fixture.c_corp_a).await.unwrap()[0].id;
+    let task = kam_handle.tasks(&TaskFilter::default()).await.unwrap()[0].id;
     let context = Context {
         alert,
         token,
@@ -798,6 +912,10 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         person,
         existing,
         assignment,
+        visit,
+        activity,
+        need,
+        task,
     };
     let mut refused = 0;
     for user in store.list_users().await.unwrap() {
@@ -865,6 +983,11 @@ struct Context {
     /// A current key person of `customer`.
     existing: kam_core::id::KeyPersonId,
     assignment: kam_core::id::AssignmentId,
+    visit: kam_core::activity::NewActivity,
+    /// A logged activity of `customer` (version 1), its need and its task.
+    activity: kam_core::id::ActivityId,
+    need: kam_core::id::NeedId,
+    task: kam_core::id::TaskId,
 }
 
 /// Every write of the user handle (`WRITES`).
@@ -876,6 +999,14 @@ enum Write {
     AddKeyPerson,
     EditKeyPerson,
     RetireKeyPerson,
+    AddActivity,
+    SaveActivity,
+    CancelActivity,
+    SetNeedStatus,
+    AddTask,
+    EditTask,
+    SetTaskStatus,
+    DeleteTask,
     AssignRm,
     EndAssignment,
     SaveProfile,
@@ -888,13 +1019,21 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 15] = [
+    const ALL: [Write; 23] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
         Write::AddKeyPerson,
         Write::EditKeyPerson,
         Write::RetireKeyPerson,
+        Write::AddActivity,
+        Write::SaveActivity,
+        Write::CancelActivity,
+        Write::SetNeedStatus,
+        Write::AddTask,
+        Write::EditTask,
+        Write::SetTaskStatus,
+        Write::DeleteTask,
         Write::AssignRm,
         Write::EndAssignment,
         Write::SaveProfile,
@@ -929,6 +1068,43 @@ impl Write {
                     .retire_key_person(c.customer, c.existing, "已离职", 1)
                     .await
             }
+            Write::AddActivity => handle
+                .add_activity(c.customer, &c.visit, ActivityStatus::Done)
+                .await
+                .map(drop),
+            Write::SaveActivity => handle
+                .save_activity(
+                    c.customer,
+                    c.activity,
+                    &c.visit,
+                    (ActivityStatus::Done, None),
+                    1,
+                )
+                .await
+                .map(drop),
+            Write::CancelActivity => {
+                handle
+                    .cancel_activity(c.customer, c.activity, "录入错误", 1)
+                    .await
+            }
+            Write::SetNeedStatus => {
+                handle
+                    .set_need_status(c.customer, c.need, NeedStatus::Met)
+                    .await
+            }
+            Write::AddTask => {
+                let task = NewTask::parse("送方案", today(), "ho.kam", Priority::High, "").unwrap();
+                handle.add_task(c.customer, &task).await.map(drop)
+            }
+            Write::EditTask => {
+                let task = NewTask::parse("送方案", today(), "ho.kam", Priority::High, "").unwrap();
+                handle.edit_task(c.task, &task, 1).await.map(drop)
+            }
+            Write::SetTaskStatus => handle
+                .set_task_status(c.task, TaskStatus::Done, 1)
+                .await
+                .map(drop),
+            Write::DeleteTask => handle.delete_task(c.task, "重复了", 1).await,
             Write::AssignRm => handle
                 .assign_rm(c.customer, "rm.corp.a", AssignmentRole::Member, today())
                 .await

@@ -1,0 +1,774 @@
+//! Activities (拜访与活动) and the needs they find, on the user handle: planned or logged on a
+//! customer in reach, with our people and the customer's key people who took part, SPIN notes and
+//! the outcome; a plan moved or cancelled with a reason; needs kept as the customer's needs list
+//! and next steps made tasks in the same transaction. A key person's last contact is read from
+//! here.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use kam_core::{
+    ParseError,
+    activity::{
+        Activity, ActivityKind, ActivityStatus, FoundNeed, NeedKind, NeedStatus, NewActivity,
+        STEP_FIELDS, Spin, line,
+    },
+    id::{ActivityId, CustomerId, KeyPersonId, NeedId, UserId},
+    task::{NewTask, Priority, Task, TaskSource},
+};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    Error, Result, UserStore, audit,
+    bulk::insert_one,
+    customer::parse_date,
+    handle::WriteTx,
+    org::corrupt,
+    sql::{Sql, Values},
+    task::TaskFilter,
+    user::user_by_username_on,
+};
+
+/// How `starts_at` is written: the bank's local time to the minute, so that text order is time
+/// order and the day is its first ten characters.
+const STARTS_FORMAT: &str = "%Y-%m-%d %H:%M";
+
+/// A need found at a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub id: NeedId,
+    pub customer_id: CustomerId,
+    pub activity_id: Option<ActivityId>,
+    pub text: String,
+    pub kind: NeedKind,
+    pub status: NeedStatus,
+    pub found_on: NaiveDate,
+    pub met_on: Option<NaiveDate>,
+}
+
+/// An activity in a list (the 360, the calendar, my day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub id: ActivityId,
+    pub customer_id: CustomerId,
+    pub cif_no: String,
+    pub customer_name: String,
+    pub kind: ActivityKind,
+    pub status: ActivityStatus,
+    pub starts: NaiveDateTime,
+    pub place: Option<String>,
+    pub purpose: String,
+    pub outcome: Option<String>,
+    /// Our people, by display name.
+    pub colleagues: Vec<String>,
+    /// The customer's key people, by name.
+    pub people: Vec<String>,
+}
+
+/// One activity whole: the record, who took part by name, the needs it found and its tasks.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    pub activity: Activity,
+    pub cif_no: String,
+    pub customer_name: String,
+    /// (user name, display name) of our people.
+    pub colleagues: Vec<(String, String)>,
+    /// (id, name) of the customer's key people.
+    pub people: Vec<(KeyPersonId, String)>,
+    pub needs: Vec<Need>,
+    pub tasks: Vec<Task>,
+}
+
+const ACTIVITY_COLUMNS: &str = "a.id, a.customer_id, a.kind, a.status, a.starts_at, a.minutes, \
+    a.place, a.purpose, a.situation, a.problem, a.implication, a.need_payoff, a.outcome, \
+    a.reason, a.created_by, a.version";
+
+fn starts_from(text: &str) -> Result<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(text, STARTS_FORMAT).map_err(|_| {
+        corrupt(ParseError::new(
+            "starts_at",
+            text,
+            "not a YYYY-MM-DD HH:MM time",
+            "不是 YYYY-MM-DD HH:MM 格式的时间",
+        ))
+    })
+}
+
+fn activity_from_row(row: &AnyRow) -> Result<Activity> {
+    Ok(Activity {
+        id: ActivityId(row.try_get("id")?),
+        customer_id: CustomerId(row.try_get("customer_id")?),
+        status: ActivityStatus::parse(&row.try_get::<String, _>("status")?).map_err(corrupt)?,
+        details: NewActivity {
+            kind: ActivityKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+            starts: starts_from(&row.try_get::<String, _>("starts_at")?)?,
+            minutes: row
+                .try_get::<Option<i64>, _>("minutes")?
+                .and_then(|m| u32::try_from(m).ok()),
+            place: row.try_get("place")?,
+            purpose: row.try_get("purpose")?,
+            colleagues: Vec::new(),
+            people: Vec::new(),
+            spin: Spin {
+                situation: row.try_get("situation")?,
+                problem: row.try_get("problem")?,
+                implication: row.try_get("implication")?,
+                need_payoff: row.try_get("need_payoff")?,
+            },
+            needs: Vec::new(),
+            outcome: row.try_get("outcome")?,
+            next_steps: Vec::new(),
+        },
+        reason: row.try_get("reason")?,
+        created_by: row.try_get("created_by")?,
+        version: row.try_get("version")?,
+    })
+}
+
+fn need_from_row(row: &AnyRow) -> Result<Need> {
+    Ok(Need {
+        id: NeedId(row.try_get("id")?),
+        customer_id: CustomerId(row.try_get("customer_id")?),
+        activity_id: row
+            .try_get::<Option<i64>, _>("activity_id")?
+            .map(ActivityId),
+        text: row.try_get("text")?,
+        kind: NeedKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+        status: NeedStatus::parse(&row.try_get::<String, _>("status")?).map_err(corrupt)?,
+        found_on: parse_date("found_on", &row.try_get::<String, _>("found_on")?)?,
+        met_on: row
+            .try_get::<Option<String>, _>("met_on")?
+            .map(|d| parse_date("met_on", &d))
+            .transpose()?,
+    })
+}
+
+impl UserStore {
+    /// The writing transaction for a change to a customer in reach's activities, with its
+    /// customer number.
+    async fn begin_activity_write(
+        &self,
+        customer_id: CustomerId,
+        action: &str,
+    ) -> Result<(WriteTx, String)> {
+        let mut find = self.visible("select c.id, c.cif_no from customer c");
+        find.push(" and c.id = ").bind(customer_id.0);
+        let (tx, row) = self
+            .begin_customer_write(find, action, "activity", &customer_id.to_string())
+            .await?;
+        Ok((tx, row.try_get("cif_no")?))
+    }
+
+    /// Plans (`Planned`) or logs (`Done`) an activity on a customer in reach. The one who
+    /// writes it takes part with `activity.colleagues`; its key people must be the customer's
+    /// current ones; a logged activity's needs join the customer's needs list and its next steps
+    /// become tasks, all in one transaction (kam-core's checks first: `Invalid` names the field).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_activity(
+        &self,
+        customer_id: CustomerId,
+        activity: &NewActivity,
+        status: ActivityStatus,
+    ) -> Result<ActivityId> {
+        let action = if status == ActivityStatus::Planned {
+            "plan"
+        } else {
+            "log"
+        };
+        let (mut tx, cif_no) = self.begin_activity_write(customer_id, action).await?;
+        activity.check(status, self.scope().on())?;
+        if status == ActivityStatus::Cancelled {
+            return Err(Error::NotPermitted(
+                "an activity is planned or logged, then cancelled",
+            ));
+        }
+        let mut colleagues = activity.colleagues.clone();
+        colleagues.insert(0, self.actor().name.clone());
+        let users = participants(&mut tx, &colleagues).await?;
+        check_people(&mut tx, customer_id, &activity.people).await?;
+        let now = audit::now();
+        let row = activity_values(activity, status)
+            .put("customer_id", customer_id.0)
+            .put("version", 1_i64)
+            .put("created_by", self.actor().name.as_str())
+            .put("created_at", now.as_str());
+        let id = ActivityId(insert_one(&mut tx, "activity", row, ("activity", &cif_no)).await?);
+        write_participants(&mut tx, id, &users, &activity.people).await?;
+        self.write_findings(&mut tx, customer_id, id, activity, status)
+            .await?;
+        let detail = format!(
+            "{}: {} {} {}",
+            id.0,
+            activity.kind,
+            activity.starts.format(STARTS_FORMAT),
+            activity.purpose
+        );
+        audit::record(&mut tx, self.actor(), action, "activity", &cif_no, &detail).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Saves an activity of a customer in reach as `activity` with `status`: a plan kept, moved
+    /// (a new time needs `reason`, kept and audited) or logged; a logged one's notes corrected
+    /// (needs and next steps given are added). `seen` is the version the form started from
+    /// (`Conflict` when saved since). Returns the new version.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn save_activity(
+        &self,
+        customer_id: CustomerId,
+        id: ActivityId,
+        activity: &NewActivity,
+        (status, reason): (ActivityStatus, Option<&str>),
+        seen: i64,
+    ) -> Result<i64> {
+        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "edit").await?;
+        let stored = current_activity(&mut tx, customer_id, id, seen).await?;
+        if !stored.may_become(status) || status == ActivityStatus::Cancelled {
+            return Err(Error::Invalid(ParseError::new(
+                "status",
+                status.as_str(),
+                "a logged activity cannot be planned again, and a cancelled one is final",
+                "已记录的活动不能改回计划，已取消的活动不能再修改",
+            )));
+        }
+        activity.check(status, self.scope().on())?;
+        let moved = stored.is_moved_by(activity, status);
+        let reason = match (moved, reason) {
+            (true, r) => Some(line("reason", r.unwrap_or_default())?),
+            (false, _) => stored.reason.clone(),
+        };
+        if activity.colleagues.is_empty() {
+            return Err(Error::Invalid(ParseError::new(
+                "colleagues",
+                "",
+                "name at least one of our people who took part",
+                "请至少填写一位参加的本行人员",
+            )));
+        }
+        let users = participants(&mut tx, &activity.colleagues).await?;
+        check_people(&mut tx, customer_id, &activity.people).await?;
+        let version = seen + 1;
+        let mut sql = activity_values(activity, status)
+            .put("reason", reason.clone())
+            .put("version", version)
+            .put("updated_by", self.actor().name.as_str())
+            .put("updated_at", audit::now())
+            .into_update("activity");
+        sql.push(" where id = ").bind(id.0);
+        sql.query().execute(&mut *tx).await?;
+        for table in ["activity_user", "activity_person"] {
+            Sql::new(&format!("delete from {table} where activity_id = "))
+                .bind(id.0)
+                .query()
+                .execute(&mut *tx)
+                .await?;
+        }
+        write_participants(&mut tx, id, &users, &activity.people).await?;
+        self.write_findings(&mut tx, customer_id, id, activity, status)
+            .await?;
+        let action = match (stored.status, status, moved) {
+            (_, _, true) => "move",
+            (ActivityStatus::Planned, ActivityStatus::Done, _) => "log",
+            _ => "edit",
+        };
+        let mut detail = format!(
+            "{}: {} {} version {version}",
+            id.0,
+            activity.starts.format(STARTS_FORMAT),
+            activity.purpose
+        );
+        if moved && let Some(r) = &reason {
+            detail.push_str(&format!(
+                " (moved from {}: {r})",
+                stored.details.starts.format(STARTS_FORMAT)
+            ));
+        }
+        audit::record(&mut tx, self.actor(), action, "activity", &cif_no, &detail).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Cancels a planned activity, or withdraws a logged one entered by mistake, with a reason
+    /// (2–200 characters): the row stays, audited.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn cancel_activity(
+        &self,
+        customer_id: CustomerId,
+        id: ActivityId,
+        reason: &str,
+        seen: i64,
+    ) -> Result<()> {
+        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "cancel").await?;
+        let stored = current_activity(&mut tx, customer_id, id, seen).await?;
+        let reason = line("reason", reason)?;
+        if !stored.may_become(ActivityStatus::Cancelled) {
+            return Err(Error::Invalid(ParseError::new(
+                "status",
+                stored.status.as_str(),
+                "already cancelled",
+                "已经取消",
+            )));
+        }
+        Sql::new("update activity set status = 'cancelled', reason = ")
+            .bind(reason.as_str())
+            .push(", version = ")
+            .bind(seen + 1)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("{}: {}: {reason}", id.0, stored.details.purpose);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "cancel",
+            "activity",
+            &cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a need of a customer in reach met (today) or open again.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_need_status(
+        &self,
+        customer_id: CustomerId,
+        need: NeedId,
+        status: NeedStatus,
+    ) -> Result<()> {
+        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "need").await?;
+        let met_on = (status == NeedStatus::Met).then(|| self.scope().on().to_string());
+        let changed = Sql::new("update customer_need set status = ")
+            .bind(status.as_str())
+            .push(", met_on = ")
+            .bind(met_on)
+            .push(" where id = ")
+            .bind(need.0)
+            .push(" and customer_id = ")
+            .bind(customer_id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(Error::NotFound {
+                entity: "customer_need",
+                key: need.to_string(),
+            });
+        }
+        let detail = format!("{}: {status}", need.0);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "need",
+            "customer_need",
+            &cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts a logged activity's needs and turns its next steps into tasks.
+    async fn write_findings(
+        &self,
+        tx: &mut WriteTx,
+        customer_id: CustomerId,
+        id: ActivityId,
+        activity: &NewActivity,
+        status: ActivityStatus,
+    ) -> Result<()> {
+        if status != ActivityStatus::Done {
+            return Ok(());
+        }
+        let now = audit::now();
+        for FoundNeed { text, kind } in &activity.needs {
+            let row = Values::new()
+                .put("customer_id", customer_id.0)
+                .put("activity_id", id.0)
+                .put("text", text.as_str())
+                .put("kind", kind.as_str())
+                .put("status", NeedStatus::Open.as_str())
+                .put("found_on", activity.starts.date().to_string())
+                .put("created_by", self.actor().name.as_str())
+                .put("created_at", now.as_str());
+            insert_one(tx, "customer_need", row, ("customer_need", text)).await?;
+        }
+        for (i, step) in activity.next_steps.iter().enumerate() {
+            let task = NewTask {
+                title: step.text.clone(),
+                due: step.due,
+                owner: step
+                    .owner
+                    .clone()
+                    .unwrap_or_else(|| self.actor().name.clone()),
+                priority: Priority::Normal,
+                notes: None,
+            };
+            self.insert_task(
+                tx,
+                customer_id,
+                &task,
+                (TaskSource::NextStep, Some(id)),
+                STEP_FIELDS[i],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A customer in reach's activities, latest first (`limit` 0: all).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn activities(
+        &self,
+        customer_id: CustomerId,
+        limit: u32,
+    ) -> Result<Vec<ActivityRow>> {
+        self.customer(customer_id).await?;
+        let mut sql = self.activity_rows();
+        sql.push(" and a.customer_id = ")
+            .bind(customer_id.0)
+            .push(" order by a.starts_at desc, a.id desc");
+        if limit > 0 {
+            sql.push(&format!(" limit {limit}"));
+        }
+        self.read_activity_rows(sql).await
+    }
+
+    /// The activities in reach from `from` to `to` (both days included), by time; only those
+    /// `user` takes part in when given (my day, my week).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn activities_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        user: Option<UserId>,
+    ) -> Result<Vec<ActivityRow>> {
+        let mut sql = self.activity_rows();
+        sql.push(" and a.starts_at >= ")
+            .bind(from.to_string())
+            .push(" and a.starts_at < ")
+            .bind((to + chrono::Days::new(1)).to_string());
+        if let Some(user) = user {
+            sql.push(" and a.id in (select activity_id from activity_user where user_id = ")
+                .bind(user.0)
+                .push(")");
+        }
+        sql.push(" order by a.starts_at, a.id");
+        self.read_activity_rows(sql).await
+    }
+
+    fn activity_rows(&self) -> Sql {
+        self.visible(
+            "select a.id, a.customer_id, c.cif_no, c.name as customer_name, a.kind, a.status, \
+             a.starts_at, a.place, a.purpose, a.outcome \
+             from customer c join activity a on a.customer_id = c.id",
+        )
+    }
+
+    /// The rows `sql` selects, with the names of who took part (two reads for the whole list).
+    async fn read_activity_rows(&self, sql: Sql) -> Result<Vec<ActivityRow>> {
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(ActivityRow {
+                id: ActivityId(row.try_get("id")?),
+                customer_id: CustomerId(row.try_get("customer_id")?),
+                cif_no: row.try_get("cif_no")?,
+                customer_name: row.try_get("customer_name")?,
+                kind: ActivityKind::parse(&row.try_get::<String, _>("kind")?).map_err(corrupt)?,
+                status: ActivityStatus::parse(&row.try_get::<String, _>("status")?)
+                    .map_err(corrupt)?,
+                starts: starts_from(&row.try_get::<String, _>("starts_at")?)?,
+                place: row.try_get("place")?,
+                purpose: row.try_get("purpose")?,
+                outcome: row.try_get("outcome")?,
+                colleagues: Vec::new(),
+                people: Vec::new(),
+            });
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<i64> = out.iter().map(|a| a.id.0).collect();
+        let mut names: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(
+                "select au.activity_id, 0 as side, u.display_name as name from activity_user au \
+                 join app_user u on u.id = au.user_id where au.activity_id in (",
+            );
+            push_ids(&mut sql, chunk);
+            sql.push(
+                ") union all select ap.activity_id, 1 as side, k.name from activity_person ap \
+                 join key_person k on k.id = ap.key_person_id where ap.activity_id in (",
+            );
+            push_ids(&mut sql, chunk);
+            sql.push(") order by 1, 2, 3");
+            for row in sql.query().fetch_all(self.pool()).await? {
+                let entry = names.entry(row.try_get("activity_id")?).or_default();
+                let name: String = row.try_get("name")?;
+                if row.try_get::<i64, _>("side")? == 0 {
+                    entry.0.push(name);
+                } else {
+                    entry.1.push(name);
+                }
+            }
+        }
+        for a in &mut out {
+            if let Some((colleagues, people)) = names.remove(&a.id.0) {
+                a.colleagues = colleagues;
+                a.people = people;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One activity of a customer in reach, whole (`NotFound` otherwise).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn activity(&self, customer_id: CustomerId, id: ActivityId) -> Result<ActivityView> {
+        let mut sql = self.visible(&format!(
+            "select {ACTIVITY_COLUMNS}, c.cif_no, c.name as customer_name \
+             from customer c join activity a on a.customer_id = c.id"
+        ));
+        sql.push(" and a.id = ")
+            .bind(id.0)
+            .push(" and a.customer_id = ")
+            .bind(customer_id.0);
+        let row = self.fetch_visible(sql, "activity", &id.to_string()).await?;
+        let mut activity = activity_from_row(&row)?;
+        let colleagues: Vec<(String, String)> = Sql::new(
+            "select u.username, u.display_name from activity_user au join app_user u on u.id = au.user_id where au.activity_id = ",
+        )
+        .bind(id.0)
+        .push(" order by u.username")
+        .query()
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_>>()?;
+        let people: Vec<(KeyPersonId, String)> = Sql::new(
+            "select k.id, k.name from activity_person ap join key_person k on k.id = ap.key_person_id where ap.activity_id = ",
+        )
+        .bind(id.0)
+        .push(" order by k.id")
+        .query()
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((KeyPersonId(r.try_get(0)?), r.try_get(1)?)))
+        .collect::<Result<_>>()?;
+        activity.details.colleagues = colleagues.iter().map(|(u, _)| u.clone()).collect();
+        activity.details.people = people.iter().map(|(id, _)| *id).collect();
+        let needs = self
+            .needs(customer_id)
+            .await?
+            .into_iter()
+            .filter(|n| n.activity_id == Some(id))
+            .collect();
+        let tasks = self
+            .tasks(&TaskFilter {
+                customer: Some(customer_id),
+                ..TaskFilter::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|t| t.activity_id == Some(id))
+            .collect();
+        Ok(ActivityView {
+            activity,
+            cif_no: row.try_get("cif_no")?,
+            customer_name: row.try_get("customer_name")?,
+            colleagues,
+            people,
+            needs,
+            tasks,
+        })
+    }
+
+    /// A customer in reach's needs list: open ones first, latest found first.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn needs(&self, customer_id: CustomerId) -> Result<Vec<Need>> {
+        self.customer(customer_id).await?;
+        let mut sql = self.visible(
+            "select n.id, n.customer_id, n.activity_id, n.text, n.kind, n.status, n.found_on, n.met_on \
+             from customer c join customer_need n on n.customer_id = c.id",
+        );
+        sql.push(" and c.id = ").bind(customer_id.0).push(
+            " order by case when n.status = 'open' then 0 else 1 end, n.found_on desc, n.id desc",
+        );
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(need_from_row).collect()
+    }
+
+    /// The day of each current key person's latest logged activity at a customer in reach.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn last_contacts(
+        &self,
+        customer_id: CustomerId,
+    ) -> Result<HashMap<KeyPersonId, NaiveDate>> {
+        self.customer(customer_id).await?;
+        let mut sql = self.visible(
+            "select ap.key_person_id, max(a.starts_at) as last_at from customer c \
+             join activity a on a.customer_id = c.id \
+             join activity_person ap on ap.activity_id = a.id",
+        );
+        sql.push(" and c.id = ")
+            .bind(customer_id.0)
+            .push(" and a.status = 'done' group by ap.key_person_id");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let at = starts_from(&r.try_get::<String, _>("last_at")?)?;
+                Ok((KeyPersonId(r.try_get("key_person_id")?), at.date()))
+            })
+            .collect()
+    }
+}
+
+/// The columns an activity's form decides.
+fn activity_values(a: &NewActivity, status: ActivityStatus) -> Values {
+    Values::new()
+        .put("kind", a.kind.as_str())
+        .put("status", status.as_str())
+        .put("starts_at", a.starts.format(STARTS_FORMAT).to_string())
+        .put("minutes", a.minutes.map(i64::from))
+        .put("place", a.place.clone())
+        .put("purpose", a.purpose.trim())
+        .put("situation", a.spin.situation.clone())
+        .put("problem", a.spin.problem.clone())
+        .put("implication", a.spin.implication.clone())
+        .put("need_payoff", a.spin.need_payoff.clone())
+        .put("outcome", a.outcome.clone())
+}
+
+/// An activity of the customer at the version a form started from.
+async fn current_activity(
+    tx: &mut WriteTx,
+    customer_id: CustomerId,
+    id: ActivityId,
+    seen: i64,
+) -> Result<Activity> {
+    let row = Sql::new(&format!(
+        "select {ACTIVITY_COLUMNS} from activity a where a.id = "
+    ))
+    .bind(id.0)
+    .push(" and a.customer_id = ")
+    .bind(customer_id.0)
+    .query()
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        entity: "activity",
+        key: id.to_string(),
+    })?;
+    let activity = activity_from_row(&row)?;
+    if activity.version != seen {
+        return Err(Error::Conflict {
+            entity: "activity",
+            key: id.to_string(),
+        });
+    }
+    Ok(activity)
+}
+
+/// Our people by user name: each an active user (`Invalid` on `colleagues` otherwise), once.
+async fn participants(tx: &mut WriteTx, names: &[String]) -> Result<Vec<UserId>> {
+    let mut ids = Vec::new();
+    for name in names {
+        match user_by_username_on(&mut **tx, name).await {
+            Ok(user) if !user.disabled => {
+                if !ids.contains(&user.id) {
+                    ids.push(user.id);
+                }
+            }
+            _ => {
+                return Err(Error::Invalid(ParseError::new(
+                    "colleagues",
+                    name.as_str(),
+                    "no active user with this name",
+                    "没有此登录名的在职用户",
+                )));
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Every person is a current key person of the customer (`Invalid` on `people` otherwise).
+async fn check_people(
+    tx: &mut WriteTx,
+    customer_id: CustomerId,
+    people: &[KeyPersonId],
+) -> Result<()> {
+    for person in people {
+        let found = Sql::new("select id from key_person where retired_on is null and id = ")
+            .bind(person.0)
+            .push(" and customer_id = ")
+            .bind(customer_id.0)
+            .query()
+            .fetch_optional(&mut **tx)
+            .await?;
+        if found.is_none() {
+            return Err(Error::Invalid(ParseError::new(
+                "people",
+                person.to_string(),
+                "not a current key person of this customer",
+                "不是该客户的现任关键人",
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn write_participants(
+    tx: &mut WriteTx,
+    id: ActivityId,
+    users: &[UserId],
+    people: &[KeyPersonId],
+) -> Result<()> {
+    for user in users {
+        Sql::new("insert into activity_user (activity_id, user_id) values (")
+            .bind(id.0)
+            .push(", ")
+            .bind(user.0)
+            .push(")")
+            .query()
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut seen = Vec::new();
+    for person in people.iter().filter(|p| {
+        let new = !seen.contains(*p);
+        seen.push(**p);
+        new
+    }) {
+        Sql::new("insert into activity_person (activity_id, key_person_id) values (")
+            .bind(id.0)
+            .push(", ")
+            .bind(person.0)
+            .push(")")
+            .query()
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn push_ids(sql: &mut Sql, ids: &[i64]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+}

@@ -1,0 +1,346 @@
+//! Tasks (待办) on the user handle: added by hand, from an activity's next steps or from an
+//! obstacle's action; edited by version; done and reopened; deleted softly with a reason. A task
+//! is read and changed through its customer's reach; whom it may be given to is kam-core's rule
+//! (`Scope::may_give_alert_to`: oneself, or a manager's RMs and presidents in reach).
+
+use chrono::NaiveDate;
+use kam_core::{
+    ParseError,
+    activity::line,
+    id::{ActivityId, CustomerId, TaskId, UserId},
+    task::{NewTask, Priority, Task, TaskSource, TaskStatus},
+};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    Error, Result, UserStore, audit,
+    bulk::insert_one,
+    customer::parse_date,
+    handle::WriteTx,
+    org::corrupt,
+    sql::{Sql, Values},
+    user::user_with_unit_on,
+};
+
+/// Which tasks to read: all in reach by default.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Only this colleague's.
+    pub owner: Option<UserId>,
+    pub customer: Option<CustomerId>,
+    /// Due on or after / on or before.
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub open_only: bool,
+    /// At most this many (0: no limit).
+    pub limit: u32,
+}
+
+const TASK_COLUMNS: &str = "t.id, t.customer_id, c.cif_no, c.name as customer_name, t.title, \
+    t.due_on, t.owner_id, u.username as owner, u.display_name as owner_name, t.priority, \
+    t.status, t.done_on, t.notes, t.source, t.activity_id, t.version";
+
+const TASK_FROM: &str =
+    "from customer c join task t on t.customer_id = c.id join app_user u on u.id = t.owner_id";
+
+fn task_from_row(row: &AnyRow) -> Result<Task> {
+    let date = |column: &'static str| -> Result<Option<NaiveDate>> {
+        row.try_get::<Option<String>, _>(column)?
+            .map(|d| parse_date(column, &d))
+            .transpose()
+    };
+    Ok(Task {
+        id: TaskId(row.try_get("id")?),
+        customer_id: CustomerId(row.try_get("customer_id")?),
+        cif_no: row.try_get("cif_no")?,
+        customer_name: row.try_get("customer_name")?,
+        title: row.try_get("title")?,
+        due: parse_date("due_on", &row.try_get::<String, _>("due_on")?)?,
+        owner_id: UserId(row.try_get("owner_id")?),
+        owner: row.try_get("owner")?,
+        owner_name: row.try_get("owner_name")?,
+        priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(corrupt)?,
+        status: TaskStatus::parse(&row.try_get::<String, _>("status")?).map_err(corrupt)?,
+        done_on: date("done_on")?,
+        notes: row.try_get("notes")?,
+        source: TaskSource::parse(&row.try_get::<String, _>("source")?).map_err(corrupt)?,
+        activity_id: row
+            .try_get::<Option<i64>, _>("activity_id")?
+            .map(ActivityId),
+        version: row.try_get("version")?,
+    })
+}
+
+impl UserStore {
+    /// The writing transaction for a change to task `id`, found through its customer's reach
+    /// (a deleted task is `NotFound`), with the task as stored; `Conflict` when it was saved
+    /// since `seen`.
+    async fn begin_task_write(
+        &self,
+        id: TaskId,
+        action: &str,
+        seen: i64,
+    ) -> Result<(WriteTx, Task)> {
+        let mut find = self.visible(&format!("select {TASK_COLUMNS} {TASK_FROM}"));
+        find.push(" and t.deleted_on is null and t.id = ")
+            .bind(id.0);
+        let (tx, row) = self
+            .begin_customer_write(find, action, "task", &id.to_string())
+            .await?;
+        let task = task_from_row(&row)?;
+        if task.version != seen {
+            return Err(Error::Conflict {
+                entity: "task",
+                key: id.to_string(),
+            });
+        }
+        Ok((tx, task))
+    }
+
+    /// Adds a task on a customer in reach for `task.owner` (oneself, or for a manager a
+    /// colleague in reach: `NotPermitted` otherwise, audited).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn add_task(&self, customer_id: CustomerId, task: &NewTask) -> Result<TaskId> {
+        let mut find = self.visible("select c.id, c.cif_no from customer c");
+        find.push(" and c.id = ").bind(customer_id.0);
+        let (mut tx, row) = self
+            .begin_customer_write(find, "add", "task", &customer_id.to_string())
+            .await?;
+        let cif_no: String = row.try_get("cif_no")?;
+        task.check(self.scope().on())?;
+        let id = self
+            .insert_task(
+                &mut tx,
+                customer_id,
+                task,
+                (TaskSource::Hand, None),
+                "owner",
+            )
+            .await?;
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "add",
+            "task",
+            &cif_no,
+            &format!("{}: {} ({})", id.0, task.title, task.owner),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Inserts a task in `tx` after kam-core's check of its owner (`field` names the owner's
+    /// field in a refusal: `owner`, or a next step's row).
+    pub(crate) async fn insert_task(
+        &self,
+        tx: &mut WriteTx,
+        customer_id: CustomerId,
+        task: &NewTask,
+        (source, activity): (TaskSource, Option<ActivityId>),
+        field: &'static str,
+    ) -> Result<TaskId> {
+        let owner = self.task_owner(tx, &task.owner, field).await?;
+        let now = audit::now();
+        let row = Values::new()
+            .put("customer_id", customer_id.0)
+            .put("activity_id", activity.map(|a| a.0))
+            .put("title", task.title.as_str())
+            .put("due_on", task.due.to_string())
+            .put("owner_id", owner.0)
+            .put("priority", task.priority.as_str())
+            .put("status", TaskStatus::Open.as_str())
+            .put("notes", task.notes.clone())
+            .put("source", source.as_str())
+            .put("version", 1_i64)
+            .put("created_by", self.actor().name.as_str())
+            .put("created_at", now.as_str());
+        let id = insert_one(tx, "task", row, ("task", &task.title)).await?;
+        Ok(TaskId(id))
+    }
+
+    /// The owner named by `username`, if kam-core lets this user give them work: oneself, or a
+    /// manager's RM or president in reach. An unknown name gets the same answer as one out of
+    /// reach.
+    async fn task_owner(
+        &self,
+        tx: &mut WriteTx,
+        username: &str,
+        field: &'static str,
+    ) -> Result<UserId> {
+        match user_with_unit_on(&mut **tx, username).await? {
+            Some((owner, unit))
+                if !owner.disabled && self.scope().may_give_alert_to(&owner, &unit) =>
+            {
+                Ok(owner.id)
+            }
+            _ => Err(Error::Invalid(ParseError::new(
+                field,
+                username,
+                "a task goes to yourself or, for a manager, to an RM or president in reach",
+                "待办只能交给自己，或由管理者交给其辖内的客户经理或行长",
+            ))),
+        }
+    }
+
+    /// Changes an open or done task's title, day, owner, priority and notes. `seen` is the
+    /// version the form started from. Returns the new version.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn edit_task(&self, id: TaskId, task: &NewTask, seen: i64) -> Result<i64> {
+        let (mut tx, stored) = self.begin_task_write(id, "edit", seen).await?;
+        task.check(self.scope().on())?;
+        let owner = if task.owner == stored.owner {
+            stored.owner_id
+        } else {
+            self.task_owner(&mut tx, &task.owner, "owner").await?
+        };
+        let version = seen + 1;
+        Sql::new("update task set title = ")
+            .bind(task.title.as_str())
+            .push(", due_on = ")
+            .bind(task.due.to_string())
+            .push(", owner_id = ")
+            .bind(owner.0)
+            .push(", priority = ")
+            .bind(task.priority.as_str())
+            .push(", notes = ")
+            .bind(task.notes.clone())
+            .push(", version = ")
+            .bind(version)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "{}: {} ({}) due {} version {version}",
+            id.0, task.title, task.owner, task.due
+        );
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "edit",
+            "task",
+            &stored.cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Marks a task done (today) or reopens it. Returns the new version.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn set_task_status(&self, id: TaskId, status: TaskStatus, seen: i64) -> Result<i64> {
+        let action = match status {
+            TaskStatus::Done => "done",
+            TaskStatus::Open => "reopen",
+        };
+        let (mut tx, stored) = self.begin_task_write(id, action, seen).await?;
+        let version = seen + 1;
+        let done_on = (status == TaskStatus::Done).then(|| self.scope().on().to_string());
+        Sql::new("update task set status = ")
+            .bind(status.as_str())
+            .push(", done_on = ")
+            .bind(done_on)
+            .push(", version = ")
+            .bind(version)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("{}: {}", id.0, stored.title);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            action,
+            "task",
+            &stored.cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// Deletes a task made by mistake: the row stays with the day and the reason (2–200
+    /// characters), audited, and no list shows it again.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn delete_task(&self, id: TaskId, reason: &str, seen: i64) -> Result<()> {
+        let (mut tx, stored) = self.begin_task_write(id, "delete", seen).await?;
+        let reason = line("reason", reason)?;
+        Sql::new("update task set deleted_on = ")
+            .bind(self.scope().on().to_string())
+            .push(", deleted_reason = ")
+            .bind(reason.as_str())
+            .push(", version = ")
+            .bind(seen + 1)
+            .push(", updated_by = ")
+            .bind(self.actor().name.as_str())
+            .push(", updated_at = ")
+            .bind(audit::now())
+            .push(" where id = ")
+            .bind(id.0)
+            .query()
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("{}: {}: {reason}", id.0, stored.title);
+        audit::record(
+            &mut tx,
+            self.actor(),
+            "delete",
+            "task",
+            &stored.cif_no,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The tasks on customers in reach that `filter` selects, by due day (not deleted ones).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let mut sql = self.visible(&format!("select {TASK_COLUMNS} {TASK_FROM}"));
+        sql.push(" and t.deleted_on is null");
+        if let Some(owner) = filter.owner {
+            sql.push(" and t.owner_id = ").bind(owner.0);
+        }
+        if let Some(customer) = filter.customer {
+            sql.push(" and t.customer_id = ").bind(customer.0);
+        }
+        if let Some(from) = filter.due_from {
+            sql.push(" and t.due_on >= ").bind(from.to_string());
+        }
+        if let Some(to) = filter.due_to {
+            sql.push(" and t.due_on <= ").bind(to.to_string());
+        }
+        if filter.open_only {
+            sql.push(" and t.status = 'open'");
+        }
+        sql.push(" order by t.due_on, t.id");
+        if filter.limit > 0 {
+            sql.push(&format!(" limit {}", filter.limit));
+        }
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(task_from_row).collect()
+    }
+
+    /// One task in reach (`NotFound` otherwise, or when deleted).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn task(&self, id: TaskId) -> Result<Task> {
+        let mut sql = self.visible(&format!("select {TASK_COLUMNS} {TASK_FROM}"));
+        sql.push(" and t.deleted_on is null and t.id = ").bind(id.0);
+        let row = self.fetch_visible(sql, "task", &id.to_string()).await?;
+        task_from_row(&row)
+    }
+}

@@ -1,0 +1,395 @@
+//! Activities, needs and tasks on both databases: logging a visit writes its participants,
+//! needs and next steps' tasks in one transaction and moves the key people's last contact; a plan
+//! is moved only with a reason and cancelled with one; versions refuse a stale save; a task goes
+//! only where kam-core lets it go and is done, reopened and deleted softly.
+
+use chrono::NaiveDate;
+use kam_core::{
+    activity::{
+        ActivityKind, ActivityStatus, FoundNeed, NeedKind, NeedStatus, NewActivity, NextStep, Spin,
+    },
+    contact::{ContactRole, NewKeyPerson, RelationshipStage},
+    task::{NewTask, Priority, TaskSource, TaskStatus},
+};
+use kam_store::{Error, Store, TaskFilter};
+
+use crate::fixture::{self, scope, today};
+
+crate::on_both_backends!(
+    a_logged_visit_keeps_its_notes_needs_and_tasks_and_dates_the_contact,
+    a_plan_is_moved_with_a_reason_logged_by_version_and_cancelled,
+    a_refused_activity_or_task_writes_nothing,
+    tasks_are_given_done_reopened_and_deleted,
+);
+
+/// A logged visit on `day` at 09:30 with one explicit need and one next step for `owner`.
+pub fn visit(day: NaiveDate, purpose: &str, owner: &str) -> NewActivity {
+    NewActivity {
+        kind: ActivityKind::Visit,
+        starts: day.and_hms_opt(9, 30, 0).unwrap(),
+        minutes: Some(60),
+        place: Some("客户财务部".into()),
+        purpose: format!("{purpose}：了解结算需求"),
+        colleagues: Vec::new(),
+        people: Vec::new(),
+        spin: Spin {
+            situation: Some("主要结算行为他行".into()),
+            problem: Some("跨行到账慢".into()),
+            implication: Some("影响供应商付款".into()),
+            need_payoff: Some("当日到账可减少垫资".into()),
+        },
+        needs: vec![FoundNeed {
+            text: "希望开通现金管理".into(),
+            kind: NeedKind::Explicit,
+        }],
+        outcome: Some("同意下周看方案".into()),
+        next_steps: vec![NextStep {
+            text: "发送现金管理方案".into(),
+            due: day + chrono::Days::new(3),
+            owner: Some(owner.to_owned()),
+        }],
+    }
+}
+
+async fn a_logged_visit_keeps_its_notes_needs_and_tasks_and_dates_the_contact(store: Store) {
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let person = NewKeyPerson::parse(
+        "王总",
+        ContactRole::DecisionMaker,
+        None,
+        [4, 4, 3],
+        RelationshipStage::Deepen,
+    )
+    .unwrap();
+    let wang = rm.add_key_person(fixture.c_corp_a, &person).await.unwrap();
+    assert!(rm.last_contacts(fixture.c_corp_a).await.unwrap().is_empty());
+    let day = today() - chrono::Days::new(2);
+    let mut logged = visit(day, "首次拜访", "rm.corp.a");
+    logged.people = vec![wang];
+    logged.colleagues = vec!["president.a".into()];
+    let id = rm
+        .add_activity(fixture.c_corp_a, &logged, ActivityStatus::Done)
+        .await
+        .unwrap();
+    // The person's last contact is the visit's day.
+    assert_eq!(
+        rm.last_contacts(fixture.c_corp_a).await.unwrap()[&wang],
+        day
+    );
+    let view = rm.activity(fixture.c_corp_a, id).await.unwrap();
+    assert_eq!(view.activity.status, ActivityStatus::Done);
+    assert_eq!(view.activity.details.spin, logged.spin);
+    assert_eq!(view.activity.details.starts, logged.starts);
+    let mut names: Vec<&str> = view.colleagues.iter().map(|(u, _)| u.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["president.a", "rm.corp.a"],
+        "the one who logs it took part"
+    );
+    assert_eq!(view.people, vec![(wang, "王总".to_owned())]);
+    assert_eq!(view.needs.len(), 1);
+    assert_eq!(view.needs[0].kind, NeedKind::Explicit);
+    assert_eq!(view.needs[0].found_on, day);
+    assert_eq!(view.tasks.len(), 1);
+    assert_eq!(view.tasks[0].source, TaskSource::NextStep);
+    assert_eq!(view.tasks[0].owner, "rm.corp.a");
+    assert_eq!(view.tasks[0].due, day + chrono::Days::new(3));
+    // The needs list of the customer; a need met and open again.
+    let need = rm.needs(fixture.c_corp_a).await.unwrap()[0].id;
+    rm.set_need_status(fixture.c_corp_a, need, NeedStatus::Met)
+        .await
+        .unwrap();
+    let needs = rm.needs(fixture.c_corp_a).await.unwrap();
+    assert_eq!(
+        (needs[0].status, needs[0].met_on),
+        (NeedStatus::Met, Some(today()))
+    );
+    // Both colleagues see it in their days; someone not taking part sees it only as a manager.
+    let president = scope(&store, "president.a").await;
+    let mine = |h: kam_store::UserStore| async move {
+        let user = h.user().unwrap().id;
+        h.activities_between(day, day, Some(user))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(mine(rm.clone()).await, 1);
+    assert_eq!(mine(president.clone()).await, 1);
+    let rows = rm.activities(fixture.c_corp_a, 0).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].people, vec!["王总".to_owned()]);
+    assert_eq!(rows[0].colleagues.len(), 2);
+    let events = store.audit_events(Some("activity"), 10).await.unwrap();
+    assert_eq!(events[0].action, "log");
+    assert_eq!(events[0].entity_key, "C0001");
+    // A customer out of reach: not found, for reads and writes alike.
+    let other = scope(&store, "rm.corp.c").await;
+    assert!(matches!(
+        other.activity(fixture.c_corp_a, id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        other.needs(fixture.c_corp_a).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn a_plan_is_moved_with_a_reason_logged_by_version_and_cancelled(store: Store) {
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let tomorrow = today() + chrono::Days::new(1);
+    let mut plan = visit(tomorrow, "计划拜访", "rm.corp.a");
+    plan.needs.clear();
+    plan.next_steps.clear();
+    plan.outcome = None;
+    let id = rm
+        .add_activity(fixture.c_corp_a, &plan, ActivityStatus::Planned)
+        .await
+        .unwrap();
+    // Moved without a reason: refused, naming the reason.
+    let mut moved = plan.clone();
+    moved.starts = (tomorrow + chrono::Days::new(2))
+        .and_hms_opt(14, 0, 0)
+        .unwrap();
+    moved.colleagues = vec!["rm.corp.a".into()];
+    match rm
+        .save_activity(
+            fixture.c_corp_a,
+            id,
+            &moved,
+            (ActivityStatus::Planned, None),
+            1,
+        )
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "reason"),
+        other => panic!("{other:?}"),
+    }
+    let v2 = rm
+        .save_activity(
+            fixture.c_corp_a,
+            id,
+            &moved,
+            (ActivityStatus::Planned, Some("客户出差")),
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(v2, 2);
+    let view = rm.activity(fixture.c_corp_a, id).await.unwrap();
+    assert_eq!(view.activity.reason.as_deref(), Some("客户出差"));
+    assert_eq!(view.activity.details.starts, moved.starts);
+    assert_eq!(
+        store.audit_events(Some("activity"), 1).await.unwrap()[0].action,
+        "move"
+    );
+    // A form opened at version 1 is refused.
+    assert!(matches!(
+        rm.save_activity(
+            fixture.c_corp_a,
+            id,
+            &moved,
+            (ActivityStatus::Planned, Some("再改")),
+            1
+        )
+        .await,
+        Err(Error::Conflict { .. })
+    ));
+    // Cancelled with a reason; a cancelled activity is final.
+    match rm.cancel_activity(fixture.c_corp_a, id, " ", 2).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "reason"),
+        other => panic!("{other:?}"),
+    }
+    rm.cancel_activity(fixture.c_corp_a, id, "客户取消会面", 2)
+        .await
+        .unwrap();
+    let view = rm.activity(fixture.c_corp_a, id).await.unwrap();
+    assert_eq!(view.activity.status, ActivityStatus::Cancelled);
+    match rm
+        .save_activity(
+            fixture.c_corp_a,
+            id,
+            &moved,
+            (ActivityStatus::Planned, Some("x x")),
+            3,
+        )
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "status"),
+        other => panic!("{other:?}"),
+    }
+    // A plan logged when it took place: today's plan becomes a logged visit with its findings.
+    let mut today_plan = plan.clone();
+    today_plan.starts = today().and_hms_opt(8, 0, 0).unwrap();
+    let id = rm
+        .add_activity(fixture.c_corp_a, &today_plan, ActivityStatus::Planned)
+        .await
+        .unwrap();
+    let mut done = visit(today(), "计划拜访", "rm.corp.a");
+    done.starts = today_plan.starts;
+    done.colleagues = vec!["rm.corp.a".into()];
+    rm.save_activity(fixture.c_corp_a, id, &done, (ActivityStatus::Done, None), 1)
+        .await
+        .unwrap();
+    let view = rm.activity(fixture.c_corp_a, id).await.unwrap();
+    assert_eq!(view.activity.status, ActivityStatus::Done);
+    assert_eq!((view.needs.len(), view.tasks.len()), (1, 1));
+    assert_eq!(
+        store.audit_events(Some("activity"), 1).await.unwrap()[0].action,
+        "log"
+    );
+}
+
+async fn a_refused_activity_or_task_writes_nothing(store: Store) {
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let rows = |s: Store| async move {
+        let bank = s.whole_bank("test", today());
+        (
+            bank.activities(fixture.c_corp_a, 0).await.unwrap().len(),
+            bank.tasks(&TaskFilter::default()).await.unwrap().len(),
+            bank.needs(fixture.c_corp_a).await.unwrap().len(),
+        )
+    };
+    // An RM gives a next step to a colleague: refused on the step's row, nothing written (not
+    // the activity, not its need).
+    let given = visit(today(), "拜访", "president.a");
+    match rm
+        .add_activity(fixture.c_corp_a, &given, ActivityStatus::Done)
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "step_1"),
+        other => panic!("{other:?}"),
+    }
+    // A key person of another customer; a colleague who is no user; a logged visit tomorrow.
+    let ho = scope(&store, "ho.kam").await;
+    let person = NewKeyPerson::parse(
+        "李会计",
+        ContactRole::Accountant,
+        None,
+        [3, 3, 3],
+        RelationshipStage::Build,
+    )
+    .unwrap();
+    let elsewhere = ho.add_key_person(fixture.c_corp_b, &person).await.unwrap();
+    let mut wrong = visit(today(), "拜访", "rm.corp.a");
+    wrong.people = vec![elsewhere];
+    match rm
+        .add_activity(fixture.c_corp_a, &wrong, ActivityStatus::Done)
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "people"),
+        other => panic!("{other:?}"),
+    }
+    let mut wrong = visit(today(), "拜访", "rm.corp.a");
+    wrong.colleagues = vec!["nobody".into()];
+    match rm
+        .add_activity(fixture.c_corp_a, &wrong, ActivityStatus::Done)
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "colleagues"),
+        other => panic!("{other:?}"),
+    }
+    let future = visit(today() + chrono::Days::new(1), "拜访", "rm.corp.a");
+    match rm
+        .add_activity(fixture.c_corp_a, &future, ActivityStatus::Done)
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "starts"),
+        other => panic!("{other:?}"),
+    }
+    let task = NewTask::parse("送方案", today(), "president.a", Priority::High, "").unwrap();
+    match rm.add_task(fixture.c_corp_a, &task).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "owner"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rows(store.clone()).await, (0, 0, 0));
+    // A read-only role writes nothing either.
+    let auditor = scope(&store, "risk.b1").await;
+    let mine = visit(today(), "拜访", "risk.b1");
+    assert!(matches!(
+        auditor
+            .add_activity(fixture.c_corp_a, &mine, ActivityStatus::Done)
+            .await,
+        Err(Error::ReadOnly)
+    ));
+    assert_eq!(rows(store).await, (0, 0, 0));
+}
+
+async fn tasks_are_given_done_reopened_and_deleted(store: Store) {
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let president = scope(&store, "president.a").await;
+    // A president gives work to an RM of the sub-branch; the RM to themselves.
+    let due = today() + chrono::Days::new(5);
+    let given = NewTask::parse("约财务总监", due, "rm.corp.a", Priority::High, "带上方案").unwrap();
+    let id = president.add_task(fixture.c_corp_a, &given).await.unwrap();
+    let own = NewTask::parse(
+        "准备报价",
+        today() - chrono::Days::new(1),
+        "rm.corp.a",
+        Priority::Normal,
+        "",
+    )
+    .unwrap();
+    let late = rm.add_task(fixture.c_corp_a, &own).await.unwrap();
+    let rm_id = rm.user().unwrap().id;
+    let mine = rm
+        .tasks(&TaskFilter {
+            owner: Some(rm_id),
+            open_only: true,
+            ..TaskFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        mine.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![late, id],
+        "by due day"
+    );
+    assert_eq!(mine[0].days_overdue(today()), 1);
+    assert_eq!(mine[1].notes.as_deref(), Some("带上方案"));
+    // Done today, then reopened; a stale version is a conflict.
+    let v = rm.set_task_status(late, TaskStatus::Done, 1).await.unwrap();
+    let t = rm.task(late).await.unwrap();
+    assert_eq!((t.status, t.done_on), (TaskStatus::Done, Some(today())));
+    assert!(matches!(
+        rm.set_task_status(late, TaskStatus::Open, 1).await,
+        Err(Error::Conflict { .. })
+    ));
+    rm.set_task_status(late, TaskStatus::Open, v).await.unwrap();
+    assert_eq!(rm.task(late).await.unwrap().done_on, None);
+    // Edited: a new day; an owner the RM may not give it to is refused.
+    let mut edit = given.clone();
+    edit.due = today() + chrono::Days::new(7);
+    rm.edit_task(id, &edit, 1).await.unwrap();
+    assert_eq!(rm.task(id).await.unwrap().due, edit.due);
+    edit.owner = "president.a".into();
+    match rm.edit_task(id, &edit, 2).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "owner"),
+        other => panic!("{other:?}"),
+    }
+    // Deleted with a reason: gone from the lists, kept in the table and the audit trail.
+    rm.delete_task(id, "客户已自行联系", 2).await.unwrap();
+    assert!(matches!(rm.task(id).await, Err(Error::NotFound { .. })));
+    let left = rm.tasks(&TaskFilter::default()).await.unwrap();
+    assert_eq!(left.iter().map(|t| t.id).collect::<Vec<_>>(), vec![late]);
+    let events = store.audit_events(Some("task"), 10).await.unwrap();
+    assert_eq!(events[0].action, "delete");
+    assert!(events[0].detail.contains("客户已自行联系"));
+    // Another sub-branch's RM sees none of it.
+    let other = scope(&store, "rm.corp.c").await;
+    assert!(
+        other
+            .tasks(&TaskFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        other.task(late).await,
+        Err(Error::NotFound { .. })
+    ));
+}
