@@ -76,6 +76,12 @@ impl Role {
         )
     }
 
+    /// Whether users of this role serve customers — visit them, own tasks, take part in
+    /// activities: the same roles that may reveal an identifier.
+    pub fn serves_customers(self) -> bool {
+        self.may_reveal()
+    }
+
     /// An RM always works one line (对公 or 对私 客户经理); other roles may or may not be limited.
     pub fn requires_line(self) -> bool {
         self == Role::RelationshipManager

@@ -272,6 +272,9 @@ fn signed_routes() -> Routes {
     let routes = pages::board::routes(routes);
     let routes = pages::profile::routes(routes);
     let routes = pages::people::routes(routes);
+    let routes = pages::activities::routes(routes);
+    let routes = pages::tasks::routes(routes);
+    let routes = pages::week::routes(routes);
     let routes = pages::audit::routes(routes);
     pages::admin::routes(routes)
 }

@@ -494,6 +494,42 @@ pub(crate) struct Person {
     pub stage_since: String,
     pub owner: String,
     pub notes: String,
+    pub contact: ContactCell,
+}
+
+/// How fresh a key relationship is, as the 360 shows it.
+#[derive(Debug)]
+pub(crate) struct ContactCell {
+    /// The closeness shown: faded by time since the last contact (docs/rules.md).
+    pub shown_closeness: u8,
+    /// The last logged contact and how long ago (empty when never).
+    pub last: String,
+    /// `fresh`, `due`, `lapsed` or `never`, for the cell's class.
+    pub freshness: &'static str,
+    pub label: String,
+}
+
+/// A key person's contact as the 360 shows it.
+fn contact_of(
+    t: &Tr<'_>,
+    person: &kam_core::contact::KeyPerson,
+    last: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+    interval: u32,
+) -> ContactCell {
+    let state = kam_core::contact::contact_state(person.closeness, last, today, interval);
+    ContactCell {
+        shown_closeness: state.shown_closeness.get(),
+        last: match (state.last, state.days) {
+            (Some(day), Some(days)) => t.with(
+                "contact-last",
+                &[("day", day.to_string().into()), ("n", days.into())],
+            ),
+            _ => String::new(),
+        },
+        freshness: state.freshness.code(),
+        label: t.code("freshness", state.freshness.code()),
+    }
 }
 
 #[derive(Debug)]
@@ -548,6 +584,17 @@ struct CustomerPage<'a> {
     group_size: i64,
     nodes: Vec<Node>,
     people: Vec<Person>,
+    /// The work sections: latest activities, the needs list, open tasks.
+    activities: Vec<crate::pages::activities::ActivityLine>,
+    needs: Vec<crate::pages::activities::NeedLine>,
+    tasks: Vec<crate::pages::activities::TaskLine>,
+    activities_note: Option<String>,
+    needs_note: Option<String>,
+    tasks_note: Option<String>,
+    /// Where a task's done/reopen returns: this 360's task section.
+    back: String,
+    /// The contact interval of the customer's tier, as a sentence.
+    contact_rule: String,
     holdings: Vec<Field>,
     /// The corporate archive: whether the customer has one to keep (corporates), its fields, its
     /// last save, and whether the user may edit it.
@@ -1061,6 +1108,11 @@ async fn customer_360(
     };
     let team_note = note_for("team");
     let people_note = note_for("people");
+    let work = crate::pages::activities::work_of(app, signed, id).await?;
+    let interval = app
+        .rules()
+        .contact
+        .interval_for(tier.as_ref().and_then(|t| u8::try_from(t.tier).ok()));
 
     let nodes = group
         .as_ref()
@@ -1104,6 +1156,13 @@ async fn customer_360(
                 })
                 .unwrap_or_default(),
             notes: p.details.notes.clone().unwrap_or_default(),
+            contact: contact_of(
+                &t,
+                p,
+                work.contacts.get(&p.id).copied(),
+                app.today(),
+                interval,
+            ),
         })
         .collect();
     let holdings = holdings
@@ -1290,6 +1349,14 @@ async fn customer_360(
         appointable,
         team_note,
         people_note,
+        activities: work.activities,
+        needs: work.needs,
+        tasks: work.tasks,
+        activities_note: note_for("activities"),
+        needs_note: note_for("needs"),
+        tasks_note: note_for("tasks"),
+        back: format!("/customers/{}#tasks", customer.cif_no),
+        contact_rule: t.with("contact-rule", &[("n", interval.into())]),
         group_name: group.as_ref().map(|g| g.name.clone()),
         group_code: group.as_ref().map(|g| g.code.clone()).unwrap_or_default(),
         group_size: group.as_ref().map_or(0, |g| g.member_count),

@@ -15,6 +15,7 @@ use crate::{
     error::WebError,
     pages::{
         Choice, Chrome,
+        activities::{ActivityLine, TaskLine},
         customers::{Row, rows},
         portfolio::Mover,
         reachable_units, render, tier_name, unit_choices,
@@ -46,6 +47,14 @@ struct HomePage<'a> {
     new_alerts: String,
     /// Deposits, loans and AUM of the unit in scope, with their changes.
     figures: crate::pages::FiguresTable,
+    /// My day: today's activities I take part in, my tasks due today or overdue.
+    today_activities: Vec<ActivityLine>,
+    tasks: Vec<TaskLine>,
+    overdue: usize,
+    /// A note after a task was done from this page; where done/reopen return.
+    note: Option<String>,
+    may_edit: bool,
+    back: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +152,44 @@ pub(crate) async fn home(
             ..AlertRow::new(&t, a)
         })
         .collect();
+    // My day reads the user's own work, whichever unit is in scope.
+    let today = app.today();
+    let (today_activities, mut tasks) = if signed.scope().sees_customers() {
+        let me = signed.user().id;
+        let activities = signed
+            .store
+            .activities_between(today, today, Some(me))
+            .await?;
+        let tasks = signed
+            .store
+            .tasks(&kam_store::TaskFilter {
+                owner: Some(me),
+                due_to: Some(today),
+                open_only: true,
+                ..kam_store::TaskFilter::default()
+            })
+            .await?;
+        (activities, tasks)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    kam_core::task::my_day_order(&mut tasks, today);
+    let tasks: Vec<TaskLine> = tasks.iter().map(|k| TaskLine::new(&t, k, today)).collect();
     render(&HomePage {
+        today_activities: today_activities
+            .iter()
+            .map(|a| ActivityLine::new(&t, a))
+            .collect(),
+        overdue: tasks.iter().filter(|k| k.state == "overdue").count(),
+        tasks,
+        note: signed
+            .session
+            .flash
+            .as_ref()
+            .filter(|f| f.field.as_deref() == Some("tasks"))
+            .map(|f| f.note.clone()),
+        may_edit: signed.scope().may_write(),
+        back: "/".into(),
         c: Chrome::new(&app, &signed, "home", t.get("home-title")),
         as_of,
         customer_count: crate::format::count(customer_count),

@@ -2,6 +2,7 @@
 //! store with the user's scope, and renders an askama template whose layout (`base.html`) reads
 //! the shared `Chrome`.
 
+pub(crate) mod activities;
 pub(crate) mod admin;
 pub(crate) mod alerts;
 pub(crate) mod audit;
@@ -14,6 +15,8 @@ pub(crate) mod me;
 pub(crate) mod people;
 pub(crate) mod portfolio;
 pub(crate) mod profile;
+pub(crate) mod tasks;
+pub(crate) mod week;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
