@@ -15,6 +15,7 @@ mod observe;
 mod pages;
 mod security;
 mod tls;
+mod work;
 
 /// Declares each listed `async fn(Server)` test twice: on SQLite and on PostgreSQL.
 #[macro_export]

@@ -1,0 +1,300 @@
+//! An RM works in kam: logs a visit with SPIN notes, needs and a next step from the 360, sees the
+//! step's task in my day and my week and marks it done, plans a visit, moves it with a reason and
+//! cancels it; a task is added by hand; a read-only role writes none of it.
+
+use kam_core::{
+    contact::{ContactRole, NewKeyPerson, RelationshipStage},
+    user::Role,
+};
+use reqwest::StatusCode;
+
+use crate::fixture::{Server, kam_web_today};
+
+crate::on_both_backends!(
+    an_rm_logs_a_visit_and_works_its_task_in_my_day_and_my_week,
+    a_planned_visit_is_moved_with_a_reason_and_cancelled,
+    a_task_is_added_by_hand_and_a_read_only_role_writes_nothing,
+);
+
+/// A visit's form fields on `date`, with one need and one next step due on `due`.
+fn visit<'a>(
+    status: &'a str,
+    date: &'a str,
+    due: &'a str,
+    person: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("status", status),
+        ("kind", "visit"),
+        ("date", date),
+        ("time", "09:30"),
+        ("minutes", "60"),
+        ("place", "客户财务部"),
+        ("purpose", "了解现金管理需求"),
+        ("people", person),
+        ("colleagues", ""),
+        ("situation", "主要结算在他行"),
+        ("problem", "跨行到账慢"),
+        ("implication", "影响供应商付款"),
+        ("need_payoff", "当日到账能少垫资"),
+        ("outcome", "同意看方案"),
+        ("need_1", "开通现金管理"),
+        ("need_1_kind", "explicit"),
+        ("step_1", "发送现金管理方案"),
+        ("step_1_due", due),
+        ("step_1_owner", ""),
+        ("version", ""),
+    ]
+}
+
+/// A task's form fields.
+fn task<'a>(due: &'a str, owner: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", "准备授信材料"),
+        ("due", due),
+        ("owner", owner),
+        ("priority", "high"),
+        ("notes", "财务报表三年"),
+        ("version", ""),
+    ]
+}
+
+async fn an_rm_logs_a_visit_and_works_its_task_in_my_day_and_my_week(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let handle = server.handle_of(&rm).await;
+    let customer = handle.customer_by_cif(&company).await.unwrap();
+    let person = NewKeyPerson::parse(
+        "郑财务",
+        ContactRole::FinanceHead,
+        None,
+        [5, 4, 3],
+        RelationshipStage::Deepen,
+    )
+    .unwrap();
+    let person = handle.add_key_person(customer.id, &person).await.unwrap();
+    let person_id = person.0.to_string();
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("id=\"activity-log\"") && page.body.contains("未记录联系"));
+    let form = client
+        .get(&format!("/customers/{company}/activities/new"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("郑财务") && form.body.contains("暗示问题"));
+    let today = kam_web_today().to_string();
+    let earlier = (kam_web_today() - chrono::Days::new(1)).to_string();
+    // A next step due before the visit: named on its row, what was typed kept, nothing written.
+    let path = format!("/customers/{company}/activities");
+    let refused = client
+        .post(&path, &visit("done", &today, &earlier, &person_id))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("到期日应在活动当天或以后"));
+    assert!(
+        refused.body.contains("value=\"发送现金管理方案\"") && refused.body.contains("跨行到账慢")
+    );
+    assert!(handle.activities(customer.id, 0).await.unwrap().is_empty());
+    let logged = client
+        .post(&path, &visit("done", &today, &today, &person_id))
+        .await;
+    assert_eq!(logged.status, StatusCode::SEE_OTHER, "{}", logged.body);
+    // The 360: the visit, the need, the task; the person contacted today.
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("id=\"activities-note\""));
+    assert!(page.body.contains("了解现金管理需求") && page.body.contains("开通现金管理"));
+    assert!(page.body.contains("发送现金管理方案"));
+    assert!(page.body.contains("fresh-fresh") && page.body.contains("（0 天前）"));
+    let activity = handle.activities(customer.id, 0).await.unwrap()[0].id;
+    let task = handle
+        .tasks(&kam_store::TaskFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.activity_id == Some(activity))
+        .expect("the next step is a task");
+    // My day: today's visit and the task due today.
+    let home = client.get("/").await;
+    assert!(home.body.contains("id=\"my-day\""));
+    assert!(
+        home.body.contains("了解现金管理需求")
+            && home.body.contains(&format!("id=\"task-{}\"", task.id.0))
+    );
+    // My week and month.
+    let week = client.get("/week").await;
+    assert_eq!(week.status, StatusCode::OK);
+    assert!(
+        week.body
+            .contains(&format!("id=\"cal-activity-{}\"", activity.0))
+    );
+    assert!(
+        week.body
+            .contains(&format!("id=\"cal-task-{}\"", task.id.0))
+    );
+    let month = client.get(&format!("/week?view=month&date={today}")).await;
+    assert!(
+        month
+            .body
+            .contains(&format!("id=\"cal-task-{}\"", task.id.0))
+    );
+    // Done from my day: back home with a note; the task list's done view has it.
+    let done = client
+        .post(
+            &format!("/tasks/{}/done", task.id.0),
+            &[("version", "1"), ("back", "/")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location.as_deref(), Some("/"));
+    let home = client.get("/").await;
+    assert!(home.body.contains("已完成：发送现金管理方案"));
+    let list = client.get("/tasks?state=done").await;
+    assert!(list.body.contains(&format!("id=\"task-{}\"", task.id.0)));
+    // The visit's own page: notes kept, needs and tasks it made listed.
+    let view = client
+        .get(&format!("/customers/{company}/activities/{}", activity.0))
+        .await;
+    assert!(view.body.contains("当日到账能少垫资") && view.body.contains("id=\"found-tasks\""));
+    let trail = server
+        .store
+        .audit_events(Some("activity"), 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].action, "log");
+}
+
+async fn a_planned_visit_is_moved_with_a_reason_and_cancelled(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let handle = server.handle_of(&rm).await;
+    let customer = handle.customer_by_cif(&company).await.unwrap();
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let form = client
+        .get(&format!(
+            "/customers/{company}/activities/new?status=planned"
+        ))
+        .await;
+    assert!(form.body.contains("计划拜访或活动"));
+    let tomorrow = (kam_web_today() + chrono::Days::new(1)).to_string();
+    let later = (kam_web_today() + chrono::Days::new(3)).to_string();
+    let mut plan = visit("planned", &tomorrow, "", "");
+    plan.retain(|(k, _)| !k.starts_with("need_") && !k.starts_with("step_") && *k != "people");
+    let added = client
+        .post(&format!("/customers/{company}/activities"), &plan)
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let id = handle.activities(customer.id, 0).await.unwrap()[0].id.0;
+    let path = format!("/customers/{company}/activities/{id}");
+    let mut moved: Vec<(&str, &str)> = plan
+        .iter()
+        .map(|(k, v)| match *k {
+            "date" => ("date", later.as_str()),
+            "version" => ("version", "1"),
+            "colleagues" => ("colleagues", rm.username.as_str()),
+            _ => (*k, *v),
+        })
+        .collect();
+    let refused = client.post(&path, &moved).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("id=\"reason-error\""));
+    moved.push(("reason", "客户临时出差"));
+    let saved = client.post(&path, &moved).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stale = client.post(&path, &moved).await;
+    assert_eq!(
+        stale.status,
+        StatusCode::CONFLICT,
+        "the form of version 1 again"
+    );
+    let view = handle
+        .activity(customer.id, kam_core::id::ActivityId(id))
+        .await
+        .unwrap();
+    assert_eq!(view.activity.details.starts.date().to_string(), later);
+    assert_eq!(view.activity.reason.as_deref(), Some("客户临时出差"));
+    let cancelled = client
+        .post(
+            &format!("{path}/cancel"),
+            &[("reason", "客户取消"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(page.body.contains("status-cancelled"));
+    let trail = server
+        .store
+        .audit_events(Some("activity"), 5)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(&actions[..3], ["cancel", "move", "plan"]);
+}
+
+async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let form = client.get(&format!("/customers/{company}/tasks/new")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let due = (kam_web_today() + chrono::Days::new(2)).to_string();
+    let president = server.user_of(Role::SubBranchPresident).await;
+    // An RM gives work to nobody but themselves.
+    let refused = client
+        .post(
+            &format!("/customers/{company}/tasks"),
+            &task(&due, president.username.as_str()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("待办只能交给自己") && refused.body.contains("准备授信材料"));
+    let me = rm.username.as_str();
+    let added = client
+        .post(&format!("/customers/{company}/tasks"), &task(&due, me))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let tasks = client.get("/tasks").await;
+    assert!(tasks.body.contains("准备授信材料"));
+    let handle = server.handle_of(&rm).await;
+    let added = handle
+        .tasks(&kam_store::TaskFilter::default())
+        .await
+        .unwrap()[0]
+        .clone();
+    // Edited by version; deleted with a reason (gone from the list).
+    let edit = client.get(&format!("/tasks/{}", added.id.0)).await;
+    assert!(edit.body.contains("value=\"准备授信材料\""));
+    let deleted = client
+        .post(
+            &format!("/tasks/{}/delete", added.id.0),
+            &[("reason", "客户已撤回申请"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let list = client.get("/tasks?state=all").await;
+    assert!(list.body.contains("已删除待办：准备授信材料"), "the note says so");
+    assert!(!list.body.contains(&format!("id=\"task-{}\"", added.id.0)));
+    // An auditor reads the 360 and writes nothing.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut reader = server.client();
+    reader.sign_in(auditor.username.as_str()).await;
+    let page = reader.get(&format!("/customers/{company}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"activity-log\"") && !page.body.contains("id=\"task-add\""));
+    let today = kam_web_today().to_string();
+    for (path, body) in [
+        (
+            format!("/customers/{company}/activities"),
+            visit("done", &today, &today, ""),
+        ),
+        (format!("/customers/{company}/tasks"), task(&due, me)),
+    ] {
+        let answer = reader.post(&path, &body).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let bank = server.store.whole_bank("test", kam_web_today());
+    let customer = bank.customer_by_cif(&company).await.unwrap();
+    assert!(bank.activities(customer.id, 0).await.unwrap().is_empty());
+}
