@@ -56,6 +56,12 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
         )
         .await
         .unwrap();
+    // A task on each customer a role is tried with, given by head office to itself: the
+    // task routes name the task alone, so it must be one of a customer out of reach.
+    let head_office = server
+        .handle_of(&server.user_of(Role::HeadOfficeKeyAccountManager).await)
+        .await;
+    let mut tasks: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut checked = 0;
     let mut groups_checked = 0;
     for role in Role::ALL {
@@ -118,6 +124,22 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     .all(|m| !visible.contains(&m.cif_no))
             })
             .map(|g| g.code.clone());
+        for cif in &targets {
+            if !tasks.contains_key(cif) {
+                let customer = head_office.customer_by_cif(cif).await.unwrap();
+                let owner = head_office.user().unwrap().username.to_string();
+                let task = kam_core::task::NewTask::parse(
+                    "idor",
+                    crate::fixture::kam_web_today(),
+                    &owner,
+                    kam_core::task::Priority::Normal,
+                    "",
+                )
+                .unwrap();
+                let id = head_office.add_task(customer.id, &task).await.unwrap();
+                tasks.insert(cif.clone(), id.0.to_string());
+            }
+        }
         let mut client = server.client();
         client.sign_in(user.username.as_str()).await;
         let missing = client.get("/customers/999999999999").await;
@@ -154,6 +176,10 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     let path = path.replace("{assignment}", "1");
                     // A key person of the customer out of reach: the customer answers first.
                     let path = path.replace("{person}", "1");
+                    // An activity or need of the customer out of reach: the customer first.
+                    let path = path.replace("{activity}", "1").replace("{need}", "1");
+                    // A task of the customer out of reach.
+                    let path = path.replace("{task}", &tasks[cif]);
                     assert!(
                         !path.contains('{'),
                         "{}: a parameter this matrix does not know; teach it",
