@@ -690,11 +690,16 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility, and the writes a banker makes on the pages (archive, team, board scores, alerts), each checked and audited as on the page. Money in fen (integer minor units). Personal identifiers masked. Refusals are problem documents (RFC 9457) naming the field."),
+    info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility, and the writes a banker makes on the pages (archive, team, key people, board scores, alerts, activities, tasks), each checked and audited as on the page. Money in fen (integer minor units). Personal identifiers masked. Refusals are problem documents (RFC 9457) naming the field."),
     paths(customers, customer, indicators, group, alerts, portfolio,
         crate::api_write::save_profile, crate::api_write::appoint, crate::api_write::end_assignment,
         crate::api_write::save_scores, crate::api_write::assign_alert, crate::api_write::handle_alert,
-        crate::api_write::add_person, crate::api_write::edit_person, crate::api_write::retire_person),
+        crate::api_write::add_person, crate::api_write::edit_person, crate::api_write::retire_person,
+        crate::api_work::activities, crate::api_work::activity, crate::api_work::add_activity,
+        crate::api_work::save_activity, crate::api_work::cancel_activity, crate::api_work::needs,
+        crate::api_work::tasks, crate::api_work::add_task, crate::api_work::edit_task,
+        crate::api_work::done_task, crate::api_work::reopen_task, crate::api_work::delete_task,
+        crate::api_work::calendar),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

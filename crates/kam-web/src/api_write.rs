@@ -121,7 +121,7 @@ pub struct ProfileInput {
 }
 
 /// Text that is blank is not given.
-fn given(text: Option<String>) -> Option<String> {
+pub(crate) fn given(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 

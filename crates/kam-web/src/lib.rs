@@ -7,6 +7,7 @@
 //! state-changing request), so no handler can forget either.
 
 mod api;
+mod api_work;
 mod api_write;
 mod assets;
 mod chart;
@@ -306,6 +307,28 @@ fn api_routes() -> Routes {
             "/api/v1/customers/{cif}/people/{person}/retire",
             api_write::retire_person,
         )
+        .get("/api/v1/customers/{cif}/activities", api_work::activities)
+        .post("/api/v1/customers/{cif}/activities", api_work::add_activity)
+        .get(
+            "/api/v1/customers/{cif}/activities/{activity}",
+            api_work::activity,
+        )
+        .put(
+            "/api/v1/customers/{cif}/activities/{activity}",
+            api_work::save_activity,
+        )
+        .post(
+            "/api/v1/customers/{cif}/activities/{activity}/cancel",
+            api_work::cancel_activity,
+        )
+        .get("/api/v1/customers/{cif}/needs", api_work::needs)
+        .get("/api/v1/tasks", api_work::tasks)
+        .post("/api/v1/customers/{cif}/tasks", api_work::add_task)
+        .put("/api/v1/tasks/{task}", api_work::edit_task)
+        .post("/api/v1/tasks/{task}/done", api_work::done_task)
+        .post("/api/v1/tasks/{task}/reopen", api_work::reopen_task)
+        .post("/api/v1/tasks/{task}/delete", api_work::delete_task)
+        .get("/api/v1/calendar", api_work::calendar)
 }
 
 /// What anyone may fetch: health, the embedded assets, the API's description.

@@ -201,6 +201,14 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                             "favour": 3,
                             "stage": "build",
                             "reason": "idor",
+                            "status": "done",
+                            "kind": "visit",
+                            "starts": "2026-01-05T09:00",
+                            "purpose": "idor",
+                            "title": "idor",
+                            "due": "2026-01-05",
+                            "owner": user.username.as_str(),
+                            "priority": "normal",
                         });
                         client
                             .send_api(route.method.clone(), &path, &token, &body)

@@ -6,7 +6,7 @@ use kam_core::{
     contact::{ContactRole, NewKeyPerson, RelationshipStage},
     user::Role,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 use crate::fixture::{Server, kam_web_today};
 
@@ -14,6 +14,7 @@ crate::on_both_backends!(
     an_rm_logs_a_visit_and_works_its_task_in_my_day_and_my_week,
     a_planned_visit_is_moved_with_a_reason_and_cancelled,
     a_task_is_added_by_hand_and_a_read_only_role_writes_nothing,
+    the_api_logs_a_visit_and_works_its_tasks,
 );
 
 /// A visit's form fields on `date`, with one need and one next step due on `due`.
@@ -274,7 +275,10 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     let list = client.get("/tasks?state=all").await;
-    assert!(list.body.contains("已删除待办：准备授信材料"), "the note says so");
+    assert!(
+        list.body.contains("已删除待办：准备授信材料"),
+        "the note says so"
+    );
     assert!(!list.body.contains(&format!("id=\"task-{}\"", added.id.0)));
     // An auditor reads the 360 and writes nothing.
     let auditor = server.user_of(Role::Auditor).await;
@@ -297,4 +301,97 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
     let bank = server.store.whole_bank("test", kam_web_today());
     let customer = bank.customer_by_cif(&company).await.unwrap();
     assert!(bank.activities(customer.id, 0).await.unwrap().is_empty());
+}
+
+async fn the_api_logs_a_visit_and_works_its_tasks(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let token = server.token_for(&rm).await;
+    let mut client = server.client();
+    let today = kam_web_today();
+    let path = format!("/api/v1/customers/{company}/activities");
+    let body = |starts: String, status: &str| {
+        serde_json::json!({
+            "status": status,
+            "kind": "call",
+            "starts": starts,
+            "purpose": "电话确认授信需求",
+            "spin": {"problem": "流动资金紧张"},
+            "needs": [{"text": "增加授信额度", "kind": "explicit"}],
+            "outcome": "约下周面谈",
+            "next_steps": [{"text": "预约面谈", "due": today.to_string()}],
+        })
+    };
+    // A logged call tomorrow is refused, naming the field.
+    let tomorrow = format!("{}T10:00", today + chrono::Days::new(1));
+    let refused = client
+        .send_api(Method::POST, &path, &token, &body(tomorrow, "done"))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("\"starts\""), "{}", refused.body);
+    let created = client
+        .send_api(
+            Method::POST,
+            &path,
+            &token,
+            &body(format!("{today}T10:00"), "done"),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let item: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+    assert_eq!(item["needs"][0]["kind"], "explicit");
+    assert_eq!(item["tasks"][0]["source"], "next_step");
+    assert_eq!(item["spin"]["problem"], "流动资金紧张");
+    let id = item["id"].as_i64().unwrap();
+    let list = client.get_api(&path, &token).await;
+    assert!(list.body.contains("电话确认授信需求"));
+    let needs = client
+        .get_api(&format!("/api/v1/customers/{company}/needs"), &token)
+        .await;
+    assert!(needs.body.contains("增加授信额度"));
+    // A save with the wrong version is a conflict.
+    let mut stale = body(format!("{today}T10:00"), "done");
+    stale["version"] = serde_json::json!(7);
+    stale["colleagues"] = serde_json::json!([rm.username.as_str()]);
+    stale["needs"] = serde_json::json!([]);
+    stale["next_steps"] = serde_json::json!([]);
+    let conflict = client
+        .send_api(Method::PUT, &format!("{path}/{id}"), &token, &stale)
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    // My tasks: the step's task, done with its version.
+    let tasks = client.get_api("/api/v1/tasks?open=true", &token).await;
+    let tasks: serde_json::Value = serde_json::from_str(&tasks.body).unwrap();
+    let task = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["activity_id"] == id)
+        .expect("the step's task is the caller's");
+    let done = client
+        .send_api(
+            Method::POST,
+            &format!("/api/v1/tasks/{}/done", task["id"]),
+            &token,
+            &serde_json::json!({"version": task["version"]}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("\"status\":\"done\""));
+    let calendar = client
+        .get_api(&format!("/api/v1/calendar?from={today}&to={today}"), &token)
+        .await;
+    assert!(calendar.body.contains("电话确认授信需求"));
+    // A read-only role writes nothing through the API either.
+    let auditor = server.user_of(Role::Auditor).await;
+    let read_only = server.token_for(&auditor).await;
+    let answer = client
+        .send_api(
+            Method::POST,
+            &path,
+            &read_only,
+            &body(format!("{today}T11:00"), "done"),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
 }
