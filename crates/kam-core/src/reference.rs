@@ -92,3 +92,33 @@ pub struct PayrollRecord {
     pub monthly_amount: Money,
     pub since: NaiveDate,
 }
+
+/// A visit or other activity as a bank's history holds it (the synthetic bank's two years of an
+/// RM's work): our people by user name, the customer's key people by name, the needs found with
+/// the day each was met.
+#[derive(Debug, Clone)]
+pub struct ActivityRecord {
+    pub cif_no: String,
+    /// Who logged or planned it (a user name); also among `activity.colleagues`.
+    pub created_by: String,
+    pub status: crate::activity::ActivityStatus,
+    /// Its `people` and `next_steps` are empty: the people are `people`, the steps are tasks.
+    pub activity: crate::activity::NewActivity,
+    pub people: Vec<String>,
+    /// Why it was moved or cancelled.
+    pub reason: Option<String>,
+    /// For each of `activity.needs`, the day it was met.
+    pub met: Vec<Option<NaiveDate>>,
+}
+
+/// A task as a bank's history holds it: of an activity (named by its customer and start) or by
+/// hand, done on a day or open.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub cif_no: String,
+    pub created_by: String,
+    pub task: crate::task::NewTask,
+    pub source: crate::task::TaskSource,
+    pub activity_starts: Option<chrono::NaiveDateTime>,
+    pub done_on: Option<NaiveDate>,
+}

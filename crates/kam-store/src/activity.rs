@@ -14,12 +14,13 @@ use kam_core::{
         STEP_FIELDS, Spin, line,
     },
     id::{ActivityId, CustomerId, KeyPersonId, NeedId, UserId},
+    reference::{ActivityRecord, TaskRecord},
     task::{NewTask, Priority, Task, TaskSource},
 };
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Error, Result, UserStore, audit,
+    Error, Result, Store, UserStore, audit,
     bulk::insert_one,
     customer::parse_date,
     handle::WriteTx,
@@ -391,17 +392,11 @@ impl UserStore {
             return Ok(());
         }
         let now = audit::now();
-        for FoundNeed { text, kind } in &activity.needs {
-            let row = Values::new()
-                .put("customer_id", customer_id.0)
-                .put("activity_id", id.0)
-                .put("text", text.as_str())
-                .put("kind", kind.as_str())
-                .put("status", NeedStatus::Open.as_str())
-                .put("found_on", activity.starts.date().to_string())
+        for need in &activity.needs {
+            let row = need_values(customer_id.0, id.0, need, activity.starts.date(), None)
                 .put("created_by", self.actor().name.as_str())
                 .put("created_at", now.as_str());
-            insert_one(tx, "customer_need", row, ("customer_need", text)).await?;
+            insert_one(tx, "customer_need", row, ("customer_need", &need.text)).await?;
         }
         for (i, step) in activity.next_steps.iter().enumerate() {
             let task = NewTask {
@@ -633,6 +628,186 @@ impl UserStore {
             })
             .collect()
     }
+}
+
+/// What the bulk load of a bank's work history wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    pub activities: usize,
+    pub needs: usize,
+    pub tasks: usize,
+}
+
+impl Store {
+    /// Loads a bank's history of activities, needs and tasks (the synthetic bank's) in one
+    /// transaction with one audit row, through the same row writers as a user's save. Records of
+    /// unknown customers, users or key people are skipped (a history, not an extract: nothing to
+    /// reject to). Each customer's activities must start at distinct times — the key that ties a
+    /// task to its activity.
+    pub async fn load_work(
+        &self,
+        actor: &crate::Actor,
+        activities: &[ActivityRecord],
+        tasks: &[TaskRecord],
+    ) -> Result<WorkCounts> {
+        let mut tx = self.begin_write().await?;
+        let max_binds = self.backend().max_binds();
+        let customers = crate::indicator::customer_ids(&mut tx).await?;
+        let users: HashMap<String, i64> = sqlx::query("select username, id from app_user")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+            .collect::<Result<_>>()?;
+        let people: HashMap<(i64, String), i64> =
+            sqlx::query("select customer_id, name, id from key_person where retired_on is null")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+                        r.try_get::<i64, _>(2)?,
+                    ))
+                })
+                .collect::<Result<_>>()?;
+        let now = audit::now();
+        let known: Vec<(&ActivityRecord, i64)> = activities
+            .iter()
+            .filter_map(|a| Some((a, *customers.get(&a.cif_no)?)))
+            .collect();
+        let rows = known
+            .iter()
+            .map(|(a, customer)| {
+                activity_values(&a.activity, a.status)
+                    .put("reason", a.reason.clone())
+                    .put("customer_id", *customer)
+                    .put("version", 1_i64)
+                    .put("created_by", a.created_by.as_str())
+                    .put("created_at", now.as_str())
+            })
+            .collect();
+        let written =
+            crate::bulk::insert_values(&mut tx, max_binds, "activity", rows, None).await?;
+        let ids: HashMap<(i64, String), i64> =
+            sqlx::query("select customer_id, starts_at, id from activity")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+                        r.try_get::<i64, _>(2)?,
+                    ))
+                })
+                .collect::<Result<_>>()?;
+        let id_of = |customer: i64, starts: &NaiveDateTime| {
+            ids.get(&(customer, starts.format(STARTS_FORMAT).to_string()))
+                .copied()
+        };
+        let (mut with_users, mut with_people, mut needs) = (Vec::new(), Vec::new(), Vec::new());
+        for (a, customer) in &known {
+            let Some(id) = id_of(*customer, &a.activity.starts) else {
+                continue;
+            };
+            for name in &a.activity.colleagues {
+                if let Some(user) = users.get(name) {
+                    with_users.push(vec![id.into(), (*user).into()]);
+                }
+            }
+            for name in &a.people {
+                if let Some(person) = people.get(&(*customer, name.clone())) {
+                    with_people.push(vec![id.into(), (*person).into()]);
+                }
+            }
+            for (need, met) in a.activity.needs.iter().zip(&a.met) {
+                needs.push(
+                    need_values(*customer, id, need, a.activity.starts.date(), *met)
+                        .put("created_by", a.created_by.as_str())
+                        .put("created_at", now.as_str()),
+                );
+            }
+        }
+        crate::bulk::insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into activity_user (activity_id, user_id)",
+            "",
+            with_users,
+        )
+        .await?;
+        crate::bulk::insert_rows(
+            &mut tx,
+            max_binds,
+            "insert into activity_person (activity_id, key_person_id)",
+            "",
+            with_people,
+        )
+        .await?;
+        let needs =
+            crate::bulk::insert_values(&mut tx, max_binds, "customer_need", needs, None).await?;
+        let task_rows = tasks
+            .iter()
+            .filter_map(|t| {
+                let customer = *customers.get(&t.cif_no)?;
+                let owner = *users.get(&t.task.owner)?;
+                let activity = match &t.activity_starts {
+                    Some(starts) => Some(ActivityId(id_of(customer, starts)?)),
+                    None => None,
+                };
+                Some(crate::task::task_values(
+                    (CustomerId(customer), activity, UserId(owner)),
+                    &t.task,
+                    (t.source, t.done_on),
+                    (t.created_by.as_str(), &now),
+                ))
+            })
+            .collect();
+        let tasks = crate::bulk::insert_values(&mut tx, max_binds, "task", task_rows, None).await?;
+        let counts = WorkCounts {
+            activities: written,
+            needs,
+            tasks,
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            "bulk_load",
+            "activity",
+            "history",
+            &format!("{written} activities, {needs} needs, {tasks} tasks"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+/// A need's row: found on a day, open or met: the one writer of `customer_need` (with the
+/// caller's `created_by`, `created_at`).
+fn need_values(
+    customer: i64,
+    activity: i64,
+    need: &FoundNeed,
+    found: NaiveDate,
+    met: Option<NaiveDate>,
+) -> Values {
+    Values::new()
+        .put("customer_id", customer)
+        .put("activity_id", activity)
+        .put("text", need.text.as_str())
+        .put("kind", need.kind.as_str())
+        .put(
+            "status",
+            if met.is_some() {
+                NeedStatus::Met
+            } else {
+                NeedStatus::Open
+            }
+            .as_str(),
+        )
+        .put("found_on", found.to_string())
+        .put("met_on", met.map(|d| d.to_string()))
 }
 
 /// The columns an activity's form decides.

@@ -71,6 +71,35 @@ fn task_from_row(row: &AnyRow) -> Result<Task> {
     })
 }
 
+/// A new task's row (version 1), open or done on a day: the one writer of `task`, for a
+/// user's task and the bulk load alike.
+pub(crate) fn task_values(
+    (customer, activity, owner): (CustomerId, Option<ActivityId>, UserId),
+    task: &NewTask,
+    (source, done_on): (TaskSource, Option<NaiveDate>),
+    (by, now): (&str, &str),
+) -> Values {
+    let status = if done_on.is_some() {
+        TaskStatus::Done
+    } else {
+        TaskStatus::Open
+    };
+    Values::new()
+        .put("customer_id", customer.0)
+        .put("activity_id", activity.map(|a| a.0))
+        .put("title", task.title.as_str())
+        .put("due_on", task.due.to_string())
+        .put("owner_id", owner.0)
+        .put("priority", task.priority.as_str())
+        .put("status", status.as_str())
+        .put("done_on", done_on.map(|d| d.to_string()))
+        .put("notes", task.notes.clone())
+        .put("source", source.as_str())
+        .put("version", 1_i64)
+        .put("created_by", by)
+        .put("created_at", now)
+}
+
 impl UserStore {
     /// The writing transaction for a change to task `id`, found through its customer's reach
     /// (a deleted task is `NotFound`), with the task as stored; `Conflict` when it was saved
@@ -142,19 +171,12 @@ impl UserStore {
     ) -> Result<TaskId> {
         let owner = self.task_owner(tx, &task.owner, field).await?;
         let now = audit::now();
-        let row = Values::new()
-            .put("customer_id", customer_id.0)
-            .put("activity_id", activity.map(|a| a.0))
-            .put("title", task.title.as_str())
-            .put("due_on", task.due.to_string())
-            .put("owner_id", owner.0)
-            .put("priority", task.priority.as_str())
-            .put("status", TaskStatus::Open.as_str())
-            .put("notes", task.notes.clone())
-            .put("source", source.as_str())
-            .put("version", 1_i64)
-            .put("created_by", self.actor().name.as_str())
-            .put("created_at", now.as_str());
+        let row = task_values(
+            (customer_id, activity, owner),
+            task,
+            (source, None),
+            (self.actor().name.as_str(), &now),
+        );
         let id = insert_one(tx, "task", row, ("task", &task.title)).await?;
         Ok(TaskId(id))
     }

@@ -11,6 +11,7 @@ mod bank;
 mod extract;
 mod facts;
 mod names;
+mod work;
 
 use chrono::NaiveDate;
 use kam_core::{ParseError, code_enum};
@@ -18,6 +19,7 @@ use kam_core::{ParseError, code_enum};
 pub use bank::{Bank, DEMO_PASSWORD};
 pub use extract::{ExtractFormat, ExtractWriter, write_reference, write_transactions_extract};
 pub use facts::{DayFacts, FactStream};
+pub use work::work_history;
 
 code_enum! {
     /// How big a bank to build.

@@ -37,6 +37,8 @@ pub struct BuildFigures {
     pub generate_reference_secs: f64,
     pub facts_secs: f64,
     pub load_secs: f64,
+    /// The RMs' work history loaded.
+    pub work: kam_store::WorkCounts,
 }
 
 pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
@@ -132,6 +134,7 @@ pub async fn build_bank(
     store: &Store,
     facts_dir: &Path,
     config: SynthConfig,
+    today: chrono::NaiveDate,
     progress: &crate::warmup::Progress,
 ) -> anyhow::Result<(LoadCounts, BuildFigures)> {
     let mut figures = BuildFigures::default();
@@ -239,6 +242,13 @@ pub async fn build_bank(
             .await
             .context("loading the board's manual scores")?;
     }
+    // The RMs' work up to today: visits with their notes, needs and tasks, and plans ahead.
+    let (activities, tasks) = kam_synth::work_history(&data, today);
+    let work = store
+        .load_work(&Actor::system("demo"), &activities, &tasks)
+        .await
+        .context("loading the RMs' visits and tasks")?;
+    figures.work = work;
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

@@ -540,8 +540,14 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             "正在生成合成银行（规模 {scale}，种子 {}）… / building the synthetic bank…",
             config.seed
         );
-        let (counts, figures) =
-            build::build_bank(&store, &settings.facts_dir()?, config, &progress).await?;
+        let (counts, figures) = build::build_bank(
+            &store,
+            &settings.facts_dir()?,
+            config,
+            settings.today()?,
+            &progress,
+        )
+        .await?;
         println!(
             "已生成：{} 个机构，{} 名用户，{} 个产品，{} 个客户（{} 个集团，{} 名成员），{} 位关键人，{} 条客户经理分配，{} 个账户，{} 条持有，{} 条代发工资关系",
             counts.org_units,
@@ -555,6 +561,15 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             counts.accounts,
             counts.holdings,
             counts.payroll_links
+        );
+        println!(
+            "客户经理工作记录：{} 次拜访与活动，{} 条需求，{} 条待办 / the RMs' work: {} activities, {} needs, {} tasks",
+            figures.work.activities,
+            figures.work.needs,
+            figures.work.tasks,
+            figures.work.activities,
+            figures.work.needs,
+            figures.work.tasks
         );
         println!(
             "事实数据 facts: {} 行 rows, {:.1} MB Parquet, {} → {}",

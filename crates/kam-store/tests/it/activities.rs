@@ -20,6 +20,7 @@ crate::on_both_backends!(
     a_plan_is_moved_with_a_reason_logged_by_version_and_cancelled,
     a_refused_activity_or_task_writes_nothing,
     tasks_are_given_done_reopened_and_deleted,
+    a_banks_work_history_loads_whole,
 );
 
 /// A logged visit on `day` at 09:30 with one explicit need and one next step for `owner`.
@@ -392,4 +393,55 @@ async fn tasks_are_given_done_reopened_and_deleted(store: Store) {
         other.task(late).await,
         Err(Error::NotFound { .. })
     ));
+}
+
+async fn a_banks_work_history_loads_whole(store: Store) {
+    use kam_core::{
+        activity::ActivityStatus as S,
+        password::{HashCost, hash_password},
+    };
+    let bank = kam_synth::Bank::generate(kam_synth::SynthConfig::new(kam_synth::Scale::Tiny, 5));
+    let data = &bank.reference;
+    let hash = hash_password("Kam-2026-test", &[3; 16], HashCost::Cheap);
+    store
+        .bulk_load(&fixture::system(), data, &vec![hash; data.users.len()])
+        .await
+        .unwrap();
+    let (activities, tasks) = kam_synth::work_history(data, today());
+    let counts = store
+        .load_work(&fixture::system(), &activities, &tasks)
+        .await
+        .unwrap();
+    assert_eq!(counts.activities, activities.len());
+    assert_eq!(
+        counts.tasks,
+        tasks.len(),
+        "every task found its activity and owner"
+    );
+    let needs: usize = activities.iter().map(|a| a.activity.needs.len()).sum();
+    assert_eq!(counts.needs, needs);
+    // Read back through the bank-wide handle: participants, people met, contacts, tasks.
+    let bank_wide = store.whole_bank("test", today());
+    let logged = activities
+        .iter()
+        .find(|a| a.status == S::Done && !a.people.is_empty())
+        .unwrap();
+    let customer = bank_wide.customer_by_cif(&logged.cif_no).await.unwrap();
+    let rows = bank_wide.activities(customer.id, 0).await.unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.starts == logged.activity.starts)
+        .unwrap();
+    assert_eq!(row.people.len(), logged.people.len());
+    assert!(!row.colleagues.is_empty());
+    let contacts = bank_wide.last_contacts(customer.id).await.unwrap();
+    assert!(!contacts.is_empty());
+    let done = bank_wide
+        .tasks(&TaskFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
+    assert_eq!(done, tasks.iter().filter(|t| t.done_on.is_some()).count());
 }
