@@ -377,6 +377,67 @@ async fn a_relationship_day_in_the_browser() {
         page.contains("周建华") && page.contains("139****5678") && !page.contains("13912345678")
     );
     shot(&client, "06-key-person-added").await;
+    // A visit logged from the same 360 with SPIN notes, the person met, a need and a next step:
+    // the step is a task in my day and the visit is in my week.
+    click_to(&client, Locator::Id("activity-log"), |url| {
+        url.path().ends_with("/activities/new")
+    })
+    .await;
+    for (id, text) in [
+        ("a-purpose", "了解现金管理需求"),
+        ("a-situation", "主要结算行在他行"),
+        ("a-problem", "跨行到账慢"),
+    ] {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    for (name, text) in [("need_1", "开通现金管理"), ("step_1", "发送现金管理方案")] {
+        client
+            .find(Locator::Css(&format!("[name={name}]")))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    // The step is due on the visit's day (a date input's typing depends on the locale).
+    client
+        .execute(
+            "document.querySelector('[name=step_1_due]').value = document.getElementById('a-date').value;\
+             document.querySelector('input[name=people]').checked = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&client, "06-visit-form").await;
+    click_to(&client, Locator::Id("activity-save"), |url| {
+        url.path() == back
+    })
+    .await;
+    let page = source(&client).await;
+    assert!(page.contains("id=\"activities-note\"") && page.contains("开通现金管理"));
+    assert!(
+        page.contains("fresh-fresh"),
+        "the person met today is fresh"
+    );
+    shot(&client, "06-visit-logged").await;
+    open(&client, &format!("{base}/")).await;
+    assert!(
+        source(&client).await.contains("发送现金管理方案"),
+        "the step in my day"
+    );
+    shot(&client, "06-my-day").await;
+    open(&client, &format!("{base}/week")).await;
+    assert!(
+        source(&client).await.contains("了解现金管理需求"),
+        "the visit in my week"
+    );
+    shot(&client, "06-my-week").await;
     open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 
