@@ -186,7 +186,7 @@ pub fn work_history(
             let cancelled = k % 17 == 11;
             let mut needs = Vec::new();
             let mut met_on = Vec::new();
-            if !cancelled && k % 3 == 0 {
+            if !cancelled && k.is_multiple_of(3) {
                 let (text, kind) = NEEDS[pick(k / 3)];
                 needs.push(FoundNeed {
                     text: text.to_owned(),
@@ -194,7 +194,7 @@ pub fn work_history(
                 });
                 // Older needs are often met a month later.
                 let met = day + Days::new(30);
-                met_on.push((k % 4 == 0 && met < today).then_some(met));
+                met_on.push((k.is_multiple_of(4) && met < today).then_some(met));
             }
             let starts = at(day, k);
             let activity = NewActivity {
@@ -211,8 +211,9 @@ pub fn work_history(
                     Spin {
                         situation: Some(SITUATIONS[pick(k)].to_owned()),
                         problem: Some(PROBLEMS[pick(k + 1)].to_owned()),
-                        implication: (k % 2 == 0).then(|| IMPLICATIONS[pick(k + 1)].to_owned()),
-                        need_payoff: (k % 2 == 0).then(|| PAYOFFS[pick(k + 1)].to_owned()),
+                        implication: (k.is_multiple_of(2))
+                            .then(|| IMPLICATIONS[pick(k + 1)].to_owned()),
+                        need_payoff: (k.is_multiple_of(2)).then(|| PAYOFFS[pick(k + 1)].to_owned()),
                     }
                 },
                 needs,
@@ -242,7 +243,7 @@ pub fn work_history(
                 met: met_on,
             });
             // Every other conversation agreed a next step: a task, mostly done on time.
-            if !cancelled && k % 2 == 0 {
+            if !cancelled && k.is_multiple_of(2) {
                 let due = weekday_on_or_after(day + Days::new(7));
                 // Left open: a few of the last month's (overdue now), none older.
                 let done =
@@ -254,7 +255,7 @@ pub fn work_history(
                         title: STEPS[pick(k)].to_owned(),
                         due,
                         owner: (*rm).to_owned(),
-                        priority: if k % 5 == 0 {
+                        priority: if k.is_multiple_of(5) {
                             Priority::High
                         } else {
                             Priority::Normal
@@ -292,7 +293,7 @@ pub fn work_history(
             reason: None,
             met: Vec::new(),
         };
-        if h % 11 == 0 && today.weekday().num_days_from_monday() < 5 {
+        if h.is_multiple_of(11) && today.weekday().num_days_from_monday() < 5 {
             activities.push(plan(today, h / 11 + 1));
         } else if h % 3 != 2 {
             activities.push(plan(
