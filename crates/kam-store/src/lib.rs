@@ -59,7 +59,7 @@ pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
-pub use product::{PayrollPeople, PayrollPerson, PayrollSummary};
+pub use product::{AccountEvent, PayrollPeople, PayrollPerson, PayrollSummary};
 pub use profile::StoredProfile;
 pub use relationship::TeamMember;
 pub use session::{ApiToken, Flash, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};

@@ -87,6 +87,65 @@ impl UserStore {
     }
 }
 
+/// An account of a customer opened or closed on a day (the pre-visit brief's "products opened or
+/// closed since the last visit").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEvent {
+    pub product: String,
+    /// The account number's last four digits (enough to tell accounts apart on paper).
+    pub account_tail: String,
+    pub opened_on: chrono::NaiveDate,
+    pub closed_on: Option<chrono::NaiveDate>,
+}
+
+impl UserStore {
+    /// A customer in reach's accounts opened or closed on or after `since`, latest first.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn account_events(
+        &self,
+        customer_id: CustomerId,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<AccountEvent>> {
+        self.customer(customer_id).await?;
+        let since = since.to_string();
+        let rows = Sql::new(
+            "select p.name, a.account_no, a.opened_on, a.closed_on from account a \
+             join product p on p.id = a.product_id where a.customer_id = ",
+        )
+        .bind(customer_id.0)
+        .push(" and (a.opened_on >= ")
+        .bind(since.clone())
+        .push(" or a.closed_on >= ")
+        .bind(since)
+        .push(") order by coalesce(a.closed_on, a.opened_on) desc, a.account_no")
+        .query()
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let number: String = row.try_get("account_no")?;
+                let tail: String = number
+                    .chars()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                Ok(AccountEvent {
+                    product: row.try_get("name")?,
+                    account_tail: tail,
+                    opened_on: parse_date("opened_on", &row.try_get::<String, _>("opened_on")?)?,
+                    closed_on: row
+                        .try_get::<Option<String>, _>("closed_on")?
+                        .map(|d| parse_date("closed_on", &d))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
 impl Store {
     /// The latest holdings of a customer with their products, once the caller has checked that
     /// the customer is in reach (the 360 shows product names; one query, not a product list).

@@ -13,6 +13,10 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // The pre-visit brief's print button (the browser's own print works as well).
+  for (const button of document.querySelectorAll("button.js-print")) {
+    button.addEventListener("click", () => window.print());
+  }
   // "Select all" for the rows of a bulk form.
   for (const all of document.querySelectorAll("input.js-select-all")) {
     all.addEventListener("change", () => {

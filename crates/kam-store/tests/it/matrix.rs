@@ -56,6 +56,7 @@ const READS: &[&str] = &[
     "alerts_active_on",
     "alert_visible",
     "holdings",
+    "account_events",
     "key_people",
     "last_contacts",
     "activities",
@@ -598,6 +599,15 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             );
             agrees(who, "alerts_of", cif, visible, &handle.alerts_of(cif).await);
             agrees(who, "holdings", cif, visible, &handle.holdings(id).await);
+            agrees(
+                who,
+                "account_events",
+                cif,
+                visible,
+                &handle
+                    .account_events(id, today() - chrono::Days::new(3650))
+                    .await,
+            );
             agrees(
                 who,
                 "key_people",

@@ -617,7 +617,7 @@ struct CustomerPage<'a> {
     as_of: String,
 }
 
-fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String {
+pub(crate) fn value_cell(t: &Tr<'_>, unit: Unit, value: Option<&StoredIndicator>) -> String {
     let Some(value) = value else {
         return "—".into();
     };

@@ -8,6 +8,7 @@ pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod board;
+pub(crate) mod brief;
 pub(crate) mod customers;
 pub(crate) mod groups;
 pub(crate) mod home;

@@ -438,6 +438,18 @@ async fn a_relationship_day_in_the_browser() {
         "the visit in my week"
     );
     shot(&client, "06-my-week").await;
+    // The visit's pre-visit brief, from its own page: printable (A4 print styles).
+    click_to(&client, Locator::Css("a.cal-item.activity"), |url| {
+        url.path().contains("/activities/")
+    })
+    .await;
+    click_to(&client, Locator::Id("activity-brief"), |url| {
+        url.path().ends_with("/brief")
+    })
+    .await;
+    let page = source(&client).await;
+    assert!(page.contains("id=\"brief\"") && page.contains("开通现金管理"));
+    shot(&client, "06-pre-visit-brief").await;
     open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 

@@ -15,6 +15,7 @@ crate::on_both_backends!(
     a_planned_visit_is_moved_with_a_reason_and_cancelled,
     a_task_is_added_by_hand_and_a_read_only_role_writes_nothing,
     the_api_logs_a_visit_and_works_its_tasks,
+    the_pre_visit_brief_tells_what_changed_and_what_is_open,
 );
 
 /// A visit's form fields on `date`, with one need and one next step due on `due`.
@@ -394,4 +395,89 @@ async fn the_api_logs_a_visit_and_works_its_tasks(server: Server) {
         )
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+async fn the_pre_visit_brief_tells_what_changed_and_what_is_open(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let handle = server.handle_of(&rm).await;
+    let customer = handle.customer_by_cif(&company).await.unwrap();
+    let person = NewKeyPerson::parse(
+        "钱总",
+        ContactRole::DecisionMaker,
+        Some("董事长"),
+        [4, 4, 4],
+        RelationshipStage::Extend,
+    )
+    .unwrap();
+    let person = handle.add_key_person(customer.id, &person).await.unwrap();
+    let person_id = person.0.to_string();
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    // Last week's visit with its notes, a need and a next step; a plan for tomorrow.
+    let before = (kam_web_today() - chrono::Days::new(6)).to_string();
+    let due = (kam_web_today() + chrono::Days::new(2)).to_string();
+    let path = format!("/customers/{company}/activities");
+    let logged = client
+        .post(&path, &visit("done", &before, &due, &person_id))
+        .await;
+    assert_eq!(logged.status, StatusCode::SEE_OTHER, "{}", logged.body);
+    let tomorrow = (kam_web_today() + chrono::Days::new(1)).to_string();
+    let mut plan = visit("planned", &tomorrow, "", &person_id);
+    plan.retain(|(k, _)| !k.starts_with("need_") && !k.starts_with("step_"));
+    let planned = client.post(&path, &plan).await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
+    let rows = handle.activities(customer.id, 0).await.unwrap();
+    let next = rows
+        .iter()
+        .find(|r| r.starts.date().to_string() == tomorrow)
+        .unwrap();
+    let page = client.get(&format!("/customers/{company}")).await;
+    assert!(
+        page.body.contains(&format!("id=\"brief-{}\"", next.id.0)),
+        "the 360 links the plan's brief"
+    );
+    let brief = client
+        .get(&format!(
+            "/customers/{company}/activities/{}/brief",
+            next.id.0
+        ))
+        .await;
+    assert_eq!(brief.status, StatusCode::OK, "{}", brief.body);
+    let body = &brief.body;
+    assert!(
+        body.contains(&format!("自上次拜访 {before} 以来")),
+        "since the last visit"
+    );
+    assert!(body.contains("钱总") && body.contains("拓展关系") && body.contains("（6 天前）"));
+    assert!(
+        body.contains("当日到账能少垫资"),
+        "the last visit's need-payoff"
+    );
+    assert!(body.contains("开通现金管理（明确需求"), "the open need");
+    assert!(
+        body.contains("发送现金管理方案"),
+        "the last visit's next step, open"
+    );
+    assert!(
+        body.contains("时点余额") && body.contains("数据日期"),
+        "figures with their date"
+    );
+    // Out of reach: the same 404 as a missing record.
+    let auditor_reads = {
+        let auditor = server.user_of(Role::Auditor).await;
+        let mut reader = server.client();
+        reader.sign_in(auditor.username.as_str()).await;
+        reader
+            .get(&format!(
+                "/customers/{company}/activities/{}/brief",
+                next.id.0
+            ))
+            .await
+    };
+    assert_eq!(
+        auditor_reads.status,
+        StatusCode::OK,
+        "an auditor reads it, writes nothing"
+    );
 }
