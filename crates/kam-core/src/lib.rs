@@ -13,6 +13,7 @@ pub mod classes;
 pub mod clock;
 pub mod codec;
 pub mod contact;
+pub mod coverage;
 pub mod customer;
 pub mod diagnosis;
 pub mod error;

@@ -630,6 +630,80 @@ impl UserStore {
     }
 }
 
+/// A corporate customer's visits in a period, for visit coverage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerVisits {
+    pub cif_no: String,
+    pub name: String,
+    /// The latest month's tier (1 … 5).
+    pub tier: u8,
+    /// Logged visits an RM / a sub-branch president took part in.
+    pub rm_visits: u32,
+    pub president_visits: u32,
+    /// The latest logged visit of any time.
+    pub last_visit: Option<NaiveDate>,
+}
+
+impl UserStore {
+    /// Every tiered corporate customer in reach with its logged visits (kind `visit`) from `from`
+    /// to `to` by an RM and by a sub-branch president, and its latest visit ever.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn visit_tallies(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CustomerVisits>> {
+        let (from, until) = (from.to_string(), (to + chrono::Days::new(1)).to_string());
+        let by = |role: &str| {
+            format!(
+                "(select count(*) from activity a where a.customer_id = c.id and a.status = 'done' \
+                 and a.kind = 'visit' and a.starts_at >= $from and a.starts_at < $until and exists \
+                 (select 1 from activity_user au join app_user u on u.id = au.user_id \
+                 where au.activity_id = a.id and u.role = '{role}'))"
+            )
+        };
+        let head = format!(
+            "select c.cif_no, c.name, t.tier, {} as rm_visits, {} as president_visits, \
+             (select max(a.starts_at) from activity a where a.customer_id = c.id and a.status = 'done' \
+             and a.kind = 'visit') as last_at \
+             from customer c join tier_month t on t.customer_id = c.id \
+             and t.month = (select max(month) from tier_month)",
+            by("relationship_manager"),
+            by("sub_branch_president")
+        );
+        // The two dates appear in each count: bound once per use, in order.
+        let mut sql = Sql::new("");
+        let mut parts = head.split("$from");
+        sql.push(parts.next().unwrap_or_default());
+        for part in parts {
+            sql.bind(from.clone());
+            let (before, after) = part.split_once("$until").unwrap_or((part, ""));
+            sql.push(before).bind(until.clone()).push(after);
+        }
+        let mut sql = self.visible_from(sql);
+        sql.push(" and c.kind = 'corporate' order by t.tier, c.cif_no");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let count = |column: &str| -> Result<u32> {
+                    Ok(u32::try_from(r.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
+                };
+                Ok(CustomerVisits {
+                    cif_no: r.try_get("cif_no")?,
+                    name: r.try_get("name")?,
+                    tier: u8::try_from(r.try_get::<i64, _>("tier")?).unwrap_or(5),
+                    rm_visits: count("rm_visits")?,
+                    president_visits: count("president_visits")?,
+                    last_visit: r
+                        .try_get::<Option<String>, _>("last_at")?
+                        .map(|at| starts_from(&at).map(|s| s.date()))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What the bulk load of a bank's work history wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkCounts {

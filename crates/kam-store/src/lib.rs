@@ -45,7 +45,7 @@ use sqlx::{
     migrate::Migrator,
 };
 
-pub use activity::{ActivityRow, ActivityView, Need, WorkCounts};
+pub use activity::{ActivityRow, ActivityView, CustomerVisits, Need, WorkCounts};
 pub use alert::{AlertFilter, AlertSync, StoredAlert, StoredFinding};
 pub use audit::{Actor, AuditEvent, AuditFilter};
 pub use bulk::LoadCounts;

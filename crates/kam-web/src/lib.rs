@@ -277,6 +277,7 @@ fn signed_routes() -> Routes {
     let routes = pages::brief::routes(routes);
     let routes = pages::tasks::routes(routes);
     let routes = pages::week::routes(routes);
+    let routes = pages::coverage::routes(routes);
     let routes = pages::audit::routes(routes);
     pages::admin::routes(routes)
 }

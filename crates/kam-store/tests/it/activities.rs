@@ -21,6 +21,7 @@ crate::on_both_backends!(
     a_refused_activity_or_task_writes_nothing,
     tasks_are_given_done_reopened_and_deleted,
     a_banks_work_history_loads_whole,
+    visit_tallies_count_visits_by_role_in_the_period,
 );
 
 /// A logged visit on `day` at 09:30 with one explicit need and one next step for `owner`.
@@ -444,4 +445,60 @@ async fn a_banks_work_history_loads_whole(store: Store) {
         .filter(|t| t.status == TaskStatus::Done)
         .count();
     assert_eq!(done, tasks.iter().filter(|t| t.done_on.is_some()).count());
+}
+
+async fn visit_tallies_count_visits_by_role_in_the_period(store: Store) {
+    use kam_core::{codec::Bars, tier::Movement};
+    let fixture = fixture::build(&store).await;
+    let tier = |cif: &str| kam_store::StoredTier {
+        cif_no: cif.into(),
+        month: "2026-11".into(),
+        as_of: today(),
+        tier: 1,
+        tier_name: "战略".into(),
+        tier_name_en: "strategic".into(),
+        months_below: 0,
+        on_watch: false,
+        movement: Movement::Held,
+        measured_tier: 1,
+        rule_id: "kam-default".into(),
+        rule_version: 4,
+        indicator: "avg_daily_deposit_90d".into(),
+        value_int: Some(1),
+        bars: Bars(vec![4, 3, 2, 1]),
+    };
+    store
+        .save_tiers(
+            &fixture::system(),
+            "2026-11",
+            &[tier("C0001"), tier("P0001")],
+        )
+        .await
+        .unwrap();
+    let rm = scope(&store, "rm.corp.a").await;
+    let day = |n: u64| today() - chrono::Days::new(n);
+    let mut with_president = visit(day(3), "拜访", "rm.corp.a");
+    with_president.colleagues = vec!["president.a".into()];
+    for (activity, status) in [
+        (with_president, ActivityStatus::Done),
+        (visit(day(2), "再访", "rm.corp.a"), ActivityStatus::Done),
+        (visit(day(40), "上月", "rm.corp.a"), ActivityStatus::Done),
+    ] {
+        rm.add_activity(fixture.c_corp_a, &activity, status)
+            .await
+            .unwrap();
+    }
+    let mut call = visit(day(1), "电话", "rm.corp.a");
+    call.kind = ActivityKind::Call;
+    rm.add_activity(fixture.c_corp_a, &call, ActivityStatus::Done)
+        .await
+        .unwrap();
+    let president = scope(&store, "president.a").await;
+    let tallies = president.visit_tallies(day(30), today()).await.unwrap();
+    // The individual is not counted (coverage is of companies); the call is not a visit.
+    assert_eq!(tallies.len(), 1);
+    let t = &tallies[0];
+    assert_eq!((t.cif_no.as_str(), t.tier), ("C0001", 1));
+    assert_eq!((t.rm_visits, t.president_visits), (2, 1));
+    assert_eq!(t.last_visit, Some(day(2)));
 }

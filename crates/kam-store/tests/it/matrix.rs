@@ -61,6 +61,7 @@ const READS: &[&str] = &[
     "last_contacts",
     "activities",
     "activities_between",
+    "visit_tallies",
     "activity",
     "needs",
     "tasks",
@@ -498,6 +499,22 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             cifs(&week, |a| a.cif_no.clone()),
             within(&visited),
             "{who} activities_between"
+        );
+        let tallies = handle
+            .visit_tallies(today() - chrono::Days::new(30), today())
+            .await
+            .unwrap();
+        let corporate_classed: BTreeSet<String> = data
+            .customers
+            .iter()
+            .filter(|c| c.kind == kam_core::customer::CustomerKind::Corporate)
+            .map(|c| c.cif_no.to_string())
+            .filter(|cif| classed.contains(cif))
+            .collect();
+        assert_eq!(
+            cifs(&tallies, |t| t.cif_no.clone()),
+            within(&corporate_classed),
+            "{who} visit_tallies"
         );
         let tasks = handle.tasks(&TaskFilter::default()).await.unwrap();
         assert_eq!(

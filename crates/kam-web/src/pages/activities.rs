@@ -132,7 +132,7 @@ impl ActivityForm {
                 "place" => form.place = value,
                 "purpose" => form.purpose = value,
                 "colleagues" => form.colleagues = value,
-                "people" => form.people.push(value),
+                "people" if !value.trim().is_empty() => form.people.push(value),
                 "situation" => form.situation = value,
                 "problem" => form.problem = value,
                 "implication" => form.implication = value,

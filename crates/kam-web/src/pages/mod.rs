@@ -9,6 +9,7 @@ pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod board;
 pub(crate) mod brief;
+pub(crate) mod coverage;
 pub(crate) mod customers;
 pub(crate) mod groups;
 pub(crate) mod home;

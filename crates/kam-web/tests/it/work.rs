@@ -16,6 +16,7 @@ crate::on_both_backends!(
     a_task_is_added_by_hand_and_a_read_only_role_writes_nothing,
     the_api_logs_a_visit_and_works_its_tasks,
     the_pre_visit_brief_tells_what_changed_and_what_is_open,
+    visit_coverage_counts_the_months_visits_by_tier_and_role,
 );
 
 /// A visit's form fields on `date`, with one need and one next step due on `due`.
@@ -479,5 +480,56 @@ async fn the_pre_visit_brief_tells_what_changed_and_what_is_open(server: Server)
         auditor_reads.status,
         StatusCode::OK,
         "an auditor reads it, writes nothing"
+    );
+}
+
+async fn visit_coverage_counts_the_months_visits_by_tier_and_role(server: Server) {
+    use kam_core::coverage::short_of;
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let handle = server.handle_of(&president).await;
+    let today = kam_web_today();
+    let first = chrono::Datelike::with_day(&today, 1).unwrap();
+    let rule = kam_core::rules::Rules::builtin().contact;
+    let short = |tallies: &[kam_store::CustomerVisits]| {
+        tallies
+            .iter()
+            .filter(|c| {
+                let i = usize::from(c.tier) - 1;
+                short_of(rule.rm_visits_per_month[i], c.rm_visits)
+                    || short_of(rule.president_visits_per_month[i], c.president_visits)
+            })
+            .count()
+    };
+    let before = handle.visit_tallies(first, today).await.unwrap();
+    assert!(!before.is_empty(), "the fixture's companies are tiered");
+    let mut client = server.client();
+    client.sign_in(president.username.as_str()).await;
+    let page = client.get("/coverage").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"coverage-matrix\""));
+    assert!(
+        page.body
+            .contains(&format!("id=\"short-total\">{}<", short(&before)))
+    );
+    // The president visits a tier-1 company: it owes one president's visit a month, now made.
+    let target = before
+        .iter()
+        .find(|c| c.tier == 1)
+        .or(before.first())
+        .unwrap();
+    let day = today.to_string();
+    let fields = visit("done", &day, &day, "");
+    let logged = client
+        .post(&format!("/customers/{}/activities", target.cif_no), &fields)
+        .await;
+    assert_eq!(logged.status, StatusCode::SEE_OTHER, "{}", logged.body);
+    let after = handle.visit_tallies(first, today).await.unwrap();
+    let now = after.iter().find(|c| c.cif_no == target.cif_no).unwrap();
+    assert_eq!(now.president_visits, target.president_visits + 1);
+    assert_eq!(now.last_visit, Some(today));
+    let page = client.get("/coverage").await;
+    assert!(
+        page.body
+            .contains(&format!("id=\"short-total\">{}<", short(&after)))
     );
 }
