@@ -110,7 +110,10 @@ pub async fn run(
         own_banks: &rules.alerts.outflow.own_bank,
         loan_lookback_days: rules.alerts.loan_class.lookback_days,
     };
-    let computed = compute(&query, &request).await?;
+    let mut computed = compute(&query, &request).await?;
+    // The contact indicators kam keeps records for come from the store, not the facts.
+    let tasks = store.task_counts(as_of, &windows).await?;
+    from_records(&mut computed.values, &tasks);
     stage("indicators");
 
     // What the classification reads from the store, read before anything is written: last
@@ -248,7 +251,7 @@ fn classify(
     let by_key = ValueIndex::new(values);
     let subjects: Vec<Subject> = customers
         .iter()
-        .map(|c| subject(c, previous, computed))
+        .map(|c| subject(c, as_of, previous, computed))
         .collect();
     let diagnoses = diagnose(
         rules,
@@ -278,8 +281,20 @@ fn classify(
     })
 }
 
+/// Sets `task_count` of every customer and window from the store's task records (the facts hold
+/// none); a customer without a task in the window has 0.
+fn from_records(values: &mut [IndicatorValue], tasks: &HashMap<(String, u32), i64>) {
+    for v in values.iter_mut().filter(|v| v.code == "task_count") {
+        if let Some(window) = v.window_days {
+            let n = tasks.get(&(v.cif_no.clone(), window)).copied().unwrap_or(0);
+            v.value = Some(Measure::Int(n));
+        }
+    }
+}
+
 fn subject(
     c: &BatchCustomer,
+    as_of: NaiveDate,
     previous: &HashMap<String, StoredTier>,
     computed: &kam_query::indicators::Computed,
 ) -> Subject {
@@ -295,6 +310,7 @@ fn subject(
         flagged: c.flagged,
         group_member: c.group_member,
         has_lead_rm: c.has_lead_rm,
+        days_since_visit: c.last_visit.map(|day| (as_of - day).num_days()),
         previous: previous.get(&c.cif_no).map(|t| TierState {
             tier: usize::try_from(t.tier - 1).unwrap_or(4).min(4),
             months_below: u32::try_from(t.months_below).unwrap_or(0),

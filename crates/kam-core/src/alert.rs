@@ -27,15 +27,18 @@ pub enum AlertKind {
     LoanClass,
     /// 无主办客户经理: a key account without a lead RM.
     NoLeadRm,
+    /// 未按期拜访: a key account not visited within its tier's contact interval (or never).
+    NotVisited,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::DepositDrop,
         AlertKind::Outflow,
         AlertKind::Dormant,
         AlertKind::LoanClass,
         AlertKind::NoLeadRm,
+        AlertKind::NotVisited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -45,6 +48,7 @@ impl AlertKind {
             AlertKind::Dormant => "dormant",
             AlertKind::LoanClass => "loan_class",
             AlertKind::NoLeadRm => "no_lead_rm",
+            AlertKind::NotVisited => "not_visited",
         }
     }
 
@@ -65,6 +69,7 @@ impl AlertKind {
             AlertKind::Dormant => "长期无交易",
             AlertKind::LoanClass => "贷款分类下调或不良",
             AlertKind::NoLeadRm => "重点客户无主办客户经理",
+            AlertKind::NotVisited => "重点客户未按期拜访",
         }
     }
 
@@ -75,6 +80,7 @@ impl AlertKind {
             AlertKind::Dormant => "dormant",
             AlertKind::LoanClass => "loan class worsened or non-performing",
             AlertKind::NoLeadRm => "key account without a lead RM",
+            AlertKind::NotVisited => "key account not visited in time",
         }
     }
 }
@@ -87,6 +93,9 @@ pub struct AlertRules {
     pub dormant_days: [i64; 5],
     pub loan_class: LoanClassRule,
     pub no_lead_rm: bool,
+    /// The days a key account may go without a logged visit, per tier (the contact rule's
+    /// intervals); `None` when the rule is off.
+    pub not_visited: Option<[i64; 5]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +145,8 @@ pub struct AlertInput {
     pub worst_loan_class: Option<i64>,
     pub prior_worst_loan_class: Option<i64>,
     pub has_lead_rm: bool,
+    /// Days since the last logged visit; `None` when none was ever logged.
+    pub days_since_visit: Option<i64>,
 }
 
 /// One alert condition that holds, with its explanation.
@@ -188,6 +199,12 @@ pub enum Evidence {
         hold_class: Option<i64>,
     },
     NoLeadRm,
+    NotVisited {
+        /// Days since the last logged visit; `None`: never visited.
+        days: Option<i64>,
+        /// The bar: more than this many days.
+        interval: i64,
+    },
 }
 
 impl Evidence {
@@ -198,6 +215,7 @@ impl Evidence {
             Evidence::Dormant { .. } => AlertKind::Dormant,
             Evidence::LoanClass { .. } => AlertKind::LoanClass,
             Evidence::NoLeadRm => AlertKind::NoLeadRm,
+            Evidence::NotVisited { .. } => AlertKind::NotVisited,
         }
     }
 
@@ -254,6 +272,13 @@ impl Evidence {
             Evidence::NoLeadRm => (
                 format!("key_account=true; tier={tier}; lead_rm=none"),
                 "lead_rm=required".to_owned(),
+            ),
+            Evidence::NotVisited { days, interval } => (
+                match days {
+                    Some(days) => format!("days_since_visit={days}"),
+                    None => "days_since_visit=never".to_owned(),
+                },
+                format!("tier={tier}; days_since_visit>{interval}"),
             ),
         }
     }
@@ -316,6 +341,13 @@ impl Evidence {
                 }
             }
             AlertKind::NoLeadRm => Evidence::NoLeadRm,
+            AlertKind::NotVisited => Evidence::NotVisited {
+                days: match figures.items.iter().find(|(n, _)| *n == "days_since_visit") {
+                    Some((_, "never")) => None,
+                    _ => Some(figures.number("days_since_visit")?),
+                },
+                interval: bars.number("days_since_visit")?,
+            },
         })
     }
 
@@ -492,6 +524,17 @@ pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
     if rules.no_lead_rm && input.key_account && !input.has_lead_rm {
         out.push(finding(Evidence::NoLeadRm));
     }
+    if let Some(intervals) = rules.not_visited
+        && input.key_account
+        && input
+            .days_since_visit
+            .is_none_or(|days| days > intervals[tier])
+    {
+        out.push(finding(Evidence::NotVisited {
+            days: input.days_since_visit,
+            interval: intervals[tier],
+        }));
+    }
     out
 }
 
@@ -522,6 +565,7 @@ mod tests {
                 lookback_days: 30,
                 hold_class: None,
             },
+            not_visited: None,
             no_lead_rm: true,
         }
     }
@@ -582,6 +626,7 @@ mod tests {
             worst_loan_class: Some(3),
             prior_worst_loan_class: Some(2),
             has_lead_rm: false,
+            days_since_visit: Some(10),
         };
         assert_eq!(
             kinds(&input),
@@ -615,6 +660,37 @@ mod tests {
             ..calm
         };
         assert_eq!(kinds(&new_bad), [AlertKind::LoanClass]);
+    }
+
+    #[test]
+    fn a_key_account_not_visited_within_its_interval_or_ever_is_flagged() {
+        let mut rules = rules();
+        rules.not_visited = Some([30, 30, 60, 90, 180]);
+        let input = |days, key_account| AlertInput {
+            tier: 0,
+            key_account,
+            days_since_visit: days,
+            has_lead_rm: true,
+            ..AlertInput::default()
+        };
+        assert!(kinds_with(&rules, &input(Some(30), true)).is_empty());
+        assert!(
+            kinds_with(&rules, &input(None, false)).is_empty(),
+            "key accounts only"
+        );
+        for days in [Some(31), None] {
+            let found = evaluate(&rules, &input(days, true));
+            assert_eq!(found.len(), 1);
+            let (figures, bars) = found[0].evidence.encode(found[0].tier);
+            let back = Evidence::decode(AlertKind::NotVisited, &figures, &bars).unwrap();
+            assert_eq!(back, found[0].evidence, "{figures} / {bars}");
+        }
+        rules.not_visited = None;
+        assert!(kinds_with(&rules, &input(None, true)).is_empty(), "off");
+    }
+
+    fn kinds_with(rules: &AlertRules, input: &AlertInput) -> Vec<AlertKind> {
+        evaluate(rules, input).iter().map(|f| f.kind).collect()
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Subject {
     /// Debits to other banks over the outflow rule's days, fen.
     pub outflow: i64,
     pub prior_worst_loan_class: Option<i64>,
+    /// Days from the last logged visit to the batch date; `None`: never visited.
+    pub days_since_visit: Option<i64>,
 }
 
 /// One customer's results, in the order of the subjects.
@@ -135,6 +137,7 @@ pub fn diagnose(
                 worst_loan_class: value(&s.cif_no, "worst_loan_class", None),
                 prior_worst_loan_class: s.prior_worst_loan_class,
                 has_lead_rm: s.has_lead_rm,
+                days_since_visit: s.days_since_visit,
             };
             Diagnosis {
                 state,
@@ -213,6 +216,7 @@ mod tests {
             monthly_contribution: vec![100; 12],
             outflow: 0,
             prior_worst_loan_class: None,
+            days_since_visit: Some(1),
         }
     }
 

@@ -170,6 +170,9 @@ struct ValueFile {
 #[serde(deny_unknown_fields)]
 struct AlertsFile {
     no_lead_rm: bool,
+    /// Absent in a rules file older than version 4: off.
+    #[serde(default)]
+    not_visited: bool,
     deposit_drop: DepositDropFile,
     outflow: OutflowFile,
     dormant: DormantFile,
@@ -440,6 +443,8 @@ impl Rules {
                     hold_class: a.loan_class.hold_class,
                 },
                 no_lead_rm: a.no_lead_rm,
+                // Filled in from the contact rule below, which the file may give after.
+                not_visited: a.not_visited.then_some([0; 5]),
             }
         };
         let scoring = {
@@ -512,6 +517,10 @@ impl Rules {
             }
             None => BUILTIN_CONTACT,
         };
+        let mut alerts = alerts;
+        if let Some(days) = alerts.not_visited.as_mut() {
+            *days = contact.interval_days.map(i64::from);
+        }
         Ok(Rules {
             id: file.id,
             version: file.version,

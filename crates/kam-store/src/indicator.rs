@@ -43,6 +43,8 @@ pub struct BatchCustomer {
     pub flagged: AccountType,
     pub group_member: bool,
     pub has_lead_rm: bool,
+    /// The day of the latest logged visit on or before the batch date.
+    pub last_visit: Option<NaiveDate>,
 }
 
 /// One customer's tier for one month, with everything that decided it.
@@ -86,6 +88,7 @@ impl Store {
     /// visibility scope applies, and nothing here reaches a page).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn batch_customers(&self, on: NaiveDate) -> Result<Vec<BatchCustomer>> {
+        let on_day = on;
         let on = on.to_string();
         let rows = Sql::new(
             "select c.cif_no, c.kind, c.since, c.name, c.account_type, \
@@ -97,7 +100,13 @@ impl Store {
         .bind(on.as_str())
         .push(" and (a.effective_to is null or a.effective_to > ")
         .bind(on.as_str())
-        .push(")) then 1 else 0 end as bigint) from customer c order by c.cif_no")
+        .push(
+            ")) then 1 else 0 end as bigint), (select max(v.starts_at) from activity v \
+             where v.customer_id = c.id and v.status = 'done' and v.kind = 'visit' \
+             and v.starts_at < ",
+        )
+        .bind((on_day + chrono::Days::new(1)).to_string())
+        .push(") from customer c order by c.cif_no")
         .query()
         .fetch_all(self.pool())
         .await?;
@@ -117,6 +126,11 @@ impl Store {
                     flagged: AccountType::parse(&flagged).map_err(corrupt)?,
                     group_member: row.try_get::<i64, _>(5)? != 0,
                     has_lead_rm: row.try_get::<i64, _>(6)? != 0,
+                    // `YYYY-MM-DD HH:MM`: the day is its first ten characters.
+                    last_visit: row
+                        .try_get::<Option<String>, _>(7)?
+                        .map(|at| parse_date("starts_at", at.get(..10).unwrap_or(&at)))
+                        .transpose()?,
                 })
             })
             .collect()

@@ -100,6 +100,63 @@ pub(crate) fn task_values(
         .put("created_at", now)
 }
 
+impl crate::Store {
+    /// For the batch: per customer number and window `w`, the indicator `task_count`
+    /// (docs/indicators.md) — tasks (not deleted) due or done in the `w` days ending on `as_of`,
+    /// plus activities logged (not cancelled) in them. Customers with none are absent. A system
+    /// read over the whole bank, like `batch_customers`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn task_counts(
+        &self,
+        as_of: NaiveDate,
+        windows: &[u32],
+    ) -> Result<std::collections::HashMap<(String, u32), i64>> {
+        let mut out = std::collections::HashMap::new();
+        let to = as_of.to_string();
+        let until = (as_of + chrono::Days::new(1)).to_string();
+        for &window in windows {
+            let from = (as_of - chrono::Days::new(u64::from(window))).to_string();
+            let in_window = |column: &str, sql: &mut Sql| {
+                sql.push(&format!(" and {column} > "))
+                    .bind(from.clone())
+                    .push(&format!(" and {column} <= "))
+                    .bind(to.clone());
+            };
+            let mut sql = Sql::new(
+                "select c.cif_no, count(*) as n from task t join customer c on c.id = t.customer_id \
+                 where t.deleted_on is null and ((1 = 1",
+            );
+            in_window("t.due_on", &mut sql);
+            sql.push(") or (t.done_on is not null");
+            in_window("t.done_on", &mut sql);
+            sql.push(")) group by c.cif_no");
+            for row in sql.query().fetch_all(self.pool()).await? {
+                out.insert(
+                    (row.try_get::<String, _>("cif_no")?, window),
+                    row.try_get::<i64, _>("n")?,
+                );
+            }
+            // Logged activities: `starts_at` is 'YYYY-MM-DD HH:MM', so the day after `as_of` bounds it.
+            let rows = Sql::new(
+                "select c.cif_no, count(*) as n from activity a join customer c on c.id = a.customer_id \
+                 where a.status = 'done' and a.starts_at >= ",
+            )
+            .bind((as_of - chrono::Days::new(u64::from(window).saturating_sub(1))).to_string())
+            .push(" and a.starts_at < ")
+            .bind(until.clone())
+            .push(" group by c.cif_no")
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+            for row in rows {
+                *out.entry((row.try_get::<String, _>("cif_no")?, window))
+                    .or_insert(0) += row.try_get::<i64, _>("n")?;
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl UserStore {
     /// The writing transaction for a change to task `id`, found through its customer's reach
     /// (a deleted task is `NotFound`), with the task as stored; `Conflict` when it was saved

@@ -135,6 +135,19 @@ fn sentences(t: &Tr<'_>, found: &Evidence) -> (String, String) {
             (text, bars)
         }
         Evidence::NoLeadRm => (t.get("evidence-no_lead_rm"), t.get("bars-no_lead_rm")),
+        Evidence::NotVisited { days, interval } => (
+            match days {
+                Some(days) => t.with(
+                    "evidence-not_visited",
+                    &[("days", format::count(days).into())],
+                ),
+                None => t.get("evidence-not_visited-never"),
+            },
+            t.with(
+                "bars-not_visited",
+                &[("interval", format::count(interval).into())],
+            ),
+        ),
     }
 }
 
@@ -204,6 +217,16 @@ mod tests {
                 "key_account=true; tier=1; lead_rm=none",
                 "lead_rm=required",
             ),
+            (
+                AlertKind::NotVisited,
+                "days_since_visit=45",
+                "tier=1; days_since_visit>30",
+            ),
+            (
+                AlertKind::NotVisited,
+                "days_since_visit=never",
+                "tier=2; days_since_visit>30",
+            ),
         ];
         for locale in [Locale::ZhCn, Locale::En] {
             let t = Tr::new(&i18n, locale);
@@ -236,6 +259,14 @@ mod tests {
             "最差贷款五级分类为可疑（30天前为可疑），仍处不良"
         );
         assert_eq!(held.bars, "较30天前下调，或处于次级及以下");
+        let late = explain(
+            &zh,
+            AlertKind::NotVisited,
+            "days_since_visit=45",
+            "tier=1; days_since_visit>30",
+        );
+        assert_eq!(late.text, "已 45 天没有拜访记录");
+        assert_eq!(late.bars, "超过 30 天未拜访");
         // A damaged row shows as stored, not as nothing.
         let damaged = explain(&zh, AlertKind::Dormant, "idle_days=x", "idle_days>=90");
         assert_eq!(damaged.text, "idle_days=x");

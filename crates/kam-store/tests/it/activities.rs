@@ -22,6 +22,7 @@ crate::on_both_backends!(
     tasks_are_given_done_reopened_and_deleted,
     a_banks_work_history_loads_whole,
     visit_tallies_count_visits_by_role_in_the_period,
+    the_batchs_task_count_reads_tasks_and_logged_activities_in_each_window,
 );
 
 /// A logged visit on `day` at 09:30 with one explicit need and one next step for `owner`.
@@ -501,4 +502,44 @@ async fn visit_tallies_count_visits_by_role_in_the_period(store: Store) {
     assert_eq!((t.cif_no.as_str(), t.tier), ("C0001", 1));
     assert_eq!((t.rm_visits, t.president_visits), (2, 1));
     assert_eq!(t.last_visit, Some(day(2)));
+}
+
+async fn the_batchs_task_count_reads_tasks_and_logged_activities_in_each_window(store: Store) {
+    let fixture = fixture::build(&store).await;
+    let rm = scope(&store, "rm.corp.a").await;
+    let day = |n: i64| today() + chrono::Duration::days(n);
+    // Due in the last week; due a month ago but done this week; due later; deleted.
+    for (title, due) in [
+        ("本周到期", day(-3)),
+        ("上月到期", day(-40)),
+        ("下周到期", day(7)),
+        ("删掉的", day(-1)),
+    ] {
+        let task = NewTask::parse(title, due, "rm.corp.a", Priority::Normal, "").unwrap();
+        rm.add_task(fixture.c_corp_a, &task).await.unwrap();
+    }
+    let tasks = rm.tasks(&TaskFilter::default()).await.unwrap();
+    let id = |title: &str| tasks.iter().find(|t| t.title == title).unwrap().id;
+    rm.set_task_status(id("上月到期"), TaskStatus::Done, 1)
+        .await
+        .unwrap();
+    rm.delete_task(id("删掉的"), "重复录入", 1).await.unwrap();
+    // A visit logged two days ago (its next step is due in a day: outside `as_of`), and a plan.
+    let mut logged = visit(day(-2), "拜访", "rm.corp.a");
+    logged.next_steps[0].due = day(1);
+    rm.add_activity(fixture.c_corp_a, &logged, ActivityStatus::Done)
+        .await
+        .unwrap();
+    let mut plan = visit(day(3), "计划", "rm.corp.a");
+    plan.needs.clear();
+    plan.next_steps.clear();
+    rm.add_activity(fixture.c_corp_a, &plan, ActivityStatus::Planned)
+        .await
+        .unwrap();
+    let counts = store.task_counts(today(), &[7, 90]).await.unwrap();
+    // 7 days: the week's task, the task done today, the logged visit.
+    assert_eq!(counts.get(&("C0001".to_owned(), 7)), Some(&3));
+    // 90 days: the same, the month-old due day being inside too (counted once).
+    assert_eq!(counts.get(&("C0001".to_owned(), 90)), Some(&3));
+    assert_eq!(counts.get(&("C0002".to_owned(), 7)), None);
 }

@@ -303,6 +303,42 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     export_as("alerts", &alerts_csv, None);
     let alerts_text = std::fs::read_to_string(&alerts_csv).unwrap();
     assert_eq!(alerts_text.lines().count(), first_raised + 1);
+    // Key accounts not visited in time come from the RMs' logged visits (the demo's history
+    // leaves a third of the companies unvisited): some are never visited, some late.
+    assert!(alerts_text.contains("not_visited"), "{alerts_text}");
+    assert!(
+        alerts_text.contains("days_since_visit=never"),
+        "never visited"
+    );
+    // The batch's task_count comes from the records: some customers have tasks in 30 days.
+    let indicators_csv = dir.path().join("indicators-tasks.csv");
+    let done = kam(&[
+        "--data-dir",
+        data,
+        "export",
+        "indicators",
+        "--as-of",
+        &as_of,
+        "--out",
+        indicators_csv.to_str().unwrap(),
+    ]);
+    assert!(done.status.success(), "{}", text(&done));
+    let indicators = std::fs::read_to_string(&indicators_csv).unwrap();
+    let head: Vec<&str> = indicators.lines().next().unwrap().split(',').collect();
+    let column = head
+        .iter()
+        .position(|c| *c == "task_count_30d")
+        .expect("task_count_30d");
+    let busy = indicators
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',')
+                .nth(column)
+                .is_some_and(|v| !v.is_empty() && v != "0")
+        })
+        .count();
+    assert!(busy > 0, "customers with tasks or visits in 30 days");
     let alerts_parquet = dir.path().join("alerts.parquet");
     export_as("alerts", &alerts_parquet, None);
     assert!(std::fs::read(&alerts_parquet).unwrap().starts_with(b"PAR1"));
