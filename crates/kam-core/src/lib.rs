@@ -27,6 +27,7 @@ pub mod password;
 pub mod product;
 pub mod profile;
 pub mod reference;
+pub mod report;
 pub mod rules;
 pub mod scoring;
 pub mod search;

@@ -197,6 +197,13 @@ impl Scope {
         self.serves_within_reach(receiver, receiver_unit)
     }
 
+    /// Whose weekly reports (周报) this scope reads: its own, and those of the RMs and
+    /// presidents working within its reach (a president's team, a branch's, the whole bank's for
+    /// head office and auditors). An RM reads only their own.
+    pub fn reads_reports_of(&self, author: &User, author_unit: &OrgPath) -> bool {
+        author.id == self.user_id || self.serves_within_reach(author, author_unit)
+    }
+
     /// Whether this scope appoints customers' relationship managers — the lead RM and the
     /// account team (a sub-branch president, a branch manager, head office): a manager reaching
     /// a subtree or the whole bank who may write. An RM's book is customers, not colleagues.

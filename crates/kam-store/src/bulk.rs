@@ -101,17 +101,8 @@ pub(crate) async fn insert_one(
     values: Values,
     (entity, key): (&'static str, &str),
 ) -> Result<i64> {
-    let mut sql = Sql::new(&format!(
-        "insert into {table} ({}) values (",
-        values.columns().join(", ")
-    ));
-    for (i, arg) in values.into_args().into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(arg);
-    }
-    sql.push(") returning id");
+    let mut sql = values.into_insert(table);
+    sql.push(" returning id");
     Ok(sql
         .query()
         .fetch_one(&mut **tx)

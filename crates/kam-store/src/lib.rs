@@ -26,6 +26,7 @@ mod org;
 mod product;
 mod profile;
 mod relationship;
+mod report;
 mod rows;
 mod session;
 mod sql;
@@ -62,6 +63,7 @@ pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKi
 pub use product::{AccountEvent, PayrollPeople, PayrollPerson, PayrollSummary};
 pub use profile::StoredProfile;
 pub use relationship::TeamMember;
+pub use report::{StoredReport, TeamReport};
 pub use session::{ApiToken, Flash, Sessions, SignInAccount, SignInAttempt, TokenUser, WebSession};
 pub use task::TaskFilter;
 pub use url::DatabaseUrl;

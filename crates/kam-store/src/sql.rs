@@ -149,6 +149,22 @@ impl Values {
         self.args
     }
 
+    /// `insert into {table} (columns) values (…)` of these values.
+    pub(crate) fn into_insert(self, table: &str) -> Sql {
+        let mut sql = Sql::new(&format!(
+            "insert into {table} ({}) values (",
+            self.columns.join(", ")
+        ));
+        for (i, arg) in self.args.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(arg);
+        }
+        sql.push(")");
+        sql
+    }
+
     /// `update {table} set column = value, …` of these values; the caller adds the `where`.
     pub(crate) fn into_update(self, table: &str) -> Sql {
         let mut sql = Sql::new(&format!("update {table} set "));

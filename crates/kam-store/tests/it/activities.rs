@@ -23,6 +23,7 @@ crate::on_both_backends!(
     a_banks_work_history_loads_whole,
     visit_tallies_count_visits_by_role_in_the_period,
     the_batchs_task_count_reads_tasks_and_logged_activities_in_each_window,
+    a_weekly_report_is_saved_by_version_submitted_once_and_read_by_the_team_s_manager,
 );
 
 /// A logged visit on `day` at 09:30 with one explicit need and one next step for `owner`.
@@ -542,4 +543,70 @@ async fn the_batchs_task_count_reads_tasks_and_logged_activities_in_each_window(
     // 90 days: the same, the month-old due day being inside too (counted once).
     assert_eq!(counts.get(&("C0001".to_owned(), 90)), Some(&3));
     assert_eq!(counts.get(&("C0002".to_owned(), 7)), None);
+}
+
+async fn a_weekly_report_is_saved_by_version_submitted_once_and_read_by_the_team_s_manager(
+    store: Store,
+) {
+    fixture::build(&store).await;
+    let week = kam_core::report::week_of(today());
+    let rm = scope(&store, "rm.corp.a").await;
+    assert_eq!(
+        rm.save_report(week, "周报 草稿", false, 0).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        rm.save_report(week, "周报 第二稿", false, 1).await.unwrap(),
+        2
+    );
+    assert!(matches!(
+        rm.save_report(week, "另一个标签页", false, 1).await,
+        Err(Error::Conflict { .. })
+    ));
+    match rm.save_report(week, "   ", true, 2).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "body"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rm.save_report(week, "周报 定稿", true, 2).await.unwrap(), 3);
+    match rm.save_report(week, "改一下", false, 3).await {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "status"),
+        other => panic!("{other:?}"),
+    }
+    let mine = rm.report("rm.corp.a", week).await.unwrap().unwrap();
+    assert!(mine.submitted && mine.submitted_at.is_some());
+    assert_eq!(mine.body, "周报 定稿");
+    // The president reads it, and sees who has not submitted; another branch's RM does not.
+    let president = scope(&store, "president.a").await;
+    assert_eq!(
+        president
+            .report("rm.corp.a", week)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+    let team = president.team_reports(week).await.unwrap();
+    let status: Vec<(&str, bool)> = team
+        .iter()
+        .map(|m| {
+            (
+                m.user.username.as_str(),
+                m.report.as_ref().is_some_and(|r| r.submitted),
+            )
+        })
+        .collect();
+    assert!(status.contains(&("rm.corp.a", true)));
+    assert!(status.contains(&("rm.retail.a", false)));
+    assert!(
+        !status.iter().any(|(u, _)| *u == "rm.corp.c"),
+        "another branch's RM"
+    );
+    let other = scope(&store, "rm.corp.c").await;
+    assert!(matches!(
+        other.report("rm.corp.a", week).await,
+        Err(Error::NotFound { .. })
+    ));
+    let trail = store.audit_events(Some("weekly_report"), 5).await.unwrap();
+    assert_eq!(trail[0].action, "submit");
 }

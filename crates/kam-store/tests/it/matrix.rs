@@ -75,6 +75,8 @@ const READS: &[&str] = &[
     "group_by_code",
     "group_of_customer",
     "group_nodes",
+    "report",
+    "team_reports",
     "audit_events",
     "audit_search",
     "record_audit_export",
@@ -98,6 +100,7 @@ const WRITES: &[&str] = &[
     "save_activity",
     "cancel_activity",
     "set_need_status",
+    "save_report",
     "add_task",
     "edit_task",
     "set_task_status",
@@ -284,6 +287,13 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         .map(|u| (u.code, u.path))
         .collect();
     let users = store.list_users().await.unwrap();
+    let units_by_id: HashMap<kam_core::id::OrgUnitId, OrgPath> = store
+        .list_org_units()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.id, u.path))
+        .collect();
     let user_id = |name: &str| {
         users
             .iter()
@@ -780,6 +790,50 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             handle.batch_runs().await.map(drop),
         );
         assert_eq!(handle.list_users().await.unwrap().len(), users.len());
+        // Weekly reports: one's own, and those of the RMs and presidents kam-core's rule reaches.
+        let week = kam_core::report::week_of(today());
+        let readable: BTreeSet<String> = users
+            .iter()
+            .filter(|u| {
+                let unit = units_by_id[&u.org_unit_id].clone();
+                handle.scope().reads_reports_of(u, &unit)
+            })
+            .map(|u| u.username.to_string())
+            .collect();
+        let team: BTreeSet<String> = handle
+            .team_reports(week)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.user.username.to_string())
+            .collect();
+        let serving: BTreeSet<String> = users
+            .iter()
+            .filter(|u| {
+                !u.disabled
+                    && matches!(
+                        u.role,
+                        kam_core::user::Role::RelationshipManager
+                            | kam_core::user::Role::SubBranchPresident
+                    )
+            })
+            .map(|u| u.username.to_string())
+            .collect();
+        assert_eq!(
+            team,
+            readable.intersection(&serving).cloned().collect(),
+            "{who} team_reports"
+        );
+        for other in users.iter().step_by(7) {
+            let answer = handle.report(other.username.as_str(), week).await;
+            agrees(
+                who,
+                "report",
+                other.username.as_str(),
+                readable.contains(other.username.as_str()),
+                &answer,
+            );
+        }
         let units = handle.list_org_units().await.unwrap();
         assert_eq!(
             handle.org_unit(user.org_unit_id).await.unwrap().id,
@@ -837,8 +891,15 @@ async fn written(store: &Store, owner: &User) -> String {
     for user in store.list_users().await.unwrap() {
         hashes.push(store.password_hash(user.id).await.unwrap());
     }
+    let reports = bank_wide
+        .team_reports(kam_core::report::week_of(today()))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.report)
+        .collect::<Vec<_>>();
     format!(
-        "{:?}\n{:?}\n{people:?}\n{owner_tokens:?}\n{users:?}\n{hashes:?}",
+        "{:?}\n{:?}\n{people:?}\n{owner_tokens:?}\n{users:?}\n{hashes:?}\n{reports:?}",
         store.manual_scores("board").await.unwrap(),
         alerts
             .iter()
@@ -962,6 +1023,8 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
                 }
                 Write::Reveal if !sees_p0001 => (false, "NotFound"),
                 Write::Reveal => (user.role.may_reveal(), "NotPermitted"),
+                // One's own report: anyone who may write.
+                Write::SaveReport => (handle.scope().may_write(), "ReadOnly"),
                 _ if !sees_c0001 => (false, "NotFound"),
                 _ if !handle.scope().may_write() => (false, "ReadOnly"),
                 // Appointing and ending an RM's assignment are a manager's (kam-core).
@@ -1034,6 +1097,7 @@ enum Write {
     EditTask,
     SetTaskStatus,
     DeleteTask,
+    SaveReport,
     AssignRm,
     EndAssignment,
     SaveProfile,
@@ -1046,7 +1110,7 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 23] = [
+    const ALL: [Write; 24] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
@@ -1061,6 +1125,7 @@ impl Write {
         Write::EditTask,
         Write::SetTaskStatus,
         Write::DeleteTask,
+        Write::SaveReport,
         Write::AssignRm,
         Write::EndAssignment,
         Write::SaveProfile,
@@ -1132,6 +1197,10 @@ impl Write {
                 .await
                 .map(drop),
             Write::DeleteTask => handle.delete_task(c.task, "重复了", 1).await,
+            Write::SaveReport => handle
+                .save_report(kam_core::report::week_of(today()), "本周拜访三次", true, 0)
+                .await
+                .map(drop),
             Write::AssignRm => handle
                 .assign_rm(c.customer, "rm.corp.a", AssignmentRole::Member, today())
                 .await
