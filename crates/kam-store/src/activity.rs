@@ -64,6 +64,9 @@ pub struct ActivityRow {
     pub colleagues: Vec<String>,
     /// The customer's key people, by name.
     pub people: Vec<String>,
+    /// The customer's latest tier name, in Chinese and English, when tiered.
+    pub tier_name: Option<String>,
+    pub tier_name_en: Option<String>,
 }
 
 /// One activity whole: the record, who took part by name, the needs it found and its tasks.
@@ -465,8 +468,10 @@ impl UserStore {
     fn activity_rows(&self) -> Sql {
         self.visible(
             "select a.id, a.customer_id, c.cif_no, c.name as customer_name, a.kind, a.status, \
-             a.starts_at, a.place, a.purpose, a.outcome \
-             from customer c join activity a on a.customer_id = c.id",
+             a.starts_at, a.place, a.purpose, a.outcome, t.tier_name, t.tier_name_en \
+             from customer c join activity a on a.customer_id = c.id \
+             left join tier_month t on t.customer_id = c.id \
+             and t.month = (select max(month) from tier_month)",
         )
     }
 
@@ -489,6 +494,8 @@ impl UserStore {
                 outcome: row.try_get("outcome")?,
                 colleagues: Vec::new(),
                 people: Vec::new(),
+                tier_name: row.try_get("tier_name")?,
+                tier_name_en: row.try_get("tier_name_en")?,
             });
         }
         if out.is_empty() {

@@ -278,6 +278,7 @@ fn signed_routes() -> Routes {
     let routes = pages::tasks::routes(routes);
     let routes = pages::week::routes(routes);
     let routes = pages::coverage::routes(routes);
+    let routes = pages::reports::routes(routes);
     let routes = pages::audit::routes(routes);
     pages::admin::routes(routes)
 }

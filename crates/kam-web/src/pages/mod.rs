@@ -17,6 +17,7 @@ pub(crate) mod me;
 pub(crate) mod people;
 pub(crate) mod portfolio;
 pub(crate) mod profile;
+pub(crate) mod reports;
 pub(crate) mod tasks;
 pub(crate) mod week;
 

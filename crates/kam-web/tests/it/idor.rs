@@ -21,6 +21,8 @@ const OWN_ACCOUNT_FORMS: &[&str] = &[
     "/me/tokens",
     // Adding a user names no record; only administrators reach it (the admin tests).
     "/admin/users",
+    // One's own weekly report: the week is in the form, the author is the signed-in user.
+    "/reports",
 ];
 
 async fn no_route_shows_a_customer_out_of_reach(server: Server) {

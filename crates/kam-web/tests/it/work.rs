@@ -17,6 +17,7 @@ crate::on_both_backends!(
     the_api_logs_a_visit_and_works_its_tasks,
     the_pre_visit_brief_tells_what_changed_and_what_is_open,
     visit_coverage_counts_the_months_visits_by_tier_and_role,
+    an_rm_submits_the_weekly_report_and_the_president_reads_the_teams,
 );
 
 /// A visit's form fields on `date`, with one need and one next step due on `due`.
@@ -532,4 +533,131 @@ async fn visit_coverage_counts_the_months_visits_by_tier_and_role(server: Server
         page.body
             .contains(&format!("id=\"short-total\">{}<", short(&after)))
     );
+}
+
+async fn an_rm_submits_the_weekly_report_and_the_president_reads_the_teams(server: Server) {
+    let rm = server.user_of(Role::RelationshipManager).await;
+    let company = server.company_in_reach(&rm).await;
+    let handle = server.handle_of(&rm).await;
+    let customer = handle.customer_by_cif(&company).await.unwrap();
+    let mut client = server.client();
+    client.sign_in(rm.username.as_str()).await;
+    let today = kam_web_today().to_string();
+    let logged = client
+        .post(
+            &format!("/customers/{company}/activities"),
+            &visit("done", &today, &today, ""),
+        )
+        .await;
+    assert_eq!(logged.status, StatusCode::SEE_OTHER, "{}", logged.body);
+    // The draft names the week's visit and its customer.
+    let page = client.get("/reports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"report-body\""));
+    assert!(page.body.contains(&customer.name) && page.body.contains("了解现金管理需求"));
+    let week = kam_core::report::week_of(kam_web_today()).to_string();
+    let body = "周报\n一、本周拜访 1 次\n五、需要协调的事项\n- 请行长出面拜访董事长";
+    let saved = client
+        .post(
+            "/reports",
+            &[
+                ("week", week.as_str()),
+                ("body", body),
+                ("version", "0"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stale = client
+        .post(
+            "/reports",
+            &[
+                ("week", week.as_str()),
+                ("body", body),
+                ("version", "0"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let empty = client
+        .post(
+            "/reports",
+            &[
+                ("week", week.as_str()),
+                ("body", " "),
+                ("version", "1"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let submitted = client
+        .post(
+            "/reports",
+            &[
+                ("week", week.as_str()),
+                ("body", body),
+                ("version", "1"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER);
+    let page = client.get("/reports").await;
+    assert!(page.body.contains("id=\"report-text\"") && !page.body.contains("id=\"report-form\""));
+    assert!(page.body.contains("请行长出面拜访董事长"));
+    let (status, bytes) = client.get_bytes("/reports/export.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"PK"));
+    let trail = server
+        .store
+        .audit_events(Some("weekly_report"), 5)
+        .await
+        .unwrap();
+    assert_eq!(trail[0].action, "export");
+    assert_eq!(trail[1].action, "submit");
+    // The RM's president sees it submitted, and who has not written theirs.
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let reads = server
+        .handle_of(&president)
+        .await
+        .team_reports(kam_core::report::week_of(kam_web_today()))
+        .await
+        .unwrap()
+        .iter()
+        .any(|m| m.user.id == rm.id);
+    let mut reader = server.client();
+    reader.sign_in(president.username.as_str()).await;
+    let team = reader.get(&format!("/reports/team?week={week}")).await;
+    assert_eq!(team.status, StatusCode::OK);
+    let theirs = reader
+        .get(&format!("/reports/of/{}?week={week}", rm.username))
+        .await;
+    if reads {
+        assert!(team.body.contains(&format!(
+            "id=\"member-{}\" class=\"report-submitted\"",
+            rm.username
+        )));
+        assert!(theirs.body.contains("请行长出面拜访董事长"));
+    } else {
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND, "out of reach");
+    }
+    // A read-only role writes none.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut audit = server.client();
+    audit.sign_in(auditor.username.as_str()).await;
+    let refused = audit
+        .post(
+            "/reports",
+            &[
+                ("week", week.as_str()),
+                ("body", body),
+                ("version", "0"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
