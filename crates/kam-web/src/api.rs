@@ -699,7 +699,7 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
         crate::api_work::save_activity, crate::api_work::cancel_activity, crate::api_work::needs,
         crate::api_work::tasks, crate::api_work::add_task, crate::api_work::edit_task,
         crate::api_work::done_task, crate::api_work::reopen_task, crate::api_work::delete_task,
-        crate::api_work::calendar),
+        crate::api_work::calendar, crate::api_work::report, crate::api_work::save_report),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

@@ -665,3 +665,98 @@ pub(crate) async fn calendar(
     let rows = api.store.activities_between(from, to, user).await?;
     Ok(Json(rows.iter().map(ActivitySummary::from).collect()))
 }
+
+/// A weekly report: the stored one, or kam's draft from the records when none is saved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportItem {
+    /// The week's Monday.
+    pub week: String,
+    pub body: String,
+    /// `draft` (kam's, when `version` is 0), `saved` or `submitted`.
+    pub status: String,
+    /// 0 before the first save.
+    pub version: i64,
+}
+
+/// A report as a client saves it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReportInput {
+    pub body: String,
+    /// The version read (0 for a first save).
+    pub version: i64,
+    /// `true` submits it (then it no longer changes).
+    #[serde(default)]
+    pub submit: bool,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub(crate) struct LangQuery {
+    /// `en` for an English draft; Chinese by default.
+    lang: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/{week}",
+    params(("week" = String, Path, description = "any day of the week, YYYY-MM-DD"), LangQuery),
+    responses((status = 200, body = ReportItem), (status = 422, description = "not a date", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(crate) async fn report(
+    State(app): State<App>,
+    api: ApiUser,
+    Path(week): Path<String>,
+    Query(query): Query<LangQuery>,
+) -> Result<Json<ReportItem>, ApiError> {
+    let monday = kam_core::report::parse_week(&week)?;
+    let me = api
+        .store
+        .user()
+        .map(|u| u.username.to_string())
+        .ok_or(crate::error::WebError::NotFound)?;
+    let item = match api.store.report(&me, monday).await? {
+        Some(r) => ReportItem {
+            week: monday.to_string(),
+            status: if r.submitted { "submitted" } else { "saved" }.into(),
+            body: r.body,
+            version: r.version,
+        },
+        None => {
+            let lang = if query.lang.as_deref() == Some("en") {
+                kam_core::report::Language::En
+            } else {
+                kam_core::report::Language::Zh
+            };
+            ReportItem {
+                week: monday.to_string(),
+                body: crate::pages::reports::draft_for(&app, &api.store, monday, lang).await?,
+                status: "draft".into(),
+                version: 0,
+            }
+        }
+    };
+    Ok(Json(item))
+}
+
+#[utoipa::path(put, path = "/api/v1/reports/{week}",
+    params(("week" = String, Path, description = "any day of the week, YYYY-MM-DD")),
+    request_body = ReportInput,
+    responses((status = 200, body = ReportItem),
+        (status = 403, description = "the role may only look"),
+        (status = 409, description = "saved since `version`"),
+        (status = 422, description = "an empty report, or one submitted already", body = crate::error::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+pub(crate) async fn save_report(
+    api: ApiUser,
+    Path(week): Path<String>,
+    Body(input): Body<ReportInput>,
+) -> Result<Json<ReportItem>, ApiError> {
+    let monday = kam_core::report::parse_week(&week)?;
+    let version = api
+        .store
+        .save_report(monday, &input.body, input.submit, input.version)
+        .await?;
+    Ok(Json(ReportItem {
+        week: monday.to_string(),
+        body: kam_core::report::check_body(&input.body)?,
+        status: if input.submit { "submitted" } else { "saved" }.into(),
+        version,
+    }))
+}

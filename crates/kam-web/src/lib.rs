@@ -332,6 +332,8 @@ fn api_routes() -> Routes {
         .post("/api/v1/tasks/{task}/reopen", api_work::reopen_task)
         .post("/api/v1/tasks/{task}/delete", api_work::delete_task)
         .get("/api/v1/calendar", api_work::calendar)
+        .get("/api/v1/reports/{week}", api_work::report)
+        .put("/api/v1/reports/{week}", api_work::save_report)
 }
 
 /// What anyone may fetch: health, the embedded assets, the API's description.

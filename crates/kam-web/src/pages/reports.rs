@@ -55,14 +55,33 @@ fn week(query: &str, today: NaiveDate) -> NaiveDate {
     parse_week(query).unwrap_or_else(|_| week_of(today))
 }
 
-/// The week's work of the signed-in user, as the draft reads it.
+/// kam's draft of `store`'s user's week starting `monday`, in `lang` (the pages and the API).
+pub(crate) async fn draft_for(
+    app: &App,
+    store: &kam_store::UserStore,
+    monday: NaiveDate,
+    lang: Language,
+) -> Result<String, WebError> {
+    let locale = match lang {
+        Language::Zh => crate::i18n::Locale::ZhCn,
+        Language::En => crate::i18n::Locale::En,
+    };
+    let t = Tr::new(app.i18n(), locale);
+    Ok(draft(
+        monday,
+        &week_work(app, store, &t, monday).await?,
+        lang,
+    ))
+}
+
+/// The week's work of `store`'s user, as the draft reads it.
 async fn week_work(
     app: &App,
-    signed: &Signed,
+    store: &kam_store::UserStore,
     t: &Tr<'_>,
     monday: NaiveDate,
 ) -> Result<WeekWork, WebError> {
-    let me = signed.user().id;
+    let me = store.user().ok_or(WebError::NotFound)?.id;
     let today = app.today();
     let sunday = monday + Days::new(6);
     let item = |a: &ActivityRow| ReportActivity {
@@ -80,16 +99,11 @@ async fn week_work(
         purpose: a.purpose.clone(),
         outcome: a.outcome.clone(),
     };
-    let this_week = signed
-        .store
-        .activities_between(monday, sunday, Some(me))
-        .await?;
-    let next_week = signed
-        .store
+    let this_week = store.activities_between(monday, sunday, Some(me)).await?;
+    let next_week = store
         .activities_between(sunday + Days::new(1), sunday + Days::new(7), Some(me))
         .await?;
-    let tasks = signed
-        .store
+    let tasks = store
         .tasks(&TaskFilter {
             owner: Some(me),
             ..TaskFilter::default()
@@ -191,7 +205,7 @@ async fn my_page(
         (Some((body, version, error)), _) => (body, version, Some(error)),
         (None, Some(r)) if !regenerate || r.submitted => (r.body.clone(), r.version, None),
         (None, r) => (
-            draft(monday, &week_work(app, signed, &t, monday).await?, lang),
+            draft_for(app, &signed.store, monday, lang).await?,
             r.as_ref().map_or(0, |r| r.version),
             None,
         ),

@@ -180,6 +180,10 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     let path = path.replace("{person}", "1");
                     // An activity or need of the customer out of reach: the customer first.
                     let path = path.replace("{activity}", "1").replace("{need}", "1");
+                    // One's own weekly report: the path names a week, never someone else's.
+                    if path.contains("{week}") {
+                        continue;
+                    }
                     // A task of the customer out of reach.
                     let path = path.replace("{task}", &tasks[cif]);
                     assert!(

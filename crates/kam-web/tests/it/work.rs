@@ -385,6 +385,24 @@ async fn the_api_logs_a_visit_and_works_its_tasks(server: Server) {
         .get_api(&format!("/api/v1/calendar?from={today}&to={today}"), &token)
         .await;
     assert!(calendar.body.contains("电话确认授信需求"));
+    // The week's report: kam's draft first, then saved and submitted once.
+    let report = format!("/api/v1/reports/{today}");
+    let draft = client.get_api(&report, &token).await;
+    assert!(
+        draft.body.contains("\"version\":0") && draft.body.contains("电话确认授信需求"),
+        "{}",
+        draft.body
+    );
+    let submit = serde_json::json!({"body": "本周电话一次", "version": 0, "submit": true});
+    let saved = client.send_api(Method::PUT, &report, &token, &submit).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let again = serde_json::json!({"body": "改", "version": 1});
+    let refused = client.send_api(Method::PUT, &report, &token, &again).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "submitted once"
+    );
     // A read-only role writes nothing through the API either.
     let auditor = server.user_of(Role::Auditor).await;
     let read_only = server.token_for(&auditor).await;
