@@ -16,6 +16,17 @@ code_enum! {
     }
 }
 
+impl ActivityKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ActivityKind::Visit => "拜访",
+            ActivityKind::Call => "电话",
+            ActivityKind::Meeting => "会议",
+            ActivityKind::Event => "活动",
+        }
+    }
+}
+
 code_enum! {
     /// Planned (in the calendar), done (logged), or cancelled with a reason.
     pub enum ActivityStatus as "activity_status" {

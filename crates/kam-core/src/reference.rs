@@ -122,3 +122,13 @@ pub struct TaskRecord {
     pub activity_starts: Option<chrono::NaiveDateTime>,
     pub done_on: Option<NaiveDate>,
 }
+
+/// A weekly report as a bank's history holds it.
+#[derive(Debug, Clone)]
+pub struct ReportRecord {
+    pub username: String,
+    /// The week's Monday.
+    pub week: NaiveDate,
+    pub body: String,
+    pub submitted: bool,
+}

@@ -50,6 +50,66 @@ fn report_from_row(row: &AnyRow) -> Result<StoredReport> {
     })
 }
 
+/// A new report's row (version 1): the one writer of `weekly_report`, for a user's first save
+/// and the bulk load alike.
+fn report_values(user: i64, week: NaiveDate, body: &str, submitted: bool, now: &str) -> Values {
+    Values::new()
+        .put("user_id", user)
+        .put("week_start", week.to_string())
+        .put("body", body)
+        .put("status", if submitted { "submitted" } else { "draft" })
+        .put("submitted_at", submitted.then(|| now.to_owned()))
+        .put("version", 1_i64)
+        .put("created_at", now)
+        .put("updated_at", now)
+}
+
+impl crate::Store {
+    /// Loads a bank's history of weekly reports (the synthetic bank's) in one transaction with
+    /// one audit row; reports of unknown users are skipped. Returns how many were written.
+    pub async fn load_reports(
+        &self,
+        actor: &crate::Actor,
+        reports: &[kam_core::reference::ReportRecord],
+    ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let users: std::collections::HashMap<String, i64> =
+            sqlx::query("select username, id from app_user")
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<_>>()?;
+        let now = audit::now();
+        let rows = reports
+            .iter()
+            .filter_map(|r| {
+                let user = *users.get(&r.username)?;
+                Some(report_values(user, r.week, &r.body, r.submitted, &now))
+            })
+            .collect();
+        let written = crate::bulk::insert_values(
+            &mut tx,
+            self.backend().max_binds(),
+            "weekly_report",
+            rows,
+            None,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "bulk_load",
+            "weekly_report",
+            "history",
+            &format!("{written} reports"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
 impl UserStore {
     /// `username`'s report of the week starting `week`, if written; `NotFound` when the user is
     /// unknown or their reports are out of this handle's reach.
@@ -107,15 +167,7 @@ impl UserStore {
         let status = if submit { "submitted" } else { "draft" };
         let version = match stored {
             None if seen == 0 => {
-                Values::new()
-                    .put("user_id", user.id.0)
-                    .put("week_start", week.to_string())
-                    .put("body", body.as_str())
-                    .put("status", status)
-                    .put("submitted_at", submit.then(|| now.clone()))
-                    .put("version", 1_i64)
-                    .put("created_at", now.as_str())
-                    .put("updated_at", now.as_str())
+                report_values(user.id.0, week, &body, submit, &now)
                     .into_insert("weekly_report")
                     .query()
                     .execute(&mut *tx)

@@ -19,7 +19,7 @@ use kam_core::{ParseError, code_enum};
 pub use bank::{Bank, DEMO_PASSWORD};
 pub use extract::{ExtractFormat, ExtractWriter, write_reference, write_transactions_extract};
 pub use facts::{DayFacts, FactStream};
-pub use work::work_history;
+pub use work::{weekly_reports, work_history};
 
 code_enum! {
     /// How big a bank to build.

@@ -12,7 +12,8 @@ use kam_core::{
     activity::{ActivityKind, ActivityStatus, FoundNeed, NeedKind, NewActivity, Spin},
     assignment::AssignmentRole,
     customer::{AccountType, CustomerKind},
-    reference::{ActivityRecord, ReferenceData, TaskRecord},
+    reference::{ActivityRecord, ReferenceData, ReportRecord, TaskRecord},
+    report::{Language, ReportActivity, ReportTask, WeekWork, draft, week_of},
     task::{NewTask, Priority, TaskSource},
     user::Role,
 };
@@ -327,6 +328,107 @@ pub fn work_history(
     (activities, tasks)
 }
 
+/// How many past weeks of reports the history holds.
+const REPORT_WEEKS: u64 = 4;
+
+/// The RMs' weekly reports of the last four complete weeks before `today`, drafted by kam from
+/// the same records (so they agree with the pages), most submitted as drafted with a line of
+/// their own, about one in ten never written (the president's "who has not submitted").
+pub fn weekly_reports(
+    reference: &ReferenceData,
+    activities: &[ActivityRecord],
+    tasks: &[TaskRecord],
+    today: NaiveDate,
+) -> Vec<ReportRecord> {
+    let names: HashMap<&str, &str> = reference
+        .customers
+        .iter()
+        .map(|c| (c.cif_no.as_str(), c.name.as_str()))
+        .collect();
+    let this_week = week_of(today);
+    let mut out = Vec::new();
+    for user in reference
+        .users
+        .iter()
+        .filter(|u| u.role == Role::RelationshipManager)
+    {
+        let me = user.username.as_str();
+        for back in 1..=REPORT_WEEKS {
+            let monday = this_week - Days::new(7 * back);
+            let sunday = monday + Days::new(6);
+            if hash(&format!("{me}{monday}")).is_multiple_of(10) {
+                continue;
+            }
+            let item = |a: &ActivityRecord| ReportActivity {
+                day: a.activity.starts.date(),
+                customer: names
+                    .get(a.cif_no.as_str())
+                    .copied()
+                    .unwrap_or(&a.cif_no)
+                    .to_owned(),
+                tier: None,
+                kind: a.activity.kind.label_zh().to_owned(),
+                purpose: a.activity.purpose.clone(),
+                outcome: a.activity.outcome.clone(),
+            };
+            let within = |d: NaiveDate, from: NaiveDate| d >= from && d <= from + Days::new(6);
+            let mine = |a: &&ActivityRecord| a.activity.colleagues.iter().any(|c| c == me);
+            let task = |t: &TaskRecord| ReportTask {
+                due: t.task.due,
+                customer: names
+                    .get(t.cif_no.as_str())
+                    .copied()
+                    .unwrap_or(&t.cif_no)
+                    .to_owned(),
+                title: t.task.title.clone(),
+            };
+            let work = WeekWork {
+                logged: activities
+                    .iter()
+                    .filter(mine)
+                    .filter(|a| {
+                        a.status == ActivityStatus::Done && within(a.activity.starts.date(), monday)
+                    })
+                    .map(item)
+                    .collect(),
+                done: tasks
+                    .iter()
+                    .filter(|t| t.task.owner == me && t.done_on.is_some_and(|d| within(d, monday)))
+                    .map(task)
+                    .collect(),
+                overdue: tasks
+                    .iter()
+                    .filter(|t| {
+                        t.task.owner == me
+                            && t.task.due <= sunday
+                            && t.done_on.is_none_or(|d| d > sunday)
+                    })
+                    .map(task)
+                    .collect(),
+                // What had been planned for the next week: the visits logged then.
+                planned: activities
+                    .iter()
+                    .filter(mine)
+                    .filter(|a| {
+                        a.activity.kind == ActivityKind::Visit
+                            && within(a.activity.starts.date(), monday + Days::new(7))
+                    })
+                    .map(item)
+                    .collect(),
+            };
+            let mut body = draft(monday, &work, Language::Zh);
+            body = body.replace("- （请填写）", "- 无");
+            out.push(ReportRecord {
+                username: me.to_owned(),
+                week: monday,
+                body,
+                submitted: true,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +473,50 @@ mod tests {
         // The same inputs give the same history.
         let (again, _) = work_history(&bank.reference, today);
         assert_eq!(again.len(), activities.len());
+    }
+
+    #[test]
+    fn the_past_weeks_reports_agree_with_the_records() {
+        let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let (activities, tasks) = work_history(&bank.reference, today);
+        let reports = weekly_reports(&bank.reference, &activities, &tasks, today);
+        let rms = bank
+            .reference
+            .users
+            .iter()
+            .filter(|u| u.role == Role::RelationshipManager)
+            .count();
+        assert!(
+            reports.len() < rms * REPORT_WEEKS as usize,
+            "some never written"
+        );
+        assert!(reports.len() > rms * REPORT_WEEKS as usize / 2);
+        for r in &reports {
+            assert!(r.week < week_of(today) && r.week.weekday() == Weekday::Mon);
+            assert!(r.body.starts_with(&format!("周报 {}", r.week)));
+        }
+        // A report counts the visits its author logged that week.
+        let r = reports
+            .iter()
+            .find(|r| !r.body.contains("（0 次"))
+            .expect("a busy week");
+        let logged = activities
+            .iter()
+            .filter(|a| {
+                a.status == ActivityStatus::Done
+                    && a.activity.colleagues.contains(&r.username)
+                    && week_of(a.activity.starts.date()) == r.week
+            })
+            .count();
+        assert!(
+            r.body.contains(&format!("本周拜访与活动（{logged} 次")),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            weekly_reports(&bank.reference, &activities, &tasks, today).len(),
+            reports.len()
+        );
     }
 }

@@ -39,6 +39,7 @@ pub struct BuildFigures {
     pub load_secs: f64,
     /// The RMs' work history loaded.
     pub work: kam_store::WorkCounts,
+    pub reports: usize,
 }
 
 pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
@@ -249,6 +250,11 @@ pub async fn build_bank(
         .await
         .context("loading the RMs' visits and tasks")?;
     figures.work = work;
+    let reports = kam_synth::weekly_reports(&data, &activities, &tasks, today);
+    figures.reports = store
+        .load_reports(&Actor::system("demo"), &reports)
+        .await
+        .context("loading the RMs' weekly reports")?;
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

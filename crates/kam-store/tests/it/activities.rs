@@ -447,6 +447,20 @@ async fn a_banks_work_history_loads_whole(store: Store) {
         .filter(|t| t.status == TaskStatus::Done)
         .count();
     assert_eq!(done, tasks.iter().filter(|t| t.done_on.is_some()).count());
+    // The weekly reports drafted from the same history.
+    let reports = kam_synth::weekly_reports(data, &activities, &tasks, today());
+    let written = store
+        .load_reports(&fixture::system(), &reports)
+        .await
+        .unwrap();
+    assert_eq!(written, reports.len());
+    let first = &reports[0];
+    let read = bank_wide
+        .report(&first.username, first.week)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(read.submitted && read.body == first.body);
 }
 
 async fn visit_tallies_count_visits_by_role_in_the_period(store: Store) {

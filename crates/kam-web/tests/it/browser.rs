@@ -450,6 +450,24 @@ async fn a_relationship_day_in_the_browser() {
     let page = source(&client).await;
     assert!(page.contains("id=\"brief\"") && page.contains("开通现金管理"));
     shot(&client, "06-pre-visit-brief").await;
+    // The weekly report: kam's draft names the visit; submitted, it reads back as submitted.
+    open(&client, &format!("{base}/reports")).await;
+    let page = source(&client).await;
+    assert!(page.contains("id=\"report-body\"") && page.contains("了解现金管理需求"));
+    shot(&client, "06-weekly-report-draft").await;
+    client
+        .find(Locator::Id("report-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !source(&client).await.contains("id=\"report-text\"") {
+        assert!(started.elapsed() < Duration::from_secs(20), "submitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(&client, "06-weekly-report-submitted").await;
     open(&client, &format!("{base}/alerts")).await;
     shot(&client, "06-alerts").await;
 
