@@ -13,7 +13,6 @@ use chrono::{Days, NaiveDate};
 use kam_core::{
     activity::ActivityStatus,
     report::{Language, ReportActivity, ReportTask, WeekWork, draft, parse_week, week_of},
-    task::{Due, TaskStatus},
 };
 use kam_store::{ActivityRow, StoredReport, TaskFilter};
 use serde::Deserialize;
@@ -109,8 +108,13 @@ async fn week_work(
             ..TaskFilter::default()
         })
         .await?;
-    // Overdue as of the week's end (or today, for the week under way).
-    let end = sunday.min(today);
+    // Overdue when the week ended (or today, for the week under way): due before then and not
+    // done by then.
+    let cutoff = if sunday < today {
+        sunday + Days::new(1)
+    } else {
+        today
+    };
     let task = |k: &kam_core::task::Task| ReportTask {
         due: k.due,
         customer: k.customer_name.clone(),
@@ -129,9 +133,7 @@ async fn week_work(
             .collect(),
         overdue: tasks
             .iter()
-            .filter(|k| {
-                k.status == TaskStatus::Open && k.due_on(end + Days::new(1)) == Due::Overdue
-            })
+            .filter(|k| k.due < cutoff && k.done_on.is_none_or(|d| d >= cutoff))
             .map(task)
             .collect(),
         planned: next_week

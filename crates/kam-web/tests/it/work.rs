@@ -573,6 +573,8 @@ async fn an_rm_submits_the_weekly_report_and_the_president_reads_the_teams(serve
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("id=\"report-body\""));
     assert!(page.body.contains(&customer.name) && page.body.contains("了解现金管理需求"));
+    // The step due today is not overdue yet.
+    assert!(page.body.contains("逾期未完成的待办（0 项）"), "{}", page.body);
     let week = kam_core::report::week_of(kam_web_today()).to_string();
     let body = "周报\n一、本周拜访 1 次\n五、需要协调的事项\n- 请行长出面拜访董事长";
     let saved = client
