@@ -1,6 +1,6 @@
 //! Visit coverage (拜访覆盖): how many of a unit's corporate customers of each tier the rules'
 //! `[contact]` visits a month require, how many were visited that often in the period by an RM
-//! and by a sub-branch president, and how many fall short.
+//! and by a sub-branch president, and how many are overdue.
 
 use crate::rules::ContactRule;
 
@@ -12,9 +12,9 @@ pub struct CoverageCell {
     /// Customers of the tier (when `required` > 0: each owes the visits).
     pub due: u32,
     /// Customers visited at least `required` times in the period.
-    pub met: u32,
-    /// Customers visited fewer times than required (`due − met`); not at all among them.
-    pub short: u32,
+    pub visited: u32,
+    /// Customers visited fewer times than required (`due − visited`); not at all among them.
+    pub overdue: u32,
     pub never: u32,
 }
 
@@ -37,8 +37,8 @@ pub struct VisitTally {
     pub president_visits: u32,
 }
 
-/// Whether a customer falls short of the rule for a role: fewer visits than required.
-pub fn short_of(required: u32, visits: u32) -> bool {
+/// Whether a customer is overdue for a role: fewer visits than required.
+pub fn overdue(required: u32, visits: u32) -> bool {
     required > 0 && visits < required
 }
 
@@ -70,13 +70,13 @@ pub fn coverage(rule: &ContactRule, tallies: &[VisitTally]) -> [CoverageRow; 5] 
                 continue;
             }
             cell.due += 1;
-            if short_of(cell.required, visits) {
-                cell.short += 1;
+            if overdue(cell.required, visits) {
+                cell.overdue += 1;
                 if visits == 0 {
                     cell.never += 1;
                 }
             } else {
-                cell.met += 1;
+                cell.visited += 1;
             }
         }
     }
@@ -115,15 +115,18 @@ mod tests {
             CoverageCell {
                 required: 3,
                 due: 3,
-                met: 1,
-                short: 2,
+                visited: 1,
+                overdue: 2,
                 never: 1
             }
         );
-        assert_eq!((rows[0].president.met, rows[0].president.short), (1, 2));
-        assert_eq!((rows[2].rm.due, rows[2].rm.met), (1, 1));
+        assert_eq!(
+            (rows[0].president.visited, rows[0].president.overdue),
+            (1, 2)
+        );
+        assert_eq!((rows[2].rm.due, rows[2].rm.visited), (1, 1));
         assert_eq!(rows[2].president.due, 0, "tier 3 owes no president's visit");
         assert_eq!((rows[4].customers, rows[4].rm.due), (1, 0));
-        assert!(short_of(3, 2) && !short_of(0, 0) && !short_of(1, 4));
+        assert!(overdue(3, 2) && !overdue(0, 0) && !overdue(1, 4));
     }
 }

@@ -34,6 +34,6 @@ id_type!(
     ActivityId,
     /// A need found at a customer (隐含/明确需求).
     NeedId,
-    /// A task of a colleague (待办).
+    /// A task of a colleague (任务).
     TaskId,
 );

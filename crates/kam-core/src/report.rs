@@ -137,7 +137,7 @@ pub fn draft(monday: NaiveDate, work: &WeekWork, lang: Language) -> String {
     push_lines(&mut out, logged.iter().map(activity_line), zh);
     out.push(String::new());
     out.push(if zh {
-        format!("二、完成的待办（{} 项）", done.len())
+        format!("二、完成的任务（{} 项）", done.len())
     } else {
         format!("2. Tasks done ({})", done.len())
     });
@@ -146,7 +146,7 @@ pub fn draft(monday: NaiveDate, work: &WeekWork, lang: Language) -> String {
     push_lines(&mut out, done.iter().map(task_line), zh);
     out.push(String::new());
     out.push(if zh {
-        format!("三、逾期未完成的待办（{} 项）", overdue.len())
+        format!("三、逾期未完成的任务（{} 项）", overdue.len())
     } else {
         format!("3. Tasks overdue ({})", overdue.len())
     });
@@ -256,10 +256,10 @@ mod tests {
         - 12-03 乙公司 电话：确认授信需求
         - 12-03 甲公司［战略］ 拜访：回访；结果：提供了报表
 
-        二、完成的待办（1 项）
+        二、完成的任务（1 项）
         - 12-02 甲公司：发送方案
 
-        三、逾期未完成的待办（1 项）
+        三、逾期未完成的任务（1 项）
         - 11-28 丙公司：准备续授信材料
 
         四、下周计划拜访（1 次）

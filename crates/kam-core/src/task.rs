@@ -1,4 +1,4 @@
-//! Tasks (待办): a colleague's piece of work on a customer, due on a day, with a priority; made by
+//! Tasks (任务): a colleague's piece of work on a customer, due on a day, with a priority; made by
 //! hand, from an activity's next steps or from an obstacle's action; done and reopened. The
 //! rules of a task and of "my day" (what is due, what is overdue) are here.
 

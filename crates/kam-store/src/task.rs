@@ -1,4 +1,4 @@
-//! Tasks (待办) on the user handle: added by hand, from an activity's next steps or from an
+//! Tasks (任务) on the user handle: added by hand, from an activity's next steps or from an
 //! obstacle's action; edited by version; done and reopened; deleted softly with a reason. A task
 //! is read and changed through its customer's reach; whom it may be given to is kam-core's rule
 //! (`Scope::may_give_alert_to`: oneself, or a manager's RMs and presidents in reach).
@@ -257,7 +257,7 @@ impl UserStore {
                 field,
                 username,
                 "a task goes to yourself or, for a manager, to an RM or president in reach",
-                "待办只能交给自己，或由管理者交给其辖内的客户经理或行长",
+                "任务只能交给自己，或由管理者交给其辖内的客户经理或行长",
             ))),
         }
     }

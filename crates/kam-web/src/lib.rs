@@ -274,7 +274,7 @@ fn signed_routes() -> Routes {
     let routes = pages::profile::routes(routes);
     let routes = pages::people::routes(routes);
     let routes = pages::activities::routes(routes);
-    let routes = pages::brief::routes(routes);
+    let routes = pages::visit_brief::routes(routes);
     let routes = pages::tasks::routes(routes);
     let routes = pages::week::routes(routes);
     let routes = pages::coverage::routes(routes);

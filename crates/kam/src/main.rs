@@ -563,7 +563,7 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             counts.payroll_links
         );
         println!(
-            "客户经理工作记录：{} 次拜访与活动，{} 条需求，{} 条待办，{} 份周报 / the RMs' work: {} activities, {} needs, {} tasks, {} weekly reports",
+            "客户经理工作记录：{} 次拜访与活动，{} 条需求，{} 条任务，{} 份周报 / the RMs' work: {} activities, {} needs, {} tasks, {} weekly reports",
             figures.work.activities,
             figures.work.needs,
             figures.work.tasks,

@@ -9,7 +9,7 @@ use axum::{
     response::Response,
 };
 use chrono::{Datelike, Days, Months, NaiveDate};
-use kam_core::coverage::{VisitTally, coverage, short_of};
+use kam_core::coverage::{VisitTally, coverage, overdue};
 use serde::Deserialize;
 
 use crate::{
@@ -122,8 +122,8 @@ pub(crate) async fn page(
     let mut short: Vec<&kam_store::CustomerVisits> = customers
         .iter()
         .filter(|c| {
-            short_of(rule.rm_visits_per_month[i(c.tier)], c.rm_visits)
-                || short_of(
+            overdue(rule.rm_visits_per_month[i(c.tier)], c.rm_visits)
+                || overdue(
                     rule.president_visits_per_month[i(c.tier)],
                     c.president_visits,
                 )

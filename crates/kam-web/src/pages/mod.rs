@@ -8,7 +8,6 @@ pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod board;
-pub(crate) mod brief;
 pub(crate) mod coverage;
 pub(crate) mod customers;
 pub(crate) mod groups;
@@ -19,6 +18,7 @@ pub(crate) mod portfolio;
 pub(crate) mod profile;
 pub(crate) mod reports;
 pub(crate) mod tasks;
+pub(crate) mod visit_brief;
 pub(crate) mod week;
 
 use askama::Template;

@@ -1,4 +1,4 @@
-//! Tasks (待办): the list of one's own (or, for a manager, the team's) tasks by due day — overdue
+//! Tasks (任务): the list of one's own (or, for a manager, the team's) tasks by due day — overdue
 //! first —, a task's form (added from a customer's 360, edited by version), and done / reopen /
 //! delete (with a reason) from the lists. Every change goes through the store's checks: reach,
 //! write permission, whom work may be given to (kam-core), the version.

@@ -253,7 +253,7 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("待办只能交给自己") && refused.body.contains("准备授信材料"));
+    assert!(refused.body.contains("任务只能交给自己") && refused.body.contains("准备授信材料"));
     let me = rm.username.as_str();
     let added = client
         .post(&format!("/customers/{company}/tasks"), &task(&due, me))
@@ -279,7 +279,7 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     let list = client.get("/tasks?state=all").await;
     assert!(
-        list.body.contains("已删除待办：准备授信材料"),
+        list.body.contains("已删除任务：准备授信材料"),
         "the note says so"
     );
     assert!(!list.body.contains(&format!("id=\"task-{}\"", added.id.0)));
@@ -503,7 +503,7 @@ async fn the_pre_visit_brief_tells_what_changed_and_what_is_open(server: Server)
 }
 
 async fn visit_coverage_counts_the_months_visits_by_tier_and_role(server: Server) {
-    use kam_core::coverage::short_of;
+    use kam_core::coverage::overdue;
     let president = server.user_of(Role::SubBranchPresident).await;
     let handle = server.handle_of(&president).await;
     let today = kam_web_today();
@@ -514,8 +514,8 @@ async fn visit_coverage_counts_the_months_visits_by_tier_and_role(server: Server
             .iter()
             .filter(|c| {
                 let i = usize::from(c.tier) - 1;
-                short_of(rule.rm_visits_per_month[i], c.rm_visits)
-                    || short_of(rule.president_visits_per_month[i], c.president_visits)
+                overdue(rule.rm_visits_per_month[i], c.rm_visits)
+                    || overdue(rule.president_visits_per_month[i], c.president_visits)
             })
             .count()
     };
@@ -574,7 +574,11 @@ async fn an_rm_submits_the_weekly_report_and_the_president_reads_the_teams(serve
     assert!(page.body.contains("id=\"report-body\""));
     assert!(page.body.contains(&customer.name) && page.body.contains("了解现金管理需求"));
     // The step due today is not overdue yet.
-    assert!(page.body.contains("逾期未完成的待办（0 项）"), "{}", page.body);
+    assert!(
+        page.body.contains("逾期未完成的任务（0 项）"),
+        "{}",
+        page.body
+    );
     let week = kam_core::report::week_of(kam_web_today()).to_string();
     let body = "周报\n一、本周拜访 1 次\n五、需要协调的事项\n- 请行长出面拜访董事长";
     let saved = client

@@ -1,4 +1,4 @@
-//! The pre-visit brief (拜访前简报): one printable page (A4, and readable on a phone) for a visit,
+//! The pre-visit brief (访前简报): one printable page (A4, and readable on a phone) for a visit,
 //! written from kam's own data — what changed since the last logged visit (balances and their
 //! months, the tier, alerts raised and handled, accounts opened or closed), the key people who
 //! will be there with their stage and days since contact, the needs still open, the last
@@ -65,7 +65,7 @@ pub(crate) struct MonthLine {
 }
 
 #[derive(Template)]
-#[template(path = "brief.html")]
+#[template(path = "visit_brief.html")]
 struct BriefPage<'a> {
     c: Chrome<'a>,
     cif_no: String,
