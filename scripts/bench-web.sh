@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Web speed against a peer on the same server in the same run: wrk (Debian's package) fetching
-# customer 360 pages of random customers the signed-in user may see, 32 connections for 30 s, then
-# the trivial /healthz route of the same server the same way. Prints p50/p99 latency, requests/s
-# and errors for both, and the 360's throughput as a share of the trivial route's.
+# customer 360 pages of random customers the signed-in user may see, the team's week (my week's
+# calendar, the Monday meeting's view), pre-visit briefs of random planned visits in reach and
+# visit coverage, 32 connections for 30 s each, then the trivial /healthz route of the same server
+# the same way. Prints p50/p99 latency, requests/s and errors for each, and each page's throughput
+# as a share of the trivial route's.
 # Usage: scripts/bench-web.sh [sqlite|postgres] [SCALE] (default sqlite demo).
 # The bank is built once per backend and scale under $KAM_BENCH_DIR (default /tmp/kam-bench-web);
 # PostgreSQL is a throwaway cluster from the system's binaries, run as the postgres user.
@@ -76,12 +78,28 @@ done
 count=$(wc -l <"$paths")
 echo "user $user sees $(curl -s -H "Authorization: Bearer $api" "$base/api/v1/customers?page_size=1" | grep -o '"total":[0-9]*' | cut -d: -f2) customers; $count of them are fetched at random"
 
-lua="$work/random-360.lua"
-cat >"$lua" <<LUA
+# Planned visits in reach over the coming two weeks: their pre-visit briefs.
+briefs="$work/briefs.txt"
+from=$(date +%F); to=$(date -d '+13 days' +%F)
+curl -s -H "Authorization: Bearer $api" "$base/api/v1/calendar?from=$from&to=$to&mine=false" \
+  | { grep -o '"id":[0-9]*,"cif_no":"[^"]*"' || true; } \
+  | sed 's/"id":\([0-9]*\),"cif_no":"\(.*\)"/\/customers\/\2\/activities\/\1\/brief/' >"$briefs"
+echo "$(wc -l <"$briefs") planned visits in reach over two weeks: their briefs are fetched at random"
+
+random_paths() { # file → a wrk script fetching its paths at random with the session
+  local file="$1" lua="$1.lua"
+  cat >"$lua" <<LUA
 local paths = {}
-for line in io.lines("$paths") do paths[#paths + 1] = line end
+for line in io.lines("$file") do paths[#paths + 1] = line end
 wrk.headers["Cookie"] = "kam_session=$session"
 request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+LUA
+  echo "$lua"
+}
+lua=$(random_paths "$paths")
+one="$work/one-page.lua"
+cat >"$one" <<LUA
+wrk.headers["Cookie"] = "kam_session=$session"
 LUA
 
 run() { # name, extra wrk args…
@@ -98,9 +116,17 @@ run() { # name, extra wrk args…
   last_rps="$rps"
 }
 echo "backend $backend, scale $scale, wrk -t2 -c32 -d${duration}s"
-run "360" -s "$lua" "$base"
-rps_360="$last_rps"
+declare -A rps
+run "360" -s "$lua" "$base"; rps[360]="$last_rps"
+run "week" -s "$one" "$base/week?who=team"; rps[week]="$last_rps"
+if [ -s "$briefs" ]; then
+  run "brief" -s "$(random_paths "$briefs")" "$base"; rps[brief]="$last_rps"
+fi
+run "coverage" -s "$one" "$base/coverage"; rps[coverage]="$last_rps"
 run "trivial" "$base/healthz"
 rps_trivial="$last_rps"
-awk -v a="$rps_360" -v b="$rps_trivial" \
-  'BEGIN { printf "360 throughput / trivial route throughput: %.1f%%\n", 100 * a / b }' 
+for page in 360 week brief coverage; do
+  [ -n "${rps[$page]:-}" ] || continue
+  awk -v n="$page" -v a="${rps[$page]}" -v b="$rps_trivial" \
+    'BEGIN { printf "%s throughput / trivial route throughput: %.1f%%\n", n, 100 * a / b }'
+done 
