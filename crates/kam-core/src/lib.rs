@@ -21,6 +21,7 @@ pub mod group;
 pub mod id;
 pub mod indicator;
 pub mod money;
+pub mod opportunity;
 pub mod org;
 pub mod pareto;
 pub mod password;
