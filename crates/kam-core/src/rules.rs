@@ -39,6 +39,8 @@ pub struct Rules {
     pub alerts: AlertRules,
     pub scoring: Board,
     pub contact: ContactRule,
+    /// The opportunity funnel's stages (`[pipeline]`; the built-in ones when absent).
+    pub pipeline: crate::opportunity::Pipeline,
 }
 
 /// How often a customer's people should be contacted and visited, by tier (index 0 = tier 1):
@@ -119,6 +121,109 @@ struct RulesFile {
     scoring: ScoringFile,
     /// Absent in a rules file older than version 4: the built-in contact rule applies.
     contact: Option<ContactRule>,
+    /// Absent: the built-in funnel.
+    pipeline: Option<PipelineFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    stages: Vec<StageFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageFile {
+    code: String,
+    zh: String,
+    en: String,
+    probability: u8,
+    #[serde(default)]
+    checklist: Vec<ItemFile>,
+    /// `won` or `lost` for a closing stage.
+    outcome: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemFile {
+    code: String,
+    zh: String,
+    en: String,
+}
+
+/// The funnel of a `[pipeline]` section, checked: codes of lower-case letters, digits and `_`,
+/// unique; probabilities 0–100; at least one open stage, then exactly one `won` and one `lost`
+/// stage, last, without checklists.
+fn pipeline(source: &str, file: PipelineFile) -> Result<crate::opportunity::Pipeline, String> {
+    use crate::opportunity::{ChecklistItem, Outcome, Pipeline, Stage};
+    let where_ = format!("{source}: [pipeline]");
+    let code_ok = |c: &str| {
+        !c.is_empty()
+            && c.len() <= 40
+            && c.chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+    };
+    let mut stages: Vec<Stage> = Vec::new();
+    for s in file.stages {
+        if !code_ok(&s.code) || stages.iter().any(|t| t.code == s.code) {
+            return Err(format!(
+                "{where_}: 阶段代码 {} 应为唯一的小写字母、数字或下划线 / stage code {} must be unique lower-case letters, digits or _",
+                s.code, s.code
+            ));
+        }
+        if s.probability > 100 {
+            return Err(format!(
+                "{where_} {}: probability 应为 0–100 / must be 0–100",
+                s.code
+            ));
+        }
+        let outcome = match s.outcome.as_deref() {
+            None => None,
+            Some("won") => Some(Outcome::Won),
+            Some("lost") => Some(Outcome::Lost),
+            Some(other) => {
+                return Err(format!(
+                    "{where_} {}: outcome {other} 应为 won 或 lost / must be won or lost",
+                    s.code
+                ));
+            }
+        };
+        let mut checklist: Vec<ChecklistItem> = Vec::new();
+        for i in s.checklist {
+            if !code_ok(&i.code) || checklist.iter().any(|c| c.code == i.code) {
+                return Err(format!(
+                    "{where_} {}: 速查表项目代码 {} 无效或重复 / checklist code {} is invalid or repeated",
+                    s.code, i.code, i.code
+                ));
+            }
+            checklist.push(ChecklistItem {
+                code: i.code,
+                zh: i.zh,
+                en: i.en,
+            });
+        }
+        stages.push(Stage {
+            code: s.code,
+            zh: s.zh,
+            en: s.en,
+            probability: s.probability,
+            checklist,
+            outcome,
+        });
+    }
+    let open = stages.iter().take_while(|s| s.outcome.is_none()).count();
+    let closing: Vec<Option<Outcome>> = stages[open..].iter().map(|s| s.outcome).collect();
+    let closing_ok = closing.len() == 2
+        && closing.contains(&Some(Outcome::Won))
+        && closing.contains(&Some(Outcome::Lost))
+        && stages[open..].iter().all(|s| s.checklist.is_empty());
+    if open == 0 || !closing_ok {
+        return Err(format!(
+            "{where_}: 应先列出进行中的阶段，最后是一个 won 和一个 lost 阶段（不带速查表） / the open stages come first, then one won and one lost stage (without checklists)"
+        ));
+    }
+    Ok(Pipeline { stages })
 }
 
 #[derive(Debug, Deserialize)]
@@ -521,6 +626,10 @@ impl Rules {
         if let Some(days) = alerts.not_visited.as_mut() {
             *days = contact.interval_days.map(i64::from);
         }
+        let pipeline = match file.pipeline {
+            Some(p) => pipeline(source, p)?,
+            None => crate::opportunity::Pipeline::default_stages(),
+        };
         Ok(Rules {
             id: file.id,
             version: file.version,
@@ -537,6 +646,7 @@ impl Rules {
             alerts,
             scoring,
             contact,
+            pipeline,
         })
     }
 
@@ -589,6 +699,17 @@ mod tests {
         assert_eq!(
             Rules::parse("v3", without).unwrap().contact,
             BUILTIN_CONTACT
+        );
+        assert_eq!(
+            rules.pipeline,
+            crate::opportunity::Pipeline::default_stages(),
+            "the shipped funnel is the built-in one"
+        );
+        let unordered = DEFAULT_RULES.replacen("outcome = \"won\"", "", 1);
+        assert!(
+            Rules::parse("x", &unordered)
+                .unwrap_err()
+                .contains("[pipeline]")
         );
         assert_eq!(rules.corporate.column(), "avg_daily_deposit_90d");
         assert_eq!(rules.corporate.scale.bars[0], 5_000_000_000);
