@@ -292,6 +292,8 @@ struct ActivityPage<'a> {
     /// The needs and tasks it made, as stored.
     found: Vec<String>,
     tasks: Vec<String>,
+    /// Whether the user may change it (a read-only role reads the page without its buttons).
+    may_edit: bool,
     error: Option<FieldError>,
 }
 
@@ -417,6 +419,7 @@ async fn page(
                     .collect()
             })
             .unwrap_or_default(),
+        may_edit: signed.scope().may_write(),
         error,
     };
     let refused = page.error.clone();

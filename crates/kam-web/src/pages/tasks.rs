@@ -201,6 +201,8 @@ struct TaskPage<'a> {
     form: TaskForm,
     priorities: Vec<Choice>,
     colleagues: Vec<Choice>,
+    /// Whether the user may change it (a read-only role reads it without the buttons).
+    may_edit: bool,
     error: Option<FieldError>,
 }
 
@@ -262,6 +264,7 @@ async fn page(
         form,
         priorities: code_choices(&t, "priority", Priority::CODES),
         colleagues: owners(signed).await?,
+        may_edit: signed.scope().may_write(),
         error,
     };
     let refused = page.error.clone();

@@ -166,6 +166,18 @@ async fn an_rm_logs_a_visit_and_works_its_task_in_my_day_and_my_week(server: Ser
         .await
         .unwrap();
     assert_eq!(trail[0].action, "log");
+    // A read-only role reads the visit and the task without a button to change them.
+    let auditor = server.user_of(Role::Auditor).await;
+    let mut reader = server.client();
+    reader.sign_in(auditor.username.as_str()).await;
+    let page = reader
+        .get(&format!("/customers/{company}/activities/{}", activity.0))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("当日到账能少垫资") && !page.body.contains("id=\"activity-save\""));
+    let page = reader.get(&format!("/tasks/{}", task.id.0)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"task-save\"") && !page.body.contains("id=\"task-delete\""));
 }
 
 async fn a_planned_visit_is_moved_with_a_reason_and_cancelled(server: Server) {
@@ -290,6 +302,8 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
     let page = reader.get(&format!("/customers/{company}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("id=\"activity-log\"") && !page.body.contains("id=\"task-add\""));
+    let task_page = reader.get(&format!("/tasks/{}", added.id.0)).await;
+    assert_eq!(task_page.status, StatusCode::NOT_FOUND, "deleted");
     let today = kam_web_today().to_string();
     for (path, body) in [
         (
