@@ -180,12 +180,15 @@ impl UserStore {
             "log"
         };
         let (mut tx, cif_no) = self.begin_activity_write(customer_id, action).await?;
-        activity.check(status, self.scope().on())?;
         if status == ActivityStatus::Cancelled {
-            return Err(Error::NotPermitted(
-                "an activity is planned or logged, then cancelled",
-            ));
+            return Err(Error::Invalid(ParseError::new(
+                "status",
+                status.as_str(),
+                "an activity is planned or logged; cancelling comes after",
+                "活动应先计划或记录，之后才能取消",
+            )));
         }
+        activity.check(status, self.scope().on())?;
         let mut colleagues = activity.colleagues.clone();
         colleagues.insert(0, self.actor().name.clone());
         let users = participants(&mut tx, &colleagues).await?;

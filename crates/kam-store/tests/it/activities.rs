@@ -304,6 +304,14 @@ async fn a_refused_activity_or_task_writes_nothing(store: Store) {
         Err(Error::Invalid(e)) => assert_eq!(e.field, "starts"),
         other => panic!("{other:?}"),
     }
+    let plain = visit(today(), "拜访", "rm.corp.a");
+    match rm
+        .add_activity(fixture.c_corp_a, &plain, ActivityStatus::Cancelled)
+        .await
+    {
+        Err(Error::Invalid(e)) => assert_eq!(e.field, "status", "cancelled from the start"),
+        other => panic!("{other:?}"),
+    }
     let task = NewTask::parse("送方案", today(), "president.a", Priority::High, "").unwrap();
     match rm.add_task(fixture.c_corp_a, &task).await {
         Err(Error::Invalid(e)) => assert_eq!(e.field, "owner"),
