@@ -67,7 +67,7 @@ token=$(curl -s -c "$jar" -b "$jar" "$base/sign-in" | csrf)
 curl -s -c "$jar" -b "$jar" -o /dev/null --data-urlencode "csrf=$token" --data-urlencode "username=$user" \
   --data-urlencode "password=$password" --data-urlencode "next=/" "$base/sign-in"
 token=$(curl -s -b "$jar" "$base/me" | csrf)
-api=$(curl -s -b "$jar" --data-urlencode "csrf=$token" --data-urlencode "name=bench" "$base/me/tokens" \
+api=$(curl -s -L -c "$jar" -b "$jar" --data-urlencode "csrf=$token" --data-urlencode "name=bench" "$base/me/tokens" \
   | grep -o 'id="new-token">[^<]*' | sed 's/.*>//')
 session=$(grep kam_session "$jar" | awk '{print $NF}')
 paths="$work/paths.txt"; : >"$paths"
