@@ -148,21 +148,6 @@ fn need_from_row(row: &AnyRow) -> Result<Need> {
 }
 
 impl UserStore {
-    /// The writing transaction for a change to a customer in reach's activities, with its
-    /// customer number.
-    async fn begin_activity_write(
-        &self,
-        customer_id: CustomerId,
-        action: &str,
-    ) -> Result<(WriteTx, String)> {
-        let mut find = self.visible("select c.id, c.cif_no from customer c");
-        find.push(" and c.id = ").bind(customer_id.0);
-        let (tx, row) = self
-            .begin_customer_write(find, action, "activity", &customer_id.to_string())
-            .await?;
-        Ok((tx, row.try_get("cif_no")?))
-    }
-
     /// Plans (`Planned`) or logs (`Done`) an activity on a customer in reach. The one who
     /// writes it takes part with `activity.colleagues`; its key people must be the customer's
     /// current ones; a logged activity's needs join the customer's needs list and its next steps
@@ -179,7 +164,9 @@ impl UserStore {
         } else {
             "log"
         };
-        let (mut tx, cif_no) = self.begin_activity_write(customer_id, action).await?;
+        let (mut tx, cif_no) = self
+            .begin_customer_change(customer_id, action, "activity")
+            .await?;
         if status == ActivityStatus::Cancelled {
             return Err(Error::Invalid(ParseError::new(
                 "status",
@@ -228,7 +215,9 @@ impl UserStore {
         (status, reason): (ActivityStatus, Option<&str>),
         seen: i64,
     ) -> Result<i64> {
-        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "edit").await?;
+        let (mut tx, cif_no) = self
+            .begin_customer_change(customer_id, "edit", "activity")
+            .await?;
         let stored = current_activity(&mut tx, customer_id, id, seen).await?;
         if !stored.may_become(status) || status == ActivityStatus::Cancelled {
             return Err(Error::Invalid(ParseError::new(
@@ -305,7 +294,9 @@ impl UserStore {
         reason: &str,
         seen: i64,
     ) -> Result<()> {
-        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "cancel").await?;
+        let (mut tx, cif_no) = self
+            .begin_customer_change(customer_id, "cancel", "activity")
+            .await?;
         let stored = current_activity(&mut tx, customer_id, id, seen).await?;
         let reason = line("reason", reason)?;
         if !stored.may_become(ActivityStatus::Cancelled) {
@@ -351,7 +342,9 @@ impl UserStore {
         need: NeedId,
         status: NeedStatus,
     ) -> Result<()> {
-        let (mut tx, cif_no) = self.begin_activity_write(customer_id, "need").await?;
+        let (mut tx, cif_no) = self
+            .begin_customer_change(customer_id, "need", "activity")
+            .await?;
         let met_on = (status == NeedStatus::Met).then(|| self.scope().on().to_string());
         let changed = Sql::new("update customer_need set status = ")
             .bind(status.as_str())

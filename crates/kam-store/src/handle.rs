@@ -165,6 +165,23 @@ impl UserStore {
         Ok((tx, row))
     }
 
+    /// `begin_customer_write` for customer `customer_id` by id: the writing transaction of a
+    /// change to something the customer holds (key people, team, activities, tasks), with its
+    /// customer number for the audit trail.
+    pub(crate) async fn begin_customer_change(
+        &self,
+        customer_id: kam_core::id::CustomerId,
+        action: &str,
+        entity: &'static str,
+    ) -> Result<(WriteTx, String)> {
+        let mut find = self.visible("select c.id, c.cif_no from customer c");
+        find.push(" and c.id = ").bind(customer_id.0);
+        let (tx, row) = self
+            .begin_customer_write(find, action, entity, &customer_id.to_string())
+            .await?;
+        Ok((tx, sqlx::Row::try_get(&row, "cif_no")?))
+    }
+
     /// Records a refused change (`{action}_refused`, the reason as detail) in `tx`, commits it
     /// alone, and gives back `error` for the caller to return.
     pub(crate) async fn refuse(

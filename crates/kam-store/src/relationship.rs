@@ -81,22 +81,6 @@ fn assignment_from_row(row: &AnyRow) -> Result<RmAssignment> {
 }
 
 impl UserStore {
-    /// The writing transaction for a change to customer `customer_id`'s people, with its
-    /// customer number (for the audit key): refused and audited unless kam-core's rule allows.
-    async fn begin_people_write(
-        &self,
-        customer_id: CustomerId,
-        action: &str,
-        entity: &'static str,
-    ) -> Result<(WriteTx, String)> {
-        let mut find = self.visible("select c.id, c.cif_no from customer c");
-        find.push(" and c.id = ").bind(customer_id.0);
-        let (tx, row) = self
-            .begin_customer_write(find, action, entity, &customer_id.to_string())
-            .await?;
-        Ok((tx, row.try_get("cif_no")?))
-    }
-
     /// Adds a key person to a customer in reach, in their stage from today (`ReadOnly` for a
     /// read-only scope; kam-core's check of the details and an owner who is a user, `Invalid`
     /// naming the field; a person of the same name and role already there, `Conflict`).
@@ -107,7 +91,7 @@ impl UserStore {
         person: &NewKeyPerson,
     ) -> Result<KeyPersonId> {
         let (mut tx, cif_no) = self
-            .begin_people_write(customer_id, "add", "key_person")
+            .begin_customer_change(customer_id, "add", "key_person")
             .await?;
         check_person(&mut tx, person, self.scope().on()).await?;
         let now = audit::now();
@@ -137,7 +121,7 @@ impl UserStore {
         seen: i64,
     ) -> Result<i64> {
         let (mut tx, cif_no) = self
-            .begin_people_write(customer_id, "edit", "key_person")
+            .begin_customer_change(customer_id, "edit", "key_person")
             .await?;
         let stored = current_person(&mut tx, customer_id, id, (seen, &cif_no)).await?;
         check_person(&mut tx, person, self.scope().on()).await?;
@@ -209,7 +193,7 @@ impl UserStore {
         seen: i64,
     ) -> Result<()> {
         let (mut tx, cif_no) = self
-            .begin_people_write(customer_id, "retire", "key_person")
+            .begin_customer_change(customer_id, "retire", "key_person")
             .await?;
         let stored = current_person(&mut tx, customer_id, id, (seen, &cif_no)).await?;
         let reason = reason.trim();
@@ -268,7 +252,7 @@ impl UserStore {
         starts: NaiveDate,
     ) -> Result<AssignmentId> {
         let (mut tx, cif_no) = self
-            .begin_people_write(customer_id, "assign", "rm_assignment")
+            .begin_customer_change(customer_id, "assign", "rm_assignment")
             .await?;
         // kam-core decides who appoints whom: a manager, an RM or president within reach and
         // line. An unknown name gets the same answer as one out of reach.
@@ -348,7 +332,7 @@ impl UserStore {
         ends: NaiveDate,
     ) -> Result<()> {
         let (mut tx, cif_no) = self
-            .begin_people_write(customer_id, "end", "rm_assignment")
+            .begin_customer_change(customer_id, "end", "rm_assignment")
             .await?;
         if !self.scope().appoints_relationship_managers() {
             let refused = Error::NotPermitted("a manager ends an RM's assignment");

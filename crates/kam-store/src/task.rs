@@ -183,16 +183,31 @@ impl UserStore {
         Ok((tx, task))
     }
 
+    /// Writes `values` to task `id` as save `version`, by this handle's actor, now.
+    async fn save_task(
+        &self,
+        tx: &mut WriteTx,
+        id: TaskId,
+        values: Values,
+        version: i64,
+    ) -> Result<()> {
+        let mut sql = values
+            .put("version", version)
+            .put("updated_by", self.actor().name.as_str())
+            .put("updated_at", audit::now())
+            .into_update("task");
+        sql.push(" where id = ").bind(id.0);
+        sql.query().execute(&mut **tx).await?;
+        Ok(())
+    }
+
     /// Adds a task on a customer in reach for `task.owner` (oneself, or for a manager a
     /// colleague in reach: `NotPermitted` otherwise, audited).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_task(&self, customer_id: CustomerId, task: &NewTask) -> Result<TaskId> {
-        let mut find = self.visible("select c.id, c.cif_no from customer c");
-        find.push(" and c.id = ").bind(customer_id.0);
-        let (mut tx, row) = self
-            .begin_customer_write(find, "add", "task", &customer_id.to_string())
+        let (mut tx, cif_no) = self
+            .begin_customer_change(customer_id, "add", "task")
             .await?;
-        let cif_no: String = row.try_get("cif_no")?;
         task.check(self.scope().on())?;
         let id = self
             .insert_task(
@@ -274,27 +289,18 @@ impl UserStore {
             self.task_owner(&mut tx, &task.owner, "owner").await?
         };
         let version = seen + 1;
-        Sql::new("update task set title = ")
-            .bind(task.title.as_str())
-            .push(", due_on = ")
-            .bind(task.due.to_string())
-            .push(", owner_id = ")
-            .bind(owner.0)
-            .push(", priority = ")
-            .bind(task.priority.as_str())
-            .push(", notes = ")
-            .bind(task.notes.clone())
-            .push(", version = ")
-            .bind(version)
-            .push(", updated_by = ")
-            .bind(self.actor().name.as_str())
-            .push(", updated_at = ")
-            .bind(audit::now())
-            .push(" where id = ")
-            .bind(id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        self.save_task(
+            &mut tx,
+            id,
+            Values::new()
+                .put("title", task.title.as_str())
+                .put("due_on", task.due.to_string())
+                .put("owner_id", owner.0)
+                .put("priority", task.priority.as_str())
+                .put("notes", task.notes.clone()),
+            version,
+        )
+        .await?;
         let detail = format!(
             "{}: {} ({}) due {} version {version}",
             id.0, task.title, task.owner, task.due
@@ -322,21 +328,15 @@ impl UserStore {
         let (mut tx, stored) = self.begin_task_write(id, action, seen).await?;
         let version = seen + 1;
         let done_on = (status == TaskStatus::Done).then(|| self.scope().on().to_string());
-        Sql::new("update task set status = ")
-            .bind(status.as_str())
-            .push(", done_on = ")
-            .bind(done_on)
-            .push(", version = ")
-            .bind(version)
-            .push(", updated_by = ")
-            .bind(self.actor().name.as_str())
-            .push(", updated_at = ")
-            .bind(audit::now())
-            .push(" where id = ")
-            .bind(id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        self.save_task(
+            &mut tx,
+            id,
+            Values::new()
+                .put("status", status.as_str())
+                .put("done_on", done_on),
+            version,
+        )
+        .await?;
         let detail = format!("{}: {}", id.0, stored.title);
         audit::record(
             &mut tx,
@@ -357,21 +357,15 @@ impl UserStore {
     pub async fn delete_task(&self, id: TaskId, reason: &str, seen: i64) -> Result<()> {
         let (mut tx, stored) = self.begin_task_write(id, "delete", seen).await?;
         let reason = line("reason", reason)?;
-        Sql::new("update task set deleted_on = ")
-            .bind(self.scope().on().to_string())
-            .push(", deleted_reason = ")
-            .bind(reason.as_str())
-            .push(", version = ")
-            .bind(seen + 1)
-            .push(", updated_by = ")
-            .bind(self.actor().name.as_str())
-            .push(", updated_at = ")
-            .bind(audit::now())
-            .push(" where id = ")
-            .bind(id.0)
-            .query()
-            .execute(&mut *tx)
-            .await?;
+        self.save_task(
+            &mut tx,
+            id,
+            Values::new()
+                .put("deleted_on", self.scope().on().to_string())
+                .put("deleted_reason", reason.as_str()),
+            seen + 1,
+        )
+        .await?;
         let detail = format!("{}: {}: {reason}", id.0, stored.title);
         audit::record(
             &mut tx,
