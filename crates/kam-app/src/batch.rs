@@ -23,7 +23,8 @@ use kam_query::{
     indicators::{IndicatorRequest, IndicatorValue, Measure, Spreads, compute},
 };
 use kam_store::{
-    Actor, AlertSync, BatchCustomer, Store, StoredClass, StoredFinding, StoredIndicator, StoredTier,
+    Actor, AlertSync, BatchCustomer, OpportunityFigures, Store, StoredClass, StoredFinding,
+    StoredIndicator, StoredTier,
 };
 
 /// The fact kinds in the order of the demo's per-kind totals, with their extract-kind names (the
@@ -85,7 +86,7 @@ pub async fn run(
     let started_at = chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
-    let customers = store.batch_customers(as_of).await?;
+    let mut customers = store.batch_customers(as_of).await?;
     let mut committed = Vec::new();
     for (_, ledger_kind) in FACT_KINDS {
         committed.extend(store.committed_batch_ids(ledger_kind).await?);
@@ -113,7 +114,13 @@ pub async fn run(
     let mut computed = compute(&query, &request).await?;
     // The contact indicators kam keeps records for come from the store, not the facts.
     let tasks = store.task_counts(as_of, &windows).await?;
-    from_records(&mut computed.values, &tasks);
+    let opportunities = store
+        .opportunity_figures(as_of, &windows, &rules.pipeline)
+        .await?;
+    from_records(&mut computed.values, &tasks, &opportunities);
+    for c in &mut customers {
+        c.stalled_days = opportunities.get(&c.cif_no).and_then(|f| f.stalled_days);
+    }
     stage("indicators");
 
     // What the classification reads from the store, read before anything is written: last
@@ -281,14 +288,28 @@ fn classify(
     })
 }
 
-/// Sets `task_count` of every customer and window from the store's task records (the facts hold
-/// none); a customer without a task in the window has 0.
-fn from_records(values: &mut [IndicatorValue], tasks: &HashMap<(String, u32), i64>) {
-    for v in values.iter_mut().filter(|v| v.code == "task_count") {
-        if let Some(window) = v.window_days {
-            let n = tasks.get(&(v.cif_no.clone(), window)).copied().unwrap_or(0);
-            v.value = Some(Measure::Int(n));
-        }
+/// Sets the indicators kam keeps records for (the facts hold none): `task_count` from the
+/// tasks and activities, `expected_sales` and `process_count` from the opportunities. A customer
+/// without any has 0.
+fn from_records(
+    values: &mut [IndicatorValue],
+    tasks: &HashMap<(String, u32), i64>,
+    opportunities: &HashMap<String, OpportunityFigures>,
+) {
+    for v in values.iter_mut() {
+        let figures = opportunities.get(&v.cif_no);
+        let n = match (v.code, v.window_days) {
+            ("task_count", Some(window)) => {
+                tasks.get(&(v.cif_no.clone(), window)).copied().unwrap_or(0)
+            }
+            ("process_count", Some(window)) => figures
+                .and_then(|f| f.moved.get(&window))
+                .copied()
+                .unwrap_or(0),
+            ("expected_sales", _) => figures.map_or(0, |f| f.expected_sales),
+            _ => continue,
+        };
+        v.value = Some(Measure::Int(n));
     }
 }
 
@@ -311,6 +332,7 @@ fn subject(
         group_member: c.group_member,
         has_lead_rm: c.has_lead_rm,
         days_since_visit: c.last_visit.map(|day| (as_of - day).num_days()),
+        stalled_days: c.stalled_days,
         previous: previous.get(&c.cif_no).map(|t| TierState {
             tier: usize::try_from(t.tier - 1).unwrap_or(4).min(4),
             months_below: u32::try_from(t.months_below).unwrap_or(0),

@@ -29,16 +29,19 @@ pub enum AlertKind {
     NoLeadRm,
     /// 未按期拜访: a key account not visited within its tier's contact interval (or never).
     NotVisited,
+    /// 商机停滞: an open opportunity of the customer has not moved for longer than the bar.
+    StuckOpportunity,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 7] = [
         AlertKind::DepositDrop,
         AlertKind::Outflow,
         AlertKind::Dormant,
         AlertKind::LoanClass,
         AlertKind::NoLeadRm,
         AlertKind::NotVisited,
+        AlertKind::StuckOpportunity,
     ];
 
     pub fn code(self) -> &'static str {
@@ -49,6 +52,7 @@ impl AlertKind {
             AlertKind::LoanClass => "loan_class",
             AlertKind::NoLeadRm => "no_lead_rm",
             AlertKind::NotVisited => "not_visited",
+            AlertKind::StuckOpportunity => "stuck_opportunity",
         }
     }
 
@@ -70,6 +74,7 @@ impl AlertKind {
             AlertKind::LoanClass => "贷款分类下调或不良",
             AlertKind::NoLeadRm => "重点客户无主办客户经理",
             AlertKind::NotVisited => "重点客户未按期拜访",
+            AlertKind::StuckOpportunity => "商机停滞",
         }
     }
 
@@ -81,6 +86,7 @@ impl AlertKind {
             AlertKind::LoanClass => "loan class worsened or non-performing",
             AlertKind::NoLeadRm => "key account without a lead RM",
             AlertKind::NotVisited => "key account not visited in time",
+            AlertKind::StuckOpportunity => "opportunity stuck",
         }
     }
 }
@@ -96,6 +102,9 @@ pub struct AlertRules {
     /// The days a key account may go without a logged visit, per tier (the contact rule's
     /// intervals); `None` when the rule is off.
     pub not_visited: Option<[i64; 5]>,
+    /// An open opportunity without a stage move for more than this many days is stuck; `None`
+    /// when the rule is off.
+    pub stuck_opportunity_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +156,9 @@ pub struct AlertInput {
     pub has_lead_rm: bool,
     /// Days since the last logged visit; `None` when none was ever logged.
     pub days_since_visit: Option<i64>,
+    /// Days since the open opportunity that moved longest ago last moved; `None` without open
+    /// opportunities.
+    pub stalled_days: Option<i64>,
 }
 
 /// One alert condition that holds, with its explanation.
@@ -205,6 +217,12 @@ pub enum Evidence {
         /// The bar: more than this many days.
         interval: i64,
     },
+    StuckOpportunity {
+        /// Days since the longest-unmoved open opportunity last changed stage.
+        days: i64,
+        /// The bar: more than this many days.
+        bar: i64,
+    },
 }
 
 impl Evidence {
@@ -216,6 +234,7 @@ impl Evidence {
             Evidence::LoanClass { .. } => AlertKind::LoanClass,
             Evidence::NoLeadRm => AlertKind::NoLeadRm,
             Evidence::NotVisited { .. } => AlertKind::NotVisited,
+            Evidence::StuckOpportunity { .. } => AlertKind::StuckOpportunity,
         }
     }
 
@@ -279,6 +298,10 @@ impl Evidence {
                     None => "days_since_visit=never".to_owned(),
                 },
                 format!("tier={tier}; days_since_visit>{interval}"),
+            ),
+            Evidence::StuckOpportunity { days, bar } => (
+                format!("days_since_stage_move={days}"),
+                format!("days_since_stage_move>{bar}"),
             ),
         }
     }
@@ -347,6 +370,10 @@ impl Evidence {
                     _ => Some(figures.number("days_since_visit")?),
                 },
                 interval: bars.number("days_since_visit")?,
+            },
+            AlertKind::StuckOpportunity => Evidence::StuckOpportunity {
+                days: figures.number("days_since_stage_move")?,
+                bar: bars.number("days_since_stage_move")?,
             },
         })
     }
@@ -535,6 +562,11 @@ pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
             interval: intervals[tier],
         }));
     }
+    if let (Some(bar), Some(days)) = (rules.stuck_opportunity_days, input.stalled_days)
+        && crate::opportunity::is_stuck(days, bar)
+    {
+        out.push(finding(Evidence::StuckOpportunity { days, bar }));
+    }
     out
 }
 
@@ -566,6 +598,7 @@ mod tests {
                 hold_class: None,
             },
             not_visited: None,
+            stuck_opportunity_days: Some(30),
             no_lead_rm: true,
         }
     }
@@ -627,6 +660,7 @@ mod tests {
             prior_worst_loan_class: Some(2),
             has_lead_rm: false,
             days_since_visit: Some(10),
+            stalled_days: None,
         };
         assert_eq!(
             kinds(&input),
@@ -660,6 +694,30 @@ mod tests {
             ..calm
         };
         assert_eq!(kinds(&new_bad), [AlertKind::LoanClass]);
+    }
+
+    #[test]
+    fn an_opportunity_unmoved_past_the_bar_is_stuck() {
+        let input = AlertInput {
+            stalled_days: Some(31),
+            has_lead_rm: true,
+            ..AlertInput::default()
+        };
+        assert_eq!(kinds(&input), [AlertKind::StuckOpportunity]);
+        let found = &evaluate(&rules(), &input)[0];
+        let (figures, bars) = found.evidence.encode(found.tier);
+        assert_eq!(
+            Evidence::decode(AlertKind::StuckOpportunity, &figures, &bars).unwrap(),
+            Evidence::StuckOpportunity { days: 31, bar: 30 }
+        );
+        let at_bar = AlertInput {
+            stalled_days: Some(30),
+            ..input
+        };
+        assert!(kinds(&at_bar).is_empty(), "at the bar is not past it");
+        let mut off = rules();
+        off.stuck_opportunity_days = None;
+        assert!(evaluate(&off, &input).is_empty());
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Subject {
     pub prior_worst_loan_class: Option<i64>,
     /// Days from the last logged visit to the batch date; `None`: never visited.
     pub days_since_visit: Option<i64>,
+    /// Days since the longest-unmoved open opportunity last moved; `None`: none open.
+    pub stalled_days: Option<i64>,
 }
 
 /// One customer's results, in the order of the subjects.
@@ -138,6 +140,7 @@ pub fn diagnose(
                 prior_worst_loan_class: s.prior_worst_loan_class,
                 has_lead_rm: s.has_lead_rm,
                 days_since_visit: s.days_since_visit,
+                stalled_days: s.stalled_days,
             };
             Diagnosis {
                 state,
@@ -217,6 +220,7 @@ mod tests {
             outflow: 0,
             prior_worst_loan_class: None,
             days_since_visit: Some(1),
+            stalled_days: None,
         }
     }
 

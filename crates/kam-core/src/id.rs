@@ -36,4 +36,8 @@ id_type!(
     NeedId,
     /// A task of a colleague (任务).
     TaskId,
+    /// An opportunity (商机).
+    OpportunityId,
+    /// An obstacle on an opportunity (障碍点).
+    ObstacleId,
 );

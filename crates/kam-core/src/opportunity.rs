@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::ParseError;
+use crate::{ParseError, code_enum};
 
 /// How an opportunity ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -371,6 +371,281 @@ pub fn days_in_stage(pipeline: &Pipeline, history: &[StageEntry]) -> Vec<(String
         .collect()
 }
 
+code_enum! {
+    /// Where the bank stands against the competitor bank on an opportunity.
+    pub enum Position as "position" {
+        Leading = "leading",
+        Even = "even",
+        Behind = "behind",
+        Unknown = "unknown",
+    }
+}
+
+code_enum! {
+    /// A buying influence's part in the decision (购买影响者).
+    pub enum InfluenceRole as "influence_role" {
+        /// 经济决策者: releases the money, says the last yes.
+        Economic = "economic",
+        /// 使用者: works with what is bought.
+        User = "user",
+        /// 技术把关者: screens the offer against criteria and can say no.
+        Technical = "technical",
+        /// 内线/教练: guides us to the sale.
+        Coach = "coach",
+    }
+}
+
+code_enum! {
+    /// How a buying influence stands towards us.
+    pub enum Attitude as "attitude" {
+        Supportive = "supportive",
+        Neutral = "neutral",
+        Opposed = "opposed",
+    }
+}
+
+code_enum! {
+    /// An obstacle is open until its action clears it.
+    pub enum ObstacleStatus as "obstacle_status" {
+        Open = "open",
+        Cleared = "cleared",
+    }
+}
+
+/// At most this many products on one opportunity.
+pub const PRODUCT_LIMIT: usize = 8;
+
+/// An opportunity as a form or the API gives it. The stage is not here: it moves by
+/// `Pipeline::check_move`, never by an edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOpportunity {
+    pub title: String,
+    /// Product codes of the bank's catalogue (checked against it by the store).
+    pub products: Vec<String>,
+    /// Fen, CNY; more than zero.
+    pub amount: i64,
+    /// The colleague who owns it (a user name).
+    pub owner: String,
+    pub expected_close: NaiveDate,
+    pub competitor: Option<String>,
+    pub position: Position,
+    /// Percent, when the owner overrides the stage's default.
+    pub probability: Option<u8>,
+    /// Sold to the customer's whole group (集团商机), the customer being the group's company
+    /// the bank deals with.
+    pub for_group: bool,
+    pub notes: Option<String>,
+}
+
+impl NewOpportunity {
+    /// Checks the fields a form or the API gives; the first refusal names its field.
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        title: &str,
+        products: &[String],
+        amount_yuan: &str,
+        owner: &str,
+        expected_close: NaiveDate,
+        competitor: &str,
+        position: Position,
+        probability: &str,
+        for_group: bool,
+        notes: &str,
+    ) -> Result<Self, ParseError> {
+        let title = crate::activity::line("title", title)?;
+        let mut codes: Vec<String> = Vec::new();
+        for code in products.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            if !codes.iter().any(|c| c == code) {
+                codes.push(code.to_owned());
+            }
+        }
+        if codes.is_empty() || codes.len() > PRODUCT_LIMIT {
+            return Err(ParseError::new(
+                "products",
+                codes.join(","),
+                format!("name 1 to {PRODUCT_LIMIT} products"),
+                format!("请选择 1 至 {PRODUCT_LIMIT} 个产品"),
+            ));
+        }
+        let amount = crate::money::Money::parse_yuan_with(
+            amount_yuan,
+            crate::money::Currency::parse("CNY")?,
+            Some(','),
+        )?
+        .minor();
+        if amount <= 0 {
+            return Err(ParseError::new(
+                "amount",
+                amount_yuan,
+                "an opportunity's amount is more than zero",
+                "商机金额须大于零",
+            ));
+        }
+        let owner = owner.trim();
+        if owner.is_empty() || owner.chars().count() > 64 {
+            return Err(ParseError::new(
+                "owner",
+                owner,
+                "name a colleague by their user name",
+                "请填写同事的登录名",
+            ));
+        }
+        let probability = match probability.trim() {
+            "" => None,
+            text => Some(
+                text.parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| {
+                        ParseError::new(
+                            "probability",
+                            text,
+                            "a whole percent from 0 to 100, or empty for the stage's",
+                            "请填写 0 至 100 的整数百分比，留空则用阶段默认值",
+                        )
+                    })?,
+            ),
+        };
+        Ok(Self {
+            title,
+            products: codes,
+            amount,
+            owner: owner.to_owned(),
+            expected_close,
+            competitor: crate::activity::note("competitor", competitor, 60)?,
+            position,
+            probability,
+            for_group,
+            notes: crate::activity::note("notes", notes, crate::activity::NOTE_LIMIT)?,
+        })
+    }
+
+    /// An expected close no earlier than a year before `today` and no later than five years
+    /// after (a typo's year is caught).
+    pub fn check(&self, today: NaiveDate) -> Result<(), ParseError> {
+        if self.expected_close < today - chrono::Days::new(366)
+            || self.expected_close > today + chrono::Days::new(1830)
+        {
+            return Err(ParseError::new(
+                "expected_close",
+                self.expected_close.to_string(),
+                "the expected close is within a year back and five years ahead",
+                "预计成交日须在一年前至五年后之间",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An obstacle (障碍点) as a form gives it: one obstacle, exactly one action against it
+/// (一颗子弹一个敌人), whose owner and due day make it a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObstacle {
+    pub text: String,
+    pub action: String,
+    pub owner: String,
+    pub due: NaiveDate,
+}
+
+impl NewObstacle {
+    pub fn parse(
+        text: &str,
+        action: &str,
+        owner: &str,
+        due: NaiveDate,
+    ) -> Result<Self, ParseError> {
+        let text = crate::activity::line("obstacle", text)?;
+        let action = crate::activity::line("action", action)?;
+        if action.contains(['\n', ';', '；']) {
+            return Err(ParseError::new(
+                "action",
+                action,
+                "one obstacle, one action: write a single action (add another obstacle for another)",
+                "一颗子弹一个敌人：每个障碍点只写一项行动（另一项请另设障碍点）",
+            ));
+        }
+        Ok(Self {
+            text,
+            action,
+            owner: owner.trim().to_owned(),
+            due,
+        })
+    }
+}
+
+/// The probability an open opportunity counts with: the owner's, or its stage's default.
+pub fn probability_of(pipeline: &Pipeline, stage: &str, own: Option<u8>) -> u8 {
+    own.unwrap_or_else(|| pipeline.stage(stage).map_or(0, |s| s.probability))
+}
+
+/// `expected_sales` of one customer (docs/indicators.md): Σ amount × probability / 100 over its
+/// open opportunities, rounded half away from zero once.
+pub fn expected_sales(items: &[FunnelItem]) -> i64 {
+    let sum: i128 = items
+        .iter()
+        .map(|i| i128::from(i.amount) * i128::from(i.probability))
+        .sum();
+    i64::try_from(div_round(sum, 100)).unwrap_or(i64::MAX)
+}
+
+/// Whether an open opportunity that last moved `days_since_move` days ago is stuck under a bar
+/// of `stuck_days` (more than the bar: stuck).
+pub fn is_stuck(days_since_move: i64, stuck_days: i64) -> bool {
+    days_since_move > stuck_days
+}
+
+/// A closed opportunity, as the funnel's won-and-lost table reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub outcome: Outcome,
+    /// Why it was lost (a won one has none).
+    pub reason: Option<String>,
+    /// Fen.
+    pub amount: i64,
+    pub on: NaiveDate,
+}
+
+/// A row of won and lost by reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRow {
+    pub outcome: Outcome,
+    /// `None` for the won row.
+    pub reason: Option<String>,
+    pub count: u32,
+    pub amount: i64,
+}
+
+/// Won, then lost by reason (most first, then by reason), of the opportunities closed from
+/// `from` to `to` inclusive. Reasons are compared as written, trimmed.
+pub fn outcomes(closed: &[Closed], from: NaiveDate, to: NaiveDate) -> Vec<OutcomeRow> {
+    let mut rows: BTreeMap<(Outcome, Option<String>), (u32, i64)> = BTreeMap::new();
+    for c in closed.iter().filter(|c| c.on >= from && c.on <= to) {
+        let reason = match c.outcome {
+            Outcome::Won => None,
+            Outcome::Lost => c.reason.as_deref().map(|r| r.trim().to_owned()),
+        };
+        let slot = rows.entry((c.outcome, reason)).or_default();
+        slot.0 += 1;
+        slot.1 += c.amount;
+    }
+    let mut out: Vec<OutcomeRow> = rows
+        .into_iter()
+        .map(|((outcome, reason), (count, amount))| OutcomeRow {
+            outcome,
+            reason,
+            count,
+            amount,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.outcome
+            .cmp(&b.outcome)
+            .then(b.count.cmp(&a.count))
+            .then(a.reason.cmp(&b.reason))
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +765,120 @@ mod tests {
         assert_eq!(days[0], ("lead".into(), Some(11)));
         assert_eq!(days[1], ("contact".into(), Some(30)));
         assert_eq!(days[2].1, None);
+    }
+
+    #[test]
+    fn an_opportunity_names_products_and_an_amount_in_fen() {
+        let close = day("2027-03-31");
+        let products = vec![
+            "LN-WC".to_owned(),
+            " LN-WC ".to_owned(),
+            "DEP-CUR-C".to_owned(),
+        ];
+        let parse = |amount: &str, probability: &str, products: &[String]| {
+            NewOpportunity::parse(
+                "流动资金贷款续作",
+                products,
+                amount,
+                "rm1",
+                close,
+                "某股份行",
+                Position::Even,
+                probability,
+                false,
+                "",
+            )
+        };
+        let o = parse("1,200,000.50", "", &products).unwrap();
+        assert_eq!(o.amount, 120_000_050);
+        assert_eq!(o.products, ["LN-WC", "DEP-CUR-C"], "trimmed, once each");
+        assert_eq!(o.probability, None);
+        assert_eq!(parse("100", "35", &products).unwrap().probability, Some(35));
+        assert_eq!(parse("0", "", &products).unwrap_err().field, "amount");
+        assert_eq!(parse("12.345", "", &products).unwrap_err().field, "amount");
+        assert_eq!(parse("1e6", "", &products).unwrap_err().field, "amount");
+        assert_eq!(
+            parse("100", "101", &products).unwrap_err().field,
+            "probability"
+        );
+        assert_eq!(
+            parse("100", "3.5", &products).unwrap_err().field,
+            "probability"
+        );
+        assert_eq!(parse("100", "", &[]).unwrap_err().field, "products");
+        let today = day("2026-12-06");
+        assert_eq!(o.check(today), Ok(()));
+        let far = NewOpportunity {
+            expected_close: day("2036-01-01"),
+            ..o
+        };
+        assert_eq!(far.check(today).unwrap_err().field, "expected_close");
+    }
+
+    #[test]
+    fn an_obstacle_has_exactly_one_action() {
+        let due = day("2026-12-10");
+        let ok =
+            NewObstacle::parse("财务总监倾向他行", "约财务总监面谈利率方案", "rm1", due).unwrap();
+        assert_eq!(ok.action, "约财务总监面谈利率方案");
+        let two = NewObstacle::parse("财务总监倾向他行", "约面谈；报价", "rm1", due).unwrap_err();
+        assert_eq!(two.field, "action");
+        assert!(two.reason_zh.contains("一颗子弹一个敌人"));
+        assert_eq!(
+            NewObstacle::parse("x", "约面谈", "rm1", due)
+                .unwrap_err()
+                .field,
+            "obstacle"
+        );
+    }
+
+    #[test]
+    fn expected_sales_weighs_once_and_stuck_is_past_the_bar() {
+        let p = Pipeline::default_stages();
+        assert_eq!(probability_of(&p, "proposal", None), 60);
+        assert_eq!(probability_of(&p, "proposal", Some(75)), 75);
+        let items = [
+            FunnelItem {
+                stage: "lead".into(),
+                amount: 5,
+                probability: 10,
+            },
+            FunnelItem {
+                stage: "lead".into(),
+                amount: 5,
+                probability: 10,
+            },
+        ];
+        // 0.5 + 0.5 = 1 fen: rounding each would give 2.
+        assert_eq!(expected_sales(&items), 1);
+        assert_eq!(expected_sales(&[]), 0);
+        assert!(!is_stuck(30, 30));
+        assert!(is_stuck(31, 30));
+    }
+
+    #[test]
+    fn won_and_lost_are_counted_by_reason_within_the_period() {
+        let c = |outcome, reason: Option<&str>, amount, on: &str| Closed {
+            outcome,
+            reason: reason.map(str::to_owned),
+            amount,
+            on: day(on),
+        };
+        let closed = [
+            c(Outcome::Won, None, 100, "2026-11-02"),
+            c(Outcome::Lost, Some("价格 "), 10, "2026-11-03"),
+            c(Outcome::Lost, Some("价格"), 20, "2026-11-20"),
+            c(Outcome::Lost, Some("审批未过"), 5, "2026-11-21"),
+            c(Outcome::Won, None, 7, "2026-10-31"),
+        ];
+        let rows = outcomes(&closed, day("2026-11-01"), day("2026-11-30"));
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            (rows[0].outcome, rows[0].count, rows[0].amount),
+            (Outcome::Won, 1, 100)
+        );
+        assert_eq!(rows[1].reason.as_deref(), Some("价格"));
+        assert_eq!((rows[1].count, rows[1].amount), (2, 30));
+        assert_eq!(rows[2].reason.as_deref(), Some("审批未过"));
     }
 }

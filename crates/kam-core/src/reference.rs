@@ -132,3 +132,25 @@ pub struct ReportRecord {
     pub body: String,
     pub submitted: bool,
 }
+
+/// An opportunity as a bank's history holds it: opened on a day by its owner, moved through
+/// stages (each move with its day and who moved it), its checklist ticks, obstacles (each with
+/// its one action, cleared on a day or open) and buying influences (key people by name).
+#[derive(Debug, Clone)]
+pub struct OpportunityRecord {
+    pub cif_no: String,
+    pub opportunity: crate::opportunity::NewOpportunity,
+    pub opened_on: NaiveDate,
+    /// Every stage entered after the first, in order: (stage, day, who, reason for a loss).
+    pub moves: Vec<(String, NaiveDate, String, Option<String>)>,
+    /// (stage, item) ticked.
+    pub ticks: Vec<(String, String)>,
+    /// The obstacle, and the day it was cleared (its task done then).
+    pub obstacles: Vec<(crate::opportunity::NewObstacle, Option<NaiveDate>)>,
+    /// (key person's name, role, attitude).
+    pub influences: Vec<(
+        String,
+        crate::opportunity::InfluenceRole,
+        crate::opportunity::Attitude,
+    )>,
+}

@@ -278,6 +278,8 @@ struct AlertsFile {
     /// Absent in a rules file older than version 4: off.
     #[serde(default)]
     not_visited: bool,
+    /// Absent in a rules file older than version 5: off.
+    stuck_opportunity_days: Option<u32>,
     deposit_drop: DepositDropFile,
     outflow: OutflowFile,
     dormant: DormantFile,
@@ -550,6 +552,7 @@ impl Rules {
                 no_lead_rm: a.no_lead_rm,
                 // Filled in from the contact rule below, which the file may give after.
                 not_visited: a.not_visited.then_some([0; 5]),
+                stuck_opportunity_days: a.stuck_opportunity_days.map(i64::from),
             }
         };
         let scoring = {
@@ -687,7 +690,7 @@ mod tests {
         let rules = Rules::builtin();
         assert_eq!(
             (rules.id.as_str(), rules.version, rules.watch_months),
-            ("kam-default", 4, 3)
+            ("kam-default", 5, 3)
         );
         assert_eq!(
             rules.contact, BUILTIN_CONTACT,

@@ -45,6 +45,9 @@ pub struct BatchCustomer {
     pub has_lead_rm: bool,
     /// The day of the latest logged visit on or before the batch date.
     pub last_visit: Option<NaiveDate>,
+    /// Days since the longest-unmoved open opportunity last moved (filled in by the batch from
+    /// `Store::opportunity_figures`; `None` here).
+    pub stalled_days: Option<i64>,
 }
 
 /// One customer's tier for one month, with everything that decided it.
@@ -131,6 +134,7 @@ impl Store {
                         .try_get::<Option<String>, _>(7)?
                         .map(|at| parse_date("starts_at", at.get(..10).unwrap_or(&at)))
                         .transpose()?,
+                    stalled_days: None,
                 })
             })
             .collect()

@@ -22,6 +22,7 @@ mod handle;
 mod indicator;
 mod ledger;
 mod merge;
+mod opportunity;
 mod org;
 mod product;
 mod profile;
@@ -60,6 +61,10 @@ pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
+pub use opportunity::{
+    Advance, Influence, Obstacle, OpportunityCounts, OpportunityFigures, OpportunityFilter,
+    OpportunityRow, OpportunityView, StageMove, closed_of,
+};
 pub use product::{AccountEvent, PayrollPeople, PayrollPerson, PayrollSummary};
 pub use profile::StoredProfile;
 pub use relationship::TeamMember;

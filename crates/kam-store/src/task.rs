@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use kam_core::{
-    ParseError,
     activity::line,
     id::{ActivityId, CustomerId, TaskId, UserId},
     task::{NewTask, Priority, Task, TaskSource, TaskStatus},
@@ -19,7 +18,6 @@ use crate::{
     handle::WriteTx,
     org::corrupt,
     sql::{Sql, Values},
-    user::user_with_unit_on,
 };
 
 /// Which tasks to read: all in reach by default.
@@ -241,7 +239,7 @@ impl UserStore {
         (source, activity): (TaskSource, Option<ActivityId>),
         field: &'static str,
     ) -> Result<TaskId> {
-        let owner = self.task_owner(tx, &task.owner, field).await?;
+        let owner = self.colleague_for_work(tx, &task.owner, field).await?.id;
         let now = audit::now();
         let row = task_values(
             (customer_id, activity, owner),
@@ -253,30 +251,6 @@ impl UserStore {
         Ok(TaskId(id))
     }
 
-    /// The owner named by `username`, if kam-core lets this user give them work: oneself, or a
-    /// manager's RM or president in reach. An unknown name gets the same answer as one out of
-    /// reach.
-    async fn task_owner(
-        &self,
-        tx: &mut WriteTx,
-        username: &str,
-        field: &'static str,
-    ) -> Result<UserId> {
-        match user_with_unit_on(&mut **tx, username).await? {
-            Some((owner, unit))
-                if !owner.disabled && self.scope().may_give_alert_to(&owner, &unit) =>
-            {
-                Ok(owner.id)
-            }
-            _ => Err(Error::Invalid(ParseError::new(
-                field,
-                username,
-                "a task goes to yourself or, for a manager, to an RM or president in reach",
-                "任务只能交给自己，或由管理者交给其辖内的客户经理或行长",
-            ))),
-        }
-    }
-
     /// Changes an open or done task's title, day, owner, priority and notes. `seen` is the
     /// version the form started from. Returns the new version.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -286,7 +260,9 @@ impl UserStore {
         let owner = if task.owner == stored.owner {
             stored.owner_id
         } else {
-            self.task_owner(&mut tx, &task.owner, "owner").await?
+            self.colleague_for_work(&mut tx, &task.owner, "owner")
+                .await?
+                .id
         };
         let version = seen + 1;
         self.save_task(

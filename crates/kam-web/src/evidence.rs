@@ -148,6 +148,16 @@ fn sentences(t: &Tr<'_>, found: &Evidence) -> (String, String) {
                 &[("interval", format::count(interval).into())],
             ),
         ),
+        Evidence::StuckOpportunity { days, bar } => (
+            t.with(
+                "evidence-stuck_opportunity",
+                &[("days", format::count(days).into())],
+            ),
+            t.with(
+                "bars-stuck_opportunity",
+                &[("bar", format::count(bar).into())],
+            ),
+        ),
     }
 }
 
@@ -226,6 +236,11 @@ mod tests {
                 AlertKind::NotVisited,
                 "days_since_visit=never",
                 "tier=2; days_since_visit>30",
+            ),
+            (
+                AlertKind::StuckOpportunity,
+                "days_since_stage_move=45",
+                "days_since_stage_move>30",
             ),
         ];
         for locale in [Locale::ZhCn, Locale::En] {
