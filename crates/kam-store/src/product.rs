@@ -73,6 +73,13 @@ impl Store {
 }
 
 impl UserStore {
+    /// The bank's product catalogue (not customer data: every role that serves customers names
+    /// products on an opportunity).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn products(&self) -> Result<Vec<Product>> {
+        self.store().list_products().await
+    }
+
     /// The latest holdings of a customer (one row per product and currency, in product-code order).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn holdings(&self, customer_id: CustomerId) -> Result<Vec<Holding>> {

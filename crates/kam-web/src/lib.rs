@@ -276,6 +276,7 @@ fn signed_routes() -> Routes {
     let routes = pages::activities::routes(routes);
     let routes = pages::visit_brief::routes(routes);
     let routes = pages::tasks::routes(routes);
+    let routes = pages::opportunities::routes(routes);
     let routes = pages::week::routes(routes);
     let routes = pages::coverage::routes(routes);
     let routes = pages::reports::routes(routes);

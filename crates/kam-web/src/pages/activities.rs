@@ -745,6 +745,7 @@ pub(crate) struct Work {
     pub activities: Vec<ActivityLine>,
     pub needs: Vec<NeedLine>,
     pub tasks: Vec<TaskLine>,
+    pub opportunities: Vec<crate::pages::opportunities::OpportunityLine>,
     pub contacts: HashMap<KeyPersonId, NaiveDate>,
 }
 
@@ -790,10 +791,21 @@ pub(crate) async fn work_of(
         .iter()
         .map(|task| TaskLine::new(&t, task, app.today()))
         .collect();
+    let opportunities = store
+        .opportunities(&kam_store::OpportunityFilter {
+            customer: Some(customer),
+            closed_since: Some(app.today() - chrono::Days::new(365)),
+            ..kam_store::OpportunityFilter::default()
+        })
+        .await?
+        .iter()
+        .map(|o| crate::pages::opportunities::OpportunityLine::new(app, &t, o))
+        .collect();
     Ok(Work {
         activities,
         needs,
         tasks,
+        opportunities,
         contacts: store.last_contacts(customer).await?,
     })
 }

@@ -588,6 +588,9 @@ struct CustomerPage<'a> {
     activities: Vec<crate::pages::activities::ActivityLine>,
     needs: Vec<crate::pages::activities::NeedLine>,
     tasks: Vec<crate::pages::activities::TaskLine>,
+    /// Open opportunities, then those closed in the last year.
+    opportunities: Vec<crate::pages::opportunities::OpportunityLine>,
+    opportunities_note: Option<String>,
     activities_note: Option<String>,
     needs_note: Option<String>,
     tasks_note: Option<String>,
@@ -1352,6 +1355,8 @@ async fn customer_360(
         activities: work.activities,
         needs: work.needs,
         tasks: work.tasks,
+        opportunities: work.opportunities,
+        opportunities_note: note_for("opportunities"),
         activities_note: note_for("activities"),
         needs_note: note_for("needs"),
         tasks_note: note_for("tasks"),

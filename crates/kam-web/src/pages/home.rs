@@ -28,6 +28,9 @@ pub(crate) fn routes(routes: crate::Routes) -> crate::Routes {
     routes.get("/", home)
 }
 
+/// How many stuck opportunities home lists (the rest are on the opportunities page).
+const STUCK_SHOWN: usize = 10;
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage<'a> {
@@ -51,6 +54,10 @@ struct HomePage<'a> {
     today_activities: Vec<ActivityLine>,
     tasks: Vec<TaskLine>,
     overdue: usize,
+    /// Open opportunities without a stage move past the rules' bar: one's own, or for a
+    /// manager the team's in scope; the longest-stuck first.
+    opportunities: Vec<crate::pages::opportunities::OpportunityLine>,
+    stuck_total: usize,
     /// A note after a task was done from this page; where done/reopen return.
     note: Option<String>,
     may_edit: bool,
@@ -173,6 +180,26 @@ pub(crate) async fn home(
     } else {
         (Vec::new(), Vec::new())
     };
+    let mut stuck: Vec<crate::pages::opportunities::OpportunityLine> =
+        if signed.scope().sees_customers() {
+            let mine = !crate::pages::tasks::chooses_team(&signed);
+            store
+                .opportunities(&kam_store::OpportunityFilter {
+                    owner: mine.then(|| signed.user().id),
+                    open_only: true,
+                    ..kam_store::OpportunityFilter::default()
+                })
+                .await?
+                .iter()
+                .map(|o| crate::pages::opportunities::OpportunityLine::new(&app, &t, o))
+                .filter(|o| o.stuck)
+                .collect()
+        } else {
+            Vec::new()
+        };
+    stuck.sort_by_key(|o| std::cmp::Reverse(o.days_in_stage));
+    let stuck_total = stuck.len();
+    stuck.truncate(STUCK_SHOWN);
     kam_core::task::my_day_order(&mut tasks, today);
     let tasks: Vec<TaskLine> = tasks.iter().map(|k| TaskLine::new(&t, k, today)).collect();
     render(&HomePage {
@@ -182,6 +209,8 @@ pub(crate) async fn home(
             .collect(),
         overdue: tasks.iter().filter(|k| k.state == "overdue").count(),
         tasks,
+        opportunities: stuck,
+        stuck_total,
         note: signed
             .session
             .flash

@@ -221,7 +221,7 @@ impl TaskPage<'_> {
 
 /// Whom the user may give work to, for the owner's list: themselves, and a manager's RMs and
 /// presidents (the store decides on save).
-async fn owners(signed: &Signed) -> Result<Vec<Choice>, WebError> {
+pub(crate) async fn owners(signed: &Signed) -> Result<Vec<Choice>, WebError> {
     let me = signed.user().id;
     let manager = signed.scope().appoints_relationship_managers();
     Ok(signed
