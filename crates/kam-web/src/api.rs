@@ -699,7 +699,13 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
         crate::api_work::save_activity, crate::api_work::cancel_activity, crate::api_work::needs,
         crate::api_work::tasks, crate::api_work::add_task, crate::api_work::edit_task,
         crate::api_work::done_task, crate::api_work::reopen_task, crate::api_work::delete_task,
-        crate::api_work::calendar, crate::api_work::report, crate::api_work::save_report),
+        crate::api_work::calendar, crate::api_work::report, crate::api_work::save_report,
+        crate::api_opportunity::opportunities, crate::api_opportunity::funnel_stages,
+        crate::api_opportunity::add_opportunity, crate::api_opportunity::opportunity,
+        crate::api_opportunity::edit_opportunity, crate::api_opportunity::advance,
+        crate::api_opportunity::delete_opportunity, crate::api_opportunity::add_obstacle,
+        crate::api_opportunity::clear_obstacle, crate::api_opportunity::set_influence,
+        crate::api_opportunity::remove_influence),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

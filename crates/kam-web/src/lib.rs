@@ -7,6 +7,7 @@
 //! state-changing request), so no handler can forget either.
 
 mod api;
+mod api_opportunity;
 mod api_work;
 mod api_write;
 mod assets;
@@ -335,6 +336,44 @@ fn api_routes() -> Routes {
         .get("/api/v1/calendar", api_work::calendar)
         .get("/api/v1/reports/{week}", api_work::report)
         .put("/api/v1/reports/{week}", api_work::save_report)
+        .get("/api/v1/opportunities", api_opportunity::opportunities)
+        .get("/api/v1/funnel", api_opportunity::funnel_stages)
+        .post(
+            "/api/v1/customers/{cif}/opportunities",
+            api_opportunity::add_opportunity,
+        )
+        .get(
+            "/api/v1/opportunities/{opportunity}",
+            api_opportunity::opportunity,
+        )
+        .put(
+            "/api/v1/opportunities/{opportunity}",
+            api_opportunity::edit_opportunity,
+        )
+        .post(
+            "/api/v1/opportunities/{opportunity}/advance",
+            api_opportunity::advance,
+        )
+        .post(
+            "/api/v1/opportunities/{opportunity}/delete",
+            api_opportunity::delete_opportunity,
+        )
+        .post(
+            "/api/v1/opportunities/{opportunity}/obstacles",
+            api_opportunity::add_obstacle,
+        )
+        .post(
+            "/api/v1/opportunities/{opportunity}/obstacles/{obstacle}/clear",
+            api_opportunity::clear_obstacle,
+        )
+        .put(
+            "/api/v1/opportunities/{opportunity}/influences/{person}",
+            api_opportunity::set_influence,
+        )
+        .post(
+            "/api/v1/opportunities/{opportunity}/influences/{person}/delete",
+            api_opportunity::remove_influence,
+        )
 }
 
 /// What anyone may fetch: health, the embedded assets, the API's description.
