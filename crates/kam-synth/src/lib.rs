@@ -11,6 +11,7 @@ mod bank;
 mod extract;
 mod facts;
 mod names;
+mod opportunity;
 mod work;
 
 use chrono::NaiveDate;
@@ -19,6 +20,7 @@ use kam_core::{ParseError, code_enum};
 pub use bank::{Bank, DEMO_PASSWORD};
 pub use extract::{ExtractFormat, ExtractWriter, write_reference, write_transactions_extract};
 pub use facts::{DayFacts, FactStream};
+pub use opportunity::opportunity_history;
 pub use work::{weekly_reports, work_history};
 
 code_enum! {

@@ -40,6 +40,7 @@ pub struct BuildFigures {
     /// The RMs' work history loaded.
     pub work: kam_store::WorkCounts,
     pub reports: usize,
+    pub opportunities: kam_store::OpportunityCounts,
 }
 
 pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
@@ -255,6 +256,12 @@ pub async fn build_bank(
         .load_reports(&Actor::system("demo"), &reports)
         .await
         .context("loading the RMs' weekly reports")?;
+    // Their selling: opportunities through the funnel, with obstacles and buying influences.
+    let opportunities = kam_synth::opportunity_history(&data, today);
+    figures.opportunities = store
+        .load_opportunities(&Actor::system("demo"), &opportunities, &rules.pipeline)
+        .await
+        .context("loading the RMs' opportunities")?;
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

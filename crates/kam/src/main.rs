@@ -574,6 +574,15 @@ async fn demo(settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
             figures.reports
         );
         println!(
+            "商机：{} 笔，{} 次阶段变更，{} 个障碍点 / opportunities: {}, {} stage moves, {} obstacles",
+            figures.opportunities.opportunities,
+            figures.opportunities.moves,
+            figures.opportunities.obstacles,
+            figures.opportunities.opportunities,
+            figures.opportunities.moves,
+            figures.opportunities.obstacles
+        );
+        println!(
             "事实数据 facts: {} 行 rows, {:.1} MB Parquet, {} → {}",
             figures.fact_rows,
             figures.fact_bytes as f64 / 1e6,

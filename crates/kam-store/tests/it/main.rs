@@ -8,6 +8,7 @@ mod fixture;
 mod indicator;
 mod ledger;
 mod matrix;
+mod opportunities;
 mod parity;
 mod profile;
 mod synthetic;

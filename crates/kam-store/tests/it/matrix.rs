@@ -66,6 +66,9 @@ const READS: &[&str] = &[
     "needs",
     "tasks",
     "task",
+    "opportunities",
+    "opportunity",
+    "stage_history",
     "team_of",
     "assignment_history",
     "payroll_links",
@@ -85,6 +88,7 @@ const READS: &[&str] = &[
     "batch_runs",
     // Not customer data: every signed-in user may read them.
     "list_users",
+    "products",
     "list_org_units",
     "org_unit",
     "latest_batch_date",
@@ -105,6 +109,14 @@ const WRITES: &[&str] = &[
     "edit_task",
     "set_task_status",
     "delete_task",
+    "add_opportunity",
+    "edit_opportunity",
+    "advance_opportunity",
+    "delete_opportunity",
+    "add_obstacle",
+    "clear_obstacle",
+    "set_influence",
+    "remove_influence",
     "assign_rm",
     "end_assignment",
     "save_corporate_profile",
@@ -359,6 +371,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
     let mut visited = BTreeSet::new();
     let mut visits = Vec::new();
     let mut task_ids = Vec::new();
+    let mut opportunity_ids = Vec::new();
     for c in data.customers.iter().step_by(6) {
         let id = bank_wide
             .customer_by_cif(c.cif_no.as_str())
@@ -378,6 +391,29 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             .await
             .unwrap();
         task_ids.push((c.cif_no.to_string(), tasks[0].id));
+        // An opportunity on the same customers, with an obstacle (a second task).
+        let deal = kam_core::opportunity::NewOpportunity::parse(
+            "matrix",
+            &[data.products[0].code.clone()],
+            "1000",
+            kam.actor().name.as_str(),
+            today() + chrono::Days::new(30),
+            "",
+            kam_core::opportunity::Position::Unknown,
+            "",
+            false,
+            "",
+        )
+        .unwrap();
+        let opportunity = kam
+            .add_opportunity(
+                id,
+                &deal,
+                &kam_core::opportunity::Pipeline::default_stages(),
+            )
+            .await
+            .unwrap();
+        opportunity_ids.push((c.cif_no.to_string(), opportunity));
         visits.push((c.cif_no.to_string(), id, activity));
         visited.insert(c.cif_no.to_string());
     }
@@ -555,6 +591,29 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 cif,
                 visible,
                 &handle.last_contacts(*id).await,
+            );
+        }
+        let opportunities = handle
+            .opportunities(&kam_store::OpportunityFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            cifs(&opportunities, |o| o.cif_no.clone()),
+            within(&visited),
+            "{who} opportunities"
+        );
+        assert_eq!(
+            handle.stage_history(None).await.unwrap().len(),
+            within(&visited).len(),
+            "{who} stage_history: one opening each"
+        );
+        for (cif, opportunity) in &opportunity_ids {
+            agrees(
+                who,
+                "opportunity",
+                cif,
+                expected.contains(cif),
+                &handle.opportunity(*opportunity).await,
             );
         }
         for (cif, task) in &task_ids {
@@ -790,6 +849,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             handle.batch_runs().await.map(drop),
         );
         assert_eq!(handle.list_users().await.unwrap().len(), users.len());
+        assert_eq!(handle.products().await.unwrap().len(), data.products.len());
         // Weekly reports: one's own, and those of the RMs and presidents kam-core's rule reaches.
         let week = kam_core::report::week_of(today());
         let readable: BTreeSet<String> = users
@@ -864,8 +924,23 @@ async fn written(store: &Store, owner: &User) -> String {
             })
             .await
             .unwrap();
+        let mut opportunities = Vec::new();
+        for o in bank_wide
+            .opportunities(&kam_store::OpportunityFilter {
+                customer: Some(id),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+        {
+            let view = bank_wide.opportunity(o.id).await.unwrap();
+            opportunities.push(format!(
+                "{:?} {:?} {:?} {:?} {:?}",
+                view.row, view.moves, view.ticks, view.obstacles, view.influences
+            ));
+        }
         people.push(format!(
-            "{:?} {:?} {:?} {:?} {:?} {tasks:?}",
+            "{:?} {:?} {:?} {:?} {:?} {tasks:?} {opportunities:?}",
             bank_wide.key_people(id).await.unwrap(),
             bank_wide.assignment_history(id).await.unwrap(),
             bank_wide.corporate_profile(id).await.unwrap(),
@@ -993,6 +1068,59 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         .unwrap();
     let need = kam_handle.needs(fixture.c_corp_a).await.unwrap()[0].id;
     let task = kam_handle.tasks(&TaskFilter::default()).await.unwrap()[0].id;
+    // An opportunity of C0001 with an obstacle and a buying influence, for the writes to name.
+    store
+        .create_product(
+            &system(),
+            &kam_core::product::NewProduct::parse(
+                "LN-WC",
+                "流动资金贷款",
+                kam_core::org::Line::Corporate,
+                kam_core::product::NeedCategory::Financing,
+                kam_core::product::ProductRisk::R2,
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let deal = kam_core::opportunity::NewOpportunity::parse(
+        "流动资金贷款续作",
+        &["LN-WC".to_owned()],
+        "5000000",
+        "ho.kam",
+        today() + chrono::Days::new(30),
+        "",
+        kam_core::opportunity::Position::Unknown,
+        "",
+        false,
+        "",
+    )
+    .unwrap();
+    let pipeline = kam_core::opportunity::Pipeline::default_stages();
+    let opportunity = kam_handle
+        .add_opportunity(fixture.c_corp_a, &deal, &pipeline)
+        .await
+        .unwrap();
+    let obstacle = kam_core::opportunity::NewObstacle::parse(
+        "担保未谈妥",
+        "与风险部商定担保方案",
+        "ho.kam",
+        today() + chrono::Days::new(5),
+    )
+    .unwrap();
+    let obstacle_id = kam_handle
+        .add_obstacle(opportunity, &obstacle)
+        .await
+        .unwrap();
+    kam_handle
+        .set_influence(
+            opportunity,
+            existing,
+            kam_core::opportunity::InfluenceRole::Coach,
+            kam_core::opportunity::Attitude::Supportive,
+        )
+        .await
+        .unwrap();
     let context = Context {
         alert,
         token,
@@ -1004,6 +1132,11 @@ async fn every_write_refused_to_a_role_out_of_reach_or_read_only_writes_nothing_
         activity,
         need,
         task,
+        deal,
+        pipeline,
+        opportunity,
+        obstacle,
+        obstacle_id,
     };
     let mut refused = 0;
     for user in store.list_users().await.unwrap() {
@@ -1078,6 +1211,13 @@ struct Context {
     activity: kam_core::id::ActivityId,
     need: kam_core::id::NeedId,
     task: kam_core::id::TaskId,
+    /// An open opportunity of `customer` (version 1) with an obstacle and `existing` as a buying
+    /// influence.
+    deal: kam_core::opportunity::NewOpportunity,
+    pipeline: kam_core::opportunity::Pipeline,
+    opportunity: kam_core::id::OpportunityId,
+    obstacle: kam_core::opportunity::NewObstacle,
+    obstacle_id: kam_core::id::ObstacleId,
 }
 
 /// Every write of the user handle (`WRITES`).
@@ -1097,6 +1237,14 @@ enum Write {
     EditTask,
     SetTaskStatus,
     DeleteTask,
+    AddOpportunity,
+    EditOpportunity,
+    AdvanceOpportunity,
+    DeleteOpportunity,
+    AddObstacle,
+    ClearObstacle,
+    SetInfluence,
+    RemoveInfluence,
     SaveReport,
     AssignRm,
     EndAssignment,
@@ -1110,7 +1258,7 @@ enum Write {
 }
 
 impl Write {
-    const ALL: [Write; 24] = [
+    const ALL: [Write; 32] = [
         Write::Score,
         Write::HandleAlert,
         Write::AssignAlert,
@@ -1125,6 +1273,14 @@ impl Write {
         Write::EditTask,
         Write::SetTaskStatus,
         Write::DeleteTask,
+        Write::AddOpportunity,
+        Write::EditOpportunity,
+        Write::AdvanceOpportunity,
+        Write::DeleteOpportunity,
+        Write::AddObstacle,
+        Write::ClearObstacle,
+        Write::SetInfluence,
+        Write::RemoveInfluence,
         Write::SaveReport,
         Write::AssignRm,
         Write::EndAssignment,
@@ -1197,6 +1353,42 @@ impl Write {
                 .await
                 .map(drop),
             Write::DeleteTask => handle.delete_task(c.task, "重复了", 1).await,
+            Write::AddOpportunity => handle
+                .add_opportunity(c.customer, &c.deal, &c.pipeline)
+                .await
+                .map(drop),
+            Write::EditOpportunity => handle
+                .edit_opportunity(c.opportunity, &c.deal, 1)
+                .await
+                .map(drop),
+            Write::AdvanceOpportunity => {
+                let lost = kam_store::Advance {
+                    ticked: Vec::new(),
+                    to: "lost".into(),
+                    reason: Some("客户需求取消".into()),
+                };
+                handle
+                    .advance_opportunity(c.opportunity, &lost, &c.pipeline, 1)
+                    .await
+                    .map(drop)
+            }
+            Write::DeleteOpportunity => handle.delete_opportunity(c.opportunity, "重复了", 1).await,
+            Write::AddObstacle => handle
+                .add_obstacle(c.opportunity, &c.obstacle)
+                .await
+                .map(drop),
+            Write::ClearObstacle => handle.clear_obstacle(c.opportunity, c.obstacle_id).await,
+            Write::SetInfluence => {
+                handle
+                    .set_influence(
+                        c.opportunity,
+                        c.existing,
+                        kam_core::opportunity::InfluenceRole::Economic,
+                        kam_core::opportunity::Attitude::Opposed,
+                    )
+                    .await
+            }
+            Write::RemoveInfluence => handle.remove_influence(c.opportunity, c.existing).await,
             Write::SaveReport => handle
                 .save_report(kam_core::report::week_of(today()), "本周拜访三次", true, 0)
                 .await
