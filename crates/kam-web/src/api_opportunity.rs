@@ -415,6 +415,8 @@ pub(crate) async fn edit_opportunity(
     Path(id): Path<i64>,
     Body(input): Body<OpportunityInput>,
 ) -> Result<Json<OpportunityDetail>, ApiError> {
+    // Reach first: a record out of reach answers 404 whatever the body says.
+    api.store.opportunity(OpportunityId(id)).await?;
     let new = input.opportunity()?;
     api.store
         .edit_opportunity(OpportunityId(id), &new, input.version.unwrap_or(-1))
@@ -511,6 +513,7 @@ pub(crate) async fn add_obstacle(
     Path(id): Path<i64>,
     Body(input): Body<ObstacleInput>,
 ) -> Result<(StatusCode, Json<OpportunityDetail>), ApiError> {
+    api.store.opportunity(OpportunityId(id)).await?;
     let obstacle = NewObstacle::parse(
         &input.obstacle,
         &input.action,
@@ -564,6 +567,7 @@ pub(crate) async fn set_influence(
     Path((id, person)): Path<(i64, i64)>,
     Body(input): Body<InfluenceInput>,
 ) -> Result<StatusCode, ApiError> {
+    api.store.opportunity(OpportunityId(id)).await?;
     let role = InfluenceRole::parse(&input.role)?;
     let attitude = Attitude::parse(&input.attitude)?;
     api.store

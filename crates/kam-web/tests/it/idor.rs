@@ -64,6 +64,8 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
         .handle_of(&server.user_of(Role::HeadOfficeKeyAccountManager).await)
         .await;
     let mut tasks: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut opportunities: std::collections::HashMap<String, String> =
+        std::collections::HashMap::new();
     let mut checked = 0;
     let mut groups_checked = 0;
     for role in Role::ALL {
@@ -140,6 +142,28 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                 .unwrap();
                 let id = head_office.add_task(customer.id, &task).await.unwrap();
                 tasks.insert(cif.clone(), id.0.to_string());
+                let deal = kam_core::opportunity::NewOpportunity::parse(
+                    "idor",
+                    &["LN-WC".to_owned()],
+                    "1000",
+                    &owner,
+                    crate::fixture::kam_web_today() + chrono::Days::new(30),
+                    "",
+                    kam_core::opportunity::Position::Unknown,
+                    "",
+                    false,
+                    "",
+                )
+                .unwrap();
+                let opportunity = head_office
+                    .add_opportunity(
+                        customer.id,
+                        &deal,
+                        &kam_core::opportunity::Pipeline::default_stages(),
+                    )
+                    .await
+                    .unwrap();
+                opportunities.insert(cif.clone(), opportunity.0.to_string());
             }
         }
         let mut client = server.client();
@@ -186,6 +210,11 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                     }
                     // A task of the customer out of reach.
                     let path = path.replace("{task}", &tasks[cif]);
+                    // An opportunity of the customer out of reach; its obstacle: the
+                    // opportunity answers first.
+                    let path = path
+                        .replace("{opportunity}", &opportunities[cif])
+                        .replace("{obstacle}", "1");
                     assert!(
                         !path.contains('{'),
                         "{}: a parameter this matrix does not know; teach it",
@@ -215,6 +244,14 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                             "due": "2026-01-05",
                             "owner": user.username.as_str(),
                             "priority": "normal",
+                            "products": ["LN-WC"],
+                            "amount_fen": 100_000,
+                            "expected_close": "2027-01-05",
+                            "to": "contact",
+                            "ticked": [],
+                            "obstacle": "idor",
+                            "action": "idor",
+                            "attitude": "neutral",
                         });
                         client
                             .send_api(route.method.clone(), &path, &token, &body)

@@ -14,6 +14,7 @@ mod idor;
 mod observe;
 mod pages;
 mod security;
+mod selling;
 mod tls;
 mod work;
 
