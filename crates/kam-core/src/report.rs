@@ -1,5 +1,6 @@
 //! The weekly report (周报): written deterministically from what an RM logged in a week — visits
-//! and other activities by customer and tier, tasks done and overdue, next week's planned visits —
+//! and other activities by customer and tier, tasks done and overdue, opportunities moved and won
+//! with their amounts, next week's planned visits —
 //! as a text the RM edits before submitting it. The same records always give the same text.
 
 use chrono::{Datelike, Days, NaiveDate};
@@ -46,10 +47,27 @@ pub struct ReportTask {
     pub title: String,
 }
 
+/// An opportunity's stage move in the week.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportMove {
+    pub day: NaiveDate,
+    pub customer: String,
+    pub title: String,
+    /// The stages' names in the report's language.
+    pub from: String,
+    pub to: String,
+    /// Fen.
+    pub amount: i64,
+    /// Moved to won.
+    pub won: bool,
+}
+
 /// What a week holds for one user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WeekWork {
     pub logged: Vec<ReportActivity>,
+    /// Stage moves of one's opportunities.
+    pub moved: Vec<ReportMove>,
     pub done: Vec<ReportTask>,
     /// Open and due before the week's end.
     pub overdue: Vec<ReportTask>,
@@ -159,10 +177,40 @@ pub fn draft(monday: NaiveDate, work: &WeekWork, lang: Language) -> String {
     });
     push_lines(&mut out, planned.iter().map(activity_line), zh);
     out.push(String::new());
+    let mut moved = work.moved.clone();
+    moved.sort_by(|a, b| (a.day, &a.customer, &a.title).cmp(&(b.day, &b.customer, &b.title)));
+    let won: Vec<&ReportMove> = moved.iter().filter(|m| m.won).collect();
+    let won_amount = wan(won.iter().map(|m| m.amount).sum(), zh);
     out.push(if zh {
-        "五、需要协调的事项".to_owned()
+        format!(
+            "五、商机进展（推进 {} 次，成交 {} 笔，成交金额 {won_amount}）",
+            moved.len(),
+            won.len()
+        )
     } else {
-        "5. Help needed".to_owned()
+        format!(
+            "5. Opportunities ({} moves, {} won, {won_amount} won)",
+            moved.len(),
+            won.len()
+        )
+    });
+    let move_line = |m: &ReportMove| {
+        format!(
+            "- {} {} {}：{} → {}（{}）",
+            m.day.format("%m-%d"),
+            m.customer,
+            m.title,
+            m.from,
+            m.to,
+            wan(m.amount, zh)
+        )
+    };
+    push_lines(&mut out, moved.iter().map(move_line), zh);
+    out.push(String::new());
+    out.push(if zh {
+        "六、需要协调的事项".to_owned()
+    } else {
+        "6. Help needed".to_owned()
     });
     out.push(if zh {
         "- （请填写）".to_owned()
@@ -170,6 +218,29 @@ pub fn draft(monday: NaiveDate, work: &WeekWork, lang: Language) -> String {
         "- (to fill in)".to_owned()
     });
     out.join("\n")
+}
+
+/// An amount in 万元 to the hundredth, rounded half away from zero, with thousands separators:
+/// `1,200.00 万元` (`CNY 10k` in English).
+fn wan(fen: i64, zh: bool) -> String {
+    let hundredths = i128::from(fen);
+    let (q, r) = (hundredths / 10_000, hundredths % 10_000);
+    let x = if 2 * r.abs() >= 10_000 {
+        q + hundredths.signum()
+    } else {
+        q
+    };
+    let whole = (x.abs() / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if x < 0 { "-" } else { "" };
+    let unit = if zh { " 万元" } else { " CNY 10k" };
+    format!("{sign}{grouped}.{:02}{unit}", x.abs() % 100)
 }
 
 fn push_lines(out: &mut Vec<String>, lines: impl Iterator<Item = String>, zh: bool) {
@@ -241,6 +312,26 @@ mod tests {
                 "沟通续授信安排",
                 None,
             )],
+            moved: vec![
+                ReportMove {
+                    day: day("2026-12-04"),
+                    customer: "甲公司".into(),
+                    title: "流动资金贷款续作".into(),
+                    from: "审批/谈判".into(),
+                    to: "成交".into(),
+                    amount: 1_200_000_050,
+                    won: true,
+                },
+                ReportMove {
+                    day: day("2026-12-02"),
+                    customer: "乙公司".into(),
+                    title: "现金管理".into(),
+                    from: "线索".into(),
+                    to: "接触".into(),
+                    amount: 4_999,
+                    won: false,
+                },
+            ],
         }
     }
 
@@ -265,7 +356,11 @@ mod tests {
         四、下周计划拜访（1 次）
         - 12-08 丙公司［核心］ 拜访：沟通续授信安排
 
-        五、需要协调的事项
+        五、商机进展（推进 2 次，成交 1 笔，成交金额 1,200.00 万元）
+        - 12-02 乙公司 现金管理：线索 → 接触（0.00 万元）
+        - 12-04 甲公司 流动资金贷款续作：审批/谈判 → 成交（1,200.00 万元）
+
+        六、需要协调的事项
         - （请填写）
         ");
         let mut shuffled = work();

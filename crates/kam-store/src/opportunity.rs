@@ -138,6 +138,19 @@ impl OpportunityView {
     }
 }
 
+/// A stage move of an opportunity in reach, with what a report names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedOpportunity {
+    pub on: NaiveDate,
+    pub cif_no: String,
+    pub customer_name: String,
+    pub title: String,
+    /// Fen.
+    pub amount: i64,
+    pub from: String,
+    pub to: String,
+}
+
 /// Which opportunities to read: all in reach (open and closed) by default.
 #[derive(Debug, Clone, Default)]
 pub struct OpportunityFilter {
@@ -924,6 +937,44 @@ impl UserStore {
                     opportunity: r.try_get(0)?,
                     stage: r.try_get(1)?,
                     on: parse_date("moved_on", &r.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stage moves (not the openings) from `from` to `to` inclusive of the opportunities in
+    /// reach (`owner`'s only, if given), by day: what a weekly report says was moved and won.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn moves_between(
+        &self,
+        owner: Option<UserId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<MovedOpportunity>> {
+        let mut sql = self.visible(
+            "select m.moved_on, c.cif_no, c.name, o.title, o.amount_minor, m.from_stage, \
+             m.to_stage from customer c join opportunity o on o.customer_id = c.id \
+             join opportunity_move m on m.opportunity_id = o.id",
+        );
+        sql.push(" and o.deleted_on is null and m.from_stage is not null and m.moved_on >= ")
+            .bind(from.to_string())
+            .push(" and m.moved_on <= ")
+            .bind(to.to_string());
+        if let Some(owner) = owner {
+            sql.push(" and o.owner_id = ").bind(owner.0);
+        }
+        sql.push(" order by m.moved_on, c.cif_no, m.id");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MovedOpportunity {
+                    on: parse_date("moved_on", &r.try_get::<String, _>(0)?)?,
+                    cif_no: r.try_get(1)?,
+                    customer_name: r.try_get(2)?,
+                    title: r.try_get(3)?,
+                    amount: r.try_get(4)?,
+                    from: r.try_get(5)?,
+                    to: r.try_get(6)?,
                 })
             })
             .collect()

@@ -272,5 +272,15 @@ mod tests {
             won > 0 && lost > 0 && stuck > 0,
             "{won} won, {lost} lost, {stuck} stuck"
         );
+        // The weekly reports drafted from the same records say what was moved.
+        let (activities, tasks) = crate::work_history(&bank.reference, today);
+        let reports =
+            crate::weekly_reports(&bank.reference, (&activities, &tasks), &records, today);
+        assert!(
+            reports
+                .iter()
+                .any(|r| r.body.contains(" → ") && r.body.contains("五、商机进展（推进")),
+            "a report names a stage move"
+        );
     }
 }

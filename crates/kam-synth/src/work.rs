@@ -12,8 +12,9 @@ use kam_core::{
     activity::{ActivityKind, ActivityStatus, FoundNeed, NeedKind, NewActivity, Spin},
     assignment::AssignmentRole,
     customer::{AccountType, CustomerKind},
-    reference::{ActivityRecord, ReferenceData, ReportRecord, TaskRecord},
-    report::{Language, ReportActivity, ReportTask, WeekWork, draft, week_of},
+    opportunity::{Outcome, Pipeline},
+    reference::{ActivityRecord, OpportunityRecord, ReferenceData, ReportRecord, TaskRecord},
+    report::{Language, ReportActivity, ReportMove, ReportTask, WeekWork, draft, week_of},
     task::{NewTask, Priority, TaskSource},
     user::Role,
 };
@@ -336,10 +337,17 @@ const REPORT_WEEKS: u64 = 4;
 /// their own, about one in ten never written (the president's "who has not submitted").
 pub fn weekly_reports(
     reference: &ReferenceData,
-    activities: &[ActivityRecord],
-    tasks: &[TaskRecord],
+    (activities, tasks): (&[ActivityRecord], &[TaskRecord]),
+    opportunities: &[OpportunityRecord],
     today: NaiveDate,
 ) -> Vec<ReportRecord> {
+    let pipeline = Pipeline::default_stages();
+    let label = |code: &str| {
+        pipeline
+            .stage(code)
+            .map_or(code, |s| s.zh.as_str())
+            .to_owned()
+    };
     let names: HashMap<&str, &str> = reference
         .customers
         .iter()
@@ -382,7 +390,34 @@ pub fn weekly_reports(
                     .to_owned(),
                 title: t.task.title.clone(),
             };
+            let mut moved = Vec::new();
+            for o in opportunities.iter().filter(|o| o.opportunity.owner == me) {
+                let mut from = pipeline
+                    .open_stages()
+                    .next()
+                    .map(|s| s.code.clone())
+                    .unwrap_or_default();
+                for (to, on, _, _) in &o.moves {
+                    if within(*on, monday) {
+                        moved.push(ReportMove {
+                            day: *on,
+                            customer: names
+                                .get(o.cif_no.as_str())
+                                .copied()
+                                .unwrap_or(&o.cif_no)
+                                .to_owned(),
+                            title: o.opportunity.title.clone(),
+                            from: label(&from),
+                            to: label(to),
+                            amount: o.opportunity.amount,
+                            won: pipeline.stage(to).and_then(|s| s.outcome) == Some(Outcome::Won),
+                        });
+                    }
+                    from.clone_from(to);
+                }
+            }
             let work = WeekWork {
+                moved,
                 logged: activities
                     .iter()
                     .filter(mine)
@@ -480,7 +515,7 @@ mod tests {
         let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
         let (activities, tasks) = work_history(&bank.reference, today);
-        let reports = weekly_reports(&bank.reference, &activities, &tasks, today);
+        let reports = weekly_reports(&bank.reference, (&activities, &tasks), &[], today);
         let rms = bank
             .reference
             .users
@@ -515,7 +550,7 @@ mod tests {
             r.body
         );
         assert_eq!(
-            weekly_reports(&bank.reference, &activities, &tasks, today).len(),
+            weekly_reports(&bank.reference, (&activities, &tasks), &[], today).len(),
             reports.len()
         );
     }

@@ -820,3 +820,6 @@ audit-action-set_influence = set buying influence
 audit-action-remove_influence = remove buying influence
 audit-action-edit = edit
 audit-action-delete = delete
+
+brief-opportunities = Open opportunities
+brief-obstacles = Open obstacles

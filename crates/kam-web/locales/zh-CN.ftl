@@ -820,3 +820,6 @@ audit-action-set_influence = 设定购买影响者
 audit-action-remove_influence = 移除购买影响者
 audit-action-edit = 修改
 audit-action-delete = 删除
+
+brief-opportunities = 进行中的商机
+brief-obstacles = 未排除的障碍点

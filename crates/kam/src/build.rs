@@ -251,17 +251,17 @@ pub async fn build_bank(
         .await
         .context("loading the RMs' visits and tasks")?;
     figures.work = work;
-    let reports = kam_synth::weekly_reports(&data, &activities, &tasks, today);
-    figures.reports = store
-        .load_reports(&Actor::system("demo"), &reports)
-        .await
-        .context("loading the RMs' weekly reports")?;
     // Their selling: opportunities through the funnel, with obstacles and buying influences.
     let opportunities = kam_synth::opportunity_history(&data, today);
     figures.opportunities = store
         .load_opportunities(&Actor::system("demo"), &opportunities, &rules.pipeline)
         .await
         .context("loading the RMs' opportunities")?;
+    let reports = kam_synth::weekly_reports(&data, (&activities, &tasks), &opportunities, today);
+    figures.reports = store
+        .load_reports(&Actor::system("demo"), &reports)
+        .await
+        .context("loading the RMs' weekly reports")?;
     spinner.finish_and_clear();
     figures.load_secs = started.elapsed().as_secs_f64();
     Ok((counts, figures))

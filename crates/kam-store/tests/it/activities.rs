@@ -456,7 +456,7 @@ async fn a_banks_work_history_loads_whole(store: Store) {
         .count();
     assert_eq!(done, tasks.iter().filter(|t| t.done_on.is_some()).count());
     // The weekly reports drafted from the same history.
-    let reports = kam_synth::weekly_reports(data, &activities, &tasks, today());
+    let reports = kam_synth::weekly_reports(data, (&activities, &tasks), &[], today());
     let written = store
         .load_reports(&fixture::system(), &reports)
         .await

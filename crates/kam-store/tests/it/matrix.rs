@@ -69,6 +69,7 @@ const READS: &[&str] = &[
     "opportunities",
     "opportunity",
     "stage_history",
+    "moves_between",
     "team_of",
     "assignment_history",
     "payroll_links",
@@ -413,6 +414,19 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             )
             .await
             .unwrap();
+        // Lost the same day: one stage move each.
+        kam.advance_opportunity(
+            opportunity,
+            &kam_store::Advance {
+                ticked: Vec::new(),
+                to: "lost".into(),
+                reason: Some("客户需求取消".into()),
+            },
+            &kam_core::opportunity::Pipeline::default_stages(),
+            1,
+        )
+        .await
+        .unwrap();
         opportunity_ids.push((c.cif_no.to_string(), opportunity));
         visits.push((c.cif_no.to_string(), id, activity));
         visited.insert(c.cif_no.to_string());
@@ -604,8 +618,19 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         );
         assert_eq!(
             handle.stage_history(None).await.unwrap().len(),
+            2 * within(&visited).len(),
+            "{who} stage_history: an opening and a loss each"
+        );
+        let moves = handle.moves_between(None, today(), today()).await.unwrap();
+        assert_eq!(
+            cifs(&moves, |m| m.cif_no.clone()),
+            within(&visited),
+            "{who} moves_between"
+        );
+        assert_eq!(
+            moves.len(),
             within(&visited).len(),
-            "{who} stage_history: one opening each"
+            "openings are not moves"
         );
         for (cif, opportunity) in &opportunity_ids {
             agrees(

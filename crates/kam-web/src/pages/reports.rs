@@ -12,7 +12,9 @@ use axum::{
 use chrono::{Days, NaiveDate};
 use kam_core::{
     activity::ActivityStatus,
-    report::{Language, ReportActivity, ReportTask, WeekWork, draft, parse_week, week_of},
+    report::{
+        Language, ReportActivity, ReportMove, ReportTask, WeekWork, draft, parse_week, week_of,
+    },
 };
 use kam_store::{ActivityRow, StoredReport, TaskFilter};
 use serde::Deserialize;
@@ -120,7 +122,24 @@ async fn week_work(
         customer: k.customer_name.clone(),
         title: k.title.clone(),
     };
+    let pipeline = &app.rules().pipeline;
+    let moved = store
+        .moves_between(Some(me), monday, sunday)
+        .await?
+        .iter()
+        .map(|m| ReportMove {
+            day: m.on,
+            customer: m.customer_name.clone(),
+            title: m.title.clone(),
+            from: crate::pages::opportunities::stage_label(t, pipeline, &m.from),
+            to: crate::pages::opportunities::stage_label(t, pipeline, &m.to),
+            amount: m.amount,
+            won: pipeline.stage(&m.to).and_then(|s| s.outcome)
+                == Some(kam_core::opportunity::Outcome::Won),
+        })
+        .collect();
     Ok(WeekWork {
+        moved,
         logged: this_week
             .iter()
             .filter(|a| a.status == ActivityStatus::Done)

@@ -1,7 +1,8 @@
 //! The pre-visit brief (访前简报): one printable page (A4, and readable on a phone) for a visit,
 //! written from kam's own data — what changed since the last logged visit (balances and their
 //! months, the tier, alerts raised and handled, accounts opened or closed), the key people who
-//! will be there with their stage and days since contact, the needs still open, the last
+//! will be there with their stage and days since contact, the open opportunities with their
+//! stage and open obstacles (each with its action), the needs still open, the last
 //! visit's SPIN notes and next steps with their status, and the customer's open tasks. Every
 //! figure says its rule, inputs and date.
 
@@ -58,6 +59,14 @@ pub(crate) struct Attendee {
 }
 
 /// One month row of the balances' trend.
+pub(crate) struct BriefObstacle {
+    pub opportunity: String,
+    pub text: String,
+    pub action: String,
+    pub owner: String,
+    pub due: String,
+}
+
 pub(crate) struct MonthLine {
     pub month: String,
     pub deposit: String,
@@ -91,6 +100,9 @@ struct BriefPage<'a> {
     last_spin: Vec<Field>,
     last_steps: Vec<TaskLine>,
     tasks: Vec<TaskLine>,
+    /// Open opportunities with their stage; and their open obstacles, each with its action.
+    opportunities: Vec<crate::pages::opportunities::OpportunityLine>,
+    obstacles: Vec<BriefObstacle>,
     may_edit: bool,
     back: String,
 }
@@ -343,6 +355,33 @@ pub(crate) async fn brief(
         .await?;
     my_day_order(&mut open, today);
     let tasks = open.iter().map(|k| TaskLine::new(&t, k, today)).collect();
+    let open_opportunities = store
+        .opportunities(&kam_store::OpportunityFilter {
+            customer: Some(customer.id),
+            open_only: true,
+            ..kam_store::OpportunityFilter::default()
+        })
+        .await?;
+    let mut obstacles = Vec::new();
+    for o in open_opportunities.iter().filter(|o| o.open_obstacles > 0) {
+        let view = store.opportunity(o.id).await?;
+        obstacles.extend(
+            view.obstacles
+                .iter()
+                .filter(|b| b.status == kam_core::opportunity::ObstacleStatus::Open)
+                .map(|b| BriefObstacle {
+                    opportunity: o.title.clone(),
+                    text: b.text.clone(),
+                    action: b.action.clone(),
+                    owner: b.owner_name.clone().unwrap_or_default(),
+                    due: b.due.map(|d| d.to_string()).unwrap_or_default(),
+                }),
+        );
+    }
+    let opportunities = open_opportunities
+        .iter()
+        .map(|o| crate::pages::opportunities::OpportunityLine::new(&app, &t, o))
+        .collect();
     let page = BriefPage {
         c: Chrome::new(&app, &signed, "customers", t.get("brief-title")),
         cif_no: customer.cif_no.to_string(),
@@ -372,6 +411,8 @@ pub(crate) async fn brief(
         last_spin,
         last_steps,
         tasks,
+        opportunities,
+        obstacles,
         may_edit: signed.scope().may_write(),
         back: format!("/customers/{}/activities/{}/brief", customer.cif_no, a.id.0),
     };

@@ -133,9 +133,26 @@ async fn an_rm_opens_an_opportunity_and_moves_it_past_its_checklist(server: Serv
     assert_eq!(one.status, StatusCode::SEE_OTHER);
     let tasks = client.get("/tasks").await;
     assert!(tasks.body.contains("约财务总监面谈利率方案"));
-    // A buying influence from the customer's key people.
+    // The pre-visit brief of a planned visit names the opportunity and the obstacle's action.
+    let tomorrow = (kam_web_today() + chrono::Days::new(1)).to_string();
+    let mut plan = crate::work::visit("planned", &tomorrow, "", "");
+    plan.retain(|(k, _)| !k.starts_with("need_") && !k.starts_with("step_") && *k != "people");
+    let planned = client
+        .post(&format!("/customers/{company}/activities"), &plan)
+        .await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
     let handle = server.handle_of(&rm).await;
     let customer = handle.customer_by_cif(&company).await.unwrap();
+    let visit = handle.activities(customer.id, 0).await.unwrap()[0].id.0;
+    let brief = client
+        .get(&format!("/customers/{company}/activities/{visit}/brief"))
+        .await;
+    assert!(
+        brief.body.contains(&format!("id=\"opportunity-{id}\""))
+            && brief.body.contains("约财务总监面谈利率方案"),
+        "the brief shows the open opportunity and its obstacle"
+    );
+    // A buying influence from the customer's key people.
     let person = NewKeyPerson::parse(
         "赵总",
         ContactRole::DecisionMaker,

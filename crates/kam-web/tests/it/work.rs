@@ -21,7 +21,7 @@ crate::on_both_backends!(
 );
 
 /// A visit's form fields on `date`, with one need and one next step due on `due`.
-fn visit<'a>(
+pub(crate) fn visit<'a>(
     status: &'a str,
     date: &'a str,
     due: &'a str,
@@ -265,7 +265,7 @@ async fn a_task_is_added_by_hand_and_a_read_only_role_writes_nothing(server: Ser
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("任务只能交给自己") && refused.body.contains("准备授信材料"));
+    assert!(refused.body.contains("工作只能交给自己") && refused.body.contains("准备授信材料"));
     let me = rm.username.as_str();
     let added = client
         .post(&format!("/customers/{company}/tasks"), &task(&due, me))
