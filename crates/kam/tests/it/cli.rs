@@ -339,6 +339,32 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
         })
         .count();
     assert!(busy > 0, "customers with tasks or visits in 30 days");
+    // expected_sales and process_count come from the opportunities: some customers have open
+    // ones, and some moved one in 30 days; some are stuck (the demo stops a few for 45 days).
+    let nonzero = |code: &str| {
+        let column = head.iter().position(|c| *c == code).expect(code);
+        indicators
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                l.split(',')
+                    .nth(column)
+                    .is_some_and(|v| !v.is_empty() && v != "0")
+            })
+            .count()
+    };
+    assert!(
+        nonzero("expected_sales") > 0,
+        "customers with open opportunities"
+    );
+    assert!(
+        nonzero("process_count_30d") > 0,
+        "opportunities moved in 30 days"
+    );
+    assert!(
+        alerts_text.contains("stuck_opportunity") && alerts_text.contains("days_since_stage_move="),
+        "stuck opportunities are alerts"
+    );
     let alerts_parquet = dir.path().join("alerts.parquet");
     export_as("alerts", &alerts_parquet, None);
     assert!(std::fs::read(&alerts_parquet).unwrap().starts_with(b"PAR1"));
