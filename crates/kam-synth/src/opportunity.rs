@@ -109,18 +109,13 @@ pub fn opportunity_history(reference: &ReferenceData, today: NaiveDate) -> Vec<O
                 today - Days::new(k % 12)
             };
             let usable = (end - opened).num_days().max(0) as u64;
-            let step_days = if steps == 0 { 0 } else { usable / steps };
+            let step_days = usable.checked_div(steps).unwrap_or(0);
             let mut moves = Vec::new();
             let mut ticks = Vec::new();
             let mut day = opened;
             for stage in open.iter().take(last + 1).skip(1) {
                 day = day + Days::new(step_days.max(1));
-                moves.push((
-                    (*stage).code.clone(),
-                    day.min(today),
-                    (*rm).to_owned(),
-                    None,
-                ));
+                moves.push((stage.code.clone(), day.min(today), (*rm).to_owned(), None));
             }
             for stage in open.iter().take(last) {
                 for item in &stage.checklist {
@@ -159,7 +154,9 @@ pub fn opportunity_history(reference: &ReferenceData, today: NaiveDate) -> Vec<O
                 let due = (since + Days::new(7 + k % 10)).max(opened);
                 let cleared = match outcome {
                     Some(_) => Some(since),
-                    None if !stuck && k % 3 == 0 => Some((since + Days::new(3)).min(today)),
+                    None if !stuck && k.is_multiple_of(3) => {
+                        Some((since + Days::new(3)).min(today))
+                    }
                     None => None,
                 };
                 obstacles.push((

@@ -31,6 +31,7 @@ use crate::{
     i18n::Tr,
     pages::{
         Choice, Chrome, FieldError, back_to_360, code_choices, no_customer_pages, render_form,
+        writable,
     },
     session::Signed,
 };
@@ -424,16 +425,6 @@ async fn page(
     };
     let refused = page.error.clone();
     render_form(&page, refused.as_ref())
-}
-
-/// The customer, for a user who may change it (a read-only role is refused before any form).
-pub(crate) async fn writable(signed: &Signed, cif: &str) -> Result<CustomerId, WebError> {
-    no_customer_pages(signed)?;
-    let customer = signed.store.customer_by_cif(cif).await?;
-    if !signed.scope().may_write() {
-        return Err(WebError::Forbidden);
-    }
-    Ok(customer.id)
 }
 
 #[derive(Debug, Default, Deserialize)]

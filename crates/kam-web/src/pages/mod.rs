@@ -338,3 +338,25 @@ pub(crate) fn page_number(text: &str) -> i64 {
         .filter(|page| page_offset(*page, 1).is_some())
         .unwrap_or(1)
 }
+
+/// The customer `cif` for a change from one of its pages: out of reach (or missing) is the 404
+/// of a missing record, a read-only role is refused (403) before any form is read. The store
+/// checks both again in the transaction that writes.
+pub(crate) async fn writable(
+    signed: &Signed,
+    cif: &str,
+) -> Result<kam_core::id::CustomerId, WebError> {
+    no_customer_pages(signed)?;
+    let customer = signed.store.customer_by_cif(cif).await?;
+    writes(signed)?;
+    Ok(customer.id)
+}
+
+/// Refuses (403) a change by a role that may only look.
+pub(crate) fn writes(signed: &Signed) -> Result<(), WebError> {
+    if signed.scope().may_write() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}

@@ -29,8 +29,8 @@ use crate::{
     error::WebError,
     i18n::Tr,
     pages::{
-        Choice, Chrome, FieldError, activities::writable, code_choices, no_customer_pages,
-        reachable_units, render, render_form, tasks::chooses_team, unit_choices,
+        Choice, Chrome, FieldError, code_choices, no_customer_pages, reachable_units, render,
+        render_form, tasks::chooses_team, unit_choices, writable, writes,
     },
     session::{Signed, redirect_with},
 };
@@ -402,11 +402,9 @@ pub(crate) async fn funnel_page(
                 amount: t.money(r.amount),
             })
             .collect(),
-        win_rate: if all == 0 {
-            "—".to_owned()
-        } else {
-            format!("{}%", won * 100 / all)
-        },
+        win_rate: (won * 100)
+            .checked_div(all)
+            .map_or_else(|| "—".to_owned(), |rate| format!("{rate}%")),
         explain: t.with("funnel-explain", &[("day", today.to_string().into())]),
     };
     render(&page)
@@ -890,14 +888,6 @@ async fn refused_on(
     .await
 }
 
-fn writes(signed: &Signed) -> Result<(), WebError> {
-    if signed.scope().may_write() {
-        Ok(())
-    } else {
-        Err(WebError::Forbidden)
-    }
-}
-
 pub(crate) async fn save(
     State(app): State<App>,
     signed: Signed,
@@ -1044,9 +1034,8 @@ pub(crate) async fn add_obstacle(
         .add_obstacle(OpportunityId(id), &obstacle)
         .await
     {
-        let error = match refusal(&t, e, "obstacle")? {
-            FieldError { field, message } => FieldError::new(obstacle_field(field), message),
-        };
+        let FieldError { field, message } = refusal(&t, e, "obstacle")?;
+        let error = FieldError::new(obstacle_field(field), message);
         return refused_on(&app, &signed, &view, typed(form), error).await;
     }
     let note = t.with(

@@ -282,9 +282,7 @@ pub(crate) async fn edit_form(
     if customer.kind != CustomerKind::Corporate {
         return Err(WebError::NotFound);
     }
-    if !signed.scope().may_write() {
-        return Err(WebError::Forbidden);
-    }
+    crate::pages::writes(&signed)?;
     let form = match signed.store.corporate_profile(customer.id).await? {
         Some(stored) => ProfileForm::of(&stored.profile, stored.version),
         None => ProfileForm {

@@ -22,8 +22,8 @@ use crate::{
     error::WebError,
     i18n::Tr,
     pages::{
-        Choice, Chrome, FieldError, activities::TaskLine, activities::writable, code_choices,
-        no_customer_pages, render, render_form,
+        Choice, Chrome, FieldError, activities::TaskLine, code_choices, no_customer_pages, render,
+        render_form, writable,
     },
     session::{Signed, redirect_with},
 };
@@ -347,9 +347,7 @@ pub(crate) async fn save(
     Form(form): Form<TaskForm>,
 ) -> Result<Response, WebError> {
     let task = stored(&signed, id).await?;
-    if !signed.scope().may_write() {
-        return Err(WebError::Forbidden);
-    }
+    crate::pages::writes(&signed)?;
     let t = signed.tr(&app);
     let new = match form.task(&t, app.today()) {
         Ok(new) => new,
