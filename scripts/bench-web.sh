@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Web speed against a peer on the same server in the same run: wrk (Debian's package) fetching
 # customer 360 pages of random customers the signed-in user may see, the team's week (my week's
-# calendar, the Monday meeting's view), pre-visit briefs of random planned visits in reach and
-# visit coverage, 32 connections for 30 s each, then the trivial /healthz route of the same server
+# calendar, the Monday meeting's view), pre-visit briefs of random planned visits in reach,
+# visit coverage, the funnel, the team's opportunity kanban and random opportunities' pages,
+# 32 connections for 30 s each, then the trivial /healthz route of the same server
 # the same way. Prints p50/p99 latency, requests/s and errors for each, and each page's throughput
 # as a share of the trivial route's.
 # Usage: scripts/bench-web.sh [sqlite|postgres] [SCALE] (default sqlite demo).
@@ -85,6 +86,11 @@ curl -s -H "Authorization: Bearer $api" "$base/api/v1/calendar?from=$from&to=$to
   | { grep -o '"id":[0-9]*,"cif_no":"[^"]*"' || true; } \
   | sed 's/"id":\([0-9]*\),"cif_no":"\(.*\)"/\/customers\/\2\/activities\/\1\/brief/' >"$briefs"
 echo "$(wc -l <"$briefs") planned visits in reach over two weeks: their briefs are fetched at random"
+# Opportunities in reach: their pages.
+deals="$work/opportunities.txt"
+curl -s -H "Authorization: Bearer $api" "$base/api/v1/opportunities?mine=false" \
+  | { grep -o '"id":[0-9]*,"cif_no"' || true; } | sed 's/"id":\([0-9]*\),.*/\/opportunities\/\1/' >"$deals"
+echo "$(wc -l <"$deals") opportunities in reach (at most 1,000 listed): their pages are fetched at random"
 
 random_paths() { # file → a wrk script fetching its paths at random with the session
   local file="$1" lua="$1.lua"
@@ -123,9 +129,14 @@ if [ -s "$briefs" ]; then
   run "brief" -s "$(random_paths "$briefs")" "$base"; rps[brief]="$last_rps"
 fi
 run "coverage" -s "$one" "$base/coverage"; rps[coverage]="$last_rps"
+run "funnel" -s "$one" "$base/opportunities/funnel"; rps[funnel]="$last_rps"
+run "kanban" -s "$one" "$base/opportunities?view=kanban&who=team"; rps[kanban]="$last_rps"
+if [ -s "$deals" ]; then
+  run "deal" -s "$(random_paths "$deals")" "$base"; rps[deal]="$last_rps"
+fi
 run "trivial" "$base/healthz"
 rps_trivial="$last_rps"
-for page in 360 week brief coverage; do
+for page in 360 week brief coverage funnel kanban deal; do
   [ -n "${rps[$page]:-}" ] || continue
   awk -v n="$page" -v a="${rps[$page]}" -v b="$rps_trivial" \
     'BEGIN { printf "%s throughput / trivial route throughput: %.1f%%\n", n, 100 * a / b }'

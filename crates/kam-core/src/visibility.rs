@@ -151,6 +151,14 @@ impl Scope {
         matches!(self.reach, Reach::Everything | Reach::Subtree(_))
     }
 
+    /// Whether the user may choose to read a team's work — tasks, calendars, opportunities, the
+    /// funnel — beside their own: a manager reaching a subtree or the whole bank (a sub-branch
+    /// president's team, a branch's, head office's). An RM's book is customers, not colleagues:
+    /// an RM reads their own work.
+    pub fn reads_team_work(&self) -> bool {
+        self.chooses_units()
+    }
+
     /// Whether this scope reaches any customer at all (administrators and tellers do not: their
     /// customer pages are not theirs to open).
     pub fn sees_customers(&self) -> bool {
@@ -289,6 +297,10 @@ mod tests {
         assert!(!chooses(Role::RelationshipManager, Some(Line::Corporate)));
         assert!(!chooses(Role::Administrator, None));
         assert!(!chooses(Role::Teller, None));
+        // The same managers read their team's work (tasks, calendars, the funnel); an RM their own.
+        let team = |role| scope_for(&user(7, role, None), &at, today()).reads_team_work();
+        assert!(team(Role::SubBranchPresident) && team(Role::Auditor));
+        assert!(!team(Role::RelationshipManager) && !team(Role::Teller));
         let rm = scope_for(&user(7, Role::RelationshipManager, None), &at, today());
         assert_eq!(rm.user_id(), UserId(7));
         assert_eq!(rm.on(), today());

@@ -182,7 +182,7 @@ pub(crate) async fn home(
     };
     let mut stuck: Vec<crate::pages::opportunities::OpportunityLine> =
         if signed.scope().sees_customers() {
-            let mine = !crate::pages::tasks::chooses_team(&signed);
+            let mine = !signed.scope().reads_team_work();
             store
                 .opportunities(&kam_store::OpportunityFilter {
                     owner: mine.then(|| signed.user().id),

@@ -30,7 +30,7 @@ use crate::{
     i18n::Tr,
     pages::{
         Choice, Chrome, FieldError, code_choices, no_customer_pages, reachable_units, render,
-        render_form, tasks::chooses_team, unit_choices, writable, writes,
+        render_form, unit_choices, writable, writes,
     },
     session::{Signed, redirect_with},
 };
@@ -175,7 +175,7 @@ pub(crate) async fn list(
 ) -> Result<Response, WebError> {
     no_customer_pages(&signed)?;
     let t = signed.tr(&app);
-    let team_choice = chooses_team(&signed);
+    let team_choice = signed.scope().reads_team_work();
     let mine = !(team_choice && query.who == "team");
     let kanban = query.view == "kanban";
     let state = match query.state.as_str() {
@@ -315,7 +315,7 @@ pub(crate) async fn funnel_page(
         Some(unit) => signed.store.narrowed_to(&unit.path),
         None => signed.store.clone(),
     };
-    let mine = query.who == "mine" || !chooses_team(&signed);
+    let mine = query.who == "mine" || !signed.scope().reads_team_work();
     let owner = mine.then(|| signed.user().id);
     let day = |text: &str| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
     let to = day(&query.to).unwrap_or(today);

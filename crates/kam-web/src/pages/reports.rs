@@ -241,7 +241,7 @@ async fn my_page(
         status: status_of(&t, app, stored.as_ref()),
         editable: signed.scope().may_write() && !stored.as_ref().is_some_and(|r| r.submitted),
         export: format!("/reports/export.xlsx?week={monday}"),
-        manager: crate::pages::tasks::chooses_team(signed),
+        manager: signed.scope().reads_team_work(),
         note: signed
             .session
             .flash
@@ -354,7 +354,7 @@ pub(crate) async fn of_user(
         status: status_of(&t, &app, stored.as_ref()),
         editable: false,
         export: format!("/reports/export.xlsx?week={monday}&user={user}"),
-        manager: crate::pages::tasks::chooses_team(&signed),
+        manager: signed.scope().reads_team_work(),
         note: None,
         body: stored.map(|r| r.body).unwrap_or_default(),
         version: 0,

@@ -82,11 +82,6 @@ pub(crate) async fn read_tasks(
     Ok(signed.store.tasks(&filter).await?)
 }
 
-/// Whether the user sees the team's work by choice (a manager reaching a subtree or the bank).
-pub(crate) fn chooses_team(signed: &Signed) -> bool {
-    signed.scope().appoints_relationship_managers() || signed.scope().chooses_units()
-}
-
 pub(crate) async fn list(
     State(app): State<App>,
     signed: Signed,
@@ -95,7 +90,7 @@ pub(crate) async fn list(
     no_customer_pages(&signed)?;
     let t = signed.tr(&app);
     let today = app.today();
-    let team_choice = chooses_team(&signed);
+    let team_choice = signed.scope().reads_team_work();
     let mine = !(team_choice && query.who == "team");
     let state = match query.state.as_str() {
         s @ ("overdue" | "done" | "all") => s,
@@ -219,17 +214,27 @@ impl TaskPage<'_> {
     }
 }
 
-/// Whom the user may give work to, for the owner's list: themselves, and a manager's RMs and
-/// presidents (the store decides on save).
+/// Whom the user may give work to, for the owner's list: kam-core's rule (`may_give_alert_to`:
+/// themselves, and a manager's RMs and presidents in reach), the one the store applies on save.
 pub(crate) async fn owners(signed: &Signed) -> Result<Vec<Choice>, WebError> {
-    let me = signed.user().id;
-    let manager = signed.scope().appoints_relationship_managers();
+    let paths: std::collections::HashMap<_, _> = signed
+        .store
+        .list_org_units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.path))
+        .collect();
     Ok(signed
         .store
         .list_users()
         .await?
         .into_iter()
-        .filter(|u| !u.disabled && (u.id == me || (manager && u.role.serves_customers())))
+        .filter(|u| {
+            !u.disabled
+                && paths
+                    .get(&u.org_unit_id)
+                    .is_some_and(|path| signed.scope().may_give_alert_to(u, path))
+        })
         .map(|u| Choice {
             value: u.username.to_string(),
             label: u.display_name,

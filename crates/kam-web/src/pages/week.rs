@@ -18,7 +18,7 @@ use crate::{
         Chrome,
         activities::{ActivityLine, TaskLine},
         no_customer_pages, render,
-        tasks::{chooses_team, read_tasks},
+        tasks::read_tasks,
     },
     session::Signed,
 };
@@ -99,7 +99,7 @@ pub(crate) async fn week(
     let t = signed.tr(&app);
     let today = app.today();
     let month = query.view == "month";
-    let team_choice = chooses_team(&signed);
+    let team_choice = signed.scope().reads_team_work();
     let mine = !(team_choice && query.who == "team");
     let day = NaiveDate::parse_from_str(&query.date, "%Y-%m-%d").unwrap_or(today);
     let (from, to) = period(day, month);
