@@ -304,7 +304,7 @@ fn the_demo_runs_the_batch_and_a_rerun_of_the_date_gives_identical_results() {
     let alerts_text = std::fs::read_to_string(&alerts_csv).unwrap();
     assert_eq!(alerts_text.lines().count(), first_raised + 1);
     // Key accounts not visited in time come from the RMs' logged visits (the demo's history
-    // leaves a third of the companies unvisited): some are never visited, some late.
+    // leaves one company in ten unvisited): some are never visited, some late.
     assert!(alerts_text.contains("not_visited"), "{alerts_text}");
     assert!(
         alerts_text.contains("days_since_visit=never"),
