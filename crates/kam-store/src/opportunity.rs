@@ -40,6 +40,8 @@ pub struct OpportunityRow {
     pub owner_id: UserId,
     pub owner: String,
     pub owner_name: String,
+    /// The team: the owner's unit when it was opened.
+    pub team: String,
     pub stage: String,
     /// The day it entered its stage.
     pub stage_since: NaiveDate,
@@ -186,13 +188,13 @@ pub struct OpportunityFigures {
 
 const OPPORTUNITY_COLUMNS: &str = "o.id, o.customer_id, c.cif_no, c.name as customer_name, \
     o.title, o.products, o.amount_minor, o.owner_id, u.username as owner, \
-    u.display_name as owner_name, o.stage, o.stage_since, o.probability, o.expected_close, \
+    u.display_name as owner_name, tu.name as team_name, o.stage, o.stage_since, o.probability, o.expected_close, \
     o.competitor, o.position, o.for_group, o.notes, o.closed_on, o.lost_reason, o.version, \
     (select count(*) from obstacle b where b.opportunity_id = o.id and b.status = 'open') \
     as open_obstacles";
 
 const OPPORTUNITY_FROM: &str = "from customer c join opportunity o on o.customer_id = c.id \
-    join app_user u on u.id = o.owner_id";
+    join app_user u on u.id = o.owner_id join org_unit tu on tu.id = o.unit_id";
 
 fn date_of(row: &AnyRow, column: &'static str) -> Result<Option<NaiveDate>> {
     row.try_get::<Option<String>, _>(column)?
@@ -213,6 +215,7 @@ fn opportunity_from_row(row: &AnyRow) -> Result<OpportunityRow> {
         owner_id: UserId(row.try_get("owner_id")?),
         owner: row.try_get("owner")?,
         owner_name: row.try_get("owner_name")?,
+        team: row.try_get("team_name")?,
         stage: row.try_get("stage")?,
         stage_since: parse_date("stage_since", &row.try_get::<String, _>("stage_since")?)?,
         probability: row

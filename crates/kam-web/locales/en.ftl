@@ -823,3 +823,4 @@ audit-action-delete = delete
 
 brief-opportunities = Open opportunities
 brief-obstacles = Open obstacles
+opportunity-team = team

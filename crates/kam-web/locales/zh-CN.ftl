@@ -823,3 +823,4 @@ audit-action-delete = 删除
 
 brief-opportunities = 进行中的商机
 brief-obstacles = 未排除的障碍点
+opportunity-team = 团队

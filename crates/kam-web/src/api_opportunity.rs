@@ -42,6 +42,8 @@ pub struct OpportunitySummary {
     pub amount_fen: i64,
     pub currency: String,
     pub owner: String,
+    /// The team: the owner's unit when it was opened.
+    pub team: String,
     /// The stage's code (the rules file's `[pipeline]`).
     pub stage: String,
     /// The day it entered its stage.
@@ -72,6 +74,7 @@ impl OpportunitySummary {
             amount_fen: o.amount,
             currency: "CNY".into(),
             owner: o.owner.clone(),
+            team: o.team.clone(),
             stage: o.stage.clone(),
             stage_since: o.stage_since.to_string(),
             probability: probability_of(&app.rules().pipeline, &o.stage, o.probability),

@@ -82,6 +82,7 @@ pub(crate) struct OpportunityLine {
     pub weighted: String,
     pub expected_close: String,
     pub owner: String,
+    pub team: String,
     pub days_in_stage: i64,
     pub stuck: bool,
     pub open: bool,
@@ -119,6 +120,7 @@ impl OpportunityLine {
             },
             expected_close: o.expected_close.to_string(),
             owner: o.owner_name.clone(),
+            team: o.team.clone(),
             days_in_stage: days,
             stuck: o.is_open()
                 && rules
