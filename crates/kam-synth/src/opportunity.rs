@@ -92,7 +92,6 @@ pub fn opportunity_history(reference: &ReferenceData, today: NaiveDate) -> Vec<O
             let (title, products, size) = DEALS[(k % 8) as usize];
             // Size: the deal's typical size × 0.5 … 2, rounded to ten thousand yuan.
             let yuan = size / 2 * (2 + (k / 8 % 7) as i64) / 2 / 10_000 * 10_000;
-            let opened = today - Days::new(20 + k / 3 % 330);
             // Where it ends: won, lost, or open at a stage.
             let fate = k / 11 % 20;
             let (last, outcome): (usize, Option<bool>) = match fate {
@@ -101,15 +100,18 @@ pub fn opportunity_history(reference: &ReferenceData, today: NaiveDate) -> Vec<O
                 _ => ((k / 13 % open.len() as u64) as usize, None),
             };
             let stuck = outcome.is_none() && k % 6 == 1;
-            // Moves spread over the time since it opened; a stuck one stopped long ago.
+            // A stage every one to three weeks, as a worked deal moves; the last move (or the
+            // opening) days ago for a live one, weeks ago for a stuck one, any time in the past
+            // year for a closed one.
             let steps = last as u64 + u64::from(outcome.is_some());
-            let end = if stuck {
-                today - Days::new(STUCK_DAYS + k % 20)
-            } else {
-                today - Days::new(k % 12)
+            let step_days = 8 + k % 12;
+            let back = match outcome {
+                Some(_) => k / 3 % 300,
+                None if stuck => STUCK_DAYS + k % 20,
+                None => k % 10,
             };
-            let usable = (end - opened).num_days().max(0) as u64;
-            let step_days = usable.checked_div(steps).unwrap_or(0);
+            let end = today - Days::new(back);
+            let opened = end - Days::new(steps * step_days);
             let mut moves = Vec::new();
             let mut ticks = Vec::new();
             let mut day = opened;
@@ -270,7 +272,7 @@ mod tests {
             "{won} won, {lost} lost, {stuck} stuck"
         );
         // The weekly reports drafted from the same records say what was moved.
-        let (activities, tasks) = crate::work_history(&bank.reference, today);
+        let (activities, tasks) = crate::work_history(&bank.reference, (today, today));
         let reports =
             crate::weekly_reports(&bank.reference, (&activities, &tasks), &records, today);
         assert!(

@@ -119,11 +119,14 @@ fn weekday_on_or_after(day: NaiveDate) -> NaiveDate {
 const HISTORY_DAYS: u64 = 150;
 
 /// The RMs' work up to `today` (and the plans after it) for the bank's companies with a lead RM
-/// and key people.
+/// and key people, from `HISTORY_DAYS` before the earlier of `today` and the batch date `as_of`.
 pub fn work_history(
     reference: &ReferenceData,
-    today: NaiveDate,
+    (as_of, today): (NaiveDate, NaiveDate),
 ) -> (Vec<ActivityRecord>, Vec<TaskRecord>) {
+    // The history runs up to today and starts far enough before the batch date (the facts'
+    // last day, which may lie days or months before today) that the batch sees a cadence too.
+    let first = as_of.min(today) - Days::new(HISTORY_DAYS);
     let leads: HashMap<&str, &str> = reference
         .assignments
         .iter()
@@ -161,12 +164,13 @@ pub fn work_history(
             customer.account_type,
             AccountType::Strategic | AccountType::Important | AccountType::Group
         );
+        // Within a 30-day tier interval even with the ±3 days of a real diary, but for the few.
         let interval = if important {
             14 + h % 10
         } else if h % 7 == 3 {
             40 + h % 30
         } else {
-            18 + h % 12
+            16 + h % 10
         };
         let president = presidents.get(customer.org_unit_code.as_str()).copied();
         let colleagues = |i: u64| -> Vec<String> {
@@ -186,7 +190,7 @@ pub fn work_history(
         // Logged: back from the last visit, one interval at a time.
         let mut day = weekday_on_or_before(today - Days::new(1 + h % interval));
         let mut i = 0_u64;
-        while day > today - Days::new(HISTORY_DAYS) {
+        while day > first {
             let k = h / 7 + i;
             let kind = match k % 9 {
                 3 | 7 => ActivityKind::Call,
@@ -481,7 +485,7 @@ mod tests {
     fn the_history_is_dated_right_and_has_every_state() {
         let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let (activities, tasks) = work_history(&bank.reference, today);
+        let (activities, tasks) = work_history(&bank.reference, (today, today));
         assert!(!activities.is_empty() && !tasks.is_empty());
         for a in &activities {
             let day = a.activity.starts.date();
@@ -514,7 +518,7 @@ mod tests {
         keys.dedup();
         assert_eq!(keys.len(), before);
         // The same inputs give the same history.
-        let (again, _) = work_history(&bank.reference, today);
+        let (again, _) = work_history(&bank.reference, (today, today));
         assert_eq!(again.len(), activities.len());
     }
 
@@ -522,7 +526,7 @@ mod tests {
     fn the_past_weeks_reports_agree_with_the_records() {
         let bank = Bank::generate(SynthConfig::new(Scale::Tiny, 7));
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let (activities, tasks) = work_history(&bank.reference, today);
+        let (activities, tasks) = work_history(&bank.reference, (today, today));
         let reports = weekly_reports(&bank.reference, (&activities, &tasks), &[], today);
         let rms = bank
             .reference

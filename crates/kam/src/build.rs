@@ -245,7 +245,7 @@ pub async fn build_bank(
             .context("loading the board's manual scores")?;
     }
     // The RMs' work up to today: visits with their notes, needs and tasks, and plans ahead.
-    let (activities, tasks) = kam_synth::work_history(&data, today);
+    let (activities, tasks) = kam_synth::work_history(&data, (config.end, today));
     let work = store
         .load_work(&Actor::system("demo"), &activities, &tasks)
         .await

@@ -418,7 +418,7 @@ async fn a_banks_work_history_loads_whole(store: Store) {
         .bulk_load(&fixture::system(), data, &vec![hash; data.users.len()])
         .await
         .unwrap();
-    let (activities, tasks) = kam_synth::work_history(data, today());
+    let (activities, tasks) = kam_synth::work_history(data, (today(), today()));
     let counts = store
         .load_work(&fixture::system(), &activities, &tasks)
         .await
