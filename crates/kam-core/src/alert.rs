@@ -27,7 +27,8 @@ pub enum AlertKind {
     LoanClass,
     /// 无主办客户经理: a key account without a lead RM.
     NoLeadRm,
-    /// 未按期拜访: a key account not visited within its tier's contact interval (or never).
+    /// 未按期拜访: a corporate key account not visited within its tier's contact interval (or
+    /// never).
     NotVisited,
     /// 商机停滞: an open opportunity of the customer has not moved for longer than the bar.
     StuckOpportunity,
@@ -144,6 +145,9 @@ pub struct AlertInput {
     /// The customer's five-tier tier, 0 (best) to 4.
     pub tier: usize,
     pub key_account: bool,
+    /// A corporate customer: visits (and their coverage) are a company's; an individual's
+    /// relationship is kept by calls and meetings the visit rule does not count.
+    pub corporate: bool,
     pub recent_deposit: Option<i64>,
     pub baseline_deposit: Option<i64>,
     /// Non-reversed debits to other banks in the outflow window, fen.
@@ -553,6 +557,7 @@ pub fn evaluate(rules: &AlertRules, input: &AlertInput) -> Vec<Finding> {
     }
     if let Some(intervals) = rules.not_visited
         && input.key_account
+        && input.corporate
         && input
             .days_since_visit
             .is_none_or(|days| days > intervals[tier])
@@ -661,6 +666,7 @@ mod tests {
             has_lead_rm: false,
             days_since_visit: Some(10),
             stalled_days: None,
+            corporate: true,
         };
         assert_eq!(
             kinds(&input),
@@ -721,12 +727,13 @@ mod tests {
     }
 
     #[test]
-    fn a_key_account_not_visited_within_its_interval_or_ever_is_flagged() {
+    fn a_corporate_key_account_not_visited_within_its_interval_or_ever_is_flagged() {
         let mut rules = rules();
         rules.not_visited = Some([30, 30, 60, 90, 180]);
         let input = |days, key_account| AlertInput {
             tier: 0,
             key_account,
+            corporate: true,
             days_since_visit: days,
             has_lead_rm: true,
             ..AlertInput::default()
@@ -735,6 +742,14 @@ mod tests {
         assert!(
             kinds_with(&rules, &input(None, false)).is_empty(),
             "key accounts only"
+        );
+        let individual = AlertInput {
+            corporate: false,
+            ..input(None, true)
+        };
+        assert!(
+            kinds_with(&rules, &individual).is_empty(),
+            "a company's visits: an individual's contact is not a visit"
         );
         for days in [Some(31), None] {
             let found = evaluate(&rules, &input(days, true));

@@ -132,6 +132,7 @@ pub fn diagnose(
             let input = AlertInput {
                 tier: state.tier,
                 key_account,
+                corporate: s.kind == CustomerKind::Corporate,
                 recent_deposit: value(&s.cif_no, "avg_daily_deposit", Some(drop.recent_days)),
                 baseline_deposit: value(&s.cif_no, "avg_daily_deposit", Some(drop.baseline_days)),
                 outflow: s.outflow,

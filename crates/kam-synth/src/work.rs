@@ -1,4 +1,4 @@
-//! The RMs' work in the synthetic bank: five months of visits, calls and meetings with the
+//! The RMs' work in the synthetic bank: four months of visits, calls and meetings with the
 //! companies they lead (SPIN notes in Chinese, the key people met, needs found — some met since),
 //! next steps as tasks (most done, some overdue), visits planned for the coming days (some
 //! today), a few cancelled, and tasks added by hand. Derived from each customer's number and the
@@ -116,7 +116,7 @@ fn weekday_on_or_after(day: NaiveDate) -> NaiveDate {
 }
 
 /// How far back the history goes.
-const HISTORY_DAYS: u64 = 150;
+const HISTORY_DAYS: u64 = 120;
 
 /// The RMs' work up to `today` (and the plans after it) for the bank's companies with a lead RM
 /// and key people, from `HISTORY_DAYS` before the earlier of `today` and the batch date `as_of`.
