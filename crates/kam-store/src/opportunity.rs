@@ -1210,8 +1210,12 @@ impl Store {
                 .put("obstacle_id", obstacle_id);
                 insert_one(&mut tx, "task", row, ("task", &obstacle.action)).await?;
             }
+            // Two key people of one company may share a name: the first is named, once.
+            let mut named = std::collections::HashSet::new();
             for (name, role, attitude) in &record.influences {
-                if let Some(person) = people.get(&(customer, name.clone())) {
+                if let Some(person) = people.get(&(customer, name.clone()))
+                    && named.insert(*person)
+                {
                     influences.push(
                         Values::new()
                             .put("opportunity_id", id)
