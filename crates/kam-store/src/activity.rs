@@ -244,14 +244,13 @@ impl UserStore {
         let users = participants(&mut tx, &activity.colleagues).await?;
         check_people(&mut tx, customer_id, &activity.people).await?;
         let version = seen + 1;
-        let mut sql = activity_values(activity, status)
-            .put("reason", reason.clone())
-            .put("version", version)
-            .put("updated_by", self.actor().name.as_str())
-            .put("updated_at", audit::now())
-            .into_update("activity");
-        sql.push(" where id = ").bind(id.0);
-        sql.query().execute(&mut *tx).await?;
+        self.save_versioned(
+            &mut tx,
+            ("activity", id.0),
+            activity_values(activity, status).put("reason", reason.clone()),
+            version,
+        )
+        .await?;
         for table in ["activity_user", "activity_person"] {
             Sql::new(&format!("delete from {table} where activity_id = "))
                 .bind(id.0)

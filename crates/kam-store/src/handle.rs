@@ -16,7 +16,10 @@ use kam_core::{
 };
 use sqlx::{Any, AnyPool, Transaction, any::AnyRow};
 
-use crate::{Actor, Error, Result, Store, audit, sql::Sql};
+use crate::{
+    Actor, Error, Result, Store, audit,
+    sql::{Sql, Values},
+};
 
 /// A write transaction on the user handle, begun by `begin_customer_write` once the rule allowed it.
 pub(crate) type WriteTx = Transaction<'static, Any>;
@@ -180,6 +183,38 @@ impl UserStore {
             .begin_customer_write(find, action, entity, &customer_id.to_string())
             .await?;
         Ok((tx, sqlx::Row::try_get(&row, "cif_no")?))
+    }
+
+    /// Writes `values` to row `id` of `table` as save `version`, stamped with this handle's actor
+    /// and now: the one update of a version-checked record (activities, tasks, opportunities).
+    pub(crate) async fn save_versioned(
+        &self,
+        tx: &mut WriteTx,
+        (table, id): (&str, i64),
+        values: Values,
+        version: i64,
+    ) -> Result<()> {
+        let mut sql = values
+            .put("version", version)
+            .put("updated_by", self.actor.name.as_str())
+            .put("updated_at", audit::now())
+            .into_update(table);
+        sql.push(" where id = ").bind(id);
+        sql.query().execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Records the change in the audit trail under this handle's actor and commits `tx`: the
+    /// last step of every write on the handle.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: WriteTx,
+        (action, entity, key): (&str, &str, &str),
+        detail: &str,
+    ) -> Result<()> {
+        audit::record(&mut tx, &self.actor, action, entity, key, detail).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a refused change (`{action}_refused`, the reason as detail) in `tx`, commits it

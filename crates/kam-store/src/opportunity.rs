@@ -35,6 +35,9 @@ pub struct OpportunityRow {
     pub customer_name: String,
     pub title: String,
     pub products: Vec<String>,
+    /// The products' names in the catalogue, in the same order (a code the catalogue no longer
+    /// has stays as its code).
+    pub product_names: Vec<String>,
     /// Fen, CNY.
     pub amount: i64,
     pub owner_id: UserId,
@@ -211,6 +214,7 @@ fn opportunity_from_row(row: &AnyRow) -> Result<OpportunityRow> {
         customer_name: row.try_get("customer_name")?,
         title: row.try_get("title")?,
         products: products.split(',').map(str::to_owned).collect(),
+        product_names: Vec::new(),
         amount: row.try_get("amount_minor")?,
         owner_id: UserId(row.try_get("owner_id")?),
         owner: row.try_get("owner")?,
@@ -338,24 +342,6 @@ impl UserStore {
         Ok((tx, stored))
     }
 
-    /// Writes `values` to opportunity `id` as save `version`, by this handle's actor, now.
-    async fn save_opportunity(
-        &self,
-        tx: &mut WriteTx,
-        id: OpportunityId,
-        values: Values,
-        version: i64,
-    ) -> Result<()> {
-        let mut sql = values
-            .put("version", version)
-            .put("updated_by", self.actor().name.as_str())
-            .put("updated_at", audit::now())
-            .into_update("opportunity");
-        sql.push(" where id = ").bind(id.0);
-        sql.query().execute(&mut **tx).await?;
-        Ok(())
-    }
-
     /// Opens an opportunity on a customer in reach, in the funnel's first stage, owned by
     /// `o.owner` (oneself, or for a manager an RM or president in reach) and counted under the
     /// owner's unit.
@@ -395,16 +381,8 @@ impl UserStore {
             .execute(&mut *tx)
             .await?;
         let detail = format!("{id}: {} {} fen ({})", o.title, o.amount, o.owner);
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "add",
-            "opportunity",
-            &cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("add", "opportunity", &cif_no), &detail)
+            .await?;
         Ok(OpportunityId(id))
     }
 
@@ -429,22 +407,19 @@ impl UserStore {
                 .id
         };
         let version = seen + 1;
-        self.save_opportunity(&mut tx, id, detail_values(o, owner), version)
-            .await?;
+        self.save_versioned(
+            &mut tx,
+            ("opportunity", id.0),
+            detail_values(o, owner),
+            version,
+        )
+        .await?;
         let detail = format!(
             "{id}: {} {} fen ({}) version {version}",
             o.title, o.amount, o.owner
         );
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "edit",
-            "opportunity",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("edit", "opportunity", &stored.cif_no), &detail)
+            .await?;
         Ok(version)
     }
 
@@ -534,7 +509,8 @@ impl UserStore {
             .await?;
         }
         let version = seen + 1;
-        self.save_opportunity(&mut tx, id, values, version).await?;
+        self.save_versioned(&mut tx, ("opportunity", id.0), values, version)
+            .await?;
         let (action, detail) = if moving {
             (
                 "move",
@@ -551,16 +527,8 @@ impl UserStore {
                 format!("{id}: {} [{}]", stored.stage, advance.ticked.join(",")),
             )
         };
-        audit::record(
-            &mut tx,
-            self.actor(),
-            action,
-            "opportunity",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, (action, "opportunity", &stored.cif_no), &detail)
+            .await?;
         Ok(version)
     }
 
@@ -577,9 +545,9 @@ impl UserStore {
             .begin_opportunity_write(id, "delete", Some(seen))
             .await?;
         let reason = line("reason", reason)?;
-        self.save_opportunity(
+        self.save_versioned(
             &mut tx,
-            id,
+            ("opportunity", id.0),
             Values::new()
                 .put("deleted_on", self.scope().on().to_string())
                 .put("deleted_reason", reason.as_str()),
@@ -587,16 +555,8 @@ impl UserStore {
         )
         .await?;
         let detail = format!("{id}: {}: {reason}", stored.title);
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "delete",
-            "opportunity",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("delete", "opportunity", &stored.cif_no), &detail)
+            .await?;
         Ok(())
     }
 
@@ -631,16 +591,8 @@ impl UserStore {
             "{id}/{obstacle}: {} → {} ({}, {})",
             o.text, o.action, o.owner, o.due
         );
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "add_obstacle",
-            "opportunity",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("add_obstacle", "opportunity", &stored.cif_no), &detail)
+            .await?;
         Ok(ObstacleId(obstacle))
     }
 
@@ -679,16 +631,12 @@ impl UserStore {
         .execute(&mut *tx)
         .await?;
         let detail = format!("{id}/{obstacle}");
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "clear_obstacle",
-            "opportunity",
-            &stored.cif_no,
+        self.commit_audited(
+            tx,
+            ("clear_obstacle", "opportunity", &stored.cif_no),
             &detail,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -739,16 +687,12 @@ impl UserStore {
             .execute(&mut *tx)
             .await?;
         let detail = format!("{id}: {name} {role} {attitude}");
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "set_influence",
-            "opportunity",
-            &stored.cif_no,
+        self.commit_audited(
+            tx,
+            ("set_influence", "opportunity", &stored.cif_no),
             &detail,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -773,16 +717,12 @@ impl UserStore {
             });
         }
         let detail = format!("{id}: key person {person}");
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "remove_influence",
-            "opportunity",
-            &stored.cif_no,
+        self.commit_audited(
+            tx,
+            ("remove_influence", "opportunity", &stored.cif_no),
             &detail,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -814,7 +754,33 @@ impl UserStore {
             sql.push(&format!(" limit {}", filter.limit));
         }
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(opportunity_from_row).collect()
+        let mut rows = rows
+            .iter()
+            .map(opportunity_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.name_products(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Puts the catalogue's names on `rows`' products, one read of the catalogue for the list.
+    async fn name_products(&self, rows: &mut [OpportunityRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let names: HashMap<String, String> = sqlx::query("select code, name from product")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
+        for row in rows {
+            row.product_names = row
+                .products
+                .iter()
+                .map(|code| names.get(code).unwrap_or(code).clone())
+                .collect();
+        }
+        Ok(())
     }
 
     /// One opportunity in reach with its history, ticks, obstacles and buying influences
@@ -831,7 +797,9 @@ impl UserStore {
         let found = self
             .fetch_visible(sql, "opportunity", &id.to_string())
             .await?;
-        let row = opportunity_from_row(&found)?;
+        let mut row = [opportunity_from_row(&found)?];
+        self.name_products(&mut row).await?;
+        let [row] = row;
         // The opportunity was read through the scope above: its parts are read by its id.
         let moves = sqlx::query(
             "select from_stage, to_stage, moved_on, moved_by, reason from opportunity_move \

@@ -181,24 +181,6 @@ impl UserStore {
         Ok((tx, task))
     }
 
-    /// Writes `values` to task `id` as save `version`, by this handle's actor, now.
-    async fn save_task(
-        &self,
-        tx: &mut WriteTx,
-        id: TaskId,
-        values: Values,
-        version: i64,
-    ) -> Result<()> {
-        let mut sql = values
-            .put("version", version)
-            .put("updated_by", self.actor().name.as_str())
-            .put("updated_at", audit::now())
-            .into_update("task");
-        sql.push(" where id = ").bind(id.0);
-        sql.query().execute(&mut **tx).await?;
-        Ok(())
-    }
-
     /// Adds a task on a customer in reach for `task.owner` (oneself, or for a manager a
     /// colleague in reach: `NotPermitted` otherwise, audited).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -265,9 +247,9 @@ impl UserStore {
                 .id
         };
         let version = seen + 1;
-        self.save_task(
+        self.save_versioned(
             &mut tx,
-            id,
+            ("task", id.0),
             Values::new()
                 .put("title", task.title.as_str())
                 .put("due_on", task.due.to_string())
@@ -281,16 +263,8 @@ impl UserStore {
             "{}: {} ({}) due {} version {version}",
             id.0, task.title, task.owner, task.due
         );
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "edit",
-            "task",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("edit", "task", &stored.cif_no), &detail)
+            .await?;
         Ok(version)
     }
 
@@ -304,9 +278,9 @@ impl UserStore {
         let (mut tx, stored) = self.begin_task_write(id, action, seen).await?;
         let version = seen + 1;
         let done_on = (status == TaskStatus::Done).then(|| self.scope().on().to_string());
-        self.save_task(
+        self.save_versioned(
             &mut tx,
-            id,
+            ("task", id.0),
             Values::new()
                 .put("status", status.as_str())
                 .put("done_on", done_on),
@@ -314,16 +288,8 @@ impl UserStore {
         )
         .await?;
         let detail = format!("{}: {}", id.0, stored.title);
-        audit::record(
-            &mut tx,
-            self.actor(),
-            action,
-            "task",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, (action, "task", &stored.cif_no), &detail)
+            .await?;
         Ok(version)
     }
 
@@ -333,9 +299,9 @@ impl UserStore {
     pub async fn delete_task(&self, id: TaskId, reason: &str, seen: i64) -> Result<()> {
         let (mut tx, stored) = self.begin_task_write(id, "delete", seen).await?;
         let reason = line("reason", reason)?;
-        self.save_task(
+        self.save_versioned(
             &mut tx,
-            id,
+            ("task", id.0),
             Values::new()
                 .put("deleted_on", self.scope().on().to_string())
                 .put("deleted_reason", reason.as_str()),
@@ -343,16 +309,8 @@ impl UserStore {
         )
         .await?;
         let detail = format!("{}: {}: {reason}", id.0, stored.title);
-        audit::record(
-            &mut tx,
-            self.actor(),
-            "delete",
-            "task",
-            &stored.cif_no,
-            &detail,
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, ("delete", "task", &stored.cif_no), &detail)
+            .await?;
         Ok(())
     }
 

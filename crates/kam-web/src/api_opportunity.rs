@@ -10,7 +10,6 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
 };
-use chrono::NaiveDate;
 use kam_core::{
     ParseError,
     id::{KeyPersonId, ObstacleId, OpportunityId},
@@ -26,6 +25,7 @@ use utoipa::ToSchema;
 use crate::{
     App,
     api::{ApiError, ApiUser},
+    api_work::date,
     api_write::Body,
 };
 
@@ -319,17 +319,6 @@ pub struct OpportunityInput {
     pub notes: Option<String>,
     /// On an edit, the version read.
     pub version: Option<i64>,
-}
-
-fn date(field: &'static str, text: &str) -> Result<NaiveDate, ParseError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        ParseError::new(
-            field,
-            text,
-            "not a YYYY-MM-DD date",
-            "不是 YYYY-MM-DD 格式的日期",
-        )
-    })
 }
 
 impl OpportunityInput {

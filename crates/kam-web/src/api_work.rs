@@ -126,7 +126,8 @@ pub struct ActivityInput {
     pub version: Option<i64>,
 }
 
-fn date(field: &'static str, text: &str) -> Result<NaiveDate, ParseError> {
+/// A `YYYY-MM-DD` day of a request body or query, refused naming `field`.
+pub(crate) fn date(field: &'static str, text: &str) -> Result<NaiveDate, ParseError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         ParseError::new(
             field,

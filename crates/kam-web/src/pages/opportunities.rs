@@ -108,7 +108,7 @@ impl OpportunityLine {
             cif_no: o.cif_no.clone(),
             customer: o.customer_name.clone(),
             title: o.title.clone(),
-            products: o.products.join("、"),
+            products: o.product_names.join("、"),
             amount: t.amount(o.amount),
             stage_code: o.stage.clone(),
             stage: stage_label(t, pipeline, &o.stage),
