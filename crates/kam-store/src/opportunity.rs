@@ -22,8 +22,12 @@ use kam_core::{
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    Error, Result, Store, UserStore, audit, bulk::insert_one, customer::parse_date,
-    handle::WriteTx, org::corrupt, sql::Values,
+    Error, Result, Store, UserStore, audit,
+    bulk::insert_one,
+    customer::parse_date,
+    handle::WriteTx,
+    org::corrupt,
+    sql::{Sql, Values},
 };
 
 /// An opportunity in a list (the table, the kanban, the 360, the funnel).
@@ -198,6 +202,29 @@ const OPPORTUNITY_COLUMNS: &str = "o.id, o.customer_id, c.cif_no, c.name as cust
 
 const OPPORTUNITY_FROM: &str = "from customer c join opportunity o on o.customer_id = c.id \
     join app_user u on u.id = o.owner_id join org_unit tu on tu.id = o.unit_id";
+
+/// An obstacle with its action's task (the task's owner and due day), as `obstacle_from_row` reads it.
+const OBSTACLE_COLUMNS: &str = "b.id, b.text, b.action, b.status, b.cleared_on, t.id as task_id, \
+    au.display_name as action_owner, t.due_on, t.status as task_status";
+const OBSTACLE_TASK: &str = "left join task t on t.obstacle_id = b.id and t.deleted_on is null \
+    left join app_user au on au.id = t.owner_id";
+
+fn obstacle_from_row(r: &AnyRow) -> Result<Obstacle> {
+    Ok(Obstacle {
+        id: ObstacleId(r.try_get("id")?),
+        text: r.try_get("text")?,
+        action: r.try_get("action")?,
+        status: ObstacleStatus::parse(&r.try_get::<String, _>("status")?).map_err(corrupt)?,
+        cleared_on: date_of(r, "cleared_on")?,
+        task_id: r.try_get::<Option<i64>, _>("task_id")?.map(TaskId),
+        owner_name: r.try_get("action_owner")?,
+        due: date_of(r, "due_on")?,
+        task_status: r
+            .try_get::<Option<String>, _>("task_status")?
+            .map(|s| TaskStatus::parse(&s).map_err(corrupt))
+            .transpose()?,
+    })
+}
 
 fn date_of(row: &AnyRow, column: &'static str) -> Result<Option<NaiveDate>> {
     row.try_get::<Option<String>, _>(column)?
@@ -828,34 +855,17 @@ impl UserStore {
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_>>()?;
-        let obstacles = sqlx::query(
-            "select b.id, b.text, b.action, b.status, b.cleared_on, t.id as task_id, \
-             u.display_name, t.due_on, t.status as task_status from obstacle b \
-             left join task t on t.obstacle_id = b.id and t.deleted_on is null \
-             left join app_user u on u.id = t.owner_id \
-             where b.opportunity_id = $1 order by b.status desc, b.id",
-        )
+        let obstacles = Sql::new(&format!(
+            "select {OBSTACLE_COLUMNS} from obstacle b {OBSTACLE_TASK}"
+        ))
+        .push(" where b.opportunity_id = ")
         .bind(id.0)
+        .push(" order by b.status desc, b.id")
+        .query()
         .fetch_all(self.pool())
         .await?
         .iter()
-        .map(|r| {
-            Ok(Obstacle {
-                id: ObstacleId(r.try_get("id")?),
-                text: r.try_get("text")?,
-                action: r.try_get("action")?,
-                status: ObstacleStatus::parse(&r.try_get::<String, _>("status")?)
-                    .map_err(corrupt)?,
-                cleared_on: date_of(r, "cleared_on")?,
-                task_id: r.try_get::<Option<i64>, _>("task_id")?.map(TaskId),
-                owner_name: r.try_get("display_name")?,
-                due: date_of(r, "due_on")?,
-                task_status: r
-                    .try_get::<Option<String>, _>("task_status")?
-                    .map(|s| TaskStatus::parse(&s).map_err(corrupt))
-                    .transpose()?,
-            })
-        })
+        .map(obstacle_from_row)
         .collect::<Result<_>>()?;
         let influences = sqlx::query(
             "select p.id, p.name, p.title, i.role, i.attitude from buying_influence i \
@@ -885,6 +895,27 @@ impl UserStore {
             group_name: found.try_get("group_name")?,
             created_by: found.try_get("opened_by")?,
         })
+    }
+
+    /// The open obstacles of a customer's open opportunities in reach, each with its
+    /// opportunity's title, in one read (the pre-visit brief): soonest expected close first.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn open_obstacles(&self, customer_id: CustomerId) -> Result<Vec<(String, Obstacle)>> {
+        let mut sql = self.visible(&format!(
+            "select o.title, {OBSTACLE_COLUMNS} from customer c \
+             join opportunity o on o.customer_id = c.id \
+             join obstacle b on b.opportunity_id = o.id {OBSTACLE_TASK}"
+        ));
+        sql.push(" and c.id = ").bind(customer_id.0).push(
+            " and o.deleted_on is null and o.closed_on is null and b.status = 'open' \
+                 order by o.expected_close, o.id, b.id",
+        );
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("title")?, obstacle_from_row(r)?)))
+            .collect()
     }
 
     /// The stage entries of the opportunities in reach (`owner`'s only, if given) for the

@@ -70,6 +70,7 @@ const READS: &[&str] = &[
     "opportunity",
     "stage_history",
     "moves_between",
+    "open_obstacles",
     "team_of",
     "assignment_history",
     "payroll_links",
@@ -428,6 +429,27 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         .await
         .unwrap();
         opportunity_ids.push((c.cif_no.to_string(), opportunity));
+        // And one still open with an open obstacle (the brief's list).
+        let open = kam
+            .add_opportunity(
+                id,
+                &deal,
+                &kam_core::opportunity::Pipeline::default_stages(),
+            )
+            .await
+            .unwrap();
+        kam.add_obstacle(
+            open,
+            &kam_core::opportunity::NewObstacle::parse(
+                "财务总监倾向他行",
+                "约财务总监面谈",
+                kam.actor().name.as_str(),
+                today() + chrono::Days::new(7),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
         visits.push((c.cif_no.to_string(), id, activity));
         visited.insert(c.cif_no.to_string());
     }
@@ -606,6 +628,12 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 visible,
                 &handle.last_contacts(*id).await,
             );
+            let obstacles = handle.open_obstacles(*id).await.unwrap();
+            assert_eq!(
+                obstacles.len(),
+                usize::from(visible),
+                "{who} open_obstacles {cif}: the open opportunity's one obstacle iff in reach"
+            );
         }
         let opportunities = handle
             .opportunities(&kam_store::OpportunityFilter::default())
@@ -618,8 +646,8 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
         );
         assert_eq!(
             handle.stage_history(None).await.unwrap().len(),
-            2 * within(&visited).len(),
-            "{who} stage_history: an opening and a loss each"
+            3 * within(&visited).len(),
+            "{who} stage_history: two openings and a loss each"
         );
         let moves = handle.moves_between(None, today(), today()).await.unwrap();
         assert_eq!(

@@ -362,22 +362,18 @@ pub(crate) async fn brief(
             ..kam_store::OpportunityFilter::default()
         })
         .await?;
-    let mut obstacles = Vec::new();
-    for o in open_opportunities.iter().filter(|o| o.open_obstacles > 0) {
-        let view = store.opportunity(o.id).await?;
-        obstacles.extend(
-            view.obstacles
-                .iter()
-                .filter(|b| b.status == kam_core::opportunity::ObstacleStatus::Open)
-                .map(|b| BriefObstacle {
-                    opportunity: o.title.clone(),
-                    text: b.text.clone(),
-                    action: b.action.clone(),
-                    owner: b.owner_name.clone().unwrap_or_default(),
-                    due: b.due.map(|d| d.to_string()).unwrap_or_default(),
-                }),
-        );
-    }
+    let obstacles = store
+        .open_obstacles(customer.id)
+        .await?
+        .into_iter()
+        .map(|(opportunity, b)| BriefObstacle {
+            opportunity,
+            text: b.text,
+            action: b.action,
+            owner: b.owner_name.unwrap_or_default(),
+            due: b.due.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
     let opportunities = open_opportunities
         .iter()
         .map(|o| crate::pages::opportunities::OpportunityLine::new(&app, &t, o))
