@@ -664,12 +664,15 @@ impl UserStore {
                  where au.activity_id = a.id and u.role = '{role}'))"
             )
         };
+        // Customers are the only table of the outer query, so both databases start from the
+        // visibility clause's index searches (a join with the tier month made SQLite walk every
+        // tier of the bank); a customer without a tier in the latest month is skipped below.
         let head = format!(
-            "select c.cif_no, c.name, t.tier, {} as rm_visits, {} as president_visits, \
+            "select c.cif_no, c.name, (select t.tier from tier_month t where t.customer_id = c.id \
+             and t.month = (select max(month) from tier_month)) as tier, \
+             {} as rm_visits, {} as president_visits, \
              (select max(a.starts_at) from activity a where a.customer_id = c.id and a.status = 'done' \
-             and a.kind = 'visit') as last_at \
-             from customer c join tier_month t on t.customer_id = c.id \
-             and t.month = (select max(month) from tier_month)",
+             and a.kind = 'visit') as last_at from customer c",
             by("relationship_manager"),
             by("sub_branch_president")
         );
@@ -683,9 +686,10 @@ impl UserStore {
             sql.push(before).bind(until.clone()).push(after);
         }
         let mut sql = self.visible_from(sql);
-        sql.push(" and c.kind = 'corporate' order by t.tier, c.cif_no");
+        sql.push(" and c.kind = 'corporate' order by 3, c.cif_no");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
+            .filter(|r| !matches!(r.try_get::<Option<i64>, _>("tier"), Ok(None)))
             .map(|r| {
                 let count = |column: &str| -> Result<u32> {
                     Ok(u32::try_from(r.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))

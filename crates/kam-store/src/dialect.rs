@@ -28,6 +28,18 @@ impl Backend {
         }
     }
 
+    /// How `column` is tested against a subquery's ids inside an `or` (the visibility clause):
+    /// the text before the subquery and after it. SQLite answers an `or` of two `in` lists by
+    /// two index searches (its MULTI-INDEX OR); PostgreSQL does the like (a BitmapOr) only for
+    /// `= any(array(…))`, and for `in` filters every customer row by hashed subplans — a
+    /// sequential scan of the customers in every list a user reads.
+    pub(crate) fn in_ids(self) -> (&'static str, &'static str) {
+        match self {
+            Backend::Sqlite => (" in (", ")"),
+            Backend::Postgres => (" = any(array(", "))"),
+        }
+    }
+
     pub(crate) fn migrations_table_exists_sql(self) -> &'static str {
         match self {
             Backend::Sqlite => {

@@ -116,14 +116,14 @@ impl UserStore {
     /// `visible` for a head that binds values of its own (in a subquery of its select list).
     pub(crate) fn visible_from(&self, mut head: Sql) -> Sql {
         head.push(" where ");
-        push_visible_as(&mut head, &self.scope, "c");
+        push_visible_as(&mut head, &self.scope, self.store.backend(), "c");
         head
     }
 
     /// Restricts a second customer alias in the same statement (such as the employers of the
     /// customer being read) to the scope.
     pub(crate) fn restrict(&self, sql: &mut Sql, alias: &str) {
-        push_visible_as(sql, &self.scope, alias);
+        push_visible_as(sql, &self.scope, self.store.backend(), alias);
     }
 
     /// The one row `sql` (from `visible`) selects, or `NotFound` for `entity` `key` — the same
@@ -273,7 +273,8 @@ impl UserStore {
 ///
 /// It mirrors `Scope::admits` clause for clause; the conformance suite checks the two agree on
 /// every customer of a synthetic bank for every user and every read of the handle.
-fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
+fn push_visible_as(sql: &mut Sql, scope: &Scope, backend: crate::Backend, c: &str) {
+    let (open, close) = backend.in_ids();
     sql.push("(");
     match scope.reach() {
         Reach::Nothing => {
@@ -287,28 +288,33 @@ fn push_visible_as(sql: &mut Sql, scope: &Scope, c: &str) {
             // subtree, or a member of a group whose lead unit (主办行) is in it.
             let under = format!("{}%", path.as_str());
             sql.push(&format!(
-                "{c}.org_unit_id in (select id from org_unit where path like "
+                "{c}.org_unit_id{open}select id from org_unit where path like "
             ))
             .bind(under.clone())
             .push(&format!(
-                ") or {c}.id in (select gm.customer_id from group_member gm \
+                "{close} or {c}.id{open}select gm.customer_id from group_member gm \
                  join customer_group g on g.id = gm.group_id \
                  join org_unit lu on lu.id = g.lead_unit_id where lu.path like "
             ))
             .bind(under)
-            .push(")");
+            .push(close);
         }
         Reach::Book(rm) => {
             let on = scope.on().to_string();
-            sql.push(&format!("{c}.id in (select customer_id from rm_assignment where user_id = "))
-                .bind(rm.0)
-                .push(" and effective_from <= ")
-                .bind(on.clone())
-                .push(" and (effective_to is null or effective_to > ")
-                .bind(on)
-                .push(&format!(")) or {c}.id in (select gm.customer_id from group_member gm join customer_group g on g.id = gm.group_id where g.lead_rm_id = "))
-                .bind(rm.0)
-                .push(")");
+            sql.push(&format!(
+                "{c}.id{open}select customer_id from rm_assignment where user_id = "
+            ))
+            .bind(rm.0)
+            .push(" and effective_from <= ")
+            .bind(on.clone())
+            .push(" and (effective_to is null or effective_to > ")
+            .bind(on)
+            .push(&format!(
+                "){close} or {c}.id{open}select gm.customer_id from group_member gm \
+                 join customer_group g on g.id = gm.group_id where g.lead_rm_id = "
+            ))
+            .bind(rm.0)
+            .push(close);
         }
     }
     sql.push(")");
