@@ -284,20 +284,18 @@ fn push_visible_as(sql: &mut Sql, scope: &Scope, backend: crate::Backend, c: &st
             sql.push("1 = 1");
         }
         Reach::Subtree(path) => {
-            // Paths are digits and slashes only, so LIKE needs no escaping. Booked in the
-            // subtree, or a member of a group whose lead unit (主办行) is in it.
-            let under = format!("{}%", path.as_str());
+            // Booked in the subtree, or a member of a group whose lead unit (主办行) is in it.
             sql.push(&format!(
-                "{c}.org_unit_id{open}select id from org_unit where path like "
-            ))
-            .bind(under.clone())
-            .push(&format!(
+                "{c}.org_unit_id{open}select id from org_unit where "
+            ));
+            backend.push_under(sql, "path", path);
+            sql.push(&format!(
                 "{close} or {c}.id{open}select gm.customer_id from group_member gm \
                  join customer_group g on g.id = gm.group_id \
-                 join org_unit lu on lu.id = g.lead_unit_id where lu.path like "
-            ))
-            .bind(under)
-            .push(close);
+                 join org_unit lu on lu.id = g.lead_unit_id where "
+            ));
+            backend.push_under(sql, "lu.path", path);
+            sql.push(close);
         }
         Reach::Book(rm) => {
             let on = scope.on().to_string();
