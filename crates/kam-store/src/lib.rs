@@ -62,8 +62,8 @@ pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use opportunity::{
-    Advance, Influence, MovedOpportunity, Obstacle, OpportunityCounts, OpportunityFigures,
-    OpportunityFilter, OpportunityRow, OpportunityView, StageMove, closed_of,
+    Advance, FunnelFacts, Influence, MovedOpportunity, Obstacle, OpportunityCounts,
+    OpportunityFigures, OpportunityFilter, OpportunityRow, OpportunityView, StageMove,
 };
 pub use product::{AccountEvent, PayrollPeople, PayrollPerson, PayrollSummary};
 pub use profile::StoredProfile;

@@ -30,6 +30,15 @@ use crate::{
     sql::{Sql, Values},
 };
 
+/// What the funnel is computed from (kam-core's `funnel`, `conversion`, `days_in_stage`,
+/// `outcomes`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunnelFacts {
+    pub open: Vec<FunnelItem>,
+    pub closed: Vec<Closed>,
+    pub history: Vec<StageEntry>,
+}
+
 /// An opportunity in a list (the table, the kanban, the 360, the funnel).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpportunityRow {
@@ -918,30 +927,65 @@ impl UserStore {
             .collect()
     }
 
-    /// The stage entries of the opportunities in reach (`owner`'s only, if given) for the
-    /// funnel's conversion and days in stage: every stage each entered, with the day.
+    /// What the funnel of the opportunities in reach (`owner`'s only, if given) is computed
+    /// from, in two lean reads: each open one's stage, amount and probability (its own, else its
+    /// stage's); each closed one's outcome, reason, amount and day; every stage each entered,
+    /// with the day (conversion and days in stage).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn stage_history(&self, owner: Option<UserId>) -> Result<Vec<StageEntry>> {
+    pub async fn funnel(&self, owner: Option<UserId>, pipeline: &Pipeline) -> Result<FunnelFacts> {
+        let owned = |sql: &mut Sql| {
+            sql.push(" and o.deleted_on is null");
+            if let Some(owner) = owner {
+                sql.push(" and o.owner_id = ").bind(owner.0);
+            }
+        };
+        let mut sql = self.visible(
+            "select o.stage, o.amount_minor, o.probability, o.closed_on, o.lost_reason \
+             from customer c join opportunity o on o.customer_id = c.id",
+        );
+        owned(&mut sql);
+        let mut facts = FunnelFacts::default();
+        for r in sql.query().fetch_all(self.pool()).await? {
+            let stage: String = r.try_get("stage")?;
+            let amount: i64 = r.try_get("amount_minor")?;
+            match date_of(&r, "closed_on")? {
+                None => {
+                    let own = r
+                        .try_get::<Option<i64>, _>("probability")?
+                        .and_then(|p| u8::try_from(p).ok());
+                    facts.open.push(FunnelItem {
+                        probability: probability_of(pipeline, &stage, own),
+                        stage,
+                        amount,
+                    });
+                }
+                Some(on) => {
+                    if let Some(outcome) = pipeline.stage(&stage).and_then(|s| s.outcome) {
+                        facts.closed.push(Closed {
+                            outcome,
+                            reason: r.try_get("lost_reason")?,
+                            amount,
+                            on,
+                        });
+                    }
+                }
+            }
+        }
         let mut sql = self.visible(
             "select m.opportunity_id, m.to_stage, m.moved_on from customer c \
              join opportunity o on o.customer_id = c.id \
              join opportunity_move m on m.opportunity_id = o.id",
         );
-        sql.push(" and o.deleted_on is null");
-        if let Some(owner) = owner {
-            sql.push(" and o.owner_id = ").bind(owner.0);
-        }
+        owned(&mut sql);
         sql.push(" order by m.opportunity_id, m.moved_on, m.id");
-        let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StageEntry {
-                    opportunity: r.try_get(0)?,
-                    stage: r.try_get(1)?,
-                    on: parse_date("moved_on", &r.try_get::<String, _>(2)?)?,
-                })
-            })
-            .collect()
+        for r in sql.query().fetch_all(self.pool()).await? {
+            facts.history.push(StageEntry {
+                opportunity: r.try_get(0)?,
+                stage: r.try_get(1)?,
+                on: parse_date("moved_on", &r.try_get::<String, _>(2)?)?,
+            });
+        }
+        Ok(facts)
     }
 
     /// The stage moves (not the openings) from `from` to `to` inclusive of the opportunities in
@@ -1248,19 +1292,4 @@ impl Store {
             obstacles,
         })
     }
-}
-
-/// The closed opportunities of `rows` for kam-core's won-and-lost table.
-pub fn closed_of(rows: &[OpportunityRow], pipeline: &Pipeline) -> Vec<Closed> {
-    rows.iter()
-        .filter_map(|r| {
-            let outcome = pipeline.stage(&r.stage)?.outcome?;
-            Some(Closed {
-                outcome,
-                reason: r.lost_reason.clone(),
-                amount: r.amount,
-                on: r.closed_on?,
-            })
-        })
-        .collect()
 }

@@ -14,8 +14,8 @@ use kam_core::{
     ParseError,
     id::{KeyPersonId, ObstacleId, OpportunityId},
     opportunity::{
-        Attitude, FunnelItem, InfluenceRole, NewObstacle, NewOpportunity, Position, conversion,
-        days_in_stage, funnel, probability_of,
+        Attitude, InfluenceRole, NewObstacle, NewOpportunity, Position, conversion, days_in_stage,
+        funnel, probability_of,
     },
 };
 use kam_store::{Advance, OpportunityFilter, OpportunityRow, OpportunityView};
@@ -262,27 +262,11 @@ pub(crate) async fn funnel_stages(
 ) -> Result<Json<Vec<FunnelStage>>, ApiError> {
     let owner = owner_of(&api, query.mine);
     let pipeline = &app.rules().pipeline;
-    let rows = api
-        .store
-        .opportunities(&OpportunityFilter {
-            owner,
-            open_only: true,
-            ..OpportunityFilter::default()
-        })
-        .await?;
-    let items: Vec<FunnelItem> = rows
-        .iter()
-        .map(|o| FunnelItem {
-            stage: o.stage.clone(),
-            amount: o.amount,
-            probability: probability_of(pipeline, &o.stage, o.probability),
-        })
-        .collect();
-    let history = api.store.stage_history(owner).await?;
-    let conv = conversion(pipeline, &history);
-    let days = days_in_stage(pipeline, &history);
+    let facts = api.store.funnel(owner, pipeline).await?;
+    let conv = conversion(pipeline, &facts.history);
+    let days = days_in_stage(pipeline, &facts.history);
     Ok(Json(
-        funnel(pipeline, &items)
+        funnel(pipeline, &facts.open)
             .into_iter()
             .enumerate()
             .map(|(i, r)| FunnelStage {

@@ -68,7 +68,7 @@ const READS: &[&str] = &[
     "task",
     "opportunities",
     "opportunity",
-    "stage_history",
+    "funnel",
     "moves_between",
     "open_obstacles",
     "team_of",
@@ -644,10 +644,19 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             within(&visited),
             "{who} opportunities"
         );
+        let funnel = handle
+            .funnel(None, &kam_core::opportunity::Pipeline::default_stages())
+            .await
+            .unwrap();
         assert_eq!(
-            handle.stage_history(None).await.unwrap().len(),
+            funnel.history.len(),
             3 * within(&visited).len(),
-            "{who} stage_history: two openings and a loss each"
+            "{who} funnel history: two openings and a loss each"
+        );
+        assert_eq!(
+            (funnel.open.len(), funnel.closed.len()),
+            (within(&visited).len(), within(&visited).len()),
+            "{who} funnel: one open and one lost each"
         );
         let moves = handle.moves_between(None, today(), today()).await.unwrap();
         assert_eq!(

@@ -161,17 +161,31 @@ async fn an_opportunity_moves_only_past_its_checklist_and_keeps_its_history(stor
         rm.edit_opportunity(id, &deal("rm.corp.a"), v).await,
         Err(Error::Invalid(e)) if e.field == "stage"
     ));
-    // The funnel's history: lead, contact, lost.
-    let history = rm.stage_history(None).await.unwrap();
-    let stages: Vec<&str> = history.iter().map(|e| e.stage.as_str()).collect();
+    // The funnel's inputs: the history lead, contact, lost; no open one; one lost with its
+    // reason, amount and day.
+    let facts = rm.funnel(None, &Pipeline::default_stages()).await.unwrap();
+    let stages: Vec<&str> = facts.history.iter().map(|e| e.stage.as_str()).collect();
     assert_eq!(stages, ["lead", "contact", "lost"]);
+    assert!(facts.open.is_empty());
+    assert_eq!(facts.closed.len(), 1);
+    assert_eq!(
+        facts.closed[0].outcome,
+        kam_core::opportunity::Outcome::Lost
+    );
+    assert!(facts.closed[0].reason.is_some());
     // Someone without the customer in reach reads nothing of it.
     let other = scope(&store, "rm.corp.c").await;
     assert!(matches!(
         other.opportunity(id).await,
         Err(Error::NotFound { .. })
     ));
-    assert!(other.stage_history(None).await.unwrap().is_empty());
+    assert_eq!(
+        other
+            .funnel(None, &Pipeline::default_stages())
+            .await
+            .unwrap(),
+        kam_store::FunnelFacts::default()
+    );
     assert!(
         other
             .opportunities(&OpportunityFilter::default())
@@ -323,7 +337,10 @@ async fn a_refused_or_stale_change_writes_nothing(store: Store) {
         rm.opportunity(id).await,
         Err(Error::NotFound { .. })
     ));
-    assert!(rm.stage_history(None).await.unwrap().is_empty());
+    assert_eq!(
+        rm.funnel(None, &Pipeline::default_stages()).await.unwrap(),
+        kam_store::FunnelFacts::default()
+    );
     let trail = store.audit_events(Some("opportunity"), 20).await.unwrap();
     assert!(trail.iter().any(|e| e.action == "delete"
         && e.entity == "opportunity"

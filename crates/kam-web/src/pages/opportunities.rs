@@ -21,7 +21,7 @@ use kam_core::{
     },
     task::TaskStatus,
 };
-use kam_store::{Advance, OpportunityFilter, OpportunityRow, OpportunityView, closed_of};
+use kam_store::{Advance, OpportunityFilter, OpportunityRow, OpportunityView};
 use serde::Deserialize;
 
 use crate::{
@@ -324,26 +324,11 @@ pub(crate) async fn funnel_page(
     let from = day(&query.from)
         .filter(|f| *f <= to)
         .unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
-    let rows = store
-        .opportunities(&OpportunityFilter {
-            owner,
-            ..OpportunityFilter::default()
-        })
-        .await?;
-    let history = store.stage_history(owner).await?;
     let pipeline = &app.rules().pipeline;
-    let items: Vec<FunnelItem> = rows
-        .iter()
-        .filter(|o| o.is_open())
-        .map(|o| FunnelItem {
-            stage: o.stage.clone(),
-            amount: o.amount,
-            probability: probability_of(pipeline, &o.stage, o.probability),
-        })
-        .collect();
-    let stages = funnel(pipeline, &items);
-    let conv = conversion(pipeline, &history);
-    let days = days_in_stage(pipeline, &history);
+    let facts = store.funnel(owner, pipeline).await?;
+    let stages = funnel(pipeline, &facts.open);
+    let conv = conversion(pipeline, &facts.history);
+    let days = days_in_stage(pipeline, &facts.history);
     let widest = stages.iter().map(|r| r.amount).max().unwrap_or(0).max(1);
     let lines = stages
         .iter()
@@ -365,8 +350,7 @@ pub(crate) async fn funnel_page(
             width: u32::try_from(i128::from(r.amount) * 100 / i128::from(widest)).unwrap_or(0),
         })
         .collect();
-    let closed = closed_of(&rows, pipeline);
-    let outcome_rows = outcomes(&closed, from, to);
+    let outcome_rows = outcomes(&facts.closed, from, to);
     let won: u32 = outcome_rows
         .iter()
         .filter(|r| r.outcome == Outcome::Won)
