@@ -426,7 +426,6 @@ impl UserStore {
         customer_id: CustomerId,
         limit: u32,
     ) -> Result<Vec<ActivityRow>> {
-        self.customer(customer_id).await?;
         let mut sql = self.activity_rows();
         sql.push(" and a.customer_id = ")
             .bind(customer_id.0)
@@ -434,7 +433,8 @@ impl UserStore {
         if limit > 0 {
             sql.push(&format!(" limit {limit}"));
         }
-        self.read_activity_rows(sql).await
+        let rows = self.read_activity_rows(sql).await?;
+        self.reached_or_empty(customer_id, rows).await
     }
 
     /// The activities in reach from `from` to `to` (both days included), by time; only those
@@ -595,7 +595,6 @@ impl UserStore {
     /// A customer in reach's needs list: open ones first, latest found first.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn needs(&self, customer_id: CustomerId) -> Result<Vec<Need>> {
-        self.customer(customer_id).await?;
         let mut sql = self.visible(
             "select n.id, n.customer_id, n.activity_id, n.text, n.kind, n.status, n.found_on, n.met_on \
              from customer c join customer_need n on n.customer_id = c.id",
@@ -604,7 +603,8 @@ impl UserStore {
             " order by case when n.status = 'open' then 0 else 1 end, n.found_on desc, n.id desc",
         );
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(need_from_row).collect()
+        let needs = rows.iter().map(need_from_row).collect::<Result<Vec<_>>>()?;
+        self.reached_or_empty(customer_id, needs).await
     }
 
     /// The day of each current key person's latest logged activity at a customer in reach.
@@ -613,7 +613,6 @@ impl UserStore {
         &self,
         customer_id: CustomerId,
     ) -> Result<HashMap<KeyPersonId, NaiveDate>> {
-        self.customer(customer_id).await?;
         let mut sql = self.visible(
             "select ap.key_person_id, max(a.starts_at) as last_at from customer c \
              join activity a on a.customer_id = c.id \
@@ -623,12 +622,18 @@ impl UserStore {
             .bind(customer_id.0)
             .push(" and a.status = 'done' group by ap.key_person_id");
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
+        let contacts = rows
+            .iter()
             .map(|r| {
                 let at = starts_from(&r.try_get::<String, _>("last_at")?)?;
                 Ok((KeyPersonId(r.try_get("key_person_id")?), at.date()))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self
+            .reached_or_empty(customer_id, contacts)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 

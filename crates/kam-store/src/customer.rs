@@ -257,6 +257,16 @@ impl UserStore {
         self.one_customer("c.cif_no", cif_no.into(), cif_no).await
     }
 
+    /// `rows` a read of customer `id`'s records selected through `visible`: rows prove the
+    /// customer in reach, so only an empty answer costs a second statement, the check that
+    /// tells out of reach (`NotFound`) from nothing to show.
+    pub(crate) async fn reached_or_empty<T>(&self, id: CustomerId, rows: Vec<T>) -> Result<Vec<T>> {
+        if rows.is_empty() {
+            self.customer(id).await?;
+        }
+        Ok(rows)
+    }
+
     async fn one_customer(&self, column: &'static str, value: Arg, key: &str) -> Result<Customer> {
         let mut sql = self.visible(CUSTOMER_COLUMNS);
         sql.push(&format!(" and {column} = ")).bind(value);
