@@ -374,6 +374,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
     let mut visits = Vec::new();
     let mut task_ids = Vec::new();
     let mut opportunity_ids = Vec::new();
+    let pipeline = kam_core::opportunity::Pipeline::default_stages();
     for c in data.customers.iter().step_by(6) {
         let id = bank_wide
             .customer_by_cif(c.cif_no.as_str())
@@ -407,14 +408,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             "",
         )
         .unwrap();
-        let opportunity = kam
-            .add_opportunity(
-                id,
-                &deal,
-                &kam_core::opportunity::Pipeline::default_stages(),
-            )
-            .await
-            .unwrap();
+        let opportunity = kam.add_opportunity(id, &deal, &pipeline).await.unwrap();
         // Lost the same day: one stage move each.
         kam.advance_opportunity(
             opportunity,
@@ -423,21 +417,14 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
                 to: "lost".into(),
                 reason: Some("客户需求取消".into()),
             },
-            &kam_core::opportunity::Pipeline::default_stages(),
+            &pipeline,
             1,
         )
         .await
         .unwrap();
         opportunity_ids.push((c.cif_no.to_string(), opportunity));
         // And one still open with an open obstacle (the brief's list).
-        let open = kam
-            .add_opportunity(
-                id,
-                &deal,
-                &kam_core::opportunity::Pipeline::default_stages(),
-            )
-            .await
-            .unwrap();
+        let open = kam.add_opportunity(id, &deal, &pipeline).await.unwrap();
         kam.add_obstacle(
             open,
             &kam_core::opportunity::NewObstacle::parse(
@@ -644,10 +631,7 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             within(&visited),
             "{who} opportunities"
         );
-        let funnel = handle
-            .funnel(None, &kam_core::opportunity::Pipeline::default_stages())
-            .await
-            .unwrap();
+        let funnel = handle.funnel(None, &pipeline).await.unwrap();
         assert_eq!(
             funnel.history.len(),
             3 * within(&visited).len(),
