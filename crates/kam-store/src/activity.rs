@@ -83,6 +83,9 @@ pub struct ActivityView {
     pub tasks: Vec<Task>,
 }
 
+const NEED_COLUMNS: &str =
+    "select n.id, n.customer_id, n.activity_id, n.text, n.kind, n.status, n.found_on, n.met_on";
+
 const ACTIVITY_COLUMNS: &str = "a.id, a.customer_id, a.kind, a.status, a.starts_at, a.minutes, \
     a.place, a.purpose, a.situation, a.problem, a.implication, a.need_payoff, a.outcome, \
     a.reason, a.created_by, a.version";
@@ -542,45 +545,48 @@ impl UserStore {
             .bind(customer_id.0);
         let row = self.fetch_visible(sql, "activity", &id.to_string()).await?;
         let mut activity = activity_from_row(&row)?;
-        let colleagues: Vec<(String, String)> = Sql::new(
-            "select u.username, u.display_name from activity_user au join app_user u on u.id = au.user_id where au.activity_id = ",
-        )
-        .bind(id.0)
-        .push(" order by u.username")
-        .query()
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_>>()?;
-        let people: Vec<(KeyPersonId, String)> = Sql::new(
-            "select k.id, k.name from activity_person ap join key_person k on k.id = ap.key_person_id where ap.activity_id = ",
-        )
-        .bind(id.0)
-        .push(" order by k.id")
-        .query()
-        .fetch_all(self.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((KeyPersonId(r.try_get(0)?), r.try_get(1)?)))
-        .collect::<Result<_>>()?;
+        // Who took part, both sides in one statement (side 0: our people; side 1: the
+        // customer's key people), ordered by user name and by key person id.
+        let mut participants = Sql::new(
+            "select 0 as side, u.username, cast(null as bigint) as person_id, u.display_name as name \
+             from activity_user au join app_user u on u.id = au.user_id where au.activity_id = ",
+        );
+        participants.bind(id.0).push(
+            " union all select 1, null, k.id, k.name from activity_person ap \
+             join key_person k on k.id = ap.key_person_id where ap.activity_id = ",
+        );
+        participants.bind(id.0).push(" order by 1, 2, 3");
+        let mut colleagues: Vec<(String, String)> = Vec::new();
+        let mut people: Vec<(KeyPersonId, String)> = Vec::new();
+        for r in participants.query().fetch_all(self.pool()).await? {
+            let name: String = r.try_get("name")?;
+            match r.try_get::<i64, _>("side")? {
+                0 => colleagues.push((r.try_get("username")?, name)),
+                _ => people.push((KeyPersonId(r.try_get("person_id")?), name)),
+            }
+        }
         activity.details.colleagues = colleagues.iter().map(|(u, _)| u.clone()).collect();
         activity.details.people = people.iter().map(|(id, _)| *id).collect();
-        let needs = self
-            .needs(customer_id)
-            .await?
-            .into_iter()
-            .filter(|n| n.activity_id == Some(id))
-            .collect();
+        // The customer is proven in reach by the row above: its needs and tasks from this
+        // activity are read by the activity alone.
+        let needs = Sql::new(&format!(
+            "{NEED_COLUMNS} from customer_need n where n.activity_id = "
+        ))
+        .bind(id.0)
+        .push(" order by n.id")
+        .query()
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(need_from_row)
+        .collect::<Result<Vec<_>>>()?;
         let tasks = self
             .tasks(&TaskFilter {
                 customer: Some(customer_id),
+                activity: Some(id),
                 ..TaskFilter::default()
             })
-            .await?
-            .into_iter()
-            .filter(|t| t.activity_id == Some(id))
-            .collect();
+            .await?;
         Ok(ActivityView {
             activity,
             cif_no: row.try_get("cif_no")?,
@@ -595,10 +601,9 @@ impl UserStore {
     /// A customer in reach's needs list: open ones first, latest found first.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn needs(&self, customer_id: CustomerId) -> Result<Vec<Need>> {
-        let mut sql = self.visible(
-            "select n.id, n.customer_id, n.activity_id, n.text, n.kind, n.status, n.found_on, n.met_on \
-             from customer c join customer_need n on n.customer_id = c.id",
-        );
+        let mut sql = self.visible(&format!(
+            "{NEED_COLUMNS} from customer c join customer_need n on n.customer_id = c.id"
+        ));
         sql.push(" and c.id = ").bind(customer_id.0).push(
             " order by case when n.status = 'open' then 0 else 1 end, n.found_on desc, n.id desc",
         );

@@ -193,6 +193,14 @@ impl UserStore {
         customer_id: CustomerId,
     ) -> Result<Option<StoredProfile>> {
         self.customer(customer_id).await?;
+        self.corporate_profile_unchecked(customer_id).await
+    }
+
+    /// The archive of a customer already proven in reach (the 360's head).
+    pub(crate) async fn corporate_profile_unchecked(
+        &self,
+        customer_id: CustomerId,
+    ) -> Result<Option<StoredProfile>> {
         Sql::new("select * from corporate_profile where customer_id = ")
             .bind(customer_id.0)
             .query()

@@ -26,6 +26,8 @@ pub struct TaskFilter {
     /// Only this colleague's.
     pub owner: Option<UserId>,
     pub customer: Option<CustomerId>,
+    /// Only the next steps of this activity.
+    pub activity: Option<ActivityId>,
     /// Due on or after / on or before.
     pub due_from: Option<NaiveDate>,
     pub due_to: Option<NaiveDate>,
@@ -324,6 +326,9 @@ impl UserStore {
         }
         if let Some(customer) = filter.customer {
             sql.push(" and t.customer_id = ").bind(customer.0);
+        }
+        if let Some(activity) = filter.activity {
+            sql.push(" and t.activity_id = ").bind(activity.0);
         }
         if let Some(from) = filter.due_from {
             sql.push(" and t.due_on >= ").bind(from.to_string());

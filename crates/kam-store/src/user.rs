@@ -257,6 +257,31 @@ impl UserStore {
         self.store().list_users().await
     }
 
+    /// Every user with their unit's path and name, in one statement: what a manager's page
+    /// needs to ask kam-core whom they may appoint (`Scope::may_appoint`) and to name owners.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn users_with_units(&self) -> Result<Vec<(User, kam_core::org::OrgPath, String)>> {
+        Sql::new(&format!(
+            "select {}, o.path as unit_path, o.name as unit_name \
+             from app_user u join org_unit o on o.id = u.org_unit_id \
+             order by u.org_unit_id, u.role, u.username",
+            user_columns_of("u")
+        ))
+        .query()
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                user_from_row(row)?,
+                kam_core::org::OrgPath::parse(&row.try_get::<String, _>("unit_path")?)
+                    .map_err(corrupt)?,
+                row.try_get("unit_name")?,
+            ))
+        })
+        .collect()
+    }
+
     /// An administrator resets a user's password (`Store::set_password_hash`); any other role is
     /// refused, the refusal audited.
     #[tracing::instrument(level = "debug", skip_all)]

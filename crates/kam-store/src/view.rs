@@ -12,8 +12,8 @@ use kam_core::{
 use sqlx::Row;
 
 use crate::{
-    CustomerGroup, PayrollSummary, Result, StoredAlert, StoredClass, StoredIndicator, StoredTier,
-    TeamMember, UserStore,
+    CustomerGroup, PayrollPeople, PayrollSummary, Result, StoredAlert, StoredClass,
+    StoredIndicator, StoredProfile, StoredTier, TeamMember, UserStore,
     classification::{CLASS_FIELDS, class_from_row},
     customer::customer_from_row,
     indicator::{TIER_FIELDS, decode_values, tier_from_row_opt},
@@ -38,6 +38,10 @@ pub struct CustomerView {
     pub tier: Option<StoredTier>,
     pub class: Option<StoredClass>,
     pub payroll: PayrollSummary,
+    /// The payroll people both ways (read only on the sides that have links).
+    pub payroll_people: PayrollPeople,
+    /// A corporate's archive, when one was saved.
+    pub archive: Option<StoredProfile>,
 }
 
 /// The 360's head in one statement: the customer (through the scope: the one visibility
@@ -55,6 +59,8 @@ fn head_select() -> String {
          (select count(*) from payroll_link where currency = 'CNY' and employer_id = c.id) as payroll_n, \
          (select cast(coalesce(sum(monthly_amount_minor), 0) as bigint) from payroll_link \
              where currency = 'CNY' and employer_id = c.id) as payroll_total, \
+         (select count(*) from payroll_link where employer_id = c.id) as employer_links, \
+         (select count(*) from payroll_link where employee_id = c.id) as employee_links, \
          (select count(*) from payroll_link p join customer e on e.id = p.employer_id \
              where p.employee_id = c.id and "
     )
@@ -129,13 +135,26 @@ impl UserStore {
                 Ok(())
             }
         };
-        let (team, key_people, holdings, nodes, alerts, ()) = tokio::try_join!(
+        let payroll_people = self.payroll_people_unchecked(
+            id,
+            head.try_get::<i64, _>("employer_links")? > 0,
+            head.try_get::<i64, _>("employee_links")? > 0,
+        );
+        let archive = async {
+            match customer.kind {
+                CustomerKind::Corporate => self.corporate_profile_unchecked(id).await,
+                CustomerKind::Individual => Ok(None),
+            }
+        };
+        let (team, key_people, holdings, nodes, alerts, (), payroll_people, archive) = tokio::try_join!(
             self.store().team_of_unchecked(id, on),
             self.store().key_people_unchecked(id),
             self.store().held_products_unchecked(id),
             nodes,
             self.alerts_of_checked(cif_no),
             viewed,
+            payroll_people,
+            archive,
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,
@@ -160,6 +179,8 @@ impl UserStore {
                 monthly_fen: payroll_total,
                 employers_in_reach: head.try_get("payroll_employers")?,
             },
+            payroll_people,
+            archive,
         })
     }
 }

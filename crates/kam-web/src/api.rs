@@ -411,12 +411,10 @@ pub(crate) async fn customer(
         alerts,
         tier,
         class,
+        archive,
         ..
     } = view;
-    let profile = store
-        .corporate_profile(customer.id)
-        .await?
-        .map(ProfileItem::from);
+    let profile = archive.map(ProfileItem::from);
     Ok(Json(Customer360 {
         profile,
         cif_no: customer.cif_no.to_string(),

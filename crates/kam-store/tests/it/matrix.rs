@@ -90,6 +90,7 @@ const READS: &[&str] = &[
     "batch_runs",
     // Not customer data: every signed-in user may read them.
     "list_users",
+    "users_with_units",
     "products",
     "list_org_units",
     "org_unit",
@@ -895,6 +896,16 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             handle.batch_runs().await.map(drop),
         );
         assert_eq!(handle.list_users().await.unwrap().len(), users.len());
+        let with_units = handle.users_with_units().await.unwrap();
+        assert_eq!(with_units.len(), users.len());
+        for (user, path, _) in &with_units {
+            assert_eq!(
+                Some(path),
+                units_by_id.get(&user.org_unit_id),
+                "{}",
+                user.username
+            );
+        }
         assert_eq!(handle.products().await.unwrap().len(), data.products.len());
         // Weekly reports: one's own, and those of the RMs and presidents kam-core's rule reaches.
         let week = kam_core::report::week_of(today());

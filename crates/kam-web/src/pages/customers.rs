@@ -785,21 +785,18 @@ pub(crate) struct TeamLine {
 
 /// The people a manager may appoint to a customer's team: active RMs and sub-branch presidents
 /// in their reach and line, as kam-core decides (`Scope::may_appoint`; the store asks again).
-async fn appointable(
+fn appointable(
     signed: &Signed,
-    users: &[kam_core::user::User],
-) -> Result<Vec<Choice>, WebError> {
-    let units = signed.store.list_org_units().await?;
-    Ok(users
+    users: &[(kam_core::user::User, kam_core::org::OrgPath, String)],
+) -> Vec<Choice> {
+    users
         .iter()
-        .filter_map(|u| {
-            let unit = units.iter().find(|o| o.id == u.org_unit_id)?;
-            signed.scope().may_appoint(u, &unit.path).then(|| Choice {
-                value: u.username.to_string(),
-                label: format!("{} ({}) · {}", u.display_name, u.username, unit.name),
-            })
+        .filter(|(u, path, _)| signed.scope().may_appoint(u, path))
+        .map(|(u, _, unit)| Choice {
+            value: u.username.to_string(),
+            label: format!("{} ({}) · {}", u.display_name, u.username, unit),
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -959,6 +956,8 @@ async fn customer_360(
         tier,
         class,
         payroll,
+        payroll_people: paid,
+        archive: stored_archive,
     } = view;
     let id = customer.id;
 
@@ -1048,25 +1047,22 @@ async fn customer_360(
         })
         .collect();
     let corporate = customer.kind == CustomerKind::Corporate;
-    let (archive, archive_updated) = match corporate {
-        true => match store.corporate_profile(customer.id).await? {
-            Some(stored) => (
-                archive_fields(&t, &stored.profile),
-                t.with(
-                    "profile-updated",
-                    &[
-                        ("version", stored.version.into()),
-                        ("who", stored.updated_by.clone().into()),
-                        (
-                            "at",
-                            format::bank_time(app.config().zone, &stored.updated_at).into(),
-                        ),
-                    ],
-                ),
+    let (archive, archive_updated) = match &stored_archive {
+        Some(stored) => (
+            archive_fields(&t, &stored.profile),
+            t.with(
+                "profile-updated",
+                &[
+                    ("version", stored.version.into()),
+                    ("who", stored.updated_by.clone().into()),
+                    (
+                        "at",
+                        format::bank_time(app.config().zone, &stored.updated_at).into(),
+                    ),
+                ],
             ),
-            None => (Vec::new(), String::new()),
-        },
-        false => (Vec::new(), String::new()),
+        ),
+        None => (Vec::new(), String::new()),
     };
     let archive_note = signed
         .session
@@ -1074,7 +1070,6 @@ async fn customer_360(
         .as_ref()
         .filter(|f| f.field.as_deref() == Some("profile"))
         .map(|f| f.note.clone());
-    let paid = store.payroll_people(customer.id).await?;
     let payroll_line = |p: &kam_store::PayrollPerson| PayrollLine {
         cif_no: p.cif_no.clone(),
         name: p.name.clone(),
@@ -1092,12 +1087,12 @@ async fn customer_360(
     // The users, read once when the page needs them: whom a manager may appoint, and the
     // owners of key relationships by name (a user name is what the store keeps).
     let users = if appoints || people.iter().any(|p| p.details.owner.is_some()) {
-        signed.store.list_users().await?
+        signed.store.users_with_units().await?
     } else {
         Vec::new()
     };
     let appointable = if appoints {
-        appointable(signed, &users).await?
+        appointable(signed, &users)
     } else {
         Vec::new()
     };
@@ -1123,7 +1118,7 @@ async fn customer_360(
         .unwrap_or_default();
     let names: std::collections::HashMap<&str, &str> = users
         .iter()
-        .map(|u| (u.username.as_str(), u.display_name.as_str()))
+        .map(|(u, _, _)| (u.username.as_str(), u.display_name.as_str()))
         .collect();
     let people = people
         .iter()
