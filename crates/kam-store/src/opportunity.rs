@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use kam_core::{
     ParseError,
     activity::line,
-    id::{CustomerId, KeyPersonId, ObstacleId, OpportunityId, TaskId, UserId},
+    id::{CustomerId, GroupId, KeyPersonId, ObstacleId, OpportunityId, TaskId, UserId},
     opportunity::{
         Attitude, Closed, FunnelItem, InfluenceRole, NewObstacle, NewOpportunity, ObstacleStatus,
         Outcome, Pipeline, Position, StageEntry, expected_sales, probability_of,
@@ -174,6 +174,8 @@ pub struct MovedOpportunity {
 pub struct OpportunityFilter {
     pub owner: Option<UserId>,
     pub customer: Option<CustomerId>,
+    /// Only those on the members of this group (集团商机 and the members' own).
+    pub group: Option<GroupId>,
     pub open_only: bool,
     /// Closed on or after this day (open ones are kept).
     pub closed_since: Option<NaiveDate>,
@@ -773,6 +775,13 @@ impl UserStore {
         }
         if let Some(customer) = filter.customer {
             sql.push(" and o.customer_id = ").bind(customer.0);
+        }
+        if let Some(group) = filter.group {
+            sql.push(
+                " and o.customer_id in (select customer_id from group_member where group_id = ",
+            )
+            .bind(group.0)
+            .push(")");
         }
         if filter.open_only {
             sql.push(" and o.closed_on is null");

@@ -201,10 +201,12 @@ impl OpportunityDetail {
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub(crate) struct OpportunityQuery {
-    /// `true`: only the caller's (the default); `false`: every one in reach.
+    /// `true`: only the caller's (the default, except with `group`); `false`: every one in reach.
     mine: Option<bool>,
     /// `true`: open ones only.
     open: Option<bool>,
+    /// A group's code: only the opportunities on its members in reach (404 when none is).
+    group: Option<String>,
 }
 
 fn owner_of(api: &ApiUser, mine: Option<bool>) -> Option<kam_core::id::UserId> {
@@ -222,10 +224,16 @@ pub(crate) async fn opportunities(
     api: ApiUser,
     Query(query): Query<OpportunityQuery>,
 ) -> Result<Json<Vec<OpportunitySummary>>, ApiError> {
+    let group = match &query.group {
+        Some(code) => Some(api.store.group_by_code(code).await?.group.id),
+        None => None,
+    };
+    let mine = query.mine.or(group.map(|_| false));
     let rows = api
         .store
         .opportunities(&OpportunityFilter {
-            owner: owner_of(&api, query.mine),
+            owner: owner_of(&api, mine),
+            group,
             open_only: query.open.unwrap_or(false),
             limit: 1_000,
             ..OpportunityFilter::default()

@@ -50,6 +50,10 @@ struct GroupPage<'a> {
     members: Vec<MemberRow>,
     totals: Vec<Field>,
     loans_by_class: Vec<Field>,
+    /// The members' opportunities in reach (open, then closed in the last year), and the open
+    /// ones summed.
+    opportunities: Vec<crate::pages::opportunities::OpportunityLine>,
+    opportunities_open: String,
 }
 
 fn value(values: &[StoredIndicator], code: &str, window: i64) -> Option<i64> {
@@ -241,6 +245,44 @@ pub(crate) async fn show(
             value: t.money(amount),
         })
         .collect();
+    let rows = store
+        .opportunities(&kam_store::OpportunityFilter {
+            group: Some(view.group.id),
+            closed_since: Some(app.today() - chrono::Days::new(365)),
+            ..kam_store::OpportunityFilter::default()
+        })
+        .await?;
+    let open: Vec<_> = rows.iter().filter(|o| o.is_open()).collect();
+    let pipeline = &app.rules().pipeline;
+    let weighted = kam_core::opportunity::expected_sales(
+        &open
+            .iter()
+            .map(|o| kam_core::opportunity::FunnelItem {
+                stage: o.stage.clone(),
+                amount: o.amount,
+                probability: kam_core::opportunity::probability_of(
+                    pipeline,
+                    &o.stage,
+                    o.probability,
+                ),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let opportunities_open = t.with(
+        "group-opportunities-open",
+        &[
+            ("n", (open.len() as i64).into()),
+            (
+                "amount",
+                t.money(open.iter().map(|o| o.amount).sum()).into(),
+            ),
+            ("weighted", t.money(weighted).into()),
+        ],
+    );
+    let opportunities = rows
+        .iter()
+        .map(|o| crate::pages::opportunities::OpportunityLine::new(&app, &t, o))
+        .collect();
     render(&GroupPage {
         c: Chrome::new(&app, &signed, "customers", view.group.name.clone()),
         code: view.group.code.clone(),
@@ -256,5 +298,7 @@ pub(crate) async fn show(
         members,
         totals,
         loans_by_class,
+        opportunities,
+        opportunities_open,
     })
 }

@@ -89,6 +89,8 @@ pub(crate) struct OpportunityLine {
     pub won: bool,
     pub obstacles: i64,
     pub lost_reason: String,
+    /// Sold to the customer's whole group (集团商机).
+    pub for_group: bool,
 }
 
 impl OpportunityLine {
@@ -130,6 +132,7 @@ impl OpportunityLine {
             open: o.is_open(),
             won: pipeline.stage(&o.stage).and_then(|s| s.outcome) == Some(Outcome::Won),
             obstacles: o.open_obstacles,
+            for_group: o.for_group,
             lost_reason: o.lost_reason.clone().unwrap_or_default(),
         }
     }

@@ -14,6 +14,7 @@ use crate::fixture::{Server, kam_web_today};
 crate::on_both_backends!(
     an_rm_opens_an_opportunity_and_moves_it_past_its_checklist,
     the_api_opens_moves_and_reads_the_funnel,
+    a_group_opportunity_shows_on_the_group_page_and_in_the_api,
 );
 
 fn opportunity<'a>(amount: &'a str, close: &'a str, owner: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -346,4 +347,82 @@ async fn the_api_opens_moves_and_reads_the_funnel(server: Server) {
     let reader = server.token_for(&auditor).await;
     let answer = client.send_api(Method::POST, &path, &reader, &body).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+/// An opportunity sold to a whole group (集团商机) is recorded on a member in reach; the group's
+/// page lists it, marked, with the members' own, and the API filters by the group's code.
+async fn a_group_opportunity_shows_on_the_group_page_and_in_the_api(server: Server) {
+    let president = server.user_of(Role::SubBranchPresident).await;
+    let me = president.username.as_str();
+    let visible = server.visible_cifs(&president).await;
+    let (group, member) = server
+        .bank
+        .reference
+        .group_members
+        .iter()
+        .find_map(|m| {
+            visible
+                .contains(&m.cif_no)
+                .then(|| (m.group_code.clone(), m.cif_no.clone()))
+        })
+        .expect("the president sees a group member");
+    let mut client = server.client();
+    client.sign_in(me).await;
+    let close = (kam_web_today() + chrono::Days::new(45)).to_string();
+    let mut form = opportunity("3,000,000", &close, me);
+    form[0] = ("title", "集团现金池统一上线");
+    form.push(("for_group", "1"));
+    let opened = client
+        .post(&format!("/customers/{member}/opportunities"), &form)
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let page = client.get(&format!("/groups/{group}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section = page
+        .body
+        .split("id=\"group-opportunities\"")
+        .nth(1)
+        .expect("the group's opportunities section");
+    let row = section
+        .split("<tr id=\"opportunity-")
+        .find(|r| r.contains("集团现金池统一上线"))
+        .expect("the group opportunity is listed");
+    assert!(
+        row.contains("class=\"badge\">集团<"),
+        "marked as the group's: {row}"
+    );
+    assert!(row.contains(&format!("/customers/{member}")));
+    // The open ones summed: at least this one's 3,000,000.00 yuan.
+    assert!(section.contains("id=\"group-opportunities-open\">在谈 "));
+    // The API: by the group's code, every one in reach by default; an unknown group is a 404.
+    let token = server.token_for(&president).await;
+    let listed = client
+        .get_api(&format!("/api/v1/opportunities?group={group}"), &token)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let json: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    let rows = json.as_array().unwrap();
+    let members: Vec<&str> = server
+        .bank
+        .reference
+        .group_members
+        .iter()
+        .filter(|m| m.group_code == group)
+        .map(|m| m.cif_no.as_str())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|o| o["title"] == "集团现金池统一上线" && o["for_group"] == true)
+    );
+    assert!(
+        rows.iter().all(|o| {
+            let cif = o["cif_no"].as_str().unwrap();
+            members.contains(&cif) && visible.iter().any(|v| v == cif)
+        }),
+        "only members in reach: {rows:?}"
+    );
+    let unknown = client
+        .get_api("/api/v1/opportunities?group=NO-SUCH-GROUP", &token)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
