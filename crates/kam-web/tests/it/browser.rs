@@ -449,7 +449,8 @@ async fn a_relationship_day_in_the_browser() {
     .await;
     let page = source(&client).await;
     assert!(page.contains("id=\"brief\"") && page.contains("开通现金管理"));
-    shot(&client, "06-pre-visit-brief").await;
+    // Screenshotted below, once the customer also has an opportunity with an obstacle.
+    let brief_path = client.current_url().await.unwrap().path().to_owned();
     // The weekly report: kam's draft names the visit; submitted, it reads back as submitted.
     open(&client, &format!("{base}/reports")).await;
     let page = source(&client).await;
@@ -563,6 +564,16 @@ async fn a_relationship_day_in_the_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     shot(&client, "06-opportunity").await;
+    // The brief now shows the open opportunity with its stage and the obstacle with its action.
+    open(&client, &format!("{base}{brief_path}")).await;
+    let page = source(&client).await;
+    assert!(
+        page.contains("现金管理平台上线")
+            && page.contains("财务总监倾向他行")
+            && page.contains("约财务总监面谈"),
+        "the brief's opportunities and obstacles"
+    );
+    shot(&client, "06-pre-visit-brief").await;
     open(&client, &format!("{base}/tasks")).await;
     assert!(
         source(&client).await.contains("约财务总监面谈"),
@@ -733,6 +744,11 @@ async fn every_page_of_every_role_fits_the_screen() {
                     "/opportunities",
                     "/opportunities?view=kanban",
                     "/opportunities/funnel",
+                    "/week",
+                    "/week?view=month",
+                    "/tasks",
+                    "/reports",
+                    "/coverage",
                 ]
                 .map(str::to_owned),
             );
