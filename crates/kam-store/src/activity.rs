@@ -570,8 +570,10 @@ impl UserStore {
         // The customer is proven in reach by the row above: its needs and tasks from this
         // activity are read by the activity alone.
         let needs = Sql::new(&format!(
-            "{NEED_COLUMNS} from customer_need n where n.activity_id = "
+            "{NEED_COLUMNS} from customer_need n where n.customer_id = "
         ))
+        .bind(customer_id.0)
+        .push(" and n.activity_id = ")
         .bind(id.0)
         .push(" order by n.id")
         .query()
