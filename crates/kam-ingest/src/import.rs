@@ -242,8 +242,8 @@ impl Plan {
     fn unreadable(&self, error: &ReadError) -> FileOutcome {
         FileOutcome::Refused {
             file: self.file.clone(),
-            zh: error.to_string(),
-            en: error.to_string(),
+            zh: error.zh(),
+            en: error.en(),
             report: None,
         }
     }

@@ -86,6 +86,24 @@ pub enum ReadError {
     },
 }
 
+impl ReadError {
+    /// The reason in Chinese, without the file (a report names the file once, beside it).
+    pub fn zh(&self) -> String {
+        match self {
+            Self::Io { source, .. } => format!("无法读取：{source}"),
+            Self::Layout { zh, .. } => zh.clone(),
+        }
+    }
+
+    /// The reason in English, without the file.
+    pub fn en(&self) -> String {
+        match self {
+            Self::Io { source, .. } => format!("cannot read: {source}"),
+            Self::Layout { en, .. } => en.clone(),
+        }
+    }
+}
+
 /// Business-key fingerprints held in memory by default before later keys go to disk: 7/8 of 2²⁰,
 /// so the set's table stays at 2²⁰ slots (17 MiB) whatever the size of the file.
 pub const KEYS_IN_MEMORY: usize = 917_504;
@@ -709,42 +727,76 @@ fn resolve_sources(
         })
         .unwrap_or_default();
     let available = || header.map(|h| h.join(", ")).unwrap_or_default();
-    kind.fields()
-        .iter()
-        .map(|spec| match mapping.columns.get(spec.name) {
-            Some(Column::Named(name)) => index_of.get(name.as_str()).map(|i| Source::Index(*i, name.clone())).ok_or_else(|| {
-                (
-                    format!("column \"{name}\" (for field {}) is not in the header; the file has: {}", spec.name, available()),
-                    format!("表头中没有列“{name}”（字段 {}）；文件中的列：{}", spec.name, available()),
-                )
-            }),
+    // Every problem of the layout is collected, so one refusal names each once: a mapping is
+    // mended in one go, not one field per run.
+    let mut sources = Vec::with_capacity(kind.fields().len());
+    let mut not_in_header: Vec<String> = Vec::new();
+    let mut beyond: Vec<String> = Vec::new();
+    let mut unmapped: Vec<&str> = Vec::new();
+    for spec in kind.fields() {
+        let source = match mapping.columns.get(spec.name) {
+            Some(Column::Named(name)) => match index_of.get(name.as_str()) {
+                Some(i) => Source::Index(*i, name.clone()),
+                None => {
+                    not_in_header.push(format!("\"{name}\" ({})", spec.name));
+                    Source::Absent
+                }
+            },
             Some(Column::Position(position)) => {
                 if header.is_some_and(|h| *position > h.len()) {
-                    return Err((
-                        format!("column position {position} (for field {}) is beyond the header's {} columns", spec.name, header.map_or(0, <[String]>::len)),
-                        format!("列位置 {position}（字段 {}）超出表头的列数", spec.name),
-                    ));
+                    beyond.push(format!("{position} ({})", spec.name));
                 }
-                Ok(Source::Index(position - 1, format!("#{position}")))
+                Source::Index(position - 1, format!("#{position}"))
             }
             None => {
                 if let Some(index) = index_of.get(spec.name) {
-                    Ok(Source::Index(*index, spec.name.to_owned()))
+                    Source::Index(*index, spec.name.to_owned())
                 } else if let Some(constant) = mapping.constants.get(spec.name) {
-                    Ok(Source::Constant(constant.clone()))
+                    Source::Constant(constant.clone())
                 } else if spec.name == "currency" {
-                    Ok(Source::Constant(mapping.currency.to_string()))
+                    Source::Constant(mapping.currency.to_string())
                 } else if spec.required && !(spec.name == "direction" && mapping.signed_amount) {
-                    Err((
-                        format!("the required field {} has no column (the file has: {}) and no constant", spec.name, available()),
-                        format!("必填字段 {} 既无对应列（文件中的列：{}）也无常量", spec.name, available()),
-                    ))
+                    unmapped.push(spec.name);
+                    Source::Absent
                 } else {
-                    Ok(Source::Absent)
+                    Source::Absent
                 }
             }
-        })
-        .collect()
+        };
+        sources.push(source);
+    }
+    let (mut en, mut zh) = (Vec::new(), Vec::new());
+    if !not_in_header.is_empty() {
+        let list = not_in_header.join(", ");
+        en.push(format!("the header has no column {list}"));
+        zh.push(format!("表头中没有列 {list}"));
+    }
+    if !beyond.is_empty() {
+        let columns = header.map_or(0, <[String]>::len);
+        let list = beyond.join(", ");
+        en.push(format!(
+            "column positions {list} are beyond the header's {columns} columns"
+        ));
+        zh.push(format!("列位置 {list} 超出表头的 {columns} 列"));
+    }
+    if !unmapped.is_empty() {
+        let list = unmapped.join(", ");
+        en.push(format!(
+            "the required fields {list} have no column and no constant"
+        ));
+        zh.push(format!(
+            "必填字段 {} 既无对应列也无常量",
+            unmapped.join("、")
+        ));
+    }
+    if en.is_empty() {
+        return Ok(sources);
+    }
+    if header.is_some() {
+        en.push(format!("the file has: {}", available()));
+        zh.push(format!("文件中的列：{}", available()));
+    }
+    Err((en.join("; "), zh.join("；")))
 }
 
 fn build_row(

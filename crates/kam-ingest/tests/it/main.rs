@@ -6,6 +6,7 @@ mod defects;
 mod import;
 mod keys;
 mod master;
+mod outcomes;
 mod synthetic;
 
 use std::path::Path;
