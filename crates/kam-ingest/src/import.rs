@@ -70,6 +70,21 @@ impl RejectLimit {
         }
     }
 
+    /// The limit as given on the command line (`0`, `100`, `0.5%`).
+    pub fn text(self) -> String {
+        match self {
+            Self::Count(n) => n.to_string(),
+            Self::PartsPerMillion(ppm) => {
+                let fraction = format!("{:04}", ppm % 10_000);
+                let fraction = fraction.trim_end_matches('0');
+                match fraction.is_empty() {
+                    true => format!("{}%", ppm / 10_000),
+                    false => format!("{}.{fraction}%", ppm / 10_000),
+                }
+            }
+        }
+    }
+
     pub fn exceeded(self, rejected: u64, read: u64) -> bool {
         match self {
             Self::Count(limit) => rejected > limit,
@@ -283,8 +298,16 @@ impl Plan {
         let (rejected, read) = (report.rejected + report.duplicates, report.rows_read);
         options.max_rejects.exceeded(rejected, read).then(|| {
             (
-                format!("拒绝 {rejected} 行（共 {read} 行），超过 --max-rejects 上限"),
-                format!("{rejected} of {read} rows rejected, above --max-rejects"),
+                format!(
+                    "拒绝 {rejected} 行（共 {read} 行），超过 --max-rejects 上限 {limit}：修正文件后重新导入，\
+                     或以 --max-rejects 放宽上限只导入正确的行",
+                    limit = options.max_rejects.text()
+                ),
+                format!(
+                    "{rejected} of {read} rows rejected, above --max-rejects {limit}: import the corrected \
+                     file again, or allow some with --max-rejects to load only the good rows",
+                    limit = options.max_rejects.text()
+                ),
             )
         })
     }
@@ -834,6 +857,10 @@ mod tests {
         assert!(RejectLimit::PartsPerMillion(5_000).exceeded(6, 1_000));
         assert!(!RejectLimit::PartsPerMillion(5_000).exceeded(5, 1_000));
         assert!(RejectLimit::Count(0).exceeded(1, 10));
+        // Said back as it was given.
+        for text in ["0", "100", "0.5%", "12%", "0.0125%"] {
+            assert_eq!(RejectLimit::parse(text).unwrap().text(), text);
+        }
     }
 
     #[test]

@@ -341,7 +341,14 @@ pub(crate) struct UserAddArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "退出码 Exit status: 0 全部导入 every file imported (or imported before); 3 全部导入但有被拒绝的行 \
+every file imported, some rows rejected within --max-rejects; 4 部分导入 partly imported: some files refused; \
+5 未导入任何文件 nothing imported: every file refused; 1 无法运行 could not run (no files, a bad mapping file, \
+the database); 2 参数错误 a usage error. `kam import check`: 0 clean, 3 rows rejected, 4 a file refused. \
+See docs/extracts.md."
+)]
 pub(crate) struct ImportArgs {
     #[command(subcommand)]
     pub(crate) command: Option<ImportCommand>,
@@ -354,7 +361,10 @@ pub(crate) struct ImportArgs {
     /// Replace the committed batch of the same file slot with this corrected file. 以更正文件替换。
     #[arg(long)]
     pub(crate) replace: bool,
-    /// Above this many rejected rows (N) or this share (P%), the batch is not committed. 拒绝上限。
+    /// Above this many rejected rows (N) or this share (P%), the file's batch is not committed. The
+    /// default 0 refuses a file with even one bad row whole: read its rejects (--rejects FILE),
+    /// have the file corrected and import it again, or allow some (e.g. 10 or 0.1%) to load the
+    /// good rows and keep the rejected ones for follow-up. 拒绝上限：缺省 0，即有一行被拒绝整个文件不导入。
     #[arg(long, value_name = "N|P%", default_value = "0", value_parser = parse_reject_limit)]
     pub(crate) max_rejects: kam_ingest::import::RejectLimit,
     /// Write every reject to this CSV file (UTF-8). 拒绝记录输出文件。

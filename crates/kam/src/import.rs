@@ -57,12 +57,13 @@ fn print_rejects(rejects: &[Reject]) {
     }
 }
 
-/// Runs the check; returns whether everything read cleanly (no file errors, no rejects).
+/// Runs the check; returns the exit status: 0 everything read cleanly, 3 rows were rejected, 4 a
+/// file could not be read or matched no kind.
 pub fn check(
     mapping_path: Option<&Path>,
     inputs: &[PathBuf],
     rejects_path: Option<&Path>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<u8> {
     let mapping = match mapping_path {
         Some(path) => Mapping::from_path(path)?,
         None => Mapping::kam_default(),
@@ -149,7 +150,11 @@ pub fn check(
     for problem in &problems {
         println!("错误 error: {problem}");
     }
-    Ok(problems.is_empty() && sink.rejects.is_empty())
+    Ok(match (problems.is_empty(), sink.rejects.is_empty()) {
+        (true, true) => 0,
+        (true, false) => 3,
+        (false, _) => 4,
+    })
 }
 
 /// Options of `kam import` itself.
@@ -161,12 +166,52 @@ pub struct RunArgs<'a> {
     pub rejects_path: Option<&'a Path>,
 }
 
-/// Imports fact files; returns whether every file was imported or already present.
+/// How a run of `kam import` ended, file by file: what the exit status says (docs/extracts.md).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// Files committed in this run.
+    pub imported: usize,
+    /// Files whose content was committed before (nothing done).
+    pub already: usize,
+    /// Files refused whole (nothing of them committed).
+    pub refused: usize,
+    /// Rows rejected in committed files (within `--max-rejects`).
+    pub rejected_rows: u64,
+}
+
+impl RunOutcome {
+    /// The exit status a scheduler reads: 0 all in and clean, 3 all in with rejected rows, 4 some
+    /// files refused, 5 every file refused.
+    pub fn exit_code(&self) -> u8 {
+        match (self.imported + self.already, self.refused) {
+            (_, 0) if self.rejected_rows == 0 => 0,
+            (_, 0) => 3,
+            (0, _) => 5,
+            _ => 4,
+        }
+    }
+
+    /// What the exit status means, in both languages.
+    pub fn verdict(&self) -> &'static str {
+        match self.exit_code() {
+            0 => "全部导入 / every file imported",
+            3 => "全部导入，但有被拒绝的行 / every file imported, some rows rejected",
+            4 => {
+                "部分导入：有文件未导入，见上表与原因 / partly imported: some files were not imported (table and reasons above)"
+            }
+            _ => {
+                "未导入任何文件，见上表与原因 / nothing imported: every file was refused (table and reasons above)"
+            }
+        }
+    }
+}
+
+/// Imports fact files; says file by file how they ended, and prints a summary table.
 pub async fn run(
     store: &kam_store::Store,
     facts_dir: &Path,
     args: RunArgs<'_>,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<RunOutcome> {
     use kam_ingest::import::{FileOutcome, import_file, import_order, recover};
     let mapping = match args.mapping {
         Some(path) => Mapping::from_path(path)?,
@@ -187,8 +232,29 @@ pub async fn run(
     }
     let files = import_order(&mapping, collect_files(args.inputs)?);
     let mut rejects = Vec::new();
-    let mut all_good = true;
+    let mut outcome = RunOutcome::default();
     let mut lines = Vec::new();
+    // The summary: one row per file, whatever became of it.
+    let mut table = vec![
+        [
+            "文件 file",
+            "类型 kind",
+            "批次 batch",
+            "读取 read",
+            "载入 loaded",
+            "拒绝 rejected",
+            "重复 dup",
+            "结果 outcome",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    let counts = |r: Option<&FileReport>| -> [String; 4] {
+        match r {
+            Some(r) => [r.rows_read, r.loaded, r.rejected, r.duplicates].map(|n| n.to_string()),
+            None => ["—", "—", "—", "—"].map(str::to_owned),
+        }
+    };
     for (index, path) in files.iter().enumerate() {
         // One bar per file over its bytes: rows/s in the message, throughput and ETA from bytes.
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -206,7 +272,15 @@ pub async fn run(
             let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
         };
-        let outcome = import_file(
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let kind = mapping
+            .kind_for(&name)
+            .map_or_else(|| "—".to_owned(), |k| k.kind.as_str().to_owned());
+        let file_outcome = import_file(
             store,
             &facts,
             &mapping,
@@ -220,7 +294,7 @@ pub async fn run(
         )
         .await?;
         bar.finish_and_clear();
-        match outcome {
+        match file_outcome {
             FileOutcome::Imported {
                 batch_id,
                 report,
@@ -257,12 +331,31 @@ pub async fn run(
                 }
                 lines.push(format!("导入 imported {batch_id}: {}", parts.join("; ")));
                 lines.extend(report.warnings.iter().map(|w| format!("    ! {w}")));
+                outcome.imported += 1;
+                outcome.rejected_rows += report.rejected;
+                let mut row = vec![name, kind, batch_id];
+                row.extend(counts(Some(&report)));
+                row.push("导入 imported".to_owned());
+                table.push(row);
             }
             FileOutcome::AlreadyImported { batch } => {
                 lines.push(format!(
                     "已导入过，跳过 already imported as {} ({})",
                     batch.batch_id, batch.file_name
                 ));
+                outcome.already += 1;
+                let mut row = vec![name, kind, batch.batch_id.clone()];
+                row.extend(
+                    [
+                        batch.rows_read,
+                        batch.loaded,
+                        batch.rejected,
+                        batch.duplicates,
+                    ]
+                    .map(|n| n.to_string()),
+                );
+                row.push("已导入过 already".to_owned());
+                table.push(row);
             }
             FileOutcome::Refused {
                 file,
@@ -270,23 +363,18 @@ pub async fn run(
                 en,
                 report,
             } => {
-                all_good = false;
-                let counts = report
-                    .as_ref()
-                    .map(|r| {
-                        format!(
-                            " [read {} loaded {} rejected {} duplicates {}]",
-                            r.rows_read, r.loaded, r.rejected, r.duplicates
-                        )
-                    })
-                    .unwrap_or_default();
-                lines.push(format!("未导入 NOT imported {file}: {zh} / {en}{counts}"));
+                outcome.refused += 1;
+                lines.push(format!("未导入 NOT imported {file}: {zh} / {en}"));
                 lines.extend(
                     report
                         .iter()
                         .flat_map(|r| &r.warnings)
                         .map(|w| format!("    ! {w}")),
                 );
+                let mut row = vec![name, kind, "—".to_owned()];
+                row.extend(counts(report.as_ref()));
+                row.push("未导入 refused".to_owned());
+                table.push(row);
             }
         }
     }
@@ -303,7 +391,11 @@ pub async fn run(
             path.display()
         );
     }
-    Ok(all_good)
+    if table.len() > 1 {
+        println!();
+        crate::report::print_lines(crate::report::table_lines(&table));
+    }
+    Ok(outcome)
 }
 
 /// Prints the ledger.

@@ -45,12 +45,34 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     match run_cli() {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("错误 error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
+        Err(error) => match error.downcast_ref::<Exit>() {
+            Some(exit) => {
+                eprintln!("{}", exit.message);
+                std::process::ExitCode::from(exit.code)
+            }
+            None => {
+                eprintln!("错误 error: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
+
+/// A command that ran to its end in a state a scheduler tells apart by the exit status (the
+/// codes are documented with the command, e.g. docs/extracts.md for `kam import`).
+#[derive(Debug)]
+pub(crate) struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 fn run_cli() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -315,10 +337,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 rejects,
                 files,
             }) => {
-                if !import::check(mapping.as_deref(), &files, rejects.as_deref())? {
-                    bail!(
-                        "校验未通过：见上方的拒绝记录或错误 / the check found rejects or errors (listed above)"
-                    );
+                let code = import::check(mapping.as_deref(), &files, rejects.as_deref())?;
+                if code != 0 {
+                    return Err(Exit {
+                        code,
+                        message: "校验未通过：见上方的拒绝记录或错误 / the check found rejects or errors (listed above)".to_owned(),
+                    }
+                    .into());
                 }
             }
             Some(ImportCommand::Status) => import::status(&open_store(&settings).await?).await?,
@@ -351,10 +376,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     },
                     rejects_path: args.rejects.as_deref(),
                 };
-                if !import::run(&store, &settings.facts_dir()?, run).await? {
-                    bail!(
-                        "部分文件未导入，见上方原因 / some files were not imported; reasons above"
-                    );
+                let outcome = import::run(&store, &settings.facts_dir()?, run).await?;
+                let code = outcome.exit_code();
+                if code != 0 {
+                    return Err(Exit {
+                        code,
+                        message: format!("{} (exit {code})", outcome.verdict()),
+                    }
+                    .into());
                 }
             }
         },

@@ -1467,3 +1467,83 @@ fn the_demo_answers_at_once_and_then_signs_in_with_its_accounts_listed() {
     );
     eprintln!("warm-up page seen before the sign-in: {seen_warming}");
 }
+
+/// A run where some files load and some are refused ends with one table (file, kind, batch,
+/// counts, outcome) and an exit status a scheduler tells apart: 4 partly imported, 5 nothing
+/// imported, 3 all in with rejected rows, 0 all in and clean.
+#[test]
+fn an_import_run_ends_with_a_summary_table_and_a_documented_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    assert!(kam(&["--data-dir", data, "init"]).status.success());
+    let header = "business_date,cif_no,fee_code,amount,currency\n";
+    let day = |name: &str| {
+        let folder = dir.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        folder
+    };
+    let mixed = day("mixed");
+    std::fs::write(
+        mixed.join("fees_20261126.csv"),
+        format!("{header}2026-11-26,1001,card_fee,2.00,CNY\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        mixed.join("fees_20261127.csv"),
+        format!("{header}2026-11-27,1001,card_fee,1.005,CNY\n2026-11-27,1001,card_fee,2.00,CNY\n"),
+    )
+    .unwrap();
+    let run = kam(&["--data-dir", data, "import", mixed.to_str().unwrap()]);
+    let shown = text(&run);
+    assert_eq!(run.status.code(), Some(4), "{shown}");
+    assert!(shown.contains("partly imported"), "{shown}");
+    let table: Vec<&str> = shown
+        .lines()
+        .skip_while(|l| !l.starts_with("文件 file"))
+        .collect();
+    assert!(
+        table[0].contains("批次 batch") && table[0].contains("结果 outcome"),
+        "{shown}"
+    );
+    let row = |name: &str| {
+        table
+            .iter()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("a row for {name}: {shown}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    let good = row("fees_20261126.csv");
+    assert_eq!(good[1], "fees");
+    assert_eq!(&good[3..7], ["1", "1", "0", "0"], "{shown}");
+    assert_eq!(good[7..].join(" "), "导入 imported");
+    let bad = row("fees_20261127.csv");
+    assert_eq!((bad[1], bad[2]), ("fees", "—"));
+    assert_eq!(&bad[3..7], ["2", "1", "1", "0"], "{shown}");
+    assert_eq!(bad[7..].join(" "), "未导入 refused");
+    // The refused file alone: nothing imported.
+    let alone = day("alone");
+    std::fs::copy(
+        mixed.join("fees_20261127.csv"),
+        alone.join("fees_20261127.csv"),
+    )
+    .unwrap();
+    let run = kam(&["--data-dir", data, "import", alone.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(5), "{}", text(&run));
+    // Allowed one reject: in, with the rejected row said by the status.
+    let run = kam(&[
+        "--data-dir",
+        data,
+        "import",
+        "--max-rejects",
+        "1",
+        alone.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(3), "{}", text(&run));
+    // Everything in already: clean.
+    let run = kam(&["--data-dir", data, "import", mixed.to_str().unwrap()]);
+    let shown = text(&run);
+    assert_eq!(run.status.code(), Some(0), "{shown}");
+    assert_eq!(shown.matches("已导入过 already").count(), 2, "{shown}");
+}
