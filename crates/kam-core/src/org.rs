@@ -174,6 +174,24 @@ impl NewOrgUnit {
     }
 }
 
+/// The org tree has one root: a head office may be added only while there is none. A second
+/// one would split the tree, and with it every reach that is a subtree.
+pub fn check_one_root(unit: &NewOrgUnit, existing_root: Option<&str>) -> Result<(), ParseError> {
+    match (unit.kind, existing_root) {
+        (OrgKind::HeadOffice, Some(root)) if root != unit.code => Err(ParseError::new(
+            "kind",
+            unit.kind.as_str(),
+            format!(
+                "the org tree already has its head office, {root}; a second head office would split the tree — give this unit its parent, or correct its level"
+            ),
+            format!(
+                "机构树已有总行 {root}，不能再有第二个总行（会把机构树分成两棵）；请给出其上级机构，或更正其层级"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A bank code (机构号, 客户号, 产品号…): printable ASCII without spaces, 1–32 characters, kept as given.
 pub(crate) fn parse_code(field: &'static str, value: &str) -> Result<String, ParseError> {
     let value = value.trim();
@@ -206,6 +224,28 @@ pub fn parse_name(field: &'static str, value: &str) -> Result<String, ParseError
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_tree_has_one_head_office() {
+        let head = NewOrgUnit::parse("100000", "总行", OrgKind::HeadOffice, None).unwrap();
+        let other = NewOrgUnit::parse("900000", "另一总行", OrgKind::HeadOffice, None).unwrap();
+        let branch =
+            NewOrgUnit::parse("110000", "分行", OrgKind::Tier1Branch, Some("100000")).unwrap();
+        assert!(check_one_root(&head, None).is_ok());
+        assert!(
+            check_one_root(&head, Some("100000")).is_ok(),
+            "the same one again"
+        );
+        assert!(check_one_root(&branch, Some("100000")).is_ok());
+        let refused = check_one_root(&other, Some("100000")).unwrap_err();
+        assert_eq!(refused.field, "kind");
+        assert!(
+            refused
+                .reason_en
+                .contains("already has its head office, 100000")
+        );
+        assert!(refused.reason_zh.contains("不能再有第二个总行"));
+    }
     use super::*;
 
     fn unit(id: i64, path: &str) -> OrgUnit {

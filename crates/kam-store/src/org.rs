@@ -126,6 +126,14 @@ pub(crate) async fn insert_org_unit(
             ),
         )));
     }
+    if unit.kind == OrgKind::HeadOffice {
+        let root: Option<String> = sqlx::query_scalar(
+            "select code from org_unit where parent_id is null order by id limit 1",
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        kam_core::org::check_one_root(unit, root.as_deref()).map_err(Error::Invalid)?;
+    }
     // Insert with a provisional unique path, then set the real one once the id is known.
     let provisional = format!("/pending/{}/", unit.code);
     let id: i64 =

@@ -156,7 +156,8 @@ both!(
     master_batches_are_not_reverted,
     a_workbook_imports_with_exact_amounts_dates_and_sheet_row_numbers,
     a_corporate_archive_from_an_extract_keeps_what_the_rm_entered,
-    key_people_details_come_with_the_first_file_and_stay_the_rms
+    key_people_details_come_with_the_first_file_and_stay_the_rms,
+    the_org_tree_stays_one_tree
 );
 
 const PROFILES_HEADER: &str = "cif_no,legal_representative,registered_capital,capital_currency,established_on,business_scope,credit_code,listing,employees,revenue_band,our_share_percent,main_banks\n";
@@ -740,4 +741,50 @@ async fn key_people_details_come_with_the_first_file_and_stay_the_rms(store: Sto
     let people = scope.key_people(id).await.unwrap();
     assert_eq!(people.len(), 2);
     assert_eq!(people.iter().find(|p| p.name == "何强").unwrap().version, 3);
+}
+
+/// An extract cannot add a second head office (two roots would split every subtree reach), nor
+/// move a unit under another parent; a unit under the refused head office waits for a parent
+/// that never comes. Each is a reject naming its line, field and value.
+async fn the_org_tree_stays_one_tree(store: Store, _: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    small_bank(&store, dir.path()).await;
+    let path = write(
+        dir.path(),
+        "org_units_20261128.csv",
+        "org_code,name,kind,parent_code\nHQ2,另一总行,head_office,\nSH1,上海分行,tier1_branch,HQ2\nBR1,北京分行,tier1_branch,HQ2\nBR9,天津分行,tier1_branch,HO\n",
+    );
+    let (outcome, rejects) = import(&store, &path, &options(false, RejectLimit::Count(5))).await;
+    assert!(
+        matches!(outcome, FileOutcome::Imported { .. }),
+        "{outcome:?}"
+    );
+    let shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_str(), r.value.as_str(), r.code))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (2, "kind", "head_office", RejectCode::Rule),
+            (3, "parent_code", "HQ2", RejectCode::UnknownReference),
+            (4, "parent_code", "HQ2", RejectCode::Rule),
+        ],
+        "{rejects:?}"
+    );
+    assert!(
+        rejects[0]
+            .message_en
+            .contains("already has its head office, HO")
+            && rejects[0].message_zh.contains("不能再有第二个总行"),
+        "{:?}",
+        rejects[0]
+    );
+    let units = store.list_org_units().await.unwrap();
+    let roots: Vec<_> = units.iter().filter(|u| u.parent_id.is_none()).collect();
+    assert_eq!(roots.len(), 1);
+    assert_eq!(roots[0].code, "HO");
+    // The good row of the file merged under the one root.
+    let tianjin = units.iter().find(|u| u.code == "BR9").expect("BR9 merged");
+    assert_eq!(tianjin.parent_id, Some(roots[0].id));
 }
