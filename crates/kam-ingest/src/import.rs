@@ -27,6 +27,7 @@ use crate::{
     mapping::{KindMapping, Mapping},
     master,
     reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, SPILL_PREFIX, read_file},
+    reference::{ReferenceCheck, References},
     reject::Reject,
     value::Value,
 };
@@ -423,6 +424,8 @@ async fn import_facts(
     // This file's rejects are the ones added from here on (a restarted read truncates to here).
     let first_reject = rejects.len();
     let mut seen = KeySet::bounded(options.keys_in_memory, facts.root());
+    // The customers and accounts the rows may name, read before the file.
+    let references = References::load(store, kind_mapping.kind).await?;
     // One call, typed by the row conversion of the kind.
     macro_rules! stage_with {
         ($convert:expr) => {
@@ -431,7 +434,7 @@ async fn import_facts(
                 batch_id,
                 path,
                 kind_mapping,
-                &mut seen,
+                (&mut seen, &references),
                 Feedback {
                     rejects: &mut *rejects,
                     progress: &mut *progress,
@@ -609,6 +612,12 @@ enum ToWriter<R> {
 
 struct FactSink<'a, R: FactRows> {
     chunk: Vec<(NaiveDate, R)>,
+    kind: ExtractKind,
+    references: &'a References,
+    check: ReferenceCheck,
+    /// The amounts of rows the reader passed and the reference check rejected: taken out of the
+    /// report's loaded rows and sums once the file is read.
+    unloaded: Vec<RowAmounts>,
     writer: std::sync::mpsc::SyncSender<ToWriter<R>>,
     /// Where this file's rejects begin in `rejects`.
     rejects_start: usize,
@@ -637,6 +646,11 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
         if self.writer_gone {
             return;
         }
+        if let Some(reject) = self.check.check(self.references, &row.values, row.line) {
+            self.unloaded.push(row.amounts(self.kind));
+            self.rejects.push(reject);
+            return;
+        }
         self.chunk.push((self.convert)(&mut row.values));
         if self.chunk.len() >= HAND_OVER_ROWS {
             self.hand_over();
@@ -647,6 +661,7 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
     }
     fn restart(&mut self) {
         self.chunk.clear();
+        self.unloaded.clear();
         self.rejects.truncate(self.rejects_start);
         self.send(ToWriter::Restart);
     }
@@ -660,7 +675,7 @@ fn stage<R: FactRows + Send>(
     batch_id: &str,
     path: &Path,
     mapping: &KindMapping,
-    seen: &mut KeySet,
+    (seen, references): (&mut KeySet, &References),
     feedback: Feedback<'_>,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
 ) -> Result<(FileReport, StagedBatch), StageError> {
@@ -685,6 +700,10 @@ fn stage<R: FactRows + Send>(
         });
         let mut sink = FactSink {
             chunk: Vec::with_capacity(HAND_OVER_ROWS),
+            kind: mapping.kind,
+            references,
+            check: ReferenceCheck::new(&path.display().to_string(), mapping),
+            unloaded: Vec::new(),
             writer: sender,
             rejects_start: rejects.len(),
             writer_gone: false,
@@ -692,8 +711,13 @@ fn stage<R: FactRows + Send>(
             rejects,
             progress,
         };
-        let report = read_file(path, mapping, seen, &mut sink);
+        let mut report = read_file(path, mapping, seen, &mut sink);
         sink.hand_over();
+        if let Ok(report) = &mut report {
+            for amounts in &sink.unloaded {
+                report.unload(amounts);
+            }
+        }
         drop(sink);
         let written = match writing.join() {
             Ok(written) => written,

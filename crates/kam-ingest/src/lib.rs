@@ -13,6 +13,7 @@ pub mod mapping;
 mod master;
 pub use master::check_file;
 pub mod reader;
+pub mod reference;
 pub mod reject;
 pub mod value;
 

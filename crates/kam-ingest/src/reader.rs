@@ -298,7 +298,7 @@ impl Dedup<'_> {
 
 /// The set's own hasher: a fingerprint is already uniformly random, so it is its own hash.
 #[derive(Debug, Default)]
-struct Fingerprint(u64);
+pub(crate) struct Fingerprint(u64);
 
 impl Hasher for Fingerprint {
     fn finish(&self) -> u64 {

@@ -105,7 +105,46 @@ fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
     })
 }
 
+/// A master record facts name by its business key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterKey {
+    /// A customer's number (`cif_no`).
+    Customer,
+    /// An account's number (`account_no`).
+    Account,
+}
+
 impl Store {
+    /// Hands every key of `of` to `each`, a page at a time in key order, so that the import can
+    /// check the references of fact rows against the master data with bounded memory on a bank
+    /// of any size.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn each_master_key(&self, of: MasterKey, mut each: impl FnMut(&str)) -> Result<()> {
+        const PAGE: i64 = 50_000;
+        let (table, column) = match of {
+            MasterKey::Customer => ("customer", "cif_no"),
+            MasterKey::Account => ("account", "account_no"),
+        };
+        let mut after = String::new();
+        loop {
+            let rows = Sql::new(&format!(
+                "select {column} as k from {table} where {column} > "
+            ))
+            .bind(after.as_str())
+            .push(&format!(" order by {column} limit {PAGE}"))
+            .query()
+            .fetch_all(self.pool())
+            .await?;
+            for row in &rows {
+                let key: String = row.try_get("k")?;
+                each(&key);
+                after = key;
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
     async fn batches_where(&self, mut sql: Sql) -> Result<Vec<ImportBatch>> {
         sql.push(" order by id");
         let rows = sql.query().fetch_all(self.pool()).await?;

@@ -503,7 +503,9 @@ pub fn write_transactions_extract(
     rows: u64,
     seed: u64,
     business_date: chrono::NaiveDate,
-) -> io::Result<u64> {
+) -> io::Result<(u64, std::collections::BTreeSet<(String, String)>)> {
+    // The (account, customer) pairs the rows name: the master data an import needs first.
+    let mut parties = std::collections::BTreeSet::new();
     let scale = if rows > 10_000_000 {
         crate::Scale::Large
     } else {
@@ -522,6 +524,9 @@ pub fn write_transactions_extract(
                     break 'days;
                 }
                 written += 1;
+                if !parties.contains(&(r.account_no.clone(), r.cif_no.clone())) {
+                    parties.insert((r.account_no.clone(), r.cif_no.clone()));
+                }
                 let reverses = r
                     .reverses_txn_id
                     .as_ref()
@@ -546,11 +551,12 @@ pub fn write_transactions_extract(
         if !produced || written == rows {
             break;
         }
-        // More rows wanted than two years hold: run the stream again from a fresh bank.
-        bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed.wrapping_add(written)));
+        // More rows wanted than two years hold: run the same bank's stream again (its
+        // customers and accounts, so the master data stays the same; the ids are new).
+        bank = crate::Bank::generate(crate::SynthConfig::new(scale, seed));
     }
     out.finish()?;
-    fs::metadata(path).map(|m| m.len())
+    Ok((fs::metadata(path)?.len(), parties))
 }
 
 #[cfg(test)]

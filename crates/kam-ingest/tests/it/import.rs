@@ -84,7 +84,8 @@ both!(
     too_many_rejects_commit_nothing,
     an_interrupted_run_is_undone_by_the_next,
     a_control_file_mismatch_refuses_the_batch,
-    late_duplicates_found_on_disk_leave_the_batch_without_them
+    late_duplicates_found_on_disk_leave_the_batch_without_them,
+    a_fact_naming_an_undefined_customer_or_account_is_a_reject
 );
 
 /// With room for one key in memory, a duplicate is only found when the spilled keys are settled
@@ -92,6 +93,7 @@ both!(
 /// once, with one reject per duplicate and nothing left on disk from the spill.
 async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("transactions_20261127.csv");
     let row = |id: &str, amount: &str| {
@@ -135,7 +137,7 @@ async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store
     let found: Vec<(u64, kam_ingest::RejectCode)> =
         rejects.iter().map(|r| (r.line, r.code)).collect();
     assert_eq!(found, [(5, kam_ingest::RejectCode::DuplicateKey)]);
-    let batch = &store.import_batches().await.unwrap()[0];
+    let batch = &crate::fact_batches(&store).await[0];
     assert_eq!((batch.loaded, batch.duplicates), (4, 1));
     // The batch keeps its rejects for the administrator's download: the one found on the
     // second pass, once (the first pass's state was dropped with the restart).
@@ -182,6 +184,7 @@ async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store
 
 async fn a_control_file_mismatch_refuses_the_batch(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("fees_20261127.csv");
     fs::write(
@@ -205,7 +208,7 @@ async fn a_control_file_mismatch_refuses_the_batch(store: Store) {
         matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("says 3 rows, the file has 2")),
         "{refused:?}"
     );
-    assert!(store.import_batches().await.unwrap().is_empty());
+    assert!(crate::fact_batches(&store).await.is_empty());
     fs::write(dir.path().join("fees_20261127.csv.ok"), "2|3.70").unwrap();
     let refused = import(
         &store,
@@ -234,6 +237,7 @@ async fn a_control_file_mismatch_refuses_the_batch(store: Store) {
 
 async fn the_same_file_twice_is_a_reported_no_op(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("fees_20261127.csv");
     fs::write(
@@ -274,6 +278,7 @@ async fn the_same_file_twice_is_a_reported_no_op(store: Store) {
 
 async fn a_corrected_file_needs_replace_and_then_swaps_the_batch(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("fees_20261127.csv");
     fs::write(
@@ -330,6 +335,7 @@ async fn a_corrected_file_needs_replace_and_then_swaps_the_batch(store: Store) {
 
 async fn a_reverted_batch_loses_its_files(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("fees_20261127.csv");
     fs::write(
@@ -363,6 +369,7 @@ async fn a_reverted_batch_loses_its_files(store: Store) {
 
 async fn too_many_rejects_commit_nothing(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     let path = dir.path().join("fees_20261127.csv");
     fs::write(
@@ -381,7 +388,7 @@ async fn too_many_rejects_commit_nothing(store: Store) {
         matches!(refused, FileOutcome::Refused { ref en, .. } if en.contains("--max-rejects")),
         "{refused:?}"
     );
-    assert!(store.import_batches().await.unwrap().is_empty());
+    assert!(crate::fact_batches(&store).await.is_empty());
     assert!(
         parquet_files(facts.root()).is_empty(),
         "no staged file left behind"
@@ -401,6 +408,7 @@ async fn too_many_rejects_commit_nothing(store: Store) {
 
 async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
     let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
     // What a kill between "pending recorded" and "committed" leaves: a pending ledger row and
     // published files.
@@ -459,7 +467,7 @@ async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
             .join("date=2026-11-25")
             .exists()
     );
-    assert!(store.import_batches().await.unwrap().is_empty());
+    assert!(crate::fact_batches(&store).await.is_empty());
     // While this run holds the lock, a second import cannot start (nor remove its files).
     let second = recover(&store, &facts, &actor()).await.unwrap_err();
     assert!(
@@ -496,6 +504,12 @@ mod synthetic_bank {
     async fn synthetic_daily_import(store: Store, format: ExtractFormat) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let mut bank = Bank::generate(SynthConfig::new(Scale::Tiny, 9).with_days(4));
+        // The master data first: facts naming undefined customers or accounts are rejects.
+        let hashes = vec![kam_store::NO_PASSWORD.to_owned(); bank.reference.users.len()];
+        store
+            .bulk_load(&Actor::system("test"), &bank.reference, &hashes)
+            .await
+            .unwrap();
         let mut writer = ExtractWriter::new(dir.path(), format).unwrap();
         let (mut rows, mut amount) = (0i64, 0i64);
         for day in bank.facts() {
@@ -522,7 +536,7 @@ mod synthetic_bank {
                 "{outcome:?}"
             );
         }
-        let batches = store.import_batches().await.unwrap();
+        let batches = crate::fact_batches(&store).await;
         assert_eq!(batches.len(), 16);
         assert_eq!(batches.iter().map(|b| b.loaded).sum::<i64>(), rows);
         assert_eq!(
@@ -573,7 +587,7 @@ amount = "amount_minor"
 "#,
         )
         .unwrap();
-        let before = store.import_batches().await.unwrap();
+        let before = crate::fact_batches(&store).await;
         // The originals are reverted first, so the exported files are the only copy.
         let facts = FactWriter::new(dir.path().join("facts"));
         for batch in &before {
@@ -656,4 +670,93 @@ amount = "amount_minor"
         found.sort();
         found
     }
+}
+
+/// A balance naming an account, or a fee naming a customer, that the master data does not define
+/// is rejected as `unknown_reference` with its line, column and value — never loaded to count
+/// for nobody — and the report's sums are those of the rows loaded.
+async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let balances = dir.path().join("balances_20261127.csv");
+    fs::write(
+        &balances,
+        "business_date,account_no,cif_no,currency,balance\n\
+         2026-11-27,6222001,100001,CNY,10.00\n\
+         2026-11-27,6229999,100001,CNY,20.00\n\
+         2026-11-27,6222002,404404,CNY,40.00\n",
+    )
+    .unwrap();
+    let mut rejects = Vec::new();
+    let outcome = import_file(
+        &store,
+        &facts,
+        &Mapping::kam_default(),
+        &balances,
+        &options(false, RejectLimit::Count(5)),
+        &actor(),
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
+    )
+    .await
+    .unwrap();
+    let FileOutcome::Imported { report, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(
+        (report.rows_read, report.loaded, report.rejected),
+        (3, 1, 2)
+    );
+    assert_eq!(report.amount_sums["balance"], 1_000, "only the loaded row");
+    let shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.value.as_str(), r.code))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                3,
+                "account_no",
+                "6229999",
+                kam_ingest::RejectCode::UnknownReference
+            ),
+            (
+                4,
+                "cif_no",
+                "404404",
+                kam_ingest::RejectCode::UnknownReference
+            ),
+        ]
+    );
+    assert!(rejects[0].message_zh.contains("账户主数据中没有此账号"));
+    assert!(
+        rejects[1]
+            .message_en
+            .contains("no customer with this number")
+    );
+    assert!(rejects[0].file.ends_with("balances_20261127.csv"));
+    let batch = &crate::fact_batches(&store).await[0];
+    assert_eq!((batch.loaded, batch.rejected), (1, 2));
+    // With the default limit the same kind of file is refused whole.
+    let fees = dir.path().join("fees_20261127.csv");
+    fs::write(
+        &fees,
+        format!("{HEADER}2026-11-27,1001,card_fee,1.50,CNY\n2026-11-27,9999,card_fee,2.00,CNY\n"),
+    )
+    .unwrap();
+    let refused = import(
+        &store,
+        &facts,
+        &fees,
+        &options(false, RejectLimit::Count(0)),
+    )
+    .await;
+    assert!(
+        matches!(refused, FileOutcome::Refused { report: Some(ref r), .. } if r.rejected == 1 && r.loaded == 1),
+        "{refused:?}"
+    );
 }

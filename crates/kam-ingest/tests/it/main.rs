@@ -103,3 +103,75 @@ fn docs_extracts_documents_every_kind_field_and_code() {
         assert_eq!(header, names.join(","), "{kind}: example header");
     }
 }
+
+/// The customers and accounts the hand-written fact files name (customers 1001, 1002 and 100001;
+/// accounts 6222001 of 100001 and 6222002 of 1001), defined as a bank's first night does: master files imported before
+/// the facts, since a fact naming an undefined customer or account is a reject.
+pub async fn known_parties(store: &kam_store::Store, dir: &Path) {
+    let dir = dir.join("master");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "org_units_20261101.csv",
+            "org_code,name,kind,parent_code\nHO,总行,head_office,\nBR1,北京分行,tier1_branch,HO\n",
+        ),
+        (
+            "products_20261101.csv",
+            "product_code,name,line,need_category,risk_level\nDEP,单位活期存款,corporate,settlement,R1\n",
+        ),
+        (
+            "customers_20261101.csv",
+            "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n\
+             1001,corporate,甲公司,corporate,BR1,C,,,,,2020-01-01\n\
+             1002,corporate,乙公司,corporate,BR1,C,,,,,2020-01-01\n\
+             100001,corporate,丙公司,corporate,BR1,C,,,,,2020-01-01\n",
+        ),
+        (
+            "accounts_20261101.csv",
+            "account_no,cif_no,product_code,currency,org_code,opened_on\n\
+             6222001,100001,DEP,CNY,BR1,2020-01-02\n\
+             6222002,1001,DEP,CNY,BR1,2020-01-02\n",
+        ),
+    ];
+    let facts = kam_facts::FactWriter::new(dir.join("facts"));
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let mut rejects = Vec::new();
+        let outcome = kam_ingest::import::import_file(
+            store,
+            &facts,
+            &Mapping::kam_default(),
+            &path,
+            &kam_ingest::import::ImportOptions {
+                business_date: None,
+                replace: false,
+                max_rejects: kam_ingest::import::RejectLimit::Count(0),
+                keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+            },
+            &kam_store::Actor::system("test"),
+            kam_ingest::import::Feedback {
+                rejects: &mut rejects,
+                progress: &mut |_, _| {},
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(outcome, kam_ingest::import::FileOutcome::Imported { .. })
+                && rejects.is_empty(),
+            "{name}: {outcome:?} {rejects:?}"
+        );
+    }
+}
+
+/// The ledger's fact batches (what the fact-import tests count; `known_parties` adds master ones).
+pub async fn fact_batches(store: &kam_store::Store) -> Vec<kam_store::ImportBatch> {
+    store
+        .import_batches()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|b| ["balances", "transactions", "loans", "fees"].contains(&b.kind.as_str()))
+        .collect()
+}

@@ -998,7 +998,7 @@ fn import_check_passes_the_synthetic_extracts_and_reports_a_dirty_file() {
     std::fs::create_dir(&dirty).unwrap();
     std::fs::write(
         dirty.join("fees_20261127.csv"),
-        "business_date,cif_no,fee_code,amount,currency\n2026-11-27,1001,card_fee,1.005,CNY\n2026-11-27,1001,card_fee,2.00,CNY\n",
+        "business_date,cif_no,fee_code,amount,currency\n2026-11-27,10000001,card_fee,1.005,CNY\n2026-11-27,10000001,card_fee,2.00,CNY\n",
     )
     .unwrap();
     let rejects = dir.path().join("rejects.csv");
@@ -1048,6 +1048,40 @@ fn import_check_names_an_unknown_mapping_field_and_the_valid_ones() {
     );
 }
 
+/// Defines `n` corporate customers `10000000`… and one account `6222000000`… each under a branch,
+/// through `kam import` of master files (facts naming undefined ones are rejects).
+fn define_parties(data: &str, dir: &std::path::Path, n: usize) {
+    use std::fmt::Write as _;
+    let master = dir.join("master");
+    std::fs::create_dir_all(&master).unwrap();
+    std::fs::write(
+        master.join("org_units_20261101.csv"),
+        "org_code,name,kind,parent_code\nBR1,北京分行,tier1_branch,100000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        master.join("products_20261101.csv"),
+        "product_code,name,line,need_category,risk_level\nDEP,单位活期存款,corporate,settlement,R1\n",
+    )
+    .unwrap();
+    let mut customers = String::from(
+        "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n",
+    );
+    let mut accounts = String::from("account_no,cif_no,product_code,currency,org_code,opened_on\n");
+    for i in 0..n {
+        writeln!(
+            customers,
+            "10{i:06},corporate,公司{i},corporate,BR1,C,,,,,2020-01-01"
+        )
+        .unwrap();
+        writeln!(accounts, "6222{i:06},10{i:06},DEP,CNY,BR1,2020-01-02").unwrap();
+    }
+    std::fs::write(master.join("customers_20261101.csv"), customers).unwrap();
+    std::fs::write(master.join("accounts_20261101.csv"), accounts).unwrap();
+    let out = kam(&["--data-dir", data, "import", master.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 /// Starts `kam import FILE` and kills it with SIGKILL (no destructor, no cleanup) after `delay_ms`.
 fn kill_import_after(data: &str, file: &std::path::Path, delay_ms: u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kam"))
@@ -1072,16 +1106,18 @@ fn an_import_killed_at_any_moment_is_completed_by_the_next_run_without_loss_or_d
         "business_date,txn_id,account_no,cif_no,direction,amount,currency,channel,counterparty_name,counterparty_bank,reversal,reverses_txn_id\n",
     );
     for n in 0..300_000 {
+        let party = n % 1_000;
         writeln!(
             extract,
-            "2026-11-27,T{n:08},6222{n:06},10{n:06},credit,{}.{:02},CNY,mobile,某某,本行,N,",
+            "2026-11-27,T{n:08},6222{party:06},10{party:06},credit,{}.{:02},CNY,mobile,某某,本行,N,",
             n % 9_000 + 1,
             n % 100
         )
         .unwrap();
     }
     std::fs::write(&file, extract).unwrap();
-    assert!(kam(&["--data-dir", data, "migrate"]).status.success());
+    assert!(kam(&["--data-dir", data, "init"]).status.success());
+    define_parties(data, dir.path(), 1_000);
     // Kill the import at several moments; whatever it managed, the next run must finish the job.
     for delay_ms in [50u64, 300, 900] {
         kill_import_after(data, &file, delay_ms);
@@ -1477,6 +1513,7 @@ fn an_import_run_ends_with_a_summary_table_and_a_documented_exit_status() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
     assert!(kam(&["--data-dir", data, "init"]).status.success());
+    define_parties(data, dir.path(), 2);
     let header = "business_date,cif_no,fee_code,amount,currency\n";
     let day = |name: &str| {
         let folder = dir.path().join(name);
@@ -1486,12 +1523,12 @@ fn an_import_run_ends_with_a_summary_table_and_a_documented_exit_status() {
     let mixed = day("mixed");
     std::fs::write(
         mixed.join("fees_20261126.csv"),
-        format!("{header}2026-11-26,1001,card_fee,2.00,CNY\n"),
+        format!("{header}2026-11-26,10000001,card_fee,2.00,CNY\n"),
     )
     .unwrap();
     std::fs::write(
         mixed.join("fees_20261127.csv"),
-        format!("{header}2026-11-27,1001,card_fee,1.005,CNY\n2026-11-27,1001,card_fee,2.00,CNY\n"),
+        format!("{header}2026-11-27,10000001,card_fee,1.005,CNY\n2026-11-27,10000001,card_fee,2.00,CNY\n"),
     )
     .unwrap();
     let run = kam(&["--data-dir", data, "import", mixed.to_str().unwrap()]);
