@@ -1,137 +1,181 @@
 //! Reference checks of fact rows: a balance, transaction, loan or fee naming a customer or an
-//! account the master data does not define is rejected (`unknown_reference`, with file, line,
-//! column and value) instead of loading without a word and counting for nobody.
+//! account the master data does not define is rejected (`unknown_reference`), and a balance or
+//! transaction whose account belongs to another customer is refused (`rule_violation`) — each
+//! with file, line, column and value — instead of loading without a word and counting for nobody,
+//! or for the wrong customer.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
-use kam_store::{MasterKey, Store};
+use kam_store::Store;
 
 use crate::{
     ExtractKind, KindMapping, Reject, RejectCode, Severity, Value, mapping::Column,
-    reject::shown_text,
+    reader::Fingerprint, reject::shown_text,
 };
 
-type Fingerprints = HashSet<u128, BuildHasherDefault<crate::reader::Fingerprint>>;
-
-/// The customer and account numbers of the master data, as 128-bit fingerprints (16 bytes per
-/// key whatever its length; two different keys collide with probability about n² / 2¹²⁹).
+/// The master data's customer numbers, and each account's owner, as 128-bit fingerprints (16
+/// bytes per key whatever its length; two different keys collide with probability about
+/// n² / 2¹²⁹).
 #[derive(Debug, Default)]
 pub struct References {
-    customers: Fingerprints,
-    accounts: Fingerprints,
+    customers: HashSet<u128, BuildHasherDefault<Fingerprint>>,
+    owners: HashMap<u128, u128, BuildHasherDefault<Fingerprint>>,
 }
 
 fn fingerprint(key: &str) -> u128 {
     twox_hash::XxHash3_128::oneshot(key.as_bytes())
 }
 
+/// Which fields of a fact kind name master records: (account field, customer field).
+fn fields_of(kind: ExtractKind) -> (Option<&'static str>, Option<&'static str>) {
+    match kind {
+        ExtractKind::Balances | ExtractKind::Transactions => (Some("account_no"), Some("cif_no")),
+        ExtractKind::Loans | ExtractKind::Fees => (None, Some("cif_no")),
+        _ => (None, None),
+    }
+}
+
 impl References {
     /// Reads the master keys `kind`'s rows refer to (nothing for master kinds).
     pub async fn load(store: &Store, kind: ExtractKind) -> Result<Self, kam_store::Error> {
         let mut references = Self::default();
-        let checks = checks_of(kind);
-        if checks.iter().any(|(_, of)| *of == MasterKey::Customer) {
+        let (account, customer) = fields_of(kind);
+        if customer.is_some() {
             let set = &mut references.customers;
             store
-                .each_master_key(MasterKey::Customer, |k| {
-                    set.insert(fingerprint(k));
+                .each_customer_number(|cif| {
+                    set.insert(fingerprint(cif));
                 })
                 .await?;
         }
-        if checks.iter().any(|(_, of)| *of == MasterKey::Account) {
-            let set = &mut references.accounts;
+        if account.is_some() {
+            let owners = &mut references.owners;
             store
-                .each_master_key(MasterKey::Account, |k| {
-                    set.insert(fingerprint(k));
+                .each_account_owner(|account, cif| {
+                    owners.insert(fingerprint(account), fingerprint(cif));
                 })
                 .await?;
         }
         Ok(references)
     }
-
-    fn knows(&self, of: MasterKey, key: &str) -> bool {
-        let set = match of {
-            MasterKey::Customer => &self.customers,
-            MasterKey::Account => &self.accounts,
-        };
-        set.contains(&fingerprint(key))
-    }
 }
 
-/// The fields of a fact kind that name master records.
-fn checks_of(kind: ExtractKind) -> &'static [(&'static str, MasterKey)] {
-    match kind {
-        ExtractKind::Balances | ExtractKind::Transactions => &[
-            ("account_no", MasterKey::Account),
-            ("cif_no", MasterKey::Customer),
-        ],
-        ExtractKind::Loans | ExtractKind::Fees => &[("cif_no", MasterKey::Customer)],
-        _ => &[],
-    }
+/// Where a checked field is in the row and in the file.
+#[derive(Debug)]
+struct Place {
+    position: usize,
+    field: &'static str,
+    column: String,
 }
 
-/// The reference checks of one file: which values of a row to look up, and where they come from.
+/// The reference checks of one file.
 #[derive(Debug)]
 pub(crate) struct ReferenceCheck {
     file: String,
-    /// (position in the row, field, source column, what it names)
-    fields: Vec<(usize, &'static str, String, MasterKey)>,
+    account: Option<Place>,
+    customer: Option<Place>,
 }
 
 impl ReferenceCheck {
     pub(crate) fn new(file: &str, mapping: &KindMapping) -> Self {
         let specs = mapping.kind.fields();
-        let fields = checks_of(mapping.kind)
-            .iter()
-            .filter_map(|(field, of)| {
-                let position = specs.iter().position(|s| s.name == *field)?;
-                let column = match mapping.columns.get(field) {
+        let place = |field: Option<&'static str>| {
+            let field = field?;
+            Some(Place {
+                position: specs.iter().position(|s| s.name == field)?,
+                field,
+                column: match mapping.columns.get(field) {
                     Some(Column::Named(name)) => name.clone(),
                     Some(Column::Position(p)) => format!("#{p}"),
-                    None => (*field).to_owned(),
-                };
-                Some((position, *field, column, *of))
+                    None => field.to_owned(),
+                },
             })
-            .collect();
+        };
+        let (account, customer) = fields_of(mapping.kind);
         Self {
             file: file.to_owned(),
-            fields,
+            account: place(account),
+            customer: place(customer),
         }
     }
 
-    /// The reject for the first value of the row at `line` the master data does not define.
+    fn reject(
+        &self,
+        place: &Place,
+        line: u64,
+        value: &str,
+        code: RejectCode,
+        zh: String,
+        en: String,
+    ) -> Reject {
+        Reject {
+            severity: Severity::Reject,
+            file: self.file.clone(),
+            line,
+            column: place.column.clone(),
+            field: place.field.to_owned(),
+            value: shown_text(value),
+            code,
+            message_zh: zh,
+            message_en: en,
+        }
+    }
+
+    /// The reject of the row at `line`, if it names what the master data does not define, or an
+    /// account of another customer.
     pub(crate) fn check(
         &self,
         references: &References,
         values: &[Value],
         line: u64,
     ) -> Option<Reject> {
-        self.fields.iter().find_map(|(position, field, column, of)| {
-            let key = values.get(*position)?.as_text()?;
-            (!references.knows(*of, key)).then(|| {
-                let (zh, en) = match of {
-                    MasterKey::Customer => (
-                        "客户主数据中没有此客户号：请先导入定义它的客户文件",
-                        "no customer with this number in the master data: import the customers file that defines it first",
-                    ),
-                    MasterKey::Account => (
-                        "账户主数据中没有此账号：请先导入定义它的账户文件",
-                        "no account with this number in the master data: import the accounts file that defines it first",
-                    ),
-                };
-                Reject {
-                    severity: Severity::Reject,
-                    file: self.file.clone(),
-                    line,
-                    column: column.clone(),
-                    field: (*field).to_owned(),
-                    value: shown_text(key),
-                    code: RejectCode::UnknownReference,
-                    message_zh: zh.to_owned(),
-                    message_en: en.to_owned(),
+        let account = text_at(&self.account, values);
+        let customer = text_at(&self.customer, values);
+        let owner = match account {
+            Some((place, number)) => match references.owners.get(&fingerprint(number)) {
+                Some(owner) => Some(*owner),
+                None => {
+                    return Some(self.reject(
+                        place,
+                        line,
+                        number,
+                        RejectCode::UnknownReference,
+                        "账户主数据中没有此账号：请先导入定义它的账户文件".into(),
+                        "no account with this number in the master data: import the accounts file that defines it first".into(),
+                    ));
                 }
-            })
-        })
+            },
+            None => None,
+        };
+        let (place, cif) = customer?;
+        let fingerprint_of_cif = fingerprint(cif);
+        if !references.customers.contains(&fingerprint_of_cif) {
+            return Some(self.reject(
+                place,
+                line,
+                cif,
+                RejectCode::UnknownReference,
+                "客户主数据中没有此客户号：请先导入定义它的客户文件".into(),
+                "no customer with this number in the master data: import the customers file that defines it first".into(),
+            ));
+        }
+        match (owner, account) {
+            (Some(owner), Some((_, number))) if owner != fingerprint_of_cif => Some(self.reject(
+                place,
+                line,
+                cif,
+                RejectCode::Rule,
+                format!("账户 {number} 在账户主数据中属于另一客户，不是此客户号"),
+                format!("account {number} belongs to another customer in the master data, not to this one"),
+            )),
+            _ => None,
+        }
     }
+}
+
+/// The checked field's place and its text in the row, when the kind has the field.
+fn text_at<'a>(place: &'a Option<Place>, values: &'a [Value]) -> Option<(&'a Place, &'a str)> {
+    let place = place.as_ref()?;
+    Some((place, values.get(place.position)?.as_text()?))
 }

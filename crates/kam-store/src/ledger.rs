@@ -105,40 +105,53 @@ fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
     })
 }
 
-/// A master record facts name by its business key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MasterKey {
-    /// A customer's number (`cif_no`).
-    Customer,
-    /// An account's number (`account_no`).
-    Account,
-}
-
 impl Store {
-    /// Hands every key of `of` to `each`, a page at a time in key order, so that the import can
-    /// check the references of fact rows against the master data with bounded memory on a bank
-    /// of any size.
+    /// Hands every customer number to `each`, a page at a time in number order, so that the
+    /// import can check the references of fact rows against the master data with bounded memory
+    /// on a bank of any size.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn each_master_key(&self, of: MasterKey, mut each: impl FnMut(&str)) -> Result<()> {
+    pub async fn each_customer_number(&self, mut each: impl FnMut(&str)) -> Result<()> {
         const PAGE: i64 = 50_000;
-        let (table, column) = match of {
-            MasterKey::Customer => ("customer", "cif_no"),
-            MasterKey::Account => ("account", "account_no"),
-        };
         let mut after = String::new();
         loop {
-            let rows = Sql::new(&format!(
-                "select {column} as k from {table} where {column} > "
-            ))
+            let rows = Sql::new("select cif_no from customer where cif_no > ")
+                .bind(after.as_str())
+                .push(&format!(" order by cif_no limit {PAGE}"))
+                .query()
+                .fetch_all(self.pool())
+                .await?;
+            for row in &rows {
+                let key: String = row.try_get("cif_no")?;
+                each(&key);
+                after = key;
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Hands every account number with its owner's customer number to `each`, a page at a time
+    /// in account order: a fact row's account must be its customer's.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn each_account_owner(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
+        const PAGE: i64 = 50_000;
+        let mut after = String::new();
+        loop {
+            let rows = Sql::new(
+                "select a.account_no, c.cif_no from account a join customer c on c.id = a.customer_id \
+                 where a.account_no > ",
+            )
             .bind(after.as_str())
-            .push(&format!(" order by {column} limit {PAGE}"))
+            .push(&format!(" order by a.account_no limit {PAGE}"))
             .query()
             .fetch_all(self.pool())
             .await?;
             for row in &rows {
-                let key: String = row.try_get("k")?;
-                each(&key);
-                after = key;
+                let account: String = row.try_get("account_no")?;
+                let cif: String = row.try_get("cif_no")?;
+                each(&account, &cif);
+                after = account;
             }
             if (rows.len() as i64) < PAGE {
                 return Ok(());

@@ -59,9 +59,7 @@ pub use figure::{AVERAGE_WINDOW, FigureLine, UnitFigures};
 pub use group::{CustomerGroup, GroupNode, GroupView};
 pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
-pub use ledger::{
-    BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, MasterKey, NewImportBatch,
-};
+pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
 pub use opportunity::{
     Advance, FunnelFacts, Influence, MovedOpportunity, Obstacle, OpportunityCounts,

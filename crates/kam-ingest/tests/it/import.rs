@@ -674,7 +674,8 @@ amount = "amount_minor"
 
 /// A balance naming an account, or a fee naming a customer, that the master data does not define
 /// is rejected as `unknown_reference` with its line, column and value — never loaded to count
-/// for nobody — and the report's sums are those of the rows loaded.
+/// for nobody — and one whose account is another customer's is a `rule_violation`; the report's
+/// sums are those of the rows loaded.
 async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store) {
     let dir = tempfile::tempdir().unwrap();
     crate::known_parties(&store, dir.path()).await;
@@ -685,7 +686,8 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
         "business_date,account_no,cif_no,currency,balance\n\
          2026-11-27,6222001,100001,CNY,10.00\n\
          2026-11-27,6229999,100001,CNY,20.00\n\
-         2026-11-27,6222002,404404,CNY,40.00\n",
+         2026-11-27,6222002,404404,CNY,40.00\n\
+         2026-11-27,6222003,1001,CNY,80.00\n",
     )
     .unwrap();
     let mut rejects = Vec::new();
@@ -708,29 +710,28 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
     };
     assert_eq!(
         (report.rows_read, report.loaded, report.rejected),
-        (3, 1, 2)
+        (4, 1, 3)
     );
     assert_eq!(report.amount_sums["balance"], 1_000, "only the loaded row");
     let shown: Vec<_> = rejects
         .iter()
         .map(|r| (r.line, r.column.as_str(), r.value.as_str(), r.code))
         .collect();
+    use kam_ingest::RejectCode::{Rule, UnknownReference};
     assert_eq!(
         shown,
         [
-            (
-                3,
-                "account_no",
-                "6229999",
-                kam_ingest::RejectCode::UnknownReference
-            ),
-            (
-                4,
-                "cif_no",
-                "404404",
-                kam_ingest::RejectCode::UnknownReference
-            ),
+            (3, "account_no", "6229999", UnknownReference),
+            (4, "cif_no", "404404", UnknownReference),
+            (5, "cif_no", "1001", Rule),
         ]
+    );
+    assert!(
+        rejects[2]
+            .message_en
+            .contains("account 6222003 belongs to another customer"),
+        "{:?}",
+        rejects[2]
     );
     assert!(rejects[0].message_zh.contains("账户主数据中没有此账号"));
     assert!(
@@ -740,7 +741,7 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
     );
     assert!(rejects[0].file.ends_with("balances_20261127.csv"));
     let batch = &crate::fact_batches(&store).await[0];
-    assert_eq!((batch.loaded, batch.rejected), (1, 2));
+    assert_eq!((batch.loaded, batch.rejected), (1, 3));
     // With the default limit the same kind of file is refused whole.
     let fees = dir.path().join("fees_20261127.csv");
     fs::write(

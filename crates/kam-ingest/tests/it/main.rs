@@ -105,7 +105,7 @@ fn docs_extracts_documents_every_kind_field_and_code() {
 }
 
 /// The customers and accounts the hand-written fact files name (customers 1001, 1002 and 100001;
-/// accounts 6222001 of 100001 and 6222002 of 1001), defined as a bank's first night does: master files imported before
+/// accounts 6222001 of 100001, 6222002 of 1001 and 6222003 of 1002), defined as a bank's first night does: master files imported before
 /// the facts, since a fact naming an undefined customer or account is a reject.
 pub async fn known_parties(store: &kam_store::Store, dir: &Path) {
     let dir = dir.join("master");
@@ -130,7 +130,8 @@ pub async fn known_parties(store: &kam_store::Store, dir: &Path) {
             "accounts_20261101.csv",
             "account_no,cif_no,product_code,currency,org_code,opened_on\n\
              6222001,100001,DEP,CNY,BR1,2020-01-02\n\
-             6222002,1001,DEP,CNY,BR1,2020-01-02\n",
+             6222002,1001,DEP,CNY,BR1,2020-01-02\n\
+             6222003,1002,DEP,CNY,BR1,2020-01-02\n",
         ),
     ];
     let facts = kam_facts::FactWriter::new(dir.join("facts"));
