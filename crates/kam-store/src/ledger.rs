@@ -106,54 +106,60 @@ fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
 }
 
 impl Store {
-    /// Hands every customer number to `each`, a page at a time in number order, so that the
-    /// import can check the references of fact rows against the master data with bounded memory
-    /// on a bank of any size.
+    /// Hands every customer number to `each`, in number order, so that the import can check the
+    /// references of fact rows against the master data with bounded memory on a bank of any size.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn each_customer_number(&self, mut each: impl FnMut(&str)) -> Result<()> {
-        const PAGE: i64 = 50_000;
+        self.each_by_key(
+            "select cif_no as k from customer where cif_no > ",
+            "cif_no",
+            |row| {
+                let cif: String = row.try_get("k")?;
+                each(&cif);
+                Ok(cif)
+            },
+        )
+        .await
+    }
+
+    /// Hands every account number with its owner's customer number to `each`, in account order:
+    /// a fact row's account must be its customer's.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn each_account_owner(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
+        self.each_by_key(
+            "select a.account_no as k, c.cif_no from account a join customer c on c.id = a.customer_id \
+             where a.account_no > ",
+            "a.account_no",
+            |row| {
+                let account: String = row.try_get("k")?;
+                each(&account, &row.try_get::<String, _>("cif_no")?);
+                Ok(account)
+            },
+        )
+        .await
+    }
+
+    /// The rows of `select` (ending in `where KEY > `) a page at a time in `key` order, each handed
+    /// to `each`, which returns the row's key: memory stays one page whatever the table's size.
+    async fn each_by_key(
+        &self,
+        select: &str,
+        key: &str,
+        mut each: impl FnMut(&AnyRow) -> Result<String>,
+    ) -> Result<()> {
+        const PAGE: usize = 50_000;
         let mut after = String::new();
         loop {
-            let rows = Sql::new("select cif_no from customer where cif_no > ")
+            let rows = Sql::new(select)
                 .bind(after.as_str())
-                .push(&format!(" order by cif_no limit {PAGE}"))
+                .push(&format!(" order by {key} limit {PAGE}"))
                 .query()
                 .fetch_all(self.pool())
                 .await?;
             for row in &rows {
-                let key: String = row.try_get("cif_no")?;
-                each(&key);
-                after = key;
+                after = each(row)?;
             }
-            if (rows.len() as i64) < PAGE {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Hands every account number with its owner's customer number to `each`, a page at a time
-    /// in account order: a fact row's account must be its customer's.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn each_account_owner(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
-        const PAGE: i64 = 50_000;
-        let mut after = String::new();
-        loop {
-            let rows = Sql::new(
-                "select a.account_no, c.cif_no from account a join customer c on c.id = a.customer_id \
-                 where a.account_no > ",
-            )
-            .bind(after.as_str())
-            .push(&format!(" order by a.account_no limit {PAGE}"))
-            .query()
-            .fetch_all(self.pool())
-            .await?;
-            for row in &rows {
-                let account: String = row.try_get("account_no")?;
-                let cif: String = row.try_get("cif_no")?;
-                each(&account, &cif);
-                after = account;
-            }
-            if (rows.len() as i64) < PAGE {
+            if rows.len() < PAGE {
                 return Ok(());
             }
         }

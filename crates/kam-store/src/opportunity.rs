@@ -79,6 +79,16 @@ impl OpportunityRow {
         self.closed_on.is_none()
     }
 
+    /// What the funnel counts of it: stage, amount, and its own probability or its stage's
+    /// (kam-core `probability_of`).
+    pub fn funnel_item(&self, pipeline: &Pipeline) -> FunnelItem {
+        FunnelItem {
+            stage: self.stage.clone(),
+            amount: self.amount,
+            probability: probability_of(pipeline, &self.stage, self.probability),
+        }
+    }
+
     /// The form's fields as stored (for an edit that starts from them).
     pub fn details(&self) -> NewOpportunity {
         NewOpportunity {

@@ -261,17 +261,16 @@ impl UserStore {
         as_employer: bool,
         as_employee: bool,
     ) -> Result<PayrollPeople> {
-        let columns = "select c.cif_no, c.name, p.monthly_amount_minor, p.currency, p.since \
-             from payroll_link p join customer c on c.id = ";
-        let mut employees = Sql::new(columns);
-        employees.push("p.employee_id");
-        let mut employees = self.visible_from(employees);
+        // Employees are read through the scope (all in reach); every employer is named, with
+        // whether the reader reaches it as a column rather than one read per employer.
+        let mut employees = self.visible_from(Sql::new(
+            "select c.cif_no, c.name, p.monthly_amount_minor, p.currency, p.since, 1 as in_reach \
+             from payroll_link p join customer c on c.id = p.employee_id",
+        ));
         employees
             .push(" and p.employer_id = ")
             .bind(customer_id.0)
             .push(" order by p.monthly_amount_minor desc, c.cif_no");
-        // Every employer, with whether the reader reaches it, in the one statement: the scope's
-        // rule as a column rather than one read per employer.
         let mut employers = Sql::new(
             "select c.cif_no, c.name, p.monthly_amount_minor, p.currency, p.since, case when ",
         );
@@ -283,39 +282,33 @@ impl UserStore {
             )
             .bind(customer_id.0)
             .push(" order by c.cif_no");
-        let person = |row: &AnyRow, in_reach: bool| -> Result<PayrollPerson> {
-            Ok(PayrollPerson {
-                cif_no: row.try_get("cif_no")?,
-                name: row.try_get("name")?,
-                monthly_amount: money(row, "monthly_amount_minor")?,
-                since: parse_date("since", &row.try_get::<String, _>("since")?)?,
-                in_reach,
-            })
-        };
-        let employees = match as_employer {
-            true => employees
-                .query()
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| person(row, true))
-                .collect::<Result<Vec<_>>>()?,
-            false => Vec::new(),
-        };
-        let employers = match as_employee {
-            true => employers
-                .query()
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(|row| person(row, row.try_get::<i64, _>("in_reach")? == 1))
-                .collect::<Result<Vec<_>>>()?,
-            false => Vec::new(),
-        };
+        let employees = self.payroll_rows(employees, as_employer).await?;
+        let employers = self.payroll_rows(employers, as_employee).await?;
         Ok(PayrollPeople {
             employees,
             employers,
         })
+    }
+
+    /// The payroll people `sql` selects (with its `in_reach` column), when `wanted`.
+    async fn payroll_rows(&self, sql: Sql, wanted: bool) -> Result<Vec<PayrollPerson>> {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PayrollPerson {
+                    cif_no: row.try_get("cif_no")?,
+                    name: row.try_get("name")?,
+                    monthly_amount: money(row, "monthly_amount_minor")?,
+                    since: parse_date("since", &row.try_get::<String, _>("since")?)?,
+                    in_reach: row.try_get::<i64, _>("in_reach")? == 1,
+                })
+            })
+            .collect()
     }
 }
 

@@ -11,16 +11,9 @@ use kam_ingest::{
 };
 use kam_store::{Actor, BatchState, NewImportBatch, Store};
 
-const HEADER: &str = "business_date,cif_no,fee_code,amount,currency\n";
+use crate::options;
 
-fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
-    ImportOptions {
-        business_date: None,
-        replace,
-        max_rejects,
-        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
-    }
-}
+const HEADER: &str = "business_date,cif_no,fee_code,amount,currency\n";
 
 fn actor() -> Actor {
     Actor::system("test")
@@ -32,21 +25,9 @@ async fn import(
     path: &Path,
     options: &ImportOptions,
 ) -> FileOutcome {
-    let mut rejects = Vec::new();
-    import_file(
-        store,
-        facts,
-        &Mapping::kam_default(),
-        path,
-        options,
-        &actor(),
-        kam_ingest::import::Feedback {
-            rejects: &mut rejects,
-            progress: &mut |_, _| {},
-        },
-    )
-    .await
-    .unwrap()
+    crate::import_collecting(store, facts, path, options)
+        .await
+        .0
 }
 
 fn parquet_files(root: &Path) -> Vec<String> {
@@ -690,21 +671,13 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
          2026-11-27,6222003,1001,CNY,80.00\n",
     )
     .unwrap();
-    let mut rejects = Vec::new();
-    let outcome = import_file(
+    let (outcome, rejects) = crate::import_collecting(
         &store,
         &facts,
-        &Mapping::kam_default(),
         &balances,
         &options(false, RejectLimit::Count(5)),
-        &actor(),
-        kam_ingest::import::Feedback {
-            rejects: &mut rejects,
-            progress: &mut |_, _| {},
-        },
     )
-    .await
-    .unwrap();
+    .await;
     let FileOutcome::Imported { report, .. } = outcome else {
         panic!("{outcome:?}");
     };

@@ -138,26 +138,13 @@ pub async fn known_parties(store: &kam_store::Store, dir: &Path) {
     for (name, text) in files {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
-        let mut rejects = Vec::new();
-        let outcome = kam_ingest::import::import_file(
+        let (outcome, rejects) = import_collecting(
             store,
             &facts,
-            &Mapping::kam_default(),
             &path,
-            &kam_ingest::import::ImportOptions {
-                business_date: None,
-                replace: false,
-                max_rejects: kam_ingest::import::RejectLimit::Count(0),
-                keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
-            },
-            &kam_store::Actor::system("test"),
-            kam_ingest::import::Feedback {
-                rejects: &mut rejects,
-                progress: &mut |_, _| {},
-            },
+            &options(false, kam_ingest::import::RejectLimit::Count(0)),
         )
-        .await
-        .unwrap();
+        .await;
         assert!(
             matches!(outcome, kam_ingest::import::FileOutcome::Imported { .. })
                 && rejects.is_empty(),
@@ -175,4 +162,42 @@ pub async fn fact_batches(store: &kam_store::Store) -> Vec<kam_store::ImportBatc
         .into_iter()
         .filter(|b| ["balances", "transactions", "loans", "fees"].contains(&b.kind.as_str()))
         .collect()
+}
+
+/// Import options as the tests vary them: `--replace` and `--max-rejects`.
+pub fn options(
+    replace: bool,
+    max_rejects: kam_ingest::import::RejectLimit,
+) -> kam_ingest::import::ImportOptions {
+    kam_ingest::import::ImportOptions {
+        business_date: None,
+        replace,
+        max_rejects,
+        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+    }
+}
+
+/// Imports one file in kam's own format as the CLI does: its outcome and its rejects.
+pub async fn import_collecting(
+    store: &kam_store::Store,
+    facts: &kam_facts::FactWriter,
+    path: &Path,
+    options: &kam_ingest::import::ImportOptions,
+) -> (kam_ingest::import::FileOutcome, Vec<Reject>) {
+    let mut rejects = Vec::new();
+    let outcome = kam_ingest::import::import_file(
+        store,
+        facts,
+        &Mapping::kam_default(),
+        path,
+        options,
+        &kam_store::Actor::system("test"),
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
+    )
+    .await
+    .unwrap();
+    (outcome, rejects)
 }

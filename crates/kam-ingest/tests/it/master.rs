@@ -9,40 +9,16 @@ use kam_core::{customer::CustomerKind, user::Role};
 use kam_facts::FactWriter;
 use kam_ingest::{
     Mapping, Reject, RejectCode,
-    import::{
-        FileOutcome, ImportError, ImportOptions, RejectLimit, import_file, import_order, revert,
-    },
+    import::{FileOutcome, ImportError, ImportOptions, RejectLimit, import_order, revert},
 };
 use kam_store::{Actor, BatchState, CustomerFilter, Store};
 use kam_synth::{Bank, ExtractFormat, Scale, SynthConfig, write_reference};
 
-fn options(replace: bool, max_rejects: RejectLimit) -> ImportOptions {
-    ImportOptions {
-        business_date: None,
-        replace,
-        max_rejects,
-        keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
-    }
-}
+use crate::options;
 
 async fn import(store: &Store, path: &Path, options: &ImportOptions) -> (FileOutcome, Vec<Reject>) {
     let facts = FactWriter::new(path.parent().unwrap().join("facts"));
-    let mut rejects = Vec::new();
-    let outcome = import_file(
-        store,
-        &facts,
-        &Mapping::kam_default(),
-        path,
-        options,
-        &Actor::system("test"),
-        kam_ingest::import::Feedback {
-            rejects: &mut rejects,
-            progress: &mut |_, _| {},
-        },
-    )
-    .await
-    .unwrap();
-    (outcome, rejects)
+    crate::import_collecting(store, &facts, path, options).await
 }
 
 /// The scope of an auditor (who reads everything): the store's own, or one made at `HO`.

@@ -257,15 +257,7 @@ pub(crate) async fn show(
     let weighted = kam_core::opportunity::expected_sales(
         &open
             .iter()
-            .map(|o| kam_core::opportunity::FunnelItem {
-                stage: o.stage.clone(),
-                amount: o.amount,
-                probability: kam_core::opportunity::probability_of(
-                    pipeline,
-                    &o.stage,
-                    o.probability,
-                ),
-            })
+            .map(|o| o.funnel_item(pipeline))
             .collect::<Vec<_>>(),
     );
     let opportunities_open = t.with(

@@ -16,8 +16,8 @@ use chrono::{Datelike, NaiveDate};
 use kam_core::{
     id::{KeyPersonId, ObstacleId, OpportunityId},
     opportunity::{
-        Attitude, FunnelItem, InfluenceRole, NewObstacle, NewOpportunity, ObstacleStatus, Outcome,
-        Pipeline, Position, conversion, days_in_stage, funnel, is_stuck, outcomes, probability_of,
+        Attitude, InfluenceRole, NewObstacle, NewOpportunity, ObstacleStatus, Outcome, Pipeline,
+        Position, conversion, days_in_stage, funnel, is_stuck, outcomes, probability_of,
     },
     task::TaskStatus,
 };
@@ -98,13 +98,10 @@ impl OpportunityLine {
         let rules = app.rules();
         let pipeline = &rules.pipeline;
         let today = app.today();
-        let probability = probability_of(pipeline, &o.stage, o.probability);
+        let item = o.funnel_item(pipeline);
+        let probability = item.probability;
         let days = (o.closed_on.unwrap_or(today) - o.stage_since).num_days();
-        let weighted = kam_core::opportunity::expected_sales(&[FunnelItem {
-            stage: o.stage.clone(),
-            amount: o.amount,
-            probability,
-        }]);
+        let weighted = kam_core::opportunity::expected_sales(&[item]);
         Self {
             id: o.id.0,
             cif_no: o.cif_no.clone(),

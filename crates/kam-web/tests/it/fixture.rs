@@ -257,6 +257,20 @@ impl Server {
             .collect()
     }
 
+    /// A group and one of its members among `visible` customers: (group code, member's number).
+    pub fn group_member_in(&self, visible: &[String]) -> (String, String) {
+        self.bank
+            .reference
+            .group_members
+            .iter()
+            .find_map(|m| {
+                visible
+                    .contains(&m.cif_no)
+                    .then(|| (m.group_code.clone(), m.cif_no.clone()))
+            })
+            .expect("a group member in reach")
+    }
+
     /// The number of the first company in the user's reach.
     pub async fn company_in_reach(&self, user: &User) -> String {
         let visible = self.visible_cifs(user).await;

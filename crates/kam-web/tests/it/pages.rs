@@ -606,15 +606,7 @@ async fn the_portfolio_and_a_group_page_show_only_what_is_in_reach(server: Serve
     assert!(ladders[1].contains("零售客户层级分布") && !ladders[1].contains("战略"));
 
     let reference = &server.bank.reference;
-    let (group, member) = reference
-        .group_members
-        .iter()
-        .find_map(|m| {
-            visible
-                .contains(&m.cif_no)
-                .then(|| (m.group_code.clone(), m.cif_no.clone()))
-        })
-        .expect("the president sees a group member");
+    let (group, member) = server.group_member_in(&visible);
     let page = client.get(&format!("/groups/{group}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&member));

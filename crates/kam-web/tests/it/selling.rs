@@ -355,17 +355,7 @@ async fn a_group_opportunity_shows_on_the_group_page_and_in_the_api(server: Serv
     let president = server.user_of(Role::SubBranchPresident).await;
     let me = president.username.as_str();
     let visible = server.visible_cifs(&president).await;
-    let (group, member) = server
-        .bank
-        .reference
-        .group_members
-        .iter()
-        .find_map(|m| {
-            visible
-                .contains(&m.cif_no)
-                .then(|| (m.group_code.clone(), m.cif_no.clone()))
-        })
-        .expect("the president sees a group member");
+    let (group, member) = server.group_member_in(&visible);
     let mut client = server.client();
     client.sign_in(me).await;
     let close = (kam_web_today() + chrono::Days::new(45)).to_string();
