@@ -63,6 +63,14 @@ impl AccountType {
 }
 
 code_enum! {
+    /// An individual's sex as the bank's records hold it (for the retail segments and the 360).
+    pub enum Sex as "sex" {
+        Female = "female",
+        Male = "male",
+    }
+}
+
+code_enum! {
     /// Suitability level of an individual (风险承受能力), matched against product risk R1–R5.
     pub enum RiskTolerance as "risk_tolerance" {
         C1 = "C1", C2 = "C2", C3 = "C3", C4 = "C4", C5 = "C5",
@@ -191,6 +199,20 @@ impl IdNumber {
     pub fn masked(&self) -> String {
         mask_middle(&self.0, 3, 4)
     }
+
+    /// The birth date the number carries (digits 7–14), when it is a calendar date.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").ok()
+    }
+
+    /// The sex the number carries: the 17th digit is odd for a man, even for a woman.
+    pub fn sex(&self) -> Sex {
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
+    }
 }
 
 /// A mainland mobile number: 11 digits starting with 1.
@@ -275,6 +297,9 @@ pub struct Customer {
     pub phone: Option<Phone>,
     /// The relationship start date (开户日 / 建立关系日).
     pub since: NaiveDate,
+    /// An individual's birth date and sex (from the extract, or the ID number's).
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
 }
 
 /// A customer to be created; `parse` enforces the rules between the fields.
@@ -291,12 +316,50 @@ pub struct NewCustomer {
     pub id_number: Option<IdNumber>,
     pub phone: Option<Phone>,
     pub since: NaiveDate,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Option<Sex>,
 }
 
 impl NewCustomer {
     /// Individuals are retail and have no industry; corporates are not retail and have no
-    /// risk tolerance (suitability applies to individuals) and no personal ID number.
-    pub fn check(self) -> Result<Self, ParseError> {
+    /// risk tolerance (suitability applies to individuals), no personal ID number, birth date or
+    /// sex. An individual's birth date and sex come from the ID number when not given, and must
+    /// agree with it when both are; a birth date is after 1900 and not after the relationship
+    /// began.
+    pub fn check(mut self) -> Result<Self, ParseError> {
+        if let Some(id) = &self.id_number {
+            if let (Some(given), Some(carried)) = (self.birth_date, id.birth_date())
+                && given != carried
+            {
+                return Err(ParseError::new(
+                    "birth_date",
+                    given.to_string(),
+                    "the birth date differs from the one the ID number carries",
+                    "出生日期与身份证号码中的出生日期不一致",
+                ));
+            }
+            if self.sex.is_some_and(|sex| sex != id.sex()) {
+                return Err(ParseError::new(
+                    "sex",
+                    self.sex.map(Sex::as_str).unwrap_or_default(),
+                    "the sex differs from the one the ID number carries",
+                    "性别与身份证号码中的性别不一致",
+                ));
+            }
+            self.birth_date = self.birth_date.or(id.birth_date());
+            self.sex = self.sex.or(Some(id.sex()));
+        }
+        if let Some(born) = self.birth_date {
+            let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+            if born < earliest || born > self.since {
+                return Err(ParseError::new(
+                    "birth_date",
+                    born.to_string(),
+                    "a birth date is after 1900 and not after the relationship began (since)",
+                    "出生日期应晚于 1900 年且不晚于建立关系日（since）",
+                ));
+            }
+        }
         match self.kind {
             CustomerKind::Individual => {
                 if self.line != Line::Retail {
@@ -325,12 +388,16 @@ impl NewCustomer {
                         "对公客户不能归属零售条线",
                     ));
                 }
-                if self.risk_tolerance.is_some() || self.id_number.is_some() {
+                if self.risk_tolerance.is_some()
+                    || self.id_number.is_some()
+                    || self.birth_date.is_some()
+                    || self.sex.is_some()
+                {
                     return Err(ParseError::new(
                         "risk_tolerance",
                         "",
-                        "risk tolerance and ID number belong to individuals",
-                        "风险承受能力和身份证号码仅适用于对私客户",
+                        "risk tolerance, ID number, birth date and sex belong to individuals",
+                        "风险承受能力、身份证号码、出生日期和性别仅适用于对私客户",
                     ));
                 }
             }
@@ -369,6 +436,50 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn an_individual_takes_birth_date_and_sex_from_the_id_number_and_must_agree_with_it() {
+        let id = IdNumber::parse("11010519491231002X").unwrap();
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31));
+        assert_eq!(id.sex(), Sex::Female);
+        let person = NewCustomer {
+            cif_no: CifNo::parse("C1").unwrap(),
+            kind: CustomerKind::Individual,
+            name: "王芳".into(),
+            line: Line::Retail,
+            org_unit_code: "110101".into(),
+            industry: None,
+            account_type: AccountType::Ordinary,
+            risk_tolerance: None,
+            id_number: Some(id),
+            phone: None,
+            since: NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),
+            birth_date: None,
+            sex: None,
+        };
+        let checked = person.clone().check().unwrap();
+        assert_eq!(checked.birth_date, NaiveDate::from_ymd_opt(1949, 12, 31));
+        assert_eq!(checked.sex, Some(Sex::Female));
+        let male = NewCustomer {
+            sex: Some(Sex::Male),
+            ..person.clone()
+        };
+        assert_eq!(male.check().unwrap_err().field, "sex");
+        let later = NewCustomer {
+            id_number: None,
+            birth_date: NaiveDate::from_ymd_opt(2011, 1, 1),
+            ..person.clone()
+        };
+        assert_eq!(later.check().unwrap_err().field, "birth_date");
+        let company = NewCustomer {
+            kind: CustomerKind::Corporate,
+            line: Line::Corporate,
+            id_number: None,
+            sex: Some(Sex::Male),
+            ..person
+        };
+        assert!(company.check().is_err());
+    }
 
     #[test]
     fn the_standard_example_id_number_passes_its_check_digit() {

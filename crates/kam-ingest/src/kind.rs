@@ -5,7 +5,7 @@ use kam_core::{
     assignment::AssignmentRole,
     code_enum,
     contact::{ContactRole, RelationshipStage},
-    customer::{AccountType, CustomerKind, Industry, RiskTolerance},
+    customer::{AccountType, CustomerKind, Industry, RiskTolerance, Sex},
     org::{Line, OrgKind},
     product::{NeedCategory, ProductRisk},
     profile::{Listing, RevenueBand},
@@ -25,6 +25,7 @@ code_enum! {
         RmAssignments = "rm_assignments",
         Accounts = "accounts",
         PayrollLinks = "payroll_links",
+        Holdings = "holdings",
         CorporateProfiles = "corporate_profiles",
         Balances = "balances",
         Transactions = "transactions",
@@ -128,6 +129,8 @@ const CUSTOMERS_FIELDS: &[FieldSpec] = &[
     opt("id_number", IdNumber),
     opt("phone", Phone),
     req("since", Date),
+    opt("birth_date", Date),
+    opt("sex", Choice(Sex::CODES)),
 ];
 
 const GROUPS_FIELDS: &[FieldSpec] = &[
@@ -183,6 +186,16 @@ const PAYROLL_LINKS_FIELDS: &[FieldSpec] = &[
     req("monthly_amount", Amount),
     req("currency", Currency),
     req("since", Date),
+];
+
+/// What a customer holds of a product on a day (a card, a fund, a deposit product): the amount
+/// is 0 where only the holding counts (a card).
+const HOLDINGS_FIELDS: &[FieldSpec] = &[
+    req("cif_no", Code),
+    req("product_code", Code),
+    req("as_of", Date),
+    opt("amount", Amount),
+    req("currency", Currency),
 ];
 
 const CORPORATE_PROFILES_FIELDS: &[FieldSpec] = &[
@@ -257,6 +270,7 @@ impl ExtractKind {
             ExtractKind::RmAssignments => RM_ASSIGNMENTS_FIELDS,
             ExtractKind::Accounts => ACCOUNTS_FIELDS,
             ExtractKind::PayrollLinks => PAYROLL_LINKS_FIELDS,
+            ExtractKind::Holdings => HOLDINGS_FIELDS,
             ExtractKind::CorporateProfiles => CORPORATE_PROFILES_FIELDS,
             ExtractKind::Balances => BALANCES_FIELDS,
             ExtractKind::Transactions => TRANSACTIONS_FIELDS,
@@ -279,6 +293,7 @@ impl ExtractKind {
             ExtractKind::RmAssignments => &["cif_no", "username", "role", "effective_from"],
             ExtractKind::Accounts => &["account_no"],
             ExtractKind::PayrollLinks => &["employer_cif_no", "employee_cif_no"],
+            ExtractKind::Holdings => &["cif_no", "product_code", "currency", "as_of"],
             ExtractKind::CorporateProfiles => &["cif_no"],
             ExtractKind::Balances => &["business_date", "account_no"],
             ExtractKind::Transactions => &["txn_id"],

@@ -15,6 +15,7 @@ pub use master::check_file;
 pub mod reader;
 pub mod reference;
 pub mod reject;
+pub mod stage;
 pub mod value;
 
 pub use kind::{ExtractKind, FieldSpec, FieldType};

@@ -76,6 +76,9 @@ enum ColumnFile {
 struct KindFile {
     /// Glob-like file name pattern (`*` wildcard) that selects this kind's files in a directory.
     files: Option<String>,
+    /// The kind as a SQL query over the mapping's source tables (SQL staging); its line in the
+    /// mapping file is kept for the messages of a query that fails.
+    sql: Option<toml::Spanned<String>>,
     #[serde(flatten)]
     format: FormatFile,
     #[serde(default)]
@@ -89,12 +92,30 @@ struct KindFile {
     signed_amount: bool,
 }
 
+/// A bank's raw file as a table of SQL staging: its own layout, and the columns read as dates.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    files: Option<String>,
+    #[serde(flatten)]
+    format: FormatFile,
+    /// Column names when the file has no header row.
+    #[serde(default)]
+    names: Vec<String>,
+    /// Columns holding dates in the source's date format: each becomes `YYYY-MM-DD` text, and a
+    /// value that is not a date rejects its row.
+    #[serde(default)]
+    dates: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
     version: u32,
     #[serde(default)]
     defaults: FormatFile,
+    #[serde(default)]
+    sources: BTreeMap<String, SourceFile>,
     #[serde(default)]
     kinds: BTreeMap<String, KindFile>,
 }
@@ -132,6 +153,71 @@ pub struct KindMapping {
     /// row of another date is rejected. Set per file by the import and the check, never by the
     /// mapping file.
     pub business_date: Option<chrono::NaiveDate>,
+    /// Set when the kind is a SQL query over source tables: its files are the query's results.
+    pub sql: Option<SqlQuery>,
+}
+
+/// A kind's SQL query, with the line of the mapping file it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlQuery {
+    pub text: String,
+    pub line: usize,
+}
+
+/// How a delimited file is split and its dates written: a kind's file or a source table.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout<'a> {
+    pub encoding: &'static Encoding,
+    pub delimiter: u8,
+    pub quote: Option<u8>,
+    pub header: bool,
+    pub skip_rows: usize,
+    pub dates: &'a DateFormat,
+}
+
+impl KindMapping {
+    pub fn layout(&self) -> Layout<'_> {
+        Layout {
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            quote: self.quote,
+            header: self.header,
+            skip_rows: self.skip_rows,
+            dates: &self.dates,
+        }
+    }
+}
+
+/// A source table of SQL staging: a bank's raw file (`account.csv`, `disp.csv`, …) read with its
+/// own layout into a table the kinds' queries name; every cell text, dates made `YYYY-MM-DD`, and
+/// two more columns, `_file` and `_line`, saying where each row came from.
+#[derive(Debug, Clone)]
+pub struct SourceMapping {
+    /// The table's name in the queries.
+    pub name: String,
+    pub files: String,
+    pub encoding: &'static Encoding,
+    pub delimiter: u8,
+    pub quote: Option<u8>,
+    pub header: bool,
+    pub skip_rows: usize,
+    pub dates: DateFormat,
+    /// Column names of a file without a header row.
+    pub names: Vec<String>,
+    pub date_columns: Vec<String>,
+}
+
+impl SourceMapping {
+    pub fn layout(&self) -> Layout<'_> {
+        Layout {
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            quote: self.quote,
+            header: self.header,
+            skip_rows: self.skip_rows,
+            dates: &self.dates,
+        }
+    }
 }
 
 /// What a resident ID number that fails the GB 11643 check does to its row.
@@ -147,6 +233,8 @@ pub enum IdNumberCheck {
 #[derive(Debug, Clone)]
 pub struct Mapping {
     pub source: String,
+    /// Source tables of SQL staging, by name.
+    pub sources: BTreeMap<String, SourceMapping>,
     pub kinds: BTreeMap<ExtractKind, KindMapping>,
 }
 
@@ -193,6 +281,16 @@ impl Mapping {
                 format!("不支持版本 {}，本程序读取版本 1", file.version),
             ));
         }
+        let mut sources = BTreeMap::new();
+        for (name, source_file) in &file.sources {
+            let source = resolve_source(name, &file.defaults, source_file).map_err(|(en, zh)| {
+                error(
+                    format!("[sources.{name}] {en}"),
+                    format!("[sources.{name}] {zh}"),
+                )
+            })?;
+            sources.insert(name.clone(), source);
+        }
         let mut kinds = BTreeMap::new();
         for (name, kind_file) in &file.kinds {
             let kind = ExtractKind::parse(name).map_err(|e| {
@@ -201,12 +299,27 @@ impl Mapping {
                     format!("[kinds.{name}]：{}", e.reason_zh),
                 )
             })?;
-            let mapping = resolve(kind, &file.defaults, kind_file).map_err(|(en, zh)| {
+            let mut mapping = resolve(kind, &file.defaults, kind_file).map_err(|(en, zh)| {
                 error(
                     format!("[kinds.{name}] {en}"),
                     format!("[kinds.{name}] {zh}"),
                 )
             })?;
+            if let Some(sql) = &kind_file.sql {
+                mapping.sql = Some(sql_kind(kind_file, sql, text, &sources).map_err(
+                    |(en, zh)| {
+                        error(
+                            format!("[kinds.{name}] {en}"),
+                            format!("[kinds.{name}] {zh}"),
+                        )
+                    },
+                )?);
+                // The query's results are what is read: named by the staging, dates ISO.
+                mapping.files = format!("{kind}.sql_*.parquet");
+                mapping.header = true;
+                mapping.skip_rows = 0;
+                mapping.dates.pattern = "%Y-%m-%d".into();
+            }
             kinds.insert(kind, mapping);
         }
         if kinds.is_empty() {
@@ -217,34 +330,144 @@ impl Mapping {
         }
         Ok(Self {
             source: source.to_owned(),
+            sources,
             kinds,
         })
     }
 
-    /// The kind whose file pattern matches `file_name`, if exactly one does.
+    /// The kind whose file pattern matches `file_name`, if exactly one does. A kind defined by
+    /// SQL matches only its staged results.
     pub fn kind_for(&self, file_name: &str) -> Option<&KindMapping> {
         self.kinds
             .values()
             .find(|k| glob_match(&k.files, file_name))
     }
+
+    /// The source table whose file pattern matches `file_name`.
+    pub fn source_for(&self, file_name: &str) -> Option<&SourceMapping> {
+        self.sources
+            .values()
+            .find(|s| glob_match(&s.files, file_name))
+    }
+
+    /// The kinds defined as SQL queries over the source tables, in import order.
+    pub fn sql_kinds(&self) -> impl Iterator<Item = &KindMapping> {
+        self.kinds.values().filter(|k| k.sql.is_some())
+    }
 }
 
-type Problem = (String, String);
-
-fn pick<'a>(
-    kind: &'a FormatFile,
-    defaults: &'a FormatFile,
-    get: impl Fn(&FormatFile) -> Option<&String>,
-) -> Option<&'a String> {
-    get(kind).or_else(|| get(defaults))
-}
-
-fn resolve(
-    kind: ExtractKind,
-    defaults: &FormatFile,
+/// Checks a kind's `sql` key: no column map beside it (the query's column names are the fields),
+/// no file pattern (its files are the query's results), at least one source table to query.
+fn sql_kind(
     file: &KindFile,
-) -> Result<KindMapping, Problem> {
+    sql: &toml::Spanned<String>,
+    text: &str,
+    sources: &BTreeMap<String, SourceMapping>,
+) -> Result<SqlQuery, Problem> {
+    if !file.columns.is_empty() {
+        return Err((
+            "sql and columns exclude each other: name each field in the query (… as cif_no)".into(),
+            "sql 与 columns 不能同时使用：请在查询中为每个字段命名（… as cif_no）".into(),
+        ));
+    }
+    if file.files.is_some() {
+        return Err((
+            "sql and files exclude each other: the query reads the source tables ([sources.<name>])".into(),
+            "sql 与 files 不能同时使用：查询读取的是源表（[sources.<名称>]）".into(),
+        ));
+    }
+    if sources.is_empty() {
+        return Err((
+            "sql needs source tables: declare the bank's files as [sources.<name>]".into(),
+            "sql 需要源表：请以 [sources.<名称>] 声明银行的原始文件".into(),
+        ));
+    }
+    if sql.get_ref().trim().is_empty() {
+        return Err(("sql is empty".into(), "sql 为空".into()));
+    }
+    // The query text starts after the key's opening quotes; its first line is the key's line
+    // unless the value opens with a line break (a `"""` string).
+    let start = sql.span().start;
+    let mut line = text[..start.min(text.len())].matches('\n').count() + 1;
+    let value = &text[start.min(text.len())..];
+    if value.starts_with("\"\"\"\n") || value.starts_with("'''\n") {
+        line += 1;
+    }
+    Ok(SqlQuery {
+        text: sql.get_ref().clone(),
+        line,
+    })
+}
+
+/// A table name a query can use unquoted.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn resolve_source(
+    name: &str,
+    defaults: &FormatFile,
+    file: &SourceFile,
+) -> Result<SourceMapping, Problem> {
+    if name == crate::stage::RUN_TABLE {
+        return Err((
+            format!("{name} is kam's table of the run (its business date); name the source otherwise"),
+            format!("{name} 是 kam 的运行表（业务日期），请另取源表名称"),
+        ));
+    }
+    if !is_identifier(name) {
+        return Err((
+            "a source table's name is lower-case letters, digits and _ (it is a table name in SQL)"
+                .into(),
+            "源表名称只能由小写字母、数字和 _ 组成（它是 SQL 中的表名）".into(),
+        ));
+    }
     let format = &file.format;
+    let layout = resolve_layout(format, defaults)?;
+    let header = format.header.or(defaults.header).unwrap_or(true);
+    if !header && file.names.is_empty() {
+        return Err((
+            "header = false: name the columns with names = [\"…\", …]".into(),
+            "header = false：请用 names = [\"…\", …] 为各列命名".into(),
+        ));
+    }
+    if header && !file.names.is_empty() {
+        return Err((
+            "names is for files without a header row (header = false)".into(),
+            "names 仅用于没有表头的文件（header = false）".into(),
+        ));
+    }
+    for column in file.names.iter().chain(&file.dates) {
+        if column.starts_with('_') {
+            return Err((
+                format!("column {column}: names starting with _ are kam's (_file, _line)"),
+                format!("列 {column}：以 _ 开头的名称由 kam 使用（_file、_line）"),
+            ));
+        }
+    }
+    Ok(SourceMapping {
+        name: name.to_owned(),
+        files: file.files.clone().unwrap_or_else(|| format!("{name}*")),
+        encoding: layout.0,
+        delimiter: layout.1,
+        quote: layout.2,
+        header,
+        skip_rows: format.skip_rows.or(defaults.skip_rows).unwrap_or(0),
+        dates: layout.3,
+        names: file.names.clone(),
+        date_columns: file.dates.clone(),
+    })
+}
+
+/// Encoding, delimiter, quote and date format, from a section or the defaults.
+fn resolve_layout(
+    format: &FormatFile,
+    defaults: &FormatFile,
+) -> Result<(&'static Encoding, u8, Option<u8>, DateFormat), Problem> {
     let encoding_name = pick(format, defaults, |f| f.encoding.as_ref())
         .map(String::as_str)
         .unwrap_or("utf-8");
@@ -291,6 +514,34 @@ fn resolve(
             "century_pivot 应为 0–99".into(),
         ));
     }
+    Ok((
+        encoding,
+        delimiter,
+        quote,
+        DateFormat {
+            pattern,
+            century_pivot,
+        },
+    ))
+}
+
+type Problem = (String, String);
+
+fn pick<'a>(
+    kind: &'a FormatFile,
+    defaults: &'a FormatFile,
+    get: impl Fn(&FormatFile) -> Option<&String>,
+) -> Option<&'a String> {
+    get(kind).or_else(|| get(defaults))
+}
+
+fn resolve(
+    kind: ExtractKind,
+    defaults: &FormatFile,
+    file: &KindFile,
+) -> Result<KindMapping, Problem> {
+    let format = &file.format;
+    let (encoding, delimiter, quote, dates) = resolve_layout(format, defaults)?;
     let amount_unit = match pick(format, defaults, |f| f.amount_unit.as_ref())
         .map(String::as_str)
         .unwrap_or("yuan")
@@ -394,7 +645,7 @@ fn resolve(
         codes.insert(field_of(name, "codes")?, table.clone());
     }
     let header = format.header.or(defaults.header).unwrap_or(true);
-    if !header {
+    if !header && file.sql.is_none() {
         // `currency` falls back to the default currency, `direction` to the sign of a signed amount.
         let implied =
             |name: &str| name == "currency" || (name == "direction" && file.signed_amount);
@@ -431,10 +682,7 @@ fn resolve(
         quote,
         header,
         skip_rows: format.skip_rows.or(defaults.skip_rows).unwrap_or(0),
-        dates: DateFormat {
-            pattern,
-            century_pivot,
-        },
+        dates,
         amounts: AmountFormat {
             unit: amount_unit,
             thousands,
@@ -446,6 +694,7 @@ fn resolve(
         signed_amount: file.signed_amount,
         id_number_check,
         business_date: None,
+        sql: None,
     })
 }
 

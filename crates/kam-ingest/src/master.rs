@@ -13,7 +13,7 @@ use kam_core::{
     assignment::AssignmentRole,
     contact::{ContactRole, NewKeyPerson, PersonDetails, RelationshipStage},
     customer::{
-        AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance,
+        AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance, Sex,
     },
     group::NewGroup,
     money::{Currency, Money},
@@ -21,7 +21,7 @@ use kam_core::{
     product::{NeedCategory, NewProduct, ProductRisk},
     profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
     reference::{
-        AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
+        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
         ProfileRecord,
     },
     user::{NewUser, Role},
@@ -206,6 +206,7 @@ fn empty_chunk(kind: ExtractKind) -> MasterChunk {
         ExtractKind::RmAssignments => MasterChunk::Assignments(Vec::new()),
         ExtractKind::Accounts => MasterChunk::Accounts(Vec::new()),
         ExtractKind::PayrollLinks => MasterChunk::PayrollLinks(Vec::new()),
+        ExtractKind::Holdings => MasterChunk::Holdings(Vec::new()),
         ExtractKind::CorporateProfiles => MasterChunk::Profiles(Vec::new()),
         fact => unreachable!("{fact} is a fact kind, imported to Parquet"),
     }
@@ -267,6 +268,8 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                 id_number: opt_code(&v[8], IdNumber::parse)?,
                 phone: opt_code(&v[9], Phone::parse)?,
                 since: required_date(&v[10], "since")?,
+                birth_date: v[11].date(),
+                sex: opt_code(&v[12], Sex::parse)?,
             }
             .check()?,
         ),
@@ -339,6 +342,12 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                 since: required_date(&v[4], "since")?,
             });
         }
+        MasterChunk::Holdings(rows) => rows.push(HoldingRecord {
+            cif_no: v[0].take_string(),
+            product_code: v[1].take_string(),
+            as_of: required_date(&v[2], "as_of")?,
+            amount: Money::from_minor(v[3].amount().unwrap_or(0), code(&v[4], Currency::parse)?),
+        }),
         MasterChunk::Profiles(rows) => {
             let capital = match v[2].amount() {
                 Some(minor) => {

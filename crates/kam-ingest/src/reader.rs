@@ -17,7 +17,7 @@ use kam_core::customer::mask_middle;
 use crate::{
     kind::{ExtractKind, FieldSpec, FieldType},
     mapping::IdNumberCheck,
-    mapping::{Column, KindMapping, looks_like_authentication_data},
+    mapping::{Column, KindMapping, Layout, looks_like_authentication_data},
     reject::{Reject, RejectCode, Severity},
     value::{Value, parse_value},
 };
@@ -383,7 +383,7 @@ fn read_pass(
         en,
         zh,
     };
-    let mut reader = Records::open(path, mapping).map_err(|e| match e {
+    let mut reader = Records::open(path, &mapping.layout()).map_err(|e| match e {
         OpenError::Io(source) => ReadError::Io {
             file: file_name.clone(),
             source,
@@ -475,6 +475,15 @@ fn read_pass(
         }
     }
     let mut expected_width = header.as_ref().map(Vec::len);
+    // A kind's SQL query may carry its rows' source file and line (`_file`, `_line` of a source
+    // table): rejects then name those, not the staged result.
+    let origin = header
+        .as_ref()
+        .filter(|_| mapping.sql.is_some())
+        .and_then(|h| {
+            let at = |name: &str| h.iter().position(|c| c == name);
+            at("_file").zip(at("_line"))
+        });
 
     let key_positions: Vec<usize> = kind
         .business_key()
@@ -524,6 +533,21 @@ fn read_pass(
                         ));
                         continue;
                     }
+                };
+                // Duplicates found late are known by the row's own line in this file.
+                let own_line = line;
+                let (file_name, line) = match origin {
+                    Some((file_at, line_at)) => (
+                        record
+                            .get(file_at)
+                            .filter(|f| !f.is_empty())
+                            .unwrap_or(&file_name),
+                        record
+                            .get(line_at)
+                            .and_then(|l| l.parse().ok())
+                            .unwrap_or(line),
+                    ),
+                    None => (file_name.as_str(), line),
                 };
                 let width = *expected_width.get_or_insert(record.len());
                 // A record of the wrong width spanning lines: an unclosed quote swallowed them; each
@@ -584,7 +608,7 @@ fn read_pass(
                     Ok(row) => {
                         if !key_positions.is_empty()
                             && dedup
-                                .is_duplicate(&row.values, &key_positions, line)
+                                .is_duplicate(&row.values, &key_positions, own_line)
                                 .map_err(|source| ReadError::Io {
                                     file: format!("{file_name} (business keys spilled to disk)"),
                                     source,
@@ -639,7 +663,7 @@ fn read_pass(
 /// The lines a record spans: one plus the line breaks inside its fields (the break that ends the
 /// file is not a line of its own). More than one in a record of the wrong width means a quote was
 /// opened and not closed where it should have been.
-fn lines_spanned(record: &csv::StringRecord) -> u64 {
+pub(crate) fn lines_spanned(record: &csv::StringRecord) -> u64 {
     let fields = record.len();
     1 + record
         .iter()
@@ -1006,7 +1030,7 @@ fn shown_value(spec: &FieldSpec, raw: &str) -> String {
 
 /// Where records come from: a delimited text file (streamed), or the first sheet of a workbook
 /// (XLSX, XLS, ODS — read whole, which is why workbooks are for the small master kinds).
-enum Records {
+pub(crate) enum Records {
     /// Any encoding other than UTF-8, decoded to UTF-8 as it streams.
     Csv(Box<csv::Reader<DecodeReaderBytes<BufReader<File>, Vec<u8>>>>),
     /// UTF-8 (the common case) split as bytes and checked field by field: no transcoding pass.
@@ -1029,7 +1053,7 @@ enum Records {
     },
 }
 
-enum OpenError {
+pub(crate) enum OpenError {
     Io(io::Error),
     /// Not readable as the workbook or Parquet file its name says it is: (en, zh).
     Unreadable(String, String),
@@ -1050,7 +1074,7 @@ pub fn is_parquet(path: &Path) -> bool {
 }
 
 impl Records {
-    fn open(path: &Path, mapping: &KindMapping) -> Result<Self, OpenError> {
+    pub(crate) fn open(path: &Path, mapping: &Layout<'_>) -> Result<Self, OpenError> {
         if is_workbook(path) {
             return read_sheet(path, mapping).map(|rows| Records::Sheet(rows.into_iter()));
         }
@@ -1110,7 +1134,10 @@ impl Records {
 
     /// The next record into `record`, with its line (or sheet row) number and the bytes read so
     /// far (0 for sheets); `None` at the end.
-    fn next(&mut self, record: &mut csv::StringRecord) -> Result<Option<(u64, u64)>, csv::Error> {
+    pub(crate) fn next(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<(u64, u64)>, csv::Error> {
         match self {
             Records::Csv(reader) => Ok(reader
                 .read_record(record)?
@@ -1182,7 +1209,7 @@ fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
 /// exact decimal form (so `1234.56` stays `1234.56` and is then parsed exactly, never used as a
 /// float), dates in the mapping's date format, empty cells empty. Columns keep their sheet
 /// positions, so positional mappings count from column A.
-fn read_sheet(path: &Path, mapping: &KindMapping) -> Result<Vec<(u64, Vec<String>)>, OpenError> {
+fn read_sheet(path: &Path, mapping: &Layout<'_>) -> Result<Vec<(u64, Vec<String>)>, OpenError> {
     use calamine::{Data, Reader};
     let unreadable = |e: &dyn std::fmt::Display| {
         OpenError::Unreadable(

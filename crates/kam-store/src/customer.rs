@@ -6,7 +6,7 @@ use kam_core::{
     codec::BoardScores,
     customer::{
         AccountType, CifNo, Customer, CustomerKind, IdNumber, Industry, NewCustomer, Phone,
-        RiskTolerance,
+        RiskTolerance, Sex,
     },
     id::{CustomerId, OrgUnitId, UserId},
     org::Line,
@@ -112,7 +112,7 @@ fn optional<T>(
         .map_err(corrupt)
 }
 
-const CUSTOMER_COLUMNS: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since from customer c";
+const CUSTOMER_COLUMNS: &str = "select c.id, c.cif_no, c.kind, c.name, c.line, c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, c.birth_date, c.sex from customer c";
 
 pub(crate) fn customer_from_row(row: &AnyRow) -> Result<Customer> {
     Ok(Customer {
@@ -129,6 +129,11 @@ pub(crate) fn customer_from_row(row: &AnyRow) -> Result<Customer> {
         id_number: optional(row, "id_number", IdNumber::parse)?,
         phone: optional(row, "phone", Phone::parse)?,
         since: parse_date("since", &row.try_get::<String, _>("since")?)?,
+        birth_date: row
+            .try_get::<Option<String>, _>("birth_date")?
+            .map(|d| parse_date("birth_date", &d))
+            .transpose()?,
+        sex: optional(row, "sex", Sex::parse)?,
     })
 }
 

@@ -17,7 +17,7 @@ use kam_core::{
     org::{Line, NewOrgUnit, OrgKind},
     product::NewProduct,
     reference::{
-        AccountRecord, AssignmentRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
+        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
         ProfileRecord,
     },
     user::NewUser,
@@ -53,6 +53,7 @@ pub enum MasterChunk {
     Assignments(Vec<AssignmentRecord>),
     Accounts(Vec<AccountRecord>),
     PayrollLinks(Vec<PayrollRecord>),
+    Holdings(Vec<HoldingRecord>),
     Profiles(Vec<ProfileRecord>),
 }
 
@@ -69,6 +70,7 @@ impl MasterChunk {
             Self::Assignments(_) => "rm_assignment",
             Self::Accounts(_) => "account",
             Self::PayrollLinks(_) => "payroll_link",
+            Self::Holdings(_) => "holding",
             Self::Profiles(_) => "corporate_profile",
         }
     }
@@ -244,6 +246,7 @@ impl Merge {
             MasterChunk::Assignments(rows) => self.assignments(rows).await?,
             MasterChunk::Accounts(rows) => self.accounts(rows).await?,
             MasterChunk::PayrollLinks(rows) => self.payroll_links(rows).await?,
+            MasterChunk::Holdings(rows) => self.holdings(rows).await?,
             MasterChunk::Profiles(rows) => self.profiles(actor, rows).await?,
         };
         self.merged += merged as u64;
@@ -747,6 +750,44 @@ impl Merge {
             good.push(rows::payroll_link(employer, employee, p));
         }
         let merged = self.upsert(rows::PAYROLL_LINK, good).await?;
+        Ok((first_per_row(refused), merged))
+    }
+
+    /// Holdings: a customer's amount of a product on a day, by (customer, product, currency, day).
+    async fn holdings(&mut self, rows: Vec<HoldingRecord>) -> Result<(Vec<Refusal>, usize)> {
+        let customers = self
+            .ids(Referent::Customer, rows.iter().map(|h| h.cif_no.as_str()))
+            .await?;
+        let products = self
+            .ids(
+                Referent::Product,
+                rows.iter().map(|h| h.product_code.as_str()),
+            )
+            .await?;
+        let mut refused = Vec::new();
+        let mut good = Vec::new();
+        for (index, h) in rows.iter().enumerate() {
+            let (Some(customer), Some(product)) = (
+                customers.get(index, "cif_no", &h.cif_no, &mut refused),
+                products.get(index, "product_code", &h.product_code, &mut refused),
+            ) else {
+                continue;
+            };
+            if h.amount.minor() < 0 {
+                refused.push(rule(
+                    index,
+                    ParseError::new(
+                        "amount",
+                        h.amount.minor().to_string(),
+                        "a holding's amount is not negative",
+                        "持有金额不能为负",
+                    ),
+                ));
+                continue;
+            }
+            good.push(rows::holding(customer, product, h));
+        }
+        let merged = self.upsert(rows::HOLDING, good).await?;
         Ok((first_per_row(refused), merged))
     }
 

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use kam_core::{
     assignment::AssignmentRole,
     contact::NewKeyPerson,
-    customer::{IdNumber, Industry, NewCustomer, Phone, RiskTolerance},
+    customer::{IdNumber, Industry, NewCustomer, Phone, RiskTolerance, Sex},
     group::NewGroup,
     product::NewProduct,
-    reference::{AccountRecord, PayrollRecord},
+    reference::{AccountRecord, HoldingRecord, PayrollRecord},
     search::name_initials,
 };
 
@@ -60,6 +60,8 @@ pub(crate) const CUSTOMER: Table = Table {
             "phone",
             "since",
             "name_initials",
+            "birth_date",
+            "sex",
         ],
         dated: None,
         versioned: false,
@@ -84,6 +86,8 @@ pub(crate) fn customer(c: &NewCustomer, unit: i64, now: &str) -> Values {
         .put("since", c.since.to_string())
         .put("created_at", now)
         .put("name_initials", name_initials(&c.name))
+        .put("birth_date", c.birth_date.map(|d| d.to_string()))
+        .put("sex", c.sex.map(Sex::as_str))
 }
 
 pub(crate) const GROUP: Table = Table {
@@ -216,6 +220,25 @@ pub(crate) fn account(a: &AccountRecord, customer: i64, product: i64, unit: i64)
         .put("currency", a.currency.as_str())
         .put("org_unit_id", unit)
         .put("opened_on", a.opened_on.to_string())
+}
+
+pub(crate) const HOLDING: Table = Table {
+    name: "holding",
+    upsert: Upsert {
+        key: &["customer_id", "product_id", "currency", "as_of"],
+        update: &["amount_minor"],
+        dated: None,
+        versioned: false,
+    },
+};
+
+pub(crate) fn holding(customer: i64, product: i64, h: &HoldingRecord) -> Values {
+    Values::new()
+        .put("customer_id", customer)
+        .put("product_id", product)
+        .put("amount_minor", h.amount.minor())
+        .put("currency", h.amount.currency().as_str())
+        .put("as_of", h.as_of.to_string())
 }
 
 pub(crate) const PAYROLL_LINK: Table = Table {

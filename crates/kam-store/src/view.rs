@@ -51,7 +51,7 @@ pub struct CustomerView {
 fn head_select() -> String {
     format!(
         "select {CLASS_FIELDS}, {TIER_FIELDS}, c.id, c.cif_no, c.kind, c.name, c.line, \
-         c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, \
+         c.org_unit_id, c.industry, c.account_type, c.risk_tolerance, c.id_number, c.phone, c.since, c.birth_date, c.sex, \
          o.code as unit_code, o.name as unit_name, o.kind as unit_kind, o.parent_id as unit_parent_id, \
          o.path as unit_path, v.indicator_values, \
          g.id as group_id, g.code as group_code, g.name as group_name, \

@@ -511,6 +511,8 @@ impl Bank {
                 id_number: None,
                 phone: None,
                 since,
+                birth_date: None,
+                sex: None,
             });
             corporate_units.push(unit_index);
             let lead = unit
@@ -737,7 +739,17 @@ impl Bank {
                 id_number: Some(id_number(&mut rng, names::REGIONS[unit.region].1)),
                 phone: Some(phone(&mut rng)),
                 since,
+                birth_date: None,
+                sex: None,
             });
+            // Birth date and sex as the ID number carries them (not where the generated
+            // relationship would start before the birth: the generator draws both apart).
+            if let Some(person) = data.customers.last_mut()
+                && let Some(id) = &person.id_number
+            {
+                person.birth_date = id.birth_date().filter(|born| *born <= since);
+                person.sex = Some(id.sex());
+            }
             if rng.random_bool(0.6) {
                 let rm = unit
                     .retail_rms

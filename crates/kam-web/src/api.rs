@@ -352,6 +352,10 @@ pub struct Customer360 {
     /// Masked (`138****1234`).
     pub phone: Option<String>,
     pub risk_tolerance: Option<String>,
+    /// `female` or `male`, for an individual whose sex the bank knows.
+    pub sex: Option<String>,
+    /// An individual's birthday as `MM-DD` (the year is not given out: only the age).
+    pub birthday: Option<String>,
     pub account_type: String,
     pub team: Vec<TeamItem>,
     /// The group's code, if the customer belongs to one.
@@ -427,6 +431,8 @@ pub(crate) async fn customer(
         id_number: customer.id_number.as_ref().map(|v| v.masked()),
         phone: customer.phone.as_ref().map(|v| v.masked()),
         risk_tolerance: customer.risk_tolerance.map(|r| r.as_str().to_owned()),
+        sex: customer.sex.map(|s| s.as_str().to_owned()),
+        birthday: customer.birth_date.map(|d| d.format("%m-%d").to_string()),
         account_type: customer.account_type.as_str().to_owned(),
         team: team
             .into_iter()

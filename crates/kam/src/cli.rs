@@ -382,6 +382,10 @@ pub(crate) enum ImportCommand {
         /// Mapping file (TOML); without it, kam's own extract format. 映射文件。
         #[arg(long, value_name = "FILE")]
         mapping: Option<PathBuf>,
+        /// Business date of the kinds a mapping defines by SQL (YYYY-MM-DD); otherwise the YYYYMMDD in
+        /// the source files' names. SQL 定义类型的业务日期。
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        business_date: Option<NaiveDate>,
         /// Write every reject to this CSV file (UTF-8). 拒绝记录输出文件。
         #[arg(long, value_name = "FILE")]
         rejects: Option<PathBuf>,

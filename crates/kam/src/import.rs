@@ -9,10 +9,107 @@ use std::{
 
 use anyhow::Context;
 use kam_core::money::decimal_text;
+use chrono::NaiveDate;
 use kam_ingest::{
     ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, check_file,
-    import::collect_files, write_rejects,
+    import::{RejectLimit, collect_files, date_in_name},
+    stage::{SqlEngine, Staging, stage_sql},
+    write_rejects,
 };
+
+/// SQL staging's engine: kam-query's DataFusion session.
+struct DataFusion;
+
+impl SqlEngine for DataFusion {
+    fn run(
+        &self,
+        tables: &[(String, PathBuf)],
+        query: &str,
+        out: &Path,
+    ) -> impl Future<Output = Result<u64, String>> + Send {
+        kam_query::staging::run_query(tables, query, out)
+    }
+}
+
+/// The files of a run after SQL staging: the inputs that are not source tables, then the kinds'
+/// staged results (a mapping without SQL kinds leaves the inputs as they are). The staged files'
+/// business date is `--business-date`, or the latest date in the source files' names.
+async fn stage(
+    mapping: &Mapping,
+    inputs: Vec<PathBuf>,
+    business_date: Option<NaiveDate>,
+    limit: RejectLimit,
+    work: &Path,
+    rejects: &mut Vec<Reject>,
+) -> anyhow::Result<(Vec<PathBuf>, Staging)> {
+    if mapping.sql_kinds().next().is_none() {
+        return Ok((inputs, Staging::default()));
+    }
+    let named_date = inputs
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| mapping.source_for(n).is_some())
+        })
+        .filter_map(|p| date_in_name(p.file_name()?.to_str()?))
+        .max();
+    let Some(date) = business_date.or(named_date) else {
+        anyhow::bail!(
+            "映射中有以 SQL 定义的类型：请用 --business-date 指定业务日期（源文件名中没有 YYYYMMDD 日期） / \
+             the mapping defines kinds by SQL: give --business-date (no YYYYMMDD date in the source files' names)"
+        );
+    };
+    // Left by a run that was killed: staged results are made again from the sources.
+    if work.exists() {
+        std::fs::remove_dir_all(work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    let staging = stage_sql(mapping, &inputs, date, limit, work, &DataFusion, rejects).await?;
+    let mut files: Vec<PathBuf> = inputs
+        .into_iter()
+        .filter(|p| !staging.source_files.contains(p))
+        .collect();
+    files.extend(staging.staged.iter().cloned());
+    Ok((files, staging))
+}
+
+/// The summary rows of SQL staging: each source table read, and each kind that was not staged.
+fn staging_rows(staging: &Staging, date: Option<NaiveDate>) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for source in &staging.sources {
+        let files: Vec<&str> = source
+            .files
+            .iter()
+            .map(|f| {
+                Path::new(f)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(f)
+            })
+            .collect();
+        rows.push(vec![
+            files.join(" "),
+            format!("源表 source {}", source.name),
+            "—".to_owned(),
+            source.rows_read.to_string(),
+            source.staged.to_string(),
+            source.rejected.to_string(),
+            "—".to_owned(),
+            "已暂存 staged".to_owned(),
+        ]);
+    }
+    for (kind, _, _) in &staging.refused {
+        let name = date.map_or_else(
+            || format!("{kind}.sql"),
+            |d| kam_ingest::stage::staged_name(*kind, d),
+        );
+        let mut row = vec![name, kind.as_str().to_owned(), "—".to_owned()];
+        row.extend(["—"; 4].map(str::to_owned));
+        row.push("未导入 refused".to_owned());
+        rows.push(row);
+    }
+    rows
+}
 
 /// Keeps every reject (for the rejects file) and counts rows without keeping them.
 #[derive(Debug, Default)]
@@ -59,21 +156,52 @@ fn print_rejects(rejects: &[Reject]) {
 
 /// Runs the check; returns the exit status: 0 everything read cleanly, 3 rows were rejected, 4 a
 /// file could not be read or matched no kind.
-pub fn check(
+pub async fn check(
     mapping_path: Option<&Path>,
     inputs: &[PathBuf],
+    business_date: Option<NaiveDate>,
     rejects_path: Option<&Path>,
 ) -> anyhow::Result<u8> {
     let mapping = match mapping_path {
         Some(path) => Mapping::from_path(path)?,
         None => Mapping::kam_default(),
     };
-    let files = collect_files(inputs)?;
-    let mut seen: BTreeMap<ExtractKind, KeySet> = BTreeMap::new();
     let mut sink = CheckSink::default();
+    let work = std::env::temp_dir().join(format!("kam-check-staging-{}", std::process::id()));
+    let (files, staging) = stage(
+        &mapping,
+        collect_files(inputs)?,
+        business_date,
+        RejectLimit::Count(u64::MAX),
+        &work,
+        &mut sink.rejects,
+    )
+    .await?;
+    let checked = check_files(&mapping, &files, &mut sink);
+    std::fs::remove_dir_all(&work).ok();
+    let (reports, mut problems) = checked?;
+    for (_, zh, en) in &staging.refused {
+        problems.push(format!("{zh} / {en}"));
+    }
+    for source in &staging.sources {
+        println!(
+            "源表 source {}: 读取 read {}, 暂存 staged {}, 拒绝 rejected {}",
+            source.name, source.rows_read, source.staged, source.rejected
+        );
+    }
+    print_check(&reports, &sink, rejects_path, &problems)
+}
+
+/// Checks each file of a mapping's kind; the reports and the files that could not be checked.
+fn check_files(
+    mapping: &Mapping,
+    files: &[PathBuf],
+    sink: &mut CheckSink,
+) -> anyhow::Result<(Vec<FileReport>, Vec<String>)> {
+    let mut seen: BTreeMap<ExtractKind, KeySet> = BTreeMap::new();
     let mut reports: Vec<FileReport> = Vec::new();
     let mut problems = Vec::new();
-    for path in &files {
+    for path in files {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -93,7 +221,7 @@ pub fn check(
             KeySet::bounded(kam_ingest::reader::KEYS_IN_MEMORY, &std::env::temp_dir())
         });
         sink.file_start = sink.rejects.len();
-        match check_file(path, kind, keys, &mut sink) {
+        match check_file(path, kind, keys, sink) {
             Ok(report) => {
                 if let Err((zh, en)) =
                     kam_ingest::control::check_control_file(path, kind.amounts, &report)
@@ -105,11 +233,21 @@ pub fn check(
             Err(error) => problems.push(error.to_string()),
         }
     }
+    Ok((reports, problems))
+}
+
+/// Prints a check's table, rejects and problems; the exit status (0 clean, 3 rejects, 4 errors).
+fn print_check(
+    reports: &[FileReport],
+    sink: &CheckSink,
+    rejects_path: Option<&Path>,
+    problems: &[String],
+) -> anyhow::Result<u8> {
     println!(
         "{:<44} {:<14} {:>10} {:>10} {:>8} {:>8}  金额合计 amount sums",
         "文件 file", "类型 kind", "读取 read", "载入 ok", "拒绝 rej", "重复 dup"
     );
-    for r in &reports {
+    for r in reports {
         let file = Path::new(&r.file)
             .file_name()
             .and_then(|n| n.to_str())
@@ -147,7 +285,7 @@ pub fn check(
             .with_context(|| format!("writing {}", path.display()))?;
         println!("拒绝记录已写入 rejects written to {}", path.display());
     }
-    for problem in &problems {
+    for problem in problems {
         println!("错误 error: {problem}");
     }
     Ok(match (problems.is_empty(), sink.rejects.is_empty()) {
@@ -230,8 +368,18 @@ pub async fn run(
             "已删除中断运行遗留的暂存文件 {n} 个 / removed {n} staging files left by an interrupted run"
         );
     }
-    let files = import_order(&mapping, collect_files(args.inputs)?);
     let mut rejects = Vec::new();
+    let work = facts_dir.join(".sql-staging");
+    let (files, staging) = stage(
+        &mapping,
+        collect_files(args.inputs)?,
+        args.options.business_date,
+        args.options.max_rejects,
+        &work,
+        &mut rejects,
+    )
+    .await?;
+    let files = import_order(&mapping, files);
     let mut outcome = RunOutcome::default();
     let mut lines = Vec::new();
     // The summary: one row per file, whatever became of it.
@@ -249,6 +397,16 @@ pub async fn run(
         .map(str::to_owned)
         .to_vec(),
     ];
+    let staged_date = staging
+        .staged
+        .first()
+        .and_then(|p| date_in_name(p.file_name()?.to_str()?));
+    table.extend(staging_rows(&staging, staged_date.or(args.options.business_date)));
+    outcome.refused += staging.refused.len();
+    outcome.rejected_rows += staging.sources.iter().map(|s| s.rejected).sum::<u64>();
+    for (kind, zh, en) in &staging.refused {
+        lines.push(format!("未导入 NOT imported {kind}: {zh} / {en}"));
+    }
     let counts = |r: Option<&FileReport>| -> [String; 4] {
         match r {
             Some(r) => [r.rows_read, r.loaded, r.rejected, r.duplicates].map(|n| n.to_string()),
@@ -377,6 +535,9 @@ pub async fn run(
                 table.push(row);
             }
         }
+    }
+    if work.exists() {
+        std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     }
     for line in lines {
         println!("{line}");

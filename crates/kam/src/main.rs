@@ -334,10 +334,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Import(args) => match args.command {
             Some(ImportCommand::Check {
                 mapping,
+                business_date,
                 rejects,
                 files,
             }) => {
-                let code = import::check(mapping.as_deref(), &files, rejects.as_deref())?;
+                let code =
+                    import::check(mapping.as_deref(), &files, business_date, rejects.as_deref())
+                        .await?;
                 if code != 0 {
                     return Err(Exit {
                         code,

@@ -80,6 +80,8 @@ async fn duplicate_business_keys_are_a_conflict(store: Store) {
         id_number: None,
         phone: None,
         since: fixture::today(),
+        birth_date: None,
+        sex: None,
     };
     let error = store.create_customer(&system(), &again).await.unwrap_err();
     assert!(

@@ -66,6 +66,8 @@ async fn customer(store: &Store, cif: &str, kind: CustomerKind, unit: &str) -> C
         id_number,
         phone: None,
         since: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        birth_date: None,
+        sex: None,
     }
     .check()
     .unwrap();

@@ -996,6 +996,24 @@ async fn customer_360(
     if let Some(industry) = customer.industry {
         profile.push(field("field-industry", industry_label(&t, industry)));
     }
+    // An individual's sex, age and birthday (month and day: what an RM greets on; the year
+    // only as the age).
+    if let Some(sex) = customer.sex {
+        profile.push(field("field-sex", t.code("sex", sex.as_str())));
+    }
+    if let Some(born) = customer.birth_date {
+        let age = signed.today.years_since(born).unwrap_or(0);
+        profile.push(field(
+            "field-age",
+            t.with(
+                "age-birthday",
+                &[
+                    ("age", age.into()),
+                    ("birthday", born.format("%m-%d").to_string().into()),
+                ],
+            ),
+        ));
+    }
     let shown = |name: &str, masked: String| match &reveal {
         Reveal::Shown { field, value } if field == name => value.clone(),
         _ => masked,
