@@ -507,7 +507,9 @@ async fn import_master(
                 for refusal in merge.apply(actor, converted.chunk).await? {
                     refused.push(std::mem::take(&mut converted.amounts[refusal.index]));
                     rejects.push(master::refusal_reject(
-                        &plan.file,
+                        converted.sources[refusal.index]
+                            .as_deref()
+                            .unwrap_or(&plan.file),
                         &plan.mapping,
                         converted.lines[refusal.index],
                         master::refusal_code(refusal.kind),
@@ -646,7 +648,10 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
         if self.writer_gone {
             return;
         }
-        if let Some(reject) = self.check.check(self.references, &row.values, row.line) {
+        if let Some(mut reject) = self.check.check(self.references, &row.values, row.line) {
+            if let Some(source) = row.source.take() {
+                reject.file = source;
+            }
             self.unloaded.push(row.amounts(self.kind));
             self.rejects.push(reject);
             return;

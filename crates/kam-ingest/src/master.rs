@@ -115,6 +115,8 @@ pub(crate) fn spawn_reader(
 pub(crate) struct Converted {
     pub chunk: MasterChunk,
     pub lines: Vec<u64>,
+    /// Per row, the source file its line is in when a SQL query made it.
+    pub sources: Vec<Option<String>>,
     pub amounts: Vec<RowAmounts>,
     pub rejects: Vec<(Reject, RowAmounts)>,
 }
@@ -175,6 +177,7 @@ pub(crate) fn convert(
     let mut converted = Converted {
         chunk: empty_chunk(kind),
         lines: Vec::with_capacity(rows.len()),
+        sources: Vec::with_capacity(rows.len()),
         amounts: Vec::with_capacity(rows.len()),
         rejects: Vec::new(),
     };
@@ -183,10 +186,17 @@ pub(crate) fn convert(
         match push_record(&mut converted.chunk, &mut row.values) {
             Ok(()) => {
                 converted.lines.push(row.line);
+                converted.sources.push(row.source);
                 converted.amounts.push(amount);
             }
             Err(error) => converted.rejects.push((
-                refusal_reject(file, mapping, row.line, RejectCode::Rule, error),
+                refusal_reject(
+                    row.source.as_deref().unwrap_or(file),
+                    mapping,
+                    row.line,
+                    RejectCode::Rule,
+                    error,
+                ),
                 amount,
             )),
         }

@@ -27,6 +27,9 @@ use crate::{
 pub struct Row {
     pub line: u64,
     pub values: Vec<Value>,
+    /// The source file of a row a kind's SQL query made (its `line` is that file's): what a
+    /// reject of the row names instead of the staged result.
+    pub source: Option<String>,
 }
 
 /// The amounts of one row, by field (what a row adds to `FileReport::amount_sums`).
@@ -605,7 +608,10 @@ fn read_pass(
                     sink.reject(warning);
                 }
                 match built {
-                    Ok(row) => {
+                    Ok(mut row) => {
+                        if origin.is_some() {
+                            row.source = Some(file_name.to_owned());
+                        }
                         if !key_positions.is_empty()
                             && dedup
                                 .is_duplicate(&row.values, &key_positions, own_line)
@@ -927,7 +933,11 @@ fn build_row(
             }
         }
     }
-    Ok(Row { line, values })
+    Ok(Row {
+        line,
+        values,
+        source: None,
+    })
 }
 
 /// The rules of a row beyond its fields' types: a fact row belongs to its file's business date,

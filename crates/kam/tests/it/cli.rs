@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-fn kam(args: &[&str]) -> Output {
+pub(crate) fn kam(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kam"))
         .args(args)
         .env_remove("KAM_DATA_DIR")
@@ -11,7 +11,7 @@ fn kam(args: &[&str]) -> Output {
         .expect("run kam")
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

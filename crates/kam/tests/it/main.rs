@@ -1,4 +1,6 @@
-//! Integration tests of the `kam` binary (run as a real process on real files) and the tidy rules.
+//! Integration tests of the `kam` binary (run as a real process on real files), SQL staging
+//! with the Czech bank's tables, and the tidy rules.
 
 mod cli;
+mod staging;
 mod tidy;
