@@ -283,12 +283,13 @@ impl Mapping {
         }
         let mut sources = BTreeMap::new();
         for (name, source_file) in &file.sources {
-            let source = resolve_source(name, &file.defaults, source_file).map_err(|(en, zh)| {
-                error(
-                    format!("[sources.{name}] {en}"),
-                    format!("[sources.{name}] {zh}"),
-                )
-            })?;
+            let source =
+                resolve_source(name, &file.defaults, source_file).map_err(|(en, zh)| {
+                    error(
+                        format!("[sources.{name}] {en}"),
+                        format!("[sources.{name}] {zh}"),
+                    )
+                })?;
             sources.insert(name.clone(), source);
         }
         let mut kinds = BTreeMap::new();
@@ -415,7 +416,9 @@ fn resolve_source(
 ) -> Result<SourceMapping, Problem> {
     if name == crate::stage::RUN_TABLE {
         return Err((
-            format!("{name} is kam's table of the run (its business date); name the source otherwise"),
+            format!(
+                "{name} is kam's table of the run (its business date); name the source otherwise"
+            ),
             format!("{name} 是 kam 的运行表（业务日期），请另取源表名称"),
         ));
     }

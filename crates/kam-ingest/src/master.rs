@@ -13,7 +13,8 @@ use kam_core::{
     assignment::AssignmentRole,
     contact::{ContactRole, NewKeyPerson, PersonDetails, RelationshipStage},
     customer::{
-        AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance, Sex,
+        AccountType, CifNo, CustomerKind, IdNumber, Industry, NewCustomer, Phone, RiskTolerance,
+        Sex,
     },
     group::NewGroup,
     money::{Currency, Money},
@@ -21,8 +22,8 @@ use kam_core::{
     product::{NeedCategory, NewProduct, ProductRisk},
     profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
     reference::{
-        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
-        ProfileRecord,
+        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
+        PayrollRecord, ProfileRecord,
     },
     user::{NewUser, Role},
 };

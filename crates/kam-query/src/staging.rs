@@ -12,11 +12,7 @@ use datafusion::{
     common::Column,
     execution::context::{SQLOptions, SessionContext},
     logical_expr::{Expr, ExprSchemable as _, cast},
-    parquet::{
-        arrow::ArrowWriter,
-        basic::Compression,
-        file::properties::WriterProperties,
-    },
+    parquet::{arrow::ArrowWriter, basic::Compression, file::properties::WriterProperties},
     prelude::{ParquetReadOptions, SessionConfig},
 };
 use futures::StreamExt as _;

@@ -17,8 +17,8 @@ use kam_core::{
     org::{Line, NewOrgUnit, OrgKind},
     product::NewProduct,
     reference::{
-        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord, PayrollRecord,
-        ProfileRecord,
+        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
+        PayrollRecord, ProfileRecord,
     },
     user::NewUser,
 };

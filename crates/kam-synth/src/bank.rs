@@ -109,11 +109,16 @@ fn random_date(rng: &mut ChaCha8Rng, from: NaiveDate, to: NaiveDate) -> NaiveDat
     from + chrono::Days::new(rng.random_range(0..span) as u64)
 }
 
-fn id_number(rng: &mut ChaCha8Rng, area: &str) -> IdNumber {
+/// A resident ID number of someone born in 1950 or later and at least 18 at `adult_on` (the
+/// day their relationship with the bank began).
+fn id_number(rng: &mut ChaCha8Rng, area: &str, adult_on: NaiveDate) -> IdNumber {
+    let latest = adult_on
+        .checked_sub_months(chrono::Months::new(18 * 12))
+        .expect("a date");
     let birth = random_date(
         rng,
         NaiveDate::from_ymd_opt(1950, 1, 1).expect("date"),
-        NaiveDate::from_ymd_opt(2003, 12, 31).expect("date"),
+        latest.min(NaiveDate::from_ymd_opt(2003, 12, 31).expect("date")),
     );
     let first17 = format!(
         "{area}{:04}{:02}{:02}{:03}",
@@ -736,18 +741,17 @@ impl Bank {
                 risk_tolerance: Some(
                     RiskTolerance::parse(pick_weighted(&mut rng, &tolerance)).expect("valid"),
                 ),
-                id_number: Some(id_number(&mut rng, names::REGIONS[unit.region].1)),
+                id_number: Some(id_number(&mut rng, names::REGIONS[unit.region].1, since)),
                 phone: Some(phone(&mut rng)),
                 since,
                 birth_date: None,
                 sex: None,
             });
-            // Birth date and sex as the ID number carries them (not where the generated
-            // relationship would start before the birth: the generator draws both apart).
+            // Birth date and sex as the ID number carries them.
             if let Some(person) = data.customers.last_mut()
                 && let Some(id) = &person.id_number
             {
-                person.birth_date = id.birth_date().filter(|born| *born <= since);
+                person.birth_date = id.birth_date();
                 person.sex = Some(id.sex());
             }
             if rng.random_bool(0.6) {

@@ -8,8 +8,8 @@ use std::{
 };
 
 use anyhow::Context;
-use kam_core::money::decimal_text;
 use chrono::NaiveDate;
+use kam_core::money::decimal_text;
 use kam_ingest::{
     ExtractKind, FileReport, KeySet, Mapping, Reject, Row, RowSink, check_file,
     import::{RejectLimit, collect_files, date_in_name},
@@ -401,7 +401,10 @@ pub async fn run(
         .staged
         .first()
         .and_then(|p| date_in_name(p.file_name()?.to_str()?));
-    table.extend(staging_rows(&staging, staged_date.or(args.options.business_date)));
+    table.extend(staging_rows(
+        &staging,
+        staged_date.or(args.options.business_date),
+    ));
     outcome.refused += staging.refused.len();
     outcome.rejected_rows += staging.sources.iter().map(|s| s.rejected).sum::<u64>();
     for (kind, zh, en) in &staging.refused {

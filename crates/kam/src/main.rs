@@ -338,9 +338,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 rejects,
                 files,
             }) => {
-                let code =
-                    import::check(mapping.as_deref(), &files, business_date, rejects.as_deref())
-                        .await?;
+                let code = import::check(
+                    mapping.as_deref(),
+                    &files,
+                    business_date,
+                    rejects.as_deref(),
+                )
+                .await?;
                 if code != 0 {
                     return Err(Exit {
                         code,

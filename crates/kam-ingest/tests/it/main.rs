@@ -66,6 +66,75 @@ fn the_documented_mapping_example_is_a_valid_mapping() {
 }
 
 #[test]
+fn the_documented_sql_staging_example_is_a_valid_mapping() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/mapping.md"),
+    )
+    .unwrap();
+    let section = &doc[doc
+        .find("### 示例：一个核心系统的四张表")
+        .expect("the worked example")..];
+    let start = section.find("```toml\n").expect("an example block") + "```toml\n".len();
+    let end = start + section[start..].find("```").expect("the block ends");
+    let text = &section[start..end];
+    let mapping = Mapping::parse("docs/mapping.md", text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mapping.sources.len(), 4);
+    assert_eq!(mapping.sql_kinds().count(), 3);
+    let contracts = &mapping.sources["loan_contract"];
+    assert!(!contracts.header);
+    assert_eq!(contracts.delimiter, 1);
+    assert_eq!(contracts.names.len(), 8);
+    assert_eq!(
+        mapping.source_for("LNCONT_20261127.dat").unwrap().name,
+        "loan_contract"
+    );
+    // Each query's line is where its text starts in the file.
+    let loans = mapping.kinds[&kam_ingest::ExtractKind::Loans]
+        .sql
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        text.lines().nth(loans.line - 1).unwrap().trim(),
+        "select run.business_date,"
+    );
+    assert!(mapping.kind_for("loans.sql_20261127.parquet").is_some());
+    assert!(mapping.kind_for("LNCONT_20261127.dat").is_none());
+}
+
+#[test]
+fn a_sql_kind_or_source_table_that_cannot_work_is_refused_by_name() {
+    let cases = [
+        (
+            "[sources.t]\n[kinds.fees]\nsql = \"select 1\"\n[kinds.fees.columns]\namount = \"X\"\n",
+            "sql and columns exclude each other",
+        ),
+        (
+            "[kinds.fees]\nsql = \"select 1\"\n",
+            "sql needs source tables",
+        ),
+        (
+            "[sources.Bad-Name]\n[kinds.fees]\nsql = \"select 1\"\n",
+            "lower-case letters",
+        ),
+        ("[sources.kam_run]\n", "kam's table of the run"),
+        ("[sources.t]\nheader = false\n", "names = ["),
+        (
+            "[sources.t]\nnames = [\"a\"]\n",
+            "names is for files without a header row",
+        ),
+        (
+            "[sources.t]\ndates = [\"_line\"]\n",
+            "names starting with _",
+        ),
+    ];
+    for (body, expected) in cases {
+        let text = format!("version = 1\n{body}[kinds.products]\nfiles = \"p*\"\n");
+        let error = Mapping::parse("m.toml", &text).unwrap_err();
+        assert!(error.en.contains(expected), "{body}: {error}");
+    }
+}
+
+#[test]
 fn docs_extracts_documents_every_kind_field_and_code() {
     let doc = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/extracts.md"),

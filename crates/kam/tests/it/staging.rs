@@ -86,7 +86,10 @@ fn expected_loans(dir: &Path) -> BTreeMap<String, (String, &'static str, i64)> {
                 "A" => ("pass", 0),
                 "B" => ("loss", payment),
                 "C" => ("pass", (amount - payment * months.min(duration)).max(0)),
-                "D" => ("substandard", (amount - payment * months.min(duration)).max(0)),
+                "D" => (
+                    "substandard",
+                    (amount - payment * months.min(duration)).max(0),
+                ),
                 other => panic!("status {other}"),
             };
             (
@@ -109,7 +112,13 @@ fn import_and_reconcile(dir: &Path, database: Option<&str>) {
         place.extend(["--database", url]);
     }
     let run = |args: &[&str]| kam(&[place.as_slice(), args].concat());
-    let init = run(&["init", "--head-office-code", "CZ", "--head-office-name", "Czech bank"]);
+    let init = run(&[
+        "init",
+        "--head-office-code",
+        "CZ",
+        "--head-office-name",
+        "Czech bank",
+    ]);
     assert!(init.status.success(), "{}", text(&init));
     let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/berka.toml");
     let import = [
@@ -123,24 +132,43 @@ fn import_and_reconcile(dir: &Path, database: Option<&str>) {
     let first = run(&import);
     let shown = text(&first);
     assert_eq!(first.status.code(), Some(0), "{shown}");
-    for kind in ["org_units", "products", "customers", "accounts", "holdings", "loans"] {
+    for kind in [
+        "org_units",
+        "products",
+        "customers",
+        "accounts",
+        "holdings",
+        "loans",
+    ] {
         assert!(
-            shown.lines().any(|l| l.starts_with(&format!("{kind}.sql_19981231.parquet"))
-                && l.contains("导入 imported")),
+            shown
+                .lines()
+                .any(|l| l.starts_with(&format!("{kind}.sql_19981231.parquet"))
+                    && l.contains("导入 imported")),
             "{kind}: {shown}"
         );
     }
     // The same night again: every staged result is recognised as already imported.
     let again = run(&import);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert_eq!(text(&again).matches("已导入过 already").count(), 6, "{}", text(&again));
+    assert_eq!(
+        text(&again).matches("已导入过 already").count(),
+        6,
+        "{}",
+        text(&again)
+    );
 
     let clients = table(dir, "client.asc");
     let disps = table(dir, "disp.asc");
     let owners: BTreeMap<String, String> = disps
         .iter()
         .filter(|d| d["type"] == "OWNER")
-        .map(|d| (format!("A{}", d["account_id"]), format!("C{}", d["client_id"])))
+        .map(|d| {
+            (
+                format!("A{}", d["account_id"]),
+                format!("C{}", d["client_id"]),
+            )
+        })
         .collect();
     let client_of_disp: HashMap<&str, &str> = disps
         .iter()
@@ -169,7 +197,10 @@ fn import_and_reconcile(dir: &Path, database: Option<&str>) {
             .unwrap();
         assert_eq!(stored_owners.len(), 4500);
         assert_eq!(stored_owners, owners, "every account with its owner");
-        let bank = store.whole_bank("test", chrono::NaiveDate::from_ymd_opt(1998, 12, 31).unwrap());
+        let bank = store.whole_bank(
+            "test",
+            chrono::NaiveDate::from_ymd_opt(1998, 12, 31).unwrap(),
+        );
         let product_code: HashMap<_, _> = store
             .list_products()
             .await
@@ -332,7 +363,11 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
         "product_code,name,line,need_category,risk_level\nDEP,单位活期存款,corporate,settlement,R1\n",
     )
     .unwrap();
-    assert!(kam(&["--data-dir", data, "import", master.to_str().unwrap()]).status.success());
+    assert!(
+        kam(&["--data-dir", data, "import", master.to_str().unwrap()])
+            .status
+            .success()
+    );
 
     let night = work.path().join("night");
     std::fs::create_dir_all(&night).unwrap();
@@ -359,9 +394,9 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
     let cust = night.join("cust_20261127.csv").display().to_string();
     // The source's own rejects: a date that is not one (line 3), a short row (line 5).
     assert!(
-        rejects
-            .lines()
-            .any(|l| l.starts_with(&format!("{cust},3,OPEN_DT,OPEN_DT,2020-13-01,reject,bad_date"))),
+        rejects.lines().any(|l| l.starts_with(&format!(
+            "{cust},3,OPEN_DT,OPEN_DT,2020-13-01,reject,bad_date"
+        ))),
         "{rejects}"
     );
     assert!(
@@ -405,8 +440,7 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
         .unwrap()
         + 1;
     assert!(
-        shown.contains(&format!("at line {line} of the mapping"))
-            && shown.contains("CUST_NAM"),
+        shown.contains(&format!("at line {line} of the mapping")) && shown.contains("CUST_NAM"),
         "{shown}"
     );
 }
