@@ -11,6 +11,14 @@ use crate::{
 };
 
 code_enum! {
+    /// A party's part in an account: a (joint) owner, or a user the owner authorised (授权人).
+    pub enum AccountRole as "account_role" {
+        Owner = "owner",
+        Authorised = "authorised",
+    }
+}
+
+code_enum! {
     /// Product risk level (产品风险等级) R1–R5.
     pub enum ProductRisk as "risk_level" {
         R1 = "R1", R2 = "R2", R3 = "R3", R4 = "R4", R5 = "R5",

@@ -30,6 +30,8 @@ pub struct ReferenceData {
     pub accounts: Vec<AccountRecord>,
     pub holdings: Vec<HoldingRecord>,
     pub payroll_links: Vec<PayrollRecord>,
+    /// Joint owners and authorised users of accounts, beside each account's customer.
+    pub account_parties: Vec<AccountPartyRecord>,
     /// Corporate archives (大客户信息档案) the core system keeps.
     pub profiles: Vec<ProfileRecord>,
 }
@@ -75,6 +77,15 @@ pub struct AccountRecord {
     pub currency: Currency,
     pub org_unit_code: String,
     pub opened_on: NaiveDate,
+}
+
+/// A party to an account beside or as its owner: a joint owner or an authorised user.
+#[derive(Debug, Clone)]
+pub struct AccountPartyRecord {
+    pub account_no: String,
+    pub cif_no: String,
+    pub role: crate::product::AccountRole,
+    pub since: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]

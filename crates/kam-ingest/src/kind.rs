@@ -7,7 +7,7 @@ use kam_core::{
     contact::{ContactRole, RelationshipStage},
     customer::{AccountType, CustomerKind, Industry, RiskTolerance, Sex},
     org::{Line, OrgKind},
-    product::{NeedCategory, ProductRisk},
+    product::{AccountRole, NeedCategory, ProductRisk},
     profile::{Listing, RevenueBand},
     user::Role,
 };
@@ -26,6 +26,7 @@ code_enum! {
         Accounts = "accounts",
         PayrollLinks = "payroll_links",
         Holdings = "holdings",
+        AccountParties = "account_parties",
         CorporateProfiles = "corporate_profiles",
         Balances = "balances",
         Transactions = "transactions",
@@ -188,6 +189,14 @@ const PAYROLL_LINKS_FIELDS: &[FieldSpec] = &[
     req("since", Date),
 ];
 
+/// Who else is party to an account: a joint owner, or a user the owner authorised.
+const ACCOUNT_PARTIES_FIELDS: &[FieldSpec] = &[
+    req("account_no", Code),
+    req("cif_no", Code),
+    req("role", Choice(AccountRole::CODES)),
+    opt("since", Date),
+];
+
 /// What a customer holds of a product on a day (a card, a fund, a deposit product): the amount
 /// is 0 where only the holding counts (a card).
 const HOLDINGS_FIELDS: &[FieldSpec] = &[
@@ -271,6 +280,7 @@ impl ExtractKind {
             ExtractKind::Accounts => ACCOUNTS_FIELDS,
             ExtractKind::PayrollLinks => PAYROLL_LINKS_FIELDS,
             ExtractKind::Holdings => HOLDINGS_FIELDS,
+            ExtractKind::AccountParties => ACCOUNT_PARTIES_FIELDS,
             ExtractKind::CorporateProfiles => CORPORATE_PROFILES_FIELDS,
             ExtractKind::Balances => BALANCES_FIELDS,
             ExtractKind::Transactions => TRANSACTIONS_FIELDS,
@@ -294,6 +304,7 @@ impl ExtractKind {
             ExtractKind::Accounts => &["account_no"],
             ExtractKind::PayrollLinks => &["employer_cif_no", "employee_cif_no"],
             ExtractKind::Holdings => &["cif_no", "product_code", "currency", "as_of"],
+            ExtractKind::AccountParties => &["account_no", "cif_no"],
             ExtractKind::CorporateProfiles => &["cif_no"],
             ExtractKind::Balances => &["business_date", "account_no"],
             ExtractKind::Transactions => &["txn_id"],

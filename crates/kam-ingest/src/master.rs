@@ -19,11 +19,11 @@ use kam_core::{
     group::NewGroup,
     money::{Currency, Money},
     org::{Line, NewOrgUnit, OrgKind},
-    product::{NeedCategory, NewProduct, ProductRisk},
+    product::{AccountRole, NeedCategory, NewProduct, ProductRisk},
     profile::{CorporateProfile, CreditCode, Listing, MainBank, RevenueBand},
     reference::{
-        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
-        PayrollRecord, ProfileRecord,
+        AccountPartyRecord, AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord,
+        MemberRecord, PayrollRecord, ProfileRecord,
     },
     user::{NewUser, Role},
 };
@@ -218,6 +218,7 @@ fn empty_chunk(kind: ExtractKind) -> MasterChunk {
         ExtractKind::Accounts => MasterChunk::Accounts(Vec::new()),
         ExtractKind::PayrollLinks => MasterChunk::PayrollLinks(Vec::new()),
         ExtractKind::Holdings => MasterChunk::Holdings(Vec::new()),
+        ExtractKind::AccountParties => MasterChunk::AccountParties(Vec::new()),
         ExtractKind::CorporateProfiles => MasterChunk::Profiles(Vec::new()),
         fact => unreachable!("{fact} is a fact kind, imported to Parquet"),
     }
@@ -353,6 +354,12 @@ fn push_record(chunk: &mut MasterChunk, v: &mut [Value]) -> Result<(), ParseErro
                 since: required_date(&v[4], "since")?,
             });
         }
+        MasterChunk::AccountParties(rows) => rows.push(AccountPartyRecord {
+            account_no: v[0].take_string(),
+            cif_no: v[1].take_string(),
+            role: code(&v[2], AccountRole::parse)?,
+            since: v[3].date(),
+        }),
         MasterChunk::Holdings(rows) => rows.push(HoldingRecord {
             cif_no: v[0].take_string(),
             product_code: v[1].take_string(),

@@ -1,6 +1,7 @@
 //! Reference checks of fact rows: a balance, transaction, loan or fee naming a customer or an
 //! account the master data does not define is rejected (`unknown_reference`), and a balance or
-//! transaction whose account belongs to another customer is refused (`rule_violation`) — each
+//! transaction whose account belongs to another customer (neither its customer nor a joint owner
+//! among its account parties) is refused (`rule_violation`) — each
 //! with file, line, column and value — instead of loading without a word and counting for nobody,
 //! or for the wrong customer.
 
@@ -21,6 +22,12 @@ use crate::{
 pub struct References {
     customers: HashSet<u128, BuildHasherDefault<Fingerprint>>,
     owners: HashMap<u128, u128, BuildHasherDefault<Fingerprint>>,
+    /// (account, customer) pairs of joint owners, beside each account's own customer.
+    joint: HashSet<u128, BuildHasherDefault<Fingerprint>>,
+}
+
+fn pair(account: &str, cif: &str) -> u128 {
+    fingerprint(&format!("{account}\u{1f}{cif}"))
 }
 
 fn fingerprint(key: &str) -> u128 {
@@ -54,6 +61,12 @@ impl References {
             store
                 .each_account_owner(|account, cif| {
                     owners.insert(fingerprint(account), fingerprint(cif));
+                })
+                .await?;
+            let joint = &mut references.joint;
+            store
+                .each_joint_owner(|account, cif| {
+                    joint.insert(pair(account, cif));
                 })
                 .await?;
         }
@@ -161,14 +174,19 @@ impl ReferenceCheck {
             ));
         }
         match (owner, account) {
-            (Some(owner), Some((_, number))) if owner != fingerprint_of_cif => Some(self.reject(
+            (Some(owner), Some((_, number)))
+                if owner != fingerprint_of_cif
+                    && !references.joint.contains(&pair(number, cif)) =>
+            {
+                Some(self.reject(
                 place,
                 line,
                 cif,
                 RejectCode::Rule,
                 format!("账户 {number} 在账户主数据中属于另一客户，不是此客户号"),
                 format!("account {number} belongs to another customer in the master data, not to this one"),
-            )),
+                ))
+            }
             _ => None,
         }
     }

@@ -33,6 +33,7 @@ pub struct LoadCounts {
     pub accounts: usize,
     pub holdings: usize,
     pub payroll_links: usize,
+    pub account_parties: usize,
 }
 
 /// Multi-row `head values (…), (…) tail`, as many rows per statement as the dialect's bind limit
@@ -298,6 +299,20 @@ impl Store {
         let payroll_written =
             insert_values(&mut tx, max_binds, rows::PAYROLL_LINK.name, rows, None).await?;
 
+        let mut rows = Vec::new();
+        if !data.account_parties.is_empty() {
+            let accounts = code_map(&mut tx, "select id, account_no from account").await?;
+            for p in &data.account_parties {
+                rows.push(rows::account_party(
+                    lookup(&accounts, "account", &p.account_no)?,
+                    lookup(&customers, "customer", &p.cif_no)?,
+                    p,
+                ));
+            }
+        }
+        let parties_written =
+            insert_values(&mut tx, max_binds, rows::ACCOUNT_PARTY.name, rows, None).await?;
+
         let counts = LoadCounts {
             org_units: data.org_units.len(),
             users: data.users.len(),
@@ -310,6 +325,7 @@ impl Store {
             accounts: accounts_written,
             holdings: holdings_written,
             payroll_links: payroll_written,
+            account_parties: parties_written,
         };
         audit::record(
             &mut tx,

@@ -139,6 +139,29 @@ impl Store {
         .await
     }
 
+    /// Hands every joint owner of an account (an owner party other than the account's customer)
+    /// to `each` as (account number, customer number): a fact row of a joint account may name
+    /// any of its owners.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn each_joint_owner(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
+        // The page key is the pair, written once: an account may have several joint owners.
+        const PAIR: &str = "a.account_no || '/' || c.cif_no";
+        self.each_by_key(
+            &format!(
+                "select {PAIR} as k, a.account_no, c.cif_no from account_party p \
+                 join account a on a.id = p.account_id join customer c on c.id = p.customer_id \
+                 where p.role = 'owner' and p.customer_id <> a.customer_id and {PAIR} > "
+            ),
+            PAIR,
+            |row| {
+                let account: String = row.try_get("account_no")?;
+                each(&account, &row.try_get::<String, _>("cif_no")?);
+                row.try_get("k").map_err(Into::into)
+            },
+        )
+        .await
+    }
+
     /// The rows of `select` (ending in `where KEY > `) a page at a time in `key` order, each handed
     /// to `each`, which returns the row's key: memory stays one page whatever the table's size.
     async fn each_by_key(

@@ -15,10 +15,10 @@ use kam_core::{
     group::NewGroup,
     id::{CustomerId, GroupId, UserId},
     org::{Line, NewOrgUnit, OrgKind},
-    product::NewProduct,
+    product::{AccountRole, NewProduct},
     reference::{
-        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
-        PayrollRecord, ProfileRecord,
+        AccountPartyRecord, AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord,
+        MemberRecord, PayrollRecord, ProfileRecord,
     },
     user::NewUser,
 };
@@ -54,6 +54,7 @@ pub enum MasterChunk {
     Accounts(Vec<AccountRecord>),
     PayrollLinks(Vec<PayrollRecord>),
     Holdings(Vec<HoldingRecord>),
+    AccountParties(Vec<AccountPartyRecord>),
     Profiles(Vec<ProfileRecord>),
 }
 
@@ -71,6 +72,7 @@ impl MasterChunk {
             Self::Accounts(_) => "account",
             Self::PayrollLinks(_) => "payroll_link",
             Self::Holdings(_) => "holding",
+            Self::AccountParties(_) => "account_party",
             Self::Profiles(_) => "corporate_profile",
         }
     }
@@ -150,6 +152,7 @@ enum Referent {
     Product,
     Customer,
     Group,
+    Account,
 }
 
 impl Referent {
@@ -161,6 +164,7 @@ impl Referent {
             Self::Product => ("product", "code"),
             Self::Customer => ("customer", "cif_no"),
             Self::Group => ("customer_group", "code"),
+            Self::Account => ("account", "account_no"),
         }
     }
 
@@ -172,6 +176,7 @@ impl Referent {
             Self::Product => ("product", "产品"),
             Self::Customer => ("customer", "客户"),
             Self::Group => ("group", "集团"),
+            Self::Account => ("account", "账户"),
         };
         Refusal {
             index,
@@ -247,6 +252,7 @@ impl Merge {
             MasterChunk::Accounts(rows) => self.accounts(rows).await?,
             MasterChunk::PayrollLinks(rows) => self.payroll_links(rows).await?,
             MasterChunk::Holdings(rows) => self.holdings(rows).await?,
+            MasterChunk::AccountParties(rows) => self.account_parties(rows).await?,
             MasterChunk::Profiles(rows) => self.profiles(actor, rows).await?,
         };
         self.merged += merged as u64;
@@ -420,6 +426,28 @@ impl Merge {
             }
         }
         Ok(Ids { of, ids })
+    }
+
+    /// The customer each of these accounts belongs to.
+    async fn account_holders(&mut self, accounts: &[i64]) -> Result<HashMap<i64, i64>> {
+        let mut holders = HashMap::with_capacity(accounts.len());
+        for part in accounts.chunks(self.max_binds.max(1)) {
+            let mut sql = Sql::new("select id, customer_id from account where id in (");
+            for (i, id) in part.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(&mut *self.tx).await? {
+                holders.insert(
+                    row.try_get::<i64, _>("id")?,
+                    row.try_get::<i64, _>("customer_id")?,
+                );
+            }
+        }
+        Ok(holders)
     }
 
     async fn users(&mut self, rows: Vec<NewUser>) -> Result<(Vec<Refusal>, usize)> {
@@ -750,6 +778,51 @@ impl Merge {
             good.push(rows::payroll_link(employer, employee, p));
         }
         let merged = self.upsert(rows::PAYROLL_LINK, good).await?;
+        Ok((first_per_row(refused), merged))
+    }
+
+    /// Account parties: a joint owner or an authorised user of an account, by (account,
+    /// customer). The account's own customer may be listed as its owner, not as authorised.
+    async fn account_parties(
+        &mut self,
+        rows: Vec<AccountPartyRecord>,
+    ) -> Result<(Vec<Refusal>, usize)> {
+        let customers = self
+            .ids(Referent::Customer, rows.iter().map(|p| p.cif_no.as_str()))
+            .await?;
+        let accounts = self
+            .ids(
+                Referent::Account,
+                rows.iter().map(|p| p.account_no.as_str()),
+            )
+            .await?;
+        let holders = self
+            .account_holders(&accounts.ids.values().copied().collect::<Vec<_>>())
+            .await?;
+        let mut refused = Vec::new();
+        let mut good = Vec::new();
+        for (index, p) in rows.iter().enumerate() {
+            let (Some(customer), Some(account)) = (
+                customers.get(index, "cif_no", &p.cif_no, &mut refused),
+                accounts.get(index, "account_no", &p.account_no, &mut refused),
+            ) else {
+                continue;
+            };
+            if p.role == AccountRole::Authorised && holders.get(&account) == Some(&customer) {
+                refused.push(rule(
+                    index,
+                    ParseError::new(
+                        "role",
+                        p.role.as_str(),
+                        "the account's own customer is its owner, not an authorised user",
+                        "账户所属客户是账户的户主，不能是授权人",
+                    ),
+                ));
+                continue;
+            }
+            good.push(rows::account_party(account, customer, p));
+        }
+        let merged = self.upsert(rows::ACCOUNT_PARTY, good).await?;
         Ok((first_per_row(refused), merged))
     }
 

@@ -11,7 +11,7 @@ use kam_core::{
     customer::{IdNumber, Industry, NewCustomer, Phone, RiskTolerance, Sex},
     group::NewGroup,
     product::NewProduct,
-    reference::{AccountRecord, HoldingRecord, PayrollRecord},
+    reference::{AccountPartyRecord, AccountRecord, HoldingRecord, PayrollRecord},
     search::name_initials,
 };
 
@@ -220,6 +220,24 @@ pub(crate) fn account(a: &AccountRecord, customer: i64, product: i64, unit: i64)
         .put("currency", a.currency.as_str())
         .put("org_unit_id", unit)
         .put("opened_on", a.opened_on.to_string())
+}
+
+pub(crate) const ACCOUNT_PARTY: Table = Table {
+    name: "account_party",
+    upsert: Upsert {
+        key: &["account_id", "customer_id"],
+        update: &["role", "since"],
+        dated: None,
+        versioned: false,
+    },
+};
+
+pub(crate) fn account_party(account: i64, customer: i64, p: &AccountPartyRecord) -> Values {
+    Values::new()
+        .put("account_id", account)
+        .put("customer_id", customer)
+        .put("role", p.role.as_str())
+        .put("since", p.since.map(|d| d.to_string()))
 }
 
 pub(crate) const HOLDING: Table = Table {

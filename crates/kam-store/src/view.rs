@@ -6,7 +6,7 @@ use kam_core::{
     customer::{Customer, CustomerKind},
     id::{GroupId, OrgUnitId},
     org::{OrgKind, OrgPath, OrgUnit},
-    product::{Holding, Product},
+    product::{AccountRole, Holding, Product},
 };
 
 use sqlx::Row;
@@ -20,6 +20,20 @@ use crate::{
     org::corrupt,
     sql::Sql,
 };
+
+/// One account-party relationship as the 360 lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPartyLine {
+    /// Masked (first 6 and last 4).
+    pub account_no: String,
+    pub role: AccountRole,
+    pub since: Option<chrono::NaiveDate>,
+    /// True when the customer viewed is the party to another customer's account; false when
+    /// the other customer is a party to one of its accounts.
+    pub as_party: bool,
+    /// The other customer: its number and name when in the reader's reach, else `None`.
+    pub other: Option<(String, String)>,
+}
 
 /// Everything a customer 360 shows.
 #[derive(Debug, Clone)]
@@ -38,6 +52,9 @@ pub struct CustomerView {
     pub tier: Option<StoredTier>,
     pub class: Option<StoredClass>,
     pub payroll: PayrollSummary,
+    /// The accounts this customer is a party to beside their customer, and the other parties to
+    /// this customer's own accounts (joint owners, authorised users).
+    pub account_parties: Vec<AccountPartyLine>,
     /// The payroll people both ways (read only on the sides that have links).
     pub payroll_people: PayrollPeople,
     /// A corporate's archive, when one was saved.
@@ -61,6 +78,9 @@ fn head_select() -> String {
              where currency = 'CNY' and employer_id = c.id) as payroll_total, \
          (select count(*) from payroll_link where employer_id = c.id) as employer_links, \
          (select count(*) from payroll_link where employee_id = c.id) as employee_links, \
+         (select count(*) from account_party where customer_id = c.id) \
+             + (select count(*) from account_party ap join account aa on aa.id = ap.account_id \
+                 where aa.customer_id = c.id) as party_links, \
          (select count(*) from payroll_link p join customer e on e.id = p.employer_id \
              where p.employee_id = c.id and "
     )
@@ -146,7 +166,19 @@ impl UserStore {
                 CustomerKind::Individual => Ok(None),
             }
         };
-        let (team, key_people, holdings, nodes, alerts, (), payroll_people, archive) = tokio::try_join!(
+        let parties =
+            self.account_parties_unchecked(id, head.try_get::<i64, _>("party_links")? > 0);
+        let (
+            team,
+            key_people,
+            holdings,
+            nodes,
+            alerts,
+            (),
+            payroll_people,
+            archive,
+            account_parties,
+        ) = tokio::try_join!(
             self.store().team_of_unchecked(id, on),
             self.store().key_people_unchecked(id),
             self.store().held_products_unchecked(id),
@@ -155,6 +187,7 @@ impl UserStore {
             viewed,
             payroll_people,
             archive,
+            parties,
         )?;
         let group = group.map(|(id, code, name, member_count)| CustomerGroup {
             id,
@@ -181,6 +214,67 @@ impl UserStore {
             },
             payroll_people,
             archive,
+            account_parties,
         })
+    }
+
+    /// The account parties of a customer already proven in reach, when the head counted any:
+    /// both ways in one statement, the other customer named only where the reader reaches it.
+    async fn account_parties_unchecked(
+        &self,
+        id: kam_core::id::CustomerId,
+        wanted: bool,
+    ) -> Result<Vec<AccountPartyLine>> {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        // As a party to others' accounts (the other is the account's customer), then the others
+        // party to its own accounts.
+        let mut sql = Sql::new("");
+        for (as_party, other, this) in [
+            (1, "a.customer_id", "p.customer_id"),
+            (0, "p.customer_id", "a.customer_id"),
+        ] {
+            if as_party == 0 {
+                sql.push(" union all ");
+            }
+            sql.push(&format!(
+                "select a.account_no, p.role, p.since, {as_party} as as_party, o.cif_no, o.name, \
+                 case when "
+            ));
+            self.restrict(&mut sql, "o");
+            sql.push(&format!(
+                " then 1 else 0 end as in_reach from account_party p \
+                 join account a on a.id = p.account_id join customer o on o.id = {other} \
+                 where p.customer_id <> a.customer_id and {this} = "
+            ))
+            .bind(id.0);
+        }
+        sql.push(" order by 4 desc, 1");
+        sql.query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                let in_reach = row.try_get::<i64, _>("in_reach")? == 1;
+                Ok(AccountPartyLine {
+                    account_no: kam_core::customer::mask_account_no(
+                        &row.try_get::<String, _>("account_no")?,
+                    ),
+                    role: AccountRole::parse(&row.try_get::<String, _>("role")?)
+                        .map_err(corrupt)?,
+                    since: row
+                        .try_get::<Option<String>, _>("since")?
+                        .map(|d| crate::customer::parse_date("since", &d))
+                        .transpose()?,
+                    as_party: row.try_get::<i64, _>("as_party")? == 1,
+                    other: in_reach
+                        .then(|| {
+                            Ok::<_, sqlx::Error>((row.try_get("cif_no")?, row.try_get("name")?))
+                        })
+                        .transpose()?,
+                })
+            })
+            .collect()
     }
 }

@@ -2,6 +2,8 @@
 //! people, assignments, accounts and payroll links — plus the per-account state the fact stream
 //! evolves day by day.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate};
 use kam_core::{
     assignment::AssignmentRole,
@@ -12,10 +14,10 @@ use kam_core::{
     group::NewGroup,
     money::{Currency, Money},
     org::{Line, NewOrgUnit, OrgKind},
-    product::{NeedCategory, NewProduct, ProductRisk},
+    product::{AccountRole, NeedCategory, NewProduct, ProductRisk},
     reference::{
-        AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord, MemberRecord,
-        PayrollRecord, ReferenceData,
+        AccountPartyRecord, AccountRecord, AssignmentRecord, HoldingRecord, KeyPersonRecord,
+        MemberRecord, PayrollRecord, ReferenceData,
     },
     user::{NewUser, Role},
 };
@@ -102,6 +104,38 @@ fn pick_weighted<'a>(rng: &mut ChaCha8Rng, items: &'a [(&'a str, u32)]) -> &'a s
         roll -= weight;
     }
     items[0].0
+}
+
+/// Account parties, by a fixed rule rather than the generator's random stream (so adding them
+/// changed no other figure of the synthetic bank): one individual in seventeen has authorised
+/// the next individual of the same unit on their first account, from the later of the day the
+/// account opened and the day the other became a customer.
+fn account_parties(data: &ReferenceData) -> Vec<AccountPartyRecord> {
+    let mut first_account: HashMap<&str, &AccountRecord> = HashMap::new();
+    for account in &data.accounts {
+        first_account
+            .entry(account.cif_no.as_str())
+            .or_insert(account);
+    }
+    let people: Vec<&NewCustomer> = data
+        .customers
+        .iter()
+        .filter(|c| c.kind == CustomerKind::Individual)
+        .collect();
+    people
+        .windows(2)
+        .enumerate()
+        .filter(|(index, pair)| index % 17 == 5 && pair[0].org_unit_code == pair[1].org_unit_code)
+        .filter_map(|(_, pair)| {
+            let account = first_account.get(pair[0].cif_no.as_str())?;
+            Some(AccountPartyRecord {
+                account_no: account.account_no.clone(),
+                cif_no: pair[1].cif_no.to_string(),
+                role: AccountRole::Authorised,
+                since: Some(account.opened_on.max(pair[1].since)),
+            })
+        })
+        .collect()
 }
 
 fn random_date(rng: &mut ChaCha8Rng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
@@ -854,6 +888,7 @@ impl Bank {
             counterparties,
         };
         bank.reference.profiles = bank.profiles();
+        bank.reference.account_parties = account_parties(&bank.reference);
         bank.keep_key_people();
         bank
     }
@@ -871,7 +906,7 @@ impl Bank {
             "新任，前任已调往集团总部",
             "重视对账效率，曾抱怨网银回单",
         ];
-        let leads: std::collections::HashMap<&str, &str> = self
+        let leads: HashMap<&str, &str> = self
             .reference
             .assignments
             .iter()
@@ -1006,7 +1041,7 @@ impl Bank {
 
     /// Holdings as of the last day the fact stream reached (deposit balances and loans).
     pub fn holdings(&self, as_of: NaiveDate) -> Vec<HoldingRecord> {
-        let products: std::collections::HashMap<&str, &str> = self
+        let products: HashMap<&str, &str> = self
             .reference
             .accounts
             .iter()

@@ -331,6 +331,18 @@ pub fn write_reference(
         }),
     )?;
     file(
+        "account_parties",
+        &["account_no", "cif_no", "role", "since"],
+        &mut data.account_parties.iter().map(|p| {
+            vec![
+                p.account_no.clone(),
+                p.cif_no.clone(),
+                p.role.as_str().to_owned(),
+                p.since.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        }),
+    )?;
+    file(
         "corporate_profiles",
         &[
             "cif_no",

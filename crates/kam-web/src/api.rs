@@ -255,6 +255,21 @@ pub struct HoldingItem {
     pub as_of: String,
 }
 
+/// A joint owner or authorised user, either way round.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountPartyItem {
+    /// Masked (first 6, last 4).
+    pub account_no: String,
+    /// `owner` or `authorised`.
+    pub role: String,
+    /// True: this customer is the party to the other's account; false: the other is a party to
+    /// this customer's account.
+    pub as_party: bool,
+    /// The other customer's number, when in the reader's reach.
+    pub other_cif_no: Option<String>,
+    pub since: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TierItem {
     pub tier: i64,
@@ -362,6 +377,7 @@ pub struct Customer360 {
     pub group: Option<String>,
     pub key_people: Vec<PersonItem>,
     pub holdings: Vec<HoldingItem>,
+    pub account_parties: Vec<AccountPartyItem>,
     pub tier: Option<TierItem>,
     pub key_account: Option<bool>,
     pub retail_tier: Option<String>,
@@ -416,6 +432,7 @@ pub(crate) async fn customer(
         tier,
         class,
         archive,
+        account_parties,
         ..
     } = view;
     let profile = archive.map(ProfileItem::from);
@@ -454,6 +471,16 @@ pub(crate) async fn customer(
                 amount_minor: h.amount.minor(),
                 currency: h.amount.currency().to_string(),
                 as_of: h.as_of.to_string(),
+            })
+            .collect(),
+        account_parties: account_parties
+            .into_iter()
+            .map(|p| AccountPartyItem {
+                account_no: p.account_no,
+                role: p.role.as_str().to_owned(),
+                as_party: p.as_party,
+                other_cif_no: p.other.map(|(cif, _)| cif),
+                since: p.since.map(|d| d.to_string()),
             })
             .collect(),
         tier: tier.map(|t| TierItem {

@@ -66,7 +66,8 @@ both!(
     an_interrupted_run_is_undone_by_the_next,
     a_control_file_mismatch_refuses_the_batch,
     late_duplicates_found_on_disk_leave_the_batch_without_them,
-    a_fact_naming_an_undefined_customer_or_account_is_a_reject
+    a_fact_naming_an_undefined_customer_or_account_is_a_reject,
+    a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not
 );
 
 /// With room for one key in memory, a duplicate is only found when the spilled keys are settled
@@ -733,4 +734,65 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
         matches!(refused, FileOutcome::Refused { report: Some(ref r), .. } if r.rejected == 1 && r.loaded == 1),
         "{refused:?}"
     );
+}
+
+/// Account parties: a joint owner may be named by a balance of the joint account; an
+/// authorised user may not (the account is not theirs); the account's own customer cannot be
+/// listed as merely authorised on it.
+async fn a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let parties = dir.path().join("account_parties_20261126.csv");
+    fs::write(
+        &parties,
+        "account_no,cif_no,role,since\n\
+         6222003,1001,owner,2021-01-01\n\
+         6222002,100001,authorised,\n\
+         6222001,100001,authorised,\n\
+         6229999,1001,owner,\n",
+    )
+    .unwrap();
+    let (outcome, rejects) = crate::import_collecting(
+        &store,
+        &facts,
+        &parties,
+        &options(false, RejectLimit::Count(5)),
+    )
+    .await;
+    let FileOutcome::Imported { report, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!((report.loaded, report.rejected), (2, 2), "{rejects:?}");
+    let shown: Vec<_> = rejects
+        .iter()
+        .map(|r| (r.line, r.field.as_str(), r.code))
+        .collect();
+    use kam_ingest::RejectCode::{Rule, UnknownReference};
+    assert_eq!(
+        shown,
+        [(4, "role", Rule), (5, "account_no", UnknownReference)]
+    );
+    let balances = dir.path().join("balances_20261127.csv");
+    fs::write(
+        &balances,
+        "business_date,account_no,cif_no,currency,balance\n\
+         2026-11-27,6222003,1001,CNY,20.00\n\
+         2026-11-27,6222002,100001,CNY,40.00\n",
+    )
+    .unwrap();
+    let (outcome, rejects) = crate::import_collecting(
+        &store,
+        &facts,
+        &balances,
+        &options(false, RejectLimit::Count(5)),
+    )
+    .await;
+    let FileOutcome::Imported { report, .. } = outcome else {
+        panic!("{outcome:?}");
+    };
+    // The joint owner's row loads (line 2); the authorised user's is refused (line 3).
+    let shown: Vec<_> = rejects.iter().map(|r| (r.line, r.code)).collect();
+    assert_eq!(shown, [(3, Rule)], "{rejects:?}");
+    assert_eq!(report.loaded, 1);
 }

@@ -609,6 +609,8 @@ struct CustomerPage<'a> {
     /// Payroll (代发工资): the employees in reach, and the employers (linked when in reach).
     payroll_employees: Vec<PayrollLine>,
     payroll_employers: Vec<PayrollLine>,
+    /// Joint owners and authorised users, both ways.
+    account_parties: Vec<PartyLine>,
     windows: Vec<String>,
     families: Vec<IndicatorFamily>,
     has_indicators: bool,
@@ -771,6 +773,16 @@ pub(crate) struct PayrollLine {
     pub amount: String,
     pub since: String,
     pub link: bool,
+}
+
+/// An account-party relationship on the 360: the account (masked), what the customer is to it
+/// or the other to it, the other customer (linked when in reach) and since when.
+#[derive(Debug)]
+pub(crate) struct PartyLine {
+    pub account_no: String,
+    pub what: String,
+    pub other: Option<(String, String)>,
+    pub since: String,
 }
 
 /// One member of the account team as the 360 lists it.
@@ -957,6 +969,7 @@ async fn customer_360(
         class,
         payroll,
         payroll_people: paid,
+        account_parties,
         archive: stored_archive,
     } = view;
     let id = customer.id;
@@ -1099,6 +1112,18 @@ async fn customer_360(
         since: p.since.to_string(),
         link: p.in_reach,
     };
+    let account_parties = account_parties
+        .iter()
+        .map(|p| PartyLine {
+            account_no: p.account_no.clone(),
+            what: t.code(
+                if p.as_party { "party-as" } else { "party-of" },
+                p.role.as_str(),
+            ),
+            other: p.other.clone(),
+            since: p.since.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect();
     let payroll_employees = paid.employees.iter().map(payroll_line).collect();
     let payroll_employers = paid.employers.iter().map(payroll_line).collect();
     let appoints = signed.scope().appoints_relationship_managers();
@@ -1361,6 +1386,7 @@ async fn customer_360(
         may_edit: signed.scope().may_write(),
         payroll_employees,
         payroll_employers,
+        account_parties,
         appoints,
         appointable,
         team_note,

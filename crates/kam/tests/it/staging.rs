@@ -153,7 +153,7 @@ fn import_and_reconcile(dir: &Path, database: Option<&str>) {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(
         text(&again).matches("已导入过 already").count(),
-        6,
+        7,
         "{}",
         text(&again)
     );
@@ -239,6 +239,31 @@ fn import_and_reconcile(dir: &Path, database: Option<&str>) {
             assert_eq!(held, expected, "{cif}'s cards");
         }
         assert_eq!(clients.len(), 5369);
+        // The first fifty authorised users (DISPONENT) see the owner's account on their 360,
+        // and the owner sees them.
+        let accounts_of: HashMap<&str, &str> = disps
+            .iter()
+            .filter(|d| d["type"] == "OWNER")
+            .map(|d| (d["account_id"].as_str(), d["client_id"].as_str()))
+            .collect();
+        for disp in disps.iter().filter(|d| d["type"] == "DISPONENT").take(50) {
+            let user = format!("C{}", disp["client_id"]);
+            let owner = format!("C{}", accounts_of[disp["account_id"].as_str()]);
+            let seen = bank.customer_view(&user).await.unwrap().account_parties;
+            assert_eq!(seen.len(), 1, "{user}: {seen:?}");
+            assert!(seen[0].as_party && seen[0].role.as_str() == "authorised");
+            assert_eq!(
+                seen[0].other.as_ref().map(|o| o.0.as_str()),
+                Some(owner.as_str())
+            );
+            let of_owner = bank.customer_view(&owner).await.unwrap().account_parties;
+            assert!(
+                of_owner
+                    .iter()
+                    .any(|p| !p.as_party && p.other.as_ref().is_some_and(|o| o.0 == user)),
+                "{owner}: {of_owner:?}"
+            );
+        }
         assert!(women > 2000 && women < 3500, "{women} women");
         assert!(cards.is_empty(), "cards of no customer: {cards:?}");
     });
