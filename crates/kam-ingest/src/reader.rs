@@ -566,7 +566,7 @@ fn read_pass(
                     report.rows_read += spanned - 1;
                     report.rejected += spanned;
                     sink.reject(Reject::of_row(
-                        &file_name,
+                        file_name,
                         line,
                         RejectCode::UnclosedQuote,
                         format!("第 {line} 行的引号没有闭合：第 {line}–{last} 行被读成了一个字段"),
@@ -574,7 +574,7 @@ fn read_pass(
                     ));
                     for swallowed in line + 1..=last {
                         sink.reject(Reject::of_row(
-                            &file_name,
+                            file_name,
                             swallowed,
                             RejectCode::UnclosedQuote,
                             format!("被第 {line} 行未闭合的引号吞入"),
@@ -586,7 +586,7 @@ fn read_pass(
                 if record.len() != width {
                     report.rejected += 1;
                     sink.reject(Reject::of_row(
-                        &file_name,
+                        file_name,
                         line,
                         RejectCode::FieldCount,
                         format!("应有 {width} 个字段，实际 {} 个", record.len()),
@@ -600,7 +600,7 @@ fn read_pass(
                     &sources,
                     record,
                     line,
-                    &file_name,
+                    file_name,
                     &mut warnings,
                 );
                 for warning in warnings.drain(..) {
@@ -629,7 +629,7 @@ fn read_pass(
                             .collect::<Vec<_>>()
                             .join("|"),
                         ..Reject::of_row(
-                            &file_name,
+                            file_name,
                             line,
                             RejectCode::DuplicateKey,
                             "业务键重复：同一键已在本次导入中出现".into(),
