@@ -15,5 +15,8 @@ mod writer;
 
 pub use batch::{BatchWriter, StagedBatch};
 pub use rows::{BalanceRow, Direction, FactKind, FactRows, FeeRow, Label, LoanRow, TransactionRow};
-pub use text::{TextRows, TextTableWriter, read_text_snapshot, snapshot_path, write_text_snapshot};
+pub use text::{
+    TextRows, TextTableWriter, each_string_in, read_text_snapshot, snapshot_path,
+    write_text_snapshot,
+};
 pub use writer::{FactError, FactWriter, ImportLock, partition_dir, write_parquet_atomically};

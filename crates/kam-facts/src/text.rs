@@ -34,6 +34,54 @@ use crate::FactError;
 /// Rows decoded per record batch.
 const BATCH_ROWS: usize = 8 * 1024;
 
+/// Hands every value of one string column of a Parquet file to `each` (nulls skipped), reading
+/// only that column, a record batch at a time: how an import learns the transaction ids earlier
+/// batches committed without decoding their other columns.
+pub fn each_string_in(
+    path: &Path,
+    column: &str,
+    mut each: impl FnMut(&str),
+) -> Result<(), FactError> {
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::ProjectionMask;
+    let parquet = |source| FactError::Parquet {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(|source| FactError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet)?;
+    let Some(index) = builder
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == column && f.data_type() == &DataType::Utf8)
+    else {
+        return Err(FactError::Parquet {
+            path: path.to_owned(),
+            source: parquet::errors::ParquetError::General(format!("no string column {column}")),
+        });
+    };
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(parquet)?;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet(e.into()))?;
+        let values = batch.column(0).as_string::<i32>();
+        for row in 0..values.len() {
+            if values.is_valid(row) {
+                each(values.value(row));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A Parquet file as a stream of text rows.
 pub struct TextRows {
     columns: Vec<String>,

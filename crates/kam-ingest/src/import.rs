@@ -425,7 +425,14 @@ async fn import_facts(
     let first_reject = rejects.len();
     let mut seen = KeySet::bounded(options.keys_in_memory, facts.root());
     // The customers and accounts the rows may name, read before the file.
-    let references = References::load(store, kind_mapping.kind).await?;
+    let references = References::load(
+        store,
+        kind_mapping.kind,
+        facts,
+        plan.business_date,
+        plan.existing.as_ref().map(|old| old.batch_id.as_str()),
+    )
+    .await?;
     // One call, typed by the row conversion of the kind.
     macro_rules! stage_with {
         ($convert:expr) => {
@@ -619,7 +626,7 @@ struct FactSink<'a, R: FactRows> {
     check: ReferenceCheck,
     /// The amounts of rows the reader passed and the reference check rejected: taken out of the
     /// report's loaded rows and sums once the file is read.
-    unloaded: Vec<RowAmounts>,
+    unloaded: Vec<(RowAmounts, bool)>,
     writer: std::sync::mpsc::SyncSender<ToWriter<R>>,
     /// Where this file's rejects begin in `rejects`.
     rejects_start: usize,
@@ -652,7 +659,8 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
             if let Some(source) = row.source.take() {
                 reject.file = source;
             }
-            self.unloaded.push(row.amounts(self.kind));
+            let duplicate = reject.code == crate::RejectCode::DuplicateKey;
+            self.unloaded.push((row.amounts(self.kind), duplicate));
             self.rejects.push(reject);
             return;
         }
@@ -719,8 +727,8 @@ fn stage<R: FactRows + Send>(
         let mut report = read_file(path, mapping, seen, &mut sink);
         sink.hand_over();
         if let Ok(report) = &mut report {
-            for amounts in &sink.unloaded {
-                report.unload(amounts);
+            for (amounts, duplicate) in &sink.unloaded {
+                report.unload_as(amounts, *duplicate);
             }
         }
         drop(sink);

@@ -66,8 +66,17 @@ impl FileReport {
     /// A row the reader loaded but a later step refused: it moves from loaded to rejected and
     /// its amounts leave the sums, so the reconciliation still adds up.
     pub fn unload(&mut self, amounts: &[(&'static str, i64)]) {
+        self.unload_as(amounts, false);
+    }
+
+    /// As `unload`, counted as a duplicate (a key an earlier batch committed) when `duplicate`.
+    pub fn unload_as(&mut self, amounts: &[(&'static str, i64)], duplicate: bool) {
         self.loaded -= 1;
-        self.rejected += 1;
+        if duplicate {
+            self.duplicates += 1;
+        } else {
+            self.rejected += 1;
+        }
         for (field, minor) in amounts {
             if let Some(sum) = self.amount_sums.get_mut(field) {
                 *sum -= i128::from(*minor);

@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
+use chrono::NaiveDate;
+use kam_facts::{FactKind, FactWriter};
 use kam_store::Store;
 
 use crate::{
@@ -24,7 +26,16 @@ pub struct References {
     owners: HashMap<u128, u128, BuildHasherDefault<Fingerprint>>,
     /// (account, customer) pairs of joint owners, beside each account's own customer.
     joint: HashSet<u128, BuildHasherDefault<Fingerprint>>,
+    /// The transaction ids committed by other batches of business dates near the file's
+    /// (`TXN_ID_WINDOW_DAYS`), sorted: 16 bytes each, searched by halves.
+    committed_txns: Vec<u128>,
 }
+
+/// How many days either side of a transaction file's business date its ids are compared with
+/// the ids earlier batches committed: the same day's second file, and the day before or after
+/// repeated in an overlapping extract. Further apart, the same id is taken to be a new
+/// transaction (core systems reuse ids over years).
+pub const TXN_ID_WINDOW_DAYS: u64 = 1;
 
 fn pair(account: &str, cif: &str) -> u128 {
     fingerprint(&format!("{account}\u{1f}{cif}"))
@@ -44,9 +55,21 @@ fn fields_of(kind: ExtractKind) -> (Option<&'static str>, Option<&'static str>) 
 }
 
 impl References {
-    /// Reads the master keys `kind`'s rows refer to (nothing for master kinds).
-    pub async fn load(store: &Store, kind: ExtractKind) -> Result<Self, kam_store::Error> {
+    /// Reads the master keys `kind`'s rows refer to (nothing for master kinds), and for
+    /// transactions of `business_date` the ids committed by the batches of the nearby days other
+    /// than `replaced` (the batch a corrected file replaces).
+    pub async fn load(
+        store: &Store,
+        kind: ExtractKind,
+        facts: &FactWriter,
+        business_date: NaiveDate,
+        replaced: Option<&str>,
+    ) -> Result<Self, crate::import::ImportError> {
         let mut references = Self::default();
+        if kind == ExtractKind::Transactions {
+            references.committed_txns =
+                committed_txn_ids(store, facts, business_date, replaced).await?;
+        }
         let (account, customer) = fields_of(kind);
         if customer.is_some() {
             let set = &mut references.customers;
@@ -74,6 +97,43 @@ impl References {
     }
 }
 
+/// The transaction ids of the committed batches (other than `replaced`) within
+/// `TXN_ID_WINDOW_DAYS` of `business_date`, as sorted fingerprints.
+async fn committed_txn_ids(
+    store: &Store,
+    facts: &FactWriter,
+    business_date: NaiveDate,
+    replaced: Option<&str>,
+) -> Result<Vec<u128>, crate::import::ImportError> {
+    let committed: HashSet<String> = store
+        .committed_batch_ids(ExtractKind::Transactions.as_str())
+        .await?
+        .into_iter()
+        .filter(|id| Some(id.as_str()) != replaced)
+        .collect();
+    let mut ids = Vec::new();
+    let days = chrono::Days::new(TXN_ID_WINDOW_DAYS);
+    let (first, last) = (business_date - days, business_date + days);
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        let dir = kam_facts::partition_dir(facts.root(), FactKind::Transaction, day);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let batch = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if committed.contains(batch) {
+                kam_facts::each_string_in(&path, "txn_id", |id| ids.push(fingerprint(id)))?;
+            }
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Where a checked field is in the row and in the file.
 #[derive(Debug)]
 struct Place {
@@ -88,6 +148,8 @@ pub(crate) struct ReferenceCheck {
     file: String,
     account: Option<Place>,
     customer: Option<Place>,
+    /// A transaction's id, checked against the ids earlier batches committed.
+    txn_id: Option<Place>,
 }
 
 impl ReferenceCheck {
@@ -106,10 +168,12 @@ impl ReferenceCheck {
             })
         };
         let (account, customer) = fields_of(mapping.kind);
+        let txn_id = (mapping.kind == ExtractKind::Transactions).then_some("txn_id");
         Self {
             file: file.to_owned(),
             account: place(account),
             customer: place(customer),
+            txn_id: place(txn_id),
         }
     }
 
@@ -143,6 +207,21 @@ impl ReferenceCheck {
         values: &[Value],
         line: u64,
     ) -> Option<Reject> {
+        if let Some((place, id)) = text_at(&self.txn_id, values)
+            && references
+                .committed_txns
+                .binary_search(&fingerprint(id))
+                .is_ok()
+        {
+            return Some(self.reject(
+                place,
+                line,
+                id,
+                RejectCode::DuplicateKey,
+                "此交易流水号已由此前的批次导入（同一业务日或前后一日）：同一笔交易只导入一次".into(),
+                "this transaction id was committed by an earlier batch (the same business date or the day before or after): a transaction is loaded once".into(),
+            ));
+        }
         let account = text_at(&self.account, values);
         let customer = text_at(&self.customer, values);
         let owner = match account {

@@ -67,7 +67,8 @@ both!(
     a_control_file_mismatch_refuses_the_batch,
     late_duplicates_found_on_disk_leave_the_batch_without_them,
     a_fact_naming_an_undefined_customer_or_account_is_a_reject,
-    a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not
+    a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not,
+    a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate
 );
 
 /// With room for one key in memory, a duplicate is only found when the spilled keys are settled
@@ -795,4 +796,69 @@ async fn a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not
     let shown: Vec<_> = rejects.iter().map(|r| (r.line, r.code)).collect();
     assert_eq!(shown, [(3, Rule)], "{rejects:?}");
     assert_eq!(report.loaded, 1);
+}
+
+/// A transaction id an earlier batch committed — of the same business date or the day before or
+/// after — is a duplicate, counted as one and left out; further apart it is a new transaction,
+/// and a corrected file that replaces its batch is not a duplicate of what it replaces.
+async fn a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let header = "business_date,txn_id,account_no,cif_no,direction,amount,currency\n";
+    let import = |name: &str, rows: &[&str], replace: bool| {
+        let path = dir.path().join(name);
+        let date = &name[13..21];
+        let date = format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]);
+        let mut text = header.to_owned();
+        for id in rows {
+            text.push_str(&format!("{date},{id},6222001,100001,credit,1.00,CNY\n"));
+        }
+        fs::write(&path, text).unwrap();
+        let store = store.clone();
+        let facts = facts.clone();
+        async move {
+            crate::import_collecting(
+                &store,
+                &facts,
+                &path,
+                &options(replace, RejectLimit::Count(5)),
+            )
+            .await
+        }
+    };
+    let counts = |outcome: &FileOutcome| match outcome {
+        FileOutcome::Imported { report, .. } => (report.loaded, report.duplicates),
+        other => panic!("{other:?}"),
+    };
+    let (first, _) = import("transactions_20261127.csv", &["T1", "T2"], false).await;
+    assert_eq!(counts(&first), (2, 0));
+    // The same day's second file repeats T2.
+    let (late, rejects) = import("transactions_20261127_late.csv", &["T2", "T3"], false).await;
+    assert_eq!(counts(&late), (1, 1));
+    assert_eq!(
+        rejects
+            .iter()
+            .map(|r| (r.line, r.field.as_str(), r.value.as_str(), r.code))
+            .collect::<Vec<_>>(),
+        [(2, "txn_id", "T2", kam_ingest::RejectCode::DuplicateKey)]
+    );
+    assert!(
+        rejects[0]
+            .message_en
+            .contains("committed by an earlier batch")
+    );
+    // The next day's file repeats T1; two days later T1 is another transaction.
+    let (next, _) = import("transactions_20261128.csv", &["T1", "T4"], false).await;
+    assert_eq!(counts(&next), (1, 1));
+    let (later, _) = import("transactions_20261130.csv", &["T1"], false).await;
+    assert_eq!(counts(&later), (1, 0));
+    // A corrected first file replaces its batch: its own ids are not duplicates of it, T3 (the
+    // late file's) is.
+    let (corrected, _) = import("transactions_20261127.csv", &["T1", "T2", "T3", "T5"], true).await;
+    let FileOutcome::Imported { replaced, .. } = &corrected else {
+        panic!("{corrected:?}");
+    };
+    assert!(replaced.is_some());
+    assert_eq!(counts(&corrected), (3, 1));
 }

@@ -1212,8 +1212,8 @@ fn the_synthetic_banks_extracts_import_whole_with_zero_rejects_and_a_rerun_is_a_
             "{line}"
         );
     }
-    // 11 master files merged (in dependency order), 4 fact kinds × 2 days written.
-    assert_eq!(shown.matches("新增 inserted").count(), 11, "{shown}");
+    // 12 master files merged (in dependency order), 4 fact kinds × 2 days written.
+    assert_eq!(shown.matches("新增 inserted").count(), 12, "{shown}");
     assert_eq!(shown.matches(" MB").count(), 8, "{shown}");
     let first_fact = shown.find(" MB").unwrap();
     assert!(
@@ -1229,9 +1229,9 @@ fn the_synthetic_banks_extracts_import_whole_with_zero_rejects_and_a_rerun_is_a_
         1
     );
     let status = text(&kam(&["--data-dir", data, "import", "status"]));
-    assert_eq!(status.matches("committed").count(), 19, "{status}");
+    assert_eq!(status.matches("committed").count(), 20, "{status}");
     let again = text(&kam(&["--data-dir", data, "import", out_str]));
-    assert_eq!(again.matches("already imported").count(), 19, "{again}");
+    assert_eq!(again.matches("already imported").count(), 20, "{again}");
 }
 
 #[test]
