@@ -23,10 +23,13 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     control::check_control_file,
+    held::HeldWriter,
     kind::ExtractKind,
     mapping::{KindMapping, Mapping},
     master,
-    reader::{FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, SPILL_PREFIX, read_file},
+    reader::{
+        FileReport, KeySet, ReadError, Row, RowAmounts, RowSink, SPILL_PREFIX, Unloaded, read_file,
+    },
     reference::{ReferenceCheck, References},
     reject::Reject,
     value::Value,
@@ -277,6 +280,7 @@ impl Plan {
             loaded: to_i64(report.loaded),
             rejected: to_i64(report.rejected),
             duplicates: to_i64(report.duplicates),
+            held: to_i64(report.held),
             amount_total_minor: i64::try_from(amount_total).unwrap_or(i64::MAX),
             rejects: rejects
                 .iter()
@@ -404,12 +408,15 @@ pub async fn import_file(
         Err(outcome) => return Ok(outcome),
     };
     if plan.mapping.kind.is_fact() {
-        import_facts(store, facts, plan, path, options, actor, feedback).await
+        import_facts(store, facts, plan, path, options, actor, feedback, false).await
     } else {
         import_master(store, plan, path, options, actor, feedback).await
     }
 }
 
+/// Facts: read and staged on two threads, committed with the ledger row. `retry` is a release of
+/// held rows, which commits nothing when every row still waits.
+#[allow(clippy::too_many_arguments)]
 async fn import_facts(
     store: &Store,
     facts: &FactWriter,
@@ -418,6 +425,7 @@ async fn import_facts(
     options: &ImportOptions,
     actor: &Actor,
     feedback: Feedback<'_>,
+    retry: bool,
 ) -> Result<FileOutcome, ImportError> {
     let (batch_id, kind_mapping) = (&plan.batch_id, &plan.mapping);
     let Feedback { rejects, progress } = feedback;
@@ -433,6 +441,16 @@ async fn import_facts(
         plan.existing.as_ref().map(|old| old.batch_id.as_str()),
     )
     .await?;
+    // Where the rows that wait for their master data go, when the mapping holds them.
+    let held_path = kind_mapping.hold_days.map(|days| {
+        let until = plan.business_date + chrono::Days::new(u64::from(days));
+        crate::held::held_dir(facts.root()).join(crate::held::held_name(
+            kind_mapping.kind,
+            plan.business_date,
+            until,
+            batch_id,
+        ))
+    });
     // One call, typed by the row conversion of the kind.
     macro_rules! stage_with {
         ($convert:expr) => {
@@ -441,7 +459,7 @@ async fn import_facts(
                 batch_id,
                 path,
                 kind_mapping,
-                (&mut seen, &references),
+                (&mut seen, &references, held_path.clone()),
                 Feedback {
                     rejects: &mut *rejects,
                     progress: &mut *progress,
@@ -457,14 +475,25 @@ async fn import_facts(
         ExtractKind::Fees => stage_with!(to_fee),
         _ => unreachable!("only fact kinds reach here"),
     };
-    let (report, staged) = match read {
+    let (report, staged, held) = match read {
         Ok(done) => done,
         Err(StageError::Read(error)) => return Ok(plan.unreadable(&error)),
         Err(StageError::Facts(error)) => return Err(error.into()),
     };
-    if let Some((zh, en)) = plan.objection(path, options, &report) {
+    let discard = |staged: StagedBatch| {
         staged.discard();
+        if let Some(held) = &held {
+            std::fs::remove_file(held).ok();
+        }
+    };
+    if let Some((zh, en)) = plan.objection(path, options, &report) {
+        discard(staged);
         return Ok(plan.refused(&zh, &en, report));
+    }
+    // A release of held rows in which nothing was released is not a batch: the rows wait on.
+    if retry && report.held == report.rows_read {
+        discard(staged);
+        return Ok(plan.refused("仍在等待主数据", "still waiting for master data", report));
     }
     store
         .begin_import_batch(actor, &plan.ledger_row(&report, &rejects[first_reject..]))
@@ -626,7 +655,12 @@ struct FactSink<'a, R: FactRows> {
     check: ReferenceCheck,
     /// The amounts of rows the reader passed and the reference check rejected: taken out of the
     /// report's loaded rows and sums once the file is read.
-    unloaded: Vec<(RowAmounts, bool)>,
+    unloaded: Vec<(RowAmounts, Unloaded)>,
+    /// Where rows naming undefined master data go when the mapping holds them (made with the
+    /// first such row), and the file's name for it.
+    held: Option<HeldWriter>,
+    held_path: Option<PathBuf>,
+    held_error: Option<io::Error>,
     writer: std::sync::mpsc::SyncSender<ToWriter<R>>,
     /// Where this file's rejects begin in `rejects`.
     rejects_start: usize,
@@ -659,8 +693,29 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
             if let Some(source) = row.source.take() {
                 reject.file = source;
             }
-            let duplicate = reject.code == crate::RejectCode::DuplicateKey;
-            self.unloaded.push((row.amounts(self.kind), duplicate));
+            if reject.code == crate::RejectCode::UnknownReference
+                && let Some(path) = &self.held_path
+            {
+                if self.held.is_none() {
+                    match HeldWriter::create(path.clone(), self.kind) {
+                        Ok(writer) => self.held = Some(writer),
+                        Err(error) => self.held_error = Some(error),
+                    }
+                }
+                if let Some(held) = &mut self.held
+                    && let Err(error) = held.write(&row.values)
+                {
+                    self.held_error = Some(error);
+                }
+                self.unloaded.push((row.amounts(self.kind), Unloaded::Held));
+                return;
+            }
+            let to = if reject.code == crate::RejectCode::DuplicateKey {
+                Unloaded::Duplicate
+            } else {
+                Unloaded::Rejected
+            };
+            self.unloaded.push((row.amounts(self.kind), to));
             self.rejects.push(reject);
             return;
         }
@@ -675,6 +730,9 @@ impl<R: FactRows> RowSink for FactSink<'_, R> {
     fn restart(&mut self) {
         self.chunk.clear();
         self.unloaded.clear();
+        if let Some(held) = self.held.take() {
+            held.discard();
+        }
         self.rejects.truncate(self.rejects_start);
         self.send(ToWriter::Restart);
     }
@@ -688,10 +746,10 @@ fn stage<R: FactRows + Send>(
     batch_id: &str,
     path: &Path,
     mapping: &KindMapping,
-    (seen, references): (&mut KeySet, &References),
+    (seen, references, held_path): (&mut KeySet, &References, Option<PathBuf>),
     feedback: Feedback<'_>,
     convert: fn(&mut [Value]) -> (NaiveDate, R),
-) -> Result<(FileReport, StagedBatch), StageError> {
+) -> Result<(FileReport, StagedBatch, Option<PathBuf>), StageError> {
     let Feedback { rejects, progress } = feedback;
     // A few chunks in flight keep both threads busy without letting memory grow.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<ToWriter<R>>(4);
@@ -717,6 +775,9 @@ fn stage<R: FactRows + Send>(
             references,
             check: ReferenceCheck::new(&path.display().to_string(), mapping),
             unloaded: Vec::new(),
+            held: None,
+            held_path: held_path.clone(),
+            held_error: None,
             writer: sender,
             rejects_start: rejects.len(),
             writer_gone: false,
@@ -727,24 +788,49 @@ fn stage<R: FactRows + Send>(
         let mut report = read_file(path, mapping, seen, &mut sink);
         sink.hand_over();
         if let Ok(report) = &mut report {
-            for (amounts, duplicate) in &sink.unloaded {
-                report.unload_as(amounts, *duplicate);
+            for (amounts, to) in &sink.unloaded {
+                report.unload_as(amounts, *to);
             }
         }
+        let held = sink.held.take();
+        let held_error = sink.held_error.take();
         drop(sink);
         let written = match writing.join() {
             Ok(written) => written,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        match (report, written) {
-            (Ok(report), Ok(staged)) => Ok((report, staged)),
-            (Err(error), written) => {
-                if let Ok(staged) = written {
-                    staged.discard();
-                }
-                Err(StageError::Read(error))
+        // The held rows are made whole on disk before the batch can commit.
+        let held = match (held, held_error) {
+            (Some(held), None) => held.finish().map(Some),
+            (held, Some(error)) => {
+                held.map(HeldWriter::discard);
+                Err(error)
             }
-            (Ok(_), Err(error)) => Err(StageError::Facts(error)),
+            (None, None) => Ok(None),
+        };
+        match (report, written, held) {
+            (Ok(report), Ok(staged), Ok(held)) => Ok((report, staged, held)),
+            (report, written, held) => {
+                if let Ok(Some(path)) = &held {
+                    std::fs::remove_file(path).ok();
+                }
+                let written = match written {
+                    Ok(staged) => {
+                        staged.discard();
+                        Ok(())
+                    }
+                    Err(error) => Err(error),
+                };
+                Err(match (report, written, held) {
+                    (Err(error), _, _) => StageError::Read(error),
+                    (_, Err(error), _) => StageError::Facts(error),
+                    (_, _, Err(source)) => StageError::Read(ReadError::Io {
+                        file: format!("{} (held rows)", path.display()),
+                        source,
+                    }),
+                    _ => unreachable!("one of them failed"),
+                })
+            }
         }
     })
 }
@@ -913,4 +999,124 @@ mod tests {
         assert_eq!(date_in_name("txn_123456789.csv"), None);
         assert_eq!(date_in_name("txn_20261340.csv"), None);
     }
+}
+
+/// What became of one held file when its rows were tried again.
+#[derive(Debug)]
+pub struct Release {
+    pub file: PathBuf,
+    /// Its rows' last day had passed: those still naming undefined master data were rejected.
+    pub expired: bool,
+    /// `Imported` (some rows released, or all rejected when expired); `AlreadyImported` (a run
+    /// was killed after releasing them); `Refused` with every row still held.
+    pub outcome: FileOutcome,
+}
+
+impl Release {
+    /// True when every row still waits (nothing was committed).
+    pub fn still_held(&self) -> bool {
+        matches!(&self.outcome, FileOutcome::Refused { report: Some(r), .. } if r.held == r.rows_read)
+    }
+}
+
+/// Tries the held rows of every committed batch again, oldest business date first: rows whose
+/// customer and account are now defined load as a batch of the held file; the others are held on
+/// — until a batch of the same kind with a later business date than their last day has been
+/// committed, when they are rejected (`unknown_reference`). A held file whose batch was replaced,
+/// reverted or never committed is removed; one whose release was committed is removed too (also
+/// when a run was killed before it could be: its content is then recognised as imported).
+pub async fn release_held(
+    store: &Store,
+    facts: &FactWriter,
+    options: &ImportOptions,
+    actor: &Actor,
+    feedback: Feedback<'_>,
+) -> Result<Vec<Release>, ImportError> {
+    let dir = crate::held::held_dir(facts.root());
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<(crate::held::HeldName, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = crate::held::parse_held_name(e.file_name().to_str()?)?;
+            Some((name, e.path()))
+        })
+        .collect();
+    files.sort_by(|a, b| (a.0.date, &a.1).cmp(&(b.0.date, &b.1)));
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let batches = store.import_batches().await?;
+    let latest = |kind: ExtractKind| {
+        batches
+            .iter()
+            .filter(|b| b.kind == kind.as_str() && b.state == kam_store::BatchState::Committed)
+            .map(|b| b.business_date)
+            .max()
+    };
+    let Feedback { rejects, progress } = feedback;
+    let mut released = Vec::new();
+    for (held, path) in files {
+        let origin = batches.iter().find(|b| b.batch_id == held.batch_id);
+        match origin.map(|b| b.state) {
+            Some(kam_store::BatchState::Committed) => {}
+            // Still being written by this run's import (cannot happen after `recover`).
+            Some(kam_store::BatchState::Pending) => continue,
+            _ => {
+                std::fs::remove_file(&path).map_err(|source| ImportError::Io {
+                    file: path.display().to_string(),
+                    source,
+                })?;
+                continue;
+            }
+        }
+        let expired = latest(held.kind).is_some_and(|day| day > held.until);
+        let mut mapping = Mapping::kam_default();
+        if let Some(kind) = mapping.kinds.get_mut(&held.kind) {
+            let left = u32::try_from((held.until - held.date).num_days()).unwrap_or(0);
+            kind.hold_days = (!expired).then_some(left);
+        }
+        let options = ImportOptions {
+            business_date: Some(held.date),
+            replace: false,
+            // Every held row is accounted for in the release's batch, rejected ones included.
+            max_rejects: RejectLimit::Count(u64::MAX),
+            keys_in_memory: options.keys_in_memory,
+        };
+        let outcome = match plan(store, &mapping, &path, &options).await? {
+            Ok(plan) => {
+                import_facts(
+                    store,
+                    facts,
+                    plan,
+                    &path,
+                    &options,
+                    actor,
+                    Feedback {
+                        rejects: &mut *rejects,
+                        progress: &mut *progress,
+                    },
+                    true,
+                )
+                .await?
+            }
+            Err(outcome) => outcome,
+        };
+        if matches!(
+            outcome,
+            FileOutcome::Imported { .. } | FileOutcome::AlreadyImported { .. }
+        ) {
+            std::fs::remove_file(&path).map_err(|source| ImportError::Io {
+                file: path.display().to_string(),
+                source,
+            })?;
+        }
+        released.push(Release {
+            file: path,
+            expired,
+            outcome,
+        });
+    }
+    Ok(released)
 }

@@ -7,6 +7,7 @@
 //! (never SQL or Parquet of its own).
 
 pub mod control;
+pub mod held;
 pub mod import;
 pub mod kind;
 pub mod mapping;

@@ -62,6 +62,10 @@ struct FormatFile {
     currency: Option<String>,
     /// `reject` (default) or `warn`: what a resident ID number failing its check digit does.
     id_number_check: Option<String>,
+    /// `reject` (default) or `hold`: what a fact row naming an undefined customer or account does.
+    unknown_reference: Option<String>,
+    /// With `hold`: business days a held row waits for its master data before it is rejected.
+    hold_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,7 +159,13 @@ pub struct KindMapping {
     pub business_date: Option<chrono::NaiveDate>,
     /// Set when the kind is a SQL query over source tables: its files are the query's results.
     pub sql: Option<SqlQuery>,
+    /// A fact kind's rows naming an undefined customer or account are held (for up to this many
+    /// business days) instead of rejected: master data may arrive a night later.
+    pub hold_days: Option<u32>,
 }
+
+/// How long a held row waits for its master data unless the mapping says (`hold_days`).
+pub const DEFAULT_HOLD_DAYS: u32 = 7;
 
 /// A kind's SQL query, with the line of the mapping file it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -599,6 +609,36 @@ fn resolve(
         }
     };
 
+    let hold = match pick(format, defaults, |f| f.unknown_reference.as_ref()).map(String::as_str) {
+        None | Some("reject") => false,
+        Some("hold") => true,
+        Some(other) => {
+            return Err((
+                format!("unknown_reference = \"{other}\": accepted are reject, hold"),
+                format!("unknown_reference = \"{other}\"：可接受 reject、hold"),
+            ));
+        }
+    };
+    if format.unknown_reference.as_deref() == Some("hold") && !kind.is_fact() {
+        return Err((
+            "unknown_reference = \"hold\" applies to fact kinds (balances, transactions, loans, fees); master data is merged as it comes".into(),
+            "unknown_reference = \"hold\" 仅适用于事实数据（余额、交易、贷款、手续费）；主数据按到达顺序合并".into(),
+        ));
+    }
+    let hold_days = format.hold_days.or(defaults.hold_days);
+    if hold_days.is_some() && !hold {
+        return Err((
+            "hold_days needs unknown_reference = \"hold\"".into(),
+            "hold_days 需与 unknown_reference = \"hold\" 同时使用".into(),
+        ));
+    }
+    if hold_days.is_some_and(|d| !(1..=90).contains(&d)) {
+        return Err((
+            "hold_days must be 1–90".into(),
+            "hold_days 应为 1–90".into(),
+        ));
+    }
+    let hold_days = (hold && kind.is_fact()).then(|| hold_days.unwrap_or(DEFAULT_HOLD_DAYS));
     let field_of = |name: &str, table: &str| -> Result<&'static str, Problem> {
         if looks_like_authentication_data(name) {
             return Err((
@@ -698,6 +738,7 @@ fn resolve(
         id_number_check,
         business_date: None,
         sql: None,
+        hold_days,
     })
 }
 
@@ -836,12 +877,36 @@ balance = 5
             ("amount_unit = \"cents\"", "yuan, fen"),
             ("delimiter = \"||\"", "one ASCII character"),
             ("date_format = \"%Q\"", "strftime"),
+            ("unknown_reference = \"keep\"", "reject, hold"),
+            ("hold_days = 3", "needs unknown_reference"),
+            ("unknown_reference = \"hold\"\nhold_days = 0", "1–90"),
         ];
         for (line, expected) in cases {
             let text = format!("version = 1\n[kinds.fees]\n{line}\n");
             let error = Mapping::parse("m.toml", &text).unwrap_err();
             assert!(error.en.contains(expected), "{line}: {error}");
         }
+    }
+
+    #[test]
+    fn master_data_is_never_held() {
+        let error = Mapping::parse(
+            "m.toml",
+            "version = 1\n[kinds.customers]\nunknown_reference = \"hold\"\n",
+        )
+        .unwrap_err();
+        assert!(error.en.contains("applies to fact kinds"), "{error}");
+        // From the defaults it applies to the fact kinds only.
+        let mapping = Mapping::parse(
+            "m.toml",
+            "version = 1\n[defaults]\nunknown_reference = \"hold\"\n[kinds.customers]\n[kinds.fees]\n",
+        )
+        .unwrap();
+        assert_eq!(mapping.kinds[&ExtractKind::Customers].hold_days, None);
+        assert_eq!(
+            mapping.kinds[&ExtractKind::Fees].hold_days,
+            Some(DEFAULT_HOLD_DAYS)
+        );
     }
 
     #[test]

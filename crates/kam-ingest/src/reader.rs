@@ -54,6 +54,9 @@ pub struct FileReport {
     pub loaded: u64,
     pub rejected: u64,
     pub duplicates: u64,
+    /// Rows held until the master data they name arrives (`unknown_reference = "hold"`):
+    /// read = loaded + rejected + duplicates + held.
+    pub held: u64,
     /// Rows loaded with a problem noted (not counted as rejected).
     pub warned: u64,
     /// Sum of each amount field over the loaded rows, in fen.
@@ -66,16 +69,16 @@ impl FileReport {
     /// A row the reader loaded but a later step refused: it moves from loaded to rejected and
     /// its amounts leave the sums, so the reconciliation still adds up.
     pub fn unload(&mut self, amounts: &[(&'static str, i64)]) {
-        self.unload_as(amounts, false);
+        self.unload_as(amounts, Unloaded::Rejected);
     }
 
-    /// As `unload`, counted as a duplicate (a key an earlier batch committed) when `duplicate`.
-    pub fn unload_as(&mut self, amounts: &[(&'static str, i64)], duplicate: bool) {
+    /// As `unload`, counted as `to` says.
+    pub fn unload_as(&mut self, amounts: &[(&'static str, i64)], to: Unloaded) {
         self.loaded -= 1;
-        if duplicate {
-            self.duplicates += 1;
-        } else {
-            self.rejected += 1;
+        match to {
+            Unloaded::Rejected => self.rejected += 1,
+            Unloaded::Duplicate => self.duplicates += 1,
+            Unloaded::Held => self.held += 1,
         }
         for (field, minor) in amounts {
             if let Some(sum) = self.amount_sums.get_mut(field) {
@@ -83,6 +86,16 @@ impl FileReport {
             }
         }
     }
+}
+
+/// Where a row the reader loaded and a later step took out is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unloaded {
+    Rejected,
+    /// A key an earlier batch committed.
+    Duplicate,
+    /// Held until the master data it names arrives.
+    Held,
 }
 
 /// A file that cannot be read at all (as opposed to rows that are rejected).
@@ -421,6 +434,7 @@ fn read_pass(
         loaded: 0,
         rejected: 0,
         duplicates: 0,
+        held: 0,
         warned: 0,
         amount_sums: kind.amount_fields().map(|f| (f, 0)).collect(),
         warnings: Vec::new(),

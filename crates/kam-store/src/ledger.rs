@@ -40,6 +40,8 @@ pub struct ImportBatch {
     pub loaded: i64,
     pub rejected: i64,
     pub duplicates: i64,
+    /// Rows held until the master data they name arrives (counted apart from the others).
+    pub held: i64,
     pub amount_total_minor: i64,
     pub actor: String,
     pub started_at: String,
@@ -58,6 +60,7 @@ pub struct NewImportBatch {
     pub loaded: i64,
     pub rejected: i64,
     pub duplicates: i64,
+    pub held: i64,
     pub amount_total_minor: i64,
     /// The batch's rejected and warned rows, in file order; at most `MAX_STORED_REJECTS` are kept
     /// (the counts above are always whole).
@@ -84,7 +87,7 @@ pub struct BatchReject {
 /// runaway extract cannot swell the database (the reject limit normally refuses such a file).
 pub const MAX_STORED_REJECTS: usize = 10_000;
 
-const COLUMNS: &str = "select batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at from import_batch";
+const COLUMNS: &str = "select batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, held, amount_total_minor, actor, started_at, finished_at from import_batch";
 
 fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
     Ok(ImportBatch {
@@ -98,6 +101,7 @@ fn batch_from_row(row: &AnyRow) -> Result<ImportBatch> {
         loaded: row.try_get("loaded")?,
         rejected: row.try_get("rejected")?,
         duplicates: row.try_get("duplicates")?,
+        held: row.try_get("held")?,
         amount_total_minor: row.try_get("amount_total_minor")?,
         actor: row.try_get("actor")?,
         started_at: row.try_get("started_at")?,
@@ -459,7 +463,7 @@ pub(crate) async fn insert_batch(
 ) -> Result<()> {
     let now = audit::now();
     let finished_at = (state != BatchState::Pending).then(|| now.clone());
-    Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, amount_total_minor, actor, started_at, finished_at) values (")
+    Sql::new("insert into import_batch (batch_id, kind, business_date, file_name, content_hash, state, rows_read, loaded, rejected, duplicates, held, amount_total_minor, actor, started_at, finished_at) values (")
         .bind(batch.batch_id.as_str()).push(", ")
         .bind(batch.kind.as_str()).push(", ")
         .bind(batch.business_date.to_string()).push(", ")
@@ -470,6 +474,7 @@ pub(crate) async fn insert_batch(
         .bind(batch.loaded).push(", ")
         .bind(batch.rejected).push(", ")
         .bind(batch.duplicates).push(", ")
+        .bind(batch.held).push(", ")
         .bind(batch.amount_total_minor).push(", ")
         .bind(actor.name.as_str()).push(", ")
         .bind(now).push(", ")

@@ -192,6 +192,7 @@ pub async fn build_bank(
                     loaded: total.rows,
                     rejected: 0,
                     duplicates: 0,
+                    held: 0,
                     amount_total_minor: total.amount_minor,
                     rejects: Vec::new(),
                 },

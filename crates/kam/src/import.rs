@@ -95,6 +95,7 @@ fn staging_rows(staging: &Staging, date: Option<NaiveDate>) -> Vec<Vec<String>> 
             source.staged.to_string(),
             source.rejected.to_string(),
             "—".to_owned(),
+            "—".to_owned(),
             "已暂存 staged".to_owned(),
         ]);
     }
@@ -104,7 +105,7 @@ fn staging_rows(staging: &Staging, date: Option<NaiveDate>) -> Vec<Vec<String>> 
             |d| kam_ingest::stage::staged_name(*kind, d),
         );
         let mut row = vec![name, kind.as_str().to_owned(), "—".to_owned()];
-        row.extend(["—"; 4].map(str::to_owned));
+        row.extend(["—"; 5].map(str::to_owned));
         row.push("未导入 refused".to_owned());
         rows.push(row);
     }
@@ -392,6 +393,7 @@ pub async fn run(
             "载入 loaded",
             "拒绝 rejected",
             "重复 dup",
+            "暂挂 held",
             "结果 outcome",
         ]
         .map(str::to_owned)
@@ -410,10 +412,12 @@ pub async fn run(
     for (kind, zh, en) in &staging.refused {
         lines.push(format!("未导入 NOT imported {kind}: {zh} / {en}"));
     }
-    let counts = |r: Option<&FileReport>| -> [String; 4] {
+    let counts = |r: Option<&FileReport>| -> [String; 5] {
         match r {
-            Some(r) => [r.rows_read, r.loaded, r.rejected, r.duplicates].map(|n| n.to_string()),
-            None => ["—", "—", "—", "—"].map(str::to_owned),
+            Some(r) => {
+                [r.rows_read, r.loaded, r.rejected, r.duplicates, r.held].map(|n| n.to_string())
+            }
+            None => ["—", "—", "—", "—", "—"].map(str::to_owned),
         }
     };
     for (index, path) in files.iter().enumerate() {
@@ -512,6 +516,7 @@ pub async fn run(
                         batch.loaded,
                         batch.rejected,
                         batch.duplicates,
+                        batch.held,
                     ]
                     .map(|n| n.to_string()),
                 );
@@ -541,6 +546,59 @@ pub async fn run(
     }
     if work.exists() {
         std::fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
+    }
+    // Rows held on earlier nights for master data this run may have brought.
+    let releases = kam_ingest::import::release_held(
+        store,
+        &facts,
+        &args.options,
+        &actor,
+        kam_ingest::import::Feedback {
+            rejects: &mut rejects,
+            progress: &mut |_, _| {},
+        },
+    )
+    .await?;
+    for release in &releases {
+        let name = release
+            .file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let kind = kam_ingest::held::parse_held_name(&name)
+            .map_or_else(String::new, |h| h.kind.as_str().to_owned());
+        let (batch, report, verdict) = match &release.outcome {
+            _ if release.still_held() => ("—".to_owned(), None, "仍在等待主数据 still held"),
+            FileOutcome::Imported {
+                batch_id, report, ..
+            } => {
+                outcome.imported += 1;
+                outcome.rejected_rows += report.rejected;
+                lines.push(format!(
+                    "释放暂挂行 released held rows {batch_id}: 载入 loaded {} 拒绝 rejected {} 仍暂挂 still held {}",
+                    report.loaded, report.rejected, report.held
+                ));
+                let verdict = if release.expired {
+                    "到期，余者拒绝 expired, rest rejected"
+                } else {
+                    "已释放 released"
+                };
+                (batch_id.clone(), Some(report), verdict)
+            }
+            FileOutcome::AlreadyImported { batch } => {
+                (batch.batch_id.clone(), None, "已释放过 already released")
+            }
+            FileOutcome::Refused { zh, en, report, .. } => {
+                outcome.refused += 1;
+                lines.push(format!("未释放 NOT released {name}: {zh} / {en}"));
+                ("—".to_owned(), report.as_ref(), "未导入 refused")
+            }
+        };
+        let mut row = vec![name, kind, batch];
+        row.extend(counts(report));
+        row.push(verdict.to_owned());
+        table.push(row);
     }
     for line in lines {
         println!("{line}");
@@ -574,6 +632,7 @@ pub async fn status(store: &kam_store::Store) -> anyhow::Result<()> {
             "载入 loaded",
             "拒绝 rejected",
             "重复 dup",
+            "暂挂 held",
             "文件 file",
         ]
         .map(str::to_owned)
@@ -589,6 +648,7 @@ pub async fn status(store: &kam_store::Store) -> anyhow::Result<()> {
             b.loaded.to_string(),
             b.rejected.to_string(),
             b.duplicates.to_string(),
+            b.held.to_string(),
             b.file_name,
         ]);
     }

@@ -68,7 +68,8 @@ both!(
     late_duplicates_found_on_disk_leave_the_batch_without_them,
     a_fact_naming_an_undefined_customer_or_account_is_a_reject,
     a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not,
-    a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate
+    a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate,
+    rows_naming_master_data_not_yet_there_are_held_until_it_arrives
 );
 
 /// With room for one key in memory, a duplicate is only found when the spilled keys are settled
@@ -409,6 +410,7 @@ async fn an_interrupted_run_is_undone_by_the_next(store: Store) {
                 loaded: 1,
                 rejected: 0,
                 duplicates: 0,
+                held: 0,
                 amount_total_minor: 150,
                 rejects: Vec::new(),
             },
@@ -861,4 +863,137 @@ async fn a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate(store: St
     };
     assert!(replaced.is_some());
     assert_eq!(counts(&corrected), (3, 1));
+}
+
+/// With `unknown_reference = "hold"`, a balance naming a customer or account not defined yet is
+/// held, not rejected: the batch counts it apart; after the master data arrives the release
+/// loads it as a batch of its own, once (a second release finds nothing); rows whose master data
+/// never comes are rejected when a batch past their last day has been committed.
+async fn rows_naming_master_data_not_yet_there_are_held_until_it_arrives(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let mapping = kam_ingest::Mapping::parse(
+        "hold.toml",
+        "version = 1\n[kinds.balances]\nfiles = \"balances_*\"\nunknown_reference = \"hold\"\nhold_days = 2\n\
+         [kinds.customers]\nfiles = \"customers_*\"\n[kinds.accounts]\nfiles = \"accounts_*\"\n",
+    )
+    .unwrap();
+    let actor = kam_store::Actor::system("test");
+    let import = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        let (store, facts, mapping, actor) =
+            (store.clone(), facts.clone(), mapping.clone(), actor.clone());
+        async move {
+            let mut rejects = Vec::new();
+            let outcome = kam_ingest::import::import_file(
+                &store,
+                &facts,
+                &mapping,
+                &path,
+                &options(false, RejectLimit::Count(1)),
+                &actor,
+                kam_ingest::import::Feedback {
+                    rejects: &mut rejects,
+                    progress: &mut |_, _| {},
+                },
+            )
+            .await
+            .unwrap();
+            (outcome, rejects)
+        }
+    };
+    let release = || {
+        let (store, facts, actor) = (store.clone(), facts.clone(), actor.clone());
+        async move {
+            let mut rejects = Vec::new();
+            let released = kam_ingest::import::release_held(
+                &store,
+                &facts,
+                &options(false, RejectLimit::Count(0)),
+                &actor,
+                kam_ingest::import::Feedback {
+                    rejects: &mut rejects,
+                    progress: &mut |_, _| {},
+                },
+            )
+            .await
+            .unwrap();
+            (released, rejects)
+        }
+    };
+    let header = "business_date,account_no,cif_no,currency,balance\n";
+    // 6222009 and customer 1009 arrive tomorrow; 6222404 never does.
+    let (outcome, rejects) = import(
+        "balances_20261127.csv",
+        &format!(
+            "{header}2026-11-27,6222001,100001,CNY,10.00\n2026-11-27,6222009,1009,CNY,20.00\n\
+             2026-11-27,6222404,1001,CNY,40.00\n2026-11-27,6222003,1001,CNY,80.00\n"
+        ),
+    )
+    .await;
+    let FileOutcome::Imported {
+        report, batch_id, ..
+    } = outcome
+    else {
+        panic!("{outcome:?} {rejects:?}");
+    };
+    // Another customer's account is still a rule violation: rejected, not held.
+    assert_eq!(
+        (
+            report.rows_read,
+            report.loaded,
+            report.rejected,
+            report.held
+        ),
+        (4, 1, 1, 2),
+        "{rejects:?}"
+    );
+    assert_eq!(report.amount_sums["balance"], 1_000);
+    let batch = store.import_batch(&batch_id).await.unwrap();
+    assert_eq!((batch.loaded, batch.rejected, batch.held), (1, 1, 2));
+    // Nothing has arrived: the release commits nothing, the rows wait.
+    let (released, _) = release().await;
+    assert_eq!(released.len(), 1);
+    assert!(released[0].still_held(), "{released:?}");
+    assert_eq!(crate::fact_batches(&store).await.len(), 1);
+    // The master data arrives; the release loads one row and holds the other on.
+    import(
+        "customers_20261128.csv",
+        "cif_no,kind,name,line,org_code,industry,account_type,risk_tolerance,id_number,phone,since\n\
+         1009,corporate,丁公司,corporate,BR1,C,,,,,2020-01-01\n",
+    )
+    .await;
+    import(
+        "accounts_20261128.csv",
+        "account_no,cif_no,product_code,currency,org_code,opened_on\n6222009,1009,DEP,CNY,BR1,2020-01-02\n",
+    )
+    .await;
+    let (released, _) = release().await;
+    let FileOutcome::Imported { report, .. } = &released[0].outcome else {
+        panic!("{released:?}");
+    };
+    assert_eq!((report.loaded, report.rejected, report.held), (1, 0, 1));
+    assert_eq!(report.amount_sums["balance"], 2_000);
+    // Released once: the next release sees only the row still held.
+    let (released, _) = release().await;
+    assert_eq!(released.len(), 1);
+    assert!(released[0].still_held());
+    // A later day past the last one (2026-11-29) is committed: the last row is rejected.
+    import(
+        "balances_20261130.csv",
+        &format!("{header}2026-11-30,6222001,100001,CNY,10.00\n"),
+    )
+    .await;
+    let (released, rejects) = release().await;
+    assert!(released[0].expired);
+    let FileOutcome::Imported { report, .. } = &released[0].outcome else {
+        panic!("{released:?}");
+    };
+    assert_eq!((report.loaded, report.rejected, report.held), (0, 1, 0));
+    assert_eq!(rejects[0].value, "6222404");
+    assert_eq!(rejects[0].code, kam_ingest::RejectCode::UnknownReference);
+    let (released, _) = release().await;
+    assert!(released.is_empty(), "no held file is left: {released:?}");
 }

@@ -297,6 +297,7 @@ async fn synthetic_master_merge(store: Store, peer: Store, format: ExtractFormat
         ("rm_assignments", r.assignments.len()),
         ("accounts", r.accounts.len()),
         ("payroll_links", r.payroll_links.len()),
+        ("account_parties", r.account_parties.len()),
         ("corporate_profiles", r.profiles.len()),
     ];
     let mut imported_kinds = Vec::new();

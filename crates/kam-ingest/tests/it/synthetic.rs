@@ -39,7 +39,7 @@ fn the_synthetic_banks_extracts_read_with_zero_rejects_and_reconcile() {
         })
         .collect();
     files.sort();
-    assert_eq!(files.len(), 11 + 5 * 4);
+    assert_eq!(files.len(), 12 + 5 * 4);
     let mut seen = std::collections::HashMap::<_, KeySet>::new();
     let (mut txn_rows, mut txn_amount) = (0u64, 0i128);
     for path in &files {

@@ -24,6 +24,7 @@ fn batch(id: &str, hash: &str) -> NewImportBatch {
         loaded: 9,
         rejected: 1,
         duplicates: 0,
+        held: 0,
         amount_total_minor: 123_456,
         rejects: Vec::new(),
     }

@@ -28,6 +28,7 @@ fn batch(id: &str, kind: &str) -> NewImportBatch {
         loaded: 0,
         rejected: 0,
         duplicates: 0,
+        held: 0,
         amount_total_minor: 0,
         rejects: Vec::new(),
     }

@@ -52,6 +52,7 @@ async fn no_route_shows_a_customer_out_of_reach(server: Server) {
                 loaded: 0,
                 rejected: 1,
                 duplicates: 0,
+                held: 0,
                 amount_total_minor: 0,
                 rejects: Vec::new(),
             },

@@ -817,6 +817,7 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         loaded: 12_343,
         rejected: 2,
         duplicates: 0,
+        held: 0,
         amount_total_minor: 123_456_789,
         rejects: vec![reject(3, "C404"), reject(4, "C405")],
     };
