@@ -803,7 +803,9 @@ fn stage<R: FactRows + Send>(
         let held = match (held, held_error) {
             (Some(held), None) => held.finish().map(Some),
             (held, Some(error)) => {
-                held.map(HeldWriter::discard);
+                if let Some(held) = held {
+                    held.discard();
+                }
                 Err(error)
             }
             (None, None) => Ok(None),
