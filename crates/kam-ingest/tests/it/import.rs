@@ -873,13 +873,13 @@ async fn rows_naming_master_data_not_yet_there_are_held_until_it_arrives(store: 
     let dir = tempfile::tempdir().unwrap();
     crate::known_parties(&store, dir.path()).await;
     let facts = FactWriter::new(dir.path().join("facts"));
-    let mapping = kam_ingest::Mapping::parse(
+    let mapping = Mapping::parse(
         "hold.toml",
         "version = 1\n[kinds.balances]\nfiles = \"balances_*\"\nunknown_reference = \"hold\"\nhold_days = 2\n\
          [kinds.customers]\nfiles = \"customers_*\"\n[kinds.accounts]\nfiles = \"accounts_*\"\n",
     )
     .unwrap();
-    let actor = kam_store::Actor::system("test");
+    let actor = Actor::system("test");
     let import = |name: &str, text: &str| {
         let path = dir.path().join(name);
         fs::write(&path, text).unwrap();
@@ -887,7 +887,7 @@ async fn rows_naming_master_data_not_yet_there_are_held_until_it_arrives(store: 
             (store.clone(), facts.clone(), mapping.clone(), actor.clone());
         async move {
             let mut rejects = Vec::new();
-            let outcome = kam_ingest::import::import_file(
+            let outcome = import_file(
                 &store,
                 &facts,
                 &mapping,
