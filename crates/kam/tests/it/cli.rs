@@ -1553,12 +1553,12 @@ fn an_import_run_ends_with_a_summary_table_and_a_documented_exit_status() {
     };
     let good = row("fees_20261126.csv");
     assert_eq!(good[1], "fees");
-    assert_eq!(&good[3..7], ["1", "1", "0", "0"], "{shown}");
-    assert_eq!(good[7..].join(" "), "导入 imported");
+    assert_eq!(&good[3..8], ["1", "1", "0", "0", "0"], "{shown}");
+    assert_eq!(good[8..].join(" "), "导入 imported");
     let bad = row("fees_20261127.csv");
     assert_eq!((bad[1], bad[2]), ("fees", "—"));
-    assert_eq!(&bad[3..7], ["2", "1", "1", "0"], "{shown}");
-    assert_eq!(bad[7..].join(" "), "未导入 refused");
+    assert_eq!(&bad[3..8], ["2", "1", "1", "0", "0"], "{shown}");
+    assert_eq!(bad[8..].join(" "), "未导入 refused");
     // The refused file alone: nothing imported.
     let alone = day("alone");
     std::fs::copy(
