@@ -59,6 +59,11 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// The diagnosis batch: every indicator (docs/indicators.md) for every customer as of a date. 批处理。
     Batch(BatchArgs),
+    /// The unattended night: each complete day folder of the inbox (YYYYMMDD/, complete when its
+    /// READY.ok or every file's control file has arrived) imported, batched, reported and
+    /// archived, oldest first; safe to run again at any point. Exit 0 done (or nothing to do),
+    /// 3 done with rows rejected, 4 a day quarantined, 1 could not run. 夜间作业。
+    Nightly(NightlyArgs),
     /// Batch results out, one row per customer. 导出。
     #[command(subcommand)]
     Export(ExportCommand),
@@ -188,6 +193,29 @@ pub(crate) struct BatchArgs {
     /// Where the plans run: embedded (this process), standalone (Ballista in this process) or
     /// ballista://host:port (a Ballista cluster); the last two need a kam built with the
     /// `distributed` feature. 计算引擎。
+    #[arg(long, default_value = "embedded", value_name = "ENGINE")]
+    pub(crate) engine: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NightlyArgs {
+    /// The inbox of day folders (YYYYMMDD/); otherwise the `inbox` setting. 收件目录。
+    #[arg(long, value_name = "DIR")]
+    pub(crate) inbox: Option<PathBuf>,
+    /// Mapping file (TOML); otherwise the `mapping` setting, or kam's own format. 映射文件。
+    #[arg(long, value_name = "FILE")]
+    pub(crate) mapping: Option<PathBuf>,
+    /// As `kam import --max-rejects`: above it a file is refused and its day quarantined. 拒绝上限。
+    #[arg(long, value_name = "N|P%", default_value = "0", value_parser = parse_reject_limit)]
+    pub(crate) max_rejects: kam_ingest::import::RejectLimit,
+    /// Window lengths in days of the batch, comma-separated. 统计窗口（天）。
+    #[arg(long, value_delimiter = ',', default_value = "30,90,365")]
+    pub(crate) windows: Vec<u32>,
+    /// A rules file (TOML; docs/rules.md) instead of the `rules` setting or the built-in one.
+    /// 分类规则文件。
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<PathBuf>,
+    /// Where the batch's plans run (as `kam batch --engine`). 计算引擎。
     #[arg(long, default_value = "embedded", value_name = "ENGINE")]
     pub(crate) engine: String,
 }

@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod cli;
 mod import;
+mod nightly;
 mod report;
 mod serve;
 mod settings;
@@ -229,6 +230,35 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 )
                 .await?;
                 print_batch(as_of, &summary);
+            }
+        }
+        Command::Nightly(args) => {
+            let Some(inbox) = args.inbox.clone().or_else(|| settings.inbox.clone()) else {
+                bail!(
+                    "请用 --inbox 或 inbox 设置给出收件目录 / give the inbox with --inbox or the inbox setting"
+                );
+            };
+            let store = open_store(&settings).await?;
+            let night = nightly::run(
+                &store,
+                nightly::NightArgs {
+                    inbox,
+                    facts_dir: settings.facts_dir()?,
+                    mapping: args.mapping.clone().or_else(|| settings.mapping.clone()),
+                    max_rejects: args.max_rejects,
+                    windows: check_windows(&args.windows)?,
+                    rules: load_rules(args.rules.as_deref().or(settings.rules.as_deref()))?,
+                    engine: kam_query::Engine::parse(&args.engine)?,
+                },
+            )
+            .await?;
+            let code = night.exit_code();
+            if code != 0 {
+                return Err(Exit {
+                    code,
+                    message: format!("夜间作业未全部完成 / the night did not end cleanly (exit {code})"),
+                }
+                .into());
             }
         }
         Command::Board(args) => {

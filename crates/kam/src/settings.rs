@@ -28,6 +28,10 @@ pub struct Settings {
     /// The classification rules file (docs/rules.md) the batch, the board and the pages use;
     /// unset: the built-in rules. `--rules` on a command overrides it.
     pub rules: Option<PathBuf>,
+    /// `kam nightly`'s inbox: one folder per business day (`YYYYMMDD/`); `--inbox` overrides it.
+    pub inbox: Option<PathBuf>,
+    /// The mapping file (docs/mapping.md) `kam nightly` imports with; unset: kam's own format.
+    pub mapping: Option<PathBuf>,
     pub demo: DemoSettings,
     pub web: WebSettings,
 }
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Settings {
             .field("password_min_length", &self.password_min_length)
             .field("time_zone", &self.time_zone)
             .field("rules", &self.rules)
+            .field("inbox", &self.inbox)
+            .field("mapping", &self.mapping)
             .field("demo", &self.demo)
             .field("web", &self.web)
             .finish()
@@ -86,6 +92,8 @@ impl Default for Settings {
             password_min_length: 10,
             time_zone: "+08:00".into(),
             rules: None,
+            inbox: None,
+            mapping: None,
             demo: DemoSettings {
                 scale: "demo".into(),
                 seed: 20_261_129,
@@ -253,6 +261,11 @@ time_zone = "+08:00"
 # The classification rules (tiers, board, alerts; docs/rules.md) for the batch and the pages.
 # Unset: the built-in rules. 分类规则文件（层级、评分表、预警；见 docs/rules.md），不设置则使用内置规则。
 # rules = "/etc/kam/rules.toml"
+
+# `kam nightly`: the inbox of the bank's daily folders (YYYYMMDD/) and the mapping it imports with
+# (docs/mapping.md; unset: kam's own format). 夜间作业：每日文件夹所在的收件目录，以及导入所用的映射文件。
+# inbox = "/srv/kam/inbox"
+# mapping = "/etc/kam/bank.toml"
 
 [demo]
 # Size of the synthetic bank: tiny, small, demo, large, huge. 合成银行规模。
