@@ -256,7 +256,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             if code != 0 {
                 return Err(Exit {
                     code,
-                    message: format!("夜间作业未全部完成 / the night did not end cleanly (exit {code})"),
+                    message: format!(
+                        "夜间作业未全部完成 / the night did not end cleanly (exit {code})"
+                    ),
                 }
                 .into());
             }

@@ -61,8 +61,8 @@ impl Night {
 /// The day folders of the inbox, oldest first.
 fn day_folders(inbox: &Path) -> anyhow::Result<Vec<(NaiveDate, PathBuf)>> {
     let mut days = Vec::new();
-    for entry in
-        std::fs::read_dir(inbox).with_context(|| format!("reading the inbox {}", inbox.display()))?
+    for entry in std::fs::read_dir(inbox)
+        .with_context(|| format!("reading the inbox {}", inbox.display()))?
     {
         let entry = entry?;
         let name = entry.file_name();
@@ -144,6 +144,27 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
         inbox.join("reports"),
     );
     let mut night = Night::default();
+    // One night at a time on an inbox, for the whole run (the import lock is per day): a second
+    // run started by the scheduler meanwhile finds it at work and leaves.
+    let lock_path = inbox.join(".nightly.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            println!(
+                "另一个夜间作业正在处理此收件目录，本次不做任何事 / another kam nightly is at work on this inbox; nothing done"
+            );
+            return Ok(night);
+        }
+        Err(std::fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("locking {}", lock_path.display()));
+        }
+    }
     for (day, folder) in day_folders(inbox)? {
         if !is_complete(&folder)? {
             println!(
@@ -184,7 +205,10 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             );
             let moved = move_into(&folder, &quarantine)?;
             std::fs::write(moved.join("REASON.txt"), &reason)?;
-            write_report(&report, &format!("结果 outcome: 隔离 quarantined\n{reason}"))?;
+            write_report(
+                &report,
+                &format!("结果 outcome: 隔离 quarantined\n{reason}"),
+            )?;
             println!(
                 "{day}：有文件未导入，已移入隔离目录 {} / {day}: files refused, moved to quarantine {}",
                 moved.display(),

@@ -2,5 +2,6 @@
 //! with the Czech bank's tables, and the tidy rules.
 
 mod cli;
+mod nightly;
 mod staging;
 mod tidy;
