@@ -22,6 +22,7 @@ mod handle;
 mod indicator;
 mod ledger;
 mod merge;
+mod night;
 mod opportunity;
 mod org;
 mod product;
@@ -61,6 +62,7 @@ pub use handle::UserStore;
 pub use indicator::{BatchCustomer, BatchRun, StoredIndicator, StoredTier};
 pub use ledger::{BatchReject, BatchState, ImportBatch, MAX_STORED_REJECTS, NewImportBatch};
 pub use merge::{MasterChunk, Merge, MergeCounts, NO_PASSWORD, Refusal, RefusalKind};
+pub use night::{NightOutcome, NightRun};
 pub use opportunity::{
     Advance, FunnelFacts, Influence, MovedOpportunity, Obstacle, OpportunityCounts,
     OpportunityFigures, OpportunityFilter, OpportunityRow, OpportunityView, StageMove,

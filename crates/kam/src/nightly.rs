@@ -14,7 +14,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use kam_app::batch;
 use kam_query::Engine;
-use kam_store::{Actor, Store};
+use kam_store::{Actor, NightOutcome, NightRun, Store};
 
 use crate::import::{RunArgs, RunOutcome};
 
@@ -135,6 +135,57 @@ fn import_lines(day: NaiveDate, outcome: &RunOutcome) -> String {
     )
 }
 
+/// The night's record of a day for the administration page.
+fn night_run(
+    day: NaiveDate,
+    outcome: NightOutcome,
+    import: Option<&RunOutcome>,
+    batch_millis: Option<i64>,
+    reason: Option<String>,
+    started_at: &str,
+) -> NightRun {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    NightRun {
+        business_date: day,
+        outcome,
+        files_imported: import.map_or(0, |i| count(i.imported)),
+        files_already: import.map_or(0, |i| count(i.already)),
+        files_refused: import.map_or(0, |i| count(i.refused)),
+        rows_rejected: import.map_or(0, |i| i64::try_from(i.rejected_rows).unwrap_or(i64::MAX)),
+        batch_millis,
+        reason,
+        started_at: started_at.to_owned(),
+        finished_at: now(),
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Records a day that failed (the next run does it again), then hands the error on.
+async fn failed(
+    store: &Store,
+    actor: &Actor,
+    day: NaiveDate,
+    import: Option<&RunOutcome>,
+    started_at: &str,
+    error: anyhow::Error,
+) -> anyhow::Error {
+    let record = night_run(
+        day,
+        NightOutcome::Failed,
+        import,
+        None,
+        Some(format!("{error:#}")),
+        started_at,
+    );
+    if let Err(also) = store.record_night(actor, &record).await {
+        return error.context(format!("and the night could not be recorded: {also}"));
+    }
+    error
+}
+
 /// Runs the night: every complete day in order, until one is quarantined or incomplete.
 pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
     let inbox = &args.inbox;
@@ -174,11 +225,13 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             break;
         }
         let stamp = day.format("%Y%m%d").to_string();
+        let started_at = now();
+        let actor = Actor::system("nightly");
         println!("== {day} ==");
         let started = std::time::Instant::now();
         let rejects = reports.join(format!("{stamp}.rejects.csv"));
         std::fs::create_dir_all(&reports)?;
-        let outcome = crate::import::run(
+        let imported = crate::import::run(
             store,
             &args.facts_dir,
             RunArgs {
@@ -194,7 +247,11 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             },
         )
         .await
-        .with_context(|| format!("importing the day {day}"))?;
+        .with_context(|| format!("importing the day {day}"));
+        let outcome = match imported {
+            Ok(outcome) => outcome,
+            Err(error) => return Err(failed(store, &actor, day, None, &started_at, error).await),
+        };
         let report = reports.join(format!("{stamp}.txt"));
         if matches!(outcome.exit_code(), 4 | 5) {
             let reason = format!(
@@ -209,6 +266,19 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                 &report,
                 &format!("结果 outcome: 隔离 quarantined\n{reason}"),
             )?;
+            store
+                .record_night(
+                    &actor,
+                    &night_run(
+                        day,
+                        NightOutcome::Quarantined,
+                        Some(&outcome),
+                        None,
+                        Some(reason),
+                        &started_at,
+                    ),
+                )
+                .await?;
             println!(
                 "{day}：有文件未导入，已移入隔离目录 {} / {day}: files refused, moved to quarantine {}",
                 moved.display(),
@@ -217,17 +287,23 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             night.quarantined = Some(day);
             break;
         }
-        let summary = batch::run(
+        let batched = batch::run(
             store,
             &args.facts_dir,
-            &Actor::system("nightly"),
+            &actor,
             day,
             &args.windows,
             &args.rules,
             &args.engine,
         )
         .await
-        .with_context(|| format!("the batch of {day}"))?;
+        .with_context(|| format!("the batch of {day}"));
+        let summary = match batched {
+            Ok(summary) => summary,
+            Err(error) => {
+                return Err(failed(store, &actor, day, Some(&outcome), &started_at, error).await);
+            }
+        };
         crate::report::print_batch(day, &summary);
         write_report(
             &report,
@@ -241,6 +317,19 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                 started.elapsed().as_secs_f64()
             ),
         )?;
+        store
+            .record_night(
+                &actor,
+                &night_run(
+                    day,
+                    NightOutcome::Done,
+                    Some(&outcome),
+                    Some((summary.seconds * 1000.0).round() as i64),
+                    None,
+                    &started_at,
+                ),
+            )
+            .await?;
         // Last: until the folder has moved, a rerun does the day again (and finds it done).
         move_into(&folder, &archive)?;
         night.rejected_rows += outcome.rejected_rows;

@@ -87,6 +87,7 @@ const READS: &[&str] = &[
     "record_audit_export",
     "import_batches",
     "import_rejects",
+    "nights",
     "batch_runs",
     // Not customer data: every signed-in user may read them.
     "list_users",
@@ -894,6 +895,11 @@ async fn every_read_of_the_user_handle_agrees_with_the_rule_for_every_user(store
             role.may_administer(),
             "batch_runs",
             handle.batch_runs().await.map(drop),
+        );
+        gate(
+            role.may_administer(),
+            "nights",
+            handle.nights(10).await.map(drop),
         );
         assert_eq!(handle.list_users().await.unwrap().len(), users.len());
         let with_units = handle.users_with_units().await.unwrap();

@@ -61,11 +61,49 @@ struct AdminPage<'a> {
     units: Vec<UnitRow>,
     imports: Vec<ImportRow>,
     runs: Vec<BatchRun>,
+    nights: Vec<NightLine>,
     message: Option<String>,
     password: Option<String>,
     /// The user search, and how many users it found of how many.
     q: String,
     user_count: String,
+}
+
+/// One day of `kam nightly` as the administrator reads it: how it ended in words, the files and
+/// rows, the batch's time, what failed; times in the bank's zone.
+#[derive(Debug)]
+struct NightLine {
+    business_date: String,
+    outcome: String,
+    failed: bool,
+    imported: i64,
+    already: i64,
+    refused: i64,
+    rejected: i64,
+    batch: String,
+    started_at: String,
+    finished_at: String,
+    reason: String,
+}
+
+impl NightLine {
+    fn new(t: &Tr, zone: kam_core::clock::BankZone, n: &kam_store::NightRun) -> Self {
+        Self {
+            business_date: n.business_date.to_string(),
+            outcome: t.code("night", n.outcome.as_str()),
+            failed: n.outcome != kam_store::NightOutcome::Done,
+            imported: n.files_imported,
+            already: n.files_already,
+            refused: n.files_refused,
+            rejected: n.rows_rejected,
+            batch: n
+                .batch_millis
+                .map_or_else(|| "—".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            started_at: format::bank_time(zone, &n.started_at),
+            finished_at: format::bank_time(zone, &n.finished_at),
+            reason: n.reason.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// One import batch as the administrator reads it: kind and state in words, counts grouped,
@@ -81,6 +119,7 @@ struct ImportRow {
     loaded: String,
     rejected: String,
     duplicates: String,
+    held: String,
     /// Whether the download of rejects and duplicates is offered.
     has_rejects: bool,
     amount: String,
@@ -99,6 +138,7 @@ impl ImportRow {
             loaded: format::count(b.loaded),
             rejected: format::count(b.rejected),
             duplicates: format::count(b.duplicates),
+            held: format::count(b.held),
             has_rejects: b.rejected > 0 || b.duplicates > 0,
             amount: t.amount(b.amount_total_minor),
             finished_at: b
@@ -127,11 +167,12 @@ async fn page(
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
     let store = &signed.store;
-    let (users, units, imports, runs) = tokio::try_join!(
+    let (users, units, imports, runs, nights) = tokio::try_join!(
         store.list_users(),
         store.list_org_units(),
         store.import_batches(),
         store.batch_runs(),
+        store.nights(60),
     )?;
     let unit_name = |id| {
         units
@@ -197,6 +238,10 @@ async fn page(
             .map(|b| ImportRow::new(&t, app.config().zone, b))
             .collect(),
         runs: runs.into_iter().take(50).collect(),
+        nights: nights
+            .iter()
+            .map(|n| NightLine::new(&t, app.config().zone, n))
+            .collect(),
         message,
         password,
     })

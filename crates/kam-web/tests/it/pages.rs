@@ -844,6 +844,45 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         assert!(page.body.contains(shown), "{shown} on the page");
     }
     assert!(!page.body.contains("<td>committed</td>"));
+    // The nights of `kam nightly`, newest first: how each ended in words and what failed.
+    assert!(page.body.contains("尚无夜间作业记录"), "no night yet");
+    for (day, outcome, reason) in [
+        (26, kam_store::NightOutcome::Done, None),
+        (
+            27,
+            kam_store::NightOutcome::Quarantined,
+            Some("拒绝 3 行（共 9 行）"),
+        ),
+    ] {
+        server
+            .store
+            .record_night(
+                &kam_store::Actor::system("nightly"),
+                &kam_store::NightRun {
+                    business_date: chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+                    outcome,
+                    files_imported: 4,
+                    files_already: 0,
+                    files_refused: i64::from(reason.is_some()),
+                    rows_rejected: 3,
+                    batch_millis: reason.is_none().then_some(12_300),
+                    reason: reason.map(str::to_owned),
+                    started_at: "2026-11-27T18:30:00Z".into(),
+                    finished_at: "2026-11-27T18:31:00Z".into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let page = client.get("/admin").await;
+    let nights = &page.body[page.body.find("id=\"nights\"").expect("the nights table")..];
+    let quarantined = nights
+        .find("已隔离")
+        .expect("the quarantined night in words");
+    let done = nights.find("<td>完成</td>").expect("the night done");
+    assert!(quarantined < done, "newest first");
+    assert!(nights.contains("拒绝 3 行（共 9 行）") && nights.contains("12.3 s"));
+    assert!(nights.contains("02:30"), "times in the bank's zone");
     let (status, bytes) = client.get_bytes(path).await;
     assert_eq!(status, StatusCode::OK);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");

@@ -148,6 +148,23 @@ fn a_week_of_nights_killed_at_any_moment_ends_as_one_clean_run() {
     for date in &dates {
         assert!(inbox.join("reports").join(format!("{date}.txt")).is_file());
     }
+    // Every day's night is on record as done (a day done again after a kill is recorded again).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let done: std::collections::BTreeSet<String> = runtime.block_on(async {
+        let url = kam_store::DatabaseUrl::sqlite_file(Path::new(data).join("kam.db"));
+        let store = kam_store::Store::connect(&url).await.unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        store
+            .whole_bank("test", today)
+            .nights(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.outcome == kam_store::NightOutcome::Done)
+            .map(|n| n.business_date.format("%Y%m%d").to_string())
+            .collect()
+    });
+    assert_eq!(done.into_iter().collect::<Vec<_>>(), dates);
     let got = outcome_of(data, root.path(), last);
     assert_eq!(got.0, expected.0, "the same batches, each once");
     assert_eq!(got.1, expected.1, "the same indicators on the last day");
