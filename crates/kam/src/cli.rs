@@ -471,6 +471,18 @@ pub(crate) enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// SQL staging's speed: the transactions extract of N rows split into a transactions table and
+    /// an accounts table, imported through a mapping that joins them. SQL 暂存导入性能基准。
+    Staging {
+        /// Transaction rows. 行数。
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Work directory (kept, with the tables, for a peer to read the same files). 工作目录。
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Import speed: builds a transactions extract of N rows and imports it in a child process,
     /// printing rows/s, MB/s and the import's peak memory. 导入性能基准。
     Import {

@@ -520,6 +520,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Import { rows, out, seed }) => {
             bench::bench_import(rows, &out, seed)?;
         }
+        Command::Bench(BenchCommand::Staging { rows, out, seed }) => {
+            bench::bench_staging(rows, &out, seed)?;
+        }
         Command::Bench(BenchCommand::Batch {
             scale,
             seed,

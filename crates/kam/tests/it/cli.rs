@@ -1303,7 +1303,8 @@ fn every_benchmark_runs_at_the_tiny_scale() {
     let dir = tempfile::tempdir().unwrap();
     let batch_dir = dir.path().join("batch");
     let import_dir = dir.path().join("import");
-    let runs: [(Vec<&str>, &str); 3] = [
+    let staging_dir = dir.path().join("staging");
+    let runs: [(Vec<&str>, &str); 4] = [
         (vec!["bench", "synth", "--scale", "tiny"], "MB"),
         (
             vec![
@@ -1328,6 +1329,17 @@ fn every_benchmark_runs_at_the_tiny_scale() {
                 import_dir.to_str().unwrap(),
             ],
             "rows/s",
+        ),
+        (
+            vec![
+                "bench",
+                "staging",
+                "--rows",
+                "2000",
+                "--out",
+                staging_dir.to_str().unwrap(),
+            ],
+            "kam-staging-seconds",
         ),
     ];
     for (args, printed) in runs {
