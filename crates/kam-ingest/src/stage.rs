@@ -10,6 +10,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDate;
 use kam_facts::TextTableWriter;
 
@@ -207,17 +209,24 @@ pub fn stage_source(
                     continue;
                 }
             }
-            cells.clear();
-            cells.extend(record.iter().map(str::to_owned));
+            // The row's cells into the same buffers each time: no allocation per cell.
+            cells.resize_with(width + 2, String::new);
+            for (cell, text) in cells.iter_mut().zip(record.iter()) {
+                cell.clear();
+                cell.push_str(text);
+            }
             for &at in &dates {
                 let text = cells[at].trim();
                 if !text.is_empty() {
                     let date = source.dates.parse(text).expect("checked by stage_row");
-                    cells[at] = date.format("%Y-%m-%d").to_string();
+                    cells[at].clear();
+                    write!(cells[at], "{}", date.format("%Y-%m-%d")).expect("writing to a string");
                 }
             }
-            cells.push(file.clone());
-            cells.push(line.to_string());
+            cells[width].clear();
+            cells[width].push_str(&file);
+            cells[width + 1].clear();
+            write!(cells[width + 1], "{line}").expect("writing to a string");
             writer.write(&cells).map_err(|e| ReadError::Io {
                 file: out.display().to_string(),
                 source: std::io::Error::other(e.to_string()),
