@@ -6,11 +6,10 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    fmt::Write as _,
     future::Future,
     path::{Path, PathBuf},
 };
-
-use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use kam_facts::TextTableWriter;
