@@ -529,3 +529,63 @@ mod tests {
         assert!(names_table("SELECT x FROM Loan", "loan"));
     }
 }
+
+#[cfg(test)]
+mod staging_tests {
+    use super::*;
+    use crate::mapping::Mapping;
+
+    fn source() -> SourceMapping {
+        let mapping = Mapping::parse(
+            "m.toml",
+            "version = 1\n[sources.t]\nfiles = \"t_*.csv\"\ndelimiter = \"|\"\ndate_format = \"%Y%m%d\"\n\
+             dates = [\"D\"]\n[kinds.products]\nfiles = \"p*\"\n",
+        )
+        .unwrap();
+        mapping.sources["t"].clone()
+    }
+
+    #[test]
+    fn a_source_table_keeps_good_rows_with_their_line_and_rejects_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("t_1.csv");
+        std::fs::write(
+            &first,
+            "A|D\nx|20261127\ny|20261399\nz\n\"open|20261127\nw|20261128\n",
+        )
+        .unwrap();
+        let second = dir.path().join("t_2.csv");
+        std::fs::write(&second, "A|D\nv|\n").unwrap();
+        let out = dir.path().join("t.parquet");
+        let mut rejects = Vec::new();
+        let report = stage_source(&[first, second.clone()], &source(), &out, &mut rejects).unwrap();
+        let codes: Vec<(u64, RejectCode)> = rejects.iter().map(|r| (r.line, r.code)).collect();
+        assert_eq!(codes[0], (3, RejectCode::BadDate));
+        assert_eq!(codes[1], (4, RejectCode::FieldCount));
+        assert!(
+            codes[2..]
+                .iter()
+                .all(|(_, c)| *c == RejectCode::UnclosedQuote),
+            "{codes:?}"
+        );
+        assert_eq!(
+            report.rows_read,
+            report.staged + report.rejected,
+            "{report:?}"
+        );
+        assert_eq!(report.staged, 2, "x and v; the quote swallowed w");
+        let mut rows = kam_facts::TextRows::open(&out, "%Y-%m-%d").unwrap();
+        assert_eq!(rows.columns(), ["A", "D", "_file", "_line"]);
+        let first_row = rows.next_row().unwrap().unwrap().to_vec();
+        assert_eq!(&first_row[..2], ["x", "2026-11-27"]);
+        assert!(first_row[2].ends_with("t_1.csv") && first_row[3] == "2");
+        // A file with other columns than the table's first is refused, naming both.
+        let other = dir.path().join("t_3.csv");
+        std::fs::write(&other, "A|D|E\nq|20261127|r\n").unwrap();
+        let error = stage_source(&[second, other], &source(), &out, &mut Vec::new()).unwrap_err();
+        assert!(
+            error.en().contains("not those of the table's first file"),
+            "{error}"
+        );
+    }
+}
