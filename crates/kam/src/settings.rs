@@ -127,6 +127,8 @@ const NOT_SETTINGS: &[&str] = &[
     "require_postgres",
     "require_browser",
     "require_distributed",
+    "require_real_data",
+    "real_data",
     "pg_bin",
     "log",
     "report_peak_rss",
