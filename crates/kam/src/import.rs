@@ -33,11 +33,12 @@ impl SqlEngine for DataFusion {
 
 /// The files of a run after SQL staging: the inputs that are not source tables, then the kinds'
 /// staged results (a mapping without SQL kinds leaves the inputs as they are). The staged files'
-/// business date is `--business-date`, or the latest date in the source files' names.
+/// business date is `--business-date`, or the latest date in the source files' names, or `fallback`
+/// (the night's day folder).
 async fn stage(
     mapping: &Mapping,
     inputs: Vec<PathBuf>,
-    business_date: Option<NaiveDate>,
+    (business_date, fallback): (Option<NaiveDate>, Option<NaiveDate>),
     limit: RejectLimit,
     work: &Path,
     rejects: &mut Vec<Reject>,
@@ -54,7 +55,7 @@ async fn stage(
         })
         .filter_map(|p| date_in_name(p.file_name()?.to_str()?))
         .max();
-    let Some(date) = business_date.or(named_date) else {
+    let Some(date) = business_date.or(named_date).or(fallback) else {
         anyhow::bail!(
             "映射中有以 SQL 定义的类型：请用 --business-date 指定业务日期（源文件名中没有 YYYYMMDD 日期） / \
              the mapping defines kinds by SQL: give --business-date (no YYYYMMDD date in the source files' names)"
@@ -172,7 +173,7 @@ pub async fn check(
     let (files, staging) = stage(
         &mapping,
         collect_files(inputs)?,
-        business_date,
+        (business_date, None),
         RejectLimit::Count(u64::MAX),
         &work,
         &mut sink.rejects,
@@ -303,6 +304,9 @@ pub struct RunArgs<'a> {
     pub inputs: &'a [PathBuf],
     pub options: kam_ingest::import::ImportOptions,
     pub rejects_path: Option<&'a Path>,
+    /// The business date of SQL-staged kinds when neither `--business-date` nor the source files'
+    /// names give one (the night's day folder).
+    pub staging_date: Option<NaiveDate>,
 }
 
 /// How a run of `kam import` ended, file by file: what the exit status says (docs/extracts.md).
@@ -374,7 +378,7 @@ pub async fn run(
     let (files, staging) = stage(
         &mapping,
         collect_files(args.inputs)?,
-        args.options.business_date,
+        (args.options.business_date, args.staging_date),
         args.options.max_rejects,
         &work,
         &mut rejects,

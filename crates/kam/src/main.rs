@@ -414,6 +414,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
                     },
                     rejects_path: args.rejects.as_deref(),
+                    staging_date: None,
                 };
                 let outcome = import::run(&store, &settings.facts_dir()?, run).await?;
                 let code = outcome.exit_code();

@@ -244,6 +244,8 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                     keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
                 },
                 rejects_path: Some(&rejects),
+                // A bank's raw tables seldom carry the date in their names; the folder does.
+                staging_date: Some(day),
             },
         )
         .await
