@@ -469,3 +469,40 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
         "{shown}"
     );
 }
+
+/// The Czech tables delivered as a night's folder: `kam nightly` stages them with the folder's
+/// date (their names carry none), imports, runs the batch for that day and archives the folder.
+#[test]
+fn the_czech_tables_as_a_night_take_the_folders_date() {
+    let Some(dir) = czech_tables() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let data = data.to_str().unwrap();
+    let init = kam(&["--data-dir", data, "init", "--head-office-code", "CZ"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let day = work.path().join("inbox/19981231");
+    std::fs::create_dir_all(&day).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, day.join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(day.join("READY.ok"), "").unwrap();
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/berka.toml");
+    let night = kam(&[
+        "--data-dir",
+        data,
+        "nightly",
+        "--inbox",
+        work.path().join("inbox").to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    let shown = text(&night);
+    assert_eq!(night.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("loans.sql_19981231.parquet"), "{shown}");
+    assert!(
+        shown.contains("batch 1998-12-31: 5369 customers"),
+        "{shown}"
+    );
+    assert!(work.path().join("inbox/archive/19981231").is_dir());
+}
