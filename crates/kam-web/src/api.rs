@@ -369,7 +369,7 @@ pub struct Customer360 {
     pub risk_tolerance: Option<String>,
     /// `female` or `male`, for an individual whose sex the bank knows.
     pub sex: Option<String>,
-    /// An individual's birthday as `MM-DD` (the year is not given out: only the age).
+    /// An individual's birthday as `MM-DD` (the year of birth is not given out).
     pub birthday: Option<String>,
     pub account_type: String,
     pub team: Vec<TeamItem>,
