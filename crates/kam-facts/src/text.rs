@@ -34,6 +34,18 @@ use crate::FactError;
 /// Rows decoded per record batch.
 const BATCH_ROWS: usize = 8 * 1024;
 
+/// A Parquet file's reader builder, its errors naming the file.
+fn open_parquet(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, FactError> {
+    let file = File::open(path).map_err(|source| FactError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| FactError::Parquet {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Hands every value of one string column of a Parquet file to `each` (nulls skipped), reading
 /// only that column, a record batch at a time: how an import learns the transaction ids earlier
 /// batches committed without decoding their other columns.
@@ -48,11 +60,7 @@ pub fn each_string_in(
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(|source| FactError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet)?;
+    let builder = open_parquet(path)?;
     let Some(index) = builder
         .schema()
         .fields()
@@ -112,11 +120,7 @@ impl TextRows {
             path: path.to_owned(),
             source,
         };
-        let file = File::open(path).map_err(|source| FactError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet)?;
+        let builder = open_parquet(path)?;
         let columns = builder
             .schema()
             .fields()

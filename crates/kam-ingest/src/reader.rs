@@ -576,45 +576,12 @@ fn read_pass(
                     None => (file_name.as_str(), line),
                 };
                 let width = *expected_width.get_or_insert(record.len());
-                // A record of the wrong width spanning lines: an unclosed quote swallowed them; each
-                // is a row read and rejected, the first naming the quote. Only a record of the wrong
-                // width is scanned (not every row's bytes).
-                let spanned = if record.len() == width {
-                    1
-                } else {
-                    lines_spanned(record)
-                };
-                if spanned > 1 {
-                    let last = line + spanned - 1;
-                    report.rows_read += spanned - 1;
-                    report.rejected += spanned;
-                    sink.reject(Reject::of_row(
-                        file_name,
-                        line,
-                        RejectCode::UnclosedQuote,
-                        format!("第 {line} 行的引号没有闭合：第 {line}–{last} 行被读成了一个字段"),
-                        format!("the quote opened on line {line} is not closed: lines {line}–{last} were read as one field"),
-                    ));
-                    for swallowed in line + 1..=last {
-                        sink.reject(Reject::of_row(
-                            file_name,
-                            swallowed,
-                            RejectCode::UnclosedQuote,
-                            format!("被第 {line} 行未闭合的引号吞入"),
-                            format!("swallowed by the quote left open on line {line}"),
-                        ));
-                    }
-                    continue;
-                }
-                if record.len() != width {
-                    report.rejected += 1;
-                    sink.reject(Reject::of_row(
-                        file_name,
-                        line,
-                        RejectCode::FieldCount,
-                        format!("应有 {width} 个字段，实际 {} 个", record.len()),
-                        format!("expected {width} fields, found {}", record.len()),
-                    ));
+                // The wrong width: a field-count reject, or one per line an unclosed quote swallowed.
+                let wrong = width_rejects(record, width, file_name, line);
+                if !wrong.is_empty() {
+                    report.rows_read += wrong.len() as u64 - 1;
+                    report.rejected += wrong.len() as u64;
+                    wrong.into_iter().for_each(|reject| sink.reject(reject));
                     continue;
                 }
                 let built = build_row(
@@ -689,10 +656,55 @@ fn read_pass(
     Ok(report)
 }
 
+/// The rejects of a record of the wrong width, one per line it takes (none when its width is
+/// right): an unclosed quote swallowed the lines after it — the first reject names the quote,
+/// each swallowed line is a row read and rejected —, otherwise one field-count reject. Only a
+/// record of the wrong width is scanned (not every row's bytes).
+pub(crate) fn width_rejects(
+    record: &csv::StringRecord,
+    width: usize,
+    file: &str,
+    line: u64,
+) -> Vec<Reject> {
+    if record.len() == width {
+        return Vec::new();
+    }
+    let spanned = lines_spanned(record);
+    if spanned == 1 {
+        return vec![Reject::of_row(
+            file,
+            line,
+            RejectCode::FieldCount,
+            format!("应有 {width} 个字段，实际 {} 个", record.len()),
+            format!("expected {width} fields, found {}", record.len()),
+        )];
+    }
+    let last = line + spanned - 1;
+    let mut rejects = vec![Reject::of_row(
+        file,
+        line,
+        RejectCode::UnclosedQuote,
+        format!("第 {line} 行的引号没有闭合：第 {line}–{last} 行被读成了一个字段"),
+        format!(
+            "the quote opened on line {line} is not closed: lines {line}–{last} were read as one field"
+        ),
+    )];
+    rejects.extend((line + 1..=last).map(|swallowed| {
+        Reject::of_row(
+            file,
+            swallowed,
+            RejectCode::UnclosedQuote,
+            format!("被第 {line} 行未闭合的引号吞入"),
+            format!("swallowed by the quote left open on line {line}"),
+        )
+    }));
+    rejects
+}
+
 /// The lines a record spans: one plus the line breaks inside its fields (the break that ends the
 /// file is not a line of its own). More than one in a record of the wrong width means a quote was
 /// opened and not closed where it should have been.
-pub(crate) fn lines_spanned(record: &csv::StringRecord) -> u64 {
+fn lines_spanned(record: &csv::StringRecord) -> u64 {
     let fields = record.len();
     1 + record
         .iter()

@@ -18,7 +18,7 @@ use crate::{
     import::RejectLimit,
     kind::ExtractKind,
     mapping::{KindMapping, Mapping, SourceMapping},
-    reader::{OpenError, ReadError, Records, lines_spanned},
+    reader::{OpenError, ReadError, Records, width_rejects},
     reject::{Reject, RejectCode, shown_text},
 };
 
@@ -197,13 +197,9 @@ pub fn stage_source(
             match stage_row(&record, &header, &dates, source, (&file, line)) {
                 Ok(()) => {}
                 Err(mut problems) => {
-                    if record.len() != width {
-                        // An unclosed quote swallows the lines after it: each is a row read.
-                        let spanned = lines_spanned(&record);
-                        report.rows_read += spanned - 1;
-                        report.rejected += spanned - 1;
-                    }
-                    report.rejected += 1;
+                    // One reject per line: an unclosed quote's swallowed lines are rows read too.
+                    report.rows_read += problems.len() as u64 - 1;
+                    report.rejected += problems.len() as u64;
                     rejects.append(&mut problems);
                     continue;
                 }
@@ -291,38 +287,9 @@ fn stage_row(
     source: &SourceMapping,
     (file, line): (&str, u64),
 ) -> Result<(), Vec<Reject>> {
-    let width = header.len();
-    if record.len() != width {
-        let spanned = lines_spanned(record);
-        if spanned > 1 {
-            let last = line + spanned - 1;
-            let mut rejects = vec![Reject::of_row(
-                file,
-                line,
-                RejectCode::UnclosedQuote,
-                format!("第 {line} 行的引号没有闭合：第 {line}–{last} 行被读成了一个字段"),
-                format!(
-                    "the quote opened on line {line} is not closed: lines {line}–{last} were read as one field"
-                ),
-            )];
-            rejects.extend((line + 1..=last).map(|swallowed| {
-                Reject::of_row(
-                    file,
-                    swallowed,
-                    RejectCode::UnclosedQuote,
-                    format!("被第 {line} 行未闭合的引号吞入"),
-                    format!("swallowed by the quote left open on line {line}"),
-                )
-            }));
-            return Err(rejects);
-        }
-        return Err(vec![Reject::of_row(
-            file,
-            line,
-            RejectCode::FieldCount,
-            format!("应有 {width} 个字段，实际 {} 个", record.len()),
-            format!("expected {width} fields, found {}", record.len()),
-        )]);
+    let wrong = width_rejects(record, header.len(), file, line);
+    if !wrong.is_empty() {
+        return Err(wrong);
     }
     let at_column = |at: usize, code, zh: String, en: String, value: &str| Reject {
         column: header[at].clone(),

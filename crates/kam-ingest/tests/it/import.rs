@@ -883,25 +883,16 @@ async fn rows_naming_master_data_not_yet_there_are_held_until_it_arrives(store: 
     let import = |name: &str, text: &str| {
         let path = dir.path().join(name);
         fs::write(&path, text).unwrap();
-        let (store, facts, mapping, actor) =
-            (store.clone(), facts.clone(), mapping.clone(), actor.clone());
+        let (store, facts, mapping) = (store.clone(), facts.clone(), mapping.clone());
         async move {
-            let mut rejects = Vec::new();
-            let outcome = import_file(
+            crate::import_mapped(
                 &store,
                 &facts,
                 &mapping,
                 &path,
                 &options(false, RejectLimit::Count(1)),
-                &actor,
-                kam_ingest::import::Feedback {
-                    rejects: &mut rejects,
-                    progress: &mut |_, _| {},
-                },
             )
             .await
-            .unwrap();
-            (outcome, rejects)
         }
     };
     let release = || {

@@ -253,11 +253,22 @@ pub async fn import_collecting(
     path: &Path,
     options: &kam_ingest::import::ImportOptions,
 ) -> (kam_ingest::import::FileOutcome, Vec<Reject>) {
+    import_mapped(store, facts, &Mapping::kam_default(), path, options).await
+}
+
+/// Imports one file through `mapping` as the CLI does: its outcome and its rejects.
+pub async fn import_mapped(
+    store: &kam_store::Store,
+    facts: &kam_facts::FactWriter,
+    mapping: &Mapping,
+    path: &Path,
+    options: &kam_ingest::import::ImportOptions,
+) -> (kam_ingest::import::FileOutcome, Vec<Reject>) {
     let mut rejects = Vec::new();
     let outcome = kam_ingest::import::import_file(
         store,
         facts,
-        &Mapping::kam_default(),
+        mapping,
         path,
         options,
         &kam_store::Actor::system("test"),

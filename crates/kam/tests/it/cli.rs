@@ -1050,7 +1050,7 @@ fn import_check_names_an_unknown_mapping_field_and_the_valid_ones() {
 
 /// Defines `n` corporate customers `10000000`… and one account `6222000000`… each under a branch,
 /// through `kam import` of master files (facts naming undefined ones are rejects).
-fn define_parties(data: &str, dir: &std::path::Path, n: usize) {
+pub(crate) fn define_parties(data: &str, dir: &std::path::Path, n: usize) {
     use std::fmt::Write as _;
     let master = dir.join("master");
     std::fs::create_dir_all(&master).unwrap();

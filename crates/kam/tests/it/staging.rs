@@ -376,23 +376,8 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
     let data = work.path().join("data");
     let data = data.to_str().unwrap();
     assert!(kam(&["--data-dir", data, "init"]).status.success());
-    let master = work.path().join("master");
-    std::fs::create_dir_all(&master).unwrap();
-    std::fs::write(
-        master.join("org_units_20261101.csv"),
-        "org_code,name,kind,parent_code\nBR1,北京分行,tier1_branch,100000\n",
-    )
-    .unwrap();
-    std::fs::write(
-        master.join("products_20261101.csv"),
-        "product_code,name,line,need_category,risk_level\nDEP,单位活期存款,corporate,settlement,R1\n",
-    )
-    .unwrap();
-    assert!(
-        kam(&["--data-dir", data, "import", master.to_str().unwrap()])
-            .status
-            .success()
-    );
+    // The branch BR1 and the product DEP the mapping's accounts name (no customers yet).
+    crate::cli::define_parties(data, work.path(), 0);
 
     let night = work.path().join("night");
     std::fs::create_dir_all(&night).unwrap();
