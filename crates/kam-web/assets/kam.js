@@ -25,4 +25,32 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // A night's progress: asked for again every two seconds while the night is at work (without
+  // the script, the page's refresh link does the same).
+  const poll = document.querySelector("[data-poll]");
+  if (poll) {
+    const url = poll.dataset.poll;
+    const again = async () => {
+      const panel = document.getElementById(poll.id);
+      if (!panel || panel.dataset.running !== "true") {
+        return;
+      }
+      try {
+        const answer = await fetch(url, { credentials: "same-origin" });
+        if (answer.ok) {
+          panel.outerHTML = await answer.text();
+          const now = document.getElementById(poll.id);
+          if (now && now.dataset.running !== "true") {
+            // The night ended: the whole page shows its record and the inbox as they are now.
+            window.location.reload();
+            return;
+          }
+        }
+      } catch (_) {
+        // A network hiccup: try again on the next tick.
+      }
+      window.setTimeout(again, 2000);
+    };
+    window.setTimeout(again, 2000);
+  }
 });

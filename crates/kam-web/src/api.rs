@@ -719,6 +719,102 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
     }))
 }
 
+/// One business day of `kam nightly` as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NightItem {
+    /// YYYY-MM-DD.
+    pub business_date: String,
+    /// `done`, `quarantined` or `failed` (done again on the next run).
+    pub outcome: String,
+    pub files_imported: i64,
+    pub files_already: i64,
+    pub files_refused: i64,
+    pub rows_rejected: i64,
+    /// The diagnosis batch's time in milliseconds, when it ran.
+    pub batch_millis: Option<i64>,
+    /// What failed, or why the day was quarantined.
+    pub reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// The night this server runs, as it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NightNow {
+    pub running: bool,
+    /// `idle`, `starting`, `importing`, `batch` or `ended`.
+    pub step: String,
+    pub day: Option<String>,
+    /// The file at work, its place (0-based) among the day's files, the rows and bytes read of
+    /// its size.
+    pub file: Option<String>,
+    pub file_index: usize,
+    pub files: usize,
+    pub rows: u64,
+    pub bytes: u64,
+    pub size: u64,
+    pub days_done: Vec<String>,
+    pub quarantined: Option<String>,
+    pub waiting: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The nights on record, newest first, and the night at work on this server.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Nights {
+    pub nights: Vec<NightItem>,
+    /// Absent when this server runs no nights.
+    pub now: Option<NightNow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/nights",
+    responses((status = 200, body = Nights), (status = 404, description = "not an administrator")),
+    security(("bearer" = [])))]
+pub(crate) async fn nights(State(app): State<App>, api: ApiUser) -> ApiResult<Nights> {
+    // Administration's record: any other role gets the 404 of a page that does not exist.
+    if !api.store.user().is_some_and(|u| u.role.may_administer()) {
+        return Err(WebError::NotFound.into());
+    }
+    let nights = api
+        .store
+        .nights(60)
+        .await?
+        .into_iter()
+        .map(|n| NightItem {
+            business_date: n.business_date.to_string(),
+            outcome: n.outcome.as_str().to_owned(),
+            files_imported: n.files_imported,
+            files_already: n.files_already,
+            files_refused: n.files_refused,
+            rows_rejected: n.rows_rejected,
+            batch_millis: n.batch_millis,
+            reason: n.reason,
+            started_at: n.started_at,
+            finished_at: n.finished_at,
+        })
+        .collect();
+    let now = app.desk().map(|desk| {
+        let p = desk.progress();
+        NightNow {
+            running: p.running,
+            step: p.step.as_str().to_owned(),
+            day: p.day.map(|d| d.to_string()),
+            file: p.file,
+            file_index: p.file_index,
+            files: p.files,
+            rows: p.rows,
+            bytes: p.bytes,
+            size: p.size,
+            days_done: p.days_done.iter().map(ToString::to_string).collect(),
+            quarantined: p.quarantined.map(|d| d.to_string()),
+            waiting: p.waiting.map(|d| d.to_string()),
+            error: p.error,
+        }
+    });
+    Ok(Json(Nights { nights, now }))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "kam API", version = "1", description = "Key-account data with the caller's visibility, and the writes a banker makes on the pages (archive, team, key people, board scores, alerts, activities, tasks), each checked and audited as on the page. Money in fen (integer minor units). Personal identifiers masked. Refusals are problem documents (RFC 9457) naming the field."),
@@ -736,7 +832,7 @@ pub(crate) async fn portfolio(api: ApiUser) -> ApiResult<Portfolio> {
         crate::api_opportunity::edit_opportunity, crate::api_opportunity::advance,
         crate::api_opportunity::delete_opportunity, crate::api_opportunity::add_obstacle,
         crate::api_opportunity::clear_obstacle, crate::api_opportunity::set_influence,
-        crate::api_opportunity::remove_influence),
+        crate::api_opportunity::remove_influence, nights),
     components(schemas(crate::error::Problem, crate::error::FieldProblem)),
     modifiers(&BearerAuth)
 )]

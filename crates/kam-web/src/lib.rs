@@ -12,6 +12,7 @@ mod api_work;
 mod api_write;
 mod assets;
 mod chart;
+mod desk;
 mod error;
 mod evidence;
 mod excel;
@@ -36,6 +37,7 @@ use kam_store::Sessions;
 use tokio::net::TcpListener;
 
 pub use api::{HistoryFuture, IndicatorHistory};
+pub use desk::{FileEnd, FileEnded, NightDesk, NightProgress, NightStep};
 pub use error::WebError;
 pub use tls::tls_config;
 
@@ -119,6 +121,8 @@ struct AppInner {
     dummy_hash: String,
     /// Indicators of earlier as-of dates, when the binary provides them.
     history: Option<Arc<dyn IndicatorHistory>>,
+    /// The nights: uploads and progress, when the binary provides them.
+    desk: Option<Arc<dyn NightDesk>>,
 }
 
 impl App {
@@ -133,22 +137,36 @@ impl App {
             ),
             config,
             history: None,
+            desk: None,
         }))
     }
 
-    /// The same app, answering indicators of earlier dates from `history`.
-    pub fn with_history(self, history: Arc<dyn IndicatorHistory>) -> Self {
-        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| AppInner {
+    /// The same app with `change` made (before it serves: then nothing else holds it).
+    fn changed(self, change: impl FnOnce(&mut AppInner)) -> Self {
+        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| AppInner {
             sessions: shared.sessions.clone(),
             config: shared.config.clone(),
             i18n: i18n::I18n::load(),
             dummy_hash: shared.dummy_hash.clone(),
             history: shared.history.clone(),
+            desk: shared.desk.clone(),
         });
-        Self(Arc::new(AppInner {
-            history: Some(history),
-            ..inner
-        }))
+        change(&mut inner);
+        Self(Arc::new(inner))
+    }
+
+    /// The same app, answering indicators of earlier dates from `history`.
+    pub fn with_history(self, history: Arc<dyn IndicatorHistory>) -> Self {
+        self.changed(|inner| inner.history = Some(history))
+    }
+
+    /// The same app, taking a day's files and starting the night through `desk`.
+    pub fn with_desk(self, desk: Arc<dyn NightDesk>) -> Self {
+        self.changed(|inner| inner.desk = Some(desk))
+    }
+
+    pub(crate) fn desk(&self) -> Option<&dyn NightDesk> {
+        self.0.desk.as_deref()
     }
 
     pub(crate) fn history(&self) -> Option<&dyn IndicatorHistory> {
@@ -282,7 +300,14 @@ fn signed_routes() -> Routes {
     let routes = pages::coverage::routes(routes);
     let routes = pages::reports::routes(routes);
     let routes = pages::audit::routes(routes);
+    let routes = pages::nights::routes(routes);
     pages::admin::routes(routes)
+}
+
+/// The upload of a day's files: a page form like the others, but its body streams to the
+/// handler (no body limit or short time limit around it; see `observe::upload_limits`).
+fn upload_routes() -> Routes {
+    pages::nights::upload_routes(Routes::new(Access::Session))
 }
 
 /// The JSON API: bearer tokens, JSON errors.
@@ -294,6 +319,7 @@ fn api_routes() -> Routes {
         .get("/api/v1/groups/{group}", api::group)
         .get("/api/v1/alerts", api::alerts)
         .get("/api/v1/portfolio", api::portfolio)
+        .get("/api/v1/nights", api::nights)
         .put("/api/v1/customers/{cif}/profile", api_write::save_profile)
         .post("/api/v1/customers/{cif}/team", api_write::appoint)
         .post(
@@ -391,6 +417,7 @@ async fn health() -> &'static str {
 /// Every route of the application, for tests that must cover each one.
 pub fn route_table() -> Vec<RouteSpec> {
     let mut table = signed_routes().table;
+    table.extend(upload_routes().table);
     table.extend(api_routes().table);
     table.extend(public_routes().table);
     table
@@ -398,19 +425,20 @@ pub fn route_table() -> Vec<RouteSpec> {
 
 /// The application's router.
 pub fn router(app: App) -> Router {
-    let pages = signed_routes()
-        .router
-        .route_layer(middleware::from_fn_with_state(app.clone(), session::load));
+    let session = middleware::from_fn_with_state(app.clone(), session::load);
+    let pages = observe::limits(signed_routes().router.route_layer(session.clone()));
+    let uploads = observe::upload_limits(upload_routes().router.route_layer(session.clone()));
     // An address nobody serves: through the session layer too, so that a signed-in user gets
     // the 404 inside the navigation (where to go next), like a record out of reach.
     let unknown = Router::new()
         .fallback(error::not_found)
-        .layer(middleware::from_fn_with_state(app.clone(), session::load))
+        .layer(session)
         .with_state(app.clone());
     let router = Router::new()
         .merge(pages)
-        .merge(api_routes().router)
-        .merge(public_routes().router)
+        .merge(uploads)
+        .merge(observe::limits(api_routes().router))
+        .merge(observe::limits(public_routes().router))
         .fallback_service(unknown)
         .layer(middleware::from_fn_with_state(
             app.clone(),

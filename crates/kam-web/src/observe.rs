@@ -2,7 +2,8 @@
 //! proxy's `x-request-id` or made here, and sent back), one log line per request (method, route
 //! pattern, status, latency, request id and user id — never a path with a customer number in it,
 //! never personal data), gzip for the larger pages (the head office's alert inbox over a branch
-//! network), a time limit and a body limit.
+//! network); and on every route but the upload of a day's files a time limit and a body limit
+//! (the upload has a longer time and counts its own bytes against the desk's limit).
 
 use std::time::Duration;
 
@@ -20,12 +21,15 @@ use tower_http::{
 };
 use tracing::{Span, field::Empty};
 
-/// The largest request body kam reads: forms and JSON are small; extracts are not uploaded here.
+/// The largest request body kam reads but for an upload: forms and JSON are small.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 
 /// A request that takes longer than this is answered 408 (a stuck query must not hold a
 /// connection for ever).
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An upload of a day's files may take this long (gigabytes over a branch network).
+pub(crate) const UPLOAD_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 
 /// Request ids: 16 random hex digits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,15 +75,31 @@ pub(crate) fn note_user(user_id: i64) {
     Span::current().record("user_id", user_id);
 }
 
-/// Wraps the router in the layers above (the first listed runs first on the way in).
-pub(crate) fn layers(router: Router) -> Router {
+/// The body limit and the time limit of ordinary routes.
+pub(crate) fn limits<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
-        .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+}
+
+/// The upload's limits: a longer time; its handler counts the bytes against the desk's limit
+/// as they stream (axum's own body limit for extractors is lifted).
+pub(crate) fn upload_limits<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            UPLOAD_TIMEOUT,
+        ))
+}
+
+/// Wraps the router in the layers above (the first listed runs first on the way in).
+pub(crate) fn layers(router: Router) -> Router {
+    router
+        .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -175,22 +175,42 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
     let body = if matches!(parts.method, Method::GET | Method::HEAD) {
         body
     } else {
-        let bytes = to_bytes(body, FORM_LIMIT)
-            .await
-            .map_err(|_| WebError::BadRequest("表单过大 / form too large".into()))?;
-        let sent = parts
+        let header = parts
             .headers
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| {
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .map(str::to_owned);
+        // An upload streams to its handler: its token comes in the header or the address (the
+        // form's action), never from a body read here whole.
+        let streamed = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let (sent, body) = if streamed {
+            let in_query = parts.uri.query().and_then(|query| {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(query)
                     .ok()?
                     .into_iter()
                     .find(|(k, _)| k == "csrf")
                     .map(|(_, v)| v)
-            })
-            .unwrap_or_default();
+            });
+            (header.or(in_query).unwrap_or_default(), body)
+        } else {
+            let bytes = to_bytes(body, FORM_LIMIT)
+                .await
+                .map_err(|_| WebError::BadRequest("表单过大 / form too large".into()))?;
+            let sent = header
+                .or_else(|| {
+                    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                        .ok()?
+                        .into_iter()
+                        .find(|(k, _)| k == "csrf")
+                        .map(|(_, v)| v)
+                })
+                .unwrap_or_default();
+            (sent, Body::from(bytes))
+        };
         let sign_in = parts.uri.path() == "/sign-in";
         let expected = match &session {
             // The sign-in form carries its own token, signed in already or not.
@@ -204,7 +224,7 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             None if session.is_none() && !sign_in => {}
             _ => return Err(WebError::Csrf),
         }
-        Body::from(bytes)
+        body
     };
     if let Some(session) = session {
         parts.extensions.insert(session);

@@ -307,6 +307,8 @@ pub struct RunArgs<'a> {
     /// The business date of SQL-staged kinds when neither `--business-date` nor the source files'
     /// names give one (the night's day folder).
     pub staging_date: Option<NaiveDate>,
+    /// Where the nights page follows the run (file by file, rows as they are read).
+    pub watch: Option<&'a crate::nightly::Watch>,
 }
 
 /// How a run of `kam import` ended, file by file: what the exit status says (docs/extracts.md).
@@ -415,6 +417,17 @@ pub async fn run(
     outcome.rejected_rows += staging.sources.iter().map(|s| s.rejected).sum::<u64>();
     for (kind, zh, en) in &staging.refused {
         lines.push(format!("未导入 NOT imported {kind}: {zh} / {en}"));
+        if let Some(watch) = args.watch {
+            watch.update(|p| {
+                p.ended.push(kam_web::FileEnded {
+                    name: format!("{kind} (SQL)"),
+                    kind: kind.to_string(),
+                    loaded: 0,
+                    rejected: 0,
+                    outcome: kam_web::FileEnd::Refused,
+                });
+            });
+        }
     }
     let counts = |r: Option<&FileReport>| -> [String; 5] {
         match r {
@@ -436,16 +449,27 @@ pub async fn run(
         );
         bar.set_prefix(format!("{}/{}", index + 1, files.len()));
         let started = std::time::Instant::now();
-        let mut progress = |rows: u64, bytes: u64| {
-            bar.set_position(bytes);
-            let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
-        };
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
+        if let Some(watch) = args.watch {
+            watch.update(|p| {
+                p.file = Some(name.clone());
+                p.file_index = index;
+                p.files = files.len();
+                (p.rows, p.bytes, p.size) = (0, 0, size);
+            });
+        }
+        let mut progress = |rows: u64, bytes: u64| {
+            if let Some(watch) = args.watch {
+                watch.update(|p| (p.rows, p.bytes) = (rows, bytes));
+            }
+            bar.set_position(bytes);
+            let rate = rows as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{rows} 行 rows, {rate:.0} 行/秒 rows/s"));
+        };
         let kind = mapping
             .kind_for(&name)
             .map_or_else(|| "—".to_owned(), |k| k.kind.as_str().to_owned());
@@ -463,6 +487,37 @@ pub async fn run(
         )
         .await?;
         bar.finish_and_clear();
+        if let Some(watch) = args.watch {
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            let (loaded, rejected, end) = match &file_outcome {
+                FileOutcome::Imported { report, .. } => {
+                    (report.loaded, report.rejected, kam_web::FileEnd::Imported)
+                }
+                FileOutcome::AlreadyImported { batch } => (
+                    count(batch.loaded),
+                    count(batch.rejected),
+                    kam_web::FileEnd::Already,
+                ),
+                FileOutcome::Refused { report, .. } => (
+                    report.as_ref().map_or(0, |r| r.loaded),
+                    report.as_ref().map_or(0, |r| r.rejected),
+                    kam_web::FileEnd::Refused,
+                ),
+            };
+            watch.update(|p| {
+                p.ended.push(kam_web::FileEnded {
+                    name: name.clone(),
+                    kind: if kind == "—" {
+                        String::new()
+                    } else {
+                        kind.clone()
+                    },
+                    loaded,
+                    rejected,
+                    outcome: end,
+                });
+            });
+        }
         match file_outcome {
             FileOutcome::Imported {
                 batch_id,

@@ -139,7 +139,7 @@ fn prepared_url(settings: &Settings) -> anyhow::Result<kam_store::DatabaseUrl> {
     Ok(url)
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = prepared_url(settings)?;
     Store::open(&url)
         .await
@@ -249,6 +249,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     windows: check_windows(&args.windows)?,
                     rules: load_rules(args.rules.as_deref().or(settings.rules.as_deref()))?,
                     engine: kam_query::Engine::parse(&args.engine)?,
+                    watch: None,
                 },
             )
             .await?;
@@ -415,6 +416,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     },
                     rejects_path: args.rejects.as_deref(),
                     staging_date: None,
+                    watch: None,
                 };
                 let outcome = import::run(&store, &settings.facts_dir()?, run).await?;
                 let code = outcome.exit_code();

@@ -8,7 +8,10 @@
 //! gives the same results, and the move comes last, so a run killed at any point (kill -9
 //! included) is completed by the next one without loss or doubling.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -31,6 +34,31 @@ pub struct NightArgs {
     pub windows: Vec<u32>,
     pub rules: kam_core::rules::Rules,
     pub engine: Engine,
+    /// Where the nights page follows the night (`kam nightly` from a scheduler passes none).
+    pub watch: Option<Watch>,
+}
+
+/// A night's progress as the nights page reads it, shared between the night and the server.
+#[derive(Debug, Clone, Default)]
+pub struct Watch(Arc<Mutex<kam_web::NightProgress>>);
+
+impl Watch {
+    /// Changes the progress (a poisoned lock — a panic mid-update — is taken over as it is).
+    pub fn update(&self, change: impl FnOnce(&mut kam_web::NightProgress)) {
+        let mut progress = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut progress);
+    }
+
+    /// The progress as it stands.
+    pub fn get(&self) -> kam_web::NightProgress {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 /// How the night ended, day by day.
@@ -44,6 +72,8 @@ pub struct Night {
     pub waiting: Option<NaiveDate>,
     /// Rows rejected within the limit on the days done.
     pub rejected_rows: u64,
+    /// Another night held the inbox: nothing was done.
+    pub busy: bool,
 }
 
 impl Night {
@@ -210,6 +240,7 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             println!(
                 "另一个夜间作业正在处理此收件目录，本次不做任何事 / another kam nightly is at work on this inbox; nothing done"
             );
+            night.busy = true;
             return Ok(night);
         }
         Err(std::fs::TryLockError::Error(error)) => {
@@ -226,6 +257,14 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
         }
         let stamp = day.format("%Y%m%d").to_string();
         let started_at = now();
+        if let Some(watch) = &args.watch {
+            watch.update(|p| {
+                p.day = Some(day);
+                p.step = kam_web::NightStep::Importing;
+                p.file = None;
+                p.ended.clear();
+            });
+        }
         let actor = Actor::system("nightly");
         println!("== {day} ==");
         let started = std::time::Instant::now();
@@ -246,6 +285,7 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                 rejects_path: Some(&rejects),
                 // A bank's raw tables seldom carry the date in their names; the folder does.
                 staging_date: Some(day),
+                watch: args.watch.as_ref(),
             },
         )
         .await
@@ -288,6 +328,12 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             );
             night.quarantined = Some(day);
             break;
+        }
+        if let Some(watch) = &args.watch {
+            watch.update(|p| {
+                p.step = kam_web::NightStep::Batch;
+                p.file = None;
+            });
         }
         let batched = batch::run(
             store,
@@ -336,6 +382,9 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
         move_into(&folder, &archive)?;
         night.rejected_rows += outcome.rejected_rows;
         night.done.push(day);
+        if let Some(watch) = &args.watch {
+            watch.update(|p| p.days_done.push(day));
+        }
     }
     println!(
         "夜间作业：完成 {} 天{}{} / nightly: {} day(s) done{}{}",

@@ -1,7 +1,11 @@
 //! `kam serve` / `kam demo`: the web application over the store's `Sessions`, with the indicators
-//! of earlier dates from the batch's Parquet snapshots.
+//! of earlier dates from the batch's Parquet snapshots and the nights page's desk (uploads into
+//! the inbox, `kam nightly` run in the background).
 
-use std::path::PathBuf;
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -41,7 +45,7 @@ pub(crate) async fn serve_on(
         zone: settings.zone()?,
         amount_unit: settings.amount_unit()?,
         // The demo's batch runs with the built-in rules; a bank's server with its own.
-        rules: std::sync::Arc::new(if demo.is_some() {
+        rules: Arc::new(if demo.is_some() {
             kam_core::rules::Rules::builtin()
         } else {
             crate::load_rules(settings.rules.as_deref())?
@@ -49,6 +53,7 @@ pub(crate) async fn serve_on(
         demo,
         ..kam_web::WebConfig::default()
     };
+    let is_demo = config.demo.is_some();
     let address = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("\n网页服务已启动 / serving on {scheme}://{address}/  (Ctrl-C 停止 / to stop)");
@@ -67,11 +72,12 @@ pub(crate) async fn serve_on(
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    let app = kam_web::App::new(store.sessions(), config).with_history(std::sync::Arc::new(
-        FactsHistory {
+    let desk = Desk::new(settings, is_demo);
+    let app = kam_web::App::new(store.sessions(), config)
+        .with_history(Arc::new(FactsHistory {
             facts: settings.facts_dir()?,
-        },
-    ));
+        }))
+        .with_desk(Arc::new(desk));
     match tls {
         Some(tls) => kam_web::serve_tls(listener, app, tls, shutdown).await?,
         None => kam_web::serve(listener, app, shutdown).await?,
@@ -111,5 +117,164 @@ impl kam_web::IndicatorHistory for FactsHistory {
                     .collect()
             }))
         })
+    }
+}
+
+/// The nights page's side in the binary: the inbox (the `inbox` setting; the demo's own
+/// `<data_dir>/inbox` when unset), the upload limit, and the night, run on a thread of its own
+/// with its own runtime and store connections — as a scheduler's `kam nightly` would run beside
+/// the server, and kept apart from it by the same inbox lock.
+#[derive(Debug, Clone)]
+pub(crate) struct Desk(Arc<DeskInner>);
+
+#[derive(Debug)]
+struct DeskInner {
+    settings: Settings,
+    inbox: Result<PathBuf, (String, String)>,
+    upload_limit: u64,
+    watch: crate::nightly::Watch,
+    /// A night at work, and whether another was asked for meanwhile.
+    state: Mutex<(bool, bool)>,
+}
+
+impl Desk {
+    pub(crate) fn new(settings: &Settings, demo: bool) -> Self {
+        let inbox = match (&settings.inbox, demo) {
+            (Some(inbox), _) => Ok(inbox.clone()),
+            (None, true) => Ok(settings.data_dir.join("inbox")),
+            (None, false) => Err((
+                "未设置收件目录：在 kam.toml 中设置 inbox（见 docs/nightly.md）后重启服务。".to_owned(),
+                "No inbox is set: set `inbox` in kam.toml (see docs/nightly.md) and restart the server."
+                    .to_owned(),
+            )),
+        };
+        let inbox = inbox.and_then(|inbox| {
+            std::fs::create_dir_all(&inbox)
+                .map(|()| inbox.clone())
+                .map_err(|e| {
+                    (
+                        format!("无法创建收件目录 {}：{e}", inbox.display()),
+                        format!("cannot create the inbox {}: {e}", inbox.display()),
+                    )
+                })
+        });
+        Self(Arc::new(DeskInner {
+            settings: settings.clone(),
+            inbox,
+            upload_limit: settings.web.upload_limit_mb.saturating_mul(1024 * 1024),
+            watch: crate::nightly::Watch::default(),
+            state: Mutex::new((false, false)),
+        }))
+    }
+}
+
+impl DeskInner {
+    fn state(&self) -> std::sync::MutexGuard<'_, (bool, bool)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Nights one after another until none was asked for meanwhile.
+    fn run(self: Arc<Self>) {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => return self.ended(Err(anyhow::Error::from(error))),
+        };
+        loop {
+            let night = runtime.block_on(self.night());
+            let mut state = self.state();
+            if state.1 {
+                // Asked again while at work: days uploaded meanwhile are taken up now.
+                state.1 = false;
+                drop(state);
+                self.watch.update(|p| p.step = kam_web::NightStep::Starting);
+                continue;
+            }
+            state.0 = false;
+            self.ended(night);
+            break;
+        }
+    }
+
+    fn ended(&self, night: anyhow::Result<crate::nightly::Night>) {
+        self.watch.update(|p| {
+            p.running = false;
+            p.step = kam_web::NightStep::Ended;
+            p.file = None;
+            p.finished_at = Some(chrono::Utc::now());
+            match night {
+                Ok(night) => {
+                    p.quarantined = night.quarantined;
+                    p.waiting = night.waiting;
+                    p.busy = night.busy;
+                }
+                Err(error) => p.error = Some(format!("{error:#}")),
+            }
+        });
+    }
+
+    async fn night(&self) -> anyhow::Result<crate::nightly::Night> {
+        let settings = &self.settings;
+        let inbox = self.inbox.clone().map_err(|(_, en)| anyhow::anyhow!(en))?;
+        let store = crate::open_store(settings).await?;
+        crate::nightly::run(
+            &store,
+            crate::nightly::NightArgs {
+                inbox,
+                facts_dir: settings.facts_dir()?,
+                mapping: settings.mapping.clone(),
+                // As `kam nightly`'s default: a file with a rejected row is refused, its day
+                // quarantined for a person to look at.
+                max_rejects: kam_ingest::import::RejectLimit::Count(0),
+                windows: kam_query::indicators::DEFAULT_WINDOWS.to_vec(),
+                rules: crate::load_rules(settings.rules.as_deref())?,
+                engine: kam_query::Engine::Embedded,
+                watch: Some(self.watch.clone()),
+            },
+        )
+        .await
+    }
+}
+
+impl kam_web::NightDesk for Desk {
+    fn inbox(&self) -> Result<PathBuf, (String, String)> {
+        self.0.inbox.clone()
+    }
+
+    fn upload_limit(&self) -> u64 {
+        self.0.upload_limit
+    }
+
+    fn start(&self) -> bool {
+        let mut state = self.0.state();
+        if state.0 {
+            state.1 = true;
+            return false;
+        }
+        state.0 = true;
+        self.0.watch.update(|p| {
+            *p = kam_web::NightProgress {
+                running: true,
+                started_at: Some(chrono::Utc::now()),
+                step: kam_web::NightStep::Starting,
+                ..kam_web::NightProgress::default()
+            };
+        });
+        let inner = Arc::clone(&self.0);
+        if let Err(error) = std::thread::Builder::new()
+            .name("kam-night".into())
+            .spawn(move || inner.run())
+        {
+            state.0 = false;
+            drop(state);
+            self.0.ended(Err(error.into()));
+        }
+        true
+    }
+
+    fn progress(&self) -> kam_web::NightProgress {
+        self.0.watch.get()
     }
 }

@@ -50,6 +50,8 @@ pub struct WebSettings {
     pub tls_key: Option<PathBuf>,
     /// The unit of amounts on the pages: yuan, wan (万元) or yi (亿元).
     pub amount_unit: String,
+    /// The largest upload of a day's files on the nights page, in MB.
+    pub upload_limit_mb: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -105,6 +107,7 @@ impl Default for Settings {
                 tls_cert: None,
                 tls_key: None,
                 amount_unit: "wan".into(),
+                upload_limit_mb: 2048,
             },
         }
     }
@@ -288,6 +291,9 @@ absolute_timeout_hours = 12
 # The unit of amounts on the pages, one per column, named in the header: yuan, wan (万元), yi (亿元).
 # 页面金额单位（每列一个单位，列标题注明）：yuan 元、wan 万元、yi 亿元。
 amount_unit = "wan"
+# The largest upload of a day's files on the nights page (administration), in MB; larger days
+# go into the inbox by file transfer. 夜间作业页面单次上传上限（MB）。
+upload_limit_mb = 2048
 "#;
 
 #[cfg(test)]

@@ -61,49 +61,11 @@ struct AdminPage<'a> {
     units: Vec<UnitRow>,
     imports: Vec<ImportRow>,
     runs: Vec<BatchRun>,
-    nights: Vec<NightLine>,
     message: Option<String>,
     password: Option<String>,
     /// The user search, and how many users it found of how many.
     q: String,
     user_count: String,
-}
-
-/// One day of `kam nightly` as the administrator reads it: how it ended in words, the files and
-/// rows, the batch's time, what failed; times in the bank's zone.
-#[derive(Debug)]
-struct NightLine {
-    business_date: String,
-    outcome: String,
-    failed: bool,
-    imported: i64,
-    already: i64,
-    refused: i64,
-    rejected: i64,
-    batch: String,
-    started_at: String,
-    finished_at: String,
-    reason: String,
-}
-
-impl NightLine {
-    fn new(t: &Tr, zone: kam_core::clock::BankZone, n: &kam_store::NightRun) -> Self {
-        Self {
-            business_date: n.business_date.to_string(),
-            outcome: t.code("night", n.outcome.as_str()),
-            failed: n.outcome != kam_store::NightOutcome::Done,
-            imported: n.files_imported,
-            already: n.files_already,
-            refused: n.files_refused,
-            rejected: n.rows_rejected,
-            batch: n
-                .batch_millis
-                .map_or_else(|| "—".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
-            started_at: format::bank_time(zone, &n.started_at),
-            finished_at: format::bank_time(zone, &n.finished_at),
-            reason: n.reason.clone().unwrap_or_default(),
-        }
-    }
 }
 
 /// One import batch as the administrator reads it: kind and state in words, counts grouped,
@@ -167,12 +129,11 @@ async fn page(
 ) -> Result<Response, WebError> {
     let t = signed.tr(app);
     let store = &signed.store;
-    let (users, units, imports, runs, nights) = tokio::try_join!(
+    let (users, units, imports, runs) = tokio::try_join!(
         store.list_users(),
         store.list_org_units(),
         store.import_batches(),
         store.batch_runs(),
-        store.nights(60),
     )?;
     let unit_name = |id| {
         units
@@ -238,31 +199,40 @@ async fn page(
             .map(|b| ImportRow::new(&t, app.config().zone, b))
             .collect(),
         runs: runs.into_iter().take(50).collect(),
-        nights: nights
-            .iter()
-            .map(|n| NightLine::new(&t, app.config().zone, n))
-            .collect(),
         message,
         password,
     })
 }
 
 /// A batch's stored rejects as an Excel workbook (values of personal identifiers were masked by
-/// the reader), recorded in the audit trail like every export.
+/// the reader).
 pub(crate) async fn import_rejects(
     State(app): State<App>,
     signed: Signed,
     Path(batch): Path<String>,
 ) -> Result<Response, WebError> {
     admin_only(&signed)?;
-    let t = signed.tr(&app);
     let rejects = signed.store.import_rejects(&batch).await?;
+    let bytes = rejects_workbook(&app, &signed, "rejects-title", &batch, &rejects).await?;
+    Ok(xlsx_download(&format!("kam-rejects-{batch}.xlsx"), bytes))
+}
+
+/// Rejects as a workbook of `scope` (a batch, or a business day's batches) under the title
+/// message `title`, recorded in the audit trail like every export.
+pub(crate) async fn rejects_workbook(
+    app: &App,
+    signed: &Signed,
+    title: &str,
+    scope: &str,
+    rejects: &[kam_store::BatchReject],
+) -> Result<Vec<u8>, WebError> {
+    let t = signed.tr(app);
     signed
         .store
         .record_event(
             "export",
             "import_rejects",
-            &batch,
+            scope,
             &format!("rows={}", rejects.len()),
         )
         .await?;
@@ -300,14 +270,13 @@ pub(crate) async fn import_rejects(
         .collect();
     let title = SheetTitle {
         sheet: t.get("rejects-sheet"),
-        title: t.with("rejects-title", &[("batch", batch.as_str().into())]),
+        title: t.with(title, &[("scope", scope.into())]),
         data_date: String::new(),
-        scope: batch.clone(),
+        scope: scope.to_owned(),
         exported_by: signed.user().display_name.clone(),
         exported_at: format::bank_time(app.config().zone, &app.now().to_rfc3339()),
     };
-    let bytes = excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &rows)?;
-    Ok(xlsx_download(&format!("kam-rejects-{batch}.xlsx"), bytes))
+    excel::workbook(&title, &TitleLabels::new(&t), t.unit, &heads, &rows)
 }
 
 #[derive(Debug, Default, Deserialize)]

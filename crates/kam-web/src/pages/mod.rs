@@ -13,6 +13,7 @@ pub(crate) mod customers;
 pub(crate) mod groups;
 pub(crate) mod home;
 pub(crate) mod me;
+pub(crate) mod nights;
 pub(crate) mod opportunities;
 pub(crate) mod people;
 pub(crate) mod portfolio;
