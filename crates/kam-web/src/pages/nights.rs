@@ -258,10 +258,7 @@ async fn page(
             Ok(inbox) => (
                 t.with(
                     "nights-upload-help",
-                    &[(
-                        "mb",
-                        (desk.upload_limit() / (1024 * 1024)).to_string().into(),
-                    )],
+                    &[("size", size_text(desk.upload_limit()).into())],
                 ),
                 None,
                 pending_days(&inbox),
@@ -296,6 +293,18 @@ async fn page(
         },
         refused.as_ref(),
     )
+}
+
+/// A size as an administrator reads it: whole MB, MB with one decimal, or KB below a MB.
+fn size_text(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB && bytes % MB == 0 {
+        format!("{} MB", bytes / MB)
+    } else if bytes >= MB {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
 }
 
 /// The business day an upload is for by default: yesterday in the bank's zone (T+1 files).
@@ -453,7 +462,7 @@ async fn receive(
                     received.bytes += chunk.len() as u64;
                     if received.bytes > limit {
                         return Err(Refusal::new("files", "nights-upload-too-large")
-                            .with("mb", &(limit / (1024 * 1024))));
+                            .with("size", &size_text(limit)));
                     }
                     file.write_all(&chunk).await.map_err(write)?;
                 }
@@ -504,7 +513,7 @@ pub(crate) async fn upload(
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit) {
         let refusal =
-            Refusal::new("files", "nights-upload-too-large").with("mb", &(limit / (1024 * 1024)));
+            Refusal::new("files", "nights-upload-too-large").with("size", &size_text(limit));
         return refuse(refusal, yesterday(&signed)).await;
     }
     let incoming = Incoming {
@@ -580,7 +589,7 @@ pub(crate) async fn upload(
         &[
             ("day", day.to_string().into()),
             ("files", (received.files.len() as i64).into()),
-            ("mb", format!("{:.1}", received.bytes as f64 / 1e6).into()),
+            ("size", size_text(received.bytes).into()),
         ],
     );
     redirect_with(

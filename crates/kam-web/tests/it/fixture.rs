@@ -28,6 +28,8 @@ pub struct Options {
     pub clock: Option<std::sync::Arc<dyn kam_core::clock::Clock>>,
     /// Serve as `kam demo` does: the demo accounts on the sign-in page.
     pub demo: bool,
+    /// The nights page's desk (kam serve gives the binary's).
+    pub desk: Option<std::sync::Arc<dyn kam_web::NightDesk>>,
 }
 
 pub struct Server {
@@ -169,6 +171,10 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let app = App::new(db.store.sessions(), config);
+        let app = match options.desk {
+            Some(desk) => app.with_desk(desk),
+            None => app,
+        };
         tokio::spawn(async move {
             kam_web::serve(listener, app, async {
                 let _ = rx.await;

@@ -11,6 +11,7 @@ mod clock;
 mod defects;
 mod fixture;
 mod idor;
+mod nights;
 mod observe;
 mod pages;
 mod security;

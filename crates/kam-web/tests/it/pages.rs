@@ -844,8 +844,13 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         assert!(page.body.contains(shown), "{shown} on the page");
     }
     assert!(!page.body.contains("<td>committed</td>"));
-    // The nights of `kam nightly`, newest first: how each ended in words and what failed.
+    // The nights of `kam nightly` have their own page, linked from here and from the navigation.
+    assert!(page.body.contains("href=\"/admin/nights\""));
+    let page = client.get("/admin/nights").await;
+    assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("尚无夜间作业记录"), "no night yet");
+    // This server was given no desk (kam serve and kam demo give one): no upload form, a reason.
+    assert!(page.body.contains("本服务不运行夜间作业") && !page.body.contains("upload-form"));
     for (day, outcome, reason) in [
         (26, kam_store::NightOutcome::Done, None),
         (
@@ -864,7 +869,7 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
                     files_imported: 4,
                     files_already: 0,
                     files_refused: i64::from(reason.is_some()),
-                    rows_rejected: 3,
+                    rows_rejected: if reason.is_some() { 3 } else { 0 },
                     batch_millis: reason.is_none().then_some(12_300),
                     reason: reason.map(str::to_owned),
                     started_at: "2026-11-27T18:30:00Z".into(),
@@ -874,7 +879,7 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
             .await
             .unwrap();
     }
-    let page = client.get("/admin").await;
+    let page = client.get("/admin/nights").await;
     let nights = &page.body[page.body.find("id=\"nights\"").expect("the nights table")..];
     let quarantined = nights
         .find("已隔离")
@@ -917,6 +922,60 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
         .get_bytes("/admin/imports/no-such-batch/rejects.xlsx")
         .await;
     assert_eq!(missing.0, StatusCode::NOT_FOUND);
+    // A night's rejects: every batch of its business date in one workbook, audited.
+    let night = "/admin/nights/2026-11-27/rejects.xlsx";
+    assert!(nights.contains(&format!("href=\"{night}\"")), "linked");
+    assert!(
+        !nights.contains("/admin/nights/2026-11-26/"),
+        "a night with no rejected row offers nothing: {nights}"
+    );
+    let (status, bytes) = client.get_bytes(night).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert!(
+        rows[0][0].contains("2026-11-27"),
+        "titled with the day: {rows:?}"
+    );
+    assert_eq!(
+        rows.len(),
+        5,
+        "title lines, a header and both rejects: {rows:?}"
+    );
+    assert_eq!(rows[3][4], "C404");
+    assert_eq!(rows[3][0], "accounts_20261127.csv");
+    let trail = server
+        .store
+        .audit_events(Some("2026-11-27"), 10)
+        .await
+        .unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "export" && e.entity_key == "2026-11-27" && e.detail == "rows=2"),
+        "the night's download is audited: {trail:?}"
+    );
+    let nothing = client
+        .get_bytes("/admin/nights/2026-13-01/rejects.xlsx")
+        .await;
+    assert_eq!(nothing.0, StatusCode::NOT_FOUND, "not a date");
+    // Anyone else: the 404 of a page that does not exist.
+    let mut manager = server.client();
+    manager
+        .sign_in(server.user_of(Role::BranchManager).await.username.as_str())
+        .await;
+    assert!(!manager.get("/").await.body.contains("nav-nights"));
+    for path in ["/admin/nights", "/admin/nights/progress", night] {
+        assert_eq!(
+            manager.get(path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
 }
 
 async fn a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list(server: Server) {
