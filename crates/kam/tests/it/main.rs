@@ -3,5 +3,6 @@
 
 mod cli;
 mod nightly;
+mod nights_page;
 mod staging;
 mod tidy;

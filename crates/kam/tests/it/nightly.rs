@@ -13,7 +13,7 @@ use crate::cli::{kam, text};
 
 /// The synthetic bank's `days` days as an inbox: one folder per business day with its daily
 /// files, the master files in the first, each day's `READY.ok` written last.
-fn week_inbox(root: &Path, days: u32) -> Vec<String> {
+pub(crate) fn week_inbox(root: &Path, days: u32) -> Vec<String> {
     let out = root.join("extracts");
     let made = kam(&[
         "synth",
