@@ -298,7 +298,7 @@ async fn page(
 /// A size as an administrator reads it: whole MB, MB with one decimal, or KB below a MB.
 fn size_text(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else if bytes >= MB {
         format!("{:.1} MB", bytes as f64 / MB as f64)
