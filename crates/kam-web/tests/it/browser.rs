@@ -773,7 +773,7 @@ async fn every_page_of_every_role_fits_the_screen() {
             pages.push("/audit".to_owned());
         }
         if role.may_administer() {
-            pages.extend(["/admin", "/admin/users/new"].map(str::to_owned));
+            pages.extend(["/admin", "/admin/users/new", "/admin/nights"].map(str::to_owned));
         }
         let client = browser(&driver).await;
         sign_in(&client, &base, user.username.as_str()).await;
