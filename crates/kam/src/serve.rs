@@ -149,6 +149,7 @@ impl Desk {
             )),
         };
         let inbox = inbox.and_then(|inbox| {
+            remove_broken_uploads(&inbox);
             std::fs::create_dir_all(&inbox)
                 .map(|()| inbox.clone())
                 .map_err(|e| {
@@ -165,6 +166,26 @@ impl Desk {
             watch: crate::nightly::Watch::default(),
             state: Mutex::new((false, false)),
         }))
+    }
+}
+
+/// Removes what uploads left when their server died mid-way (`.upload-*` folders a day old; a
+/// younger one may be another server's upload at work on a shared inbox).
+fn remove_broken_uploads(inbox: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(inbox) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for entry in entries.filter_map(Result::ok) {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old && entry.file_name().to_string_lossy().starts_with(".upload-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
