@@ -441,7 +441,16 @@ async fn receive(
     while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         match field.name().unwrap_or_default() {
             "business_date" => {
-                received.business_date = field.text().await.map_err(broken)?.trim().to_owned();
+                // A date is ten characters: a longer value is refused without being held whole.
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > 64 {
+                        return Err(Refusal::new("business_date", "nights-upload-bad-date")
+                            .with("value", &String::from_utf8_lossy(&text[..64])));
+                    }
+                }
+                received.business_date = String::from_utf8_lossy(&text).trim().to_owned();
             }
             "files" => {
                 let sent = field.file_name().unwrap_or_default().to_owned();
@@ -456,7 +465,10 @@ async fn receive(
                     return Err(Refusal::new("files", "nights-upload-twice").with("name", &name));
                 }
                 let path = incoming.join(&name);
-                let write = |_| Refusal::new("files", "nights-upload-disk");
+                let write = |error: std::io::Error| {
+                    tracing::warn!(%error, "an upload could not be written to the inbox");
+                    Refusal::new("files", "nights-upload-disk")
+                };
                 let mut file = tokio::fs::File::create_new(&path).await.map_err(write)?;
                 while let Some(chunk) = field.chunk().await.map_err(broken)? {
                     received.bytes += chunk.len() as u64;
@@ -520,7 +532,8 @@ pub(crate) async fn upload(
         path: inbox.join(format!(".upload-{:016x}", rand::random::<u64>())),
         kept: false,
     };
-    if tokio::fs::create_dir_all(&incoming.path).await.is_err() {
+    if let Err(error) = tokio::fs::create_dir_all(&incoming.path).await {
+        tracing::warn!(%error, "an upload's folder could not be made in the inbox");
         return refuse(
             Refusal::new("files", "nights-upload-disk"),
             yesterday(&signed),
@@ -561,8 +574,15 @@ pub(crate) async fn upload(
         tokio::fs::rename(&incoming.path, &folder).await
     }
     .await;
-    if placed.is_err() {
-        return refuse(Refusal::new("files", "nights-upload-disk"), entered).await;
+    if let Err(error) = placed {
+        // Another upload of the same day won the race: the same answer as when it came first.
+        let refusal = if folder.exists() {
+            Refusal::new("business_date", "nights-upload-waiting").with("day", &day)
+        } else {
+            tracing::warn!(%error, "an upload could not be placed in the inbox");
+            Refusal::new("files", "nights-upload-disk")
+        };
+        return refuse(refusal, entered).await;
     }
     incoming.kept = true;
     signed

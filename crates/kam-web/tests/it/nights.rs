@@ -243,6 +243,13 @@ async fn uploads(db: kam_store::testing::TestDb) {
         }
         assert_eq!(inbox_names(&desk), ["20261130"], "{message}: nothing left");
     }
+    // A date field far too long is refused without being held whole.
+    let long = "2".repeat(1000);
+    let answer = send(&client, form(&long, &one), Some(&csrf)).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.body.contains("业务日期须为 YYYY-MM-DD：2222"));
+    assert!(!answer.body.contains(&"2".repeat(65)), "the value is cut");
+    assert_eq!(inbox_names(&desk), ["20261130"]);
     assert_eq!(
         desk.starts.load(Ordering::SeqCst),
         1,
