@@ -501,6 +501,7 @@ fn read_pass(
         }
     }
     let mut expected_width = header.as_ref().map(Vec::len);
+    let places = Places::of(kind);
     // A kind's SQL query may carry its rows' source file and line (`_file`, `_line` of a source
     // table): rejects then name those, not the staged result.
     let origin = header
@@ -587,7 +588,7 @@ fn read_pass(
                 let built = build_row(
                     kind,
                     mapping,
-                    &sources,
+                    (&sources, places),
                     record,
                     line,
                     file_name,
@@ -864,10 +865,33 @@ fn resolve_sources(
     Err((en.join("; "), zh.join("；")))
 }
 
+/// Where the fields the row rules read are: found once per file, not once per row.
+#[derive(Debug, Clone, Copy)]
+struct Places {
+    business_date: Option<usize>,
+    amount: Option<usize>,
+    direction: Option<usize>,
+    outstanding: Option<usize>,
+    overdue_principal: Option<usize>,
+}
+
+impl Places {
+    fn of(kind: ExtractKind) -> Self {
+        let at = |name: &str| kind.fields().iter().position(|f| f.name == name);
+        Self {
+            business_date: at("business_date"),
+            amount: at("amount"),
+            direction: at("direction"),
+            outstanding: at("outstanding"),
+            overdue_principal: at("overdue_principal"),
+        }
+    }
+}
+
 fn build_row(
     kind: ExtractKind,
     mapping: &KindMapping,
-    sources: &[Source],
+    (sources, places): (&[Source], Places),
     record: &csv::StringRecord,
     line: u64,
     file: &str,
@@ -883,7 +907,7 @@ fn build_row(
         let mapped = mapping
             .codes
             .get(spec.name)
-            .and_then(|codes| codes.get(raw.trim()))
+            .and_then(|codes| codes.get(crate::value::trim(raw)))
             .map_or(raw, String::as_str);
         let reject = |code: RejectCode, zh: String, en: String| {
             Box::new(Reject {
@@ -930,42 +954,32 @@ fn build_row(
         }
         values.push(value);
     }
-    if let Some(reject) = row_rules(kind, mapping, sources, &values, line, file) {
+    if let Some(reject) = row_rules(kind, mapping, (sources, places), &values, line, file) {
         return Err(reject);
     }
-    if kind == ExtractKind::Transactions {
-        let amount_at = kind
-            .fields()
-            .iter()
-            .position(|f| f.name == "amount")
-            .expect("field exists");
-        let direction_at = kind
-            .fields()
-            .iter()
-            .position(|f| f.name == "direction")
-            .expect("field exists");
-        if let Value::Amount(minor) = values[amount_at] {
-            if mapping.signed_amount && values[direction_at] == Value::Null {
-                values[direction_at] =
-                    Value::Text(if minor < 0 { "debit" } else { "credit" }.into());
-                values[amount_at] = Value::Amount(minor.abs());
-            } else if minor <= 0 {
-                let column = match &sources[amount_at] {
-                    Source::Index(_, c) => c.clone(),
-                    _ => String::new(),
-                };
-                return Err(Box::new(Reject {
-                severity: Severity::Reject,
-                    file: file.to_owned(),
-                    line,
-                    column,
-                    field: "amount".into(),
-                    value: minor.to_string(),
-                    code: RejectCode::BadAmount,
-                    message_zh: "交易金额应为正数，方向由 direction 字段表示（或在映射中设置 signed_amount）".into(),
-                    message_en: "a transaction amount is positive; the direction field says which way (or set signed_amount in the mapping)".into(),
-                }));
-            }
+    if let (ExtractKind::Transactions, Some(amount_at), Some(direction_at)) =
+        (kind, places.amount, places.direction)
+        && let Value::Amount(minor) = values[amount_at]
+    {
+        if mapping.signed_amount && values[direction_at] == Value::Null {
+            values[direction_at] = Value::Text(if minor < 0 { "debit" } else { "credit" }.into());
+            values[amount_at] = Value::Amount(minor.abs());
+        } else if minor <= 0 {
+            let column = match &sources[amount_at] {
+                Source::Index(_, c) => c.clone(),
+                _ => String::new(),
+            };
+            return Err(Box::new(Reject {
+            severity: Severity::Reject,
+                file: file.to_owned(),
+                line,
+                column,
+                field: "amount".into(),
+                value: minor.to_string(),
+                code: RejectCode::BadAmount,
+                message_zh: "交易金额应为正数，方向由 direction 字段表示（或在映射中设置 signed_amount）".into(),
+                message_en: "a transaction amount is positive; the direction field says which way (or set signed_amount in the mapping)".into(),
+            }));
         }
     }
     Ok(Row {
@@ -980,7 +994,7 @@ fn build_row(
 fn row_rules(
     kind: ExtractKind,
     mapping: &KindMapping,
-    sources: &[Source],
+    (sources, places): (&[Source], Places),
     values: &[Value],
     line: u64,
     file: &str,
@@ -1009,8 +1023,9 @@ fn row_rules(
             message_en: en,
         }))
     };
-    if let (true, Some(expected)) = (kind.is_fact(), mapping.business_date)
-        && let Some(date) = values[at("business_date")].date()
+    if let (true, Some(expected), Some(date_at)) =
+        (kind.is_fact(), mapping.business_date, places.business_date)
+        && let Some(date) = values[date_at].date()
         && date != expected
     {
         return reject(
@@ -1025,9 +1040,11 @@ fn row_rules(
             RejectCode::DateMismatch,
         );
     }
-    if kind == ExtractKind::Loans {
-        let outstanding = values[at("outstanding")].amount().unwrap_or(0);
-        let overdue = values[at("overdue_principal")].amount().unwrap_or(0);
+    if let (ExtractKind::Loans, Some(outstanding_at), Some(overdue_at)) =
+        (kind, places.outstanding, places.overdue_principal)
+    {
+        let outstanding = values[outstanding_at].amount().unwrap_or(0);
+        let overdue = values[overdue_at].amount().unwrap_or(0);
         let money = |minor: i64| kam_core::money::decimal_text(i128::from(minor));
         if outstanding < 0 {
             return reject(

@@ -278,6 +278,31 @@ pub const CODE_MAX_CHARS: usize = 64;
 /// The longest free text (names, titles, notes) an extract may carry in one field.
 pub const TEXT_MAX_CHARS: usize = 2_000;
 
+/// `text` without the white space around it, as `str::trim` — the usual field, which starts and
+/// ends with a visible ASCII character, returned as it is without a Unicode scan.
+pub(crate) fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
+/// Whether `text` has more than `max` characters; counting stops at the limit (a 10 MB field
+/// costs no more than a long one), and a text of at most `max` bytes is not counted at all.
+fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().nth(max).is_some()
+}
+
+/// Whether `text` holds a control character (NUL, line breaks, C1 controls); ASCII text is
+/// looked at byte by byte.
+fn has_control(text: &str, ascii: bool) -> bool {
+    if ascii {
+        text.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        text.chars().any(char::is_control)
+    }
+}
+
 /// Parses `raw` (already mapped through the code list) as `ty`. Empty text is `Null`; whether
 /// that is allowed is the caller's (required-field) check.
 pub fn parse_value(
@@ -286,10 +311,11 @@ pub fn parse_value(
     dates: &DateFormat,
     amounts: &AmountFormat,
 ) -> Result<Value, FieldError> {
-    let text = raw.trim();
+    let text = trim(raw);
+    let ascii = text.is_ascii();
     // The replacement character can only be in non-ASCII text; most fields are ASCII, and the
     // search for a three-byte pattern cost a tenth of an import.
-    if !text.is_ascii() && text.contains('\u{FFFD}') {
+    if !ascii && text.contains('\u{FFFD}') {
         return Err(FieldError::new(
             RejectCode::Encoding,
             "the text is not valid in the file's declared encoding",
@@ -308,10 +334,9 @@ pub fn parse_value(
     };
     match ty {
         FieldType::Text => {
-            // Counting stops at the limit: a 10 MB field costs no more than a long one.
-            if text.chars().nth(TEXT_MAX_CHARS).is_some() {
+            if longer_than(text, TEXT_MAX_CHARS) {
                 Err(too_long(TEXT_MAX_CHARS))
-            } else if text.chars().any(char::is_control) {
+            } else if has_control(text, ascii) {
                 Err(FieldError::new(
                     RejectCode::Malformed,
                     "text may not contain control characters (NUL, line breaks, …)",
@@ -322,9 +347,9 @@ pub fn parse_value(
             }
         }
         FieldType::Code => {
-            if text.chars().nth(CODE_MAX_CHARS).is_some() {
+            if longer_than(text, CODE_MAX_CHARS) {
                 Err(too_long(CODE_MAX_CHARS))
-            } else if text.chars().any(char::is_control) {
+            } else if has_control(text, ascii) {
                 Err(FieldError::new(
                     RejectCode::BadCode,
                     "a code may not contain control characters",
@@ -628,6 +653,24 @@ mod round_trip {
     }
 
     proptest! {
+        /// The shortcut for fields that start and end visibly trims exactly as `str::trim` does,
+        /// Unicode white space (the full-width space of Chinese text) included.
+        #[test]
+        fn the_fast_trim_is_strs_trim(text in "[ a-z0-9\u{3000}\u{a0}\t\u{2003}é中]{0,8}") {
+            prop_assert_eq!(trim(&text), text.trim());
+        }
+
+        /// The byte-wise control check of ASCII text agrees with `char::is_control`, and the
+        /// length check with counting characters.
+        #[test]
+        fn the_fast_checks_agree_with_counting_characters(
+            text in "[a-z\u{0}-\u{1f}\u{7f}\u{85}中é]{0,12}",
+            max in 0usize..10,
+        ) {
+            prop_assert_eq!(has_control(&text, text.is_ascii()), text.chars().any(char::is_control));
+            prop_assert_eq!(longer_than(&text, max), text.chars().count() > max);
+        }
+
         #[test]
         fn amounts_are_accepted_exactly_when_the_grammar_says(text in "[-+0-9,.' x]{0,16}") {
             for format in formats() {
