@@ -109,6 +109,8 @@ pub struct ImportOptions {
     /// Business keys of a fact file held in memory before the rest go to disk
     /// (`reader::KEYS_IN_MEMORY` unless a test wants the disk path on a small file).
     pub keys_in_memory: usize,
+    /// The master keys read for the reference checks, kept for the run's next fact files.
+    pub references: crate::reference::ReferenceCache,
 }
 
 /// Where an import reports as it goes: every reject, and progress (rows read, bytes read).
@@ -437,8 +439,11 @@ async fn import_facts(
         store,
         kind_mapping.kind,
         facts,
-        plan.business_date,
-        plan.existing.as_ref().map(|old| old.batch_id.as_str()),
+        (
+            plan.business_date,
+            plan.existing.as_ref().map(|old| old.batch_id.as_str()),
+        ),
+        &options.references,
     )
     .await?;
     // Where the rows that wait for their master data go, when the mapping holds them.
@@ -1085,6 +1090,7 @@ pub async fn release_held(
             // Every held row is accounted for in the release's batch, rejected ones included.
             max_rejects: RejectLimit::Count(u64::MAX),
             keys_in_memory: options.keys_in_memory,
+            references: Default::default(),
         };
         let outcome = match plan(store, &mapping, &path, &options).await? {
             Ok(plan) => {

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use kam_facts::{FactKind, FactWriter};
@@ -17,18 +18,72 @@ use crate::{
     reader::Fingerprint, reject::shown_text,
 };
 
+type Keys = HashSet<u128, BuildHasherDefault<Fingerprint>>;
+type Owners = HashMap<u128, u128, BuildHasherDefault<Fingerprint>>;
+
 /// The master data's customer numbers, and each account's owner, as 128-bit fingerprints (16
 /// bytes per key whatever its length; two different keys collide with probability about
 /// n² / 2¹²⁹).
 #[derive(Debug, Default)]
 pub struct References {
-    customers: HashSet<u128, BuildHasherDefault<Fingerprint>>,
-    owners: HashMap<u128, u128, BuildHasherDefault<Fingerprint>>,
-    /// (account, customer) pairs of joint owners, beside each account's own customer.
-    joint: HashSet<u128, BuildHasherDefault<Fingerprint>>,
+    keys: Arc<MasterKeys>,
     /// The transaction ids committed by other batches of business dates near the file's
     /// (`TXN_ID_WINDOW_DAYS`), sorted: 16 bytes each, searched by halves.
     committed_txns: Vec<u128>,
+}
+
+/// The master keys, each set read when a kind first needs it.
+#[derive(Debug, Default, Clone)]
+struct MasterKeys {
+    customers: Option<Arc<Keys>>,
+    owners: Option<Arc<Owners>>,
+    /// (account, customer) pairs of joint owners, beside each account's own customer.
+    joint: Option<Arc<Keys>>,
+}
+
+/// The master keys kept between the fact files of one run (`ImportOptions::references`): read
+/// for the first file that needs them, and again only when master data was committed since — a
+/// bank's millions of customers and accounts are not read once per fact file. Shared by clones.
+#[derive(Debug, Default, Clone)]
+pub struct ReferenceCache(Arc<Mutex<Cached>>);
+
+#[derive(Debug, Default)]
+struct Cached {
+    /// The master data's state the keys were read in (`master_generation`).
+    generation: Option<u128>,
+    keys: Arc<MasterKeys>,
+    /// How many times keys were read from the store.
+    reads: usize,
+}
+
+impl ReferenceCache {
+    /// How many times master keys were read from the store for this cache.
+    pub fn reads(&self) -> usize {
+        self.lock().reads
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Cached> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The state of the master data the checks read: a fingerprint of the committed batches of the
+/// kinds that define customers, accounts and joint owners (a new or replacing batch changes it).
+async fn master_generation(store: &Store) -> Result<u128, crate::import::ImportError> {
+    let mut ids = Vec::new();
+    for kind in [
+        ExtractKind::Customers,
+        ExtractKind::Accounts,
+        ExtractKind::AccountParties,
+    ] {
+        let mut committed = store.committed_batch_ids(kind.as_str()).await?;
+        committed.sort_unstable();
+        ids.push(kind.as_str().to_owned());
+        ids.extend(committed);
+    }
+    Ok(fingerprint(&ids.join("\u{1f}")))
 }
 
 /// How many days either side of a transaction file's business date its ids are compared with
@@ -62,8 +117,8 @@ impl References {
         store: &Store,
         kind: ExtractKind,
         facts: &FactWriter,
-        business_date: NaiveDate,
-        replaced: Option<&str>,
+        (business_date, replaced): (NaiveDate, Option<&str>),
+        cache: &ReferenceCache,
     ) -> Result<Self, crate::import::ImportError> {
         let mut references = Self::default();
         if kind == ExtractKind::Transactions {
@@ -71,27 +126,53 @@ impl References {
                 committed_txn_ids(store, facts, business_date, replaced).await?;
         }
         let (account, customer) = fields_of(kind);
-        if customer.is_some() {
-            let set = &mut references.customers;
+        if account.is_none() && customer.is_none() {
+            return Ok(references);
+        }
+        let generation = master_generation(store).await?;
+        // What the cache holds for the master data as it is now (nothing when it changed).
+        let mut keys = {
+            let cached = cache.lock();
+            if cached.generation == Some(generation) {
+                MasterKeys::clone(&cached.keys)
+            } else {
+                MasterKeys::default()
+            }
+        };
+        let mut read = false;
+        if customer.is_some() && keys.customers.is_none() {
+            let mut set = Keys::default();
             store
                 .each_customer_number(|cif| {
                     set.insert(fingerprint(cif));
                 })
                 .await?;
+            keys.customers = Some(Arc::new(set));
+            read = true;
         }
-        if account.is_some() {
-            let owners = &mut references.owners;
+        if account.is_some() && keys.owners.is_none() {
+            let mut owners = Owners::default();
             store
                 .each_account_owner(|account, cif| {
                     owners.insert(fingerprint(account), fingerprint(cif));
                 })
                 .await?;
-            let joint = &mut references.joint;
+            let mut joint = Keys::default();
             store
                 .each_joint_owner(|account, cif| {
                     joint.insert(pair(account, cif));
                 })
                 .await?;
+            keys.owners = Some(Arc::new(owners));
+            keys.joint = Some(Arc::new(joint));
+            read = true;
+        }
+        references.keys = Arc::new(keys);
+        if read {
+            let mut cached = cache.lock();
+            cached.generation = Some(generation);
+            cached.keys = Arc::clone(&references.keys);
+            cached.reads += 1;
         }
         Ok(references)
     }
@@ -225,7 +306,12 @@ impl ReferenceCheck {
         let account = text_at(&self.account, values);
         let customer = text_at(&self.customer, values);
         let owner = match account {
-            Some((place, number)) => match references.owners.get(&fingerprint(number)) {
+            Some((place, number)) => match references
+                .keys
+                .owners
+                .as_deref()
+                .and_then(|owners| owners.get(&fingerprint(number)))
+            {
                 Some(owner) => Some(*owner),
                 None => {
                     return Some(self.reject(
@@ -242,7 +328,12 @@ impl ReferenceCheck {
         };
         let (place, cif) = customer?;
         let fingerprint_of_cif = fingerprint(cif);
-        if !references.customers.contains(&fingerprint_of_cif) {
+        if !references
+            .keys
+            .customers
+            .as_deref()
+            .is_some_and(|customers| customers.contains(&fingerprint_of_cif))
+        {
             return Some(self.reject(
                 place,
                 line,
@@ -255,7 +346,11 @@ impl ReferenceCheck {
         match (owner, account) {
             (Some(owner), Some((_, number)))
                 if owner != fingerprint_of_cif
-                    && !references.joint.contains(&pair(number, cif)) =>
+                    && !references
+                        .keys
+                        .joint
+                        .as_deref()
+                        .is_some_and(|joint| joint.contains(&pair(number, cif))) =>
             {
                 Some(self.reject(
                 place,

@@ -413,6 +413,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                         replace: args.replace,
                         max_rejects: args.max_rejects,
                         keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+                        references: Default::default(),
                     },
                     rejects_path: args.rejects.as_deref(),
                     staging_date: None,

@@ -281,6 +281,7 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                     replace: false,
                     max_rejects: args.max_rejects,
                     keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+                    references: Default::default(),
                 },
                 rejects_path: Some(&rejects),
                 // A bank's raw tables seldom carry the date in their names; the folder does.

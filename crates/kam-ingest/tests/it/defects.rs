@@ -238,6 +238,7 @@ async fn check_and_import_refuse_the_same_rows(store: kam_store::Store) {
         replace: false,
         max_rejects: RejectLimit::Count(2),
         keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+        references: Default::default(),
     };
     let mut outcomes = Vec::new();
     let mut rejects = Vec::new();

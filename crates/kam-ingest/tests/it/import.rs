@@ -67,6 +67,7 @@ both!(
     a_control_file_mismatch_refuses_the_batch,
     late_duplicates_found_on_disk_leave_the_batch_without_them,
     a_fact_naming_an_undefined_customer_or_account_is_a_reject,
+    master_keys_are_read_once_a_run_and_again_after_master_data_changes,
     a_joint_owner_may_be_named_by_a_fact_row_and_an_authorised_user_may_not,
     a_transaction_id_committed_by_an_earlier_batch_is_a_duplicate,
     rows_naming_master_data_not_yet_there_are_held_until_it_arrives
@@ -100,6 +101,7 @@ async fn late_duplicates_found_on_disk_leave_the_batch_without_them(store: Store
         &path,
         &ImportOptions {
             keys_in_memory: 1,
+            references: Default::default(),
             ..options(false, RejectLimit::Count(5))
         },
         &actor(),
@@ -737,6 +739,68 @@ async fn a_fact_naming_an_undefined_customer_or_account_is_a_reject(store: Store
         matches!(refused, FileOutcome::Refused { report: Some(ref r), .. } if r.rejected == 1 && r.loaded == 1),
         "{refused:?}"
     );
+}
+
+/// The master keys of the reference checks are read for the first fact file of a run and kept
+/// for the next ones — and read again once master data was committed since, so a fact row
+/// naming an account defined meanwhile loads.
+async fn master_keys_are_read_once_a_run_and_again_after_master_data_changes(store: Store) {
+    let dir = tempfile::tempdir().unwrap();
+    crate::known_parties(&store, dir.path()).await;
+    let facts = FactWriter::new(dir.path().join("facts"));
+    let run = options(false, RejectLimit::Count(0));
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let balances = |day: u32, account: &str| {
+        write(
+            &format!("balances_202611{day}.csv"),
+            &format!(
+                "business_date,account_no,cif_no,currency,balance\n\
+                 2026-11-{day},{account},100001,CNY,10.00\n"
+            ),
+        )
+    };
+    let imported = |outcome: &FileOutcome| matches!(outcome, FileOutcome::Imported { report, .. } if report.loaded == 1 && report.rejected == 0);
+    let first = import(&store, &facts, &balances(26, "6222001"), &run).await;
+    assert!(imported(&first), "{first:?}");
+    assert_eq!(run.references.reads(), 1);
+    let fees = write(
+        "fees_20261126.csv",
+        &format!("{HEADER}2026-11-26,1001,card_fee,1.50,CNY\n"),
+    );
+    let second = import(&store, &facts, &fees, &run).await;
+    assert!(imported(&second), "{second:?}");
+    let third = import(&store, &facts, &balances(27, "6222001"), &run).await;
+    assert!(imported(&third), "{third:?}");
+    assert_eq!(
+        run.references.reads(),
+        1,
+        "kept for the run's next fact files"
+    );
+    // An account defined meanwhile: the keys are read again and the row naming it loads.
+    let accounts = write(
+        "accounts_20261128.csv",
+        "account_no,cif_no,product_code,currency,org_code,opened_on\n\
+         6222777,100001,DEP,CNY,BR1,2026-11-28\n",
+    );
+    let defined = import(&store, &facts, &accounts, &run).await;
+    assert!(
+        matches!(defined, FileOutcome::Imported { .. }),
+        "{defined:?}"
+    );
+    let fourth = import(&store, &facts, &balances(28, "6222777"), &run).await;
+    assert!(imported(&fourth), "{fourth:?}");
+    assert_eq!(run.references.reads(), 2);
+    // An account nobody defined is still refused with the kept keys.
+    let unknown = import(&store, &facts, &balances(29, "6222999"), &run).await;
+    assert!(
+        matches!(unknown, FileOutcome::Refused { .. }),
+        "{unknown:?}"
+    );
+    assert_eq!(run.references.reads(), 2);
 }
 
 /// Account parties: a joint owner may be named by a balance of the joint account; an

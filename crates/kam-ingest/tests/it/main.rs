@@ -243,6 +243,7 @@ pub fn options(
         replace,
         max_rejects,
         keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
+        references: Default::default(),
     }
 }
 
