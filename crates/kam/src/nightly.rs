@@ -247,6 +247,9 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
             return Err(error).with_context(|| format!("locking {}", lock_path.display()));
         }
     }
+    // The master keys of the reference checks, kept from day to day of the night (read again
+    // whenever a day brings master data).
+    let references = kam_ingest::reference::ReferenceCache::default();
     for (day, folder) in day_folders(inbox)? {
         if !is_complete(&folder)? {
             println!(
@@ -281,7 +284,7 @@ pub async fn run(store: &Store, args: NightArgs) -> anyhow::Result<Night> {
                     replace: false,
                     max_rejects: args.max_rejects,
                     keys_in_memory: kam_ingest::reader::KEYS_IN_MEMORY,
-                    references: Default::default(),
+                    references: references.clone(),
                 },
                 rejects_path: Some(&rejects),
                 // A bank's raw tables seldom carry the date in their names; the folder does.
