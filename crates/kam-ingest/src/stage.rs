@@ -32,6 +32,19 @@ pub trait SqlEngine {
         query: &str,
         out: &Path,
     ) -> impl Future<Output = Result<u64, String>> + Send;
+
+    /// The tables `query` reads (its own CTEs aside), by the engine's parser; `None` when it
+    /// cannot parse the query (running it says why).
+    fn tables_read(&self, query: &str) -> Option<Vec<String>>;
+}
+
+/// Whether `query` reads `table` (case-insensitive): by the engine's parser, or — for a query it
+/// cannot parse — when the name is a word of the query.
+fn reads_table(engine: &impl SqlEngine, query: &str, table: &str) -> bool {
+    match engine.tables_read(query) {
+        Some(tables) => tables.iter().any(|t| t.eq_ignore_ascii_case(table)),
+        None => names_table(query, table),
+    }
 }
 
 /// How one source table was read: every row read is staged or rejected.
@@ -61,8 +74,8 @@ pub const RUN_TABLE: &str = "kam_run";
 /// The columns kam adds to every source table: the file and line each row came from.
 pub const ORIGIN_COLUMNS: [&str; 2] = ["_file", "_line"];
 
-/// True when `query` names `table` as a word (case-insensitive): the source tables a kind
-/// needs, so only those are read.
+/// True when `query` names `table` as a word (case-insensitive): the fallback of `reads_table`
+/// for a query the engine cannot parse.
 pub fn names_table(query: &str, table: &str) -> bool {
     let query = query.to_ascii_lowercase();
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -384,7 +397,7 @@ pub async fn stage_sql(
         let named = kinds.iter().any(|k| {
             k.sql
                 .as_ref()
-                .is_some_and(|q| names_table(&q.text, &source.name))
+                .is_some_and(|q| reads_table(engine, &q.text, &source.name))
         });
         if !named {
             continue;
@@ -444,7 +457,7 @@ pub async fn stage_sql(
         let query = kind.sql.as_ref().expect("a SQL kind");
         let blocked: Vec<&(String, String)> = unusable
             .iter()
-            .filter(|(name, _)| names_table(&query.text, name))
+            .filter(|(name, _)| reads_table(engine, &query.text, name))
             .map(|(_, why)| why)
             .collect();
         if !blocked.is_empty() {

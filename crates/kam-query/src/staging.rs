@@ -17,6 +17,21 @@ use datafusion::{
 };
 use futures::StreamExt as _;
 
+/// The tables `query` reads, as DataFusion's parser resolves them (a CTE's name is not a table;
+/// names as written, not folded): a source table named like an SQL word (`order`) is read only
+/// when the query reads it, not for every `ORDER BY`.
+pub fn tables_read(query: &str) -> Result<Vec<String>, String> {
+    let statements =
+        datafusion::sql::parser::DFParser::parse_sql(query).map_err(|e| e.to_string())?;
+    let mut tables = Vec::new();
+    for statement in &statements {
+        let (read, _ctes) = datafusion::sql::resolve::resolve_table_references(statement, false)
+            .map_err(|e| e.to_string())?;
+        tables.extend(read.iter().map(|t| t.table().to_owned()));
+    }
+    Ok(tables)
+}
+
 /// Runs `query` over `tables` (name → Parquet file) into `out`; the rows written, or the reason in
 /// the engine's words (which name the column or function the query got wrong).
 pub async fn run_query(
@@ -81,4 +96,25 @@ pub async fn run_query(
     }
     writer.close().map_err(|e| text(&e))?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tables_read;
+
+    #[test]
+    fn the_tables_a_query_reads_are_its_tables_not_its_words() {
+        let query = "WITH owners AS (SELECT account_id, client_id FROM disp WHERE type = 'OWNER') \
+                     SELECT o.account_id, c.client_id FROM owners o JOIN client c ON o.client_id = c.client_id \
+                     LEFT JOIN standing_order s ON s.account_id = o.account_id ORDER BY o.account_id";
+        let mut tables = tables_read(query).unwrap();
+        tables.sort();
+        assert_eq!(tables, ["client", "disp", "standing_order"]);
+        // `order` is a word of ORDER BY, not a table; a subquery's table is read.
+        let tables =
+            tables_read("SELECT x FROM loan WHERE x IN (SELECT y FROM account) ORDER BY x")
+                .unwrap();
+        assert!(tables.contains(&"account".to_owned()) && !tables.iter().any(|t| t == "order"));
+        assert!(tables_read("SELEC nothing").is_err());
+    }
 }

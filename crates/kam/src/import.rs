@@ -29,6 +29,10 @@ impl SqlEngine for DataFusion {
     ) -> impl Future<Output = Result<u64, String>> + Send {
         kam_query::staging::run_query(tables, query, out)
     }
+
+    fn tables_read(&self, query: &str) -> Option<Vec<String>> {
+        kam_query::staging::tables_read(query).ok()
+    }
 }
 
 /// The files of a run after SQL staging: the inputs that are not source tables, then the kinds'

@@ -337,6 +337,11 @@ fn write_core_tables(dir: &Path) {
         "ACCT_NO|CUST_NO|REL\n6200001|900001|O\n6200003|900003|O\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("order_20261127.csv"),
+        "ORD_NO|ACCT_NO\n1|6200001|too wide\n",
+    )
+    .unwrap();
 }
 
 const CORE_MAPPING: &str = r#"version = 1
@@ -355,11 +360,16 @@ dates = ["OPEN_DT"]
 [sources.rel]
 files = "rel_*.csv"
 
+# Named like an SQL word and read by no query: never staged (its broken row is no reject).
+[sources.order]
+files = "order_*.csv"
+
 [kinds.customers]
 sql = """
 select c.CUST_NO as cif_no, 'corporate' as kind, c.CUST_NAME as name, 'corporate' as line,
        c.BRANCH as org_code, c.OPEN_DT as since, c._file, c._line
 from cust c
+order by c.CUST_NO
 """
 
 [kinds.accounts]
@@ -431,6 +441,9 @@ fn staging_rejects_name_the_source_file_and_line_and_a_bad_query_its_mapping_lin
         "{rejects}"
     );
     assert!(shown.contains("源表 source cust"), "{shown}");
+    // `order` is only a word of the customers' ORDER BY: its table is not read.
+    assert!(!rejects.contains("order_20261127.csv"), "{rejects}");
+    assert!(!shown.contains("source order"), "{shown}");
 
     // A query naming a column the file does not have: refused, naming the mapping's line.
     let broken = CORE_MAPPING.replace("c.CUST_NAME as name", "c.CUST_NAM as name");
