@@ -509,7 +509,16 @@ pub(crate) async fn upload(
         let error = refusal.field_error(&t);
         let app = app.clone();
         let signed = signed.clone();
-        async move { page(&app, &signed, None, Some(error), day).await }
+        async move {
+            // The rest of a refused upload is not read: the connection is closed after the
+            // answer, so the browser does not send its next request down it.
+            let mut answer = page(&app, &signed, None, Some(error), day).await?;
+            answer.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            Ok::<_, WebError>(answer)
+        }
     };
     let Ok(mut multipart) = multipart else {
         return refuse(

@@ -274,6 +274,14 @@ async fn uploads(db: kam_store::testing::TestDb) {
         answer.body
     );
     assert_eq!(
+        answer
+            .headers
+            .get("connection")
+            .map(|v| v.to_str().unwrap()),
+        Some("close"),
+        "the connection the rest of the upload was on is not used again"
+    );
+    assert_eq!(
         inbox_names(&desk),
         ["20261130"],
         "the partial upload is gone"
