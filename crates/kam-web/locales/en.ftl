@@ -310,6 +310,7 @@ night-file-imported = imported
 night-file-already = already imported
 night-file-refused = refused
 night-summary-done = { $count } day(s) done: { $days }.
+night-summary-nothing = No complete day was in the inbox; nothing was done.
 night-summary-quarantined = { $day } quarantined; later days wait.
 night-summary-busy = Another night (a scheduled one) was at work on the inbox; nothing was done here, and it takes up the new days.
 night-summary-waiting = { $day } is not complete; it waits.

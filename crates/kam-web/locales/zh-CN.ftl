@@ -310,6 +310,7 @@ night-file-imported = 已导入
 night-file-already = 已导入过
 night-file-refused = 未导入
 night-summary-done = 完成 { $count } 天：{ $days }。
+night-summary-nothing = 收件目录中没有已到齐的日期，未做任何事。
 night-summary-quarantined = { $day } 已隔离，之后各日等待。
 night-summary-busy = 另一个夜间作业（例如定时任务）正在处理收件目录，本次未做任何事；它会处理新到的日期。
 night-summary-waiting = { $day } 文件未到齐，等待中。

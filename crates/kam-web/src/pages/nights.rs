@@ -115,13 +115,17 @@ impl ProgressView {
         let mut summary = Vec::new();
         if p.step == NightStep::Ended {
             let days: Vec<String> = p.days_done.iter().map(ToString::to_string).collect();
-            summary.push(t.with(
-                "night-summary-done",
-                &[
-                    ("count", (days.len() as i64).into()),
-                    ("days", days.join(", ").into()),
-                ],
-            ));
+            if !days.is_empty() {
+                summary.push(t.with(
+                    "night-summary-done",
+                    &[
+                        ("count", (days.len() as i64).into()),
+                        ("days", days.join(", ").into()),
+                    ],
+                ));
+            } else if !p.busy && p.error.is_none() && p.quarantined.is_none() {
+                summary.push(t.get("night-summary-nothing"));
+            }
             if let Some(day) = p.quarantined {
                 summary.push(t.with(
                     "night-summary-quarantined",

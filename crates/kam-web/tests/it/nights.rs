@@ -392,6 +392,21 @@ async fn uploads(db: kam_store::testing::TestDb) {
         panel.body
     );
 
+    // A night that found no complete day says so (not "0 days done").
+    *desk.progress.lock().unwrap() = NightProgress {
+        step: NightStep::Ended,
+        ..NightProgress::default()
+    };
+    let panel = client.get("/admin/nights/progress").await;
+    assert!(
+        panel
+            .body
+            .contains("收件目录中没有已到齐的日期，未做任何事。")
+            && !panel.body.contains("完成 0 天"),
+        "{}",
+        panel.body
+    );
+
     // Run now: the desk is asked again (a night at work takes it up when it ends).
     let run = client.post("/admin/nights/run", &[]).await;
     assert_eq!(run.status, StatusCode::SEE_OTHER);
