@@ -697,7 +697,16 @@ async fn every_page_of_every_role_fits_the_screen() {
     let Some(driver) = start_driver().await else {
         return;
     };
-    let server = Server::start(kam_store::testing::sqlite().await, Options::default()).await;
+    // The nights page with its upload form and a night at work, as kam serve shows it.
+    let desk = crate::nights::TestDesk::at_work();
+    let server = Server::start(
+        kam_store::testing::sqlite().await,
+        Options {
+            desk: Some(desk.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
     let base = server.base.clone();
     // A scoring board with long company names, so the widest tables are there to measure.
     let kam = server.user_of(Role::HeadOfficeKeyAccountManager).await;

@@ -18,10 +18,52 @@ use reqwest::{StatusCode, multipart};
 use crate::fixture::{Client, Options, Page, Server};
 
 #[derive(Debug)]
-struct TestDesk {
+pub(crate) struct TestDesk {
     inbox: tempfile::TempDir,
     starts: AtomicUsize,
     progress: Mutex<NightProgress>,
+}
+
+impl TestDesk {
+    fn new(progress: NightProgress) -> Arc<Self> {
+        Arc::new(Self {
+            inbox: tempfile::tempdir().unwrap(),
+            starts: AtomicUsize::new(0),
+            progress: Mutex::new(progress),
+        })
+    }
+
+    /// A desk whose night is importing the second of two files, with a day waiting in its inbox
+    /// (the browser's screenshots).
+    pub(crate) fn at_work() -> Arc<Self> {
+        let desk = Self::new(at_work());
+        std::fs::create_dir(desk.inbox.path().join("20261130")).unwrap();
+        desk
+    }
+}
+
+/// A night at work: importing the second of two files of 2026-11-30, the first done.
+fn at_work() -> NightProgress {
+    NightProgress {
+        running: true,
+        started_at: Some(chrono::Utc::now()),
+        day: NaiveDate::from_ymd_opt(2026, 11, 30),
+        step: NightStep::Importing,
+        file: Some("balances_20261130.csv".into()),
+        file_index: 1,
+        files: 2,
+        rows: 12_345,
+        bytes: 500,
+        size: 2000,
+        ended: vec![FileEnded {
+            name: "customers_20261130.csv".into(),
+            kind: "customers".into(),
+            loaded: 1,
+            rejected: 0,
+            outcome: FileEnd::Imported,
+        }],
+        ..NightProgress::default()
+    }
 }
 
 impl NightDesk for TestDesk {
@@ -106,11 +148,7 @@ fn inbox_names(desk: &TestDesk) -> Vec<String> {
 }
 
 async fn uploads(db: kam_store::testing::TestDb) {
-    let desk = Arc::new(TestDesk {
-        inbox: tempfile::tempdir().unwrap(),
-        starts: AtomicUsize::new(0),
-        progress: Mutex::new(NightProgress::default()),
-    });
+    let desk = TestDesk::new(NightProgress::default());
     let server = Server::start(
         db,
         Options {
@@ -327,26 +365,7 @@ async fn uploads(db: kam_store::testing::TestDb) {
     );
 
     // The night at work, as the desk reports it: the page and its panel, and the API.
-    *desk.progress.lock().unwrap() = NightProgress {
-        running: true,
-        started_at: Some(chrono::Utc::now()),
-        day: NaiveDate::from_ymd_opt(2026, 11, 30),
-        step: NightStep::Importing,
-        file: Some("balances_20261130.csv".into()),
-        file_index: 1,
-        files: 2,
-        rows: 12_345,
-        bytes: 500,
-        size: 2000,
-        ended: vec![FileEnded {
-            name: "customers_20261130.csv".into(),
-            kind: "customers".into(),
-            loaded: 1,
-            rejected: 0,
-            outcome: FileEnd::Imported,
-        }],
-        ..NightProgress::default()
-    };
+    *desk.progress.lock().unwrap() = at_work();
     let panel = client.get("/admin/nights/progress").await;
     assert_eq!(panel.status, StatusCode::OK);
     for shown in [
