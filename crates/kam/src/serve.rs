@@ -196,43 +196,49 @@ impl DeskInner {
 
     /// Nights one after another until none was asked for meanwhile.
     fn run(self: Arc<Self>) {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => return self.ended(Err(anyhow::Error::from(error))),
-        };
+            .build();
         loop {
-            let night = runtime.block_on(self.night());
+            let night = match &runtime {
+                Ok(runtime) => runtime.block_on(self.night()),
+                Err(error) => Err(anyhow::anyhow!("the night's runtime cannot start: {error}")),
+            };
+            self.note(night);
             let mut state = self.state();
-            if state.1 {
+            if state.1 && runtime.is_ok() {
                 // Asked again while at work: days uploaded meanwhile are taken up now.
                 state.1 = false;
                 drop(state);
                 self.watch.update(|p| p.step = kam_web::NightStep::Starting);
                 continue;
             }
-            state.0 = false;
-            self.ended(night);
+            *state = (false, false);
+            // Under the lock: a start waits until the page says this night has ended.
+            self.ended();
             break;
         }
     }
 
-    fn ended(&self, night: anyhow::Result<crate::nightly::Night>) {
+    /// What a night run found: kept on the page across the runs of one start (a day
+    /// quarantined by the first is still shown when a queued second one ends).
+    fn note(&self, night: anyhow::Result<crate::nightly::Night>) {
+        self.watch.update(|p| match night {
+            Ok(night) => {
+                p.quarantined = night.quarantined.or(p.quarantined);
+                p.waiting = night.waiting;
+                p.busy = night.busy;
+            }
+            Err(error) => p.error = Some(format!("{error:#}")),
+        });
+    }
+
+    fn ended(&self) {
         self.watch.update(|p| {
             p.running = false;
             p.step = kam_web::NightStep::Ended;
             p.file = None;
             p.finished_at = Some(chrono::Utc::now());
-            match night {
-                Ok(night) => {
-                    p.quarantined = night.quarantined;
-                    p.waiting = night.waiting;
-                    p.busy = night.busy;
-                }
-                Err(error) => p.error = Some(format!("{error:#}")),
-            }
         });
     }
 
@@ -288,9 +294,9 @@ impl kam_web::NightDesk for Desk {
             .name("kam-night".into())
             .spawn(move || inner.run())
         {
+            self.0.note(Err(error.into()));
             state.0 = false;
-            drop(state);
-            self.0.ended(Err(error.into()));
+            self.0.ended();
         }
         true
     }
