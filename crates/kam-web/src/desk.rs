@@ -19,6 +19,20 @@ pub trait NightDesk: Send + Sync + std::fmt::Debug {
     fn start(&self) -> bool;
     /// The night at work, or the last one this server ran.
     fn progress(&self) -> NightProgress;
+    /// The day folders waiting in the inbox, oldest first, each complete or not by the night's
+    /// own rule (its `READY` marker, or every data file's control file).
+    fn waiting_days(&self) -> Vec<WaitingDay>;
+}
+
+/// The marker a day's sender writes last: the day is complete (`kam nightly` reads it; the
+/// upload writes it once every file has arrived).
+pub const READY: &str = "READY.ok";
+
+/// A day folder waiting in the inbox.
+#[derive(Debug, Clone)]
+pub struct WaitingDay {
+    pub day: NaiveDate,
+    pub complete: bool,
 }
 
 /// Where a night is, as the page shows it.

@@ -37,7 +37,7 @@ use kam_store::Sessions;
 use tokio::net::TcpListener;
 
 pub use api::{HistoryFuture, IndicatorHistory};
-pub use desk::{FileEnd, FileEnded, NightDesk, NightProgress, NightStep};
+pub use desk::{FileEnd, FileEnded, NightDesk, NightProgress, NightStep, READY, WaitingDay};
 pub use error::WebError;
 pub use tls::tls_config;
 

@@ -188,27 +188,13 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         let (sent, body) = if streamed {
-            let in_query = parts.uri.query().and_then(|query| {
-                serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-                    .ok()?
-                    .into_iter()
-                    .find(|(k, _)| k == "csrf")
-                    .map(|(_, v)| v)
-            });
+            let in_query = parts.uri.query().and_then(|q| csrf_in(q.as_bytes()));
             (header.or(in_query).unwrap_or_default(), body)
         } else {
             let bytes = to_bytes(body, FORM_LIMIT)
                 .await
                 .map_err(|_| WebError::BadRequest("表单过大 / form too large".into()))?;
-            let sent = header
-                .or_else(|| {
-                    serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                        .ok()?
-                        .into_iter()
-                        .find(|(k, _)| k == "csrf")
-                        .map(|(_, v)| v)
-                })
-                .unwrap_or_default();
+            let sent = header.or_else(|| csrf_in(&bytes)).unwrap_or_default();
             (sent, Body::from(bytes))
         };
         let sign_in = parts.uri.path() == "/sign-in";
@@ -230,6 +216,15 @@ async fn load_inner(app: &App, request: Request) -> Result<(Request, bool), WebE
         parts.extensions.insert(session);
     }
     Ok((Request::from_parts(parts, body), expired))
+}
+
+/// The `csrf` field of a URL-encoded form or query string.
+fn csrf_in(encoded: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(encoded)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v)
 }
 
 /// A signed-in user, as a page handler needs them.

@@ -21,8 +21,9 @@ use kam_store::{Actor, NightOutcome, NightRun, Store};
 
 use crate::import::{RunArgs, RunOutcome};
 
-/// The marker a day's sender writes last: the day is complete.
-pub const READY: &str = "READY.ok";
+/// The marker a day's sender writes last: the day is complete (one definition, shared with the
+/// nights page's upload).
+pub use kam_web::READY;
 
 /// What `kam nightly` needs besides the store.
 #[derive(Debug)]
@@ -89,7 +90,7 @@ impl Night {
 }
 
 /// The day folders of the inbox, oldest first.
-fn day_folders(inbox: &Path) -> anyhow::Result<Vec<(NaiveDate, PathBuf)>> {
+pub(crate) fn day_folders(inbox: &Path) -> anyhow::Result<Vec<(NaiveDate, PathBuf)>> {
     let mut days = Vec::new();
     for entry in std::fs::read_dir(inbox)
         .with_context(|| format!("reading the inbox {}", inbox.display()))?

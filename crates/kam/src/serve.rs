@@ -133,8 +133,14 @@ struct DeskInner {
     inbox: Result<PathBuf, (String, String)>,
     upload_limit: u64,
     watch: crate::nightly::Watch,
-    /// A night at work, and whether another was asked for meanwhile.
-    state: Mutex<(bool, bool)>,
+    state: Mutex<DeskState>,
+}
+
+/// Whether a night is at work, and whether another was asked for meanwhile.
+#[derive(Debug, Default)]
+struct DeskState {
+    running: bool,
+    again: bool,
 }
 
 impl Desk {
@@ -164,7 +170,7 @@ impl Desk {
             inbox,
             upload_limit: settings.web.upload_limit_mb.saturating_mul(1024 * 1024),
             watch: crate::nightly::Watch::default(),
-            state: Mutex::new((false, false)),
+            state: Mutex::new(DeskState::default()),
         }))
     }
 }
@@ -190,7 +196,7 @@ fn remove_broken_uploads(inbox: &std::path::Path) {
 }
 
 impl DeskInner {
-    fn state(&self) -> std::sync::MutexGuard<'_, (bool, bool)> {
+    fn state(&self) -> std::sync::MutexGuard<'_, DeskState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -206,14 +212,14 @@ impl DeskInner {
             };
             self.note(night);
             let mut state = self.state();
-            if state.1 && runtime.is_ok() {
+            if state.again && runtime.is_ok() {
                 // Asked again while at work: days uploaded meanwhile are taken up now.
-                state.1 = false;
+                state.again = false;
                 drop(state);
                 self.watch.update(|p| p.step = kam_web::NightStep::Starting);
                 continue;
             }
-            *state = (false, false);
+            *state = DeskState::default();
             // Under the lock: a start waits until the page says this night has ended.
             self.ended();
             break;
@@ -276,11 +282,11 @@ impl kam_web::NightDesk for Desk {
 
     fn start(&self) -> bool {
         let mut state = self.0.state();
-        if state.0 {
-            state.1 = true;
+        if state.running {
+            state.again = true;
             return false;
         }
-        state.0 = true;
+        state.running = true;
         self.0.watch.update(|p| {
             *p = kam_web::NightProgress {
                 running: true,
@@ -295,7 +301,7 @@ impl kam_web::NightDesk for Desk {
             .spawn(move || inner.run())
         {
             self.0.note(Err(error.into()));
-            state.0 = false;
+            state.running = false;
             self.0.ended();
         }
         true
@@ -303,5 +309,19 @@ impl kam_web::NightDesk for Desk {
 
     fn progress(&self) -> kam_web::NightProgress {
         self.0.watch.get()
+    }
+
+    fn waiting_days(&self) -> Vec<kam_web::WaitingDay> {
+        let Ok(inbox) = &self.0.inbox else {
+            return Vec::new();
+        };
+        crate::nightly::day_folders(inbox)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(day, folder)| kam_web::WaitingDay {
+                day,
+                complete: crate::nightly::is_complete(&folder).unwrap_or(false),
+            })
+            .collect()
     }
 }

@@ -112,7 +112,8 @@ impl ImportRow {
     }
 }
 
-fn admin_only(signed: &Signed) -> Result<(), WebError> {
+/// Administration's pages: any other role gets the 404 of a page that does not exist.
+pub(crate) fn admin_only(signed: &Signed) -> Result<(), WebError> {
     if signed.user().role.may_administer() {
         Ok(())
     } else {

@@ -21,7 +21,11 @@ use crate::{
     error::WebError,
     format,
     i18n::Tr,
-    pages::{Chrome, FieldError, admin::rejects_workbook, render, render_form, xlsx_download},
+    pages::{
+        Chrome, FieldError,
+        admin::{admin_only, rejects_workbook},
+        render, render_form, xlsx_download,
+    },
     session::{Signed, redirect_with},
 };
 
@@ -39,9 +43,6 @@ pub(crate) fn upload_routes(routes: crate::Routes) -> crate::Routes {
     routes.post("/admin/nights/upload", upload)
 }
 
-/// The marker of a complete day (as `kam nightly` reads it).
-const READY: &str = "READY.ok";
-
 #[derive(Template)]
 #[template(path = "nights.html")]
 struct NightsPage<'a> {
@@ -50,7 +51,7 @@ struct NightsPage<'a> {
     upload_help: String,
     no_inbox: Option<String>,
     /// Day folders in the inbox not yet taken.
-    pending: Vec<PendingDay>,
+    pending: Vec<crate::desk::WaitingDay>,
     progress: ProgressView,
     nights: Vec<NightLine>,
     message: Option<String>,
@@ -62,13 +63,6 @@ impl NightsPage<'_> {
     fn error_on(&self, field: &str) -> Option<String> {
         FieldError::on(&self.error, field)
     }
-}
-
-/// A day folder waiting in the inbox, and whether its `READY.ok` has arrived.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct PendingDay {
-    day: String,
-    ready: bool,
 }
 
 /// The progress panel alone, for the page's script to refresh it.
@@ -217,35 +211,6 @@ impl NightLine {
     }
 }
 
-fn admin_only(signed: &Signed) -> Result<(), WebError> {
-    if signed.user().role.may_administer() {
-        Ok(())
-    } else {
-        Err(WebError::NotFound)
-    }
-}
-
-/// The day folders waiting in the inbox (not the archive, quarantine or reports), oldest first,
-/// each with whether its `READY.ok` has arrived.
-fn pending_days(inbox: &FsPath) -> Vec<PendingDay> {
-    let Ok(entries) = std::fs::read_dir(inbox) else {
-        return Vec::new();
-    };
-    let mut days: Vec<PendingDay> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let day = NaiveDate::parse_from_str(&name, "%Y%m%d").ok()?;
-            (name.len() == 8 && e.path().is_dir()).then(|| PendingDay {
-                day: day.to_string(),
-                ready: e.path().join(READY).is_file(),
-            })
-        })
-        .collect();
-    days.sort();
-    days
-}
-
 /// The page, with what an upload left (a refused field and the date entered) when there is one.
 async fn page(
     app: &App,
@@ -259,13 +224,13 @@ async fn page(
     let nights = signed.store.nights(60).await?;
     let (upload_help, no_inbox, pending, progress) = match app.desk() {
         Some(desk) => match desk.inbox() {
-            Ok(inbox) => (
+            Ok(_) => (
                 t.with(
                     "nights-upload-help",
                     &[("size", size_text(desk.upload_limit()).into())],
                 ),
                 None,
-                pending_days(&inbox),
+                desk.waiting_days(),
                 ProgressView::new(&t, zone, &desk.progress()),
             ),
             Err((zh, en)) => (
@@ -355,16 +320,16 @@ pub(crate) async fn run_now(State(app): State<App>, signed: Signed) -> Result<Re
     } else {
         t.get("nights-queued")
     };
-    redirect_with(
-        &app,
-        &signed,
-        "/admin/nights",
-        Flash {
-            note,
-            ..Flash::default()
-        },
-    )
-    .await
+    back_to_nights(&app, &signed, note).await
+}
+
+/// Back to the page after an action (post/redirect/get), with its note.
+async fn back_to_nights(app: &App, signed: &Signed, note: String) -> Result<Response, WebError> {
+    let flash = Flash {
+        note,
+        ..Flash::default()
+    };
+    redirect_with(app, signed, "/admin/nights", flash).await
 }
 
 /// A refusal of the upload: the field and the message in both languages.
@@ -583,7 +548,7 @@ pub(crate) async fn upload(
     }
     let mut incoming = incoming;
     let placed = async {
-        tokio::fs::write(incoming.path.join(READY), b"").await?;
+        tokio::fs::write(incoming.path.join(crate::desk::READY), b"").await?;
         tokio::fs::rename(&incoming.path, &folder).await
     }
     .await;
@@ -625,16 +590,7 @@ pub(crate) async fn upload(
             ("size", size_text(received.bytes).into()),
         ],
     );
-    redirect_with(
-        &app,
-        &signed,
-        "/admin/nights",
-        Flash {
-            note,
-            ..Flash::default()
-        },
-    )
-    .await
+    back_to_nights(&app, &signed, note).await
 }
 
 /// Every reject and duplicate of a business day's import batches as one Excel workbook,

@@ -82,6 +82,24 @@ impl NightDesk for TestDesk {
     fn progress(&self) -> NightProgress {
         self.progress.lock().unwrap().clone()
     }
+
+    /// The day folders, complete when their `READY.ok` is there (the binary's desk also counts
+    /// control files).
+    fn waiting_days(&self) -> Vec<kam_web::WaitingDay> {
+        let mut days: Vec<kam_web::WaitingDay> = std::fs::read_dir(self.inbox.path())
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.unwrap();
+                let day = NaiveDate::parse_from_str(e.file_name().to_str()?, "%Y%m%d").ok()?;
+                Some(kam_web::WaitingDay {
+                    day,
+                    complete: e.path().join(kam_web::READY).is_file(),
+                })
+            })
+            .collect();
+        days.sort_by_key(|d| d.day);
+        days
+    }
 }
 
 /// The desk's upload limit: 64 KiB.

@@ -795,7 +795,6 @@ async fn the_list_exports_what_is_shown_to_excel_and_is_audited(server: Server) 
 }
 
 async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
-    use calamine::Reader;
     let reject = |line: i64, value: &str| kam_store::BatchReject {
         file_name: "accounts_20261127.csv".into(),
         line,
@@ -890,14 +889,9 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
     assert!(nights.contains("02:30"), "times in the bank's zone");
     let (status, bytes) = client.get_bytes(path).await;
     assert_eq!(status, StatusCode::OK);
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = sheet
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .skip(2)
-        .collect();
-    assert_eq!(book.sheet_names(), ["拒收记录"]);
+    let (sheets, rows) = workbook_rows(bytes);
+    let rows: Vec<Vec<String>> = rows.into_iter().skip(2).collect();
+    assert_eq!(sheets, ["拒收记录"]);
     assert_eq!(
         rows.len(),
         3,
@@ -931,12 +925,7 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
     );
     let (status, bytes) = client.get_bytes(night).await;
     assert_eq!(status, StatusCode::OK);
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
-    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = sheet
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let (_, rows) = workbook_rows(bytes);
     assert!(
         rows[0][0].contains("2026-11-27"),
         "titled with the day: {rows:?}"
@@ -976,6 +965,18 @@ async fn the_administrator_downloads_a_batchs_rejects(server: Server) {
             "{path}"
         );
     }
+}
+
+/// A downloaded workbook's sheet names and its first sheet's cells as text, row by row.
+fn workbook_rows(bytes: Vec<u8>) -> (Vec<String>, Vec<Vec<String>>) {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("an xlsx workbook");
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    (book.sheet_names(), rows)
 }
 
 async fn a_manager_narrows_home_and_list_to_a_unit_and_filters_the_list(server: Server) {
